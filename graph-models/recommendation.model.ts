@@ -1,0 +1,34 @@
+import { Field, Float, ID, InputType, ObjectType } from 'type-graphql';
+import { ArrayMaxSize, MaxLength } from 'class-validator';
+import { Item } from './item.model';
+
+@ObjectType({ description: 'A recommended item with its score and the signal behind it.' })
+export class Recommendation {
+  /** Resolved through the per-request item loader. */
+  itemId!: string;
+
+  @Field(() => Item)
+  item!: Item;
+
+  @Field(() => Float)
+  score!: number;
+
+  @Field({ description: 'Why this item: the history item or signal that contributed most.' })
+  reason!: string;
+}
+
+@InputType({ description: 'Business rules applied to a recommendation list.' })
+export class RecommendationFilter {
+  @Field(() => [ID], { nullable: true, description: 'Never recommend these items.' })
+  @ArrayMaxSize(1000)
+  @MaxLength(256, { each: true })
+  excludeItemIds?: string[];
+
+  @Field(() => [String], { nullable: true, description: 'Only recommend items in these categories.' })
+  @ArrayMaxSize(100)
+  @MaxLength(200, { each: true })
+  categories?: string[];
+
+  @Field({ nullable: true, description: 'Allow items the user already bought (repeat-purchase shops). Default false.' })
+  includePurchased?: boolean;
+}

@@ -1,0 +1,63 @@
+import { Field, Float, ID, Int, ObjectType } from 'type-graphql';
+import { GraphQLDateTime } from 'graphql-scalars';
+import { EventType } from './event.model';
+import { Item } from './item.model';
+
+@ObjectType({ description: 'A shopper: a known customer, or an anonymous session (id prefixed "session:").' })
+export class User {
+  @Field(() => ID)
+  id!: string;
+
+  @Field()
+  anonymous!: boolean;
+
+  @Field(() => GraphQLDateTime)
+  firstSeenAt!: Date;
+
+  @Field(() => GraphQLDateTime)
+  lastSeenAt!: Date;
+
+  @Field(() => Int, { description: 'Distinct items interacted with.' })
+  itemCount!: number;
+
+  @Field(() => Int)
+  eventCount!: number;
+}
+
+@ObjectType({ description: 'Per-type event counts on one user-item edge.' })
+export class InteractionCounts {
+  @Field(() => Int) views!: number;
+  @Field(() => Int) clicks!: number;
+  @Field(() => Int) addToCarts!: number;
+  @Field(() => Int) removeFromCarts!: number;
+  @Field(() => Int) purchases!: number;
+}
+
+@ObjectType({ description: 'The interaction edge between a user and an item.' })
+export class Interaction {
+  itemId!: string;
+
+  @Field(() => Item)
+  item!: Item;
+
+  @Field(() => EventType, { description: 'The most recent event type on this edge.' })
+  lastType!: EventType;
+
+  @Field(() => InteractionCounts)
+  counts!: InteractionCounts;
+
+  @Field(() => Float, { description: 'Sum of event-type weights (purchase > cart > click > view).' })
+  weight!: number;
+
+  @Field(() => Int, { description: 'Units bought.' })
+  quantity!: number;
+
+  @Field(() => Float, { description: 'Money spent on this item.' })
+  revenue!: number;
+
+  @Field(() => GraphQLDateTime)
+  firstSeenAt!: Date;
+
+  @Field(() => GraphQLDateTime)
+  lastSeenAt!: Date;
+}

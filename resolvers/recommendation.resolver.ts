@@ -1,0 +1,65 @@
+import { Arg, Ctx, FieldResolver, ID, Int, Query, Resolver, Root, Subscription } from 'type-graphql';
+import type { GatewayContext } from '../src/api/context';
+import { TOPIC_USER_UPDATED, type UserUpdated } from '../src/api/pubsub';
+import type { Recommendation as Scored } from '../src/recommend/recommender';
+import { Item } from '../graph-models/item.model';
+import { Recommendation, RecommendationFilter } from '../graph-models/recommendation.model';
+import { requireRange } from './errors';
+import { toItem } from './mappers';
+
+const MAX_FIRST = 100;
+
+@Resolver(() => Recommendation)
+export class RecommendationResolver {
+  @Query(() => [Recommendation], {
+    description: 'Items for this user from collaborative filtering on the user-item graph, best first; popular items fill in when history is short.',
+  })
+  async recommendations(
+    @Arg('userId', () => ID) userId: string,
+    @Arg('first', () => Int, { defaultValue: 10 }) first: number,
+    @Arg('filter', () => RecommendationFilter, { nullable: true }) filter: RecommendationFilter | undefined,
+    @Ctx() ctx: GatewayContext,
+  ): Promise<Scored[]> {
+    requireRange('first', first, 1, MAX_FIRST);
+    return ctx.app.recommender.recommend({
+      userId,
+      first,
+      excludeItemIds: filter?.excludeItemIds,
+      categories: filter?.categories,
+      includePurchased: filter?.includePurchased ?? false,
+    });
+  }
+
+  @Query(() => [Recommendation], { description: 'Items most often engaged with by the same shoppers as this one.' })
+  async similarItems(
+    @Arg('itemId', () => ID) itemId: string,
+    @Arg('first', () => Int, { defaultValue: 10 }) first: number,
+    @Ctx() ctx: GatewayContext,
+  ): Promise<Scored[]> {
+    requireRange('first', first, 1, MAX_FIRST);
+    return ctx.app.recommender.similarItems(itemId, first);
+  }
+
+  @Subscription(() => [Recommendation], {
+    topics: TOPIC_USER_UPDATED,
+    topicId: ({ args }) => (args as { userId: string }).userId,
+    description: "Pushes the user's fresh recommendations each time an event of theirs reaches the graph.",
+  })
+  async recommendationsChanged(
+    @Root() update: UserUpdated,
+    @Arg('userId', () => ID) _userId: string,
+    @Arg('first', () => Int, { defaultValue: 10 }) first: number,
+    @Ctx() ctx: GatewayContext,
+  ): Promise<Scored[]> {
+    requireRange('first', first, 1, MAX_FIRST);
+    return ctx.app.recommender.recommend({ userId: update.userId, first });
+  }
+
+  @FieldResolver(() => Item)
+  async item(@Root() rec: Scored, @Ctx() ctx: GatewayContext): Promise<Item> {
+    const node = await ctx.loaders.item.load(rec.itemId);
+    // A recommended item always exists in the graph; a placeholder keeps the list intact if it was
+    // erased between scoring and this read.
+    return node ? toItem(node) : toItem({ id: rec.itemId, title: rec.itemId, category: null, price: null, attributes: {}, inCatalog: false, userCount: 0 });
+  }
+}

@@ -1,0 +1,213 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { ApolloServer, HeaderMap, type BaseContext } from '@apollo/server';
+import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { unwrapResolverError } from '@apollo/server/errors';
+import type { GraphQLFormattedError } from 'graphql';
+import { WebSocketServer } from 'ws';
+import { useServer } from 'graphql-ws/use/ws';
+import type { Flywheel } from '../app/flywheel';
+import { buildGatewaySchema } from '../schema/build-schema';
+import type { GatewayContext } from './context';
+import { createGraphiqlHandler } from './graphiql';
+import { BodyTooLargeError, readBody, sendJson, sendText } from './http-util';
+import { createLoaders } from './loaders';
+
+/**
+ * The HTTP front door: one node:http server (no framework on the hot path) that serves
+ *   /graphql   GraphQL over HTTP (Apollo Server 5) and graphql-ws subscriptions on the same path,
+ *   /graphiql  the self-hosted GraphiQL,
+ *   /healthz   liveness, /readyz readiness (ingestion caught up), /metrics Prometheus text.
+ */
+export interface Gateway {
+  server: Server;
+  url: string;
+  /** Stops accepting, lets in-flight requests finish (up to the grace period), closes subscriptions. */
+  close(): Promise<void>;
+}
+
+export const GRAPHQL_PATH = '/graphql';
+const EXAMPLES_FILE = path.resolve(__dirname, '../../../schema/operations/examples.graphql');
+
+export async function startGateway(app: Flywheel, { port, host }: { port: number; host: string }): Promise<Gateway> {
+  const { logger, metrics, config } = app;
+  const schema = await buildGatewaySchema(app.pubsub);
+
+  const apollo = new ApolloServer<GatewayContext & BaseContext>({
+    schema,
+    introspection: true,
+    csrfPrevention: true,
+    includeStacktraceInErrorResponses: false,
+    // Shutdown order is ours (drain HTTP, stop ingestion, checkpoint, close the log); Apollo's own
+    // signal handler would stop it early and re-raise the signal.
+    stopOnTerminationSignals: false,
+    plugins: [ApolloServerPluginLandingPageDisabled()],
+    formatError: (formatted, error) => maskInternal(formatted, error, logger),
+  });
+  await apollo.start();
+
+  const graphiql = createGraphiqlHandler({ graphqlPath: GRAPHQL_PATH, examples: readExamples(), title: 'Flywheel GraphiQL' });
+  const operationLabels = new Set<string>();
+
+  const handleGraphql = async (req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> => {
+    const started = process.hrtime.bigint();
+    let body: unknown;
+    let status = 200;
+    let operation = 'unknown';
+    try {
+      if (req.method === 'POST') {
+        const text = await readBody(req, config.FLYWHEEL_MAX_BODY_BYTES);
+        try {
+          body = text.length > 0 ? JSON.parse(text) : {};
+        } catch {
+          status = 400;
+          return sendJson(res, 400, { errors: [{ message: 'request body is not valid JSON', extensions: { code: 'BAD_REQUEST' } }] });
+        }
+        operation = labelFor(body, operationLabels);
+      }
+      const headers = new HeaderMap();
+      for (const [key, value] of Object.entries(req.headers)) {
+        if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);
+      }
+      const response = await apollo.executeHTTPGraphQLRequest({
+        httpGraphQLRequest: { method: req.method ?? 'GET', headers, search: url.search, body },
+        context: async () => ({ app, loaders: createLoaders(app.store) }),
+      });
+      status = response.status ?? 200;
+      for (const [key, value] of response.headers) res.setHeader(key, value);
+      res.statusCode = status;
+      if (response.body.kind === 'complete') {
+        res.end(response.body.string);
+      } else {
+        for await (const chunk of response.body.asyncIterator) res.write(chunk);
+        res.end();
+      }
+    } catch (err) {
+      if (err instanceof BodyTooLargeError) {
+        status = 413;
+        return sendJson(res, 413, { errors: [{ message: err.message, extensions: { code: 'PAYLOAD_TOO_LARGE' } }] });
+      }
+      status = 500;
+      logger.error({ err }, 'unhandled error in GraphQL HTTP handler');
+      if (!res.headersSent) sendJson(res, 500, { errors: [{ message: 'internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] });
+      else res.end();
+    } finally {
+      metrics.httpDuration.observe({ operation, status: String(status) }, Number(process.hrtime.bigint() - started) / 1e9);
+    }
+  };
+
+  const server = createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const route = url.pathname;
+    if (route === GRAPHQL_PATH) {
+      void handleGraphql(req, res, url);
+    } else if (graphiql(req, res)) {
+      return;
+    } else if (route === '/healthz') {
+      sendJson(res, 200, { status: 'ok' });
+    } else if (route === '/readyz') {
+      const lag = app.ingestor.lag();
+      const ready = !closing && app.ingestor.hasCaughtUp();
+      sendJson(res, ready ? 200 : 503, { status: ready ? 'ready' : closing ? 'shutting down' : 'catching up', ingestLag: lag });
+    } else if (route === '/metrics') {
+      void renderMetrics(app)
+        .then((text) => sendText(res, 200, text, metrics.registry.contentType))
+        .catch((err: unknown) => {
+          logger.error({ err }, 'metrics rendering failed');
+          sendText(res, 500, 'metrics unavailable');
+        });
+    } else if (route === '/') {
+      res.writeHead(302, { location: '/graphiql' });
+      res.end();
+    } else {
+      sendJson(res, 404, { error: `no route ${route}; GraphQL is at ${GRAPHQL_PATH}, GraphiQL at /graphiql` });
+    }
+  });
+  server.keepAliveTimeout = 65_000;
+
+  // Subscriptions: graphql-ws on the same server and path. It bypasses Apollo, so context is built
+  // here, once per subscription, with loaders that do not cache (the subscription outlives a request).
+  const wsServer = new WebSocketServer({ server, path: GRAPHQL_PATH, maxPayload: config.FLYWHEEL_MAX_BODY_BYTES });
+  const wsCleanup = useServer(
+    {
+      schema,
+      context: (): GatewayContext => ({ app, loaders: createLoaders(app.store, { cache: false }) }),
+      onConnect: () => {
+        metrics.wsConnections.inc();
+        return true;
+      },
+      onClose: () => {
+        metrics.wsConnections.dec();
+      },
+    },
+    wsServer,
+  );
+
+  let closing = false;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const address = server.address() as AddressInfo;
+  const url = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
+  logger.info({ url: `${url}${GRAPHQL_PATH}`, graphiql: `${url}/graphiql` }, 'gateway listening');
+
+  return {
+    server,
+    url,
+    async close() {
+      if (closing) return;
+      closing = true;
+      server.close();
+      server.closeIdleConnections();
+      await wsCleanup.dispose();
+      wsServer.close();
+      const deadline = setTimeout(() => server.closeAllConnections(), config.FLYWHEEL_SHUTDOWN_GRACE_MS);
+      await new Promise<void>((resolve) => (server.listening ? server.once('close', () => resolve()) : resolve()));
+      clearTimeout(deadline);
+      await apollo.stop();
+    },
+  };
+}
+
+function readExamples(): string {
+  try {
+    return readFileSync(EXAMPLES_FILE, 'utf8');
+  } catch {
+    return '{ __typename }\n';
+  }
+}
+
+/** Operation names label the latency histogram; past 100 distinct names they fold into "other". */
+function labelFor(body: unknown, seen: Set<string>): string {
+  const name = body && typeof body === 'object' && 'operationName' in body ? (body as { operationName: unknown }).operationName : undefined;
+  if (typeof name !== 'string' || name.length === 0 || name.length > 64) return 'anonymous';
+  if (seen.has(name)) return name;
+  if (seen.size >= 100) return 'other';
+  seen.add(name);
+  return name;
+}
+
+/** Clients see codes and messages meant for them; anything unexpected is logged and masked. */
+function maskInternal(formatted: GraphQLFormattedError, error: unknown, logger: Flywheel['logger']): GraphQLFormattedError {
+  const code = formatted.extensions?.code;
+  if (code === 'INTERNAL_SERVER_ERROR' || code === undefined) {
+    logger.error({ err: unwrapResolverError(error) }, 'resolver failed');
+    return { message: 'internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' }, ...(formatted.path ? { path: formatted.path } : {}) };
+  }
+  return formatted;
+}
+
+async function renderMetrics(app: Flywheel): Promise<string> {
+  const stats = await app.store.stats();
+  app.metrics.graphSize.set({ kind: 'users' }, stats.users);
+  app.metrics.graphSize.set({ kind: 'items' }, stats.items);
+  app.metrics.graphSize.set({ kind: 'edges' }, stats.edges);
+  app.metrics.ingestLag.set(app.ingestor.lag());
+  return app.metrics.registry.metrics();
+}

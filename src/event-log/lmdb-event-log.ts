@@ -1,0 +1,286 @@
+import { EventEmitter } from 'node:events';
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { open, type Database, type RootDatabase } from 'lmdb';
+import type { FlywheelEvent } from '../events/event';
+import type {
+  AppendReceipt,
+  BatchHandler,
+  ConsumeOptions,
+  DeadLetter,
+  EventLog,
+  LogConsumer,
+  LogRecord,
+  StoredDeadLetter,
+} from './event-log';
+
+/**
+ * The embedded event log: an append-only sequence in LMDB (memory-mapped B+tree, ACID, single writer).
+ *
+ * - `log`:      offset -> event. Offsets are dense integers from 0.
+ * - `ids`:      event id -> offset. Makes append idempotent per id, durably, so a retried request or a
+ *               re-run import never appends the same event twice.
+ * - `offsets`:  consumer group -> last committed offset.
+ * - `dead`:     sequence -> dead letter (reason, source, raw input).
+ *
+ * An append resolves only after LMDB reports the transaction flushed to disk, so an acknowledged event
+ * survives `kill -9` and power loss alike. LMDB allows one writing process per directory: two gateways
+ * cannot share one embedded data dir (that is what the Kafka backend is for).
+ */
+export class LmdbEventLog implements EventLog {
+  readonly backend = 'embedded' as const;
+  readonly readYourWrites = true;
+
+  private readonly root: RootDatabase;
+  private readonly log: Database<FlywheelEvent, number>;
+  private readonly ids: Database<number, string>;
+  private readonly offsets: Database<number, string>;
+  private readonly dead: Database<StoredDeadLetter, number>;
+  private nextOffset: number;
+  private nextDeadSeq: number;
+  private readonly appended = new EventEmitter();
+  private readonly consumers = new Set<LmdbConsumer>();
+  private closed = false;
+
+  constructor(dir: string) {
+    mkdirSync(dir, { recursive: true });
+    this.root = open({ path: path.join(dir, 'events.lmdb'), compression: false });
+    this.log = this.root.openDB({ name: 'log' });
+    this.ids = this.root.openDB({ name: 'ids' });
+    this.offsets = this.root.openDB({ name: 'offsets' });
+    this.dead = this.root.openDB({ name: 'dead' });
+    this.nextOffset = lastKey(this.log) + 1;
+    this.nextDeadSeq = lastKey(this.dead) + 1;
+    this.appended.setMaxListeners(0);
+  }
+
+  /** Offset the next append will receive (= number of events ever stored). */
+  endOffset(): number {
+    return this.nextOffset;
+  }
+
+  async append(events: readonly FlywheelEvent[]): Promise<AppendReceipt> {
+    if (this.closed) throw new Error('event log is closed');
+    const receipt = await this.root.transaction(() => {
+      const positions: number[] = [];
+      const duplicates: number[] = [];
+      const inBatch = new Map<string, number>();
+      let lastPosition = -1;
+      events.forEach((event, index) => {
+        const seen = inBatch.get(event.id) ?? this.ids.get(event.id);
+        if (seen !== undefined) {
+          positions.push(seen);
+          duplicates.push(index);
+          return;
+        }
+        const offset = this.nextOffset++;
+        this.log.put(offset, event);
+        this.ids.put(event.id, offset);
+        inBatch.set(event.id, offset);
+        positions.push(offset);
+        lastPosition = offset;
+      });
+      return { positions, duplicates, lastPosition };
+    });
+    await this.root.flushed;
+    if (receipt.lastPosition >= 0) this.appended.emit('append', receipt.lastPosition);
+    return receipt;
+  }
+
+  async consume(group: string, handler: BatchHandler, options: ConsumeOptions = {}): Promise<LogConsumer> {
+    const committed =
+      options.startAfter ?? this.offsets.get(group) ?? (options.fromBeginning === false ? this.nextOffset - 1 : -1);
+    const consumer = new LmdbConsumer(this, group, committed, handler, options.maxBatch ?? 5000);
+    this.consumers.add(consumer);
+    consumer.start();
+    return consumer;
+  }
+
+  /** @internal used by consumers */
+  readRange(fromOffset: number, limit: number): LogRecord[] {
+    const records: LogRecord[] = [];
+    for (const { key, value } of this.log.getRange({ start: fromOffset, limit })) {
+      records.push({ offset: key, event: value });
+    }
+    return records;
+  }
+
+  /** @internal used by consumers */
+  async commit(group: string, offset: number): Promise<void> {
+    await this.offsets.put(group, offset);
+  }
+
+  /** @internal resolves when something is appended after `offset`, or after `timeoutMs`. */
+  waitForAppend(offset: number, timeoutMs: number): Promise<void> {
+    if (this.nextOffset - 1 > offset || this.closed) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.appended.off('append', done);
+        resolve();
+      };
+      const timer = setTimeout(done, timeoutMs);
+      this.appended.on('append', done);
+    });
+  }
+
+  async deadLetter(entries: readonly DeadLetter[]): Promise<void> {
+    if (entries.length === 0) return;
+    const at = Date.now();
+    await this.root.transaction(() => {
+      for (const e of entries) {
+        const seq = this.nextDeadSeq++;
+        this.dead.put(seq, { ...e, raw: toStorable(e.raw), seq, at });
+      }
+    });
+    await this.root.flushed;
+  }
+
+  async listDeadLetters(limit: number): Promise<StoredDeadLetter[]> {
+    return [...this.dead.getRange({ reverse: true, limit }).map(({ value }) => value)];
+  }
+
+  /** Removes every event whose actor matches, for erasure requests. Returns how many were removed. */
+  async eraseWhere(predicate: (event: FlywheelEvent) => boolean): Promise<number> {
+    let removed = 0;
+    await this.root.transaction(() => {
+      for (const { key, value } of this.log.getRange({})) {
+        if (predicate(value)) {
+          this.log.remove(key);
+          this.ids.remove(value.id);
+          removed++;
+        }
+      }
+    });
+    await this.root.flushed;
+    return removed;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.appended.emit('append', Number.MAX_SAFE_INTEGER);
+    await Promise.all([...this.consumers].map((c) => c.stop()));
+    await this.root.flushed;
+    await this.root.close();
+  }
+
+  /** @internal wakes consumers parked in waitForAppend (used on stop). */
+  wake(): void {
+    this.appended.emit('append', -1);
+  }
+
+  /** @internal */
+  forget(consumer: LmdbConsumer): void {
+    this.consumers.delete(consumer);
+  }
+
+  isClosed(): boolean {
+    return this.closed;
+  }
+}
+
+class LmdbConsumer implements LogConsumer {
+  private running = false;
+  private loopDone: Promise<void> = Promise.resolve();
+  private waiters: { offset: number; resolve: () => void; reject: (e: Error) => void; timer?: NodeJS.Timeout }[] = [];
+
+  constructor(
+    private readonly log: LmdbEventLog,
+    private readonly group: string,
+    private committed: number,
+    private readonly handler: BatchHandler,
+    private readonly maxBatch: number,
+  ) {}
+
+  start(): void {
+    this.running = true;
+    this.loopDone = this.loop();
+  }
+
+  position(): number {
+    return this.committed + 1;
+  }
+
+  lag(): number {
+    return Math.max(0, this.log.endOffset() - 1 - this.committed);
+  }
+
+  waitFor(offset: number, timeoutMs = 30_000): Promise<void> {
+    if (offset <= this.committed) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const waiter: (typeof this.waiters)[number] = { offset, resolve, reject };
+      waiter.timer = setTimeout(() => {
+        this.waiters = this.waiters.filter((w) => w !== waiter);
+        reject(new Error(`ingestion did not reach offset ${offset} within ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.waiters.push(waiter);
+    });
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    this.log.wake();
+    await this.loopDone;
+    for (const w of this.waiters) {
+      clearTimeout(w.timer);
+      w.reject(new Error('consumer stopped'));
+    }
+    this.waiters = [];
+    this.log.forget(this);
+  }
+
+  private async loop(): Promise<void> {
+    let backoffMs = 50;
+    while (this.running && !this.log.isClosed()) {
+      const records = this.log.readRange(this.committed + 1, this.maxBatch);
+      if (records.length === 0) {
+        await this.log.waitForAppend(this.committed, 1000);
+        continue;
+      }
+      try {
+        await this.handler(records);
+      } catch {
+        // The handler reports its own errors; the batch is retried (at-least-once) after a pause.
+        await sleep(backoffMs);
+        backoffMs = Math.min(backoffMs * 2, 5000);
+        continue;
+      }
+      backoffMs = 50;
+      const last = records[records.length - 1]!.offset;
+      await this.log.commit(this.group, last);
+      this.committed = last;
+      this.releaseWaiters();
+    }
+  }
+
+  private releaseWaiters(): void {
+    if (this.waiters.length === 0) return;
+    const still: typeof this.waiters = [];
+    for (const w of this.waiters) {
+      if (w.offset <= this.committed) {
+        clearTimeout(w.timer);
+        w.resolve();
+      } else still.push(w);
+    }
+    this.waiters = still;
+  }
+}
+
+function lastKey(db: Database<unknown, number>): number {
+  for (const key of db.getKeys({ reverse: true, limit: 1 })) return key;
+  return -1;
+}
+
+/** Dead letters keep the raw input as far as it can be stored (functions, cycles, bigints become text). */
+function toStorable(raw: unknown): unknown {
+  try {
+    return JSON.parse(JSON.stringify(raw) ?? 'null');
+  } catch {
+    return String(raw);
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}

@@ -1,0 +1,467 @@
+import { actorId, type FlywheelEvent, type InteractionEvent, type InteractionType, type ItemUpsertEvent } from '../../events/event';
+import {
+  DEFAULT_TYPE_WEIGHTS,
+  decodeCursor,
+  emptyCounts,
+  encodeCursor,
+  type ApplySummary,
+  type CategoryNode,
+  type GraphStats,
+  type GraphStore,
+  type InteractionEdge,
+  type ItemNeighbor,
+  type ItemNode,
+  type ItemPage,
+  type ItemQuery,
+  type PopularQuery,
+  type ScoredItem,
+  type TypeCounts,
+  type UserNode,
+} from '../graph-store';
+import { DEFAULT_SIMILARITY_OPTIONS, ItemSimilarity, type SimilarityGraph, type SimilarityOptions } from './item-similarity';
+import { readSnapshot, writeSnapshot, type GraphSnapshot } from './snapshot';
+
+/**
+ * The embedded graph store: the whole user-item graph in memory, laid out for the recommendation read
+ * paths. Users and items are interned to dense integer indexes; each keeps a Map of its edges keyed by
+ * the other side's index, and both maps share the same edge objects (adjacency by user and by item).
+ *
+ * Durability comes from the event log: a snapshot records the log position it covers, and on start the
+ * ingestor replays the log after that position. Between snapshots nothing is lost, only replayed.
+ */
+interface Edge {
+  user: number;
+  item: number;
+  counts: TypeCounts;
+  weight: number;
+  quantity: number;
+  revenue: number;
+  first: number;
+  last: number;
+  lastType: InteractionType;
+}
+
+interface UserRecord {
+  id: string;
+  anonymous: boolean;
+  first: number;
+  last: number;
+  events: number;
+  edges: Map<number, Edge>;
+  /** Item indexes with a positive edge, in the order they became positive (bounded reads sample it). */
+  positive: number[];
+}
+
+interface ItemRecord {
+  id: string;
+  title: string | null;
+  category: string | null;
+  price: number | null;
+  attributes: Record<string, string>;
+  users: Map<number, Edge>;
+  positive: number[];
+}
+
+export interface MemoryGraphOptions {
+  /** Where snapshots go; no snapshots when undefined (tests, eval). */
+  snapshotPath?: string;
+  typeWeights?: TypeCounts;
+  similarity?: Partial<SimilarityOptions>;
+  /** How stale the cached popularity ranking may be before it is rebuilt. */
+  popularityMaxAgeMs?: number;
+}
+
+export class MemoryGraph implements GraphStore, SimilarityGraph {
+  readonly backend = 'embedded' as const;
+
+  private readonly userIndex = new Map<string, number>();
+  private readonly users: UserRecord[] = [];
+  private readonly itemIndex = new Map<string, number>();
+  private readonly items: ItemRecord[] = [];
+  private readonly categories = new Map<string, Set<number>>();
+  private readonly appliedIds = new Set<string>();
+  private readonly weights: TypeCounts;
+  private readonly similarity: ItemSimilarity;
+  private edgeCount = 0;
+  private eventsApplied = 0;
+  private position = -1;
+  private snapshotPosition = -1;
+
+  private popularCache: { at: number; ranked: number[] } | null = null;
+  private popularDirty = true;
+  private readonly popularityMaxAgeMs: number;
+  private sortedIds: string[] | null = null;
+
+  constructor(private readonly options: MemoryGraphOptions = {}) {
+    this.weights = options.typeWeights ?? DEFAULT_TYPE_WEIGHTS;
+    this.similarity = new ItemSimilarity(this, { ...DEFAULT_SIMILARITY_OPTIONS, ...options.similarity });
+    this.popularityMaxAgeMs = options.popularityMaxAgeMs ?? 1000;
+  }
+
+  /** Loads the snapshot if there is one; returns the log position it covers (-1 for none). */
+  async restore(): Promise<number> {
+    if (!this.options.snapshotPath) return -1;
+    const snap = await readSnapshot(this.options.snapshotPath);
+    if (!snap) return -1;
+    this.load(snap);
+    return this.position;
+  }
+
+  durablePosition(): number | undefined {
+    return this.snapshotPosition;
+  }
+
+  async checkpoint(): Promise<void> {
+    if (!this.options.snapshotPath || this.position === this.snapshotPosition) return;
+    await writeSnapshot(this.options.snapshotPath, this.dump());
+    this.snapshotPosition = this.position;
+  }
+
+  async close(): Promise<void> {
+    await this.checkpoint();
+  }
+
+  // ---- writes ---------------------------------------------------------------------------------
+
+  async applyEvents(events: readonly FlywheelEvent[], logPosition?: number): Promise<ApplySummary> {
+    return this.applySync(events, logPosition);
+  }
+
+  /** Synchronous core of applyEvents: the whole batch lands in one turn of the event loop. */
+  applySync(events: readonly FlywheelEvent[], logPosition?: number): ApplySummary {
+    let applied = 0;
+    let duplicates = 0;
+    const touchedUsers = new Set<string>();
+    const touchedItems = new Set<string>();
+    for (const e of events) {
+      if (this.appliedIds.has(e.id)) {
+        duplicates++;
+        continue;
+      }
+      this.appliedIds.add(e.id);
+      if (e.kind === 'item') this.applyItem(e);
+      else touchedUsers.add(this.applyInteraction(e));
+      touchedItems.add(e.itemId);
+      applied++;
+    }
+    this.eventsApplied += applied;
+    if (logPosition !== undefined && logPosition > this.position) this.position = logPosition;
+    return { applied, duplicates, touchedUsers: [...touchedUsers], touchedItems: [...touchedItems] };
+  }
+
+  private applyItem(e: ItemUpsertEvent): void {
+    const idx = this.internItem(e.itemId);
+    const rec = this.items[idx]!;
+    if (rec.category !== null && rec.category !== (e.category ?? null)) this.categories.get(rec.category)?.delete(idx);
+    rec.title = e.title;
+    rec.category = e.category ?? null;
+    rec.price = e.price ?? null;
+    rec.attributes = e.attributes ?? {};
+    if (rec.category !== null) {
+      let set = this.categories.get(rec.category);
+      if (!set) this.categories.set(rec.category, (set = new Set()));
+      set.add(idx);
+    }
+    this.popularDirty = true;
+  }
+
+  /** Returns the actor id. */
+  private applyInteraction(e: InteractionEvent): string {
+    const actor = actorId(e);
+    const u = this.internUser(actor, e.userId === undefined);
+    const i = this.internItem(e.itemId);
+    const user = this.users[u]!;
+    const item = this.items[i]!;
+    user.events++;
+    if (e.timestamp < user.first) user.first = e.timestamp;
+    if (e.timestamp > user.last) user.last = e.timestamp;
+
+    let edge = user.edges.get(i);
+    if (!edge) {
+      edge = { user: u, item: i, counts: emptyCounts(), weight: 0, quantity: 0, revenue: 0, first: e.timestamp, last: e.timestamp, lastType: e.type };
+      user.edges.set(i, edge);
+      item.users.set(u, edge);
+      this.edgeCount++;
+    }
+    const wasPositive = edge.weight > 0;
+    edge.counts[e.type]++;
+    edge.weight = Math.max(0, edge.weight + this.weights[e.type]);
+    if (e.type === 'PURCHASE') {
+      const q = e.quantity ?? 1;
+      edge.quantity += q;
+      edge.revenue += q * (e.price ?? item.price ?? 0);
+      if (item.price === null && e.price !== undefined) item.price = e.price;
+    }
+    if (e.timestamp >= edge.last) {
+      edge.last = e.timestamp;
+      edge.lastType = e.type;
+    }
+    if (e.timestamp < edge.first) edge.first = e.timestamp;
+
+    const isPositive = edge.weight > 0;
+    if (isPositive !== wasPositive) {
+      if (isPositive) {
+        user.positive.push(i);
+        item.positive.push(u);
+      } else {
+        removeValue(user.positive, i);
+        removeValue(item.positive, u);
+      }
+      // The item's co-occurrence with everything this user touched has changed.
+      this.similarity.invalidate(i);
+      const hist = user.positive;
+      for (let h = Math.max(0, hist.length - DEFAULT_SIMILARITY_OPTIONS.maxItemsPerUser); h < hist.length; h++) {
+        this.similarity.invalidate(hist[h]!);
+      }
+      this.popularDirty = true;
+    }
+    return actor;
+  }
+
+  private internUser(id: string, anonymous: boolean): number {
+    let idx = this.userIndex.get(id);
+    if (idx === undefined) {
+      idx = this.users.length;
+      this.users.push({ id, anonymous, first: Infinity, last: -Infinity, events: 0, edges: new Map(), positive: [] });
+      this.userIndex.set(id, idx);
+    }
+    return idx;
+  }
+
+  private internItem(id: string): number {
+    let idx = this.itemIndex.get(id);
+    if (idx === undefined) {
+      idx = this.items.length;
+      this.items.push({ id, title: null, category: null, price: null, attributes: {}, users: new Map(), positive: [] });
+      this.itemIndex.set(id, idx);
+      this.sortedIds = null;
+    }
+    return idx;
+  }
+
+  // ---- reads ----------------------------------------------------------------------------------
+
+  async getItems(ids: readonly string[]): Promise<(ItemNode | null)[]> {
+    return ids.map((id) => {
+      const idx = this.itemIndex.get(id);
+      return idx === undefined ? null : this.itemNode(idx);
+    });
+  }
+
+  async getCategories(names: readonly string[]): Promise<(CategoryNode | null)[]> {
+    return names.map((name) => {
+      const set = this.categories.get(name);
+      return set && set.size > 0 ? { name, itemCount: set.size } : null;
+    });
+  }
+
+  async getUsers(ids: readonly string[]): Promise<(UserNode | null)[]> {
+    return ids.map((id) => {
+      const idx = this.userIndex.get(id);
+      if (idx === undefined) return null;
+      const u = this.users[idx]!;
+      return { id: u.id, anonymous: u.anonymous, firstSeenAt: u.first, lastSeenAt: u.last, itemCount: u.edges.size, eventCount: u.events };
+    });
+  }
+
+  async getInteractions(userIds: readonly string[], first: number): Promise<InteractionEdge[][]> {
+    return userIds.map((id) => {
+      const idx = this.userIndex.get(id);
+      if (idx === undefined) return [];
+      const edges = [...this.users[idx]!.edges.values()];
+      edges.sort((a, b) => b.last - a.last);
+      if (edges.length > first) edges.length = first;
+      return edges.map((e) => this.edgeView(e));
+    });
+  }
+
+  async listItems(query: ItemQuery): Promise<ItemPage> {
+    if (!this.sortedIds) this.sortedIds = [...this.itemIndex.keys()].sort();
+    const cats = query.categories && query.categories.length > 0 ? new Set(query.categories) : null;
+    const needle = query.search?.toLowerCase();
+    const matches = (id: string): boolean => {
+      const rec = this.items[this.itemIndex.get(id)!]!;
+      if (cats && (rec.category === null || !cats.has(rec.category))) return false;
+      if (needle && !id.toLowerCase().includes(needle) && !(rec.title ?? '').toLowerCase().includes(needle)) return false;
+      return true;
+    };
+    const ids = cats || needle ? this.sortedIds.filter(matches) : this.sortedIds;
+    let start = 0;
+    if (query.after) start = upperBound(ids, decodeCursor(query.after));
+    const page = ids.slice(start, start + query.first);
+    return {
+      items: page.map((id) => this.itemNode(this.itemIndex.get(id)!)),
+      totalCount: ids.length,
+      hasNextPage: start + query.first < ids.length,
+      endCursor: page.length > 0 ? encodeCursor(page[page.length - 1]!) : null,
+    };
+  }
+
+  async getItemNeighbors(itemIds: readonly string[], k: number): Promise<ItemNeighbor[][]> {
+    return itemIds.map((id) => {
+      const idx = this.itemIndex.get(id);
+      return idx === undefined ? [] : this.similarity.neighborsOf(idx, k);
+    });
+  }
+
+  async popularItems(query: PopularQuery): Promise<ScoredItem[]> {
+    const now = Date.now();
+    if (!this.popularCache || (this.popularDirty && now - this.popularCache.at > this.popularityMaxAgeMs)) {
+      const ranked = this.items.map((_, i) => i).filter((i) => this.items[i]!.positive.length > 0);
+      ranked.sort((a, b) => this.items[b]!.positive.length - this.items[a]!.positive.length || (this.items[a]!.id < this.items[b]!.id ? -1 : 1));
+      this.popularCache = { at: now, ranked };
+      this.popularDirty = false;
+    }
+    const cats = query.categories && query.categories.length > 0 ? new Set(query.categories) : null;
+    const exclude = new Set(query.excludeItemIds ?? []);
+    const out: ScoredItem[] = [];
+    for (const i of this.popularCache.ranked) {
+      const rec = this.items[i]!;
+      if (exclude.has(rec.id)) continue;
+      if (cats && (rec.category === null || !cats.has(rec.category))) continue;
+      out.push({ itemId: rec.id, score: rec.positive.length });
+      if (out.length >= query.first) break;
+    }
+    return out;
+  }
+
+  async stats(): Promise<GraphStats> {
+    let categories = 0;
+    for (const set of this.categories.values()) if (set.size > 0) categories++;
+    return { users: this.users.length, items: this.items.length, categories, edges: this.edgeCount, eventsApplied: this.eventsApplied };
+  }
+
+  /** Counters for tests and metrics: how many neighbour lists were (re)computed. */
+  similarityComputations(): number {
+    return this.similarity.computations;
+  }
+
+  // ---- SimilarityGraph ------------------------------------------------------------------------
+
+  itemCount(): number {
+    return this.items.length;
+  }
+  itemId(item: number): string {
+    return this.items[item]!.id;
+  }
+  positiveUsers(item: number): number {
+    return this.items[item]!.positive.length;
+  }
+  forEachPositiveUser(item: number, cap: number, visit: (user: number) => void): number {
+    return strided(this.items[item]!.positive, cap, visit);
+  }
+  forEachPositiveItem(user: number, cap: number, visit: (item: number) => void): void {
+    strided(this.users[user]!.positive, cap, visit);
+  }
+
+  // ---- views and snapshots --------------------------------------------------------------------
+
+  private itemNode(idx: number): ItemNode {
+    const r = this.items[idx]!;
+    return {
+      id: r.id,
+      title: r.title ?? r.id,
+      category: r.category,
+      price: r.price,
+      attributes: r.attributes,
+      inCatalog: r.title !== null,
+      userCount: r.positive.length,
+    };
+  }
+
+  private edgeView(e: Edge): InteractionEdge {
+    return {
+      userId: this.users[e.user]!.id,
+      itemId: this.items[e.item]!.id,
+      counts: { ...e.counts },
+      weight: e.weight,
+      quantity: e.quantity,
+      revenue: e.revenue,
+      firstSeenAt: e.first,
+      lastSeenAt: e.last,
+      lastType: e.lastType,
+    };
+  }
+
+  private dump(): GraphSnapshot {
+    return {
+      format: 1,
+      position: this.position,
+      eventsApplied: this.eventsApplied,
+      items: this.items.map((r) => [r.id, r.title, r.category, r.price, r.attributes]),
+      users: this.users.map((u) => [u.id, u.anonymous, u.first, u.last, u.events]),
+      edges: this.users.flatMap((u) =>
+        [...u.edges.values()].map((e) => [e.user, e.item, countsToArray(e.counts), e.weight, e.quantity, e.revenue, e.first, e.last, e.lastType] as GraphSnapshot['edges'][number]),
+      ),
+      appliedIds: [...this.appliedIds],
+    };
+  }
+
+  private load(s: GraphSnapshot): void {
+    for (const [id, title, category, price, attributes] of s.items) {
+      this.applyItem({ kind: 'item', v: 1, id: '', itemId: id, title: title ?? id, category: category ?? undefined, price: price ?? undefined, attributes, timestamp: 0 });
+      if (title === null) this.items[this.itemIndex.get(id)!]!.title = null;
+    }
+    for (const [id, anonymous, first, last, events] of s.users) {
+      const u = this.users[this.internUser(id, anonymous)]!;
+      u.first = first;
+      u.last = last;
+      u.events = events;
+    }
+    for (const [u, i, counts, weight, quantity, revenue, first, last, lastType] of s.edges) {
+      const edge: Edge = { user: u, item: i, counts: arrayToCounts(counts), weight, quantity, revenue, first, last, lastType };
+      this.users[u]!.edges.set(i, edge);
+      this.items[i]!.users.set(u, edge);
+      if (weight > 0) {
+        this.users[u]!.positive.push(i);
+        this.items[i]!.positive.push(u);
+      }
+      this.edgeCount++;
+    }
+    for (const id of s.appliedIds) this.appliedIds.add(id);
+    this.eventsApplied = s.eventsApplied;
+    this.position = s.position;
+    this.snapshotPosition = s.position;
+    this.similarity.invalidateAll();
+    this.popularDirty = true;
+  }
+}
+
+const TYPES: InteractionType[] = ['VIEW', 'CLICK', 'ADD_TO_CART', 'REMOVE_FROM_CART', 'PURCHASE'];
+function countsToArray(c: TypeCounts): number[] {
+  return TYPES.map((t) => c[t]);
+}
+function arrayToCounts(a: number[]): TypeCounts {
+  const c = emptyCounts();
+  TYPES.forEach((t, i) => (c[t] = a[i] ?? 0));
+  return c;
+}
+
+/** Visits up to `cap` elements spread evenly over the array (all of them when it is small). */
+function strided(arr: readonly number[], cap: number, visit: (v: number) => void): number {
+  const n = arr.length;
+  if (n <= cap) {
+    for (let i = 0; i < n; i++) visit(arr[i]!);
+    return n;
+  }
+  const step = n / cap;
+  for (let k = 0; k < cap; k++) visit(arr[Math.floor(k * step)]!);
+  return cap;
+}
+
+function removeValue(arr: number[], v: number): void {
+  const i = arr.lastIndexOf(v);
+  if (i >= 0) arr.splice(i, 1);
+}
+
+/** First index whose value is greater than `key` in a sorted array. */
+function upperBound(arr: readonly string[], key: string): number {
+  let lo = 0;
+  let hi = arr.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (arr[mid]! <= key) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}

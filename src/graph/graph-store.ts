@@ -1,0 +1,162 @@
+import type { FlywheelEvent, InteractionType } from '../events/event';
+
+/**
+ * The graph store seam: the user-item graph every read path works on. Users (and anonymous sessions),
+ * items, categories, and one typed interaction edge per (user, item) pair carrying per-type counts, a
+ * weight and first/last-seen times.
+ *
+ * Every read takes a list of keys and returns one answer per key in the same order, so DataLoader can
+ * batch the reads of a whole GraphQL request into one call (one `UNWIND $ids` query on Neo4j).
+ * Two implementations: the embedded in-memory graph (with snapshots) and Neo4j.
+ */
+export interface GraphStore {
+  readonly backend: 'embedded' | 'neo4j';
+
+  /**
+   * Applies a batch of validated events in order. Idempotent per event id: an id that was applied
+   * before changes nothing and is counted as a duplicate.
+   */
+  applyEvents(events: readonly FlywheelEvent[], logPosition?: number): Promise<ApplySummary>;
+
+  getItems(ids: readonly string[]): Promise<(ItemNode | null)[]>;
+  getCategories(names: readonly string[]): Promise<(CategoryNode | null)[]>;
+  getUsers(ids: readonly string[]): Promise<(UserNode | null)[]>;
+  /** Each user's interaction edges, most recent first, at most `first` per user. */
+  getInteractions(userIds: readonly string[], first: number): Promise<InteractionEdge[][]>;
+  listItems(query: ItemQuery): Promise<ItemPage>;
+
+  /** Top-k most similar items per item (co-occurrence on shared users), best first. */
+  getItemNeighbors(itemIds: readonly string[], k: number): Promise<ItemNeighbor[][]>;
+  /** Items ranked by how many distinct users engaged positively, optionally within categories. */
+  popularItems(query: PopularQuery): Promise<ScoredItem[]>;
+
+  stats(): Promise<GraphStats>;
+
+  /**
+   * The log position up to which this store's state survives a restart, when the store keeps its own
+   * durable position (the embedded graph restores a snapshot and replays the log after it). Undefined
+   * when the consumer group's committed offset is the source of truth (Neo4j).
+   */
+  durablePosition(): number | undefined;
+
+  /** Persists what must survive a restart (a snapshot for the embedded graph). */
+  checkpoint(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface ApplySummary {
+  applied: number;
+  duplicates: number;
+  /** Ids of actors whose edges changed, for live subscriptions. */
+  touchedUsers: string[];
+  touchedItems: string[];
+}
+
+export interface ItemNode {
+  id: string;
+  /** Items named by events before the catalog knows them get their id as a placeholder title. */
+  title: string;
+  category: string | null;
+  price: number | null;
+  attributes: Record<string, string>;
+  /** Whether the catalog has described this item (false for items only seen in events). */
+  inCatalog: boolean;
+  /** Distinct users with a positive interaction. */
+  userCount: number;
+}
+
+export interface CategoryNode {
+  name: string;
+  itemCount: number;
+}
+
+export interface UserNode {
+  id: string;
+  anonymous: boolean;
+  firstSeenAt: number;
+  lastSeenAt: number;
+  /** Distinct items interacted with. */
+  itemCount: number;
+  eventCount: number;
+}
+
+export type TypeCounts = Record<InteractionType, number>;
+
+export interface InteractionEdge {
+  userId: string;
+  itemId: string;
+  counts: TypeCounts;
+  /** Sum of event-type weights (purchase > cart > click > view), floored at 0. */
+  weight: number;
+  /** Units bought. */
+  quantity: number;
+  /** Money spent (quantity x unit price). */
+  revenue: number;
+  firstSeenAt: number;
+  lastSeenAt: number;
+  lastType: InteractionType;
+}
+
+export interface ItemNeighbor {
+  itemId: string;
+  score: number;
+  /** Users the two items share. */
+  support: number;
+}
+
+export interface ScoredItem {
+  itemId: string;
+  score: number;
+}
+
+export interface ItemQuery {
+  first: number;
+  /** Opaque cursor from a previous page's `endCursor`. */
+  after?: string;
+  categories?: readonly string[];
+  /** Case-insensitive substring of the title or id. */
+  search?: string;
+}
+
+export interface ItemPage {
+  items: ItemNode[];
+  totalCount: number;
+  hasNextPage: boolean;
+  endCursor: string | null;
+}
+
+export interface PopularQuery {
+  first: number;
+  categories?: readonly string[];
+  excludeItemIds?: readonly string[];
+}
+
+export interface GraphStats {
+  users: number;
+  items: number;
+  categories: number;
+  edges: number;
+  eventsApplied: number;
+}
+
+/** Event-type weights on the interaction edge (configuration can override). */
+export const DEFAULT_TYPE_WEIGHTS: TypeCounts = {
+  VIEW: 1,
+  CLICK: 2,
+  ADD_TO_CART: 3,
+  REMOVE_FROM_CART: -3,
+  PURCHASE: 5,
+};
+
+export function emptyCounts(): TypeCounts {
+  return { VIEW: 0, CLICK: 0, ADD_TO_CART: 0, REMOVE_FROM_CART: 0, PURCHASE: 0 };
+}
+
+/** Cursors are the base64url of the last item id: stable under inserts, opaque to clients. */
+export function encodeCursor(itemId: string): string {
+  return Buffer.from(itemId, 'utf8').toString('base64url');
+}
+
+export function decodeCursor(cursor: string): string {
+  return Buffer.from(cursor, 'base64url').toString('utf8');
+}

@@ -1,0 +1,54 @@
+import type { FlywheelEvent } from '../events/event';
+import { validateEvent } from '../events/validate';
+import type { EventLog } from '../event-log/event-log';
+import type { Metrics } from '../observability/metrics';
+import type { Ingestor } from './ingestor';
+
+/**
+ * The producer side: validates a batch of candidate events, appends the valid ones to the log,
+ * dead-letters the rest with their reasons, and (where the log allows) waits until ingestion has
+ * applied them, so that a client's next query already sees its own events.
+ */
+export interface TrackResult {
+  accepted: number;
+  duplicates: number;
+  rejected: { index: number; id: string | null; reason: string }[];
+}
+
+export class EventTracker {
+  constructor(
+    private readonly log: EventLog,
+    private readonly ingestor: Ingestor,
+    private readonly metrics?: Metrics,
+    private readonly readYourWritesTimeoutMs = 10_000,
+  ) {}
+
+  async track(candidates: readonly unknown[], source: string): Promise<TrackResult> {
+    const valid: FlywheelEvent[] = [];
+    const rejected: TrackResult['rejected'] = [];
+    candidates.forEach((raw, index) => {
+      const v = validateEvent(raw);
+      if (v.ok) valid.push(v.event);
+      else rejected.push({ index, id: idOf(raw), reason: v.reason });
+    });
+    if (rejected.length > 0) {
+      await this.log.deadLetter(rejected.map((r) => ({ source, reason: r.reason, raw: candidates[r.index] })));
+      this.metrics?.eventsRejected.inc({ stage: 'track' }, rejected.length);
+    }
+    if (valid.length === 0) return { accepted: 0, duplicates: 0, rejected };
+    const receipt = await this.log.append(valid);
+    this.metrics?.eventsAccepted.inc({ source }, valid.length);
+    if (this.log.readYourWrites && receipt.lastPosition >= 0) {
+      await this.ingestor.waitFor(receipt.lastPosition, this.readYourWritesTimeoutMs);
+    }
+    return { accepted: valid.length, duplicates: receipt.duplicates.length, rejected };
+  }
+}
+
+function idOf(raw: unknown): string | null {
+  if (raw && typeof raw === 'object' && 'id' in raw) {
+    const id = (raw as { id: unknown }).id;
+    if (typeof id === 'string' && id.length > 0) return id;
+  }
+  return null;
+}

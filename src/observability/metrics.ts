@@ -1,0 +1,27 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/** Prometheus metrics, one registry per gateway so tests can run several side by side. */
+export function createMetrics() {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'flywheel_process_' });
+  const m = {
+    registry,
+    httpDuration: new Histogram({
+      name: 'flywheel_http_request_duration_seconds',
+      help: 'GraphQL HTTP request latency',
+      labelNames: ['operation', 'status'] as const,
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      registers: [registry],
+    }),
+    eventsAccepted: new Counter({ name: 'flywheel_events_accepted_total', help: 'Events appended to the log', labelNames: ['source'] as const, registers: [registry] }),
+    eventsRejected: new Counter({ name: 'flywheel_events_rejected_total', help: 'Events dead-lettered', labelNames: ['stage'] as const, registers: [registry] }),
+    eventsApplied: new Counter({ name: 'flywheel_events_ingested_total', help: 'Events applied to the graph', registers: [registry] }),
+    eventsDuplicate: new Counter({ name: 'flywheel_events_duplicate_total', help: 'Events skipped because their id was already applied', registers: [registry] }),
+    ingestLag: new Gauge({ name: 'flywheel_ingest_lag_events', help: 'Events in the log not yet applied to the graph', registers: [registry] }),
+    graphSize: new Gauge({ name: 'flywheel_graph_size', help: 'Nodes and edges in the graph', labelNames: ['kind'] as const, registers: [registry] }),
+    wsConnections: new Gauge({ name: 'flywheel_ws_connections', help: 'Open graphql-ws connections', registers: [registry] }),
+  };
+  return m;
+}
+
+export type Metrics = ReturnType<typeof createMetrics>;

@@ -1,0 +1,19 @@
+import 'reflect-metadata';
+import type { GraphQLSchema } from 'graphql';
+import { buildSchema } from 'type-graphql';
+import { resolvers } from '../../resolvers';
+import { createGatewayPubSub, type GatewayPubSub } from '../api/pubsub';
+
+/**
+ * The executable schema, built from the type-graphql classes in graph-models/ and resolvers/.
+ * `schema/schema.graphql` is printed from this (see write-schema.ts); the code is the source of truth.
+ */
+export async function buildGatewaySchema(pubSub: GatewayPubSub = createGatewayPubSub()): Promise<GraphQLSchema> {
+  return buildSchema({
+    resolvers,
+    pubSub,
+    // class-validator decorators on inputs (sizes, ranges) are enforced; type-graphql 2 has it off by default.
+    validate: { forbidUnknownValues: false },
+    emitSchemaFile: false,
+  });
+}
