@@ -1,0 +1,46 @@
+/* eslint-disable */
+import * as types from './graphql';
+import type { TypedDocumentNode as DocumentNode } from '@graphql-typed-document-node/core';
+
+/**
+ * Map of all GraphQL operations in the project.
+ *
+ * This map has several performance disadvantages:
+ * 1. It is not tree-shakeable, so it will include all operations in the project.
+ * 2. It is not minifiable, so the string of a GraphQL query will be multiple times inside the bundle.
+ * 3. It does not support dead code elimination, so it will add unused operations.
+ *
+ * Therefore it is highly recommended to use the babel or swc plugin for production.
+ * Learn more about it here: https://the-guild.dev/graphql/codegen/plugins/presets/preset-client#reducing-bundle-size
+ */
+type Documents = {
+    "query Recommendations($userId: ID! = \"demo-user-1\", $first: Int = 10, $filter: RecommendationFilter) {\n  recommendations(userId: $userId, first: $first, filter: $filter) {\n    score\n    reason\n    item {\n      id\n      title\n      category\n      price\n      categoryDetails {\n        name\n        itemCount\n      }\n    }\n  }\n}\n\nquery SimilarItems($itemId: ID! = \"item-001\", $first: Int = 5) {\n  similarItems(itemId: $itemId, first: $first) {\n    score\n    reason\n    item {\n      id\n      title\n    }\n  }\n}\n\nquery UserHistory($id: ID! = \"demo-user-1\") {\n  user(id: $id) {\n    id\n    anonymous\n    eventCount\n    lastSeenAt\n    recentInteractions(first: 5) {\n      lastType\n      weight\n      lastSeenAt\n      counts {\n        views\n        clicks\n        addToCarts\n        purchases\n      }\n      item {\n        id\n        title\n      }\n    }\n  }\n}\n\nquery Catalog($first: Int = 20, $after: String, $filter: ItemFilter) {\n  items(first: $first, after: $after, filter: $filter) {\n    totalCount\n    pageInfo {\n      hasNextPage\n      endCursor\n    }\n    edges {\n      cursor\n      node {\n        id\n        title\n        category\n        price\n      }\n    }\n  }\n}\n\nmutation TrackEvents($events: [EventInput!]! = [{id: \"graphiql-1\", type: CLICK, userId: \"demo-user-1\", itemId: \"item-042\"}]) {\n  trackEvents(events: $events) {\n    accepted\n    duplicates\n    rejected {\n      index\n      id\n      reason\n    }\n  }\n}\n\nmutation UpsertItems($items: [ItemInput!]!) {\n  upsertItems(items: $items) {\n    upserted\n    rejected {\n      index\n      reason\n    }\n  }\n}\n\nsubscription RecommendationsChanged($userId: ID! = \"demo-user-1\", $first: Int = 5) {\n  recommendationsChanged(userId: $userId, first: $first) {\n    score\n    reason\n    item {\n      id\n      title\n    }\n  }\n}": typeof types.RecommendationsDocument,
+};
+const documents: Documents = {
+    "query Recommendations($userId: ID! = \"demo-user-1\", $first: Int = 10, $filter: RecommendationFilter) {\n  recommendations(userId: $userId, first: $first, filter: $filter) {\n    score\n    reason\n    item {\n      id\n      title\n      category\n      price\n      categoryDetails {\n        name\n        itemCount\n      }\n    }\n  }\n}\n\nquery SimilarItems($itemId: ID! = \"item-001\", $first: Int = 5) {\n  similarItems(itemId: $itemId, first: $first) {\n    score\n    reason\n    item {\n      id\n      title\n    }\n  }\n}\n\nquery UserHistory($id: ID! = \"demo-user-1\") {\n  user(id: $id) {\n    id\n    anonymous\n    eventCount\n    lastSeenAt\n    recentInteractions(first: 5) {\n      lastType\n      weight\n      lastSeenAt\n      counts {\n        views\n        clicks\n        addToCarts\n        purchases\n      }\n      item {\n        id\n        title\n      }\n    }\n  }\n}\n\nquery Catalog($first: Int = 20, $after: String, $filter: ItemFilter) {\n  items(first: $first, after: $after, filter: $filter) {\n    totalCount\n    pageInfo {\n      hasNextPage\n      endCursor\n    }\n    edges {\n      cursor\n      node {\n        id\n        title\n        category\n        price\n      }\n    }\n  }\n}\n\nmutation TrackEvents($events: [EventInput!]! = [{id: \"graphiql-1\", type: CLICK, userId: \"demo-user-1\", itemId: \"item-042\"}]) {\n  trackEvents(events: $events) {\n    accepted\n    duplicates\n    rejected {\n      index\n      id\n      reason\n    }\n  }\n}\n\nmutation UpsertItems($items: [ItemInput!]!) {\n  upsertItems(items: $items) {\n    upserted\n    rejected {\n      index\n      reason\n    }\n  }\n}\n\nsubscription RecommendationsChanged($userId: ID! = \"demo-user-1\", $first: Int = 5) {\n  recommendationsChanged(userId: $userId, first: $first) {\n    score\n    reason\n    item {\n      id\n      title\n    }\n  }\n}": types.RecommendationsDocument,
+};
+
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ *
+ *
+ * @example
+ * ```ts
+ * const query = graphql(`query GetUser($id: ID!) { user(id: $id) { name } }`);
+ * ```
+ *
+ * The query argument is unknown!
+ * Please regenerate the types.
+ */
+export function graphql(source: string): unknown;
+
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "query Recommendations($userId: ID! = \"demo-user-1\", $first: Int = 10, $filter: RecommendationFilter) {\n  recommendations(userId: $userId, first: $first, filter: $filter) {\n    score\n    reason\n    item {\n      id\n      title\n      category\n      price\n      categoryDetails {\n        name\n        itemCount\n      }\n    }\n  }\n}\n\nquery SimilarItems($itemId: ID! = \"item-001\", $first: Int = 5) {\n  similarItems(itemId: $itemId, first: $first) {\n    score\n    reason\n    item {\n      id\n      title\n    }\n  }\n}\n\nquery UserHistory($id: ID! = \"demo-user-1\") {\n  user(id: $id) {\n    id\n    anonymous\n    eventCount\n    lastSeenAt\n    recentInteractions(first: 5) {\n      lastType\n      weight\n      lastSeenAt\n      counts {\n        views\n        clicks\n        addToCarts\n        purchases\n      }\n      item {\n        id\n        title\n      }\n    }\n  }\n}\n\nquery Catalog($first: Int = 20, $after: String, $filter: ItemFilter) {\n  items(first: $first, after: $after, filter: $filter) {\n    totalCount\n    pageInfo {\n      hasNextPage\n      endCursor\n    }\n    edges {\n      cursor\n      node {\n        id\n        title\n        category\n        price\n      }\n    }\n  }\n}\n\nmutation TrackEvents($events: [EventInput!]! = [{id: \"graphiql-1\", type: CLICK, userId: \"demo-user-1\", itemId: \"item-042\"}]) {\n  trackEvents(events: $events) {\n    accepted\n    duplicates\n    rejected {\n      index\n      id\n      reason\n    }\n  }\n}\n\nmutation UpsertItems($items: [ItemInput!]!) {\n  upsertItems(items: $items) {\n    upserted\n    rejected {\n      index\n      reason\n    }\n  }\n}\n\nsubscription RecommendationsChanged($userId: ID! = \"demo-user-1\", $first: Int = 5) {\n  recommendationsChanged(userId: $userId, first: $first) {\n    score\n    reason\n    item {\n      id\n      title\n    }\n  }\n}"): (typeof documents)["query Recommendations($userId: ID! = \"demo-user-1\", $first: Int = 10, $filter: RecommendationFilter) {\n  recommendations(userId: $userId, first: $first, filter: $filter) {\n    score\n    reason\n    item {\n      id\n      title\n      category\n      price\n      categoryDetails {\n        name\n        itemCount\n      }\n    }\n  }\n}\n\nquery SimilarItems($itemId: ID! = \"item-001\", $first: Int = 5) {\n  similarItems(itemId: $itemId, first: $first) {\n    score\n    reason\n    item {\n      id\n      title\n    }\n  }\n}\n\nquery UserHistory($id: ID! = \"demo-user-1\") {\n  user(id: $id) {\n    id\n    anonymous\n    eventCount\n    lastSeenAt\n    recentInteractions(first: 5) {\n      lastType\n      weight\n      lastSeenAt\n      counts {\n        views\n        clicks\n        addToCarts\n        purchases\n      }\n      item {\n        id\n        title\n      }\n    }\n  }\n}\n\nquery Catalog($first: Int = 20, $after: String, $filter: ItemFilter) {\n  items(first: $first, after: $after, filter: $filter) {\n    totalCount\n    pageInfo {\n      hasNextPage\n      endCursor\n    }\n    edges {\n      cursor\n      node {\n        id\n        title\n        category\n        price\n      }\n    }\n  }\n}\n\nmutation TrackEvents($events: [EventInput!]! = [{id: \"graphiql-1\", type: CLICK, userId: \"demo-user-1\", itemId: \"item-042\"}]) {\n  trackEvents(events: $events) {\n    accepted\n    duplicates\n    rejected {\n      index\n      id\n      reason\n    }\n  }\n}\n\nmutation UpsertItems($items: [ItemInput!]!) {\n  upsertItems(items: $items) {\n    upserted\n    rejected {\n      index\n      reason\n    }\n  }\n}\n\nsubscription RecommendationsChanged($userId: ID! = \"demo-user-1\", $first: Int = 5) {\n  recommendationsChanged(userId: $userId, first: $first) {\n    score\n    reason\n    item {\n      id\n      title\n    }\n  }\n}"];
+
+export function graphql(source: string) {
+  return (documents as any)[source] ?? {};
+}
+
+export type DocumentType<TDocumentNode extends DocumentNode<any, any>> = TDocumentNode extends DocumentNode<  infer TType,  any>  ? TType  : never;
