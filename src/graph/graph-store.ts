@@ -39,6 +39,36 @@ export interface GraphStore {
    */
   durablePosition(): number | undefined;
 
+  // ---- anomaly flags (issue 6) ----------------------------------------------------------------
+  /** Stores findings (linked to their user / item); returns those not stored before (by id). */
+  putAnomalies(records: readonly AnomalyRecord[]): Promise<AnomalyRecord[]>;
+  getAnomalies(ids: readonly string[]): Promise<(AnomalyRecord | null)[]>;
+  /** Newest first; `entityIds` matches the entity or the linked user / item. */
+  listAnomalies(query: AnomalyQuery): Promise<AnomalyPage>;
+  /** Marks a finding acknowledged; null when unknown. */
+  acknowledgeAnomaly(id: string, acknowledged?: boolean): Promise<AnomalyRecord | null>;
+  /**
+   * Excludes (or re-includes) an actor's edges from what shapes other users' recommendations (item
+   * similarity, popularity, userCount), whatever strategy reads them. Returns false when nothing changed.
+   */
+  setActorExcluded(actorId: string, excluded: boolean): Promise<boolean>;
+  excludedActors(): Promise<string[]>;
+
+  // ---- customer segments (issue 5): (:User)-[:IN_SEGMENT]->(:Segment) ----------------------------
+  /** Purchase activity (segmentation features) of these users, one row per id (orders 0 when unknown). */
+  getPurchaseActivity(userIds: readonly string[]): Promise<PurchaseActivityBatch>;
+  /** Every user's purchase activity, a batch at a time, yielding to the event loop between batches. */
+  scanPurchaseActivity(batchSize?: number): AsyncIterable<PurchaseActivityBatch>;
+  /** The segment model (JSON data: segments, scaler, centroids) the memberships refer to; null for none. */
+  getSegmentModel(): Promise<unknown>;
+  setSegmentModel(model: unknown): Promise<void>;
+  /** Sets IN_SEGMENT of each user (null removes it); unknown users are skipped. */
+  setUserSegments(userIds: readonly string[], segmentIds: readonly (string | null)[]): Promise<void>;
+  getUserSegments(userIds: readonly string[]): Promise<(string | null)[]>;
+  /** Members of a segment, a page at a time (opaque cursor); live member counts per segment. */
+  listSegmentMembers(segmentId: string, first: number, after?: string): Promise<SegmentMemberPage>;
+  segmentSizes(): Promise<Map<string, number>>;
+
   /** Persists what must survive a restart (a snapshot for the embedded graph). */
   checkpoint(): Promise<void>;
   close(): Promise<void>;
@@ -159,4 +189,65 @@ export function encodeCursor(itemId: string): string {
 
 export function decodeCursor(cursor: string): string {
   return Buffer.from(cursor, 'base64url').toString('utf8');
+}
+
+/** A stored anomaly finding (see src/anomaly/): the graph keeps it linked to its user and / or item. */
+export interface AnomalyRecord {
+  id: string;
+  kind: string;
+  severity: 'INFO' | 'WARNING' | 'CRITICAL';
+  entityType: string;
+  entityId: string;
+  score: number;
+  /** Event time (ms). */
+  detectedAt: number;
+  message: string;
+  /** JSON text of the detector's evidence. */
+  evidence: string | null;
+  acknowledged: boolean;
+  /** Linked actor (graph user id: the userId, or "session:<id>") and item, when the finding has one. */
+  userId: string | null;
+  itemId: string | null;
+}
+
+export interface AnomalyQuery {
+  first: number;
+  /** Opaque cursor from a previous page's `endCursor`. */
+  after?: string;
+  kinds?: readonly string[];
+  minSeverity?: AnomalyRecord['severity'];
+  entityIds?: readonly string[];
+  acknowledged?: boolean;
+}
+
+export interface AnomalyPage {
+  anomalies: AnomalyRecord[];
+  totalCount: number;
+  hasNextPage: boolean;
+  endCursor: string | null;
+}
+
+/**
+ * Columnar purchase activity of a batch of users (what segmentation features are computed from): per user
+ * the distinct purchase instants (orders: events of one checkout share a timestamp), first/last purchase,
+ * views, and the purchase edges in CSR form (edgeStart[i]..edgeStart[i+1]).
+ */
+export interface PurchaseActivityBatch {
+  userIds: string[];
+  orders: Float64Array;
+  firstPurchaseAt: Float64Array;
+  lastPurchaseAt: Float64Array;
+  views: Float64Array;
+  edgeStart: Int32Array;
+  edgeItem: string[];
+  edgeCategory: (string | null)[];
+  edgeQuantity: Float64Array;
+  edgeRevenue: Float64Array;
+}
+
+export interface SegmentMemberPage {
+  userIds: string[];
+  totalCount: number;
+  hasNextPage: boolean;
+  endCursor: string | null;
 }

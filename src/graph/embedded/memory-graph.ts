@@ -14,12 +14,19 @@ import {
   type ItemPage,
   type ItemQuery,
   type PopularQuery,
+  type PurchaseActivityBatch,
+  type SegmentMemberPage,
   type ScoredItem,
   type TypeCounts,
   type UserNode,
+  type AnomalyPage,
+  type AnomalyQuery,
+  type AnomalyRecord,
 } from '../graph-store';
+import { AnomalyTable } from '../../anomaly/anomaly-table';
 import { DEFAULT_SIMILARITY_OPTIONS, ItemSimilarity, type SimilarityGraph, type SimilarityOptions } from './item-similarity';
 import { readSnapshot, writeSnapshot, type GraphSnapshot } from './snapshot';
+import { buildActivity, recordOrder, SegmentMembership } from './segment-store';
 
 /**
  * The embedded graph store: the whole user-item graph in memory, laid out for the recommendation read
@@ -50,6 +57,8 @@ interface UserRecord {
   edges: Map<number, Edge>;
   /** Item indexes with a positive edge, in the order they became positive (bounded reads sample it). */
   positive: number[];
+  /** Sorted distinct purchase timestamps (one per checkout), for segmentation features. */
+  orders?: number[];
 }
 
 interface ItemRecord {
@@ -69,6 +78,8 @@ export interface MemoryGraphOptions {
   similarity?: Partial<SimilarityOptions>;
   /** How stale the cached popularity ranking may be before it is rebuilt. */
   popularityMaxAgeMs?: number;
+  /** Anomaly findings kept (oldest dropped first). */
+  maxAnomalies?: number;
 }
 
 export class MemoryGraph implements GraphStore, SimilarityGraph {
@@ -91,11 +102,16 @@ export class MemoryGraph implements GraphStore, SimilarityGraph {
   private popularDirty = true;
   private readonly popularityMaxAgeMs: number;
   private sortedIds: string[] | null = null;
+  /** Anomaly findings linked to users / items, and actors (bots) whose edges shape no one else's results. */
+  private readonly anomalyTable: AnomalyTable;
+  private readonly excluded = new Set<number>();
+  private excludedDirty = false;
 
   constructor(private readonly options: MemoryGraphOptions = {}) {
     this.weights = options.typeWeights ?? DEFAULT_TYPE_WEIGHTS;
     this.similarity = new ItemSimilarity(this, { ...DEFAULT_SIMILARITY_OPTIONS, ...options.similarity });
     this.popularityMaxAgeMs = options.popularityMaxAgeMs ?? 1000;
+    this.anomalyTable = new AnomalyTable(options.maxAnomalies);
   }
 
   /** Loads the snapshot if there is one; returns the log position it covers (-1 for none). */
@@ -112,9 +128,11 @@ export class MemoryGraph implements GraphStore, SimilarityGraph {
   }
 
   async checkpoint(): Promise<void> {
-    if (!this.options.snapshotPath || this.position === this.snapshotPosition) return;
+    if (!this.options.snapshotPath || (this.position === this.snapshotPosition && !this.anomalyTable.dirty && !this.excludedDirty && !this.segments.dirty)) return;
     await writeSnapshot(this.options.snapshotPath, this.dump());
     this.snapshotPosition = this.position;
+    this.excludedDirty = false;
+    this.segments.dirty = false;
   }
 
   async close(): Promise<void> {
@@ -187,6 +205,7 @@ export class MemoryGraph implements GraphStore, SimilarityGraph {
     edge.counts[e.type]++;
     edge.weight = Math.max(0, edge.weight + this.weights[e.type]);
     if (e.type === 'PURCHASE') {
+      user.orders = recordOrder(user.orders, e.timestamp);
       const q = e.quantity ?? 1;
       edge.quantity += q;
       edge.revenue += q * (e.price ?? item.price ?? 0);
@@ -202,7 +221,7 @@ export class MemoryGraph implements GraphStore, SimilarityGraph {
     if (isPositive !== wasPositive) {
       if (isPositive) {
         user.positive.push(i);
-        item.positive.push(u);
+        if (!this.excluded.has(u)) item.positive.push(u);
       } else {
         removeValue(user.positive, i);
         removeValue(item.positive, u);
@@ -336,6 +355,95 @@ export class MemoryGraph implements GraphStore, SimilarityGraph {
     return this.similarity.computations;
   }
 
+  // ---- anomaly flags ------------------------------------------------------------------------
+
+  async putAnomalies(records: readonly AnomalyRecord[]): Promise<AnomalyRecord[]> {
+    return this.anomalyTable.put(records);
+  }
+
+  async getAnomalies(ids: readonly string[]): Promise<(AnomalyRecord | null)[]> {
+    return ids.map((id) => this.anomalyTable.get(id));
+  }
+
+  async listAnomalies(query: AnomalyQuery): Promise<AnomalyPage> {
+    return this.anomalyTable.list(query);
+  }
+
+  async acknowledgeAnomaly(id: string, acknowledged = true): Promise<AnomalyRecord | null> {
+    return this.anomalyTable.acknowledge(id, acknowledged);
+  }
+
+  async setActorExcluded(actorId: string, excluded: boolean): Promise<boolean> {
+    return this.setActorExcludedSync(actorId, excluded);
+  }
+
+  /** An excluded actor's positive edges leave the items' user lists (similarity, popularity, userCount). */
+  setActorExcludedSync(actorId: string, excluded: boolean): boolean {
+    const u = this.internUser(actorId, actorId.startsWith('session:'));
+    if (this.excluded.has(u) === excluded) return false;
+    if (excluded) this.excluded.add(u);
+    else this.excluded.delete(u);
+    for (const i of this.users[u]!.positive) {
+      if (excluded) removeValue(this.items[i]!.positive, u);
+      else this.items[i]!.positive.push(u);
+      this.similarity.invalidate(i);
+    }
+    this.popularCache = null;
+    this.excludedDirty = true;
+    return true;
+  }
+
+  async excludedActors(): Promise<string[]> {
+    return [...this.excluded].map((u) => this.users[u]!.id);
+  }
+
+  // ---- customer segments (issue 5) -------------------------------------------------------------
+
+  private readonly segments = new SegmentMembership();
+
+  async getPurchaseActivity(userIds: readonly string[]): Promise<PurchaseActivityBatch> {
+    return buildActivity(this.users, this.items, userIds.map((id) => this.userIndex.get(id) ?? -1), userIds);
+  }
+
+  async *scanPurchaseActivity(batchSize = 20_000): AsyncIterable<PurchaseActivityBatch> {
+    for (let start = 0; start < this.users.length; start += batchSize) {
+      if (start > 0) await new Promise<void>((resolve) => setImmediate(resolve));
+      const end = Math.min(this.users.length, start + batchSize);
+      yield buildActivity(this.users, this.items, Int32Array.from({ length: end - start }, (_, r) => start + r));
+    }
+  }
+
+  async getSegmentModel(): Promise<unknown> {
+    return this.segments.model;
+  }
+
+  async setSegmentModel(model: unknown): Promise<void> {
+    this.segments.model = model;
+    this.segments.dirty = true;
+  }
+
+  async setUserSegments(userIds: readonly string[], segmentIds: readonly (string | null)[]): Promise<void> {
+    userIds.forEach((id, r) => {
+      const u = this.userIndex.get(id);
+      if (u !== undefined) this.segments.set(u, segmentIds[r] ?? null, this.users.length);
+    });
+  }
+
+  async getUserSegments(userIds: readonly string[]): Promise<(string | null)[]> {
+    return userIds.map((id) => {
+      const u = this.userIndex.get(id);
+      return u === undefined ? null : this.segments.get(u);
+    });
+  }
+
+  async listSegmentMembers(segmentId: string, first: number, after?: string): Promise<SegmentMemberPage> {
+    return this.segments.page(segmentId, first, after, (id) => this.userIndex.get(id), (u) => this.users[u]!.id);
+  }
+
+  async segmentSizes(): Promise<Map<string, number>> {
+    return this.segments.sizes();
+  }
+
   // ---- SimilarityGraph ------------------------------------------------------------------------
 
   itemCount(): number {
@@ -394,6 +502,9 @@ export class MemoryGraph implements GraphStore, SimilarityGraph {
         [...u.edges.values()].map((e) => [e.user, e.item, countsToArray(e.counts), e.weight, e.quantity, e.revenue, e.first, e.last, e.lastType] as GraphSnapshot['edges'][number]),
       ),
       appliedIds: [...this.appliedIds],
+      orders: this.users.flatMap((u, i) => (u.orders ? [[i, u.orders] as [number, number[]]] : [])),
+      segments: this.segments.dump(this.users.length),
+      anomalies: { ...this.anomalyTable.dump(), excludedActors: [...this.excluded].map((u) => this.users[u]!.id) },
     };
   }
 
@@ -408,17 +519,21 @@ export class MemoryGraph implements GraphStore, SimilarityGraph {
       u.last = last;
       u.events = events;
     }
+    for (const actor of s.anomalies?.excludedActors ?? []) this.excluded.add(this.internUser(actor, actor.startsWith('session:')));
+    if (s.anomalies) this.anomalyTable.load(s.anomalies);
     for (const [u, i, counts, weight, quantity, revenue, first, last, lastType] of s.edges) {
       const edge: Edge = { user: u, item: i, counts: arrayToCounts(counts), weight, quantity, revenue, first, last, lastType };
       this.users[u]!.edges.set(i, edge);
       this.items[i]!.users.set(u, edge);
       if (weight > 0) {
         this.users[u]!.positive.push(i);
-        this.items[i]!.positive.push(u);
+        if (!this.excluded.has(u)) this.items[i]!.positive.push(u);
       }
       this.edgeCount++;
     }
     for (const id of s.appliedIds) this.appliedIds.add(id);
+    for (const [u, orders] of s.orders ?? []) this.users[u]!.orders = orders;
+    this.segments.load(s.segments, this.users.length);
     this.eventsApplied = s.eventsApplied;
     this.position = s.position;
     this.snapshotPosition = s.position;

@@ -2,6 +2,8 @@ import { open, readFile, rename, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { deserialize, serialize } from 'node:v8';
 import type { InteractionType } from '../../events/event';
+import type { SegmentSnapshot } from './segment-store';
+import type { AnomalyTableDump } from '../../anomaly/anomaly-table';
 
 /**
  * Snapshot file of the embedded graph. Written to a temporary file, fsynced, then renamed over the
@@ -17,6 +19,11 @@ export interface GraphSnapshot {
   users: [id: string, anonymous: boolean, first: number, last: number, events: number][];
   edges: [user: number, item: number, counts: number[], weight: number, quantity: number, revenue: number, first: number, last: number, lastType: InteractionType][];
   appliedIds: string[];
+  /** Per-user purchase instants (segmentation features) and segment model + IN_SEGMENT (issue 5). */
+  orders?: [user: number, timestamps: number[]][];
+  segments?: SegmentSnapshot;
+  /** Anomaly findings and bot-excluded actors (absent in snapshots written before issue 6). */
+  anomalies?: AnomalyTableDump;
 }
 
 export async function writeSnapshot(file: string, snapshot: GraphSnapshot): Promise<void> {
