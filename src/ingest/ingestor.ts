@@ -19,6 +19,11 @@ export interface IngestorOptions {
   maxBatch?: number;
   /** Take a graph checkpoint (snapshot) after this many applied events. */
   checkpointEvery?: number;
+  /**
+   * Validate records again on the way out of the log. Needed for Kafka (anyone can produce to a
+   * topic); the embedded log only receives events validated by the tracker or importer.
+   */
+  revalidate?: boolean;
 }
 
 /** Hooks that run after a batch is applied: live subscriptions, anomaly detectors, segment updates. */
@@ -82,7 +87,12 @@ export class Ingestor {
   private async handle(records: readonly LogRecord[]): Promise<void> {
     const events: FlywheelEvent[] = [];
     const dead: DeadLetter[] = [];
+    const revalidate = this.options.revalidate ?? true;
     for (const r of records) {
+      if (!revalidate) {
+        events.push(r.event as FlywheelEvent);
+        continue;
+      }
       const v = validateEvent(r.event);
       if (v.ok) events.push(v.event);
       else dead.push({ source: `log:${this.log.backend}@${r.offset}`, reason: v.reason, raw: r.event });

@@ -1,0 +1,158 @@
+import 'reflect-metadata';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { spawn } from 'node:child_process';
+import autocannon from 'autocannon';
+import { createFlywheel } from '../src/app/flywheel';
+import { loadConfig } from '../src/config/config';
+import type { FlywheelEvent, InteractionType } from '../src/events/event';
+import { createLogger } from '../src/observability/logger';
+import { prng } from '../src/demo/demo-data';
+
+/**
+ * `npm run bench`: the foundation's figures in one run, so that ratios compare like with like on a
+ * noisy machine.
+ *  1. Ingest: events/s from `append` on the embedded log until the graph has applied them
+ *     (validation, LMDB commit + fsync, consumer, graph apply, offset commit), median of rounds.
+ *  2. HTTP: a gateway in a child process (demo shop), loaded by autocannon at fixed concurrency with
+ *     `{ __typename }` and with `recommendations`, rounds interleaved; medians of per-round figures.
+ */
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const INGEST_EVENTS = Number(process.env.BENCH_INGEST_EVENTS ?? 200_000);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+function syntheticEvents(n: number, seed: number): FlywheelEvent[] {
+  const rand = prng(seed);
+  const types: InteractionType[] = ['VIEW', 'VIEW', 'VIEW', 'CLICK', 'CLICK', 'ADD_TO_CART', 'PURCHASE'];
+  const t0 = Date.UTC(2026, 0, 1);
+  return Array.from({ length: n }, (_, i) => {
+    const type = types[Math.floor(rand() * types.length)]!;
+    return {
+      kind: 'interaction', v: 1, id: `bench-${seed}-${i}`, type,
+      userId: `u${Math.floor(Math.pow(rand(), 1.5) * 20_000)}`, itemId: `i${Math.floor(Math.pow(rand(), 2) * 5_000)}`,
+      timestamp: t0 + i * 10, ...(type === 'PURCHASE' || type === 'ADD_TO_CART' ? { quantity: 1, price: 4.5 } : {}),
+    } as FlywheelEvent;
+  });
+}
+
+async function benchIngest(): Promise<{ eventsPerSecond: number[]; viaTracker: number[] }> {
+  const eventsPerSecond: number[] = [];
+  const viaTracker: number[] = [];
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const path_ of ['log', 'tracker'] as const) {
+      const dir = mkdtempSync(path.join(tmpdir(), 'flywheel-bench-'));
+      const app = await createFlywheel(loadConfig({ LOG_LEVEL: 'silent' }, { FLYWHEEL_DATA_DIR: dir, FLYWHEEL_SNAPSHOT_EVERY: 100_000_000 }), createLogger('silent'));
+      const events = syntheticEvents(INGEST_EVENTS, round * 2 + (path_ === 'log' ? 0 : 1));
+      const started = performance.now();
+      let last = -1;
+      for (let i = 0; i < events.length; i += 5000) {
+        const batch = events.slice(i, i + 5000);
+        if (path_ === 'log') last = (await app.log.append(batch)).lastPosition;
+        else await app.tracker.track(batch, 'bench');
+      }
+      if (path_ === 'log') await app.ingestor.waitFor(last, 600_000);
+      const seconds = (performance.now() - started) / 1000;
+      (path_ === 'log' ? eventsPerSecond : viaTracker).push(events.length / seconds);
+      await app.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+  return { eventsPerSecond, viaTracker };
+}
+
+async function startServer(): Promise<{ url: string; stop: () => Promise<void> }> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'flywheel-bench-http-'));
+  const port = 4300 + Math.floor(Math.random() * 500);
+  const child = spawn(process.execPath, [path.resolve(__dirname, '../../bin/flywheel.js'), 'demo', '--no-simulator', '--data-dir', dir, '--port', String(port)], {
+    env: { ...process.env, LOG_LEVEL: 'warn' },
+    stdio: 'inherit',
+  });
+  const url = `http://127.0.0.1:${port}`;
+  for (let i = 0; i < 300; i++) {
+    try {
+      if ((await fetch(`${url}/readyz`)).status === 200) break;
+    } catch {
+      /* starting */
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return {
+    url,
+    stop: async () => {
+      child.kill('SIGTERM');
+      await new Promise((r) => child.once('exit', r));
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+interface LoadResult {
+  rps: number;
+  p50: number;
+  p99: number;
+  errors: number;
+}
+
+async function load(url: string, bodyFor: () => string): Promise<LoadResult> {
+  const result = await autocannon({
+    url: `${url}/graphql`,
+    connections: CONNECTIONS,
+    duration: SECONDS,
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    requests: [{ setupRequest: (req) => ({ ...req, body: bodyFor() }) }],
+  });
+  return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, errors: result.errors + result.non2xx };
+}
+
+async function main(): Promise<void> {
+  console.log(`# flywheel bench: ${ROUNDS} rounds, ${INGEST_EVENTS} ingest events, ${CONNECTIONS} connections x ${SECONDS} s, node ${process.version}`);
+  const ingest = await benchIngest();
+
+  const server = await startServer();
+  const rand = prng(7);
+  const trivial = JSON.stringify({ query: '{ __typename }' });
+  const recsQuery = 'query($u: ID!) { recommendations(userId: $u, first: 10) { score reason item { id title category } } }';
+  const recs = () => JSON.stringify({ query: recsQuery, variables: { u: `demo-user-${1 + Math.floor(rand() * 300)}` } });
+  await load(server.url, trivial === '' ? recs : () => trivial); // warm-up
+  const typename: LoadResult[] = [];
+  const recommendations: LoadResult[] = [];
+  for (let round = 0; round < ROUNDS; round++) {
+    typename.push(await load(server.url, () => trivial));
+    recommendations.push(await load(server.url, recs));
+  }
+  await server.stop();
+
+  const m = (rs: LoadResult[], k: keyof LoadResult) => median(rs.map((r) => r[k]));
+  const summary = {
+    ingestEventsPerSecond: Math.round(median(ingest.eventsPerSecond)),
+    ingestViaTrackerEventsPerSecond: Math.round(median(ingest.viaTracker)),
+    typename: { rps: Math.round(m(typename, 'rps')), p50: m(typename, 'p50'), p99: m(typename, 'p99'), errors: typename.reduce((s, r) => s + r.errors, 0) },
+    recommendations: { rps: Math.round(m(recommendations, 'rps')), p50: m(recommendations, 'p50'), p99: m(recommendations, 'p99'), errors: recommendations.reduce((s, r) => s + r.errors, 0) },
+  };
+  const ratio = summary.recommendations.rps / summary.typename.rps;
+  console.log('');
+  console.log('| measure | median | rounds |');
+  console.log('|---|---|---|');
+  console.log(`| ingest, log append -> graph applied (events/s) | ${summary.ingestEventsPerSecond} | ${ingest.eventsPerSecond.map((x) => Math.round(x)).join(', ')} |`);
+  console.log(`| ingest, tracker (validate + append + wait applied) (events/s) | ${summary.ingestViaTrackerEventsPerSecond} | ${ingest.viaTracker.map((x) => Math.round(x)).join(', ')} |`);
+  console.log(`| \`{ __typename }\` req/s (p50 / p99 ms) | ${summary.typename.rps} (${summary.typename.p50} / ${summary.typename.p99}) | ${typename.map((r) => Math.round(r.rps)).join(', ')} |`);
+  console.log(`| \`recommendations(first: 10)\` req/s (p50 / p99 ms) | ${summary.recommendations.rps} (${summary.recommendations.p50} / ${summary.recommendations.p99}) | ${recommendations.map((r) => Math.round(r.rps)).join(', ')} |`);
+  console.log(`| recommendations / typename throughput | ${ratio.toFixed(2)} | |`);
+  console.log(`| errors (typename, recommendations) | ${summary.typename.errors}, ${summary.recommendations.errors} | |`);
+  console.log('');
+  console.log(JSON.stringify({ ...summary, ratio }));
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});

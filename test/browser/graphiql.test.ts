@@ -1,0 +1,181 @@
+/**
+ * GraphiQL at /graphiql, driven by a real headless Chromium (Debian's
+ * /usr/bin/chromium through playwright-core). Every request the page makes is
+ * routed: only the gateway's origin is let through, anything else is aborted
+ * and recorded, and the test fails if there was any. Install the browser with
+ * `scripts/install-chromium.sh`; without it the browser test is skipped.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { chromium, type Page } from 'playwright-core';
+import { startTestGateway } from '../helpers/gateway';
+
+const CHROMIUM = '/usr/bin/chromium';
+const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+const skipBrowser = existsSync(CHROMIUM)
+  ? false
+  : `chromium is missing (${CHROMIUM}); install it with: sudo bash scripts/install-chromium.sh`;
+
+// tsconfig has no DOM lib: browser-side callbacks reach the page through `any`.
+/* eslint-disable @typescript-eslint/no-explicit-any */
+const QUERY_EDITOR = '.graphiql-query-editor .CodeMirror';
+const RESPONSE_EDITOR = '.graphiql-response .CodeMirror';
+const RUN_BUTTON = '.graphiql-execute-button';
+// With several operations in the editor the run button is a Radix dropdown trigger
+// (aria-haspopup) listing them; GraphiQL re-parses the editor a moment after an edit.
+const PLAIN_RUN_BUTTON = `${RUN_BUTTON}:not([aria-haspopup])`;
+
+async function editorValue(page: Page, selector: string): Promise<string> {
+  return page.evaluate((sel) => (globalThis as any).document.querySelector(sel).CodeMirror.getValue() as string, selector);
+}
+
+/** Puts `query` in the query editor, clicks the run button, and returns the parsed response pane. */
+async function runInGraphiql(page: Page, query: string, expectInResponse: string): Promise<any> {
+  await page.evaluate(
+    ([sel, q]) => (globalThis as any).document.querySelector(sel).CodeMirror.setValue(q),
+    [QUERY_EDITOR, query] as const,
+  );
+  // Clicking before GraphiQL has re-parsed would open the old operation menu instead of running.
+  await page.waitForSelector(PLAIN_RUN_BUTTON, { timeout: 10_000 });
+  await page.click(PLAIN_RUN_BUTTON);
+  await page.waitForFunction(
+    ([sel, want]) => {
+      const el = (globalThis as any).document.querySelector(sel);
+      return !!el && String(el.CodeMirror.getValue()).includes(want);
+    },
+    [RESPONSE_EDITOR, expectInResponse] as const,
+    { timeout: 20_000 },
+  );
+  return JSON.parse(await editorValue(page, RESPONSE_EDITOR));
+}
+
+test('GraphiQL page and assets: strict CSP, caching, nothing from outside', async () => {
+  const gw = await startTestGateway();
+  try {
+    const pageRes = await fetch(`${gw.url}/graphiql`);
+    assert.equal(pageRes.status, 200);
+    assert.match(pageRes.headers.get('content-type') ?? '', /^text\/html/);
+    assert.equal(pageRes.headers.get('cache-control'), 'no-store');
+    const csp = pageRes.headers.get('content-security-policy') ?? '';
+    assert.match(csp, /default-src 'none'/);
+    assert.match(csp, /script-src 'self'(;|$)/, `script-src must be 'self' only: ${csp}`);
+    assert.doesNotMatch(csp, /unsafe-inline|https?:|\*/, csp);
+    const html = await pageRes.text();
+    assert.doesNotMatch(html, /<script(?![^>]*\bsrc=)[^>]*>/, 'no inline <script>');
+    assert.doesNotMatch(html, /\b(src|href)="(https?:)?\/\//, 'no absolute/protocol-relative asset URLs');
+
+    const assetUrls = [...html.matchAll(/\b(?:src|href)="(\/graphiql\/assets\/[^"]+)"/g)].map((m) => m[1]);
+    assert.ok(assetUrls.length >= 5, `expected the page to reference its assets, got ${assetUrls.join(', ')}`);
+    for (const u of assetUrls) {
+      const r = await fetch(gw.url + u.replace(/&amp;/g, '&'));
+      assert.equal(r.status, 200, u);
+      const type = r.headers.get('content-type') ?? '';
+      assert.match(type, u.includes('.css') ? /^text\/css/ : /^text\/javascript/, `${u}: ${type}`);
+      assert.match(r.headers.get('cache-control') ?? '', /immutable/, u);
+      assert.equal(r.headers.get('x-content-type-options'), 'nosniff', u);
+      const etag = r.headers.get('etag');
+      assert.ok(etag, `${u} has an ETag`);
+      const body = await r.text();
+      if (u.includes('.css')) {
+        assert.doesNotMatch(body, /@import/i, `${u} must not @import`);
+        assert.doesNotMatch(body, /url\(\s*['"]?(https?:)?\/\//i, `${u} must not load url() from elsewhere`);
+      }
+      const again = await fetch(gw.url + u.replace(/&amp;/g, '&'), { headers: { 'if-none-match': etag! } });
+      assert.equal(again.status, 304, `${u} revalidates`);
+    }
+    assert.equal((await fetch(`${gw.url}/graphiql/assets/..%2Fpackage.json`)).status, 404);
+    assert.equal((await fetch(`${gw.url}/graphiql/assets/nope.js`)).status, 404);
+  } finally {
+    await gw.close();
+  }
+});
+
+test('GraphiQL in headless Chromium runs queries from the page', { skip: skipBrowser, timeout: 180_000 }, async () => {
+  const gw = await startTestGateway();
+  const origin = new URL(gw.url).origin;
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+  const outside: string[] = [];
+  const consoleErrors: string[] = [];
+  const httpErrors: string[] = [];
+  try {
+    const context = await browser.newContext({ serviceWorkers: 'block' });
+    await context.route('**/*', async (route) => {
+      const url = route.request().url();
+      let allowed = false;
+      try {
+        allowed = new URL(url).origin === origin;
+      } catch {
+        /* data:, blob: etc. never reach route(); anything unparsable is outside */
+      }
+      if (allowed) {
+        await route.continue();
+      } else {
+        outside.push(url);
+        await route.abort('blockedbyclient');
+      }
+    });
+    // WebSockets are not seen by route(): let same-host ones through, record and close the rest.
+    await context.routeWebSocket(
+      (u) => u.host !== new URL(origin).host,
+      (ws) => {
+        outside.push(ws.url());
+        void ws.close();
+      },
+    );
+
+    const page = await context.newPage();
+    page.on('console', (m) => {
+      if (m.type() === 'error') consoleErrors.push(m.text());
+    });
+    page.on('pageerror', (e) => consoleErrors.push(`pageerror: ${e.message}`));
+    page.on('response', (r) => {
+      if (r.status() >= 400) httpErrors.push(`${r.status()} ${r.url()}`);
+    });
+
+    await page.goto(`${gw.url}/graphiql`, { waitUntil: 'load' });
+    await page.waitForSelector(QUERY_EDITOR, { timeout: 30_000 });
+    await page.waitForSelector(RUN_BUTTON);
+
+    // The editor opens with the example operations (several named operations).
+    const initial = await editorValue(page, QUERY_EDITOR);
+    const named = initial.match(/^\s*(query|mutation|subscription)\s+[_A-Za-z]\w*/gm) ?? [];
+    assert.ok(named.length >= 2, `default query shows several named operations:\n${initial}`);
+
+    // Run button on a multi-operation document opens the operation menu. This also
+    // exercises the CSP style nonce: Radix's scroll lock injects a <style> element.
+    await page.click(RUN_BUTTON);
+    const menuItems = page.locator('[role="menu"] [role="menuitem"]');
+    await menuItems.first().waitFor({ timeout: 10_000 });
+    assert.equal(await menuItems.count(), named.length, 'operation menu lists the example operations');
+    await page.keyboard.press('Escape');
+    await page.locator('[role="menu"]').waitFor({ state: 'detached', timeout: 10_000 });
+
+    const typename = await runInGraphiql(page, '{ __typename }', '__typename');
+    assert.deepEqual(typename, { data: { __typename: 'Query' } });
+
+    const items = await runInGraphiql(page, '{ items(first: 2) { edges { node { id title } } } }', '"items"');
+    assert.equal(items.errors, undefined, JSON.stringify(items));
+    assert.ok(Array.isArray(items.data.items.edges), JSON.stringify(items));
+    assert.ok(items.data.items.edges.length <= 2, JSON.stringify(items));
+    for (const e of items.data.items.edges) {
+      assert.equal(typeof e.node.id, 'string');
+    }
+
+    await context.close();
+    assert.deepEqual(outside, [], `requests to anywhere but ${origin} were attempted`);
+    assert.deepEqual(consoleErrors, [], 'no console errors (including CSP violations)');
+    assert.deepEqual(httpErrors, [], 'no failed responses from the gateway');
+  } finally {
+    await browser.close();
+    await gw.close();
+  }
+});
