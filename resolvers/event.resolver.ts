@@ -1,17 +1,21 @@
-import { Arg, Ctx, Int, Mutation, Query, Resolver } from 'type-graphql';
+import { Arg, Authorized, Ctx, Int, Mutation, Query, Resolver } from 'type-graphql';
 import type { GatewayContext } from '../src/api/context';
+import { assertActsFor } from '../src/auth/policy';
 import { EVENT_SCHEMA_VERSION } from '../src/events/event';
 import { DeadLetterEntry, EventInput, ItemInput, MAX_BATCH, TrackEventsResult, UpsertItemsResult } from '../graph-models/event.model';
 import { inputError, requireRange } from './errors';
 
 @Resolver()
 export class EventResolver {
+  @Authorized('shopper', 'service')
   @Mutation(() => TrackEventsResult, {
     description:
       'Records behaviour events. Each event is validated on its own: valid ones are stored durably, invalid ones come back in `rejected` with the reason (and are kept in the dead-letter store). On the embedded backend the events are in the graph when this returns.',
   })
   async trackEvents(@Arg('events', () => [EventInput]) events: EventInput[], @Ctx() ctx: GatewayContext): Promise<TrackEventsResult> {
     checkBatch('events', events.length);
+    // A shopper may send only their own events; services send for anyone.
+    for (const e of events) assertActsFor(ctx.identity, e.userId ?? null);
     const now = Date.now();
     const raw = events.map((e) =>
       dropNullish({
@@ -30,6 +34,7 @@ export class EventResolver {
     return ctx.app.tracker.track(raw, 'graphql');
   }
 
+  @Authorized('admin')
   @Mutation(() => UpsertItemsResult, { description: 'Creates or replaces catalog items (id, title, category, price, free attributes).' })
   async upsertItems(@Arg('items', () => [ItemInput]) items: ItemInput[], @Ctx() ctx: GatewayContext): Promise<UpsertItemsResult> {
     checkBatch('items', items.length);
@@ -52,6 +57,7 @@ export class EventResolver {
     return { upserted: result.accepted, rejected: result.rejected };
   }
 
+  @Authorized('analyst')
   @Query(() => [DeadLetterEntry], { description: 'Most recent input that was rejected, with the reasons.' })
   async deadLetters(@Arg('first', () => Int, { defaultValue: 20 }) first: number, @Ctx() ctx: GatewayContext): Promise<DeadLetterEntry[]> {
     requireRange('first', first, 1, 500);

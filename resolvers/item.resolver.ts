@@ -1,4 +1,4 @@
-import { Arg, Ctx, Field, FieldResolver, ID, InputType, Int, Query, Resolver, Root } from 'type-graphql';
+import { Arg, Authorized, Ctx, Field, FieldResolver, ID, InputType, Int, Query, Resolver, Root } from 'type-graphql';
 import { ArrayMaxSize, MaxLength } from 'class-validator';
 import type { GatewayContext } from '../src/api/context';
 import { encodeCursor } from '../src/graph/graph-store';
@@ -20,12 +20,14 @@ export class ItemFilter {
 
 @Resolver(() => Item)
 export class ItemResolver {
+  @Authorized()
   @Query(() => Item, { nullable: true })
   async item(@Arg('id', () => ID) id: string, @Ctx() ctx: GatewayContext): Promise<Item | null> {
     const node = await ctx.loaders.item.load(id);
     return node ? toItem(node) : null;
   }
 
+  @Authorized()
   @Query(() => ItemConnection, { description: 'Items ordered by id, a page at a time (cursor paging).' })
   async items(
     @Arg('filter', () => ItemFilter, { nullable: true }) filter: ItemFilter | undefined,

@@ -1,5 +1,6 @@
-import { Arg, Ctx, FieldResolver, ID, Int, Query, Resolver, Root, Subscription } from 'type-graphql';
+import { Arg, Authorized, Ctx, FieldResolver, ID, Int, Query, Resolver, Root, Subscription } from 'type-graphql';
 import type { GatewayContext } from '../src/api/context';
+import { assertActsFor } from '../src/auth/policy';
 import { TOPIC_USER_UPDATED, type UserUpdated } from '../src/api/pubsub';
 import type { Recommendation as Scored } from '../src/recommend/recommender';
 import { Item } from '../graph-models/item.model';
@@ -11,6 +12,7 @@ const MAX_FIRST = 100;
 
 @Resolver(() => Recommendation)
 export class RecommendationResolver {
+  @Authorized()
   @Query(() => [Recommendation], {
     description: 'Items for this user from collaborative filtering on the user-item graph, best first; popular items fill in when history is short.',
   })
@@ -21,6 +23,7 @@ export class RecommendationResolver {
     @Ctx() ctx: GatewayContext,
   ): Promise<Scored[]> {
     requireRange('first', first, 1, MAX_FIRST);
+    assertActsFor(ctx.identity, userId);
     return ctx.app.recommender.recommend({
       userId,
       first,
@@ -30,6 +33,7 @@ export class RecommendationResolver {
     });
   }
 
+  @Authorized()
   @Query(() => [Recommendation], { description: 'Items most often engaged with by the same shoppers as this one.' })
   async similarItems(
     @Arg('itemId', () => ID) itemId: string,
@@ -40,9 +44,14 @@ export class RecommendationResolver {
     return ctx.app.recommender.similarItems(itemId, first);
   }
 
+  @Authorized()
   @Subscription(() => [Recommendation], {
     topics: TOPIC_USER_UPDATED,
-    topicId: ({ args }) => (args as { userId: string }).userId,
+    topicId: ({ args, context }) => {
+      // Checked when the subscription starts, so a shopper cannot listen to another user's updates.
+      assertActsFor((context as GatewayContext).identity, (args as { userId: string }).userId);
+      return (args as { userId: string }).userId;
+    },
     description: "Pushes the user's fresh recommendations each time an event of theirs reaches the graph.",
   })
   async recommendationsChanged(

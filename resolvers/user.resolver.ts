@@ -1,5 +1,6 @@
-import { Arg, Ctx, FieldResolver, ID, Int, Query, Resolver, Root } from 'type-graphql';
+import { Arg, Authorized, Ctx, FieldResolver, ID, Int, Query, Resolver, Root } from 'type-graphql';
 import type { GatewayContext } from '../src/api/context';
+import { assertActsFor } from '../src/auth/policy';
 import { interactionsKey } from '../src/api/loaders';
 import { Item } from '../graph-models/item.model';
 import { Interaction, User } from '../graph-models/user.model';
@@ -8,8 +9,10 @@ import { toInteraction, toItem, toUser } from './mappers';
 
 @Resolver(() => User)
 export class UserResolver {
+  @Authorized()
   @Query(() => User, { nullable: true, description: 'A customer by id, or an anonymous session as "session:<id>".' })
   async user(@Arg('id', () => ID) id: string, @Ctx() ctx: GatewayContext): Promise<User | null> {
+    assertActsFor(ctx.identity, id);
     const node = await ctx.loaders.user.load(id);
     return node ? toUser(node) : null;
   }

@@ -1,8 +1,10 @@
 import type { Flywheel } from '../app/flywheel';
+import type { Identity } from '../auth/identity';
 import type { Loaders } from './loaders';
 
-/** What every resolver sees: the application's services and this request's loaders. */
+/** What every resolver sees: the application's services, the caller, and this request's loaders. */
 export interface GatewayContext {
   app: Flywheel;
+  identity: Identity;
   loaders: Loaders;
 }

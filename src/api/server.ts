@@ -5,7 +5,7 @@ import path from 'node:path';
 import { ApolloServer, HeaderMap, type BaseContext } from '@apollo/server';
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { unwrapResolverError } from '@apollo/server/errors';
-import type { GraphQLFormattedError } from 'graphql';
+import { GraphQLError, parse, specifiedRules, validate, type GraphQLFormattedError } from 'graphql';
 import { WebSocketServer } from 'ws';
 import { useServer } from 'graphql-ws/use/ws';
 import type { Flywheel } from '../app/flywheel';
@@ -14,6 +14,9 @@ import type { GatewayContext } from './context';
 import { createGraphiqlHandler } from './graphiql';
 import { BodyTooLargeError, readBody, sendJson, sendText } from './http-util';
 import { createLoaders } from './loaders';
+import { introspectionGuard, usesIntrospection } from './introspection-guard';
+import { createSecurity, credentialsFromConnectionParams, credentialsFromHeaders } from './security';
+import type { Identity } from '../auth/identity';
 
 /**
  * The HTTP front door: one node:http server (no framework on the hot path) that serves
@@ -34,6 +37,10 @@ const EXAMPLES_FILE = path.resolve(__dirname, '../../../schema/operations/exampl
 export async function startGateway(app: Flywheel, { port, host }: { port: number; host: string }): Promise<Gateway> {
   const { logger, metrics, config } = app;
   const schema = await buildGatewaySchema(app.pubsub);
+  const security = createSecurity(config);
+  if (!security.authenticator.enabled) {
+    logger.warn('AUTHENTICATION IS OFF: every request acts as admin. Fine for the embedded demo; set FLYWHEEL_AUTH=on with keys for anything else.');
+  }
 
   const apollo = new ApolloServer<GatewayContext & BaseContext>({
     schema,
@@ -45,7 +52,9 @@ export async function startGateway(app: Flywheel, { port, host }: { port: number
     stopOnTerminationSignals: false,
     // The cache-control plugin wraps every field resolver to compute HTTP cache hints we do not use
     // (answers are per user and live); off, it halves the cost of a 10-item recommendation query.
-    plugins: [ApolloServerPluginLandingPageDisabled(), ApolloServerPluginCacheControlDisabled()],
+    plugins: [ApolloServerPluginLandingPageDisabled(), ApolloServerPluginCacheControlDisabled(), introspectionGuard, ...security.apolloPlugins],
+    validationRules: security.validationRules,
+    allowBatchedHttpRequests: false,
     formatError: (formatted, error) => maskInternal(formatted, error, logger),
   });
   await apollo.start();
@@ -69,13 +78,25 @@ export async function startGateway(app: Flywheel, { port, host }: { port: number
         }
         operation = labelFor(body, operationLabels);
       }
+      let identity: Identity;
+      try {
+        identity = await security.identify(credentialsFromHeaders(req.headers));
+        await security.consume(identity, req.socket.remoteAddress);
+      } catch (err) {
+        if (err instanceof GraphQLError) {
+          status = (err.extensions.http as { status?: number } | undefined)?.status ?? 400;
+          const { http: _http, ...extensions } = err.extensions;
+          return sendJson(res, status, { errors: [{ message: err.message, extensions }] });
+        }
+        throw err;
+      }
       const headers = new HeaderMap();
       for (const [key, value] of Object.entries(req.headers)) {
         if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);
       }
       const response = await apollo.executeHTTPGraphQLRequest({
         httpGraphQLRequest: { method: req.method ?? 'GET', headers, search: url.search, body },
-        context: async () => ({ app, loaders: createLoaders(app.store) }),
+        context: async () => ({ app, identity, loaders: createLoaders(app.store) }),
       });
       status = response.status ?? 200;
       for (const [key, value] of response.headers) res.setHeader(key, value);
@@ -131,14 +152,39 @@ export async function startGateway(app: Flywheel, { port, host }: { port: number
 
   // Subscriptions: graphql-ws on the same server and path. It bypasses Apollo, so context is built
   // here, once per subscription, with loaders that do not cache (the subscription outlives a request).
+  // Authentication, limits and validation rules are applied again here, with the same rules as HTTP.
   const wsServer = new WebSocketServer({ server, path: GRAPHQL_PATH, maxPayload: config.FLYWHEEL_MAX_BODY_BYTES });
+  const identities = new WeakMap<object, Identity>();
   const wsCleanup = useServer(
     {
       schema,
-      context: (): GatewayContext => ({ app, loaders: createLoaders(app.store, { cache: false }) }),
-      onConnect: () => {
+      context: (ctx): GatewayContext => ({ app, identity: identities.get(ctx.extra.socket)!, loaders: createLoaders(app.store, { cache: false }) }),
+      onConnect: async (ctx) => {
+        const fromParams = credentialsFromConnectionParams(ctx.connectionParams);
+        const credentials = fromParams.authorization || fromParams.apiKey ? fromParams : credentialsFromHeaders(ctx.extra.request.headers);
+        try {
+          identities.set(ctx.extra.socket, await security.identify(credentials));
+        } catch {
+          return false; // graphql-ws closes with 4403 Forbidden
+        }
         metrics.wsConnections.inc();
         return true;
+      },
+      onSubscribe: async (ctx, _id, payload) => {
+        const identity = identities.get(ctx.extra.socket)!;
+        try {
+          await security.consume(identity, ctx.extra.request.socket.remoteAddress);
+          const document = parse(payload.query);
+          const errors = validate(schema, document, [...specifiedRules, ...security.validationRules]);
+          if (errors.length > 0) return errors;
+          if (identity.role !== 'analyst' && identity.role !== 'admin' && usesIntrospection(document)) {
+            return [new GraphQLError('introspection is reserved for analysts and admins', { extensions: { code: 'FORBIDDEN' } })];
+          }
+        } catch (err) {
+          if (err instanceof GraphQLError) return [err];
+          throw err;
+        }
+        return undefined;
       },
       onClose: () => {
         metrics.wsConnections.dec();

@@ -3,6 +3,7 @@ import type { GraphQLSchema } from 'graphql';
 import { buildSchema } from 'type-graphql';
 import { resolvers } from '../../resolvers';
 import { createGatewayPubSub, type GatewayPubSub } from '../api/pubsub';
+import { authChecker } from '../auth/policy';
 
 /**
  * The executable schema, built from the type-graphql classes in graph-models/ and resolvers/.
@@ -15,5 +16,7 @@ export async function buildGatewaySchema(pubSub: GatewayPubSub = createGatewayPu
     // class-validator decorators on inputs (sizes, ranges) are enforced; type-graphql 2 has it off by default.
     validate: { forbidUnknownValues: false },
     emitSchemaFile: false,
+    // Roles declared with @Authorized on resolvers; see src/auth/policy.ts.
+    authChecker,
   });
 }

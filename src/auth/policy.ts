@@ -1,0 +1,24 @@
+import type { AuthChecker } from 'type-graphql';
+import type { GatewayContext } from '../api/context';
+import { forbidden } from './authenticator';
+import type { Identity, Role } from './identity';
+
+/**
+ * Authorisation rules, in one place. Resolvers declare which roles may call them with
+ * `@Authorized(...)`; the per-user rule for shoppers (only themselves) is `assertActsFor`.
+ */
+export const authChecker: AuthChecker<GatewayContext, Role> = ({ context }, roles) => {
+  const role = context.identity.role;
+  if (roles.length === 0 || role === 'admin' || roles.includes(role)) return true;
+  throw forbidden(`role ${role} may not do this; allowed: ${[...roles, 'admin'].join(', ')}`);
+};
+
+/** A shopper may only read or write as the user in their token; other roles act for anyone. */
+export function assertActsFor(identity: Identity, userId: string | undefined | null): void {
+  if (identity.role !== 'shopper') return;
+  if (userId !== identity.subject) throw forbidden(`a shopper token may only act for its own user (${identity.subject})`);
+}
+
+/** Roles that can see analyst-grade data (segments, anomalies, dead letters, introspection). */
+export const ANALYSTS: Role[] = ['analyst'];
+export const SHOP: Role[] = ['shopper', 'service', 'analyst'];
