@@ -15,6 +15,7 @@ import { createGraphiqlHandler } from './graphiql';
 import { BodyTooLargeError, readBody, sendJson, sendText } from './http-util';
 import { createLoaders } from './loaders';
 import { introspectionGuard, usesIntrospection } from './introspection-guard';
+import { Safelist } from './safelist';
 import { createSecurity, credentialsFromConnectionParams, credentialsFromHeaders } from './security';
 import type { Identity } from '../auth/identity';
 
@@ -61,12 +62,23 @@ export async function startGateway(app: Flywheel, { port, host }: { port: number
 
   const graphiql = createGraphiqlHandler({ graphqlPath: GRAPHQL_PATH, examples: readExamples(), title: 'Flywheel GraphiQL' });
   const operationLabels = new Set<string>();
+  const safelist = config.FLYWHEEL_SAFELIST ? Safelist.fromFile() : null;
+  if (safelist) logger.info({ operations: safelist.size }, 'safelist mode: only persisted operations are accepted');
+  // Load shedding: beyond this many requests in progress, answer 429 at once instead of queueing
+  // without bound (memory stays flat, clients back off with Retry-After).
+  let inFlight = 0;
 
   const handleGraphql = async (req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> => {
     const started = process.hrtime.bigint();
     let body: unknown;
     let status = 200;
     let operation = 'unknown';
+    if (inFlight >= config.FLYWHEEL_MAX_IN_FLIGHT) {
+      metrics.httpDuration.observe({ operation: 'shed', status: '429' }, 0);
+      res.setHeader('retry-after', '1');
+      return sendJson(res, 429, { errors: [{ message: 'gateway is at capacity; retry shortly', extensions: { code: 'OVERLOADED' } }] });
+    }
+    inFlight++;
     try {
       if (req.method === 'POST') {
         const text = await readBody(req, config.FLYWHEEL_MAX_BODY_BYTES);
@@ -76,7 +88,18 @@ export async function startGateway(app: Flywheel, { port, host }: { port: number
           status = 400;
           return sendJson(res, 400, { errors: [{ message: 'request body is not valid JSON', extensions: { code: 'BAD_REQUEST' } }] });
         }
+        if (safelist) {
+          const allowed = safelist.resolve(body);
+          if (!allowed) {
+            status = 400;
+            return sendJson(res, 400, { errors: [{ message: 'only persisted operations are accepted (safelist mode); send documentId from the codegen manifest', extensions: { code: 'PERSISTED_QUERY_NOT_ALLOWED' } }] });
+          }
+          body = allowed;
+        }
         operation = labelFor(body, operationLabels);
+      } else if (safelist) {
+        status = 405;
+        return sendJson(res, 405, { errors: [{ message: 'safelist mode accepts POST only', extensions: { code: 'METHOD_NOT_ALLOWED' } }] });
       }
       let identity: Identity;
       try {
@@ -117,6 +140,7 @@ export async function startGateway(app: Flywheel, { port, host }: { port: number
       if (!res.headersSent) sendJson(res, 500, { errors: [{ message: 'internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] });
       else res.end();
     } finally {
+      inFlight--;
       metrics.httpDuration.observe({ operation, status: String(status) }, Number(process.hrtime.bigint() - started) / 1e9);
     }
   };
@@ -174,6 +198,9 @@ export async function startGateway(app: Flywheel, { port, host }: { port: number
         const identity = identities.get(ctx.extra.socket)!;
         try {
           await security.consume(identity, ctx.extra.request.socket.remoteAddress);
+          if (safelist && !safelist.resolve(payload)) {
+            return [new GraphQLError('only persisted operations are accepted (safelist mode)', { extensions: { code: 'PERSISTED_QUERY_NOT_ALLOWED' } })];
+          }
           const document = parse(payload.query);
           const errors = validate(schema, document, [...specifiedRules, ...security.validationRules]);
           if (errors.length > 0) return errors;
