@@ -1,0 +1,108 @@
+import { Field, Float, ID, Int, ObjectType } from 'type-graphql';
+import { GraphQLDateTime } from 'graphql-scalars';
+import { PageInfo } from './item.model';
+import { User } from './user.model';
+
+@ObjectType({ description: 'Centre of a segment in RFM units (medians of its members).' })
+export class RfmCentroid {
+  @Field(() => Float, { description: 'Days since the last purchase (at the time of the fit).' })
+  recency!: number;
+
+  @Field(() => Float, { description: 'Orders (distinct checkouts).' })
+  frequency!: number;
+
+  @Field(() => Float, { description: 'Total spend.' })
+  monetary!: number;
+}
+
+@ObjectType({ description: "A category a segment's members buy from." })
+export class SegmentCategory {
+  @Field()
+  category!: string;
+
+  @Field(() => Int, { description: 'Members who bought in it.' })
+  customers!: number;
+
+  @Field(() => Float, { description: "Members' spend in it." })
+  revenue!: number;
+}
+
+@ObjectType({ description: 'A customer segment from RFM clustering of the graph, with a readable name and an id that is stable across refits.' })
+export class Segment {
+  @Field(() => ID)
+  id!: string;
+
+  @Field({ description: 'Champions, Loyal, At risk, Hibernating, New, ... named from the centroid.' })
+  name!: string;
+
+  @Field(() => Int, { description: 'Current members (the last fit plus users assigned since).' })
+  size!: number;
+
+  @Field(() => Float, { description: 'Share of all segmented customers, from 0 to 1.' })
+  share!: number;
+
+  @Field(() => RfmCentroid)
+  centroid!: RfmCentroid;
+
+  @Field(() => Float, { description: "Members' total spend / total orders." })
+  averageOrderValue!: number;
+
+  /** Item ids by buyers, best first (topItems resolves them through the item loader). */
+  topItemIds!: string[];
+  /** All stored categories, best first (topCategories slices them). */
+  categories!: SegmentCategory[];
+}
+
+@ObjectType()
+export class UserEdge {
+  @Field()
+  cursor!: string;
+
+  @Field(() => User)
+  node!: User;
+}
+
+@ObjectType({ description: 'A page of users.' })
+export class UserConnection {
+  @Field(() => [UserEdge])
+  edges!: UserEdge[];
+
+  @Field(() => PageInfo)
+  pageInfo!: PageInfo;
+
+  @Field(() => Int)
+  totalCount!: number;
+}
+
+@ObjectType({ description: 'Silhouette of one candidate number of segments.' })
+export class SegmentKScore {
+  @Field(() => Int)
+  k!: number;
+
+  @Field(() => Float)
+  silhouette!: number;
+}
+
+@ObjectType({ description: 'Outcome of a full segment refit.' })
+export class SegmentRefitResult {
+  @Field(() => Int, { description: 'Number of segments.' })
+  k!: number;
+
+  @Field(() => Float, { description: 'Mean silhouette of the fit (on a sample for large populations), from -1 to 1.' })
+  silhouette!: number;
+
+  @Field(() => Float, { description: 'Wall time of the refit in milliseconds (scan, fit in the worker thread, write-back).' })
+  durationMs!: number;
+
+  @Field(() => Int, { description: 'Customers segmented (users with at least one purchase).' })
+  customers!: number;
+
+  @Field(() => GraphQLDateTime, { description: 'Reference time of recency.' })
+  asOf!: Date;
+
+  @Field(() => [SegmentKScore], { description: 'Silhouette per candidate k (one entry when k is fixed).' })
+  kScores!: SegmentKScore[];
+
+  @Field(() => [Segment])
+  segments!: Segment[];
+}

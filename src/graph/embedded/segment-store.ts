@@ -1,0 +1,196 @@
+import { decodeCursor, encodeCursor, type PurchaseActivityBatch, type SegmentMemberPage, type TypeCounts } from '../graph-store';
+
+/**
+ * Segment storage of the embedded graph (issue 5): the `(:User)-[:IN_SEGMENT]->(:Segment)` relation as one
+ * dense array of segment numbers indexed by the graph's user index, the segment model blob, and the
+ * columnar purchase-activity reads segmentation features are computed from. Kept apart from
+ * memory-graph.ts, which only delegates to it.
+ */
+
+/** The parts of the graph's user / item records these reads need. */
+export interface ActivityUser {
+  id: string;
+  /** Sorted distinct purchase timestamps (one per checkout). */
+  orders?: number[];
+  edges: Map<number, { item: number; counts: TypeCounts; quantity: number; revenue: number }>;
+}
+export interface ActivityItem {
+  id: string;
+  category: string | null;
+}
+
+/** Adds a purchase instant to a user's sorted, distinct order times; returns the (possibly new) array. */
+export function recordOrder(orders: number[] | undefined, ts: number): number[] {
+  if (!orders) return [ts];
+  const n = orders.length;
+  if (n === 0 || ts > orders[n - 1]!) {
+    orders.push(ts);
+    return orders;
+  }
+  let lo = 0;
+  let hi = n;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (orders[mid]! < ts) lo = mid + 1;
+    else hi = mid;
+  }
+  if (orders[lo] !== ts) orders.splice(lo, 0, ts);
+  return orders;
+}
+
+/** Activity rows for user indexes (-1: unknown user, an empty row with `unknownId`). */
+export function buildActivity(
+  users: readonly ActivityUser[],
+  items: readonly ActivityItem[],
+  indexes: ArrayLike<number>,
+  unknownIds?: readonly string[],
+): PurchaseActivityBatch {
+  const n = indexes.length;
+  const b: PurchaseActivityBatch = {
+    userIds: new Array<string>(n),
+    orders: new Float64Array(n),
+    firstPurchaseAt: new Float64Array(n),
+    lastPurchaseAt: new Float64Array(n),
+    views: new Float64Array(n),
+    edgeStart: new Int32Array(n + 1),
+    edgeItem: [],
+    edgeCategory: [],
+    edgeQuantity: new Float64Array(0),
+    edgeRevenue: new Float64Array(0),
+  };
+  const qty: number[] = [];
+  const rev: number[] = [];
+  for (let r = 0; r < n; r++) {
+    const u = indexes[r]!;
+    b.edgeStart[r] = b.edgeItem.length;
+    if (u < 0) {
+      b.userIds[r] = unknownIds?.[r] ?? '';
+      continue;
+    }
+    const user = users[u]!;
+    b.userIds[r] = user.id;
+    const orders = user.orders;
+    if (orders && orders.length > 0) {
+      b.orders[r] = orders.length;
+      b.firstPurchaseAt[r] = orders[0]!;
+      b.lastPurchaseAt[r] = orders[orders.length - 1]!;
+    }
+    let views = 0;
+    for (const e of user.edges.values()) {
+      views += e.counts.VIEW;
+      if (e.counts.PURCHASE > 0) {
+        const item = items[e.item]!;
+        b.edgeItem.push(item.id);
+        b.edgeCategory.push(item.category);
+        qty.push(e.quantity);
+        rev.push(e.revenue);
+      }
+    }
+    b.views[r] = views;
+  }
+  b.edgeStart[n] = b.edgeItem.length;
+  b.edgeQuantity = Float64Array.from(qty);
+  b.edgeRevenue = Float64Array.from(rev);
+  return b;
+}
+
+/** Snapshot form of the segment data (see GraphSnapshot.segments). */
+export interface SegmentSnapshot {
+  model: unknown;
+  ids: string[];
+  /** Segment number per user index (-1: none). */
+  of: number[];
+}
+
+export class SegmentMembership {
+  private ids: string[] = [];
+  private readonly index = new Map<string, number>();
+  private of: Int32Array = new Int32Array(0);
+  private counts: number[] = [];
+  model: unknown = null;
+  /** Changed since the last snapshot. */
+  dirty = false;
+
+  private number(segmentId: string): number {
+    let s = this.index.get(segmentId);
+    if (s === undefined) {
+      s = this.ids.length;
+      this.ids.push(segmentId);
+      this.index.set(segmentId, s);
+      this.counts.push(0);
+    }
+    return s;
+  }
+
+  private ensure(userCount: number): void {
+    if (this.of.length >= userCount) return;
+    const next = new Int32Array(Math.max(userCount, Math.ceil(this.of.length * 1.5), 1024)).fill(-1);
+    next.set(this.of);
+    this.of = next;
+  }
+
+  set(user: number, segmentId: string | null, userCount: number): void {
+    this.ensure(userCount);
+    const s = segmentId === null ? -1 : this.number(segmentId);
+    const old = this.of[user]!;
+    if (old === s) return;
+    if (old >= 0) this.counts[old]!--;
+    if (s >= 0) this.counts[s]!++;
+    this.of[user] = s;
+    this.dirty = true;
+  }
+
+  get(user: number): string | null {
+    const s = user < this.of.length ? this.of[user]! : -1;
+    return s >= 0 ? this.ids[s]! : null;
+  }
+
+  sizes(): Map<string, number> {
+    const out = new Map<string, number>();
+    this.ids.forEach((id, s) => {
+      if (this.counts[s]! > 0) out.set(id, this.counts[s]!);
+    });
+    return out;
+  }
+
+  /** Members in user-index (first seen) order: stable under inserts; the cursor is the last user's id. */
+  page(segmentId: string, first: number, after: string | undefined, userIndex: (id: string) => number | undefined, userId: (u: number) => string): SegmentMemberPage {
+    const s = this.index.get(segmentId);
+    const total = s === undefined ? 0 : this.counts[s]!;
+    if (s === undefined || total === 0) return { userIds: [], totalCount: 0, hasNextPage: false, endCursor: null };
+    let start = 0;
+    if (after !== undefined) {
+      const u = userIndex(decodeCursor(after));
+      start = u === undefined ? this.of.length : u + 1;
+    }
+    const out: string[] = [];
+    let u = start;
+    for (; u < this.of.length && out.length < first; u++) if (this.of[u] === s) out.push(userId(u));
+    let hasNextPage = false;
+    for (; u < this.of.length; u++) {
+      if (this.of[u] === s) {
+        hasNextPage = true;
+        break;
+      }
+    }
+    return { userIds: out, totalCount: total, hasNextPage, endCursor: out.length > 0 ? encodeCursor(out[out.length - 1]!) : null };
+  }
+
+  dump(userCount: number): SegmentSnapshot | undefined {
+    if (this.model === null && this.ids.length === 0) return undefined;
+    const of = new Array<number>(userCount);
+    for (let u = 0; u < userCount; u++) of[u] = u < this.of.length ? this.of[u]! : -1;
+    return { model: this.model, ids: [...this.ids], of };
+  }
+
+  load(snap: SegmentSnapshot | undefined, userCount: number): void {
+    if (!snap) return;
+    this.model = snap.model;
+    snap.ids.forEach((id) => this.number(id));
+    this.ensure(userCount);
+    snap.of.forEach((s, u) => {
+      if (s >= 0 && s < this.ids.length) this.set(u, this.ids[s]!, userCount);
+    });
+    this.dirty = false;
+  }
+}

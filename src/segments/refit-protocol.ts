@@ -1,0 +1,23 @@
+/** Messages between SegmentService and its refit worker. */
+import type { PurchaseActivityBatch } from './graph-features.js';
+import type { FitSegmentsOptions, SegmentModel } from './model.js';
+
+/** A model without the member map (memberships live in the graph store). */
+export type SegmentModelMeta = Omit<SegmentModel, 'members'>;
+
+export interface RefitRequest {
+  asOf: number;
+  options: Omit<FitSegmentsOptions, 'asOf' | 'previous' | 'sortByUserId' | 'memberMap'>;
+  previous: SegmentModelMeta | null;
+}
+
+export type WorkerMessage = { type: 'batch'; batch: PurchaseActivityBatch } | { type: 'fit'; request: RefitRequest };
+
+export type WorkerReply =
+  | { type: 'done'; model: SegmentModelMeta; labels: Int32Array; fitMs: number }
+  | { type: 'error'; message: string };
+
+/** The typed-array buffers of a batch, to transfer instead of copy. */
+export function batchTransferList(b: PurchaseActivityBatch): ArrayBuffer[] {
+  return [b.orders, b.firstPurchaseAt, b.lastPurchaseAt, b.views, b.edgeStart, b.edgeQuantity, b.edgeRevenue].map((a) => a.buffer as ArrayBuffer);
+}
