@@ -1,9 +1,13 @@
+import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import type { FlywheelConfig } from '../config/config';
-import { ConfigError } from '../config/config';
-import type { EventLog } from '../event-log/event-log';
+import type { EventLog, LogConsumer } from '../event-log/event-log';
+import { actorId, type FlywheelEvent } from '../events/event';
+import { validateEvent } from '../events/validate';
 import { LmdbEventLog } from '../event-log/lmdb-event-log';
+import { KafkaEventLog } from '../event-log/kafka/kafka-event-log';
+import { Neo4jGraphStore } from '../graph/neo4j/neo4j-graph-store';
 import type { GraphStore } from '../graph/graph-store';
 import { MemoryGraph } from '../graph/embedded/memory-graph';
 import { Ingestor } from '../ingest/ingestor';
@@ -11,6 +15,9 @@ import { EventTracker } from '../ingest/tracker';
 import { createMetrics, type Metrics } from '../observability/metrics';
 import { Recommender } from '../recommend/recommender';
 import { createGatewayPubSub, TOPIC_USER_UPDATED, type GatewayPubSub } from '../api/pubsub';
+import { TOPIC_ANOMALY_DETECTED } from '../api/pubsub';
+import { AnomalyService, anomalyConfigFromEnv } from '../anomaly/service';
+import { SegmentService } from '../segments/service';
 
 /**
  * The composition root: builds the event log, graph store, ingestion, tracking and recommendation
@@ -27,30 +34,125 @@ export interface Flywheel {
   tracker: EventTracker;
   recommender: Recommender;
   pubsub: GatewayPubSub;
+  /** Streaming anomaly detectors on the ingestion path (issue 6). */
+  anomalies: AnomalyService;
+  /** Customer segments kept current on the graph (issue 5). */
+  segments: SegmentService;
   /** Stops ingestion, checkpoints the graph and closes the log. */
   close(): Promise<void>;
 }
 
 export async function createFlywheel(config: FlywheelConfig, logger: Logger): Promise<Flywheel> {
-  if (config.FLYWHEEL_GRAPH !== 'embedded') throw new ConfigError('FLYWHEEL_GRAPH=neo4j is not available in this build yet (issue 3); use embedded');
-  if (config.FLYWHEEL_EVENTS !== 'embedded') throw new ConfigError('FLYWHEEL_EVENTS=kafka is not available in this build yet (issue 3); use embedded');
-
   const metrics = createMetrics();
-  const log = new LmdbEventLog(config.dataDir);
-  const graph = new MemoryGraph({ snapshotPath: path.join(config.dataDir, 'graph.snapshot') });
-  const restoredAt = await graph.restore();
-  const store: GraphStore = graph;
-  logger.info({ dataDir: config.dataDir, snapshotPosition: restoredAt, logEnd: log.endOffset() }, 'embedded storage opened');
+  // Event log: the embedded LMDB log, or Kafka (a consumer group shares the partitions between gateways).
+  let log: EventLog;
+  if (config.FLYWHEEL_EVENTS === 'kafka') {
+    log = await KafkaEventLog.create({
+      brokers: config.KAFKA_BROKERS.split(',').map((b) => b.trim()).filter(Boolean),
+      clientId: config.KAFKA_CLIENT_ID,
+      topic: config.KAFKA_TOPIC_EVENTS,
+      deadLetterTopic: config.KAFKA_TOPIC_DEADLETTER,
+      partitions: config.KAFKA_PARTITIONS,
+      replicationFactor: config.KAFKA_REPLICATION_FACTOR,
+      sessionTimeoutMs: config.KAFKA_SESSION_TIMEOUT_MS,
+      logger,
+    });
+    logger.info({ brokers: config.KAFKA_BROKERS, topic: config.KAFKA_TOPIC_EVENTS, group: config.KAFKA_GROUP }, 'kafka event log connected');
+  } else {
+    log = new LmdbEventLog(config.dataDir);
+  }
+  // Graph store: the in-memory graph (snapshots only with the embedded log, whose offsets they refer to)
+  // or Neo4j (durable by itself; the consumer group's committed offset is the resume point).
+  let store: GraphStore;
+  let restoredAt = -1;
+  try {
+    if (config.FLYWHEEL_GRAPH === 'neo4j') {
+      const neo = await Neo4jGraphStore.open({
+        uri: config.NEO4J_URI,
+        user: config.NEO4J_USER,
+        password: config.NEO4J_PASSWORD,
+        database: config.NEO4J_DATABASE,
+        maxPoolSize: config.NEO4J_MAX_POOL_SIZE,
+        k: config.NEO4J_SIMILAR_K,
+        logger,
+      });
+      store = neo;
+      logger.info({ uri: config.NEO4J_URI, schemaVersion: neo.schemaVersion }, 'neo4j graph store opened');
+    } else {
+      const graph = new MemoryGraph({
+        ...(log instanceof LmdbEventLog ? { snapshotPath: path.join(config.dataDir, 'graph.snapshot') } : {}),
+        maxAnomalies: config.FLYWHEEL_ANOMALY_MAX_STORED,
+      });
+      restoredAt = await graph.restore();
+      store = graph;
+      logger.info({ dataDir: config.dataDir, snapshotPosition: restoredAt, logEnd: log instanceof LmdbEventLog ? log.endOffset() : null }, 'embedded graph opened');
+    }
+  } catch (err) {
+    await log.close().catch(() => undefined);
+    throw err;
+  }
+  // With Kafka and the in-memory graph, every gateway keeps a full copy: its own group, from the beginning.
+  const group =
+    config.FLYWHEEL_EVENTS === 'kafka'
+      ? store.backend === 'neo4j'
+        ? config.KAFKA_GROUP
+        : `${config.KAFKA_GROUP}.replica.${randomUUID()}`
+      : 'graph';
 
-  const ingestor = new Ingestor(log, store, { group: 'graph', logger, metrics, checkpointEvery: config.FLYWHEEL_SNAPSHOT_EVERY });
+  const ingestor = new Ingestor(log, store, { group, logger, metrics, checkpointEvery: config.FLYWHEEL_SNAPSHOT_EVERY, revalidate: log.backend !== 'embedded' });
   const pubsub = createGatewayPubSub();
-  ingestor.onApplied((_events, summary) => {
-    for (const userId of summary.touchedUsers) pubsub.publish(TOPIC_USER_UPDATED, userId, { userId });
+  // The recommender keeps its own typed-array view of the graph: rebuilt from the restored snapshot,
+  // then fed every applied batch before anyone is notified, so the next list already reflects it.
+  const recommender = new Recommender(store, { halfLifeDays: config.FLYWHEEL_HALF_LIFE_DAYS, defaultStrategy: config.FLYWHEEL_RECOMMENDER });
+  // Kafka + Neo4j: the fan-out group (below) is pinned to the topic's end before the recommender reads
+  // the graph, so no event falls between the two (one applied both ways at worst counts twice).
+  const fanOutGroup = log instanceof KafkaEventLog && store.backend === 'neo4j' ? `${config.KAFKA_GROUP}.fanout.${randomUUID()}` : null;
+  if (fanOutGroup && log instanceof KafkaEventLog) await log.startGroupAtEnd(fanOutGroup);
+  if (restoredAt >= 0 || store.backend === 'neo4j') await recommender.bootstrap();
+  // Anomaly detection runs first on each batch, so interactions of actors it flags as bots never reach the
+  // recommender's index (FLYWHEEL_IGNORE_BOTS); the graph excludes their edges from similarity/popularity.
+  const anomalies = new AnomalyService(store, {
+    enabled: config.FLYWHEEL_ANOMALIES,
+    ignoreBots: config.FLYWHEEL_IGNORE_BOTS,
+    config: anomalyConfigFromEnv(config),
+    publish: (record) => pubsub.publish(TOPIC_ANOMALY_DETECTED, record),
+    logger,
+    tickMs: 15_000,
   });
+  await anomalies.start();
+  ingestor.onApplied((events) => anomalies.onApplied(events));
+  // Kafka + Neo4j: gateways share one consumer group, which splits the partitions for the graph writes;
+  // but every instance's recommender and live subscriptions need every event, so each instance also runs
+  // a fan-out consumer in a group of its own (from the latest offset; the recommender was bootstrapped
+  // from Neo4j just before). Otherwise the ingestion batches feed them directly.
+  const fanOut = fanOutGroup !== null;
+  const feedLive = (events: readonly FlywheelEvent[], users: Iterable<string>) => {
+    recommender.applyEvents(anomalies.forRecommender(events));
+    for (const userId of users) pubsub.publish(TOPIC_USER_UPDATED, userId, { userId });
+  };
+  if (!fanOut) ingestor.onApplied((events, summary) => feedLive(events, summary.touchedUsers));
+  const [segKMin, segKMax] = config.FLYWHEEL_SEGMENTS_K_RANGE.split('-').map(Number) as [number, number];
+  const segments = new SegmentService(store, { k: config.FLYWHEEL_SEGMENTS_K || undefined, kRange: [segKMin, segKMax], refitMinutes: config.FLYWHEEL_SEGMENTS_REFIT_MINUTES, logger });
+  await segments.start();
+  ingestor.onApplied((_events, summary) => segments.noteApplied(summary));
   await ingestor.start();
+  let fanOutConsumer: LogConsumer | null = null;
+  if (fanOutGroup) {
+    fanOutConsumer = await log.consume(
+      fanOutGroup,
+      async (records) => {
+        const events: FlywheelEvent[] = [];
+        for (const r of records) {
+          const v = validateEvent(r.event);
+          if (v.ok) events.push(v.event);
+        }
+        if (events.length > 0) feedLive(events, new Set(events.flatMap((e) => (e.kind === 'interaction' ? [actorId(e)] : []))));
+      },
+      { fromBeginning: false, maxBatch: 5000 },
+    );
+  }
 
   const tracker = new EventTracker(log, ingestor, metrics);
-  const recommender = new Recommender(store, { halfLifeDays: config.FLYWHEEL_HALF_LIFE_DAYS });
 
   return {
     config,
@@ -62,8 +164,14 @@ export async function createFlywheel(config: FlywheelConfig, logger: Logger): Pr
     tracker,
     recommender,
     pubsub,
+    anomalies,
+    segments,
     async close() {
+      await segments.stop();
+      anomalies.close();
+      await fanOutConsumer?.stop();
       await ingestor.stop();
+      recommender.close();
       logger.debug('ingestion stopped');
       await store.close();
       logger.debug('graph store closed');

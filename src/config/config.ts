@@ -22,11 +22,68 @@ export const configSchema = z.object({
   FLYWHEEL_SIMULATOR: onOff.default(false),
   FLYWHEEL_SIMULATOR_RATE: intIn(1, 10_000).default(5),
   FLYWHEEL_SNAPSHOT_EVERY: intIn(1, 100_000_000).default(100_000),
-  FLYWHEEL_HALF_LIFE_DAYS: z.coerce.number().positive('must be positive').default(30),
+  FLYWHEEL_HALF_LIFE_DAYS: z.coerce.number().positive('must be positive').default(180),
+  FLYWHEEL_RECOMMENDER: z
+    .enum(['local-ease', 'item-knn', 'rp3beta', 'blend', 'popular'], { error: 'must be local-ease, item-knn, rp3beta, blend or popular' })
+    .default('local-ease'),
   FLYWHEEL_MAX_BODY_BYTES: intIn(1024, 100 * 1024 * 1024).default(1024 * 1024),
   FLYWHEEL_SHUTDOWN_GRACE_MS: intIn(0, 600_000).default(10_000),
+  // Anomaly detection (issue 6); unset thresholds keep the defaults of src/anomaly/config.ts.
+  FLYWHEEL_ANOMALIES: onOff.default(true),
+  FLYWHEEL_IGNORE_BOTS: onOff.default(true),
+  FLYWHEEL_ANOMALY_BOT_MAX_EVENTS: intIn(2, 1_000_000).optional(),
+  FLYWHEEL_ANOMALY_BOT_WINDOW_MS: intIn(1000, 86_400_000).optional(),
+  FLYWHEEL_ANOMALY_BOT_TTL_MS: intIn(1000, 30 * 86_400_000).optional(),
+  FLYWHEEL_ANOMALY_QUANTITY_RATIO: z.coerce.number().min(1, 'must be at least 1').optional(),
+  FLYWHEEL_ANOMALY_ORDER_VALUE_RATIO: z.coerce.number().min(1, 'must be at least 1').optional(),
+  FLYWHEEL_ANOMALY_PRICE_RATIO: z.coerce.number().min(1, 'must be at least 1').optional(),
+  FLYWHEEL_ANOMALY_TRAFFIC_Z: z.coerce.number().positive('must be positive').optional(),
+  FLYWHEEL_ANOMALY_MAX_STORED: intIn(100, 10_000_000).default(100_000),
+  /** Any other detector setting, as JSON of src/anomaly/config.ts AnomalyConfigInput (the keys above win). */
+  FLYWHEEL_ANOMALY_CONFIG: z.string().optional(),
+  // Customer segments (issue 5): fixed k (0 = choose by silhouette in the range), refit period (0 = on demand only).
+  FLYWHEEL_SEGMENTS_K: intIn(0, 50).default(0),
+  FLYWHEEL_SEGMENTS_K_RANGE: z
+    .string()
+    .regex(/^\d{1,2}-\d{1,2}$/, 'must be MIN-MAX, e.g. 3-6')
+    .refine((v) => { const [a, b] = v.split('-').map(Number); return a! >= 1 && a! <= b!; }, 'must be MIN-MAX with 1 <= MIN <= MAX')
+    .default('3-6'),
+  FLYWHEEL_SEGMENTS_REFIT_MINUTES: z.coerce.number({ error: 'must be a number' }).min(0, 'must be at least 0').default(60),
+  // Neo4j graph store (FLYWHEEL_GRAPH=neo4j; issue 3).
+  NEO4J_URI: z.string().min(1).default('bolt://127.0.0.1:7687'),
+  NEO4J_USER: z.string().default('neo4j'),
+  NEO4J_PASSWORD: z.string().default(''),
+  /** Database name; empty uses the server's default database. */
+  NEO4J_DATABASE: z.string().default(''),
+  NEO4J_MAX_POOL_SIZE: intIn(1, 1000).default(50),
+  /** Neighbours kept per item as precomputed (:Item)-[:SIMILAR]->(:Item) edges. */
+  NEO4J_SIMILAR_K: intIn(1, 500).default(50),
+  // Kafka event log (FLYWHEEL_EVENTS=kafka; issue 3).
+  KAFKA_BROKERS: z.string().min(1).default('127.0.0.1:9092'),
+  KAFKA_CLIENT_ID: z.string().min(1).default('flywheel'),
+  KAFKA_TOPIC_EVENTS: z.string().min(1).default('flywheel.events'),
+  KAFKA_TOPIC_DEADLETTER: z.string().min(1).default('flywheel.events.deadletter'),
+  KAFKA_GROUP: z.string().min(1).default('flywheel-graph'),
+  KAFKA_PARTITIONS: intIn(1, 10_000).default(6),
+  /** Replication factor for topics the gateway creates; -1 takes the broker's default. */
+  KAFKA_REPLICATION_FACTOR: intIn(-1, 32).default(-1),
+  KAFKA_SESSION_TIMEOUT_MS: intIn(6000, 600_000).default(30_000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   NODE_ENV: z.string().default('development'),
+  // Security (issue 7): authentication, abuse limits.
+  FLYWHEEL_AUTH: onOff.optional(),
+  FLYWHEEL_JWT_SECRET: z.string().optional(),
+  FLYWHEEL_JWKS_FILE: z.string().optional(),
+  FLYWHEEL_JWT_ISSUER: z.string().optional(),
+  FLYWHEEL_JWT_AUDIENCE: z.string().optional(),
+  FLYWHEEL_API_KEYS_FILE: z.string().optional(),
+  FLYWHEEL_RATE_LIMIT_PER_MINUTE: intIn(1, 10_000_000).default(6000),
+  FLYWHEEL_MAX_DEPTH: intIn(2, 100).default(12),
+  FLYWHEEL_MAX_ALIASES: intIn(1, 1000).default(30),
+  FLYWHEEL_MAX_TOKENS: intIn(100, 100_000).default(5000),
+  FLYWHEEL_MAX_COST: intIn(100, 10_000_000).default(20_000),
+  FLYWHEEL_MAX_IN_FLIGHT: intIn(1, 100_000).default(256),
+  FLYWHEEL_SAFELIST: onOff.default(false),
 });
 
 export type FlywheelConfig = z.infer<typeof configSchema> & { dataDir: string };

@@ -33,6 +33,12 @@ export interface GraphStore {
   stats(): Promise<GraphStats>;
 
   /**
+   * Every positive interaction edge, in batches: lets derived models (recommendation) rebuild after a
+   * snapshot restore. Optional so backends can add it when they need it.
+   */
+  scanInteractions?(batchSize: number): AsyncIterable<InteractionEdge[]>;
+
+  /**
    * The log position up to which this store's state survives a restart, when the store keeps its own
    * durable position (the embedded graph restores a snapshot and replays the log after it). Undefined
    * when the consumer group's committed offset is the source of truth (Neo4j).
@@ -222,6 +228,8 @@ export interface AnomalyQuery {
 
 export interface AnomalyPage {
   anomalies: AnomalyRecord[];
+  /** One opaque cursor per record (pass as `after` to continue after it). */
+  cursors: string[];
   totalCount: number;
   hasNextPage: boolean;
   endCursor: string | null;

@@ -294,6 +294,21 @@ export class MemoryGraph implements GraphStore, SimilarityGraph {
     });
   }
 
+  async *scanInteractions(batchSize: number): AsyncIterable<InteractionEdge[]> {
+    let batch: InteractionEdge[] = [];
+    for (const u of this.users) {
+      for (const e of u.edges.values()) {
+        if (e.weight <= 0 || this.excluded.has(e.user)) continue;
+        batch.push(this.edgeView(e));
+        if (batch.length >= batchSize) {
+          yield batch;
+          batch = [];
+        }
+      }
+    }
+    if (batch.length > 0) yield batch;
+  }
+
   async listItems(query: ItemQuery): Promise<ItemPage> {
     if (!this.sortedIds) this.sortedIds = [...this.itemIndex.keys()].sort();
     const cats = query.categories && query.categories.length > 0 ? new Set(query.categories) : null;

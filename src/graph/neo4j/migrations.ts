@@ -1,0 +1,62 @@
+import type { Driver } from 'neo4j-driver';
+import type { Logger } from 'pino';
+
+/**
+ * Versioned schema migrations for the Neo4j graph store. Each migration is a list of schema statements
+ * (every one `IF NOT EXISTS`, so a migration interrupted half-way or run by two gateways at once is
+ * harmless to repeat); once all its statements ran, a `(:Migration {version})` node records it, and a
+ * start-up only runs the versions above the highest recorded one. Schema statements cannot share a
+ * transaction with data writes, so each runs in its own auto-commit transaction.
+ *
+ * Append new versions; never edit a released one.
+ */
+export interface Migration {
+  version: number;
+  description: string;
+  statements: string[];
+}
+
+export const MIGRATIONS: Migration[] = [
+  {
+    version: 1,
+    description: 'uniqueness constraints for users, items, categories, segments, anomalies, events; lookup indexes',
+    statements: [
+      'CREATE CONSTRAINT migration_version IF NOT EXISTS FOR (n:Migration) REQUIRE n.version IS UNIQUE',
+      'CREATE CONSTRAINT user_id IF NOT EXISTS FOR (n:User) REQUIRE n.id IS UNIQUE',
+      'CREATE CONSTRAINT item_id IF NOT EXISTS FOR (n:Item) REQUIRE n.id IS UNIQUE',
+      'CREATE CONSTRAINT category_name IF NOT EXISTS FOR (n:Category) REQUIRE n.name IS UNIQUE',
+      'CREATE CONSTRAINT segment_id IF NOT EXISTS FOR (n:Segment) REQUIRE n.id IS UNIQUE',
+      'CREATE CONSTRAINT anomaly_id IF NOT EXISTS FOR (n:Anomaly) REQUIRE n.id IS UNIQUE',
+      'CREATE CONSTRAINT event_id IF NOT EXISTS FOR (n:Event) REQUIRE n.id IS UNIQUE',
+      'CREATE CONSTRAINT meta_id IF NOT EXISTS FOR (n:Meta) REQUIRE n.id IS UNIQUE',
+      'CREATE INDEX item_category IF NOT EXISTS FOR (n:Item) ON (n.category)',
+      'CREATE INDEX item_user_count IF NOT EXISTS FOR (n:Item) ON (n.userCount)',
+      'CREATE INDEX user_excluded IF NOT EXISTS FOR (n:User) ON (n.excluded)',
+      'CREATE INDEX anomaly_seq IF NOT EXISTS FOR (n:Anomaly) ON (n.seq)',
+      'CREATE INDEX anomaly_entity IF NOT EXISTS FOR (n:Anomaly) ON (n.entityId)',
+      'CREATE INDEX anomaly_user IF NOT EXISTS FOR (n:Anomaly) ON (n.userId)',
+      'CREATE INDEX anomaly_item IF NOT EXISTS FOR (n:Anomaly) ON (n.itemId)',
+      'CREATE INDEX event_applied_at IF NOT EXISTS FOR (n:Event) ON (n.appliedAt)',
+    ],
+  },
+];
+
+/** Runs the migrations above the recorded version; returns the schema version now in place. */
+export async function migrate(driver: Driver, database: string | undefined, logger?: Logger): Promise<number> {
+  const db = database ? { database } : {};
+  const current = await driver.executeQuery('OPTIONAL MATCH (m:Migration) RETURN max(m.version) AS v', {}, db);
+  let version = Number(current.records[0]?.get('v') ?? 0) || 0;
+  for (const m of MIGRATIONS) {
+    if (m.version <= version) continue;
+    for (const statement of m.statements) await driver.executeQuery(statement, {}, db);
+    await driver.executeQuery(
+      'MERGE (m:Migration {version: $version}) ON CREATE SET m.description = $description, m.appliedAt = $now',
+      { version: m.version, description: m.description, now: Date.now() },
+      db,
+    );
+    version = m.version;
+    logger?.info({ version, description: m.description }, 'neo4j schema migrated');
+  }
+  await driver.executeQuery('CALL db.awaitIndexes(60)', {}, db);
+  return version;
+}

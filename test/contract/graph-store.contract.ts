@@ -1,0 +1,328 @@
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { FlywheelEvent, InteractionType } from '../../src/events/event';
+import type { AnomalyRecord, GraphStore } from '../../src/graph/graph-store';
+
+/**
+ * The graph store contract: behaviour every GraphStore must show, whatever keeps the graph. Run by
+ * test/unit/contract (embedded in-memory graph) and test/integration (Neo4j) with the same expectations.
+ * `open()` must return an empty store; `close()` releases it.
+ */
+export interface GraphStoreHandle {
+  store: GraphStore;
+  close(): Promise<void>;
+}
+
+export interface GraphStoreContractOptions {
+  /** When set, every test is skipped with this message (e.g. no server configured). */
+  skip?: string;
+}
+
+const T0 = Date.UTC(2026, 0, 1);
+let seq = 0;
+
+export function ev(type: InteractionType, userId: string, itemId: string, minute: number, extra: Partial<FlywheelEvent> = {}): FlywheelEvent {
+  return { kind: 'interaction', v: 1, id: `c-${++seq}-${type}-${userId}-${itemId}`, type, userId, itemId, timestamp: T0 + minute * 60_000, ...extra } as FlywheelEvent;
+}
+
+export function item(itemId: string, title: string, category?: string, price?: number): FlywheelEvent {
+  return { kind: 'item', v: 1, id: `c-${++seq}-item-${itemId}`, itemId, title, timestamp: T0, ...(category ? { category } : {}), ...(price !== undefined ? { price } : {}) };
+}
+
+export function graphStoreContract(name: string, open: () => Promise<GraphStoreHandle>, options: GraphStoreContractOptions = {}): void {
+  const it = (title: string, fn: (store: GraphStore) => Promise<void>) =>
+    test(title, options.skip ? { skip: options.skip } : {}, async () => {
+      const h = await open();
+      try {
+        await fn(h.store);
+      } finally {
+        await h.close();
+      }
+    });
+
+  describe(`GraphStore contract: ${name}`, () => {
+    it('applying a batch is idempotent per event id (across batches and within one)', async (store) => {
+      const a = ev('VIEW', 'u1', 'i1', 1);
+      const b = ev('CLICK', 'u1', 'i1', 2);
+      const first = await store.applyEvents([a, b, a]);
+      assert.equal(first.applied, 2);
+      assert.equal(first.duplicates, 1);
+      assert.deepEqual(first.touchedUsers, ['u1']);
+      assert.deepEqual(first.touchedItems, ['i1']);
+      const again = await store.applyEvents([a, b]);
+      assert.equal(again.applied, 0);
+      assert.equal(again.duplicates, 2);
+      const [edges] = await store.getInteractions(['u1'], 10);
+      assert.equal(edges!.length, 1);
+      assert.equal(edges![0]!.counts.VIEW, 1, 'a redelivered view is not counted twice');
+      assert.equal(edges![0]!.counts.CLICK, 1);
+      const stats = await store.stats();
+      assert.equal(stats.eventsApplied, 2);
+      assert.equal(stats.edges, 1);
+      assert.equal(stats.users, 1);
+      assert.equal(stats.items, 1);
+    });
+
+    it('an interaction edge carries per-type counts, a floored weight, quantity, revenue and times', async (store) => {
+      await store.applyEvents([item('i1', 'Mug', 'kitchen', 10)]);
+      await store.applyEvents([
+        ev('VIEW', 'u1', 'i1', 1),
+        ev('ADD_TO_CART', 'u1', 'i1', 2, { quantity: 2 }),
+        ev('PURCHASE', 'u1', 'i1', 3, { quantity: 2 }),
+        ev('PURCHASE', 'u1', 'i1', 4, { quantity: 1, price: 12 }),
+        ev('VIEW', 'u1', 'i2', 5),
+        ev('REMOVE_FROM_CART', 'u1', 'i2', 6, { quantity: 1 }),
+        ev('VIEW', 'u2', 'i1', 7),
+      ]);
+      const [edges, none] = await store.getInteractions(['u1', 'nobody'], 10);
+      assert.deepEqual(none, []);
+      assert.deepEqual(edges!.map((e) => e.itemId), ['i2', 'i1'], 'most recent first');
+      const mug = edges!.find((e) => e.itemId === 'i1')!;
+      assert.deepEqual(mug.counts, { VIEW: 1, CLICK: 0, ADD_TO_CART: 1, REMOVE_FROM_CART: 0, PURCHASE: 2 });
+      assert.equal(mug.weight, 1 + 3 + 5 + 5);
+      assert.equal(mug.quantity, 3);
+      assert.equal(mug.revenue, 2 * 10 + 1 * 12);
+      assert.equal(mug.firstSeenAt, T0 + 60_000);
+      assert.equal(mug.lastSeenAt, T0 + 4 * 60_000);
+      assert.equal(mug.lastType, 'PURCHASE');
+      const removed = edges!.find((e) => e.itemId === 'i2')!;
+      assert.equal(removed.weight, 0, 'the weight is floored at 0');
+      const [limited] = await store.getInteractions(['u1'], 1);
+      assert.deepEqual(limited!.map((e) => e.itemId), ['i2']);
+
+      const [u1, u2, ghost] = await store.getUsers(['u1', 'u2', 'ghost']);
+      assert.equal(ghost, null);
+      assert.equal(u1!.itemCount, 2);
+      assert.equal(u1!.eventCount, 6);
+      assert.equal(u1!.anonymous, false);
+      assert.equal(u1!.firstSeenAt, T0 + 60_000);
+      assert.equal(u1!.lastSeenAt, T0 + 6 * 60_000);
+      assert.equal(u2!.eventCount, 1);
+      const [mugNode, i2] = await store.getItems(['i1', 'i2']);
+      assert.equal(mugNode!.userCount, 2, 'u1 and u2 engaged positively');
+      assert.equal(i2!.userCount, 0, 'a removed-from-cart item has no positive user');
+      const stats = await store.stats();
+      assert.deepEqual(stats, { users: 2, items: 2, categories: 1, edges: 3, eventsApplied: 8 });
+    });
+
+    it('anonymous sessions are users of their own ("session:<id>")', async (store) => {
+      await store.applyEvents([{ kind: 'interaction', v: 1, id: 'anon-1', type: 'VIEW', sessionId: 's9', itemId: 'i1', timestamp: T0 }]);
+      const [u] = await store.getUsers(['session:s9']);
+      assert.equal(u!.anonymous, true);
+      assert.equal(u!.itemCount, 1);
+    });
+
+    it('an item named by events is a placeholder until the catalog describes it', async (store) => {
+      await store.applyEvents([ev('VIEW', 'u1', 'sku-9', 1)]);
+      let [node] = await store.getItems(['sku-9']);
+      assert.equal(node!.title, 'sku-9');
+      assert.equal(node!.inCatalog, false);
+      assert.equal(node!.category, null);
+      assert.equal(node!.price, null);
+      await store.applyEvents([{ ...item('sku-9', 'Teapot', 'kitchen', 25), attributes: { colour: 'blue' } } as FlywheelEvent]);
+      [node] = await store.getItems(['sku-9']);
+      assert.equal(node!.title, 'Teapot');
+      assert.equal(node!.inCatalog, true);
+      assert.equal(node!.category, 'kitchen');
+      assert.equal(node!.price, 25);
+      assert.deepEqual(node!.attributes, { colour: 'blue' });
+      assert.equal(node!.userCount, 1, 'the catalog update keeps the edges');
+      let [kitchen, garden, unknown] = await store.getCategories(['kitchen', 'garden', 'unknown']);
+      assert.deepEqual(kitchen, { name: 'kitchen', itemCount: 1 });
+      assert.equal(garden, null);
+      assert.equal(unknown, null);
+      await store.applyEvents([item('sku-9', 'Teapot', 'garden', 25)]);
+      [kitchen, garden] = await store.getCategories(['kitchen', 'garden']);
+      assert.equal(kitchen, null, 'an item that moved leaves its old category');
+      assert.deepEqual(garden, { name: 'garden', itemCount: 1 });
+    });
+
+    it('reads answer one entry per key, in key order, nulls for unknown keys', async (store) => {
+      await store.applyEvents([item('a', 'A'), item('b', 'B'), ev('VIEW', 'u1', 'a', 1)]);
+      const items = await store.getItems(['b', 'zz', 'a', 'b']);
+      assert.deepEqual(items.map((i) => i?.id ?? null), ['b', null, 'a', 'b']);
+      assert.deepEqual(await store.getItems([]), []);
+      const users = await store.getUsers(['zz', 'u1']);
+      assert.deepEqual(users.map((u) => u?.id ?? null), [null, 'u1']);
+    });
+
+    it('item neighbours are Jaccard on positive users, best first, and follow new events', async (store) => {
+      await store.applyEvents([
+        ev('PURCHASE', 'u1', 'A', 1),
+        ev('PURCHASE', 'u1', 'B', 2),
+        ev('PURCHASE', 'u2', 'A', 3),
+        ev('PURCHASE', 'u2', 'B', 4),
+        ev('PURCHASE', 'u2', 'C', 5),
+        ev('PURCHASE', 'u3', 'A', 6),
+        ev('PURCHASE', 'u3', 'C', 7),
+        ev('VIEW', 'u4', 'D', 8),
+      ]);
+      let [a, b, d, none] = await store.getItemNeighbors(['A', 'B', 'D', 'nope'], 10);
+      assert.deepEqual(round(a!), [
+        { itemId: 'B', score: 0.6667, support: 2 },
+        { itemId: 'C', score: 0.6667, support: 2 },
+      ]);
+      assert.deepEqual(round(b!), [
+        { itemId: 'A', score: 0.6667, support: 2 },
+        { itemId: 'C', score: 0.3333, support: 1 },
+      ]);
+      assert.deepEqual(d, [], 'no shared users, no neighbours');
+      assert.deepEqual(none, []);
+      const [top1] = await store.getItemNeighbors(['A'], 1);
+      assert.equal(top1!.length, 1);
+
+      // u4 (who viewed D) now buys B and C: B-A 2/(3+3-2)=0.5, B-C 2/4=0.5, B-D 1/(3+1-1)=0.333.
+      await store.applyEvents([ev('PURCHASE', 'u4', 'B', 9), ev('PURCHASE', 'u4', 'C', 10)]);
+      [b] = await store.getItemNeighbors(['B'], 10);
+      assert.deepEqual(round(b!), [
+        { itemId: 'A', score: 0.5, support: 2 },
+        { itemId: 'C', score: 0.5, support: 2 },
+        { itemId: 'D', score: 0.3333, support: 1 },
+      ]);
+      // u1 takes A out of the cart (weight floored at 0): A loses u1. A-B: 1/(2+3-1)=0.25, A-C: 2/(2+3-2)=0.667.
+      await store.applyEvents([ev('REMOVE_FROM_CART', 'u1', 'A', 11), ev('REMOVE_FROM_CART', 'u1', 'A', 12)]);
+      [a, b] = await store.getItemNeighbors(['A', 'B'], 10);
+      assert.deepEqual(round(a!), [
+        { itemId: 'C', score: 0.6667, support: 2 },
+        { itemId: 'B', score: 0.25, support: 1 },
+      ]);
+      assert.deepEqual(round(b!).find((n) => n.itemId === 'A'), { itemId: 'A', score: 0.25, support: 1 }, 'the reverse pair follows');
+      const [anode] = await store.getItems(['A']);
+      assert.equal(anode!.userCount, 2);
+    });
+
+    it('listItems pages by opaque cursor in id order, with category and search filters', async (store) => {
+      await store.applyEvents([
+        item('p1', 'Red Mug', 'kitchen'),
+        item('p2', 'Blue Mug', 'kitchen'),
+        item('p3', 'Rake', 'garden'),
+        item('p4', 'Hose', 'garden'),
+        ev('VIEW', 'u1', 'p5', 1),
+      ]);
+      const page1 = await store.listItems({ first: 2 });
+      assert.deepEqual(page1.items.map((i) => i.id), ['p1', 'p2']);
+      assert.equal(page1.totalCount, 5);
+      assert.equal(page1.hasNextPage, true);
+      const page2 = await store.listItems({ first: 2, after: page1.endCursor! });
+      assert.deepEqual(page2.items.map((i) => i.id), ['p3', 'p4']);
+      const page3 = await store.listItems({ first: 2, after: page2.endCursor! });
+      assert.deepEqual(page3.items.map((i) => i.id), ['p5']);
+      assert.equal(page3.hasNextPage, false);
+      const garden = await store.listItems({ first: 10, categories: ['garden'] });
+      assert.deepEqual(garden.items.map((i) => i.id), ['p3', 'p4']);
+      assert.equal(garden.totalCount, 2);
+      const mugs = await store.listItems({ first: 10, search: 'MUG' });
+      assert.deepEqual(mugs.items.map((i) => i.id), ['p1', 'p2']);
+      const empty = await store.listItems({ first: 10, search: 'nothing-like-this' });
+      assert.deepEqual(empty, { items: [], totalCount: 0, hasNextPage: false, endCursor: null });
+    });
+
+    it('popular items rank by distinct positive users, with category and exclusion filters', async (store) => {
+      await store.applyEvents([
+        item('x', 'X', 'c1'),
+        item('y', 'Y', 'c2'),
+        item('z', 'Z', 'c1'),
+        ev('VIEW', 'u1', 'x', 1),
+        ev('VIEW', 'u2', 'x', 2),
+        ev('VIEW', 'u3', 'x', 3),
+        ev('VIEW', 'u1', 'y', 4),
+        ev('VIEW', 'u2', 'y', 5),
+        ev('VIEW', 'u1', 'z', 6),
+      ]);
+      assert.deepEqual(await store.popularItems({ first: 10 }), [
+        { itemId: 'x', score: 3 },
+        { itemId: 'y', score: 2 },
+        { itemId: 'z', score: 1 },
+      ]);
+      assert.deepEqual(await store.popularItems({ first: 10, categories: ['c1'], excludeItemIds: ['x'] }), [{ itemId: 'z', score: 1 }]);
+      assert.deepEqual((await store.popularItems({ first: 1 })).map((s) => s.itemId), ['x']);
+    });
+
+    it('scanInteractions returns every positive edge', async (store) => {
+      await store.applyEvents([ev('VIEW', 'u1', 'a', 1), ev('VIEW', 'u2', 'b', 2), ev('VIEW', 'u3', 'c', 3), ev('REMOVE_FROM_CART', 'u3', 'c', 4)]);
+      const seen: string[] = [];
+      for await (const batch of store.scanInteractions!(1)) for (const e of batch) seen.push(`${e.userId}:${e.itemId}`);
+      assert.deepEqual(seen.sort(), ['u1:a', 'u2:b']);
+    });
+
+    it('anomalies: stored once per id, listed newest first with filters, acknowledged', async (store) => {
+      const rec = (id: string, kind: string, severity: AnomalyRecord['severity'], userId: string | null): AnomalyRecord => ({
+        id, kind, severity, entityType: 'USER', entityId: userId ?? 'x', score: 1, detectedAt: T0, message: id, evidence: null, acknowledged: false, userId, itemId: null,
+      });
+      const added = await store.putAnomalies([rec('a1', 'BOT_ACTIVITY', 'CRITICAL', 'u1'), rec('a2', 'PRICE', 'INFO', 'u2')]);
+      assert.deepEqual(added.map((a) => a.id), ['a1', 'a2']);
+      assert.deepEqual((await store.putAnomalies([rec('a1', 'BOT_ACTIVITY', 'CRITICAL', 'u1'), rec('a3', 'PRICE', 'WARNING', null)])).map((a) => a.id), ['a3']);
+      const all = await store.listAnomalies({ first: 2 });
+      assert.deepEqual(all.anomalies.map((a) => a.id), ['a3', 'a2']);
+      assert.equal(all.totalCount, 3);
+      assert.equal(all.hasNextPage, true);
+      const rest = await store.listAnomalies({ first: 2, after: all.endCursor! });
+      assert.deepEqual(rest.anomalies.map((a) => a.id), ['a1']);
+      assert.deepEqual((await store.listAnomalies({ first: 10, minSeverity: 'WARNING' })).anomalies.map((a) => a.id), ['a3', 'a1']);
+      assert.deepEqual((await store.listAnomalies({ first: 10, entityIds: ['u2'] })).anomalies.map((a) => a.id), ['a2']);
+      assert.equal((await store.acknowledgeAnomaly('a2'))!.acknowledged, true);
+      assert.equal(await store.acknowledgeAnomaly('nope'), null);
+      assert.deepEqual((await store.listAnomalies({ first: 10, acknowledged: true })).anomalies.map((a) => a.id), ['a2']);
+      const [g1, g2] = await store.getAnomalies(['a1', 'zz']);
+      assert.equal(g1!.kind, 'BOT_ACTIVITY');
+      assert.equal(g2, null);
+    });
+
+    it('an excluded actor no longer shapes popularity or similarity, and can be re-included', async (store) => {
+      await store.applyEvents([ev('VIEW', 'bot', 'a', 1), ev('VIEW', 'bot', 'b', 2), ev('VIEW', 'u1', 'a', 3)]);
+      assert.equal((await store.getItemNeighbors(['a'], 5))[0]!.length, 1);
+      assert.equal(await store.setActorExcluded('bot', true), true);
+      assert.equal(await store.setActorExcluded('bot', true), false);
+      assert.deepEqual(await store.excludedActors(), ['bot']);
+      assert.deepEqual(await store.popularItems({ first: 5 }), [{ itemId: 'a', score: 1 }]);
+      assert.deepEqual((await store.getItemNeighbors(['a'], 5))[0], []);
+      assert.equal(await store.setActorExcluded('bot', false), true);
+      assert.deepEqual(await store.excludedActors(), []);
+      assert.equal((await store.getItems(['a']))[0]!.userCount, 2);
+    });
+
+    it('segments: model blob, memberships, sizes, member pages, purchase activity', async (store) => {
+      await store.applyEvents([
+        item('i1', 'I1', 'c1', 5),
+        ev('PURCHASE', 'u1', 'i1', 1, { quantity: 2 }),
+        ev('PURCHASE', 'u1', 'i1', 1, { quantity: 1 }),
+        ev('PURCHASE', 'u1', 'i1', 9, { quantity: 1 }),
+        ev('VIEW', 'u1', 'i2', 2),
+        ev('VIEW', 'u2', 'i1', 3),
+      ]);
+      assert.equal(await store.getSegmentModel(), null);
+      await store.setSegmentModel({ version: 1, k: 2 });
+      assert.deepEqual(await store.getSegmentModel(), { version: 1, k: 2 });
+      await store.setUserSegments(['u1', 'u2', 'ghost'], ['s1', 's1', 's2']);
+      assert.deepEqual(await store.getUserSegments(['u2', 'u1', 'ghost']), ['s1', 's1', null]);
+      assert.deepEqual([...(await store.segmentSizes())], [['s1', 2]]);
+      const page = await store.listSegmentMembers('s1', 1);
+      assert.equal(page.totalCount, 2);
+      assert.equal(page.hasNextPage, true);
+      const next = await store.listSegmentMembers('s1', 5, page.endCursor!);
+      assert.equal(next.userIds.length, 1);
+      assert.deepEqual([...page.userIds, ...next.userIds].sort(), ['u1', 'u2']);
+      await store.setUserSegments(['u2'], [null]);
+      assert.deepEqual([...(await store.segmentSizes())], [['s1', 1]]);
+
+      const act = await store.getPurchaseActivity(['u1', 'u2', 'ghost']);
+      assert.deepEqual(act.userIds, ['u1', 'u2', 'ghost']);
+      assert.deepEqual([...act.orders], [2, 0, 0], 'purchases at one instant are one order');
+      assert.equal(act.firstPurchaseAt[0], T0 + 60_000);
+      assert.equal(act.lastPurchaseAt[0], T0 + 9 * 60_000);
+      assert.deepEqual([...act.views], [1, 1, 0]);
+      assert.deepEqual([...act.edgeStart], [0, 1, 1, 1]);
+      assert.deepEqual(act.edgeItem, ['i1']);
+      assert.deepEqual(act.edgeCategory, ['c1']);
+      assert.deepEqual([...act.edgeQuantity], [4]);
+      assert.deepEqual([...act.edgeRevenue], [20]);
+      let scanned = 0;
+      for await (const b of store.scanPurchaseActivity(1)) scanned += b.userIds.length;
+      assert.equal(scanned, 2);
+    });
+  });
+}
+
+function round(list: readonly { itemId: string; score: number; support: number }[]) {
+  return list.map((n) => ({ itemId: n.itemId, score: Math.round(n.score * 10_000) / 10_000, support: n.support }));
+}

@@ -1,0 +1,45 @@
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Neo4jGraphStore } from '../../src/graph/neo4j/neo4j-graph-store';
+import { graphStoreContract } from '../contract/graph-store.contract';
+import { cleanNeo4j, NEO4J_SKIP, neo4jOptions } from './servers';
+
+// The shared graph store contract on a real Neo4j (FLYWHEEL_TEST_NEO4J_URI): each test starts from an
+// empty database (MATCH (n) DETACH DELETE n) and re-runs the schema migrations.
+let probe: Neo4jGraphStore | null = null;
+before(async () => {
+  if (NEO4J_SKIP) return;
+  probe = await Neo4jGraphStore.open(neo4jOptions());
+  console.log(`::: Neo4j under test: ${await probe.serverVersion()} at ${process.env.FLYWHEEL_TEST_NEO4J_URI}`);
+});
+after(async () => {
+  await probe?.close();
+});
+
+graphStoreContract(
+  'Neo4j',
+  async () => {
+    await cleanNeo4j();
+    const store = await Neo4jGraphStore.open(neo4jOptions());
+    return { store, close: () => store.close() };
+  },
+  NEO4J_SKIP ? { skip: NEO4J_SKIP } : {},
+);
+
+test('schema migrations are versioned and idempotent', NEO4J_SKIP ? { skip: NEO4J_SKIP } : {}, async () => {
+  await cleanNeo4j();
+  const a = await Neo4jGraphStore.open(neo4jOptions());
+  const b = await Neo4jGraphStore.open(neo4jOptions());
+  try {
+    assert.equal(a.schemaVersion, 1);
+    assert.equal(b.schemaVersion, 1);
+    const res = await a.driver.executeQuery('MATCH (m:Migration) RETURN count(m) AS n');
+    assert.equal(Number(res.records[0]!.get('n')), 1);
+    const constraints = await a.driver.executeQuery('SHOW CONSTRAINTS YIELD name RETURN collect(name) AS names');
+    const names = constraints.records[0]!.get('names') as string[];
+    for (const c of ['user_id', 'item_id', 'category_name', 'segment_id', 'anomaly_id', 'event_id']) assert.ok(names.includes(c), `constraint ${c}`);
+  } finally {
+    await a.close();
+    await b.close();
+  }
+});

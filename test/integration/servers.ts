@@ -1,0 +1,72 @@
+import neo4j from 'neo4j-driver';
+import { Kafka, logLevel } from 'kafkajs';
+import type { Neo4jGraphStoreOptions } from '../../src/graph/neo4j/neo4j-graph-store';
+
+/**
+ * Where the integration suites find their servers: FLYWHEEL_TEST_NEO4J_URI (bolt://...) and
+ * FLYWHEEL_TEST_KAFKA_BROKERS (host:port[,host:port]); scripts/integration.sh sets both after starting
+ * the servers. Unset: the suites skip with this message. The Neo4j suites wipe the database they use
+ * (FLYWHEEL_TEST_NEO4J_DATABASE, default: the server's default database): never point them at real data.
+ */
+export const NEO4J_URI = process.env.FLYWHEEL_TEST_NEO4J_URI ?? '';
+export const KAFKA_BROKERS = process.env.FLYWHEEL_TEST_KAFKA_BROKERS ?? '';
+export const NEO4J_SKIP = NEO4J_URI ? undefined : 'FLYWHEEL_TEST_NEO4J_URI is not set (run scripts/integration.sh, or point it at a disposable Neo4j)';
+export const KAFKA_SKIP = KAFKA_BROKERS ? undefined : 'FLYWHEEL_TEST_KAFKA_BROKERS is not set (run scripts/integration.sh, or point it at a Kafka broker)';
+export const RUN_ID = `${Date.now().toString(36)}-${process.pid}`;
+
+export function neo4jOptions(): Neo4jGraphStoreOptions {
+  return {
+    uri: NEO4J_URI,
+    user: process.env.FLYWHEEL_TEST_NEO4J_USER ?? 'neo4j',
+    password: process.env.FLYWHEEL_TEST_NEO4J_PASSWORD ?? '',
+    database: process.env.FLYWHEEL_TEST_NEO4J_DATABASE ?? '',
+  };
+}
+
+/** Empties the test database (data only; constraints and indexes stay, migrations re-record themselves). */
+export async function cleanNeo4j(): Promise<void> {
+  const o = neo4jOptions();
+  const driver = neo4j.driver(o.uri, o.password ? neo4j.auth.basic(o.user!, o.password) : undefined);
+  try {
+    await driver.executeQuery('MATCH (n) DETACH DELETE n', {}, o.database ? { database: o.database } : {});
+  } finally {
+    await driver.close();
+  }
+}
+
+export function brokers(): string[] {
+  return KAFKA_BROKERS.split(',').map((b) => b.trim()).filter(Boolean);
+}
+
+/** Kafka version line for the test output: describeCluster plus the broker's ApiVersions range. */
+export async function describeKafka(): Promise<string> {
+  const kafka = new Kafka({ clientId: 'flywheel-test-probe', brokers: brokers(), logLevel: logLevel.NOTHING });
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const c = await admin.describeCluster();
+    return `cluster ${c.clusterId}, ${c.brokers.length} broker(s) (${c.brokers.map((b) => `${b.host}:${b.port}`).join(', ')}), controller ${c.controller}`;
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** Gateway environment for FLYWHEEL_GRAPH=neo4j + FLYWHEEL_EVENTS=kafka with this run's own topics and group. */
+export function productionEnv(suffix: string, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    FLYWHEEL_GRAPH: 'neo4j',
+    FLYWHEEL_EVENTS: 'kafka',
+    NEO4J_URI,
+    NEO4J_DATABASE: process.env.FLYWHEEL_TEST_NEO4J_DATABASE ?? '',
+    KAFKA_BROKERS,
+    KAFKA_CLIENT_ID: `flywheel-e2e-${RUN_ID}`,
+    KAFKA_TOPIC_EVENTS: `flywheel-e2e-${RUN_ID}-${suffix}`,
+    KAFKA_TOPIC_DEADLETTER: `flywheel-e2e-${RUN_ID}-${suffix}.dlq`,
+    KAFKA_GROUP: `flywheel-e2e-${RUN_ID}-${suffix}`,
+    KAFKA_PARTITIONS: '3',
+    KAFKA_SESSION_TIMEOUT_MS: '10000',
+    FLYWHEEL_SEGMENTS_REFIT_MINUTES: '0',
+    ...extra,
+  };
+}
+
