@@ -1,5 +1,6 @@
 import type { FlywheelEvent, InteractionEvent, InteractionType } from '../events/event';
 import { EVENT_SCHEMA_VERSION } from '../events/event';
+import { mulberry32 as prng } from '../util/prng';
 
 /**
  * A deterministic demo shop, so that `npm start` on a fresh clone has a catalog, a history and
@@ -23,17 +24,7 @@ export interface DemoShop {
   itemIds: string[];
 }
 
-/** Small seeded PRNG (mulberry32): deterministic across platforms and Node versions. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { mulberry32 as prng } from '../util/prng';
 
 export function generateDemoShop({ users = 300, sessionsPerUser = 6, seed = 42, now = Date.UTC(2026, 0, 1) } = {}): DemoShop {
   const rand = prng(seed);

@@ -2,18 +2,13 @@
  * Small seeded PRNG (mulberry32) so that every randomised step of the segmentation
  * (sampling, k-means++ seeding, restarts, silhouette sample) is reproducible from one seed.
  */
+import { mulberry32 } from '../util/prng';
+
 export type Rng = () => number;
 
 /** Returns a generator of floats in [0, 1) fully determined by `seed` (any finite number). */
 export function createRng(seed: number): Rng {
-  let a = (Math.floor(seed) ^ 0x9e3779b9) >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  return mulberry32((Math.floor(seed) ^ 0x9e3779b9) >>> 0);
 }
 
 /** Uniform integer in [0, n). */
