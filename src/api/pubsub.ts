@@ -1,4 +1,5 @@
 import { createPubSub } from '@graphql-yoga/subscription';
+import type { AnomalyRecord } from '../graph/graph-store';
 
 /**
  * In-process publish/subscribe for GraphQL subscriptions. Each gateway instance fans out to its own
@@ -12,7 +13,9 @@ export interface UserUpdated {
 export type GatewayPubSub = ReturnType<typeof createGatewayPubSub>;
 
 export const TOPIC_USER_UPDATED = 'USER_UPDATED';
+/** New anomaly findings (payload: the stored AnomalyRecord). */
+export const TOPIC_ANOMALY_DETECTED = 'ANOMALY_DETECTED';
 
 export function createGatewayPubSub() {
-  return createPubSub<{ [TOPIC_USER_UPDATED]: [userId: string, payload: UserUpdated] }>();
+  return createPubSub<{ [TOPIC_USER_UPDATED]: [userId: string, payload: UserUpdated]; [TOPIC_ANOMALY_DETECTED]: [payload: AnomalyRecord] }>();
 }

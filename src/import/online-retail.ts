@@ -22,7 +22,17 @@ export type DropReason =
   | 'fee pseudo-item'
   | 'malformed';
 
-export type LineOutcome = { kind: 'events'; events: FlywheelEvent[]; customerId: string; timestamp: number } | { kind: 'dropped'; reason: DropReason; detail?: string };
+export type LineOutcome =
+  | { kind: 'events'; events: FlywheelEvent[]; customerId: string; timestamp: number; /** InvoiceNo (C-prefixed for cancellations). */ orderId?: string }
+  | { kind: 'dropped'; reason: DropReason; detail?: string };
+
+/** Additive mapping options (the import default drops what is not a clean purchase). */
+export interface OnlineRetailMapperOptions {
+  /** Map `C` invoices to REMOVE_FROM_CART with quantity = |Quantity| (anomaly replay needs them). */
+  keepCancellations?: boolean;
+  /** Keep fee pseudo-items (POST, M, AMAZONFEE, ...) instead of dropping them. */
+  keepFeeItems?: boolean;
+}
 
 export interface OnlineRetailRow {
   InvoiceNo: string;
@@ -60,18 +70,21 @@ export class OnlineRetailMapper {
   private readonly seenLines = new Set<string>();
   private readonly knownItems = new Set<string>();
 
+  constructor(private readonly mapOptions: OnlineRetailMapperOptions = {}) {}
+
   map(row: OnlineRetailRow): LineOutcome {
     const invoice = (row.InvoiceNo ?? '').trim();
     const stock = (row.StockCode ?? '').trim();
     if (!invoice || !stock) return { kind: 'dropped', reason: 'malformed', detail: 'missing InvoiceNo or StockCode' };
-    if (invoice.startsWith('C')) return { kind: 'dropped', reason: 'cancellation' };
+    const cancellation = invoice.startsWith('C');
+    if (cancellation && !this.mapOptions.keepCancellations) return { kind: 'dropped', reason: 'cancellation' };
     if (invoice.startsWith('A')) return { kind: 'dropped', reason: 'bad-debt adjustment' };
     const quantity = Number(row.Quantity);
     if (!Number.isFinite(quantity) || !Number.isInteger(quantity)) return { kind: 'dropped', reason: 'malformed', detail: `Quantity ${JSON.stringify(row.Quantity)}` };
-    if (quantity <= 0) return { kind: 'dropped', reason: 'non-positive quantity' };
+    if (cancellation ? quantity >= 0 : quantity <= 0) return { kind: 'dropped', reason: cancellation ? 'cancellation' : 'non-positive quantity' };
     const customer = normaliseCustomerId(row.CustomerID ?? '');
     if (customer === null) return { kind: 'dropped', reason: 'missing customer' };
-    if (FEE_PSEUDO_ITEMS.has(stock)) return { kind: 'dropped', reason: 'fee pseudo-item' };
+    if (FEE_PSEUDO_ITEMS.has(stock) && !this.mapOptions.keepFeeItems) return { kind: 'dropped', reason: 'fee pseudo-item' };
     const timestamp = parseInvoiceDate(row.InvoiceDate ?? '');
     if (timestamp === null) return { kind: 'dropped', reason: 'malformed', detail: `InvoiceDate ${JSON.stringify(row.InvoiceDate)}` };
     const price = Number(row.UnitPrice);
@@ -91,8 +104,8 @@ export class OnlineRetailMapper {
       events.push({ kind: 'item', v: EVENT_SCHEMA_VERSION, id: `or:item:${stock}`, itemId: stock, title, price, timestamp });
     }
     events.push({
-      kind: 'interaction', v: EVENT_SCHEMA_VERSION, id: `or:${fingerprint}`, type: 'PURCHASE', userId: customer, itemId: stock, timestamp, quantity, price,
+      kind: 'interaction', v: EVENT_SCHEMA_VERSION, id: `or:${fingerprint}`, type: cancellation ? 'REMOVE_FROM_CART' : 'PURCHASE', userId: customer, itemId: stock, timestamp, quantity: Math.abs(quantity), price,
     });
-    return { kind: 'events', events, customerId: customer, timestamp };
+    return { kind: 'events', events, customerId: customer, timestamp, orderId: invoice };
   }
 }

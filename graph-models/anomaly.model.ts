@@ -1,0 +1,103 @@
+import { Field, Float, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
+import { ArrayMaxSize } from 'class-validator';
+import { GraphQLDateTime } from 'graphql-scalars';
+import { PageInfo } from './item.model';
+
+export enum AnomalyKind {
+  BOT_ACTIVITY = 'BOT_ACTIVITY',
+  TRAFFIC_SPIKE = 'TRAFFIC_SPIKE',
+  TRAFFIC_DROP = 'TRAFFIC_DROP',
+  QUANTITY_OUTLIER = 'QUANTITY_OUTLIER',
+  ORDER_VALUE_OUTLIER = 'ORDER_VALUE_OUTLIER',
+  PRICE_ANOMALY = 'PRICE_ANOMALY',
+}
+registerEnumType(AnomalyKind, {
+  name: 'AnomalyKind',
+  description: 'What the streaming detectors noticed.',
+  valuesConfig: {
+    BOT_ACTIVITY: { description: 'A burst of views/clicks from one user or session; its interactions stop shaping recommendations while flagged.' },
+    TRAFFIC_SPIKE: { description: 'Event count per bucket far above the exponentially weighted baseline (overall or per item).' },
+    TRAFFIC_DROP: { description: 'Event count per bucket far below the baseline.' },
+    QUANTITY_OUTLIER: { description: "Units far from the item's and the customer's usual quantities (median/MAD), or a cancellation of such a line." },
+    ORDER_VALUE_OUTLIER: { description: "An order's value far from the customer's (or the shop's) usual orders." },
+    PRICE_ANOMALY: { description: "A unit price far from the item's recent prices." },
+  },
+});
+
+export enum Severity {
+  INFO = 'INFO',
+  WARNING = 'WARNING',
+  CRITICAL = 'CRITICAL',
+}
+registerEnumType(Severity, { name: 'Severity', description: 'INFO < WARNING < CRITICAL.' });
+
+@ObjectType({ description: 'An anomaly flagged by the streaming detectors, linked to the user and/or item it concerns.' })
+export class Anomaly {
+  @Field(() => ID, { description: 'Deterministic: kind, entity and the triggering event, order or time bucket.' })
+  id!: string;
+
+  @Field(() => AnomalyKind)
+  kind!: AnomalyKind;
+
+  @Field(() => Severity)
+  severity!: Severity;
+
+  @Field({ description: 'user, session, item or global.' })
+  entityType!: string;
+
+  @Field(() => ID)
+  entityId!: string;
+
+  @Field(() => Float, { description: 'Strength, comparable within one kind (modified z-score, traffic z-score, burst rate / allowed rate).' })
+  score!: number;
+
+  @Field(() => GraphQLDateTime, { description: 'Event time of the point that triggered it.' })
+  detectedAt!: Date;
+
+  @Field({ description: 'Human readable, with the figures that triggered it.' })
+  message!: string;
+
+  @Field()
+  acknowledged!: boolean;
+
+  @Field(() => String, { nullable: true, description: 'Evidence as JSON text: event ids, baselines, thresholds.' })
+  evidence!: string | null;
+}
+
+@InputType({ description: 'Narrows anomalies (all conditions must hold).' })
+export class AnomalyFilter {
+  @Field(() => [AnomalyKind], { nullable: true })
+  @ArrayMaxSize(20)
+  kinds?: AnomalyKind[];
+
+  @Field(() => Severity, { nullable: true, description: 'Only this severity and above.' })
+  minSeverity?: Severity;
+
+  @Field(() => [ID], { nullable: true, description: 'The anomaly entity, or the user / item it is linked to.' })
+  @ArrayMaxSize(100)
+  entityIds?: string[];
+
+  @Field({ nullable: true })
+  acknowledged?: boolean;
+}
+
+@ObjectType()
+export class AnomalyEdge {
+  @Field()
+  cursor!: string;
+
+  @Field(() => Anomaly)
+  node!: Anomaly;
+}
+
+@ObjectType({ description: 'Anomalies, newest first, a page at a time.' })
+export class AnomalyConnection {
+  @Field(() => [AnomalyEdge])
+  edges!: AnomalyEdge[];
+
+  @Field(() => PageInfo)
+  pageInfo!: PageInfo;
+
+  @Field(() => Int)
+  totalCount!: number;
+}

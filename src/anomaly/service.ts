@@ -1,0 +1,292 @@
+/**
+ * AnomalyService: the streaming detectors on the ingestion path of a running gateway.
+ *
+ * Wired to `Ingestor.onApplied` (src/app/flywheel.ts): every applied batch is observed by the AnomalyDetector
+ * (which keeps flagged points out of its own baselines); findings are stored on the graph, linked to their
+ * user and item (`GraphStore.putAnomalies`), and the new ones are published to subscribers. Actors flagged
+ * for BOT_ACTIVITY are excluded at the graph level (`GraphStore.setActorExcluded`) for the flag's lifetime,
+ * so their interactions stop shaping item similarity and popularity whatever recommendation strategy reads
+ * them (FLYWHEEL_IGNORE_BOTS, on by default).
+ *
+ * Store writes are issued synchronously inside the ingestion hook (the embedded store applies them before
+ * the hook returns), so a client that gets its `trackEvents` answer already sees the flag and the exclusion.
+ * Detector state is memory only: after a restart, baselines warm up again (stored findings and exclusions
+ * survive in the graph snapshot, and re-detected findings keep their id, so they are neither duplicated nor
+ * re-published).
+ */
+import type { Logger } from 'pino';
+import { actorId, type FlywheelEvent, type InteractionEvent } from '../events/event';
+import type { AnomalyRecord, GraphStore } from '../graph/graph-store';
+import { ConfigError } from '../config/config';
+import { resolveAnomalyConfig, type AnomalyConfigInput } from './config';
+import { AnomalyDetector } from './detector';
+import type { AnomalyFinding, AnomalyInput } from './types';
+
+export interface AnomalyServiceOptions {
+  /** Run the detectors at all (FLYWHEEL_ANOMALIES). */
+  enabled?: boolean;
+  /** Exclude bot-flagged actors from other users' recommendations (FLYWHEEL_IGNORE_BOTS). */
+  ignoreBots?: boolean;
+  config?: AnomalyConfigInput;
+  /** Called once per new finding, after it is stored. */
+  publish?: (record: AnomalyRecord) => void;
+  logger?: Logger;
+  /**
+   * Every this many ms of wall time, close traffic buckets up to now (so a traffic drop to zero is noticed
+   * without new events), but only while the stream is live (latest event within 10 minutes). 0 disables.
+   */
+  tickMs?: number;
+  /** Evidence JSON longer than this is cut (keeps stored records small). */
+  maxEvidenceChars?: number;
+}
+
+export interface AnomalyServiceStats {
+  enabled: boolean;
+  ignoreBots: boolean;
+  observed: number;
+  findings: number;
+  published: number;
+  flaggedBots: number;
+}
+
+const LIVE_WINDOW_MS = 10 * 60_000;
+
+export class AnomalyService {
+  readonly detector: AnomalyDetector;
+  readonly enabled: boolean;
+  readonly ignoreBots: boolean;
+  /** Bot-flagged actor -> end of its flag (event time). */
+  private readonly botUntil = new Map<string, number>();
+  private latest = -Infinity;
+  private observed = 0;
+  private findings = 0;
+  private published = 0;
+  private timer: NodeJS.Timeout | null = null;
+  private pending: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly store: GraphStore,
+    private readonly options: AnomalyServiceOptions = {},
+  ) {
+    this.detector = new AnomalyDetector(options.config);
+    this.enabled = options.enabled ?? true;
+    this.ignoreBots = options.ignoreBots ?? true;
+  }
+
+  /** Restores bot flags from stored findings and starts the traffic ticker. */
+  async start(): Promise<void> {
+    const now = Date.now();
+    let after: string | undefined;
+    for (let pages = 0; pages < 20; pages++) {
+      const page = await this.store.listAnomalies({ first: 500, after, kinds: ['BOT_ACTIVITY'] });
+      for (const r of page.anomalies) {
+        const until = flaggedUntil(r);
+        if (r.userId && until !== null && until >= now && until > (this.botUntil.get(r.userId) ?? -Infinity)) this.botUntil.set(r.userId, until);
+      }
+      if (!page.hasNextPage || !page.endCursor) break;
+      after = page.endCursor;
+    }
+    // Exclusions whose flag has expired (or that were made with FLYWHEEL_IGNORE_BOTS since turned off) are lifted.
+    for (const actor of await this.store.excludedActors()) {
+      if (!this.ignoreBots || !this.botUntil.has(actor)) await this.store.setActorExcluded(actor, false);
+    }
+    const tickMs = this.options.tickMs ?? 0;
+    if (this.enabled && tickMs > 0) {
+      this.timer = setInterval(() => this.tick(Date.now()), tickMs);
+      this.timer.unref();
+    }
+  }
+
+  /** The ingestion hook: observe an applied batch. Never throws (errors are logged). */
+  onApplied(events: readonly FlywheelEvent[]): void {
+    if (!this.enabled) return;
+    try {
+      const batch: { finding: AnomalyFinding; event: InteractionEvent | null }[] = [];
+      for (const e of events) {
+        if (e.kind !== 'interaction') continue;
+        this.observed++;
+        if (e.timestamp > this.latest) this.latest = e.timestamp;
+        for (const f of this.detector.observe(e as AnomalyInput)) batch.push({ finding: f, event: e });
+      }
+      this.expireBots();
+      if (batch.length > 0) this.record(batch);
+    } catch (err) {
+      this.options.logger?.error({ err }, 'anomaly detection failed on a batch');
+    }
+  }
+
+  /** Closes what only time closes (traffic buckets up to `now`, open orders) while the stream is live. */
+  tick(now: number): void {
+    if (!this.enabled || !(now > this.latest) || now - this.latest > LIVE_WINDOW_MS) return;
+    try {
+      const fs = this.detector.flush(now);
+      if (fs.length > 0) this.record(fs.map((finding) => ({ finding, event: null })));
+    } catch (err) {
+      this.options.logger?.error({ err }, 'anomaly tick failed');
+    }
+  }
+
+  /**
+   * The batch without the interactions of bot-flagged actors (when ignoreBots): what a recommender that keeps
+   * its own index should be fed. Call after `onApplied(events)`, so a burst flagged inside this very batch is
+   * dropped whole. Returns the same array when nothing is dropped.
+   */
+  forRecommender(events: readonly FlywheelEvent[]): readonly FlywheelEvent[] {
+    if (!this.ignoreBots || this.botUntil.size === 0) return events;
+    let keep: FlywheelEvent[] | null = null;
+    for (let i = 0; i < events.length; i++) {
+      const e = events[i]!;
+      const drop = e.kind === 'interaction' && this.botUntil.has(actorId(e));
+      if (drop && keep === null) keep = events.slice(0, i);
+      else if (!drop && keep !== null) keep.push(e);
+    }
+    return keep ?? events;
+  }
+
+  /** True while the actor (userId, or "session:<id>") is within its bot flag. */
+  isFlaggedBot(actor: string): boolean {
+    const until = this.botUntil.get(actor);
+    return until !== undefined && until >= Math.min(this.latest === -Infinity ? Date.now() : this.latest, Date.now());
+  }
+
+  /** Resolves when the stores and publications of everything observed so far are done. */
+  idle(): Promise<void> {
+    return this.pending;
+  }
+
+  stats(): AnomalyServiceStats {
+    return {
+      enabled: this.enabled,
+      ignoreBots: this.ignoreBots,
+      observed: this.observed,
+      findings: this.findings,
+      published: this.published,
+      flaggedBots: this.botUntil.size,
+    };
+  }
+
+  close(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+  }
+
+  private record(batch: { finding: AnomalyFinding; event: InteractionEvent | null }[]): void {
+    const records = batch.map(({ finding, event }) => toRecord(finding, event, this.options.maxEvidenceChars ?? 8000));
+    this.findings += records.length;
+    // Issued synchronously: the embedded store has applied both before this returns.
+    const stored = this.store.putAnomalies(records);
+    for (const r of records) {
+      if (r.kind !== 'BOT_ACTIVITY' || !r.userId) continue;
+      const until = flaggedUntil(r) ?? this.latest;
+      if (until > (this.botUntil.get(r.userId) ?? -Infinity)) this.botUntil.set(r.userId, until);
+      if (this.ignoreBots) void this.store.setActorExcluded(r.userId, true).catch((err: unknown) => this.options.logger?.error({ err }, 'bot exclusion failed'));
+    }
+    this.pending = this.pending
+      .then(() => stored)
+      .then((added) => {
+        for (const r of added) {
+          this.published++;
+          this.options.publish?.(r);
+        }
+        if (added.length > 0) this.options.logger?.info({ anomalies: added.map((r) => `${r.severity} ${r.id}`) }, 'anomalies detected');
+      })
+      .catch((err: unknown) => this.options.logger?.error({ err }, 'storing anomalies failed'));
+  }
+
+  private expireBots(): void {
+    if (this.botUntil.size === 0) return;
+    for (const [actor, until] of this.botUntil) {
+      if (until >= this.latest || this.detector.isFlaggedBot(actor)) continue;
+      this.botUntil.delete(actor);
+      if (this.ignoreBots) void this.store.setActorExcluded(actor, false).catch((err: unknown) => this.options.logger?.error({ err }, 'lifting bot exclusion failed'));
+    }
+  }
+}
+
+function flaggedUntil(r: AnomalyRecord): number | null {
+  if (!r.evidence) return null;
+  try {
+    const v = (JSON.parse(r.evidence) as { flaggedUntil?: unknown }).flaggedUntil;
+    return typeof v === 'number' ? v : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Finding -> stored record, with its links: the actor (graph user id) and item it concerns. Bursts link
+ * the bot; quantity and price findings link the buyer and the item of the triggering event; order values
+ * link the customer; item traffic links the item.
+ */
+export function toRecord(f: AnomalyFinding, e: InteractionEvent | null, maxEvidenceChars = 8000): AnomalyRecord {
+  let userId: string | null = null;
+  let itemId: string | null = null;
+  const ev = f.evidence as { actorId?: unknown; itemId?: unknown };
+  switch (f.kind) {
+    case 'BOT_ACTIVITY':
+      userId = typeof ev.actorId === 'string' ? ev.actorId : f.entityType === 'session' ? `session:${f.entityId}` : f.entityId;
+      break;
+    case 'QUANTITY_OUTLIER':
+    case 'PRICE_ANOMALY':
+      userId = e ? actorId(e) : typeof ev.actorId === 'string' ? ev.actorId : null;
+      itemId = e ? e.itemId : typeof ev.itemId === 'string' ? ev.itemId : f.entityType === 'item' ? f.entityId : null;
+      break;
+    case 'ORDER_VALUE_OUTLIER':
+      userId = f.entityType === 'session' ? `session:${f.entityId}` : f.entityId;
+      break;
+    default:
+      if (f.entityType === 'item') itemId = f.entityId;
+  }
+  let evidence: string | null = JSON.stringify(f.evidence) ?? null;
+  if (evidence !== null && evidence.length > maxEvidenceChars) evidence = JSON.stringify({ truncated: true, text: evidence.slice(0, maxEvidenceChars) });
+  return {
+    id: f.id,
+    kind: f.kind,
+    severity: f.severity,
+    entityType: f.entityType,
+    entityId: f.entityId,
+    score: Number.isFinite(f.score) ? f.score : 0,
+    detectedAt: f.detectedAt,
+    message: f.message,
+    evidence,
+    acknowledged: false,
+    userId,
+    itemId,
+  };
+}
+
+/** Detector configuration from the FLYWHEEL_ANOMALY_* settings (src/config/config.ts). */
+export function anomalyConfigFromEnv(c: {
+  FLYWHEEL_ANOMALY_CONFIG?: string;
+  FLYWHEEL_ANOMALY_BOT_MAX_EVENTS?: number;
+  FLYWHEEL_ANOMALY_BOT_WINDOW_MS?: number;
+  FLYWHEEL_ANOMALY_BOT_TTL_MS?: number;
+  FLYWHEEL_ANOMALY_QUANTITY_RATIO?: number;
+  FLYWHEEL_ANOMALY_ORDER_VALUE_RATIO?: number;
+  FLYWHEEL_ANOMALY_PRICE_RATIO?: number;
+  FLYWHEEL_ANOMALY_TRAFFIC_Z?: number;
+}): AnomalyConfigInput {
+  let base: AnomalyConfigInput = {};
+  if (c.FLYWHEEL_ANOMALY_CONFIG) {
+    try {
+      base = JSON.parse(c.FLYWHEEL_ANOMALY_CONFIG) as AnomalyConfigInput;
+    } catch (err) {
+      throw new ConfigError(`invalid configuration: FLYWHEEL_ANOMALY_CONFIG: not valid JSON (${(err as Error).message})`);
+    }
+  }
+  const def = <T extends object>(o: T): T => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
+  const out: AnomalyConfigInput = {
+    ...base,
+    bot: { ...base.bot, ...def({ maxEvents: c.FLYWHEEL_ANOMALY_BOT_MAX_EVENTS, windowMs: c.FLYWHEEL_ANOMALY_BOT_WINDOW_MS, flagTtlMs: c.FLYWHEEL_ANOMALY_BOT_TTL_MS }) },
+    quantity: { ...base.quantity, ...def({ minRatio: c.FLYWHEEL_ANOMALY_QUANTITY_RATIO }) },
+    orderValue: { ...base.orderValue, ...def({ minRatio: c.FLYWHEEL_ANOMALY_ORDER_VALUE_RATIO }) },
+    price: { ...base.price, ...def({ minRatio: c.FLYWHEEL_ANOMALY_PRICE_RATIO }) },
+    traffic: { ...base.traffic, ...def({ spikeZ: c.FLYWHEEL_ANOMALY_TRAFFIC_Z }) },
+  };
+  try {
+    resolveAnomalyConfig(out);
+  } catch (err) {
+    throw new ConfigError(`invalid configuration: ${(err as Error).message}`);
+  }
+  return out;
+}
