@@ -1,5 +1,5 @@
-import { Field, Float, ID, InputType, ObjectType } from 'type-graphql';
-import { ArrayMaxSize, MaxLength } from 'class-validator';
+import { Field, Float, ID, InputType, Int, ObjectType } from 'type-graphql';
+import { ArrayMaxSize, MaxLength, Min } from 'class-validator';
 import { Item } from './item.model';
 
 @ObjectType({ description: 'A recommended item with its score and the signal behind it.' })
@@ -31,4 +31,16 @@ export class RecommendationFilter {
 
   @Field({ nullable: true, description: 'Allow items the user already bought (repeat-purchase shops). Default false.' })
   includePurchased?: boolean;
+
+  @Field(() => Float, { nullable: true, description: 'Only items priced at least this (items without a price are left out).' })
+  @Min(0)
+  minPrice?: number;
+
+  @Field(() => Float, { nullable: true, description: 'Only items priced at most this (items without a price are left out).' })
+  @Min(0)
+  maxPrice?: number;
+
+  @Field(() => Int, { nullable: true, description: 'Diversity: at most this many items from one category.' })
+  @Min(1)
+  maxPerCategory?: number;
 }

@@ -5,7 +5,7 @@ import { TOPIC_USER_UPDATED, type UserUpdated } from '../src/api/pubsub';
 import type { Recommendation as Scored } from '../src/recommend/recommender';
 import { Item } from '../graph-models/item.model';
 import { Recommendation, RecommendationFilter } from '../graph-models/recommendation.model';
-import { requireRange } from './errors';
+import { inputError, requireRange } from './errors';
 import { toItem } from './mappers';
 
 const MAX_FIRST = 100;
@@ -20,16 +20,24 @@ export class RecommendationResolver {
     @Arg('userId', () => ID) userId: string,
     @Arg('first', () => Int, { defaultValue: 10 }) first: number,
     @Arg('filter', () => RecommendationFilter, { nullable: true }) filter: RecommendationFilter | undefined,
+    @Arg('strategy', () => String, { nullable: true, description: 'Scoring strategy (local-ease, item-knn, rp3beta, blend, popular); the configured default when omitted.' })
+    strategy: string | undefined,
     @Ctx() ctx: GatewayContext,
   ): Promise<Scored[]> {
     requireRange('first', first, 1, MAX_FIRST);
     assertActsFor(ctx.identity, userId);
+    const names = ctx.app.recommender.strategies().map((s) => s.name);
+    if (strategy && !names.includes(strategy)) throw inputError(`unknown strategy "${strategy}"; choose one of ${names.join(', ')}`, 'strategy');
     return ctx.app.recommender.recommend({
       userId,
       first,
+      ...(strategy ? { strategy } : {}),
       excludeItemIds: filter?.excludeItemIds,
       categories: filter?.categories,
       includePurchased: filter?.includePurchased ?? false,
+      ...(filter?.minPrice != null ? { minPrice: filter.minPrice } : {}),
+      ...(filter?.maxPrice != null ? { maxPrice: filter.maxPrice } : {}),
+      ...(filter?.maxPerCategory != null ? { maxPerCategory: filter.maxPerCategory } : {}),
     });
   }
 

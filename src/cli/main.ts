@@ -4,6 +4,9 @@ import { ConfigError, loadConfig, type FlywheelConfig } from '../config/config';
 import { createLogger } from '../observability/logger';
 import { runGateway } from './run-gateway';
 import { runImport } from './import-command';
+import { runSegments, type SegmentsFlags } from './segments-command';
+import { printEval, runEval } from './eval-command';
+import { runAnomalies, type AnomaliesFlags } from './anomalies-command';
 
 /**
  * `flywheel` command line. Every command reads the same configuration (environment variables, see
@@ -55,6 +58,53 @@ program
   .action(async (file: string, flags) => {
     const cfg = config(flags, { LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' });
     await runImport(cfg, file, flags);
+  });
+
+program
+  .command('anomalies')
+  .description('replay the anomaly detectors over a file and print what they flag (counts by kind and severity, findings)')
+  .requiredOption('--input <file>', 'CSV, TSV or JSON-lines file, optionally .gz')
+  .addOption(new Option('--format <format>', 'input format').choices(['online-retail', 'csv', 'tsv', 'jsonl']).default('online-retail'))
+  .option('--columns <list>', 'comma-separated column roles (csv/tsv), as for import')
+  .option('--no-header', 'the file has no header row (give --columns)')
+  .option('--no-fees', 'online-retail: drop fee pseudo-items (POST, M, AMAZONFEE, ...) as import does')
+  .option('--top <n>', 'top findings shown per kind', '10')
+  .option('--max-findings <n>', 'findings listed in the JSON report', '10000')
+  .option('--config <json>', 'detector settings (src/anomaly/config.ts), e.g. \'{"price":{"minRatio":10}}\'')
+  .option('--json', 'print the report as JSON')
+  .action(async (flags: AnomaliesFlags) => {
+    await runAnomalies(flags);
+  });
+
+program
+  .command('eval')
+  .description('offline top-k evaluation of every recommendation strategy, through the ingestion and serving path')
+  .option('--input <file>', 'one file split by date (with --split-date)')
+  .option('--split-date <YYYY-MM-DD>', 'train before this date, test from it')
+  .option('--test-end <YYYY-MM-DD>', 'test only before this date (default: to the end of the file)')
+  .option('--train <file>', 'train file (with --test)')
+  .option('--test <file>', 'test file (with --train)')
+  .addOption(new Option('--format <format>', 'input format').choices(['online-retail', 'csv', 'tsv', 'jsonl']).default('csv'))
+  .option('--columns <list>', 'comma-separated column roles, e.g. user,item,rating,timestamp')
+  .option('--no-header', 'the files have no header row (give --columns)')
+  .option('--k <n>', 'list length', '10')
+  .option('--strategies <list>', 'comma-separated strategies (default: all)')
+  .option('--json', 'print one JSON object')
+  .action(async (flags) => printEval(await runEval(flags), flags.json === true));
+
+program
+  .command('segments')
+  .description('segment the customers of a file by RFM clustering (k-means, named segments) and print them')
+  .requiredOption('--input <file>', 'CSV, TSV or JSON-lines file, optionally .gz')
+  .addOption(new Option('--format <format>', 'input format').choices(['online-retail', 'csv', 'tsv', 'jsonl']).default('online-retail'))
+  .option('--until <date>', 'use only lines before this day (YYYY-MM-DD, UTC); recency is measured at it')
+  .option('--k <n>', 'number of segments (default: chosen by silhouette in --k-range)')
+  .option('--k-range <min-max>', 'candidate numbers of segments', '3-6')
+  .option('--seed <n>', 'random seed of k-means++', '42')
+  .option('--members', 'also print each customer\'s segment')
+  .option('--json', 'print JSON: {"k","silhouette","segments":[...]} (and "members")')
+  .action(async (flags: SegmentsFlags) => {
+    await runSegments(flags);
   });
 
 program.parseAsync(process.argv).catch((err: unknown) => {

@@ -25,7 +25,7 @@ export const configSchema = z.object({
   FLYWHEEL_HALF_LIFE_DAYS: z.coerce.number().positive('must be positive').default(180),
   FLYWHEEL_RECOMMENDER: z
     .enum(['local-ease', 'item-knn', 'rp3beta', 'blend', 'popular'], { error: 'must be local-ease, item-knn, rp3beta, blend or popular' })
-    .default('local-ease'),
+    .default('blend'),
   FLYWHEEL_MAX_BODY_BYTES: intIn(1024, 100 * 1024 * 1024).default(1024 * 1024),
   FLYWHEEL_SHUTDOWN_GRACE_MS: intIn(0, 600_000).default(10_000),
   // Anomaly detection (issue 6); unset thresholds keep the defaults of src/anomaly/config.ts.

@@ -1,30 +1,56 @@
-import type { GraphStore, InteractionEdge, ItemNode } from '../graph/graph-store';
+import type { FlywheelEvent } from '../events/event';
+import type { GraphStore } from '../graph/graph-store';
+import { ContentIndex } from './content';
+import { InteractionIndex, type TypeWeights } from './interactions';
+import { ItemModel, type ItemModelOptions } from './item-model';
+import { Accumulator, builtInStrategies, type Seed, type Strategy } from './strategies';
 
 /**
- * Item-to-item collaborative filtering on the graph, the same for every backend: the store supplies a
- * user's edges and each item's nearest neighbours; this module turns them into a ranked, filtered,
- * explained list. The shape is SAR's: score(j) = sum over history items i of affinity(u, i) x sim(i, j),
- * where affinity is the edge weight (purchase > cart > click > view) decayed by age with a half-life.
+ * The recommendation service the GraphQL resolvers and `flywheel eval` share.
  *
- * Every call makes a small, fixed number of store reads (edges, neighbours, item metadata, and a
- * popularity fallback), whatever the size of the answer.
+ * Flow per request: the user's live history (every applied event is already in it) -> seeds weighted by
+ * event type and recency -> the chosen strategy scores candidates -> business rules (remove bought,
+ * exclude, category, price, diversity cap) -> fallbacks when the list is short (content similarity of
+ * the history, then trending) -> a reason per item.
+ *
+ * Learning happens off the request path: `ItemModel` re-solves items that events made dirty in small
+ * time slices on the event loop (setImmediate), so requests never wait for it, and a user's own new
+ * event changes their next list at once through the history side.
  */
 export interface RecommenderOptions {
-  /** Affinity halves for every this many days an interaction is older than the user's latest one. */
+  /** Strategy served when a request names none (FLYWHEEL_RECOMMENDER). */
+  defaultStrategy: string;
+  /** A history item's weight halves for every this many days it is older than the user's latest event. */
   halfLifeDays: number;
-  /** History items (most recent first) that seed a recommendation. */
+  /** Most recent distinct history items that seed a recommendation. */
   historyCap: number;
-  /** Neighbours read per history item. */
-  neighborsPerItem: number;
+  /** Background refresh: time slice per turn, and whether it runs at all (off for eval/bench, which drain it). */
+  refreshSliceMs: number;
+  backgroundRefresh: boolean;
+  typeWeights?: TypeWeights;
+  model?: Partial<ItemModelOptions>;
 }
 
-export const DEFAULT_RECOMMENDER_OPTIONS: RecommenderOptions = { halfLifeDays: 30, historyCap: 50, neighborsPerItem: 50 };
+export const DEFAULT_RECOMMENDER_OPTIONS: RecommenderOptions = {
+  // blend: best on average over the Sep and Aug 2011 splits (see BENCHMARKS.md / flywheel eval)
+  defaultStrategy: 'blend',
+  halfLifeDays: 180,
+  historyCap: 200,
+  refreshSliceMs: 4,
+  backgroundRefresh: true,
+};
 
 export interface RecommendRequest {
   userId: string;
   first: number;
+  /** A name from `strategies()`; the configured default when absent. */
+  strategy?: string;
   excludeItemIds?: readonly string[];
   categories?: readonly string[];
+  minPrice?: number;
+  maxPrice?: number;
+  /** At most this many items per category (items without a category count as one category). */
+  maxPerCategory?: number;
   /** Recommend items the user already bought (repeat-purchase shops); off by default. */
   includePurchased?: boolean;
 }
@@ -35,134 +61,260 @@ export interface Recommendation {
   reason: string;
 }
 
+export interface StrategyInfo {
+  name: string;
+  description: string;
+  isDefault: boolean;
+}
+
+export class UnknownStrategyError extends Error {
+  override readonly name = 'UnknownStrategyError';
+}
+
 const DAY_MS = 86_400_000;
 
 export class Recommender {
-  private readonly options: RecommenderOptions;
+  readonly options: RecommenderOptions;
+  readonly index: InteractionIndex;
+  readonly model: ItemModel;
+  private readonly content: ContentIndex;
+  private readonly byName = new Map<string, Strategy>();
+  private readonly acc = new Accumulator();
+  private popularCache: { at: number; interactions: number; byDegree: Int32Array; byTrend: Int32Array } | null = null;
+  private refreshTimer: NodeJS.Immediate | null = null;
+  private idleWaiters: (() => void)[] = [];
+  private closed = false;
 
   constructor(
-    private readonly store: GraphStore,
+    private readonly store: GraphStore | null = null,
     options: Partial<RecommenderOptions> = {},
   ) {
     this.options = { ...DEFAULT_RECOMMENDER_OPTIONS, ...options };
+    this.index = new InteractionIndex(this.options.typeWeights);
+    this.model = new ItemModel(this.index, this.options.model);
+    this.content = new ContentIndex(this.index);
+    for (const s of builtInStrategies(this.model, this.index, () => this.popular().byDegree)) this.byName.set(s.name, s);
+    if (!this.byName.has(this.options.defaultStrategy)) throw new UnknownStrategyError(`unknown recommender "${this.options.defaultStrategy}"; choose one of ${[...this.byName.keys()].join(', ')}`);
+  }
+
+  // ---- feeding ---------------------------------------------------------------------------------
+
+  /** Applies events the graph just applied (wire to Ingestor.onApplied); schedules a background refresh. */
+  applyEvents(events: readonly FlywheelEvent[]): void {
+    this.index.apply(events);
+    this.scheduleRefresh();
+  }
+
+  /** Rebuilds the index from the store (after a snapshot restore, before ingestion replays the tail). */
+  async bootstrap(): Promise<void> {
+    const store = this.store;
+    if (!store) return;
+    let after: string | undefined;
+    for (;;) {
+      const page = await store.listItems({ first: 1000, ...(after ? { after } : {}) });
+      for (const item of page.items) this.index.applyItem(item);
+      if (!page.hasNextPage || !page.endCursor) break;
+      after = page.endCursor;
+    }
+    if (store.scanInteractions) for await (const edges of store.scanInteractions(5000)) for (const e of edges) this.index.applyEdge(e);
+    this.model.invalidateAll();
+    this.scheduleRefresh();
+  }
+
+  /** Re-solves everything dirty now, synchronously (eval, bench, tests). */
+  refreshNow(): void {
+    this.model.refreshSome(Infinity);
+  }
+
+  /** Resolves when the background refresh has caught up. */
+  whenFresh(): Promise<void> {
+    if (this.model.pending() === 0) return Promise.resolve();
+    this.scheduleRefresh(true);
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  /** Pauses (false) or resumes (true) the background refresh, e.g. while a bulk load replays. */
+  setBackgroundRefresh(on: boolean): void {
+    this.options.backgroundRefresh = on;
+    if (on) this.scheduleRefresh();
+  }
+
+  close(): void {
+    this.closed = true;
+    if (this.refreshTimer) clearImmediate(this.refreshTimer);
+    this.refreshTimer = null;
+  }
+
+  private scheduleRefresh(force = false): void {
+    if (this.refreshTimer || this.closed || (!this.options.backgroundRefresh && !force)) return;
+    const tick = () => {
+      this.refreshTimer = null;
+      const left = this.model.refreshSome(this.options.refreshSliceMs);
+      if (left > 0 && !this.closed) this.refreshTimer = setImmediate(tick);
+      else for (const w of this.idleWaiters.splice(0)) w();
+    };
+    this.refreshTimer = setImmediate(tick);
+  }
+
+  // ---- reading ---------------------------------------------------------------------------------
+
+  strategies(): StrategyInfo[] {
+    return [...this.byName.values()].map((s) => ({ name: s.name, description: s.description, isDefault: s.name === this.options.defaultStrategy }));
+  }
+
+  get defaultStrategy(): string {
+    return this.options.defaultStrategy;
   }
 
   async recommend(req: RecommendRequest): Promise<Recommendation[]> {
-    const first = Math.max(0, req.first);
+    return this.recommendSync(req);
+  }
+
+  /** The whole request is synchronous over in-memory arrays: no awaits, no allocation per candidate. */
+  recommendSync(req: RecommendRequest): Recommendation[] {
+    const first = Math.max(0, Math.floor(req.first));
     if (first === 0) return [];
-    const [history = []] = await this.store.getInteractions([req.userId], this.options.historyCap);
-    const excluded = new Set(req.excludeItemIds ?? []);
-    for (const e of history) if (!req.includePurchased && e.counts.PURCHASE > 0) excluded.add(e.itemId);
+    const strategy = this.strategy(req.strategy);
+    const idx = this.index;
+    const history = idx.user(req.userId);
+    const seeds = history ? this.seeds(history) : [];
+    const acc = this.acc;
+    acc.reset(idx.itemCount);
+    strategy.score(seeds, acc);
 
-    const seeds = affinities(history, this.options.halfLifeDays);
-    const scored = await this.scoreNeighbours(seeds, excluded);
-    const ranked = await this.filterByCategory(scored, req.categories, first);
-    const results = await this.explain(ranked.slice(0, first), history);
-
-    if (results.length < first) {
-      // Too little history or too narrow a filter: fill with what is popular, and say so.
-      const taken = new Set([...excluded, ...results.map((r) => r.itemId)]);
-      const popular = await this.store.popularItems({ first: first - results.length, categories: req.categories, excludeItemIds: [...taken] });
-      const floor = results.length > 0 ? results[results.length - 1]!.score : 1;
-      const top = popular[0]?.score ?? 1;
-      for (const p of popular) {
-        results.push({ itemId: p.itemId, score: (floor * p.score) / (top * 1000), reason: `popular: engaged with by ${p.score} shoppers` });
-      }
+    const rules = new Rules(this, req, history);
+    const out: Recommendation[] = [];
+    const picked = new Set<number>();
+    const order = acc.touched.slice(0, acc.n).filter((j) => acc.score[j]! > 0);
+    order.sort((a, b) => acc.score[b]! - acc.score[a]! || a - b);
+    for (const j of order) {
+      if (out.length >= first) break;
+      if (!rules.admit(j)) continue;
+      picked.add(j);
+      out.push({ itemId: idx.items[j]!.id, score: acc.score[j]!, reason: this.reason(strategy, acc.from[j]!, j, history) });
     }
-    return results;
+    if (out.length < first) this.fill(out, picked, first, seeds, rules);
+    return out;
   }
 
   async similarItems(itemId: string, first: number): Promise<Recommendation[]> {
-    const [neighbours = []] = await this.store.getItemNeighbors([itemId], first);
-    return neighbours.map((n) => ({
-      itemId: n.itemId,
-      score: n.score,
-      reason: `${n.support} shopper${n.support === 1 ? '' : 's'} engaged with both (Jaccard ${n.score.toFixed(3)})`,
-    }));
+    const i = this.index.itemIndex.get(itemId);
+    if (i === undefined) return [];
+    const l = this.model.knn[i];
+    if (!l || l.j.length === 0) {
+      // no shoppers yet: fall back to text similarity, so new catalogue items still get neighbours
+      return this.content.similar(i, first).map((c) => ({ itemId: this.index.items[c.item]!.id, score: c.score, reason: `similar title/category (text similarity ${c.score.toFixed(2)})` }));
+    }
+    const out: Recommendation[] = [];
+    for (let t = 0; t < Math.min(first, l.j.length); t++) {
+      const j = l.j[t]!;
+      out.push({ itemId: this.index.items[j]!.id, score: l.w[t]!, reason: `shoppers who engaged with this also engaged with it (${this.model.options.similarity} ${l.w[t]!.toFixed(3)})` });
+    }
+    return out;
   }
 
-  private async scoreNeighbours(seeds: Seed[], excluded: Set<string>): Promise<Candidate[]> {
-    if (seeds.length === 0) return [];
-    const lists = await this.store.getItemNeighbors(
-      seeds.map((s) => s.itemId),
-      this.options.neighborsPerItem,
-    );
-    const seen = new Set(seeds.map((s) => s.itemId));
-    const candidates = new Map<string, Candidate>();
-    lists.forEach((neighbours, s) => {
-      const seed = seeds[s]!;
-      for (const n of neighbours) {
-        if (excluded.has(n.itemId)) continue;
-        const contribution = seed.affinity * n.score;
-        let c = candidates.get(n.itemId);
-        if (!c) candidates.set(n.itemId, (c = { itemId: n.itemId, score: 0, because: seed, best: 0, seen: seen.has(n.itemId) }));
-        c.score += contribution;
-        if (contribution > c.best) {
-          c.best = contribution;
-          c.because = seed;
-        }
+  private strategy(name: string | undefined): Strategy {
+    const s = this.byName.get(name ?? this.options.defaultStrategy);
+    if (!s) throw new UnknownStrategyError(`unknown strategy "${name}"; choose one of ${[...this.byName.keys()].join(', ')}`);
+    return s;
+  }
+
+  /** Latest `historyCap` distinct items, weighted by strength x 0.5^(age / half-life), age from the user's latest event. */
+  private seeds(h: NonNullable<ReturnType<InteractionIndex['user']>>): Seed[] {
+    const halfLifeMs = this.options.halfLifeDays * DAY_MS;
+    let entries = Array.from({ length: h.n }, (_, t) => t);
+    if (entries.length > this.options.historyCap) entries = entries.sort((x, y) => h.last[y]! - h.last[x]!).slice(0, this.options.historyCap);
+    return entries.map((t) => ({ item: h.items[t]!, a: h.strength[t]! * Math.pow(0.5, (h.latest - h.last[t]!) / halfLifeMs) }));
+  }
+
+  private fill(out: Recommendation[], picked: Set<number>, first: number, seeds: Seed[], rules: Rules): void {
+    const idx = this.index;
+    // 1. Text similarity to the most recent history items: the only signal for never-bought items.
+    const recent = [...seeds].sort((a, b) => b.a - a.a).slice(0, 5);
+    for (const s of recent) {
+      for (const c of this.content.similar(s.item, first * 2)) {
+        if (out.length >= first) return;
+        if (picked.has(c.item) || !rules.admit(c.item)) continue;
+        picked.add(c.item);
+        const fromTitle = idx.items[s.item]!.title ?? idx.items[s.item]!.id;
+        out.push({ itemId: idx.items[c.item]!.id, score: 0, reason: `similar title/category to "${fromTitle}" (${idx.items[s.item]!.id}) in your history` });
       }
-    });
-    const ranked = [...candidates.values()];
-    ranked.sort((a, b) => b.score - a.score || (a.itemId < b.itemId ? -1 : 1));
-    return ranked;
+    }
+    // 2. Trending (time-decayed event counts), for cold users and narrow filters.
+    for (const j of this.popular().byTrend) {
+      if (out.length >= first) return;
+      if (picked.has(j) || !rules.admit(j)) continue;
+      picked.add(j);
+      out.push({ itemId: idx.items[j]!.id, score: 0, reason: `popular right now (trending): ${idx.trendScore(j).toFixed(1)} recent weighted events, ${idx.degree(j)} shoppers in total` });
+    }
   }
 
-  private async filterByCategory(ranked: Candidate[], categories: readonly string[] | undefined, first: number): Promise<Candidate[]> {
-    if (!categories || categories.length === 0) return ranked;
-    const allowed = new Set(categories);
-    // Read metadata for a generous prefix only: one store call, bounded size.
-    const prefix = ranked.slice(0, Math.max(first * 20, 200));
-    const items = await this.store.getItems(prefix.map((c) => c.itemId));
-    return prefix.filter((_, i) => {
-      const cat = items[i]?.category;
-      return cat != null && allowed.has(cat);
-    });
+  private reason(strategy: Strategy, from: number, j: number, history: ReturnType<InteractionIndex['user']>): string {
+    const idx = this.index;
+    if (from < 0) return `popular: ${idx.degree(j)} shoppers engaged with it`;
+    const item = idx.items[from]!;
+    let verb = 'engaged with';
+    if (history) {
+      const t = history.items.subarray(0, history.n).lastIndexOf(from);
+      if (t >= 0) verb = verbOf(history.bought[t] === 1, history.strength[t]!, idx.strengthOf);
+    }
+    return `because you ${verb} "${item.title ?? item.id}" (${item.id}): ${strategy.signal} it (${strategy.name})`;
   }
 
-  private async explain(picked: Candidate[], history: InteractionEdge[]): Promise<Recommendation[]> {
-    if (picked.length === 0) return [];
-    const becauseIds = [...new Set(picked.map((c) => c.because.itemId))];
-    const items = await this.store.getItems(becauseIds);
-    const byId = new Map<string, ItemNode>();
-    items.forEach((it) => it && byId.set(it.id, it));
-    const verbOf = new Map(history.map((e) => [e.itemId, verb(e)]));
-    return picked.map((c) => {
-      const title = byId.get(c.because.itemId)?.title ?? c.because.itemId;
-      return {
-        itemId: c.itemId,
-        score: c.score,
-        reason: `because you ${verbOf.get(c.because.itemId) ?? 'engaged with'} "${title}" (${c.because.itemId})`,
-      };
-    });
+  /** Popularity rankings (top 2,000), rebuilt at most once a second and only when something changed. */
+  popular(): { byDegree: Int32Array; byTrend: Int32Array } {
+    const idx = this.index;
+    const c = this.popularCache;
+    if (c && (c.interactions === idx.interactions || Date.now() - c.at < 1000)) return c;
+    const n = idx.itemCount;
+    const all = Int32Array.from({ length: n }, (_, i) => i);
+    const deg = Float64Array.from({ length: n }, (_, i) => idx.degree(i));
+    const trend = Float64Array.from({ length: n }, (_, i) => idx.trendScore(i));
+    const top = (key: Float64Array) => all.slice().sort((a, b) => key[b]! - key[a]! || a - b).slice(0, 2000).filter((i) => key[i]! > 0);
+    this.popularCache = { at: Date.now(), interactions: idx.interactions, byDegree: top(deg), byTrend: top(trend) };
+    return this.popularCache;
   }
 }
 
-interface Seed {
-  itemId: string;
-  affinity: number;
-}
-
-interface Candidate {
-  itemId: string;
-  score: number;
-  because: Seed;
-  best: number;
-  seen: boolean;
-}
-
-function affinities(history: readonly InteractionEdge[], halfLifeDays: number): Seed[] {
-  if (history.length === 0) return [];
-  const latest = Math.max(...history.map((e) => e.lastSeenAt));
-  const halfLifeMs = halfLifeDays * DAY_MS;
-  return history
-    .filter((e) => e.weight > 0)
-    .map((e) => ({ itemId: e.itemId, affinity: e.weight * Math.pow(0.5, (latest - e.lastSeenAt) / halfLifeMs) }));
-}
-
-function verb(e: InteractionEdge): string {
-  if (e.counts.PURCHASE > 0) return 'bought';
-  if (e.counts.ADD_TO_CART > 0) return 'added to cart';
-  if (e.counts.CLICK > 0) return 'clicked';
+/** The strongest interaction type behind a history entry (strength is the max type weight seen). */
+function verbOf(bought: boolean, strength: number, w: TypeWeights): string {
+  if (bought) return 'bought';
+  if (Math.fround(w.ADD_TO_CART) <= strength) return 'added to cart';
+  if (Math.fround(w.CLICK) <= strength) return 'clicked';
   return 'viewed';
+}
+
+/** Business rules, checked per candidate in rank order (so the diversity cap keeps the best per category). */
+class Rules {
+  private readonly excluded: Set<string> | null;
+  private readonly categories: Set<string> | null;
+  private readonly perCategory = new Map<string | null, number>();
+  private readonly bought: Set<number>;
+
+  constructor(
+    private readonly rec: Recommender,
+    private readonly req: RecommendRequest,
+    history: ReturnType<InteractionIndex['user']>,
+  ) {
+    this.excluded = req.excludeItemIds && req.excludeItemIds.length > 0 ? new Set(req.excludeItemIds) : null;
+    this.categories = req.categories && req.categories.length > 0 ? new Set(req.categories) : null;
+    this.bought = new Set();
+    if (history && !req.includePurchased) for (let t = 0; t < history.n; t++) if (history.bought[t]) this.bought.add(history.items[t]!);
+  }
+
+  admit(j: number): boolean {
+    if (this.bought.has(j)) return false;
+    const m = this.rec.index.items[j]!;
+    if (this.excluded?.has(m.id)) return false;
+    if (this.categories && (m.category === null || !this.categories.has(m.category))) return false;
+    const { minPrice, maxPrice, maxPerCategory } = this.req;
+    if (minPrice !== undefined && (m.price === null || m.price < minPrice)) return false;
+    if (maxPrice !== undefined && (m.price === null || m.price > maxPrice)) return false;
+    if (maxPerCategory !== undefined && maxPerCategory > 0) {
+      const n = this.perCategory.get(m.category) ?? 0;
+      if (n >= maxPerCategory) return false;
+      this.perCategory.set(m.category, n + 1);
+    }
+    return true;
+  }
 }

@@ -1,0 +1,84 @@
+import { MemoryGraph } from '../src/graph/embedded/memory-graph';
+import { Recommender } from '../src/recommend/recommender';
+import { rng, syntheticEvents } from '../src/recommend/synthetic';
+import { EVENT_SCHEMA_VERSION } from '../src/events/event';
+
+/**
+ * In-process recommendation benchmark on the synthetic shop:
+ *   node --expose-gc --max-old-space-size=12000 dist/bench/recommend.js [interactions=5000000] [users=100000] [items=50000]
+ * Loads events through MemoryGraph.applyEvents (big batches) and the recommender's feed (what the
+ * ingestor's onApplied hook does), solves the model, then measures request latency (default strategy)
+ * and event-to-changed-recommendation latency. Prints one JSON object.
+ */
+const [interactions = 5_000_000, users = 100_000, items = 50_000] = process.argv.slice(2).map(Number);
+const gc = (globalThis as { gc?: () => void }).gc;
+const heap = () => {
+  gc?.();
+  return process.memoryUsage().heapUsed;
+};
+
+async function main(): Promise<void> {
+  const graph = new MemoryGraph();
+  const rec = new Recommender(graph, { backgroundRefresh: false });
+  const heap0 = heap();
+  let t = performance.now();
+  for (const batch of syntheticEvents({ users, items, interactions })) {
+    await graph.applyEvents(batch);
+    rec.applyEvents(batch);
+  }
+  const loadSeconds = (performance.now() - t) / 1000;
+  const heapLoaded = heap();
+  t = performance.now();
+  rec.refreshNow();
+  const solveSeconds = (performance.now() - t) / 1000;
+  const heapModel = heap();
+
+  const r = rng(7);
+  const sample = Array.from({ length: 2000 }, () => `u${Math.floor(Math.pow(r(), 1.5) * users)}`);
+  for (const u of sample.slice(0, 200)) rec.recommendSync({ userId: u, first: 10 }); // warm-up
+  const lat: number[] = [];
+  for (const u of sample) {
+    const s = performance.now();
+    rec.recommendSync({ userId: u, first: 10 });
+    lat.push(performance.now() - s);
+  }
+  lat.sort((a, b) => a - b);
+  const q = (p: number) => Math.round(lat[Math.min(lat.length - 1, Math.floor(p * lat.length))]! * 1000) / 1000;
+
+  // event -> changed recommendation: apply one purchase of the user's current top item, re-ask
+  const e2r: number[] = [];
+  let changed = 0;
+  for (let k = 0; k < 200; k++) {
+    const u = sample[k]!;
+    const before = rec.recommendSync({ userId: u, first: 10 }).map((x) => x.itemId);
+    const s = performance.now();
+    const ev = [{ kind: 'interaction' as const, v: EVENT_SCHEMA_VERSION, id: `bench${k}`, type: 'PURCHASE' as const, userId: u, itemId: before[0]!, timestamp: Date.UTC(2025, 0, 1) + k }];
+    graph.applySync(ev);
+    rec.applyEvents(ev);
+    const after = rec.recommendSync({ userId: u, first: 10 }).map((x) => x.itemId);
+    e2r.push(performance.now() - s);
+    if (after.join() !== before.join()) changed++;
+  }
+  e2r.sort((a, b) => a - b);
+  const stats = await graph.stats();
+  console.log(
+    JSON.stringify({
+      users: stats.users,
+      items: stats.items,
+      interactions,
+      edges: stats.edges,
+      strategy: rec.defaultStrategy,
+      loadSeconds: Math.round(loadSeconds * 10) / 10,
+      modelSolveSeconds: Math.round(solveSeconds * 10) / 10,
+      bytesPerInteraction: { graphAndIndex: Math.round((heapLoaded - heap0) / interactions), model: Math.round((heapModel - heapLoaded) / interactions), total: Math.round((heapModel - heap0) / interactions) },
+      recommendMs: { p50: q(0.5), p99: q(0.99), max: q(1) },
+      eventToChangedRecommendationMs: { p50: Math.round(e2r[100]! * 1000) / 1000, p99: Math.round(e2r[197]! * 1000) / 1000, changed: `${changed}/200` },
+      easeWeights: rec.model.weightCount(),
+    }),
+  );
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});

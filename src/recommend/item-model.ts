@@ -1,0 +1,345 @@
+import type { InteractionIndex } from './interactions';
+import { choleskySolve, topK } from './linalg';
+
+/**
+ * The learned item-item model behind every neighbourhood strategy, kept as sparse "SIMILAR" edges
+ * per item in plain typed arrays (so a graph backend can persist them as
+ * `(item)-[:SIMILAR {score}]->(item)` and hand them back).
+ *
+ * Per item i, one pass over its 2-hop neighbourhood (users of i -> their items) accumulates, for every
+ * co-occurring item j:
+ *   c_ij = shared users (binary co-occurrence, G = X^T X),
+ *   s_ij = sum of BM25 user-length weights L_u^2 over shared users (long baskets count less),
+ *   r_ij = sum of 1/|H_u| over shared users (the RP3beta random-walk step user -> item).
+ * From that pass it keeps:
+ *   - cooc[i]: the top-M items by c_ij (the Gram rows Local EASE needs),
+ *   - knn[i]:  the top-20 by the configured similarity (Jaccard, cosine, or BM25 cosine),
+ *   - rp3[i]:  the top-50 by RP3beta weight r_ij / (n_i * n_j^beta).
+ * Then Local EASE solves, per target item j, a ridge regression of j on its K strongest co-occurring
+ * items N(j):  (G_NN + lambda I) b = G_Nj,  B_ij = b_i.  That is the EASE column restricted to N(j);
+ * restricting it is both what keeps it sparse at 50k items (K^3 per item instead of items^3) and extra
+ * regularisation (it scored above dense EASE on the development slice, see BENCHMARKS.md).
+ *
+ * Updates: an event marks the touched items dirty; `refreshSome` re-solves dirty items in bounded
+ * slices off the request path. The user side is never stale: scoring reads the live history.
+ */
+export type SimilarityKind = 'jaccard' | 'cosine' | 'bm25';
+
+export interface ItemModelOptions {
+  /** Local EASE neighbourhood size (regressors per item). */
+  easeK: number;
+  /** Local EASE ridge strength, in co-occurrence counts. */
+  lambda: number;
+  /** Co-occurrence entries kept per item (>= easeK; the extra ones fill G_NN). */
+  coocCap: number;
+  similarity: SimilarityKind;
+  knnK: number;
+  rp3K: number;
+  rp3Beta: number;
+  /** Latest distinct items per user that count for co-occurrence (bounds work per event and per pass). */
+  historyCap: number;
+  /** Users sampled (evenly) per item in the 2-hop pass; counts from a sample are scaled back up. */
+  usersPerItem: number;
+  bm25K1: number;
+  bm25B: number;
+}
+
+export const DEFAULT_ITEM_MODEL_OPTIONS: ItemModelOptions = {
+  easeK: 50,
+  lambda: 200,
+  coocCap: 200,
+  similarity: 'bm25',
+  knnK: 20,
+  rp3K: 50,
+  rp3Beta: 0.5,
+  historyCap: 200,
+  usersPerItem: 1000,
+  bm25K1: 1.2,
+  bm25B: 0.75,
+};
+
+/** A sparse weighted adjacency list: one per item, best first. */
+export interface Neighbours {
+  j: Int32Array;
+  w: Float32Array;
+}
+
+const NONE: Neighbours = { j: new Int32Array(0), w: new Float32Array(0) };
+
+/** Outgoing Local EASE weights B_i. (row i), patched in place as columns are re-solved. */
+interface OutList {
+  j: Int32Array;
+  w: Float32Array;
+  n: number;
+}
+
+export class ItemModel {
+  readonly options: ItemModelOptions;
+  cooc: Neighbours[] = [];
+  knn: Neighbours[] = [];
+  rp3: Neighbours[] = [];
+  /** Local EASE column j: regressors N(j) and weights b. */
+  easeIn: Neighbours[] = [];
+  /** Local EASE serving index, row i: targets j with B_ij != 0. */
+  easeOut: OutList[] = [];
+  private selfS = new Float64Array(0);
+  private dirty = new Set<number>();
+  private rowsFresh = new Uint8Array(0);
+  private avgLen = 1;
+  // scratch, sized to the catalogue
+  private accC = new Float64Array(0);
+  private accS = new Float64Array(0);
+  private accR = new Float64Array(0);
+  private key = new Float64Array(0);
+  private touched = new Int32Array(0);
+  private pos = new Int32Array(0);
+  solved = 0;
+
+  constructor(
+    private readonly index: InteractionIndex,
+    options: Partial<ItemModelOptions> = {},
+  ) {
+    this.options = { ...DEFAULT_ITEM_MODEL_OPTIONS, ...options };
+    // Bounded work per event: the new item plus the user's latest items whose co-occurrence changed.
+    index.onInteraction((u, i, isNew) => {
+      if (!isNew) return;
+      this.dirty.add(i);
+      const h = index.users[u]!;
+      const from = Math.max(0, h.n - this.options.historyCap);
+      for (let t = from; t < h.n - 1; t++) this.dirty.add(h.items[t]!);
+    });
+  }
+
+  pending(): number {
+    return this.dirty.size;
+  }
+
+  /** Marks everything dirty (a full re-solve), e.g. after a bootstrap or periodically. */
+  invalidateAll(): void {
+    for (let i = 0; i < this.index.itemCount; i++) this.dirty.add(i);
+  }
+
+  /**
+   * Re-solves dirty items until `budgetMs` is spent (Infinity = all). Rows first, then the Local EASE
+   * columns that read them; returns how many items remain dirty.
+   */
+  refreshSome(budgetMs = Infinity): number {
+    if (this.dirty.size === 0) return 0;
+    this.ensureCapacity();
+    const deadline = performance.now() + budgetMs;
+    const batch: number[] = [];
+    for (const i of this.dirty) {
+      batch.push(i);
+      if (batch.length >= 64) break;
+    }
+    while (batch.length > 0) {
+      for (const i of batch) this.computeRow(i);
+      for (const i of batch) {
+        this.solveColumn(i);
+        this.dirty.delete(i);
+      }
+      batch.length = 0;
+      if (performance.now() >= deadline) break;
+      for (const i of this.dirty) {
+        batch.push(i);
+        if (batch.length >= 64) break;
+      }
+    }
+    return this.dirty.size;
+  }
+
+  private ensureCapacity(): void {
+    const n = this.index.itemCount;
+    if (this.accC.length < n) {
+      const cap = Math.max(n, this.accC.length * 2, 1024);
+      this.accC = new Float64Array(cap);
+      this.accS = new Float64Array(cap);
+      this.accR = new Float64Array(cap);
+      this.key = new Float64Array(cap);
+      this.touched = new Int32Array(cap);
+      this.pos = new Int32Array(cap).fill(-1);
+      const s = new Float64Array(cap);
+      s.set(this.selfS);
+      this.selfS = s;
+      const f = new Uint8Array(cap);
+      f.set(this.rowsFresh);
+      this.rowsFresh = f;
+    }
+    while (this.cooc.length < n) {
+      this.cooc.push(NONE);
+      this.knn.push(NONE);
+      this.rp3.push(NONE);
+      this.easeIn.push(NONE);
+      this.easeOut.push({ j: new Int32Array(0), w: new Float32Array(0), n: 0 });
+    }
+    const users = this.index.users.length;
+    this.avgLen = users > 0 ? Math.max(1, this.index.interactions / users) : 1;
+  }
+
+  /** BM25 user-length weight (tf = 1), squared as it enters both sides of the dot product. */
+  private userWeight2(len: number): number {
+    const { bm25K1: k1, bm25B: b } = this.options;
+    const l = (k1 + 1) / (1 + k1 * (1 - b + (b * len) / this.avgLen));
+    return l * l;
+  }
+
+  /** sum of L_u^2 over the item's users: the BM25 norm; cached (refreshed whenever the item's own row is). */
+  private selfSimilarityMass(i: number): number {
+    if (this.selfS[i]! > 0) return this.selfS[i]!;
+    let s = 0;
+    const p = this.index.postings[i]!;
+    const len = this.index.postingLen[i]!;
+    for (let t = 0; t < len; t++) s += this.userWeight2(Math.min(this.options.historyCap, this.index.users[p[t]!]!.n));
+    this.selfS[i] = s;
+    return s;
+  }
+
+  private computeRow(i: number): void {
+    const { historyCap, usersPerItem } = this.options;
+    const idx = this.index;
+    const post = idx.postings[i]!;
+    const ni = idx.postingLen[i]!;
+    const { accC, accS, accR, touched } = this;
+    let m = 0;
+    let selfS = 0;
+    const sampled = Math.min(ni, usersPerItem);
+    const step = ni / sampled;
+    for (let k = 0; k < sampled; k++) {
+      const h = idx.users[post[sampled === ni ? k : Math.floor(k * step)]!]!;
+      const from = Math.max(0, h.n - historyCap);
+      const len = h.n - from;
+      const s = this.userWeight2(len);
+      const r = 1 / len;
+      selfS += s;
+      for (let t = from; t < h.n; t++) {
+        const j = h.items[t]!;
+        if (j === i) continue;
+        if (accC[j] === 0) touched[m++] = j;
+        accC[j]! += 1;
+        accS[j]! += s;
+        accR[j]! += r;
+      }
+    }
+    const scale = sampled > 0 ? ni / sampled : 1;
+    this.selfS[i] = selfS * scale;
+    this.rowsFresh[i] = 1;
+    const o = this.options;
+    const key = this.key;
+    // co-occurrence counts, top-M
+    for (let t = 0; t < m; t++) key[touched[t]!] = accC[touched[t]!]!;
+    this.cooc[i] = pick(touched, m, key, o.coocCap, (j) => accC[j]! * scale);
+    // item-kNN similarity, top-knnK
+    const si = this.selfS[i]!;
+    for (let t = 0; t < m; t++) {
+      const j = touched[t]!;
+      const c = accC[j]! * scale;
+      const nj = idx.postingLen[j]!;
+      key[j] =
+        o.similarity === 'jaccard' ? c / (ni + nj - c) : o.similarity === 'cosine' ? c / Math.sqrt(ni * nj) : (accS[j]! * scale) / Math.sqrt(si * this.selfSimilarityMass(j) || 1);
+    }
+    this.knn[i] = pick(touched, m, key, o.knnK, (j) => key[j]!);
+    // RP3beta (alpha = 1): P(i -> u) P(u -> j) / deg(j)^beta
+    for (let t = 0; t < m; t++) {
+      const j = touched[t]!;
+      key[j] = (accR[j]! * scale) / ni / Math.pow(idx.postingLen[j]!, o.rp3Beta);
+    }
+    this.rp3[i] = pick(touched, m, key, o.rp3K, (j) => key[j]!);
+    for (let t = 0; t < m; t++) {
+      const j = touched[t]!;
+      accC[j] = 0;
+      accS[j] = 0;
+      accR[j] = 0;
+    }
+  }
+
+  /** Local EASE column j, then patch the serving index for the regressors that changed. */
+  private solveColumn(j: number): void {
+    const { easeK, lambda } = this.options;
+    const row = this.cooc[j]!;
+    const m = Math.min(easeK, row.j.length);
+    const old = this.easeIn[j]!;
+    for (let t = 0; t < old.j.length; t++) removeTarget(this.easeOut[old.j[t]!]!, j);
+    if (m === 0) {
+      this.easeIn[j] = NONE;
+      return;
+    }
+    const N = row.j.subarray(0, m);
+    const pos = this.pos;
+    for (let a = 0; a < m; a++) pos[N[a]!] = a;
+    const A = new Float64Array(m * m);
+    const g = new Float64Array(m);
+    for (let a = 0; a < m; a++) {
+      const ia = N[a]!;
+      if (this.rowsFresh[ia] !== 1) this.computeRow(ia);
+      const ra = this.cooc[ia]!;
+      for (let t = 0; t < ra.j.length; t++) {
+        const b = pos[ra.j[t]!]!;
+        // A row may miss an entry its partner row has (each keeps only its top-M): take the larger.
+        if (b >= 0 && ra.w[t]! > A[a * m + b]!) A[a * m + b] = A[b * m + a] = ra.w[t]!;
+      }
+      A[a * m + a] = this.index.postingLen[ia]! + lambda;
+      g[a] = row.w[a]!;
+    }
+    for (let a = 0; a < m; a++) pos[N[a]!] = -1;
+    const b = choleskySolve(A, g, m);
+    const w = Float32Array.from(b);
+    this.easeIn[j] = { j: N.slice(), w };
+    for (let a = 0; a < m; a++) if (w[a] !== 0) addTarget(this.easeOut[N[a]!]!, j, w[a]!);
+    this.solved++;
+  }
+
+  /** The learned weights as graph edges: (item)-[:SIMILAR {score}]->(item), top `k` per item. */
+  *similarEdges(k: number, kind: 'local-ease' | 'item-knn' = 'local-ease'): Generator<{ from: string; to: string; score: number }> {
+    const ids = this.index.items;
+    for (let i = 0; i < this.easeOut.length; i++) {
+      if (kind === 'item-knn') {
+        const nb = this.knn[i]!;
+        for (let t = 0; t < Math.min(k, nb.j.length); t++) yield { from: ids[i]!.id, to: ids[nb.j[t]!]!.id, score: nb.w[t]! };
+        continue;
+      }
+      const o = this.easeOut[i]!;
+      const order = Array.from({ length: o.n }, (_, t) => t).sort((x, y) => o.w[y]! - o.w[x]!);
+      for (const t of order.slice(0, k)) yield { from: ids[i]!.id, to: ids[o.j[t]!]!.id, score: o.w[t]! };
+    }
+  }
+
+  weightCount(): number {
+    let n = 0;
+    for (const c of this.easeIn) n += c.j.length;
+    return n;
+  }
+}
+
+function pick(touched: Int32Array, m: number, key: Float64Array, k: number, weight: (j: number) => number): Neighbours {
+  if (m === 0) return NONE;
+  const top = topK(touched, m, key, k);
+  const w = new Float32Array(top.length);
+  for (let t = 0; t < top.length; t++) w[t] = weight(top[t]!);
+  return { j: top, w };
+}
+
+function removeTarget(o: OutList, j: number): void {
+  for (let t = 0; t < o.n; t++) {
+    if (o.j[t] === j) {
+      o.n--;
+      o.j[t] = o.j[o.n]!;
+      o.w[t] = o.w[o.n]!;
+      return;
+    }
+  }
+}
+
+function addTarget(o: OutList, j: number, w: number): void {
+  if (o.n === o.j.length) {
+    const cap = Math.max(8, o.n * 2);
+    const nj = new Int32Array(cap);
+    nj.set(o.j);
+    const nw = new Float32Array(cap);
+    nw.set(o.w);
+    o.j = nj;
+    o.w = nw;
+  }
+  o.j[o.n] = j;
+  o.w[o.n] = w;
+  o.n++;
+}

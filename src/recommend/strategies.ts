@@ -1,0 +1,146 @@
+import type { InteractionIndex } from './interactions';
+import type { ItemModel } from './item-model';
+
+/**
+ * Scoring strategies behind one interface. A strategy only scores: it adds evidence for candidate
+ * items into a shared accumulator, remembering which history item contributed most (that becomes the
+ * reason). Filtering, business rules, fallbacks and explanations are the Recommender's, identical for
+ * every strategy, so strategies compare fairly in `flywheel eval`.
+ */
+export interface Seed {
+  item: number;
+  /** History weight: event-type strength x recency decay. */
+  a: number;
+}
+
+export interface Strategy {
+  readonly name: string;
+  readonly description: string;
+  /** How a contribution is phrased in a reason, e.g. "bought together with". */
+  readonly signal: string;
+  score(seeds: readonly Seed[], acc: Accumulator): void;
+}
+
+/** Dense per-item accumulator reused across requests (no allocation per request). */
+export class Accumulator {
+  score = new Float64Array(0);
+  best = new Float64Array(0);
+  from = new Int32Array(0);
+  touched = new Int32Array(0);
+  n = 0;
+
+  reset(items: number): void {
+    if (this.score.length < items) {
+      const cap = Math.max(items, this.score.length * 2, 1024);
+      this.score = new Float64Array(cap);
+      this.best = new Float64Array(cap);
+      this.from = new Int32Array(cap);
+      this.touched = new Int32Array(cap);
+    } else {
+      for (let t = 0; t < this.n; t++) {
+        const j = this.touched[t]!;
+        this.score[j] = 0;
+        this.best[j] = 0;
+      }
+    }
+    this.n = 0;
+  }
+
+  add(j: number, v: number, from: number): void {
+    if (this.score[j] === 0 && this.best[j] === 0) {
+      this.touched[this.n++] = j;
+      this.from[j] = from;
+      this.best[j] = Number.MIN_VALUE;
+    }
+    this.score[j]! += v;
+    if (v > this.best[j]!) {
+      this.best[j] = v;
+      this.from[j] = from;
+    }
+  }
+}
+
+type Lists = (i: number) => { j: Int32Array; w: Float32Array; n: number } | undefined;
+
+/** score(j) = sum over history items i of a_i x W_ij, for any sparse item-item W. */
+export class ItemItemStrategy implements Strategy {
+  constructor(
+    readonly name: string,
+    readonly description: string,
+    readonly signal: string,
+    private readonly lists: Lists,
+  ) {}
+
+  score(seeds: readonly Seed[], acc: Accumulator): void {
+    for (const { item, a } of seeds) {
+      const l = this.lists(item);
+      if (!l) continue;
+      const { j, w, n } = l;
+      for (let t = 0; t < n; t++) acc.add(j[t]!, a * w[t]!, item);
+    }
+  }
+}
+
+/** Most popular items (distinct positive users); the reference baseline and the cold-start answer. */
+export class PopularStrategy implements Strategy {
+  readonly name = 'popular';
+  readonly description = 'most popular items (distinct shoppers), the same for everyone';
+  readonly signal = 'popular';
+  constructor(private readonly popular: () => Int32Array, private readonly index: InteractionIndex) {}
+  score(_seeds: readonly Seed[], acc: Accumulator): void {
+    for (const j of this.popular()) acc.add(j, this.index.degree(j), -1);
+  }
+}
+
+/**
+ * A weighted blend: each part's scores are scaled by that part's best score for this user, so parts on
+ * different scales (regression weights vs cosines) weigh as configured.
+ */
+export class BlendStrategy implements Strategy {
+  readonly signal = 'often bought together with';
+  private readonly scratch = new Accumulator();
+  constructor(
+    readonly name: string,
+    readonly description: string,
+    private readonly parts: { strategy: Strategy; weight: number }[],
+    private readonly items: () => number,
+  ) {}
+  score(seeds: readonly Seed[], acc: Accumulator): void {
+    for (const { strategy, weight } of this.parts) {
+      const s = this.scratch;
+      s.reset(this.items());
+      strategy.score(seeds, s);
+      let max = 0;
+      for (let t = 0; t < s.n; t++) max = Math.max(max, s.score[s.touched[t]!]!);
+      if (max <= 0) continue;
+      const f = weight / max;
+      for (let t = 0; t < s.n; t++) {
+        const j = s.touched[t]!;
+        acc.add(j, s.score[j]! * f, s.from[j]!);
+      }
+    }
+  }
+}
+
+/** The built-in strategies over one item model. */
+export function builtInStrategies(model: ItemModel, index: InteractionIndex, popular: () => Int32Array): Strategy[] {
+  const localEase = new ItemItemStrategy(
+    'local-ease',
+    'learned item-item regression weights (EASE restricted to each item\'s top co-occurring items), refreshed in the background',
+    'often bought together with',
+    (i) => model.easeOut[i],
+  );
+  const knn = new ItemItemStrategy('item-knn', `item-to-item ${model.options.similarity} similarity, top ${model.options.knnK} neighbours`, 'shoppers with similar baskets chose', (i) => {
+    const l = model.knn[i];
+    return l && { j: l.j, w: l.w, n: l.j.length };
+  });
+  const rp3 = new ItemItemStrategy('rp3beta', `3-step random walk user-item-user-item, popularity^${model.options.rp3Beta} discount`, 'a short walk in the shopper graph leads here from', (i) => {
+    const l = model.rp3[i];
+    return l && { j: l.j, w: l.w, n: l.j.length };
+  });
+  const blend = new BlendStrategy('blend', 'local-ease + item-knn (BM25), each scaled to its best score for the user, equal weights', [
+    { strategy: localEase, weight: 1 },
+    { strategy: knn, weight: 1 },
+  ], () => index.itemCount);
+  return [localEase, knn, rp3, blend, new PopularStrategy(popular, index)];
+}

@@ -1,0 +1,104 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Recommender } from '../../../src/recommend/recommender';
+import { ItemModel } from '../../../src/recommend/item-model';
+import { InteractionIndex } from '../../../src/recommend/interactions';
+import { choleskySolve } from '../../../src/recommend/linalg';
+import { buy, item, twoBasketShop, view } from './helpers';
+
+function shop(options: ConstructorParameters<typeof Recommender>[1] = {}): Recommender {
+  const rec = new Recommender(null, { backgroundRefresh: false, ...options });
+  rec.applyEvents(twoBasketShop());
+  rec.refreshNow();
+  return rec;
+}
+
+const ids = (list: { itemId: string }[]) => list.map((r) => r.itemId);
+
+test('every strategy recommends the missing item of the shopper\'s basket first', () => {
+  const rec = shop();
+  for (const { name } of rec.strategies()) {
+    if (name === 'popular') continue;
+    // u0 bought a2, a3, a4 (missed a1)
+    const list = rec.recommendSync({ userId: 'u0', first: 3, strategy: name });
+    assert.equal(list[0]?.itemId, 'a1', `${name}: ${JSON.stringify(list)}`);
+    assert.ok(!ids(list).some((i) => ['a2', 'a3', 'a4'].includes(i)), `${name} recommended a bought item`);
+  }
+});
+
+test('strategy selection: per request, by configuration, and unknown names are rejected', () => {
+  const rec = shop({ defaultStrategy: 'popular' });
+  assert.equal(rec.strategies().find((s) => s.isDefault)?.name, 'popular');
+  assert.match(rec.recommendSync({ userId: 'u0', first: 1 })[0]!.reason, /^popular/);
+  assert.match(rec.recommendSync({ userId: 'u0', first: 1, strategy: 'item-knn' })[0]!.reason, /\(item-knn\)$/);
+  assert.throws(() => rec.recommendSync({ userId: 'u0', first: 1, strategy: 'nope' }), /unknown strategy/);
+  assert.throws(() => new Recommender(null, { defaultStrategy: 'nope' }), /unknown recommender/);
+});
+
+test('a purchase changes the next list at once, before any background refresh', () => {
+  const rec = shop();
+  const before = ids(rec.recommendSync({ userId: 'u0', first: 5 }));
+  assert.equal(before[0], 'a1');
+  rec.applyEvents([buy('u0', 'a1', 10), buy('u0', 'b1', 10)]);
+  assert.ok(rec.model.pending() > 0, 'the model has not been refreshed');
+  const after = ids(rec.recommendSync({ userId: 'u0', first: 5 }));
+  assert.notDeepEqual(after, before);
+  assert.ok(!after.includes('a1') && !after.includes('b1'));
+  assert.ok(after.slice(0, 3).every((i) => i.startsWith('b')), `b1's basket now leads: ${after}`);
+});
+
+test('business rules: exclude list, categories, price range, diversity cap, repeat-purchase mode', () => {
+  const rec = shop();
+  const base = { userId: 'u0', first: 8 };
+  assert.ok(!ids(rec.recommendSync({ ...base, excludeItemIds: ['a1'] })).includes('a1'));
+  const garden = rec.recommendSync({ ...base, categories: ['garden'] });
+  assert.ok(garden.length > 0 && garden.every((r) => ['b1', 'b2', 'b3'].includes(r.itemId)), JSON.stringify(garden));
+  const cheap = rec.recommendSync({ ...base, minPrice: 4, maxPrice: 6 });
+  assert.deepEqual(new Set(ids(cheap)), new Set(['a1', 'b2', 'b3']));
+  const diverse = rec.recommendSync({ ...base, maxPerCategory: 1 });
+  const cats = diverse.map((r) => rec.index.items[rec.index.itemIndex.get(r.itemId)!]!.category);
+  assert.equal(new Set(cats).size, cats.length, `one per category: ${cats}`);
+  const repeat = ids(rec.recommendSync({ ...base, includePurchased: true }));
+  assert.ok(repeat.some((i) => ['a2', 'a3', 'a4'].includes(i)), `repeat mode may show bought items: ${repeat}`);
+});
+
+test('every recommendation carries a reason naming the item or signal behind it', () => {
+  const rec = shop();
+  for (const r of rec.recommendSync({ userId: 'u0', first: 8 })) assert.ok(r.reason.length > 0);
+  assert.match(rec.recommendSync({ userId: 'u0', first: 1 })[0]!.reason, /^because you bought "a\d \w+ thing" \(a\d\): often bought together with it \(blend\)$/);
+});
+
+test('cold start: unknown users get trending items; anonymous sessions get text-similar new items', () => {
+  const rec = shop();
+  const cold = rec.recommendSync({ userId: 'nobody', first: 3 });
+  assert.equal(cold.length, 3);
+  assert.match(cold[0]!.reason, /^popular right now \(trending\)/);
+  // a brand-new item nobody has bought, similar in text to one the session views
+  rec.applyEvents([item('new1', 'b4 toys thing deluxe', 'toys', 12), view('s1', 'b4', 1)]);
+  const session = rec.recommendSync({ userId: 'session:s1', first: 8 });
+  const fresh = session.find((r) => r.itemId === 'new1');
+  assert.ok(fresh, JSON.stringify(session));
+  assert.match(fresh.reason, /similar title\/category/);
+});
+
+test('each Local EASE column solves (G_NN + lambda I) b = G_Nj on its co-occurring items, and is listed as edges', () => {
+  const index = new InteractionIndex();
+  const model = new ItemModel(index, { easeK: 100, coocCap: 100, lambda: 2 });
+  index.apply(twoBasketShop().concat([buy('x', 'a1'), buy('x', 'b1'), buy('y', 'a2'), buy('y', 'b4')]));
+  model.refreshSome();
+  // the reference system, assembled from a dense Gram matrix G = X^T X
+  const n = index.itemCount;
+  const G = new Float64Array(n * n);
+  for (const u of index.users) for (let s = 0; s < u.n; s++) for (let t = 0; t < u.n; t++) G[u.items[s]! * n + u.items[t]!]! += 1;
+  for (let j = 0; j < n; j++) {
+    const col = model.easeIn[j]!;
+    // column j from the full system restricted to items co-occurring with j (the rest have zero weight)
+    const N = Array.from(col.j);
+    const A = new Float64Array(N.length * N.length);
+    N.forEach((a, x) => N.forEach((b, y) => (A[x * N.length + y] = G[a * n + b]! + (x === y ? 2 : 0))));
+    const b = choleskySolve(A, Float64Array.from(N.map((a) => G[a * n + j]!)), N.length);
+    N.forEach((_, x) => assert.ok(Math.abs(col.w[x]! - b[x]!) < 1e-4, `item ${j}`));
+  }
+  const edges = [...model.similarEdges(2)];
+  assert.ok(edges.length > 0 && edges.every((e) => typeof e.from === 'string' && Number.isFinite(e.score)));
+});
