@@ -30,6 +30,8 @@ export interface AnomalyServiceOptions {
   config?: AnomalyConfigInput;
   /** Called once per new finding, after it is stored. */
   publish?: (record: AnomalyRecord) => void;
+  /** Called when an actor is flagged as a bot (and bots are ignored): forget what it already did. */
+  onBotFlagged?: (actorId: string) => void;
   logger?: Logger;
   /**
    * Every this many ms of wall time, close traffic buckets up to now (so a traffic drop to zero is noticed
@@ -179,7 +181,10 @@ export class AnomalyService {
       if (r.kind !== 'BOT_ACTIVITY' || !r.userId) continue;
       const until = flaggedUntil(r) ?? this.latest;
       if (until > (this.botUntil.get(r.userId) ?? -Infinity)) this.botUntil.set(r.userId, until);
-      if (this.ignoreBots) void this.store.setActorExcluded(r.userId, true).catch((err: unknown) => this.options.logger?.error({ err }, 'bot exclusion failed'));
+      if (this.ignoreBots) {
+        void this.store.setActorExcluded(r.userId, true).catch((err: unknown) => this.options.logger?.error({ err }, 'bot exclusion failed'));
+        this.options.onBotFlagged?.(r.userId);
+      }
     }
     this.pending = this.pending
       .then(() => stored)

@@ -178,6 +178,29 @@ export class InteractionIndex {
     return idx;
   }
 
+  /**
+   * Forgets every interaction of a user (bot flagged, or erased): their history empties and they leave
+   * every item's posting list. Returns the items whose co-occurrences changed.
+   */
+  removeUser(id: string): number[] {
+    const u = this.userIndex.get(id);
+    if (u === undefined) return [];
+    const h = this.users[u]!;
+    const touched = Array.from(h.items.subarray(0, h.n));
+    for (const i of touched) {
+      const p = this.postings[i]!;
+      const len = this.postingLen[i]!;
+      const at = p.subarray(0, len).indexOf(u);
+      if (at < 0) continue;
+      p[at] = p[len - 1]!; // order within a posting list carries no meaning
+      this.postingLen[i] = len - 1;
+      this.interactions--;
+    }
+    h.n = 0;
+    h.latest = -Infinity;
+    return touched;
+  }
+
   user(id: string): UserHistory | undefined {
     const u = this.userIndex.get(id);
     return u === undefined ? undefined : this.users[u];

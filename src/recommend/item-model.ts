@@ -114,6 +114,11 @@ export class ItemModel {
     return this.dirty.size;
   }
 
+  /** Marks items for a re-solve (their co-occurrences changed outside the event path, e.g. a user was forgotten). */
+  markDirty(items: Iterable<number>): void {
+    for (const i of items) this.dirty.add(i);
+  }
+
   /** Marks everything dirty (a full re-solve), e.g. after a bootstrap or periodically. */
   invalidateAll(): void {
     for (let i = 0; i < this.index.itemCount; i++) this.dirty.add(i);

@@ -105,6 +105,18 @@ export class Recommender {
     this.scheduleRefresh();
   }
 
+  /**
+   * Forgets everything a user did (a bot flag, an erasure): their interactions stop shaping anyone's
+   * recommendations at once for the co-occurrence strategies, and the learned weights of the items
+   * they touched are re-solved in the background.
+   */
+  forgetUser(actorId: string): void {
+    const touched = this.index.removeUser(actorId);
+    if (touched.length === 0) return;
+    this.model.markDirty(touched);
+    this.scheduleRefresh();
+  }
+
   /** Rebuilds the index from the store (after a snapshot restore, before ingestion replays the tail). */
   async bootstrap(): Promise<void> {
     const store = this.store;

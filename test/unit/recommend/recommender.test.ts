@@ -102,3 +102,19 @@ test('each Local EASE column solves (G_NN + lambda I) b = G_Nj on its co-occurri
   const edges = [...model.similarEdges(2)];
   assert.ok(edges.length > 0 && edges.every((e) => typeof e.from === 'string' && Number.isFinite(e.score)));
 });
+
+test('forgetUser removes what a (bot) user did from everyone else\'s recommendations, earlier events included', () => {
+  const rec = shop();
+  // A "bot" hammers one item of basket b together with a1 over several batches, so a1 -> b4 looks related.
+  for (let k = 0; k < 4; k++) rec.applyEvents([buy('bot', 'a1', 20 + k), buy('bot', 'b4', 20 + k)]);
+  for (let k = 0; k < 6; k++) rec.applyEvents([buy(`bot${k}`, 'a1', 30), buy(`bot${k}`, 'b4', 30)]);
+  rec.refreshNow();
+  const poisoned = ids(rec.recommendSync({ userId: 'u2', first: 8, strategy: 'item-knn' }));
+  for (let k = 0; k < 6; k++) rec.forgetUser(`bot${k}`);
+  rec.forgetUser('bot');
+  rec.refreshNow();
+  const clean = ids(rec.recommendSync({ userId: 'u2', first: 8, strategy: 'item-knn' }));
+  assert.ok(poisoned.indexOf('b4') < clean.indexOf('b4') || !clean.includes('b4'), `b4 sank once the bots were forgotten: ${poisoned} -> ${clean}`);
+  assert.equal(rec.index.user('bot')!.n, 0);
+  assert.equal(rec.index.degree(rec.index.itemIndex.get('b4')!), 5, 'only the five real shoppers of b4 remain');
+});
