@@ -4,7 +4,11 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { spawn } from 'node:child_process';
 import autocannon from 'autocannon';
+import pino from 'pino';
 import { createFlywheel } from '../src/app/flywheel';
+import { LmdbEventLog } from '../src/event-log/lmdb-event-log';
+import { MemoryGraph } from '../src/graph/embedded/memory-graph';
+import { Ingestor } from '../src/ingest/ingestor';
 import { loadConfig } from '../src/config/config';
 import type { FlywheelEvent, InteractionType } from '../src/events/event';
 import { createLogger } from '../src/observability/logger';
@@ -43,10 +47,31 @@ function syntheticEvents(n: number, seed: number): FlywheelEvent[] {
   });
 }
 
-async function benchIngest(): Promise<{ eventsPerSecond: number[]; viaTracker: number[] }> {
+/** The seam path alone: LMDB log -> ingestor -> in-memory graph, without the hooks the app adds. */
+async function benchCoreIngest(seed: number): Promise<number> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'flywheel-bench-core-'));
+  const log = new LmdbEventLog(dir);
+  const graph = new MemoryGraph();
+  const ingestor = new Ingestor(log, graph, { group: 'graph', logger: pino({ level: 'silent' }), checkpointEvery: Number.MAX_SAFE_INTEGER, revalidate: false });
+  await ingestor.start();
+  const events = syntheticEvents(INGEST_EVENTS, seed);
+  const started = performance.now();
+  let last = -1;
+  for (let i = 0; i < events.length; i += 5000) last = (await log.append(events.slice(i, i + 5000))).lastPosition;
+  await ingestor.waitFor(last, 600_000);
+  const seconds = (performance.now() - started) / 1000;
+  await ingestor.stop();
+  await log.close();
+  rmSync(dir, { recursive: true, force: true });
+  return events.length / seconds;
+}
+
+async function benchIngest(): Promise<{ core: number[]; eventsPerSecond: number[]; viaTracker: number[] }> {
+  const core: number[] = [];
   const eventsPerSecond: number[] = [];
   const viaTracker: number[] = [];
   for (let round = 0; round < ROUNDS; round++) {
+    core.push(await benchCoreIngest(100 + round));
     for (const path_ of ['log', 'tracker'] as const) {
       const dir = mkdtempSync(path.join(tmpdir(), 'flywheel-bench-'));
       const app = await createFlywheel(loadConfig({ LOG_LEVEL: 'silent' }, { FLYWHEEL_DATA_DIR: dir, FLYWHEEL_SNAPSHOT_EVERY: 100_000_000 }), createLogger('silent'));
@@ -65,14 +90,15 @@ async function benchIngest(): Promise<{ eventsPerSecond: number[]; viaTracker: n
       rmSync(dir, { recursive: true, force: true });
     }
   }
-  return { eventsPerSecond, viaTracker };
+  return { core, eventsPerSecond, viaTracker };
 }
 
-async function startServer(): Promise<{ url: string; stop: () => Promise<void> }> {
+async function startServer(extraEnv: Record<string, string> = {}): Promise<{ url: string; stop: () => Promise<void> }> {
   const dir = mkdtempSync(path.join(tmpdir(), 'flywheel-bench-http-'));
   const port = 4300 + Math.floor(Math.random() * 500);
   const child = spawn(process.execPath, [path.resolve(__dirname, '../../bin/flywheel.js'), 'demo', '--no-simulator', '--data-dir', dir, '--port', String(port)], {
-    env: { ...process.env, LOG_LEVEL: 'warn' },
+    // The load generator is one client on loopback: lift the per-identity rate limit for the run.
+    env: { ...process.env, LOG_LEVEL: 'warn', FLYWHEEL_RATE_LIMIT_PER_MINUTE: '10000000', ...extraEnv },
     stdio: 'inherit',
   });
   const url = `http://127.0.0.1:${port}`;
@@ -131,25 +157,43 @@ async function main(): Promise<void> {
   }
   await server.stop();
 
+  // The same load with the exact result cache off: every request runs the strategy.
+  const uncachedServer = await startServer({ FLYWHEEL_RECOMMENDATION_CACHE: '0' });
+  await load(uncachedServer.url, recs); // warm-up
+  const typenameB: LoadResult[] = [];
+  const uncached: LoadResult[] = [];
+  for (let round = 0; round < ROUNDS; round++) {
+    typenameB.push(await load(uncachedServer.url, () => trivial));
+    uncached.push(await load(uncachedServer.url, recs));
+  }
+  await uncachedServer.stop();
+
   const m = (rs: LoadResult[], k: keyof LoadResult) => median(rs.map((r) => r[k]));
   const summary = {
+    ingestCoreEventsPerSecond: Math.round(median(ingest.core)),
     ingestEventsPerSecond: Math.round(median(ingest.eventsPerSecond)),
     ingestViaTrackerEventsPerSecond: Math.round(median(ingest.viaTracker)),
     typename: { rps: Math.round(m(typename, 'rps')), p50: m(typename, 'p50'), p99: m(typename, 'p99'), errors: typename.reduce((s, r) => s + r.errors, 0) },
     recommendations: { rps: Math.round(m(recommendations, 'rps')), p50: m(recommendations, 'p50'), p99: m(recommendations, 'p99'), errors: recommendations.reduce((s, r) => s + r.errors, 0) },
   };
   const ratio = summary.recommendations.rps / summary.typename.rps;
+  const uncachedRps = Math.round(m(uncached, 'rps'));
+  const typenameBRps = Math.round(m(typenameB, 'rps'));
   console.log('');
   console.log('| measure | median | rounds |');
   console.log('|---|---|---|');
-  console.log(`| ingest, log append -> graph applied (events/s) | ${summary.ingestEventsPerSecond} | ${ingest.eventsPerSecond.map((x) => Math.round(x)).join(', ')} |`);
+  console.log(`| ingest, core seam path: LMDB log -> ingestor -> memory graph (events/s) | ${summary.ingestCoreEventsPerSecond} | ${ingest.core.map((x) => Math.round(x)).join(', ')} |`);
+  console.log(`| ingest, full default app: + anomaly detectors, online model, segments (events/s) | ${summary.ingestEventsPerSecond} | ${ingest.eventsPerSecond.map((x) => Math.round(x)).join(', ')} |`);
   console.log(`| ingest, tracker (validate + append + wait applied) (events/s) | ${summary.ingestViaTrackerEventsPerSecond} | ${ingest.viaTracker.map((x) => Math.round(x)).join(', ')} |`);
   console.log(`| \`{ __typename }\` req/s (p50 / p99 ms) | ${summary.typename.rps} (${summary.typename.p50} / ${summary.typename.p99}) | ${typename.map((r) => Math.round(r.rps)).join(', ')} |`);
   console.log(`| \`recommendations(first: 10)\` req/s (p50 / p99 ms) | ${summary.recommendations.rps} (${summary.recommendations.p50} / ${summary.recommendations.p99}) | ${recommendations.map((r) => Math.round(r.rps)).join(', ')} |`);
   console.log(`| recommendations / typename throughput | ${ratio.toFixed(2)} | |`);
+  console.log(`| cache off: \`{ __typename }\` req/s | ${typenameBRps} | ${typenameB.map((r) => Math.round(r.rps)).join(', ')} |`);
+  console.log(`| cache off: \`recommendations(first: 10)\` req/s (p50 / p99 ms) | ${uncachedRps} (${m(uncached, 'p50')} / ${m(uncached, 'p99')}) | ${uncached.map((r) => Math.round(r.rps)).join(', ')} |`);
+  console.log(`| cache off: recommendations / typename throughput | ${(uncachedRps / typenameBRps).toFixed(2)} | |`);
   console.log(`| errors (typename, recommendations) | ${summary.typename.errors}, ${summary.recommendations.errors} | |`);
   console.log('');
-  console.log(JSON.stringify({ ...summary, ratio }));
+  console.log(JSON.stringify({ ...summary, ratio, uncached: { typenameRps: typenameBRps, recommendationsRps: uncachedRps, ratio: uncachedRps / typenameBRps } }));
 }
 
 main().catch((err: unknown) => {

@@ -26,6 +26,8 @@ export const configSchema = z.object({
   FLYWHEEL_RECOMMENDER: z
     .enum(['local-ease', 'item-knn', 'rp3beta', 'blend', 'popular'], { error: 'must be local-ease, item-knn, rp3beta, blend or popular' })
     .default('blend'),
+  /** Entries of the exact recommendation cache (0 turns it off); read by src/recommend/recommender.ts. */
+  FLYWHEEL_RECOMMENDATION_CACHE: intIn(0, 10_000_000).default(10_000),
   FLYWHEEL_MAX_BODY_BYTES: intIn(1024, 100 * 1024 * 1024).default(1024 * 1024),
   FLYWHEEL_SHUTDOWN_GRACE_MS: intIn(0, 600_000).default(10_000),
   // Anomaly detection (issue 6); unset thresholds keep the defaults of src/anomaly/config.ts.

@@ -84,6 +84,14 @@ export class Recommender {
   private refreshTimer: NodeJS.Immediate | null = null;
   private idleWaiters: (() => void)[] = [];
   private closed = false;
+  /**
+   * Exact result cache: an answer is reused only while nothing it depends on has changed. `version`
+   * moves on every applied batch, forgotten user and model re-solve, so a cached list is never stale;
+   * it pays off for repeated asks between changes (page reloads, paging, several widgets).
+   */
+  private version = 0;
+  private readonly cache = new Map<string, { version: number; result: Recommendation[] }>();
+  private readonly cacheEntries = Number(process.env.FLYWHEEL_RECOMMENDATION_CACHE ?? 10_000);
 
   constructor(
     private readonly store: GraphStore | null = null,
@@ -101,6 +109,7 @@ export class Recommender {
 
   /** Applies events the graph just applied (wire to Ingestor.onApplied); schedules a background refresh. */
   applyEvents(events: readonly FlywheelEvent[]): void {
+    this.version++;
     this.index.apply(events);
     this.scheduleRefresh();
   }
@@ -112,6 +121,7 @@ export class Recommender {
    */
   forgetUser(actorId: string): void {
     const touched = this.index.removeUser(actorId);
+    this.version++;
     if (touched.length === 0) return;
     this.model.markDirty(touched);
     this.scheduleRefresh();
@@ -129,12 +139,14 @@ export class Recommender {
       after = page.endCursor;
     }
     if (store.scanInteractions) for await (const edges of store.scanInteractions(5000)) for (const e of edges) this.index.applyEdge(e);
+    this.version++;
     this.model.invalidateAll();
     this.scheduleRefresh();
   }
 
   /** Re-solves everything dirty now, synchronously (eval, bench, tests). */
   refreshNow(): void {
+    if (this.model.pending() > 0) this.version++;
     this.model.refreshSome(Infinity);
   }
 
@@ -161,6 +173,7 @@ export class Recommender {
     if (this.refreshTimer || this.closed || (!this.options.backgroundRefresh && !force)) return;
     const tick = () => {
       this.refreshTimer = null;
+      if (this.model.pending() > 0) this.version++;
       const left = this.model.refreshSome(this.options.refreshSliceMs);
       if (left > 0 && !this.closed) this.refreshTimer = setImmediate(tick);
       else for (const w of this.idleWaiters.splice(0)) w();
@@ -184,6 +197,18 @@ export class Recommender {
 
   /** The whole request is synchronous over in-memory arrays: no awaits, no allocation per candidate. */
   recommendSync(req: RecommendRequest): Recommendation[] {
+    if (this.cacheEntries <= 0) return this.computeRecommendations(req);
+    const key = JSON.stringify([req.userId, req.first, req.strategy ?? null, req.excludeItemIds ?? null, req.categories ?? null, req.minPrice ?? null, req.maxPrice ?? null, req.maxPerCategory ?? null, req.includePurchased ?? false]);
+    const hit = this.cache.get(key);
+    if (hit && hit.version === this.version) return hit.result;
+    const result = this.computeRecommendations(req);
+    this.cache.delete(key);
+    if (this.cache.size >= this.cacheEntries) this.cache.delete(this.cache.keys().next().value!);
+    this.cache.set(key, { version: this.version, result });
+    return result;
+  }
+
+  private computeRecommendations(req: RecommendRequest): Recommendation[] {
     const first = Math.max(0, Math.floor(req.first));
     if (first === 0) return [];
     const strategy = this.strategy(req.strategy);
