@@ -81,6 +81,8 @@ cmd_start() {
     # KRaft needs a formatted log dir; the cluster id is 16 random bytes, base64url, unpadded.
     local cluster_id
     cluster_id="$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n')"
+    # A cluster id starting with '-' would be read as an option by StorageTool: force a letter first.
+    cluster_id="A${cluster_id:1}"
     log "formatting $DATA (cluster id $cluster_id)"
     if ! "${JVM[@]}" -XX:TieredStopAtLevel=1 -cp "$CLASSPATH_JARS" kafka.tools.StorageTool format -t "$cluster_id" -c "$CONF/server.properties" \
         --ignore-formatted >>"$LOGS/format.log" 2>&1; then

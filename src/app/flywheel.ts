@@ -18,6 +18,7 @@ import { createGatewayPubSub, TOPIC_USER_UPDATED, type GatewayPubSub } from '../
 import { TOPIC_ANOMALY_DETECTED } from '../api/pubsub';
 import { AnomalyService, anomalyConfigFromEnv } from '../anomaly/service';
 import { SegmentService } from '../segments/service';
+import { ErasureService } from '../privacy/erasure-service';
 
 /**
  * The composition root: builds the event log, graph store, ingestion, tracking and recommendation
@@ -38,6 +39,8 @@ export interface Flywheel {
   anomalies: AnomalyService;
   /** Customer segments kept current on the graph (issue 5). */
   segments: SegmentService;
+  /** Right to erasure (issue 7). */
+  privacy: ErasureService;
   /** Stops ingestion, checkpoints the graph and closes the log. */
   close(): Promise<void>;
 }
@@ -103,7 +106,19 @@ export async function createFlywheel(config: FlywheelConfig, logger: Logger): Pr
   const pubsub = createGatewayPubSub();
   // The recommender keeps its own typed-array view of the graph: rebuilt from the restored snapshot,
   // then fed every applied batch before anyone is notified, so the next list already reflects it.
-  const recommender = new Recommender(store, { halfLifeDays: config.FLYWHEEL_HALF_LIFE_DAYS, defaultStrategy: config.FLYWHEEL_RECOMMENDER });
+  const newRecommender = () => new Recommender(store, { halfLifeDays: config.FLYWHEEL_HALF_LIFE_DAYS, defaultStrategy: config.FLYWHEEL_RECOMMENDER });
+  // Erasure (issue 7) may replace the recommender with one rebuilt from the erased store: readers go through `live`.
+  const live = { recommender: newRecommender() };
+  const recommender = live.recommender;
+  const privacy = new ErasureService({
+    store,
+    log,
+    logger,
+    recommender: () => live.recommender,
+    rebuildRecommender: newRecommender,
+    installRecommender: (next) => (live.recommender = next),
+  });
+  await privacy.start();
   // Kafka + Neo4j: the fan-out group (below) is pinned to the topic's end before the recommender reads
   // the graph, so no event falls between the two (one applied both ways at worst counts twice).
   const fanOutGroup = log instanceof KafkaEventLog && store.backend === 'neo4j' ? `${config.KAFKA_GROUP}.fanout.${randomUUID()}` : null;
@@ -116,18 +131,25 @@ export async function createFlywheel(config: FlywheelConfig, logger: Logger): Pr
     ignoreBots: config.FLYWHEEL_IGNORE_BOTS,
     config: anomalyConfigFromEnv(config),
     publish: (record) => pubsub.publish(TOPIC_ANOMALY_DETECTED, record),
+    // Clicks a bot sent before it was flagged leave the recommender too, not only the later ones.
+    onBotFlagged: (actor) => live.recommender.forgetUser(actor),
     logger,
     tickMs: 15_000,
   });
   await anomalies.start();
-  ingestor.onApplied((events) => anomalies.onApplied(events));
+  // Detectors run where every event passes: on the ingestion batches, or, with Kafka + Neo4j, on this
+  // instance's fan-out consumer, so alerts reach the subscribers of every instance (finding ids are
+  // deterministic, so instances storing the same finding store it once).
+  if (!fanOutGroup) ingestor.onApplied((events) => anomalies.onApplied(privacy.filter(events)));
   // Kafka + Neo4j: gateways share one consumer group, which splits the partitions for the graph writes;
   // but every instance's recommender and live subscriptions need every event, so each instance also runs
   // a fan-out consumer in a group of its own (from the latest offset; the recommender was bootstrapped
   // from Neo4j just before). Otherwise the ingestion batches feed them directly.
   const fanOut = fanOutGroup !== null;
   const feedLive = (events: readonly FlywheelEvent[], users: Iterable<string>) => {
-    recommender.applyEvents(anomalies.forRecommender(events));
+    const fed = anomalies.forRecommender(privacy.filter(events));
+    live.recommender.applyEvents(fed);
+    privacy.noteFed(fed);
     for (const userId of users) pubsub.publish(TOPIC_USER_UPDATED, userId, { userId });
   };
   if (!fanOut) ingestor.onApplied((events, summary) => feedLive(events, summary.touchedUsers));
@@ -146,7 +168,9 @@ export async function createFlywheel(config: FlywheelConfig, logger: Logger): Pr
           const v = validateEvent(r.event);
           if (v.ok) events.push(v.event);
         }
-        if (events.length > 0) feedLive(events, new Set(events.flatMap((e) => (e.kind === 'interaction' ? [actorId(e)] : []))));
+        if (events.length === 0) return;
+        anomalies.onApplied(privacy.filter(events));
+        feedLive(events, new Set(events.flatMap((e) => (e.kind === 'interaction' ? [actorId(e)] : []))));
       },
       { fromBeginning: false, maxBatch: 5000 },
     );
@@ -162,16 +186,19 @@ export async function createFlywheel(config: FlywheelConfig, logger: Logger): Pr
     store,
     ingestor,
     tracker,
-    recommender,
+    get recommender() {
+      return live.recommender;
+    },
     pubsub,
     anomalies,
     segments,
+    privacy,
     async close() {
       await segments.stop();
       anomalies.close();
       await fanOutConsumer?.stop();
       await ingestor.stop();
-      recommender.close();
+      live.recommender.close();
       logger.debug('ingestion stopped');
       await store.close();
       logger.debug('graph store closed');

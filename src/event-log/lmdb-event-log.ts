@@ -102,9 +102,13 @@ export class LmdbEventLog implements EventLog {
     return consumer;
   }
 
-  /** @internal used by consumers */
-  readRange(fromOffset: number, limit: number): LogRecord[] {
-    const records: LogRecord[] = [];
+  /**
+   * @internal used by consumers. `scannedTo` is the highest offset looked at: erased events are holes
+   * (null), and a consumer must move past a stretch of holes even when it yields no record.
+   */
+  readRange(fromOffset: number, limit: number): LogRecord[] & { scannedTo?: number } {
+    const records: LogRecord[] & { scannedTo?: number } = [];
+    records.scannedTo = fromOffset - 1;
     // The batch holding `fromOffset` starts at the greatest key <= fromOffset.
     let start = fromOffset;
     for (const key of this.log.getKeys({ start: fromOffset, reverse: true, limit: 1 })) start = key;
@@ -112,7 +116,9 @@ export class LmdbEventLog implements EventLog {
       const value = decodeBatch(bytes);
       for (let i = 0; i < value.length; i++) {
         const offset = key + i;
-        if (offset < fromOffset || value[i] === null) continue;
+        if (offset < fromOffset) continue;
+        records.scannedTo = offset;
+        if (value[i] === null) continue;
         records.push({ offset, event: value[i] });
         if (records.length >= limit) return records;
       }
@@ -171,6 +177,27 @@ export class LmdbEventLog implements EventLog {
           return null;
         });
         if (changed) this.log.put(key, encodeBatch(kept));
+      }
+    });
+    await this.root.flushed;
+    return removed;
+  }
+
+  /** Every stored event in log order (erasure looks up a user's event ids and linked sessions with it). */
+  *scanEvents(): Iterable<FlywheelEvent> {
+    for (const { value: bytes } of this.log.getRange({})) {
+      for (const event of decodeBatch(bytes)) if (event !== null) yield event;
+    }
+  }
+
+  /** Removes dead letters whose raw input matches (erasure: rejected input can name the user too). */
+  async eraseDeadLettersWhere(predicate: (entry: StoredDeadLetter) => boolean): Promise<number> {
+    let removed = 0;
+    await this.root.transaction(() => {
+      for (const { key, value } of this.dead.getRange({})) {
+        if (!predicate(value)) continue;
+        this.dead.remove(key);
+        removed++;
       }
     });
     await this.root.flushed;
@@ -256,6 +283,13 @@ class LmdbConsumer implements LogConsumer {
     while (this.running && !this.log.isClosed()) {
       const records = this.log.readRange(this.committed + 1, this.maxBatch);
       if (records.length === 0) {
+        // Only holes (erased events) after the committed offset: step over them.
+        if (records.scannedTo !== undefined && records.scannedTo > this.committed) {
+          await this.log.commit(this.group, records.scannedTo);
+          this.committed = records.scannedTo;
+          this.releaseWaiters();
+          continue;
+        }
         await this.log.waitForAppend(this.committed, 1000);
         continue;
       }

@@ -62,7 +62,7 @@ describe('GraphQL end to end on Neo4j + Kafka', { skip }, () => {
       await new Promise((r) => setTimeout(r, 20));
       recs = (await run(gw.graphqlUrl, RecommendationsDocument, { userId: 'shopper-1', first: 5 })).data!.recommendations;
     }
-    assert.match(recs[0]!.reason, /which you bought/);
+    assert.match(recs[0]!.reason, /because you bought/);
     // The recommender is fed by this instance's fan-out consumer; the graph by the ingestion group.
     let edges: Awaited<ReturnType<typeof gw.app.store.getInteractions>>[number] = [];
     for (const end = Date.now() + 10_000; edges.length === 0 && Date.now() < end; ) {

@@ -300,12 +300,28 @@ class KafkaConsumer implements LogConsumer {
       this.assigned = [...(e.payload.memberAssignment[topic] ?? [])].sort((a, b) => a - b);
       this.log.options.logger?.info({ group: this.group, partitions: this.assigned }, 'kafka partitions assigned');
     });
-    await c.connect();
-    await c.subscribe({ topic, fromBeginning: this.options.fromBeginning ?? true });
+    // kafkajs gives up for good on errors it deems non-retriable (e.g. "the coordinator is not aware of
+    // this member" after the group evicted us); ingestion must not stop silently: rejoin after a pause.
+    c.on(c.events.CRASH, (e) => {
+      if (e.payload.restart || !this.running) return;
+      this.log.options.logger?.error({ group: this.group, err: e.payload.error }, 'kafka consumer crashed; rejoining the group in 1 s');
+      setTimeout(() => {
+        if (!this.running) return;
+        this.run().catch((err: unknown) => this.log.options.logger?.error({ group: this.group, err }, 'kafka consumer rejoin failed'));
+      }, 1000);
+    });
     this.running = true;
+    await this.run();
     await this.refreshLag();
     this.lagTimer = setInterval(() => void this.refreshLag(), this.log.options.lagRefreshMs ?? 2000);
     this.lagTimer.unref();
+  }
+
+  private async run(): Promise<void> {
+    const topic = this.log.options.topic;
+    const c = this.consumer;
+    await c.connect();
+    await c.subscribe({ topic, fromBeginning: this.options.fromBeginning ?? true });
     const maxBatch = Math.max(1, this.options.maxBatch ?? 5000);
     await c.run({
       autoCommit: false,
@@ -340,6 +356,8 @@ class KafkaConsumer implements LogConsumer {
   private async handleWithRetry(records: LogRecord[], heartbeat: () => Promise<void>, live: () => boolean): Promise<boolean> {
     let backoff = 50;
     for (;;) {
+      // A slow handler (a graph store retrying through an outage) keeps the group membership alive.
+      const beat = setInterval(() => void heartbeat().catch(() => undefined), Math.max(500, this.log.options.heartbeatIntervalMs ?? 3000));
       try {
         await this.handler(records);
         return true;
@@ -350,6 +368,8 @@ class KafkaConsumer implements LogConsumer {
         backoff = Math.min(backoff * 2, 5000);
         if (!live()) return false;
         await heartbeat().catch(() => undefined);
+      } finally {
+        clearInterval(beat);
       }
     }
   }

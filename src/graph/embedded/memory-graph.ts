@@ -22,6 +22,9 @@ import {
   type AnomalyPage,
   type AnomalyQuery,
   type AnomalyRecord,
+  type EraseOptions,
+  type ErasureReport,
+  redactIds,
 } from '../graph-store';
 import { AnomalyTable } from '../../anomaly/anomaly-table';
 import { DEFAULT_SIMILARITY_OPTIONS, ItemSimilarity, type SimilarityGraph, type SimilarityOptions } from './item-similarity';
@@ -103,9 +106,14 @@ export class MemoryGraph implements GraphStore, SimilarityGraph {
   private readonly popularityMaxAgeMs: number;
   private sortedIds: string[] | null = null;
   /** Anomaly findings linked to users / items, and actors (bots) whose edges shape no one else's results. */
-  private readonly anomalyTable: AnomalyTable;
+  private anomalyTable: AnomalyTable;
   private readonly excluded = new Set<number>();
   private excludedDirty = false;
+  /** Erasure list (issue 7): actor id -> erasure time; snapshotted, applied to events replayed later. */
+  private readonly erased = new Map<string, number>();
+  private erasureDirty = false;
+  /** Snapshots are written one at a time, in call order (an erasure must not be overwritten by an older dump). */
+  private checkpointChain: Promise<void> = Promise.resolve();
 
   constructor(private readonly options: MemoryGraphOptions = {}) {
     this.weights = options.typeWeights ?? DEFAULT_TYPE_WEIGHTS;
@@ -128,9 +136,17 @@ export class MemoryGraph implements GraphStore, SimilarityGraph {
   }
 
   async checkpoint(): Promise<void> {
-    if (!this.options.snapshotPath || (this.position === this.snapshotPosition && !this.anomalyTable.dirty && !this.excludedDirty && !this.segments.dirty)) return;
+    const run = this.checkpointChain.then(() => this.checkpointNow());
+    this.checkpointChain = run.catch(() => undefined);
+    return run;
+  }
+
+  private async checkpointNow(): Promise<void> {
+    if (!this.options.snapshotPath || (this.position === this.snapshotPosition && !this.anomalyTable.dirty && !this.excludedDirty && !this.segments.dirty && !this.erasureDirty)) return;
+    const position = this.position;
+    this.erasureDirty = false;
     await writeSnapshot(this.options.snapshotPath, this.dump());
-    this.snapshotPosition = this.position;
+    this.snapshotPosition = position;
     this.excludedDirty = false;
     this.segments.dirty = false;
   }
@@ -155,6 +171,11 @@ export class MemoryGraph implements GraphStore, SimilarityGraph {
       if (this.appliedIds.has(e.id)) {
         duplicates++;
         continue;
+      }
+      // An erased actor's events from before the erasure (a replayed log) are not applied again.
+      if (e.kind === 'interaction' && this.erased.size > 0) {
+        const at = this.erased.get(actorId(e));
+        if (at !== undefined && e.timestamp <= at) continue;
       }
       this.appliedIds.add(e.id);
       if (e.kind === 'item') this.applyItem(e);
@@ -414,7 +435,7 @@ export class MemoryGraph implements GraphStore, SimilarityGraph {
 
   // ---- customer segments (issue 5) -------------------------------------------------------------
 
-  private readonly segments = new SegmentMembership();
+  private segments = new SegmentMembership();
 
   async getPurchaseActivity(userIds: readonly string[]): Promise<PurchaseActivityBatch> {
     return buildActivity(this.users, this.items, userIds.map((id) => this.userIndex.get(id) ?? -1), userIds);
@@ -457,6 +478,110 @@ export class MemoryGraph implements GraphStore, SimilarityGraph {
 
   async segmentSizes(): Promise<Map<string, number>> {
     return this.segments.sizes();
+  }
+
+  // ---- privacy (issue 7) ------------------------------------------------------------------------
+
+  async eraseUser(userId: string, options: EraseOptions = {}): Promise<ErasureReport> {
+    return this.eraseSync(userId, options);
+  }
+
+  async erasedActors(): Promise<Map<string, number>> {
+    return new Map(this.erased);
+  }
+
+  /**
+   * Erasure rebuilds the graph from its own dump without the actors: every derived structure (item user
+   * lists, popularity, similarity caches, category sets, segment arrays, anomaly indexes) is rebuilt the
+   * way a snapshot restore builds it, so nothing they contributed survives. O(graph), synchronous (no
+   * event is applied half-way), rare (an admin request).
+   */
+  eraseSync(userId: string, options: EraseOptions = {}): ErasureReport {
+    const at = options.at ?? Date.now();
+    const actors = [userId, ...(options.sessions ?? []).map((s) => `session:${s}`)];
+    for (const a of actors) this.erased.set(a, Math.max(at, this.erased.get(a) ?? 0));
+    this.erasureDirty = true;
+    const drop = new Set<number>();
+    for (const a of actors) {
+      const u = this.userIndex.get(a);
+      if (u !== undefined) drop.add(u);
+    }
+    const actorSet = new Set(actors);
+    const snap = this.dump();
+    const itemsAffected = new Set<string>();
+    let interactionsRemoved = 0;
+    let segmentMemberships = 0;
+    let anomaliesRemoved = 0;
+    let anomaliesRedacted = 0;
+    let eventsRemoved = 0;
+    for (const u of drop) {
+      eventsRemoved += this.users[u]!.events;
+      for (const e of this.users[u]!.edges.values()) {
+        interactionsRemoved++;
+        itemsAffected.add(this.items[e.item]!.id);
+      }
+      if (this.segments.get(u) !== null) segmentMemberships++;
+    }
+    const remap = new Int32Array(this.users.length);
+    let next = 0;
+    for (let u = 0; u < this.users.length; u++) remap[u] = drop.has(u) ? -1 : next++;
+    snap.users = snap.users.filter((_, u) => !drop.has(u));
+    snap.edges = snap.edges.filter((e) => !drop.has(e[0])).map((e) => {
+      e[0] = remap[e[0]]!;
+      return e;
+    });
+    snap.orders = (snap.orders ?? []).filter(([u]) => !drop.has(u)).map(([u, o]) => [remap[u]!, o]);
+    if (snap.segments) snap.segments = { ...snap.segments, of: snap.segments.of.filter((_, u) => !drop.has(u)) };
+    if (snap.anomalies) {
+      const records: typeof snap.anomalies.records = [];
+      for (const [seq, rec] of snap.anomalies.records) {
+        if ((rec.userId !== null && actorSet.has(rec.userId)) || actorSet.has(rec.entityId)) {
+          anomaliesRemoved++;
+          continue;
+        }
+        const message = redactIds(rec.message, actors);
+        const evidence = rec.evidence === null ? null : redactIds(rec.evidence, actors);
+        if (message !== rec.message || evidence !== rec.evidence) anomaliesRedacted++;
+        records.push([seq, { ...rec, message, evidence }]);
+      }
+      snap.anomalies = { ...snap.anomalies, records, excludedActors: snap.anomalies.excludedActors.filter((a) => !actorSet.has(a)) };
+    }
+    if (options.eventIds && options.eventIds.length > 0) {
+      const ids = new Set(options.eventIds);
+      snap.appliedIds = snap.appliedIds.filter((id) => !ids.has(id));
+    }
+    snap.eventsApplied = Math.max(0, snap.eventsApplied - eventsRemoved);
+    const snapshotPosition = this.snapshotPosition;
+    this.reset();
+    this.load(snap);
+    this.snapshotPosition = snapshotPosition;
+    return {
+      actors,
+      found: drop.size > 0,
+      interactionsRemoved,
+      itemsAffected: [...itemsAffected].sort(),
+      segmentMemberships,
+      anomaliesRemoved,
+      anomaliesRedacted,
+    };
+  }
+
+  /** Empties every structure (erasure reloads a filtered dump into it); the erasure list stays. */
+  private reset(): void {
+    this.userIndex.clear();
+    this.users.length = 0;
+    this.itemIndex.clear();
+    this.items.length = 0;
+    this.categories.clear();
+    this.appliedIds.clear();
+    this.excluded.clear();
+    this.edgeCount = 0;
+    this.popularCache = null;
+    this.popularDirty = true;
+    this.sortedIds = null;
+    this.anomalyTable = new AnomalyTable(this.options.maxAnomalies);
+    this.segments = new SegmentMembership();
+    this.similarity.invalidateAll();
   }
 
   // ---- SimilarityGraph ------------------------------------------------------------------------
@@ -520,10 +645,12 @@ export class MemoryGraph implements GraphStore, SimilarityGraph {
       orders: this.users.flatMap((u, i) => (u.orders ? [[i, u.orders] as [number, number[]]] : [])),
       segments: this.segments.dump(this.users.length),
       anomalies: { ...this.anomalyTable.dump(), excludedActors: [...this.excluded].map((u) => this.users[u]!.id) },
-    };
+      ...(this.erased.size > 0 ? { erased: [...this.erased] } : {}),
+    } as GraphSnapshot;
   }
 
-  private load(s: GraphSnapshot): void {
+  private load(s: GraphSnapshot & { erased?: [string, number][] }): void {
+    for (const [actor, at] of s.erased ?? []) this.erased.set(actor, at);
     for (const [id, title, category, price, attributes] of s.items) {
       this.applyItem({ kind: 'item', v: 1, id: '', itemId: id, title: title ?? id, category: category ?? undefined, price: price ?? undefined, attributes, timestamp: 0 });
       if (title === null) this.items[this.itemIndex.get(id)!]!.title = null;

@@ -17,6 +17,10 @@ import {
   type InteractionEdge,
   type ItemNeighbor,
   type ItemNode,
+  type EraseOptions,
+  type ErasureReport,
+  redactIds,
+  StoreUnavailableError,
   type ItemPage,
   type ItemQuery,
   type PopularQuery,
@@ -74,6 +78,15 @@ export interface Neo4jGraphStoreOptions {
   k?: number;
   maxUsersPerItem?: number;
   maxItemsPerUser?: number;
+  /**
+   * Fail-fast settings (issue 7): a new connection gives up after `connectionTimeoutMs`, waiting for a
+   * pooled one after `acquisitionTimeoutMs`; request reads run without the driver's 30 s retry loop (one
+   * retry on a stale pooled connection) and give up after `readTimeoutMs`. Failures surface as
+   * StoreUnavailableError (GraphQL code UNAVAILABLE) instead of hanging.
+   */
+  connectionTimeoutMs?: number;
+  acquisitionTimeoutMs?: number;
+  readTimeoutMs?: number;
 }
 
 interface EdgeState {
@@ -123,6 +136,8 @@ export class Neo4jGraphStore implements GraphStore {
       disableLosslessIntegers: true,
       maxConnectionPoolSize: options.maxPoolSize ?? 50,
       maxTransactionRetryTime: 30_000,
+      connectionTimeout: options.connectionTimeoutMs ?? 2000,
+      connectionAcquisitionTimeout: options.acquisitionTimeoutMs ?? 5000,
       logging: {
         level: 'warn',
         logger: (level, message) => (level === 'error' ? options.logger?.error(message) : options.logger?.warn(message)),
@@ -159,12 +174,41 @@ export class Neo4jGraphStore implements GraphStore {
     return this.database ? { database: this.database } : {};
   }
 
+  /**
+   * Reads serve requests, so they fail fast: an explicit transaction (no driver retry loop, which keeps
+   * trying for maxTransactionRetryTime while the server is down), one retry when a pooled connection
+   * turned out dead (a restarted server), and a client-side deadline.
+   */
   private async read<T>(work: (tx: ManagedTransaction) => Promise<T>): Promise<T> {
-    const session = this.driver.session({ ...this.db(), defaultAccessMode: neo4j.session.READ });
-    try {
-      return await session.executeRead(work);
-    } finally {
-      await session.close();
+    const timeoutMs = this.options.readTimeoutMs ?? 15_000;
+    const deadline = Date.now() + timeoutMs;
+    for (let attempt = 0; ; attempt++) {
+      const session = this.driver.session({ ...this.db(), defaultAccessMode: neo4j.session.READ });
+      let timer: NodeJS.Timeout | undefined;
+      try {
+        const attemptRun = (async () => {
+          const tx = session.beginTransaction();
+          try {
+            const out = await work(tx as unknown as ManagedTransaction);
+            await tx.commit();
+            return out;
+          } catch (err) {
+            await tx.rollback().catch(() => undefined);
+            throw err;
+          }
+        })();
+        const timeout = new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new StoreUnavailableError(`graph database (Neo4j) did not answer within ${timeoutMs} ms; retry later`)), Math.max(1, deadline - Date.now()));
+        });
+        attemptRun.catch(() => undefined);
+        return await Promise.race([attemptRun, timeout]);
+      } catch (err) {
+        if (attempt === 0 && isConnectivityError(err) && Date.now() + 100 < deadline) continue;
+        throw toUnavailable(err);
+      } finally {
+        clearTimeout(timer);
+        void session.close().catch(() => undefined);
+      }
     }
   }
 
@@ -172,6 +216,8 @@ export class Neo4jGraphStore implements GraphStore {
     const session = this.driver.session({ ...this.db(), defaultAccessMode: neo4j.session.WRITE });
     try {
       return await session.executeWrite(work);
+    } catch (err) {
+      throw toUnavailable(err);
     } finally {
       await session.close();
     }
@@ -211,8 +257,18 @@ export class Neo4jGraphStore implements GraphStore {
     const known = new Set(
       (await tx.run('UNWIND $ids AS id MATCH (e:Event {id: id}) RETURN e.id AS id', { ids })).records.map((r) => r.get('id') as string),
     );
-    const fresh = unique.filter((e) => !known.has(e.id));
-    if (fresh.length === 0) return { applied: 0, duplicates: unique.length, touchedUsers: [], touchedItems: [] };
+    const notYet = unique.filter((e) => !known.has(e.id));
+    if (notYet.length === 0) return { applied: 0, duplicates: unique.length, touchedUsers: [], touchedItems: [] };
+    // The erasure list (issue 7): an erased actor's events up to the erasure time are skipped (a log replay).
+    const batchActors = [...new Set(notYet.flatMap((e) => (e.kind === 'interaction' ? [actorId(e)] : [])))];
+    const erasedAt = new Map<string, number>();
+    if (batchActors.length > 0) {
+      for (const r of (await tx.run('MATCH (x:Erased) WHERE x.id IN $ids RETURN x.id AS id, x.at AS at', { ids: batchActors })).records) {
+        erasedAt.set(r.get('id') as string, Number(r.get('at')));
+      }
+    }
+    const fresh = erasedAt.size === 0 ? notYet : notYet.filter((e) => e.kind !== 'interaction' || !(e.timestamp <= (erasedAt.get(actorId(e)) ?? -Infinity)));
+    if (fresh.length === 0) return { applied: 0, duplicates: unique.length - notYet.length, touchedUsers: [], touchedItems: [] };
 
     // ---- read the state the batch touches
     const itemIds = [...new Set(fresh.map((e) => e.itemId))].sort();
@@ -394,7 +450,7 @@ export class Neo4jGraphStore implements GraphStore {
     }
     await tx.run("MATCH (m:Meta {id: 'graph'}) SET m.eventsApplied = m.eventsApplied + $n", { n: fresh.length });
     if (flipped.size > 0) await this.refreshSimilarity(tx, [...flipped].sort());
-    return { applied: fresh.length, duplicates: unique.length - fresh.length, touchedUsers: [...touchedUsers], touchedItems: itemIds };
+    return { applied: fresh.length, duplicates: unique.length - notYet.length, touchedUsers: [...touchedUsers], touchedItems: itemIds };
   }
 
   /**
@@ -769,6 +825,85 @@ export class Neo4jGraphStore implements GraphStore {
     });
   }
 
+  // ---- privacy (issue 7) ------------------------------------------------------------------------
+
+  /**
+   * One write transaction: records `(:Erased {id, at})` for each actor, takes the actor's positive edges
+   * out of the items' userCount (unless the actor was already excluded), DETACH DELETEs the user (its
+   * INTERACTED and IN_SEGMENT relationships go with it), deletes the findings linked to it, redacts its id
+   * in other findings' message / evidence, and recomputes the SIMILAR lists of the items it touched (and
+   * the reverse edges into them), so no score still counts it.
+   */
+  async eraseUser(userId: string, options: EraseOptions = {}): Promise<ErasureReport> {
+    const at = options.at ?? Date.now();
+    const actors = [userId, ...(options.sessions ?? []).map((s) => `session:${s}`)];
+    return this.write(async (tx) => {
+      await tx.run('UNWIND $ids AS id MERGE (x:Erased {id: id}) SET x.at = CASE WHEN x.at IS NULL OR x.at < $at THEN $at ELSE x.at END', { ids: actors, at });
+      const found = await tx.run(
+        `UNWIND $ids AS id
+         MATCH (u:User {id: id})
+         OPTIONAL MATCH (u)-[seg:IN_SEGMENT]->(:Segment)
+         WITH u, count(seg) AS segs
+         OPTIONAL MATCH (u)-[r:INTERACTED]->(i:Item)
+         RETURN u.id AS id, coalesce(u.eventCount, 0) AS events, segs, collect({item: i.id, positive: r.weight > 0 AND NOT coalesce(u.excluded, false)}) AS edges`,
+        { ids: actors },
+      );
+      let interactionsRemoved = 0;
+      let segmentMemberships = 0;
+      let events = 0;
+      const affected = new Set<string>();
+      const decrements = new Map<string, number>();
+      for (const r of found.records) {
+        events += Number(r.get('events'));
+        segmentMemberships += Number(r.get('segs'));
+        for (const e of r.get('edges') as { item: string | null; positive: boolean | null }[]) {
+          if (e.item === null) continue;
+          interactionsRemoved++;
+          affected.add(e.item);
+          if (e.positive) decrements.set(e.item, (decrements.get(e.item) ?? 0) + 1);
+        }
+      }
+      if (decrements.size > 0) {
+        await tx.run('UNWIND $rows AS row MATCH (i:Item {id: row.id}) SET i.userCount = i.userCount - row.n', {
+          rows: [...decrements].map(([id, n]) => ({ id, n: neo4j.int(n) })),
+        });
+      }
+      await tx.run('UNWIND $ids AS id MATCH (u:User {id: id}) DETACH DELETE u', { ids: actors });
+      const removed = await tx.run('MATCH (a:Anomaly) WHERE a.userId IN $ids OR a.entityId IN $ids DETACH DELETE a RETURN count(*) AS n', { ids: actors });
+      const mentions = await tx.run(
+        'MATCH (a:Anomaly) WHERE any(id IN $ids WHERE a.message CONTAINS id OR coalesce(a.evidence, "") CONTAINS id) RETURN a.id AS id, a.message AS message, a.evidence AS evidence',
+        { ids: actors },
+      );
+      const redactions = mentions.records
+        .map((r) => {
+          const message = r.get('message') as string;
+          const evidence = r.get('evidence') as string | null;
+          return { id: r.get('id') as string, message: redactIds(message, actors), evidence: evidence === null ? null : redactIds(evidence, actors), changed: false, old: [message, evidence] };
+        })
+        .filter((x) => x.message !== x.old[0] || x.evidence !== x.old[1])
+        .map(({ id, message, evidence }) => ({ id, message, evidence }));
+      if (redactions.length > 0) await tx.run('UNWIND $rows AS row MATCH (a:Anomaly {id: row.id}) SET a.message = row.message, a.evidence = row.evidence', { rows: redactions });
+      if (events > 0) await tx.run("MATCH (m:Meta {id: 'graph'}) SET m.eventsApplied = CASE WHEN m.eventsApplied > $n THEN m.eventsApplied - $n ELSE 0 END", { n: neo4j.int(events) });
+      if (options.eventIds && options.eventIds.length > 0) await tx.run('UNWIND $ids AS id MATCH (e:Event {id: id}) DELETE e', { ids: [...options.eventIds] });
+      const itemsAffected = [...affected].sort();
+      if (itemsAffected.length > 0) await this.refreshSimilarity(tx, itemsAffected);
+      return {
+        actors,
+        found: found.records.length > 0,
+        interactionsRemoved,
+        itemsAffected,
+        segmentMemberships,
+        anomaliesRemoved: Number(removed.records[0]?.get('n') ?? 0),
+        anomaliesRedacted: redactions.length,
+      };
+    });
+  }
+
+  async erasedActors(): Promise<Map<string, number>> {
+    const res = await this.read((tx) => tx.run('MATCH (x:Erased) RETURN x.id AS id, x.at AS at'));
+    return new Map(res.records.map((r) => [r.get('id') as string, Number(r.get('at'))]));
+  }
+
   async excludedActors(): Promise<string[]> {
     const res = await this.read((tx) => tx.run('MATCH (u:User) WHERE u.excluded = true RETURN u.id AS id ORDER BY id'));
     return res.records.map((r) => r.get('id') as string);
@@ -1009,4 +1144,19 @@ function buildBatch(userIds: readonly string[], rows: Map<string, ActivityRow>):
   b.edgeQuantity = Float64Array.from(qty);
   b.edgeRevenue = Float64Array.from(rev);
   return b;
+}
+
+const CONNECTIVITY = /ServiceUnavailable|SessionExpired|ECONNREFUSED|ECONNRESET|EPIPE|Connection acquisition timed out|Failed to connect|connection (was )?closed|Pool is closed|socket hang up/i;
+
+function isConnectivityError(err: unknown): boolean {
+  if (err instanceof StoreUnavailableError) return false;
+  const e = err as { code?: unknown; message?: unknown } | null;
+  return CONNECTIVITY.test(`${String(e?.code ?? '')} ${String(e?.message ?? '')}`);
+}
+
+/** Connectivity failures become StoreUnavailableError (code UNAVAILABLE); anything else is rethrown as is. */
+function toUnavailable(err: unknown): unknown {
+  if (err instanceof StoreUnavailableError) return err;
+  if (isConnectivityError(err)) return new StoreUnavailableError('graph database (Neo4j) is unavailable; retry later', { cause: err });
+  return err;
 }
