@@ -9,6 +9,7 @@
  * item, sharing an orderId. Prices are stable per item (lognormal across items, +-5 % jitter); quantities are
  * lognormal with item and customer effects.
  */
+import { mulberry32 as prng } from '../util/prng';
 import type { InteractionType } from '../events/event.js';
 import type { AnomalyInput } from './types.js';
 
@@ -52,17 +53,7 @@ export const defaultSyntheticOptions: SyntheticOptions = {
   withOrderIds: true,
 };
 
-/** mulberry32: small, fast, deterministic PRNG. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { mulberry32 as prng } from '../util/prng';
 
 function normal(rand: () => number): number {
   let u = 0;

@@ -1,3 +1,4 @@
+import { mulberry32 as rng } from '../util/prng';
 import { EVENT_SCHEMA_VERSION, type FlywheelEvent } from '../events/event';
 
 /**
@@ -15,17 +16,7 @@ export interface SyntheticOptions {
 
 export const DEFAULT_SYNTHETIC: SyntheticOptions = { users: 100_000, items: 50_000, interactions: 5_000_000, seed: 42, batchSize: 100_000 };
 
-/** mulberry32: tiny, fast, deterministic. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { mulberry32 as rng } from '../util/prng';
 
 export function* syntheticEvents(opts: Partial<SyntheticOptions> = {}): Generator<FlywheelEvent[]> {
   const o = { ...DEFAULT_SYNTHETIC, ...opts };
