@@ -1,7 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { RecommendationsDocument } from '../../src/generated/graphql/graphql';
+import { AnomaliesDocument, RecommendationsDocument } from '../../src/generated/graphql/graphql';
 import { gql, startTestGateway } from '../helpers/gateway';
 
 const TRACK = 'mutation($e: [EventInput!]!) { trackEvents(events: $e) { accepted duplicates rejected { index id reason } } }';
@@ -108,6 +108,16 @@ describe('robustness', () => {
       });
       const body = (await res.json()) as { data: { recommendations: unknown[] } };
       assert.equal(body.data.recommendations.length, 2);
+      // Analysts' and admins' operations are kept in schema/operations/ too, so safelist mode serves them.
+      const anomaliesId = (AnomaliesDocument as unknown as { __meta__: { hash: string } }).__meta__.hash;
+      const analyst = await fetch(gw.graphqlUrl, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ documentId: anomaliesId, variables: { first: 1 } }),
+      });
+      const page = (await analyst.json()) as { data?: { anomalies: { totalCount: number } }; errors?: unknown };
+      assert.equal(page.errors, undefined, JSON.stringify(page.errors));
+      assert.equal(typeof page.data!.anomalies.totalCount, 'number');
     } finally {
       await gw.close();
     }
