@@ -46,6 +46,12 @@ export class BotDetector {
     return this.actors.size;
   }
 
+  /** Erasure: drop the actor's activity ring and flag. */
+  forgetActor(actor: string): void {
+    this.actors.delete(actor);
+    this.flagged.delete(actor);
+  }
+
   observe(e: InteractionEvent, out: AnomalyFinding[]): void {
     if (e.timestamp > this.now) this.now = e.timestamp;
     if (!this.counted.has(e.type)) return;

@@ -97,6 +97,18 @@ export class AnomalyDetector {
     return this.bot.isFlagged(actorId, at);
   }
 
+  /**
+   * Erasure (issue 7): forget everything kept about these actors (bot activity, purchase-size and
+   * order-value histories, open orders). Per-item baselines (traffic, prices) hold no personal data and stay.
+   */
+  forgetActors(actors: Iterable<string>): void {
+    for (const a of actors) {
+      this.bot.forgetActor(a);
+      this.quantity.forgetActor(a);
+      this.orderValue.forgetActor(a);
+    }
+  }
+
   flaggedBots(at?: number): string[] {
     return this.bot.flaggedActors(at);
   }

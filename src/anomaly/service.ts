@@ -145,6 +145,12 @@ export class AnomalyService {
     return keep ?? events;
   }
 
+  /** Erasure: the detectors forget these actors' histories, and their bot flags are dropped. */
+  forgetActors(actors: readonly string[]): void {
+    this.detector.forgetActors(actors);
+    for (const a of actors) this.botUntil.delete(a);
+  }
+
   /** True while the actor (userId, or "session:<id>") is within its bot flag. */
   isFlaggedBot(actor: string): boolean {
     const until = this.botUntil.get(actor);

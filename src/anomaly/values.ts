@@ -115,6 +115,10 @@ function isCancellation(e: InteractionEvent, checkRemovals: boolean): boolean {
   return e.type === 'REMOVE_FROM_CART' && checkRemovals && q > 0;
 }
 
+function deleteWithPrefix<V>(map: LruMap<V>, prefix: string): void {
+  for (const [key] of [...map.entries()]) if (key.startsWith(prefix)) map.delete(key);
+}
+
 interface FlaggedLine {
   eventId: string;
   quantity: number;
@@ -139,6 +143,12 @@ export class QuantityDetector {
 
   get trackedKeys(): number {
     return this.items.size + this.actors.size;
+  }
+
+  /** Erasure: drop the actor's purchase-size history and the lines flagged for it. */
+  forgetActor(actor: string): void {
+    this.actors.delete(actor);
+    deleteWithPrefix(this.flaggedLines, `${actor}|`);
   }
 
   observe(e: AnomalyInput, out: AnomalyFinding[]): void {
@@ -279,6 +289,14 @@ export class OrderValueDetector {
 
   get trackedKeys(): number {
     return this.actors.size + this.open.size;
+  }
+
+  /** Erasure: drop the actor's order-value history, its open orders (unjudged) and its flagged order. */
+  forgetActor(actor: string): void {
+    this.actors.delete(actor);
+    this.actorOrder.delete(actor);
+    this.flaggedOrders.delete(actor);
+    for (const [key, o] of [...this.open.entries()]) if (o.actor === actor) this.open.delete(key);
   }
 
   observe(e: AnomalyInput, out: AnomalyFinding[]): void {

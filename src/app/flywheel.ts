@@ -137,6 +137,7 @@ export async function createFlywheel(config: FlywheelConfig, logger: Logger): Pr
     tickMs: 15_000,
   });
   await anomalies.start();
+  privacy.onErased((actors) => anomalies.forgetActors(actors));
   // Detectors run where every event passes: on the ingestion batches, or, with Kafka + Neo4j, on this
   // instance's fan-out consumer, so alerts reach the subscribers of every instance (finding ids are
   // deterministic, so instances storing the same finding store it once).

@@ -18,7 +18,8 @@ import type { Recommender } from '../recommend/recommender';
  *   4. the log rewrites their events as holes (offsets of everyone else are kept) and drops their dead
  *      letters. A crash between 3 and 4 leaves events in the log that replay skips (erasure list); running
  *      the erasure again removes them.
- *   5. the recommender forgets the user (see `forgetInRecommender`).
+ *   5. the recommender forgets the user (see `forgetInRecommender`), and so do the anomaly detectors'
+ *      per-actor histories (`onErased`).
  *
  * Kafka: the topic is append-only, so the graph store's erasure list (`(:Erased {id, at})` on Neo4j, in
  * the snapshot on the embedded graph) is what keeps the events out: every apply skips interaction events
@@ -55,17 +56,26 @@ export interface ErasureServiceDeps {
 
 type Forgetful = { forgetUser?(userId: string): void };
 
+/** Something that keeps its own per-actor state outside the graph (the anomaly detectors, say). */
+export type ActorForgetter = (actors: readonly string[]) => void;
+
 export class ErasureService {
   private erased = new Map<string, number>();
   /** Events handed to live feeds while a recommender is being rebuilt. */
   private pending: FlywheelEvent[][] | null = null;
   private running: Promise<unknown> = Promise.resolve();
+  private readonly forgetters: ActorForgetter[] = [];
 
   constructor(private readonly deps: ErasureServiceDeps) {}
 
   /** Loads the erasure list (so live feeds filter from the first batch). */
   async start(): Promise<void> {
     this.erased = await this.deps.store.erasedActors();
+  }
+
+  /** Registers in-memory state outside the graph and the recommender that must forget erased actors. */
+  onErased(forget: ActorForgetter): void {
+    this.forgetters.push(forget);
   }
 
   /** Drops events of erased actors up to their erasure time (for the ingestor's live listeners). */
@@ -117,8 +127,9 @@ export class ErasureService {
         return needles.some((n) => raw.includes(n));
       });
     }
-    // 5. the recommender
+    // 5. the recommender and other in-memory state (anomaly detector histories)
     await this.forgetInRecommender(report.actors);
+    for (const forget of this.forgetters) forget(report.actors);
     logger.warn({ actors: report.actors.length, interactions: report.interactionsRemoved, eventsRemoved }, 'user erased');
     return {
       userId,

@@ -308,3 +308,25 @@ describe('bounded memory and determinism', () => {
     assert.throws(() => new AnomalyDetector({ maxTrackedKeys: 0 }), RangeError);
   });
 });
+
+describe('erasure', () => {
+  it('forgetActors drops an actor’s bot flag and purchase histories, and leaves others alone', () => {
+    const d = new AnomalyDetector();
+    for (let i = 0; i < 60; i++) d.observe(ev('CLICK', T0 + i * 100, { userId: 'u-gone', itemId: `i${i % 7}` }));
+    for (let i = 0; i < 5; i++) {
+      d.observe(ev('PURCHASE', T0 + 10_000 + i * 3_600_000, { userId: 'u-gone', itemId: 'i1', price: 2, quantity: 3, orderId: `o-gone-${i}` }));
+      d.observe(ev('PURCHASE', T0 + 10_000 + i * 3_600_000, { userId: 'u-kept', itemId: 'i1', price: 2, quantity: 3, orderId: `o-kept-${i}` }));
+    }
+    d.flush();
+    assert.equal(d.isFlaggedBot('u-gone'), true);
+    const before = d.stats();
+    d.forgetActors(['u-gone']);
+    const after = d.stats();
+    assert.equal(d.isFlaggedBot('u-gone'), false);
+    assert.equal(after.trackedActors, before.trackedActors - 1, 'bot activity ring dropped');
+    assert.equal(after.trackedQuantityKeys, before.trackedQuantityKeys - 1, 'purchase-size history dropped');
+    assert.equal(after.trackedOrderKeys, before.trackedOrderKeys - 1, 'order-value history dropped');
+    d.forgetActors(['u-gone']);
+    assert.deepEqual(d.stats(), after, 'forgetting twice changes nothing');
+  });
+});
