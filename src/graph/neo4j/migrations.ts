@@ -39,6 +39,11 @@ export const MIGRATIONS: Migration[] = [
       'CREATE INDEX event_applied_at IF NOT EXISTS FOR (n:Event) ON (n.appliedAt)',
     ],
   },
+  {
+    version: 2,
+    description: 'erasure list: one (:Erased {id}) per erased actor, looked up on every batch apply',
+    statements: ['CREATE CONSTRAINT erased_id IF NOT EXISTS FOR (n:Erased) REQUIRE n.id IS UNIQUE'],
+  },
 ];
 
 /** Runs the migrations above the recorded version; returns the schema version now in place. */
