@@ -89,15 +89,8 @@ export interface Neo4jGraphStoreOptions {
   readTimeoutMs?: number;
 }
 
-interface EdgeState {
-  counts: TypeCounts;
-  weight: number;
-  quantity: number;
-  revenue: number;
-  firstSeenAt: number;
-  lastSeenAt: number;
-  lastType: InteractionType;
-}
+/** An edge as read back for a batch apply: the stored fields without the endpoints. */
+type EdgeState = Omit<InteractionEdge, 'userId' | 'itemId'>;
 
 interface ItemState {
   exists: boolean;
