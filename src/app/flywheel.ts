@@ -45,7 +45,18 @@ export interface Flywheel {
   close(): Promise<void>;
 }
 
-export async function createFlywheel(config: FlywheelConfig, logger: Logger): Promise<Flywheel> {
+export interface FlywheelOptions {
+  /**
+   * 'serve' (default): every applied batch also feeds the recommender's live model, the subscriptions and
+   * segment assignment. 'import': a bulk load into the data dir (`flywheel import`); those serving-side
+   * consumers are left out, because the next `serve` rebuilds them from the snapshot anyway and keeping
+   * them current batch by batch would cost several times the load itself. Detectors still run.
+   */
+  mode?: 'serve' | 'import';
+}
+
+export async function createFlywheel(config: FlywheelConfig, logger: Logger, options: FlywheelOptions = {}): Promise<Flywheel> {
+  const serving = (options.mode ?? 'serve') === 'serve';
   const metrics = createMetrics();
   // Event log: the embedded LMDB log, or Kafka (a consumer group shares the partitions between gateways).
   let log: EventLog;
@@ -123,7 +134,7 @@ export async function createFlywheel(config: FlywheelConfig, logger: Logger): Pr
   // the graph, so no event falls between the two (one applied both ways at worst counts twice).
   const fanOutGroup = log instanceof KafkaEventLog && store.backend === 'neo4j' ? `${config.KAFKA_GROUP}.fanout.${randomUUID()}` : null;
   if (fanOutGroup && log instanceof KafkaEventLog) await log.startGroupAtEnd(fanOutGroup);
-  if (restoredAt >= 0 || store.backend === 'neo4j') await recommender.bootstrap();
+  if (serving && (restoredAt >= 0 || store.backend === 'neo4j')) await recommender.bootstrap();
   // Anomaly detection runs first on each batch, so interactions of actors it flags as bots never reach the
   // recommender's index (FLYWHEEL_IGNORE_BOTS); the graph excludes their edges from similarity/popularity.
   const anomalies = new AnomalyService(store, {
@@ -141,7 +152,7 @@ export async function createFlywheel(config: FlywheelConfig, logger: Logger): Pr
   // Detectors run where every event passes: on the ingestion batches, or, with Kafka + Neo4j, on this
   // instance's fan-out consumer, so alerts reach the subscribers of every instance (finding ids are
   // deterministic, so instances storing the same finding store it once).
-  if (!fanOutGroup) ingestor.onApplied((events) => anomalies.onApplied(privacy.filter(events)));
+  if (!fanOutGroup || !serving) ingestor.onApplied((events) => anomalies.onApplied(privacy.filter(events)));
   // Kafka + Neo4j: gateways share one consumer group, which splits the partitions for the graph writes;
   // but every instance's recommender and live subscriptions need every event, so each instance also runs
   // a fan-out consumer in a group of its own (from the latest offset; the recommender was bootstrapped
@@ -153,14 +164,16 @@ export async function createFlywheel(config: FlywheelConfig, logger: Logger): Pr
     privacy.noteFed(fed);
     for (const userId of users) pubsub.publish(TOPIC_USER_UPDATED, userId, { userId });
   };
-  if (!fanOut) ingestor.onApplied((events, summary) => feedLive(events, summary.touchedUsers));
+  if (!fanOut && serving) ingestor.onApplied((events, summary) => feedLive(events, summary.touchedUsers));
   const [segKMin, segKMax] = config.FLYWHEEL_SEGMENTS_K_RANGE.split('-').map(Number) as [number, number];
   const segments = new SegmentService(store, { k: config.FLYWHEEL_SEGMENTS_K || undefined, kRange: [segKMin, segKMax], refitMinutes: config.FLYWHEEL_SEGMENTS_REFIT_MINUTES, logger });
-  await segments.start();
-  ingestor.onApplied((_events, summary) => segments.noteApplied(summary));
+  if (serving) {
+    await segments.start();
+    ingestor.onApplied((_events, summary) => segments.noteApplied(summary));
+  }
   await ingestor.start();
   let fanOutConsumer: LogConsumer | null = null;
-  if (fanOutGroup) {
+  if (fanOutGroup && serving) {
     fanOutConsumer = await log.consume(
       fanOutGroup,
       async (records) => {

@@ -10,7 +10,7 @@ export async function runImport(cfg: FlywheelConfig, file: string, flags: { form
   if (!existsSync(file)) throw new Error(`no such file: ${file}`);
   const columns = flags.columns ? parseColumns(flags.columns) : undefined;
   if (!flags.header && !columns && flags.format !== 'jsonl') throw new Error('--no-header needs --columns');
-  const app = await createFlywheel(cfg, createLogger(cfg.LOG_LEVEL));
+  const app = await createFlywheel(cfg, createLogger(cfg.LOG_LEVEL), { mode: 'import' });
   const bar = process.stderr.isTTY ? new SingleBar({ format: 'importing [{bar}] {percentage}% | {value}/{total} MB | eta {eta}s', stream: process.stderr }, Presets.shades_classic) : null;
   let started = false;
   try {
