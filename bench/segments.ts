@@ -7,7 +7,7 @@
  */
 import 'reflect-metadata';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import os, { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createFlywheel } from '../src/app/flywheel';
 import { loadConfig } from '../src/config/config';
@@ -18,6 +18,12 @@ import { syntheticPurchaseBatches } from '../src/segments/synthetic-graph';
 function arg(name: string, def: number): number {
   const i = process.argv.indexOf(`--${name}`);
   return i >= 0 ? Number(process.argv[i + 1]) : def;
+}
+
+function maxOf(xs: number[]): number {
+  let m = Number.NEGATIVE_INFINITY;
+  for (const x of xs) if (x > m) m = x;
+  return m;
 }
 
 function pct(xs: number[], p: number): number {
@@ -67,23 +73,26 @@ async function main(): Promise<void> {
     // Warm-up of the recommendation path.
     await load(clients, users, () => true, 2000);
     const baseline = await load(clients, users, () => true, 10_000);
-    console.log(`recommend without refit: ${baseline.length} calls, p50 ${pct(baseline, 50).toFixed(2)} ms, p99 ${pct(baseline, 99).toFixed(2)} ms, max ${Math.max(...baseline).toFixed(1)} ms`);
+    console.log(`recommend without refit: ${baseline.length} calls, p50 ${pct(baseline, 50).toFixed(2)} ms, p99 ${pct(baseline, 99).toFixed(2)} ms, max ${maxOf(baseline).toFixed(1)} ms`);
 
     for (let run = 1; run <= 2; run++) {
       let done = false;
       t0 = performance.now();
+      const cpu0 = process.cpuUsage();
+      const load0 = os.loadavg()[0]!;
       const refit = app.segments.refit().finally(() => (done = true));
       const during = await load(clients, users, () => done, 0);
       const r = await refit;
+      const cpu = process.cpuUsage(cpu0);
+      console.log(`refit ${run}: process CPU time during the refit (all threads, incl. the load clients) ${((cpu.user + cpu.system) / 1e6).toFixed(1)} s; load average (1 min) ${load0.toFixed(2)} at start, ${os.loadavg()[0]!.toFixed(2)} at end`);
       console.log(
         `refit ${run}: ${r.customers} customers, k=${r.k} (silhouette ${r.silhouette.toFixed(3)}; ${r.kScores.map((s) => `k=${s.k}:${s.silhouette.toFixed(3)}`).join(' ')}), ` +
           `${(r.durationMs / 1000).toFixed(1)} s wall (fit in worker ${(r.fitMs / 1000).toFixed(1)} s)`,
       );
-      console.log(`recommend during refit ${run}: ${during.length} calls, p50 ${pct(during, 50).toFixed(2)} ms, p99 ${pct(during, 99).toFixed(2)} ms, max ${Math.max(...during).toFixed(1)} ms`);
+      console.log(`recommend during refit ${run}: ${during.length} calls, p50 ${pct(during, 50).toFixed(2)} ms, p99 ${pct(during, 99).toFixed(2)} ms, max ${maxOf(during).toFixed(1)} ms`);
       const segs = await app.segments.segments();
       for (const s of segs) console.log(`   ${s.id} ${s.name.padEnd(20)} size=${s.size} R=${s.centroid.recency.toFixed(1)}d F=${s.centroid.frequency} M=${s.centroid.monetary.toFixed(0)}`);
     }
-    const os = await import('node:os');
     console.log(`machine: ${os.cpus().length} cores, load average ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}`);
   } finally {
     await app.close();
