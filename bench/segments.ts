@@ -87,7 +87,8 @@ async function main(): Promise<void> {
       console.log(`refit ${run}: process CPU time during the refit (all threads, incl. the load clients) ${((cpu.user + cpu.system) / 1e6).toFixed(1)} s; load average (1 min) ${load0.toFixed(2)} at start, ${os.loadavg()[0]!.toFixed(2)} at end`);
       console.log(
         `refit ${run}: ${r.customers} customers, k=${r.k} (silhouette ${r.silhouette.toFixed(3)}; ${r.kScores.map((s) => `k=${s.k}:${s.silhouette.toFixed(3)}`).join(' ')}), ` +
-          `${(r.durationMs / 1000).toFixed(1)} s wall (fit in worker ${(r.fitMs / 1000).toFixed(1)} s)`,
+          `${(r.durationMs / 1000).toFixed(1)} s wall (fit in worker ${(r.fitMs / 1000).toFixed(1)} s, worker CPU ${r.workerCpuMs === null ? 'n/a' : `${(r.workerCpuMs / 1000).toFixed(1)} s`}; ` +
+          `scan ${(r.scanMs / 1000).toFixed(1)} s, then waiting for the worker ${(r.waitMs / 1000).toFixed(1)} s, write-back ${(r.writeMs / 1000).toFixed(1)} s)`,
       );
       console.log(`recommend during refit ${run}: ${during.length} calls, p50 ${pct(during, 50).toFixed(2)} ms, p99 ${pct(during, 99).toFixed(2)} ms, max ${maxOf(during).toFixed(1)} ms`);
       const segs = await app.segments.segments();

@@ -6,6 +6,7 @@
  * columns and answers with the model (no member map) and one label per streamed row (-1: no purchase),
  * the labels' buffer transferred back.
  */
+import { readFileSync } from 'node:fs';
 import { parentPort } from 'node:worker_threads';
 import { ActivityColumnsBuilder } from './columns.js';
 import { fitSegmentsFromColumns, type FitSegmentsOptions, type SegmentModel } from './model.js';
@@ -14,6 +15,19 @@ import type { RefitRequest, WorkerMessage, WorkerReply } from './refit-protocol.
 const port = parentPort;
 if (!port) throw new Error('refit-worker must run in a worker thread');
 
+/** CPU time (user + system) of this thread in ms, from /proc/thread-self/stat (Linux); null elsewhere. */
+function threadCpuMs(): number | null {
+  try {
+    const stat = readFileSync('/proc/thread-self/stat', 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // fields 14 and 15 (utime, stime) in clock ticks (USER_HZ, 100 on Linux)
+    return ((Number(f[11]) + Number(f[12])) * 1000) / 100;
+  } catch {
+    return null;
+  }
+}
+
+const cpuAtStart = threadCpuMs();
 let builder = new ActivityColumnsBuilder();
 /** Worker time spent appending batches (overlaps the main thread's scan). */
 let ingestMs = 0;
@@ -33,7 +47,8 @@ function fit(req: RefitRequest): Extract<WorkerReply, { type: 'done' }> {
   const { members: _members, ...meta } = model;
   const fitMs = performance.now() - started + ingestMs;
   ingestMs = 0;
-  return { type: 'done', model: meta, labels: byRow, fitMs };
+  const cpu = threadCpuMs();
+  return { type: 'done', model: meta, labels: byRow, fitMs, cpuMs: cpu !== null && cpuAtStart !== null ? cpu - cpuAtStart : null };
 }
 
 port.on('message', (msg: WorkerMessage) => {

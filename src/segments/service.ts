@@ -45,8 +45,16 @@ export interface SegmentRefitResult {
   silhouette: number;
   /** Wall time of the whole refit (scan, fit in the worker, write-back). */
   durationMs: number;
-  /** Time spent in the worker computing the fit. */
+  /** Time spent in the worker: appending the streamed batches to feature columns (overlapping the scan) and the fit. */
   fitMs: number;
+  /** Main thread: scanning the store and posting batches (wall, interleaved with requests). */
+  scanMs: number;
+  /** From the last batch posted until the worker's answer. */
+  waitMs: number;
+  /** Main thread: writing memberships back (wall, interleaved with requests). */
+  writeMs: number;
+  /** CPU time of the worker thread (Linux; null elsewhere). */
+  workerCpuMs: number | null;
   customers: number;
   asOf: number;
   kScores: { k: number; silhouette: number }[];
@@ -257,8 +265,10 @@ export class SegmentService {
           topN: this.opts.topN,
         },
       };
+      const scanned = performance.now();
       worker.postMessage({ type: 'fit', request });
       const res = await reply;
+      const answered = performance.now();
       if (res.type === 'error') throw new Error(`segment refit failed: ${res.message}`);
       const model: SegmentModel = { ...res.model, members: new Map() };
 
@@ -283,6 +293,10 @@ export class SegmentService {
         silhouette: model.silhouette,
         durationMs: performance.now() - started,
         fitMs: res.fitMs,
+        scanMs: scanned - started,
+        waitMs: answered - scanned,
+        writeMs: performance.now() - answered,
+        workerCpuMs: res.cpuMs,
         customers: model.customers,
         asOf,
         kScores: model.kScores.map((s) => ({ k: s.k, silhouette: s.silhouette })),
