@@ -10,7 +10,7 @@ import { readRecords } from '../import/read-records';
 import { parseColumns } from '../import/tabular';
 import { createLogger } from '../observability/logger';
 import { MetricsAccumulator, type Metrics } from '../recommend/metrics';
-import { SegmentService } from '../segments/service';
+import { NoCustomersError, SegmentService } from '../segments/service';
 
 /**
  * `flywheel eval`: offline top-k evaluation through the serving path. The train part goes through the
@@ -102,10 +102,16 @@ export async function runEval(flags: EvalFlags): Promise<EvalReport> {
     const [kMin, kMax] = cfg.FLYWHEEL_SEGMENTS_K_RANGE.split('-').map(Number) as [number, number];
     segmentService = new SegmentService(app.store, { k: cfg.FLYWHEEL_SEGMENTS_K || undefined, kRange: [kMin, kMax], refitMinutes: 0, bootstrap: false });
     await segmentService.start();
-    const seg = await segmentService.refit();
-    const service = segmentService;
-    rec.setSegmentSource((userId) => service.topItemsForUser(userId));
-    progress(`segments fitted (k=${seg.k}, ${seg.customers} customers, ${Math.round(seg.durationMs)} ms)`);
+    try {
+      const seg = await segmentService.refit();
+      const service = segmentService;
+      rec.setSegmentSource((userId) => service.topItemsForUser(userId));
+      progress(`segments fitted (k=${seg.k}, ${seg.customers} customers, ${Math.round(seg.durationMs)} ms)`);
+    } catch (err) {
+      // Train data without purchases (e.g. only views or ratings): no segments, segment-popular stays empty.
+      if (!(err instanceof NoCustomersError)) throw err;
+      progress('no purchases in train: no segments');
+    }
     const trainSeconds = (performance.now() - trainStarted) / 1000;
 
     const users: { id: string; relevant: Set<string> }[] = [];
