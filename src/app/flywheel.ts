@@ -117,7 +117,14 @@ export async function createFlywheel(config: FlywheelConfig, logger: Logger, opt
   const pubsub = createGatewayPubSub();
   // The recommender keeps its own typed-array view of the graph: rebuilt from the restored snapshot,
   // then fed every applied batch before anyone is notified, so the next list already reflects it.
-  const newRecommender = () => new Recommender(store, { halfLifeDays: config.FLYWHEEL_HALF_LIFE_DAYS, defaultStrategy: config.FLYWHEEL_RECOMMENDER });
+  // Segment-aware recommendations (`segment-popular`, and the segment fallback) read the user's segment
+  // through the SegmentService, created further down; every recommender built here gets it.
+  const segmentRef: { service: SegmentService | null } = { service: null };
+  const newRecommender = () => {
+    const r = new Recommender(store, { halfLifeDays: config.FLYWHEEL_HALF_LIFE_DAYS, defaultStrategy: config.FLYWHEEL_RECOMMENDER });
+    r.setSegmentSource((userId) => segmentRef.service?.topItemsForUser(userId) ?? Promise.resolve(null));
+    return r;
+  };
   // Erasure (issue 7) may replace the recommender with one rebuilt from the erased store: readers go through `live`.
   const live = { recommender: newRecommender() };
   const recommender = live.recommender;
@@ -167,6 +174,7 @@ export async function createFlywheel(config: FlywheelConfig, logger: Logger, opt
   if (!fanOut && serving) ingestor.onApplied((events, summary) => feedLive(events, summary.touchedUsers));
   const [segKMin, segKMax] = config.FLYWHEEL_SEGMENTS_K_RANGE.split('-').map(Number) as [number, number];
   const segments = new SegmentService(store, { k: config.FLYWHEEL_SEGMENTS_K || undefined, kRange: [segKMin, segKMax], refitMinutes: config.FLYWHEEL_SEGMENTS_REFIT_MINUTES, logger });
+  segmentRef.service = segments;
   if (serving) {
     await segments.start();
     ingestor.onApplied((_events, summary) => segments.noteApplied(summary));

@@ -10,6 +10,7 @@ import { readRecords } from '../import/read-records';
 import { parseColumns } from '../import/tabular';
 import { createLogger } from '../observability/logger';
 import { MetricsAccumulator, type Metrics } from '../recommend/metrics';
+import { NoCustomersError, SegmentService } from '../segments/service';
 
 /**
  * `flywheel eval`: offline top-k evaluation through the serving path. The train part goes through the
@@ -67,8 +68,10 @@ export async function runEval(flags: EvalFlags): Promise<EvalReport> {
     FLYWHEEL_SEGMENTS_REFIT_MINUTES: 0,
   });
   const app = await createFlywheel(cfg, createLogger(cfg.LOG_LEVEL));
-  // Segments are not on the recommendation path; their bootstrap refit (a worker) would only steal CPU.
+  // The app's own segment service would refit in the background while training replays (stealing CPU):
+  // it stops, and one fit on the train part is made below, once, for `segment-popular` and the fallback.
   await app.segments.stop();
+  let segmentService: SegmentService | null = null;
   try {
     const rec = app.recommender;
     // Training is replayed in bulk: re-solving dirty items between batches would be wasted work, so
@@ -95,6 +98,20 @@ export async function runEval(flags: EvalFlags): Promise<EvalReport> {
     progress(`ingested ${trainEvents} train events`);
     rec.refreshNow();
     progress(`model solved (${rec.model.solved} items)`);
+    // Customer segments of the train part (as of its latest purchase), as the gateway would have them.
+    const [kMin, kMax] = cfg.FLYWHEEL_SEGMENTS_K_RANGE.split('-').map(Number) as [number, number];
+    segmentService = new SegmentService(app.store, { k: cfg.FLYWHEEL_SEGMENTS_K || undefined, kRange: [kMin, kMax], refitMinutes: 0, bootstrap: false });
+    await segmentService.start();
+    try {
+      const seg = await segmentService.refit();
+      const service = segmentService;
+      rec.setSegmentSource((userId) => service.topItemsForUser(userId));
+      progress(`segments fitted (k=${seg.k}, ${seg.customers} customers, ${Math.round(seg.durationMs)} ms)`);
+    } catch (err) {
+      // Train data without purchases (e.g. only views or ratings): no segments, segment-popular stays empty.
+      if (!(err instanceof NoCustomersError)) throw err;
+      progress('no purchases in train: no segments');
+    }
     const trainSeconds = (performance.now() - trainStarted) / 1000;
 
     const users: { id: string; relevant: Set<string> }[] = [];
@@ -126,6 +143,7 @@ export async function runEval(flags: EvalFlags): Promise<EvalReport> {
       seconds: Math.round((performance.now() - started) / 100) / 10,
     };
   } finally {
+    await segmentService?.stop();
     await app.close();
     rmSync(dataDir, { recursive: true, force: true });
   }

@@ -1,9 +1,8 @@
 import { existsSync } from 'node:fs';
 import { MemoryGraph } from '../graph/embedded/memory-graph';
 import { readEventBatches, type ImportFormat } from '../import/importer';
-import type { CustomerProfile } from '../segments/features';
-import { latestPurchase, profileFromActivity } from '../segments/graph-features';
-import { fitSegmentsWithLabels } from '../segments/model';
+import { ActivityColumnsBuilder } from '../segments/columns';
+import { fitSegmentsFromColumns } from '../segments/model';
 
 /**
  * `flywheel segments`: segments customers of a file without a gateway. The file's events (cleaned exactly
@@ -58,24 +57,13 @@ export async function computeSegments(flags: SegmentsFlags): Promise<SegmentsRep
   const dropped: Record<string, number> = {};
   for await (const batch of readEventBatches(flags.input, { format: flags.format, until }, dropped)) graph.applySync(batch);
 
-  const batches = [];
-  let latest = 0;
-  for await (const b of graph.scanPurchaseActivity()) {
-    batches.push(b);
-    latest = Math.max(latest, latestPurchase(b));
-  }
-  if (latest === 0) throw new Error('no customer with a purchase in the input (before --until)');
-  const asOf = until ?? latest;
-  const profiles: CustomerProfile[] = [];
-  let skipped = 0;
-  for (const b of batches) {
-    for (let r = 0; r < b.userIds.length; r++) {
-      const p = profileFromActivity(b, r, asOf);
-      if (p) profiles.push(p);
-      else skipped++;
-    }
-  }
-  const { model } = fitSegmentsWithLabels(profiles, { asOf, ...(k !== undefined ? { k } : {}), ...(kRange ? { kRange } : {}), ...(seed !== undefined ? { seed } : {}) }, skipped);
+  // The same columnar path as the gateway's refit worker (columns.ts), in canonical (user id) order.
+  const columns = new ActivityColumnsBuilder();
+  for await (const b of graph.scanPurchaseActivity()) columns.add(b);
+  if (columns.latest === 0) throw new Error('no customer with a purchase in the input (before --until)');
+  const asOf = until ?? columns.latest;
+  const cols = columns.build(asOf);
+  const { model } = fitSegmentsFromColumns(cols, { asOf, ...(k !== undefined ? { k } : {}), ...(kRange ? { kRange } : {}), ...(seed !== undefined ? { seed } : {}) }, columns.rowCount - cols.n);
   const report: SegmentsReport & { customers: number; asOf: number; dropped: Record<string, number> } = {
     k: model.k,
     silhouette: round(model.silhouette, 4),

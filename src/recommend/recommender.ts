@@ -3,7 +3,8 @@ import type { GraphStore } from '../graph/graph-store';
 import { ContentIndex } from './content';
 import { InteractionIndex, type TypeWeights } from './interactions';
 import { ItemModel, type ItemModelOptions } from './item-model';
-import { Accumulator, builtInStrategies, type Seed, type Strategy } from './strategies';
+import { FROM_SEGMENT, SegmentPopularStrategy, segmentReason } from './segment-popular';
+import { Accumulator, builtInStrategies, type Seed, type SegmentTopItems, type Strategy } from './strategies';
 
 /**
  * The recommendation service the GraphQL resolvers and `flywheel eval` share.
@@ -11,7 +12,7 @@ import { Accumulator, builtInStrategies, type Seed, type Strategy } from './stra
  * Flow per request: the user's live history (every applied event is already in it) -> seeds weighted by
  * event type and recency -> the chosen strategy scores candidates -> business rules (remove bought,
  * exclude, category, price, diversity cap) -> fallbacks when the list is short (content similarity of
- * the history, then trending) -> a reason per item.
+ * the history, then what the user's customer segment buys most, then trending) -> a reason per item.
  *
  * Learning happens off the request path: `ItemModel` re-solves items that events made dirty in small
  * time slices on the event loop (setImmediate), so requests never wait for it, and a user's own new
@@ -53,6 +54,11 @@ export interface RecommendRequest {
   maxPerCategory?: number;
   /** Recommend items the user already bought (repeat-purchase shops); off by default. */
   includePurchased?: boolean;
+  /**
+   * The user's customer segment and its top items; `recommend` looks it up through the segment source
+   * (`setSegmentSource`) when absent. Used by the `segment-popular` strategy and as a fallback.
+   */
+  segment?: SegmentTopItems | null;
 }
 
 export interface Recommendation {
@@ -84,6 +90,7 @@ export class Recommender {
   private refreshTimer: NodeJS.Immediate | null = null;
   private idleWaiters: (() => void)[] = [];
   private closed = false;
+  private segmentSource: ((userId: string) => Promise<SegmentTopItems | null>) | null = null;
   /**
    * Exact result cache: an answer is reused only while nothing it depends on has changed. `version`
    * moves on every applied batch, forgotten user and model re-solve, so a cached list is never stale;
@@ -102,6 +109,8 @@ export class Recommender {
     this.model = new ItemModel(this.index, this.options.model);
     this.content = new ContentIndex(this.index);
     for (const s of builtInStrategies(this.model, this.index, () => this.popular().byDegree)) this.byName.set(s.name, s);
+    const segmentPopular = new SegmentPopularStrategy(this.index);
+    this.byName.set(segmentPopular.name, segmentPopular);
     if (!this.byName.has(this.options.defaultStrategy)) throw new UnknownStrategyError(`unknown recommender "${this.options.defaultStrategy}"; choose one of ${[...this.byName.keys()].join(', ')}`);
   }
 
@@ -191,14 +200,24 @@ export class Recommender {
     return this.options.defaultStrategy;
   }
 
+  /**
+   * Where `recommend` finds a user's segment (the SegmentService, wired by the composition root). Without
+   * one, `segment-popular` has no candidates and the segment fallback is skipped.
+   */
+  setSegmentSource(source: ((userId: string) => Promise<SegmentTopItems | null>) | null): void {
+    this.segmentSource = source;
+    this.version++;
+  }
+
   async recommend(req: RecommendRequest): Promise<Recommendation[]> {
+    if (req.segment === undefined && this.segmentSource) return this.recommendSync({ ...req, segment: await this.segmentSource(req.userId) });
     return this.recommendSync(req);
   }
 
   /** The whole request is synchronous over in-memory arrays: no awaits, no allocation per candidate. */
   recommendSync(req: RecommendRequest): Recommendation[] {
     if (this.cacheEntries <= 0) return this.computeRecommendations(req);
-    const key = JSON.stringify([req.userId, req.first, req.strategy ?? null, req.excludeItemIds ?? null, req.categories ?? null, req.minPrice ?? null, req.maxPrice ?? null, req.maxPerCategory ?? null, req.includePurchased ?? false]);
+    const key = JSON.stringify([req.userId, req.first, req.strategy ?? null, req.excludeItemIds ?? null, req.categories ?? null, req.minPrice ?? null, req.maxPrice ?? null, req.maxPerCategory ?? null, req.includePurchased ?? false, req.segment ? `${req.segment.id}@${req.segment.version}` : null]);
     const hit = this.cache.get(key);
     if (hit && hit.version === this.version) return hit.result;
     const result = this.computeRecommendations(req);
@@ -217,7 +236,8 @@ export class Recommender {
     const seeds = history ? this.seeds(history) : [];
     const acc = this.acc;
     acc.reset(idx.itemCount);
-    strategy.score(seeds, acc);
+    const segment = req.segment ?? null;
+    strategy.score(seeds, acc, { userId: req.userId, segment });
 
     const rules = new Rules(this, req, history);
     const out: Recommendation[] = [];
@@ -228,9 +248,9 @@ export class Recommender {
       if (out.length >= first) break;
       if (!rules.admit(j)) continue;
       picked.add(j);
-      out.push({ itemId: idx.items[j]!.id, score: acc.score[j]!, reason: this.reason(strategy, acc.from[j]!, j, history) });
+      out.push({ itemId: idx.items[j]!.id, score: acc.score[j]!, reason: this.reason(strategy, acc.from[j]!, j, history, segment) });
     }
-    if (out.length < first) this.fill(out, picked, first, seeds, rules);
+    if (out.length < first) this.fill(out, picked, first, seeds, rules, segment);
     return out;
   }
 
@@ -264,7 +284,7 @@ export class Recommender {
     return entries.map((t) => ({ item: h.items[t]!, a: h.strength[t]! * Math.pow(0.5, (h.latest - h.last[t]!) / halfLifeMs) }));
   }
 
-  private fill(out: Recommendation[], picked: Set<number>, first: number, seeds: Seed[], rules: Rules): void {
+  private fill(out: Recommendation[], picked: Set<number>, first: number, seeds: Seed[], rules: Rules, segment: SegmentTopItems | null): void {
     const idx = this.index;
     // 1. Text similarity to the most recent history items: the only signal for never-bought items.
     const recent = [...seeds].sort((a, b) => b.a - a.a).slice(0, 5);
@@ -277,7 +297,17 @@ export class Recommender {
         out.push({ itemId: idx.items[c.item]!.id, score: 0, reason: `similar title/category to "${fromTitle}" (${idx.items[s.item]!.id}) in your history` });
       }
     }
-    // 2. Trending (time-decayed event counts), for cold users and narrow filters.
+    // 2. What the user's customer segment buys most, before anything global.
+    if (segment) {
+      for (const t of segment.items) {
+        if (out.length >= first) return;
+        const j = idx.itemIndex.get(t.itemId);
+        if (j === undefined || picked.has(j) || !rules.admit(j)) continue;
+        picked.add(j);
+        out.push({ itemId: t.itemId, score: 0, reason: segmentReason(segment, t.itemId) });
+      }
+    }
+    // 3. Trending (time-decayed event counts), for cold users and narrow filters.
     for (const j of this.popular().byTrend) {
       if (out.length >= first) return;
       if (picked.has(j) || !rules.admit(j)) continue;
@@ -286,8 +316,9 @@ export class Recommender {
     }
   }
 
-  private reason(strategy: Strategy, from: number, j: number, history: ReturnType<InteractionIndex['user']>): string {
+  private reason(strategy: Strategy, from: number, j: number, history: ReturnType<InteractionIndex['user']>, segment: SegmentTopItems | null): string {
     const idx = this.index;
+    if (from === FROM_SEGMENT && segment) return segmentReason(segment, idx.items[j]!.id);
     if (from < 0) return `popular: ${idx.degree(j)} shoppers engaged with it`;
     const item = idx.items[from]!;
     let verb = 'engaged with';

@@ -13,12 +13,30 @@ export interface Seed {
   a: number;
 }
 
+/** The top items of the requesting user's customer segment (src/segments/, refreshed at every refit). */
+export interface SegmentTopItems {
+  id: string;
+  name: string;
+  /** Customers in the segment at the fit. */
+  size: number;
+  /** Changes at every refit (part of the recommendation cache key). */
+  version: number;
+  /** Best first: item and how many of the segment's customers bought it. */
+  items: readonly { itemId: string; customers: number }[];
+}
+
+/** What a strategy may know about the request besides the seeds (optional; most strategies ignore it). */
+export interface ScoreContext {
+  userId: string;
+  segment?: SegmentTopItems | null;
+}
+
 export interface Strategy {
   readonly name: string;
   readonly description: string;
   /** How a contribution is phrased in a reason, e.g. "bought together with". */
   readonly signal: string;
-  score(seeds: readonly Seed[], acc: Accumulator): void;
+  score(seeds: readonly Seed[], acc: Accumulator, ctx?: ScoreContext): void;
 }
 
 /** Dense per-item accumulator reused across requests (no allocation per request). */

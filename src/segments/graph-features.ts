@@ -1,8 +1,9 @@
 /**
  * Segmentation features from the graph store's purchase activity (`GraphStore.getPurchaseActivity` /
- * `scanPurchaseActivity`): the one place where graph data becomes `CustomerFeatures` / `CustomerProfile`.
- * The service's refit (in the worker), its incremental assignment and the `flywheel segments` CLI all go
- * through here, so they compute the same features.
+ * `scanPurchaseActivity`): where graph data becomes `CustomerFeatures` / `CustomerProfile` for one user (the
+ * service's incremental assignment). Whole fits (the refit worker, the `flywheel segments` CLI) use the
+ * columnar twin in columns.ts (`ActivityColumnsBuilder`), which applies the same formulas to typed arrays;
+ * test/unit/segments/columns.test.ts checks that both give the same features and the same fit.
  *
  * - recency: days from the last purchase to `asOf`; tenure: days from the first purchase;
  * - frequency: distinct purchase instants (the events of one checkout share a timestamp; on the online

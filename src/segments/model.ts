@@ -6,13 +6,13 @@
  *
  * Pure and dependency-free.
  */
+import { columnsFromProfiles, permuteColumns, type CustomerColumns } from './columns.js';
 import {
   DEFAULT_FEATURES,
   computeProfile,
   fitScalerFromMatrix,
   scaleFeatures,
   standardiseInPlace,
-  transformMatrix,
   type CustomerActivity,
   type CustomerFeatures,
   type CustomerProfile,
@@ -117,11 +117,46 @@ export interface SegmentModel {
   skipped: number;
 }
 
+/** Median of `values` (reordered in place: quickselect, O(n) instead of a sort per cluster). */
 function median(values: Float64Array): number {
-  if (values.length === 0) return 0;
-  const s = values.slice().sort();
-  const h = s.length >> 1;
-  return s.length % 2 === 1 ? s[h]! : (s[h - 1]! + s[h]!) / 2;
+  const n = values.length;
+  if (n === 0) return 0;
+  const h = n >> 1;
+  const hi = select(values, h);
+  if (n % 2 === 1) return hi;
+  // The lower middle is the largest value left of position h after the selection.
+  let lo = Number.NEGATIVE_INFINITY;
+  for (let i = 0; i < h; i++) if (values[i]! > lo) lo = values[i]!;
+  return (lo + hi) / 2;
+}
+
+/** The value of rank `kth` (0-based); partitions `a` around it (Hoare/Floyd-Rivest-style quickselect). */
+function select(a: Float64Array, kth: number): number {
+  let left = 0;
+  let right = a.length - 1;
+  while (right > left) {
+    // median-of-three pivot keeps sorted / constant inputs linear
+    const mid = (left + right) >>> 1;
+    const x = a[left]!, y = a[mid]!, z = a[right]!;
+    const pivot = x < y ? (y < z ? y : x < z ? z : x) : x < z ? x : y < z ? z : y;
+    let i = left;
+    let j = right;
+    while (i <= j) {
+      while (a[i]! < pivot) i++;
+      while (a[j]! > pivot) j--;
+      if (i <= j) {
+        const t = a[i]!;
+        a[i] = a[j]!;
+        a[j] = t;
+        i++;
+        j--;
+      }
+    }
+    if (kth <= j) right = j;
+    else if (kth >= i) left = i;
+    else return a[kth]!;
+  }
+  return a[kth]!;
 }
 
 /** Fits segments from raw activity (features computed at `asOf`). */
@@ -146,14 +181,27 @@ export function fitSegmentsFromProfiles(input: readonly CustomerProfile[], opts:
 
 /** `fitSegmentsFromProfiles` that also returns every input user's segment (index into model.segments). */
 export function fitSegmentsWithLabels(input: readonly CustomerProfile[], opts: FitSegmentsOptions, skipped = 0): LabelledFit {
-  const order = opts.sortByUserId === false ? null : canonicalOrder(input);
+  const order = opts.sortByUserId === false ? null : canonicalOrder(input.map((p) => p.features.userId));
   const profiles = order ? order.map((i) => input[i]!) : input;
-  const n = profiles.length;
+  const fit = fitSegmentsFromColumns(columnsFromProfiles(profiles), { ...opts, sortByUserId: false }, skipped);
+  if (!order) return fit;
+  const labels = new Int32Array(fit.labels.length);
+  for (let i = 0; i < order.length; i++) labels[order[i]!] = fit.labels[i]!;
+  return { model: fit.model, labels };
+}
+
+/**
+ * The fit itself, on columnar customers (src/segments/columns.ts): what the refit worker and the CLI run.
+ * Labels are in the input's customer order.
+ */
+export function fitSegmentsFromColumns(input: CustomerColumns, opts: FitSegmentsOptions, skipped = 0): LabelledFit {
+  const order = opts.sortByUserId === false ? null : canonicalOrder(input.userIds);
+  const cols = order ? permuteColumns(input, order) : input;
+  const n = cols.n;
   const seed = opts.seed ?? 42;
   const features = [...(opts.features ?? DEFAULT_FEATURES)];
   if (features.length === 0) throw new Error('fitSegments: no features');
-  const rows = profiles.map((p) => p.features);
-  const data = transformMatrix(rows, features);
+  const data = transformColumns(cols, features);
   const scaler = fitScalerFromMatrix(data, features);
   standardiseInPlace(scaler, data);
   const d = features.length;
@@ -181,7 +229,7 @@ export function fitSegmentsWithLabels(input: readonly CustomerProfile[], opts: F
     kScores = chosen.scores;
   }
 
-  const segments = describeClusters(profiles, res, scaler, opts.topN ?? 5);
+  const segments = describeClusters(cols, res, scaler, opts.topN ?? 5);
 
   // Stable ids: compare in the new standardised space.
   let nextId = 1;
@@ -213,11 +261,11 @@ export function fitSegmentsWithLabels(input: readonly CustomerProfile[], opts: F
   });
 
   const members = new Map<string, string>();
-  if (opts.memberMap !== false) for (let i = 0; i < n; i++) members.set(profiles[i]!.features.userId, ids[res.labels[i]!]!);
+  if (opts.memberMap !== false) for (let i = 0; i < n; i++) members.set(cols.userIds[i]!, ids[res.labels[i]!]!);
 
   const sorted = [...segments].sort((a, b) => idNumber(a.id) - idNumber(b.id) || (a.id < b.id ? -1 : 1));
   const position = new Map(sorted.map((s, i) => [s.id, i] as const));
-  const clusterToSorted = ids.map((id) => position.get(id)!);
+  const clusterToSorted = Int32Array.from(ids, (id) => position.get(id)!);
   const labels = new Int32Array(n);
   for (let i = 0; i < n; i++) labels[order ? order[i]! : i] = clusterToSorted[res.labels[i]!]!;
   const model: SegmentModel = {
@@ -239,14 +287,33 @@ export function fitSegmentsWithLabels(input: readonly CustomerProfile[], opts: F
   return { model, labels };
 }
 
+/** Row-major n x d matrix of transformed (log1p / identity, NaN = unknown) features: as `transformMatrix`. */
+function transformColumns(cols: CustomerColumns, features: readonly FeatureName[]): Float64Array {
+  const d = features.length;
+  const n = cols.n;
+  const out = new Float64Array(n * d);
+  for (let j = 0; j < d; j++) {
+    const name = features[j]!;
+    const col = cols.features[name];
+    if (name === 'conversion') for (let i = 0; i < n; i++) out[i * d + j] = col[i]!;
+    else
+      for (let i = 0; i < n; i++) {
+        const v = col[i]!;
+        out[i * d + j] = Math.log1p(v > 0 ? v : 0);
+      }
+  }
+  return out;
+}
+
 /** Indexes of the users sorted by id (so the fit does not depend on input order); null when already sorted. */
-function canonicalOrder(input: readonly CustomerProfile[]): number[] | null {
-  const n = input.length;
-  const keys = new Array<string>(n);
+function canonicalOrder(keys: readonly string[]): number[] | null {
+  const n = keys.length;
   let sorted = true;
-  for (let i = 0; i < n; i++) {
-    keys[i] = input[i]!.features.userId;
-    if (i > 0 && keys[i - 1]! > keys[i]!) sorted = false;
+  for (let i = 1; i < n; i++) {
+    if (keys[i - 1]! > keys[i]!) {
+      sorted = false;
+      break;
+    }
   }
   if (sorted) return null;
   const order = new Array<number>(n);
@@ -260,10 +327,11 @@ function idNumber(id: string): number {
   return m ? Number(m[1]) : Number.MAX_SAFE_INTEGER;
 }
 
-function describeClusters(profiles: readonly CustomerProfile[], res: KMeansResult, scaler: Scaler, topN: number): Segment[] {
+function describeClusters(cols: CustomerColumns, res: KMeansResult, scaler: Scaler, topN: number): Segment[] {
   const { k, d } = res;
-  const n = profiles.length;
+  const n = cols.n;
   const sizes = res.sizes;
+  const labels = res.labels;
   const rec: Float64Array[] = [];
   const freq: Float64Array[] = [];
   const mon: Float64Array[] = [];
@@ -275,77 +343,70 @@ function describeClusters(profiles: readonly CustomerProfile[], res: KMeansResul
   const fill = new Int32Array(k);
   const totalSpend = new Float64Array(k);
   const totalOrders = new Float64Array(k);
-  // Item / category aggregates per segment in flat typed arrays over one global index (no per-segment objects).
-  const itemIndex = new Map<string, number>();
-  const catIndex = new Map<string, number>();
-  let itemCust: Float64Array = new Float64Array(1024 * k);
-  let itemQty: Float64Array = new Float64Array(1024 * k);
-  let itemRev: Float64Array = new Float64Array(1024 * k);
-  let catCust: Float64Array = new Float64Array(64 * k);
-  let catRev: Float64Array = new Float64Array(64 * k);
-  const grow = (a: Float64Array, need: number): Float64Array => {
-    if (need <= a.length) return a;
-    const b = new Float64Array(Math.max(need, a.length * 2));
-    b.set(a);
-    return b;
-  };
+  const fr = cols.features.recency;
+  const ff = cols.features.frequency;
+  const fm = cols.features.monetary;
+  // Item / category aggregates per segment in flat typed arrays over the interned numbers.
+  const nItems = cols.itemIds.length;
+  const nCats = cols.categoryIds.length;
+  const itemCust = new Float64Array(nItems * k);
+  const itemQty = new Float64Array(nItems * k);
+  const itemRev = new Float64Array(nItems * k);
+  const catCust = new Float64Array(nCats * k);
+  const catRev = new Float64Array(nCats * k);
+  // One customer's revenue per category (a customer counts once per category).
+  const catScratch = new Float64Array(nCats);
+  const catStamp = new Int32Array(nCats).fill(-1);
+  const catTouched = new Int32Array(nCats);
+  const { edgeStart, edgeItem, edgeQuantity, edgeRevenue, edgeCategory } = cols;
   for (let i = 0; i < n; i++) {
-    const c = res.labels[i]!;
-    const p = profiles[i]!;
-    const f = p.features;
+    const c = labels[i]!;
     const at = fill[c]!++;
-    rec[c]![at] = f.recency;
-    freq[c]![at] = f.frequency;
-    mon[c]![at] = f.monetary;
-    totalSpend[c]! += f.monetary;
-    totalOrders[c]! += f.frequency;
-    p.items.forEach((s, itemId) => {
-      let t = itemIndex.get(itemId);
-      if (t === undefined) {
-        t = itemIndex.size;
-        itemIndex.set(itemId, t);
-        const need = (t + 1) * k;
-        itemCust = grow(itemCust, need);
-        itemQty = grow(itemQty, need);
-        itemRev = grow(itemRev, need);
+    rec[c]![at] = fr[i]!;
+    freq[c]![at] = ff[i]!;
+    mon[c]![at] = fm[i]!;
+    totalSpend[c]! += fm[i]!;
+    totalOrders[c]! += ff[i]!;
+    let touched = 0;
+    for (let e = edgeStart[i]!; e < edgeStart[i + 1]!; e++) {
+      const t = edgeItem[e]!;
+      if (t >= 0) {
+        const o = t * k + c;
+        itemCust[o]!++;
+        itemQty[o]! += edgeQuantity[e]!;
+        itemRev[o]! += edgeRevenue[e]!;
       }
-      const o = t * k + c;
-      itemCust[o]!++;
-      itemQty[o]! += s.quantity;
-      itemRev[o]! += s.revenue;
-    });
-    p.categories.forEach((revenue, category) => {
-      let t = catIndex.get(category);
-      if (t === undefined) {
-        t = catIndex.size;
-        catIndex.set(category, t);
-        catCust = grow(catCust, (t + 1) * k);
-        catRev = grow(catRev, (t + 1) * k);
+      const g = edgeCategory[e]!;
+      if (g >= 0) {
+        if (catStamp[g] !== i) {
+          catStamp[g] = i;
+          catScratch[g] = 0;
+          catTouched[touched++] = g;
+        }
+        catScratch[g]! += edgeRevenue[e]!;
       }
-      const o = t * k + c;
+    }
+    for (let q = 0; q < touched; q++) {
+      const g = catTouched[q]!;
+      const o = g * k + c;
       catCust[o]!++;
-      catRev[o]! += revenue;
-    });
+      catRev[o]! += catScratch[g]!;
+    }
   }
-  const itemIds = [...itemIndex.keys()];
-  const catIds = [...catIndex.keys()];
-  const topIndices = (count: number, cust: Float64Array, rev: Float64Array, c: number): number[] => {
-    // Partial selection of the topN by (customers, revenue): fine for topN << number of items.
+  const topIndices = (count: number, ids: readonly string[], cust: Float64Array, rev: Float64Array, c: number): number[] => {
+    // Partial selection of the topN by (customers, revenue, id): fine for topN << number of items.
+    const better = (o: number, t: number, w: number, u: number) => cust[o]! > cust[w]! || (cust[o] === cust[w] && (rev[o]! > rev[w]! || (rev[o] === rev[w] && ids[t]! < ids[u]!)));
     const best: number[] = [];
     for (let t = 0; t < count; t++) {
       const o = t * k + c;
       if (cust[o] === 0) continue;
       if (best.length === topN) {
-        const w = best[topN - 1]! * k + c;
-        if (cust[o]! < cust[w]! || (cust[o] === cust[w] && rev[o]! <= rev[w]!)) continue;
+        const u = best[topN - 1]!;
+        if (!better(o, t, u * k + c, u)) continue;
         best.pop();
       }
       let pos = best.length;
-      while (pos > 0) {
-        const w = best[pos - 1]! * k + c;
-        if (cust[o]! > cust[w]! || (cust[o] === cust[w] && rev[o]! > rev[w]!)) pos--;
-        else break;
-      }
+      while (pos > 0 && better(o, t, best[pos - 1]! * k + c, best[pos - 1]!)) pos--;
       best.splice(pos, 0, t);
     }
     return best;
@@ -367,16 +428,16 @@ function describeClusters(profiles: readonly CustomerProfile[], res: KMeansResul
       meanCentroid,
       averageOrderValue: totalOrders[c]! > 0 ? totalSpend[c]! / totalOrders[c]! : 0,
       topItems: topN > 0
-        ? topIndices(itemIds.length, itemCust, itemRev, c).map((t) => ({
-            itemId: itemIds[t]!,
+        ? topIndices(nItems, cols.itemIds, itemCust, itemRev, c).map((t) => ({
+            itemId: cols.itemIds[t]!,
             customers: itemCust[t * k + c]!,
             quantity: itemQty[t * k + c]!,
             revenue: itemRev[t * k + c]!,
           }))
         : [],
       topCategories: topN > 0
-        ? topIndices(catIds.length, catCust, catRev, c).map((t) => ({
-            category: catIds[t]!,
+        ? topIndices(nCats, cols.categoryIds, catCust, catRev, c).map((t) => ({
+            category: cols.categoryIds[t]!,
             customers: catCust[t * k + c]!,
             revenue: catRev[t * k + c]!,
           }))

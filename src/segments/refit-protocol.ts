@@ -14,7 +14,15 @@ export interface RefitRequest {
 export type WorkerMessage = { type: 'batch'; batch: PurchaseActivityBatch } | { type: 'fit'; request: RefitRequest };
 
 export type WorkerReply =
-  | { type: 'done'; model: SegmentModelMeta; labels: Int32Array; fitMs: number }
+  | {
+      type: 'done';
+      model: SegmentModelMeta;
+      labels: Int32Array;
+      /** Worker time: appending batches (overlapping the scan) plus the fit. */
+      fitMs: number;
+      /** CPU time of the worker thread over the whole refit (Linux /proc/thread-self; null elsewhere). */
+      cpuMs: number | null;
+    }
   | { type: 'error'; message: string };
 
 /** The typed-array buffers of a batch, to transfer instead of copy. */

@@ -1,51 +1,63 @@
 /**
  * Worker thread of a segment refit (started by SegmentService, one worker per refit). The main thread
- * streams the graph's purchase activity in columnar batches (typed arrays transferred, not copied), then
- * asks for the fit; the worker computes profiles (same feature code as everywhere: graph-features.ts),
- * runs the fit, and answers with the model (no member map) and one label per streamed row (-1: no purchase).
+ * streams the graph's purchase activity in columnar batches (typed arrays transferred, not copied); the
+ * worker appends each batch to typed feature columns as it arrives (columns.ts, same formulas as
+ * graph-features.ts), so it works while the main thread is still scanning. Then it runs the fit on the
+ * columns and answers with the model (no member map) and one label per streamed row (-1: no purchase),
+ * the labels' buffer transferred back.
  */
+import { readFileSync } from 'node:fs';
 import { parentPort } from 'node:worker_threads';
-import { profileFromActivity, type PurchaseActivityBatch } from './graph-features.js';
-import type { CustomerProfile } from './features.js';
-import { fitSegmentsWithLabels, type FitSegmentsOptions, type SegmentModel } from './model.js';
+import { ActivityColumnsBuilder } from './columns.js';
+import { fitSegmentsFromColumns, type FitSegmentsOptions, type SegmentModel } from './model.js';
 import type { RefitRequest, WorkerMessage, WorkerReply } from './refit-protocol.js';
 
 const port = parentPort;
 if (!port) throw new Error('refit-worker must run in a worker thread');
 
-const batches: PurchaseActivityBatch[] = [];
+/** CPU time (user + system) of this thread in ms, from /proc/thread-self/stat (Linux); null elsewhere. */
+function threadCpuMs(): number | null {
+  try {
+    const stat = readFileSync('/proc/thread-self/stat', 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // fields 14 and 15 (utime, stime) in clock ticks (USER_HZ, 100 on Linux)
+    return ((Number(f[11]) + Number(f[12])) * 1000) / 100;
+  } catch {
+    return null;
+  }
+}
+
+const cpuAtStart = threadCpuMs();
+let builder = new ActivityColumnsBuilder();
+/** Worker time spent appending batches (overlaps the main thread's scan). */
+let ingestMs = 0;
 
 function fit(req: RefitRequest): Extract<WorkerReply, { type: 'done' }> {
   const started = performance.now();
-  const profiles: CustomerProfile[] = [];
-  let rows = 0;
-  for (const b of batches) rows += b.userIds.length;
-  const rowOf = new Int32Array(rows);
-  let row = 0;
-  let skipped = 0;
-  for (const b of batches) {
-    for (let r = 0; r < b.userIds.length; r++, row++) {
-      const p = profileFromActivity(b, r, req.asOf);
-      if (p) {
-        rowOf[profiles.length] = row;
-        profiles.push(p);
-      } else skipped++;
-    }
-  }
-  batches.length = 0;
+  const b = builder;
+  builder = new ActivityColumnsBuilder();
+  const cols = b.build(req.asOf);
+  const rowOf = b.rowOf();
+  const skipped = rowOf.length - cols.n;
   const previous: SegmentModel | undefined = req.previous ? { ...req.previous, members: new Map() } : undefined;
   const opts: FitSegmentsOptions = { ...req.options, asOf: req.asOf, previous, sortByUserId: false, memberMap: false };
-  const { model, labels } = fitSegmentsWithLabels(profiles, opts, skipped);
-  const byRow = new Int32Array(rows).fill(-1);
-  for (let i = 0; i < labels.length; i++) byRow[rowOf[i]!] = labels[i]!;
+  const { model, labels } = fitSegmentsFromColumns(cols, opts, skipped);
+  const byRow = new Int32Array(rowOf.length);
+  for (let r = 0; r < rowOf.length; r++) byRow[r] = rowOf[r]! >= 0 ? labels[rowOf[r]!]! : -1;
   const { members: _members, ...meta } = model;
-  return { type: 'done', model: meta, labels: byRow, fitMs: performance.now() - started };
+  const fitMs = performance.now() - started + ingestMs;
+  ingestMs = 0;
+  const cpu = threadCpuMs();
+  return { type: 'done', model: meta, labels: byRow, fitMs, cpuMs: cpu !== null && cpuAtStart !== null ? cpu - cpuAtStart : null };
 }
 
 port.on('message', (msg: WorkerMessage) => {
   try {
-    if (msg.type === 'batch') batches.push(msg.batch);
-    else if (msg.type === 'fit') {
+    if (msg.type === 'batch') {
+      const t0 = performance.now();
+      builder.add(msg.batch);
+      ingestMs += performance.now() - t0;
+    } else if (msg.type === 'fit') {
       const reply = fit(msg.request);
       port.postMessage(reply, [reply.labels.buffer as ArrayBuffer]);
     }

@@ -2,6 +2,7 @@ import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import type { ApplySummary, GraphStore, PurchaseActivityBatch, SegmentMemberPage } from '../graph/graph-store';
+import type { SegmentTopItems } from '../recommend/strategies';
 import { featuresFromActivity, latestPurchase } from './graph-features.js';
 import { assignFeatures, type Segment, type SegmentModel } from './model.js';
 import { batchTransferList, type RefitRequest, type SegmentModelMeta, type WorkerReply } from './refit-protocol.js';
@@ -45,8 +46,16 @@ export interface SegmentRefitResult {
   silhouette: number;
   /** Wall time of the whole refit (scan, fit in the worker, write-back). */
   durationMs: number;
-  /** Time spent in the worker computing the fit. */
+  /** Time spent in the worker: appending the streamed batches to feature columns (overlapping the scan) and the fit. */
   fitMs: number;
+  /** Main thread: scanning the store and posting batches (wall, interleaved with requests). */
+  scanMs: number;
+  /** From the last batch posted until the worker's answer. */
+  waitMs: number;
+  /** Main thread: writing memberships back (wall, interleaved with requests). */
+  writeMs: number;
+  /** CPU time of the worker thread (Linux; null elsewhere). */
+  workerCpuMs: number | null;
   customers: number;
   asOf: number;
   kScores: { k: number; silhouette: number }[];
@@ -79,6 +88,9 @@ export class SegmentService {
   private bootstrapTimer: NodeJS.Timeout | null = null;
   private stopped = false;
   private lastResult: SegmentRefitResult | null = null;
+  /** Moves whenever the model is replaced (recommendation caches key on it). */
+  private modelVersion = 0;
+  private topItemsCache = new WeakMap<Segment, SegmentTopItems>();
   private readonly opts: Required<Omit<SegmentServiceOptions, 'k' | 'logger' | 'asOf'>> & Pick<SegmentServiceOptions, 'k' | 'logger' | 'asOf'>;
 
   constructor(
@@ -101,7 +113,10 @@ export class SegmentService {
   /** Loads the stored model and starts the schedule (and a first fit when there is none). */
   async start(): Promise<void> {
     const stored = (await this.store.getSegmentModel()) as SegmentModelMeta | null;
-    if (stored && stored.version === 1) this.model = { ...stored, members: new Map() };
+    if (stored && stored.version === 1) {
+      this.model = { ...stored, members: new Map() };
+      this.modelVersion++;
+    }
     if (this.opts.refitMinutes > 0) {
       this.timer = setInterval(() => this.refitInBackground('schedule'), this.opts.refitMinutes * 60_000);
       this.timer.unref();
@@ -257,14 +272,17 @@ export class SegmentService {
           topN: this.opts.topN,
         },
       };
+      const scanned = performance.now();
       worker.postMessage({ type: 'fit', request });
       const res = await reply;
+      const answered = performance.now();
       if (res.type === 'error') throw new Error(`segment refit failed: ${res.message}`);
       const model: SegmentModel = { ...res.model, members: new Map() };
 
       // Write back: model first (readers see the new segments), then memberships a batch at a time.
       await this.store.setSegmentModel(res.model);
       this.model = model;
+      this.modelVersion++;
       let row = 0;
       for (const chunk of ids) {
         const segs = new Array<string | null>(chunk.length);
@@ -283,6 +301,10 @@ export class SegmentService {
         silhouette: model.silhouette,
         durationMs: performance.now() - started,
         fitMs: res.fitMs,
+        scanMs: scanned - started,
+        waitMs: answered - scanned,
+        writeMs: performance.now() - answered,
+        workerCpuMs: res.cpuMs,
         customers: model.customers,
         asOf,
         kScores: model.kScores.map((s) => ({ k: s.k, silhouette: s.silhouette })),
@@ -321,26 +343,26 @@ export class SegmentService {
   }
 
   /**
-   * Items most bought by the segment's members (by distinct buyers, then revenue), skipping `exclude`:
-   * the "popular in your segment" strategy and fallback. At most `topN` (service option) candidates.
+   * The segment's most bought items (by distinct buyers, then revenue; at most `topN`, computed at the
+   * refit): what the `segment-popular` recommendation strategy and fallback serve. Null for an unknown id.
    */
-  popularInSegment(segmentId: string, first: number, exclude: Iterable<string> = []): { itemId: string; score: number; reason: string }[] {
-    const s = this.model?.segments.find((x) => x.id === segmentId);
-    if (!s) return [];
-    const skip = new Set(exclude);
-    const out: { itemId: string; score: number; reason: string }[] = [];
-    for (const t of s.topItems) {
-      if (skip.has(t.itemId)) continue;
-      out.push({ itemId: t.itemId, score: t.customers / Math.max(1, s.size), reason: `popular in segment "${s.name}": bought by ${t.customers} of its ${s.size} customers` });
-      if (out.length >= first) break;
+  topItemsOf(segmentId: string): SegmentTopItems | null {
+    const model = this.model;
+    const s = model?.segments.find((x) => x.id === segmentId);
+    if (!model || !s) return null;
+    let cached = this.topItemsCache.get(s);
+    if (!cached) {
+      cached = { id: s.id, name: s.name, size: s.size, version: this.modelVersion, items: s.topItems.map((t) => ({ itemId: t.itemId, customers: t.customers })) };
+      this.topItemsCache.set(s, cached);
     }
-    return out;
+    return cached;
   }
 
-  /** popularInSegment for a user's current segment (empty when the user has none). */
-  async popularForUser(userId: string, first: number, exclude: Iterable<string> = []): Promise<{ itemId: string; score: number; reason: string }[]> {
+  /** `topItemsOf` the user's current segment; null when the user has none (no purchase yet, or no model). */
+  async topItemsForUser(userId: string): Promise<SegmentTopItems | null> {
+    if (!this.model) return null;
     const [seg] = await this.store.getUserSegments([userId]);
-    return seg ? this.popularInSegment(seg, first, exclude) : [];
+    return seg ? this.topItemsOf(seg) : null;
   }
 }
 

@@ -32,7 +32,7 @@ test('flywheel eval on a generated tsv train/test pair prints one JSON object wi
     assert.equal(report.k, 5);
     assert.equal(report.users, 38);
     assert.ok(report.default in report.strategies);
-    for (const name of ['local-ease', 'item-knn', 'popular', 'blend']) {
+    for (const name of ['local-ease', 'item-knn', 'popular', 'blend', 'segment-popular']) {
       const m = report.strategies[name];
       assert.ok(m, name);
       for (const key of ['precision', 'recall', 'ndcg', 'map', 'coverage']) assert.ok(m[key]! >= 0 && m[key]! <= 1, `${name}.${key}`);

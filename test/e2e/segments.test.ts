@@ -91,6 +91,22 @@ describe('segments over GraphQL', () => {
     assert.match(r.data!.user.segment.name, /Champions|Loyal/);
   });
 
+  it('recommendations(strategy: "segment-popular") serves what the user\'s segment buys most, with a segment reason', async () => {
+    const q = '{ user(id: "su7") { segment { id name topItems(first: 50) { id } } } recommendations(userId: "su7", first: 5, strategy: "segment-popular") { item { id } score reason } }';
+    const r = await gql<{ user: { segment: { id: string; name: string; topItems: { id: string }[] } }; recommendations: { item: { id: string }; score: number; reason: string }[] }>(gw.graphqlUrl, q);
+    assert.equal(r.errors, undefined, JSON.stringify(r.errors));
+    const seg = r.data!.user.segment;
+    const recs = r.data!.recommendations;
+    assert.equal(recs.length, 5);
+    const top = seg.topItems.map((i) => i.id);
+    for (const x of recs) {
+      assert.ok(top.includes(x.item.id), `${x.item.id} is one of ${seg.name}'s top items`);
+      assert.match(x.reason, new RegExp(`^popular with "${seg.name}" customers \\(your segment\\): bought by \\d+ of its \\d+ customers$`));
+    }
+    // best first, by the share of the segment's customers who bought the item
+    for (let i = 1; i < recs.length; i++) assert.ok(recs[i - 1]!.score >= recs[i]!.score);
+  });
+
   it('rejects out-of-range paging with BAD_USER_INPUT', async () => {
     for (const q of ['{ segment(id: "seg-1") { users(first: 0) { totalCount } } }', '{ segment(id: "seg-1") { users(first: 501) { totalCount } } }', '{ segments { topItems(first: 51) { id } } }', '{ segment(id: "seg-1") { users(first: 5, after: "not a cursor!") { totalCount } } }']) {
       const r = await gql(gw.graphqlUrl, q);

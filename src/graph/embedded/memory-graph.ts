@@ -445,7 +445,9 @@ export class MemoryGraph implements GraphStore, SimilarityGraph {
     for (let start = 0; start < this.users.length; start += batchSize) {
       if (start > 0) await new Promise<void>((resolve) => setImmediate(resolve));
       const end = Math.min(this.users.length, start + batchSize);
-      yield buildActivity(this.users, this.items, Int32Array.from({ length: end - start }, (_, r) => start + r));
+      const rows = new Int32Array(end - start);
+      for (let r = 0; r < rows.length; r++) rows[r] = start + r;
+      yield buildActivity(this.users, this.items, rows);
     }
   }
 

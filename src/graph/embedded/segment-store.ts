@@ -111,7 +111,12 @@ export class SegmentMembership {
   /** Changed since the last snapshot. */
   dirty = false;
 
+  private lastId: string | null = null;
+  private lastNumber = -1;
+
   private number(segmentId: string): number {
+    // Bulk writes repeat a handful of ids: skip the map for a repeat of the previous one.
+    if (segmentId === this.lastId) return this.lastNumber;
     let s = this.index.get(segmentId);
     if (s === undefined) {
       s = this.ids.length;
@@ -119,6 +124,8 @@ export class SegmentMembership {
       this.index.set(segmentId, s);
       this.counts.push(0);
     }
+    this.lastId = segmentId;
+    this.lastNumber = s;
     return s;
   }
 
