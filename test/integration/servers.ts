@@ -70,3 +70,41 @@ export function productionEnv(suffix: string, extra: Record<string, string> = {}
   };
 }
 
+
+/**
+ * Open client sockets of this process to the given ports (Kafka brokers, Neo4j Bolt), from Node's active
+ * handles: what would keep a test process alive after everything was closed.
+ */
+export function openSocketsTo(ports: readonly number[]): string[] {
+  const handles = (process as unknown as { _getActiveHandles(): unknown[] })._getActiveHandles();
+  const out: string[] = [];
+  for (const h of handles) {
+    const s = h as { remotePort?: number; remoteAddress?: string; localPort?: number; destroyed?: boolean; constructor?: { name?: string } };
+    if (s.constructor?.name !== 'Socket' || s.destroyed || s.remotePort === undefined || !ports.includes(s.remotePort)) continue;
+    out.push(`${s.localPort} -> ${s.remoteAddress}:${s.remotePort}`);
+  }
+  return out;
+}
+
+export function serverPorts(): number[] {
+  const kafka = brokers().map((b) => Number(b.split(':').pop()));
+  const neo = NEO4J_URI ? [Number(new URL(NEO4J_URI.replace(/^bolt/, 'http')).port || 7687)] : [];
+  return [...kafka, ...neo];
+}
+
+/**
+ * Waits until no socket to the test servers is open (a closed client may take a moment to see its FIN),
+ * then checks that none comes back for `settleMs` (a reconnect scheduled by a timer). Returns what is
+ * still open (empty when clean).
+ */
+export async function leakedSockets(settleMs = 3000, waitMs = 5000): Promise<string[]> {
+  const ports = serverPorts();
+  const until = Date.now() + waitMs;
+  while (openSocketsTo(ports).length > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
+  const end = Date.now() + settleMs;
+  for (;;) {
+    const open = openSocketsTo(ports);
+    if (open.length > 0 || Date.now() >= end) return open;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}

@@ -272,6 +272,10 @@ class KafkaConsumer implements LogConsumer {
   private handled = 0;
   private cachedLag = 0;
   private lagTimer: NodeJS.Timeout | null = null;
+  private rejoinTimer: NodeJS.Timeout | null = null;
+  /** The join in progress (start or a rejoin after a crash): stop waits for it, then disconnects again. */
+  private joining: Promise<void> | null = null;
+  private lagRefresh: Promise<void> | null = null;
   private stopping: Promise<void> | null = null;
   /** Partitions this member currently owns (for tests and logs). */
   assigned: number[] = [];
@@ -290,6 +294,8 @@ class KafkaConsumer implements LogConsumer {
       heartbeatInterval: o.heartbeatIntervalMs ?? 3000,
       rebalanceTimeout: 60_000,
       maxWaitTimeInMs: 100,
+      // kafkajs restarts a crashed consumer by itself (a timer that reconnects): never once we are stopping.
+      retry: { retries: 5, restartOnFailure: async () => this.running },
     });
   }
 
@@ -297,24 +303,49 @@ class KafkaConsumer implements LogConsumer {
     const topic = this.log.options.topic;
     const c = this.consumer;
     c.on(c.events.GROUP_JOIN, (e) => {
+      // A join that was already under way when stop() disconnected (kafkajs's runner does not check)
+      // completes afterwards and would leave a running member with open sockets: leave again.
+      if (!this.running) {
+        void this.consumer.disconnect().catch(() => undefined);
+        return;
+      }
       this.assigned = [...(e.payload.memberAssignment[topic] ?? [])].sort((a, b) => a - b);
       this.log.options.logger?.info({ group: this.group, partitions: this.assigned }, 'kafka partitions assigned');
     });
     // kafkajs gives up for good on errors it deems non-retriable (e.g. "the coordinator is not aware of
     // this member" after the group evicted us); ingestion must not stop silently: rejoin after a pause.
     c.on(c.events.CRASH, (e) => {
-      if (e.payload.restart || !this.running) return;
+      if (!this.running) {
+        // kafkajs schedules its own restart right after this event when it deems the error retriable
+        // and restartOnFailure said yes just before stop(): a disconnect clears that timer.
+        if (e.payload.restart) setImmediate(() => void this.consumer.disconnect().catch(() => undefined));
+        return;
+      }
+      if (e.payload.restart) return;
       this.log.options.logger?.error({ group: this.group, err: e.payload.error }, 'kafka consumer crashed; rejoining the group in 1 s');
-      setTimeout(() => {
+      if (this.rejoinTimer) clearTimeout(this.rejoinTimer);
+      this.rejoinTimer = setTimeout(() => {
+        this.rejoinTimer = null;
         if (!this.running) return;
-        this.run().catch((err: unknown) => this.log.options.logger?.error({ group: this.group, err }, 'kafka consumer rejoin failed'));
+        this.join().catch((err: unknown) => this.log.options.logger?.error({ group: this.group, err }, 'kafka consumer rejoin failed'));
       }, 1000);
     });
     this.running = true;
-    await this.run();
+    await this.join();
+    if (!this.running) return; // stopped while starting: stop() finishes the disconnect
     await this.refreshLag();
+    if (!this.running) return;
     this.lagTimer = setInterval(() => void this.refreshLag(), this.log.options.lagRefreshMs ?? 2000);
     this.lagTimer.unref();
+  }
+
+  /** run(), tracked so that stop() can wait for a join in progress instead of racing it. */
+  private join(): Promise<void> {
+    const p = this.run().finally(() => {
+      if (this.joining === p) this.joining = null;
+    });
+    this.joining = p;
+    return p;
   }
 
   private async run(): Promise<void> {
@@ -374,7 +405,15 @@ class KafkaConsumer implements LogConsumer {
     }
   }
 
-  private async refreshLag(): Promise<void> {
+  private refreshLag(): Promise<void> {
+    // One refresh at a time, and none after stop: an admin request in flight when the log closes the
+    // admin client would make kafkajs reconnect it (its broker pool connects lazily) and leak a socket.
+    if (!this.running) return Promise.resolve();
+    if (!this.lagRefresh) this.lagRefresh = this.fetchLag().finally(() => (this.lagRefresh = null));
+    return this.lagRefresh;
+  }
+
+  private async fetchLag(): Promise<void> {
     try {
       const admin = this.log.adminClient();
       const topic = this.log.options.topic;
@@ -414,14 +453,26 @@ class KafkaConsumer implements LogConsumer {
     return Promise.reject(new Error('waitFor is not supported on the Kafka log (readYourWrites is false)'));
   }
 
+  /**
+   * Leaves the group and closes every socket and timer of this consumer. Safe against a join in
+   * progress (start, or a rejoin after a crash): kafkajs's disconnect does not cancel a join that is
+   * under way, and its broker pool reconnects lazily, so the consumer is disconnected again once that
+   * join has settled (the GROUP_JOIN and CRASH handlers cover joins kafkajs itself restarts).
+   */
   stop(): Promise<void> {
     if (!this.stopping) {
       this.running = false;
       if (this.lagTimer) clearInterval(this.lagTimer);
-      this.stopping = this.consumer
-        .disconnect()
-        .catch((err: unknown) => this.log.options.logger?.warn({ err }, 'kafka consumer disconnect failed'))
-        .finally(() => this.log.forget(this));
+      if (this.rejoinTimer) clearTimeout(this.rejoinTimer);
+      this.lagTimer = null;
+      this.rejoinTimer = null;
+      const warn = (err: unknown) => this.log.options.logger?.warn({ err, group: this.group }, 'kafka consumer disconnect failed');
+      this.stopping = (async () => {
+        await this.consumer.disconnect().catch(warn);
+        await this.joining?.catch(() => undefined);
+        await this.lagRefresh;
+        await this.consumer.disconnect().catch(warn);
+      })().finally(() => this.log.forget(this));
     }
     return this.stopping;
   }
