@@ -115,7 +115,8 @@ describe('reliability on the real servers', { skip, concurrency: false }, () => 
 
   test('Kafka broker stopped and restarted mid-stream: no loss, no duplicate effect', { timeout: 170_000 }, async () => {
     await cleanNeo4j();
-    gw = await startTestGateway({ env: productionEnv(`rel-kafka`) });
+    // FLYWHEEL_TEST_GATEWAY_LOG_LEVEL=warn shows the gateway's (and kafkajs's) warnings when diagnosing.
+    gw = await startTestGateway({ env: productionEnv(`rel-kafka`, process.env.FLYWHEEL_TEST_GATEWAY_LOG_LEVEL ? { LOG_LEVEL: process.env.FLYWHEEL_TEST_GATEWAY_LOG_LEVEL } : {}) });
     const prefix = `rk${Date.now().toString(36)}`;
     const producer = produce(gw, prefix);
     await sleep(2000);

@@ -1,3 +1,4 @@
+import net from 'node:net';
 import neo4j from 'neo4j-driver';
 import { Kafka, logLevel } from 'kafkajs';
 import type { Neo4jGraphStoreOptions } from '../../src/graph/neo4j/neo4j-graph-store';
@@ -75,13 +76,24 @@ export function productionEnv(suffix: string, extra: Record<string, string> = {}
  * Open client sockets of this process to the given ports (Kafka brokers, Neo4j Bolt), from Node's active
  * handles: what would keep a test process alive after everything was closed.
  */
+// Where each client socket was opened (async stack), so a leaked one names its owner in the failure.
+const connectStacks = new WeakMap<object, string>();
+const originalConnect = net.Socket.prototype.connect;
+net.Socket.prototype.connect = function (this: net.Socket, ...args: unknown[]) {
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 40;
+  connectStacks.set(this, (new Error('socket opened at').stack ?? '').split('\n').slice(2).join('\n'));
+  Error.stackTraceLimit = limit;
+  return (originalConnect as (...a: unknown[]) => net.Socket).apply(this, args);
+} as typeof net.Socket.prototype.connect;
+
 export function openSocketsTo(ports: readonly number[]): string[] {
   const handles = (process as unknown as { _getActiveHandles(): unknown[] })._getActiveHandles();
   const out: string[] = [];
   for (const h of handles) {
     const s = h as { remotePort?: number; remoteAddress?: string; localPort?: number; destroyed?: boolean; constructor?: { name?: string } };
     if (s.constructor?.name !== 'Socket' || s.destroyed || s.remotePort === undefined || !ports.includes(s.remotePort)) continue;
-    out.push(`${s.localPort} -> ${s.remoteAddress}:${s.remotePort}`);
+    out.push(`${s.localPort} -> ${s.remoteAddress}:${s.remotePort}${process.env.FLYWHEEL_TEST_SOCKET_STACKS ? `\n${connectStacks.get(s) ?? '(no stack)'}` : ''}`);
   }
   return out;
 }

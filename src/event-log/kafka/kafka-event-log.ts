@@ -1,4 +1,5 @@
-import { Kafka, logLevel, Partitioners, type Admin, type Consumer, type KafkaMessage, type LogEntry, type Producer } from 'kafkajs';
+import net from 'node:net';
+import { Kafka, logLevel, Partitioners, type Admin, type Consumer, type ISocketFactory, type KafkaConfig, type KafkaMessage, type LogEntry, type Producer } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { FlywheelEvent } from '../../events/event';
 import type {
@@ -66,6 +67,7 @@ export class KafkaEventLog implements EventLog {
   readonly readYourWrites = false;
 
   private readonly kafka: Kafka;
+  private readonly sockets = new SocketTracker();
   private readonly admin: Admin;
   private readonly producer: Producer;
   private readonly consumers = new Set<KafkaConsumer>();
@@ -75,14 +77,7 @@ export class KafkaEventLog implements EventLog {
   private started = false;
 
   private constructor(readonly options: KafkaEventLogOptions) {
-    const logger = options.logger;
-    this.kafka = new Kafka({
-      clientId: options.clientId,
-      brokers: options.brokers,
-      logLevel: logLevel.WARN,
-      logCreator: () => (entry: LogEntry) => logKafka(logger, entry),
-      retry: { retries: 8, initialRetryTime: 100, maxRetryTime: 5000 },
-    });
+    this.kafka = new Kafka(this.kafkaConfig(this.sockets));
     this.admin = this.kafka.admin();
     this.producer = this.kafka.producer({
       idempotent: true,
@@ -90,6 +85,22 @@ export class KafkaEventLog implements EventLog {
       allowAutoTopicCreation: false,
       createPartitioner: Partitioners.DefaultPartitioner,
     });
+  }
+
+  /**
+   * @internal Client settings. Each consumer gets a client (and socket tracker) of its own, so that it
+   * can close what kafkajs leaves open when it stops (see SocketTracker).
+   */
+  kafkaConfig(sockets: SocketTracker): KafkaConfig {
+    const logger = this.options.logger;
+    return {
+      clientId: this.options.clientId,
+      brokers: this.options.brokers,
+      logLevel: logLevel.WARN,
+      logCreator: () => (entry: LogEntry) => logKafka(logger, entry),
+      retry: { retries: 8, initialRetryTime: 100, maxRetryTime: 5000 },
+      socketFactory: sockets.factory,
+    };
   }
 
   /** Connects, creates the topics when missing, and returns a ready log. */
@@ -263,11 +274,64 @@ export class KafkaEventLog implements EventLog {
     await Promise.allSettled([...this.consumers].map((c) => c.stop()));
     await this.producer.disconnect().catch(() => undefined);
     await this.admin.disconnect().catch(() => undefined);
+    this.sockets.close(this.options.logger, 'producer/admin');
+  }
+}
+
+/**
+ * The sockets of one kafkajs client. kafkajs can lose track of a broker connection: when a fetch fails
+ * with "connection closed" (a broker restart) the consumer group drops that broker object from its pool
+ * (`removeBroker`) but keeps using it as the group coordinator, and its connection pool reconnects on the
+ * next heartbeat; `disconnect()` then closes only the pool's brokers, and the orphaned connection stays
+ * ESTABLISHED (until the broker's idle timeout, 10 min by default) with its request-timeout interval
+ * running, which keeps the process alive. After a client's disconnect, `close()` ends what is still open
+ * (and any socket opened later) so that kafkajs runs its own connection teardown.
+ */
+class SocketTracker {
+  private readonly open = new Set<net.Socket>();
+  private closed = false;
+
+  readonly factory: ISocketFactory = ({ host, port, ssl, onConnect }) => {
+    if (ssl) throw new Error('TLS to Kafka is not configured in this gateway');
+    const socket = net.connect({ host, port }, onConnect);
+    socket.setKeepAlive(true, 60_000);
+    this.open.add(socket);
+    socket.once('close', () => this.open.delete(socket));
+    if (this.closed) SocketTracker.shut(socket);
+    return socket;
+  };
+
+  close(logger: Logger | undefined, owner: string): void {
+    this.closed = true;
+    // Sockets kafkajs closed itself are ended (half-closed, waiting for the broker's FIN, unref'd): fine.
+    const orphaned = [...this.open].filter((s) => !s.writableEnded && !s.destroyed);
+    if (orphaned.length === 0) return;
+    logger?.warn({ owner, sockets: orphaned.length }, 'kafka client left connections open after disconnect; closing them');
+    for (const s of orphaned) SocketTracker.shut(s);
+  }
+
+  /**
+   * Ends the socket the way the broker would: kafkajs tears a connection down (rejects its requests, clears
+   * its request-timeout interval, marks it disconnected) only on the socket's 'end' or 'error', not on
+   * 'close', so a bare destroy() would leave that interval running. A FIN makes the broker close its side
+   * ('end'); if nothing comes back within 2 s, the socket is destroyed and 'end' is raised for kafkajs.
+   */
+  private static shut(s: net.Socket): void {
+    s.end();
+    s.unref();
+    const t = setTimeout(() => {
+      if (s.destroyed && s.readableEnded) return;
+      s.destroy();
+      s.emit('end');
+    }, 2000);
+    t.unref();
+    s.once('close', () => clearTimeout(t));
   }
 }
 
 class KafkaConsumer implements LogConsumer {
   private readonly consumer: Consumer;
+  private readonly sockets = new SocketTracker();
   private running = false;
   private handled = 0;
   private cachedLag = 0;
@@ -287,7 +351,7 @@ class KafkaConsumer implements LogConsumer {
     private readonly options: ConsumeOptions,
   ) {
     const o = log.options;
-    this.consumer = log.client().consumer({
+    this.consumer = new Kafka(log.kafkaConfig(this.sockets)).consumer({
       groupId: group,
       allowAutoTopicCreation: false,
       sessionTimeout: o.sessionTimeoutMs ?? 30_000,
@@ -472,6 +536,7 @@ class KafkaConsumer implements LogConsumer {
         await this.joining?.catch(() => undefined);
         await this.lagRefresh;
         await this.consumer.disconnect().catch(warn);
+        this.sockets.close(this.log.options.logger, `consumer ${this.group}`);
       })().finally(() => this.log.forget(this));
     }
     return this.stopping;
