@@ -39,6 +39,10 @@ import type {
  * - `readYourWrites` is false and `waitFor` rejects: the partition of a write may be consumed by another
  *   gateway instance of the same group.
  *
+ * Clients: the producer and admin share one kafkajs client; each consumer has a client of its own. Every
+ * client's sockets are tracked, so that close/stop leaves none open, also those kafkajs lost track of
+ * (see SocketTracker).
+ *
  * Dead letters: `deadLetter()` produces to the dead-letter topic (JSON value, `reason` and `source`
  * headers). `listDeadLetters()` returns what this process dead-lettered, from a bounded in-memory ring
  * (the topic itself is the durable record; read it with any Kafka tool).
