@@ -30,6 +30,14 @@ export interface AnomalyServiceOptions {
   config?: AnomalyConfigInput;
   /** Called once per new finding, after it is stored. */
   publish?: (record: AnomalyRecord) => void;
+  /**
+   * Which findings `publish` gets. 'stored' (default): those this call stored first (a re-detected finding,
+   * e.g. on a log replay after a restart, keeps its id and is not published again). 'detected': every
+   * finding this instance's detectors produced, once per id, also when another instance stored it first:
+   * with several gateways each running the detectors on the whole stream (Kafka fan-out), every instance's
+   * subscribers must get each alert while the shared store keeps it once.
+   */
+  publishScope?: 'stored' | 'detected';
   /** Called when an actor is flagged as a bot (and bots are ignored): forget what it already did. */
   onBotFlagged?: (actorId: string) => void;
   logger?: Logger;
@@ -65,6 +73,8 @@ export class AnomalyService {
   private published = 0;
   private timer: NodeJS.Timeout | null = null;
   private pending: Promise<void> = Promise.resolve();
+  /** Ids published by this instance (publishScope 'detected'), bounded, oldest forgotten first. */
+  private readonly publishedIds = new Set<string>();
 
   constructor(
     private readonly store: GraphStore,
@@ -195,13 +205,21 @@ export class AnomalyService {
     this.pending = this.pending
       .then(() => stored)
       .then((added) => {
-        for (const r of added) {
+        const out = this.options.publishScope === 'detected' ? records.filter((r) => this.firstPublication(r.id)) : added;
+        for (const r of out) {
           this.published++;
           this.options.publish?.(r);
         }
-        if (added.length > 0) this.options.logger?.info({ anomalies: added.map((r) => `${r.severity} ${r.id}`) }, 'anomalies detected');
+        if (out.length > 0) this.options.logger?.info({ anomalies: out.map((r) => `${r.severity} ${r.id}`), storedHere: added.length }, 'anomalies detected');
       })
       .catch((err: unknown) => this.options.logger?.error({ err }, 'storing anomalies failed'));
+  }
+
+  private firstPublication(id: string): boolean {
+    if (this.publishedIds.has(id)) return false;
+    this.publishedIds.add(id);
+    if (this.publishedIds.size > 10_000) this.publishedIds.delete(this.publishedIds.values().next().value as string);
+    return true;
   }
 
   private expireBots(): void {

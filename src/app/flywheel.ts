@@ -149,6 +149,10 @@ export async function createFlywheel(config: FlywheelConfig, logger: Logger, opt
     ignoreBots: config.FLYWHEEL_IGNORE_BOTS,
     config: anomalyConfigFromEnv(config),
     publish: (record) => pubsub.publish(TOPIC_ANOMALY_DETECTED, record),
+    // Kafka + Neo4j: every instance runs the detectors on the whole stream (its fan-out consumer) and the
+    // first to store a finding is not necessarily this one: publish what this instance detected, so each
+    // instance's subscribers get every alert; the store keeps it once (MERGE on a unique id).
+    publishScope: fanOutGroup ? 'detected' : 'stored',
     // Clicks a bot sent before it was flagged leave the recommender too, not only the later ones.
     onBotFlagged: (actor) => live.recommender.forgetUser(actor),
     logger,

@@ -4,7 +4,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import { KafkaEventLog } from '../../src/event-log/kafka/kafka-event-log';
 import type { FlywheelEvent } from '../../src/events/event';
 import { event, eventLogContract, waitUntil } from '../contract/event-log.contract';
-import { brokers, describeKafka, KAFKA_SKIP, RUN_ID } from './servers';
+import { brokers, describeKafka, KAFKA_SKIP, leakedSockets, RUN_ID } from './servers';
 
 // The shared event log contract on a real Kafka broker (FLYWHEEL_TEST_KAFKA_BROKERS): every test gets
 // its own topics (events + dead letters, 3 partitions) and groups, named after this run.
@@ -114,5 +114,20 @@ test('Kafka: a poison message goes to the dead-letter topic with the reason in a
   } finally {
     await raw.disconnect();
     await log.close();
+  }
+});
+
+test('Kafka: closing the log while a consumer is still joining its group leaves no socket or reconnect behind', opts, async () => {
+  // kafkajs's disconnect does not cancel a join under way, and its broker pool reconnects lazily: a
+  // consumer stopped mid-join (at start, or rejoining after a crash) used to stay in the group with an
+  // open socket after close, which kept the process alive.
+  for (const delayMs of [0, 30, 150, 600]) {
+    const log = await openLog(2);
+    const starting = log.consume(`flywheel-test-${RUN_ID}-g${++groups}`, async () => undefined);
+    starting.catch(() => undefined);
+    if (delayMs > 0) await new Promise((r) => setTimeout(r, delayMs));
+    await log.close();
+    await starting.catch(() => undefined);
+    assert.deepEqual(await leakedSockets(), [], `sockets left open after close (close ${delayMs} ms into the join)`);
   }
 });

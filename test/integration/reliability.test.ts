@@ -4,7 +4,7 @@ import path from 'node:path';
 import { after, describe, test } from 'node:test';
 import { promisify } from 'node:util';
 import { gql, startTestGateway, type TestGateway } from '../helpers/gateway';
-import { cleanNeo4j, KAFKA_SKIP, NEO4J_SKIP, productionEnv } from './servers';
+import { cleanNeo4j, KAFKA_SKIP, leakedSockets, NEO4J_SKIP, productionEnv } from './servers';
 
 /**
  * Issue 7 reliability on the real servers (scripts/integration.sh starts them): a gateway on Neo4j + Kafka,
@@ -115,7 +115,8 @@ describe('reliability on the real servers', { skip, concurrency: false }, () => 
 
   test('Kafka broker stopped and restarted mid-stream: no loss, no duplicate effect', { timeout: 170_000 }, async () => {
     await cleanNeo4j();
-    gw = await startTestGateway({ env: productionEnv(`rel-kafka`) });
+    // FLYWHEEL_TEST_GATEWAY_LOG_LEVEL=warn shows the gateway's (and kafkajs's) warnings when diagnosing.
+    gw = await startTestGateway({ env: productionEnv(`rel-kafka`, process.env.FLYWHEEL_TEST_GATEWAY_LOG_LEVEL ? { LOG_LEVEL: process.env.FLYWHEEL_TEST_GATEWAY_LOG_LEVEL } : {}) });
     const prefix = `rk${Date.now().toString(36)}`;
     const producer = produce(gw, prefix);
     await sleep(2000);
@@ -158,6 +159,8 @@ describe('reliability on the real servers', { skip, concurrency: false }, () => 
     assert.equal(result.duplicated, 0, 'no event applied twice');
     await gw.close();
     gw = undefined;
+    // The process must be able to exit: nothing of the closed gateway keeps a socket (or reconnects later).
+    assert.deepEqual(await leakedSockets(), [], 'a closed gateway leaves no socket to Kafka or Neo4j');
   });
 
   test('Neo4j unavailable: requests fail fast with UNAVAILABLE, ingestion pauses and resumes by itself', { timeout: 170_000 }, async () => {
@@ -215,5 +218,7 @@ describe('reliability on the real servers', { skip, concurrency: false }, () => 
     assert.equal(result.duplicated, 0, 'no event applied twice');
     await gw.close();
     gw = undefined;
+    // The process must be able to exit: nothing of the closed gateway keeps a socket (or reconnects later).
+    assert.deepEqual(await leakedSockets(), [], 'a closed gateway leaves no socket to Kafka or Neo4j');
   });
 });

@@ -1,8 +1,10 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { AssignerProtocol, Kafka, logLevel } from 'kafkajs';
+import { createClient, type Client } from 'graphql-ws';
+import WebSocket from 'ws';
 import { RecommendationsDocument, TrackEventsDocument } from '../../src/generated/graphql/graphql';
-import { startTestGateway, type TestGateway } from '../helpers/gateway';
+import { gql, startTestGateway, type TestGateway } from '../helpers/gateway';
 import { run } from '../helpers/typed-client';
 import { brokers, cleanNeo4j, KAFKA_SKIP, NEO4J_SKIP, productionEnv } from './servers';
 
@@ -10,7 +12,9 @@ import { brokers, cleanNeo4j, KAFKA_SKIP, NEO4J_SKIP, productionEnv } from './se
  * Scale-out: two gateway instances on one Kafka topic and one Neo4j share a consumer group. The group
  * splits the partitions between them (each event is written to the graph by exactly one instance),
  * while each instance's recommender still sees every event through its own fan-out group, so a
- * recommendation asked of either instance reflects an event tracked on the other.
+ * recommendation asked of either instance reflects an event tracked on the other. Subscriptions too: a
+ * graphql-ws client of one instance is pushed `recommendationsChanged` and `anomalyDetected` for events
+ * tracked through the other, and an alert is stored once in Neo4j whichever instances detected it.
  */
 const skip = NEO4J_SKIP ?? KAFKA_SKIP;
 
@@ -23,10 +27,22 @@ describe('two gateways share one consumer group', { skip }, () => {
     gw1 = await startTestGateway({ env });
     gw2 = await startTestGateway({ env });
   });
+  const clients: Client[] = [];
   after(async () => {
+    for (const c of clients) await c.dispose();
     await gw2?.close();
     await gw1?.close();
   });
+
+  /** A graphql-ws client on `gw`, resolved once the connection is acknowledged. */
+  async function wsClient(gw: TestGateway): Promise<Client> {
+    let connected!: () => void;
+    const isConnected = new Promise<void>((r) => (connected = r));
+    const client = createClient({ url: gw.wsUrl, webSocketImpl: WebSocket, retryAttempts: 0, lazy: false, on: { connected: () => connected() } });
+    clients.push(client);
+    await withTimeout(isConnected, 5000, 'graphql-ws connection');
+    return client;
+  }
 
   test('the partitions are split between the instances, and the graph gets every event once', async () => {
     const admin = new Kafka({ clientId: 'flywheel-test-groups', brokers: brokers(), logLevel: logLevel.NOTHING }).admin();
@@ -85,4 +101,79 @@ describe('two gateways share one consumer group', { skip }, () => {
       await new Promise((r) => setTimeout(r, 20));
     }
   });
+
+  test('a subscriber on instance 2 gets recommendationsChanged for an event tracked on instance 1', async () => {
+    const client = await wsClient(gw2);
+    const pushed = firstPush<{ recommendationsChanged: { item: { id: string } }[] }>(client, 'subscription($u: ID!) { recommendationsChanged(userId: $u, first: 3) { item { id } } }', { u: 'cross-ws' });
+    await new Promise((r) => setTimeout(r, 200)); // the server subscribes right after the subscribe message
+    const sent = performance.now();
+    await run(gw1.graphqlUrl, TrackEventsDocument, { events: [{ id: 'scale-ws', type: 'PURCHASE', userId: 'cross-ws', itemId: 'A', quantity: 1 }] });
+    const msg = await withTimeout(pushed, 10_000, 'recommendationsChanged on instance 2');
+    const ms = performance.now() - sent;
+    console.log(`::: recommendationsChanged on instance 2 for an event tracked on instance 1: ${ms.toFixed(0)} ms`);
+    assert.equal(msg.recommendationsChanged[0]?.item.id, 'B', JSON.stringify(msg));
+  });
+
+  test('a click burst tracked on instance 1 raises one BOT_ACTIVITY alert: pushed on both instances within 1 s, stored once', async () => {
+    const bot = 'scale-bot';
+    const sub = 'subscription($f: AnomalyFilter) { anomalyDetected(filter: $f) { id kind entityId } }';
+    const vars = { f: { kinds: ['BOT_ACTIVITY'], entityIds: [bot] } };
+    const [c1, c2] = [await wsClient(gw1), await wsClient(gw2)];
+    const got = [c1, c2].map((c) => firstPush<{ anomalyDetected: { id: string; kind: string; entityId: string } }>(c, sub, vars).then((m) => ({ m, at: performance.now() })));
+    await new Promise((r) => setTimeout(r, 200));
+    const base = Date.now() - 5_000;
+    const burst = Array.from({ length: 60 }, (_, i) => ({
+      id: `${bot}-click-${i}`,
+      type: 'CLICK' as const,
+      userId: bot,
+      itemId: i === 0 ? 'A' : `bot-item-${i}`,
+      timestamp: new Date(base + i * 50).toISOString(),
+    }));
+    const sent = performance.now();
+    const res = await run(gw1.graphqlUrl, TrackEventsDocument, { events: burst });
+    const ackMs = performance.now() - sent;
+    assert.equal(res.data!.trackEvents.accepted, burst.length);
+    const [a1, a2] = await withTimeout(Promise.all(got), 5000, 'BOT_ACTIVITY alert on both instances');
+    const ms = [a1.at - sent, a2.at - sent];
+    console.log(`::: BOT_ACTIVITY alert after the burst was sent to instance 1: instance 1 ${ms[0]!.toFixed(0)} ms, instance 2 ${ms[1]!.toFixed(0)} ms (trackEvents acknowledged after ${ackMs.toFixed(0)} ms)`);
+    for (const a of [a1, a2]) {
+      assert.equal(a.m.anomalyDetected.kind, 'BOT_ACTIVITY');
+      assert.equal(a.m.anomalyDetected.entityId, bot);
+    }
+    assert.equal(a1.m.anomalyDetected.id, a2.m.anomalyDetected.id, 'the same finding (deterministic id) on both instances');
+    assert.ok(ms[0]! < 1000 && ms[1]! < 1000, `alert latency ${ms.map((x) => x.toFixed(0)).join(' / ')} ms`);
+    // Both instances detected it and both stored it (MERGE on the unique id): one node in Neo4j.
+    await Promise.all([gw1.app.anomalies.idle(), gw2.app.anomalies.idle()]);
+    for (const gw of [gw1, gw2]) {
+      const q = await gql<{ anomalies: { totalCount: number; edges: { node: { id: string } }[] } }>(
+        gw.graphqlUrl,
+        `{ anomalies(filter: { kinds: [BOT_ACTIVITY], entityIds: ["${bot}"] }) { totalCount edges { node { id } } } }`,
+      );
+      assert.equal(q.errors, undefined, JSON.stringify(q.errors));
+      assert.equal(q.data!.anomalies.totalCount, 1, 'stored once in Neo4j');
+      assert.deepEqual(q.data!.anomalies.edges.map((e) => e.node.id), [a1.m.anomalyDetected.id]);
+    }
+    assert.ok(gw1.app.anomalies.stats().published >= 1 && gw2.app.anomalies.stats().published >= 1, 'each instance published it');
+  });
 });
+
+/** Resolves with the data of the first message of a subscription (errors reject). */
+function firstPush<T>(client: Client, query: string, variables: Record<string, unknown>): Promise<T> {
+  const p = new Promise<T>((resolve, reject) => {
+    client.subscribe<T>(
+      { query, variables },
+      {
+        next: (v) => (v.errors ? reject(new Error(JSON.stringify(v.errors))) : resolve(v.data as T)),
+        error: reject,
+        complete: () => reject(new Error('subscription completed without a message')),
+      },
+    );
+  });
+  p.catch(() => undefined);
+  return p;
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let t: NodeJS.Timeout;
+  return Promise.race([p, new Promise<T>((_, reject) => (t = setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${what}`)), ms)))]).finally(() => clearTimeout(t));
+}

@@ -1,3 +1,4 @@
+import net from 'node:net';
 import neo4j from 'neo4j-driver';
 import { Kafka, logLevel } from 'kafkajs';
 import type { Neo4jGraphStoreOptions } from '../../src/graph/neo4j/neo4j-graph-store';
@@ -70,3 +71,52 @@ export function productionEnv(suffix: string, extra: Record<string, string> = {}
   };
 }
 
+
+/**
+ * Open client sockets of this process to the given ports (Kafka brokers, Neo4j Bolt), from Node's active
+ * handles: what would keep a test process alive after everything was closed.
+ */
+// Where each client socket was opened (async stack), so a leaked one names its owner in the failure.
+const connectStacks = new WeakMap<object, string>();
+const originalConnect = net.Socket.prototype.connect;
+net.Socket.prototype.connect = function (this: net.Socket, ...args: unknown[]) {
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 40;
+  connectStacks.set(this, (new Error('socket opened at').stack ?? '').split('\n').slice(2).join('\n'));
+  Error.stackTraceLimit = limit;
+  return (originalConnect as (...a: unknown[]) => net.Socket).apply(this, args);
+} as typeof net.Socket.prototype.connect;
+
+export function openSocketsTo(ports: readonly number[]): string[] {
+  const handles = (process as unknown as { _getActiveHandles(): unknown[] })._getActiveHandles();
+  const out: string[] = [];
+  for (const h of handles) {
+    const s = h as { remotePort?: number; remoteAddress?: string; localPort?: number; destroyed?: boolean; constructor?: { name?: string } };
+    if (s.constructor?.name !== 'Socket' || s.destroyed || s.remotePort === undefined || !ports.includes(s.remotePort)) continue;
+    out.push(`${s.localPort} -> ${s.remoteAddress}:${s.remotePort}${process.env.FLYWHEEL_TEST_SOCKET_STACKS ? `\n${connectStacks.get(s) ?? '(no stack)'}` : ''}`);
+  }
+  return out;
+}
+
+export function serverPorts(): number[] {
+  const kafka = brokers().map((b) => Number(b.split(':').pop()));
+  const neo = NEO4J_URI ? [Number(new URL(NEO4J_URI.replace(/^bolt/, 'http')).port || 7687)] : [];
+  return [...kafka, ...neo];
+}
+
+/**
+ * Waits until no socket to the test servers is open (a closed client may take a moment to see its FIN),
+ * then checks that none comes back for `settleMs` (a reconnect scheduled by a timer). Returns what is
+ * still open (empty when clean).
+ */
+export async function leakedSockets(settleMs = 3000, waitMs = 5000): Promise<string[]> {
+  const ports = serverPorts();
+  const until = Date.now() + waitMs;
+  while (openSocketsTo(ports).length > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
+  const end = Date.now() + settleMs;
+  for (;;) {
+    const open = openSocketsTo(ports);
+    if (open.length > 0 || Date.now() >= end) return open;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}

@@ -1,4 +1,5 @@
-import { Kafka, logLevel, Partitioners, type Admin, type Consumer, type KafkaMessage, type LogEntry, type Producer } from 'kafkajs';
+import net from 'node:net';
+import { Kafka, logLevel, Partitioners, type Admin, type Consumer, type ISocketFactory, type KafkaConfig, type KafkaMessage, type LogEntry, type Producer } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { FlywheelEvent } from '../../events/event';
 import type {
@@ -38,6 +39,10 @@ import type {
  * - `readYourWrites` is false and `waitFor` rejects: the partition of a write may be consumed by another
  *   gateway instance of the same group.
  *
+ * Clients: the producer and admin share one kafkajs client; each consumer has a client of its own. Every
+ * client's sockets are tracked, so that close/stop leaves none open, also those kafkajs lost track of
+ * (see SocketTracker).
+ *
  * Dead letters: `deadLetter()` produces to the dead-letter topic (JSON value, `reason` and `source`
  * headers). `listDeadLetters()` returns what this process dead-lettered, from a bounded in-memory ring
  * (the topic itself is the durable record; read it with any Kafka tool).
@@ -66,6 +71,7 @@ export class KafkaEventLog implements EventLog {
   readonly readYourWrites = false;
 
   private readonly kafka: Kafka;
+  private readonly sockets = new SocketTracker();
   private readonly admin: Admin;
   private readonly producer: Producer;
   private readonly consumers = new Set<KafkaConsumer>();
@@ -75,14 +81,7 @@ export class KafkaEventLog implements EventLog {
   private started = false;
 
   private constructor(readonly options: KafkaEventLogOptions) {
-    const logger = options.logger;
-    this.kafka = new Kafka({
-      clientId: options.clientId,
-      brokers: options.brokers,
-      logLevel: logLevel.WARN,
-      logCreator: () => (entry: LogEntry) => logKafka(logger, entry),
-      retry: { retries: 8, initialRetryTime: 100, maxRetryTime: 5000 },
-    });
+    this.kafka = new Kafka(this.kafkaConfig(this.sockets));
     this.admin = this.kafka.admin();
     this.producer = this.kafka.producer({
       idempotent: true,
@@ -90,6 +89,22 @@ export class KafkaEventLog implements EventLog {
       allowAutoTopicCreation: false,
       createPartitioner: Partitioners.DefaultPartitioner,
     });
+  }
+
+  /**
+   * @internal Client settings. Each consumer gets a client (and socket tracker) of its own, so that it
+   * can close what kafkajs leaves open when it stops (see SocketTracker).
+   */
+  kafkaConfig(sockets: SocketTracker): KafkaConfig {
+    const logger = this.options.logger;
+    return {
+      clientId: this.options.clientId,
+      brokers: this.options.brokers,
+      logLevel: logLevel.WARN,
+      logCreator: () => (entry: LogEntry) => logKafka(logger, entry),
+      retry: { retries: 8, initialRetryTime: 100, maxRetryTime: 5000 },
+      socketFactory: sockets.factory,
+    };
   }
 
   /** Connects, creates the topics when missing, and returns a ready log. */
@@ -263,15 +278,72 @@ export class KafkaEventLog implements EventLog {
     await Promise.allSettled([...this.consumers].map((c) => c.stop()));
     await this.producer.disconnect().catch(() => undefined);
     await this.admin.disconnect().catch(() => undefined);
+    this.sockets.close(this.options.logger, 'producer/admin');
+  }
+}
+
+/**
+ * The sockets of one kafkajs client. kafkajs can lose track of a broker connection: when a fetch fails
+ * with "connection closed" (a broker restart) the consumer group drops that broker object from its pool
+ * (`removeBroker`) but keeps using it as the group coordinator, and its connection pool reconnects on the
+ * next heartbeat; `disconnect()` then closes only the pool's brokers, and the orphaned connection stays
+ * ESTABLISHED (until the broker's idle timeout, 10 min by default) with its request-timeout interval
+ * running, which keeps the process alive. After a client's disconnect, `close()` ends what is still open
+ * (and any socket opened later) so that kafkajs runs its own connection teardown.
+ */
+class SocketTracker {
+  private readonly open = new Set<net.Socket>();
+  private closed = false;
+
+  readonly factory: ISocketFactory = ({ host, port, ssl, onConnect }) => {
+    if (ssl) throw new Error('TLS to Kafka is not configured in this gateway');
+    const socket = net.connect({ host, port }, onConnect);
+    socket.setKeepAlive(true, 60_000);
+    this.open.add(socket);
+    socket.once('close', () => this.open.delete(socket));
+    if (this.closed) SocketTracker.shut(socket);
+    return socket;
+  };
+
+  close(logger: Logger | undefined, owner: string): void {
+    this.closed = true;
+    // Sockets kafkajs closed itself are ended (half-closed, waiting for the broker's FIN, unref'd): fine.
+    const orphaned = [...this.open].filter((s) => !s.writableEnded && !s.destroyed);
+    if (orphaned.length === 0) return;
+    logger?.warn({ owner, sockets: orphaned.length }, 'kafka client left connections open after disconnect; closing them');
+    for (const s of orphaned) SocketTracker.shut(s);
+  }
+
+  /**
+   * Ends the socket the way the broker would: kafkajs tears a connection down (rejects its requests, clears
+   * its request-timeout interval, marks it disconnected) only on the socket's 'end' or 'error', not on
+   * 'close', so a bare destroy() would leave that interval running. A FIN makes the broker close its side
+   * ('end'); if nothing comes back within 2 s, the socket is destroyed and 'end' is raised for kafkajs.
+   */
+  private static shut(s: net.Socket): void {
+    s.end();
+    s.unref();
+    const t = setTimeout(() => {
+      if (s.destroyed && s.readableEnded) return;
+      s.destroy();
+      s.emit('end');
+    }, 2000);
+    t.unref();
+    s.once('close', () => clearTimeout(t));
   }
 }
 
 class KafkaConsumer implements LogConsumer {
   private readonly consumer: Consumer;
+  private readonly sockets = new SocketTracker();
   private running = false;
   private handled = 0;
   private cachedLag = 0;
   private lagTimer: NodeJS.Timeout | null = null;
+  private rejoinTimer: NodeJS.Timeout | null = null;
+  /** The join in progress (start or a rejoin after a crash): stop waits for it, then disconnects again. */
+  private joining: Promise<void> | null = null;
+  private lagRefresh: Promise<void> | null = null;
   private stopping: Promise<void> | null = null;
   /** Partitions this member currently owns (for tests and logs). */
   assigned: number[] = [];
@@ -283,13 +355,15 @@ class KafkaConsumer implements LogConsumer {
     private readonly options: ConsumeOptions,
   ) {
     const o = log.options;
-    this.consumer = log.client().consumer({
+    this.consumer = new Kafka(log.kafkaConfig(this.sockets)).consumer({
       groupId: group,
       allowAutoTopicCreation: false,
       sessionTimeout: o.sessionTimeoutMs ?? 30_000,
       heartbeatInterval: o.heartbeatIntervalMs ?? 3000,
       rebalanceTimeout: 60_000,
       maxWaitTimeInMs: 100,
+      // kafkajs restarts a crashed consumer by itself (a timer that reconnects): never once we are stopping.
+      retry: { retries: 5, restartOnFailure: async () => this.running },
     });
   }
 
@@ -297,24 +371,49 @@ class KafkaConsumer implements LogConsumer {
     const topic = this.log.options.topic;
     const c = this.consumer;
     c.on(c.events.GROUP_JOIN, (e) => {
+      // A join that was already under way when stop() disconnected (kafkajs's runner does not check)
+      // completes afterwards and would leave a running member with open sockets: leave again.
+      if (!this.running) {
+        void this.consumer.disconnect().catch(() => undefined);
+        return;
+      }
       this.assigned = [...(e.payload.memberAssignment[topic] ?? [])].sort((a, b) => a - b);
       this.log.options.logger?.info({ group: this.group, partitions: this.assigned }, 'kafka partitions assigned');
     });
     // kafkajs gives up for good on errors it deems non-retriable (e.g. "the coordinator is not aware of
     // this member" after the group evicted us); ingestion must not stop silently: rejoin after a pause.
     c.on(c.events.CRASH, (e) => {
-      if (e.payload.restart || !this.running) return;
+      if (!this.running) {
+        // kafkajs schedules its own restart right after this event when it deems the error retriable
+        // and restartOnFailure said yes just before stop(): a disconnect clears that timer.
+        if (e.payload.restart) setImmediate(() => void this.consumer.disconnect().catch(() => undefined));
+        return;
+      }
+      if (e.payload.restart) return;
       this.log.options.logger?.error({ group: this.group, err: e.payload.error }, 'kafka consumer crashed; rejoining the group in 1 s');
-      setTimeout(() => {
+      if (this.rejoinTimer) clearTimeout(this.rejoinTimer);
+      this.rejoinTimer = setTimeout(() => {
+        this.rejoinTimer = null;
         if (!this.running) return;
-        this.run().catch((err: unknown) => this.log.options.logger?.error({ group: this.group, err }, 'kafka consumer rejoin failed'));
+        this.join().catch((err: unknown) => this.log.options.logger?.error({ group: this.group, err }, 'kafka consumer rejoin failed'));
       }, 1000);
     });
     this.running = true;
-    await this.run();
+    await this.join();
+    if (!this.running) return; // stopped while starting: stop() finishes the disconnect
     await this.refreshLag();
+    if (!this.running) return;
     this.lagTimer = setInterval(() => void this.refreshLag(), this.log.options.lagRefreshMs ?? 2000);
     this.lagTimer.unref();
+  }
+
+  /** run(), tracked so that stop() can wait for a join in progress instead of racing it. */
+  private join(): Promise<void> {
+    const p = this.run().finally(() => {
+      if (this.joining === p) this.joining = null;
+    });
+    this.joining = p;
+    return p;
   }
 
   private async run(): Promise<void> {
@@ -374,7 +473,15 @@ class KafkaConsumer implements LogConsumer {
     }
   }
 
-  private async refreshLag(): Promise<void> {
+  private refreshLag(): Promise<void> {
+    // One refresh at a time, and none after stop: an admin request in flight when the log closes the
+    // admin client would make kafkajs reconnect it (its broker pool connects lazily) and leak a socket.
+    if (!this.running) return Promise.resolve();
+    if (!this.lagRefresh) this.lagRefresh = this.fetchLag().finally(() => (this.lagRefresh = null));
+    return this.lagRefresh;
+  }
+
+  private async fetchLag(): Promise<void> {
     try {
       const admin = this.log.adminClient();
       const topic = this.log.options.topic;
@@ -414,14 +521,27 @@ class KafkaConsumer implements LogConsumer {
     return Promise.reject(new Error('waitFor is not supported on the Kafka log (readYourWrites is false)'));
   }
 
+  /**
+   * Leaves the group and closes every socket and timer of this consumer. Safe against a join in
+   * progress (start, or a rejoin after a crash): kafkajs's disconnect does not cancel a join that is
+   * under way, and its broker pool reconnects lazily, so the consumer is disconnected again once that
+   * join has settled (the GROUP_JOIN and CRASH handlers cover joins kafkajs itself restarts).
+   */
   stop(): Promise<void> {
     if (!this.stopping) {
       this.running = false;
       if (this.lagTimer) clearInterval(this.lagTimer);
-      this.stopping = this.consumer
-        .disconnect()
-        .catch((err: unknown) => this.log.options.logger?.warn({ err }, 'kafka consumer disconnect failed'))
-        .finally(() => this.log.forget(this));
+      if (this.rejoinTimer) clearTimeout(this.rejoinTimer);
+      this.lagTimer = null;
+      this.rejoinTimer = null;
+      const warn = (err: unknown) => this.log.options.logger?.warn({ err, group: this.group }, 'kafka consumer disconnect failed');
+      this.stopping = (async () => {
+        await this.consumer.disconnect().catch(warn);
+        await this.joining?.catch(() => undefined);
+        await this.lagRefresh;
+        await this.consumer.disconnect().catch(warn);
+        this.sockets.close(this.log.options.logger, `consumer ${this.group}`);
+      })().finally(() => this.log.forget(this));
     }
     return this.stopping;
   }

@@ -180,6 +180,36 @@ describe('AnomalyService on the memory graph', () => {
   });
 });
 
+describe('AnomalyService: several instances on one store (Kafka fan-out)', () => {
+  it("with publishScope 'detected' each instance publishes the finding once while the store keeps it once", async () => {
+    for (const scope of ['detected', 'stored'] as const) {
+      const g = new MemoryGraph();
+      const published: AnomalyRecord[][] = [[], []];
+      const svcs = [0, 1].map((i) => new AnomalyService(g, { publishScope: scope, publish: (r) => published[i]!.push(r) }));
+      for (const svc of svcs) await svc.start();
+      const { shoppers, bot } = scenario();
+      g.applySync([...shoppers, ...bot]);
+      // Both instances see every event (their own fan-out consumers), in different batch boundaries.
+      for (const svc of svcs) svc.onApplied(shoppers);
+      svcs[0]!.onApplied(bot);
+      svcs[1]!.onApplied(bot.slice(0, 30));
+      svcs[1]!.onApplied(bot.slice(30));
+      await Promise.all(svcs.map((s) => s.idle()));
+      // A redelivered batch is not published again.
+      for (const svc of svcs) svc.onApplied(bot);
+      await Promise.all(svcs.map((s) => s.idle()));
+      const stored = (await g.listAnomalies({ first: 10, entityIds: ['bot'] })).anomalies;
+      assert.equal(stored.length, 1, `${scope}: stored once`);
+      if (scope === 'detected') {
+        assert.deepEqual(published.map((p) => p.map((r) => r.id)), [[stored[0]!.id], [stored[0]!.id]], 'each instance publishes the same finding once');
+      } else {
+        // Control: publishing only what this instance stored first leaves the second instance's subscribers without it.
+        assert.deepEqual(published.map((p) => p.length), [1, 0]);
+      }
+    }
+  });
+});
+
 describe('configuration and the Online Retail mapper', () => {
   it('FLYWHEEL_ANOMALY_* keys override the JSON config; invalid values are refused', () => {
     const c = anomalyConfigFromEnv({ FLYWHEEL_ANOMALY_CONFIG: '{"bot":{"maxEvents":10,"windowMs":5000},"price":{"minRatio":8}}', FLYWHEEL_ANOMALY_BOT_MAX_EVENTS: 20 });

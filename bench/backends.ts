@@ -1,0 +1,279 @@
+import 'reflect-metadata';
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import path from 'node:path';
+import autocannon from 'autocannon';
+import { Kafka, logLevel } from 'kafkajs';
+import neo4j from 'neo4j-driver';
+import { createFlywheel } from '../src/app/flywheel';
+import { loadConfig } from '../src/config/config';
+import type { FlywheelEvent, InteractionType } from '../src/events/event';
+import { createLogger } from '../src/observability/logger';
+import { prng } from '../src/demo/demo-data';
+
+/**
+ * `npm run bench:backends` (issue 3): the embedded default (LMDB log + in-memory graph) and the production
+ * backends (Kafka 3.9 + Neo4j 5.26 from scripts/backends/) side by side, in one run, on the same data.
+ *
+ * Each round, for each configuration (order alternates between rounds):
+ *  1. Ingest: a fresh store (new data dir / wiped Neo4j database and a new Kafka topic and group), the full
+ *     gateway app in this process (`createFlywheel`: ingestion, anomaly detectors, live recommender,
+ *     segments), the same synthetic events appended to the log in chunks of 1,000 (LMDB commit + fsync /
+ *     Kafka acks=all); the clock stops when ingestion has applied every event to the graph.
+ *  2. Serving: that app is closed and a gateway process (`flywheel serve`) is started on the same data;
+ *     autocannon sends `recommendations(first: 10)` for random users of the data set at fixed concurrency.
+ *     The exact-result cache is off (FLYWHEEL_RECOMMENDATION_CACHE=0, override with BENCH_CACHE), so every
+ *     request runs the strategy and reads its items from the graph store.
+ * Medians over rounds, and how many times slower Neo4j + Kafka is (throughput ratio; latency ratio).
+ *
+ * Servers: FLYWHEEL_TEST_NEO4J_URI and FLYWHEEL_TEST_KAFKA_BROKERS reuse running ones; otherwise this
+ * starts them with scripts/backends/{neo4j,kafka}.sh (reusing them if already up) and stops the ones it
+ * started. The Neo4j database is WIPED each round: point it only at a disposable server.
+ */
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const EVENTS = Number(process.env.BENCH_EVENTS ?? 20_000);
+const USERS = Number(process.env.BENCH_USERS ?? 2_000);
+const ITEMS = Number(process.env.BENCH_ITEMS ?? 500);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
+const CACHE = process.env.BENCH_CACHE ?? '0';
+const CHUNK = 1000;
+const ROOT = path.resolve(__dirname, '../..');
+const RUN_ID = `${Date.now().toString(36)}-${process.pid}`;
+
+type Backend = 'embedded' | 'neo4j+kafka';
+
+interface Servers {
+  neo4jUri: string;
+  kafkaBrokers: string;
+  stop(): void;
+}
+
+function script(name: 'neo4j' | 'kafka', cmd: string, inherit = true): boolean {
+  try {
+    execFileSync('bash', [path.join(ROOT, 'scripts/backends', `${name}.sh`), cmd], { cwd: ROOT, stdio: inherit ? 'inherit' : 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function ensureServers(): Servers {
+  const neo4jUri = process.env.FLYWHEEL_TEST_NEO4J_URI;
+  const kafkaBrokers = process.env.FLYWHEEL_TEST_KAFKA_BROKERS;
+  if (neo4jUri && kafkaBrokers) return { neo4jUri, kafkaBrokers, stop: () => undefined };
+  const started: ('neo4j' | 'kafka')[] = [];
+  for (const name of ['neo4j', 'kafka'] as const) {
+    if (script(name, 'status', false)) continue; // already running: reuse, leave it running
+    if (!script(name, 'start')) throw new Error(`scripts/backends/${name}.sh start failed`);
+    started.push(name);
+  }
+  return {
+    neo4jUri: `bolt://127.0.0.1:${process.env.FLYWHEEL_TEST_NEO4J_PORT ?? 7687}`,
+    kafkaBrokers: `127.0.0.1:${process.env.FLYWHEEL_TEST_KAFKA_PORT ?? 9092}`,
+    stop: () => {
+      for (const name of started.reverse()) script(name, 'stop');
+    },
+  };
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+/** Skewed users and items (a few heavy users, a long tail of items), one event per second of event time. */
+function syntheticEvents(n: number, seed: number): FlywheelEvent[] {
+  const rand = prng(seed);
+  const types: InteractionType[] = ['VIEW', 'VIEW', 'VIEW', 'CLICK', 'CLICK', 'ADD_TO_CART', 'PURCHASE'];
+  const t0 = Date.UTC(2026, 0, 1);
+  return Array.from({ length: n }, (_, i) => {
+    const type = types[Math.floor(rand() * types.length)]!;
+    return {
+      kind: 'interaction', v: 1, id: `bb-${seed}-${i}`, type,
+      userId: `u${Math.floor(Math.pow(rand(), 1.5) * USERS)}`, itemId: `i${Math.floor(Math.pow(rand(), 2) * ITEMS)}`,
+      timestamp: t0 + i * 1000, ...(type === 'PURCHASE' || type === 'ADD_TO_CART' ? { quantity: 1, price: 4.5 } : {}),
+    } as FlywheelEvent;
+  });
+}
+
+async function wipeNeo4j(uri: string): Promise<void> {
+  const driver = neo4j.driver(uri);
+  const session = driver.session();
+  try {
+    await session.run('MATCH (n) CALL { WITH n DETACH DELETE n } IN TRANSACTIONS OF 5000 ROWS');
+  } finally {
+    await session.close();
+    await driver.close();
+  }
+}
+
+function envFor(backend: Backend, servers: Servers, round: number): Record<string, string> {
+  const common = { LOG_LEVEL: 'silent', FLYWHEEL_SEGMENTS_REFIT_MINUTES: '0', FLYWHEEL_SNAPSHOT_EVERY: '100000000' };
+  if (backend === 'embedded') return common;
+  const name = `flywheel-bench-${RUN_ID}-${round}`;
+  return {
+    ...common,
+    FLYWHEEL_GRAPH: 'neo4j',
+    FLYWHEEL_EVENTS: 'kafka',
+    NEO4J_URI: servers.neo4jUri,
+    KAFKA_BROKERS: servers.kafkaBrokers,
+    KAFKA_CLIENT_ID: 'flywheel-bench',
+    KAFKA_TOPIC_EVENTS: name,
+    KAFKA_TOPIC_DEADLETTER: `${name}.dlq`,
+    KAFKA_GROUP: name,
+    KAFKA_SESSION_TIMEOUT_MS: '10000',
+  };
+}
+
+/** Events/s from the first append until ingestion has applied the last event to the graph. */
+async function ingest(backend: Backend, env: Record<string, string>, dataDir: string, round: number): Promise<number> {
+  const app = await createFlywheel(loadConfig(env, { FLYWHEEL_DATA_DIR: dataDir }), createLogger('silent'));
+  try {
+    const events = syntheticEvents(EVENTS, round);
+    const applied = async () => (await app.metrics.eventsApplied.get()).values[0]?.value ?? 0;
+    const base = await applied();
+    const started = performance.now();
+    let last = -1;
+    for (let i = 0; i < events.length; i += CHUNK) last = (await app.log.append(events.slice(i, i + CHUNK))).lastPosition;
+    if (app.log.readYourWrites) await app.ingestor.waitFor(last, 600_000);
+    else {
+      const deadline = Date.now() + 600_000;
+      while ((await applied()) - base < events.length) {
+        if (Date.now() > deadline) throw new Error(`${backend}: only ${(await applied()) - base} of ${events.length} events applied`);
+        await new Promise((r) => setTimeout(r, 10));
+      }
+    }
+    const seconds = (performance.now() - started) / 1000;
+    if ((await app.store.stats()).eventsApplied < events.length) throw new Error(`${backend}: the graph holds fewer events than were sent`);
+    return events.length / seconds;
+  } finally {
+    await app.close();
+  }
+}
+
+interface LoadResult {
+  rps: number;
+  p50: number;
+  p99: number;
+  errors: number;
+}
+
+async function serve(env: Record<string, string>, dataDir: string): Promise<LoadResult> {
+  const port = 4800 + Math.floor(Math.random() * 500);
+  const child = spawn(process.execPath, [path.join(ROOT, 'bin/flywheel.js'), 'serve', '--data-dir', dataDir, '--port', String(port)], {
+    env: { ...process.env, ...env, LOG_LEVEL: 'warn', FLYWHEEL_RATE_LIMIT_PER_MINUTE: '10000000', FLYWHEEL_RECOMMENDATION_CACHE: CACHE },
+    stdio: 'inherit',
+  });
+  const exited = new Promise((r) => child.once('exit', r));
+  const url = `http://127.0.0.1:${port}`;
+  try {
+    let ready = false;
+    for (let i = 0; i < 1200 && !ready; i++) {
+      try {
+        ready = (await fetch(`${url}/readyz`)).status === 200;
+      } catch {
+        /* starting */
+      }
+      if (!ready) await new Promise((r) => setTimeout(r, 100));
+    }
+    if (!ready) throw new Error('gateway did not become ready');
+    const rand = prng(7);
+    const query = 'query($u: ID!) { recommendations(userId: $u, first: 10) { score reason item { id title category } } }';
+    const body = () => JSON.stringify({ query, variables: { u: `u${Math.floor(rand() * USERS)}` } });
+    const run = (duration: number) =>
+      autocannon({
+        url: `${url}/graphql`,
+        connections: CONNECTIONS,
+        duration,
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        requests: [{ setupRequest: (req) => ({ ...req, body: body() }) }],
+      });
+    await run(2); // warm-up (JIT, connection pools)
+    const r = await run(SECONDS);
+    return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, errors: r.errors + r.non2xx };
+  } finally {
+    child.kill('SIGTERM');
+    await exited;
+  }
+}
+
+async function deleteTopics(brokers: string, topics: string[]): Promise<void> {
+  if (topics.length === 0) return;
+  const admin = new Kafka({ clientId: 'flywheel-bench-cleanup', brokers: brokers.split(','), logLevel: logLevel.NOTHING }).admin();
+  await admin.connect();
+  try {
+    await admin.deleteTopics({ topics });
+  } catch {
+    /* best effort */
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+async function main(): Promise<void> {
+  const servers = ensureServers();
+  const topics: string[] = [];
+  const load0 = loadavg();
+  console.log(
+    `# flywheel bench:backends: ${ROUNDS} rounds, ${EVENTS} events (${USERS} users, ${ITEMS} items), ` +
+      `${CONNECTIONS} connections x ${SECONDS} s, recommendation cache ${CACHE === '0' ? 'off' : CACHE}, node ${process.version}, ` +
+      `load average ${load0.map((x) => x.toFixed(2)).join(' ')}`,
+  );
+  const ingestEps: Record<Backend, number[]> = { embedded: [], 'neo4j+kafka': [] };
+  const loads: Record<Backend, LoadResult[]> = { embedded: [], 'neo4j+kafka': [] };
+  try {
+    for (let round = 0; round < ROUNDS; round++) {
+      const order: Backend[] = round % 2 === 0 ? ['embedded', 'neo4j+kafka'] : ['neo4j+kafka', 'embedded'];
+      for (const backend of order) {
+        const env = envFor(backend, servers, round);
+        if (env.KAFKA_TOPIC_EVENTS) topics.push(env.KAFKA_TOPIC_EVENTS, env.KAFKA_TOPIC_DEADLETTER!);
+        if (backend !== 'embedded') await wipeNeo4j(servers.neo4jUri);
+        const dataDir = mkdtempSync(path.join(tmpdir(), 'flywheel-bench-backends-'));
+        try {
+          const eps = await ingest(backend, env, dataDir, round);
+          const l = await serve(env, dataDir);
+          ingestEps[backend].push(eps);
+          loads[backend].push(l);
+          console.log(
+            `round ${round + 1} ${backend}: ingest ${Math.round(eps)} events/s; recommendations ${Math.round(l.rps)} req/s, p50 ${l.p50} ms, p99 ${l.p99} ms, errors ${l.errors}`,
+          );
+        } finally {
+          rmSync(dataDir, { recursive: true, force: true });
+        }
+      }
+    }
+  } finally {
+    await deleteTopics(servers.kafkaBrokers, topics).catch(() => undefined);
+    servers.stop();
+  }
+  const load1 = loadavg();
+  const m = (b: Backend, k: keyof LoadResult) => median(loads[b].map((r) => r[k]));
+  // The factor reads "Neo4j + Kafka is N x slower": embedded / production for throughput, the inverse for latency.
+  const row = (label: string, f: (b: Backend) => number, digits = 0, perRound?: (b: Backend) => number[], latency = false) => {
+    const e = f('embedded');
+    const p = f('neo4j+kafka');
+    const factor = latency ? p / e : e / p;
+    const rounds = perRound ? ` | ${perRound('embedded').map((x) => x.toFixed(digits)).join(', ')} | ${perRound('neo4j+kafka').map((x) => x.toFixed(digits)).join(', ')}` : ' | | ';
+    console.log(`| ${label} | ${e.toFixed(digits)} | ${p.toFixed(digits)} | ${factor.toFixed(1)}x${rounds} |`);
+  };
+  console.log('');
+  console.log('| measure (median of rounds) | embedded | Neo4j + Kafka | Neo4j + Kafka slower by | rounds, embedded | rounds, Neo4j + Kafka |');
+  console.log('|---|---|---|---|---|---|');
+  row('ingest, append until applied to the graph (events/s)', (b) => median(ingestEps[b]), 0, (b) => ingestEps[b]);
+  row('`recommendations(first: 10)` req/s', (b) => m(b, 'rps'), 0, (b) => loads[b].map((r) => r.rps));
+  row('`recommendations` p50 latency (ms)', (b) => m(b, 'p50'), 1, (b) => loads[b].map((r) => r.p50), true);
+  row('`recommendations` p99 latency (ms)', (b) => m(b, 'p99'), 1, (b) => loads[b].map((r) => r.p99), true);
+  console.log(`| errors (non-2xx + socket) | ${loads.embedded.reduce((s, r) => s + r.errors, 0)} | ${loads['neo4j+kafka'].reduce((s, r) => s + r.errors, 0)} | | | |`);
+  console.log('');
+  console.log(`load average at start ${load0.map((x) => x.toFixed(2)).join(' ')}, at end ${load1.map((x) => x.toFixed(2)).join(' ')}`);
+  console.log(JSON.stringify({ rounds: ROUNDS, events: EVENTS, ingestEps, loads, loadavg: { start: load0, end: load1 } }));
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});
