@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import type { Logger } from 'pino';
-import type { FlywheelConfig } from '../config/config';
+import { parseWeights, type FlywheelConfig } from '../config/config';
+import { DEFAULT_STRENGTH } from '../recommend/interactions';
 import type { EventLog, LogConsumer } from '../event-log/event-log';
 import { actorId, type FlywheelEvent } from '../events/event';
 import { validateEvent } from '../events/validate';
@@ -106,7 +107,15 @@ export async function createFlywheel(config: FlywheelConfig, logger: Logger): Pr
   const pubsub = createGatewayPubSub();
   // The recommender keeps its own typed-array view of the graph: rebuilt from the restored snapshot,
   // then fed every applied batch before anyone is notified, so the next list already reflects it.
-  const newRecommender = () => new Recommender(store, { halfLifeDays: config.FLYWHEEL_HALF_LIFE_DAYS, defaultStrategy: config.FLYWHEEL_RECOMMENDER });
+  const newRecommender = () =>
+    new Recommender(store, {
+      halfLifeDays: config.FLYWHEEL_HALF_LIFE_DAYS,
+      defaultStrategy: config.FLYWHEEL_RECOMMENDER,
+      model: { similarity: config.FLYWHEEL_SIMILARITY },
+      userKnn: { similarity: config.FLYWHEEL_USER_SIMILARITY, neighbours: config.FLYWHEEL_USER_KNN_NEIGHBOURS },
+      ...(config.FLYWHEEL_EVENT_WEIGHTS ? { typeWeights: { ...DEFAULT_STRENGTH, ...parseWeights(config.FLYWHEEL_EVENT_WEIGHTS) } } : {}),
+      ...(config.FLYWHEEL_BLEND ? { blend: parseWeights(config.FLYWHEEL_BLEND) } : {}),
+    });
   // Erasure (issue 7) may replace the recommender with one rebuilt from the erased store: readers go through `live`.
   const live = { recommender: newRecommender() };
   const recommender = live.recommender;

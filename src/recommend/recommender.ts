@@ -4,6 +4,7 @@ import { ContentIndex } from './content';
 import { InteractionIndex, type TypeWeights } from './interactions';
 import { ItemModel, type ItemModelOptions } from './item-model';
 import { Accumulator, builtInStrategies, type Seed, type Strategy } from './strategies';
+import { FROM_NEIGHBOURS, UserKnnStrategy, type UserKnnOptions } from './user-knn';
 
 /**
  * The recommendation service the GraphQL resolvers and `flywheel eval` share.
@@ -29,6 +30,10 @@ export interface RecommenderOptions {
   backgroundRefresh: boolean;
   typeWeights?: TypeWeights;
   model?: Partial<ItemModelOptions>;
+  /** The user-to-user neighbourhood strategy (`user-knn`). */
+  userKnn?: Partial<UserKnnOptions>;
+  /** Parts and weights of `blend` (default local-ease 1 + item-knn 1). */
+  blend?: Record<string, number>;
 }
 
 export const DEFAULT_RECOMMENDER_OPTIONS: RecommenderOptions = {
@@ -103,7 +108,8 @@ export class Recommender {
     this.index = new InteractionIndex(this.options.typeWeights);
     this.model = new ItemModel(this.index, this.options.model);
     this.content = new ContentIndex(this.index);
-    for (const s of builtInStrategies(this.model, this.index, () => this.popular().byDegree)) this.byName.set(s.name, s);
+    const more = { halfLifeMs: () => this.options.halfLifeDays * DAY_MS, ...(this.options.userKnn ? { userKnn: this.options.userKnn } : {}), ...(this.options.blend ? { blend: this.options.blend } : {}) };
+    for (const s of builtInStrategies(this.model, this.index, () => this.popular().byDegree, more)) this.byName.set(s.name, s);
     if (!this.byName.has(this.options.defaultStrategy)) throw new UnknownStrategyError(`unknown recommender "${this.options.defaultStrategy}"; choose one of ${[...this.byName.keys()].join(', ')}`);
   }
 
@@ -229,7 +235,7 @@ export class Recommender {
     const seeds = history ? this.seeds(history) : [];
     const acc = this.acc;
     acc.reset(idx.itemCount);
-    strategy.score(seeds, acc);
+    strategy.score(seeds, acc, req.userId);
 
     const rules = new Rules(this, req, history);
     const out: Recommendation[] = [];
@@ -300,6 +306,12 @@ export class Recommender {
 
   private reason(strategy: Strategy, from: number, j: number, history: ReturnType<InteractionIndex['user']>): string {
     const idx = this.index;
+    if (from === FROM_NEIGHBOURS) {
+      const knn = this.byName.get('user-knn');
+      const v = knn instanceof UserKnnStrategy ? knn.votes(j) : { voters: 0, bought: 0, neighbours: 0 };
+      const did = v.bought > 0 ? 'bought' : 'engaged with';
+      return `shoppers with baskets like yours ${did} it: ${v.bought > 0 ? v.bought : v.voters} of your ${v.neighbours} nearest shoppers (${strategy.name})`;
+    }
     if (from < 0) return `popular: ${idx.degree(j)} shoppers engaged with it`;
     const item = idx.items[from]!;
     let verb = 'engaged with';
