@@ -1,8 +1,10 @@
 import 'reflect-metadata';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector';
 import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { spawn } from 'node:child_process';
+import { PerformanceObserver, constants as perfConstants } from 'node:perf_hooks';
 import autocannon from 'autocannon';
 import { createFlywheel } from '../src/app/flywheel';
 import { startGateway } from '../src/api/server';
@@ -27,14 +29,15 @@ import { rng, syntheticEvents } from '../src/recommend/synthetic';
  * The exact result cache is OFF for the measured runs (FLYWHEEL_RECOMMENDATION_CACHE=0 unless the
  * environment says otherwise): every request runs the strategy. Its hit/miss counts are printed anyway.
  *
- * Env: BENCH_CONNECTIONS (default "8,16"), BENCH_SECONDS (default 15), BENCH_MIXES (default "uniform,active").
+ * Env: BENCH_CONNECTIONS (default "8,16"), BENCH_SECONDS (default 15), BENCH_MIXES (default "uniform,active"),
+ * BENCH_RATES (default "0": closed loop; e.g. "0,500" adds runs at a fixed offered 500 req/s), BENCH_CPU_PROFILE.
  * Mixes: "uniform" = users drawn uniformly from all ids (many have short histories, some none);
  * "active" = drawn like the generator draws event authors (activity-weighted: long histories dominate).
  */
 const CLIENT = process.argv[2] === '--client';
 
 async function client(): Promise<void> {
-  const [, , , url, connections, seconds, mix, users, seed] = process.argv;
+  const [, , , url, connections, seconds, mix, users, seed, rate] = process.argv;
   const r = rng(Number(seed));
   const n = Number(users);
   const query = 'query($u: ID!) { recommendations(userId: $u, first: 10) { score reason item { id title category } } }';
@@ -44,6 +47,8 @@ async function client(): Promise<void> {
     url: `${url}/graphql`,
     connections: Number(connections),
     duration: Number(seconds),
+    // a fixed offered rate (req/s over all connections; latencies corrected for coordinated omission), or as fast as answers come
+    ...(Number(rate) > 0 ? { overallRate: Number(rate) } : {}),
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     requests: [
@@ -60,6 +65,7 @@ async function client(): Promise<void> {
   process.stdout.write(
     JSON.stringify({
       connections: Number(connections),
+      offeredRate: Number(rate) > 0 ? Number(rate) : 'closed loop',
       mix,
       requests: result.requests.total,
       rps: Math.round(result.requests.average),
@@ -70,9 +76,9 @@ async function client(): Promise<void> {
   );
 }
 
-function runClient(url: string, connections: number, seconds: number, mix: string, users: number, seed: number): Promise<Record<string, unknown>> {
+function runClient(url: string, connections: number, seconds: number, mix: string, users: number, seed: number, rate = 0): Promise<Record<string, unknown>> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [__filename, '--client', url, String(connections), String(seconds), mix, String(users), String(seed)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, [__filename, '--client', url, String(connections), String(seconds), mix, String(users), String(seed), String(rate)], { stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     child.on('error', reject);
@@ -92,6 +98,8 @@ async function main(): Promise<void> {
   const connectionsList = (process.env.BENCH_CONNECTIONS ?? '8,16').split(',').map(Number);
   const seconds = Number(process.env.BENCH_SECONDS ?? 15);
   const mixes = (process.env.BENCH_MIXES ?? 'uniform,active').split(',');
+  // 0 = closed loop (each connection sends its next request when the answer arrives: the server saturates)
+  const rates = (process.env.BENCH_RATES ?? '0').split(',').map(Number);
   process.env.FLYWHEEL_RECOMMENDATION_CACHE ??= '0';
   const log = (msg: string) => process.stderr.write(`[recommend-graphql ${new Date().toISOString()}] ${msg} (load ${load().join(' ')})\n`);
 
@@ -132,17 +140,44 @@ async function main(): Promise<void> {
   log(`solved in ${solveSeconds.toFixed(1)} s`);
 
   const gateway = await startGateway(app, { port: 0, host: '127.0.0.1' });
+  // BENCH_CPU_PROFILE=file.cpuprofile: a CPU profile of the serving phase only (load and solve left out)
+  const profiler = process.env.BENCH_CPU_PROFILE ? new Session() : null;
+  const post = (method: string) => new Promise<unknown>((resolve, reject) => profiler!.post(method, (err, res) => (err ? reject(err) : resolve(res))));
+  if (profiler) {
+    profiler.connect();
+    await post('Profiler.enable');
+    await post('Profiler.start');
+  }
   const runs: Record<string, unknown>[] = [];
   let seed = 1;
   await runClient(gateway.url, 8, 3, 'uniform', users, 999); // warm-up (JIT, connections)
+  // GC pauses in the server process during each run (a 2-3 GB heap of small objects makes major GCs costly)
+  let gcs: { kind: number; ms: number }[] = [];
+  const observer = new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) gcs.push({ kind: ((e as unknown as { detail?: { kind?: number } }).detail)?.kind ?? 0, ms: e.duration });
+  });
+  observer.observe({ entryTypes: ['gc'] });
   for (const mix of mixes) {
-    for (const c of connectionsList) {
+    for (const rate of rates) for (const c of connectionsList) {
       const before = load();
-      const run = await runClient(gateway.url, c, seconds, mix, users, seed++);
-      runs.push({ ...run, loadAverageBefore: before, loadAverageAfter: load() });
+      gcs = [];
+      const cpu0 = process.cpuUsage();
+      const run = await runClient(gateway.url, c, seconds, mix, users, seed++, rate);
+      const cpu = process.cpuUsage(cpu0);
+      const major = gcs.filter((g) => g.kind === perfConstants.NODE_PERFORMANCE_GC_MAJOR);
+      const round = (x: number) => Math.round(x * 10) / 10;
+      runs.push({
+        ...run,
+        serverCpuMsPerRequest: Math.round(((cpu.user + cpu.system) / 1000 / (run.requests as number)) * 1000) / 1000,
+        gc: { count: gcs.length, totalMs: round(gcs.reduce((a, g) => a + g.ms, 0)), maxMs: round(Math.max(0, ...gcs.map((g) => g.ms))), major: major.length, majorMaxMs: round(Math.max(0, ...major.map((g) => g.ms))) },
+        loadAverageBefore: before,
+        loadAverageAfter: load(),
+      });
       log(JSON.stringify(runs[runs.length - 1]));
     }
   }
+  observer.disconnect();
+  if (profiler) writeFileSync(process.env.BENCH_CPU_PROFILE!, JSON.stringify(((await post('Profiler.stop')) as { profile: unknown }).profile));
   const cache = rec.cacheStats();
   console.log(
     JSON.stringify({

@@ -240,13 +240,24 @@ export class Recommender {
     const rules = new Rules(this, req, history);
     const out: Recommendation[] = [];
     const picked = new Set<number>();
-    const order = acc.touched.slice(0, acc.n).filter((j) => acc.score[j]! > 0);
-    order.sort((a, b) => acc.score[b]! - acc.score[a]! || a - b);
-    for (const j of order) {
-      if (out.length >= first) break;
-      if (!rules.admit(j)) continue;
-      picked.add(j);
-      out.push({ itemId: idx.items[j]!.id, score: acc.score[j]!, reason: this.reason(strategy, acc.from[j]!, j, history) });
+    // Rank order without sorting every candidate: the best `m` first (a bounded heap, O(n log m)), and
+    // the full sort only if the rules reject so many that those run out (same order either way).
+    const better = (a: number, b: number) => acc.score[b]! - acc.score[a]! || a - b;
+    const m = 4 * first + 64 + (history ? Math.min(history.n, 1000) : 0);
+    let order = topCandidates(acc, m, better);
+    let partial = order.length === m;
+    for (let t = 0; t < order.length && out.length < first; t++) {
+      const j = order[t]!;
+      if (rules.admit(j)) {
+        picked.add(j);
+        out.push({ itemId: idx.items[j]!.id, score: acc.score[j]!, reason: this.reason(strategy, acc.from[j]!, j, history) });
+      }
+      if (t === order.length - 1 && partial && out.length < first) {
+        const all = Array.from(acc.touched.subarray(0, acc.n)).filter((j) => acc.score[j]! > 0);
+        all.sort(better);
+        order = all; // its first m entries are the ones already seen, in the same order
+        partial = false;
+      }
     }
     if (out.length < first) this.fill(out, picked, first, seeds, rules);
     return out;
@@ -335,6 +346,41 @@ export class Recommender {
     this.popularCache = { at: Date.now(), interactions: idx.interactions, byDegree: top(deg), byTrend: top(trend) };
     return this.popularCache;
   }
+}
+
+/**
+ * The best `m` positive-score candidates of the accumulator, best first. A size-m heap keeps the selection
+ * O(n log m) however many items a strategy touched; returns fewer than m only when there are fewer.
+ */
+function topCandidates(acc: Accumulator, m: number, better: (a: number, b: number) => number): number[] {
+  const heap: number[] = []; // worst of the kept candidates at the root
+  const worse = (a: number, b: number) => better(a, b) > 0; // a ranks below b
+  for (let t = 0; t < acc.n; t++) {
+    const j = acc.touched[t]!;
+    if (!(acc.score[j]! > 0)) continue;
+    if (heap.length < m) {
+      heap.push(j);
+      for (let c = heap.length - 1; c > 0; ) {
+        const p = (c - 1) >> 1;
+        if (!worse(heap[c]!, heap[p]!)) break;
+        [heap[c], heap[p]] = [heap[p]!, heap[c]!];
+        c = p;
+      }
+    } else if (worse(heap[0]!, j)) {
+      heap[0] = j;
+      for (let c = 0; ; ) {
+        const l = 2 * c + 1;
+        const r = l + 1;
+        let w = c;
+        if (l < m && worse(heap[l]!, heap[w]!)) w = l;
+        if (r < m && worse(heap[r]!, heap[w]!)) w = r;
+        if (w === c) break;
+        [heap[c], heap[w]] = [heap[w]!, heap[c]!];
+        c = w;
+      }
+    }
+  }
+  return heap.sort(better);
 }
 
 /** The strongest interaction type behind a history entry (strength is the max type weight seen). */
