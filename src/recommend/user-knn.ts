@@ -210,5 +210,5 @@ export class UserKnnStrategy implements Strategy {
 
 /** Event-type strength x 0.5^(age / half-life), age from the shopper's own latest event (as for seeds). */
 function weightOf(h: UserHistory, t: number, halfLifeMs: number): number {
-  return h.strength[t]! * Math.pow(0.5, (h.latest - h.last[t]!) / halfLifeMs);
+  return h.strength[t]! * Math.exp((h.last[t]! - h.latest) * (Math.LN2 / halfLifeMs));
 }
