@@ -30,7 +30,7 @@ export const configSchema = z.object({
   FLYWHEEL_SIMILARITY: z.enum(['jaccard', 'cosine', 'bm25'], { error: 'must be jaccard, cosine or bm25' }).default('bm25'),
   /** User-to-user similarity of user-knn. */
   FLYWHEEL_USER_SIMILARITY: z.enum(['jaccard', 'cosine', 'bm25'], { error: 'must be jaccard, cosine or bm25' }).default('cosine'),
-  FLYWHEEL_USER_KNN_NEIGHBOURS: intIn(1, 10_000).default(50),
+  FLYWHEEL_USER_KNN_NEIGHBOURS: intIn(1, 10_000).default(100),
   /** History weight per event type, e.g. PURCHASE=1,ADD_TO_CART=0.6,CLICK=0.3,VIEW=0.2 (unnamed types keep their default). */
   FLYWHEEL_EVENT_WEIGHTS: z
     .string()

@@ -43,7 +43,7 @@ export interface UserKnnOptions {
 
 export const DEFAULT_USER_KNN_OPTIONS: UserKnnOptions = {
   similarity: 'cosine',
-  neighbours: 50,
+  neighbours: 100,
   fanOut: 300,
   rescore: 400,
   historyCap: 200,
