@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Recommender } from '../../../src/recommend/recommender';
 import { loadConfig } from '../../../src/config/config';
-import { buy, twoBasketShop } from './helpers';
+import { buy, item, twoBasketShop } from './helpers';
 
 function shop(options: ConstructorParameters<typeof Recommender>[1] = {}): Recommender {
   const rec = new Recommender(null, { backgroundRefresh: false, ...options });
@@ -54,4 +54,20 @@ test('blend parts and weights, similarities and event-type weights come from con
   assert.match(rec.strategies().find((s) => s.name === 'blend')!.description, /^local-ease x 1 \+ user-knn x 0.5/);
   assert.equal(rec.recommendSync({ userId: 'u0', first: 1 })[0]?.itemId, 'a1');
   assert.throws(() => new Recommender(null, { blend: { nope: 1 } }), /unknown part/);
+});
+
+test('ranking: when the rules reject every candidate of the bounded heap, the rest come in full rank order', () => {
+  const rec = new Recommender(null, { backgroundRefresh: false, defaultStrategy: 'popular' });
+  const events = [];
+  // 150 items, item p<k> bought by k + 1 shoppers; only the least popular is in category "rare"
+  for (let k = 0; k < 150; k++) {
+    events.push(item(`p${k}`, `thing ${k}`, k === 0 ? 'rare' : 'common'));
+    for (let u = 0; u <= k; u++) events.push(buy(`s${u}`, `p${k}`, 1));
+  }
+  rec.applyEvents(events);
+  const all = rec.recommendSync({ userId: 'nobody', first: 100 });
+  assert.deepEqual(all.slice(0, 3).map((r) => r.itemId), ['p149', 'p148', 'p147']);
+  const rare = rec.recommendSync({ userId: 'nobody', first: 1, categories: ['rare'] });
+  assert.equal(rare[0]?.itemId, 'p0');
+  assert.match(rare[0]!.reason, /^popular: 1 shoppers/, 'scored by the strategy, not a trending fill');
 });
