@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import type { Logger } from 'pino';
-import type { FlywheelConfig } from '../config/config';
+import { parseWeights, type FlywheelConfig } from '../config/config';
+import { DEFAULT_STRENGTH } from '../recommend/interactions';
 import type { EventLog, LogConsumer } from '../event-log/event-log';
 import { actorId, type FlywheelEvent } from '../events/event';
 import { validateEvent } from '../events/validate';
@@ -121,7 +122,14 @@ export async function createFlywheel(config: FlywheelConfig, logger: Logger, opt
   // through the SegmentService, created further down; every recommender built here gets it.
   const segmentRef: { service: SegmentService | null } = { service: null };
   const newRecommender = () => {
-    const r = new Recommender(store, { halfLifeDays: config.FLYWHEEL_HALF_LIFE_DAYS, defaultStrategy: config.FLYWHEEL_RECOMMENDER });
+    const r = new Recommender(store, {
+      halfLifeDays: config.FLYWHEEL_HALF_LIFE_DAYS,
+      defaultStrategy: config.FLYWHEEL_RECOMMENDER,
+      model: { similarity: config.FLYWHEEL_SIMILARITY },
+      userKnn: { similarity: config.FLYWHEEL_USER_SIMILARITY, neighbours: config.FLYWHEEL_USER_KNN_NEIGHBOURS },
+      ...(config.FLYWHEEL_EVENT_WEIGHTS ? { typeWeights: { ...DEFAULT_STRENGTH, ...parseWeights(config.FLYWHEEL_EVENT_WEIGHTS) } } : {}),
+      ...(config.FLYWHEEL_BLEND ? { blend: parseWeights(config.FLYWHEEL_BLEND) } : {}),
+    });
     r.setSegmentSource((userId) => segmentRef.service?.topItemsForUser(userId) ?? Promise.resolve(null));
     return r;
   };

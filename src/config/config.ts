@@ -24,8 +24,23 @@ export const configSchema = z.object({
   FLYWHEEL_SNAPSHOT_EVERY: intIn(1, 100_000_000).default(100_000),
   FLYWHEEL_HALF_LIFE_DAYS: z.coerce.number().positive('must be positive').default(180),
   FLYWHEEL_RECOMMENDER: z
-    .enum(['local-ease', 'item-knn', 'rp3beta', 'blend', 'popular'], { error: 'must be local-ease, item-knn, rp3beta, blend or popular' })
+    .enum(['local-ease', 'item-knn', 'rp3beta', 'user-knn', 'blend', 'popular'], { error: 'must be local-ease, item-knn, rp3beta, user-knn, blend or popular' })
     .default('blend'),
+  /** Item-to-item similarity of item-knn (and of the SIMILAR edges / similarItems). */
+  FLYWHEEL_SIMILARITY: z.enum(['jaccard', 'cosine', 'bm25'], { error: 'must be jaccard, cosine or bm25' }).default('bm25'),
+  /** User-to-user similarity of user-knn. */
+  FLYWHEEL_USER_SIMILARITY: z.enum(['jaccard', 'cosine', 'bm25'], { error: 'must be jaccard, cosine or bm25' }).default('cosine'),
+  FLYWHEEL_USER_KNN_NEIGHBOURS: intIn(1, 10_000).default(100),
+  /** History weight per event type, e.g. PURCHASE=1,ADD_TO_CART=0.6,CLICK=0.3,VIEW=0.2 (unnamed types keep their default). */
+  FLYWHEEL_EVENT_WEIGHTS: z
+    .string()
+    .regex(/^\s*(PURCHASE|ADD_TO_CART|CLICK|VIEW)\s*=\s*\d+(\.\d+)?\s*(,\s*(PURCHASE|ADD_TO_CART|CLICK|VIEW)\s*=\s*\d+(\.\d+)?\s*)*$/, 'must be TYPE=WEIGHT pairs separated by commas, types PURCHASE, ADD_TO_CART, CLICK, VIEW')
+    .optional(),
+  /** Parts and weights of the blend strategy, e.g. local-ease=1,item-knn=1 (parts: local-ease, item-knn, rp3beta, user-knn). */
+  FLYWHEEL_BLEND: z
+    .string()
+    .regex(/^\s*(local-ease|item-knn|rp3beta|user-knn)\s*=\s*\d+(\.\d+)?\s*(,\s*(local-ease|item-knn|rp3beta|user-knn)\s*=\s*\d+(\.\d+)?\s*)*$/, 'must be STRATEGY=WEIGHT pairs separated by commas, strategies local-ease, item-knn, rp3beta, user-knn')
+    .optional(),
   /** Entries of the exact recommendation cache (0 turns it off); read by src/recommend/recommender.ts. */
   FLYWHEEL_RECOMMENDATION_CACHE: intIn(0, 10_000_000).default(10_000),
   FLYWHEEL_MAX_BODY_BYTES: intIn(1024, 100 * 1024 * 1024).default(1024 * 1024),
@@ -87,6 +102,16 @@ export const configSchema = z.object({
   FLYWHEEL_MAX_IN_FLIGHT: intIn(1, 100_000).default(256),
   FLYWHEEL_SAFELIST: onOff.default(false),
 });
+
+/** Parses "A=1,B=0.5" (already validated by the schema) into a record. */
+export function parseWeights(s: string): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const pair of s.split(',')) {
+    const [k, v] = pair.split('=').map((x) => x.trim());
+    out[k!] = Number(v);
+  }
+  return out;
+}
 
 export type FlywheelConfig = z.infer<typeof configSchema> & { dataDir: string };
 

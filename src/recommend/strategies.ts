@@ -1,5 +1,6 @@
 import type { InteractionIndex } from './interactions';
 import type { ItemModel } from './item-model';
+import { UserKnnStrategy, type UserKnnOptions } from './user-knn';
 
 /**
  * Scoring strategies behind one interface. A strategy only scores: it adds evidence for candidate
@@ -36,6 +37,7 @@ export interface Strategy {
   readonly description: string;
   /** How a contribution is phrased in a reason, e.g. "bought together with". */
   readonly signal: string;
+  /** `ctx.userId`: whose seeds these are (user-to-user strategies leave the user out of their own neighbours). */
   score(seeds: readonly Seed[], acc: Accumulator, ctx?: ScoreContext): void;
 }
 
@@ -123,11 +125,11 @@ export class BlendStrategy implements Strategy {
     private readonly parts: { strategy: Strategy; weight: number }[],
     private readonly items: () => number,
   ) {}
-  score(seeds: readonly Seed[], acc: Accumulator): void {
+  score(seeds: readonly Seed[], acc: Accumulator, ctx?: ScoreContext): void {
     for (const { strategy, weight } of this.parts) {
       const s = this.scratch;
       s.reset(this.items());
-      strategy.score(seeds, s);
+      strategy.score(seeds, s, ctx);
       let max = 0;
       for (let t = 0; t < s.n; t++) max = Math.max(max, s.score[s.touched[t]!]!);
       if (max <= 0) continue;
@@ -140,8 +142,19 @@ export class BlendStrategy implements Strategy {
   }
 }
 
+/** Options for the strategies beyond the item model's (user-to-user neighbourhood, blend weights). */
+export interface StrategyOptions {
+  /** Time decay of history weights (the Recommender's half-life), for user-knn's neighbour histories. */
+  halfLifeMs?: () => number;
+  userKnn?: Partial<UserKnnOptions>;
+  /** Parts of `blend` and their weights, by strategy name (default local-ease 1, item-knn 1). */
+  blend?: Record<string, number>;
+}
+
+export const DEFAULT_BLEND: Record<string, number> = { 'local-ease': 1, 'item-knn': 1 };
+
 /** The built-in strategies over one item model. */
-export function builtInStrategies(model: ItemModel, index: InteractionIndex, popular: () => Int32Array): Strategy[] {
+export function builtInStrategies(model: ItemModel, index: InteractionIndex, popular: () => Int32Array, more: StrategyOptions = {}): Strategy[] {
   const localEase = new ItemItemStrategy(
     'local-ease',
     'learned item-item regression weights (EASE restricted to each item\'s top co-occurring items), refreshed in the background',
@@ -156,9 +169,10 @@ export function builtInStrategies(model: ItemModel, index: InteractionIndex, pop
     const l = model.rp3[i];
     return l && { j: l.j, w: l.w, n: l.j.length };
   });
-  const blend = new BlendStrategy('blend', 'local-ease + item-knn (BM25), each scaled to its best score for the user, equal weights', [
-    { strategy: localEase, weight: 1 },
-    { strategy: knn, weight: 1 },
-  ], () => index.itemCount);
-  return [localEase, knn, rp3, blend, new PopularStrategy(popular, index)];
+  const userKnn = new UserKnnStrategy(index, more.halfLifeMs ?? (() => 180 * 86_400_000), more.userKnn);
+  const blendParts = Object.entries(more.blend ?? DEFAULT_BLEND).filter(([, w]) => w > 0);
+  const parts = new Map<string, Strategy>([[localEase.name, localEase], [knn.name, knn], [rp3.name, rp3], [userKnn.name, userKnn]]);
+  for (const [name] of blendParts) if (!parts.has(name)) throw new Error(`blend: unknown part "${name}"; choose from ${[...parts.keys()].join(', ')}`);
+  const blend = new BlendStrategy('blend', `${blendParts.map(([n, w]) => `${n} x ${w}`).join(' + ')}, each scaled to its best score for the user`, blendParts.map(([n, weight]) => ({ strategy: parts.get(n)!, weight })), () => index.itemCount);
+  return [localEase, knn, rp3, userKnn, blend, new PopularStrategy(popular, index)];
 }
