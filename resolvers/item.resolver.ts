@@ -1,4 +1,5 @@
-import { Arg, Authorized, Ctx, Field, FieldResolver, ID, InputType, Int, Query, Resolver, Root } from 'type-graphql';
+import type { GraphQLResolveInfo } from 'graphql';
+import { Arg, Authorized, Ctx, Field, FieldResolver, ID, Info, InputType, Int, Query, Resolver, Root } from 'type-graphql';
 import { ArrayMaxSize, MaxLength } from 'class-validator';
 import type { GatewayContext } from '../src/api/context';
 import { encodeCursor } from '../src/graph/graph-store';
@@ -6,6 +7,7 @@ import { Attribute, Category, Item, ItemConnection } from '../graph-models/item.
 import { Recommendation } from '../graph-models/recommendation.model';
 import { inputError, requireRange } from './errors';
 import { toItem } from './mappers';
+import { withItems } from './recommendation-items';
 
 @InputType({ description: 'Narrows an item listing.' })
 export class ItemFilter {
@@ -61,8 +63,9 @@ export class ItemResolver {
     @Root() item: Item,
     @Arg('first', () => Int, { defaultValue: 5 }) first: number,
     @Ctx() ctx: GatewayContext,
-  ): Promise<unknown[]> {
+    @Info() info: GraphQLResolveInfo,
+  ): Promise<Recommendation[]> {
     requireRange('first', first, 1, 100);
-    return ctx.app.recommender.similarItems(item.id, first);
+    return withItems(await ctx.app.recommender.similarItems(item.id, first), ctx, info);
   }
 }

@@ -1,12 +1,12 @@
-import { Arg, Authorized, Ctx, FieldResolver, ID, Int, Query, Resolver, Root, Subscription } from 'type-graphql';
+import type { GraphQLResolveInfo } from 'graphql';
+import { Arg, Authorized, Ctx, ID, Info, Int, Query, Resolver, Root, Subscription } from 'type-graphql';
 import type { GatewayContext } from '../src/api/context';
 import { assertActsFor } from '../src/auth/policy';
 import { TOPIC_USER_UPDATED, type UserUpdated } from '../src/api/pubsub';
 import type { Recommendation as Scored } from '../src/recommend/recommender';
-import { Item } from '../graph-models/item.model';
 import { Recommendation, RecommendationFilter } from '../graph-models/recommendation.model';
 import { inputError, requireRange } from './errors';
-import { toItem } from './mappers';
+import { withItems } from './recommendation-items';
 
 const MAX_FIRST = 100;
 
@@ -23,12 +23,13 @@ export class RecommendationResolver {
     @Arg('strategy', () => String, { nullable: true, description: 'Scoring strategy (local-ease, item-knn, rp3beta, user-knn, blend, popular, segment-popular: what the customers of the user\'s segment buy most); the configured default when omitted.' })
     strategy: string | undefined,
     @Ctx() ctx: GatewayContext,
-  ): Promise<Scored[]> {
+    @Info() info: GraphQLResolveInfo,
+  ): Promise<Recommendation[]> {
     requireRange('first', first, 1, MAX_FIRST);
     assertActsFor(ctx.identity, userId);
     const names = ctx.app.recommender.strategies().map((s) => s.name);
     if (strategy && !names.includes(strategy)) throw inputError(`unknown strategy "${strategy}"; choose one of ${names.join(', ')}`, 'strategy');
-    return ctx.app.recommender.recommend({
+    const scored = await ctx.app.recommender.recommend({
       userId,
       first,
       ...(strategy ? { strategy } : {}),
@@ -39,6 +40,7 @@ export class RecommendationResolver {
       ...(filter?.maxPrice != null ? { maxPrice: filter.maxPrice } : {}),
       ...(filter?.maxPerCategory != null ? { maxPerCategory: filter.maxPerCategory } : {}),
     });
+    return withItems(scored, ctx, info);
   }
 
   @Authorized()
@@ -47,9 +49,10 @@ export class RecommendationResolver {
     @Arg('itemId', () => ID) itemId: string,
     @Arg('first', () => Int, { defaultValue: 10 }) first: number,
     @Ctx() ctx: GatewayContext,
-  ): Promise<Scored[]> {
+    @Info() info: GraphQLResolveInfo,
+  ): Promise<Recommendation[]> {
     requireRange('first', first, 1, MAX_FIRST);
-    return ctx.app.recommender.similarItems(itemId, first);
+    return withItems(await ctx.app.recommender.similarItems(itemId, first), ctx, info);
   }
 
   @Authorized()
@@ -67,16 +70,9 @@ export class RecommendationResolver {
     @Arg('userId', () => ID) _userId: string,
     @Arg('first', () => Int, { defaultValue: 10 }) first: number,
     @Ctx() ctx: GatewayContext,
-  ): Promise<Scored[]> {
+    @Info() info: GraphQLResolveInfo,
+  ): Promise<Recommendation[]> {
     requireRange('first', first, 1, MAX_FIRST);
-    return ctx.app.recommender.recommend({ userId: update.userId, first });
-  }
-
-  @FieldResolver(() => Item)
-  async item(@Root() rec: Scored, @Ctx() ctx: GatewayContext): Promise<Item> {
-    const node = await ctx.loaders.item.load(rec.itemId);
-    // A recommended item always exists in the graph; a placeholder keeps the list intact if it was
-    // erased between scoring and this read.
-    return node ? toItem(node) : toItem({ id: rec.itemId, title: rec.itemId, category: null, price: null, attributes: {}, inCatalog: false, userCount: 0 });
+    return withItems(await ctx.app.recommender.recommend({ userId: update.userId, first }), ctx, info);
   }
 }
