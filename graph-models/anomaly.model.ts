@@ -31,7 +31,7 @@ export enum Severity {
 }
 registerEnumType(Severity, { name: 'Severity', description: 'INFO < WARNING < CRITICAL.' });
 
-@ObjectType({ description: 'An anomaly flagged by the streaming detectors, linked to the user and/or item it concerns.' })
+@ObjectType({ simpleResolvers: true, description: 'An anomaly flagged by the streaming detectors, linked to the user and/or item it concerns.' })
 export class Anomaly {
   @Field(() => ID, { description: 'Deterministic: kind, entity and the triggering event, order or time bucket.' })
   id!: string;
@@ -81,7 +81,7 @@ export class AnomalyFilter {
   acknowledged?: boolean;
 }
 
-@ObjectType()
+@ObjectType({ simpleResolvers: true })
 export class AnomalyEdge {
   @Field()
   cursor!: string;
@@ -90,7 +90,7 @@ export class AnomalyEdge {
   node!: Anomaly;
 }
 
-@ObjectType({ description: 'Anomalies, newest first, a page at a time.' })
+@ObjectType({ simpleResolvers: true, description: 'Anomalies, newest first, a page at a time.' })
 export class AnomalyConnection {
   @Field(() => [AnomalyEdge])
   edges!: AnomalyEdge[];

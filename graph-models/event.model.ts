@@ -77,7 +77,7 @@ export class ItemInput {
   attributes?: AttributeInput[];
 }
 
-@ObjectType()
+@ObjectType({ simpleResolvers: true })
 export class RejectedEvent {
   @Field(() => Int, { description: 'Position of the event in the request.' })
   index!: number;
@@ -89,7 +89,7 @@ export class RejectedEvent {
   reason!: string;
 }
 
-@ObjectType()
+@ObjectType({ simpleResolvers: true })
 export class TrackEventsResult {
   @Field(() => Int, { description: 'Events stored (including ids that were already stored: resending is safe).' })
   accepted!: number;
@@ -101,7 +101,7 @@ export class TrackEventsResult {
   rejected!: RejectedEvent[];
 }
 
-@ObjectType()
+@ObjectType({ simpleResolvers: true })
 export class UpsertItemsResult {
   @Field(() => Int)
   upserted!: number;
@@ -110,7 +110,7 @@ export class UpsertItemsResult {
   rejected!: RejectedEvent[];
 }
 
-@ObjectType({ description: 'Input that could not be accepted, kept with the reason.' })
+@ObjectType({ simpleResolvers: true, description: 'Input that could not be accepted, kept with the reason.' })
 export class DeadLetterEntry {
   @Field(() => Int)
   seq!: number;

@@ -1,6 +1,6 @@
 import { Field, Float, ID, Int, ObjectType } from 'type-graphql';
 
-@ObjectType({ description: 'A product in the catalog, or an item so far known only from events.' })
+@ObjectType({ simpleResolvers: true, description: 'A product in the catalog, or an item so far known only from events.' })
 export class Item {
   @Field(() => ID)
   id!: string;
@@ -24,7 +24,7 @@ export class Item {
   attributes!: Record<string, string>;
 }
 
-@ObjectType({ description: 'A free catalog attribute.' })
+@ObjectType({ simpleResolvers: true, description: 'A free catalog attribute.' })
 export class Attribute {
   @Field()
   key!: string;
@@ -33,7 +33,7 @@ export class Attribute {
   value!: string;
 }
 
-@ObjectType({ description: 'A catalog category: a node of the graph that items belong to.' })
+@ObjectType({ simpleResolvers: true, description: 'A catalog category: a node of the graph that items belong to.' })
 export class Category {
   @Field(() => ID)
   name!: string;
@@ -42,7 +42,7 @@ export class Category {
   itemCount!: number;
 }
 
-@ObjectType()
+@ObjectType({ simpleResolvers: true })
 export class PageInfo {
   @Field()
   hasNextPage!: boolean;
@@ -51,7 +51,7 @@ export class PageInfo {
   endCursor!: string | null;
 }
 
-@ObjectType()
+@ObjectType({ simpleResolvers: true })
 export class ItemEdge {
   @Field()
   cursor!: string;
@@ -60,7 +60,7 @@ export class ItemEdge {
   node!: Item;
 }
 
-@ObjectType({ description: 'A page of items, ordered by id.' })
+@ObjectType({ simpleResolvers: true, description: 'A page of items, ordered by id.' })
 export class ItemConnection {
   @Field(() => [ItemEdge])
   edges!: ItemEdge[];

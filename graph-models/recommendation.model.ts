@@ -2,7 +2,7 @@ import { Field, Float, ID, InputType, Int, ObjectType } from 'type-graphql';
 import { ArrayMaxSize, MaxLength, Min } from 'class-validator';
 import { Item } from './item.model';
 
-@ObjectType({ description: 'A recommended item with its score and the signal behind it.' })
+@ObjectType({ simpleResolvers: true, description: 'A recommended item with its score and the signal behind it.' })
 export class Recommendation {
   /** Resolved through the per-request item loader. */
   itemId!: string;

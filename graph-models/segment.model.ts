@@ -3,7 +3,7 @@ import { GraphQLDateTime } from 'graphql-scalars';
 import { PageInfo } from './item.model';
 import { User } from './user.model';
 
-@ObjectType({ description: 'Centre of a segment in RFM units (medians of its members).' })
+@ObjectType({ simpleResolvers: true, description: 'Centre of a segment in RFM units (medians of its members).' })
 export class RfmCentroid {
   @Field(() => Float, { description: 'Days since the last purchase (at the time of the fit).' })
   recency!: number;
@@ -15,7 +15,7 @@ export class RfmCentroid {
   monetary!: number;
 }
 
-@ObjectType({ description: "A category a segment's members buy from." })
+@ObjectType({ simpleResolvers: true, description: "A category a segment's members buy from." })
 export class SegmentCategory {
   @Field()
   category!: string;
@@ -27,7 +27,7 @@ export class SegmentCategory {
   revenue!: number;
 }
 
-@ObjectType({ description: 'A customer segment from RFM clustering of the graph, with a readable name and an id that is stable across refits.' })
+@ObjectType({ simpleResolvers: true, description: 'A customer segment from RFM clustering of the graph, with a readable name and an id that is stable across refits.' })
 export class Segment {
   @Field(() => ID)
   id!: string;
@@ -53,7 +53,7 @@ export class Segment {
   categories!: SegmentCategory[];
 }
 
-@ObjectType()
+@ObjectType({ simpleResolvers: true })
 export class UserEdge {
   @Field()
   cursor!: string;
@@ -62,7 +62,7 @@ export class UserEdge {
   node!: User;
 }
 
-@ObjectType({ description: 'A page of users.' })
+@ObjectType({ simpleResolvers: true, description: 'A page of users.' })
 export class UserConnection {
   @Field(() => [UserEdge])
   edges!: UserEdge[];
@@ -74,7 +74,7 @@ export class UserConnection {
   totalCount!: number;
 }
 
-@ObjectType({ description: 'Silhouette of one candidate number of segments.' })
+@ObjectType({ simpleResolvers: true, description: 'Silhouette of one candidate number of segments.' })
 export class SegmentKScore {
   @Field(() => Int)
   k!: number;
@@ -83,7 +83,7 @@ export class SegmentKScore {
   silhouette!: number;
 }
 
-@ObjectType({ description: 'Outcome of a full segment refit.' })
+@ObjectType({ simpleResolvers: true, description: 'Outcome of a full segment refit.' })
 export class SegmentRefitResult {
   @Field(() => Int, { description: 'Number of segments.' })
   k!: number;

@@ -3,7 +3,7 @@ import { GraphQLDateTime } from 'graphql-scalars';
 import { EventType } from './event.model';
 import { Item } from './item.model';
 
-@ObjectType({ description: 'A shopper: a known customer, or an anonymous session (id prefixed "session:").' })
+@ObjectType({ simpleResolvers: true, description: 'A shopper: a known customer, or an anonymous session (id prefixed "session:").' })
 export class User {
   @Field(() => ID)
   id!: string;
@@ -24,7 +24,7 @@ export class User {
   eventCount!: number;
 }
 
-@ObjectType({ description: 'Per-type event counts on one user-item edge.' })
+@ObjectType({ simpleResolvers: true, description: 'Per-type event counts on one user-item edge.' })
 export class InteractionCounts {
   @Field(() => Int) views!: number;
   @Field(() => Int) clicks!: number;
@@ -33,7 +33,7 @@ export class InteractionCounts {
   @Field(() => Int) purchases!: number;
 }
 
-@ObjectType({ description: 'The interaction edge between a user and an item.' })
+@ObjectType({ simpleResolvers: true, description: 'The interaction edge between a user and an item.' })
 export class Interaction {
   itemId!: string;
 

@@ -16,7 +16,11 @@ export async function buildGatewaySchema(pubSub: GatewayPubSub = createGatewayPu
     // class-validator decorators on inputs (sizes, ranges) are enforced; type-graphql 2 has it off by default.
     validate: { forbidUnknownValues: false },
     emitSchemaFile: false,
-    // Roles declared with @Authorized on resolvers; see src/auth/policy.ts.
+    // Roles declared with @Authorized on resolvers (never on object fields); see src/auth/policy.ts.
+    // That is also why every @ObjectType in graph-models/ says `simpleResolvers: true`: without it
+    // type-graphql wraps each plain property in a middleware-chain resolver, which on a list of 10
+    // recommendations with their items cost more than the scoring. Field-level @Authorized or
+    // @UseMiddleware would need `simple: false` on that field.
     authChecker,
   });
 }
