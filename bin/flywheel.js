@@ -1,6 +1,18 @@
 #!/usr/bin/env node
 'use strict';
 // Thin launcher: the CLI is TypeScript compiled to dist/ by `npm run build` (run by `prepare` on npm ci).
+
+// graphql-js picks, when it is first loaded, between a plain `instanceof` and a development variant that
+// looks for duplicate graphql copies on every failed type test (about a tenth of the execution time of a
+// recommendations query). Flywheel gives NODE_ENV its own meaning (production = authentication required),
+// so graphql is loaded in its production form here, whatever NODE_ENV says; package-lock.json holds a
+// single graphql copy, which is what the development check guards against.
+const nodeEnv = process.env.NODE_ENV;
+process.env.NODE_ENV = 'production';
+require('graphql');
+if (nodeEnv === undefined) delete process.env.NODE_ENV;
+else process.env.NODE_ENV = nodeEnv;
+
 try {
   require('../dist/src/cli/main.js');
 } catch (err) {
