@@ -13,7 +13,7 @@ import type { GraphStore } from '../graph/graph-store';
 import { MemoryGraph } from '../graph/embedded/memory-graph';
 import { Ingestor } from '../ingest/ingestor';
 import { EventTracker } from '../ingest/tracker';
-import { createMetrics, type Metrics } from '../observability/metrics';
+import { createMetrics, registerRecommenderMetrics, type Metrics } from '../observability/metrics';
 import { Recommender } from '../recommend/recommender';
 import { createGatewayPubSub, TOPIC_USER_UPDATED, type GatewayPubSub } from '../api/pubsub';
 import { TOPIC_ANOMALY_DETECTED } from '../api/pubsub';
@@ -135,6 +135,7 @@ export async function createFlywheel(config: FlywheelConfig, logger: Logger, opt
   };
   // Erasure (issue 7) may replace the recommender with one rebuilt from the erased store: readers go through `live`.
   const live = { recommender: newRecommender() };
+  registerRecommenderMetrics(metrics, () => live.recommender);
   const recommender = live.recommender;
   const privacy = new ErasureService({
     store,

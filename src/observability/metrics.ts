@@ -24,4 +24,34 @@ export function createMetrics() {
   return m;
 }
 
+/** What the recommender reports about itself, read at scrape time. */
+export interface RecommenderGauges {
+  cacheStats(): { hits: number; misses: number };
+  pendingItems(): number;
+}
+
+/** Recommendation cache hits/misses and the model's re-solve backlog, read from the live recommender at scrape time. */
+export function registerRecommenderMetrics(metrics: Metrics, recommender: () => RecommenderGauges): void {
+  const registers = [metrics.registry];
+  new Gauge({
+    name: 'flywheel_recommendation_cache_lookups',
+    help: 'Exact recommendation cache lookups since start, by result (a miss runs the strategy)',
+    labelNames: ['result'] as const,
+    registers,
+    collect() {
+      const s = recommender().cacheStats();
+      this.set({ result: 'hit' }, s.hits);
+      this.set({ result: 'miss' }, s.misses);
+    },
+  });
+  new Gauge({
+    name: 'flywheel_recommendation_model_pending_items',
+    help: 'Items whose learned weights wait for a background re-solve',
+    registers,
+    collect() {
+      this.set(recommender().pendingItems());
+    },
+  });
+}
+
 export type Metrics = ReturnType<typeof createMetrics>;

@@ -217,6 +217,11 @@ export class Recommender {
     this.version++;
   }
 
+  /** Items whose learned weights wait for a background re-solve. */
+  pendingItems(): number {
+    return this.model.pending();
+  }
+
   /** Exact result cache counters (benchmarks report the hit rate, so a cache cannot pass for speed). */
   cacheStats(): { hits: number; misses: number; hitRate: number } {
     const total = this.cacheHits + this.cacheMisses;
