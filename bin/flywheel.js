@@ -1,6 +1,10 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=64
 'use strict';
 // Thin launcher: the CLI is TypeScript compiled to dist/ by `npm run build` (run by `prepare` on npm ci).
+// The shebang sizes the young generation for a server's request garbage: with Node's default 16 MB
+// semi-space, scavenges next to a multi-GB in-memory graph took 16 % of the time and pushed the GraphQL
+// p99 over 20 ms on the 5M-interaction benchmark (BENCHMARKS.md, "Over GraphQL"). `node bin/flywheel.js`
+// (as the tests run it) skips the shebang; set NODE_OPTIONS=--max-semi-space-size=64 there.
 
 // graphql-js picks, when it is first loaded, between a plain `instanceof` and a development variant that
 // looks for duplicate graphql copies on every failed type test (about a tenth of the execution time of a
