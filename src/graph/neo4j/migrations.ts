@@ -44,6 +44,11 @@ export const MIGRATIONS: Migration[] = [
     description: 'erasure list: one (:Erased {id}) per erased actor, looked up on every batch apply',
     statements: ['CREATE CONSTRAINT erased_id IF NOT EXISTS FOR (n:Erased) REQUIRE n.id IS UNIQUE'],
   },
+  {
+    version: 3,
+    description: 'items whose SIMILAR edges wait for the background refresh (simDirty), swept at start',
+    statements: ['CREATE INDEX item_sim_dirty IF NOT EXISTS FOR (n:Item) ON (n.simDirty)'],
+  },
 ];
 
 /** Runs the migrations above the recorded version; returns the schema version now in place. */

@@ -55,9 +55,18 @@ import { migrate } from './migrations';
  * deadlocks and leader switches). Inside it: read which ids are new, read the current state of the
  * touched users / items / edges (`UNWIND $ids`), apply the events in order in memory (the same rules as
  * the embedded graph: the weight is floored at 0 after every event, purchases add quantity and revenue),
- * write the results back with `UNWIND $rows ... MERGE`, and refresh the SIMILAR edges of items whose set
- * of positive users changed. Counters shared between partitions (item userCount, eventsApplied) are
+ * write the results back with `UNWIND $rows ... MERGE`, and flag (`simDirty`) the items whose set of
+ * positive users changed. Counters shared between partitions (item userCount, eventsApplied) are
  * updated as `SET n.x = n.x + $delta`, which Neo4j evaluates under the node's write lock (no lost updates).
+ *
+ * SIMILAR refresh, off the batch transaction: recomputing an item's list costs about as much as applying
+ * a whole batch, and a burst of batches flags the same (popular) items again and again, so the flagged
+ * items are queued and refreshed by a debounced background loop, each once per round, in transactions of
+ * 50 items that take turns with the batch transactions (see `similarityBatch` & co.). The flag is written
+ * in the batch's transaction and cleared in the refresh's, so a crash leaves it for the sweep at start.
+ * Until its refresh, an item's SIMILAR list lags its newest events (by ~2 s under a burst);
+ * `getItemNeighbors` runs a refresh pending on this instance for the items it reads before reading.
+ * Erasure and exclusion still refresh in their own transaction (nothing may keep counting the actor).
  *
  * Similarity: Jaccard on positive users, |U(i) & U(j)| / |U(i) | U(j)|, computed for an item with fan-out
  * caps (at most `maxUsersPerItem` users of the item, `maxItemsPerUser` items per user; counts from a
@@ -87,6 +96,18 @@ export interface Neo4jGraphStoreOptions {
   connectionTimeoutMs?: number;
   acquisitionTimeoutMs?: number;
   readTimeoutMs?: number;
+  /**
+   * SIMILAR edges are refreshed off the batch's write transaction: a batch flags the items whose set of
+   * positive users changed (`simDirty`, in the same transaction) and a background loop recomputes them,
+   * coalescing the batches applied meanwhile, at most `similarityBatch` (50) items per transaction; it
+   * starts when no batch came for `similarityDebounceMs` (200), at the latest `similarityMaxDelayMs`
+   * (2000) after the oldest flag. Flags left by a crash are swept every `similaritySweepMs` (30000; 0:
+   * only at start). `getItemNeighbors` runs a pending refresh of the items it reads first.
+   */
+  similarityBatch?: number;
+  similarityDebounceMs?: number;
+  similarityMaxDelayMs?: number;
+  similaritySweepMs?: number;
 }
 
 /** An edge as read back for a batch apply: the stored fields without the endpoints. */
@@ -150,6 +171,13 @@ export class Neo4jGraphStore implements GraphStore {
       await store.driver.verifyConnectivity(store.database ? { database: store.database } : {});
       store.schemaVersion = await migrate(store.driver, store.database, options.logger);
       await store.write((tx) => tx.run("MERGE (m:Meta {id: 'graph'}) ON CREATE SET m.eventsApplied = 0, m.anomalySeq = 0"));
+      // SIMILAR refreshes left undone by a stopped or crashed gateway; then the same check now and then.
+      await store.sweepSimilarity();
+      const sweepMs = options.similaritySweepMs ?? 30_000;
+      if (sweepMs > 0) {
+        store.simSweepTimer = setInterval(() => void store.sweepSimilarity().catch(() => undefined), sweepMs);
+        store.simSweepTimer.unref();
+      }
     } catch (err) {
       await store.driver.close().catch(() => undefined);
       throw err;
@@ -225,6 +253,12 @@ export class Neo4jGraphStore implements GraphStore {
   }
 
   async close(): Promise<void> {
+    if (this.simSweepTimer) clearInterval(this.simSweepTimer);
+    // Finish the pending SIMILAR refreshes (what is left stays flagged simDirty for the next start).
+    await this.flushSimilarity(undefined, 10_000).catch(() => undefined);
+    this.closing = true;
+    if (this.simTimer) clearTimeout(this.simTimer);
+    await this.simLoop;
     await this.driver.close();
   }
 
@@ -241,17 +275,27 @@ export class Neo4jGraphStore implements GraphStore {
     const inBatchDuplicates = events.length - unique.length;
     if (unique.length === 0) return { applied: 0, duplicates: inBatchDuplicates, touchedUsers: [], touchedItems: [] };
     // The driver may run the function more than once (transient errors): it must start from scratch.
-    const summary = await this.write((tx) => this.applyInTx(tx, unique));
+    this.applying++;
+    if (this.simTimer) this.scheduleSimilarity(true);
+    let result: { summary: ApplySummary; flipped: string[] };
+    try {
+      result = await this.serialized(() => this.write((tx) => this.applyInTx(tx, unique)));
+    } finally {
+      this.applying--;
+    }
+    const { summary, flipped } = result;
+    if (flipped.length > 0) this.markSimilarityDirty(flipped);
+    else if (this.simTimer) this.scheduleSimilarity(true);
     return { ...summary, duplicates: summary.duplicates + inBatchDuplicates };
   }
 
-  private async applyInTx(tx: ManagedTransaction, unique: readonly FlywheelEvent[]): Promise<ApplySummary> {
+  private async applyInTx(tx: ManagedTransaction, unique: readonly FlywheelEvent[]): Promise<{ summary: ApplySummary; flipped: string[] }> {
     const ids = unique.map((e) => e.id);
     const known = new Set(
       (await tx.run('UNWIND $ids AS id MATCH (e:Event {id: id}) RETURN e.id AS id', { ids })).records.map((r) => r.get('id') as string),
     );
     const notYet = unique.filter((e) => !known.has(e.id));
-    if (notYet.length === 0) return { applied: 0, duplicates: unique.length, touchedUsers: [], touchedItems: [] };
+    if (notYet.length === 0) return { summary: { applied: 0, duplicates: unique.length, touchedUsers: [], touchedItems: [] }, flipped: [] };
     // The erasure list (issue 7): an erased actor's events up to the erasure time are skipped (a log replay).
     const batchActors = [...new Set(notYet.flatMap((e) => (e.kind === 'interaction' ? [actorId(e)] : [])))];
     const erasedAt = new Map<string, number>();
@@ -261,7 +305,7 @@ export class Neo4jGraphStore implements GraphStore {
       }
     }
     const fresh = erasedAt.size === 0 ? notYet : notYet.filter((e) => e.kind !== 'interaction' || !(e.timestamp <= (erasedAt.get(actorId(e)) ?? -Infinity)));
-    if (fresh.length === 0) return { applied: 0, duplicates: unique.length - notYet.length, touchedUsers: [], touchedItems: [] };
+    if (fresh.length === 0) return { summary: { applied: 0, duplicates: unique.length - notYet.length, touchedUsers: [], touchedItems: [] }, flipped: [] };
 
     // ---- read the state the batch touches
     const itemIds = [...new Set(fresh.map((e) => e.itemId))].sort();
@@ -383,7 +427,7 @@ export class Neo4jGraphStore implements GraphStore {
     await tx.run('UNWIND $ids AS id CREATE (:Event {id: id, appliedAt: $now})', { ids: fresh.map((e) => e.id), now: Date.now() });
     const itemRows = itemIds.map((id) => {
       const s = items.get(id)!;
-      return { id, upserted: s.upserted, priceChanged: s.priceChanged, title: s.title, category: s.category, price: s.price, attributes: s.attributes, delta: s.delta };
+      return { id, upserted: s.upserted, priceChanged: s.priceChanged, title: s.title, category: s.category, price: s.price, attributes: s.attributes, delta: s.delta, sim: flipped.has(id) };
     });
     await tx.run(
       `UNWIND $rows AS row
@@ -392,6 +436,7 @@ export class Neo4jGraphStore implements GraphStore {
        FOREACH (_ IN CASE WHEN row.upserted THEN [1] ELSE [] END |
          SET i.title = row.title, i.category = row.category, i.price = row.price, i.attributes = row.attributes)
        FOREACH (_ IN CASE WHEN row.priceChanged AND NOT row.upserted THEN [1] ELSE [] END | SET i.price = row.price)
+       FOREACH (_ IN CASE WHEN row.sim THEN [1] ELSE [] END | SET i.simDirty = true)
        SET i.userCount = i.userCount + row.delta`,
       { rows: itemRows },
     );
@@ -442,13 +487,140 @@ export class Neo4jGraphStore implements GraphStore {
       );
     }
     await tx.run("MATCH (m:Meta {id: 'graph'}) SET m.eventsApplied = m.eventsApplied + $n", { n: fresh.length });
-    if (flipped.size > 0) await this.refreshSimilarity(tx, [...flipped].sort());
-    return { applied: fresh.length, duplicates: unique.length - notYet.length, touchedUsers: [...touchedUsers], touchedItems: itemIds };
+    return {
+      summary: { applied: fresh.length, duplicates: unique.length - notYet.length, touchedUsers: [...touchedUsers], touchedItems: itemIds },
+      flipped: [...flipped].sort(),
+    };
+  }
+
+  // ---- SIMILAR maintenance, off the batch's write transaction ------------------------------------
+
+  /** Items whose SIMILAR lists this instance still has to recompute (also flagged `simDirty` in Neo4j). */
+  private readonly simDirty = new Set<string>();
+  /** Items in the refresh transaction now running. */
+  private simInFlight = new Set<string>();
+  private simLoop: Promise<void> | null = null;
+  private simTimer: NodeJS.Timeout | null = null;
+  private simSweepTimer: NodeJS.Timeout | null = null;
+  private closing = false;
+
+  /** Batches being applied by this instance (the refresh waits for a pause in them). */
+  private applying = 0;
+  private gate: Promise<unknown> = Promise.resolve();
+
+  /**
+   * Batch transactions and SIMILAR refresh transactions of this instance run one at a time, in turn
+   * (FIFO): they lock the same item nodes, and overlapping would make one wait on the other's locks or
+   * deadlock (and be retried). Between instances the driver's retry on deadlocks still applies.
+   */
+  private serialized<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.gate.then(work, work);
+    this.gate = run.catch(() => undefined);
+    return run;
+  }
+
+  /** When the oldest pending flag was raised (for the maximum delay). */
+  private simPendingSince = 0;
+
+  private markSimilarityDirty(ids: Iterable<string>): void {
+    if (this.simDirty.size === 0) this.simPendingSince = Date.now();
+    for (const id of ids) this.simDirty.add(id);
+    this.scheduleSimilarity(true);
+  }
+
+  /**
+   * Debounced: the refresh starts once no batch was applied for `similarityDebounceMs`, or at the latest
+   * `similarityMaxDelayMs` after the oldest pending flag. A burst of batches (a backlog, an import) is
+   * thus refreshed once per item, not once per batch, and the refresh's locks do not stall the batches.
+   */
+  private scheduleSimilarity(restart = false): void {
+    if (this.closing || this.simLoop || this.simDirty.size === 0) return;
+    if (this.simTimer && !restart) return;
+    if (this.simTimer) clearTimeout(this.simTimer);
+    const debounce = this.options.similarityDebounceMs ?? 200;
+    const maxDelay = this.options.similarityMaxDelayMs ?? 2000;
+    const untilMax = this.simPendingSince + maxDelay - Date.now();
+    // While a batch is being applied, only the maximum delay counts; the debounce restarts after it.
+    const wait = Math.max(0, this.applying > 0 ? untilMax : Math.min(debounce, untilMax));
+    this.simTimer = setTimeout(() => {
+      this.simTimer = null;
+      void this.runSimilarity();
+    }, wait);
+    this.simTimer.unref();
+  }
+
+  private runSimilarity(): Promise<void> {
+    if (!this.simLoop) {
+      if (this.simTimer) clearTimeout(this.simTimer);
+      this.simTimer = null;
+      this.simLoop = this.similarityLoop().finally(() => {
+        this.simLoop = null;
+        this.scheduleSimilarity();
+      });
+    }
+    return this.simLoop;
+  }
+
+  /** Refreshes the items pending when it starts, `similarityBatch` items per transaction. */
+  private async similarityLoop(): Promise<void> {
+    let backoff = 100;
+    const round = new Set(this.simDirty);
+    if (this.simDirty.size > 0) this.simPendingSince = Date.now();
+    while (round.size > 0) {
+      const ids = [...round].sort().slice(0, this.options.similarityBatch ?? 50);
+      for (const id of ids) {
+        this.simDirty.delete(id);
+        round.delete(id);
+      }
+      this.simInFlight = new Set(ids);
+      try {
+        await this.serialized(() => this.write(async (tx) => {
+          // Take the items' write locks first (in id order, as batches do): a batch that changes one of
+          // them either committed before (and is read here) or waits and flags it again after this commit
+          // (and it is refreshed next). Small transactions keep batches from waiting long on these locks.
+          await tx.run('UNWIND $ids AS id MATCH (i:Item {id: id}) REMOVE i.simDirty', { ids });
+          await this.refreshSimilarity(tx, ids);
+        }));
+        backoff = 100;
+      } catch (err) {
+        for (const id of ids) {
+          this.simDirty.add(id);
+          round.add(id);
+        }
+        this.options.logger?.error({ err, items: ids.length }, 'SIMILAR refresh failed; will retry');
+        if (this.closing) return;
+        await new Promise((r) => setTimeout(r, backoff));
+        backoff = Math.min(backoff * 2, 5000);
+      } finally {
+        this.simInFlight = new Set();
+      }
+    }
+  }
+
+  /** Picks up items flagged `simDirty` that no running refresh of this instance covers (a crash). */
+  private async sweepSimilarity(): Promise<void> {
+    const res = await this.driver.executeQuery('MATCH (i:Item) WHERE i.simDirty = true RETURN i.id AS id', {}, this.db());
+    const ids = res.records.map((r) => r.get('id') as string);
+    if (ids.length > 0) this.markSimilarityDirty(ids);
+  }
+
+  /**
+   * Resolves once the SIMILAR lists of these items (all pending items when omitted) reflect every batch
+   * this instance applied before the call (bounded by `timeoutMs`).
+   */
+  async flushSimilarity(itemIds?: readonly string[], timeoutMs = 30_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    const pending = () => (itemIds ? itemIds.some((id) => this.simDirty.has(id) || this.simInFlight.has(id)) : this.simDirty.size > 0 || this.simInFlight.size > 0);
+    while (pending() && Date.now() < deadline) {
+      if (this.simLoop) await this.simLoop;
+      else await this.runSimilarity();
+    }
   }
 
   /**
    * Recomputes the top-K SIMILAR edges of these items (their set of positive users changed) and brings
-   * the reverse edges (j)->(i) up to date; runs inside the batch's write transaction.
+   * the reverse edges (j)->(i) up to date, in the given write transaction (the background refresh, an
+   * erasure, an exclusion). Only the reverse edges that exist are touched, not every co-occurring pair.
    */
   private async refreshSimilarity(tx: ManagedTransaction, itemIds: string[]): Promise<void> {
     const res = await tx.run(
@@ -470,11 +642,14 @@ export class Neo4jGraphStore implements GraphStore {
          WITH j, count(*) AS cnt
          RETURN collect({id: j.id, cnt: cnt, nj: j.userCount}) AS cands
        }
-       RETURN i.id AS id, i.userCount AS ni, size(sample) AS sampled, cands`,
+       RETURN i.id AS id, i.userCount AS ni, size(sample) AS sampled, cands,
+              [(j:Item)-[:SIMILAR]->(i) | j.id] AS incoming`,
       { ids: itemIds, maxUsers: neo4j.int(this.maxUsersPerItem), maxItems: neo4j.int(this.maxItemsPerUser) },
     );
-    const tops: { i: string; j: string; score: number; support: number }[] = [];
-    const all: { i: string; j: string; score: number; support: number }[] = [];
+    type Pair = { i: string; j: string; score: number; support: number };
+    const tops: Pair[] = [];
+    const scored = new Map<string, Map<string, Pair>>();
+    const incoming = new Map<string, string[]>();
     for (const r of res.records) {
       const i = r.get('id') as string;
       const ni = Number(r.get('ni') ?? 0);
@@ -486,8 +661,11 @@ export class Neo4jGraphStore implements GraphStore {
         return { i, j: c.id, score: union > 0 ? support / union : 0, support };
       });
       list.sort((a, b) => b.score - a.score || b.support - a.support || (a.j < b.j ? -1 : a.j > b.j ? 1 : 0));
-      for (const c of list) all.push({ ...c, support: Math.round(c.support) });
-      for (const c of list.slice(0, this.k)) tops.push({ ...c, support: Math.round(c.support) });
+      const byJ = new Map<string, Pair>();
+      for (const c of list) byJ.set(c.j, { ...c, support: Math.round(c.support) });
+      scored.set(i, byJ);
+      for (const c of list.slice(0, this.k)) tops.push(byJ.get(c.j)!);
+      incoming.set(i, r.get('incoming') as string[]);
     }
     // i's own list: replaced.
     await tx.run('UNWIND $ids AS id MATCH (:Item {id: id})-[s:SIMILAR]->() DELETE s', { ids: itemIds });
@@ -497,30 +675,41 @@ export class Neo4jGraphStore implements GraphStore {
        CREATE (i)-[:SIMILAR {score: row.score, support: row.support}]->(j)`,
       { rows: tops },
     );
-    // Reverse edges: only pairs involving i changed. Existing (j)->(i) edges get the new score or go
-    // (no shared users left); i enters j's list when it is in i's top-K, then j's list is trimmed to K.
-    await tx.run(
-      `UNWIND $ids AS id
-       MATCH (j:Item)-[s:SIMILAR]->(i:Item {id: id})
-       WHERE NOT j.id IN $candidates[id]
-       DELETE s`,
-      { ids: itemIds, candidates: groupCandidates(itemIds, all) },
-    );
-    await tx.run(
-      `UNWIND $rows AS row
-       MATCH (j:Item {id: row.j})-[s:SIMILAR]->(i:Item {id: row.i})
-       SET s.score = row.score, s.support = row.support`,
-      { rows: all },
-    );
-    await tx.run(
-      `UNWIND $rows AS row
-       MATCH (i:Item {id: row.i}), (j:Item {id: row.j})
-       MERGE (j)-[s:SIMILAR]->(i)
-       ON CREATE SET s.score = row.score, s.support = row.support`,
-      { rows: tops },
-    );
-    const reverse = [...new Set(tops.map((t) => t.j))];
-    if (reverse.length > 0) {
+    // Reverse edges: only pairs involving i changed. The edges (j)->(i) that exist now are the ones read
+    // above (j not refreshed here) plus those just created from a refreshed j's top-K: each gets i's new
+    // score, or goes when j shares no users with i any more.
+    const nowIn = new Map<string, Set<string>>();
+    for (const i of itemIds) nowIn.set(i, new Set());
+    const refreshed = new Set(itemIds);
+    for (const [i, js] of incoming) for (const j of js) if (!refreshed.has(j)) nowIn.get(i)!.add(j);
+    for (const t of tops) nowIn.get(t.j)?.add(t.i);
+    const reverseRows: { i: string; j: string; score: number | null; support: number | null }[] = [];
+    for (const [i, js] of nowIn) {
+      const byJ = scored.get(i);
+      for (const j of js) {
+        const p = byJ?.get(j);
+        reverseRows.push({ i, j, score: p ? p.score : null, support: p ? p.support : null });
+      }
+    }
+    if (reverseRows.length > 0) {
+      await tx.run(
+        `UNWIND $rows AS row
+         MATCH (j:Item {id: row.j})-[s:SIMILAR]->(:Item {id: row.i})
+         FOREACH (_ IN CASE WHEN row.score IS NULL THEN [1] ELSE [] END | DELETE s)
+         FOREACH (_ IN CASE WHEN row.score IS NULL THEN [] ELSE [1] END | SET s.score = row.score, s.support = row.support)`,
+        { rows: reverseRows },
+      );
+    }
+    // i enters j's list when j is in i's top-K; then j's list is trimmed back to K.
+    const entering = tops.filter((t) => !nowIn.get(t.i)!.has(t.j));
+    if (entering.length > 0) {
+      await tx.run(
+        `UNWIND $rows AS row
+         MATCH (i:Item {id: row.i}), (j:Item {id: row.j})
+         MERGE (j)-[s:SIMILAR]->(i)
+         ON CREATE SET s.score = row.score, s.support = row.support`,
+        { rows: entering },
+      );
       await tx.run(
         `UNWIND $ids AS id
          MATCH (j:Item {id: id})-[s:SIMILAR]->(x:Item)
@@ -528,7 +717,7 @@ export class Neo4jGraphStore implements GraphStore {
          WITH j, collect(s) AS edges
          UNWIND edges[$k..] AS extra
          DELETE extra`,
-        { ids: reverse, k: neo4j.int(this.k) },
+        { ids: [...new Set(entering.map((t) => t.j))], k: neo4j.int(this.k) },
       );
     }
   }
@@ -672,6 +861,8 @@ export class Neo4jGraphStore implements GraphStore {
 
   async getItemNeighbors(itemIds: readonly string[], k: number): Promise<ItemNeighbor[][]> {
     if (itemIds.length === 0) return [];
+    // Read-your-writes within this instance: a refresh pending for one of these items runs first.
+    await this.flushSimilarity(itemIds, this.options.readTimeoutMs ?? 15_000);
     const res = await this.read((tx) =>
       tx.run(
         `UNWIND $ids AS id
@@ -796,7 +987,7 @@ export class Neo4jGraphStore implements GraphStore {
   }
 
   async setActorExcluded(actor: string, excluded: boolean): Promise<boolean> {
-    return this.write(async (tx) => {
+    return this.serialized(() => this.write(async (tx) => {
       const res = await tx.run(
         `MERGE (u:User {id: $id})
            ON CREATE SET u.anonymous = $anonymous, u.eventCount = 0, u.excluded = false
@@ -815,7 +1006,7 @@ export class Neo4jGraphStore implements GraphStore {
       const ids = items.records.map((r) => r.get('id') as string).sort();
       if (ids.length > 0) await this.refreshSimilarity(tx, ids);
       return true;
-    });
+    }));
   }
 
   // ---- privacy (issue 7) ------------------------------------------------------------------------
@@ -830,7 +1021,7 @@ export class Neo4jGraphStore implements GraphStore {
   async eraseUser(userId: string, options: EraseOptions = {}): Promise<ErasureReport> {
     const at = options.at ?? Date.now();
     const actors = [userId, ...(options.sessions ?? []).map((s) => `session:${s}`)];
-    return this.write(async (tx) => {
+    return this.serialized(() => this.write(async (tx) => {
       await tx.run('UNWIND $ids AS id MERGE (x:Erased {id: id}) SET x.at = CASE WHEN x.at IS NULL OR x.at < $at THEN $at ELSE x.at END', { ids: actors, at });
       const found = await tx.run(
         `UNWIND $ids AS id
@@ -889,7 +1080,7 @@ export class Neo4jGraphStore implements GraphStore {
         anomaliesRemoved: Number(removed.records[0]?.get('n') ?? 0),
         anomaliesRedacted: redactions.length,
       };
-    });
+    }));
   }
 
   async erasedActors(): Promise<Map<string, number>> {
@@ -1084,13 +1275,6 @@ function insertSorted(arr: number[], v: number): void {
     else hi = mid;
   }
   if (arr[lo] !== v) arr.splice(lo, 0, v);
-}
-
-function groupCandidates(ids: string[], all: { i: string; j: string }[]): Record<string, string[]> {
-  const out: Record<string, string[]> = {};
-  for (const id of ids) out[id] = [];
-  for (const c of all) out[c.i]!.push(c.j);
-  return out;
 }
 
 interface ActivityRow {
