@@ -14,6 +14,9 @@ test('kill -9 mid-ingestion loses no acknowledged event and applies none twice',
   const dataDir = mkdtempSync(path.join(tmpdir(), 'flywheel-crash-'));
   const port = await freePort();
   const env = { FLYWHEEL_SNAPSHOT_EVERY: '300' };
+  // Spread over enough users that each one's interactions fit in one recentInteractions page (200), even
+  // on a fast machine that acknowledges tens of thousands of events before the kill.
+  const USERS = 400;
   try {
     let child = await startServeProcess(['serve', '--data-dir', dataDir], port, env);
     const url = `http://127.0.0.1:${port}/graphql`;
@@ -25,7 +28,7 @@ test('kill -9 mid-ingestion loses no acknowledged event and applies none twice',
       for (let batch = 0; !stop; batch++) {
         const events = Array.from({ length: 20 }, (_, i) => {
           const n = sent++;
-          return { id: `crash-${w}-${batch}-${i}`, type: 'VIEW', userId: `crash-user-${n % 40}`, itemId: `crash-item-${n}` };
+          return { id: `crash-${w}-${batch}-${i}`, type: 'VIEW', userId: `crash-user-${n % USERS}`, itemId: `crash-item-${n}` };
         });
         try {
           const res = await gql<{ trackEvents: { accepted: number } }>(url, mutation, { e: events });
@@ -47,13 +50,16 @@ test('kill -9 mid-ingestion loses no acknowledged event and applies none twice',
     child = await startServeProcess(['serve', '--data-dir', dataDir], port, env);
     const recoveryMs = Date.now() - restartStarted;
     const found = new Map<string, number>();
-    for (let u = 0; u < 40; u++) {
+    for (let u = 0; u < USERS; u++) {
       const res = await gql<{ user: { recentInteractions: { counts: { views: number }; item: { id: string } }[] } | null }>(
         url,
         'query($id: ID!) { user(id: $id) { recentInteractions(first: 200) { counts { views } item { id } } } }',
         { id: `crash-user-${u}` },
       );
-      for (const i of res.data!.user?.recentInteractions ?? []) found.set(`crash-user-${u}|${i.item.id}`, i.counts.views);
+      const seen = res.data!.user?.recentInteractions ?? [];
+      // recentInteractions stops at 200: a user that reached it could hide older, acknowledged events.
+      assert.ok(seen.length < 200, `crash-user-${u} has ${seen.length} interactions, more than one page; raise USERS`);
+      for (const i of seen) found.set(`crash-user-${u}|${i.item.id}`, i.counts.views);
     }
     const lost = [...acked].filter((k) => !found.has(k));
     const duplicated = [...found.values()].filter((v) => v !== 1).length;
