@@ -8,6 +8,7 @@ import { LmdbEventLog } from '../src/event-log/lmdb-event-log';
 import { MemoryGraph } from '../src/graph/embedded/memory-graph';
 import { Ingestor } from '../src/ingest/ingestor';
 import { createLogger } from '../src/observability/logger';
+import { median } from './shared';
 
 /**
  * `node dist/bench/anomalies.js`: what the anomaly detectors cost on the ingestion path, and how often they
@@ -29,12 +30,6 @@ const INGEST_EVENTS = Number(process.env.BENCH_ANOMALY_INGEST_EVENTS ?? 50_000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const SEEDS = (process.env.BENCH_ANOMALY_SEEDS ?? '42,7').split(',').map(Number);
 const BATCH = 1000;
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-}
 
 /** The synthetic stream as valid event-contract events (orderId is detector-side only). */
 function contract(e: AnomalyInput): InteractionEvent {

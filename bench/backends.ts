@@ -8,9 +8,9 @@ import { Kafka, logLevel } from 'kafkajs';
 import neo4j from 'neo4j-driver';
 import { createFlywheel } from '../src/app/flywheel';
 import { loadConfig } from '../src/config/config';
-import type { FlywheelEvent, InteractionType } from '../src/events/event';
 import { createLogger } from '../src/observability/logger';
 import { prng } from '../src/demo/demo-data';
+import { median, skewedEvents } from './shared';
 
 /**
  * `npm run bench:backends` (issue 3): the embedded default (LMDB log + in-memory graph) and the production
@@ -41,6 +41,7 @@ const CACHE = process.env.BENCH_CACHE ?? '0';
 const CHUNK = 1000;
 const ROOT = path.resolve(__dirname, '../..');
 const RUN_ID = `${Date.now().toString(36)}-${process.pid}`;
+const EVENT_SHAPE = { users: USERS, items: ITEMS, idPrefix: 'bb', stepMs: 1000 };
 
 type Backend = 'embedded' | 'neo4j+kafka';
 
@@ -78,26 +79,7 @@ function ensureServers(): Servers {
   };
 }
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-}
 
-/** Skewed users and items (a few heavy users, a long tail of items), one event per second of event time. */
-function syntheticEvents(n: number, seed: number): FlywheelEvent[] {
-  const rand = prng(seed);
-  const types: InteractionType[] = ['VIEW', 'VIEW', 'VIEW', 'CLICK', 'CLICK', 'ADD_TO_CART', 'PURCHASE'];
-  const t0 = Date.UTC(2026, 0, 1);
-  return Array.from({ length: n }, (_, i) => {
-    const type = types[Math.floor(rand() * types.length)]!;
-    return {
-      kind: 'interaction', v: 1, id: `bb-${seed}-${i}`, type,
-      userId: `u${Math.floor(Math.pow(rand(), 1.5) * USERS)}`, itemId: `i${Math.floor(Math.pow(rand(), 2) * ITEMS)}`,
-      timestamp: t0 + i * 1000, ...(type === 'PURCHASE' || type === 'ADD_TO_CART' ? { quantity: 1, price: 4.5 } : {}),
-    } as FlywheelEvent;
-  });
-}
 
 async function wipeNeo4j(uri: string): Promise<void> {
   const driver = neo4j.driver(uri);
@@ -136,7 +118,7 @@ function envFor(backend: Backend, servers: Servers, round: number): Record<strin
 async function ingest(backend: Backend, env: Record<string, string>, dataDir: string, round: number): Promise<{ applied: number; settled: number }> {
   const app = await createFlywheel(loadConfig(env, { FLYWHEEL_DATA_DIR: dataDir }), createLogger('silent'));
   try {
-    const events = syntheticEvents(EVENTS, round);
+    const events = skewedEvents(EVENTS, round, EVENT_SHAPE);
     const applied = async () => (await app.metrics.eventsApplied.get()).values[0]?.value ?? 0;
     const base = await applied();
     const started = performance.now();

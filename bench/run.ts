@@ -10,9 +10,9 @@ import { LmdbEventLog } from '../src/event-log/lmdb-event-log';
 import { MemoryGraph } from '../src/graph/embedded/memory-graph';
 import { Ingestor } from '../src/ingest/ingestor';
 import { loadConfig } from '../src/config/config';
-import type { FlywheelEvent, InteractionType } from '../src/events/event';
 import { createLogger } from '../src/observability/logger';
 import { prng } from '../src/demo/demo-data';
+import { median, skewedEvents } from './shared';
 
 /**
  * `npm run bench`: the foundation's figures in one run, so that ratios compare like with like on a
@@ -26,26 +26,9 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const INGEST_EVENTS = Number(process.env.BENCH_INGEST_EVENTS ?? 200_000);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
+const EVENT_SHAPE = { users: 20_000, items: 5_000, idPrefix: 'bench', stepMs: 10 };
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-}
 
-function syntheticEvents(n: number, seed: number): FlywheelEvent[] {
-  const rand = prng(seed);
-  const types: InteractionType[] = ['VIEW', 'VIEW', 'VIEW', 'CLICK', 'CLICK', 'ADD_TO_CART', 'PURCHASE'];
-  const t0 = Date.UTC(2026, 0, 1);
-  return Array.from({ length: n }, (_, i) => {
-    const type = types[Math.floor(rand() * types.length)]!;
-    return {
-      kind: 'interaction', v: 1, id: `bench-${seed}-${i}`, type,
-      userId: `u${Math.floor(Math.pow(rand(), 1.5) * 20_000)}`, itemId: `i${Math.floor(Math.pow(rand(), 2) * 5_000)}`,
-      timestamp: t0 + i * 10, ...(type === 'PURCHASE' || type === 'ADD_TO_CART' ? { quantity: 1, price: 4.5 } : {}),
-    } as FlywheelEvent;
-  });
-}
 
 /** The seam path alone: LMDB log -> ingestor -> in-memory graph, without the hooks the app adds. */
 async function benchCoreIngest(seed: number): Promise<number> {
@@ -54,7 +37,7 @@ async function benchCoreIngest(seed: number): Promise<number> {
   const graph = new MemoryGraph();
   const ingestor = new Ingestor(log, graph, { group: 'graph', logger: pino({ level: 'silent' }), checkpointEvery: Number.MAX_SAFE_INTEGER, revalidate: false });
   await ingestor.start();
-  const events = syntheticEvents(INGEST_EVENTS, seed);
+  const events = skewedEvents(INGEST_EVENTS, seed, EVENT_SHAPE);
   const started = performance.now();
   let last = -1;
   for (let i = 0; i < events.length; i += 5000) last = (await log.append(events.slice(i, i + 5000))).lastPosition;
@@ -75,7 +58,7 @@ async function benchIngest(): Promise<{ core: number[]; eventsPerSecond: number[
     for (const path_ of ['log', 'tracker'] as const) {
       const dir = mkdtempSync(path.join(tmpdir(), 'flywheel-bench-'));
       const app = await createFlywheel(loadConfig({ LOG_LEVEL: 'silent' }, { FLYWHEEL_DATA_DIR: dir, FLYWHEEL_SNAPSHOT_EVERY: 100_000_000 }), createLogger('silent'));
-      const events = syntheticEvents(INGEST_EVENTS, round * 2 + (path_ === 'log' ? 0 : 1));
+      const events = skewedEvents(INGEST_EVENTS, round * 2 + (path_ === 'log' ? 0 : 1), EVENT_SHAPE);
       const started = performance.now();
       let last = -1;
       for (let i = 0; i < events.length; i += 5000) {

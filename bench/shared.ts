@@ -1,0 +1,37 @@
+import type { FlywheelEvent, InteractionType } from '../src/events/event';
+import { prng } from '../src/demo/demo-data';
+
+/** Helpers the benchmark scripts share. */
+
+export function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+export interface SkewedEventsOptions {
+  users: number;
+  items: number;
+  /** Event ids are `${idPrefix}-${seed}-${i}`. */
+  idPrefix: string;
+  /** Event time between consecutive events. */
+  stepMs: number;
+}
+
+/**
+ * Deterministic interaction events with skewed users and items (a few heavy users, a long tail of items):
+ * mostly views and clicks, some carts and purchases (quantity 1, price 4.5).
+ */
+export function skewedEvents(n: number, seed: number, o: SkewedEventsOptions): FlywheelEvent[] {
+  const rand = prng(seed);
+  const types: InteractionType[] = ['VIEW', 'VIEW', 'VIEW', 'CLICK', 'CLICK', 'ADD_TO_CART', 'PURCHASE'];
+  const t0 = Date.UTC(2026, 0, 1);
+  return Array.from({ length: n }, (_, i) => {
+    const type = types[Math.floor(rand() * types.length)]!;
+    return {
+      kind: 'interaction', v: 1, id: `${o.idPrefix}-${seed}-${i}`, type,
+      userId: `u${Math.floor(Math.pow(rand(), 1.5) * o.users)}`, itemId: `i${Math.floor(Math.pow(rand(), 2) * o.items)}`,
+      timestamp: t0 + i * o.stepMs, ...(type === 'PURCHASE' || type === 'ADD_TO_CART' ? { quantity: 1, price: 4.5 } : {}),
+    } as FlywheelEvent;
+  });
+}
