@@ -3,6 +3,7 @@ import type { GraphStore } from '../graph/graph-store';
 import { ContentIndex } from './content';
 import { InteractionIndex, type TypeWeights } from './interactions';
 import { ItemModel, type ItemModelOptions } from './item-model';
+import { topK } from './linalg';
 import { FROM_SEGMENT, SegmentPopularStrategy, segmentReason } from './segment-popular';
 import { Accumulator, builtInStrategies, type Seed, type SegmentTopItems, type Strategy } from './strategies';
 import { FROM_NEIGHBOURS, UserKnnStrategy, type UserKnnOptions } from './user-knn';
@@ -265,11 +266,10 @@ export class Recommender {
     const rules = new Rules(this, req, history);
     const out: Recommendation[] = [];
     const picked = new Set<number>();
-    // Rank order without sorting every candidate: the best `m` first (a bounded heap, O(n log m)), and
-    // the full sort only if the rules reject so many that those run out (same order either way).
-    const better = (a: number, b: number) => acc.score[b]! - acc.score[a]! || a - b;
+    // Rank order without sorting every candidate: the best `m` first (a bounded heap), and the whole
+    // ranking only if the rules reject so many that those run out (same order either way).
     const m = 4 * first + 64 + (history ? Math.min(history.n, 1000) : 0);
-    let order = topCandidates(acc, m, better);
+    let order = rankPositive(acc, m);
     let partial = order.length === m;
     for (let t = 0; t < order.length && out.length < first; t++) {
       const j = order[t]!;
@@ -278,9 +278,7 @@ export class Recommender {
         out.push({ itemId: idx.items[j]!.id, score: acc.score[j]!, reason: this.reason(strategy, acc.from[j]!, j, history, segment) });
       }
       if (t === order.length - 1 && partial && out.length < first) {
-        const all = Array.from(acc.touched.subarray(0, acc.n)).filter((j) => acc.score[j]! > 0);
-        all.sort(better);
-        order = all; // its first m entries are the ones already seen, in the same order
+        order = rankPositive(acc, acc.n); // its first m entries are the ones already seen, in the same order
         partial = false;
       }
     }
@@ -385,38 +383,12 @@ export class Recommender {
 }
 
 /**
- * The best `m` positive-score candidates of the accumulator, best first. A size-m heap keeps the selection
- * O(n log m) however many items a strategy touched; returns fewer than m only when there are fewer.
+ * The best `k` candidates of the accumulator with a positive score, best first (ties: lower item index).
+ * Candidates at or below 0 rank below every positive one, so taking the top k of all and dropping them
+ * leaves the top k positives.
  */
-function topCandidates(acc: Accumulator, m: number, better: (a: number, b: number) => number): number[] {
-  const heap: number[] = []; // worst of the kept candidates at the root
-  const worse = (a: number, b: number) => better(a, b) > 0; // a ranks below b
-  for (let t = 0; t < acc.n; t++) {
-    const j = acc.touched[t]!;
-    if (!(acc.score[j]! > 0)) continue;
-    if (heap.length < m) {
-      heap.push(j);
-      for (let c = heap.length - 1; c > 0; ) {
-        const p = (c - 1) >> 1;
-        if (!worse(heap[c]!, heap[p]!)) break;
-        [heap[c], heap[p]] = [heap[p]!, heap[c]!];
-        c = p;
-      }
-    } else if (worse(heap[0]!, j)) {
-      heap[0] = j;
-      for (let c = 0; ; ) {
-        const l = 2 * c + 1;
-        const r = l + 1;
-        let w = c;
-        if (l < m && worse(heap[l]!, heap[w]!)) w = l;
-        if (r < m && worse(heap[r]!, heap[w]!)) w = r;
-        if (w === c) break;
-        [heap[c], heap[w]] = [heap[w]!, heap[c]!];
-        c = w;
-      }
-    }
-  }
-  return heap.sort(better);
+function rankPositive(acc: Accumulator, k: number): number[] {
+  return Array.from(topK(acc.touched, acc.n, acc.score, k)).filter((j) => acc.score[j]! > 0);
 }
 
 /** The strongest interaction type behind a history entry (strength is the max type weight seen). */

@@ -1,5 +1,6 @@
 import type { InteractionIndex, UserHistory } from './interactions';
 import type { Accumulator, ScoreContext, Seed, Strategy } from './strategies';
+import { topK } from './linalg';
 
 /**
  * User-to-user neighbourhood ("shoppers with baskets like yours bought it") on the live interaction
@@ -123,12 +124,11 @@ export class UserKnnStrategy implements Strategy {
         cand[v]! += w;
       }
     }
-    const order = Array.from(touched.subarray(0, this.nCand));
-    for (const v of order) cand[v] = cand[v]! / Math.sqrt(Math.min(o.historyCap, idx.users[v]!.n));
-    if (order.length > o.rescore) {
-      order.sort((x, y) => cand[y]! - cand[x]! || x - y);
-      order.length = o.rescore;
+    for (let t = 0; t < this.nCand; t++) {
+      const v = touched[t]!;
+      cand[v] = cand[v]! / Math.sqrt(Math.min(o.historyCap, idx.users[v]!.n));
     }
+    const order = topK(touched, this.nCand, cand, o.rescore);
     for (let t = 0; t < this.nCand; t++) cand[touched[t]!] = 0;
 
     // 2. exact similarity for the best candidates
