@@ -20,6 +20,7 @@ import type { AnomalyRecord, GraphStore } from '../graph/graph-store';
 import { ConfigError } from '../config/config';
 import { resolveAnomalyConfig, type AnomalyConfigInput } from './config';
 import { AnomalyDetector } from './detector';
+import { RecentSet } from './structures';
 import type { AnomalyFinding, AnomalyInput } from './types';
 
 export interface AnomalyServiceOptions {
@@ -74,7 +75,7 @@ export class AnomalyService {
   private timer: NodeJS.Timeout | null = null;
   private pending: Promise<void> = Promise.resolve();
   /** Ids published by this instance (publishScope 'detected'), bounded, oldest forgotten first. */
-  private readonly publishedIds = new Set<string>();
+  private readonly publishedIds = new RecentSet(10_000);
 
   constructor(
     private readonly store: GraphStore,
@@ -205,7 +206,7 @@ export class AnomalyService {
     this.pending = this.pending
       .then(() => stored)
       .then((added) => {
-        const out = this.options.publishScope === 'detected' ? records.filter((r) => this.firstPublication(r.id)) : added;
+        const out = this.options.publishScope === 'detected' ? records.filter((r) => !this.publishedIds.seen(r.id)) : added;
         for (const r of out) {
           this.published++;
           this.options.publish?.(r);
@@ -215,12 +216,6 @@ export class AnomalyService {
       .catch((err: unknown) => this.options.logger?.error({ err }, 'storing anomalies failed'));
   }
 
-  private firstPublication(id: string): boolean {
-    if (this.publishedIds.has(id)) return false;
-    this.publishedIds.add(id);
-    if (this.publishedIds.size > 10_000) this.publishedIds.delete(this.publishedIds.values().next().value as string);
-    return true;
-  }
 
   private expireBots(): void {
     if (this.botUntil.size === 0) return;
