@@ -17,18 +17,15 @@ export class SegmentPopularStrategy implements Strategy {
 
   constructor(private readonly index: InteractionIndex) {}
 
+  /** The segment's top items, scored by the share of the segment's customers who bought each. */
   score(_seeds: readonly Seed[], acc: Accumulator, ctx?: ScoreContext): void {
-    addSegmentItems(this.index, ctx?.segment ?? null, acc);
-  }
-}
-
-/** Adds the segment's top items to `acc` (score: share of the segment's customers who bought the item). */
-export function addSegmentItems(index: InteractionIndex, segment: ScoreContext['segment'], acc: Accumulator): void {
-  if (!segment || segment.size <= 0) return;
-  for (const t of segment.items) {
-    const j = index.itemIndex.get(t.itemId);
-    if (j === undefined || t.customers <= 0) continue;
-    acc.add(j, t.customers / segment.size, FROM_SEGMENT);
+    const segment = ctx?.segment;
+    if (!segment || segment.size <= 0) return;
+    for (const t of segment.items) {
+      const j = this.index.itemIndex.get(t.itemId);
+      if (j === undefined || t.customers <= 0) continue;
+      acc.add(j, t.customers / segment.size, FROM_SEGMENT);
+    }
   }
 }
 
