@@ -13,6 +13,12 @@ const onOff = z
 const intIn = (min: number, max: number) =>
   z.coerce.number({ error: 'must be a number' }).int('must be an integer').min(min, `must be at least ${min}`).max(max, `must be at most ${max}`);
 
+/** "NAME=WEIGHT,NAME=WEIGHT" with names from `names` (parsed by `parseWeights`). */
+function weightList(what: string, kinds: string, names: readonly string[]) {
+  const pair = `\\s*(${names.join('|')})\\s*=\\s*\\d+(\\.\\d+)?\\s*`;
+  return z.string().regex(new RegExp(`^${pair}(,${pair})*$`), `must be ${what}=WEIGHT pairs separated by commas, ${kinds} ${names.join(', ')}`);
+}
+
 export const configSchema = z.object({
   PORT: intIn(0, 65535).default(4000),
   HOST: z.string().min(1).default('127.0.0.1'),
@@ -32,15 +38,9 @@ export const configSchema = z.object({
   FLYWHEEL_USER_SIMILARITY: z.enum(['jaccard', 'cosine', 'bm25'], { error: 'must be jaccard, cosine or bm25' }).default('cosine'),
   FLYWHEEL_USER_KNN_NEIGHBOURS: intIn(1, 10_000).default(100),
   /** History weight per event type, e.g. PURCHASE=1,ADD_TO_CART=0.6,CLICK=0.3,VIEW=0.2 (unnamed types keep their default). */
-  FLYWHEEL_EVENT_WEIGHTS: z
-    .string()
-    .regex(/^\s*(PURCHASE|ADD_TO_CART|CLICK|VIEW)\s*=\s*\d+(\.\d+)?\s*(,\s*(PURCHASE|ADD_TO_CART|CLICK|VIEW)\s*=\s*\d+(\.\d+)?\s*)*$/, 'must be TYPE=WEIGHT pairs separated by commas, types PURCHASE, ADD_TO_CART, CLICK, VIEW')
-    .optional(),
+  FLYWHEEL_EVENT_WEIGHTS: weightList('TYPE', 'types', ['PURCHASE', 'ADD_TO_CART', 'CLICK', 'VIEW']).optional(),
   /** Parts and weights of the blend strategy, e.g. local-ease=1,item-knn=1 (parts: local-ease, item-knn, rp3beta, user-knn). */
-  FLYWHEEL_BLEND: z
-    .string()
-    .regex(/^\s*(local-ease|item-knn|rp3beta|user-knn)\s*=\s*\d+(\.\d+)?\s*(,\s*(local-ease|item-knn|rp3beta|user-knn)\s*=\s*\d+(\.\d+)?\s*)*$/, 'must be STRATEGY=WEIGHT pairs separated by commas, strategies local-ease, item-knn, rp3beta, user-knn')
-    .optional(),
+  FLYWHEEL_BLEND: weightList('STRATEGY', 'strategies', ['local-ease', 'item-knn', 'rp3beta', 'user-knn']).optional(),
   /** Entries of the exact recommendation cache (0 turns it off); read by src/recommend/recommender.ts. */
   FLYWHEEL_RECOMMENDATION_CACHE: intIn(0, 10_000_000).default(10_000),
   FLYWHEEL_MAX_BODY_BYTES: intIn(1024, 100 * 1024 * 1024).default(1024 * 1024),
