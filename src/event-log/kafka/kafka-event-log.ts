@@ -258,11 +258,6 @@ export class KafkaEventLog implements EventLog {
   }
 
   /** @internal */
-  client(): Kafka {
-    return this.kafka;
-  }
-
-  /** @internal */
   adminClient(): Admin {
     return this.admin;
   }
