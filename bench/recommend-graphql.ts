@@ -11,7 +11,8 @@ import { startGateway } from '../src/api/server';
 import { loadConfig } from '../src/config/config';
 import { MemoryGraph } from '../src/graph/embedded/memory-graph';
 import { createLogger } from '../src/observability/logger';
-import { rng, syntheticEvents } from '../src/recommend/synthetic';
+import { rng } from '../src/recommend/synthetic';
+import { heapUsed, loadSyntheticShop } from './shared';
 
 /**
  * Recommendations over GraphQL on the synthetic shop (issue 4's bar: p99 < 20 ms at moderate concurrency
@@ -86,11 +87,6 @@ function runClient(url: string, connections: number, seconds: number, mix: strin
   });
 }
 
-const gc = (globalThis as { gc?: () => void }).gc;
-const heap = () => {
-  gc?.();
-  return process.memoryUsage().heapUsed;
-};
 const load = () => loadavg().map((x) => Math.round(x * 100) / 100);
 
 async function main(): Promise<void> {
@@ -121,21 +117,16 @@ async function main(): Promise<void> {
   const rec = app.recommender;
   rec.setBackgroundRefresh(false);
 
-  const heap0 = heap();
+  const heap0 = heapUsed();
   const rss0 = process.memoryUsage().rss;
   log(`loading ${interactions} interactions, ${users} users, ${items} items`);
-  let t = performance.now();
-  for (const batch of syntheticEvents({ users, items, interactions })) {
-    await graph.applyEvents(batch);
-    rec.applyEvents(batch);
-  }
-  const loadSeconds = (performance.now() - t) / 1000;
-  const heapLoaded = heap();
+  const loadSeconds = await loadSyntheticShop(graph, rec, { users, items, interactions });
+  const heapLoaded = heapUsed();
   log(`loaded in ${loadSeconds.toFixed(1)} s; solving`);
-  t = performance.now();
+  const t = performance.now();
   rec.refreshNow();
   const solveSeconds = (performance.now() - t) / 1000;
-  const heapModel = heap();
+  const heapModel = heapUsed();
   const rss = process.memoryUsage().rss;
   log(`solved in ${solveSeconds.toFixed(1)} s`);
 

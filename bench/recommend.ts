@@ -1,6 +1,7 @@
 import { MemoryGraph } from '../src/graph/embedded/memory-graph';
 import { Recommender } from '../src/recommend/recommender';
-import { rng, syntheticEvents } from '../src/recommend/synthetic';
+import { rng } from '../src/recommend/synthetic';
+import { heapUsed, loadSyntheticShop } from './shared';
 import { EVENT_SCHEMA_VERSION } from '../src/events/event';
 
 /**
@@ -11,27 +12,17 @@ import { EVENT_SCHEMA_VERSION } from '../src/events/event';
  * and event-to-changed-recommendation latency. Prints one JSON object.
  */
 const [interactions = 5_000_000, users = 100_000, items = 50_000] = process.argv.slice(2).map(Number);
-const gc = (globalThis as { gc?: () => void }).gc;
-const heap = () => {
-  gc?.();
-  return process.memoryUsage().heapUsed;
-};
 
 async function main(): Promise<void> {
   const graph = new MemoryGraph();
   const rec = new Recommender(graph, { backgroundRefresh: false });
-  const heap0 = heap();
+  const heap0 = heapUsed();
+  const loadSeconds = await loadSyntheticShop(graph, rec, { users, items, interactions });
+  const heapLoaded = heapUsed();
   let t = performance.now();
-  for (const batch of syntheticEvents({ users, items, interactions })) {
-    await graph.applyEvents(batch);
-    rec.applyEvents(batch);
-  }
-  const loadSeconds = (performance.now() - t) / 1000;
-  const heapLoaded = heap();
-  t = performance.now();
   rec.refreshNow();
   const solveSeconds = (performance.now() - t) / 1000;
-  const heapModel = heap();
+  const heapModel = heapUsed();
 
   const r = rng(7);
   const sample = Array.from({ length: 2000 }, () => `u${Math.floor(Math.pow(r(), 1.5) * users)}`);

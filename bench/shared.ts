@@ -1,5 +1,8 @@
 import type { FlywheelEvent, InteractionType } from '../src/events/event';
 import { prng } from '../src/demo/demo-data';
+import type { MemoryGraph } from '../src/graph/embedded/memory-graph';
+import type { Recommender } from '../src/recommend/recommender';
+import { syntheticEvents, type SyntheticOptions } from '../src/recommend/synthetic';
 
 /** Helpers the benchmark scripts share. */
 
@@ -34,4 +37,23 @@ export function skewedEvents(n: number, seed: number, o: SkewedEventsOptions): F
       timestamp: t0 + i * o.stepMs, ...(type === 'PURCHASE' || type === 'ADD_TO_CART' ? { quantity: 1, price: 4.5 } : {}),
     } as FlywheelEvent;
   });
+}
+
+/** Heap in use after a full GC when the process runs with --expose-gc (otherwise as it is). */
+export function heapUsed(): number {
+  (globalThis as { gc?: () => void }).gc?.();
+  return process.memoryUsage().heapUsed;
+}
+
+/**
+ * Loads the synthetic shop the way ingestion does (graph store, then the recommender's feed, in big
+ * batches) and returns the seconds it took. The model is not solved here.
+ */
+export async function loadSyntheticShop(graph: MemoryGraph, rec: Recommender, shop: Partial<SyntheticOptions>): Promise<number> {
+  const t = performance.now();
+  for (const batch of syntheticEvents(shop)) {
+    await graph.applyEvents(batch);
+    rec.applyEvents(batch);
+  }
+  return (performance.now() - t) / 1000;
 }
