@@ -5,10 +5,12 @@ import type { Recommendation } from '../graph-models/recommendation.model';
 import { toItem } from './mappers';
 
 /**
- * Attaches the items to a scored list with one batched loader read (`loadMany`), before the list is
- * returned, instead of an `item` field resolver per entry: recommendations are the hottest path, and a
- * resolver per item (a promise, parameter injection, a loader call each) cost about as much as the rest
- * of the request. Skipped when the operation does not select `item`.
+ * Attaches the items to a scored list with one batched loader read (`loadMany`) before the list is
+ * returned, instead of an `item` field resolver per entry (a promise and parameter injection each);
+ * skipped when the operation does not select `item`. On its own this measured within the noise of the
+ * serving benchmark (BENCHMARKS.md, foundation section); it keeps the hottest list free of per-entry
+ * resolvers. A recommended item normally exists; the placeholder keeps the list intact if it was erased
+ * between scoring and this read.
  */
 export async function withItems(scored: Scored[], ctx: GatewayContext, info: GraphQLResolveInfo): Promise<Recommendation[]> {
   if (!selects(info, 'item')) return scored as unknown as Recommendation[];
