@@ -30,44 +30,31 @@ export interface CustomerColumns {
   categoryIds: string[];
 }
 
-/** Growable Float64Array / Int32Array. */
-class F64 {
-  a: Float64Array;
+/** A typed array that grows by doubling; `done()` returns the filled part. */
+class Growable<A extends Float64Array | Int32Array> {
+  a: A;
   n = 0;
-  constructor(cap = 1024) {
-    this.a = new Float64Array(cap);
+  constructor(
+    private readonly make: (length: number) => A,
+    cap = 1024,
+  ) {
+    this.a = make(cap);
   }
   push(v: number): void {
     if (this.n === this.a.length) {
-      const b = new Float64Array(this.a.length * 2);
+      const b = this.make(this.a.length * 2);
       b.set(this.a);
       this.a = b;
     }
     this.a[this.n++] = v;
   }
-  done(): Float64Array {
-    return this.a.slice(0, this.n);
+  done(): A {
+    return this.a.slice(0, this.n) as A;
   }
 }
 
-class I32 {
-  a: Int32Array;
-  n = 0;
-  constructor(cap = 1024) {
-    this.a = new Int32Array(cap);
-  }
-  push(v: number): void {
-    if (this.n === this.a.length) {
-      const b = new Int32Array(this.a.length * 2);
-      b.set(this.a);
-      this.a = b;
-    }
-    this.a[this.n++] = v;
-  }
-  done(): Int32Array {
-    return this.a.slice(0, this.n);
-  }
-}
+const f64 = (cap?: number) => new Growable((n) => new Float64Array(n), cap);
+const i32 = (cap?: number) => new Growable((n) => new Int32Array(n), cap);
 
 class Interner {
   readonly ids: string[] = [];
@@ -89,20 +76,20 @@ class Interner {
  */
 export class ActivityColumnsBuilder {
   private readonly userIds: string[] = [];
-  private readonly orders = new F64();
-  private readonly firstAt = new F64();
-  private readonly lastAt = new F64();
-  private readonly views = new F64();
-  private readonly monetary = new F64();
-  private readonly categories = new F64();
-  private readonly edgeStart = new I32();
-  private readonly edgeItem = new I32(4096);
-  private readonly edgeCategory = new I32(4096);
-  private readonly edgeQuantity = new F64(4096);
-  private readonly edgeRevenue = new F64(4096);
+  private readonly orders = f64();
+  private readonly firstAt = f64();
+  private readonly lastAt = f64();
+  private readonly views = f64();
+  private readonly monetary = f64();
+  private readonly categories = f64();
+  private readonly edgeStart = i32();
+  private readonly edgeItem = i32(4096);
+  private readonly edgeCategory = i32(4096);
+  private readonly edgeQuantity = f64(4096);
+  private readonly edgeRevenue = f64(4096);
   private readonly items = new Interner();
   private readonly cats = new Interner();
-  private readonly rows = new I32();
+  private readonly rows = i32();
   private catSeen = new Int32Array(64).fill(-1);
   /** The latest purchase seen (the default reference time of a fit). */
   latest = 0;
@@ -216,10 +203,10 @@ export function columnsFromProfiles(profiles: readonly CustomerProfile[]): Custo
   const f = {} as Record<FeatureName, Float64Array>;
   for (const name of ['recency', 'frequency', 'monetary', 'tenure', 'breadth', 'categories', 'conversion', 'averageOrderValue'] as const) f[name] = new Float64Array(n);
   const edgeStart = new Int32Array(n + 1);
-  const edgeItem = new I32(4096);
-  const edgeCategory = new I32(4096);
-  const edgeQuantity = new F64(4096);
-  const edgeRevenue = new F64(4096);
+  const edgeItem = i32(4096);
+  const edgeCategory = i32(4096);
+  const edgeQuantity = f64(4096);
+  const edgeRevenue = f64(4096);
   const items = new Interner();
   const cats = new Interner();
   const userIds = new Array<string>(n);
