@@ -17,7 +17,9 @@ export async function withItems(scored: Scored[], ctx: GatewayContext, info: Gra
   const nodes = await ctx.loaders.item.loadMany(scored.map((r) => r.itemId));
   return scored.map((r, i) => {
     const node = nodes[i];
-    const item = node && !(node instanceof Error) ? toItem(node) : toItem({ id: r.itemId, title: r.itemId, category: null, price: null, attributes: {}, inCatalog: false, userCount: 0 });
+    // loadMany hands failures back as values: a store that is down must still fail the field (UNAVAILABLE).
+    if (node instanceof Error) throw node;
+    const item = node ? toItem(node) : toItem({ id: r.itemId, title: r.itemId, category: null, price: null, attributes: {}, inCatalog: false, userCount: 0 });
     return { itemId: r.itemId, score: r.score, reason: r.reason, item };
   });
 }
