@@ -194,6 +194,9 @@ export class AnomalyService {
     this.findings += records.length;
     // Issued synchronously: the embedded store has applied both before this returns.
     const stored = this.store.putAnomalies(records);
+    // Its failure is logged by the chain below, which may reach it only after earlier stores finish:
+    // mark it handled now, or a store that is down (Neo4j outage) raises an unhandled rejection meanwhile.
+    stored.catch(() => undefined);
     for (const r of records) {
       if (r.kind !== 'BOT_ACTIVITY' || !r.userId) continue;
       const until = flaggedUntil(r) ?? this.latest;
