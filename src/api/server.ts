@@ -14,6 +14,7 @@ import type { GatewayContext } from './context';
 import { createGraphiqlHandler } from './graphiql';
 import { BodyTooLargeError, readBody, sendJson, sendText } from './http-util';
 import { createLoaders } from './loaders';
+import { jitGateway } from './jit-executor';
 import { introspectionGuard, usesIntrospection } from './introspection-guard';
 import { Safelist } from './safelist';
 import { createSecurity, credentialsFromConnectionParams, credentialsFromHeaders } from './security';
@@ -44,7 +45,7 @@ export async function startGateway(app: Flywheel, { port, host }: { port: number
   }
 
   const apollo = new ApolloServer<GatewayContext & BaseContext>({
-    schema,
+    ...(config.FLYWHEEL_EXECUTOR === 'jit' ? { gateway: jitGateway(schema) } : { schema }),
     introspection: true,
     csrfPrevention: true,
     includeStacktraceInErrorResponses: false,

@@ -101,6 +101,8 @@ export const configSchema = z.object({
   FLYWHEEL_MAX_COST: intIn(100, 10_000_000).default(20_000),
   FLYWHEEL_MAX_IN_FLIGHT: intIn(1, 100_000).default(256),
   FLYWHEEL_SAFELIST: onOff.default(false),
+  // graphql-jit compiles each HTTP operation once; graphql-js is the reference interpreter to fall back on.
+  FLYWHEEL_EXECUTOR: z.enum(['jit', 'graphql-js'], { error: 'must be jit or graphql-js' }).default('jit'),
 });
 
 /** Parses "A=1,B=0.5" (already validated by the schema) into a record. */
