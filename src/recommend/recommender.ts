@@ -30,6 +30,12 @@ export interface RecommenderOptions {
   /** Background refresh: time slice per turn, and whether it runs at all (off for eval/bench, which drain it). */
   refreshSliceMs: number;
   backgroundRefresh: boolean;
+  /**
+   * Share of the event loop the refresh may take while events keep arriving (it runs flat out once they
+   * stop). Under a sustained stream the items it would re-solve next are being dirtied again anyway, so
+   * pausing between slices coalesces that work and leaves the loop to ingestion and requests.
+   */
+  refreshShare: number;
   typeWeights?: TypeWeights;
   model?: Partial<ItemModelOptions>;
   /** The user-to-user neighbourhood strategy (`user-knn`). */
@@ -45,6 +51,7 @@ export const DEFAULT_RECOMMENDER_OPTIONS: RecommenderOptions = {
   historyCap: 200,
   refreshSliceMs: 4,
   backgroundRefresh: true,
+  refreshShare: 0.25,
 };
 
 export interface RecommendRequest {
@@ -93,7 +100,9 @@ export class Recommender {
   private readonly byName = new Map<string, Strategy>();
   private readonly acc = new Accumulator();
   private popularCache: { at: number; interactions: number; byDegree: Int32Array; byTrend: Int32Array } | null = null;
-  private refreshTimer: NodeJS.Immediate | null = null;
+  /** The pending refresh turn: an immediate, or a timeout while paced (each needs its own clear call). */
+  private refreshTimer: { immediate: NodeJS.Immediate } | { timeout: NodeJS.Timeout } | null = null;
+  private eventsSinceSlice = 0;
   private idleWaiters: (() => void)[] = [];
   private closed = false;
   private segmentSource: ((userId: string) => Promise<SegmentTopItems | null>) | null = null;
@@ -128,6 +137,7 @@ export class Recommender {
   /** Applies events the graph just applied (wire to Ingestor.onApplied); schedules a background refresh. */
   applyEvents(events: readonly FlywheelEvent[]): void {
     this.version++;
+    this.eventsSinceSlice += events.length;
     this.index.apply(events);
     this.scheduleRefresh();
   }
@@ -183,8 +193,7 @@ export class Recommender {
 
   close(): void {
     this.closed = true;
-    if (this.refreshTimer) clearImmediate(this.refreshTimer);
-    this.refreshTimer = null;
+    this.cancelRefresh();
   }
 
   private scheduleRefresh(force = false): void {
@@ -192,11 +201,26 @@ export class Recommender {
     const tick = () => {
       this.refreshTimer = null;
       if (this.model.pending() > 0) this.version++;
+      const started = performance.now();
       const left = this.model.refreshSome(this.options.refreshSliceMs);
-      if (left > 0 && !this.closed) this.refreshTimer = setImmediate(tick);
-      else for (const w of this.idleWaiters.splice(0)) w();
+      if (left > 0 && !this.closed) {
+        // Paced while the stream is busy (see refreshShare), unless someone waits for freshness.
+        const busy = this.eventsSinceSlice > 0 && this.idleWaiters.length === 0;
+        this.eventsSinceSlice = 0;
+        const share = this.options.refreshShare;
+        const pauseMs = busy && share < 1 ? ((performance.now() - started) * (1 - share)) / share : 0;
+        this.refreshTimer = pauseMs >= 1 ? { timeout: setTimeout(tick, pauseMs) } : { immediate: setImmediate(tick) };
+      } else for (const w of this.idleWaiters.splice(0)) w();
     };
-    this.refreshTimer = setImmediate(tick);
+    this.eventsSinceSlice = 0;
+    this.refreshTimer = { immediate: setImmediate(tick) };
+  }
+
+  private cancelRefresh(): void {
+    // clearImmediate on a Timeout (or the reverse) corrupts Node's timer queues, hence the tagged union.
+    if (this.refreshTimer && 'immediate' in this.refreshTimer) clearImmediate(this.refreshTimer.immediate);
+    else if (this.refreshTimer) clearTimeout(this.refreshTimer.timeout);
+    this.refreshTimer = null;
   }
 
   // ---- reading ---------------------------------------------------------------------------------

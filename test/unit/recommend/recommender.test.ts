@@ -118,3 +118,37 @@ test('forgetUser removes what a (bot) user did from everyone else\'s recommendat
   assert.equal(rec.index.user('bot')!.n, 0);
   assert.equal(rec.index.degree(rec.index.itemIndex.get('b4')!), 5, 'only the five real shoppers of b4 remain');
 });
+
+test('under a sustained stream the background refresh is paced, catches up when it stops, and close() leaves timers intact', async () => {
+  const rec = new Recommender(null, { refreshSliceMs: 0, refreshShare: 0.25 });
+  const tick = () => new Promise<void>((resolve) => setImmediate(resolve));
+  // 40 users over 400 items: far more dirty items than one slice (a batch of 64) re-solves
+  const wave = (w: number) => Array.from({ length: 400 }, (_, k) => buy(`s${(k * 7 + w) % 40}`, `p${(k * 13 + w) % 400}`, w));
+  const slicesDuringStream: number[] = [];
+  for (let w = 0; w < 20; w++) {
+    rec.applyEvents(wave(w));
+    const before = rec.pendingItems();
+    await tick();
+    slicesDuringStream.push(before - rec.pendingItems());
+  }
+  // paced: between waves the refresh waits (a timeout) instead of re-solving on every turn
+  assert.ok(slicesDuringStream.filter((d) => d === 0).length >= 5, `re-solved on every turn: ${slicesDuringStream.join(',')}`);
+  assert.ok(rec.pendingItems() > 0);
+  await rec.whenFresh(); // the stream stopped: it runs flat out until nothing is dirty
+  assert.equal(rec.pendingItems(), 0);
+
+  // close() while a paced timeout is pending must cancel it with the right call: clearing a Timeout as
+  // an Immediate corrupts Node's queues and setImmediate callbacks stop running (seen as a hung LMDB write).
+  const paced = new Recommender(null, { refreshSliceMs: 0, refreshShare: 0.01 }); // pauses of ~99x a slice: a Timeout
+  paced.applyEvents(wave(100));
+  await tick();
+  paced.applyEvents(wave(101));
+  await tick();
+  const pending = paced.pendingItems();
+  paced.close();
+  rec.close();
+  await tick();
+  await new Promise((resolve) => setTimeout(resolve, 30));
+  assert.equal(paced.pendingItems(), pending, 'a closed recommender re-solved something');
+  await tick(); // would hang with corrupted immediates
+});
