@@ -130,7 +130,7 @@ export async function createFlywheel(config: FlywheelConfig, logger: Logger, opt
       ...(config.FLYWHEEL_EVENT_WEIGHTS ? { typeWeights: { ...DEFAULT_STRENGTH, ...parseWeights(config.FLYWHEEL_EVENT_WEIGHTS) } } : {}),
       ...(config.FLYWHEEL_BLEND ? { blend: parseWeights(config.FLYWHEEL_BLEND) } : {}),
     });
-    r.setSegmentSource((userId) => segmentRef.service?.topItemsForUser(userId) ?? Promise.resolve(null));
+    r.setSegmentSource((userId) => segmentRef.service?.topItemsForUser(userId) ?? null);
     return r;
   };
   // Erasure (issue 7) may replace the recommender with one rebuilt from the erased store: readers go through `live`.

@@ -71,6 +71,11 @@ export interface GraphStore {
   /** Sets IN_SEGMENT of each user (null removes it); unknown users are skipped. */
   setUserSegments(userIds: readonly string[], segmentIds: readonly (string | null)[]): Promise<void>;
   getUserSegments(userIds: readonly string[]): Promise<(string | null)[]>;
+  /**
+   * A store that holds memberships in memory may answer one user's segment synchronously (undefined means
+   * "ask getUserSegments"): the recommendation hot path reads it on every request.
+   */
+  peekUserSegment?(userId: string): string | null | undefined;
   /** Members of a segment, a page at a time (opaque cursor); live member counts per segment. */
   listSegmentMembers(segmentId: string, first: number, after?: string): Promise<SegmentMemberPage>;
   segmentSizes(): Promise<Map<string, number>>;

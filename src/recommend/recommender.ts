@@ -54,6 +54,9 @@ export const DEFAULT_RECOMMENDER_OPTIONS: RecommenderOptions = {
   refreshShare: 0.25,
 };
 
+/** The user's segment and its top items; synchronous when the answer is in memory (embedded), else a promise. */
+export type SegmentSource = (userId: string) => SegmentTopItems | null | Promise<SegmentTopItems | null>;
+
 export interface RecommendRequest {
   userId: string;
   first: number;
@@ -105,7 +108,7 @@ export class Recommender {
   private eventsSinceSlice = 0;
   private idleWaiters: (() => void)[] = [];
   private closed = false;
-  private segmentSource: ((userId: string) => Promise<SegmentTopItems | null>) | null = null;
+  private segmentSource: SegmentSource | null = null;
   /**
    * Exact result cache: an answer is reused only while nothing it depends on has changed. `version`
    * moves on every applied batch, forgotten user and model re-solve, so a cached list is never stale;
@@ -237,7 +240,7 @@ export class Recommender {
    * Where `recommend` finds a user's segment (the SegmentService, wired by the composition root). Without
    * one, `segment-popular` has no candidates and the segment fallback is skipped.
    */
-  setSegmentSource(source: ((userId: string) => Promise<SegmentTopItems | null>) | null): void {
+  setSegmentSource(source: SegmentSource | null): void {
     this.segmentSource = source;
     this.version++;
   }
@@ -254,8 +257,9 @@ export class Recommender {
   }
 
   async recommend(req: RecommendRequest): Promise<Recommendation[]> {
-    if (req.segment === undefined && this.segmentSource) return this.recommendSync({ ...req, segment: await this.segmentSource(req.userId) });
-    return this.recommendSync(req);
+    if (req.segment !== undefined || !this.segmentSource) return this.recommendSync(req);
+    const segment = this.segmentSource(req.userId);
+    return this.recommendSync({ ...req, segment: segment instanceof Promise ? await segment : segment });
   }
 
   /** The whole request is synchronous over in-memory arrays: no awaits, no allocation per candidate. */

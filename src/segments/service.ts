@@ -359,10 +359,12 @@ export class SegmentService {
   }
 
   /** `topItemsOf` the user's current segment; null when the user has none (no purchase yet, or no model). */
-  async topItemsForUser(userId: string): Promise<SegmentTopItems | null> {
+  topItemsForUser(userId: string): SegmentTopItems | null | Promise<SegmentTopItems | null> {
     if (!this.model) return null;
-    const [seg] = await this.store.getUserSegments([userId]);
-    return seg ? this.topItemsOf(seg) : null;
+    // Synchronous where the store allows it (embedded): this runs on every recommendations request.
+    const now = this.store.peekUserSegment?.(userId);
+    if (now !== undefined) return now ? this.topItemsOf(now) : null;
+    return this.store.getUserSegments([userId]).then(([seg]) => (seg ? this.topItemsOf(seg) : null));
   }
 }
 

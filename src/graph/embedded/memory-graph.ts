@@ -468,10 +468,12 @@ export class MemoryGraph implements GraphStore, SimilarityGraph {
   }
 
   async getUserSegments(userIds: readonly string[]): Promise<(string | null)[]> {
-    return userIds.map((id) => {
-      const u = this.userIndex.get(id);
-      return u === undefined ? null : this.segments.get(u);
-    });
+    return userIds.map((id) => this.peekUserSegment(id));
+  }
+
+  peekUserSegment(userId: string): string | null {
+    const u = this.userIndex.get(userId);
+    return u === undefined ? null : this.segments.get(u);
   }
 
   async listSegmentMembers(segmentId: string, first: number, after?: string): Promise<SegmentMemberPage> {
