@@ -21,6 +21,7 @@ import { median, skewedEvents } from './shared';
  *     (validation, LMDB commit + fsync, consumer, graph apply, offset commit), median of rounds.
  *  2. HTTP: a gateway in a child process (demo shop), loaded by autocannon at fixed concurrency with
  *     `{ __typename }` and with `recommendations`, rounds interleaved; medians of per-round figures.
+ *     Three gateways in turn: the default, the exact result cache off, graphql-js as the executor.
  */
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const INGEST_EVENTS = Number(process.env.BENCH_INGEST_EVENTS ?? 200_000);
@@ -126,57 +127,61 @@ async function main(): Promise<void> {
   console.log(`# flywheel bench: ${ROUNDS} rounds, ${INGEST_EVENTS} ingest events, ${CONNECTIONS} connections x ${SECONDS} s, node ${process.version}`);
   const ingest = await benchIngest();
 
-  const server = await startServer();
   const rand = prng(7);
-  const trivial = JSON.stringify({ query: '{ __typename }' });
+  const trivial = () => JSON.stringify({ query: '{ __typename }' });
   const recsQuery = 'query($u: ID!) { recommendations(userId: $u, first: 10) { score reason item { id title category } } }';
   const recs = () => JSON.stringify({ query: recsQuery, variables: { u: `demo-user-${1 + Math.floor(rand() * 300)}` } });
-  await load(server.url, trivial === '' ? recs : () => trivial); // warm-up
-  const typename: LoadResult[] = [];
-  const recommendations: LoadResult[] = [];
-  for (let round = 0; round < ROUNDS; round++) {
-    typename.push(await load(server.url, () => trivial));
-    recommendations.push(await load(server.url, recs));
-  }
-  await server.stop();
 
-  // The same load with the exact result cache off: every request runs the strategy.
-  const uncachedServer = await startServer({ FLYWHEEL_RECOMMENDATION_CACHE: '0' });
-  await load(uncachedServer.url, recs); // warm-up
-  const typenameB: LoadResult[] = [];
-  const uncached: LoadResult[] = [];
-  for (let round = 0; round < ROUNDS; round++) {
-    typenameB.push(await load(uncachedServer.url, () => trivial));
-    uncached.push(await load(uncachedServer.url, recs));
-  }
-  await uncachedServer.stop();
+  /** One gateway process, both queries in interleaved rounds: the ratio compares like with like. */
+  const measure = async (env: Record<string, string> = {}) => {
+    const server = await startServer(env);
+    await load(server.url, trivial); // warm-up: JIT, connections
+    await load(server.url, recs);
+    const typename: LoadResult[] = [];
+    const recommendations: LoadResult[] = [];
+    for (let round = 0; round < ROUNDS; round++) {
+      typename.push(await load(server.url, trivial));
+      recommendations.push(await load(server.url, recs));
+    }
+    await server.stop();
+    const m = (rs: LoadResult[], k: keyof LoadResult) => median(rs.map((r) => r[k]));
+    const summarize = (rs: LoadResult[]) => ({ rps: Math.round(m(rs, 'rps')), p50: m(rs, 'p50'), p99: m(rs, 'p99'), errors: rs.reduce((sum, r) => sum + r.errors, 0), rounds: rs.map((r) => Math.round(r.rps)) });
+    const t = summarize(typename);
+    const r = summarize(recommendations);
+    return { typename: t, recommendations: r, ratio: r.rps / t.rps };
+  };
+  // The default gateway; the same with the exact result cache off (every request runs the strategy); and
+  // with graphql-js executing instead of graphql-jit (FLYWHEEL_EXECUTOR), to show what the executor buys.
+  const configs: { label: string; env: Record<string, string> }[] = [
+    { label: 'default', env: {} },
+    { label: 'cache off', env: { FLYWHEEL_RECOMMENDATION_CACHE: '0' } },
+    { label: 'graphql-js executor', env: { FLYWHEEL_EXECUTOR: 'graphql-js' } },
+  ];
+  const http: Record<string, Awaited<ReturnType<typeof measure>>> = {};
+  for (const c of configs) http[c.label] = await measure(c.env);
 
-  const m = (rs: LoadResult[], k: keyof LoadResult) => median(rs.map((r) => r[k]));
   const summary = {
     ingestCoreEventsPerSecond: Math.round(median(ingest.core)),
     ingestEventsPerSecond: Math.round(median(ingest.eventsPerSecond)),
     ingestViaTrackerEventsPerSecond: Math.round(median(ingest.viaTracker)),
-    typename: { rps: Math.round(m(typename, 'rps')), p50: m(typename, 'p50'), p99: m(typename, 'p99'), errors: typename.reduce((s, r) => s + r.errors, 0) },
-    recommendations: { rps: Math.round(m(recommendations, 'rps')), p50: m(recommendations, 'p50'), p99: m(recommendations, 'p99'), errors: recommendations.reduce((s, r) => s + r.errors, 0) },
+    http,
   };
-  const ratio = summary.recommendations.rps / summary.typename.rps;
-  const uncachedRps = Math.round(m(uncached, 'rps'));
-  const typenameBRps = Math.round(m(typenameB, 'rps'));
   console.log('');
   console.log('| measure | median | rounds |');
   console.log('|---|---|---|');
   console.log(`| ingest, core seam path: LMDB log -> ingestor -> memory graph (events/s) | ${summary.ingestCoreEventsPerSecond} | ${ingest.core.map((x) => Math.round(x)).join(', ')} |`);
   console.log(`| ingest, full default app: + anomaly detectors, online model, segments (events/s) | ${summary.ingestEventsPerSecond} | ${ingest.eventsPerSecond.map((x) => Math.round(x)).join(', ')} |`);
   console.log(`| ingest, tracker (validate + append + wait applied) (events/s) | ${summary.ingestViaTrackerEventsPerSecond} | ${ingest.viaTracker.map((x) => Math.round(x)).join(', ')} |`);
-  console.log(`| \`{ __typename }\` req/s (p50 / p99 ms) | ${summary.typename.rps} (${summary.typename.p50} / ${summary.typename.p99}) | ${typename.map((r) => Math.round(r.rps)).join(', ')} |`);
-  console.log(`| \`recommendations(first: 10)\` req/s (p50 / p99 ms) | ${summary.recommendations.rps} (${summary.recommendations.p50} / ${summary.recommendations.p99}) | ${recommendations.map((r) => Math.round(r.rps)).join(', ')} |`);
-  console.log(`| recommendations / typename throughput | ${ratio.toFixed(2)} | |`);
-  console.log(`| cache off: \`{ __typename }\` req/s | ${typenameBRps} | ${typenameB.map((r) => Math.round(r.rps)).join(', ')} |`);
-  console.log(`| cache off: \`recommendations(first: 10)\` req/s (p50 / p99 ms) | ${uncachedRps} (${m(uncached, 'p50')} / ${m(uncached, 'p99')}) | ${uncached.map((r) => Math.round(r.rps)).join(', ')} |`);
-  console.log(`| cache off: recommendations / typename throughput | ${(uncachedRps / typenameBRps).toFixed(2)} | |`);
-  console.log(`| errors (typename, recommendations) | ${summary.typename.errors}, ${summary.recommendations.errors} | |`);
+  for (const { label } of configs) {
+    const h = http[label]!;
+    const prefix = label === 'default' ? '' : `${label}: `;
+    console.log(`| ${prefix}\`{ __typename }\` req/s (p50 / p99 ms) | ${h.typename.rps} (${h.typename.p50} / ${h.typename.p99}) | ${h.typename.rounds.join(', ')} |`);
+    console.log(`| ${prefix}\`recommendations(first: 10)\` req/s (p50 / p99 ms) | ${h.recommendations.rps} (${h.recommendations.p50} / ${h.recommendations.p99}) | ${h.recommendations.rounds.join(', ')} |`);
+    console.log(`| ${prefix}recommendations / typename throughput | ${h.ratio.toFixed(2)} | |`);
+  }
+  console.log(`| errors (all HTTP runs) | ${configs.reduce((sum, { label }) => sum + http[label]!.typename.errors + http[label]!.recommendations.errors, 0)} | |`);
   console.log('');
-  console.log(JSON.stringify({ ...summary, ratio, uncached: { typenameRps: typenameBRps, recommendationsRps: uncachedRps, ratio: uncachedRps / typenameBRps } }));
+  console.log(JSON.stringify(summary));
 }
 
 main().catch((err: unknown) => {
