@@ -14,7 +14,6 @@ import type { GatewayContext } from './context';
 import { createGraphiqlHandler } from './graphiql';
 import { BodyTooLargeError, readBody, sendJson, sendText } from './http-util';
 import { createLoaders } from './loaders';
-import { jitGateway } from './jit-executor';
 import { introspectionGuard, usesIntrospection } from './introspection-guard';
 import { Safelist } from './safelist';
 import { createSecurity, credentialsFromConnectionParams, credentialsFromHeaders } from './security';
@@ -45,7 +44,8 @@ export async function startGateway(app: Flywheel, { port, host }: { port: number
   }
 
   const apollo = new ApolloServer<GatewayContext & BaseContext>({
-    ...(config.FLYWHEEL_EXECUTOR === 'jit' ? { gateway: jitGateway(schema) } : { schema }),
+    // graphql-jit is loaded only when it executes (FLYWHEEL_EXECUTOR=graphql-js never loads it)
+    ...(config.FLYWHEEL_EXECUTOR === 'jit' ? { gateway: (require('./jit-executor') as typeof import('./jit-executor')).jitGateway(schema) } : { schema }),
     introspection: true,
     csrfPrevention: true,
     includeStacktraceInErrorResponses: false,
