@@ -26,7 +26,6 @@ import type { GatewayExecutionResult, GatewayInterface, GatewaySchemaLoadOrUpdat
  */
 export function jitGateway(schema: GraphQLSchema): GatewayInterface {
   const compiled = new WeakMap<DocumentNode, Map<string | null, CompiledQuery | GatewayExecutionResult>>();
-  let unsubscribed = false;
   let listener: GatewaySchemaLoadOrUpdateCallback | null = null;
 
   const compiledFor = (document: DocumentNode, operationName: string | null): CompiledQuery | GatewayExecutionResult => {
@@ -46,11 +45,11 @@ export function jitGateway(schema: GraphQLSchema): GatewayInterface {
     onSchemaLoadOrUpdate(callback) {
       listener = callback;
       return () => {
-        unsubscribed = true;
+        listener = null;
       };
     },
     async load() {
-      if (listener && !unsubscribed) listener({ apiSchema: schema, coreSupergraphSdl: '' });
+      listener?.({ apiSchema: schema, coreSupergraphSdl: '' });
       return {
         executor: async (requestContext) => {
           let variables = requestContext.request.variables ?? {};

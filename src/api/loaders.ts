@@ -25,7 +25,7 @@ export function createLoaders(store: GraphStore, { cache = true } = {}): Loaders
     // keyed by array identity, so nothing to cache across calls; batching is what it is for
     itemLists: new DataLoader(
       async (lists) => {
-        const nodes = lists.length === 1 ? await store.getItems(lists[0]!) : await store.getItems(lists.flat());
+        const nodes = await store.getItems(lists.flat());
         let at = 0;
         return lists.map((list) => nodes.slice(at, (at += list.length)));
       },
