@@ -156,9 +156,14 @@ export async function startGateway(app: Flywheel, { port, host }: { port: number
     } else if (route === '/healthz') {
       sendJson(res, 200, { status: 'ok' });
     } else if (route === '/readyz') {
-      const lag = app.ingestor.lag();
-      const ready = !closing && app.ingestor.hasCaughtUp();
-      sendJson(res, ready ? 200 : 503, { status: ready ? 'ready' : closing ? 'shutting down' : 'catching up', ingestLag: lag });
+      const watch = app.watchdog.status();
+      const status = closing ? 'shutting down' : watch.stalled ? 'ingestion stalled' : app.ingestor.hasCaughtUp() ? 'ready' : 'catching up';
+      sendJson(res, status === 'ready' ? 200 : 503, {
+        status,
+        ingestLag: watch.lag,
+        secondsWithoutProgress: watch.secondsWithoutProgress,
+        eventLoopDelayMs: { p99: watch.eventLoopDelayP99Ms, max: watch.eventLoopDelayMaxMs },
+      });
     } else if (route === '/metrics') {
       void renderMetrics(app)
         .then((text) => sendText(res, 200, text, metrics.registry.contentType))

@@ -12,6 +12,7 @@ import { Neo4jGraphStore } from '../graph/neo4j/neo4j-graph-store';
 import type { GraphStore } from '../graph/graph-store';
 import { MemoryGraph } from '../graph/embedded/memory-graph';
 import { Ingestor } from '../ingest/ingestor';
+import { Watchdog } from '../observability/watchdog';
 import { EventTracker } from '../ingest/tracker';
 import { createMetrics, registerRecommenderMetrics, type Metrics } from '../observability/metrics';
 import { Recommender } from '../recommend/recommender';
@@ -33,6 +34,8 @@ export interface Flywheel {
   log: EventLog;
   store: GraphStore;
   ingestor: Ingestor;
+  /** Event-loop delay and ingestion progress, for /readyz and /metrics (issue 11). */
+  watchdog: Watchdog;
   tracker: EventTracker;
   recommender: Recommender;
   pubsub: GatewayPubSub;
@@ -193,6 +196,9 @@ export async function createFlywheel(config: FlywheelConfig, logger: Logger, opt
     ingestor.onApplied((_events, summary) => segments.noteApplied(summary));
   }
   await ingestor.start();
+  const watchdog = new Watchdog(ingestor, { stallAfterMs: config.FLYWHEEL_STALL_SECONDS * 1000 });
+  watchdog.register(metrics);
+  watchdog.start();
   let fanOutConsumer: LogConsumer | null = null;
   if (fanOutGroup && serving) {
     fanOutConsumer = await log.consume(
@@ -220,6 +226,7 @@ export async function createFlywheel(config: FlywheelConfig, logger: Logger, opt
     log,
     store,
     ingestor,
+    watchdog,
     tracker,
     get recommender() {
       return live.recommender;
@@ -229,6 +236,7 @@ export async function createFlywheel(config: FlywheelConfig, logger: Logger, opt
     segments,
     privacy,
     async close() {
+      watchdog.stop();
       await segments.stop();
       anomalies.close();
       await fanOutConsumer?.stop();

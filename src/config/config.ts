@@ -45,6 +45,8 @@ export const configSchema = z.object({
   FLYWHEEL_RECOMMENDATION_CACHE: intIn(0, 10_000_000).default(10_000),
   FLYWHEEL_MAX_BODY_BYTES: intIn(1024, 100 * 1024 * 1024).default(1024 * 1024),
   FLYWHEEL_SHUTDOWN_GRACE_MS: intIn(0, 600_000).default(10_000),
+  /** Ingestion behind the log end without progress for this long is "stalled": /readyz 503, flywheel_ingest_stalled 1. */
+  FLYWHEEL_STALL_SECONDS: intIn(1, 86_400).default(30),
   // Anomaly detection (issue 6); unset thresholds keep the defaults of src/anomaly/config.ts.
   FLYWHEEL_ANOMALIES: onOff.default(true),
   FLYWHEEL_IGNORE_BOTS: onOff.default(true),

@@ -69,6 +69,11 @@ export class Ingestor {
     return this.consumer?.lag() ?? 0;
   }
 
+  /** Grows whenever a batch is committed (see LogConsumer.position); the watchdog tracks it. */
+  position(): number {
+    return this.consumer?.position() ?? 0;
+  }
+
   /**
    * True once ingestion has caught up with the log after start (the snapshot tail is replayed).
    * Readiness uses this rather than "lag is zero", which flickers under steady traffic.
