@@ -3,6 +3,7 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { open, type Database, type RootDatabase } from 'lmdb';
 import type { FlywheelEvent } from '../events/event';
+import { idempotencyKey } from '../events/idempotency';
 import type {
   AppendReceipt,
   BatchHandler,
@@ -20,8 +21,9 @@ import type {
  * - `log`:      first offset of an append -> the events of that append. Offsets are dense integers from
  *               0, one per event; storing a whole append under one key keeps LMDB work per batch, not
  *               per event (the log's hot path).
- * - `ids`:      event id -> offset. Makes append idempotent per id, durably, so a retried request or a
- *               re-run import never appends the same event twice.
+ * - `ids`:      idempotency key (actor + event id, `idempotencyKey`) -> offset. Makes append idempotent
+ *               per actor and id, durably, so a retried request or a re-run import never appends the
+ *               same event twice, and one actor's ids never collide with another's.
  * - `offsets`:  consumer group -> last committed offset.
  * - `dead`:     sequence -> dead letter (reason, source, raw input).
  *
@@ -72,7 +74,8 @@ export class LmdbEventLog implements EventLog {
       const first = this.nextOffset;
       let lastPosition = -1;
       events.forEach((event, index) => {
-        const seen = inBatch.get(event.id) ?? this.ids.get(event.id);
+        const key = idempotencyKey(event);
+        const seen = inBatch.get(key) ?? this.ids.get(key);
         if (seen !== undefined) {
           positions.push(seen);
           duplicates.push(index);
@@ -80,8 +83,8 @@ export class LmdbEventLog implements EventLog {
         }
         const offset = this.nextOffset++;
         stored.push(event);
-        this.ids.put(event.id, offset);
-        inBatch.set(event.id, offset);
+        this.ids.put(key, offset);
+        inBatch.set(key, offset);
         positions.push(offset);
         lastPosition = offset;
       });
@@ -171,7 +174,7 @@ export class LmdbEventLog implements EventLog {
         let changed = false;
         const kept = value.map((event) => {
           if (event === null || !predicate(event)) return event;
-          this.ids.remove(event.id);
+          this.ids.remove(idempotencyKey(event));
           removed++;
           changed = true;
           return null;
