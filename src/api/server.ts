@@ -156,9 +156,14 @@ export async function startGateway(app: Flywheel, { port, host }: { port: number
     } else if (route === '/healthz') {
       sendJson(res, 200, { status: 'ok' });
     } else if (route === '/readyz') {
-      const lag = app.ingestor.lag();
-      const ready = !closing && app.ingestor.hasCaughtUp();
-      sendJson(res, ready ? 200 : 503, { status: ready ? 'ready' : closing ? 'shutting down' : 'catching up', ingestLag: lag });
+      // The lag is read from the log now (not a sample), and ingestion that stopped advancing while
+      // behind (a poison record, a graph store that is down) is not ready.
+      void app.ingestor.refreshLag().then((lag) => {
+        const stalled = app.ingestor.stalled();
+        const ready = !closing && app.ingestor.hasCaughtUp() && !stalled;
+        const status = ready ? 'ready' : closing ? 'shutting down' : stalled ? 'ingestion stalled' : 'catching up';
+        sendJson(res, ready ? 200 : 503, { status, ingestLag: lag });
+      });
     } else if (route === '/metrics') {
       void renderMetrics(app)
         .then((text) => sendText(res, 200, text, metrics.registry.contentType))
@@ -284,6 +289,7 @@ async function renderMetrics(app: Flywheel): Promise<string> {
   app.metrics.graphSize.set({ kind: 'users' }, stats.users);
   app.metrics.graphSize.set({ kind: 'items' }, stats.items);
   app.metrics.graphSize.set({ kind: 'edges' }, stats.edges);
-  app.metrics.ingestLag.set(app.ingestor.lag());
+  app.metrics.ingestLag.set(await app.ingestor.refreshLag());
+  app.metrics.ingestStalled.set(app.ingestor.stalled() ? 1 : 0);
   return app.metrics.registry.metrics();
 }

@@ -85,6 +85,10 @@ export const configSchema = z.object({
   /** Replication factor for topics the gateway creates; -1 takes the broker's default. */
   KAFKA_REPLICATION_FACTOR: intIn(-1, 32).default(-1),
   KAFKA_SESSION_TIMEOUT_MS: intIn(6000, 600_000).default(30_000),
+  // Dead letters and ingestion health (issue 11).
+  FLYWHEEL_DEAD_LETTER_QUOTA: intIn(0, 10_000_000).default(1000),
+  FLYWHEEL_DEAD_LETTER_MAX: intIn(1, 100_000_000).default(10_000),
+  FLYWHEEL_INGEST_STALL_MS: intIn(1000, 86_400_000).default(30_000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   NODE_ENV: z.string().default('development'),
   // Security (issue 7): authentication, abuse limits.

@@ -3,12 +3,14 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { open, type Database, type RootDatabase } from 'lmdb';
 import type { FlywheelEvent } from '../events/event';
+import { boundDeadLetter } from './dead-letter-format';
 import { idempotencyKey } from '../events/idempotency';
 import type {
   AppendReceipt,
   BatchHandler,
   ConsumeOptions,
   DeadLetter,
+  DeadLetterReceipt,
   EventLog,
   LogConsumer,
   LogRecord,
@@ -25,7 +27,8 @@ import type {
  *               per actor and id, durably, so a retried request or a re-run import never appends the
  *               same event twice, and one actor's ids never collide with another's.
  * - `offsets`:  consumer group -> last committed offset.
- * - `dead`:     sequence -> dead letter (reason, source, raw input).
+ * - `dead`:     sequence -> dead letter (reason, source, raw input capped by `boundDeadLetter`); the
+ *               newest `maxDeadLetters` are kept.
  *
  * An append resolves only after LMDB reports the transaction flushed to disk, so an acknowledged event
  * survives `kill -9` and power loss alike. LMDB allows one writing process per directory: two gateways
@@ -148,16 +151,27 @@ export class LmdbEventLog implements EventLog {
     });
   }
 
-  async deadLetter(entries: readonly DeadLetter[]): Promise<void> {
-    if (entries.length === 0) return;
+  /** Dead letters kept (retention by count: the oldest are removed first). */
+  maxDeadLetters = 10_000;
+
+  async deadLetter(entries: readonly DeadLetter[]): Promise<DeadLetterReceipt> {
+    if (entries.length === 0) return { pruned: 0 };
     const at = Date.now();
-    await this.root.transaction(() => {
+    const pruned = await this.root.transaction(() => {
       for (const e of entries) {
         const seq = this.nextDeadSeq++;
-        this.dead.put(seq, { ...e, raw: toStorable(e.raw), seq, at });
+        this.dead.put(seq, { ...boundDeadLetter(e), ...(e.origin ? { origin: e.origin } : {}), seq, at });
       }
+      // Sequences are dense (erasure only removes), so keeping those >= next - max keeps at most max.
+      let removed = 0;
+      for (const key of this.dead.getKeys({ end: this.nextDeadSeq - this.maxDeadLetters })) {
+        this.dead.remove(key);
+        removed++;
+      }
+      return removed;
     });
     await this.root.flushed;
+    return { pruned };
   }
 
   async listDeadLetters(limit: number): Promise<StoredDeadLetter[]> {
@@ -342,15 +356,6 @@ function encodeBatch(events: readonly (FlywheelEvent | null)[]): Buffer {
 
 function decodeBatch(bytes: Buffer | Uint8Array): (FlywheelEvent | null)[] {
   return JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8')) as (FlywheelEvent | null)[];
-}
-
-/** Dead letters keep the raw input as far as it can be stored (functions, cycles, bigints become text). */
-function toStorable(raw: unknown): unknown {
-  try {
-    return JSON.parse(JSON.stringify(raw) ?? 'null');
-  } catch {
-    return String(raw);
-  }
 }
 
 function sleep(ms: number): Promise<void> {
