@@ -60,6 +60,12 @@ export interface LogRecord {
    * for large messages) and the handler decides what to do (ingestion dead-letters it, once).
    */
   undecodable?: { reason: string; bytes: number };
+  /**
+   * Kafka: the record sits on another partition than the gateway's partitioner (murmur2 of the user
+   * key) would choose, so it may be applied out of order with that user's other events (a producer
+   * using librdkafka's default CRC32 partitioner, or another key).
+   */
+  misrouted?: boolean;
 }
 
 export type BatchHandler = (records: readonly LogRecord[]) => Promise<void>;

@@ -49,6 +49,7 @@ export class Ingestor {
   private readonly deadLetters: DeadLetterSink;
   private lastProgressAt = Date.now();
   private behindSince: number | null = null;
+  private warnedMisrouted = false;
 
   constructor(
     private readonly log: EventLog,
@@ -146,6 +147,14 @@ export class Ingestor {
     const events: FlywheelEvent[] = [];
     const dead: DeadLetter[] = [];
     const revalidate = this.options.revalidate ?? true;
+    const misrouted = records.reduce((n, r) => n + (r.misrouted ? 1 : 0), 0);
+    if (misrouted > 0) {
+      this.options.metrics?.eventsMisrouted.inc(misrouted);
+      if (!this.warnedMisrouted) {
+        this.warnedMisrouted = true;
+        this.options.logger.warn({ source: records.find((r) => r.misrouted)!.source }, 'events arrive on another partition than murmur2(user key): set the producer to the murmur2 partitioner (kcat: -X partitioner=murmur2_random) and key by user');
+      }
+    }
     for (const r of records) {
       if (!revalidate) {
         events.push(r.event as FlywheelEvent);

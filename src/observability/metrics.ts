@@ -23,6 +23,11 @@ export function createMetrics() {
       labelNames: ['reason'] as const,
       registers: [registry],
     }),
+    eventsMisrouted: new Counter({
+      name: 'flywheel_events_misrouted_total',
+      help: 'Kafka events found on another partition than murmur2(user key) picks (a producer with another partitioner or key: per-user order is not kept)',
+      registers: [registry],
+    }),
     ingestStalled: new Gauge({
       name: 'flywheel_ingest_stalled',
       help: '1 while ingestion is behind the log and has not advanced for the stall threshold (alert on it)',

@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Kafka, logLevel } from 'kafkajs';
@@ -195,6 +196,41 @@ test('Kafka: a dead letter larger than the broker accepts is stored capped, in o
     assert.ok(String(dead[1]!.raw).length <= 4096);
   } finally {
     await again.close();
+  }
+});
+
+const kcat = spawnSync('kcat', ['-V']).status === 0;
+
+test("Kafka: kcat with -X partitioner=murmur2_random puts each user on the gateway's partition; librdkafka's default partitioner does not, and those records are flagged misrouted", KAFKA_SKIP ? { skip: KAFKA_SKIP } : kcat ? { timeout: 120_000 } : { skip: 'kcat is not installed (apt-get install kcat)' }, async () => {
+  const log = await openLog(3);
+  try {
+    const users = Array.from({ length: 24 }, (_, i) => `kc-user-${i}`);
+    const lines = (tag: string) => users.map((u) => `${u}\t${JSON.stringify({ ...event(u), id: `${tag}-${u}` })}`).join('\n') + '\n';
+    const produce = (tag: string, extra: string[]) => {
+      const r = spawnSync('kcat', ['-b', brokers()[0]!, '-t', log.options.topic, '-P', '-K', '\t', ...extra], { input: lines(tag) });
+      assert.equal(r.status, 0, String(r.stderr));
+    };
+    produce('murmur2', ['-X', 'partitioner=murmur2_random']);
+    produce('default', []);
+    // The gateway's own producer, for reference.
+    await log.append(users.map((u) => ({ ...event(u), id: `gateway-${u}` })));
+    const seen: LogRecord[] = [];
+    const c = await log.consume(`flywheel-test-${RUN_ID}-kcat`, async (records) => void seen.push(...records), { fromBeginning: true });
+    try {
+      await waitUntil(() => seen.length >= users.length * 3, 30_000, 'every record');
+    } finally {
+      await c.stop();
+    }
+    const partitionOf = (tag: string) => new Map(seen.filter((r) => (r.event as FlywheelEvent).id.startsWith(`${tag}-`)).map((r) => [(r.event as FlywheelEvent).id.slice(tag.length + 1), r.origin!.partition]));
+    const gateway = partitionOf('gateway');
+    assert.deepEqual(partitionOf('murmur2'), gateway, 'kcat with murmur2_random agrees with the gateway for every user');
+    const byDefault = partitionOf('default');
+    const differ = users.filter((u) => byDefault.get(u) !== gateway.get(u));
+    assert.ok(differ.length > 0, "librdkafka's default (CRC32) puts some users elsewhere");
+    const flagged = seen.filter((r) => r.misrouted).map((r) => (r.event as FlywheelEvent).id).sort();
+    assert.deepEqual(flagged, differ.map((u) => `default-${u}`).sort(), 'exactly those records are flagged misrouted');
+  } finally {
+    await log.close();
   }
 });
 

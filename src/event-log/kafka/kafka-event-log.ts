@@ -208,6 +208,21 @@ export class KafkaEventLog implements EventLog {
     return { positions, duplicates: [], lastPosition: Math.max(...positions) };
   }
 
+  /** @internal flags records whose partition is not the one the gateway's partitioner picks for their key. */
+  async markMisrouted(records: LogRecord[]): Promise<void> {
+    const count = await this.partitionCountCached().catch(() => 0);
+    if (count <= 1) return;
+    const partitioner = Partitioners.DefaultPartitioner();
+    const partitionMetadata = Array.from({ length: count }, (_, id) => ({ partitionId: id, leader: 0, replicas: [0], isr: [0], partitionErrorCode: 0 }));
+    for (const r of records) {
+      const e = r.event as Partial<FlywheelEvent> | null;
+      if (r.undecodable || !e || typeof e !== 'object' || typeof e.itemId !== 'string' || !r.origin) continue;
+      const key = partitionKey(e as FlywheelEvent);
+      if (typeof key !== 'string') continue;
+      if (partitioner({ topic: this.options.topic, partitionMetadata, message: { key, value: null } }) !== r.origin.partition) r.misrouted = true;
+    }
+  }
+
   private cachedPartitions = 0;
   private async partitionCountCached(): Promise<number> {
     if (this.cachedPartitions === 0) this.cachedPartitions = await this.partitionCount();
@@ -488,6 +503,7 @@ class KafkaConsumer implements LogConsumer {
         for (let start = 0; start < batch.messages.length && live(); start += maxBatch) {
           const chunk = batch.messages.slice(start, start + maxBatch);
           const records = chunk.map((m) => toRecord(batch.topic, batch.partition, m));
+          if (this.mode.topic === this.log.options.topic) await this.log.markMisrouted(records);
           const ok = await this.handleWithRetry(records, heartbeat, live);
           if (!ok) return; // stopping or lost the partition: leave the chunk uncommitted (redelivered)
           const last = chunk[chunk.length - 1]!.offset;
