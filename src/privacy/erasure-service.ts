@@ -124,7 +124,8 @@ export class ErasureService {
       eventsRemoved = await log.eraseWhere(ofUser);
       const needles = [userId, ...sessions].map((id) => JSON.stringify(id));
       deadLettersRemoved = await log.eraseDeadLettersWhere((d) => {
-        const raw = JSON.stringify(d.raw) ?? '';
+        // A truncated dead letter keeps a prefix of the input's JSON text: search that text as it is.
+        const raw = typeof d.raw === 'string' ? d.raw : (JSON.stringify(d.raw) ?? '');
         return needles.some((n) => raw.includes(n));
       });
     }
