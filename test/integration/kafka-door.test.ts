@@ -62,8 +62,12 @@ describe('Kafka door: poison messages, dead letters, lag, fan-out groups', { ski
     const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
     await producer.connect();
     try {
-      // Same key as the valid events after them: same partition, so they would block those events.
-      const huge = { ...purchase('huge-1', 'door-u1', 'X'), itemId: 'x'.repeat(1_000_000) };
+      // Same key as the valid events after them: same partition, so they would block those events. The
+      // invalid event is just under the broker's limit (message.max.bytes, 1,048,588 by default): a copy
+      // with any metadata added (a dead letter of the whole input) is over it.
+      const shell = JSON.stringify({ ...purchase('huge-1', 'door-u1', 'X'), itemId: '' });
+      const huge = { ...purchase('huge-1', 'door-u1', 'X'), itemId: 'x'.repeat(1_048_400 - shell.length) };
+      assert.equal(JSON.stringify(huge).length, 1_048_400);
       await producer.send({ topic: env.KAFKA_TOPIC_EVENTS, messages: [{ key: 'door-u1', value: JSON.stringify(huge) }] });
       await producer.send({ topic: env.KAFKA_TOPIC_EVENTS, messages: [{ key: 'door-u1', value: '{not json' }] });
       // Unknown optional fields (currency) are tolerated, not dead-lettered.
