@@ -23,7 +23,7 @@ export function eventJsonSchema(): Record<string, unknown> {
   ];
   return {
     $schema: generated.$schema,
-    $id: 'https://github.com/flywheel/flywheel/schema/event.schema.json',
+    $id: 'urn:flywheel:event:v1',
     title: 'Flywheel event (Kafka message value, v1)',
     description:
       'One JSON object per Kafka message on the events topic. Unknown fields are ignored (not refused); `v` is the schema version: this gateway reads 1, a later version is dead-lettered by gateways that do not know it. Key each message by userId (else sessionId, else itemId) with the murmur2 partitioner (Java default; kcat/librdkafka: -X partitioner=murmur2_random).',
