@@ -43,7 +43,14 @@ export class LmdbEventLog implements EventLog {
   private readonly ids: Database<number, string>;
   private readonly offsets: Database<number, string>;
   private readonly dead: Database<StoredDeadLetter, number>;
+  /** Offset the next append will be assigned (advanced inside the write transaction). */
   private nextOffset: number;
+  /**
+   * Offset after the last event that is committed and visible to readers. Consumers are woken against
+   * this, never against `nextOffset`: an offset is assigned before its transaction commits, and a reader
+   * woken in between would find nothing and go round again (the hang of issue 11).
+   */
+  private visibleEnd: number;
   private nextDeadSeq: number;
   private readonly appended = new EventEmitter();
   private readonly consumers = new Set<LmdbConsumer>();
@@ -58,13 +65,14 @@ export class LmdbEventLog implements EventLog {
     this.offsets = this.root.openDB({ name: 'offsets' });
     this.dead = this.root.openDB({ name: 'dead' });
     this.nextOffset = lastBatchEnd(this.log);
+    this.visibleEnd = this.nextOffset;
     this.nextDeadSeq = lastKey(this.dead) + 1;
     this.appended.setMaxListeners(0);
   }
 
-  /** Offset the next append will receive (= number of events ever stored). */
+  /** Offset after the last committed event (= number of events ever stored and readable). */
   endOffset(): number {
-    return this.nextOffset;
+    return this.visibleEnd;
   }
 
   async append(events: readonly FlywheelEvent[]): Promise<AppendReceipt> {
@@ -95,13 +103,18 @@ export class LmdbEventLog implements EventLog {
       return { positions, duplicates, lastPosition };
     });
     await this.root.flushed;
-    if (receipt.lastPosition >= 0) this.appended.emit('append', receipt.lastPosition);
+    if (receipt.lastPosition >= 0) {
+      // lmdb-js renews its read snapshot when it resolves the commit, so from here a read sees the batch.
+      // Transactions commit in order, so every offset below this one is committed too.
+      this.visibleEnd = Math.max(this.visibleEnd, receipt.lastPosition + 1);
+      this.appended.emit('append', receipt.lastPosition);
+    }
     return receipt;
   }
 
   async consume(group: string, handler: BatchHandler, options: ConsumeOptions = {}): Promise<LogConsumer> {
     const committed =
-      options.startAfter ?? this.offsets.get(group) ?? (options.fromBeginning === false ? this.nextOffset - 1 : -1);
+      options.startAfter ?? this.offsets.get(group) ?? (options.fromBeginning === false ? this.visibleEnd - 1 : -1);
     const consumer = new LmdbConsumer(this, group, committed, handler, options.maxBatch ?? 5000);
     this.consumers.add(consumer);
     consumer.start();
@@ -137,9 +150,9 @@ export class LmdbEventLog implements EventLog {
     await this.offsets.put(group, offset);
   }
 
-  /** @internal resolves when something is appended after `offset`, or after `timeoutMs`. */
+  /** @internal resolves when something after `offset` is committed and readable, or after `timeoutMs`. */
   waitForAppend(offset: number, timeoutMs: number): Promise<void> {
-    if (this.nextOffset - 1 > offset || this.closed) return Promise.resolve();
+    if (this.visibleEnd - 1 > offset || this.closed) return Promise.resolve();
     return new Promise((resolve) => {
       const done = () => {
         clearTimeout(timer);
@@ -298,6 +311,12 @@ class LmdbConsumer implements LogConsumer {
   private async loop(): Promise<void> {
     let backoffMs = 50;
     while (this.running && !this.log.isClosed()) {
+      // Every round passes through the event loop's macrotask phase once. Without it a round whose awaits
+      // all settle at once (a handler with nothing async to do, a wake-up for data the read snapshot does
+      // not show yet) would run on microtasks alone and starve HTTP, timers, signals and lmdb-js, whose
+      // snapshot renewal is itself a macrotask. One setImmediate per batch costs microseconds.
+      await yieldToEventLoop();
+      if (!this.running || this.log.isClosed()) break;
       const records = this.log.readRange(this.committed + 1, this.maxBatch);
       if (records.length === 0) {
         // Only holes (erased events) after the committed offset: step over them.
@@ -356,6 +375,10 @@ function encodeBatch(events: readonly (FlywheelEvent | null)[]): Buffer {
 
 function decodeBatch(bytes: Buffer | Uint8Array): (FlywheelEvent | null)[] {
   return JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8')) as (FlywheelEvent | null)[];
+}
+
+function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
 }
 
 function sleep(ms: number): Promise<void> {
