@@ -31,7 +31,8 @@ export class EventResolver {
         price: e.price,
       }),
     );
-    return ctx.app.tracker.track(raw, 'graphql');
+    // The dead-letter quota is per sender: the token's subject or API key, else (auth off) one bucket.
+    return ctx.app.tracker.track(raw, 'graphql', `${ctx.identity.via}:${ctx.identity.role}:${ctx.identity.subject ?? ''}`);
   }
 
   @Authorized('admin')
@@ -62,7 +63,7 @@ export class EventResolver {
   async deadLetters(@Arg('first', () => Int, { defaultValue: 20 }) first: number, @Ctx() ctx: GatewayContext): Promise<DeadLetterEntry[]> {
     requireRange('first', first, 1, 500);
     const entries = await ctx.app.log.listDeadLetters(first);
-    return entries.map((e) => ({ seq: e.seq, at: new Date(e.at), source: e.source, reason: e.reason, raw: JSON.stringify(e.raw) ?? 'null' }));
+    return entries.map((e) => ({ seq: e.seq, at: new Date(e.at), source: e.source, reason: e.reason, raw: e.truncated ? `${String(e.raw)}… [truncated: ${e.rawBytes} bytes]` : (JSON.stringify(e.raw) ?? 'null') }));
   }
 }
 

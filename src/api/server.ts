@@ -156,13 +156,14 @@ export async function startGateway(app: Flywheel, { port, host }: { port: number
     } else if (route === '/healthz') {
       sendJson(res, 200, { status: 'ok' });
     } else if (route === '/readyz') {
-      const watch = app.watchdog.status();
-      const status = closing ? 'shutting down' : watch.stalled ? 'ingestion stalled' : app.ingestor.hasCaughtUp() ? 'ready' : 'catching up';
-      sendJson(res, status === 'ready' ? 200 : 503, {
-        status,
-        ingestLag: watch.lag,
-        secondsWithoutProgress: watch.secondsWithoutProgress,
-        eventLoopDelayMs: { p99: watch.eventLoopDelayP99Ms, max: watch.eventLoopDelayMaxMs },
+      // The lag is read from the log now (not a sample), and ingestion that stopped advancing while
+      // behind (a poison record, a graph store that is down) is not ready.
+      void app.ingestor.refreshLag().then((lag) => {
+        const stalled = app.ingestor.stalled();
+        const ready = !closing && app.ingestor.hasCaughtUp() && !stalled;
+        const status = ready ? 'ready' : closing ? 'shutting down' : stalled ? 'ingestion stalled' : 'catching up';
+        const loop = app.watchdog.delay();
+        sendJson(res, ready ? 200 : 503, { status, ingestLag: lag, eventLoopDelayMs: { p99: loop.p99Ms, max: loop.maxMs } });
       });
     } else if (route === '/metrics') {
       void renderMetrics(app)
@@ -289,6 +290,7 @@ async function renderMetrics(app: Flywheel): Promise<string> {
   app.metrics.graphSize.set({ kind: 'users' }, stats.users);
   app.metrics.graphSize.set({ kind: 'items' }, stats.items);
   app.metrics.graphSize.set({ kind: 'edges' }, stats.edges);
-  app.metrics.ingestLag.set(app.ingestor.lag());
+  app.metrics.ingestLag.set(await app.ingestor.refreshLag());
+  app.metrics.ingestStalled.set(app.ingestor.stalled() ? 1 : 0);
   return app.metrics.registry.metrics();
 }

@@ -12,8 +12,9 @@ import { Neo4jGraphStore } from '../graph/neo4j/neo4j-graph-store';
 import type { GraphStore } from '../graph/graph-store';
 import { MemoryGraph } from '../graph/embedded/memory-graph';
 import { Ingestor } from '../ingest/ingestor';
-import { Watchdog } from '../observability/watchdog';
+import { EventLoopWatchdog } from '../observability/watchdog';
 import { EventTracker } from '../ingest/tracker';
+import { DeadLetterSink } from '../ingest/dead-letter-sink';
 import { createMetrics, registerRecommenderMetrics, type Metrics } from '../observability/metrics';
 import { Recommender } from '../recommend/recommender';
 import { createGatewayPubSub, TOPIC_USER_UPDATED, type GatewayPubSub } from '../api/pubsub';
@@ -34,8 +35,8 @@ export interface Flywheel {
   log: EventLog;
   store: GraphStore;
   ingestor: Ingestor;
-  /** Event-loop delay and ingestion progress, for /readyz and /metrics (issue 11). */
-  watchdog: Watchdog;
+  /** Event-loop delay, for /readyz and /metrics (issue 11); ingestion progress is Ingestor.stalled(). */
+  watchdog: EventLoopWatchdog;
   tracker: EventTracker;
   recommender: Recommender;
   pubsub: GatewayPubSub;
@@ -77,8 +78,11 @@ export async function createFlywheel(config: FlywheelConfig, logger: Logger, opt
     });
     logger.info({ brokers: config.KAFKA_BROKERS, topic: config.KAFKA_TOPIC_EVENTS, group: config.KAFKA_GROUP }, 'kafka event log connected');
   } else {
-    log = new LmdbEventLog(config.dataDir);
+    const lmdb = new LmdbEventLog(config.dataDir);
+    lmdb.maxDeadLetters = config.FLYWHEEL_DEAD_LETTER_MAX;
+    log = lmdb;
   }
+  const deadLetters = new DeadLetterSink(log, { metrics, perIdentity: config.FLYWHEEL_DEAD_LETTER_QUOTA });
   // Graph store: the in-memory graph (snapshots only with the embedded log, whose offsets they refer to)
   // or Neo4j (durable by itself; the consumer group's committed offset is the resume point).
   let store: GraphStore;
@@ -117,7 +121,15 @@ export async function createFlywheel(config: FlywheelConfig, logger: Logger, opt
         : `${config.KAFKA_GROUP}.replica.${randomUUID()}`
       : 'graph';
 
-  const ingestor = new Ingestor(log, store, { group, logger, metrics, checkpointEvery: config.FLYWHEEL_SNAPSHOT_EVERY, revalidate: log.backend !== 'embedded' });
+  const ingestor = new Ingestor(log, store, {
+    group,
+    logger,
+    metrics,
+    checkpointEvery: config.FLYWHEEL_SNAPSHOT_EVERY,
+    revalidate: log.backend !== 'embedded',
+    deadLetters,
+    stallMs: config.FLYWHEEL_INGEST_STALL_MS,
+  });
   const pubsub = createGatewayPubSub();
   // The recommender keeps its own typed-array view of the graph: rebuilt from the restored snapshot,
   // then fed every applied batch before anyone is notified, so the next list already reflects it.
@@ -152,7 +164,8 @@ export async function createFlywheel(config: FlywheelConfig, logger: Logger, opt
   // Kafka + Neo4j: the fan-out group (below) is pinned to the topic's end before the recommender reads
   // the graph, so no event falls between the two (one applied both ways at worst counts twice).
   const fanOutGroup = log instanceof KafkaEventLog && store.backend === 'neo4j' ? `${config.KAFKA_GROUP}.fanout.${randomUUID()}` : null;
-  if (fanOutGroup && log instanceof KafkaEventLog) await log.startGroupAtEnd(fanOutGroup);
+  // Pinned in memory, not committed: the fan-out group holds no offsets, so no group is left per restart.
+  const fanOutStart = fanOutGroup && log instanceof KafkaEventLog ? await log.endOffsets() : null;
   if (serving && (restoredAt >= 0 || store.backend === 'neo4j')) await recommender.bootstrap();
   // Anomaly detection runs first on each batch, so interactions of actors it flags as bots never reach the
   // recommender's index (FLYWHEEL_IGNORE_BOTS); the graph excludes their edges from similarity/popularity.
@@ -196,12 +209,12 @@ export async function createFlywheel(config: FlywheelConfig, logger: Logger, opt
     ingestor.onApplied((_events, summary) => segments.noteApplied(summary));
   }
   await ingestor.start();
-  const watchdog = new Watchdog(ingestor, { stallAfterMs: config.FLYWHEEL_STALL_SECONDS * 1000 });
+  const watchdog = new EventLoopWatchdog();
   watchdog.register(metrics);
   watchdog.start();
   let fanOutConsumer: LogConsumer | null = null;
-  if (fanOutGroup && serving) {
-    fanOutConsumer = await log.consume(
+  if (fanOutGroup && serving && log instanceof KafkaEventLog && fanOutStart) {
+    fanOutConsumer = await log.consumeUncommitted(
       fanOutGroup,
       async (records) => {
         const events: FlywheelEvent[] = [];
@@ -213,11 +226,20 @@ export async function createFlywheel(config: FlywheelConfig, logger: Logger, opt
         anomalies.onApplied(privacy.filter(events));
         feedLive(events, new Set(events.flatMap((e) => (e.kind === 'interaction' ? [actorId(e)] : []))));
       },
-      { fromBeginning: false, maxBatch: 5000 },
+      {
+        startAt: fanOutStart,
+        maxBatch: 5000,
+        // Only ingestion dead-letters; a record the fan-out keeps failing on is skipped, not retried forever.
+        poison: {
+          maxAttempts: 3,
+          isPoison: () => true,
+          onPoison: async (record, err) => logger.error({ source: record.source, err }, 'fan-out skipped a record it kept failing on'),
+        },
+      },
     );
   }
 
-  const tracker = new EventTracker(log, ingestor, metrics);
+  const tracker = new EventTracker(log, ingestor, metrics, { deadLetters });
 
   return {
     config,

@@ -45,8 +45,6 @@ export const configSchema = z.object({
   FLYWHEEL_RECOMMENDATION_CACHE: intIn(0, 10_000_000).default(10_000),
   FLYWHEEL_MAX_BODY_BYTES: intIn(1024, 100 * 1024 * 1024).default(1024 * 1024),
   FLYWHEEL_SHUTDOWN_GRACE_MS: intIn(0, 600_000).default(10_000),
-  /** Ingestion behind the log end without progress for this long is "stalled": /readyz 503, flywheel_ingest_stalled 1. */
-  FLYWHEEL_STALL_SECONDS: intIn(1, 86_400).default(30),
   // Anomaly detection (issue 6); unset thresholds keep the defaults of src/anomaly/config.ts.
   FLYWHEEL_ANOMALIES: onOff.default(true),
   FLYWHEEL_IGNORE_BOTS: onOff.default(true),
@@ -87,6 +85,10 @@ export const configSchema = z.object({
   /** Replication factor for topics the gateway creates; -1 takes the broker's default. */
   KAFKA_REPLICATION_FACTOR: intIn(-1, 32).default(-1),
   KAFKA_SESSION_TIMEOUT_MS: intIn(6000, 600_000).default(30_000),
+  // Dead letters and ingestion health (issue 11).
+  FLYWHEEL_DEAD_LETTER_QUOTA: intIn(0, 10_000_000).default(1000),
+  FLYWHEEL_DEAD_LETTER_MAX: intIn(1, 100_000_000).default(10_000),
+  FLYWHEEL_INGEST_STALL_MS: intIn(1000, 86_400_000).default(30_000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   NODE_ENV: z.string().default('development'),
   // Security (issue 7): authentication, abuse limits.

@@ -24,8 +24,12 @@ export interface EventLog {
   /** Starts a consumer in a group; the handler's batch is committed only after it resolves. */
   consume(group: string, handler: BatchHandler, options?: ConsumeOptions): Promise<LogConsumer>;
 
-  /** Records input that could not be accepted, with the reason, so nothing is silently lost. */
-  deadLetter(entries: readonly DeadLetter[]): Promise<void>;
+  /**
+   * Records input that could not be accepted, with the reason, so nothing is silently lost. Each entry
+   * is stored in the one bounded shape of `boundDeadLetter` (raw input capped); `pruned` counts older
+   * entries removed by the store's retention to make room.
+   */
+  deadLetter(entries: readonly DeadLetter[]): Promise<DeadLetterReceipt>;
 
   /** Most recent dead letters first. */
   listDeadLetters(limit: number): Promise<StoredDeadLetter[]>;
@@ -47,6 +51,21 @@ export interface LogRecord {
   offset: number;
   /** Decoded payload; a consumer must still validate it (Kafka carries bytes from anyone). */
   event: unknown;
+  /** Where the record is, for dead letters: `kafka:<topic>/<partition>@<offset>` (Kafka only). */
+  source?: string;
+  /** The Kafka record's coordinates (Kafka only). */
+  origin?: { topic: string; partition: number; offset: string };
+  /**
+   * Set when the bytes could not be decoded (not JSON, empty): `event` is then the text (a prefix of it
+   * for large messages) and the handler decides what to do (ingestion dead-letters it, once).
+   */
+  undecodable?: { reason: string; bytes: number };
+  /**
+   * Kafka: the record sits on another partition than the gateway's partitioner (murmur2 of the user
+   * key) would choose, so it may be applied out of order with that user's other events (a producer
+   * using librdkafka's default CRC32 partitioner, or another key).
+   */
+  misrouted?: boolean;
 }
 
 export type BatchHandler = (records: readonly LogRecord[]) => Promise<void>;
@@ -61,6 +80,21 @@ export interface ConsumeOptions {
    * (the embedded graph's snapshot) resumes exactly where that state ends.
    */
   startAfter?: number;
+  /**
+   * Bounded retries for records the handler keeps failing on (Kafka honours it; the embedded log, whose
+   * records were validated before they were stored, retries until the handler succeeds). Without it a
+   * failing chunk is retried until it succeeds or the consumer stops.
+   */
+  poison?: PoisonPolicy;
+}
+
+export interface PoisonPolicy {
+  /** Attempts on a chunk, then on each of its records alone, before a record counts as poison. */
+  maxAttempts: number;
+  /** False for errors that say nothing about the records (the graph store is down): retried until they pass. */
+  isPoison(err: unknown): boolean;
+  /** Takes a poison record out of the way (dead-letters it); the consumer then commits past it. */
+  onPoison(record: LogRecord, err: unknown): Promise<void>;
 }
 
 export interface LogConsumer {
@@ -68,19 +102,38 @@ export interface LogConsumer {
   position(): number;
   /** Records appended but not yet committed by this group. */
   lag(): number;
+  /** Lag on the records this member is responsible for (Kafka: its partitions); defaults to `lag()`. */
+  ownLag?(): number;
+  /** Recomputes the lag from the log now (Kafka: committed offsets against end offsets). */
+  refreshLag?(): Promise<number>;
   /** Resolves once everything up to and including `offset` has been handled and committed. */
   waitFor(offset: number, timeoutMs?: number): Promise<void>;
   stop(): Promise<void>;
 }
 
 export interface DeadLetter {
-  /** Where the input came from: 'graphql', 'import', 'kafka:<topic>', ... */
+  /** Where the input came from: 'graphql', 'import:<file>', 'kafka:<topic>/<partition>@<offset>', ... */
   source: string;
   reason: string;
   raw: unknown;
+  /** The Kafka record it came from, when it came from the events topic. */
+  origin?: { topic: string; partition: number; offset: string };
+  /** Size in bytes of the whole input when `raw` holds only a prefix of it (large undecodable messages). */
+  rawBytes?: number;
 }
 
 export interface StoredDeadLetter extends DeadLetter {
   seq: number;
   at: number;
+  /** Set when `raw` is a prefix of the input's JSON text (see dead-letter-format.ts). */
+  truncated?: boolean;
+  /** Size of the whole input in bytes, when truncated. */
+  rawBytes?: number;
+  /** The Kafka record the dead letter is about (undecodable or invalid messages of the events topic). */
+  origin?: { topic: string; partition: number; offset: string };
+}
+
+export interface DeadLetterReceipt {
+  /** Older dead letters removed by retention to make room (0 where the store's own retention applies). */
+  pruned: number;
 }

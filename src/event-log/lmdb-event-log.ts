@@ -3,11 +3,14 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { open, type Database, type RootDatabase } from 'lmdb';
 import type { FlywheelEvent } from '../events/event';
+import { boundDeadLetter } from './dead-letter-format';
+import { idempotencyKey } from '../events/idempotency';
 import type {
   AppendReceipt,
   BatchHandler,
   ConsumeOptions,
   DeadLetter,
+  DeadLetterReceipt,
   EventLog,
   LogConsumer,
   LogRecord,
@@ -20,10 +23,12 @@ import type {
  * - `log`:      first offset of an append -> the events of that append. Offsets are dense integers from
  *               0, one per event; storing a whole append under one key keeps LMDB work per batch, not
  *               per event (the log's hot path).
- * - `ids`:      event id -> offset. Makes append idempotent per id, durably, so a retried request or a
- *               re-run import never appends the same event twice.
+ * - `ids`:      idempotency key (actor + event id, `idempotencyKey`) -> offset. Makes append idempotent
+ *               per actor and id, durably, so a retried request or a re-run import never appends the
+ *               same event twice, and one actor's ids never collide with another's.
  * - `offsets`:  consumer group -> last committed offset.
- * - `dead`:     sequence -> dead letter (reason, source, raw input).
+ * - `dead`:     sequence -> dead letter (reason, source, raw input capped by `boundDeadLetter`); the
+ *               newest `maxDeadLetters` are kept.
  *
  * An append resolves only after LMDB reports the transaction flushed to disk, so an acknowledged event
  * survives `kill -9` and power loss alike. LMDB allows one writing process per directory: two gateways
@@ -80,7 +85,8 @@ export class LmdbEventLog implements EventLog {
       const first = this.nextOffset;
       let lastPosition = -1;
       events.forEach((event, index) => {
-        const seen = inBatch.get(event.id) ?? this.ids.get(event.id);
+        const key = idempotencyKey(event);
+        const seen = inBatch.get(key) ?? this.ids.get(key);
         if (seen !== undefined) {
           positions.push(seen);
           duplicates.push(index);
@@ -88,8 +94,8 @@ export class LmdbEventLog implements EventLog {
         }
         const offset = this.nextOffset++;
         stored.push(event);
-        this.ids.put(event.id, offset);
-        inBatch.set(event.id, offset);
+        this.ids.put(key, offset);
+        inBatch.set(key, offset);
         positions.push(offset);
         lastPosition = offset;
       });
@@ -158,16 +164,27 @@ export class LmdbEventLog implements EventLog {
     });
   }
 
-  async deadLetter(entries: readonly DeadLetter[]): Promise<void> {
-    if (entries.length === 0) return;
+  /** Dead letters kept (retention by count: the oldest are removed first). */
+  maxDeadLetters = 10_000;
+
+  async deadLetter(entries: readonly DeadLetter[]): Promise<DeadLetterReceipt> {
+    if (entries.length === 0) return { pruned: 0 };
     const at = Date.now();
-    await this.root.transaction(() => {
+    const pruned = await this.root.transaction(() => {
       for (const e of entries) {
         const seq = this.nextDeadSeq++;
-        this.dead.put(seq, { ...e, raw: toStorable(e.raw), seq, at });
+        this.dead.put(seq, { ...boundDeadLetter(e), ...(e.origin ? { origin: e.origin } : {}), seq, at });
       }
+      // Sequences are dense (erasure only removes), so keeping those >= next - max keeps at most max.
+      let removed = 0;
+      for (const key of this.dead.getKeys({ end: this.nextDeadSeq - this.maxDeadLetters })) {
+        this.dead.remove(key);
+        removed++;
+      }
+      return removed;
     });
     await this.root.flushed;
+    return { pruned };
   }
 
   async listDeadLetters(limit: number): Promise<StoredDeadLetter[]> {
@@ -184,7 +201,7 @@ export class LmdbEventLog implements EventLog {
         let changed = false;
         const kept = value.map((event) => {
           if (event === null || !predicate(event)) return event;
-          this.ids.remove(event.id);
+          this.ids.remove(idempotencyKey(event));
           removed++;
           changed = true;
           return null;
@@ -358,15 +375,6 @@ function encodeBatch(events: readonly (FlywheelEvent | null)[]): Buffer {
 
 function decodeBatch(bytes: Buffer | Uint8Array): (FlywheelEvent | null)[] {
   return JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8')) as (FlywheelEvent | null)[];
-}
-
-/** Dead letters keep the raw input as far as it can be stored (functions, cycles, bigints become text). */
-function toStorable(raw: unknown): unknown {
-  try {
-    return JSON.parse(JSON.stringify(raw) ?? 'null');
-  } catch {
-    return String(raw);
-  }
 }
 
 function yieldToEventLoop(): Promise<void> {

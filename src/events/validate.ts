@@ -34,7 +34,8 @@ const interactionSchema = z
     quantity: z.number().int('must be an integer').positive('must be positive').max(1_000_000_000).optional(),
     price: z.number().finite('must be a finite number').nonnegative('must not be negative').max(1e9).optional(),
   })
-  .strict()
+  // Unknown fields are ignored (dropped), not refused: producers may add fields (a `currency`) before
+  // gateways read them. A change that older gateways must not misread bumps `v` instead.
   .superRefine((e, ctx) => {
     if (e.userId === undefined && e.sessionId === undefined) {
       ctx.addIssue({ code: 'custom', path: ['userId'], message: 'either userId or sessionId is required' });
@@ -58,10 +59,9 @@ const itemSchema = z
     price: z.number().finite().nonnegative('must not be negative').max(1e9).optional(),
     attributes: z.record(z.string().max(200), z.string().max(2000)).optional(),
     timestamp,
-  })
-  .strict();
+  });
 
-const eventSchema = z.discriminatedUnion('kind', [interactionSchema, itemSchema], {
+export const eventSchema = z.discriminatedUnion('kind', [interactionSchema, itemSchema], {
   error: "must be 'interaction' or 'item'",
 });
 

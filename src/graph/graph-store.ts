@@ -280,7 +280,7 @@ export interface SegmentMemberPage {
 export interface EraseOptions {
   /** Anonymous session ids linked to the user (their events carried both ids); erased as "session:<id>". */
   sessions?: readonly string[];
-  /** Ids of the user's events (known to the embedded log), forgotten by the idempotency set too. */
+  /** Idempotency keys (`idempotencyKey`) of the user's events known to the embedded log, forgotten by the idempotency set too. */
   eventIds?: readonly string[];
   /** Erasure time (ms); events of the actors up to this time are skipped if they are applied again. */
   at?: number;

@@ -5,6 +5,8 @@ import { validateEvent } from '../events/validate';
 import type { DeadLetter, EventLog, LogConsumer, LogRecord } from '../event-log/event-log';
 import type { ApplySummary, GraphStore } from '../graph/graph-store';
 import type { Metrics } from '../observability/metrics';
+import { DeadLetterSink } from './dead-letter-sink';
+import { isTransientError } from './transient';
 
 /**
  * Ingestion: the consumer that moves events from the log into the graph. It re-validates every record
@@ -24,7 +26,16 @@ export interface IngestorOptions {
    * topic); the embedded log only receives events validated by the tracker or importer.
    */
   revalidate?: boolean;
+  /** Where rejected records go (bounded per source); by default a sink of its own on the log. */
+  deadLetters?: DeadLetterSink;
+  /** Ingestion that is behind and has not advanced for this long counts as stalled (readiness, alert). */
+  stallMs?: number;
+  /** Attempts before a record the graph keeps refusing is dead-lettered (transient errors: unbounded). */
+  maxAttempts?: number;
 }
+
+/** Attempts on a record before it counts as poison. */
+export const POISON_MAX_ATTEMPTS = 5;
 
 /** Hooks that run after a batch is applied: live subscriptions, anomaly detectors, segment updates. */
 export type AppliedListener = (events: readonly FlywheelEvent[], summary: ApplySummary) => void;
@@ -35,6 +46,10 @@ export class Ingestor {
   private sinceCheckpoint = 0;
   private checkpointing: Promise<void> | null = null;
   private caughtUp = false;
+  private readonly deadLetters: DeadLetterSink;
+  private lastProgressAt = Date.now();
+  private behindSince: number | null = null;
+  private warnedMisrouted = false;
 
   constructor(
     private readonly log: EventLog,
@@ -42,6 +57,7 @@ export class Ingestor {
     private readonly options: IngestorOptions,
   ) {
     this.emitter.setMaxListeners(0);
+    this.deadLetters = options.deadLetters ?? new DeadLetterSink(log, options.metrics ? { metrics: options.metrics } : {});
   }
 
   async start(): Promise<void> {
@@ -50,7 +66,15 @@ export class Ingestor {
       maxBatch: this.options.maxBatch ?? 5000,
       fromBeginning: true,
       ...(startAfter !== undefined ? { startAfter } : {}),
+      // A record the graph keeps refusing must not stall its partition (issue 11): bounded retries, then
+      // a dead letter; errors of a backend that is down are retried until it is back.
+      poison: {
+        maxAttempts: this.options.maxAttempts ?? POISON_MAX_ATTEMPTS,
+        isPoison: (err) => !isTransientError(err),
+        onPoison: (record, err) => this.deadLetterPoison(record, err),
+      },
     });
+    this.lastProgressAt = Date.now();
     this.options.logger.info({ group: this.options.group, from: this.consumer.position() }, 'ingestion started');
   }
 
@@ -69,9 +93,31 @@ export class Ingestor {
     return this.consumer?.lag() ?? 0;
   }
 
-  /** Grows whenever a batch is committed (see LogConsumer.position); the watchdog tracks it. */
-  position(): number {
-    return this.consumer?.position() ?? 0;
+  /** The lag read from the log now (Kafka: committed against end offsets), the cached one after 2 s. */
+  async refreshLag(timeoutMs = 2000): Promise<number> {
+    const refresh = this.consumer?.refreshLag?.();
+    if (refresh) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([refresh.catch(() => undefined), new Promise((r) => (timer = setTimeout(r, timeoutMs)))]);
+      clearTimeout(timer);
+    }
+    return this.lag();
+  }
+
+  /**
+   * True when ingestion is behind (on what this instance consumes) and has applied nothing for
+   * `stallMs`: a poison record retried, a graph store that is down. Readiness turns 503 and
+   * `flywheel_ingest_stalled` turns 1. Judged on each call (readiness, scrape).
+   */
+  stalled(now = Date.now()): boolean {
+    if (!this.consumer) return false;
+    const behind = (this.consumer.ownLag?.() ?? this.consumer.lag()) > 0;
+    if (!behind) {
+      this.behindSince = null;
+      return false;
+    }
+    this.behindSince ??= now;
+    return now - Math.max(this.lastProgressAt, this.behindSince) > (this.options.stallMs ?? 30_000);
   }
 
   /**
@@ -89,21 +135,45 @@ export class Ingestor {
     await this.checkpointing;
   }
 
+  private async deadLetterPoison(record: LogRecord, err: unknown): Promise<void> {
+    const source = record.source ?? `log:${this.log.backend}@${record.offset}`;
+    const reason = `not applied after ${this.options.maxAttempts ?? POISON_MAX_ATTEMPTS} attempts: ${err instanceof Error ? err.message : String(err)}`;
+    await this.deadLetters.record([{ source, reason, raw: record.event, ...(record.origin ? { origin: record.origin } : {}) }], source.replace(/\/\d+@\d+$/, ''));
+    this.options.metrics?.eventsRejected.inc({ stage: 'poison' });
+    this.options.logger.error({ source, err }, 'record dead-lettered: the graph kept refusing it');
+  }
+
   private async handle(records: readonly LogRecord[]): Promise<void> {
     const events: FlywheelEvent[] = [];
     const dead: DeadLetter[] = [];
     const revalidate = this.options.revalidate ?? true;
+    const misrouted = records.reduce((n, r) => n + (r.misrouted ? 1 : 0), 0);
+    if (misrouted > 0) {
+      this.options.metrics?.eventsMisrouted.inc(misrouted);
+      if (!this.warnedMisrouted) {
+        this.warnedMisrouted = true;
+        this.options.logger.warn({ source: records.find((r) => r.misrouted)!.source }, 'events arrive on another partition than murmur2(user key): set the producer to the murmur2 partitioner (kcat: -X partitioner=murmur2_random) and key by user');
+      }
+    }
     for (const r of records) {
       if (!revalidate) {
         events.push(r.event as FlywheelEvent);
         continue;
       }
+      const source = r.source ?? `log:${this.log.backend}@${r.offset}`;
+      const origin = r.origin ? { origin: r.origin } : {};
+      if (r.undecodable) {
+        dead.push({ source, reason: r.undecodable.reason, raw: r.event, rawBytes: r.undecodable.bytes, ...origin });
+        continue;
+      }
       const v = validateEvent(r.event);
       if (v.ok) events.push(v.event);
-      else dead.push({ source: `log:${this.log.backend}@${r.offset}`, reason: v.reason, raw: r.event });
+      else dead.push({ source, reason: v.reason, raw: r.event, ...origin });
     }
     if (dead.length > 0) {
-      await this.log.deadLetter(dead);
+      // Only this consumer (the graph group) dead-letters records of the log, so each is written once;
+      // the quota is per source topic.
+      await this.deadLetters.record(dead, dead[0]!.source.replace(/\/\d+@\d+$/, ''));
       this.options.metrics?.eventsRejected.inc({ stage: 'ingest' }, dead.length);
     }
     const last = records[records.length - 1]!.offset;
@@ -114,11 +184,11 @@ export class Ingestor {
       this.options.logger.error({ err, first: records[0]!.offset, last }, 'graph write failed; batch will be retried');
       throw err;
     }
+    this.lastProgressAt = Date.now();
     const m = this.options.metrics;
     if (m) {
       m.eventsApplied.inc(summary.applied);
       if (summary.duplicates > 0) m.eventsDuplicate.inc(summary.duplicates);
-      m.ingestLag.set(this.lag());
     }
     if (events.length > 0) this.emitter.emit('applied', events, summary);
     this.sinceCheckpoint += summary.applied;

@@ -2,6 +2,7 @@ import type { FlywheelEvent } from '../events/event';
 import { validateEvent } from '../events/validate';
 import type { EventLog } from '../event-log/event-log';
 import type { Metrics } from '../observability/metrics';
+import { DeadLetterSink } from './dead-letter-sink';
 import type { Ingestor } from './ingestor';
 
 /**
@@ -15,15 +16,31 @@ export interface TrackResult {
   rejected: { index: number; id: string | null; reason: string }[];
 }
 
+export interface EventTrackerOptions {
+  readYourWritesTimeoutMs?: number;
+  /** Where rejected input goes (bounded per sender); by default a sink of its own on the log. */
+  deadLetters?: DeadLetterSink;
+}
+
 export class EventTracker {
+  private readonly deadLetters: DeadLetterSink;
+  private readonly readYourWritesTimeoutMs: number;
+
   constructor(
     private readonly log: EventLog,
     private readonly ingestor: Ingestor,
     private readonly metrics?: Metrics,
-    private readonly readYourWritesTimeoutMs = 10_000,
-  ) {}
+    options: EventTrackerOptions = {},
+  ) {
+    this.deadLetters = options.deadLetters ?? new DeadLetterSink(log, metrics ? { metrics } : {});
+    this.readYourWritesTimeoutMs = options.readYourWritesTimeoutMs ?? 10_000;
+  }
 
-  async track(candidates: readonly unknown[], source: string): Promise<TrackResult> {
+  /**
+   * `by` names the sender for the dead-letter quota (e.g. `jwt:u15`); without it the source is the
+   * sender (the importer, the simulator).
+   */
+  async track(candidates: readonly unknown[], source: string, by: string = source): Promise<TrackResult> {
     const valid: FlywheelEvent[] = [];
     const rejected: TrackResult['rejected'] = [];
     candidates.forEach((raw, index) => {
@@ -32,7 +49,10 @@ export class EventTracker {
       else rejected.push({ index, id: idOf(raw), reason: v.reason });
     });
     if (rejected.length > 0) {
-      await this.log.deadLetter(rejected.map((r) => ({ source, reason: r.reason, raw: candidates[r.index] })));
+      await this.deadLetters.record(
+        rejected.map((r) => ({ source, reason: r.reason, raw: candidates[r.index] })),
+        by,
+      );
       this.metrics?.eventsRejected.inc({ stage: 'track' }, rejected.length);
     }
     if (valid.length === 0) return { accepted: 0, duplicates: 0, rejected };

@@ -17,6 +17,22 @@ export function createMetrics() {
     eventsRejected: new Counter({ name: 'flywheel_events_rejected_total', help: 'Events dead-lettered', labelNames: ['stage'] as const, registers: [registry] }),
     eventsApplied: new Counter({ name: 'flywheel_events_ingested_total', help: 'Events applied to the graph', registers: [registry] }),
     eventsDuplicate: new Counter({ name: 'flywheel_events_duplicate_total', help: 'Events skipped because their id was already applied', registers: [registry] }),
+    deadLettersDropped: new Counter({
+      name: 'flywheel_dead_letters_dropped_total',
+      help: 'Dead letters not stored: over the sender\'s quota (reason=quota) or removed by retention (reason=retention)',
+      labelNames: ['reason'] as const,
+      registers: [registry],
+    }),
+    eventsMisrouted: new Counter({
+      name: 'flywheel_events_misrouted_total',
+      help: 'Kafka events found on another partition than murmur2(user key) picks (a producer with another partitioner or key: per-user order is not kept)',
+      registers: [registry],
+    }),
+    ingestStalled: new Gauge({
+      name: 'flywheel_ingest_stalled',
+      help: '1 while ingestion is behind the log and has not advanced for the stall threshold (alert on it)',
+      registers: [registry],
+    }),
     ingestLag: new Gauge({ name: 'flywheel_ingest_lag_events', help: 'Events in the log not yet applied to the graph', registers: [registry] }),
     graphSize: new Gauge({ name: 'flywheel_graph_size', help: 'Nodes and edges in the graph', labelNames: ['kind'] as const, registers: [registry] }),
     wsConnections: new Gauge({ name: 'flywheel_ws_connections', help: 'Open graphql-ws connections', registers: [registry] }),

@@ -3,135 +3,63 @@ import { Gauge } from 'prom-client';
 import type { Metrics } from './metrics';
 
 /**
- * Liveness beyond "the process answers": is the event loop turning promptly, and is ingestion moving
- * while there is something to ingest? Issue 11's hang showed neither in /metrics nor in /readyz: the
- * consumer sat behind the log end while everything claimed to be fine. The watchdog samples both once a
- * second; /readyz reports not ready while ingestion is stalled, and /metrics exposes the figures so an
- * alert can fire on them (a frozen loop cannot answer at all, which probes see as a timeout).
+ * How promptly the event loop turns, over the last window (one second). Issue 11's hang was a loop that
+ * never turned: nothing in /metrics or /readyz showed it coming. Ingestion progress is judged by the
+ * ingestor itself (`Ingestor.stalled`); this watches the loop that everything, ingestion included, runs on.
+ * A loop that is frozen outright cannot answer at all, which probes see as a timeout; a loop that is
+ * merely slow shows here and in /readyz.
  */
-export interface IngestProgress {
-  /** A number that grows whenever ingestion commits: the next offset (embedded), records handled (Kafka). */
-  position(): number;
-  /** Events in the log not yet applied. */
-  lag(): number;
+export interface EventLoopDelay {
+  p99Ms: number;
+  maxMs: number;
 }
 
-export interface WatchdogStatus {
-  /** Behind the log end, yet no progress for at least `stallAfterMs`. */
-  stalled: boolean;
-  /** Seconds since ingestion last moved, 0 while it is caught up. */
-  secondsWithoutProgress: number;
-  lag: number;
-  /** Event-loop delay over the last sampling window. */
-  eventLoopDelayP99Ms: number;
-  eventLoopDelayMaxMs: number;
-}
-
-export interface WatchdogOptions {
-  /** Ingestion that is behind and has not moved for this long counts as stalled. */
-  stallAfterMs: number;
-  sampleEveryMs?: number;
-  /** Injected for tests. */
-  now?: () => number;
-}
-
-export class Watchdog {
-  private readonly loopDelay: IntervalHistogram;
+export class EventLoopWatchdog {
+  private readonly histogram: IntervalHistogram;
   private timer: NodeJS.Timeout | null = null;
-  private lastPosition = -1;
-  private lastProgressAt: number;
-  private window = { p99Ms: 0, maxMs: 0 };
-  private readonly now: () => number;
+  private window: EventLoopDelay = { p99Ms: 0, maxMs: 0 };
 
-  constructor(
-    private readonly ingest: IngestProgress,
-    private readonly options: WatchdogOptions,
-  ) {
-    this.now = options.now ?? Date.now;
-    this.lastProgressAt = this.now();
-    this.loopDelay = monitorEventLoopDelay({ resolution: 10 });
+  constructor(private readonly windowMs = 1000) {
+    this.histogram = monitorEventLoopDelay({ resolution: 10 });
   }
 
   start(): void {
     if (this.timer) return;
-    this.loopDelay.enable();
-    this.timer = setInterval(() => this.sample(), this.options.sampleEveryMs ?? 1000);
+    this.histogram.enable();
+    this.timer = setInterval(() => this.closeWindow(), this.windowMs);
     this.timer.unref();
   }
 
   stop(): void {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
-    this.loopDelay.disable();
+    this.histogram.disable();
   }
 
-  /** Takes one sample: closes the event-loop delay window and checks ingestion progress. */
-  sample(): void {
-    // The histogram reports nanoseconds; a window without samples reports NaN/0.
-    const p99 = this.loopDelay.percentile(99);
-    this.window = { p99Ms: Number.isFinite(p99) ? p99 / 1e6 : 0, maxMs: this.loopDelay.max / 1e6 || 0 };
-    this.loopDelay.reset();
-    const position = this.ingest.position();
-    if (position !== this.lastPosition || this.ingest.lag() === 0) {
-      this.lastPosition = position;
-      this.lastProgressAt = this.now();
-    }
+  /** Ends the current window: its figures become the reported ones and a new window starts. */
+  closeWindow(): void {
+    // The histogram counts nanoseconds; an empty window reports NaN for percentiles.
+    const p99 = this.histogram.percentile(99);
+    this.window = { p99Ms: Number.isFinite(p99) ? p99 / 1e6 : 0, maxMs: this.histogram.max / 1e6 || 0 };
+    this.histogram.reset();
   }
 
-  status(): WatchdogStatus {
-    const lag = this.ingest.lag();
-    // Read live, not from the last sample: progress made since then counts at once.
-    if (this.ingest.position() !== this.lastPosition || lag === 0) {
-      this.lastPosition = this.ingest.position();
-      this.lastProgressAt = this.now();
-    }
-    const idleMs = this.now() - this.lastProgressAt;
-    return {
-      stalled: lag > 0 && idleMs >= this.options.stallAfterMs,
-      secondsWithoutProgress: lag > 0 ? idleMs / 1000 : 0,
-      lag,
-      eventLoopDelayP99Ms: this.window.p99Ms,
-      eventLoopDelayMaxMs: this.window.maxMs,
-    };
+  /** Delay of the last closed window. */
+  delay(): EventLoopDelay {
+    return this.window;
   }
 
-  /** Registers the watchdog's gauges, read at scrape time. */
   register(metrics: Metrics): void {
-    const registers = [metrics.registry];
     const self = this;
     new Gauge({
       name: 'flywheel_event_loop_delay_seconds',
-      help: 'Event-loop delay over the last watchdog window (1 s), by statistic',
+      help: 'Event-loop delay over the last one-second window, by statistic (p99, max)',
       labelNames: ['stat'] as const,
-      registers,
+      registers: [metrics.registry],
       collect() {
-        const s = self.status();
-        this.set({ stat: 'p99' }, s.eventLoopDelayP99Ms / 1000);
-        this.set({ stat: 'max' }, s.eventLoopDelayMaxMs / 1000);
-      },
-    });
-    new Gauge({
-      name: 'flywheel_ingest_seconds_without_progress',
-      help: 'Seconds since ingestion last advanced while behind the log end (0 when caught up)',
-      registers,
-      collect() {
-        this.set(self.status().secondsWithoutProgress);
-      },
-    });
-    new Gauge({
-      name: 'flywheel_ingest_stalled',
-      help: '1 while ingestion is behind and has not advanced for FLYWHEEL_STALL_SECONDS (also makes /readyz 503)',
-      registers,
-      collect() {
-        this.set(self.status().stalled ? 1 : 0);
-      },
-    });
-    new Gauge({
-      name: 'flywheel_ingest_position',
-      help: 'Ingestion progress: next log offset (embedded) or records handled since start (Kafka)',
-      registers,
-      collect() {
-        this.set(self.ingest.position());
+        const d = self.delay();
+        this.set({ stat: 'p99' }, d.p99Ms / 1000);
+        this.set({ stat: 'max' }, d.maxMs / 1000);
       },
     });
   }

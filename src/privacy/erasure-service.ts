@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import { actorId, type FlywheelEvent } from '../events/event';
+import { idempotencyKey } from '../events/idempotency';
 import type { EventLog } from '../event-log/event-log';
 import { LmdbEventLog } from '../event-log/lmdb-event-log';
 import type { GraphStore } from '../graph/graph-store';
@@ -109,7 +110,7 @@ export class ErasureService {
     const eventIds: string[] = [];
     if (log instanceof LmdbEventLog) {
       for (const e of log.scanEvents()) if (e.kind === 'interaction' && e.userId === userId && e.sessionId !== undefined) sessions.add(e.sessionId);
-      for (const e of log.scanEvents()) if (e.kind === 'interaction' && (e.userId === userId || (e.userId === undefined && e.sessionId !== undefined && sessions.has(e.sessionId)))) eventIds.push(e.id);
+      for (const e of log.scanEvents()) if (e.kind === 'interaction' && (e.userId === userId || (e.userId === undefined && e.sessionId !== undefined && sessions.has(e.sessionId)))) eventIds.push(idempotencyKey(e));
     }
     // 2. the graph (and its erasure list), 3. a snapshot without them
     const report = await store.eraseUser(userId, { sessions: [...sessions], eventIds, at });
@@ -123,7 +124,8 @@ export class ErasureService {
       eventsRemoved = await log.eraseWhere(ofUser);
       const needles = [userId, ...sessions].map((id) => JSON.stringify(id));
       deadLettersRemoved = await log.eraseDeadLettersWhere((d) => {
-        const raw = JSON.stringify(d.raw) ?? '';
+        // A truncated dead letter keeps a prefix of the input's JSON text: search that text as it is.
+        const raw = typeof d.raw === 'string' ? d.raw : (JSON.stringify(d.raw) ?? '');
         return needles.some((n) => raw.includes(n));
       });
     }

@@ -63,6 +63,23 @@ export function graphStoreContract(name: string, open: () => Promise<GraphStoreH
       assert.equal(stats.items, 1);
     });
 
+    it("idempotency is per actor: another actor's event with the same id is applied, not dropped", async (store) => {
+      // Ids are producer-chosen: u16 sending an id u15 will use must not suppress u15's purchase.
+      const mine = { ...ev('PURCHASE', 'u15', 'i1', 1, { quantity: 1 }), id: 'order-1' } as FlywheelEvent;
+      const theirs = { ...ev('PURCHASE', 'u16', 'i2', 0, { quantity: 1 }), id: 'order-1' } as FlywheelEvent;
+      const first = await store.applyEvents([theirs]);
+      assert.equal(first.applied, 1);
+      const second = await store.applyEvents([mine, theirs]);
+      assert.equal(second.applied, 1, "u15's event is applied");
+      assert.equal(second.duplicates, 1, "u16's own resend is the only duplicate");
+      const [u15, u16] = await store.getInteractions(['u15', 'u16'], 10);
+      assert.deepEqual(u15!.map((e) => [e.itemId, e.counts.PURCHASE]), [['i1', 1]]);
+      assert.deepEqual(u16!.map((e) => [e.itemId, e.counts.PURCHASE]), [['i2', 1]]);
+      // A session and a customer are different actors too.
+      const anon = { kind: 'interaction', v: 1, id: 'order-1', type: 'VIEW', sessionId: 'u15', itemId: 'i3', timestamp: T0 } as FlywheelEvent;
+      assert.equal((await store.applyEvents([anon])).applied, 1);
+    });
+
     it('an interaction edge carries per-type counts, a floored weight, quantity, revenue and times', async (store) => {
       await store.applyEvents([item('i1', 'Mug', 'kitchen', 10)]);
       await store.applyEvents([

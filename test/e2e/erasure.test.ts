@@ -111,6 +111,10 @@ describe('eraseUser (embedded)', () => {
     // Rejected input naming the victim lands in the dead letters.
     const bad = await gql<{ trackEvents: { rejected: unknown[] } }>(gw.graphqlUrl, TRACK, { events: [{ id: 'v-bad', type: 'PURCHASE', userId: 'victim', itemId: 'A', quantity: -1 }] });
     assert.ok((bad.data?.trackEvents.rejected.length ?? 0) > 0 || bad.errors, 'the bad event was refused');
+    // A large one is stored truncated (a prefix of its JSON text): erasure must find the victim in it too.
+    const big = await gql<{ trackEvents: { rejected: unknown[] } }>(gw.graphqlUrl, TRACK, { events: [{ id: 'v-big', type: 'VIEW', userId: 'victim', itemId: 'y'.repeat(6000) }] });
+    assert.equal(big.data?.trackEvents.rejected.length, 1);
+    assert.ok((await gw.app.log.listDeadLetters(5)).some((d) => d.truncated), 'stored truncated');
     const fit = await q<{ refreshSegments: { customers: number } }>(gw, 'mutation { refreshSegments { customers } }');
     assert.ok(fit.refreshSegments.customers >= 31);
 

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import net from 'node:net';
 import { Kafka, logLevel, Partitioners, type Admin, type Consumer, type ISocketFactory, type KafkaConfig, type KafkaMessage, type LogEntry, type Producer } from 'kafkajs';
 import type { Logger } from 'pino';
@@ -7,11 +8,13 @@ import type {
   BatchHandler,
   ConsumeOptions,
   DeadLetter,
+  DeadLetterReceipt,
   EventLog,
   LogConsumer,
   LogRecord,
   StoredDeadLetter,
 } from '../event-log';
+import { boundDeadLetter } from '../dead-letter-format';
 
 /**
  * The production event log on Kafka (kafkajs).
@@ -23,10 +26,14 @@ import type {
  * Consuming: a consumer group, `eachBatch` with auto-commit off. A batch is handed to the handler in
  * chunks of at most `maxBatch` records; a chunk's offsets are resolved and committed only after the
  * handler resolved. A failing handler is retried on the same chunk with backoff (heartbeating between
- * tries) until it succeeds or the consumer stops; the partition waits, nothing after the failing chunk
- * is committed, and a rebalance or restart redelivers it (at-least-once; the graph dedupes by event id).
- * Records that are not JSON (poison) go to the dead-letter topic with the reason in a `reason` header
- * and are committed with the chunk, so a partition never stalls on them.
+ * tries); nothing after the failing chunk is committed, and a rebalance or restart redelivers it
+ * (at-least-once; the graph dedupes by event id). With `poison` options (ingestion sets them), retries
+ * are bounded for errors the caller classes as poison: after `maxAttempts` the chunk is retried record
+ * by record and a record that still fails is handed to `onPoison` (dead-lettered) and committed, so one
+ * bad record never stalls its partition; errors classed as transient (the graph store is down) are
+ * retried until they pass, and the stall shows in readiness and `flywheel_ingest_stalled`.
+ * Records that are not JSON are handed to the handler marked `undecodable` (ingestion dead-letters
+ * them once; the fan-out consumer skips them), with `source` = `kafka:<topic>/<partition>@<offset>`.
  *
  * Positions. Kafka offsets are per partition, so the log has no single position:
  * - `AppendReceipt.positions[i]` is event i's offset within its own partition (not comparable across
@@ -35,7 +42,9 @@ import type {
  * - `LogRecord.offset` is the record's offset within its partition.
  * - `LogConsumer.position()` counts the records this consumer instance has handled and committed since
  *   it started; `lag()` is the group's lag summed over partitions (high watermark minus committed
- *   offset), refreshed through the admin client every `lagRefreshMs` and cached.
+ *   offset), refreshed through the admin client every `lagRefreshMs` and on demand (`refreshLag`, which
+ *   /metrics and /readyz call, so a scrape never reads a stale sample); `ownLag()` is the part of it
+ *   on the partitions this member owns (a stall is judged on those).
  * - `readYourWrites` is false and `waitFor` rejects: the partition of a write may be consumed by another
  *   gateway instance of the same group.
  *
@@ -43,9 +52,13 @@ import type {
  * client's sockets are tracked, so that close/stop leaves none open, also those kafkajs lost track of
  * (see SocketTracker).
  *
- * Dead letters: `deadLetter()` produces to the dead-letter topic (JSON value, `reason` and `source`
- * headers). `listDeadLetters()` returns what this process dead-lettered, from a bounded in-memory ring
- * (the topic itself is the durable record; read it with any Kafka tool).
+ * Dead letters: `deadLetter()` produces to the dead-letter topic, one value format for every entry:
+ * JSON `{ v: 1, source, reason, at, raw, truncated?, rawBytes?, origin? }` (`boundDeadLetter` caps raw
+ * so a record always fits the broker's limit; `origin` is the topic/partition/offset of an events-topic
+ * record), plus `reason` and `source` headers. `listDeadLetters()` reads the topic itself: a follower
+ * (started on first use, group without committed offsets) keeps its newest `deadLetterRing` entries,
+ * and each call first waits until it has read up to the topic's end, so the answer survives restarts and
+ * includes every instance's dead letters.
  */
 export interface KafkaEventLogOptions {
   brokers: string[];
@@ -59,8 +72,10 @@ export interface KafkaEventLogOptions {
   logger?: Logger;
   /** How often consumers refresh the group lag (ms). */
   lagRefreshMs?: number;
-  /** Dead letters kept in memory for `listDeadLetters`. */
+  /** Newest dead letters read back from the dead-letter topic for `listDeadLetters`. */
   deadLetterRing?: number;
+  /** Dead-letter topic retention when this log creates it (ms); default 30 days. */
+  deadLetterRetentionMs?: number;
   /** Consumer session timeout (ms); a crashed instance's partitions move after this long. */
   sessionTimeoutMs?: number;
   heartbeatIntervalMs?: number;
@@ -75,8 +90,7 @@ export class KafkaEventLog implements EventLog {
   private readonly admin: Admin;
   private readonly producer: Producer;
   private readonly consumers = new Set<KafkaConsumer>();
-  private readonly ring: StoredDeadLetter[] = [];
-  private deadSeq = 0;
+  private deadLetterReader: Promise<DeadLetterReader> | null = null;
   private closed = false;
   private started = false;
 
@@ -122,9 +136,11 @@ export class KafkaEventLog implements EventLog {
   private async start(): Promise<void> {
     await this.admin.connect();
     const existing = new Set(await this.admin.listTopics());
+    const retention = String(this.options.deadLetterRetentionMs ?? 30 * 24 * 3600_000);
     const wanted = [
       { topic: this.options.topic, numPartitions: this.options.partitions },
-      { topic: this.options.deadLetterTopic, numPartitions: 1 },
+      // Dead letters are bounded by the topic's retention (each record is capped by boundDeadLetter).
+      { topic: this.options.deadLetterTopic, numPartitions: 1, configEntries: [{ name: 'retention.ms', value: retention }] },
     ].filter((t) => !existing.has(t.topic));
     if (wanted.length > 0) {
       try {
@@ -154,14 +170,10 @@ export class KafkaEventLog implements EventLog {
     return { clusterId: c.clusterId, brokers: c.brokers.length, controller: c.controller };
   }
 
-  /**
-   * Commits the events topic's current end offsets for a new group, so that a consumer of that group
-   * starts exactly at "now" (not at whatever "latest" is when its first fetch happens). The gateway
-   * uses it for its fan-out group before bootstrapping the recommender from the graph.
-   */
-  async startGroupAtEnd(group: string): Promise<void> {
+  /** End offsets of the events topic per partition (where a consumer that starts "now" begins). */
+  async endOffsets(): Promise<Map<number, string>> {
     const ends = await this.admin.fetchTopicOffsets(this.options.topic);
-    await this.admin.setOffsets({ groupId: group, topic: this.options.topic, partitions: ends.map((p) => ({ partition: p.partition, offset: p.high })) });
+    return new Map(ends.map((p) => [p.partition, p.high]));
   }
 
   async append(events: readonly FlywheelEvent[]): Promise<AppendReceipt> {
@@ -196,6 +208,21 @@ export class KafkaEventLog implements EventLog {
     return { positions, duplicates: [], lastPosition: Math.max(...positions) };
   }
 
+  /** @internal flags records whose partition is not the one the gateway's partitioner picks for their key. */
+  async markMisrouted(records: LogRecord[]): Promise<void> {
+    const count = await this.partitionCountCached().catch(() => 0);
+    if (count <= 1) return;
+    const partitioner = Partitioners.DefaultPartitioner();
+    const partitionMetadata = Array.from({ length: count }, (_, id) => ({ partitionId: id, leader: 0, replicas: [0], isr: [0], partitionErrorCode: 0 }));
+    for (const r of records) {
+      const e = r.event as Partial<FlywheelEvent> | null;
+      if (r.undecodable || !e || typeof e !== 'object' || typeof e.itemId !== 'string' || !r.origin) continue;
+      const key = partitionKey(e as FlywheelEvent);
+      if (typeof key !== 'string') continue;
+      if (partitioner({ topic: this.options.topic, partitionMetadata, message: { key, value: null } }) !== r.origin.partition) r.misrouted = true;
+    }
+  }
+
   private cachedPartitions = 0;
   private async partitionCountCached(): Promise<number> {
     if (this.cachedPartitions === 0) this.cachedPartitions = await this.partitionCount();
@@ -209,7 +236,41 @@ export class KafkaEventLog implements EventLog {
     if (options.startAfter !== undefined && options.startAfter >= 0) {
       throw new Error('startAfter is not supported on the Kafka log: the consumer group offset is the source of truth');
     }
-    const consumer = new KafkaConsumer(this, group, handler, options);
+    const consumer = new KafkaConsumer(this, group, handler, options, { topic: this.options.topic, commit: true });
+    return this.startConsumer(consumer);
+  }
+
+  /**
+   * A consumer that reads every partition from `startAt` (partition -> offset; missing partitions from
+   * the end) and never commits: its group holds no offsets, so it leaves nothing behind. The group is
+   * deleted when the consumer stops, and after a crash Kafka drops a group without offsets by itself
+   * (at its next offsets cleanup, `offsets.retention.check.interval.ms`, 10 min by default), where a
+   * committing group per instance would stay for `offsets.retention.minutes` (7 days). A rejoin after a
+   * consumer crash resumes after the last record handled. The gateway's fan-out consumer is one.
+   */
+  async consumeUncommitted(group: string, handler: BatchHandler, options: ConsumeOptions & { startAt: Map<number, string> }): Promise<LogConsumer> {
+    if (this.closed) throw new Error('event log is closed');
+    const consumer = new KafkaConsumer(this, group, handler, options, { topic: this.options.topic, commit: false, startAt: options.startAt });
+    return this.startConsumer(consumer);
+  }
+
+  /** @internal an uncommitted consumer of another topic (the dead-letter reader). */
+  async consumeTopicUncommitted(topic: string, group: string, handler: BatchHandler, startAt: Map<number, string>): Promise<LogConsumer> {
+    if (this.closed) throw new Error('event log is closed');
+    return this.startConsumer(new KafkaConsumer(this, group, handler, { maxBatch: 1000 }, { topic, commit: false, startAt }));
+  }
+
+  /** @internal deletes a consumer group (an uncommitted consumer's, once it stopped); best effort. */
+  async deleteGroup(group: string): Promise<void> {
+    if (!this.started) return;
+    try {
+      await this.admin.deleteGroups([group]);
+    } catch (err) {
+      this.options.logger?.warn({ err, group }, 'could not delete the consumer group (Kafka drops a group without offsets by itself)');
+    }
+  }
+
+  private async startConsumer(consumer: KafkaConsumer): Promise<KafkaConsumer> {
     this.consumers.add(consumer);
     try {
       await consumer.start();
@@ -221,40 +282,35 @@ export class KafkaEventLog implements EventLog {
     return consumer;
   }
 
-  async deadLetter(entries: readonly DeadLetter[]): Promise<void> {
-    if (entries.length === 0) return;
+  async deadLetter(entries: readonly DeadLetter[]): Promise<DeadLetterReceipt> {
+    if (this.closed || !this.started) throw new Error('event log is closed');
+    if (entries.length === 0) return { pruned: 0 };
     const at = Date.now();
     await this.producer.send({
       topic: this.options.deadLetterTopic,
       acks: -1,
-      messages: entries.map((e) => ({
-        key: e.source,
-        value: JSON.stringify({ source: e.source, reason: e.reason, raw: storable(e.raw), at }),
-        headers: { reason: e.reason, source: e.source },
-      })),
+      messages: entries.map((e) => {
+        const d = boundDeadLetter(e);
+        const value: DeadLetterValue = { v: 1, source: d.source, reason: d.reason, at, raw: d.raw };
+        if (d.truncated) Object.assign(value, { truncated: true, rawBytes: d.rawBytes });
+        if (e.origin) value.origin = e.origin;
+        return { key: null, value: JSON.stringify(value), headers: { reason: d.reason, source: d.source } };
+      }),
     });
-    for (const e of entries) this.remember({ source: e.source, reason: e.reason, raw: storable(e.raw), seq: this.deadSeq++, at });
-  }
-
-  /** @internal poison records: produced to the DLQ with the raw bytes and the reason in a header. */
-  async deadLetterRaw(source: string, reason: string, value: Buffer | null, key: Buffer | null): Promise<void> {
-    const at = Date.now();
-    await this.producer.send({
-      topic: this.options.deadLetterTopic,
-      acks: -1,
-      messages: [{ key, value, headers: { reason, source } }],
-    });
-    this.remember({ source, reason, raw: value === null ? null : value.toString('utf8'), seq: this.deadSeq++, at });
-  }
-
-  private remember(d: StoredDeadLetter): void {
-    this.ring.push(d);
-    const max = this.options.deadLetterRing ?? 1000;
-    if (this.ring.length > max) this.ring.splice(0, this.ring.length - max);
+    return { pruned: 0 };
   }
 
   async listDeadLetters(limit: number): Promise<StoredDeadLetter[]> {
-    return this.ring.slice(-limit).reverse();
+    if (this.closed) throw new Error('event log is closed');
+    if (!this.deadLetterReader) {
+      this.deadLetterReader = DeadLetterReader.start(this).catch((err: unknown) => {
+        this.deadLetterReader = null;
+        throw err;
+      });
+    }
+    const reader = await this.deadLetterReader;
+    await reader.catchUp(10_000);
+    return reader.newest(limit);
   }
 
   /** @internal */
@@ -270,6 +326,7 @@ export class KafkaEventLog implements EventLog {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    await this.deadLetterReader?.catch(() => undefined);
     await Promise.allSettled([...this.consumers].map((c) => c.stop()));
     await this.producer.disconnect().catch(() => undefined);
     await this.admin.disconnect().catch(() => undefined);
@@ -328,18 +385,29 @@ class SocketTracker {
   }
 }
 
+interface ConsumerMode {
+  topic: string;
+  /** Commit offsets to the group (false: the group holds no offsets; see consumeUncommitted). */
+  commit: boolean;
+  /** Where to start, per partition (uncommitted consumers); missing partitions start at the end. */
+  startAt?: Map<number, string>;
+}
+
 class KafkaConsumer implements LogConsumer {
   private readonly consumer: Consumer;
   private readonly sockets = new SocketTracker();
   private running = false;
   private handled = 0;
   private cachedLag = 0;
+  private cachedOwnLag = 0;
   private lagTimer: NodeJS.Timeout | null = null;
   private rejoinTimer: NodeJS.Timeout | null = null;
   /** The join in progress (start or a rejoin after a crash): stop waits for it, then disconnects again. */
   private joining: Promise<void> | null = null;
   private lagRefresh: Promise<void> | null = null;
   private stopping: Promise<void> | null = null;
+  /** Next offset to read per partition, as far as this member has handled (uncommitted consumers resume here). */
+  private readonly next = new Map<number, string>();
   /** Partitions this member currently owns (for tests and logs). */
   assigned: number[] = [];
 
@@ -348,6 +416,7 @@ class KafkaConsumer implements LogConsumer {
     private readonly group: string,
     private readonly handler: BatchHandler,
     private readonly options: ConsumeOptions,
+    private readonly mode: ConsumerMode,
   ) {
     const o = log.options;
     this.consumer = new Kafka(log.kafkaConfig(this.sockets)).consumer({
@@ -363,7 +432,7 @@ class KafkaConsumer implements LogConsumer {
   }
 
   async start(): Promise<void> {
-    const topic = this.log.options.topic;
+    const topic = this.mode.topic;
     const c = this.consumer;
     c.on(c.events.GROUP_JOIN, (e) => {
       // A join that was already under way when stop() disconnected (kafkajs's runner does not check)
@@ -373,7 +442,15 @@ class KafkaConsumer implements LogConsumer {
         return;
       }
       this.assigned = [...(e.payload.memberAssignment[topic] ?? [])].sort((a, b) => a - b);
-      this.log.options.logger?.info({ group: this.group, partitions: this.assigned }, 'kafka partitions assigned');
+      // Uncommitted consumers position themselves: where they left off, else the start offsets, else the
+      // end. Seeks are applied before the first fetch after this join.
+      if (!this.mode.commit) {
+        for (const partition of this.assigned) {
+          const offset = this.next.get(partition) ?? this.mode.startAt?.get(partition);
+          if (offset !== undefined) c.seek({ topic, partition, offset });
+        }
+      }
+      this.log.options.logger?.debug({ group: this.group, partitions: this.assigned }, 'kafka partitions assigned');
     });
     // kafkajs gives up for good on errors it deems non-retriable (e.g. "the coordinator is not aware of
     // this member" after the group evicted us); ingestion must not stop silently: rejoin after a pause.
@@ -396,9 +473,9 @@ class KafkaConsumer implements LogConsumer {
     this.running = true;
     await this.join();
     if (!this.running) return; // stopped while starting: stop() finishes the disconnect
-    await this.refreshLag();
+    await this.refreshLagOnce();
     if (!this.running) return;
-    this.lagTimer = setInterval(() => void this.refreshLag(), this.log.options.lagRefreshMs ?? 2000);
+    this.lagTimer = setInterval(() => void this.refreshLagOnce(), this.log.options.lagRefreshMs ?? 2000);
     this.lagTimer.unref();
   }
 
@@ -412,10 +489,10 @@ class KafkaConsumer implements LogConsumer {
   }
 
   private async run(): Promise<void> {
-    const topic = this.log.options.topic;
+    const topic = this.mode.topic;
     const c = this.consumer;
     await c.connect();
-    await c.subscribe({ topic, fromBeginning: this.options.fromBeginning ?? true });
+    await c.subscribe({ topic, fromBeginning: this.mode.commit ? (this.options.fromBeginning ?? true) : false });
     const maxBatch = Math.max(1, this.options.maxBatch ?? 5000);
     await c.run({
       autoCommit: false,
@@ -425,21 +502,15 @@ class KafkaConsumer implements LogConsumer {
         const live = () => this.running && isRunning() && !isStale();
         for (let start = 0; start < batch.messages.length && live(); start += maxBatch) {
           const chunk = batch.messages.slice(start, start + maxBatch);
-          const records: LogRecord[] = [];
-          for (const m of chunk) {
-            const decoded = decode(m);
-            if (decoded.ok) records.push({ offset: Number(m.offset), event: decoded.value });
-            else {
-              await this.log.deadLetterRaw(`kafka:${batch.topic}/${batch.partition}@${m.offset}`, decoded.reason, m.value, m.key);
-            }
-          }
-          if (records.length > 0) {
-            const ok = await this.handleWithRetry(records, heartbeat, live);
-            if (!ok) return; // stopping or lost the partition: leave the chunk uncommitted (redelivered)
-          }
+          const records = chunk.map((m) => toRecord(batch.topic, batch.partition, m));
+          if (this.mode.topic === this.log.options.topic) await this.log.markMisrouted(records);
+          const ok = await this.handleWithRetry(records, heartbeat, live);
+          if (!ok) return; // stopping or lost the partition: leave the chunk uncommitted (redelivered)
           const last = chunk[chunk.length - 1]!.offset;
           resolveOffset(last);
-          await c.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: String(Number(last) + 1) }]);
+          const nextOffset = String(Number(last) + 1);
+          if (this.mode.commit) await c.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: nextOffset }]);
+          this.next.set(batch.partition, nextOffset);
           this.handled += chunk.length;
           await heartbeat();
         }
@@ -447,20 +518,62 @@ class KafkaConsumer implements LogConsumer {
     });
   }
 
+  /**
+   * Hands the chunk to the handler until it succeeds. With a poison policy, after `maxAttempts` failures
+   * whose error is poison-class, the chunk is retried record by record and a record that still fails
+   * `maxAttempts` times goes to `onPoison`; transient errors are retried until they pass.
+   * Returns false when the consumer stops or loses the partition before that.
+   */
   private async handleWithRetry(records: LogRecord[], heartbeat: () => Promise<void>, live: () => boolean): Promise<boolean> {
+    const poison = this.options.poison;
+    const first = await this.attempt(records, heartbeat, live, poison ? poison.maxAttempts : Infinity);
+    if (first !== 'failed') return first === 'ok';
+    // Poison-class failures on the whole chunk: find the record(s) responsible.
+    for (const record of records) {
+      for (;;) {
+        const alone = await this.attempt([record], heartbeat, live, poison!.maxAttempts);
+        if (alone === 'ok') break;
+        if (alone === 'stopped') return false;
+        try {
+          await poison!.onPoison(record, this.lastError);
+          this.log.options.logger?.warn({ group: this.group, source: record.source, err: this.lastError }, 'kafka record dead-lettered after repeated handler failures');
+          break;
+        } catch (err) {
+          // Could not take it out of the way (the dead-letter topic is unreachable): try it again later.
+          this.log.options.logger?.error({ group: this.group, source: record.source, err }, 'dead-lettering a poison record failed; retrying');
+          if (!live()) return false;
+          await sleep(1000);
+        }
+      }
+    }
+    return true;
+  }
+
+  private lastError: unknown = null;
+
+  /**
+   * Up to `maxAttempts` tries while the error is poison-class (unbounded for transient errors).
+   * 'failed' means the attempts ran out on a poison-class error (`lastError`).
+   */
+  private async attempt(records: LogRecord[], heartbeat: () => Promise<void>, live: () => boolean, maxAttempts: number): Promise<'ok' | 'stopped' | 'failed'> {
+    const poison = this.options.poison;
     let backoff = 50;
+    let poisonFailures = 0;
     for (;;) {
       // A slow handler (a graph store retrying through an outage) keeps the group membership alive.
       const beat = setInterval(() => void heartbeat().catch(() => undefined), Math.max(500, this.log.options.heartbeatIntervalMs ?? 3000));
       try {
         await this.handler(records);
-        return true;
-      } catch {
-        // The handler logs its own errors; retry the same chunk (the partition waits, in order).
-        if (!live()) return false;
+        return 'ok';
+      } catch (err) {
+        // The handler logs its own errors; retry the same records (the partition waits, in order).
+        this.lastError = err;
+        if (!poison || poison.isPoison(err)) poisonFailures++;
+        if (poisonFailures >= maxAttempts) return 'failed';
+        if (!live()) return 'stopped';
         await sleep(backoff);
         backoff = Math.min(backoff * 2, 5000);
-        if (!live()) return false;
+        if (!live()) return 'stopped';
         await heartbeat().catch(() => undefined);
       } finally {
         clearInterval(beat);
@@ -468,7 +581,12 @@ class KafkaConsumer implements LogConsumer {
     }
   }
 
-  private refreshLag(): Promise<void> {
+  /** One lag refresh at a time; resolves with the group's lag (the cached one when the refresh fails). */
+  refreshLag(): Promise<number> {
+    return this.refreshLagOnce().then(() => this.cachedLag);
+  }
+
+  private refreshLagOnce(): Promise<void> {
     // One refresh at a time, and none after stop: an admin request in flight when the log closes the
     // admin client would make kafkajs reconnect it (its broker pool connects lazily) and leak a socket.
     if (!this.running) return Promise.resolve();
@@ -479,20 +597,27 @@ class KafkaConsumer implements LogConsumer {
   private async fetchLag(): Promise<void> {
     try {
       const admin = this.log.adminClient();
-      const topic = this.log.options.topic;
+      const topic = this.mode.topic;
       const [ends, committed] = await Promise.all([
         admin.fetchTopicOffsets(topic),
-        admin.fetchOffsets({ groupId: this.group, topics: [topic] }),
+        this.mode.commit ? admin.fetchOffsets({ groupId: this.group, topics: [topic] }) : Promise.resolve([]),
       ]);
       const byPartition = new Map<number, number>();
       for (const t of committed) for (const p of t.partitions) byPartition.set(p.partition, Number(p.offset));
+      // Uncommitted consumers: what they have handled stands for the commit.
+      if (!this.mode.commit) for (const [p, o] of this.next) byPartition.set(p, Number(o));
+      const own = new Set(this.assigned);
       let lag = 0;
+      let ownLag = 0;
       for (const p of ends) {
         const c = byPartition.get(p.partition) ?? -1;
-        const from = c >= 0 ? c : Number(p.low);
-        lag += Math.max(0, Number(p.high) - from);
+        const from = c >= 0 ? c : this.mode.commit ? Number(p.low) : (Number(this.mode.startAt?.get(p.partition) ?? p.high));
+        const behind = Math.max(0, Number(p.high) - from);
+        lag += behind;
+        if (own.has(p.partition)) ownLag += behind;
       }
       this.cachedLag = lag;
+      this.cachedOwnLag = ownLag;
     } catch (err) {
       this.log.options.logger?.debug({ err }, 'kafka lag refresh failed');
     }
@@ -506,10 +631,13 @@ class KafkaConsumer implements LogConsumer {
     return this.cachedLag;
   }
 
-  /** Refreshes the cached lag now (tests). */
+  ownLag(): number {
+    return this.cachedOwnLag;
+  }
+
+  /** Refreshes the lag now (tests). */
   async lagNow(): Promise<number> {
-    await this.refreshLag();
-    return this.cachedLag;
+    return this.refreshLag();
   }
 
   waitFor(): Promise<void> {
@@ -520,7 +648,8 @@ class KafkaConsumer implements LogConsumer {
    * Leaves the group and closes every socket and timer of this consumer. Safe against a join in
    * progress (start, or a rejoin after a crash): kafkajs's disconnect does not cancel a join that is
    * under way, and its broker pool reconnects lazily, so the consumer is disconnected again once that
-   * join has settled (the GROUP_JOIN and CRASH handlers cover joins kafkajs itself restarts).
+   * join has settled (the GROUP_JOIN and CRASH handlers cover joins kafkajs itself restarts). An
+   * uncommitted consumer's group (no offsets, now empty) is deleted.
    */
   stop(): Promise<void> {
     if (!this.stopping) {
@@ -536,32 +665,102 @@ class KafkaConsumer implements LogConsumer {
         await this.lagRefresh;
         await this.consumer.disconnect().catch(warn);
         this.sockets.close(this.log.options.logger, `consumer ${this.group}`);
+        if (!this.mode.commit) await this.log.deleteGroup(this.group);
       })().finally(() => this.log.forget(this));
     }
     return this.stopping;
   }
 }
 
+/** What a dead-letter record's value holds (the one format of the dead-letter topic). */
+interface DeadLetterValue {
+  v: 1;
+  source: string;
+  reason: string;
+  at: number;
+  raw: unknown;
+  truncated?: boolean;
+  rawBytes?: number;
+  origin?: { topic: string; partition: number; offset: string };
+}
+
+/**
+ * `listDeadLetters` on Kafka: follows the dead-letter topic from (at most) its newest `ring` records per
+ * partition, in a group without offsets (nothing left behind), and keeps the newest `ring` entries.
+ */
+class DeadLetterReader {
+  private readonly entries: StoredDeadLetter[] = [];
+  private readonly read = new Map<number, number>();
+
+  private constructor(
+    private readonly log: KafkaEventLog,
+    private readonly ring: number,
+  ) {}
+
+  static async start(log: KafkaEventLog): Promise<DeadLetterReader> {
+    const ring = log.options.deadLetterRing ?? 1000;
+    const reader = new DeadLetterReader(log, ring);
+    const topic = log.options.deadLetterTopic;
+    const ends = await log.adminClient().fetchTopicOffsets(topic);
+    const startAt = new Map(ends.map((p) => [p.partition, String(Math.max(Number(p.low), Number(p.high) - ring))]));
+    for (const [p, o] of startAt) reader.read.set(p, Number(o));
+    await log.consumeTopicUncommitted(topic, `${log.options.clientId}.deadletters.${randomUUID()}`, (records) => reader.take(records), startAt);
+    return reader;
+  }
+
+  private async take(records: readonly LogRecord[]): Promise<void> {
+    for (const r of records) {
+      this.entries.push(toStoredDeadLetter(r));
+      this.read.set(r.origin!.partition, r.offset + 1);
+    }
+    this.entries.sort((a, b) => a.at - b.at || a.seq - b.seq);
+    if (this.entries.length > this.ring) this.entries.splice(0, this.entries.length - this.ring);
+  }
+
+  /** Waits until everything in the topic now has been read (read-your-writes for the query). */
+  async catchUp(timeoutMs: number): Promise<void> {
+    const ends = await this.log.adminClient().fetchTopicOffsets(this.log.options.deadLetterTopic);
+    const deadline = Date.now() + timeoutMs;
+    while (ends.some((p) => (this.read.get(p.partition) ?? 0) < Number(p.high))) {
+      if (Date.now() > deadline) return; // answer with what has been read
+      await sleep(25);
+    }
+  }
+
+  newest(limit: number): StoredDeadLetter[] {
+    return this.entries.slice(-limit).reverse();
+  }
+}
+
+function toStoredDeadLetter(r: LogRecord): StoredDeadLetter {
+  const seq = r.offset;
+  const v = r.event as Partial<DeadLetterValue> | string | null;
+  if (!r.undecodable && v && typeof v === 'object' && v.v === 1 && typeof v.reason === 'string') {
+    const out: StoredDeadLetter = { seq, at: v.at ?? 0, source: v.source ?? '', reason: v.reason, raw: v.raw ?? null };
+    if (v.truncated) Object.assign(out, { truncated: true, rawBytes: v.rawBytes });
+    if (v.origin) out.origin = v.origin;
+    return out;
+  }
+  // Records of older gateways (raw bytes, reason in a header) or from other tools.
+  return { seq, at: 0, source: r.source ?? '', reason: 'not a dead-letter record of this format', raw: r.event ?? null };
+}
+
+/** A Kafka message as a log record; undecodable bytes are passed on marked, as (a prefix of) their text. */
+function toRecord(topic: string, partition: number, m: KafkaMessage): LogRecord {
+  const base = { offset: Number(m.offset), source: `kafka:${topic}/${partition}@${m.offset}`, origin: { topic, partition, offset: m.offset } };
+  if (m.value === null) return { ...base, event: null, undecodable: { reason: 'empty message (null value)', bytes: 0 } };
+  try {
+    return { ...base, event: JSON.parse(m.value.toString('utf8')) };
+  } catch (err) {
+    // Keep only a prefix of a large message: the dead letter holds DEAD_LETTER_RAW_BYTES of it anyway.
+    const text = m.value.subarray(0, 64 * 1024).toString('utf8');
+    return { ...base, event: text, undecodable: { reason: `not JSON: ${(err as Error).message}`, bytes: m.value.length } };
+  }
+}
+
 export function partitionKey(e: FlywheelEvent): string {
   if (e.kind === 'interaction') return e.userId ?? e.sessionId ?? e.itemId;
   return e.itemId;
-}
-
-function decode(m: KafkaMessage): { ok: true; value: unknown } | { ok: false; reason: string } {
-  if (m.value === null) return { ok: false, reason: 'empty message (null value)' };
-  try {
-    return { ok: true, value: JSON.parse(m.value.toString('utf8')) };
-  } catch (err) {
-    return { ok: false, reason: `not JSON: ${(err as Error).message}` };
-  }
-}
-
-function storable(raw: unknown): unknown {
-  try {
-    return JSON.parse(JSON.stringify(raw) ?? 'null');
-  } catch {
-    return String(raw);
-  }
 }
 
 function logKafka(logger: Logger | undefined, entry: LogEntry): void {

@@ -1,4 +1,5 @@
 import { actorId, type FlywheelEvent, type InteractionEvent, type InteractionType, type ItemUpsertEvent } from '../../events/event';
+import { idempotencyKey } from '../../events/idempotency';
 import {
   DEFAULT_TYPE_WEIGHTS,
   decodeCursor,
@@ -168,7 +169,8 @@ export class MemoryGraph implements GraphStore, SimilarityGraph {
     const touchedUsers = new Set<string>();
     const touchedItems = new Set<string>();
     for (const e of events) {
-      if (this.appliedIds.has(e.id)) {
+      const key = idempotencyKey(e);
+      if (this.appliedIds.has(key)) {
         duplicates++;
         continue;
       }
@@ -177,7 +179,7 @@ export class MemoryGraph implements GraphStore, SimilarityGraph {
         const at = this.erased.get(actorId(e));
         if (at !== undefined && e.timestamp <= at) continue;
       }
-      this.appliedIds.add(e.id);
+      this.appliedIds.add(key);
       if (e.kind === 'item') this.applyItem(e);
       else touchedUsers.add(this.applyInteraction(e));
       touchedItems.add(e.itemId);

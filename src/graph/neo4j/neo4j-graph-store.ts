@@ -1,6 +1,7 @@
 import neo4j, { type Driver, type ManagedTransaction } from 'neo4j-driver';
 import type { Logger } from 'pino';
 import { actorId, INTERACTION_TYPES, type FlywheelEvent, type InteractionType } from '../../events/event';
+import { idempotencyKey } from '../../events/idempotency';
 import { decodeSeq, encodeSeq, SEVERITY_RANK } from '../../anomaly/anomaly-table';
 import {
   DEFAULT_TYPE_WEIGHTS,
@@ -41,7 +42,7 @@ import { migrate } from './migrations';
  *   (:User)-[:INTERACTED {VIEW, CLICK, ADD_TO_CART, REMOVE_FROM_CART, PURCHASE, weight, quantity, revenue,
  *                         firstSeenAt, lastSeenAt, lastType}]->(:Item)
  *   (:Item)-[:SIMILAR {score, support}]->(:Item)     top-K Jaccard neighbours, maintained on write
- *   (:Event {id, appliedAt})                          one per applied event id (idempotency)
+ *   (:Event {id, appliedAt})                          one per applied event (id = idempotencyKey: actor + event id)
  *   (:User)-[:IN_SEGMENT]->(:Segment {id}), (:SegmentModel {id, json}), (:Anomaly {id, seq, ...}),
  *   (:Meta {id: 'graph', eventsApplied, anomalySeq}), (:Migration {version})
  *
@@ -268,8 +269,9 @@ export class Neo4jGraphStore implements GraphStore {
     const unique: FlywheelEvent[] = [];
     const seen = new Set<string>();
     for (const e of events) {
-      if (seen.has(e.id)) continue;
-      seen.add(e.id);
+      const key = idempotencyKey(e);
+      if (seen.has(key)) continue;
+      seen.add(key);
       unique.push(e);
     }
     const inBatchDuplicates = events.length - unique.length;
@@ -290,11 +292,12 @@ export class Neo4jGraphStore implements GraphStore {
   }
 
   private async applyInTx(tx: ManagedTransaction, unique: readonly FlywheelEvent[]): Promise<{ summary: ApplySummary; flipped: string[] }> {
-    const ids = unique.map((e) => e.id);
+    // Event nodes hold idempotency keys (actor + event id), not bare ids: one actor cannot pre-empt another's.
+    const ids = unique.map(idempotencyKey);
     const known = new Set(
       (await tx.run('UNWIND $ids AS id MATCH (e:Event {id: id}) RETURN e.id AS id', { ids })).records.map((r) => r.get('id') as string),
     );
-    const notYet = unique.filter((e) => !known.has(e.id));
+    const notYet = unique.filter((e) => !known.has(idempotencyKey(e)));
     if (notYet.length === 0) return { summary: { applied: 0, duplicates: unique.length, touchedUsers: [], touchedItems: [] }, flipped: [] };
     // The erasure list (issue 7): an erased actor's events up to the erasure time are skipped (a log replay).
     const batchActors = [...new Set(notYet.flatMap((e) => (e.kind === 'interaction' ? [actorId(e)] : [])))];
@@ -424,7 +427,7 @@ export class Neo4jGraphStore implements GraphStore {
     }
 
     // ---- write back
-    await tx.run('UNWIND $ids AS id CREATE (:Event {id: id, appliedAt: $now})', { ids: fresh.map((e) => e.id), now: Date.now() });
+    await tx.run('UNWIND $ids AS id CREATE (:Event {id: id, appliedAt: $now})', { ids: fresh.map(idempotencyKey), now: Date.now() });
     const itemRows = itemIds.map((id) => {
       const s = items.get(id)!;
       return { id, upserted: s.upserted, priceChanged: s.priceChanged, title: s.title, category: s.category, price: s.price, attributes: s.attributes, delta: s.delta, sim: flipped.has(id) };

@@ -96,3 +96,25 @@ test('dead letters keep source, reason and raw input, newest first', async () =>
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test("idempotency is scoped by actor: another user's event with the same id is stored, and duplicates reveal only the sender's own ids", async () => {
+  const dir = tempDir();
+  try {
+    const log = new LmdbEventLog(dir);
+    const of = (userId: string, itemId: string): FlywheelEvent => ({ kind: 'interaction', v: 1, id: 'order-1', type: 'PURCHASE', userId, itemId, quantity: 1, timestamp: Date.now() });
+    const bySixteen = await log.append([of('u16', 'i9')]);
+    assert.deepEqual(bySixteen.duplicates, []);
+    const byFifteen = await log.append([of('u15', 'i1')]);
+    assert.deepEqual(byFifteen.duplicates, [], "u15 does not learn that u16 used the id, and u15's event is kept");
+    assert.equal(byFifteen.lastPosition, 1);
+    assert.deepEqual((await log.append([of('u15', 'i1')])).duplicates, [0], "u15's own resend is a duplicate");
+    const anon: FlywheelEvent = { kind: 'interaction', v: 1, id: 'order-1', type: 'VIEW', sessionId: 'u15', itemId: 'i1', timestamp: Date.now() };
+    assert.deepEqual((await log.append([anon])).duplicates, [], 'a session is another actor than the customer of the same name');
+    // Erasure frees the erased actor's ids, not the other actor's.
+    assert.equal(await log.eraseWhere((e) => e.kind === 'interaction' && e.userId === 'u15'), 1);
+    assert.deepEqual((await log.append([of('u15', 'i1'), of('u16', 'i9')])).duplicates, [1]);
+    await log.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

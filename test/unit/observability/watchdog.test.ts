@@ -1,30 +1,31 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Watchdog } from '../../../src/observability/watchdog';
+import { EventLoopWatchdog } from '../../../src/observability/watchdog';
+import { createMetrics } from '../../../src/observability/metrics';
 
-function fakeIngest() {
-  return { pos: 0, lagNow: 0, position() { return this.pos; }, lag() { return this.lagNow; } };
-}
+const turn = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-test('ingestion behind the log end without progress for stallAfterMs is stalled; progress or catching up clears it', () => {
-  let now = 1_000_000;
-  const ingest = fakeIngest();
-  const dog = new Watchdog(ingest, { stallAfterMs: 30_000, now: () => now });
-  dog.sample();
-  assert.equal(dog.status().stalled, false);
+test('a blocked event loop shows in the last window, and the next quiet window clears it', async () => {
+  const dog = new EventLoopWatchdog(60_000); // windows closed by hand below
+  const metrics = createMetrics();
+  dog.register(metrics);
+  dog.start();
+  try {
+    await turn(50);
+    const until = Date.now() + 250;
+    while (Date.now() < until) {
+      /* hold the loop, as a spinning consumer did */
+    }
+    await turn(20);
+    dog.closeWindow();
+    assert.ok(dog.delay().maxMs >= 200, `max ${dog.delay().maxMs} ms`);
+    const text = await metrics.registry.getSingleMetricAsString('flywheel_event_loop_delay_seconds');
+    assert.match(text, /flywheel_event_loop_delay_seconds\{stat="max"\} 0\.[2-9]/);
 
-  ingest.lagNow = 500; // events arrive, the consumer does not move
-  now += 29_000;
-  assert.equal(dog.status().stalled, false, 'not yet: below the threshold');
-  now += 1_000;
-  assert.deepEqual([dog.status().stalled, dog.status().secondsWithoutProgress], [true, 30]);
-
-  ingest.pos = 200; // one committed batch is progress
-  assert.equal(dog.status().stalled, false);
-  now += 31_000;
-  assert.equal(dog.status().stalled, true, 'stuck again at the new position');
-
-  ingest.lagNow = 0; // nothing to do is not a stall, however long it lasts
-  now += 3_600_000;
-  assert.deepEqual([dog.status().stalled, dog.status().secondsWithoutProgress], [false, 0]);
+    await turn(100);
+    dog.closeWindow();
+    assert.ok(dog.delay().maxMs < 200, `quiet window max ${dog.delay().maxMs} ms`);
+  } finally {
+    dog.stop();
+  }
 });

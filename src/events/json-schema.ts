@@ -1,0 +1,44 @@
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+import { eventSchema } from './validate';
+
+/**
+ * The published message contract (`schema/event.schema.json`): generated from the zod validator that
+ * every producer path uses, so the two cannot drift (test/unit/events/event-schema.test.ts fails when the
+ * committed file differs from this output; rewrite it with `node dist/src/events/json-schema.js --write`).
+ * JSON Schema cannot express every rule (the timestamp's plausible range, which depends on the clock), so
+ * those are stated in the descriptions; the gateway's answer (or the dead letter's reason) is the final word.
+ */
+export function eventJsonSchema(): Record<string, unknown> {
+  const generated = z.toJSONSchema(eventSchema, { io: 'input', unrepresentable: 'any' }) as { oneOf: Record<string, unknown>[] } & Record<string, unknown>;
+  const [interaction, item] = generated.oneOf as [Record<string, unknown>, Record<string, unknown>];
+  describeTimestamp(interaction);
+  describeTimestamp(item);
+  // The cross-field rules of the interaction schema's superRefine.
+  interaction.allOf = [
+    { anyOf: [{ required: ['userId'] }, { required: ['sessionId'] }], description: 'either userId or sessionId is required' },
+    { if: { properties: { type: { const: 'PURCHASE' } } }, then: { required: ['quantity'] }, description: 'quantity is required for PURCHASE' },
+    { if: { properties: { type: { enum: ['VIEW', 'CLICK'] } } }, then: { not: { required: ['quantity'] } }, description: 'quantity is not allowed for VIEW and CLICK' },
+  ];
+  return {
+    $schema: generated.$schema,
+    $id: 'urn:flywheel:event:v1',
+    title: 'Flywheel event (Kafka message value, v1)',
+    description:
+      'One JSON object per Kafka message on the events topic. Unknown fields are ignored (not refused); `v` is the schema version: this gateway reads 1, a later version is dead-lettered by gateways that do not know it. Key each message by userId (else sessionId, else itemId) with the murmur2 partitioner (Java default; kcat/librdkafka: -X partitioner=murmur2_random).',
+    oneOf: [interaction, item],
+  };
+}
+
+function describeTimestamp(branch: Record<string, unknown>): void {
+  const props = branch.properties as Record<string, Record<string, unknown>>;
+  props.timestamp = { ...props.timestamp, description: 'milliseconds since the epoch (UTC); implausible times (seconds instead of milliseconds, far future) are refused' };
+}
+
+export const EVENT_SCHEMA_FILE = path.join('schema', 'event.schema.json');
+
+if (require.main === module && process.argv.includes('--write')) {
+  writeFileSync(EVENT_SCHEMA_FILE, `${JSON.stringify(eventJsonSchema(), null, 2)}\n`);
+  console.log(`wrote ${EVENT_SCHEMA_FILE}`);
+}
