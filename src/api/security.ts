@@ -1,11 +1,11 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { ApolloArmor } from '@escape.tech/graphql-armor';
-import { GraphQLError, type ValidationRule } from 'graphql';
+import { GraphQLError, type GraphQLSchema } from 'graphql';
 import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
-import type { ApolloServerPlugin } from '@apollo/server';
 import { Authenticator } from '../auth/authenticator';
 import type { Identity } from '../auth/identity';
 import { ConfigError, type FlywheelConfig } from '../config/config';
+import { Admission } from './admission';
 
 /**
  * Everything that protects the gateway from its callers, built once from configuration and applied
@@ -15,12 +15,22 @@ import { ConfigError, type FlywheelConfig } from '../config/config';
  */
 export interface Security {
   authenticator: Authenticator;
-  validationRules: ValidationRule[];
-  apolloPlugins: ApolloServerPlugin[];
+  /** The one admission gate (token/nesting scan, parse, validation with the shape limits, introspection) for both transports. */
+  createAdmission(schema: GraphQLSchema): Admission;
+  /** Production hides "Did you mean ...?" hints from clients. */
+  hideSuggestions: boolean;
   /** Throws RATE_LIMITED when the caller has used up its budget. */
   consume(identity: Identity, remoteAddress: string | undefined): Promise<void>;
   identify(credentials: { authorization?: string; apiKey?: string }): Promise<Identity>;
 }
+
+const MAX_DIRECTIVES = 20;
+/**
+ * Deepest bracket nesting admitted. The field depth limit (FLYWHEEL_MAX_DEPTH, at most 100) counts
+ * selection sets only; this bounds everything the recursive parser and validator descend into (list and
+ * object literals too), far above any real operation and far below a stack overflow.
+ */
+const MAX_NESTING = 128;
 
 export function createSecurity(config: FlywheelConfig): Security {
   const production = config.NODE_ENV === 'production';
@@ -37,20 +47,24 @@ export function createSecurity(config: FlywheelConfig): Security {
     audience: config.FLYWHEEL_JWT_AUDIENCE,
     apiKeysFile: config.FLYWHEEL_API_KEYS_FILE,
   });
+  // Only graphql-armor's validation rules are used: the token limit and suggestion hiding live in the
+  // admission gate (src/api/admission.ts), which both transports pass through; armor's Apollo plugins
+  // would apply them to HTTP only.
   const armor = new ApolloArmor({
     maxDepth: { n: config.FLYWHEEL_MAX_DEPTH, ignoreIntrospection: true },
     maxAliases: { n: config.FLYWHEEL_MAX_ALIASES },
-    maxTokens: { n: config.FLYWHEEL_MAX_TOKENS },
-    maxDirectives: { n: 20 },
+    maxTokens: { enabled: false },
+    maxDirectives: { n: MAX_DIRECTIVES },
     // GraphiQL's introspection query alone costs a few hundred points: exempt introspection.
     costLimit: { maxCost: config.FLYWHEEL_MAX_COST, ignoreIntrospection: true },
-    blockFieldSuggestion: { enabled: production },
+    blockFieldSuggestion: { enabled: false },
   }).protect();
   const limiter = new RateLimiterMemory({ points: config.FLYWHEEL_RATE_LIMIT_PER_MINUTE, duration: 60 });
   return {
     authenticator,
-    validationRules: armor.validationRules,
-    apolloPlugins: armor.plugins,
+    hideSuggestions: production,
+    createAdmission: (schema) =>
+      new Admission(schema, armor.validationRules, { maxTokens: config.FLYWHEEL_MAX_TOKENS, maxNesting: MAX_NESTING, hideSuggestions: production }),
     identify: (credentials) => authenticator.authenticate(credentials),
     async consume(identity, remoteAddress) {
       const key = identity.via === 'auth-off' ? `ip:${remoteAddress ?? 'unknown'}` : `${identity.via}:${identity.subject ?? identity.role}`;

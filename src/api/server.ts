@@ -4,8 +4,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { ApolloServer, HeaderMap, type BaseContext } from '@apollo/server';
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
-import { unwrapResolverError } from '@apollo/server/errors';
-import { GraphQLError, parse, specifiedRules, validate, type GraphQLFormattedError } from 'graphql';
+import { GraphQLError } from 'graphql';
 import { WebSocketServer } from 'ws';
 import { useServer } from 'graphql-ws/use/ws';
 import type { Flywheel } from '../app/flywheel';
@@ -14,7 +13,8 @@ import type { GatewayContext } from './context';
 import { createGraphiqlHandler } from './graphiql';
 import { BodyTooLargeError, readBody, sendJson, sendText } from './http-util';
 import { createLoaders } from './loaders';
-import { introspectionGuard, usesIntrospection } from './introspection-guard';
+import { AdmissionError } from './admission';
+import { formatForClient, formatWsErrors } from './client-errors';
 import { Safelist } from './safelist';
 import { createSecurity, credentialsFromConnectionParams, credentialsFromHeaders } from './security';
 import type { Identity } from '../auth/identity';
@@ -39,6 +39,7 @@ export async function startGateway(app: Flywheel, { port, host }: { port: number
   const { logger, metrics, config } = app;
   const schema = await buildGatewaySchema(app.pubsub);
   const security = createSecurity(config);
+  const admission = security.createAdmission(schema);
   if (!security.authenticator.enabled) {
     logger.warn('AUTHENTICATION IS OFF: every request acts as admin. Fine for the embedded demo; set FLYWHEEL_AUTH=on with keys for anything else.');
   }
@@ -54,10 +55,14 @@ export async function startGateway(app: Flywheel, { port, host }: { port: number
     stopOnTerminationSignals: false,
     // The cache-control plugin wraps every field resolver to compute HTTP cache hints we do not use
     // (answers are per user and live); off, it halves the cost of a 10-item recommendation query.
-    plugins: [ApolloServerPluginLandingPageDisabled(), ApolloServerPluginCacheControlDisabled(), introspectionGuard, ...security.apolloPlugins],
-    validationRules: security.validationRules,
+    // Query-shape limits and the introspection rule are applied before Apollo, by the admission gate
+    // shared with graphql-ws; Apollo then parses and validates (graphql-js rules) admitted text only.
+    plugins: [ApolloServerPluginLandingPageDisabled(), ApolloServerPluginCacheControlDisabled()],
+    // Automatic persisted queries would let a hash stand in for text the admission gate never saw
+    // (safelist mode resolves its own persisted documents to text first).
+    persistedQueries: false,
     allowBatchedHttpRequests: false,
-    formatError: (formatted, error) => maskInternal(formatted, error, logger),
+    formatError: (formatted, error) => formatForClient(formatted, error, logger, security.hideSuggestions),
   });
   await apollo.start();
 
@@ -106,7 +111,12 @@ export async function startGateway(app: Flywheel, { port, host }: { port: number
       try {
         identity = await security.identify(credentialsFromHeaders(req.headers));
         await security.consume(identity, req.socket.remoteAddress);
+        admission.admit(req.method === 'POST' ? (body as { query?: unknown } | undefined)?.query : url.searchParams.get('query'), identity);
       } catch (err) {
+        if (err instanceof AdmissionError) {
+          status = err.status;
+          return sendJson(res, status, { errors: err.errors.map((e) => e.toJSON()) });
+        }
         if (err instanceof GraphQLError) {
           status = (err.extensions.http as { status?: number } | undefined)?.status ?? 400;
           const { http: _http, ...extensions } = err.extensions;
@@ -183,7 +193,6 @@ export async function startGateway(app: Flywheel, { port, host }: { port: number
   const wsCleanup = useServer(
     {
       schema,
-      context: (ctx): GatewayContext => ({ app, identity: identities.get(ctx.extra.socket)!, loaders: createLoaders(app.store, { cache: false }) }),
       onConnect: async (ctx) => {
         const fromParams = credentialsFromConnectionParams(ctx.connectionParams);
         const credentials = fromParams.authorization || fromParams.apiKey ? fromParams : credentialsFromHeaders(ctx.extra.request.headers);
@@ -199,21 +208,29 @@ export async function startGateway(app: Flywheel, { port, host }: { port: number
         const identity = identities.get(ctx.extra.socket)!;
         try {
           await security.consume(identity, ctx.extra.request.socket.remoteAddress);
-          if (safelist && !safelist.resolve(payload)) {
+          const resolved = safelist ? safelist.resolve(payload) : payload;
+          if (!resolved) {
             return [new GraphQLError('only persisted operations are accepted (safelist mode)', { extensions: { code: 'PERSISTED_QUERY_NOT_ALLOWED' } })];
           }
-          const document = parse(payload.query);
-          const errors = validate(schema, document, [...specifiedRules, ...security.validationRules]);
-          if (errors.length > 0) return errors;
-          if (identity.role !== 'analyst' && identity.role !== 'admin' && usesIntrospection(document)) {
-            return [new GraphQLError('introspection is reserved for analysts and admins', { extensions: { code: 'FORBIDDEN' } })];
-          }
+          const { document } = admission.admit(resolved.query, identity);
+          // Execution arguments are returned, so graphql-ws executes exactly the admitted document.
+          return {
+            schema,
+            document,
+            operationName: typeof resolved.operationName === 'string' ? resolved.operationName : undefined,
+            variableValues: (resolved.variables as Record<string, unknown> | null | undefined) ?? undefined,
+            contextValue: { app, identity, loaders: createLoaders(app.store, { cache: false }) } satisfies GatewayContext,
+          };
         } catch (err) {
+          if (err instanceof AdmissionError) return [...err.errors];
           if (err instanceof GraphQLError) return [err];
-          throw err;
+          // Never let graphql-ws close the socket with an internal message as the reason.
+          logger.error({ err }, 'graphql-ws subscribe failed');
+          return [new GraphQLError('internal server error', { extensions: { code: 'INTERNAL_SERVER_ERROR' } })];
         }
-        return undefined;
       },
+      onNext: (_ctx, _id, _payload, _args, result) => (result.errors ? { ...result, errors: formatWsErrors(result.errors, logger, security.hideSuggestions) } : undefined),
+      onError: (_ctx, _id, _payload, errors) => formatWsErrors(errors, logger, security.hideSuggestions),
       onClose: () => {
         metrics.wsConnections.dec();
       },
@@ -267,16 +284,6 @@ function labelFor(body: unknown, seen: Set<string>): string {
   if (seen.size >= 100) return 'other';
   seen.add(name);
   return name;
-}
-
-/** Clients see codes and messages meant for them; anything unexpected is logged and masked. */
-function maskInternal(formatted: GraphQLFormattedError, error: unknown, logger: Flywheel['logger']): GraphQLFormattedError {
-  const code = formatted.extensions?.code;
-  if (code === 'INTERNAL_SERVER_ERROR' || code === undefined) {
-    logger.error({ err: unwrapResolverError(error) }, 'resolver failed');
-    return { message: 'internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' }, ...(formatted.path ? { path: formatted.path } : {}) };
-  }
-  return formatted;
 }
 
 async function renderMetrics(app: Flywheel): Promise<string> {
