@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { ApolloServer, HeaderMap, type BaseContext } from '@apollo/server';
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
-import { GraphQLError } from 'graphql';
+import { GraphQLError, getOperationAST } from 'graphql';
 import { WebSocketServer } from 'ws';
 import { useServer } from 'graphql-ws/use/ws';
 import type { Flywheel } from '../app/flywheel';
@@ -111,7 +111,12 @@ export async function startGateway(app: Flywheel, { port, host }: { port: number
       try {
         identity = await security.identify(credentialsFromHeaders(req.headers));
         await security.consume(identity, req.socket.remoteAddress);
-        admission.admit(req.method === 'POST' ? (body as { query?: unknown } | undefined)?.query : url.searchParams.get('query'), identity);
+        const request = req.method === 'POST' ? ((body ?? {}) as { query?: unknown; operationName?: unknown }) : { query: url.searchParams.get('query'), operationName: url.searchParams.get('operationName') };
+        const { document } = admission.admit(request.query, identity);
+        if (getOperationAST(document, typeof request.operationName === 'string' ? request.operationName : undefined)?.operation === 'subscription') {
+          status = 400;
+          return sendJson(res, 400, { errors: [{ message: `subscriptions are served over graphql-ws (WebSocket) at ${GRAPHQL_PATH}, not over HTTP`, extensions: { code: 'BAD_REQUEST' } }] });
+        }
       } catch (err) {
         if (err instanceof AdmissionError) {
           status = err.status;
