@@ -19,9 +19,19 @@ export interface Security {
   createAdmission(schema: GraphQLSchema): Admission;
   /** Production hides "Did you mean ...?" hints from clients. */
   hideSuggestions: boolean;
-  /** Throws RATE_LIMITED when the caller has used up its budget. */
+  /** Throws RATE_LIMITED (status 429, `retryAfterSeconds`) when the caller has used up its budget. */
   consume(identity: Identity, remoteAddress: string | undefined): Promise<void>;
-  identify(credentials: { authorization?: string; apiKey?: string }): Promise<Identity>;
+  /**
+   * Authenticates; when that fails, the attempt is charged to the client address's unauthenticated
+   * budget, and past it RATE_LIMITED is thrown instead of UNAUTHENTICATED.
+   */
+  identify(credentials: { authorization?: string; apiKey?: string }, remoteAddress: string | undefined): Promise<Identity>;
+}
+
+/** The Retry-After value (seconds) of a RATE_LIMITED error, or null for any other error. */
+export function retryAfterSeconds(err: unknown): number | null {
+  if (!(err instanceof GraphQLError) || err.extensions.code !== 'RATE_LIMITED') return null;
+  return Number(err.extensions.retryAfterSeconds) || 1;
 }
 
 const MAX_DIRECTIVES = 20;
@@ -59,26 +69,38 @@ export function createSecurity(config: FlywheelConfig): Security {
     costLimit: { maxCost: config.FLYWHEEL_MAX_COST, ignoreIntrospection: true },
     blockFieldSuggestion: { enabled: false },
   }).protect();
+  // Rate-limit keys (README, "Rate limits"): one bucket per identity (Identity.rateKey: JWT role+sub, a
+  // hash of a sub-less token, or the API key's name); with authentication off, one per client address.
+  // Requests that fail authentication are limited per client address in a bucket of their own.
   const limiter = new RateLimiterMemory({ points: config.FLYWHEEL_RATE_LIMIT_PER_MINUTE, duration: 60 });
+  const anonymousLimiter = new RateLimiterMemory({ points: config.FLYWHEEL_RATE_LIMIT_ANONYMOUS_PER_MINUTE, duration: 60 });
+  const charge = async (bucket: RateLimiterMemory, key: string, perMinute: number): Promise<void> => {
+    try {
+      await bucket.consume(key);
+    } catch (err) {
+      if (err instanceof RateLimiterRes) {
+        const retryAfter = Math.max(1, Math.ceil(err.msBeforeNext / 1000));
+        throw new GraphQLError(`rate limit of ${perMinute} requests per minute exceeded; retry in ${retryAfter} s`, {
+          extensions: { code: 'RATE_LIMITED', retryAfterSeconds: retryAfter, http: { status: 429 } },
+        });
+      }
+      throw err;
+    }
+  };
   return {
     authenticator,
     hideSuggestions: production,
     createAdmission: (schema) =>
       new Admission(schema, armor.validationRules, { maxTokens: config.FLYWHEEL_MAX_TOKENS, maxNesting: MAX_NESTING, hideSuggestions: production }),
-    identify: (credentials) => authenticator.authenticate(credentials),
-    async consume(identity, remoteAddress) {
-      const key = identity.via === 'auth-off' ? `ip:${remoteAddress ?? 'unknown'}` : `${identity.via}:${identity.subject ?? identity.role}`;
+    async identify(credentials, remoteAddress) {
       try {
-        await limiter.consume(key);
+        return await authenticator.authenticate(credentials);
       } catch (err) {
-        if (err instanceof RateLimiterRes) {
-          throw new GraphQLError(`rate limit of ${config.FLYWHEEL_RATE_LIMIT_PER_MINUTE} requests per minute exceeded; retry in ${Math.ceil(err.msBeforeNext / 1000)} s`, {
-            extensions: { code: 'RATE_LIMITED', retryAfterSeconds: Math.ceil(err.msBeforeNext / 1000), http: { status: 429 } },
-          });
-        }
+        await charge(anonymousLimiter, `ip:${remoteAddress ?? 'unknown'}`, config.FLYWHEEL_RATE_LIMIT_ANONYMOUS_PER_MINUTE);
         throw err;
       }
     },
+    consume: (identity, remoteAddress) => charge(limiter, identity.rateKey ?? `ip:${remoteAddress ?? 'unknown'}`, config.FLYWHEEL_RATE_LIMIT_PER_MINUTE),
   };
 }
 

@@ -16,8 +16,12 @@ import { createLoaders } from './loaders';
 import { AdmissionError } from './admission';
 import { formatForClient, formatWsErrors } from './client-errors';
 import { Safelist } from './safelist';
-import { createSecurity, credentialsFromConnectionParams, credentialsFromHeaders } from './security';
+import { createSecurity, credentialsFromConnectionParams, credentialsFromHeaders, retryAfterSeconds } from './security';
+import { WsSessions } from './ws-sessions';
+import { metricsAccess } from './metrics-access';
+import { OperationLabels } from './operation-labels';
 import type { Identity } from '../auth/identity';
+import { unauthenticated } from '../auth/authenticator';
 
 /**
  * The HTTP front door: one node:http server (no framework on the hot path) that serves
@@ -67,7 +71,7 @@ export async function startGateway(app: Flywheel, { port, host }: { port: number
   await apollo.start();
 
   const graphiql = createGraphiqlHandler({ graphqlPath: GRAPHQL_PATH, examples: readExamples(), title: 'Flywheel GraphiQL' });
-  const operationLabels = new Set<string>();
+  const operationLabels = OperationLabels.fromManifest();
   const safelist = config.FLYWHEEL_SAFELIST ? Safelist.fromFile() : null;
   if (safelist) logger.info({ operations: safelist.size }, 'safelist mode: only persisted operations are accepted');
   // Load shedding: beyond this many requests in progress, answer 429 at once instead of queueing
@@ -102,14 +106,14 @@ export async function startGateway(app: Flywheel, { port, host }: { port: number
           }
           body = allowed;
         }
-        operation = labelFor(body, operationLabels);
+        operation = operationLabels.labelFor(body);
       } else if (safelist) {
         status = 405;
         return sendJson(res, 405, { errors: [{ message: 'safelist mode accepts POST only', extensions: { code: 'METHOD_NOT_ALLOWED' } }] });
       }
       let identity: Identity;
       try {
-        identity = await security.identify(credentialsFromHeaders(req.headers));
+        identity = await security.identify(credentialsFromHeaders(req.headers), req.socket.remoteAddress);
         await security.consume(identity, req.socket.remoteAddress);
         const request = req.method === 'POST' ? ((body ?? {}) as { query?: unknown; operationName?: unknown }) : { query: url.searchParams.get('query'), operationName: url.searchParams.get('operationName') };
         const { document } = admission.admit(request.query, identity);
@@ -124,6 +128,8 @@ export async function startGateway(app: Flywheel, { port, host }: { port: number
         }
         if (err instanceof GraphQLError) {
           status = (err.extensions.http as { status?: number } | undefined)?.status ?? 400;
+          const retryAfter = retryAfterSeconds(err);
+          if (retryAfter !== null) res.setHeader('retry-after', String(retryAfter));
           const { http: _http, ...extensions } = err.extensions;
           return sendJson(res, status, { errors: [{ message: err.message, extensions }] });
         }
@@ -175,6 +181,11 @@ export async function startGateway(app: Flywheel, { port, host }: { port: number
       const ready = !closing && app.ingestor.hasCaughtUp();
       sendJson(res, ready ? 200 : 503, { status: ready ? 'ready' : closing ? 'shutting down' : 'catching up', ingestLag: lag });
     } else if (route === '/metrics') {
+      const access = metricsAccess({ token: config.FLYWHEEL_METRICS_TOKEN, production: config.NODE_ENV === 'production' }, req);
+      if (!access.allowed) {
+        if (access.status === 401) res.setHeader('www-authenticate', 'Bearer');
+        return sendJson(res, access.status, { error: access.message });
+      }
       void renderMetrics(app)
         .then((text) => sendText(res, 200, text, metrics.registry.contentType))
         .catch((err: unknown) => {
@@ -194,23 +205,27 @@ export async function startGateway(app: Flywheel, { port, host }: { port: number
   // here, once per subscription, with loaders that do not cache (the subscription outlives a request).
   // Authentication, limits and validation rules are applied again here, with the same rules as HTTP.
   const wsServer = new WebSocketServer({ server, path: GRAPHQL_PATH, maxPayload: config.FLYWHEEL_MAX_BODY_BYTES });
-  const identities = new WeakMap<object, Identity>();
+  const sessions = new WsSessions(metrics.wsConnections);
   const wsCleanup = useServer(
     {
       schema,
       onConnect: async (ctx) => {
         const fromParams = credentialsFromConnectionParams(ctx.connectionParams);
         const credentials = fromParams.authorization || fromParams.apiKey ? fromParams : credentialsFromHeaders(ctx.extra.request.headers);
+        let identity: Identity;
         try {
-          identities.set(ctx.extra.socket, await security.identify(credentials));
-        } catch {
-          return false; // graphql-ws closes with 4403 Forbidden
+          identity = await security.identify(credentials, ctx.extra.request.socket.remoteAddress);
+        } catch (err) {
+          // Rate limited: 4429, so the client knows to back off; any other refusal: graphql-ws's 4403.
+          if (retryAfterSeconds(err) !== null) ctx.extra.socket.close(4429, 'rate limited');
+          return false;
         }
-        metrics.wsConnections.inc();
+        sessions.open(ctx.extra.socket, identity);
         return true;
       },
       onSubscribe: async (ctx, _id, payload) => {
-        const identity = identities.get(ctx.extra.socket)!;
+        const identity = sessions.identity(ctx.extra.socket);
+        if (!identity) return [unauthenticated('the credentials of this connection have expired; reconnect with fresh ones')];
         try {
           await security.consume(identity, ctx.extra.request.socket.remoteAddress);
           const resolved = safelist ? safelist.resolve(payload) : payload;
@@ -236,9 +251,7 @@ export async function startGateway(app: Flywheel, { port, host }: { port: number
       },
       onNext: (_ctx, _id, _payload, _args, result) => (result.errors ? { ...result, errors: formatWsErrors(result.errors, logger, security.hideSuggestions) } : undefined),
       onError: (_ctx, _id, _payload, errors) => formatWsErrors(errors, logger, security.hideSuggestions),
-      onClose: () => {
-        metrics.wsConnections.dec();
-      },
+      onClose: (ctx) => sessions.close(ctx.extra.socket),
     },
     wsServer,
   );
@@ -279,16 +292,6 @@ function readExamples(): string {
   } catch {
     return '{ __typename }\n';
   }
-}
-
-/** Operation names label the latency histogram; past 100 distinct names they fold into "other". */
-function labelFor(body: unknown, seen: Set<string>): string {
-  const name = body && typeof body === 'object' && 'operationName' in body ? (body as { operationName: unknown }).operationName : undefined;
-  if (typeof name !== 'string' || name.length === 0 || name.length > 64) return 'anonymous';
-  if (seen.has(name)) return name;
-  if (seen.size >= 100) return 'other';
-  seen.add(name);
-  return name;
 }
 
 async function renderMetrics(app: Flywheel): Promise<string> {
