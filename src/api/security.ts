@@ -9,9 +9,9 @@ import { Admission } from './admission';
 
 /**
  * Everything that protects the gateway from its callers, built once from configuration and applied
- * to both transports (HTTP through Apollo, WebSocket through graphql-ws, which bypasses Apollo):
- * authentication, query-shape limits (depth, aliases, tokens, directives, cost) and rate limits per
- * identity.
+ * to both transports by calling the same functions (HTTP before Apollo, WebSocket in graphql-ws's
+ * hooks): authentication, the admission gate (query-shape limits: tokens, nesting, depth, aliases,
+ * directives, cost) and rate limits per identity.
  */
 export interface Security {
   authenticator: Authenticator;
