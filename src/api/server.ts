@@ -203,7 +203,7 @@ export async function startGateway(app: Flywheel, { port, host }: { port: number
 
   // Subscriptions: graphql-ws on the same server and path. It bypasses Apollo, so context is built
   // here, once per subscription, with loaders that do not cache (the subscription outlives a request).
-  // Authentication, limits and validation rules are applied again here, with the same rules as HTTP.
+  // Authentication, rate limits and the admission gate are the same functions HTTP calls.
   const wsServer = new WebSocketServer({ server, path: GRAPHQL_PATH, maxPayload: config.FLYWHEEL_MAX_BODY_BYTES });
   const sessions = new WsSessions(metrics.wsConnections);
   const wsCleanup = useServer(
