@@ -1,4 +1,4 @@
-import { GraphQLError, Lexer, Source, TokenKind, parse, specifiedRules, validate, type DocumentNode, type GraphQLSchema, type ValidationRule } from 'graphql';
+import { GraphQLError, Lexer, Source, TokenKind, getOperationAST, parse, specifiedRules, validate, type DocumentNode, type GraphQLSchema, type OperationDefinitionNode, type ValidationRule } from 'graphql';
 import { forbidden } from '../auth/authenticator';
 import type { Identity } from '../auth/identity';
 import { usesIntrospection } from './introspection-guard';
@@ -11,7 +11,8 @@ import { usesIntrospection } from './introspection-guard';
  *      limit, so neither a 40,000-token document nor a 2,000-deep list literal reaches the recursive parser;
  *   2. parse, then validate with graphql-js's rules plus the query-shape limits (depth, aliases,
  *      directives, cost: graphql-armor's validation rules);
- *   3. introspection only for analysts and admins.
+ *   3. introspection only for analysts and admins;
+ *   4. the operation to run: the one named by `operationName`, or the only one.
  * Every refusal is a client error with a stable code and status 400 (403 for introspection); nothing
  * thrown here is an internal error. Results of steps 1-2 depend only on the text, so they are cached.
  */
@@ -25,6 +26,7 @@ export interface AdmissionLimits {
 
 export interface Admitted {
   document: DocumentNode;
+  operation: OperationDefinitionNode;
 }
 
 interface Checked {
@@ -53,8 +55,8 @@ export class Admission {
     private readonly limits: AdmissionLimits,
   ) {}
 
-  /** Admits `query` for `identity` or throws AdmissionError (400 parse/validation, 403 introspection). */
-  admit(query: unknown, identity: Identity): Admitted {
+  /** Admits `query` for `identity` or throws AdmissionError (400 parse/validation/operation, 403 introspection). */
+  admit(query: unknown, operationName: unknown, identity: Identity): Admitted {
     if (typeof query !== 'string' || query.length === 0) {
       throw new AdmissionError([clientError('send the operation as a non-empty string in `query`', 'BAD_REQUEST')], 400);
     }
@@ -63,7 +65,13 @@ export class Admission {
     if (checked.introspection && identity.role !== 'analyst' && identity.role !== 'admin') {
       throw new AdmissionError([forbidden('introspection is reserved for analysts and admins')], 403);
     }
-    return { document: checked.document! };
+    const name = typeof operationName === 'string' && operationName.length > 0 ? operationName : undefined;
+    const operation = getOperationAST(checked.document!, name);
+    if (!operation) {
+      const message = name ? `the document has no operation named "${name}"` : 'the document has several operations: name the one to run in operationName';
+      throw new AdmissionError([clientError(message, 'BAD_REQUEST')], 400);
+    }
+    return { document: checked.document!, operation };
   }
 
   private check(query: string): Checked {

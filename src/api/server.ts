@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { ApolloServer, HeaderMap, type BaseContext } from '@apollo/server';
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
-import { GraphQLError, getOperationAST } from 'graphql';
+import { GraphQLError } from 'graphql';
 import { WebSocketServer } from 'ws';
 import { useServer } from 'graphql-ws/use/ws';
 import type { Flywheel } from '../app/flywheel';
@@ -116,8 +116,8 @@ export async function startGateway(app: Flywheel, { port, host }: { port: number
         identity = await security.identify(credentialsFromHeaders(req.headers), req.socket.remoteAddress);
         await security.consume(identity, req.socket.remoteAddress);
         const request = req.method === 'POST' ? ((body ?? {}) as { query?: unknown; operationName?: unknown }) : { query: url.searchParams.get('query'), operationName: url.searchParams.get('operationName') };
-        const { document } = admission.admit(request.query, identity);
-        if (getOperationAST(document, typeof request.operationName === 'string' ? request.operationName : undefined)?.operation === 'subscription') {
+        const { operation } = admission.admit(request.query, request.operationName, identity);
+        if (operation.operation === 'subscription') {
           status = 400;
           return sendJson(res, 400, { errors: [{ message: `subscriptions are served over graphql-ws (WebSocket) at ${GRAPHQL_PATH}, not over HTTP`, extensions: { code: 'BAD_REQUEST' } }] });
         }
@@ -232,7 +232,7 @@ export async function startGateway(app: Flywheel, { port, host }: { port: number
           if (!resolved) {
             return [new GraphQLError('only persisted operations are accepted (safelist mode)', { extensions: { code: 'PERSISTED_QUERY_NOT_ALLOWED' } })];
           }
-          const { document } = admission.admit(resolved.query, identity);
+          const { document } = admission.admit(resolved.query, resolved.operationName, identity);
           // Execution arguments are returned, so graphql-ws executes exactly the admitted document.
           return {
             schema,

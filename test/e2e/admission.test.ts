@@ -18,7 +18,7 @@ for (let i = 0; i < 10; i++) deepSelection = `similar(first: 1) { item { ${deepS
  * Documents every client must be refused with a client error, whichever transport it uses: the admission
  * gate (src/api/admission.ts) is shared, and this table holds HTTP and graphql-ws to the same answer.
  */
-const CASES: { name: string; query: string; status: number; code: string; message: RegExp }[] = [
+const CASES: { name: string; query: string; operationName?: string; status: number; code: string; message: RegExp }[] = [
   { name: '40,000 tokens', query: `{ recommendations(userId: "demo-user-1", filter: { excludeItemIds: [${repeat(39_990, () => '"i"')}] }) { score } }`, status: 400, code: 'GRAPHQL_PARSE_FAILED', message: /Token limit of 5000 exceeded/ },
   { name: '1,000 aliased recommendations', query: `{ ${repeat(1000, (i) => `a${i}: recommendations(userId: "demo-user-1") { score }`)} }`, status: 400, code: 'GRAPHQL_PARSE_FAILED', message: /Token limit/ },
   { name: '40 aliases (under the token limit)', query: `{ ${repeat(40, (i) => `a${i}: item(id: "item-001") { id }`)} }`, status: 400, code: 'GRAPHQL_VALIDATION_FAILED', message: /aliases/i },
@@ -28,6 +28,8 @@ const CASES: { name: string; query: string; status: number; code: string; messag
   { name: 'depth 23', query: `{ item(id: "item-001") { ${deepSelection} } }`, status: 400, code: 'GRAPHQL_VALIDATION_FAILED', message: /depth|cost/i },
   { name: 'a syntax error', query: '{ recommendations(userId: ', status: 400, code: 'GRAPHQL_PARSE_FAILED', message: /Syntax Error/ },
   { name: 'an unknown field', query: '{ nope }', status: 400, code: 'GRAPHQL_VALIDATION_FAILED', message: /Cannot query field "nope"/ },
+  { name: 'two operations and no operationName', query: 'query A { __typename } query B { __typename }', status: 400, code: 'BAD_REQUEST', message: /name the one to run in operationName/ },
+  { name: 'an operationName the document lacks', query: 'query A { __typename }', operationName: 'Nope', status: 400, code: 'BAD_REQUEST', message: /no operation named "Nope"/ },
 ];
 
 describe('admission: one gate for HTTP and graphql-ws', () => {
@@ -43,14 +45,19 @@ describe('admission: one gate for HTTP and graphql-ws', () => {
 
   for (const c of CASES) {
     test(`${c.name}: refused with ${c.status} ${c.code} over HTTP and the same error over graphql-ws`, async () => {
-      const http = await gql(gw.graphqlUrl, c.query, undefined, { authorization: `Bearer ${admin}` });
+      const res = await fetch(gw.graphqlUrl, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${admin}` },
+        body: JSON.stringify({ query: c.query, operationName: c.operationName }),
+      });
+      const http = { status: res.status, ...((await res.json()) as { data?: unknown; errors?: { message: string; extensions?: Record<string, unknown> }[] }) };
       assert.equal(http.status, c.status, JSON.stringify(http.errors));
       assert.equal(http.data, undefined);
       assert.equal(http.errors![0]!.extensions!.code, c.code);
       assert.match(http.errors![0]!.message, c.message);
       assert.doesNotMatch(JSON.stringify(http.errors), /RangeError|call stack|\n\s+at /);
 
-      const ws = await wsOnce(gw.wsUrl, c.query, { authorization: `Bearer ${admin}` });
+      const ws = await wsOnce(gw.wsUrl, c.query, { authorization: `Bearer ${admin}` }, undefined, undefined, c.operationName);
       assert.equal(ws.kind, 'errors', `graphql-ws answered ${JSON.stringify(ws).slice(0, 300)}`);
       if (ws.kind !== 'errors') return;
       assert.deepEqual(

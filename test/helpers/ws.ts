@@ -23,7 +23,7 @@ export function wsClient(url: string, connectionParams?: Record<string, unknown>
  * Runs one operation over graphql-ws and settles on its first message. A subscription that is accepted
  * and then quiet settles as `pending` after `quietMs`.
  */
-export function wsRun(client: Client, query: string, variables?: Record<string, unknown>, quietMs = 300): Promise<WsOutcome> {
+export function wsRun(client: Client, query: string, variables?: Record<string, unknown>, quietMs = 300, operationName?: string): Promise<WsOutcome> {
   return new Promise<WsOutcome>((resolve) => {
     let settled = false;
     const settle = (o: WsOutcome) => {
@@ -35,7 +35,7 @@ export function wsRun(client: Client, query: string, variables?: Record<string, 
     };
     const timer = setTimeout(() => settle({ kind: 'pending' }), quietMs);
     const unsubscribe = client.subscribe(
-      { query, variables },
+      { query, variables, ...(operationName ? { operationName } : {}) },
       {
         next: (m) => settle(m.data ? { kind: 'data', data: m.data as Record<string, unknown>, errors: m.errors as WsError[] | undefined } : { kind: 'errors', errors: (m.errors ?? []) as WsError[] }),
         error: (err) => {
@@ -50,10 +50,10 @@ export function wsRun(client: Client, query: string, variables?: Record<string, 
 }
 
 /** One operation on a fresh connection, disposed afterwards. */
-export async function wsOnce(url: string, query: string, connectionParams?: Record<string, unknown>, variables?: Record<string, unknown>, quietMs?: number): Promise<WsOutcome> {
+export async function wsOnce(url: string, query: string, connectionParams?: Record<string, unknown>, variables?: Record<string, unknown>, quietMs?: number, operationName?: string): Promise<WsOutcome> {
   const client = wsClient(url, connectionParams);
   try {
-    return await wsRun(client, query, variables, quietMs);
+    return await wsRun(client, query, variables, quietMs, operationName);
   } finally {
     await client.dispose();
   }
