@@ -1,5 +1,5 @@
 import { unwrapResolverError } from '@apollo/server/errors';
-import type { GraphQLError, GraphQLFormattedError } from 'graphql';
+import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import type { Logger } from 'pino';
 
 /**
@@ -23,14 +23,16 @@ export function formatForClient(formatted: GraphQLFormattedError, error: unknown
 
 /**
  * graphql-ws hands over graphql-js errors as they are, without the codes Apollo adds on HTTP: request
- * errors (variables, operation selection: no path, no original error) become BAD_USER_INPUT as on HTTP,
+ * errors (variables, operation selection: no path, no thrown exception inside) become BAD_USER_INPUT as on HTTP,
  * then the same masking applies.
  */
 export function formatWsErrors(errors: readonly GraphQLError[], logger: Logger, hideSuggestions: boolean): GraphQLFormattedError[] {
   return errors.map((e) => {
-    const formatted = e.toJSON();
-    const requestError = e.extensions.code === undefined && e.path === undefined && e.originalError === undefined;
-    const withCode = requestError ? { ...formatted, extensions: { ...formatted.extensions, code: 'BAD_USER_INPUT' } } : formatted;
-    return formatForClient(withCode, e, logger, hideSuggestions);
+    // `http` tells the HTTP handler which status to send; it means nothing on a socket.
+    const { http: _http, ...extensions } = e.extensions;
+    // Errors outside execution (no path) that graphql-js raised itself, not wrapping a thrown exception.
+    const requestError = extensions.code === undefined && e.path === undefined && (e.originalError === undefined || e.originalError instanceof GraphQLError);
+    const formatted: GraphQLFormattedError = { ...e.toJSON(), extensions: requestError ? { ...extensions, code: 'BAD_USER_INPUT' } : extensions };
+    return formatForClient(formatted, e, logger, hideSuggestions);
   });
 }

@@ -57,7 +57,7 @@ describe('admission: one gate for HTTP and graphql-ws', () => {
       assert.match(http.errors![0]!.message, c.message);
       assert.doesNotMatch(JSON.stringify(http.errors), /RangeError|call stack|\n\s+at /);
 
-      const ws = await wsOnce(gw.wsUrl, c.query, { authorization: `Bearer ${admin}` }, undefined, undefined, c.operationName);
+      const ws = await wsOnce(gw.wsUrl, c.query, { authorization: `Bearer ${admin}` }, undefined, 10_000, c.operationName);
       assert.equal(ws.kind, 'errors', `graphql-ws answered ${JSON.stringify(ws).slice(0, 300)}`);
       if (ws.kind !== 'errors') return;
       assert.deepEqual(
@@ -72,10 +72,39 @@ describe('admission: one gate for HTTP and graphql-ws', () => {
     const http = await gql(gw.graphqlUrl, q, undefined, { authorization: `Bearer ${shopper}` });
     assert.equal(http.status, 403);
     assert.equal(http.errors![0]!.extensions!.code, 'FORBIDDEN');
-    const ws = await wsOnce(gw.wsUrl, q, { authorization: `Bearer ${shopper}` });
+    const ws = await wsOnce(gw.wsUrl, q, { authorization: `Bearer ${shopper}` }, undefined, 10_000);
     assert.equal(ws.kind === 'errors' && ws.errors[0]!.extensions?.code, 'FORBIDDEN');
-    const asAdmin = await wsOnce(gw.wsUrl, q, { authorization: `Bearer ${admin}` });
+    const asAdmin = await wsOnce(gw.wsUrl, q, { authorization: `Bearer ${admin}` }, undefined, 10_000);
     assert.deepEqual(asAdmin.kind === 'data' && asAdmin.data, { __schema: { queryType: { name: 'Query' } } });
+  });
+
+  test('errors are formatted the same on both transports: internals masked, request errors BAD_USER_INPUT, no http extension', async () => {
+    const recommender = gw.app.recommender;
+    const original = recommender.recommend.bind(recommender);
+    recommender.recommend = async () => {
+      throw new Error('secret internals: /var/lib/flywheel');
+    };
+    try {
+      const q = '{ recommendations(userId: "demo-user-1", first: 2) { score } }';
+      const http = await gql(gw.graphqlUrl, q, undefined, { authorization: `Bearer ${admin}` });
+      const ws = await wsOnce(gw.wsUrl, q, { authorization: `Bearer ${admin}` }, undefined, 10_000);
+      assert.equal(http.errors![0]!.message, 'internal server error');
+      assert.equal(http.errors![0]!.extensions!.code, 'INTERNAL_SERVER_ERROR');
+      assert.ok(ws.kind === 'data' || ws.kind === 'errors');
+      assert.deepEqual(ws.errors?.map((e) => [e.message, e.extensions?.code]), [['internal server error', 'INTERNAL_SERVER_ERROR']]);
+      assert.doesNotMatch(JSON.stringify(ws), /secret internals/);
+    } finally {
+      recommender.recommend = original;
+    }
+    const badVariable = 'query($f: Int!) { items(first: $f) { totalCount } }';
+    const http = await gql(gw.graphqlUrl, badVariable, { f: 'x' }, { authorization: `Bearer ${admin}` });
+    const ws = await wsOnce(gw.wsUrl, badVariable, { authorization: `Bearer ${admin}` }, { f: 'x' }, 10_000);
+    assert.equal(http.status, 400);
+    assert.equal(http.errors![0]!.extensions!.code, 'BAD_USER_INPUT');
+    assert.equal(ws.kind, 'errors');
+    assert.deepEqual(ws.kind === 'errors' && ws.errors.map((e) => [e.message, e.extensions?.code]), http.errors!.map((e) => [e.message, e.extensions?.code]));
+    const limited = await wsOnce(gw.wsUrl, '{ __typename }', { authorization: `Bearer ${shopper}` }, undefined, 10_000);
+    assert.ok(limited.kind === 'data' && !JSON.stringify(limited).includes('"http"'));
   });
 
   test('an ordinary operation passes the gate on both transports', async () => {
@@ -83,7 +112,7 @@ describe('admission: one gate for HTTP and graphql-ws', () => {
     const http = await gql<{ recommendations: unknown[] }>(gw.graphqlUrl, q, undefined, { authorization: `Bearer ${shopper}` });
     assert.equal(http.status, 200);
     assert.equal(http.data!.recommendations.length, 2);
-    const ws = await wsOnce(gw.wsUrl, q, { authorization: `Bearer ${shopper}` });
+    const ws = await wsOnce(gw.wsUrl, q, { authorization: `Bearer ${shopper}` }, undefined, 10_000);
     assert.deepEqual(ws.kind === 'data' && ws.data, http.data);
   });
 });

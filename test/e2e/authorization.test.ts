@@ -194,7 +194,7 @@ describe('authorization: every field that fetches data has a rule, enforced for 
 
     test(`${name} over graphql-ws: allowed for ${entry.allowed.join(', ')} only`, async () => {
       for (const role of ROLES) {
-        const out: WsOutcome = await wsRun(ws[role]!, entry.query, varsFor(), isSubscription ? 300 : 5000);
+        const out: WsOutcome = await wsRun(ws[role]!, entry.query, varsFor(), isSubscription ? 1000 : 5000);
         if (role === 'anonymous') {
           assert.deepEqual(out.kind === 'closed' && out.code, 4403, `${name}, anonymous: ${JSON.stringify(out)}`);
           continue;

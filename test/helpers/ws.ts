@@ -21,9 +21,9 @@ export function wsClient(url: string, connectionParams?: Record<string, unknown>
 
 /**
  * Runs one operation over graphql-ws and settles on its first message. A subscription that is accepted
- * and then quiet settles as `pending` after `quietMs`.
+ * and then quiet settles as `pending` after `quietMs` (pass a short one for subscriptions).
  */
-export function wsRun(client: Client, query: string, variables?: Record<string, unknown>, quietMs = 300, operationName?: string): Promise<WsOutcome> {
+export function wsRun(client: Client, query: string, variables?: Record<string, unknown>, quietMs = 5000, operationName?: string): Promise<WsOutcome> {
   return new Promise<WsOutcome>((resolve) => {
     let settled = false;
     const settle = (o: WsOutcome) => {
