@@ -1,4 +1,5 @@
-import { Field, Float, ID, Int, ObjectType } from 'type-graphql';
+import { Authorized, Field, Float, ID, Int, ObjectType } from 'type-graphql';
+import { ANALYSTS } from '../src/auth/policy';
 import { GraphQLDateTime } from 'graphql-scalars';
 import { PageInfo } from './item.model';
 import { User } from './user.model';
@@ -35,16 +36,23 @@ export class Segment {
   @Field({ description: 'Champions, Loyal, At risk, Hibernating, New, ... named from the centroid.' })
   name!: string;
 
-  @Field(() => Int, { description: 'Current members (the last fit plus users assigned since).' })
+  // Everything but id and name describes other customers (sizes, spend, what they buy): analysts and
+  // admins only. A shopper reaches a Segment only as their own User.segment and sees its name.
+  // `simple: false` makes type-graphql give these fields a resolver, which is where @Authorized runs.
+  @Authorized(ANALYSTS)
+  @Field(() => Int, { simple: false, description: 'Current members (the last fit plus users assigned since).' })
   size!: number;
 
-  @Field(() => Float, { description: 'Share of all segmented customers, from 0 to 1.' })
+  @Authorized(ANALYSTS)
+  @Field(() => Float, { simple: false, description: 'Share of all segmented customers, from 0 to 1.' })
   share!: number;
 
-  @Field(() => RfmCentroid)
+  @Authorized(ANALYSTS)
+  @Field(() => RfmCentroid, { simple: false })
   centroid!: RfmCentroid;
 
-  @Field(() => Float, { description: "Members' total spend / total orders." })
+  @Authorized(ANALYSTS)
+  @Field(() => Float, { simple: false, description: "Members' total spend / total orders." })
   averageOrderValue!: number;
 
   /** Item ids by buyers, best first (topItems resolves them through the item loader). */

@@ -3,7 +3,7 @@ import { Arg, Authorized, Ctx, Field, ID, Int, Mutation, ObjectType, Resolver } 
 import type { GatewayContext } from '../src/api/context';
 import { inputError } from './errors';
 
-@ObjectType({ description: 'What eraseUser removed. Counts are what the gateway held; none of it is reachable afterwards.' })
+@ObjectType({ simpleResolvers: true, description: 'What eraseUser removed. Counts are what the gateway held; none of it is reachable afterwards.' })
 export class ErasureResult {
   @Field(() => ID)
   userId!: string;

@@ -1,6 +1,7 @@
 import DataLoader from 'dataloader';
 import { GraphQLError } from 'graphql';
-import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { Arg, Authorized, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { ANALYSTS, assertActsFor } from '../src/auth/policy';
 import type { GatewayContext } from '../src/api/context';
 import { encodeCursor } from '../src/graph/graph-store';
 import { NoCustomersError, type SegmentView } from '../src/segments/service';
@@ -39,16 +40,19 @@ function segmentIdLoader(ctx: GatewayContext): DataLoader<string, string | null>
 
 @Resolver(() => Segment)
 export class SegmentResolver {
+  @Authorized(ANALYSTS)
   @Query(() => [Segment], { description: 'Customer segments of the last fit (RFM clustering of the graph), by id; empty before the first fit.' })
   async segments(@Ctx() ctx: GatewayContext): Promise<Segment[]> {
     return allSegments(ctx);
   }
 
+  @Authorized(ANALYSTS)
   @Query(() => Segment, { nullable: true })
   async segment(@Arg('id', () => ID) id: string, @Ctx() ctx: GatewayContext): Promise<Segment | null> {
     return (await allSegments(ctx)).find((s) => s.id === id) ?? null;
   }
 
+  @Authorized(ANALYSTS)
   @FieldResolver(() => [Item], { description: "Items bought by the most of the segment's members, best first." })
   async topItems(@Root() segment: Segment, @Arg('first', () => Int, { defaultValue: 5 }) first: number, @Ctx() ctx: GatewayContext): Promise<Item[]> {
     requireRange('first', first, 1, 50);
@@ -57,12 +61,14 @@ export class SegmentResolver {
     return nodes.flatMap((n) => (n && !(n instanceof Error) ? [toItem(n)] : []));
   }
 
+  @Authorized(ANALYSTS)
   @FieldResolver(() => [SegmentCategory], { description: "Categories the most of the segment's members bought from, best first." })
   topCategories(@Root() segment: Segment, @Arg('first', () => Int, { defaultValue: 5 }) first: number): SegmentCategory[] {
     requireRange('first', first, 1, 50);
     return segment.categories.slice(0, first);
   }
 
+  @Authorized(ANALYSTS)
   @FieldResolver(() => UserConnection, { description: 'Members, a page at a time (cursor paging, in the order users were first seen).' })
   async users(
     @Root() segment: Segment,
@@ -78,6 +84,7 @@ export class SegmentResolver {
     return { edges, pageInfo: { hasNextPage: page.hasNextPage, endCursor: page.endCursor }, totalCount: page.totalCount };
   }
 
+  @Authorized('admin')
   @Mutation(() => SegmentRefitResult, {
     description:
       'Refits the segments now from the whole graph (in a worker thread: requests keep being served) and re-assigns every customer. Segment ids carry over from the previous fit.',
@@ -104,8 +111,12 @@ export class SegmentResolver {
 
 @Resolver(() => User)
 export class UserSegmentResolver {
-  @FieldResolver(() => Segment, { nullable: true, description: "The customer's segment (null for users without a purchase, or before the first fit)." })
+  // Any role may ask, for a user it may act for: a shopper sees their own segment's id and name (the
+  // other Segment fields are for analysts), wherever the User was reached from.
+  @Authorized()
+  @FieldResolver(() => Segment, { nullable: true, description: "The customer's segment (null for users without a purchase, or before the first fit). Shoppers and services see its id and name; the rest is for analysts." })
   async segment(@Root() user: User, @Ctx() ctx: GatewayContext): Promise<Segment | null> {
+    assertActsFor(ctx.identity, user.id);
     const id = await segmentIdLoader(ctx).load(user.id);
     if (id === null) return null;
     return (await allSegments(ctx)).find((s) => s.id === id) ?? null;

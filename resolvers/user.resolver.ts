@@ -17,12 +17,15 @@ export class UserResolver {
     return node ? toUser(node) : null;
   }
 
+  // Checked on the field as well as on Query.user: a User can be reached by other paths (segment members).
+  @Authorized()
   @FieldResolver(() => [Interaction], { description: 'Interaction edges, most recent first.' })
   async recentInteractions(
     @Root() user: User,
     @Arg('first', () => Int, { defaultValue: 10 }) first: number,
     @Ctx() ctx: GatewayContext,
   ): Promise<Interaction[]> {
+    assertActsFor(ctx.identity, user.id);
     requireRange('first', first, 1, 200);
     const edges = await ctx.loaders.interactions.load(interactionsKey(user.id, first));
     return edges.map(toInteraction);

@@ -1,11 +1,9 @@
-import type { ApolloServerPlugin } from '@apollo/server';
 import { visit, type DocumentNode } from 'graphql';
-import type { GatewayContext } from './context';
-import { forbidden } from '../auth/authenticator';
 
 /**
  * Introspection (`__schema`, `__type`) is for analysts and admins (GraphiQL, codegen); shoppers and
- * services get FORBIDDEN. `__typename` stays allowed for everyone: clients need it.
+ * services get FORBIDDEN (enforced by the admission gate, src/api/admission.ts, on both transports).
+ * `__typename` stays allowed for everyone: clients need it.
  */
 export function usesIntrospection(document: DocumentNode): boolean {
   let found = false;
@@ -16,16 +14,3 @@ export function usesIntrospection(document: DocumentNode): boolean {
   });
   return found;
 }
-
-export const introspectionGuard: ApolloServerPlugin<GatewayContext> = {
-  async requestDidStart() {
-    return {
-      async didResolveOperation({ document, contextValue }) {
-        const role = contextValue.identity.role;
-        if (role !== 'analyst' && role !== 'admin' && usesIntrospection(document)) {
-          throw forbidden('introspection is reserved for analysts and admins');
-        }
-      },
-    };
-  },
-};

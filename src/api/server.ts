@@ -4,8 +4,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { ApolloServer, HeaderMap, type BaseContext } from '@apollo/server';
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
-import { unwrapResolverError } from '@apollo/server/errors';
-import { GraphQLError, parse, specifiedRules, validate, type GraphQLFormattedError } from 'graphql';
+import { GraphQLError } from 'graphql';
 import { WebSocketServer } from 'ws';
 import { useServer } from 'graphql-ws/use/ws';
 import type { Flywheel } from '../app/flywheel';
@@ -14,10 +13,15 @@ import type { GatewayContext } from './context';
 import { createGraphiqlHandler } from './graphiql';
 import { BodyTooLargeError, readBody, sendJson, sendText } from './http-util';
 import { createLoaders } from './loaders';
-import { introspectionGuard, usesIntrospection } from './introspection-guard';
+import { AdmissionError } from './admission';
+import { formatForClient, formatWsErrors } from './client-errors';
 import { Safelist } from './safelist';
-import { createSecurity, credentialsFromConnectionParams, credentialsFromHeaders } from './security';
+import { createSecurity, credentialsFromConnectionParams, credentialsFromHeaders, retryAfterSeconds } from './security';
+import { WsSessions } from './ws-sessions';
+import { metricsAccess } from './metrics-access';
+import { OperationLabels } from './operation-labels';
 import type { Identity } from '../auth/identity';
+import { unauthenticated } from '../auth/authenticator';
 
 /**
  * The HTTP front door: one node:http server (no framework on the hot path) that serves
@@ -39,6 +43,7 @@ export async function startGateway(app: Flywheel, { port, host }: { port: number
   const { logger, metrics, config } = app;
   const schema = await buildGatewaySchema(app.pubsub);
   const security = createSecurity(config);
+  const admission = security.createAdmission(schema);
   if (!security.authenticator.enabled) {
     logger.warn('AUTHENTICATION IS OFF: every request acts as admin. Fine for the embedded demo; set FLYWHEEL_AUTH=on with keys for anything else.');
   }
@@ -54,15 +59,19 @@ export async function startGateway(app: Flywheel, { port, host }: { port: number
     stopOnTerminationSignals: false,
     // The cache-control plugin wraps every field resolver to compute HTTP cache hints we do not use
     // (answers are per user and live); off, it halves the cost of a 10-item recommendation query.
-    plugins: [ApolloServerPluginLandingPageDisabled(), ApolloServerPluginCacheControlDisabled(), introspectionGuard, ...security.apolloPlugins],
-    validationRules: security.validationRules,
+    // Query-shape limits and the introspection rule are applied before Apollo, by the admission gate
+    // shared with graphql-ws; Apollo then parses and validates (graphql-js rules) admitted text only.
+    plugins: [ApolloServerPluginLandingPageDisabled(), ApolloServerPluginCacheControlDisabled()],
+    // Automatic persisted queries would let a hash stand in for text the admission gate never saw
+    // (safelist mode resolves its own persisted documents to text first).
+    persistedQueries: false,
     allowBatchedHttpRequests: false,
-    formatError: (formatted, error) => maskInternal(formatted, error, logger),
+    formatError: (formatted, error) => formatForClient(formatted, error, logger, security.hideSuggestions),
   });
   await apollo.start();
 
   const graphiql = createGraphiqlHandler({ graphqlPath: GRAPHQL_PATH, examples: readExamples(), title: 'Flywheel GraphiQL' });
-  const operationLabels = new Set<string>();
+  const operationLabels = OperationLabels.fromManifest();
   const safelist = config.FLYWHEEL_SAFELIST ? Safelist.fromFile() : null;
   if (safelist) logger.info({ operations: safelist.size }, 'safelist mode: only persisted operations are accepted');
   // Load shedding: beyond this many requests in progress, answer 429 at once instead of queueing
@@ -97,18 +106,30 @@ export async function startGateway(app: Flywheel, { port, host }: { port: number
           }
           body = allowed;
         }
-        operation = labelFor(body, operationLabels);
+        operation = operationLabels.labelFor(body);
       } else if (safelist) {
         status = 405;
         return sendJson(res, 405, { errors: [{ message: 'safelist mode accepts POST only', extensions: { code: 'METHOD_NOT_ALLOWED' } }] });
       }
       let identity: Identity;
       try {
-        identity = await security.identify(credentialsFromHeaders(req.headers));
+        identity = await security.identify(credentialsFromHeaders(req.headers), req.socket.remoteAddress);
         await security.consume(identity, req.socket.remoteAddress);
+        const request = req.method === 'POST' ? ((body ?? {}) as { query?: unknown; operationName?: unknown }) : { query: url.searchParams.get('query'), operationName: url.searchParams.get('operationName') };
+        const { operation } = admission.admit(request.query, request.operationName, identity);
+        if (operation.operation === 'subscription') {
+          status = 400;
+          return sendJson(res, 400, { errors: [{ message: `subscriptions are served over graphql-ws (WebSocket) at ${GRAPHQL_PATH}, not over HTTP`, extensions: { code: 'BAD_REQUEST' } }] });
+        }
       } catch (err) {
+        if (err instanceof AdmissionError) {
+          status = err.status;
+          return sendJson(res, status, { errors: err.errors.map((e) => e.toJSON()) });
+        }
         if (err instanceof GraphQLError) {
           status = (err.extensions.http as { status?: number } | undefined)?.status ?? 400;
+          const retryAfter = retryAfterSeconds(err);
+          if (retryAfter !== null) res.setHeader('retry-after', String(retryAfter));
           const { http: _http, ...extensions } = err.extensions;
           return sendJson(res, status, { errors: [{ message: err.message, extensions }] });
         }
@@ -166,6 +187,11 @@ export async function startGateway(app: Flywheel, { port, host }: { port: number
         sendJson(res, ready ? 200 : 503, { status, ingestLag: lag, eventLoopDelayMs: { p99: loop.p99Ms, max: loop.maxMs } });
       });
     } else if (route === '/metrics') {
+      const access = metricsAccess({ token: config.FLYWHEEL_METRICS_TOKEN, production: config.NODE_ENV === 'production' }, req);
+      if (!access.allowed) {
+        if (access.status === 401) res.setHeader('www-authenticate', 'Bearer');
+        return sendJson(res, access.status, { error: access.message });
+      }
       void renderMetrics(app)
         .then((text) => sendText(res, 200, text, metrics.registry.contentType))
         .catch((err: unknown) => {
@@ -183,46 +209,55 @@ export async function startGateway(app: Flywheel, { port, host }: { port: number
 
   // Subscriptions: graphql-ws on the same server and path. It bypasses Apollo, so context is built
   // here, once per subscription, with loaders that do not cache (the subscription outlives a request).
-  // Authentication, limits and validation rules are applied again here, with the same rules as HTTP.
+  // Authentication, rate limits and the admission gate are the same functions HTTP calls.
   const wsServer = new WebSocketServer({ server, path: GRAPHQL_PATH, maxPayload: config.FLYWHEEL_MAX_BODY_BYTES });
-  const identities = new WeakMap<object, Identity>();
+  const sessions = new WsSessions(metrics.wsConnections);
   const wsCleanup = useServer(
     {
       schema,
-      context: (ctx): GatewayContext => ({ app, identity: identities.get(ctx.extra.socket)!, loaders: createLoaders(app.store, { cache: false }) }),
       onConnect: async (ctx) => {
         const fromParams = credentialsFromConnectionParams(ctx.connectionParams);
         const credentials = fromParams.authorization || fromParams.apiKey ? fromParams : credentialsFromHeaders(ctx.extra.request.headers);
+        let identity: Identity;
         try {
-          identities.set(ctx.extra.socket, await security.identify(credentials));
-        } catch {
-          return false; // graphql-ws closes with 4403 Forbidden
+          identity = await security.identify(credentials, ctx.extra.request.socket.remoteAddress);
+        } catch (err) {
+          // Rate limited: 4429, so the client knows to back off; any other refusal: graphql-ws's 4403.
+          if (retryAfterSeconds(err) !== null) ctx.extra.socket.close(4429, 'rate limited');
+          return false;
         }
-        metrics.wsConnections.inc();
+        sessions.open(ctx.extra.socket, identity);
         return true;
       },
       onSubscribe: async (ctx, _id, payload) => {
-        const identity = identities.get(ctx.extra.socket)!;
+        const identity = sessions.identity(ctx.extra.socket);
+        if (!identity) return [unauthenticated('the credentials of this connection have expired; reconnect with fresh ones')];
         try {
           await security.consume(identity, ctx.extra.request.socket.remoteAddress);
-          if (safelist && !safelist.resolve(payload)) {
+          const resolved = safelist ? safelist.resolve(payload) : payload;
+          if (!resolved) {
             return [new GraphQLError('only persisted operations are accepted (safelist mode)', { extensions: { code: 'PERSISTED_QUERY_NOT_ALLOWED' } })];
           }
-          const document = parse(payload.query);
-          const errors = validate(schema, document, [...specifiedRules, ...security.validationRules]);
-          if (errors.length > 0) return errors;
-          if (identity.role !== 'analyst' && identity.role !== 'admin' && usesIntrospection(document)) {
-            return [new GraphQLError('introspection is reserved for analysts and admins', { extensions: { code: 'FORBIDDEN' } })];
-          }
+          const { document } = admission.admit(resolved.query, resolved.operationName, identity);
+          // Execution arguments are returned, so graphql-ws executes exactly the admitted document.
+          return {
+            schema,
+            document,
+            operationName: typeof resolved.operationName === 'string' ? resolved.operationName : undefined,
+            variableValues: (resolved.variables as Record<string, unknown> | null | undefined) ?? undefined,
+            contextValue: { app, identity, loaders: createLoaders(app.store, { cache: false }) } satisfies GatewayContext,
+          };
         } catch (err) {
+          if (err instanceof AdmissionError) return [...err.errors];
           if (err instanceof GraphQLError) return [err];
-          throw err;
+          // Never let graphql-ws close the socket with an internal message as the reason.
+          logger.error({ err }, 'graphql-ws subscribe failed');
+          return [new GraphQLError('internal server error', { extensions: { code: 'INTERNAL_SERVER_ERROR' } })];
         }
-        return undefined;
       },
-      onClose: () => {
-        metrics.wsConnections.dec();
-      },
+      onNext: (_ctx, _id, _payload, _args, result) => (result.errors ? { ...result, errors: formatWsErrors(result.errors, logger, security.hideSuggestions) } : undefined),
+      onError: (_ctx, _id, _payload, errors) => formatWsErrors(errors, logger, security.hideSuggestions),
+      onClose: (ctx) => sessions.close(ctx.extra.socket),
     },
     wsServer,
   );
@@ -263,26 +298,6 @@ function readExamples(): string {
   } catch {
     return '{ __typename }\n';
   }
-}
-
-/** Operation names label the latency histogram; past 100 distinct names they fold into "other". */
-function labelFor(body: unknown, seen: Set<string>): string {
-  const name = body && typeof body === 'object' && 'operationName' in body ? (body as { operationName: unknown }).operationName : undefined;
-  if (typeof name !== 'string' || name.length === 0 || name.length > 64) return 'anonymous';
-  if (seen.has(name)) return name;
-  if (seen.size >= 100) return 'other';
-  seen.add(name);
-  return name;
-}
-
-/** Clients see codes and messages meant for them; anything unexpected is logged and masked. */
-function maskInternal(formatted: GraphQLFormattedError, error: unknown, logger: Flywheel['logger']): GraphQLFormattedError {
-  const code = formatted.extensions?.code;
-  if (code === 'INTERNAL_SERVER_ERROR' || code === undefined) {
-    logger.error({ err: unwrapResolverError(error) }, 'resolver failed');
-    return { message: 'internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' }, ...(formatted.path ? { path: formatted.path } : {}) };
-  }
-  return formatted;
 }
 
 async function renderMetrics(app: Flywheel): Promise<string> {

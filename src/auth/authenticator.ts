@@ -58,7 +58,7 @@ export class Authenticator {
     const digest = createHash('sha256').update(key).digest();
     const entry = this.apiKeys.find((k) => timingSafeEqual(k.sha256, digest));
     if (!entry) throw unauthenticated('unknown API key');
-    return { role: entry.role, subject: entry.name, via: 'api-key' };
+    return { role: entry.role, subject: entry.name, via: 'api-key', rateKey: `api-key:${entry.name}` };
   }
 
   private async fromJwt(token: string): Promise<Identity> {
@@ -73,11 +73,30 @@ export class Authenticator {
             })();
       if (!isRole(payload.role)) throw new Error(`role claim must be one of shopper, service, analyst, admin`);
       if (payload.role === 'shopper' && !payload.sub) throw new Error('a shopper token needs a sub claim');
-      return { role: payload.role, subject: payload.sub ?? null, via: 'jwt' };
+      // The clock tolerance is for issuers whose clock runs ahead (nbf, iat); expiry is exact, so a
+      // token stops working at `exp` on HTTP and WebSocket alike (sockets are closed then).
+      const expiresAt = payload.exp === undefined ? undefined : payload.exp * 1000;
+      if (expiresAt !== undefined && expiresAt <= Date.now()) throw new Error('"exp" claim timestamp check failed');
+      return {
+        role: payload.role,
+        subject: payload.sub ?? null,
+        via: 'jwt',
+        ...(expiresAt !== undefined ? { expiresAt } : {}),
+        rateKey: jwtRateKey(payload.role, payload.sub, token),
+      };
     } catch (err) {
       throw unauthenticated(`invalid token: ${err instanceof Error ? err.message : String(err)}`);
     }
   }
+}
+
+/**
+ * Rate-limit bucket of a JWT: its role and subject, so that every token of one user shares one budget.
+ * A token without `sub` (a service's) gets a bucket of its own, keyed by a hash of the token: one
+ * bucket per role would let one such caller exhaust the budget of all the others.
+ */
+function jwtRateKey(role: Role, sub: string | undefined, token: string): string {
+  return sub ? `jwt:${role}:${sub}` : `jwt-token:${createHash('sha256').update(token).digest('hex').slice(0, 32)}`;
 }
 
 export function unauthenticated(message: string): GraphQLError {

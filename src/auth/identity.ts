@@ -13,6 +13,13 @@ export interface Identity {
   /** The user a shopper token speaks for; the key's name for API keys. */
   subject: string | null;
   via: 'jwt' | 'api-key' | 'auth-off';
+  /**
+   * When the credentials stop being valid (a JWT's `exp`, in ms since the epoch); absent for API keys and
+   * tokens without `exp`. A WebSocket authenticated with it is closed (4403) at that instant.
+   */
+  expiresAt?: number;
+  /** The rate-limit bucket of these credentials (see Authenticator); absent when authentication is off. */
+  rateKey?: string;
 }
 
 /** When authentication is off (the embedded demo), every request acts with full rights. */

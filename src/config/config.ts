@@ -99,12 +99,16 @@ export const configSchema = z.object({
   FLYWHEEL_JWT_AUDIENCE: z.string().optional(),
   FLYWHEEL_API_KEYS_FILE: z.string().optional(),
   FLYWHEEL_RATE_LIMIT_PER_MINUTE: intIn(1, 10_000_000).default(6000),
+  /** Requests per client address that fail authentication (no or bad credentials), per minute. */
+  FLYWHEEL_RATE_LIMIT_ANONYMOUS_PER_MINUTE: intIn(1, 10_000_000).default(300),
   FLYWHEEL_MAX_DEPTH: intIn(2, 100).default(12),
   FLYWHEEL_MAX_ALIASES: intIn(1, 1000).default(30),
   FLYWHEEL_MAX_TOKENS: intIn(100, 100_000).default(5000),
   FLYWHEEL_MAX_COST: intIn(100, 10_000_000).default(20_000),
   FLYWHEEL_MAX_IN_FLIGHT: intIn(1, 100_000).default(256),
   FLYWHEEL_SAFELIST: onOff.default(false),
+  /** Bearer token required on /metrics; unset: open in development, loopback clients only in production. */
+  FLYWHEEL_METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   // graphql-jit compiles each HTTP operation once; graphql-js is the reference interpreter to fall back on.
   FLYWHEEL_EXECUTOR: z.enum(['jit', 'graphql-js'], { error: 'must be jit or graphql-js' }).default('jit'),
 });
