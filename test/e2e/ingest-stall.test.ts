@@ -25,7 +25,9 @@ test('/readyz turns 503 and flywheel_ingest_stalled 1 while ingestion is behind 
     await new Promise((r) => setTimeout(r, 1500));
     const stalled = await fetch(`${gw.url}/readyz`);
     assert.equal(stalled.status, 503);
-    assert.deepEqual(await stalled.json(), { status: 'ingestion stalled', ingestLag: 1 });
+    const body = (await stalled.json()) as { status: string; ingestLag: number; eventLoopDelayMs: { p99: number; max: number } };
+    assert.deepEqual([body.status, body.ingestLag], ['ingestion stalled', 1]);
+    assert.ok(body.eventLoopDelayMs.max >= 0, 'readiness also reports the event-loop delay');
     assert.equal(await metric(gw.url, 'flywheel_ingest_stalled'), 1);
     assert.equal(await metric(gw.url, 'flywheel_ingest_lag_events'), 1);
     store.applyEvents = apply;
