@@ -1,8 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
+import { freePort, startServeProcess, waitForExit } from '../test/helpers/process';
 import { median } from './shared';
 
 /**
@@ -19,34 +18,8 @@ const SECONDS = Number(process.env.SOAK_SECONDS ?? 600);
 const RATE = Number(process.env.SOAK_SIMULATOR_RATE ?? 200);
 const CLIENTS = Number(process.env.SOAK_CLIENTS ?? 8);
 const CLIENT_PAUSE_MS = Number(process.env.SOAK_CLIENT_PAUSE_MS ?? 20);
-const BIN = path.resolve(__dirname, '../../bin/flywheel.js');
 const TRACK = 'mutation T($events: [EventInput!]!) { trackEvents(events: $events) { accepted duplicates rejected { reason } } }';
 const TYPES = ['VIEW', 'CLICK', 'ADD_TO_CART', 'PURCHASE'] as const;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-    srv.on('error', reject);
-  });
-}
-
-async function waitReady(base: string, child: ChildProcess, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`gateway exited with ${child.exitCode}`);
-    try {
-      if ((await fetch(`${base}/readyz`, { signal: AbortSignal.timeout(2000) })).status === 200) return;
-    } catch {
-      /* starting */
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error('gateway not ready in time');
-}
 
 async function counters(base: string): Promise<Map<string, number>> {
   const text = await (await fetch(`${base}/metrics`, { signal: AbortSignal.timeout(10_000) })).text();
@@ -65,14 +38,14 @@ async function main(): Promise<void> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'flywheel-soak-'));
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
-  const child = spawn(process.execPath, ['--max-semi-space-size=64', BIN, 'demo', '--data-dir', dataDir, '--port', String(port)], {
-    env: { ...process.env, LOG_LEVEL: 'warn', FLYWHEEL_SIMULATOR: 'on', FLYWHEEL_SIMULATOR_RATE: String(RATE),
-      // The soak is about liveness under load; all clients share one address, which the limiter would throttle.
-      FLYWHEEL_RATE_LIMIT_PER_MINUTE: '10000000' },
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
+  const child = await startServeProcess(['demo', '--data-dir', dataDir], port, {
+    NODE_OPTIONS: '--max-semi-space-size=64', // as bin/flywheel.js's shebang sets it for `npm start`
+    FLYWHEEL_SIMULATOR: 'on',
+    FLYWHEEL_SIMULATOR_RATE: String(RATE),
+    // The soak is about liveness under load; all clients share one address, which the limiter would throttle.
+    FLYWHEEL_RATE_LIMIT_PER_MINUTE: '10000000',
+  }, 120_000);
   try {
-    await waitReady(base, child, 120_000);
     console.log(`soak: ${SECONDS} s, simulator ${RATE} events/s, ${CLIENTS} trackEvents clients, /healthz every second`);
     const endAt = Date.now() + SECONDS * 1000;
     const health: number[] = [];
@@ -203,7 +176,7 @@ async function main(): Promise<void> {
     } else console.log('soak passed: /healthz answered every second, every acknowledged event applied');
   } finally {
     child.kill('SIGTERM');
-    await new Promise((r) => (child.exitCode !== null ? r(null) : child.once('exit', r)));
+    await waitForExit(child);
     rmSync(dataDir, { recursive: true, force: true });
   }
 }
