@@ -20,6 +20,7 @@ import { TOPIC_ANOMALY_DETECTED } from '../api/pubsub';
 import { AnomalyService, anomalyConfigFromEnv } from '../anomaly/service';
 import { SegmentService } from '../segments/service';
 import { ErasureService } from '../privacy/erasure-service';
+import { lockDataDir, type DataDirLock } from '../util/data-dir-lock';
 
 /**
  * The composition root: builds the event log, graph store, ingestion, tracking and recommendation
@@ -61,6 +62,7 @@ export async function createFlywheel(config: FlywheelConfig, logger: Logger, opt
   const metrics = createMetrics();
   // Event log: the embedded LMDB log, or Kafka (a consumer group shares the partitions between gateways).
   let log: EventLog;
+  let dataDirLock: DataDirLock | null = null;
   if (config.FLYWHEEL_EVENTS === 'kafka') {
     log = await KafkaEventLog.create({
       brokers: config.KAFKA_BROKERS.split(',').map((b) => b.trim()).filter(Boolean),
@@ -74,7 +76,14 @@ export async function createFlywheel(config: FlywheelConfig, logger: Logger, opt
     });
     logger.info({ brokers: config.KAFKA_BROKERS, topic: config.KAFKA_TOPIC_EVENTS, group: config.KAFKA_GROUP }, 'kafka event log connected');
   } else {
-    log = new LmdbEventLog(config.dataDir);
+    // One writer per data dir (src/util/data-dir-lock.ts): refused here, before anything is opened.
+    dataDirLock = lockDataDir(config.dataDir, serving ? 'flywheel gateway' : 'flywheel import');
+    try {
+      log = new LmdbEventLog(config.dataDir);
+    } catch (err) {
+      dataDirLock.release();
+      throw err;
+    }
   }
   // Graph store: the in-memory graph (snapshots only with the embedded log, whose offsets they refer to)
   // or Neo4j (durable by itself; the consumer group's committed offset is the resume point).
@@ -104,6 +113,7 @@ export async function createFlywheel(config: FlywheelConfig, logger: Logger, opt
     }
   } catch (err) {
     await log.close().catch(() => undefined);
+    dataDirLock?.release();
     throw err;
   }
   // With Kafka and the in-memory graph, every gateway keeps a full copy: its own group, from the beginning.
@@ -238,6 +248,7 @@ export async function createFlywheel(config: FlywheelConfig, logger: Logger, opt
       await store.close();
       logger.debug('graph store closed');
       await log.close();
+      dataDirLock?.release();
       logger.debug('event log closed');
     },
   };
