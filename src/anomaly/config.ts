@@ -27,7 +27,9 @@ export interface TrafficConfig {
   perItem: boolean;
   /**
    * Count events from one actor that share the exact same timestamp once (a client flushing a batch, or
-   * all lines of one invoice in order data). Off by default: click streams rarely share a timestamp.
+   * all lines of one invoice in order data: one checkout, not a traffic spike). On by default, for the
+   * gateway and `flywheel anomalies` alike, so both judge the same file the same way; click streams rarely
+   * share a timestamp, so it costs them nothing.
    */
   countSameInstantOnce: boolean;
   /** Weight of the newest bucket in the exponentially weighted mean/variance (memory ~ 1/alpha buckets). */
@@ -132,7 +134,7 @@ export const defaultAnomalyConfig: AnomalyConfig = {
     globalBucketMs: 60_000,
     itemBucketMs: 3_600_000,
     perItem: true,
-    countSameInstantOnce: false,
+    countSameInstantOnce: true,
     alpha: 0.05,
     warmupBuckets: 30,
     // Poisson counts give |z| > 6 about once in 10^9 buckets; the ratio gates stop slow drifts

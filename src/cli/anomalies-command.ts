@@ -1,5 +1,7 @@
-import { replayAnomaliesAsync, onlineRetailAnomalyConfig, type AnomalyConfigInput, type AnomalyInput, type ReplayResult } from '../anomaly';
+import { replayAnomaliesAsync, type AnomalyConfigInput, type AnomalyInput, type ReplayResult } from '../anomaly';
 import { ANOMALY_KINDS, SEVERITIES } from '../anomaly/types';
+import { anomalyConfigFromEnv } from '../anomaly/service';
+import { loadConfig } from '../config/config';
 import { OnlineRetailMapper, type OnlineRetailRow } from '../import/online-retail';
 import { readEventBatches, type ImportFormat } from '../import/importer';
 import { readRecords } from '../import/read-records';
@@ -35,7 +37,9 @@ export async function replayFile(file: string, flags: Omit<AnomaliesFlags, 'inpu
   const input = resolveInput(flags, file);
   const top = intFlag('--top', flags.top, 0, 1000);
   const maxFindings = intFlag('--max-findings', flags.maxFindings, 0, 10_000_000);
-  let config: AnomalyConfigInput = flags.format === 'online-retail' ? onlineRetailAnomalyConfig : {};
+  // The gateway's own detector settings (defaults of src/anomaly/config.ts, FLYWHEEL_ANOMALY_* variables): the same file is judged the same way here
+  // and after `flywheel import` (an invoice's lines, sharing one instant, count as one checkout in both).
+  let config: AnomalyConfigInput = anomalyConfigFromEnv(loadConfig(process.env));
   if (flags.config) {
     try {
       const extra = JSON.parse(flags.config) as AnomalyConfigInput;
