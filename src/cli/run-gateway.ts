@@ -4,6 +4,7 @@ import type { FlywheelConfig } from '../config/config';
 import { startGateway, type Gateway } from '../api/server';
 import { generateDemoShop } from '../demo/demo-data';
 import { startSimulator } from '../demo/simulator';
+import { launchedByNpm, watchParent } from '../util/parent-watch';
 
 /**
  * Runs the gateway until SIGINT/SIGTERM: stop accepting, drain in-flight requests, stop ingestion,
@@ -55,5 +56,11 @@ export async function runGateway(config: FlywheelConfig, logger: Logger, { demo 
   };
   process.on('SIGINT', () => shutdown('SIGINT'));
   process.on('SIGTERM', () => shutdown('SIGTERM'));
+  if (launchedByNpm()) {
+    watchParent(() => {
+      logger.info('the npm process that started the gateway is gone (it was stopped): shutting down as on SIGTERM');
+      shutdown('SIGTERM');
+    });
+  }
   return { app, gateway };
 }
