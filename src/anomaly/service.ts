@@ -18,7 +18,7 @@ import type { Logger } from 'pino';
 import { actorId, type FlywheelEvent, type InteractionEvent } from '../events/event';
 import type { AnomalyRecord, GraphStore } from '../graph/graph-store';
 import { ConfigError } from '../config/config';
-import { resolveAnomalyConfig, type AnomalyConfigInput } from './config';
+import { parseAnomalyConfigJson, resolveAnomalyConfig, type AnomalyConfigInput } from './config';
 import { AnomalyDetector } from './detector';
 import { RecentSet } from './structures';
 import type { AnomalyFinding, AnomalyInput } from './types';
@@ -295,10 +295,11 @@ export function anomalyConfigFromEnv(c: {
 }): AnomalyConfigInput {
   let base: AnomalyConfigInput = {};
   if (c.FLYWHEEL_ANOMALY_CONFIG) {
+    // Already checked by loadConfig (strict: unknown keys refused) before anything was opened.
     try {
-      base = JSON.parse(c.FLYWHEEL_ANOMALY_CONFIG) as AnomalyConfigInput;
+      base = parseAnomalyConfigJson(c.FLYWHEEL_ANOMALY_CONFIG);
     } catch (err) {
-      throw new ConfigError(`invalid configuration: FLYWHEEL_ANOMALY_CONFIG: not valid JSON (${(err as Error).message})`);
+      throw new ConfigError(`invalid configuration: FLYWHEEL_ANOMALY_CONFIG: ${(err as Error).message}`);
     }
   }
   const def = <T extends object>(o: T): T => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;

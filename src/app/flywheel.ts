@@ -135,6 +135,7 @@ export async function createFlywheel(config: FlywheelConfig, logger: Logger, opt
     const r = new Recommender(store, {
       halfLifeDays: config.FLYWHEEL_HALF_LIFE_DAYS,
       defaultStrategy: config.FLYWHEEL_RECOMMENDER,
+      cacheEntries: config.FLYWHEEL_RECOMMENDATION_CACHE,
       model: { similarity: config.FLYWHEEL_SIMILARITY },
       userKnn: { similarity: config.FLYWHEEL_USER_SIMILARITY, neighbours: config.FLYWHEEL_USER_KNN_NEIGHBOURS },
       ...(config.FLYWHEEL_EVENT_WEIGHTS ? { typeWeights: { ...DEFAULT_STRENGTH, ...parseWeights(config.FLYWHEEL_EVENT_WEIGHTS) } } : {}),

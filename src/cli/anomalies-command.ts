@@ -1,6 +1,8 @@
 import { replayAnomaliesAsync, type AnomalyConfigInput, type AnomalyInput, type ReplayResult } from '../anomaly';
 import { ANOMALY_KINDS, SEVERITIES } from '../anomaly/types';
 import { anomalyConfigFromEnv } from '../anomaly/service';
+import { parseAnomalyConfigJson } from '../anomaly/config';
+import { InputError } from '../import/input-error';
 import { loadConfig } from '../config/config';
 import { OnlineRetailMapper, type OnlineRetailRow } from '../import/online-retail';
 import { readEventBatches, type ImportFormat } from '../import/importer';
@@ -41,12 +43,13 @@ export async function replayFile(file: string, flags: Omit<AnomaliesFlags, 'inpu
   // and after `flywheel import` (an invoice's lines, sharing one instant, count as one checkout in both).
   let config: AnomalyConfigInput = anomalyConfigFromEnv(loadConfig(process.env));
   if (flags.config) {
+    let extra: AnomalyConfigInput;
     try {
-      const extra = JSON.parse(flags.config) as AnomalyConfigInput;
-      config = mergeConfig(config, extra);
+      extra = parseAnomalyConfigJson(flags.config);
     } catch (err) {
-      throw new Error(`--config: not valid JSON (${(err as Error).message})`);
+      throw new InputError(`--config: ${(err as Error).message}`);
     }
+    config = mergeConfig(config, extra);
   }
   const dropped: Record<string, number> = {};
   const counters = { lines: 0 };
