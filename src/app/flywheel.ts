@@ -13,7 +13,7 @@ import type { GraphStore } from '../graph/graph-store';
 import { MemoryGraph } from '../graph/embedded/memory-graph';
 import { Ingestor } from '../ingest/ingestor';
 import { EventTracker } from '../ingest/tracker';
-import { createMetrics, registerRecommenderMetrics, type Metrics } from '../observability/metrics';
+import { createMetrics, registerRecommenderMetrics, registerServiceMetrics, type Metrics } from '../observability/metrics';
 import { Recommender } from '../recommend/recommender';
 import { createGatewayPubSub, TOPIC_USER_UPDATED, type GatewayPubSub } from '../api/pubsub';
 import { TOPIC_ANOMALY_DETECTED } from '../api/pubsub';
@@ -177,6 +177,8 @@ export async function createFlywheel(config: FlywheelConfig, logger: Logger, opt
     onBotFlagged: (actor) => live.recommender.forgetUser(actor),
     logger,
     tickMs: 15_000,
+    // A restart replays the log tail: what it re-detects was announced before the restart.
+    replaying: () => !ingestor.hasCaughtUp(),
   });
   await anomalies.start();
   privacy.onErased((actors) => anomalies.forgetActors(actors));
@@ -199,11 +201,14 @@ export async function createFlywheel(config: FlywheelConfig, logger: Logger, opt
   const [segKMin, segKMax] = config.FLYWHEEL_SEGMENTS_K_RANGE.split('-').map(Number) as [number, number];
   const segments = new SegmentService(store, { k: config.FLYWHEEL_SEGMENTS_K || undefined, kRange: [segKMin, segKMax], refitMinutes: config.FLYWHEEL_SEGMENTS_REFIT_MINUTES, logger });
   segmentRef.service = segments;
+  registerServiceMetrics(metrics, { anomalies, segments, segmentSizes: () => store.segmentSizes() });
   if (serving) {
     await segments.start();
     ingestor.onApplied((_events, summary) => segments.noteApplied(summary));
   }
   await ingestor.start();
+  // Nothing to replay (a fresh or cleanly stopped data dir): caught up from the start, for `replaying` above.
+  ingestor.hasCaughtUp();
   let fanOutConsumer: LogConsumer | null = null;
   if (fanOutGroup && serving) {
     fanOutConsumer = await log.consume(

@@ -74,7 +74,7 @@ export async function runEval(flags: EvalFlags): Promise<EvalReport> {
     FLYWHEEL_ANOMALIES: 'off',
     FLYWHEEL_SEGMENTS_REFIT_MINUTES: 0,
   });
-  const app = await createFlywheel(cfg, createLogger(cfg.LOG_LEVEL));
+  const app = await createFlywheel(cfg, createLogger(cfg.LOG_LEVEL, 'flywheel', cfg.FLYWHEEL_LOG_FORMAT));
   // The app's own segment service would refit in the background while training replays (stealing CPU):
   // it stops, and one fit on the train part is made below, once, for `segment-popular` and the fallback.
   await app.segments.stop();

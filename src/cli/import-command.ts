@@ -32,7 +32,7 @@ export async function runImport(cfg: FlywheelConfig, file: string | undefined, f
   let app: Flywheel | null = null;
   let failed = true;
   try {
-    app = await createFlywheel(cfg, createLogger(cfg.LOG_LEVEL), { mode: 'import' });
+    app = await createFlywheel(cfg, createLogger(cfg.LOG_LEVEL, 'flywheel', cfg.FLYWHEEL_LOG_FORMAT), { mode: 'import' });
     const bar = process.stderr.isTTY ? new SingleBar({ format: 'importing [{bar}] {percentage}% | {value}/{total} MB | eta {eta}s', stream: process.stderr }, Presets.shades_classic) : null;
     let started = false;
     try {

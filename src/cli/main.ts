@@ -44,7 +44,7 @@ program
   .option('--simulator', 'generate live demo events (env FLYWHEEL_SIMULATOR=on)')
   .action(async (flags) => {
     const cfg = config(flags);
-    await runGateway(cfg, createLogger(cfg.LOG_LEVEL), { demo: false });
+    await runGateway(cfg, createLogger(cfg.LOG_LEVEL, 'flywheel', cfg.FLYWHEEL_LOG_FORMAT), { demo: false });
   });
 
 program
@@ -55,7 +55,7 @@ program
   .option('--no-simulator', 'do not generate live events')
   .action(async (flags: { dataDir?: string; port?: string; simulator: boolean }) => {
     const cfg = config({ ...flags, dataDir: flags.dataDir ?? process.env.FLYWHEEL_DATA_DIR ?? './data/demo' }, { FLYWHEEL_SIMULATOR: flags.simulator ? 'on' : 'off' });
-    await runGateway(cfg, createLogger(cfg.LOG_LEVEL), { demo: true });
+    await runGateway(cfg, createLogger(cfg.LOG_LEVEL, 'flywheel', cfg.FLYWHEEL_LOG_FORMAT), { demo: true });
   });
 
 // Every subcommand that reads a file takes the same input options (src/cli/input-options.ts): the file as

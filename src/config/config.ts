@@ -97,6 +97,8 @@ export const configSchema = z.object({
   KAFKA_REPLICATION_FACTOR: intIn(-1, 32).default(-1),
   KAFKA_SESSION_TIMEOUT_MS: intIn(6000, 600_000).default(30_000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** json (one object per line) or pretty (for people); auto: pretty when stdout is a terminal. */
+  FLYWHEEL_LOG_FORMAT: z.enum(['auto', 'json', 'pretty'], { error: 'must be auto, json or pretty' }).default('auto'),
   NODE_ENV: z.string().default('development'),
   // Security (issue 7): authentication, abuse limits.
   FLYWHEEL_AUTH: onOff.optional(),
