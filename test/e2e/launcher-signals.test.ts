@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { freePort, waitForExit } from '../helpers/process';
@@ -19,6 +19,25 @@ function alive(pid: number): boolean {
   } catch {
     return false;
   }
+}
+
+/** Pids whose environment mentions `marker` (Linux /proc; empty elsewhere). */
+function processesWith(marker: string): number[] {
+  const out: number[] = [];
+  let entries: string[] = [];
+  try {
+    entries = readdirSync('/proc').filter((d) => /^\d+$/.test(d));
+  } catch {
+    return out;
+  }
+  for (const d of entries) {
+    try {
+      if (readFileSync(`/proc/${d}/environ`, 'latin1').includes(marker)) out.push(Number(d));
+    } catch {
+      /* gone or not ours */
+    }
+  }
+  return out.filter((p) => p !== process.pid);
 }
 
 async function waitReady(port: number, child: ChildProcess, output: () => string): Promise<void> {
@@ -63,7 +82,8 @@ async function stopsWithLauncher(args: string[], signal: NodeJS.Signals): Promis
     assert.throws(() => readFileSync(path.join(dataDir, 'flywheel.lock')));
   } finally {
     if (launcher.exitCode === null) launcher.kill('SIGKILL');
-    if (gatewayPid && alive(gatewayPid)) process.kill(gatewayPid, 'SIGKILL');
+    // On failure, leave no orphan behind: every process started with this test's data dir.
+    for (const pid of gatewayPid ? [gatewayPid] : processesWith(dataDir)) if (alive(pid)) process.kill(pid, 'SIGKILL');
     rmSync(dir, { recursive: true, force: true });
   }
 }
