@@ -26,7 +26,7 @@ test('a bad FLYWHEEL_ANOMALY_CONFIG stops serve and import before the data dir i
     ['{"traffic": ', /FLYWHEEL_ANOMALY_CONFIG: not valid JSON/],
   ] as const) {
     for (const args of [['serve'], ['import', path.resolve(__dirname, '../../../test/fixtures/movielens-sample.tsv'), '--format', 'tsv', '--columns', 'user,item,rating,timestamp', '--no-header']]) {
-      const r = spawnSync(process.execPath, [BIN, ...args, '--data-dir', dataDir], { encoding: 'utf8', env: { ...process.env, FLYWHEEL_ANOMALY_CONFIG: json } });
+      const r = spawnSync(process.execPath, [BIN, ...args, '--data-dir', dataDir], { encoding: 'utf8', timeout: 30_000, env: { ...process.env, FLYWHEEL_ANOMALY_CONFIG: json, PORT: '0' } });
       assert.equal(r.status, 2, `${args[0]}: ${r.stdout}${r.stderr}`);
       assert.match(r.stderr, message);
       assert.equal(existsSync(dataDir), false, `${args[0]}: nothing opened`);
