@@ -158,6 +158,20 @@ export class AnomalyService {
   }
 
   /**
+   * Judges what only the end of a stream closes (open orders): at the end of a bulk import, whose detector
+   * state is gone by the next start. A live gateway does this on its ticks.
+   */
+  flushOpen(): void {
+    if (!this.enabled) return;
+    try {
+      const fs = this.detector.flush();
+      if (fs.length > 0) this.record(fs.map((finding) => ({ finding, event: null })));
+    } catch (err) {
+      this.options.logger?.error({ err }, 'anomaly flush failed');
+    }
+  }
+
+  /**
    * The batch without the interactions of bot-flagged actors (when ignoreBots): what a recommender that keeps
    * its own index should be fed. Call after `onApplied(events)`, so a burst flagged inside this very batch is
    * dropped whole. Returns the same array when nothing is dropped.

@@ -57,6 +57,9 @@ export async function runImport(cfg: FlywheelConfig, file: string | undefined, f
     } finally {
       bar?.stop();
     }
+    // Orders still open at the end of the file are judged now, as `flywheel anomalies` does at its end.
+    app.anomalies.flushOpen();
+    await app.anomalies.idle();
     const stats = await app.store.stats();
     printReport(input.file, report, stats, flags.json === true);
     const verdict = importVerdict(report);

@@ -48,6 +48,7 @@ test('the gateway and `flywheel anomalies` agree on one file; an invoice sharing
     try {
       const report = await importFile(app.tracker, file, { format: 'csv', header: true });
       assert.equal(report.rejected, 0);
+      app.anomalies.flushOpen(); // as `flywheel import` does at the end of its file
       await app.anomalies.idle();
       stored = (await app.store.listAnomalies({ first: 10_000 })).anomalies;
     } finally {

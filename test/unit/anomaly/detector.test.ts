@@ -170,8 +170,13 @@ describe('QUANTITY_OUTLIER and ORDER_VALUE_OUTLIER', () => {
     warmGlobal(d);
     const t = T0 + 1e8;
     d.observe(ev('PURCHASE', t, { itemId: 'big', userId: 'cx', price: 1, quantity: 50_000 }));
+    // Without order ids, cx's lines at one instant are one order: it is judged (flagged) when the return starts.
     const c = d.observe(ev('PURCHASE', t + 1, { itemId: 'big', userId: 'cx', price: 1, quantity: -50_000 }));
-    assert.deepEqual(c.map((f) => `${f.kind}:${f.severity}`).sort(), ['ORDER_VALUE_OUTLIER:INFO', 'QUANTITY_OUTLIER:INFO']);
+    assert.deepEqual(c.map((f) => `${f.kind}:${f.severity}`).sort(), ['ORDER_VALUE_OUTLIER:CRITICAL', 'QUANTITY_OUTLIER:INFO']);
+    // The return itself is judged when it closes: it reverses the flagged order.
+    const closed = d.flush().filter((f) => f.kind === 'ORDER_VALUE_OUTLIER' && f.entityId === 'cx');
+    assert.deepEqual(closed.map((f) => f.severity), ['INFO']);
+    assert.equal(closed[0]!.evidence.cancels, `order@${t}`);
     const lone = d.observe(ev('PURCHASE', t + 2, { itemId: 'other', userId: 'cy', price: 1, quantity: -40_000 }));
     assert.ok(lone.some((f) => f.kind === 'QUANTITY_OUTLIER' && f.severity !== 'INFO' && f.evidence.cancellation === true));
   });
