@@ -206,6 +206,21 @@ describe('QUANTITY_OUTLIER and ORDER_VALUE_OUTLIER', () => {
     assert.equal(ov[0]!.evidence.lines, 40);
     assert.equal(ov[0]!.evidence.value, 3600);
   });
+
+  it('without order ids, one customer\'s lines at one instant are one order (what the gateway sees of an invoice)', () => {
+    const d = new AnomalyDetector();
+    let t = T0;
+    for (let o = 0; o < 10; o++) {
+      for (let l = 0; l < 3; l++) d.observe(ev('PURCHASE', t, { id: `h${o}-${l}`, userId: 'buyer', itemId: `it${l}`, price: 5, quantity: 2 }));
+      t += 86_400_000;
+    }
+    for (let l = 0; l < 40; l++) d.observe(ev('PURCHASE', t, { id: `big-${l}`, userId: 'buyer', itemId: `big${l}`, price: 30, quantity: 3 }));
+    const f = d.observe(ev('VIEW', t + 3_600_000, { userId: 'someone-else', itemId: 'x' }));
+    const ov = f.filter((x) => x.kind === 'ORDER_VALUE_OUTLIER');
+    assert.equal(ov.length, 1, JSON.stringify(f));
+    assert.equal(ov[0]!.evidence.lines, 40);
+    assert.equal(ov[0]!.evidence.value, 3600);
+  });
 });
 
 describe('TRAFFIC_SPIKE and TRAFFIC_DROP', () => {
