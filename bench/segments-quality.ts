@@ -17,7 +17,7 @@ async function main(): Promise<void> {
   const input = flag('input', '/work/shared/datasets/online-retail/online-retail-2010-12-to-2011-09.csv.gz');
   const until = flag('until', '2011-09-01');
   const t0 = performance.now();
-  const r = await computeSegments({ input, format: 'online-retail', until, members: true });
+  const r = await computeSegments({ input, format: 'online-retail', header: true, until, members: true });
   const fitS = (performance.now() - t0) / 1000;
   const start = Date.parse(`${until}T00:00:00Z`);
   const end = new Date(start);

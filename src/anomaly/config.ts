@@ -5,7 +5,8 @@
  * (the 74,215-unit order, its cancellation, prices thousands of times an item's usual price) are flagged.
  * See /work/scratch/anomaly/RESULTS.md for the measurements behind them.
  */
-import type { InteractionType } from '../events/event.js';
+import { z } from 'zod';
+import { INTERACTION_TYPES, type InteractionType } from '../events/event.js';
 
 export interface BotConfig {
   /** Sliding window length (event time). */
@@ -27,7 +28,9 @@ export interface TrafficConfig {
   perItem: boolean;
   /**
    * Count events from one actor that share the exact same timestamp once (a client flushing a batch, or
-   * all lines of one invoice in order data). Off by default: click streams rarely share a timestamp.
+   * all lines of one invoice in order data: one checkout, not a traffic spike). On by default, for the
+   * gateway and `flywheel anomalies` alike, so both judge the same file the same way; click streams rarely
+   * share a timestamp, so it costs them nothing.
    */
   countSameInstantOnce: boolean;
   /** Weight of the newest bucket in the exponentially weighted mean/variance (memory ~ 1/alpha buckets). */
@@ -132,7 +135,7 @@ export const defaultAnomalyConfig: AnomalyConfig = {
     globalBucketMs: 60_000,
     itemBucketMs: 3_600_000,
     perItem: true,
-    countSameInstantOnce: false,
+    countSameInstantOnce: true,
     alpha: 0.05,
     warmupBuckets: 30,
     // Poisson counts give |z| > 6 about once in 10^9 buckets; the ratio gates stop slow drifts
@@ -227,4 +230,86 @@ export function resolveAnomalyConfig(input: AnomalyConfigInput = {}): AnomalyCon
     throw new RangeError(`anomaly config: traffic.alpha must be in (0, 1] (got ${cfg.traffic.alpha})`);
   }
   return cfg;
+}
+
+/**
+ * The JSON form of AnomalyConfigInput (FLYWHEEL_ANOMALY_CONFIG, `flywheel anomalies --config`), checked
+ * strictly: an unknown key is a typo that would otherwise be ignored silently, so it is refused by name.
+ */
+const num = z.number({ error: 'must be a number' });
+const int = num.int('must be an integer');
+const robust = {
+  window: int.positive(),
+  minHistory: int.nonnegative(),
+  z: num.positive(),
+  madFloor: num.nonnegative(),
+  minRatio: num.min(1),
+  globalMinRatio: num.min(1),
+  globalWindow: int.positive(),
+  globalRefreshEvery: int.positive(),
+  globalMinHistory: int.nonnegative(),
+};
+const anomalyConfigInputSchema = z
+  .object({
+    maxTrackedKeys: int.positive(),
+    dedupeWindow: int.nonnegative(),
+    criticalRatio: num.positive(),
+    bot: z
+      .object({ windowMs: int.positive(), maxEvents: int.positive(), types: z.array(z.enum(INTERACTION_TYPES)), flagTtlMs: int.nonnegative() })
+      .partial()
+      .strict(),
+    traffic: z
+      .object({
+        globalBucketMs: int.positive(),
+        itemBucketMs: int.positive(),
+        perItem: z.boolean(),
+        countSameInstantOnce: z.boolean(),
+        alpha: num.positive().max(1),
+        warmupBuckets: int.nonnegative(),
+        spikeZ: num.positive(),
+        spikeMinRatio: num.positive(),
+        spikeMinCount: int.nonnegative(),
+        itemSpikeMinCount: int.nonnegative(),
+        dropZ: num.positive(),
+        dropMaxRatio: num.nonnegative(),
+        dropMinMean: num.nonnegative(),
+        maxCatchUpBuckets: int.nonnegative(),
+        adaptAfterBuckets: int.positive(),
+      })
+      .partial()
+      .strict(),
+    quantity: z.object({ ...robust, checkRemovals: z.boolean() }).partial().strict(),
+    orderValue: z.object({ ...robust, orderIdleMs: int.positive(), maxOpenOrders: int.positive() }).partial().strict(),
+    price: z
+      .object({ ...robust, flagNonPositive: z.boolean(), recurringAccept: int.positive(), recurringTolerance: num.nonnegative(), maxRecurringRatio: num.min(1) })
+      .partial()
+      .strict(),
+  })
+  .partial()
+  .strict();
+
+/** Parses and checks detector settings given as JSON; throws an Error whose message names the key and the rule. */
+export function parseAnomalyConfigJson(text: string): AnomalyConfigInput {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (err) {
+    throw new Error(`not valid JSON (${(err as Error).message})`);
+  }
+  const parsed = anomalyConfigInputSchema.safeParse(raw);
+  if (!parsed.success) {
+    throw new Error(
+      parsed.error.issues
+        .slice(0, 3)
+        .map((i) => {
+          const where = i.path.length ? `${i.path.join('.')}: ` : '';
+          if (i.code === 'unrecognized_keys') return `${where}unknown key${i.keys.length > 1 ? 's' : ''} ${i.keys.map((k) => JSON.stringify(k)).join(', ')}`;
+          return `${where}${i.message}`;
+        })
+        .join('; '),
+    );
+  }
+  const input = parsed.data as AnomalyConfigInput;
+  resolveAnomalyConfig(input);
+  return input;
 }

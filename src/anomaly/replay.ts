@@ -6,15 +6,6 @@ import type { AnomalyConfigInput } from './config.js';
 import { AnomalyDetector } from './detector.js';
 import { ANOMALY_KINDS, type AnomalyFinding, type AnomalyInput, type AnomalyKind, type Severity } from './types.js';
 
-/**
- * Suggested configuration for Online Retail style order data (`--format online-retail`): every line of an
- * invoice shares one timestamp, so traffic counts one unit per customer instant (an invoice), not per line;
- * otherwise every large invoice would read as a traffic spike.
- */
-export const onlineRetailAnomalyConfig: AnomalyConfigInput = {
-  traffic: { countSameInstantOnce: true },
-};
-
 export interface ReplayOptions {
   config?: AnomalyConfigInput;
   /** Top findings kept per kind (by severity, then score). Default 10. */

@@ -18,7 +18,7 @@ import type { Logger } from 'pino';
 import { actorId, type FlywheelEvent, type InteractionEvent } from '../events/event';
 import type { AnomalyRecord, GraphStore } from '../graph/graph-store';
 import { ConfigError } from '../config/config';
-import { resolveAnomalyConfig, type AnomalyConfigInput } from './config';
+import { parseAnomalyConfigJson, resolveAnomalyConfig, type AnomalyConfigInput } from './config';
 import { AnomalyDetector } from './detector';
 import { RecentSet } from './structures';
 import type { AnomalyFinding, AnomalyInput } from './types';
@@ -49,6 +49,17 @@ export interface AnomalyServiceOptions {
   tickMs?: number;
   /** Evidence JSON longer than this is cut (keeps stored records small). */
   maxEvidenceChars?: number;
+  /**
+   * New findings are logged as one info line per this many ms with counts by kind and severity (the
+   * findings themselves at debug level), so a busy stream does not flood the log. Default 60 s.
+   */
+  logSummaryEveryMs?: number;
+  /**
+   * True while ingestion replays history after a start (the log tail after the snapshot, after a crash):
+   * findings re-detected then are stored (their ids are deterministic) but neither published nor logged
+   * as new, so a restart does not re-announce what was announced before it.
+   */
+  replaying?: () => boolean;
 }
 
 export interface AnomalyServiceStats {
@@ -58,6 +69,8 @@ export interface AnomalyServiceStats {
   findings: number;
   published: number;
   flaggedBots: number;
+  /** New findings (stored first here, or published) since start, by "KIND SEVERITY". */
+  newByKind: Record<string, number>;
 }
 
 const LIVE_WINDOW_MS = 10 * 60_000;
@@ -74,6 +87,11 @@ export class AnomalyService {
   private published = 0;
   private timer: NodeJS.Timeout | null = null;
   private pending: Promise<void> = Promise.resolve();
+  private readonly newByKind = new Map<string, number>();
+  /** New findings not logged yet (the next summary line), and when the last summary was written. */
+  private unlogged = new Map<string, number>();
+  private lastSummaryAt = -Infinity;
+  private summaryTimer: NodeJS.Timeout | null = null;
   /** Ids published by this instance (publishScope 'detected'), bounded, oldest forgotten first. */
   private readonly publishedIds = new RecentSet(10_000);
 
@@ -140,6 +158,20 @@ export class AnomalyService {
   }
 
   /**
+   * Judges what only the end of a stream closes (open orders): at the end of a bulk import, whose detector
+   * state is gone by the next start. A live gateway does this on its ticks.
+   */
+  flushOpen(): void {
+    if (!this.enabled) return;
+    try {
+      const fs = this.detector.flush();
+      if (fs.length > 0) this.record(fs.map((finding) => ({ finding, event: null })));
+    } catch (err) {
+      this.options.logger?.error({ err }, 'anomaly flush failed');
+    }
+  }
+
+  /**
    * The batch without the interactions of bot-flagged actors (when ignoreBots): what a recommender that keeps
    * its own index should be fed. Call after `onApplied(events)`, so a burst flagged inside this very batch is
    * dropped whole. Returns the same array when nothing is dropped.
@@ -181,17 +213,56 @@ export class AnomalyService {
       findings: this.findings,
       published: this.published,
       flaggedBots: this.botUntil.size,
+      newByKind: Object.fromEntries(this.newByKind),
     };
   }
 
   close(): void {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
+    if (this.summaryTimer) clearTimeout(this.summaryTimer);
+    this.summaryTimer = null;
+    this.logSummary();
+  }
+
+  /** Counts new findings and logs them: details at debug, a summary line at most once per period at info. */
+  private noteNew(records: readonly AnomalyRecord[], storedHere: number): void {
+    if (records.length === 0) return;
+    for (const r of records) {
+      const key = `${r.kind} ${r.severity}`;
+      this.newByKind.set(key, (this.newByKind.get(key) ?? 0) + 1);
+      this.unlogged.set(key, (this.unlogged.get(key) ?? 0) + 1);
+    }
+    this.options.logger?.debug({ anomalies: records.map((r) => `${r.severity} ${r.id}`), storedHere }, 'anomalies detected');
+    const every = this.options.logSummaryEveryMs ?? 60_000;
+    const wait = this.lastSummaryAt + every - Date.now();
+    if (wait <= 0) this.logSummary();
+    else if (!this.summaryTimer) {
+      this.summaryTimer = setTimeout(() => {
+        this.summaryTimer = null;
+        this.logSummary();
+      }, wait);
+      this.summaryTimer.unref();
+    }
+  }
+
+  private logSummary(): void {
+    if (this.unlogged.size === 0) return;
+    const counts = [...this.unlogged].sort((a, b) => b[1] - a[1]);
+    const total = counts.reduce((s, [, n]) => s + n, 0);
+    this.unlogged = new Map();
+    const since = this.lastSummaryAt;
+    this.lastSummaryAt = Date.now();
+    this.options.logger?.info(
+      { new: Object.fromEntries(counts) },
+      `${total} new anomal${total === 1 ? 'y' : 'ies'}${Number.isFinite(since) ? ` in the last ${Math.round((this.lastSummaryAt - since) / 1000)} s` : ''}: ${counts.map(([k, n]) => `${n} ${k}`).join(', ')} (query \`anomalies\`, or LOG_LEVEL=debug for each)`,
+    );
   }
 
   private record(batch: { finding: AnomalyFinding; event: InteractionEvent | null }[]): void {
     const records = batch.map(({ finding, event }) => toRecord(finding, event, this.options.maxEvidenceChars ?? 8000));
     this.findings += records.length;
+    const replaying = this.options.replaying?.() ?? false;
     // Issued synchronously: the embedded store has applied both before this returns.
     const stored = this.store.putAnomalies(records);
     // Its failure is logged by the chain below, which may reach it only after earlier stores finish:
@@ -209,12 +280,16 @@ export class AnomalyService {
     this.pending = this.pending
       .then(() => stored)
       .then((added) => {
+        if (replaying) {
+          for (const r of records) this.publishedIds.seen(r.id);
+          return;
+        }
         const out = this.options.publishScope === 'detected' ? records.filter((r) => !this.publishedIds.seen(r.id)) : added;
         for (const r of out) {
           this.published++;
           this.options.publish?.(r);
         }
-        if (out.length > 0) this.options.logger?.info({ anomalies: out.map((r) => `${r.severity} ${r.id}`), storedHere: added.length }, 'anomalies detected');
+        this.noteNew(out, added.length);
       })
       .catch((err: unknown) => this.options.logger?.error({ err }, 'storing anomalies failed'));
   }
@@ -295,10 +370,11 @@ export function anomalyConfigFromEnv(c: {
 }): AnomalyConfigInput {
   let base: AnomalyConfigInput = {};
   if (c.FLYWHEEL_ANOMALY_CONFIG) {
+    // Already checked by loadConfig (strict: unknown keys refused) before anything was opened.
     try {
-      base = JSON.parse(c.FLYWHEEL_ANOMALY_CONFIG) as AnomalyConfigInput;
+      base = parseAnomalyConfigJson(c.FLYWHEEL_ANOMALY_CONFIG);
     } catch (err) {
-      throw new ConfigError(`invalid configuration: FLYWHEEL_ANOMALY_CONFIG: not valid JSON (${(err as Error).message})`);
+      throw new ConfigError(`invalid configuration: FLYWHEEL_ANOMALY_CONFIG: ${(err as Error).message}`);
     }
   }
   const def = <T extends object>(o: T): T => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;

@@ -15,13 +15,14 @@ import { Ingestor } from '../ingest/ingestor';
 import { EventLoopWatchdog } from '../observability/watchdog';
 import { EventTracker } from '../ingest/tracker';
 import { DeadLetterSink } from '../ingest/dead-letter-sink';
-import { createMetrics, registerRecommenderMetrics, type Metrics } from '../observability/metrics';
+import { createMetrics, registerRecommenderMetrics, registerServiceMetrics, type Metrics } from '../observability/metrics';
 import { Recommender } from '../recommend/recommender';
 import { createGatewayPubSub, TOPIC_USER_UPDATED, type GatewayPubSub } from '../api/pubsub';
 import { TOPIC_ANOMALY_DETECTED } from '../api/pubsub';
 import { AnomalyService, anomalyConfigFromEnv } from '../anomaly/service';
 import { SegmentService } from '../segments/service';
 import { ErasureService } from '../privacy/erasure-service';
+import { lockDataDir, type DataDirLock } from '../util/data-dir-lock';
 
 /**
  * The composition root: builds the event log, graph store, ingestion, tracking and recommendation
@@ -65,6 +66,7 @@ export async function createFlywheel(config: FlywheelConfig, logger: Logger, opt
   const metrics = createMetrics();
   // Event log: the embedded LMDB log, or Kafka (a consumer group shares the partitions between gateways).
   let log: EventLog;
+  let dataDirLock: DataDirLock | null = null;
   if (config.FLYWHEEL_EVENTS === 'kafka') {
     log = await KafkaEventLog.create({
       brokers: config.KAFKA_BROKERS.split(',').map((b) => b.trim()).filter(Boolean),
@@ -78,9 +80,16 @@ export async function createFlywheel(config: FlywheelConfig, logger: Logger, opt
     });
     logger.info({ brokers: config.KAFKA_BROKERS, topic: config.KAFKA_TOPIC_EVENTS, group: config.KAFKA_GROUP }, 'kafka event log connected');
   } else {
-    const lmdb = new LmdbEventLog(config.dataDir);
-    lmdb.maxDeadLetters = config.FLYWHEEL_DEAD_LETTER_MAX;
-    log = lmdb;
+    // One writer per data dir (src/util/data-dir-lock.ts): refused here, before anything is opened.
+    dataDirLock = lockDataDir(config.dataDir, serving ? 'flywheel gateway' : 'flywheel import');
+    try {
+      const lmdb = new LmdbEventLog(config.dataDir);
+      lmdb.maxDeadLetters = config.FLYWHEEL_DEAD_LETTER_MAX;
+      log = lmdb;
+    } catch (err) {
+      dataDirLock.release();
+      throw err;
+    }
   }
   const deadLetters = new DeadLetterSink(log, { metrics, perIdentity: config.FLYWHEEL_DEAD_LETTER_QUOTA });
   // Graph store: the in-memory graph (snapshots only with the embedded log, whose offsets they refer to)
@@ -111,6 +120,7 @@ export async function createFlywheel(config: FlywheelConfig, logger: Logger, opt
     }
   } catch (err) {
     await log.close().catch(() => undefined);
+    dataDirLock?.release();
     throw err;
   }
   // With Kafka and the in-memory graph, every gateway keeps a full copy: its own group, from the beginning.
@@ -140,6 +150,7 @@ export async function createFlywheel(config: FlywheelConfig, logger: Logger, opt
     const r = new Recommender(store, {
       halfLifeDays: config.FLYWHEEL_HALF_LIFE_DAYS,
       defaultStrategy: config.FLYWHEEL_RECOMMENDER,
+      cacheEntries: config.FLYWHEEL_RECOMMENDATION_CACHE,
       model: { similarity: config.FLYWHEEL_SIMILARITY },
       userKnn: { similarity: config.FLYWHEEL_USER_SIMILARITY, neighbours: config.FLYWHEEL_USER_KNN_NEIGHBOURS },
       ...(config.FLYWHEEL_EVENT_WEIGHTS ? { typeWeights: { ...DEFAULT_STRENGTH, ...parseWeights(config.FLYWHEEL_EVENT_WEIGHTS) } } : {}),
@@ -182,6 +193,8 @@ export async function createFlywheel(config: FlywheelConfig, logger: Logger, opt
     onBotFlagged: (actor) => live.recommender.forgetUser(actor),
     logger,
     tickMs: 15_000,
+    // A restart replays the log tail: what it re-detects was announced before the restart.
+    replaying: () => !ingestor.hasCaughtUp(),
   });
   await anomalies.start();
   privacy.onErased((actors) => anomalies.forgetActors(actors));
@@ -204,11 +217,14 @@ export async function createFlywheel(config: FlywheelConfig, logger: Logger, opt
   const [segKMin, segKMax] = config.FLYWHEEL_SEGMENTS_K_RANGE.split('-').map(Number) as [number, number];
   const segments = new SegmentService(store, { k: config.FLYWHEEL_SEGMENTS_K || undefined, kRange: [segKMin, segKMax], refitMinutes: config.FLYWHEEL_SEGMENTS_REFIT_MINUTES, logger });
   segmentRef.service = segments;
+  registerServiceMetrics(metrics, { anomalies, segments, segmentSizes: () => store.segmentSizes() });
   if (serving) {
     await segments.start();
     ingestor.onApplied((_events, summary) => segments.noteApplied(summary));
   }
   await ingestor.start();
+  // Nothing to replay (a fresh or cleanly stopped data dir): caught up from the start, for `replaying` above.
+  ingestor.hasCaughtUp();
   const watchdog = new EventLoopWatchdog();
   watchdog.register(metrics);
   watchdog.start();
@@ -268,6 +284,7 @@ export async function createFlywheel(config: FlywheelConfig, logger: Logger, opt
       await store.close();
       logger.debug('graph store closed');
       await log.close();
+      dataDirLock?.release();
       logger.debug('event log closed');
     },
   };

@@ -1,10 +1,13 @@
-import { existsSync } from 'node:fs';
-import { replayAnomaliesAsync, onlineRetailAnomalyConfig, type AnomalyConfigInput, type AnomalyInput, type ReplayResult } from '../anomaly';
+import { replayAnomaliesAsync, type AnomalyConfigInput, type AnomalyInput, type ReplayResult } from '../anomaly';
 import { ANOMALY_KINDS, SEVERITIES } from '../anomaly/types';
+import { anomalyConfigFromEnv } from '../anomaly/service';
+import { parseAnomalyConfigJson } from '../anomaly/config';
+import { InputError } from '../import/input-error';
+import { loadConfig } from '../config/config';
 import { OnlineRetailMapper, type OnlineRetailRow } from '../import/online-retail';
 import { readEventBatches, type ImportFormat } from '../import/importer';
 import { readRecords } from '../import/read-records';
-import { parseColumns } from '../import/tabular';
+import { resolveInput, type InputFlags, type InputSpec } from './input-options';
 
 /**
  * `flywheel anomalies --input FILE --format online-retail [--json]`: replays the streaming detectors over a
@@ -15,11 +18,7 @@ import { parseColumns } from '../import/tabular';
  * invoice as order id, so a huge order and its cancellation are both judged; fee pseudo-items (POST, M,
  * AMAZONFEE, ...) are kept too (their prices are where the grossest price oddities are) unless --no-fees.
  */
-export interface AnomaliesFlags {
-  input: string;
-  format: ImportFormat;
-  columns?: string;
-  header: boolean;
+export interface AnomaliesFlags extends InputFlags {
   json?: boolean;
   fees: boolean;
   top: string;
@@ -37,21 +36,24 @@ export interface AnomaliesReport extends Omit<ReplayResult, 'byKind'> {
 }
 
 export async function replayFile(file: string, flags: Omit<AnomaliesFlags, 'input' | 'json'>): Promise<AnomaliesReport> {
-  if (!existsSync(file)) throw new Error(`no such file: ${file}`);
+  const input = resolveInput(flags, file);
   const top = intFlag('--top', flags.top, 0, 1000);
   const maxFindings = intFlag('--max-findings', flags.maxFindings, 0, 10_000_000);
-  let config: AnomalyConfigInput = flags.format === 'online-retail' ? onlineRetailAnomalyConfig : {};
+  // The gateway's own detector settings (defaults of src/anomaly/config.ts, FLYWHEEL_ANOMALY_* variables): the same file is judged the same way here
+  // and after `flywheel import` (an invoice's lines, sharing one instant, count as one checkout in both).
+  let config: AnomalyConfigInput = anomalyConfigFromEnv(loadConfig(process.env));
   if (flags.config) {
+    let extra: AnomalyConfigInput;
     try {
-      const extra = JSON.parse(flags.config) as AnomalyConfigInput;
-      config = mergeConfig(config, extra);
+      extra = parseAnomalyConfigJson(flags.config);
     } catch (err) {
-      throw new Error(`--config: not valid JSON (${(err as Error).message})`);
+      throw new InputError(`--config: ${(err as Error).message}`);
     }
+    config = mergeConfig(config, extra);
   }
   const dropped: Record<string, number> = {};
   const counters = { lines: 0 };
-  const events = flags.format === 'online-retail' ? onlineRetailEvents(file, flags.fees, dropped, counters) : tabularEvents(file, flags, dropped, counters);
+  const events = input.format === 'online-retail' ? onlineRetailEvents(file, flags.fees, dropped, counters) : tabularEvents(input, dropped, counters);
   const result = await replayAnomaliesAsync(events, { config, topN: top, maxFindings });
   const bySeverity: Record<string, number> = Object.fromEntries(SEVERITIES.map((s) => [s, 0]));
   for (const k of ANOMALY_KINDS) for (const s of SEVERITIES) bySeverity[s]! += result.byKind[k].bySeverity[s];
@@ -75,21 +77,14 @@ async function* onlineRetailEvents(file: string, fees: boolean, dropped: Record<
   }
 }
 
-async function* tabularEvents(
-  file: string,
-  flags: Omit<AnomaliesFlags, 'input' | 'json'>,
-  dropped: Record<string, number>,
-  counters: { lines: number },
-): AsyncGenerator<AnomalyInput> {
-  const columns = flags.columns ? parseColumns(flags.columns) : undefined;
-  if (!flags.header && !columns && flags.format !== 'jsonl') throw new Error('--no-header needs --columns');
-  for await (const batch of readEventBatches(file, { format: flags.format, columns, header: flags.header }, dropped, counters)) {
+async function* tabularEvents(input: InputSpec, dropped: Record<string, number>, counters: { lines: number }): AsyncGenerator<AnomalyInput> {
+  for await (const batch of readEventBatches(input.file, input, dropped, counters)) {
     for (const e of batch) if (e.kind === 'interaction') yield e;
   }
 }
 
-export async function runAnomalies(flags: AnomaliesFlags): Promise<void> {
-  const report = await replayFile(flags.input, flags);
+export async function runAnomalies(flags: AnomaliesFlags, file?: string): Promise<void> {
+  const report = await replayFile(resolveInput(flags, file).file, flags);
   if (flags.json) {
     console.log(JSON.stringify(report));
     return;

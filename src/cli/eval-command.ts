@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createFlywheel } from '../app/flywheel';
@@ -7,7 +7,8 @@ import type { FlywheelEvent } from '../events/event';
 import { readEventBatches, type ImportFormat } from '../import/importer';
 import { OnlineRetailMapper, type OnlineRetailRow } from '../import/online-retail';
 import { readRecords } from '../import/read-records';
-import { parseColumns } from '../import/tabular';
+import { InputError } from '../import/input-error';
+import { checkFile, resolveColumns, type InputFlags } from './input-options';
 import { createLogger } from '../observability/logger';
 import { MetricsAccumulator, type Metrics } from '../recommend/metrics';
 import { NoCustomersError, SegmentService } from '../segments/service';
@@ -26,15 +27,11 @@ import { NoCustomersError, SegmentService } from '../segments/service';
  * importer drops them for the live graph); this reproduces the reference's 894 September users.
  * Exact duplicate lines are still dropped: X is binary, so they cannot change any figure.
  */
-export interface EvalFlags {
-  input?: string;
+export interface EvalFlags extends InputFlags {
   train?: string;
   test?: string;
-  format: ImportFormat;
   splitDate?: string;
   testEnd?: string;
-  columns?: string;
-  header: boolean;
   k: string;
   strategies?: string;
   json?: boolean;
@@ -54,7 +51,17 @@ type Pairs = Map<string, Set<string>>;
 export async function runEval(flags: EvalFlags): Promise<EvalReport> {
   const started = performance.now();
   const k = Number(flags.k ?? 10);
-  if (!Number.isInteger(k) || k < 1 || k > 100) throw new Error('--k must be an integer from 1 to 100');
+  if (!Number.isInteger(k) || k < 1 || k > 100) throw new InputError('--k must be an integer from 1 to 100');
+  // Flags and files are checked before the throwaway data dir is made.
+  resolveColumns(flags);
+  if (flags.input) {
+    checkFile(flags.input);
+    if (!flags.splitDate) throw new InputError('--input needs --split-date YYYY-MM-DD');
+  } else {
+    if (!flags.train || !flags.test) throw new InputError('give --input FILE --split-date DATE, or --train FILE --test FILE');
+    checkFile(flags.train, '--train');
+    checkFile(flags.test, '--test');
+  }
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'flywheel-eval-'));
   // A throwaway embedded gateway: no snapshots, and no anomaly detection (its bot filter would silently
   // drop heavy buyers from the data being scored) nor scheduled segment refits competing for the CPU.
@@ -67,7 +74,7 @@ export async function runEval(flags: EvalFlags): Promise<EvalReport> {
     FLYWHEEL_ANOMALIES: 'off',
     FLYWHEEL_SEGMENTS_REFIT_MINUTES: 0,
   });
-  const app = await createFlywheel(cfg, createLogger(cfg.LOG_LEVEL));
+  const app = await createFlywheel(cfg, createLogger(cfg.LOG_LEVEL, 'flywheel', cfg.FLYWHEEL_LOG_FORMAT));
   // The app's own segment service would refit in the background while training replays (stealing CPU):
   // it stops, and one fit on the train part is made below, once, for `segment-popular` and the fallback.
   await app.segments.stop();
@@ -164,8 +171,7 @@ function addPair(m: Pairs, user: string, item: string): void {
 /** Yields train batches (to ingest) and test batches (only read), from one file split by date or two files. */
 async function* readSplit(flags: EvalFlags): AsyncGenerator<{ batch: FlywheelEvent[]; test?: FlywheelEvent[] }> {
   if (flags.input) {
-    if (!existsSync(flags.input)) throw new Error(`no such file: ${flags.input}`);
-    if (!flags.splitDate) throw new Error('--input needs --split-date YYYY-MM-DD');
+    if (!flags.splitDate) throw new InputError('--input needs --split-date YYYY-MM-DD');
     const split = parseDay(flags.splitDate, '--split-date');
     const end = flags.testEnd ? parseDay(flags.testEnd, '--test-end') : Infinity;
     if (flags.format !== 'online-retail') {
@@ -196,22 +202,19 @@ async function* readSplit(flags: EvalFlags): AsyncGenerator<{ batch: FlywheelEve
     if (test.length > 0) yield { batch: [], test };
     return;
   }
-  if (!flags.train || !flags.test) throw new Error('give --input FILE --split-date DATE, or --train FILE --test FILE');
-  for (const f of [flags.train, flags.test]) if (!existsSync(f)) throw new Error(`no such file: ${f}`);
+  if (!flags.train || !flags.test) throw new InputError('give --input FILE --split-date DATE, or --train FILE --test FILE');
   const options = { format: flags.format, columns: columnsOf(flags), header: flags.header };
   for await (const batch of readEventBatches(flags.train, options, {})) yield { batch };
   for await (const batch of readEventBatches(flags.test, options, {})) yield { batch: [], test: batch };
 }
 
 function columnsOf(flags: EvalFlags): string[] | undefined {
-  const columns = flags.columns ? parseColumns(flags.columns) : undefined;
-  if (!flags.header && !columns) throw new Error('--no-header needs --columns');
-  return columns;
+  return resolveColumns(flags);
 }
 
 function parseDay(s: string, flag: string): number {
   const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(s);
-  if (!m) throw new Error(`${flag} must be YYYY-MM-DD`);
+  if (!m) throw new InputError(`${flag} must be YYYY-MM-DD`);
   return Date.UTC(+m[1]!, +m[2]! - 1, +m[3]!);
 }
 

@@ -7,6 +7,12 @@ import { runImport } from './import-command';
 import { runSegments, type SegmentsFlags } from './segments-command';
 import { printEval, runEval } from './eval-command';
 import { runAnomalies, type AnomaliesFlags } from './anomalies-command';
+import { addInputOptions } from './input-options';
+import { CliFailure } from './cli-error';
+import { InputError } from '../import/input-error';
+import { DataDirLockedError } from '../util/data-dir-lock';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 
 /**
  * `flywheel` command line. Every command reads the same configuration (environment variables, see
@@ -15,7 +21,13 @@ import { runAnomalies, type AnomaliesFlags } from './anomalies-command';
 const program = new Command()
   .name('flywheel')
   .description('Flywheel: a GraphQL gateway that turns e-commerce events into a live user-item graph, recommendations, segments and alerts.')
+  .version(packageVersion(), '-V, --version', 'print the version')
   .showHelpAfterError();
+
+function packageVersion(): string {
+  // dist/src/cli/main.js -> package.json at the root of the package.
+  return (JSON.parse(readFileSync(path.resolve(__dirname, '../../../package.json'), 'utf8')) as { version: string }).version;
+}
 
 const dataDirOption = () => new Option('--data-dir <dir>', 'where the event log and graph snapshot live (env FLYWHEEL_DATA_DIR, default ./data)');
 const portOption = () => new Option('--port <n>', 'HTTP port (env PORT, default 4000)');
@@ -32,7 +44,7 @@ program
   .option('--simulator', 'generate live demo events (env FLYWHEEL_SIMULATOR=on)')
   .action(async (flags) => {
     const cfg = config(flags);
-    await runGateway(cfg, createLogger(cfg.LOG_LEVEL), { demo: false });
+    await runGateway(cfg, createLogger(cfg.LOG_LEVEL, 'flywheel', cfg.FLYWHEEL_LOG_FORMAT), { demo: false });
   });
 
 program
@@ -43,74 +55,82 @@ program
   .option('--no-simulator', 'do not generate live events')
   .action(async (flags: { dataDir?: string; port?: string; simulator: boolean }) => {
     const cfg = config({ ...flags, dataDir: flags.dataDir ?? process.env.FLYWHEEL_DATA_DIR ?? './data/demo' }, { FLYWHEEL_SIMULATOR: flags.simulator ? 'on' : 'off' });
-    await runGateway(cfg, createLogger(cfg.LOG_LEVEL), { demo: true });
+    await runGateway(cfg, createLogger(cfg.LOG_LEVEL, 'flywheel', cfg.FLYWHEEL_LOG_FORMAT), { demo: true });
   });
 
-program
-  .command('import')
-  .description('import events from a file into the data dir (the gateway must not be running on it)')
-  .argument('<file>', 'CSV, TSV or JSON-lines file, optionally .gz')
-  .addOption(new Option('--format <format>', 'input format').choices(['online-retail', 'csv', 'tsv', 'jsonl']).default('csv'))
-  .option('--columns <list>', 'comma-separated column roles: id,user,session,item,type,timestamp,quantity,price,rating,title,category')
-  .option('--no-header', 'the file has no header row (give --columns)')
+// Every subcommand that reads a file takes the same input options (src/cli/input-options.ts): the file as
+// the first argument or --input, --format, --columns, --no-header.
+addInputOptions(
+  program
+    .command('import')
+    .description('import events from a file into the data dir (the gateway must not be running on it)')
+    .argument('[file]', 'CSV, TSV or JSON-lines file, optionally .gz'),
+  'csv',
+)
   .addOption(dataDirOption())
   .option('--json', 'print the report as JSON')
-  .action(async (file: string, flags) => {
+  .action(async (file: string | undefined, flags) => {
     const cfg = config(flags, { LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' });
     await runImport(cfg, file, flags);
   });
 
-program
-  .command('anomalies')
-  .description('replay the anomaly detectors over a file and print what they flag (counts by kind and severity, findings)')
-  .requiredOption('--input <file>', 'CSV, TSV or JSON-lines file, optionally .gz')
-  .addOption(new Option('--format <format>', 'input format').choices(['online-retail', 'csv', 'tsv', 'jsonl']).default('online-retail'))
-  .option('--columns <list>', 'comma-separated column roles (csv/tsv), as for import')
-  .option('--no-header', 'the file has no header row (give --columns)')
+addInputOptions(
+  program
+    .command('anomalies')
+    .description('replay the anomaly detectors over a file and print what they flag (counts by kind and severity, findings)')
+    .argument('[file]', 'CSV, TSV or JSON-lines file, optionally .gz'),
+  'online-retail',
+)
   .option('--no-fees', 'online-retail: drop fee pseudo-items (POST, M, AMAZONFEE, ...) as import does')
   .option('--top <n>', 'top findings shown per kind', '10')
   .option('--max-findings <n>', 'findings listed in the JSON report', '10000')
   .option('--config <json>', 'detector settings (src/anomaly/config.ts), e.g. \'{"price":{"minRatio":10}}\'')
   .option('--json', 'print the report as JSON')
-  .action(async (flags: AnomaliesFlags) => {
-    await runAnomalies(flags);
+  .action(async (file: string | undefined, flags: AnomaliesFlags) => {
+    await runAnomalies(flags, file);
   });
 
-program
-  .command('eval')
-  .description('offline top-k evaluation of every recommendation strategy, through the ingestion and serving path')
-  .option('--input <file>', 'one file split by date (with --split-date)')
-  .option('--split-date <YYYY-MM-DD>', 'train before this date, test from it')
-  .option('--test-end <YYYY-MM-DD>', 'test only before this date (default: to the end of the file)')
-  .option('--train <file>', 'train file (with --test)')
-  .option('--test <file>', 'test file (with --train)')
-  .addOption(new Option('--format <format>', 'input format').choices(['online-retail', 'csv', 'tsv', 'jsonl']).default('csv'))
-  .option('--columns <list>', 'comma-separated column roles, e.g. user,item,rating,timestamp')
-  .option('--no-header', 'the files have no header row (give --columns)')
+addInputOptions(
+  program
+    .command('eval')
+    .description('offline top-k evaluation of every recommendation strategy, through the ingestion and serving path')
+    .option('--split-date <YYYY-MM-DD>', 'with --input: train before this date, test from it')
+    .option('--test-end <YYYY-MM-DD>', 'test only before this date (default: to the end of the file)')
+    .option('--train <file>', 'train file (with --test)')
+    .option('--test <file>', 'test file (with --train)'),
+  'csv',
+)
   .option('--k <n>', 'list length', '10')
   .option('--strategies <list>', 'comma-separated strategies (default: all)')
   .option('--json', 'print one JSON object')
   .action(async (flags) => printEval(await runEval(flags), flags.json === true));
 
-program
-  .command('segments')
-  .description('segment the customers of a file by RFM clustering (k-means, named segments) and print them')
-  .requiredOption('--input <file>', 'CSV, TSV or JSON-lines file, optionally .gz')
-  .addOption(new Option('--format <format>', 'input format').choices(['online-retail', 'csv', 'tsv', 'jsonl']).default('online-retail'))
+addInputOptions(
+  program
+    .command('segments')
+    .description('segment the customers of a file by RFM clustering (k-means, named segments) and print them')
+    .argument('[file]', 'CSV, TSV or JSON-lines file, optionally .gz'),
+  'online-retail',
+)
   .option('--until <date>', 'use only lines before this day (YYYY-MM-DD, UTC); recency is measured at it')
   .option('--k <n>', 'number of segments (default: chosen by silhouette in --k-range)')
   .option('--k-range <min-max>', 'candidate numbers of segments', '3-6')
   .option('--seed <n>', 'random seed of k-means++', '42')
   .option('--members', 'also print each customer\'s segment')
   .option('--json', 'print JSON: {"k","silhouette","segments":[...]} (and "members")')
-  .action(async (flags: SegmentsFlags) => {
-    await runSegments(flags);
+  .action(async (file: string | undefined, flags: SegmentsFlags) => {
+    await runSegments(flags, file);
   });
 
 program.parseAsync(process.argv).catch((err: unknown) => {
-  if (err instanceof ConfigError) {
+  // Mistakes in the configuration, the flags or the input file: one line, exit 2, no stack trace.
+  if (err instanceof ConfigError || err instanceof InputError || err instanceof DataDirLockedError) {
     console.error(`flywheel: ${err.message}`);
     process.exit(2);
+  }
+  if (err instanceof CliFailure) {
+    console.error(`flywheel: ${err.message}`);
+    process.exit(err.exitCode);
   }
   console.error(`flywheel: ${err instanceof Error ? err.message : String(err)}`);
   process.exit(1);

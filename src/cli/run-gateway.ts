@@ -2,14 +2,21 @@ import type { Logger } from 'pino';
 import { createFlywheel, type Flywheel } from '../app/flywheel';
 import type { FlywheelConfig } from '../config/config';
 import { startGateway, type Gateway } from '../api/server';
+import { createSecurity } from '../api/security';
+import { anomalyConfigFromEnv } from '../anomaly/service';
 import { generateDemoShop } from '../demo/demo-data';
 import { startSimulator } from '../demo/simulator';
+import { launchedByNpm, watchParent } from '../util/parent-watch';
 
 /**
  * Runs the gateway until SIGINT/SIGTERM: stop accepting, drain in-flight requests, stop ingestion,
  * checkpoint the graph, close the log. A second Ctrl-C exits at once.
  */
 export async function runGateway(config: FlywheelConfig, logger: Logger, { demo }: { demo: boolean }): Promise<{ app: Flywheel; gateway: Gateway }> {
+  // Every setting is checked before the data dir, Neo4j or Kafka is opened: loadConfig checked the values;
+  // what is built from them (authentication keys, detector settings) is built once here to fail early.
+  createSecurity(config);
+  anomalyConfigFromEnv(config);
   const app = await createFlywheel(config, logger);
   let stopSimulator = () => {};
   if (demo) {
@@ -55,5 +62,11 @@ export async function runGateway(config: FlywheelConfig, logger: Logger, { demo 
   };
   process.on('SIGINT', () => shutdown('SIGINT'));
   process.on('SIGTERM', () => shutdown('SIGTERM'));
+  if (launchedByNpm()) {
+    watchParent(() => {
+      logger.info('the npm process that started the gateway is gone (it was stopped): shutting down as on SIGTERM');
+      shutdown('SIGTERM');
+    });
+  }
   return { app, gateway };
 }

@@ -1,6 +1,7 @@
-import { existsSync } from 'node:fs';
 import { MemoryGraph } from '../graph/embedded/memory-graph';
-import { readEventBatches, type ImportFormat } from '../import/importer';
+import { readEventBatches } from '../import/importer';
+import { InputError } from '../import/input-error';
+import { resolveInput, type InputFlags } from './input-options';
 import { ActivityColumnsBuilder } from '../segments/columns';
 import { fitSegmentsFromColumns } from '../segments/model';
 
@@ -10,9 +11,7 @@ import { fitSegmentsFromColumns } from '../segments/model';
  * graph through the same code the gateway's SegmentService uses (graph-features.ts), so the result is what
  * the gateway would compute on the same data.
  */
-export interface SegmentsFlags {
-  input: string;
-  format: ImportFormat;
+export interface SegmentsFlags extends InputFlags {
   until?: string;
   k?: string;
   kRange?: string;
@@ -41,8 +40,8 @@ function parseIntFlag(flag: string, v: string, min: number, max: number): number
   return n;
 }
 
-export async function computeSegments(flags: SegmentsFlags): Promise<SegmentsReport & { customers: number; asOf: number; dropped: Record<string, number> }> {
-  if (!existsSync(flags.input)) throw new Error(`no such file: ${flags.input}`);
+export async function computeSegments(flags: SegmentsFlags, file?: string): Promise<SegmentsReport & { customers: number; asOf: number; dropped: Record<string, number> }> {
+  const input = resolveInput(flags, file);
   const until = flags.until !== undefined ? parseDay('--until', flags.until) : undefined;
   const k = flags.k !== undefined ? parseIntFlag('--k', flags.k, 1, 50) : undefined;
   let kRange: [number, number] | undefined;
@@ -55,12 +54,18 @@ export async function computeSegments(flags: SegmentsFlags): Promise<SegmentsRep
 
   const graph = new MemoryGraph();
   const dropped: Record<string, number> = {};
-  for await (const batch of readEventBatches(flags.input, { format: flags.format, until }, dropped)) graph.applySync(batch);
+  for await (const batch of readEventBatches(input.file, { ...input, until }, dropped)) graph.applySync(batch);
 
   // The same columnar path as the gateway's refit worker (columns.ts), in canonical (user id) order.
   const columns = new ActivityColumnsBuilder();
   for await (const b of graph.scanPurchaseActivity()) columns.add(b);
-  if (columns.latest === 0) throw new Error('no customer with a purchase in the input (before --until)');
+  if (columns.latest === 0) {
+    const top = Object.entries(dropped).sort((a, b) => b[1] - a[1]).slice(0, 3).map(([r, n]) => `${n} x ${r}`).join('; ');
+    throw new InputError(
+      `no customer with a purchase in ${input.file}${until !== undefined ? ' before --until' : ''}: segments need user, item and timestamp columns (and quantity, price for spend)` +
+        `${top ? `; lines dropped: ${top}` : ''}; check --format, --columns and --no-header`,
+    );
+  }
   const asOf = until ?? columns.latest;
   const cols = columns.build(asOf);
   const { model } = fitSegmentsFromColumns(cols, { asOf, ...(k !== undefined ? { k } : {}), ...(kRange ? { kRange } : {}), ...(seed !== undefined ? { seed } : {}) }, columns.rowCount - cols.n);
@@ -89,8 +94,8 @@ function round(x: number, digits: number): number {
   return Math.round(x * f) / f;
 }
 
-export async function runSegments(flags: SegmentsFlags): Promise<void> {
-  const r = await computeSegments(flags);
+export async function runSegments(flags: SegmentsFlags, file?: string): Promise<void> {
+  const r = await computeSegments(flags, file);
   if (flags.json) {
     const out: SegmentsReport = { k: r.k, silhouette: r.silhouette, segments: r.segments, ...(r.members ? { members: r.members } : {}) };
     process.stdout.write(`${JSON.stringify(out)}\n`);

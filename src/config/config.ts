@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { z } from 'zod';
 import { describeIssues } from '../events/validate';
+import { parseAnomalyConfigJson } from '../anomaly/config';
 
 /**
  * Configuration: environment variables, overridden by command-line flags, validated once at start.
@@ -41,7 +42,7 @@ export const configSchema = z.object({
   FLYWHEEL_EVENT_WEIGHTS: weightList('TYPE', 'types', ['PURCHASE', 'ADD_TO_CART', 'CLICK', 'VIEW']).optional(),
   /** Parts and weights of the blend strategy, e.g. local-ease=1,item-knn=1 (parts: local-ease, item-knn, rp3beta, user-knn). */
   FLYWHEEL_BLEND: weightList('STRATEGY', 'strategies', ['local-ease', 'item-knn', 'rp3beta', 'user-knn']).optional(),
-  /** Entries of the exact recommendation cache (0 turns it off); read by src/recommend/recommender.ts. */
+  /** Entries of the exact recommendation cache (0 turns it off); handed to the Recommender by src/app/flywheel.ts. */
   FLYWHEEL_RECOMMENDATION_CACHE: intIn(0, 10_000_000).default(10_000),
   FLYWHEEL_MAX_BODY_BYTES: intIn(1024, 100 * 1024 * 1024).default(1024 * 1024),
   FLYWHEEL_SHUTDOWN_GRACE_MS: intIn(0, 600_000).default(10_000),
@@ -56,8 +57,18 @@ export const configSchema = z.object({
   FLYWHEEL_ANOMALY_PRICE_RATIO: z.coerce.number().min(1, 'must be at least 1').optional(),
   FLYWHEEL_ANOMALY_TRAFFIC_Z: z.coerce.number().positive('must be positive').optional(),
   FLYWHEEL_ANOMALY_MAX_STORED: intIn(100, 10_000_000).default(100_000),
-  /** Any other detector setting, as JSON of src/anomaly/config.ts AnomalyConfigInput (the keys above win). */
-  FLYWHEEL_ANOMALY_CONFIG: z.string().optional(),
+  /** Any other detector setting, as JSON of src/anomaly/config.ts AnomalyConfigInput (the keys above win); unknown keys are refused. */
+  FLYWHEEL_ANOMALY_CONFIG: z
+    .string()
+    .optional()
+    .superRefine((v, ctx) => {
+      if (v === undefined) return;
+      try {
+        parseAnomalyConfigJson(v);
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', message: (err as Error).message });
+      }
+    }),
   // Customer segments (issue 5): fixed k (0 = choose by silhouette in the range), refit period (0 = on demand only).
   FLYWHEEL_SEGMENTS_K: intIn(0, 50).default(0),
   FLYWHEEL_SEGMENTS_K_RANGE: z
@@ -90,6 +101,8 @@ export const configSchema = z.object({
   FLYWHEEL_DEAD_LETTER_MAX: intIn(1, 100_000_000).default(10_000),
   FLYWHEEL_INGEST_STALL_MS: intIn(1000, 86_400_000).default(30_000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** json (one object per line) or pretty (for people); auto: pretty when stdout is a terminal. */
+  FLYWHEEL_LOG_FORMAT: z.enum(['auto', 'json', 'pretty'], { error: 'must be auto, json or pretty' }).default('auto'),
   NODE_ENV: z.string().default('development'),
   // Security (issue 7): authentication, abuse limits.
   FLYWHEEL_AUTH: onOff.optional(),

@@ -9,15 +9,31 @@ import { EVENT_SCHEMA_VERSION, INTERACTION_TYPES, type FlywheelEvent, type Inter
 
 const MAX_ID = 256;
 const id = z.string().trim().min(1, 'must not be empty').max(MAX_ID, `must be at most ${MAX_ID} characters`);
-/** Events from before 2000 or more than a day in the future are almost always unit mistakes (s vs ms). */
-const MIN_TS = Date.UTC(2000, 0, 1);
+/**
+ * Event time is milliseconds since the epoch, and any plausible historical time is accepted: after
+ * 1970-01-01, at most 24 hours ahead (clock skew). Seconds and milliseconds are told apart by magnitude:
+ * a number below 1e11 is seconds (1e11 s is the year 5138, 1e11 ms is 1973-03-03), so data counted in
+ * seconds (MovieLens, Unix tools, many Kafka producers) lands on its real date instead of January 1970.
+ * The price: a millisecond time before 1973-03-03 is read as seconds, and refused as being in the future.
+ */
+export const SECONDS_BELOW = 1e11;
 const MAX_FUTURE_MS = 24 * 3600 * 1000;
+
+/** Epoch seconds (below 1e11, fractions kept to the millisecond) or milliseconds -> milliseconds. */
+export function epochToMillis(t: number): number {
+  return Math.abs(t) < SECONDS_BELOW ? Math.round(t * 1000) : t;
+}
 
 const timestamp = z
   .number()
-  .int('must be an integer number of milliseconds')
-  .refine((t) => t >= MIN_TS, 'must be on or after 2000-01-01 (milliseconds since the epoch, not seconds)')
-  .refine((t) => t <= Date.now() + MAX_FUTURE_MS, 'must not be more than 24 hours in the future');
+  .transform(epochToMillis)
+  .pipe(
+    z
+      .number()
+      .int('must be an integer number of milliseconds (or seconds, below 1e11)')
+      .refine((t) => t > 0, 'must be after 1970-01-01 (milliseconds since the epoch; numbers below 1e11 are read as seconds)')
+      .refine((t) => t <= Date.now() + MAX_FUTURE_MS, 'must not be more than 24 hours in the future'),
+  );
 
 const version = z.number().int().min(1).max(EVENT_SCHEMA_VERSION, `unsupported schema version (this gateway reads 1..${EVENT_SCHEMA_VERSION})`);
 

@@ -26,8 +26,25 @@ export interface ImportReport {
   accepted: number;
   duplicates: number;
   rejected: number;
+  /** Lines the mapping could not use, per reason (cleaning rules, missing columns, unparseable values). */
   dropped: Record<string, number>;
+  /** Events the event contract refused (src/events/validate.ts), per reason; they are dead-lettered. */
+  rejectedReasons: Record<string, number>;
   seconds: number;
+}
+
+/**
+ * An import fails when most of its lines were refused (dropped by the mapping or rejected by validation)
+ * or nothing at all was usable: exit non-zero with the top reasons, rather than "0 events stored", exit 0.
+ */
+export const MAX_REFUSED_SHARE = 0.5;
+
+export function importVerdict(report: ImportReport): { ok: true } | { ok: false; refused: number; top: [string, number][] } {
+  const reasons: Record<string, number> = { ...report.dropped };
+  for (const [r, n] of Object.entries(report.rejectedReasons)) reasons[r] = (reasons[r] ?? 0) + n;
+  const refused = Object.values(reasons).reduce((a, b) => a + b, 0);
+  if (report.accepted > 0 && refused <= report.lines * MAX_REFUSED_SHARE) return { ok: true };
+  return { ok: false, refused, top: Object.entries(reasons).sort((a, b) => b[1] - a[1]).slice(0, 5) };
 }
 
 /** Streams a file's events (already mapped and cleaned) in batches; counts drops in `dropped`. */
@@ -74,19 +91,26 @@ export async function* readEventBatches(
   if (batch.length > 0) yield batch;
 }
 
-export async function importFile(tracker: EventTracker, file: string, options: ImportOptions): Promise<ImportReport> {
+export function emptyImportReport(): ImportReport {
+  return { lines: 0, events: 0, accepted: 0, duplicates: 0, rejected: 0, dropped: {}, rejectedReasons: {}, seconds: 0 };
+}
+
+/** Fills `report` as it goes, so a caller still knows what was stored when the file fails half-way. */
+export async function importFile(tracker: EventTracker, file: string, options: ImportOptions, report: ImportReport = emptyImportReport()): Promise<ImportReport> {
   const started = performance.now();
-  const dropped: Record<string, number> = {};
   const counters = { lines: 0 };
-  const report: ImportReport = { lines: 0, events: 0, accepted: 0, duplicates: 0, rejected: 0, dropped, seconds: 0 };
-  for await (const batch of readEventBatches(file, options, dropped, counters)) {
-    const result = await tracker.track(batch, `import:${file}`);
-    report.events += batch.length;
-    report.accepted += result.accepted;
-    report.duplicates += result.duplicates;
-    report.rejected += result.rejected.length;
+  try {
+    for await (const batch of readEventBatches(file, options, report.dropped, counters)) {
+      const result = await tracker.track(batch, `import:${file}`);
+      report.events += batch.length;
+      report.accepted += result.accepted;
+      report.duplicates += result.duplicates;
+      report.rejected += result.rejected.length;
+      for (const r of result.rejected) report.rejectedReasons[r.reason] = (report.rejectedReasons[r.reason] ?? 0) + 1;
+    }
+  } finally {
+    report.lines = counters.lines;
+    report.seconds = (performance.now() - started) / 1000;
   }
-  report.lines = counters.lines;
-  report.seconds = (performance.now() - started) / 1000;
   return report;
 }

@@ -3,7 +3,9 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 /** Prometheus metrics, one registry per gateway so tests can run several side by side. */
 export function createMetrics() {
   const registry = new Registry();
-  collectDefaultMetrics({ register: registry, prefix: 'flywheel_process_' });
+  // prom-client's standard names (process_cpu_seconds_total, nodejs_heap_size_used_bytes, ...), which the
+  // usual Node.js dashboards expect; the gateway's own metrics carry the flywheel_ prefix.
+  collectDefaultMetrics({ register: registry });
   const m = {
     registry,
     httpDuration: new Histogram({
@@ -49,15 +51,17 @@ export interface RecommenderGauges {
 /** Recommendation cache hits/misses and the model's re-solve backlog, read from the live recommender at scrape time. */
 export function registerRecommenderMetrics(metrics: Metrics, recommender: () => RecommenderGauges): void {
   const registers = [metrics.registry];
-  new Gauge({
-    name: 'flywheel_recommendation_cache_lookups',
-    help: 'Exact recommendation cache lookups since start, by result (a miss runs the strategy)',
+  new Counter({
+    name: 'flywheel_recommendation_cache_lookups_total',
+    help: 'Exact recommendation cache lookups, by result (a miss runs the strategy); restarts from 0 when erasure rebuilds the recommender',
     labelNames: ['result'] as const,
     registers,
+    // The running totals live in the recommender; a scrape exposes them as they are.
     collect() {
       const s = recommender().cacheStats();
-      this.set({ result: 'hit' }, s.hits);
-      this.set({ result: 'miss' }, s.misses);
+      this.reset();
+      this.inc({ result: 'hit' }, s.hits);
+      this.inc({ result: 'miss' }, s.misses);
     },
   });
   new Gauge({
@@ -71,3 +75,83 @@ export function registerRecommenderMetrics(metrics: Metrics, recommender: () => 
 }
 
 export type Metrics = ReturnType<typeof createMetrics>;
+
+/** What the anomaly detectors and the segment service report about themselves, read at scrape time. */
+export interface ServiceStatsSources {
+  anomalies: { stats(): { newByKind: Record<string, number>; flaggedBots: number; observed: number } };
+  segments: {
+    refitStats(): { ok: number; failed: number };
+    lastRefit(): { durationMs: number; customers: number } | null;
+    current(): { segments: readonly { id: string; name: string }[] } | null;
+  };
+  segmentSizes(): Promise<Map<string, number>>;
+}
+
+/** Anomaly and segment metrics: findings by kind, bots flagged, refits, refit time, segment sizes. */
+export function registerServiceMetrics(metrics: Metrics, src: ServiceStatsSources): void {
+  const registers = [metrics.registry];
+  new Counter({
+    name: 'flywheel_anomalies_detected_total',
+    help: 'New anomaly findings (each finding id counted once), by kind and severity',
+    labelNames: ['kind', 'severity'] as const,
+    registers,
+    collect() {
+      this.reset();
+      for (const [key, n] of Object.entries(src.anomalies.stats().newByKind)) {
+        const [kind = '', severity = ''] = key.split(' ');
+        this.inc({ kind, severity }, n);
+      }
+    },
+  });
+  new Counter({
+    name: 'flywheel_anomaly_events_observed_total',
+    help: 'Interactions the anomaly detectors have observed',
+    registers,
+    collect() {
+      this.reset();
+      this.inc(src.anomalies.stats().observed);
+    },
+  });
+  new Gauge({
+    name: 'flywheel_anomaly_flagged_bots',
+    help: 'Actors currently flagged as bots',
+    registers,
+    collect() {
+      this.set(src.anomalies.stats().flaggedBots);
+    },
+  });
+  new Counter({
+    name: 'flywheel_segment_refits_total',
+    help: 'Full customer-segment refits, by outcome',
+    labelNames: ['outcome'] as const,
+    registers,
+    collect() {
+      const r = src.segments.refitStats();
+      this.reset();
+      this.inc({ outcome: 'ok' }, r.ok);
+      this.inc({ outcome: 'failed' }, r.failed);
+    },
+  });
+  new Gauge({
+    name: 'flywheel_segment_last_refit_seconds',
+    help: 'Wall time of the latest full segment refit',
+    registers,
+    collect() {
+      const r = src.segments.lastRefit();
+      if (r) this.set(r.durationMs / 1000);
+    },
+  });
+  new Gauge({
+    name: 'flywheel_segment_size',
+    help: 'Customers in each segment of the current model',
+    labelNames: ['segment', 'name'] as const,
+    registers,
+    async collect() {
+      this.reset();
+      const model = src.segments.current();
+      if (!model) return;
+      const sizes = await src.segmentSizes();
+      for (const s of model.segments) this.set({ segment: s.id, name: s.name }, sizes.get(s.id) ?? 0);
+    },
+  });
+}

@@ -36,6 +36,8 @@ export interface RecommenderOptions {
    * pausing between slices coalesces that work and leaves the loop to ingestion and requests.
    */
   refreshShare: number;
+  /** Entries of the exact result cache; 0 turns it off (FLYWHEEL_RECOMMENDATION_CACHE). */
+  cacheEntries: number;
   typeWeights?: TypeWeights;
   model?: Partial<ItemModelOptions>;
   /** The user-to-user neighbourhood strategy (`user-knn`). */
@@ -52,6 +54,7 @@ export const DEFAULT_RECOMMENDER_OPTIONS: RecommenderOptions = {
   refreshSliceMs: 4,
   backgroundRefresh: true,
   refreshShare: 0.25,
+  cacheEntries: 10_000,
 };
 
 /** The user's segment and its top items; synchronous when the answer is in memory (embedded), else a promise. */
@@ -116,7 +119,8 @@ export class Recommender {
    */
   private version = 0;
   private readonly cache = new Map<string, { version: number; result: Recommendation[] }>();
-  private readonly cacheEntries = Number(process.env.FLYWHEEL_RECOMMENDATION_CACHE ?? 10_000);
+  /** From the validated configuration (FLYWHEEL_RECOMMENDATION_CACHE, through createFlywheel), never process.env. */
+  private readonly cacheEntries: number;
   private cacheHits = 0;
   private cacheMisses = 0;
 
@@ -125,6 +129,7 @@ export class Recommender {
     options: Partial<RecommenderOptions> = {},
   ) {
     this.options = { ...DEFAULT_RECOMMENDER_OPTIONS, ...options };
+    this.cacheEntries = this.options.cacheEntries;
     this.index = new InteractionIndex(this.options.typeWeights);
     this.model = new ItemModel(this.index, this.options.model);
     this.content = new ContentIndex(this.index);

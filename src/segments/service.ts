@@ -90,6 +90,7 @@ export class SegmentService {
   private lastResult: SegmentRefitResult | null = null;
   /** Moves whenever the model is replaced (recommendation caches key on it). */
   private modelVersion = 0;
+  private readonly refitCounts = { ok: 0, failed: 0 };
   private topItemsCache = new WeakMap<Segment, SegmentTopItems>();
   private readonly opts: Required<Omit<SegmentServiceOptions, 'k' | 'logger' | 'asOf'>> & Pick<SegmentServiceOptions, 'k' | 'logger' | 'asOf'>;
 
@@ -141,6 +142,11 @@ export class SegmentService {
 
   lastRefit(): SegmentRefitResult | null {
     return this.lastResult;
+  }
+
+  /** Full refits since start: done, and failed (no customers yet is neither). For /metrics. */
+  refitStats(): { ok: number; failed: number } {
+    return { ...this.refitCounts };
   }
 
   /**
@@ -310,7 +316,11 @@ export class SegmentService {
         kScores: model.kScores.map((s) => ({ k: s.k, silhouette: s.silhouette })),
       };
       this.lastResult = result;
+      this.refitCounts.ok++;
       return result;
+    } catch (err) {
+      if (!(err instanceof NoCustomersError) && !this.stopped) this.refitCounts.failed++;
+      throw err;
     } finally {
       this.touchedDuringRefit = null;
       if (this.worker === worker) this.worker = null;

@@ -170,8 +170,13 @@ describe('QUANTITY_OUTLIER and ORDER_VALUE_OUTLIER', () => {
     warmGlobal(d);
     const t = T0 + 1e8;
     d.observe(ev('PURCHASE', t, { itemId: 'big', userId: 'cx', price: 1, quantity: 50_000 }));
+    // Without order ids, cx's lines at one instant are one order: it is judged (flagged) when the return starts.
     const c = d.observe(ev('PURCHASE', t + 1, { itemId: 'big', userId: 'cx', price: 1, quantity: -50_000 }));
-    assert.deepEqual(c.map((f) => `${f.kind}:${f.severity}`).sort(), ['ORDER_VALUE_OUTLIER:INFO', 'QUANTITY_OUTLIER:INFO']);
+    assert.deepEqual(c.map((f) => `${f.kind}:${f.severity}`).sort(), ['ORDER_VALUE_OUTLIER:CRITICAL', 'QUANTITY_OUTLIER:INFO']);
+    // The return itself is judged when it closes: it reverses the flagged order.
+    const closed = d.flush().filter((f) => f.kind === 'ORDER_VALUE_OUTLIER' && f.entityId === 'cx');
+    assert.deepEqual(closed.map((f) => f.severity), ['INFO']);
+    assert.equal(closed[0]!.evidence.cancels, `order@${t}`);
     const lone = d.observe(ev('PURCHASE', t + 2, { itemId: 'other', userId: 'cy', price: 1, quantity: -40_000 }));
     assert.ok(lone.some((f) => f.kind === 'QUANTITY_OUTLIER' && f.severity !== 'INFO' && f.evidence.cancellation === true));
   });
@@ -198,6 +203,21 @@ describe('QUANTITY_OUTLIER and ORDER_VALUE_OUTLIER', () => {
     const ov = f.filter((x) => x.kind === 'ORDER_VALUE_OUTLIER');
     assert.equal(ov.length, 1, JSON.stringify(f));
     assert.equal(ov[0]!.evidence.orderId, 'o-big');
+    assert.equal(ov[0]!.evidence.lines, 40);
+    assert.equal(ov[0]!.evidence.value, 3600);
+  });
+
+  it('without order ids, one customer\'s lines at one instant are one order (what the gateway sees of an invoice)', () => {
+    const d = new AnomalyDetector();
+    let t = T0;
+    for (let o = 0; o < 10; o++) {
+      for (let l = 0; l < 3; l++) d.observe(ev('PURCHASE', t, { id: `h${o}-${l}`, userId: 'buyer', itemId: `it${l}`, price: 5, quantity: 2 }));
+      t += 86_400_000;
+    }
+    for (let l = 0; l < 40; l++) d.observe(ev('PURCHASE', t, { id: `big-${l}`, userId: 'buyer', itemId: `big${l}`, price: 30, quantity: 3 }));
+    const f = d.observe(ev('VIEW', t + 3_600_000, { userId: 'someone-else', itemId: 'x' }));
+    const ov = f.filter((x) => x.kind === 'ORDER_VALUE_OUTLIER');
+    assert.equal(ov.length, 1, JSON.stringify(f));
     assert.equal(ov[0]!.evidence.lines, 40);
     assert.equal(ov[0]!.evidence.value, 3600);
   });

@@ -17,7 +17,9 @@ test('names the field and the rule for each problem', () => {
     [{ ...view, userId: undefined }, /userId: either userId or sessionId is required/],
     [{ ...view, type: 'PURCHASE' }, /quantity: is required for PURCHASE/],
     [{ ...view, type: 'BUY' }, /type: must be one of VIEW, CLICK/],
-    [{ ...view, timestamp: Math.floor(now / 1000) }, /timestamp: .*milliseconds since the epoch, not seconds/],
+    [{ ...view, timestamp: 0 }, /timestamp: must be after 1970-01-01/],
+    [{ ...view, timestamp: -874_965_758 }, /timestamp: must be after 1970-01-01/],
+    [{ ...view, timestamp: Math.floor(now / 1000) + 3 * 86_400 }, /timestamp: must not be more than 24 hours in the future/],
     [{ ...view, timestamp: now + 3 * 86_400_000 }, /timestamp: must not be more than 24 hours in the future/],
     [{ ...view, itemId: '' }, /itemId: must not be empty/],
     [{ ...view, type: 'PURCHASE', quantity: -1 }, /quantity: must be positive/],
@@ -32,6 +34,28 @@ test('names the field and the rule for each problem', () => {
     assert.equal(r.ok, false, `expected rejection of ${JSON.stringify(input)}`);
     if (!r.ok) assert.match(r.reason, reason);
   }
+});
+
+test('historical times are accepted, and epoch seconds are told from milliseconds by magnitude', () => {
+  // MovieLens 100k's first rating (1997-12-04, in seconds), the same instant in ms, and a fractional second.
+  const accepted: [number, number][] = [
+    [874_965_758, 874_965_758_000],
+    [874_965_758_000, 874_965_758_000],
+    [874_965_758.25, 874_965_758_250],
+    [Math.floor(now / 1000), Math.floor(now / 1000) * 1000],
+    [1, 1000],
+  ];
+  for (const [input, ms] of accepted) {
+    const r = validateEvent({ ...view, timestamp: input });
+    assert.ok(r.ok, `accepts ${input}: ${r.ok ? '' : r.reason}`);
+    if (r.ok) assert.equal(r.event.timestamp, ms, `${input} -> ${ms}`);
+  }
+  const item = { kind: 'item', v: 1, id: 'it1', itemId: 'i1', title: 'Toy Story (1995)', timestamp: 874_965_758 };
+  const r = validateEvent(item);
+  assert.ok(r.ok && r.event.timestamp === 874_965_758_000, 'the same rule for catalog upserts');
+  // Re-validation (ingestion, Kafka consumers) of an already normalised event leaves it unchanged.
+  const again = validateEvent(r.ok ? r.event : null);
+  assert.ok(again.ok && again.event.timestamp === 874_965_758_000);
 });
 
 test('property: any input is either accepted or rejected with a reason, never thrown', () => {
