@@ -1,13 +1,13 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import { eventSchema } from './validate';
+import { eventSchema, SECONDS_BELOW } from './validate';
 
 /**
  * The published message contract (`schema/event.schema.json`): generated from the zod validator that
  * every producer path uses, so the two cannot drift (test/unit/events/event-schema.test.ts fails when the
  * committed file differs from this output; rewrite it with `node dist/src/events/json-schema.js --write`).
- * JSON Schema cannot express every rule (the timestamp's plausible range, which depends on the clock), so
+ * JSON Schema cannot express every rule (the timestamp's upper bound, which depends on the clock), so
  * those are stated in the descriptions; the gateway's answer (or the dead letter's reason) is the final word.
  */
 export function eventJsonSchema(): Record<string, unknown> {
@@ -33,7 +33,11 @@ export function eventJsonSchema(): Record<string, unknown> {
 
 function describeTimestamp(branch: Record<string, unknown>): void {
   const props = branch.properties as Record<string, Record<string, unknown>>;
-  props.timestamp = { ...props.timestamp, description: 'milliseconds since the epoch (UTC); implausible times (seconds instead of milliseconds, far future) are refused' };
+  props.timestamp = {
+    ...props.timestamp,
+    exclusiveMinimum: 0,
+    description: `milliseconds since the epoch (UTC), or seconds when below ${SECONDS_BELOW.toExponential()} (told apart by magnitude); after 1970-01-01 and at most 24 hours in the future`,
+  };
 }
 
 export const EVENT_SCHEMA_FILE = path.join('schema', 'event.schema.json');
