@@ -4,17 +4,9 @@
 // epoch seconds; tab-separated, no header, like ml-100k's u.data) with times from 1997-09-20 to 1998-04-22.
 // Synthetic and deterministic (seeded PRNG): no real MovieLens data. Two taste groups of users over two
 // groups of films plus a few films everybody rates, so a learned strategy has something to learn.
-// Run: node scripts/make-movielens-sample.js > test/fixtures/movielens-sample.tsv
-function mulberry32(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+// Run: npm run build && node scripts/make-movielens-sample.js > test/fixtures/movielens-sample.tsv
+// The project's seeded PRNG (src/util/prng.ts), from the build: run `npm run build` first.
+const { mulberry32 } = require('../dist/src/util/prng.js');
 const rand = mulberry32(1997);
 const FIRST = 874724710; // 1997-09-20T03:05:10Z, ml-100k's first rating time
 const LAST = 893286638; // 1998-04-22T23:10:38Z, its last
