@@ -1,7 +1,7 @@
 /**
  * AnomalyService: the streaming detectors on the ingestion path of a running gateway.
  *
- * Wired to `Ingestor.onApplied` (src/app/flywheel.ts): every applied batch is observed by the AnomalyDetector
+ * The pipeline stage `detect-anomalies` (src/app/stages.ts): every applied batch is observed by the AnomalyDetector
  * (which keeps flagged points out of its own baselines); findings are stored on the graph, linked to their
  * user and item (`GraphStore.putAnomalies`), and the new ones are published to subscribers. Actors flagged
  * for BOT_ACTIVITY are excluded at the graph level (`GraphStore.setActorExcluded`) for the flag's lifetime,

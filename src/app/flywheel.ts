@@ -23,6 +23,7 @@ import { AnomalyService, anomalyConfigFromEnv } from '../anomaly/service';
 import { SegmentService } from '../segments/service';
 import { ErasureService } from '../privacy/erasure-service';
 import { lockDataDir, type DataDirLock } from '../util/data-dir-lock';
+import { composePipelines } from './stages';
 
 /**
  * The composition root: builds the event log, graph store, ingestion, tracking and recommendation
@@ -198,30 +199,24 @@ export async function createFlywheel(config: FlywheelConfig, logger: Logger, opt
   });
   await anomalies.start();
   privacy.onErased((actors) => anomalies.forgetActors(actors));
-  // Detectors run where every event passes: on the ingestion batches, or, with Kafka + Neo4j, on this
-  // instance's fan-out consumer, so alerts reach the subscribers of every instance (finding ids are
-  // deterministic, so instances storing the same finding store it once).
-  if (!fanOutGroup || !serving) ingestor.onApplied((events) => anomalies.onApplied(privacy.filter(events)));
-  // Kafka + Neo4j: gateways share one consumer group, which splits the partitions for the graph writes;
-  // but every instance's recommender and live subscriptions need every event, so each instance also runs
-  // a fan-out consumer in a group of its own (from the latest offset; the recommender was bootstrapped
-  // from Neo4j just before). Otherwise the ingestion batches feed them directly.
-  const fanOut = fanOutGroup !== null;
-  const feedLive = (events: readonly FlywheelEvent[], users: Iterable<string>) => {
-    const fed = anomalies.forRecommender(privacy.filter(events));
-    live.recommender.applyEvents(fed);
-    privacy.noteFed(fed);
-    for (const userId of users) pubsub.publish(TOPIC_USER_UPDATED, userId, { userId });
-  };
-  if (!fanOut && serving) ingestor.onApplied((events, summary) => feedLive(events, summary.touchedUsers));
   const [segKMin, segKMax] = config.FLYWHEEL_SEGMENTS_K_RANGE.split('-').map(Number) as [number, number];
   const segments = new SegmentService(store, { k: config.FLYWHEEL_SEGMENTS_K || undefined, kRange: [segKMin, segKMax], refitMinutes: config.FLYWHEEL_SEGMENTS_REFIT_MINUTES, logger });
   segmentRef.service = segments;
   registerServiceMetrics(metrics, { anomalies, segments, segmentSizes: () => store.segmentSizes() });
-  if (serving) {
-    await segments.start();
-    ingestor.onApplied((_events, summary) => segments.noteApplied(summary));
-  }
+  if (serving) await segments.start();
+  // After a batch is applied: the ordered stages of src/app/stages.ts, on the ingestion consumer, and with
+  // Kafka + Neo4j partly on this instance's fan-out consumer (started below, from the offsets pinned above).
+  const pipelines = composePipelines(
+    {
+      anomalies,
+      privacy,
+      recommender: () => live.recommender,
+      segments,
+      publishUserUpdated: (userId) => pubsub.publish(TOPIC_USER_UPDATED, userId, { userId }),
+    },
+    { serving, fanOut: fanOutGroup !== null },
+  );
+  ingestor.onApplied((events, summary) => pipelines.ingestion.run({ events, touchedUsers: summary.touchedUsers }));
   await ingestor.start();
   // Nothing to replay (a fresh or cleanly stopped data dir): caught up from the start, for `replaying` above.
   ingestor.hasCaughtUp();
@@ -229,7 +224,8 @@ export async function createFlywheel(config: FlywheelConfig, logger: Logger, opt
   watchdog.register(metrics);
   watchdog.start();
   let fanOutConsumer: LogConsumer | null = null;
-  if (fanOutGroup && serving && log instanceof KafkaEventLog && fanOutStart) {
+  const fanOutPipeline = pipelines.fanOut;
+  if (fanOutGroup && fanOutPipeline && log instanceof KafkaEventLog && fanOutStart) {
     fanOutConsumer = await log.consumeUncommitted(
       fanOutGroup,
       async (records) => {
@@ -239,8 +235,8 @@ export async function createFlywheel(config: FlywheelConfig, logger: Logger, opt
           if (v.ok) events.push(v.event);
         }
         if (events.length === 0) return;
-        anomalies.onApplied(privacy.filter(events));
-        feedLive(events, new Set(events.flatMap((e) => (e.kind === 'interaction' ? [actorId(e)] : []))));
+        const touchedUsers = [...new Set(events.flatMap((e) => (e.kind === 'interaction' ? [actorId(e)] : [])))];
+        fanOutPipeline.run({ events, touchedUsers });
       },
       {
         startAt: fanOutStart,

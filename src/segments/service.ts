@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
-import type { ApplySummary, GraphStore, PurchaseActivityBatch, SegmentMemberPage } from '../graph/graph-store';
+import type { GraphStore, PurchaseActivityBatch, SegmentMemberPage } from '../graph/graph-store';
 import type { SegmentTopItems } from '../recommend/strategies';
 import { featuresFromActivity, latestPurchase } from './graph-features.js';
 import { assignFeatures, type Segment, type SegmentModel } from './model.js';
@@ -188,8 +188,8 @@ export class SegmentService {
     );
   }
 
-  /** Ingestion hook: queue touched users for incremental assignment. */
-  noteApplied(summary: ApplySummary): void {
+  /** Pipeline stage `assign-segments`: queue touched users for incremental assignment. */
+  noteApplied(summary: { readonly touchedUsers: readonly string[] }): void {
     if (this.stopped || summary.touchedUsers.length === 0) return;
     for (const u of summary.touchedUsers) {
       this.pending.add(u);
