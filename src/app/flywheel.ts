@@ -67,9 +67,13 @@ export async function createFlywheel(config: FlywheelConfig, logger: Logger, opt
   const metrics = createMetrics();
   // Event log: the embedded LMDB log, or Kafka (a consumer group shares the partitions between gateways).
   let log: EventLog;
+  // The concrete log is kept where its own abilities are needed (the embedded log's end offset, Kafka's
+  // fan-out consumer); everything past this root sees the EventLog seam only.
+  let embeddedLog: LmdbEventLog | null = null;
+  let kafkaLog: KafkaEventLog | null = null;
   let dataDirLock: DataDirLock | null = null;
   if (config.FLYWHEEL_EVENTS === 'kafka') {
-    log = await KafkaEventLog.create({
+    log = kafkaLog = await KafkaEventLog.create({
       brokers: config.KAFKA_BROKERS.split(',').map((b) => b.trim()).filter(Boolean),
       clientId: config.KAFKA_CLIENT_ID,
       topic: config.KAFKA_TOPIC_EVENTS,
@@ -84,9 +88,9 @@ export async function createFlywheel(config: FlywheelConfig, logger: Logger, opt
     // One writer per data dir (src/util/data-dir-lock.ts): refused here, before anything is opened.
     dataDirLock = lockDataDir(config.dataDir, serving ? 'flywheel gateway' : 'flywheel import');
     try {
-      const lmdb = new LmdbEventLog(config.dataDir);
-      lmdb.maxDeadLetters = config.FLYWHEEL_DEAD_LETTER_MAX;
-      log = lmdb;
+      embeddedLog = new LmdbEventLog(config.dataDir);
+      embeddedLog.maxDeadLetters = config.FLYWHEEL_DEAD_LETTER_MAX;
+      log = embeddedLog;
     } catch (err) {
       dataDirLock.release();
       throw err;
@@ -112,12 +116,13 @@ export async function createFlywheel(config: FlywheelConfig, logger: Logger, opt
       logger.info({ uri: config.NEO4J_URI, schemaVersion: neo.schemaVersion }, 'neo4j graph store opened');
     } else {
       const graph = new MemoryGraph({
-        ...(log instanceof LmdbEventLog ? { snapshotPath: path.join(config.dataDir, 'graph.snapshot') } : {}),
+        // Snapshots refer to offsets of the embedded log; with Kafka the graph replays the topic instead.
+        ...(log.backend === 'embedded' ? { snapshotPath: path.join(config.dataDir, 'graph.snapshot') } : {}),
         maxAnomalies: config.FLYWHEEL_ANOMALY_MAX_STORED,
       });
       restoredAt = await graph.restore();
       store = graph;
-      logger.info({ dataDir: config.dataDir, snapshotPosition: restoredAt, logEnd: log instanceof LmdbEventLog ? log.endOffset() : null }, 'embedded graph opened');
+      logger.info({ dataDir: config.dataDir, snapshotPosition: restoredAt, logEnd: embeddedLog?.endOffset() ?? null }, 'embedded graph opened');
     }
   } catch (err) {
     await log.close().catch(() => undefined);
@@ -175,9 +180,9 @@ export async function createFlywheel(config: FlywheelConfig, logger: Logger, opt
   await privacy.start();
   // Kafka + Neo4j: the fan-out group (below) is pinned to the topic's end before the recommender reads
   // the graph, so no event falls between the two (one applied both ways at worst counts twice).
-  const fanOutGroup = log instanceof KafkaEventLog && store.backend === 'neo4j' ? `${config.KAFKA_GROUP}.fanout.${randomUUID()}` : null;
+  const fanOutGroup = kafkaLog && store.backend === 'neo4j' ? `${config.KAFKA_GROUP}.fanout.${randomUUID()}` : null;
   // Pinned in memory, not committed: the fan-out group holds no offsets, so no group is left per restart.
-  const fanOutStart = fanOutGroup && log instanceof KafkaEventLog ? await log.endOffsets() : null;
+  const fanOutStart = fanOutGroup && kafkaLog ? await kafkaLog.endOffsets() : null;
   if (serving && (restoredAt >= 0 || store.backend === 'neo4j')) await recommender.bootstrap();
   // Anomaly detection runs first on each batch, so interactions of actors it flags as bots never reach the
   // recommender's index (FLYWHEEL_IGNORE_BOTS); the graph excludes their edges from similarity/popularity.
@@ -225,8 +230,8 @@ export async function createFlywheel(config: FlywheelConfig, logger: Logger, opt
   watchdog.start();
   let fanOutConsumer: LogConsumer | null = null;
   const fanOutPipeline = pipelines.fanOut;
-  if (fanOutGroup && fanOutPipeline && log instanceof KafkaEventLog && fanOutStart) {
-    fanOutConsumer = await log.consumeUncommitted(
+  if (fanOutGroup && fanOutPipeline && kafkaLog && fanOutStart) {
+    fanOutConsumer = await kafkaLog.consumeUncommitted(
       fanOutGroup,
       async (records) => {
         const events: FlywheelEvent[] = [];

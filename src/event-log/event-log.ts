@@ -34,6 +34,12 @@ export interface EventLog {
   /** Most recent dead letters first. */
   listDeadLetters(limit: number): Promise<StoredDeadLetter[]>;
 
+  /**
+   * Present when the log can be read whole and rewritten in place (the embedded log): erasure then deletes
+   * a user's events from it. Absent on Kafka, whose topics are append-only (erasure keeps a skip list).
+   */
+  readonly rewritable?: RewritableLog;
+
   /** Flushes and releases resources; appends after close reject. */
   close(): Promise<void>;
 }
@@ -136,4 +142,14 @@ export interface StoredDeadLetter extends DeadLetter {
 export interface DeadLetterReceipt {
   /** Older dead letters removed by retention to make room (0 where the store's own retention applies). */
   pruned: number;
+}
+
+/** The optional capability of a log that erasure can rewrite (see EventLog.rewritable). */
+export interface RewritableLog {
+  /** Every stored event in log order. */
+  scanEvents(): Iterable<FlywheelEvent>;
+  /** Turns every matching event into a hole (other offsets are kept); returns how many. */
+  eraseWhere(predicate: (event: FlywheelEvent) => boolean): Promise<number>;
+  /** Removes matching dead letters; returns how many. */
+  eraseDeadLettersWhere(predicate: (entry: StoredDeadLetter) => boolean): Promise<number>;
 }

@@ -14,6 +14,7 @@ import type {
   EventLog,
   LogConsumer,
   LogRecord,
+  RewritableLog,
   StoredDeadLetter,
 } from './event-log';
 
@@ -34,9 +35,11 @@ import type {
  * survives `kill -9` and power loss alike. LMDB allows one writing process per directory: two gateways
  * cannot share one embedded data dir (that is what the Kafka backend is for).
  */
-export class LmdbEventLog implements EventLog {
+export class LmdbEventLog implements EventLog, RewritableLog {
   readonly backend = 'embedded' as const;
   readonly readYourWrites = true;
+  /** The embedded log is the rewritable kind (erasure deletes from it). */
+  readonly rewritable: RewritableLog = this;
 
   private readonly root: RootDatabase;
   private readonly log: Database<Buffer, number>;

@@ -2,7 +2,6 @@ import type { Logger } from 'pino';
 import { actorId, type FlywheelEvent } from '../events/event';
 import { idempotencyKey } from '../events/idempotency';
 import type { EventLog } from '../event-log/event-log';
-import { LmdbEventLog } from '../event-log/lmdb-event-log';
 import type { GraphStore } from '../graph/graph-store';
 import type { Recommender } from '../recommend/recommender';
 
@@ -108,9 +107,10 @@ export class ErasureService {
     // 1. what the log knows: event ids and linked anonymous sessions
     const sessions = new Set<string>();
     const eventIds: string[] = [];
-    if (log instanceof LmdbEventLog) {
-      for (const e of log.scanEvents()) if (e.kind === 'interaction' && e.userId === userId && e.sessionId !== undefined) sessions.add(e.sessionId);
-      for (const e of log.scanEvents()) if (e.kind === 'interaction' && (e.userId === userId || (e.userId === undefined && e.sessionId !== undefined && sessions.has(e.sessionId)))) eventIds.push(idempotencyKey(e));
+    const rewritable = log.rewritable;
+    if (rewritable) {
+      for (const e of rewritable.scanEvents()) if (e.kind === 'interaction' && e.userId === userId && e.sessionId !== undefined) sessions.add(e.sessionId);
+      for (const e of rewritable.scanEvents()) if (e.kind === 'interaction' && (e.userId === userId || (e.userId === undefined && e.sessionId !== undefined && sessions.has(e.sessionId)))) eventIds.push(idempotencyKey(e));
     }
     // 2. the graph (and its erasure list), 3. a snapshot without them
     const report = await store.eraseUser(userId, { sessions: [...sessions], eventIds, at });
@@ -119,11 +119,11 @@ export class ErasureService {
     // 4. the log
     let eventsRemoved = 0;
     let deadLettersRemoved = 0;
-    if (log instanceof LmdbEventLog) {
+    if (rewritable) {
       const ofUser = (e: FlywheelEvent) => e.kind === 'interaction' && (e.userId === userId || (e.userId === undefined && e.sessionId !== undefined && sessions.has(e.sessionId)));
-      eventsRemoved = await log.eraseWhere(ofUser);
+      eventsRemoved = await rewritable.eraseWhere(ofUser);
       const needles = [userId, ...sessions].map((id) => JSON.stringify(id));
-      deadLettersRemoved = await log.eraseDeadLettersWhere((d) => {
+      deadLettersRemoved = await rewritable.eraseDeadLettersWhere((d) => {
         // A truncated dead letter keeps a prefix of the input's JSON text: search that text as it is.
         const raw = typeof d.raw === 'string' ? d.raw : (JSON.stringify(d.raw) ?? '');
         return needles.some((n) => raw.includes(n));
@@ -144,7 +144,7 @@ export class ErasureService {
       anomaliesRedacted: report.anomaliesRedacted,
       eventsRemoved,
       deadLettersRemoved,
-      logStrategy: log instanceof LmdbEventLog ? 'log-rewritten' : 'erasure-list',
+      logStrategy: rewritable ? 'log-rewritten' : 'erasure-list',
       erasedAt: new Date(at),
     };
   }
