@@ -5,7 +5,8 @@ import { InteractionIndex, type TypeWeights } from './interactions';
 import { ItemModel, type ItemModelOptions } from './item-model';
 import { topK } from './linalg';
 import { FROM_SEGMENT, SegmentPopularStrategy, segmentReason } from './segment-popular';
-import { Accumulator, builtInStrategies, type Seed, type SegmentTopItems, type Strategy } from './strategies';
+import { builtInStrategies } from './strategies';
+import { Accumulator, type Seed, type SegmentTopItems, type Strategy } from './strategy';
 import { FROM_NEIGHBOURS, UserKnnStrategy, type UserKnnOptions } from './user-knn';
 
 /**

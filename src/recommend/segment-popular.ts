@@ -1,5 +1,5 @@
 import type { InteractionIndex } from './interactions';
-import type { Accumulator, ScoreContext, Seed, Strategy } from './strategies';
+import type { Accumulator, ScoreContext, Seed, Strategy } from './strategy';
 
 /** `from` marker of a candidate that came from the user's segment (a history item index is >= 0, global popularity -1). */
 export const FROM_SEGMENT = -2;

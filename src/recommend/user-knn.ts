@@ -1,5 +1,5 @@
 import type { InteractionIndex, UserHistory } from './interactions';
-import type { Accumulator, ScoreContext, Seed, Strategy } from './strategies';
+import type { Accumulator, ScoreContext, Seed, Strategy } from './strategy';
 import { topK } from './linalg';
 
 /**

@@ -2,7 +2,7 @@ import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import type { GraphStore, PurchaseActivityBatch, SegmentMemberPage } from '../graph/graph-store';
-import type { SegmentTopItems } from '../recommend/strategies';
+import type { SegmentTopItems } from '../recommend/strategy';
 import { featuresFromActivity, latestPurchase } from './graph-features.js';
 import { assignFeatures, type Segment, type SegmentModel } from './model.js';
 import { batchTransferList, type RefitRequest, type SegmentModelMeta, type WorkerReply } from './refit-protocol.js';

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Recommender } from '../../../src/recommend/recommender';
-import type { SegmentTopItems } from '../../../src/recommend/strategies';
+import type { SegmentTopItems } from '../../../src/recommend/strategy';
 import { buy, item, twoBasketShop } from './helpers';
 
 const ids = (list: { itemId: string }[]) => list.map((r) => r.itemId);
