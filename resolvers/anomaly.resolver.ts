@@ -1,10 +1,10 @@
 import { GraphQLError } from 'graphql';
 import { Arg, Authorized, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root, Subscription } from 'type-graphql';
 import { ANALYSTS } from '../src/auth/policy';
-import type { GatewayContext } from '../src/api/context';
-import { TOPIC_ANOMALY_DETECTED } from '../src/api/pubsub';
+import type { GatewayContext } from './context';
+import { TOPIC_ANOMALY_DETECTED } from '../src/app/pubsub';
 import type { AnomalyQuery, AnomalyRecord } from '../src/graph/graph-store';
-import { SEVERITY_RANK } from '../src/anomaly/anomaly-table';
+import { SEVERITY_RANK } from '../src/graph/anomaly-table';
 import { Anomaly, AnomalyConnection, AnomalyFilter, AnomalyKind, Severity } from '../graph-models/anomaly.model';
 import { Item } from '../graph-models/item.model';
 import { User } from '../graph-models/user.model';

@@ -1,5 +1,5 @@
 import { Arg, Authorized, Ctx, Int, Mutation, Query, Resolver } from 'type-graphql';
-import type { GatewayContext } from '../src/api/context';
+import type { GatewayContext } from './context';
 import { assertActsFor } from '../src/auth/policy';
 import { EVENT_SCHEMA_VERSION } from '../src/events/event';
 import { DeadLetterEntry, EventInput, ItemInput, MAX_BATCH, TrackEventsResult, UpsertItemsResult } from '../graph-models/event.model';

@@ -1,7 +1,7 @@
 import type { GraphQLResolveInfo } from 'graphql';
 import { Arg, Authorized, Ctx, Field, FieldResolver, ID, Info, InputType, Int, Query, Resolver, Root } from 'type-graphql';
 import { ArrayMaxSize, MaxLength } from 'class-validator';
-import type { GatewayContext } from '../src/api/context';
+import type { GatewayContext } from './context';
 import { encodeCursor } from '../src/graph/graph-store';
 import { Attribute, Category, Item, ItemConnection } from '../graph-models/item.model';
 import { Recommendation } from '../graph-models/recommendation.model';

@@ -1,6 +1,6 @@
 import { GraphQLDateTime } from 'graphql-scalars';
 import { Arg, Authorized, Ctx, Field, ID, Int, Mutation, ObjectType, Resolver } from 'type-graphql';
-import type { GatewayContext } from '../src/api/context';
+import type { GatewayContext } from './context';
 import { inputError } from './errors';
 
 @ObjectType({ simpleResolvers: true, description: 'What eraseUser removed. Counts are what the gateway held; none of it is reachable afterwards.' })

@@ -1,5 +1,5 @@
 import type { GraphQLResolveInfo, SelectionSetNode } from 'graphql';
-import type { GatewayContext } from '../src/api/context';
+import type { GatewayContext } from './context';
 import type { Recommendation as Scored } from '../src/recommend/recommender';
 import type { Recommendation } from '../graph-models/recommendation.model';
 import { toItem } from './mappers';

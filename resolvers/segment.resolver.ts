@@ -2,7 +2,7 @@ import DataLoader from 'dataloader';
 import { GraphQLError } from 'graphql';
 import { Arg, Authorized, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { ANALYSTS, assertActsFor } from '../src/auth/policy';
-import type { GatewayContext } from '../src/api/context';
+import type { GatewayContext } from './context';
 import { encodeCursor } from '../src/graph/graph-store';
 import { NoCustomersError, type SegmentView } from '../src/segments/service';
 import { Item } from '../graph-models/item.model';

@@ -1,7 +1,7 @@
 import { Arg, Authorized, Ctx, FieldResolver, ID, Int, Query, Resolver, Root } from 'type-graphql';
-import type { GatewayContext } from '../src/api/context';
+import type { GatewayContext } from './context';
 import { assertActsFor } from '../src/auth/policy';
-import { interactionsKey } from '../src/api/loaders';
+import { interactionsKey } from './loaders';
 import { Item } from '../graph-models/item.model';
 import { Interaction, User } from '../graph-models/user.model';
 import { requireRange } from './errors';

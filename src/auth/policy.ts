@@ -1,5 +1,4 @@
 import type { AuthChecker } from 'type-graphql';
-import type { GatewayContext } from '../api/context';
 import { forbidden } from './authenticator';
 import type { Identity, Role } from './identity';
 
@@ -7,7 +6,8 @@ import type { Identity, Role } from './identity';
  * Authorisation rules, in one place. Resolvers declare which roles may call them with
  * `@Authorized(...)`; the per-user rule for shoppers (only themselves) is `assertActsFor`.
  */
-export const authChecker: AuthChecker<GatewayContext, Role> = ({ context }, roles) => {
+// Typed by what it reads (the caller's identity), not by the API's context type: auth sits below the API.
+export const authChecker: AuthChecker<{ identity: Identity }, Role> = ({ context }, roles) => {
   const role = context.identity.role;
   if (roles.length === 0 || role === 'admin' || roles.includes(role)) return true;
   throw forbidden(`role ${role} may not do this; allowed: ${[...roles, 'admin'].join(', ')}`);

@@ -1,6 +1,6 @@
 import { replayAnomaliesAsync, type AnomalyConfigInput, type AnomalyInput, type ReplayResult } from '../anomaly';
 import { ANOMALY_KINDS, SEVERITIES } from '../anomaly/types';
-import { anomalyConfigFromEnv } from '../anomaly/service';
+import { anomalyConfigFromEnv } from '../config/anomaly-settings';
 import { parseAnomalyConfigJson } from '../anomaly/config';
 import { InputError } from '../import/input-error';
 import { loadConfig } from '../config/config';

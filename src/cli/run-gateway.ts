@@ -3,7 +3,7 @@ import { createFlywheel, type Flywheel } from '../app/flywheel';
 import type { FlywheelConfig } from '../config/config';
 import { startGateway, type Gateway } from '../api/server';
 import { createSecurity } from '../api/security';
-import { anomalyConfigFromEnv } from '../anomaly/service';
+import { anomalyConfigFromEnv } from '../config/anomaly-settings';
 import { generateDemoShop } from '../demo/demo-data';
 import { startSimulator } from '../demo/simulator';
 import { launchedByNpm, watchParent } from '../util/parent-watch';

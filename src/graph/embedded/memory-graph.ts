@@ -27,7 +27,7 @@ import {
   type ErasureReport,
   redactIds,
 } from '../graph-store';
-import { AnomalyTable } from '../../anomaly/anomaly-table';
+import { AnomalyTable } from '../anomaly-table';
 import { DEFAULT_SIMILARITY_OPTIONS, ItemSimilarity, type SimilarityGraph, type SimilarityOptions } from './item-similarity';
 import { readSnapshot, writeSnapshot, type GraphSnapshot } from './snapshot';
 import { buildActivity, recordOrder, SegmentMembership } from './segment-store';

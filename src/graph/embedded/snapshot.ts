@@ -3,7 +3,7 @@ import path from 'node:path';
 import { deserialize, serialize } from 'node:v8';
 import type { InteractionType } from '../../events/event';
 import type { SegmentSnapshot } from './segment-store';
-import type { AnomalyTableDump } from '../../anomaly/anomaly-table';
+import type { AnomalyTableDump } from '../anomaly-table';
 
 /**
  * Snapshot file of the embedded graph. Written to a temporary file, fsynced, then renamed over the

@@ -2,7 +2,7 @@ import neo4j, { type Driver, type ManagedTransaction } from 'neo4j-driver';
 import type { Logger } from 'pino';
 import { actorId, INTERACTION_TYPES, type FlywheelEvent, type InteractionType } from '../../events/event';
 import { idempotencyKey } from '../../events/idempotency';
-import { decodeSeq, encodeSeq, SEVERITY_RANK } from '../../anomaly/anomaly-table';
+import { decodeSeq, encodeSeq, SEVERITY_RANK } from '../anomaly-table';
 import {
   DEFAULT_TYPE_WEIGHTS,
   decodeCursor,

@@ -1,5 +1,5 @@
-import type { Flywheel } from '../app/flywheel';
-import type { Identity } from '../auth/identity';
+import type { Flywheel } from '../src/app/flywheel';
+import type { Identity } from '../src/auth/identity';
 import type { Loaders } from './loaders';
 
 /** What every resolver sees: the application's services, the caller, and this request's loaders. */

@@ -1,5 +1,5 @@
 import DataLoader from 'dataloader';
-import type { CategoryNode, GraphStore, InteractionEdge, ItemNode, UserNode } from '../graph/graph-store';
+import type { CategoryNode, GraphStore, InteractionEdge, ItemNode, UserNode } from '../src/graph/graph-store';
 
 /**
  * Per-request DataLoaders: every graph read of one GraphQL operation is batched into one store call

@@ -4,7 +4,7 @@
  * `Item.anomalies` are index reads. Bounded: past `maxRecords` the oldest records are dropped.
  * Dumped into / loaded from the graph snapshot.
  */
-import type { AnomalyPage, AnomalyQuery, AnomalyRecord } from '../graph/graph-store';
+import type { AnomalyPage, AnomalyQuery, AnomalyRecord } from './graph-store';
 
 export const SEVERITY_RANK: Record<AnomalyRecord['severity'], number> = { INFO: 0, WARNING: 1, CRITICAL: 2 };
 
