@@ -98,7 +98,7 @@ export class AnomalyDetector {
   }
 
   /**
-   * Erasure (issue 7): forget everything kept about these actors (bot activity, purchase-size and
+   * Erasure: forget everything kept about these actors (bot activity, purchase-size and
    * order-value histories, open orders). Per-item baselines (traffic, prices) hold no personal data and stay.
    */
   forgetActors(actors: Iterable<string>): void {

@@ -38,16 +38,16 @@ export interface Flywheel {
   log: EventLog;
   store: GraphStore;
   ingestor: Ingestor;
-  /** Event-loop delay, for /readyz and /metrics (issue 11); ingestion progress is Ingestor.stalled(). */
+  /** Event-loop delay, for /readyz and /metrics; ingestion progress is Ingestor.stalled(). */
   watchdog: EventLoopWatchdog;
   tracker: EventTracker;
   recommender: Recommender;
   pubsub: GatewayPubSub;
-  /** Streaming anomaly detectors on the ingestion path (issue 6). */
+  /** Streaming anomaly detectors on the ingestion path. */
   anomalies: AnomalyService;
-  /** Customer segments kept current on the graph (issue 5). */
+  /** Customer segments kept current on the graph. */
   segments: SegmentService;
-  /** Right to erasure (issue 7). */
+  /** Right to erasure. */
   privacy: ErasureService;
   /** Stops ingestion, checkpoints the graph and closes the log. */
   close(): Promise<void>;
@@ -166,7 +166,7 @@ export async function createFlywheel(config: FlywheelConfig, logger: Logger, opt
     r.setSegmentSource((userId) => segmentRef.service?.topItemsForUser(userId) ?? null);
     return r;
   };
-  // Erasure (issue 7) may replace the recommender with one rebuilt from the erased store: readers go through `live`.
+  // Erasure may replace the recommender with one rebuilt from the erased store: readers go through `live`.
   const live = { recommender: newRecommender() };
   registerRecommenderMetrics(metrics, () => live.recommender);
   const recommender = live.recommender;

@@ -46,7 +46,7 @@ export const configSchema = z.object({
   FLYWHEEL_RECOMMENDATION_CACHE: intIn(0, 10_000_000).default(10_000),
   FLYWHEEL_MAX_BODY_BYTES: intIn(1024, 100 * 1024 * 1024).default(1024 * 1024),
   FLYWHEEL_SHUTDOWN_GRACE_MS: intIn(0, 600_000).default(10_000),
-  // Anomaly detection (issue 6); unset thresholds keep the defaults of src/anomaly/config.ts.
+  // Anomaly detection; unset thresholds keep the defaults of src/anomaly/config.ts.
   FLYWHEEL_ANOMALIES: onOff.default(true),
   FLYWHEEL_IGNORE_BOTS: onOff.default(true),
   FLYWHEEL_ANOMALY_BOT_MAX_EVENTS: intIn(2, 1_000_000).optional(),
@@ -69,7 +69,7 @@ export const configSchema = z.object({
         ctx.addIssue({ code: 'custom', message: (err as Error).message });
       }
     }),
-  // Customer segments (issue 5): fixed k (0 = choose by silhouette in the range), refit period (0 = on demand only).
+  // Customer segments: fixed k (0 = choose by silhouette in the range), refit period (0 = on demand only).
   FLYWHEEL_SEGMENTS_K: intIn(0, 50).default(0),
   FLYWHEEL_SEGMENTS_K_RANGE: z
     .string()
@@ -77,7 +77,7 @@ export const configSchema = z.object({
     .refine((v) => { const [a, b] = v.split('-').map(Number); return a! >= 1 && a! <= b!; }, 'must be MIN-MAX with 1 <= MIN <= MAX')
     .default('3-6'),
   FLYWHEEL_SEGMENTS_REFIT_MINUTES: z.coerce.number({ error: 'must be a number' }).min(0, 'must be at least 0').default(60),
-  // Neo4j graph store (FLYWHEEL_GRAPH=neo4j; issue 3).
+  // Neo4j graph store (FLYWHEEL_GRAPH=neo4j).
   NEO4J_URI: z.string().min(1).default('bolt://127.0.0.1:7687'),
   NEO4J_USER: z.string().default('neo4j'),
   NEO4J_PASSWORD: z.string().default(''),
@@ -86,7 +86,7 @@ export const configSchema = z.object({
   NEO4J_MAX_POOL_SIZE: intIn(1, 1000).default(50),
   /** Neighbours kept per item as precomputed (:Item)-[:SIMILAR]->(:Item) edges. */
   NEO4J_SIMILAR_K: intIn(1, 500).default(50),
-  // Kafka event log (FLYWHEEL_EVENTS=kafka; issue 3).
+  // Kafka event log (FLYWHEEL_EVENTS=kafka).
   KAFKA_BROKERS: z.string().min(1).default('127.0.0.1:9092'),
   KAFKA_CLIENT_ID: z.string().min(1).default('flywheel'),
   KAFKA_TOPIC_EVENTS: z.string().min(1).default('flywheel.events'),
@@ -96,7 +96,7 @@ export const configSchema = z.object({
   /** Replication factor for topics the gateway creates; -1 takes the broker's default. */
   KAFKA_REPLICATION_FACTOR: intIn(-1, 32).default(-1),
   KAFKA_SESSION_TIMEOUT_MS: intIn(6000, 600_000).default(30_000),
-  // Dead letters and ingestion health (issue 11).
+  // Dead letters and ingestion health.
   FLYWHEEL_DEAD_LETTER_QUOTA: intIn(0, 10_000_000).default(1000),
   FLYWHEEL_DEAD_LETTER_MAX: intIn(1, 100_000_000).default(10_000),
   FLYWHEEL_INGEST_STALL_MS: intIn(1000, 86_400_000).default(30_000),
@@ -104,7 +104,7 @@ export const configSchema = z.object({
   /** json (one object per line) or pretty (for people); auto: pretty when stdout is a terminal. */
   FLYWHEEL_LOG_FORMAT: z.enum(['auto', 'json', 'pretty'], { error: 'must be auto, json or pretty' }).default('auto'),
   NODE_ENV: z.string().default('development'),
-  // Security (issue 7): authentication, abuse limits.
+  // Security: authentication, abuse limits.
   FLYWHEEL_AUTH: onOff.optional(),
   FLYWHEEL_JWT_SECRET: z.string().optional(),
   FLYWHEEL_JWKS_FILE: z.string().optional(),

@@ -51,7 +51,7 @@ export class LmdbEventLog implements EventLog, RewritableLog {
   /**
    * Offset after the last event that is committed and visible to readers. Consumers are woken against
    * this, never against `nextOffset`: an offset is assigned before its transaction commits, and a reader
-   * woken in between would find nothing and go round again (the hang of issue 11).
+   * woken in between would find nothing and go round again (the gateway froze under concurrent writers).
    */
   private visibleEnd: number;
   private nextDeadSeq: number;

@@ -45,7 +45,7 @@ export interface GraphStore {
    */
   durablePosition(): number | undefined;
 
-  // ---- anomaly flags (issue 6) ----------------------------------------------------------------
+  // ---- anomaly flags ----------------------------------------------------------------
   /** Stores findings (linked to their user / item); returns those not stored before (by id). */
   putAnomalies(records: readonly AnomalyRecord[]): Promise<AnomalyRecord[]>;
   getAnomalies(ids: readonly string[]): Promise<(AnomalyRecord | null)[]>;
@@ -60,7 +60,7 @@ export interface GraphStore {
   setActorExcluded(actorId: string, excluded: boolean): Promise<boolean>;
   excludedActors(): Promise<string[]>;
 
-  // ---- customer segments (issue 5): (:User)-[:IN_SEGMENT]->(:Segment) ----------------------------
+  // ---- customer segments: (:User)-[:IN_SEGMENT]->(:Segment) ----------------------------
   /** Purchase activity (segmentation features) of these users, one row per id (orders 0 when unknown). */
   getPurchaseActivity(userIds: readonly string[]): Promise<PurchaseActivityBatch>;
   /** Every user's purchase activity, a batch at a time, yielding to the event loop between batches. */
@@ -80,7 +80,7 @@ export interface GraphStore {
   listSegmentMembers(segmentId: string, first: number, after?: string): Promise<SegmentMemberPage>;
   segmentSizes(): Promise<Map<string, number>>;
 
-  // ---- privacy (issue 7) ------------------------------------------------------------------------
+  // ---- privacy ------------------------------------------------------------------------
   /**
    * Right to erasure: removes the actors (the user and the anonymous sessions linked to them) with their
    * edges, segment membership, the anomaly findings linked to them (evidence naming them elsewhere is

@@ -66,7 +66,7 @@ export class Ingestor {
       maxBatch: this.options.maxBatch ?? 5000,
       fromBeginning: true,
       ...(startAfter !== undefined ? { startAfter } : {}),
-      // A record the graph keeps refusing must not stall its partition (issue 11): bounded retries, then
+      // A record the graph keeps refusing must not stall its partition: bounded retries, then
       // a dead letter; errors of a backend that is down are retried until it is back.
       poison: {
         maxAttempts: this.options.maxAttempts ?? POISON_MAX_ATTEMPTS,

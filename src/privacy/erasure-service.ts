@@ -6,7 +6,7 @@ import type { GraphStore } from '../graph/graph-store';
 import type { Recommender } from '../recommend/recommender';
 
 /**
- * Right to erasure (issue 7): `eraseUser(id)` removes a user from everything the gateway serves.
+ * Right to erasure: `eraseUser(id)` removes a user from everything the gateway serves.
  *
  * Embedded (LMDB log + in-memory graph), in this order, so a crash at any point never brings the user back:
  *   1. look up the user's event ids and the anonymous sessions linked to them (events carrying both ids)

@@ -5,7 +5,7 @@ import type { Accumulator, ScoreContext, Seed, Strategy } from './strategy';
 export const FROM_SEGMENT = -2;
 
 /**
- * "Popular in your segment" (issue 5): the items most bought by the customers of the requesting user's
+ * "Popular in your segment": the items most bought by the customers of the requesting user's
  * segment (distinct buyers, then revenue; computed at every segment refit), scored by the share of the
  * segment's customers who bought them. Users without a segment (no purchase yet) get nothing from it and
  * fall through to the Recommender's fallbacks, like any strategy with no candidates.

@@ -8,7 +8,7 @@ import { assignFeatures, type Segment, type SegmentModel } from './model.js';
 import { batchTransferList, type RefitRequest, type SegmentModelMeta, type WorkerReply } from './refit-protocol.js';
 
 /**
- * Keeps customer segments current on the graph (issue 5).
+ * Keeps customer segments current on the graph.
  *
  * - Full refits on a schedule (`refitMinutes`) and on demand (`refit()`, GraphQL `refreshSegments`), off the
  *   request path: the main thread only streams the store's purchase activity to a worker thread in batches

@@ -110,7 +110,7 @@ export class MemoryGraph implements GraphStore, SimilarityGraph {
   private anomalyTable: AnomalyTable;
   private readonly excluded = new Set<number>();
   private excludedDirty = false;
-  /** Erasure list (issue 7): actor id -> erasure time; snapshotted, applied to events replayed later. */
+  /** Erasure list: actor id -> erasure time; snapshotted, applied to events replayed later. */
   private readonly erased = new Map<string, number>();
   private erasureDirty = false;
   /** Snapshots are written one at a time, in call order (an erasure must not be overwritten by an older dump). */
@@ -435,7 +435,7 @@ export class MemoryGraph implements GraphStore, SimilarityGraph {
     return [...this.excluded].map((u) => this.users[u]!.id);
   }
 
-  // ---- customer segments (issue 5) -------------------------------------------------------------
+  // ---- customer segments -------------------------------------------------------------
 
   private segments = new SegmentMembership();
 
@@ -486,7 +486,7 @@ export class MemoryGraph implements GraphStore, SimilarityGraph {
     return this.segments.sizes();
   }
 
-  // ---- privacy (issue 7) ------------------------------------------------------------------------
+  // ---- privacy ------------------------------------------------------------------------
 
   async eraseUser(userId: string, options: EraseOptions = {}): Promise<ErasureReport> {
     return this.eraseSync(userId, options);

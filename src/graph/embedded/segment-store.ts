@@ -1,7 +1,7 @@
 import { decodeCursor, encodeCursor, type PurchaseActivityBatch, type SegmentMemberPage, type TypeCounts } from '../graph-store';
 
 /**
- * Segment storage of the embedded graph (issue 5): the `(:User)-[:IN_SEGMENT]->(:Segment)` relation as one
+ * Segment storage of the embedded graph: the `(:User)-[:IN_SEGMENT]->(:Segment)` relation as one
  * dense array of segment numbers indexed by the graph's user index, the segment model blob, and the
  * columnar purchase-activity reads segmentation features are computed from. Kept apart from
  * memory-graph.ts, which only delegates to it.

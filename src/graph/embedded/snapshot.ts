@@ -19,10 +19,10 @@ export interface GraphSnapshot {
   users: [id: string, anonymous: boolean, first: number, last: number, events: number][];
   edges: [user: number, item: number, counts: number[], weight: number, quantity: number, revenue: number, first: number, last: number, lastType: InteractionType][];
   appliedIds: string[];
-  /** Per-user purchase instants (segmentation features) and segment model + IN_SEGMENT (issue 5). */
+  /** Per-user purchase instants (segmentation features) and segment model + IN_SEGMENT. */
   orders?: [user: number, timestamps: number[]][];
   segments?: SegmentSnapshot;
-  /** Anomaly findings and bot-excluded actors (absent in snapshots written before issue 6). */
+  /** Anomaly findings and bot-excluded actors (absent in snapshots of versions without anomaly detection). */
   anomalies?: AnomalyTableDump;
 }
 

@@ -89,7 +89,7 @@ export interface Neo4jGraphStoreOptions {
   maxUsersPerItem?: number;
   maxItemsPerUser?: number;
   /**
-   * Fail-fast settings (issue 7): a new connection gives up after `connectionTimeoutMs`, waiting for a
+   * Fail-fast settings: a new connection gives up after `connectionTimeoutMs`, waiting for a
    * pooled one after `acquisitionTimeoutMs`; request reads run without the driver's 30 s retry loop (one
    * retry on a stale pooled connection) and give up after `readTimeoutMs`. Failures surface as
    * StoreUnavailableError (GraphQL code UNAVAILABLE) instead of hanging.
@@ -299,7 +299,7 @@ export class Neo4jGraphStore implements GraphStore {
     );
     const notYet = unique.filter((e) => !known.has(idempotencyKey(e)));
     if (notYet.length === 0) return { summary: { applied: 0, duplicates: unique.length, touchedUsers: [], touchedItems: [] }, flipped: [] };
-    // The erasure list (issue 7): an erased actor's events up to the erasure time are skipped (a log replay).
+    // The erasure list: an erased actor's events up to the erasure time are skipped (a log replay).
     const batchActors = [...new Set(notYet.flatMap((e) => (e.kind === 'interaction' ? [actorId(e)] : [])))];
     const erasedAt = new Map<string, number>();
     if (batchActors.length > 0) {
@@ -1012,7 +1012,7 @@ export class Neo4jGraphStore implements GraphStore {
     }));
   }
 
-  // ---- privacy (issue 7) ------------------------------------------------------------------------
+  // ---- privacy ------------------------------------------------------------------------
 
   /**
    * One write transaction: records `(:Erased {id, at})` for each actor, takes the actor's positive edges
