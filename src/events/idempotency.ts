@@ -17,7 +17,9 @@ import type { FlywheelEvent } from './event';
 export function idempotencyKey(e: FlywheelEvent): string {
   const scope = e.kind === 'item' ? 'c:catalog' : e.userId !== undefined ? `u:${e.userId}` : `s:${e.sessionId ?? ''}`;
   const key = `${scope.length}:${scope}|${e.id}`;
-  return Buffer.byteLength(key, 'utf8') <= MAX_PLAIN_KEY_BYTES ? key : `sha256:${createHash('sha256').update(key).digest('hex')}`;
+  // A UTF-16 code unit is at most 3 UTF-8 bytes: short keys (nearly all) skip counting bytes.
+  if (key.length * 3 <= MAX_PLAIN_KEY_BYTES || Buffer.byteLength(key, 'utf8') <= MAX_PLAIN_KEY_BYTES) return key;
+  return `sha256:${createHash('sha256').update(key).digest('hex')}`;
 }
 
 /** Well under LMDB's 1,978-byte key limit. */
