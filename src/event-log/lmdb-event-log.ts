@@ -314,12 +314,6 @@ class LmdbConsumer implements LogConsumer {
   private async loop(): Promise<void> {
     let backoffMs = 50;
     while (this.running && !this.log.isClosed()) {
-      // Every round passes through the event loop's macrotask phase once. Without it a round whose awaits
-      // all settle at once (a handler with nothing async to do, a wake-up for data the read snapshot does
-      // not show yet) would run on microtasks alone and starve HTTP, timers, signals and lmdb-js, whose
-      // snapshot renewal is itself a macrotask. One setImmediate per batch costs microseconds.
-      await yieldToEventLoop();
-      if (!this.running || this.log.isClosed()) break;
       const records = this.log.readRange(this.committed + 1, this.maxBatch);
       if (records.length === 0) {
         // Only holes (erased events) after the committed offset: step over them.
@@ -330,6 +324,12 @@ class LmdbConsumer implements LogConsumer {
           continue;
         }
         await this.log.waitForAppend(this.committed, 1000);
+        // A round without progress always passes through the event loop: otherwise, when the wait
+        // resolves at once (woken for records the read snapshot does not show yet), the loop would run on
+        // microtasks alone and starve HTTP, timers, signals and lmdb-js, whose snapshot renewal is itself a
+        // macrotask. Rounds with progress need no extra turn: their offset commit is an LMDB write, which
+        // resolves from the event loop.
+        await yieldToEventLoop();
         continue;
       }
       try {
