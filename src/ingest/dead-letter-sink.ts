@@ -1,3 +1,4 @@
+import { RateLimiterMemory } from 'rate-limiter-flexible';
 import type { DeadLetter, EventLog } from '../event-log/event-log';
 import type { Metrics } from '../observability/metrics';
 
@@ -19,24 +20,25 @@ export interface DeadLetterSinkOptions {
   /** Dead letters stored per identity per window. */
   perIdentity?: number;
   windowMs?: number;
-  /** Identities whose windows are remembered (least recently used are forgotten first). */
-  maxIdentities?: number;
 }
 
 export const DEFAULT_DEAD_LETTER_QUOTA = 1000;
 
 export class DeadLetterSink {
-  private readonly windows = new Map<string, { start: number; count: number }>();
+  // The same limiter the gateway's request limits use (src/api/security.ts); it forgets expired windows.
+  private readonly quota: RateLimiterMemory;
 
   constructor(
     private readonly log: EventLog,
     private readonly options: DeadLetterSinkOptions = {},
-  ) {}
+  ) {
+    this.quota = new RateLimiterMemory({ points: options.perIdentity ?? DEFAULT_DEAD_LETTER_QUOTA, duration: Math.ceil((options.windowMs ?? 3600_000) / 1000) });
+  }
 
   /** Stores what the sender's quota allows; returns how many were stored and dropped. */
   async record(entries: readonly DeadLetter[], by: string): Promise<{ stored: number; dropped: number }> {
     if (entries.length === 0) return { stored: 0, dropped: 0 };
-    const admitted = this.admit(by, entries.length);
+    const admitted = await this.admit(by, entries.length);
     const dropped = entries.length - admitted;
     if (dropped > 0) this.options.metrics?.deadLettersDropped.inc({ reason: 'quota' }, dropped);
     if (admitted === 0) return { stored: 0, dropped };
@@ -45,19 +47,16 @@ export class DeadLetterSink {
     return { stored: admitted, dropped };
   }
 
-  private admit(by: string, n: number): number {
-    const limit = this.options.perIdentity ?? DEFAULT_DEAD_LETTER_QUOTA;
-    const windowMs = this.options.windowMs ?? 3600_000;
-    const now = Date.now();
-    let w = this.windows.get(by);
-    if (w && now - w.start >= windowMs) w = undefined;
-    if (!w) w = { start: now, count: 0 };
-    this.windows.delete(by); // re-insert: the map's order is least recently used first
-    this.windows.set(by, w);
-    const max = this.options.maxIdentities ?? 10_000;
-    while (this.windows.size > max) this.windows.delete(this.windows.keys().next().value!);
-    const admitted = Math.max(0, Math.min(n, limit - w.count));
-    w.count += admitted;
+  /** Takes as many of `n` as the sender's window has left (a batch may be admitted in part). */
+  private async admit(by: string, n: number): Promise<number> {
+    const used = (await this.quota.get(by))?.consumedPoints ?? 0;
+    const admitted = Math.max(0, Math.min(n, this.quota.points - used));
+    if (admitted === 0) return 0;
+    try {
+      await this.quota.consume(by, admitted);
+    } catch {
+      return 0; // a concurrent batch of the same sender took the rest of the window first
+    }
     return admitted;
   }
 }
