@@ -2,7 +2,7 @@ import { GraphQLError } from 'graphql';
 import { Arg, Authorized, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root, Subscription } from 'type-graphql';
 import { ANALYSTS } from '../src/auth/policy';
 import type { GatewayContext } from './context';
-import { TOPIC_ANOMALY_DETECTED } from '../src/app/pubsub';
+import { TOPIC_ANOMALY_DETECTED } from './pubsub';
 import type { AnomalyQuery, AnomalyRecord } from '../src/graph/graph-store';
 import { SEVERITY_RANK } from '../src/graph/anomaly-table';
 import { Anomaly, AnomalyConnection, AnomalyFilter, AnomalyKind, Severity } from '../graph-models/anomaly.model';

@@ -2,7 +2,7 @@ import type { GraphQLResolveInfo } from 'graphql';
 import { Arg, Authorized, Ctx, ID, Info, Int, Query, Resolver, Root, Subscription } from 'type-graphql';
 import type { GatewayContext } from './context';
 import { assertActsFor } from '../src/auth/policy';
-import { TOPIC_USER_UPDATED, type UserUpdated } from '../src/app/pubsub';
+import { TOPIC_USER_UPDATED, type UserUpdated } from './pubsub';
 import type { Recommendation as Scored } from '../src/recommend/recommender';
 import { Recommendation, RecommendationFilter } from '../graph-models/recommendation.model';
 import { inputError, requireRange } from './errors';

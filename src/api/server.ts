@@ -9,6 +9,7 @@ import { WebSocketServer } from 'ws';
 import { useServer } from 'graphql-ws/use/ws';
 import type { Flywheel } from '../app/flywheel';
 import { buildGatewaySchema } from '../schema/build-schema';
+import { createGatewayPubSub, publishTo } from '../../resolvers/pubsub';
 import type { GatewayContext } from '../../resolvers/context';
 import { createGraphiqlHandler } from './graphiql';
 import { BodyTooLargeError, readBody, sendJson, sendText } from './http-util';
@@ -41,7 +42,10 @@ const EXAMPLES_FILE = path.resolve(__dirname, '../../../schema/operations/exampl
 
 export async function startGateway(app: Flywheel, { port, host }: { port: number; host: string }): Promise<Gateway> {
   const { logger, metrics, config } = app;
-  const schema = await buildGatewaySchema(app.pubsub);
+  // This server's subscriptions hear the core's announcements through their own pubsub, detached on close.
+  const pubsub = createGatewayPubSub();
+  const detachLive = app.live.attach(publishTo(pubsub));
+  const schema = await buildGatewaySchema(pubsub);
   const security = createSecurity(config);
   const admission = security.createAdmission(schema);
   if (!security.authenticator.enabled) {
@@ -280,6 +284,7 @@ export async function startGateway(app: Flywheel, { port, host }: { port: number
     async close() {
       if (closing) return;
       closing = true;
+      detachLive();
       server.close();
       server.closeIdleConnections();
       await wsCleanup.dispose();

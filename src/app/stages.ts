@@ -1,5 +1,6 @@
 import type { AnomalyService } from '../anomaly/service';
 import { EventPipeline, type PipelineStage } from '../ingest/pipeline';
+import type { LiveUpdateListener } from '../ingest/live-updates';
 import type { ErasureService } from '../privacy/erasure-service';
 import type { Recommender } from '../recommend/recommender';
 import type { SegmentService } from '../segments/service';
@@ -19,7 +20,8 @@ export interface StageParts {
   /** Read per batch: erasure may install a rebuilt recommender. */
   recommender: () => Recommender;
   segments: SegmentService;
-  publishUserUpdated: (userId: string) => void;
+  /** Where user updates are announced (the API's subscriptions listen). */
+  live: Pick<LiveUpdateListener, 'userUpdated'>;
 }
 
 export function detectAnomalies({ anomalies, privacy }: StageParts): PipelineStage {
@@ -37,8 +39,8 @@ export function feedRecommender({ anomalies, privacy, recommender }: StageParts)
   };
 }
 
-export function publishUserUpdates({ publishUserUpdated }: StageParts): PipelineStage {
-  return { name: 'publish-user-updates', handle: ({ touchedUsers }) => touchedUsers.forEach((u) => publishUserUpdated(u)) };
+export function publishUserUpdates({ live }: StageParts): PipelineStage {
+  return { name: 'publish-user-updates', handle: ({ touchedUsers }) => touchedUsers.forEach((u) => live.userUpdated(u)) };
 }
 
 export function assignSegments({ segments }: StageParts): PipelineStage {

@@ -40,6 +40,13 @@ export interface EventLog {
    */
   readonly rewritable?: RewritableLog;
 
+  /**
+   * Present when several gateways share the stream's partitions and each also needs to see every event
+   * (Kafka): the fan-out that keeps every instance's detectors, recommender and subscribers whole. Absent
+   * on the embedded log, whose one ingestion consumer already sees everything.
+   */
+  readonly broadcast?: BroadcastLog;
+
   /** Flushes and releases resources; appends after close reject. */
   close(): Promise<void>;
 }
@@ -142,6 +149,20 @@ export interface StoredDeadLetter extends DeadLetter {
 export interface DeadLetterReceipt {
   /** Older dead letters removed by retention to make room (0 where the store's own retention applies). */
   pruned: number;
+}
+
+/** Where a broadcast reader starts: an offset per partition. */
+export type PartitionOffsets = ReadonlyMap<number, string>;
+
+/** The optional capability of a log that every instance can read whole (see EventLog.broadcast). */
+export interface BroadcastLog {
+  /** The stream's end now: a reader started from it later misses nothing appended after this call. */
+  pinEnd(): Promise<PartitionOffsets>;
+  /**
+   * Reads every partition from `startAt` and commits nothing, so a group per instance leaves nothing
+   * behind when the instance goes.
+   */
+  consumeFrom(startAt: PartitionOffsets, group: string, handler: BatchHandler, options?: ConsumeOptions): Promise<LogConsumer>;
 }
 
 /** The optional capability of a log that erasure can rewrite (see EventLog.rewritable). */

@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import type { GraphQLSchema } from 'graphql';
 import { buildSchema } from 'type-graphql';
 import { resolvers } from '../../resolvers';
-import { createGatewayPubSub, type GatewayPubSub } from '../app/pubsub';
+import { createGatewayPubSub, type GatewayPubSub } from '../../resolvers/pubsub';
 import { authChecker } from '../auth/policy';
 
 /**

@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import type { FlywheelEvent } from '../../events/event';
 import type {
   AppendReceipt,
+  BroadcastLog,
   BatchHandler,
   ConsumeOptions,
   DeadLetter,
@@ -12,6 +13,7 @@ import type {
   EventLog,
   LogConsumer,
   LogRecord,
+  PartitionOffsets,
   StoredDeadLetter,
 } from '../event-log';
 import { boundDeadLetter } from '../dead-letter-format';
@@ -170,6 +172,12 @@ export class KafkaEventLog implements EventLog {
     return { clusterId: c.clusterId, brokers: c.brokers.length, controller: c.controller };
   }
 
+  /** Every gateway reads the whole topic besides its partitions (the fan-out); see EventLog.broadcast. */
+  readonly broadcast: BroadcastLog = {
+    pinEnd: () => this.endOffsets(),
+    consumeFrom: (startAt, group, handler, options = {}) => this.consumeUncommitted(group, handler, { ...options, startAt }),
+  };
+
   /** End offsets of the events topic per partition (where a consumer that starts "now" begins). */
   async endOffsets(): Promise<Map<number, string>> {
     const ends = await this.admin.fetchTopicOffsets(this.options.topic);
@@ -248,7 +256,7 @@ export class KafkaEventLog implements EventLog {
    * committing group per instance would stay for `offsets.retention.minutes` (7 days). A rejoin after a
    * consumer crash resumes after the last record handled. The gateway's fan-out consumer is one.
    */
-  async consumeUncommitted(group: string, handler: BatchHandler, options: ConsumeOptions & { startAt: Map<number, string> }): Promise<LogConsumer> {
+  async consumeUncommitted(group: string, handler: BatchHandler, options: ConsumeOptions & { startAt: PartitionOffsets }): Promise<LogConsumer> {
     if (this.closed) throw new Error('event log is closed');
     const consumer = new KafkaConsumer(this, group, handler, options, { topic: this.options.topic, commit: false, startAt: options.startAt });
     return this.startConsumer(consumer);
@@ -390,7 +398,7 @@ interface ConsumerMode {
   /** Commit offsets to the group (false: the group holds no offsets; see consumeUncommitted). */
   commit: boolean;
   /** Where to start, per partition (uncommitted consumers); missing partitions start at the end. */
-  startAt?: Map<number, string>;
+  startAt?: PartitionOffsets;
 }
 
 class KafkaConsumer implements LogConsumer {

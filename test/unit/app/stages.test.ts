@@ -17,7 +17,7 @@ function recordingParts() {
     },
     recommender: () => ({ applyEvents: () => calls.push('recommender.applyEvents') }),
     segments: { noteApplied: () => calls.push('segments.noteApplied') },
-    publishUserUpdated: (u: string) => calls.push(`publish ${u}`),
+    live: { userUpdated: (u: string) => calls.push(`publish ${u}`) },
   } as unknown as StageParts;
   return { parts, calls };
 }
