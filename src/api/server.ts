@@ -8,7 +8,7 @@ import { GraphQLError } from 'graphql';
 import { WebSocketServer } from 'ws';
 import { useServer } from 'graphql-ws/use/ws';
 import type { Flywheel } from '../app/flywheel';
-import { buildGatewaySchema } from '../schema/build-schema';
+import { buildGatewaySchema } from '../../resolvers/build-schema';
 import { createGatewayPubSub, publishTo } from '../../resolvers/pubsub';
 import type { GatewayContext } from '../../resolvers/context';
 import { createGraphiqlHandler } from './graphiql';
