@@ -7,7 +7,7 @@ import ts from 'typescript';
 /**
  * Dependencies point one way. The product's code (src/, resolvers/, graph-models/) may have no import
  * cycle, neither between files nor between folders (a folder is src/<name>, resolvers or graph-models).
- * The allowed direction, outside in: cli -> api -> schema -> resolvers -> graph-models; api, schema and
+ * The allowed direction, outside in: cli -> api -> resolvers -> graph-models (graphql-layer.test.ts); api and
  * resolvers -> app (composition root) -> domains (anomaly, recommend, segments, privacy, import, demo) ->
  * ingest -> event-log, graph -> events; config, auth, observability and util sit low and import no domain
  * but the settings they validate. Imports are read with TypeScript's own parser and resolver, so they are
