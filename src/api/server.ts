@@ -19,6 +19,7 @@ import { formatForClient, formatWsErrors } from './client-errors';
 import { Safelist } from './safelist';
 import { createSecurity, credentialsFromConnectionParams, credentialsFromHeaders, retryAfterSeconds } from './security';
 import { WsSessions } from './ws-sessions';
+import type * as JitExecutor from './jit-executor';
 import { metricsAccess } from './metrics-access';
 import { OperationLabels } from './operation-labels';
 import type { Identity } from '../auth/identity';
@@ -54,7 +55,8 @@ export async function startGateway(app: Flywheel, { port, host }: { port: number
 
   const apollo = new ApolloServer<GatewayContext & BaseContext>({
     // graphql-jit is loaded only when it executes (FLYWHEEL_EXECUTOR=graphql-js never loads it)
-    ...(config.FLYWHEEL_EXECUTOR === 'jit' ? { gateway: (require('./jit-executor') as typeof import('./jit-executor')).jitGateway(schema) } : { schema }),
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on first use, see above
+    ...(config.FLYWHEEL_EXECUTOR === 'jit' ? { gateway: (require('./jit-executor') as typeof JitExecutor).jitGateway(schema) } : { schema }),
     introspection: true,
     csrfPrevention: true,
     includeStacktraceInErrorResponses: false,
