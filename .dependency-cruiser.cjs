@@ -87,13 +87,13 @@ module.exports = {
       { path: folders('ingest', 'event-log', 'graph', 'events') },
       { path: folders(...DOMAINS) },
     ),
-    forbid('ingest-above-stores', 'The event log and the graph store do not import ingestion.', { path: folders('event-log', 'graph', 'events') }, { path: folders('ingest') }),
     forbid(
-      'events-at-the-bottom',
-      'The event contract imports no store.',
-      { path: folders('events') },
-      { path: folders('event-log', 'graph') },
+      'ingest-above-stores',
+      'The event log and the graph store do not import ingestion.',
+      { path: folders('event-log', 'graph', 'events') },
+      { path: folders('ingest') },
     ),
+    forbid('events-at-the-bottom', 'The event contract imports no store.', { path: folders('events') }, { path: folders('event-log', 'graph') }),
     forbid(
       'low-folders-stay-low',
       'config, auth, observability and util import nothing above them; config alone may import the settings it validates (src/<domain>/config.ts).',
@@ -109,7 +109,12 @@ module.exports = {
       { path: folders('auth', 'observability', 'util') },
       { path: [DOMAIN_SETTINGS, folders('events')] },
     ),
-    forbid('util-is-the-floor', 'util imports no other folder of the product.', { path: folders('util') }, { path: folders('config', 'auth', 'observability') }),
+    forbid(
+      'util-is-the-floor',
+      'util imports no other folder of the product.',
+      { path: folders('util') },
+      { path: folders('config', 'auth', 'observability') },
+    ),
 
     // Domains know nothing of GraphQL.
     forbid(
