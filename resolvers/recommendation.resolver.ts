@@ -3,7 +3,6 @@ import { Arg, Authorized, Ctx, ID, Info, Int, Query, Resolver, Root, Subscriptio
 import type { GatewayContext } from './context';
 import { assertActsFor } from '../src/auth/policy';
 import { TOPIC_USER_UPDATED, type UserUpdated } from './pubsub';
-import type { Recommendation as Scored } from '../src/recommend/recommender';
 import { Recommendation, RecommendationFilter } from '../graph-models/recommendation.model';
 import { inputError, requireRange } from './errors';
 import { withItems } from './recommendation-items';

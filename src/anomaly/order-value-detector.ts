@@ -1,7 +1,7 @@
 /** ORDER_VALUE_OUTLIER, judged with the robust statistics of robust-judgement.ts. */
 import { actorId } from '../events/event.js';
 import type { AnomalyConfig } from './config.js';
-import { LruMap, modifiedZ, RobustWindow } from './structures.js';
+import { LruMap, RobustWindow } from './structures.js';
 import type { AnomalyEntityType, AnomalyFinding, AnomalyInput } from './types.js';
 import { describe, fmt, isCancellation, judge, scopeEntity, type ScopeName, severityFor } from './robust-judgement.js';
 

@@ -1,6 +1,6 @@
 /** PRICE_ANOMALY, judged with the robust statistics of robust-judgement.ts. */
 import type { AnomalyConfig } from './config.js';
-import { LruMap, modifiedZ, RobustWindow } from './structures.js';
+import { LruMap, RobustWindow } from './structures.js';
 import type { AnomalyFinding, AnomalyInput } from './types.js';
 import { describe, fmt, isCancellation, judge, severityFor } from './robust-judgement.js';
 

@@ -1,7 +1,7 @@
 /** QUANTITY_OUTLIER, judged with the robust statistics of robust-judgement.ts. */
 import { actorId } from '../events/event.js';
 import type { AnomalyConfig } from './config.js';
-import { LruMap, modifiedZ, RobustWindow } from './structures.js';
+import { LruMap, RobustWindow } from './structures.js';
 import type { AnomalyFinding, AnomalyInput } from './types.js';
 import { deleteWithPrefix, describe, entityOf, fmt, isCancellation, judge, scopeEntity, severityFor } from './robust-judgement.js';
 

@@ -16,7 +16,7 @@
  */
 import type { InteractionEvent } from '../events/event.js';
 import type { RobustScopeConfig } from './config.js';
-import { LruMap, modifiedZ, RobustWindow } from './structures.js';
+import { type LruMap, modifiedZ, type RobustWindow } from './structures.js';
 import type { AnomalyEntityType, Severity } from './types.js';
 
 

@@ -19,10 +19,12 @@ import { formatForClient, formatWsErrors } from './client-errors';
 import { Safelist } from './safelist';
 import { createSecurity, credentialsFromConnectionParams, credentialsFromHeaders, retryAfterSeconds } from './security';
 import { WsSessions } from './ws-sessions';
+import type * as JitExecutor from './jit-executor';
 import { metricsAccess } from './metrics-access';
 import { OperationLabels } from './operation-labels';
 import type { Identity } from '../auth/identity';
 import { unauthenticated } from '../auth/authenticator';
+import { ErrorCode } from '../util/error-codes';
 
 /**
  * The HTTP front door: one node:http server (no framework on the hot path) that serves
@@ -54,7 +56,8 @@ export async function startGateway(app: Flywheel, { port, host }: { port: number
 
   const apollo = new ApolloServer<GatewayContext & BaseContext>({
     // graphql-jit is loaded only when it executes (FLYWHEEL_EXECUTOR=graphql-js never loads it)
-    ...(config.FLYWHEEL_EXECUTOR === 'jit' ? { gateway: (require('./jit-executor') as typeof import('./jit-executor')).jitGateway(schema) } : { schema }),
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on first use, see above
+    ...(config.FLYWHEEL_EXECUTOR === 'jit' ? { gateway: (require('./jit-executor') as typeof JitExecutor).jitGateway(schema) } : { schema }),
     introspection: true,
     csrfPrevention: true,
     includeStacktraceInErrorResponses: false,
@@ -90,7 +93,7 @@ export async function startGateway(app: Flywheel, { port, host }: { port: number
     if (inFlight >= config.FLYWHEEL_MAX_IN_FLIGHT) {
       metrics.httpDuration.observe({ operation: 'shed', status: '429' }, 0);
       res.setHeader('retry-after', '1');
-      return sendJson(res, 429, { errors: [{ message: 'gateway is at capacity; retry shortly', extensions: { code: 'OVERLOADED' } }] });
+      return sendJson(res, 429, { errors: [{ message: 'gateway is at capacity; retry shortly', extensions: { code: ErrorCode.OVERLOADED } }] });
     }
     inFlight++;
     try {
@@ -100,20 +103,20 @@ export async function startGateway(app: Flywheel, { port, host }: { port: number
           body = text.length > 0 ? JSON.parse(text) : {};
         } catch {
           status = 400;
-          return sendJson(res, 400, { errors: [{ message: 'request body is not valid JSON', extensions: { code: 'BAD_REQUEST' } }] });
+          return sendJson(res, 400, { errors: [{ message: 'request body is not valid JSON', extensions: { code: ErrorCode.BAD_REQUEST } }] });
         }
         if (safelist) {
           const allowed = safelist.resolve(body);
           if (!allowed) {
             status = 400;
-            return sendJson(res, 400, { errors: [{ message: 'only persisted operations are accepted (safelist mode); send documentId from the codegen manifest', extensions: { code: 'PERSISTED_QUERY_NOT_ALLOWED' } }] });
+            return sendJson(res, 400, { errors: [{ message: 'only persisted operations are accepted (safelist mode); send documentId from the codegen manifest', extensions: { code: ErrorCode.PERSISTED_QUERY_NOT_ALLOWED } }] });
           }
           body = allowed;
         }
         operation = operationLabels.labelFor(body);
       } else if (safelist) {
         status = 405;
-        return sendJson(res, 405, { errors: [{ message: 'safelist mode accepts POST only', extensions: { code: 'METHOD_NOT_ALLOWED' } }] });
+        return sendJson(res, 405, { errors: [{ message: 'safelist mode accepts POST only', extensions: { code: ErrorCode.METHOD_NOT_ALLOWED } }] });
       }
       let identity: Identity;
       try {
@@ -123,7 +126,7 @@ export async function startGateway(app: Flywheel, { port, host }: { port: number
         const { operation } = admission.admit(request.query, request.operationName, identity);
         if (operation.operation === 'subscription') {
           status = 400;
-          return sendJson(res, 400, { errors: [{ message: `subscriptions are served over graphql-ws (WebSocket) at ${GRAPHQL_PATH}, not over HTTP`, extensions: { code: 'BAD_REQUEST' } }] });
+          return sendJson(res, 400, { errors: [{ message: `subscriptions are served over graphql-ws (WebSocket) at ${GRAPHQL_PATH}, not over HTTP`, extensions: { code: ErrorCode.BAD_REQUEST } }] });
         }
       } catch (err) {
         if (err instanceof AdmissionError) {
@@ -159,11 +162,11 @@ export async function startGateway(app: Flywheel, { port, host }: { port: number
     } catch (err) {
       if (err instanceof BodyTooLargeError) {
         status = 413;
-        return sendJson(res, 413, { errors: [{ message: err.message, extensions: { code: 'PAYLOAD_TOO_LARGE' } }] });
+        return sendJson(res, 413, { errors: [{ message: err.message, extensions: { code: ErrorCode.PAYLOAD_TOO_LARGE } }] });
       }
       status = 500;
       logger.error({ err }, 'unhandled error in GraphQL HTTP handler');
-      if (!res.headersSent) sendJson(res, 500, { errors: [{ message: 'internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] });
+      if (!res.headersSent) sendJson(res, 500, { errors: [{ message: 'internal server error', extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR } }] });
       else res.end();
     } finally {
       inFlight--;
@@ -240,7 +243,7 @@ export async function startGateway(app: Flywheel, { port, host }: { port: number
           await security.consume(identity, ctx.extra.request.socket.remoteAddress);
           const resolved = safelist ? safelist.resolve(payload) : payload;
           if (!resolved) {
-            return [new GraphQLError('only persisted operations are accepted (safelist mode)', { extensions: { code: 'PERSISTED_QUERY_NOT_ALLOWED' } })];
+            return [new GraphQLError('only persisted operations are accepted (safelist mode)', { extensions: { code: ErrorCode.PERSISTED_QUERY_NOT_ALLOWED } })];
           }
           const { document } = admission.admit(resolved.query, resolved.operationName, identity);
           // Execution arguments are returned, so graphql-ws executes exactly the admitted document.
@@ -256,7 +259,7 @@ export async function startGateway(app: Flywheel, { port, host }: { port: number
           if (err instanceof GraphQLError) return [err];
           // Never let graphql-ws close the socket with an internal message as the reason.
           logger.error({ err }, 'graphql-ws subscribe failed');
-          return [new GraphQLError('internal server error', { extensions: { code: 'INTERNAL_SERVER_ERROR' } })];
+          return [new GraphQLError('internal server error', { extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR } })];
         }
       },
       onNext: (_ctx, _id, _payload, _args, result) => (result.errors ? { ...result, errors: formatWsErrors(result.errors, logger, security.hideSuggestions) } : undefined),

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
-import { LmdbEventLog } from '../../src/event-log/lmdb-event-log';
+import type { LmdbEventLog } from '../../src/event-log/lmdb-event-log';
 import { gql, startTestGateway, type TestGateway } from '../helpers/gateway';
 
 /**

@@ -1,7 +1,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { RecommendationsDocument, TrackEventsDocument } from '../../src/generated/graphql/graphql';
-import { Neo4jGraphStore } from '../../src/graph/neo4j/neo4j-graph-store';
+import type { Neo4jGraphStore } from '../../src/graph/neo4j/neo4j-graph-store';
 import { startTestGateway, type TestGateway } from '../helpers/gateway';
 import { run } from '../helpers/typed-client';
 import { cleanNeo4j, describeKafka, KAFKA_SKIP, NEO4J_SKIP, productionEnv } from './servers';

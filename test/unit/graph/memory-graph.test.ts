@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { MemoryGraph } from '../../../src/graph/embedded/memory-graph';
 import type { FlywheelEvent, InteractionType } from '../../../src/events/event';
+import type { InteractionEdge } from '../../../src/graph/graph-store';
 
 let seq = 0;
 const t0 = Date.UTC(2025, 0, 1);
@@ -29,7 +30,7 @@ test('an event id applied twice counts once', async () => {
 test('edges carry per-type counts, weight, quantity, revenue and first/last seen', async () => {
   const g = new MemoryGraph();
   await g.applyEvents([ev('u1', 'i1', 'VIEW'), ev('u1', 'i1', 'ADD_TO_CART', { quantity: 2 }), ev('u1', 'i1', 'PURCHASE', { quantity: 2, price: 5 })]);
-  const [[edge]] = (await g.getInteractions(['u1'], 10)) as [[import('../../../src/graph/graph-store').InteractionEdge]];
+  const [[edge]] = (await g.getInteractions(['u1'], 10)) as [[InteractionEdge]];
   assert.deepEqual(edge.counts, { VIEW: 1, CLICK: 0, ADD_TO_CART: 1, REMOVE_FROM_CART: 0, PURCHASE: 1 });
   assert.equal(edge.weight, 1 + 3 + 5);
   assert.equal(edge.quantity, 2);
