@@ -1,5 +1,5 @@
-import { relativeLift, welchTest, type ArmEstimate, type LiftResult, type TestOptions } from './fixed-horizon.js';
-import { mergeCoMoments, EMPTY_CO_MOMENTS, type CoMoments } from './moments.js';
+import { relativeLift, welchTest, type ArmEstimate, type LiftResult, type TestOptions } from './fixed-horizon';
+import { mergeCoMoments, EMPTY_CO_MOMENTS, type CoMoments } from './moments';
 
 /**
  * CUPED, variance reduction with pre-experiment data (Deng, Xu, Kohavi, Walker 2013, "Improving the Sensitivity of

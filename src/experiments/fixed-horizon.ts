@@ -1,5 +1,5 @@
-import { studentTQuantile, studentTTwoSidedP } from './distributions.js';
-import type { CoMoments, Moments } from './moments.js';
+import { studentTQuantile, studentTTwoSidedP } from './distributions';
+import type { CoMoments, Moments } from './moments';
 
 /**
  * Fixed-horizon comparison of a treatment arm against control: absolute lift with Welch's t-test, relative lift

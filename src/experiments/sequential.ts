@@ -1,4 +1,4 @@
-import type { ArmEstimate } from './fixed-horizon.js';
+import type { ArmEstimate } from './fixed-horizon';
 
 /**
  * Always-valid inference for experiments that are looked at every hour: the mixture sequential probability ratio

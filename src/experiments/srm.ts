@@ -1,4 +1,4 @@
-import { chiSquareUpperTail } from './distributions.js';
+import { chiSquareUpperTail } from './distributions';
 
 /**
  * Sample-ratio mismatch (SRM) check: Pearson's chi-square goodness-of-fit test of the units observed per variant

@@ -1,9 +1,9 @@
-import { cuped, type CupedResult } from './cuped.js';
-import { meanArm, relativeLift, welchTest, type ArmEstimate, type LiftResult } from './fixed-horizon.js';
-import { summarize, yMoments, type CoMoments, type Moments, type Summary } from './moments.js';
-import { holmAdjust } from './multiple-testing.js';
-import { armsLook, INITIAL_SEQUENTIAL_STATE, type MsprtOptions, type SequentialState } from './sequential.js';
-import { sampleRatioMismatch, SRM_ALERT_THRESHOLD, type SrmResult } from './srm.js';
+import { cuped, type CupedResult } from './cuped';
+import { meanArm, relativeLift, welchTest, type ArmEstimate, type LiftResult } from './fixed-horizon';
+import { summarize, yMoments, type CoMoments, type Moments, type Summary } from './moments';
+import { holmAdjust } from './multiple-testing';
+import { armsLook, INITIAL_SEQUENTIAL_STATE, type MsprtOptions, type SequentialState } from './sequential';
+import { sampleRatioMismatch, SRM_ALERT_THRESHOLD, type SrmResult } from './srm';
 
 /**
  * The statistics engine of experiments, as one entry point over the pieces (each documented with its formula and
@@ -19,12 +19,12 @@ import { sampleRatioMismatch, SRM_ALERT_THRESHOLD, type SrmResult } from './srm.
  * Pure functions over numbers: no I/O, no clock, no GraphQL; the gateway's experiments service feeds them.
  */
 
-export * from './moments.js';
-export * from './fixed-horizon.js';
-export * from './sequential.js';
-export * from './cuped.js';
-export * from './srm.js';
-export * from './multiple-testing.js';
+export * from './moments';
+export * from './fixed-horizon';
+export * from './sequential';
+export * from './cuped';
+export * from './srm';
+export * from './multiple-testing';
 
 export interface VariantInput {
   readonly name: string;
