@@ -2,7 +2,7 @@
 """Reference values for test/unit/experiments/reference.test.ts, computed with scipy / statsmodels / numpy, independently
 of the TypeScript engine (src/experiments/). Regenerate with:
 
-    python3 -m venv /tmp/statsvenv && /tmp/statsvenv/bin/pip install scipy statsmodels numpy
+    python3 -m venv /tmp/statsvenv && /tmp/statsvenv/bin/pip install scipy statsmodels numpy gbstats   # gbstats optional
     /tmp/statsvenv/bin/python scripts/experiments-reference.py
 
 It prints a TypeScript object literal; the test file holds a pasted copy (REFERENCE), with the versions that produced it.
@@ -147,4 +147,23 @@ ref["distributions"] = {
     "tQuantile975": [float(stats.t.ppf(0.975, 13.7)), float(stats.t.ppf(0.975, 2.5)), float(stats.t.ppf(0.975, 1e6))],
     "chi2Upper": [float(stats.chi2.sf(30, 3)), float(stats.chi2.sf(200, 1)), float(stats.chi2.sf(0.5, 2))],
 }
+# GrowthBook's own frequentist engine (gbstats, `pip install gbstats`), where installed: its relative lift (delta
+# method, Welch df, t quantile) on the same n / sum / sum of squares. Optional; the by-hand values above are the
+# primary reference.
+try:
+    import gbstats
+    from gbstats.frequentist.tests import FrequentistConfig, TwoSidedTTest
+    from gbstats.models.statistics import SampleMeanStatistic
+
+    def gb_relative(t, c):
+        st = SampleMeanStatistic(n=len(t), sum=float(np.sum(t)), sum_squares=float(np.sum(np.square(t))))
+        sc = SampleMeanStatistic(n=len(c), sum=float(np.sum(c)), sum_squares=float(np.sum(np.square(c))))
+        test = TwoSidedTTest(sc, st, FrequentistConfig(difference_type="relative"))
+        return {"estimate": float(test.point_estimate), "pValue": float(test.p_value),
+                "ci": [float(x) for x in test.confidence_interval]}
+
+    ref["versions"]["gbstats"] = gbstats.__version__ if hasattr(gbstats, "__version__") else "installed"
+    ref["gbstatsRelative"] = {"revenue": gb_relative(rev_t, rev_c), "clicks": gb_relative(clk_t, clk_c)}
+except ImportError:
+    pass
 print(json.dumps(ref, indent=2))

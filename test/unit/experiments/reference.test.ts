@@ -24,7 +24,7 @@ import {
  * The engine's numbers against a textbook implementation on the same inputs, to 1e-6 (relative, for values far from
  * 1 in size). REFERENCE below is the output of scripts/experiments-reference.py, pasted:
  *
- *   python3 -m venv /tmp/statsvenv && /tmp/statsvenv/bin/pip install scipy statsmodels numpy
+ *   python3 -m venv /tmp/statsvenv && /tmp/statsvenv/bin/pip install scipy statsmodels numpy gbstats   # gbstats optional
  *   /tmp/statsvenv/bin/python scripts/experiments-reference.py
  *
  * where each value comes from (see the script):
@@ -36,6 +36,8 @@ import {
  *   holm              statsmodels.stats.multitest.multipletests(p, method='holm')[1]
  *   msprt             the paper's equal-n statistic (Johari et al. 2017) by hand; intervals by scipy brentq root finding
  *   distributions     scipy.stats.t.sf / t.ppf / chi2.sf
+ *   gbstatsRelative   GrowthBook's engine (gbstats 0.8.0, TwoSidedTTest, difference_type="relative") on the same
+ *                     n / sum / sum of squares: a second, independent implementation of the relative lift
  */
 
 // ---- inputs: the same literals as in scripts/experiments-reference.py ----
@@ -74,7 +76,8 @@ const REFERENCE = {
   "versions": {
     "numpy": "1.26.4",
     "scipy": "1.17.1",
-    "statsmodels": "0.15.0"
+    "statsmodels": "0.15.0",
+    "gbstats": "0.8.0"
   },
   "welchRevenue": {
     "estimate": -1.7419741935483817,
@@ -287,6 +290,24 @@ const REFERENCE = {
       2.0884875837625688e-45,
       0.7788007830714049
     ]
+  },
+  "gbstatsRelative": {
+    "revenue": {
+      "estimate": -0.10189843895060495,
+      "pValue": 0.622175509240007,
+      "ci": [
+        -0.5154917585857037,
+        0.31169488068449386
+      ]
+    },
+    "clicks": {
+      "estimate": 0.3127413127413129,
+      "pValue": 0.40321776397203557,
+      "ci": [
+        -0.42849097604223707,
+        1.0539736015248629
+      ]
+    }
   }
 } as const;
 ;
@@ -328,6 +349,21 @@ test('absolute lift: Welch t-test matches scipy.stats.ttest_ind(equal_var=False)
 test('relative lift: delta-method interval and p-value match the formula computed by hand in numpy/scipy', () => {
   closeLift(relativeLift(meanArm(momentsOf(revT)), meanArm(momentsOf(revC))), REFERENCE.relativeRevenue, 'revenue');
   closeLift(relativeLift(meanArm(momentsOf(clkT)), meanArm(momentsOf(clkC))), REFERENCE.relativeClicks, 'clicks');
+});
+
+test('relative lift also matches GrowthBook\'s frequentist engine (gbstats) on the same n / sum / sum of squares', () => {
+  const cases: Array<[number[], number[], { estimate: number; pValue: number; ci: readonly number[] }]> = [
+    [revT, revC, REFERENCE.gbstatsRelative.revenue],
+    [clkT, clkC, REFERENCE.gbstatsRelative.clicks],
+  ];
+  for (const [t, c, ref] of cases) {
+    const r = relativeLift(meanArm(momentsOf(t)), meanArm(momentsOf(c)));
+    assert.ok(r);
+    close(r.estimate, ref.estimate, 'estimate');
+    close(r.pValue, ref.pValue, 'p-value');
+    close(r.ci[0], ref.ci[0]!, 'ci low');
+    close(r.ci[1], ref.ci[1]!, 'ci high');
+  }
 });
 
 test('ratio metric (clicks / impressions per user): delta-method variance matches the linearisation in numpy', () => {
