@@ -33,8 +33,8 @@ import type { ArmEstimate } from './fixed-horizon';
  *
  * tau (the mixture's standard deviation, on the scale of the effect) is the one tuning parameter: the test is most
  * powerful against effects of about that size. It must be fixed before the data is seen (choosing it from the data
- * breaks the guarantee); a good choice is the smallest effect worth detecting (e.g. 5 % of the expected control
- * mean).
+ * breaks the guarantee): either the size of effect worth detecting, or `tauForHorizon`, which tunes it to the planned
+ * sample size. Too small a tau (against the horizon's standard error) makes the test very conservative.
  */
 
 export interface MsprtOptions {
@@ -42,6 +42,36 @@ export interface MsprtOptions {
   readonly tau: number;
   /** Null effect theta_0; default 0. */
   readonly theta0?: number;
+}
+
+/**
+ * A mixture tuned to a planned horizon: the tau whose rejection boundary, in standard errors, is smallest when the
+ * estimate's variance has come down to `varianceAtHorizon` (the variance expected at the planned sample size, e.g.
+ * p(1 - p) (1/n_T + 1/n_C) for a conversion rate p, from pre-experiment data). With r = tau^2 / V, Lambda = 1/alpha
+ * at |z| = sqrt( 2 (1 + r) / r * (ln(1/alpha) + ln(1 + r) / 2) ), minimised over r numerically (golden-section
+ * search on ln r); r* ~ 8 at alpha = 0.05, i.e. tau ~ 2.8 standard errors at the horizon. This is the same idea as
+ * tuning a confidence sequence to a target sample size (Howard et al. 2021; GrowthBook's "tuning parameter"): the
+ * test stays valid at every look, and is sharpest around the horizon. Depends on the design only, not on the data.
+ */
+export function tauForHorizon(varianceAtHorizon: number, alpha = 0.05): number {
+  if (!(varianceAtHorizon > 0)) throw new RangeError(`variance at the horizon must be > 0, got ${varianceAtHorizon}`);
+  const l = Math.log(1 / alpha);
+  const boundary = (lnR: number) => {
+    const r = Math.exp(lnR);
+    return ((1 + r) / r) * (l + 0.5 * Math.log1p(r));
+  };
+  const phi = (Math.sqrt(5) - 1) / 2;
+  let a = Math.log(1e-3);
+  let b = Math.log(1e4);
+  let c = b - phi * (b - a);
+  let d = a + phi * (b - a);
+  for (let i = 0; i < 100; i++) {
+    if (boundary(c) < boundary(d)) b = d;
+    else a = c;
+    c = b - phi * (b - a);
+    d = a + phi * (b - a);
+  }
+  return Math.sqrt(Math.exp((a + b) / 2) * varianceAtHorizon);
 }
 
 /** ln Lambda for an estimate with variance V (see the module comment). */
