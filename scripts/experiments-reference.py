@@ -45,7 +45,7 @@ HOLM_CASES = [
     [0.02, 0.02, 0.02],
     [0.001, 0.3],
 ]
-# mSPRT, the paper's equal-n, known-variance setting (Johari et al. 2017, section 4.1): looks at n units per arm.
+# mSPRT, the paper's equal-n, known-variance setting (Johari et al. 2017): looks at n units per arm.
 MSPRT_SIGMA2 = 1.3
 MSPRT_TAU2 = 0.04
 MSPRT_LOOKS = [(50, 0.21), (100, 0.05), (200, 0.19), (400, 0.16), (800, 0.13), (1600, 0.11), (3200, 0.06), (6400, 0.09)]
@@ -77,7 +77,7 @@ def relative_by_hand(t, c):
 
 def ratio_by_linearization(y, x):
     """Ratio metric R = ybar/xbar; Var(R) as the variance of the mean of the linearised values (y - R x) / xbar
-    (Deng et al. 2018, eq. 3: the delta method written as a linearisation), computed with numpy."""
+    (Deng et al. 2018: the delta method written as a linearisation), computed with numpy."""
     y_, x_ = np.asarray(y, float), np.asarray(x, float)
     R = y_.mean() / x_.mean()
     lin = (y_ - R * x_) / x_.mean()

@@ -3,7 +3,7 @@ import { mergeCoMoments, EMPTY_CO_MOMENTS, type CoMoments } from './moments';
 
 /**
  * CUPED, variance reduction with pre-experiment data (Deng, Xu, Kohavi, Walker 2013, "Improving the Sensitivity of
- * Online Controlled Experiments by Utilizing Pre-Experiment Data", WSDM, section 3.2):
+ * Online Controlled Experiments by Utilizing Pre-Experiment Data", WSDM):
  *
  *   theta = cov(X, Y) / var(X)                       on the pooled units of all arms,
  *   Y'_i  = Y_i - theta * (X_i - Xbar)               Xbar: pooled mean of X,
@@ -18,7 +18,8 @@ import { mergeCoMoments, EMPTY_CO_MOMENTS, type CoMoments } from './moments';
  *
  * and the adjusted arms go through the same Welch test and delta-method relative lift (fixed-horizon.ts). theta is
  * treated as known, as in the paper (its estimation error is O(1/n)). Units without pre-experiment history: use
- * X = 0 (the paper's section 3.3 suggestion, optionally with an indicator), which simply weakens rho.
+ * X = 0 (optionally with a has-history indicator as a second covariate, as the paper suggests), which only
+ * weakens rho.
  */
 
 /** theta = cov(X, Y) / var(X) on all arms pooled; 0 when X does not vary. */

@@ -32,7 +32,7 @@ export function meanArm(m: Moments): ArmEstimate {
  * A ratio metric with the unit as the randomisation unit, R = ybar / xbar (e.g. CTR = clicks per user / impressions
  * per user). Because x varies per unit, the units' ratios are not i.i.d. observations of R; the delta method
  * (Deng, Knoblich, Lu 2018, "Applying the Delta Method in Metric Analytics: A Practical Guide with Novel Ideas",
- * KDD, eq. 2-4) gives
+ * KDD) gives
  *
  *   Var(R) ~ (1/n) * ( s_y^2 / xbar^2 - 2 * ybar * s_xy / xbar^3 + ybar^2 * s_x^2 / xbar^4 )
  *
@@ -108,7 +108,7 @@ export function welchTest(treatment: ArmEstimate, control: ArmEstimate, options:
 
 /**
  * Relative lift r = mean_T / mean_C - 1 with the delta-method variance of a ratio of two independent means
- * (Deng, Knoblich, Lu 2018, section 3; the formula GrowthBook documents in "Statistical details"):
+ * (Deng, Knoblich, Lu 2018; the formula GrowthBook documents in "Statistical details"):
  *
  *   Var(r) ~ v_T / mean_C^2 + mean_T^2 * v_C / mean_C^4,   v = varianceOfMean (= s^2 / n for a plain mean),
  *

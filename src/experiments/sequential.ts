@@ -3,7 +3,7 @@ import type { ArmEstimate } from './fixed-horizon';
 /**
  * Always-valid inference for experiments that are looked at every hour: the mixture sequential probability ratio
  * test (mSPRT) with a normal mixture, from Johari, Koomen, Pekelis, Walsh 2017, "Peeking at A/B Tests: Why it
- * matters, and what to do about it" (KDD; the basis of Optimizely's Stats Engine), section 4.
+ * matters, and what to do about it" (KDD; the basis of Optimizely's Stats Engine).
  *
  * Why mSPRT and not a confidence sequence: both are always valid. The mSPRT's normal-mixture likelihood ratio has a
  * closed form that an analyst can recompute by hand from the same (estimate, variance) pair that the fixed-horizon
@@ -21,7 +21,7 @@ import type { ArmEstimate } from './fixed-horizon';
  * This is the paper's two-sample statistic
  *   Lambda_n = sqrt( 2 sigma^2 / (2 sigma^2 + n tau^2) ) * exp( n^2 tau^2 (Ybar_n - Xbar_n - theta_0)^2 / (4 sigma^2 (2 sigma^2 + n tau^2)) )
  * (n units per arm, known per-unit variance sigma^2) rewritten with V = 2 sigma^2 / n; in that form it also covers
- * unequal arms and plug-in variances, as deployed (the paper's section 6 plugs in estimated variances). Under H0,
+ * unequal arms and plug-in variances, as deployed (with estimated variances plugged in). Under H0,
  * Lambda is a martingale, so by Ville's inequality P(sup_n Lambda_n >= 1/alpha) <= alpha: the test that rejects
  * the first time Lambda >= 1/alpha has type-I error <= alpha however often one looks.
  *

@@ -23,7 +23,7 @@ import {
  * Seeded simulations of the engine's guarantees (each well under a second):
  *
  * - A/A with daily peeking: stopping at the first day with a fixed-horizon Welch p < 0.05 inflates the false-positive
- *   rate far above 5 % (Johari et al. 2017, figure 1); the mSPRT always-valid p-value checked at the same looks stays
+ *   rate far above 5 % (Johari et al. 2017); the mSPRT always-valid p-value checked at the same looks stays
  *   at or below 5 %.
  * - A/B: the 95 % Welch and delta-method intervals cover the true absolute and relative lift about 95 % of the time,
  *   and the mSPRT still detects a real effect.

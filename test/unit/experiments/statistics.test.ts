@@ -152,6 +152,7 @@ test('SRM: a 47/53 split of a configured 50/50 is flagged; correct splits rarely
     for (let u = 0; u < 2000; u++) if (rand() < 0.5) treated++;
     if (sampleRatioMismatch([2000 - treated, treated], [0.5, 0.5]).mismatch) alarms++;
   }
+  console.log(`SRM false alarms on correct splits: ${alarms}/${experiments}`);
   assert.ok(alarms / experiments <= 0.01, `false alarms ${alarms}/${experiments}`);
   // a broken 47/53 split over 200 experiments of 10,000 users (chi-square ~36 on average): always flagged
   for (let e = 0; e < 200; e++) {
@@ -159,6 +160,7 @@ test('SRM: a 47/53 split of a configured 50/50 is flagged; correct splits rarely
     for (let u = 0; u < 10_000; u++) if (rand() < 0.53) treated++;
     if (sampleRatioMismatch([10_000 - treated, treated], [0.5, 0.5]).mismatch) brokenFlagged++;
   }
+  console.log(`SRM broken 47/53 splits flagged: ${brokenFlagged}/200`);
   assert.ok(brokenFlagged >= 198, `broken splits flagged: ${brokenFlagged}/200`);
   // and with the real assigner (a new salt per experiment) over 100 experiments of 1,000 users: no alarm
   for (let e = 0; e < 100; e++) {
