@@ -4,7 +4,8 @@
  *
  *   npm run build && node dist/bench/experiments-peeking.js [runs]
  *
- * Rows: looks per experiment x users per look per arm (14 daily looks; 336 hourly looks over the same two weeks),
+ * Rows: looks per experiment x users per look per arm (14 daily looks; 336 hourly looks over the same two weeks;
+ * a look after every pair of users, from the first),
  * the fixed-horizon Welch p-value checked once at the end and at every look, and the mSPRT always-valid p-value
  * checked at every look with the mixture tuned to the horizon (tauForHorizon) and at 1/4, 1/2 and 2x that tau.
  */
@@ -17,6 +18,7 @@ const designs: Array<[number, number]> = [
   [14, 150],
   [336, 7],
   [14, 1500],
+  [1000, 1],
 ];
 const multipliers = [0.25, 0.5, 1, 2];
 
