@@ -40,14 +40,16 @@ export function meanArm(m: Moments): ArmEstimate {
  * numerator.
  */
 export function ratioArm(m: CoMoments): ArmEstimate {
-  if (m.n < 2 || m.meanX === 0) return { n: m.n, mean: m.n === 0 || m.meanX === 0 ? Number.NaN : m.meanY / m.meanX, varianceOfMean: Number.NaN };
+  const mean = m.n === 0 || m.meanX === 0 ? Number.NaN : m.meanY / m.meanX;
+  if (m.n < 2 || Number.isNaN(mean)) return { n: m.n, mean, varianceOfMean: Number.NaN };
   const sx2 = m.m2x / (m.n - 1);
   const sy2 = m.m2y / (m.n - 1);
   const sxy = m.cxy / (m.n - 1);
   const x = m.meanX;
   const y = m.meanY;
   const v = (sy2 / (x * x) - (2 * y * sxy) / (x * x * x) + (y * y * sx2) / (x * x * x * x)) / m.n;
-  return { n: m.n, mean: y / x, varianceOfMean: v };
+  // v is a variance of a linearised mean (>= 0 in exact arithmetic); clamp the rounding of a perfectly linear y = R x
+  return { n: m.n, mean, varianceOfMean: Math.max(0, v) };
 }
 
 export interface LiftResult {
