@@ -30,6 +30,15 @@ pre_c = [0.4, 9.7, 4.3, 9.2, 7.0, 5.3, 5.6, 5.5, 6.7, 2.3, 6.5, 8.4, 4.0, 4.8, 0
 post_c = [1.6, 12.4, 3.5, 11.6, 7.3, 7.6, 3.7, 3.6, 5.7, 4.6, 6.5, 9.2, 4.8, 6.9, 1.9, 4.7, 3.0, 6.1, 5.9, 11.5, 2.0, 0.7, 7.0, 4.0, 10.3, -0.5, 2.0, 3.4, 5.8, 8.4]
 pre_t = [5.2, 2.4, 9.1, 5.3, 9.5, 6.8, 6.9, 5.1, 4.8, 5.1, 3.7, 4.9, 2.1, 11.9, 8.3, 3.2, 0.8, 2.3, 10.8, 5.5, 6.8, 6.5, 3.7, 2.8, 8.8, 3.2, 4.6, 2.0]
 post_t = [2.4, 3.4, 5.7, 4.1, 9.0, 9.2, 6.3, 4.4, 5.0, 8.4, 9.6, 2.6, 2.9, 10.5, 10.8, 5.2, 5.5, 1.6, 10.5, 5.3, 5.0, 6.7, 2.4, 8.4, 9.7, 2.3, 4.3, 6.9]
+# ratio metric with a pre-period covariate: per-user impressions / clicks before (0) and during the experiment
+rimp0_c = [8, 1, 1, 7, 3, 12, 4, 11, 8, 12, 3, 2, 12, 13, 1, 6, 1, 2, 7, 2, 12, 12, 7, 12, 4, 9, 13, 13, 11, 4, 8, 12, 1, 11, 1, 11, 11, 10, 3, 11]
+rcl0_c = [2, 0, 0, 1, 0, 0, 0, 0, 0, 2, 0, 1, 3, 4, 0, 1, 0, 0, 5, 0, 2, 1, 2, 1, 1, 0, 0, 1, 2, 0, 2, 0, 0, 0, 1, 3, 1, 0, 1, 3]
+rimp_c = [5, 6, 3, 6, 14, 2, 9, 8, 6, 14, 4, 5, 7, 11, 5, 1, 8, 13, 9, 2, 14, 7, 12, 1, 7, 12, 12, 4, 9, 8, 4, 10, 5, 10, 6, 10, 10, 9, 10, 10]
+rcl_c = [1, 1, 1, 0, 3, 0, 1, 2, 0, 1, 3, 0, 3, 2, 2, 0, 1, 3, 6, 1, 0, 1, 0, 0, 1, 0, 0, 0, 2, 2, 1, 1, 2, 0, 1, 2, 3, 0, 3, 3]
+rimp0_t = [1, 9, 12, 12, 6, 14, 12, 13, 8, 8, 14, 4, 13, 12, 1, 10, 14, 7, 5, 8, 7, 14, 7, 14, 6, 4, 7, 8, 9, 2, 2, 6, 12, 7, 2, 9]
+rcl0_t = [0, 3, 5, 3, 4, 2, 1, 1, 0, 0, 0, 0, 2, 3, 0, 1, 0, 0, 0, 0, 3, 5, 1, 1, 1, 0, 0, 0, 3, 1, 0, 0, 4, 3, 0, 2]
+rimp_t = [7, 11, 10, 1, 6, 3, 3, 9, 5, 13, 5, 4, 1, 2, 5, 9, 4, 9, 12, 12, 4, 7, 12, 5, 1, 13, 3, 5, 9, 12, 1, 5, 14, 8, 12, 11]
+rcl_t = [0, 1, 2, 0, 4, 1, 0, 2, 0, 1, 0, 1, 0, 0, 1, 1, 1, 0, 2, 2, 2, 3, 3, 0, 0, 0, 1, 0, 5, 1, 0, 0, 3, 1, 1, 3]
 
 SRM_CASES = [
     ([5030, 4970], [0.5, 0.5]),
@@ -96,6 +105,34 @@ def cuped_by_hand(pre_t, post_t, pre_c, post_c):
             "varianceRatio": out["standardError"] ** 2 / raw["standardError"] ** 2}
 
 
+def cuped_ratio_by_hand(t, c):
+    """CUPED on a ratio metric via linearisation, by hand in numpy: per arm (clicks, impressions, pre clicks, pre
+    impressions); theta from the linearised values of all units pooled (at the pooled means); then the adjusted
+    per-unit pseudo-values z = R'_arm + (L - theta L0), whose mean is the adjusted ratio and whose spread is the
+    linearised one, through scipy's Welch test."""
+    def lin(y, x, y0, x0, at):
+        ybar, xbar, y0bar, x0bar = at
+        return (y - ybar / xbar * x) / xbar, (y0 - y0bar / x0bar * x0) / x0bar
+    arr = lambda arm: [np.asarray(v, float) for v in arm]
+    T, C = arr(t), arr(c)
+    pooled = [np.concatenate([a, b]) for a, b in zip(T, C)]
+    pm = [v.mean() for v in pooled]
+    L, L0 = lin(*pooled, pm)
+    theta = np.cov(L, L0, ddof=1)[0, 1] / np.var(L0, ddof=1)
+    r0_pooled = pm[2] / pm[3]
+    def pseudo(arm):
+        m = [v.mean() for v in arm]
+        La, L0a = lin(*arm, m)
+        adjusted = m[0] / m[1] - theta * (m[2] / m[3] - r0_pooled)
+        return adjusted + (La - theta * L0a), La
+    zt, lt = pseudo(T)
+    zc, lc = pseudo(C)
+    out = welch(zt, zc)
+    raw_var = lt.var(ddof=1) / len(lt) + lc.var(ddof=1) / len(lc)
+    return {"theta": float(theta), "absolute": out, "relative": relative_by_hand(zt, zc),
+            "varianceRatio": out["standardError"] ** 2 / raw_var}
+
+
 def msprt_paper(n, diff, sigma2, tau2, theta0=0.0):
     """Lambda_n = sqrt(2 s2 / (2 s2 + n tau2)) exp(n^2 tau2 (diff - theta0)^2 / (4 s2 (2 s2 + n tau2)))."""
     return math.sqrt(2 * sigma2 / (2 * sigma2 + n * tau2)) * math.exp(
@@ -128,6 +165,7 @@ df = (rt["varianceOfMean"] + rc["varianceOfMean"]) ** 2 / (rt["varianceOfMean"] 
 d = rt["mean"] - rc["mean"]
 ref["ratioWelch"] = {"estimate": d, "standardError": se, "df": df, "pValue": float(2 * stats.t.sf(abs(d / se), df))}
 ref["cuped"] = cuped_by_hand(pre_t, post_t, pre_c, post_c)
+ref["cupedRatio"] = cuped_ratio_by_hand([rcl_t, rimp_t, rcl0_t, rimp0_t], [rcl_c, rimp_c, rcl0_c, rimp0_c])
 ref["srm"] = []
 for obs, shares in SRM_CASES:
     exp = [sum(obs) * s for s in shares]

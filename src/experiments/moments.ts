@@ -156,3 +156,57 @@ export function yMoments(m: CoMoments): Moments {
 export function xMoments(m: CoMoments): Moments {
   return { n: m.n, mean: m.meanX, m2: m.m2x };
 }
+
+/**
+ * Moments of k per-unit variables at once: n, the k means and the k x k co-moment matrix
+ * C[a][b] = sum (v_a - mean_a)(v_b - mean_b), row-major. For ratio metrics with a pre-experiment covariate
+ * (cuped.ts: clicks, impressions, pre-period clicks, pre-period impressions). Merged like the bivariate form.
+ */
+export interface MultiMoments {
+  readonly n: number;
+  readonly means: readonly number[];
+  readonly comoments: readonly number[];
+}
+
+export function emptyMultiMoments(k: number): MultiMoments {
+  return { n: 0, means: new Array<number>(k).fill(0), comoments: new Array<number>(k * k).fill(0) };
+}
+
+/** Moments of rows of k values each (two passes). */
+export function multiMomentsOf(rows: ReadonlyArray<ArrayLike<number>>, k = rows[0]?.length ?? 0): MultiMoments {
+  const n = rows.length;
+  if (n === 0) return emptyMultiMoments(k);
+  const means = new Array<number>(k).fill(0);
+  for (const r of rows) {
+    if (r.length !== k) throw new RangeError(`every row needs ${k} values, got ${r.length}`);
+    for (let a = 0; a < k; a++) means[a]! += r[a]!;
+  }
+  for (let a = 0; a < k; a++) means[a]! /= n;
+  const comoments = new Array<number>(k * k).fill(0);
+  const d = new Array<number>(k);
+  for (const r of rows) {
+    for (let a = 0; a < k; a++) d[a] = r[a]! - means[a]!;
+    for (let a = 0; a < k; a++) for (let b = 0; b < k; b++) comoments[a * k + b]! += d[a]! * d[b]!;
+  }
+  return { n, means, comoments };
+}
+
+/** Welford's update with one row. */
+export function addRow(m: MultiMoments, row: ArrayLike<number>): MultiMoments {
+  return mergeMultiMoments(m, multiMomentsOf([row], m.means.length));
+}
+
+export function mergeMultiMoments(a: MultiMoments, b: MultiMoments): MultiMoments {
+  const k = a.means.length;
+  if (b.means.length !== k) throw new RangeError(`cannot merge moments of ${k} and ${b.means.length} variables`);
+  if (a.n === 0) return b;
+  if (b.n === 0) return a;
+  const n = a.n + b.n;
+  const d = a.means.map((m, i) => b.means[i]! - m);
+  const w = (a.n * b.n) / n;
+  return {
+    n,
+    means: a.means.map((m, i) => m + (d[i]! * b.n) / n),
+    comoments: a.comoments.map((c, idx) => c + b.comoments[idx]! + d[Math.floor(idx / k)]! * d[idx % k]! * w),
+  };
+}

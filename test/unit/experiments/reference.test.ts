@@ -4,11 +4,13 @@ import { chiSquareUpperTail, studentTQuantile, studentTTwoSidedP } from '../../.
 import {
   coMomentsOf,
   cuped,
+  cupedRatio,
   holmAdjust,
   meanArm,
   momentsOf,
   msprtHalfWidth,
   msprtLikelihoodRatio,
+  multiMomentsOf,
   ratioArm,
   relativeLift,
   sampleRatioMismatch,
@@ -32,6 +34,8 @@ import {
  *   relative*         delta method by hand in numpy: Var(r) = s_T^2/(n_T mC^2) + mT^2 s_C^2/(n_C mC^4), scipy t.ppf/t.sf
  *   ratio*            numpy: variance of the mean of the linearised values (y - R x) / xbar (Deng et al. 2018)
  *   cuped             numpy: theta = cov(x, y) / var(x) pooled, y' = y - theta (x - xbar), then scipy ttest_ind on y'
+ *   cupedRatio        numpy: linearised ratio and pre-period ratio, theta on the pooled linearised values, then
+ *                     scipy ttest_ind on per-unit pseudo-values (adjusted ratio + adjusted linearised residual)
  *   srm               scipy.stats.chisquare(f_obs, f_exp)
  *   holm              statsmodels.stats.multitest.multipletests(p, method='holm')[1]
  *   msprt             the paper's equal-n statistic (Johari et al. 2017) by hand; intervals by scipy brentq root finding
@@ -53,6 +57,15 @@ const preC = [0.4, 9.7, 4.3, 9.2, 7.0, 5.3, 5.6, 5.5, 6.7, 2.3, 6.5, 8.4, 4.0, 4
 const postC = [1.6, 12.4, 3.5, 11.6, 7.3, 7.6, 3.7, 3.6, 5.7, 4.6, 6.5, 9.2, 4.8, 6.9, 1.9, 4.7, 3.0, 6.1, 5.9, 11.5, 2.0, 0.7, 7.0, 4.0, 10.3, -0.5, 2.0, 3.4, 5.8, 8.4];
 const preT = [5.2, 2.4, 9.1, 5.3, 9.5, 6.8, 6.9, 5.1, 4.8, 5.1, 3.7, 4.9, 2.1, 11.9, 8.3, 3.2, 0.8, 2.3, 10.8, 5.5, 6.8, 6.5, 3.7, 2.8, 8.8, 3.2, 4.6, 2.0];
 const postT = [2.4, 3.4, 5.7, 4.1, 9.0, 9.2, 6.3, 4.4, 5.0, 8.4, 9.6, 2.6, 2.9, 10.5, 10.8, 5.2, 5.5, 1.6, 10.5, 5.3, 5.0, 6.7, 2.4, 8.4, 9.7, 2.3, 4.3, 6.9];
+// ratio metric with a pre-period covariate: per-user impressions / clicks before (0) and during the experiment
+const rImp0C = [8, 1, 1, 7, 3, 12, 4, 11, 8, 12, 3, 2, 12, 13, 1, 6, 1, 2, 7, 2, 12, 12, 7, 12, 4, 9, 13, 13, 11, 4, 8, 12, 1, 11, 1, 11, 11, 10, 3, 11];
+const rCl0C = [2, 0, 0, 1, 0, 0, 0, 0, 0, 2, 0, 1, 3, 4, 0, 1, 0, 0, 5, 0, 2, 1, 2, 1, 1, 0, 0, 1, 2, 0, 2, 0, 0, 0, 1, 3, 1, 0, 1, 3];
+const rImpC = [5, 6, 3, 6, 14, 2, 9, 8, 6, 14, 4, 5, 7, 11, 5, 1, 8, 13, 9, 2, 14, 7, 12, 1, 7, 12, 12, 4, 9, 8, 4, 10, 5, 10, 6, 10, 10, 9, 10, 10];
+const rClC = [1, 1, 1, 0, 3, 0, 1, 2, 0, 1, 3, 0, 3, 2, 2, 0, 1, 3, 6, 1, 0, 1, 0, 0, 1, 0, 0, 0, 2, 2, 1, 1, 2, 0, 1, 2, 3, 0, 3, 3];
+const rImp0T = [1, 9, 12, 12, 6, 14, 12, 13, 8, 8, 14, 4, 13, 12, 1, 10, 14, 7, 5, 8, 7, 14, 7, 14, 6, 4, 7, 8, 9, 2, 2, 6, 12, 7, 2, 9];
+const rCl0T = [0, 3, 5, 3, 4, 2, 1, 1, 0, 0, 0, 0, 2, 3, 0, 1, 0, 0, 0, 0, 3, 5, 1, 1, 1, 0, 0, 0, 3, 1, 0, 0, 4, 3, 0, 2];
+const rImpT = [7, 11, 10, 1, 6, 3, 3, 9, 5, 13, 5, 4, 1, 2, 5, 9, 4, 9, 12, 12, 4, 7, 12, 5, 1, 13, 3, 5, 9, 12, 1, 5, 14, 8, 12, 11];
+const rClT = [0, 1, 2, 0, 4, 1, 0, 2, 0, 1, 0, 1, 0, 0, 1, 1, 1, 0, 2, 2, 2, 3, 3, 0, 0, 0, 1, 0, 5, 1, 0, 0, 3, 1, 1, 3];
 const SRM_CASES: Array<[number[], number[]]> = [
   [[5030, 4970], [0.5, 0.5]],
   [[4700, 5300], [0.5, 0.5]],
@@ -167,6 +180,32 @@ const REFERENCE = {
       ]
     },
     "varianceRatio": 0.44123749712760707
+  },
+  "cupedRatio": {
+    "theta": 0.5303125987401293,
+    "absolute": {
+      "estimate": -0.020331871315376115,
+      "standardError": 0.03293930294092728,
+      "df": 73.89822608512631,
+      "statistic": -0.617252628321823,
+      "pValue": 0.5389654212377477,
+      "ci": [
+        -0.08596636707708298,
+        0.04530262444633075
+      ]
+    },
+    "relative": {
+      "estimate": -0.11340005534890552,
+      "standardError": 0.17343658448744578,
+      "df": 73.8982260851263,
+      "statistic": -0.6538416083552082,
+      "pValue": 0.5152433837954699,
+      "ci": [
+        -0.4589879018762286,
+        0.2321877911784176
+      ]
+    },
+    "varianceRatio": 0.7221098684805124
   },
   "srm": [
     {
@@ -390,6 +429,24 @@ test('CUPED: pooled theta, adjusted Welch test and relative lift match numpy by 
   closeLift(r.relative, REFERENCE.cuped.relative, 'cuped relative');
   close(r.varianceRatio, REFERENCE.cuped.varianceRatio, 'variance ratio');
   assert.ok(r.varianceRatio < 1, 'the covariate reduces the variance');
+});
+
+test('CUPED on a ratio metric (CTR with the pre-period CTR): matches the linearisation by hand in numpy + scipy', () => {
+  const rows = (y: number[], x: number[], y0: number[], x0: number[]) => y.map((_, i) => [y[i]!, x[i]!, y0[i]!, x0[i]!]);
+  const t = multiMomentsOf(rows(rClT, rImpT, rCl0T, rImp0T));
+  const c = multiMomentsOf(rows(rClC, rImpC, rCl0C, rImp0C));
+  const r = cupedRatio(t, c);
+  close(r.theta, REFERENCE.cupedRatio.theta, 'theta');
+  closeLift(r.absolute, REFERENCE.cupedRatio.absolute, 'ratio cuped absolute');
+  closeLift(r.relative, REFERENCE.cupedRatio.relative, 'ratio cuped relative');
+  close(r.varianceRatio, REFERENCE.cupedRatio.varianceRatio, 'variance ratio');
+  // without the covariate's help (theta forced to 0 by a constant pre-period) it is the plain delta-method ratio test
+  const flat = (y: number[], x: number[]) => y.map((_, i) => [y[i]!, x[i]!, 1, 1]);
+  const plain = cupedRatio(multiMomentsOf(flat(rClT, rImpT)), multiMomentsOf(flat(rClC, rImpC)));
+  const delta = welchTest(ratioArm(coMomentsOf(rImpT, rClT)), ratioArm(coMomentsOf(rImpC, rClC)));
+  assert.equal(plain.theta, 0);
+  close(plain.absolute!.estimate, delta!.estimate, 'estimate without covariate');
+  close(plain.absolute!.standardError, delta!.standardError, 'standard error without covariate');
 });
 
 test('sample-ratio mismatch: chi-square statistic and p-value match scipy.stats.chisquare', () => {

@@ -5,15 +5,19 @@ import { mulberry32 } from '../../../src/util/prng';
 import { createAssigner } from '../../../src/experiments/assignment';
 import {
   addPair,
+  addRow,
   addValue,
   analyzeExperiment,
   coMomentsOf,
   cupedTheta,
+  emptyMultiMoments,
   holmAdjust,
   meanArm,
   mergeCoMoments,
   mergeMoments,
+  mergeMultiMoments,
   momentsOf,
+  multiMomentsOf,
   msprtLikelihoodRatio,
   msprtPValue,
   ratioArm,
@@ -68,6 +72,24 @@ test('bivariate moments: merged and Welford forms equal the two-pass form', () =
     for (const k of ['meanX', 'meanY', 'm2x', 'm2y', 'cxy'] as const) assert.ok(near(m[k], whole[k], 1e-10), `${k}: ${m[k]} vs ${whole[k]}`);
   }
   assert.throws(() => coMomentsOf([1, 2], [1]), RangeError);
+});
+
+test('multivariate moments: merged and one-row-at-a-time forms equal the two-pass form', () => {
+  const rand = mulberry32(11);
+  const rows = Array.from({ length: 120 }, () => {
+    const a = rand() * 5;
+    return [a, a * 2 + rand(), rand(), 1 + 3 * rand()];
+  });
+  const whole = multiMomentsOf(rows);
+  const merged = mergeMultiMoments(multiMomentsOf(rows.slice(0, 50)), multiMomentsOf(rows.slice(50)));
+  const stepwise = rows.reduce(addRow, emptyMultiMoments(4));
+  for (const m of [merged, stepwise]) {
+    assert.equal(m.n, whole.n);
+    m.means.forEach((v, i) => assert.ok(near(v, whole.means[i]!, 1e-12)));
+    m.comoments.forEach((v, i) => assert.ok(near(v, whole.comoments[i]!, 1e-10), `comoment ${i}: ${v} vs ${whole.comoments[i]}`));
+  }
+  assert.throws(() => multiMomentsOf([[1, 2], [1]]), RangeError);
+  assert.throws(() => mergeMultiMoments(emptyMultiMoments(2), multiMomentsOf([[1, 2, 3]])), RangeError);
 });
 
 test('tests that cannot be computed yet return null instead of NaN numbers', () => {
