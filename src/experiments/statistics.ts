@@ -1,6 +1,6 @@
-import { cuped, type CupedResult } from './cuped';
-import { meanArm, relativeLift, welchTest, type ArmEstimate, type LiftResult } from './fixed-horizon';
-import { summarize, yMoments, type CoMoments, type Moments, type Summary } from './moments';
+import { cuped, cupedRatio, type CupedResult } from './cuped';
+import { meanArm, ratioArm, relativeLift, welchTest, type ArmEstimate, type LiftResult } from './fixed-horizon';
+import { summarize, yMoments, type CoMoments, type Moments, type MultiMoments, type Summary } from './moments';
 import { holmAdjust } from './multiple-testing';
 import { armsLook, INITIAL_SEQUENTIAL_STATE, type MsprtOptions, type SequentialState } from './sequential';
 import { sampleRatioMismatch, SRM_ALERT_THRESHOLD, type SrmResult } from './srm';
@@ -26,14 +26,16 @@ export * from './cuped';
 export * from './srm';
 export * from './multiple-testing';
 
-export interface VariantInput {
-  readonly name: string;
-  /**
-   * The primary metric per unit. Either plain moments, or bivariate moments with x = the unit's pre-experiment
-   * value (CUPED covariate) and y = the metric; with the latter, CUPED results are reported too.
-   */
-  readonly metric: Moments | CoMoments;
-}
+/**
+ * One variant's data, as mergeable per-unit moments. A mean metric (per-user clicks, revenue per user):
+ * `metric` is plain `Moments`, or `CoMoments` with x = the unit's pre-experiment value (CUPED covariate) and
+ * y = the metric. A ratio metric (CTR = clicks / impressions with the user as the unit): `ratio` is `CoMoments`
+ * with x = the denominator and y = the numerator, or `MultiMoments` of [y, x, y0, x0] with the pre-period
+ * numerator and denominator (CUPED on the ratio). CUPED is reported when every variant carries a covariate.
+ */
+export type VariantInput =
+  | { readonly name: string; readonly metric: Moments | CoMoments }
+  | { readonly name: string; readonly ratio: CoMoments | MultiMoments };
 
 export interface AnalysisOptions {
   /** Index of the control variant in the input; default 0. */
@@ -52,6 +54,10 @@ export interface AnalysisOptions {
 
 export interface VariantAnalysis {
   readonly name: string;
+  /**
+   * n units, the metric's mean (for a ratio metric, R = ybar / xbar) and the per-unit variance (for a ratio, that of
+   * the linearised values, n * Var(R)).
+   */
   readonly summary: Summary;
   /** Null for the control itself, and where the test cannot be computed yet (fewer than two units, zero variance). */
   readonly absolute: LiftResult | null;
@@ -76,30 +82,74 @@ function isCo(m: Moments | CoMoments): m is CoMoments {
   return 'cxy' in m;
 }
 
+function isMulti(m: CoMoments | MultiMoments): m is MultiMoments {
+  return 'comoments' in m;
+}
+
+/** The (denominator, numerator) pair of a ratio variant's moments. */
+function ratioPair(m: CoMoments | MultiMoments): CoMoments {
+  if (!isMulti(m)) return m;
+  if (m.means.length < 2) throw new RangeError('a ratio metric needs at least [numerator, denominator]');
+  const k = m.means.length;
+  const c = m.comoments;
+  return { n: m.n, meanY: m.means[0]!, meanX: m.means[1]!, m2y: c[0]!, m2x: c[k + 1]!, cxy: c[1]! };
+}
+
+interface Prepared {
+  readonly arms: ArmEstimate[];
+  readonly summaries: Summary[];
+  readonly counts: number[];
+  readonly cupedFor: ((t: number, c: number) => CupedResult) | null;
+}
+
+function prepare(variants: readonly VariantInput[], alpha: number): Prepared {
+  if (variants.every((v) => 'metric' in v)) {
+    const metrics = variants.map((v) => (v as { metric: Moments | CoMoments }).metric);
+    const plain = metrics.map((m) => (isCo(m) ? yMoments(m) : m));
+    const co = metrics.every(isCo) ? (metrics as CoMoments[]) : null;
+    return {
+      arms: plain.map(meanArm),
+      summaries: plain.map(summarize),
+      counts: plain.map((m) => m.n),
+      cupedFor: co ? (t, c) => cuped(co[t]!, co[c]!, { alpha, allArms: co }) : null,
+    };
+  }
+  if (variants.every((v) => 'ratio' in v)) {
+    const ratios = variants.map((v) => (v as { ratio: CoMoments | MultiMoments }).ratio);
+    const arms = ratios.map((r) => ratioArm(ratioPair(r)));
+    const multi = ratios.every((r) => isMulti(r) && r.means.length === 4) ? (ratios as MultiMoments[]) : null;
+    return {
+      arms,
+      summaries: arms.map((a) => ({ n: a.n, mean: a.mean, variance: a.varianceOfMean * a.n })),
+      counts: arms.map((a) => a.n),
+      cupedFor: multi ? (t, c) => cupedRatio(multi[t]!, multi[c]!, { alpha, allArms: multi }) : null,
+    };
+  }
+  throw new RangeError('variants mix mean metrics and ratio metrics');
+}
+
 /**
  * Compares every variant with control: summary, Welch absolute lift, delta-method relative lift, Holm across the
- * treatments, the sequential (always-valid) p-value and interval, CUPED where a covariate is given (theta pooled over
- * all variants), and the SRM check against the configured shares.
+ * treatments, the sequential (always-valid) p-value and interval, CUPED where every variant carries a covariate
+ * (theta pooled over all variants), and the SRM check of the unit counts against the configured shares. Mean and
+ * ratio metrics alike (see VariantInput).
  */
 export function analyzeExperiment(variants: readonly VariantInput[], options: AnalysisOptions = {}): ExperimentAnalysis {
   const controlIndex = options.control ?? 0;
   const control = variants[controlIndex];
   if (!control) throw new RangeError(`no control variant at index ${controlIndex}`);
-  const plain = variants.map((v) => (isCo(v.metric) ? yMoments(v.metric) : v.metric));
-  const arms: ArmEstimate[] = plain.map(meanArm);
-  const withCovariate = variants.every((v) => isCo(v.metric));
-  const coArms = withCovariate ? variants.map((v) => v.metric as CoMoments) : null;
-  const testOptions = { alpha: options.alpha ?? 0.05 };
+  const alpha = options.alpha ?? 0.05;
+  const { arms, summaries, counts, cupedFor } = prepare(variants, alpha);
+  const testOptions = { alpha };
 
   const partial = variants.map((v, i) => {
-    if (i === controlIndex) return { name: v.name, summary: summarize(plain[i]!), absolute: null, relative: null, sequential: null, cuped: null };
+    if (i === controlIndex) return { name: v.name, summary: summaries[i]!, absolute: null, relative: null, sequential: null, cuped: null };
     const absolute = welchTest(arms[i]!, arms[controlIndex]!, testOptions);
     const relative = relativeLift(arms[i]!, arms[controlIndex]!, testOptions);
     const seq = options.sequential
       ? armsLook(options.sequential.previous?.[v.name] ?? INITIAL_SEQUENTIAL_STATE, arms[i]!, arms[controlIndex]!, { ...options.sequential, ...testOptions })
       : null;
-    const cupedResult = coArms ? cuped(coArms[i]!, coArms[controlIndex]!, { ...testOptions, allArms: coArms }) : null;
-    return { name: v.name, summary: summarize(plain[i]!), absolute, relative, sequential: seq, cuped: cupedResult };
+    return { name: v.name, summary: summaries[i]!, absolute, relative, sequential: seq, cuped: cupedFor ? cupedFor(i, controlIndex) : null };
   });
 
   const treatmentIdx = partial.map((_, i) => i).filter((i) => i !== controlIndex);
@@ -117,7 +167,7 @@ export function analyzeExperiment(variants: readonly VariantInput[], options: An
     })),
     srm: options.shares
       ? sampleRatioMismatch(
-          plain.map((m) => m.n),
+          counts,
           options.shares,
           options.srmThreshold ?? SRM_ALERT_THRESHOLD,
         )
