@@ -59,6 +59,8 @@ MSPRT_SIGMA2 = 1.3
 MSPRT_TAU2 = 0.04
 MSPRT_LOOKS = [(50, 0.21), (100, 0.05), (200, 0.19), (400, 0.16), (800, 0.13), (1600, 0.11), (3200, 0.06), (6400, 0.09)]
 ALPHA = 0.05
+# planning: (variance, mde, alpha, power, treatment variance)
+PLANNING_CASES = [(1, 0.1, 0.05, 0.8, 1), (0.09, 0.01, 0.05, 0.8, 0.09), (0.09, 0.005, 0.01, 0.9, 0.0975), (250.0, 2.0, 0.05, 0.95, 250.0)]
 
 
 def welch(t, c):
@@ -180,6 +182,15 @@ for l in lam:
     ps.append(p)
 ref["msprt"] = {"likelihoodRatios": lam, "pValues": ps,
                 "intervals": [msprt_interval_by_root(n, d, MSPRT_SIGMA2, MSPRT_TAU2) for n, d in MSPRT_LOOKS]}
+# units per arm: the normal-approximation formula by hand with scipy.stats.norm.ppf; statsmodels' NormalIndPower
+# (which also counts the wrong-direction tail) for the equal-variance cases, as a cross-check to within one unit
+from statsmodels.stats.power import NormalIndPower
+ref["planning"] = []
+for v, mde, a, pw, vt in PLANNING_CASES:
+    z = stats.norm.ppf(1 - a / 2) + stats.norm.ppf(pw)
+    exact = z * z * (v + vt) / mde ** 2
+    sm = NormalIndPower().solve_power(effect_size=mde / math.sqrt(v), alpha=a, power=pw, ratio=1) if v == vt else None
+    ref["planning"].append({"exact": exact, "unitsPerArm": math.ceil(exact), "statsmodels": sm})
 ref["distributions"] = {
     "tTwoSided": [float(2 * stats.t.sf(2.5, 13.7)), float(2 * stats.t.sf(40, 1000)), float(2 * stats.t.sf(0.3, 3.2))],
     "tQuantile975": [float(stats.t.ppf(0.975, 13.7)), float(stats.t.ppf(0.975, 2.5)), float(stats.t.ppf(0.975, 1e6))],

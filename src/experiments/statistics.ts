@@ -15,6 +15,7 @@ import { sampleRatioMismatch, SRM_ALERT_THRESHOLD, type SrmResult } from './srm'
  * - cuped.ts            CUPED variance reduction (Deng et al. 2013)
  * - srm.ts              sample-ratio-mismatch chi-square (Fabijan et al. 2019)
  * - multiple-testing.ts Holm-Bonferroni (Holm 1979)
+ * - planning.ts         units per arm for a minimum detectable effect, the horizon for the sequential test
  *
  * Pure functions over numbers: no I/O, no clock, no GraphQL; the gateway's experiments service feeds them.
  */
@@ -25,6 +26,7 @@ export * from './sequential';
 export * from './cuped';
 export * from './srm';
 export * from './multiple-testing';
+export * from './planning';
 
 /**
  * One variant's data, as mergeable per-unit moments. A mean metric (per-user clicks, revenue per user):

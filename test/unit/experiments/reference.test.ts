@@ -14,6 +14,7 @@ import {
   ratioArm,
   relativeLift,
   sampleRatioMismatch,
+  sampleSizePerArm,
   sequentialLook,
   sequentialPValues,
   summarize,
@@ -40,6 +41,8 @@ import {
  *   holm              statsmodels.stats.multitest.multipletests(p, method='holm')[1]
  *   msprt             the paper's equal-n statistic (Johari et al. 2017) by hand; intervals by scipy brentq root finding
  *   distributions     scipy.stats.t.sf / t.ppf / chi2.sf
+ *   planning          units per arm: the normal-approximation formula with scipy.stats.norm.ppf, rounded up; and
+ *                     statsmodels NormalIndPower.solve_power (equal variances) to within one unit
  *   gbstatsRelative   GrowthBook's engine (gbstats 0.8.0, TwoSidedTTest, difference_type="relative") on the same
  *                     n / sum / sum of squares: a second, independent implementation of the relative lift
  */
@@ -80,6 +83,7 @@ const HOLM_CASES = [
   [0.02, 0.02, 0.02],
   [0.001, 0.3],
 ];
+const PLANNING_CASES: Array<[number, number, number, number, number]> = [[1, 0.1, 0.05, 0.8, 1], [0.09, 0.01, 0.05, 0.8, 0.09], [0.09, 0.005, 0.01, 0.9, 0.0975], [250.0, 2.0, 0.05, 0.95, 250.0]];
 const MSPRT_SIGMA2 = 1.3;
 const MSPRT_TAU2 = 0.04;
 const MSPRT_LOOKS: Array<[number, number]> = [[50, 0.21], [100, 0.05], [200, 0.19], [400, 0.16], [800, 0.13], [1600, 0.11], [3200, 0.06], [6400, 0.09]];
@@ -313,6 +317,28 @@ const REFERENCE = {
       ]
     ]
   },
+  "planning": [
+    {
+      "exact": 1569.7759468698173,
+      "unitsPerArm": 1570,
+      "statsmodels": 1569.7721019023288
+    },
+    {
+      "exact": 14127.983521828357,
+      "unitsPerArm": 14128,
+      "statsmodels": 14127.948916801524
+    },
+    {
+      "exact": 111595.40376936398,
+      "unitsPerArm": 111596,
+      "statsmodels": null
+    },
+    {
+      "exact": 1624.338751514934,
+      "unitsPerArm": 1625,
+      "statsmodels": 1624.3386358950615
+    }
+  ],
   "distributions": {
     "tTwoSided": [
       0.025784656471373117,
@@ -486,6 +512,15 @@ test('mSPRT: likelihood ratios, running-minimum p-values and always-valid interv
   });
   // Consistency: p < alpha exactly when the running interval excludes 0 (here at the last look).
   assert.ok(state.pValue < 0.05 && state.ci[0] > 0);
+});
+
+test('planning: units per arm match the formula with scipy quantiles exactly, and statsmodels NormalIndPower to one unit', () => {
+  PLANNING_CASES.forEach(([variance, mde, alpha, power, treatmentVariance], i) => {
+    const n = sampleSizePerArm({ variance, mde, alpha, power, treatmentVariance });
+    const ref = REFERENCE.planning[i]!;
+    assert.equal(n, ref.unitsPerArm, `case ${i}`);
+    if (ref.statsmodels !== null) assert.ok(Math.abs(n - ref.statsmodels) < 1, `case ${i}: ${n} vs statsmodels ${ref.statsmodels}`);
+  });
 });
 
 test('distribution functions match scipy.stats (t two-sided, t quantile, chi-square upper tail)', () => {

@@ -12,6 +12,7 @@ import {
   cupedTheta,
   emptyMultiMoments,
   holmAdjust,
+  horizonVariance,
   meanArm,
   mergeCoMoments,
   mergeMoments,
@@ -23,6 +24,7 @@ import {
   ratioArm,
   relativeLift,
   sampleRatioMismatch,
+  sampleSizePerArm,
   sequentialLook,
   sequentialPValues,
   summarizeValues,
@@ -299,4 +301,18 @@ test('analyzeExperiment on a ratio metric (CTR): delta-method arms, ratio CUPED 
     () => analyzeExperiment([{ name: 'a', metric: momentsOf([1, 2]) }, { name: 'b', ratio: pairs[0]! }]),
     /mix mean metrics and ratio metrics/,
   );
+});
+
+test('planning: the 16 sigma^2 / delta^2 rule of thumb, invalid plans refused, horizon variance for the mixture', () => {
+  assert.equal(sampleSizePerArm({ variance: 1, mde: 0.1 }), 1570);
+  assert.ok(Math.abs(sampleSizePerArm({ variance: 1, mde: 0.1 }) - 16 / 0.01) / 1600 < 0.02);
+  assert.equal(sampleSizePerArm({ variance: 1, mde: -0.1 }), 1570);
+  assert.ok(sampleSizePerArm({ variance: 1, mde: 0.1, power: 0.9 }) > 1570);
+  assert.throws(() => sampleSizePerArm({ variance: 0, mde: 0.1 }), RangeError);
+  assert.throws(() => sampleSizePerArm({ variance: 1, mde: 0 }), RangeError);
+  assert.throws(() => sampleSizePerArm({ variance: 1, mde: 0.1, power: 1 }), RangeError);
+  const n = sampleSizePerArm({ variance: 0.09, mde: 0.01 });
+  assert.ok(near(horizonVariance(n, 0.09), 0.18 / n));
+  assert.ok(tauForHorizon(horizonVariance(n, 0.09)) > 0);
+  assert.throws(() => horizonVariance(0, 1), RangeError);
 });
