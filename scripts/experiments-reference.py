@@ -2,14 +2,17 @@
 """Reference values for test/unit/experiments/reference.test.ts, computed with scipy / statsmodels / numpy, independently
 of the TypeScript engine (src/experiments/). Regenerate with:
 
-    python3 -m venv /tmp/statsvenv && /tmp/statsvenv/bin/pip install scipy statsmodels numpy gbstats   # gbstats optional
+    python3 -m venv /tmp/statsvenv && /tmp/statsvenv/bin/pip install -r scripts/experiments-reference-requirements.txt
     /tmp/statsvenv/bin/python scripts/experiments-reference.py
 
-It prints a TypeScript object literal; the test file holds a pasted copy (REFERENCE), with the versions that produced it.
+It prints a JSON object (valid TypeScript); the test file holds a pasted copy (REFERENCE), with the versions that produced it.
+With --check it instead compares its output with the copy in the test file and exits 1 if they differ.
 Each section below names the textbook routine or the by-hand formula it uses.
 """
 import json
 import math
+import os
+import sys
 
 import numpy as np
 import scipy
@@ -215,4 +218,14 @@ try:
     ref["gbstatsRelative"] = {"revenue": gb_relative(rev_t, rev_c), "clicks": gb_relative(clk_t, clk_c)}
 except ImportError:
     pass
-print(json.dumps(ref, indent=2))
+if "--check" in sys.argv:
+    test_file = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "test", "unit", "experiments", "reference.test.ts")
+    text = open(test_file).read()
+    start = text.index("const REFERENCE = ") + len("const REFERENCE = ")
+    pasted = json.loads(text[start:text.index(" as const;", start)])
+    if pasted != json.loads(json.dumps(ref)):
+        print("REFERENCE in test/unit/experiments/reference.test.ts differs from this script's output", file=sys.stderr)
+        sys.exit(1)
+    print("REFERENCE in test/unit/experiments/reference.test.ts matches this script's output")
+else:
+    print(json.dumps(ref, indent=2))

@@ -27,8 +27,8 @@ import {
  * The engine's numbers against a textbook implementation on the same inputs, to 1e-6 (relative, for values far from
  * 1 in size). REFERENCE below is the output of scripts/experiments-reference.py, pasted:
  *
- *   python3 -m venv /tmp/statsvenv && /tmp/statsvenv/bin/pip install scipy statsmodels numpy gbstats   # gbstats optional
- *   /tmp/statsvenv/bin/python scripts/experiments-reference.py
+ *   python3 -m venv /tmp/statsvenv && /tmp/statsvenv/bin/pip install -r scripts/experiments-reference-requirements.txt
+ *   /tmp/statsvenv/bin/python scripts/experiments-reference.py [--check]
  *
  * where each value comes from (see the script):
  *   welch*            scipy.stats.ttest_ind(t, c, equal_var=False) (statistic, pvalue, df, confidence_interval(0.95))
