@@ -1,5 +1,5 @@
 import { createPubSub } from '@graphql-yoga/subscription';
-import type { AnomalyRecord } from '../graph/graph-store';
+import type { AnomalyRecord } from '../graph/stores/anomalies';
 
 /**
  * In-process publish/subscribe for GraphQL subscriptions. Each gateway instance fans out to its own
