@@ -110,7 +110,6 @@ export async function createFlywheel(config: FlywheelConfig, logger: Logger, opt
         password: config.NEO4J_PASSWORD,
         database: config.NEO4J_DATABASE,
         maxPoolSize: config.NEO4J_MAX_POOL_SIZE,
-        k: config.NEO4J_SIMILAR_K,
         logger,
       });
       store = neo;

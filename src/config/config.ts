@@ -84,8 +84,6 @@ export const configSchema = z.object({
   /** Database name; empty uses the server's default database. */
   NEO4J_DATABASE: z.string().default(''),
   NEO4J_MAX_POOL_SIZE: intIn(1, 1000).default(50),
-  /** Neighbours kept per item as precomputed (:Item)-[:SIMILAR]->(:Item) edges. */
-  NEO4J_SIMILAR_K: intIn(1, 500).default(50),
   // Kafka event log (FLYWHEEL_EVENTS=kafka).
   KAFKA_BROKERS: z.string().min(1).default('127.0.0.1:9092'),
   KAFKA_CLIENT_ID: z.string().min(1).default('flywheel'),
