@@ -163,51 +163,6 @@ export function graphStoreContract(name: string, open: () => Promise<GraphStoreH
       assert.deepEqual(users.map((u) => u?.id ?? null), [null, 'u1']);
     });
 
-    it('item neighbours are Jaccard on positive users, best first, and follow new events', async (store) => {
-      await store.applyEvents([
-        ev('PURCHASE', 'u1', 'A', 1),
-        ev('PURCHASE', 'u1', 'B', 2),
-        ev('PURCHASE', 'u2', 'A', 3),
-        ev('PURCHASE', 'u2', 'B', 4),
-        ev('PURCHASE', 'u2', 'C', 5),
-        ev('PURCHASE', 'u3', 'A', 6),
-        ev('PURCHASE', 'u3', 'C', 7),
-        ev('VIEW', 'u4', 'D', 8),
-      ]);
-      let [a, b, d, none] = await store.getItemNeighbors(['A', 'B', 'D', 'nope'], 10);
-      assert.deepEqual(round(a!), [
-        { itemId: 'B', score: 0.6667, support: 2 },
-        { itemId: 'C', score: 0.6667, support: 2 },
-      ]);
-      assert.deepEqual(round(b!), [
-        { itemId: 'A', score: 0.6667, support: 2 },
-        { itemId: 'C', score: 0.3333, support: 1 },
-      ]);
-      assert.deepEqual(d, [], 'no shared users, no neighbours');
-      assert.deepEqual(none, []);
-      const [top1] = await store.getItemNeighbors(['A'], 1);
-      assert.equal(top1!.length, 1);
-
-      // u4 (who viewed D) now buys B and C: B-A 2/(3+3-2)=0.5, B-C 2/4=0.5, B-D 1/(3+1-1)=0.333.
-      await store.applyEvents([ev('PURCHASE', 'u4', 'B', 9), ev('PURCHASE', 'u4', 'C', 10)]);
-      [b] = await store.getItemNeighbors(['B'], 10);
-      assert.deepEqual(round(b!), [
-        { itemId: 'A', score: 0.5, support: 2 },
-        { itemId: 'C', score: 0.5, support: 2 },
-        { itemId: 'D', score: 0.3333, support: 1 },
-      ]);
-      // u1 takes A out of the cart (weight floored at 0): A loses u1. A-B: 1/(2+3-1)=0.25, A-C: 2/(2+3-2)=0.667.
-      await store.applyEvents([ev('REMOVE_FROM_CART', 'u1', 'A', 11), ev('REMOVE_FROM_CART', 'u1', 'A', 12)]);
-      [a, b] = await store.getItemNeighbors(['A', 'B'], 10);
-      assert.deepEqual(round(a!), [
-        { itemId: 'C', score: 0.6667, support: 2 },
-        { itemId: 'B', score: 0.25, support: 1 },
-      ]);
-      assert.deepEqual(round(b!).find((n) => n.itemId === 'A'), { itemId: 'A', score: 0.25, support: 1 }, 'the reverse pair follows');
-      const [anode] = await store.getItems(['A']);
-      assert.equal(anode!.userCount, 2);
-    });
-
     it('listItems pages by opaque cursor in id order, with category and search filters', async (store) => {
       await store.applyEvents([
         item('p1', 'Red Mug', 'kitchen'),
@@ -232,27 +187,6 @@ export function graphStoreContract(name: string, open: () => Promise<GraphStoreH
       assert.deepEqual(mugs.items.map((i) => i.id), ['p1', 'p2']);
       const empty = await store.listItems({ first: 10, search: 'nothing-like-this' });
       assert.deepEqual(empty, { items: [], totalCount: 0, hasNextPage: false, endCursor: null });
-    });
-
-    it('popular items rank by distinct positive users, with category and exclusion filters', async (store) => {
-      await store.applyEvents([
-        item('x', 'X', 'c1'),
-        item('y', 'Y', 'c2'),
-        item('z', 'Z', 'c1'),
-        ev('VIEW', 'u1', 'x', 1),
-        ev('VIEW', 'u2', 'x', 2),
-        ev('VIEW', 'u3', 'x', 3),
-        ev('VIEW', 'u1', 'y', 4),
-        ev('VIEW', 'u2', 'y', 5),
-        ev('VIEW', 'u1', 'z', 6),
-      ]);
-      assert.deepEqual(await store.popularItems({ first: 10 }), [
-        { itemId: 'x', score: 3 },
-        { itemId: 'y', score: 2 },
-        { itemId: 'z', score: 1 },
-      ]);
-      assert.deepEqual(await store.popularItems({ first: 10, categories: ['c1'], excludeItemIds: ['x'] }), [{ itemId: 'z', score: 1 }]);
-      assert.deepEqual((await store.popularItems({ first: 1 })).map((s) => s.itemId), ['x']);
     });
 
     it('scanInteractions returns every positive edge', async (store) => {
@@ -285,14 +219,13 @@ export function graphStoreContract(name: string, open: () => Promise<GraphStoreH
       assert.equal(g2, null);
     });
 
-    it('an excluded actor no longer shapes popularity or similarity, and can be re-included', async (store) => {
+    it('an excluded actor no longer counts in item userCount, and can be re-included', async (store) => {
       await store.applyEvents([ev('VIEW', 'bot', 'a', 1), ev('VIEW', 'bot', 'b', 2), ev('VIEW', 'u1', 'a', 3)]);
-      assert.equal((await store.getItemNeighbors(['a'], 5))[0]!.length, 1);
+      assert.equal((await store.getItems(['a']))[0]!.userCount, 2);
       assert.equal(await store.setActorExcluded('bot', true), true);
       assert.equal(await store.setActorExcluded('bot', true), false);
       assert.deepEqual(await store.excludedActors(), ['bot']);
-      assert.deepEqual(await store.popularItems({ first: 5 }), [{ itemId: 'a', score: 1 }]);
-      assert.deepEqual((await store.getItemNeighbors(['a'], 5))[0], []);
+      assert.deepEqual((await store.getItems(['a', 'b'])).map((i) => i!.userCount), [1, 0]);
       assert.equal(await store.setActorExcluded('bot', false), true);
       assert.deepEqual(await store.excludedActors(), []);
       assert.equal((await store.getItems(['a']))[0]!.userCount, 2);
@@ -338,8 +271,4 @@ export function graphStoreContract(name: string, open: () => Promise<GraphStoreH
       assert.equal(scanned, 2);
     });
   });
-}
-
-function round(list: readonly { itemId: string; score: number; support: number }[]) {
-  return list.map((n) => ({ itemId: n.itemId, score: Math.round(n.score * 10_000) / 10_000, support: n.support }));
 }
