@@ -1,7 +1,8 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { FlywheelEvent, InteractionType } from '../../src/events/event';
-import type { AnomalyRecord, GraphStore } from '../../src/graph/graph-store';
+import { actorId, type FlywheelEvent, type InteractionType } from '../../src/events/event';
+import { isPositive, itemPriceAfter, nextEdgeState, type EdgeState } from '../../src/graph/edge-rule';
+import { DEFAULT_TYPE_WEIGHTS, type AnomalyRecord, type GraphStore } from '../../src/graph/graph-store';
 
 /**
  * The graph store contract: behaviour every GraphStore must show, whatever keeps the graph. Run by
@@ -120,6 +121,45 @@ export function graphStoreContract(name: string, open: () => Promise<GraphStoreH
       assert.equal(i2!.userCount, 0, 'a removed-from-cart item has no positive user');
       const stats = await store.stats();
       assert.deepEqual(stats, { users: 2, items: 2, categories: 1, edges: 3, eventsApplied: 8 });
+    });
+
+    it('every edge is what the shared edge rule (src/graph/edge-rule.ts) makes of its events, in order', async (store) => {
+      // Out-of-order and tied timestamps, removals below zero and back, purchases priced by the event, by
+      // the catalog and by an earlier purchase, a catalog change in between, split over batches.
+      const batches: FlywheelEvent[][] = [
+        [item('r1', 'Lamp', 'home', 40), ev('VIEW', 'ra', 'r1', 5), ev('CLICK', 'ra', 'r1', 3), ev('PURCHASE', 'ra', 'r1', 5, { quantity: 2 })],
+        [ev('REMOVE_FROM_CART', 'ra', 'r2', 2), ev('REMOVE_FROM_CART', 'ra', 'r2', 1), ev('ADD_TO_CART', 'ra', 'r2', 4, { quantity: 1 }), ev('VIEW', 'rb', 'r2', 9)],
+        [ev('PURCHASE', 'rb', 'r3', 7, { quantity: 3 }), ev('PURCHASE', 'rb', 'r3', 8, { quantity: 1, price: 9.5 }), ev('PURCHASE', 'rc', 'r3', 6)],
+        [item('r1', 'Lamp', 'home', 45), ev('PURCHASE', 'rc', 'r1', 10), ev('REMOVE_FROM_CART', 'ra', 'r1', 11), ev('REMOVE_FROM_CART', 'ra', 'r1', 11), ev('ADD_TO_CART', 'rc', 'r3', 2)],
+      ];
+      const expected = new Map<string, EdgeState>();
+      const prices = new Map<string, number | null>();
+      for (const batch of batches) {
+        await store.applyEvents(batch);
+        for (const e of batch) {
+          if (e.kind === 'item') {
+            prices.set(e.itemId, e.price ?? null);
+            continue;
+          }
+          const key = `${actorId(e)} ${e.itemId}`;
+          const price = prices.get(e.itemId) ?? null;
+          expected.set(key, nextEdgeState(expected.get(key), e, DEFAULT_TYPE_WEIGHTS, price));
+          prices.set(e.itemId, itemPriceAfter(price, e));
+        }
+      }
+      const users = ['ra', 'rb', 'rc'];
+      const stored = (await store.getInteractions(users, 100)).flat();
+      assert.equal(stored.length, expected.size);
+      for (const edge of stored) {
+        const { userId, itemId, ...state } = edge;
+        assert.deepEqual(state, expected.get(`${userId} ${itemId}`), `edge ${userId} -> ${itemId}`);
+      }
+      const items = await store.getItems(['r1', 'r2', 'r3']);
+      for (const node of items) {
+        const positive = users.filter((u) => isPositive(expected.get(`${u} ${node!.id}`))).length;
+        assert.equal(node!.userCount, positive, `userCount of ${node!.id}`);
+        assert.equal(node!.price, prices.get(node!.id) ?? null, `price of ${node!.id}`);
+      }
     });
 
     it('anonymous sessions are users of their own ("session:<id>")', async (store) => {
