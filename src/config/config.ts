@@ -33,7 +33,7 @@ export const configSchema = z.object({
   FLYWHEEL_RECOMMENDER: z
     .enum(['local-ease', 'item-knn', 'rp3beta', 'user-knn', 'blend', 'popular'], { error: 'must be local-ease, item-knn, rp3beta, user-knn, blend or popular' })
     .default('blend'),
-  /** Item-to-item similarity of item-knn (and of the SIMILAR edges / similarItems). */
+  /** Item-to-item similarity of item-knn (and of similarItems). */
   FLYWHEEL_SIMILARITY: z.enum(['jaccard', 'cosine', 'bm25'], { error: 'must be jaccard, cosine or bm25' }).default('bm25'),
   /** User-to-user similarity of user-knn. */
   FLYWHEEL_USER_SIMILARITY: z.enum(['jaccard', 'cosine', 'bm25'], { error: 'must be jaccard, cosine or bm25' }).default('cosine'),
