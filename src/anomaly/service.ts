@@ -5,8 +5,9 @@
  * (which keeps flagged points out of its own baselines); findings are stored on the graph, linked to their
  * user and item (`AnomalyStore.putAnomalies`), and the new ones are published to subscribers. Actors flagged
  * for BOT_ACTIVITY are excluded at the graph level (`AnomalyStore.setActorExcluded`) for the flag's lifetime,
- * so their interactions stop shaping item similarity and popularity whatever recommendation strategy reads
- * them (FLYWHEEL_IGNORE_BOTS, on by default).
+ * so their interactions stop counting in items' userCount (and, on the embedded graph, in the edges a
+ * restarted recommender rebuilds from); the recommender's live feed leaves them out through
+ * `forRecommender` (FLYWHEEL_IGNORE_BOTS, on by default).
  *
  * Store writes are issued synchronously inside the ingestion hook (the embedded store applies them before
  * the hook returns), so a client that gets its `trackEvents` answer already sees the flag and the exclusion.

@@ -47,10 +47,6 @@ export class Neo4jSession {
     this.database = options.database || undefined;
   }
 
-  get logger(): Logger | undefined {
-    return this.options.logger;
-  }
-
   db(): { database?: string } {
     return this.database ? { database: this.database } : {};
   }
