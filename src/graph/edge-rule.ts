@@ -4,7 +4,8 @@ import { emptyCounts, type InteractionEdge, type TypeCounts } from './stores/gra
 /**
  * How one interaction event changes a user-item edge: the one rule every backend applies (the embedded
  * graph on its edge objects, Neo4j on the edges it read back inside the batch's transaction, then
- * writes). Pure: the previous state and the event in, the next state out.
+ * writes). `nextEdgeState` is the pure form (the previous state and the event in, the next state out);
+ * `applyToEdge` applies the same rule in place.
  *
  *   counts[type]      + 1
  *   weight            + weights[type], floored at 0 after every event (a removal never goes below zero)
@@ -27,28 +28,36 @@ function emptyEdge(e: InteractionEvent): EdgeState {
 
 /** The edge after `e`; `prev` undefined when the user has no edge to the item yet. */
 export function nextEdgeState(prev: EdgeState | undefined, e: InteractionEvent, weights: TypeCounts, itemPrice: number | null): EdgeState {
-  const from = prev ?? emptyEdge(e);
-  const counts = { ...from.counts };
-  counts[e.type]++;
-  const next: EdgeState = {
-    counts,
-    weight: Math.max(0, from.weight + weights[e.type]),
-    quantity: from.quantity,
-    revenue: from.revenue,
-    firstSeenAt: e.timestamp < from.firstSeenAt ? e.timestamp : from.firstSeenAt,
-    lastSeenAt: from.lastSeenAt,
-    lastType: from.lastType,
-  };
+  const next = prev ? { ...prev, counts: { ...prev.counts } } : emptyEdge(e);
+  applyToEdge(next, e, weights, itemPrice);
+  return next;
+}
+
+/** The first event on a user-item pair: the edge it creates (the rule applied to an empty edge). */
+export function newEdgeState(e: InteractionEvent, weights: TypeCounts, itemPrice: number | null): EdgeState {
+  const edge = emptyEdge(e);
+  applyToEdge(edge, e, weights, itemPrice);
+  return edge;
+}
+
+/**
+ * The same rule, in place: for a store whose edge objects are shared by several indexes (the embedded
+ * graph's adjacency maps) and written on every event, where a copy per event costs ingest throughput.
+ * `nextEdgeState` is this applied to a copy.
+ */
+export function applyToEdge(edge: EdgeState, e: InteractionEvent, weights: TypeCounts, itemPrice: number | null): void {
+  edge.counts[e.type]++;
+  edge.weight = Math.max(0, edge.weight + weights[e.type]);
   if (e.type === 'PURCHASE') {
     const q = e.quantity ?? 1;
-    next.quantity += q;
-    next.revenue += q * (e.price ?? itemPrice ?? 0);
+    edge.quantity += q;
+    edge.revenue += q * (e.price ?? itemPrice ?? 0);
   }
-  if (e.timestamp >= from.lastSeenAt) {
-    next.lastSeenAt = e.timestamp;
-    next.lastType = e.type;
+  if (e.timestamp >= edge.lastSeenAt) {
+    edge.lastSeenAt = e.timestamp;
+    edge.lastType = e.type;
   }
-  return next;
+  if (e.timestamp < edge.firstSeenAt) edge.firstSeenAt = e.timestamp;
 }
 
 export function isPositive(edge: Pick<EdgeState, 'weight'> | undefined): boolean {

@@ -1,6 +1,6 @@
 import { actorId, type FlywheelEvent, type InteractionEvent } from '../../events/event';
 import { idempotencyKey } from '../../events/idempotency';
-import { isPositive, itemPriceAfter, nextEdgeState } from '../edge-rule';
+import { applyToEdge, isPositive, itemPriceAfter, newEdgeState } from '../edge-rule';
 import { DEFAULT_TYPE_WEIGHTS, type TypeCounts } from '../stores/graph-reads';
 import type { ApplySummary } from '../stores/graph-writes';
 import { removeValue, type GraphState } from './graph-state';
@@ -61,16 +61,15 @@ export class MemoryGraphWrites {
     if (e.timestamp < user.first) user.first = e.timestamp;
     if (e.timestamp > user.last) user.last = e.timestamp;
 
-    const edge = user.edges.get(i);
+    let edge = user.edges.get(i);
     const wasPositive = isPositive(edge);
-    const next = nextEdgeState(edge, e, this.weights, item.price);
-    // Both adjacency maps hold the same edge object: update it in place.
-    if (edge) Object.assign(edge, next);
-    else s.addEdge(u, i, next);
+    // Both adjacency maps hold the same edge object: the rule updates it in place.
+    if (edge) applyToEdge(edge, e, this.weights, item.price);
+    else edge = s.addEdge(u, i, newEdgeState(e, this.weights, item.price));
     if (e.type === 'PURCHASE') user.orders = recordOrder(user.orders, e.timestamp);
     item.price = itemPriceAfter(item.price, e);
 
-    const nowPositive = isPositive(next);
+    const nowPositive = isPositive(edge);
     if (nowPositive !== wasPositive) {
       if (nowPositive) {
         user.positive.push(i);

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { InteractionEvent, InteractionType } from '../../../src/events/event';
-import { isPositive, itemPriceAfter, nextEdgeState } from '../../../src/graph/edge-rule';
+import { applyToEdge, isPositive, itemPriceAfter, newEdgeState, nextEdgeState } from '../../../src/graph/edge-rule';
 import { DEFAULT_TYPE_WEIGHTS } from '../../../src/graph/stores/graph-reads';
 
 // The rule itself; test/contract/graph-store.contract.ts holds both backends to it.
@@ -61,4 +61,16 @@ test('an item without a price takes the first purchase price; a known price stay
   assert.equal(itemPriceAfter(null, ev('PURCHASE', 1)), null);
   assert.equal(itemPriceAfter(null, ev('ADD_TO_CART', 1, { price: 7 })), null);
   assert.equal(itemPriceAfter(5, ev('PURCHASE', 1, { price: 7 })), 5);
+});
+
+test('the in-place form and the pure form are one rule', () => {
+  const events = [ev('VIEW', 5), ev('PURCHASE', 3, { quantity: 2 }), ev('REMOVE_FROM_CART', 9), ev('REMOVE_FROM_CART', 9), ev('PURCHASE', 7, { price: 2 })];
+  let pure = nextEdgeState(undefined, events[0]!, DEFAULT_TYPE_WEIGHTS, 4);
+  const inPlace = newEdgeState(events[0]!, DEFAULT_TYPE_WEIGHTS, 4);
+  assert.deepEqual(inPlace, pure);
+  for (const e of events.slice(1)) {
+    pure = nextEdgeState(pure, e, DEFAULT_TYPE_WEIGHTS, 4);
+    applyToEdge(inPlace, e, DEFAULT_TYPE_WEIGHTS, 4);
+    assert.deepEqual(inPlace, pure);
+  }
 });
