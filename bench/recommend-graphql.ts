@@ -9,7 +9,7 @@ import autocannon from 'autocannon';
 import { createFlywheel } from '../src/app/flywheel';
 import { startGateway } from '../src/api/server';
 import { loadConfig } from '../src/config/config';
-import { MemoryGraph } from '../src/graph/embedded/memory-graph';
+import type { MemoryGraph } from '../src/graph/embedded/memory-graph';
 import { createLogger } from '../src/observability/logger';
 import { rng } from '../src/recommend/synthetic';
 import { heapUsed, loadSyntheticShop } from './shared';

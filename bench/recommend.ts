@@ -19,7 +19,7 @@ async function main(): Promise<void> {
   const heap0 = heapUsed();
   const loadSeconds = await loadSyntheticShop(graph, rec, { users, items, interactions });
   const heapLoaded = heapUsed();
-  let t = performance.now();
+  const t = performance.now();
   rec.refreshNow();
   const solveSeconds = (performance.now() - t) / 1000;
   const heapModel = heapUsed();

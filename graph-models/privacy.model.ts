@@ -1,7 +1,10 @@
 import { GraphQLDateTime } from 'graphql-scalars';
 import { Field, ID, Int, ObjectType } from 'type-graphql';
 
-@ObjectType('ErasureResult', { simpleResolvers: true, description: 'What eraseUser removed. Counts are what the gateway held; none of it is reachable afterwards.' })
+@ObjectType('ErasureResult', {
+  simpleResolvers: true,
+  description: 'What eraseUser removed. Counts are what the gateway held; none of it is reachable afterwards.',
+})
 export class ErasureResultType {
   @Field(() => ID)
   userId!: string;

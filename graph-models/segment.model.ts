@@ -26,7 +26,10 @@ export class SegmentCategoryType {
   revenue!: number;
 }
 
-@ObjectType('Segment', { simpleResolvers: true, description: 'A customer segment from RFM clustering of the graph, with a readable name and an id that is stable across refits.' })
+@ObjectType('Segment', {
+  simpleResolvers: true,
+  description: 'A customer segment from RFM clustering of the graph, with a readable name and an id that is stable across refits.',
+})
 export class SegmentType {
   @Field(() => ID)
   id!: string;

@@ -24,7 +24,8 @@ export class AnomalyResolver {
   ): Promise<AnomalyConnection> {
     const first = firstArg ?? 20;
     requireRange('first', first, 1, MAX_FIRST);
-    if (after !== undefined && after !== null && !/^[A-Za-z0-9_-]{1,64}$/.test(after)) throw inputError('after must be a cursor returned as pageInfo.endCursor', 'after');
+    if (after !== undefined && after !== null && !/^[A-Za-z0-9_-]{1,64}$/.test(after))
+      throw inputError('after must be a cursor returned as pageInfo.endCursor', 'after');
     let page;
     try {
       page = await ctx.app.store.listAnomalies(toAnomalyQuery(filter, first, after ?? undefined));
@@ -61,18 +62,16 @@ export class AnomalyResolver {
 export class UserAnomalyResolver {
   @Authorized(ANALYSTS)
   @FieldResolver(() => [AnomalyType], { description: 'Anomalies linked to this user (bursts, quantity, order value and price findings), newest first.' })
-  async anomalies(
-    @Root() user: UserType,
-    @Arg('first', () => Int, { defaultValue: 10 }) first: number,
-    @Ctx() ctx: GatewayContext,
-  ): Promise<AnomalyType[]> {
+  async anomalies(@Root() user: UserType, @Arg('first', () => Int, { defaultValue: 10 }) first: number, @Ctx() ctx: GatewayContext): Promise<AnomalyType[]> {
     requireRange('first', first, 1, 100);
     const page = await ctx.app.store.listAnomalies({ first, entityIds: [user.id] });
     return page.anomalies.map(toAnomaly);
   }
 
   @Authorized(ANALYSTS)
-  @FieldResolver(() => Boolean, { description: "True while a BOT_ACTIVITY flag is active: this user's interactions do not shape others' recommendations (when FLYWHEEL_IGNORE_BOTS is on)." })
+  @FieldResolver(() => Boolean, {
+    description: "True while a BOT_ACTIVITY flag is active: this user's interactions do not shape others' recommendations (when FLYWHEEL_IGNORE_BOTS is on).",
+  })
   flaggedAsBot(@Root() user: UserType, @Ctx() ctx: GatewayContext): boolean {
     return ctx.app.anomalies.isFlaggedBot(user.id);
   }
@@ -82,11 +81,7 @@ export class UserAnomalyResolver {
 export class ItemAnomalyResolver {
   @Authorized(ANALYSTS)
   @FieldResolver(() => [AnomalyType], { description: 'Anomalies linked to this item (traffic, quantity and price findings), newest first.' })
-  async anomalies(
-    @Root() item: ItemType,
-    @Arg('first', () => Int, { defaultValue: 10 }) first: number,
-    @Ctx() ctx: GatewayContext,
-  ): Promise<AnomalyType[]> {
+  async anomalies(@Root() item: ItemType, @Arg('first', () => Int, { defaultValue: 10 }) first: number, @Ctx() ctx: GatewayContext): Promise<AnomalyType[]> {
     requireRange('first', first, 1, 100);
     const page = await ctx.app.store.listAnomalies({ first, entityIds: [item.id] });
     return page.anomalies.map(toAnomaly);

@@ -12,7 +12,19 @@ import { SegmentResolver, UserSegmentResolver } from './segment.resolver';
 import { InteractionResolver, UserResolver } from './user.resolver';
 
 /** Every resolver class of the schema; buildSchema takes this list. */
-export const resolvers = [RecommendationResolver, ItemResolver, UserResolver, InteractionResolver, EventResolver, AnomalyResolver, UserAnomalyResolver, ItemAnomalyResolver, SegmentResolver, UserSegmentResolver, PrivacyResolver] as const;
+export const resolvers = [
+  RecommendationResolver,
+  ItemResolver,
+  UserResolver,
+  InteractionResolver,
+  EventResolver,
+  AnomalyResolver,
+  UserAnomalyResolver,
+  ItemAnomalyResolver,
+  SegmentResolver,
+  UserSegmentResolver,
+  PrivacyResolver,
+] as const;
 
 /**
  * The executable schema, built from the type-graphql classes in graph-models/ and the resolvers above.

@@ -1,10 +1,8 @@
 import { GraphQLError } from 'graphql';
-
-/** Stable error codes clients can switch on; messages say exactly what is wrong. */
-export type ErrorCode = 'BAD_USER_INPUT' | 'NOT_FOUND' | 'UNAVAILABLE' | 'INTERNAL_SERVER_ERROR';
+import { ErrorCode } from '../src/util/error-codes';
 
 export function inputError(message: string, argument?: string): GraphQLError {
-  return new GraphQLError(message, { extensions: { code: 'BAD_USER_INPUT', ...(argument ? { argument } : {}) } });
+  return new GraphQLError(message, { extensions: { code: ErrorCode.BAD_USER_INPUT, ...(argument ? { argument } : {}) } });
 }
 
 export function requireRange(name: string, value: number, min: number, max: number): number {

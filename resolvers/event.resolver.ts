@@ -20,7 +20,11 @@ export class EventResolver {
     // A shopper may send only their own events; services send for anyone.
     for (const e of events) assertActsFor(ctx.identity, e.userId ?? null);
     // The dead-letter quota is per sender: the token's subject or API key, else (auth off) one bucket.
-    const result = await ctx.app.tracker.track(toInteractionEvents(events, Date.now()), 'graphql', `${ctx.identity.via}:${ctx.identity.role}:${ctx.identity.subject ?? ''}`);
+    const result = await ctx.app.tracker.track(
+      toInteractionEvents(events, Date.now()),
+      'graphql',
+      `${ctx.identity.via}:${ctx.identity.role}:${ctx.identity.subject ?? ''}`,
+    );
     return toTrackEventsResult(result);
   }
 

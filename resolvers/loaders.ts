@@ -1,5 +1,5 @@
 import DataLoader from 'dataloader';
-import type { CategoryNode, GraphStore, InteractionEdge, ItemNode, UserNode } from '../src/graph/graph-store';
+import type { CategoryNode, GraphReadStore, InteractionEdge, ItemNode, UserNode } from '../src/graph/stores/graph-reads';
 
 /**
  * Per-request DataLoaders: every graph read of one GraphQL operation is batched into one store call
@@ -19,7 +19,7 @@ export interface Loaders {
   interactions: DataLoader<string, InteractionEdge[]>;
 }
 
-export function createLoaders(store: GraphStore, { cache = true } = {}): Loaders {
+export function createLoaders(store: GraphReadStore, { cache = true } = {}): Loaders {
   return {
     item: new DataLoader((ids) => store.getItems(ids), { cache }),
     // keyed by array identity, so nothing to cache across calls; batching is what it is for

@@ -20,7 +20,11 @@ export class RecommendationResolver {
     @Arg('userId', () => ID) userId: string,
     @Arg('first', () => Int, { defaultValue: 10 }) first: number,
     @Arg('filter', () => RecommendationFilterInput, { nullable: true }) filter: RecommendationFilterInput | undefined,
-    @Arg('strategy', () => String, { nullable: true, description: 'Scoring strategy (local-ease, item-knn, rp3beta, user-knn, blend, popular, segment-popular: what the customers of the user\'s segment buy most); the configured default when omitted.' })
+    @Arg('strategy', () => String, {
+      nullable: true,
+      description:
+        "Scoring strategy (local-ease, item-knn, rp3beta, user-knn, blend, popular, segment-popular: what the customers of the user's segment buy most); the configured default when omitted.",
+    })
     strategy: string | undefined,
     @Ctx() ctx: GatewayContext,
     @Info() info: GraphQLResolveInfo,

@@ -63,7 +63,8 @@ export class SegmentResolver {
     @Ctx() ctx: GatewayContext,
   ): Promise<UserConnection> {
     requireRange('first', first, 1, 500);
-    if (after !== undefined && after !== null && !/^[A-Za-z0-9_-]{1,400}$/.test(after)) throw inputError('after must be a cursor returned as pageInfo.endCursor', 'after');
+    if (after !== undefined && after !== null && !/^[A-Za-z0-9_-]{1,400}$/.test(after))
+      throw inputError('after must be a cursor returned as pageInfo.endCursor', 'after');
     const page = await ctx.app.segments.members(segment.id, first, after ?? undefined);
     return toUserConnection(page, await ctx.loaders.user.loadMany(page.userIds));
   }
@@ -90,7 +91,11 @@ export class UserSegmentResolver {
   // Any role may ask, for a user it may act for: a shopper sees their own segment's id and name (the
   // other Segment fields are for analysts), wherever the User was reached from.
   @Authorized()
-  @FieldResolver(() => SegmentType, { nullable: true, description: "The customer's segment (null for users without a purchase, or before the first fit). Shoppers and services see its id and name; the rest is for analysts." })
+  @FieldResolver(() => SegmentType, {
+    nullable: true,
+    description:
+      "The customer's segment (null for users without a purchase, or before the first fit). Shoppers and services see its id and name; the rest is for analysts.",
+  })
   async segment(@Root() user: UserType, @Ctx() ctx: GatewayContext): Promise<SegmentType | null> {
     assertActsFor(ctx.identity, user.id);
     const id = await segmentIdLoader(ctx).load(user.id);

@@ -15,7 +15,12 @@ export interface ConnectionShape<TNode> {
 }
 
 /** A store page -> a GraphQL connection: one edge per entry, its cursor and node. */
-export function toConnection<TEntry, TNode>(entries: readonly TEntry[], page: PageMeta, cursorOf: (entry: TEntry, index: number) => string, toNode: (entry: TEntry) => TNode): ConnectionShape<TNode> {
+export function toConnection<TEntry, TNode>(
+  entries: readonly TEntry[],
+  page: PageMeta,
+  cursorOf: (entry: TEntry, index: number) => string,
+  toNode: (entry: TEntry) => TNode,
+): ConnectionShape<TNode> {
   return {
     edges: entries.map((entry, i) => ({ cursor: cursorOf(entry, i), node: toNode(entry) })),
     pageInfo: { hasNextPage: page.hasNextPage, endCursor: page.endCursor },

@@ -51,7 +51,13 @@ export function toUpsertItemsResult(result: TrackResult): UpsertItemsResultType 
 }
 
 export function toDeadLetterEntry(e: StoredDeadLetter): DeadLetterEntryType {
-  return { seq: e.seq, at: new Date(e.at), source: e.source, reason: e.reason, raw: e.truncated ? `${String(e.raw)}… [truncated: ${e.rawBytes} bytes]` : (JSON.stringify(e.raw) ?? 'null') };
+  return {
+    seq: e.seq,
+    at: new Date(e.at),
+    source: e.source,
+    reason: e.reason,
+    raw: e.truncated ? `${String(e.raw)}… [truncated: ${e.rawBytes} bytes]` : (JSON.stringify(e.raw) ?? 'null'),
+  };
 }
 
 function dropNullish(o: Record<string, unknown>): Record<string, unknown> {

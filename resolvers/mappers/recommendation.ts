@@ -4,7 +4,12 @@ import type { RecommendationFilterInput, RecommendationType } from '../../graph-
 import { toItem, unknownItem } from './item';
 
 /** The GraphQL arguments -> the recommender's request (business rules from the filter). */
-export function toRecommendRequest(userId: string, first: number, strategy: string | undefined, filter: RecommendationFilterInput | undefined): RecommendRequest {
+export function toRecommendRequest(
+  userId: string,
+  first: number,
+  strategy: string | undefined,
+  filter: RecommendationFilterInput | undefined,
+): RecommendRequest {
   return {
     userId,
     first,

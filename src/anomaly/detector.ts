@@ -14,7 +14,9 @@ import { resolveAnomalyConfig, type AnomalyConfig, type AnomalyConfigInput } fro
 import { RecentSet } from './structures.js';
 import { TrafficDetector } from './traffic.js';
 import type { AnomalyFinding, AnomalyInput } from './types.js';
-import { OrderValueDetector, PriceDetector, QuantityDetector } from './values.js';
+import { OrderValueDetector } from './order-value-detector.js';
+import { PriceDetector } from './price-detector.js';
+import { QuantityDetector } from './quantity-detector.js';
 
 export interface AnomalyDetectorStats {
   events: number;

@@ -3,10 +3,11 @@
  *
  * The pipeline stage `detect-anomalies` (src/app/stages.ts): every applied batch is observed by the AnomalyDetector
  * (which keeps flagged points out of its own baselines); findings are stored on the graph, linked to their
- * user and item (`GraphStore.putAnomalies`), and the new ones are published to subscribers. Actors flagged
- * for BOT_ACTIVITY are excluded at the graph level (`GraphStore.setActorExcluded`) for the flag's lifetime,
- * so their interactions stop shaping item similarity and popularity whatever recommendation strategy reads
- * them (FLYWHEEL_IGNORE_BOTS, on by default).
+ * user and item (`AnomalyStore.putAnomalies`), and the new ones are published to subscribers. Actors flagged
+ * for BOT_ACTIVITY are excluded at the graph level (`AnomalyStore.setActorExcluded`) for the flag's lifetime,
+ * so their interactions stop counting in items' userCount (and, on the embedded graph, in the edges a
+ * restarted recommender rebuilds from); the recommender's live feed leaves them out through
+ * `forRecommender` (FLYWHEEL_IGNORE_BOTS, on by default).
  *
  * Store writes are issued synchronously inside the ingestion hook (the embedded store applies them before
  * the hook returns), so a client that gets its `trackEvents` answer already sees the flag and the exclusion.
@@ -16,7 +17,7 @@
  */
 import type { Logger } from 'pino';
 import { actorId, type FlywheelEvent, type InteractionEvent } from '../events/event';
-import type { AnomalyRecord, GraphStore } from '../graph/graph-store';
+import type { AnomalyRecord, AnomalyStore } from '../graph/stores/anomalies';
 import type { AnomalyConfigInput } from './config';
 import { AnomalyDetector } from './detector';
 import { RecentSet } from './structures';
@@ -95,7 +96,7 @@ export class AnomalyService {
   private readonly publishedIds = new RecentSet(10_000);
 
   constructor(
-    private readonly store: GraphStore,
+    private readonly store: AnomalyStore,
     private readonly options: AnomalyServiceOptions = {},
   ) {
     this.detector = new AnomalyDetector(options.config);

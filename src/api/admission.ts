@@ -1,6 +1,7 @@
 import { GraphQLError, Lexer, Source, TokenKind, getOperationAST, parse, specifiedRules, validate, type DocumentNode, type GraphQLSchema, type OperationDefinitionNode, type ValidationRule } from 'graphql';
 import { forbidden } from '../auth/authenticator';
 import type { Identity } from '../auth/identity';
+import { ErrorCode } from '../util/error-codes';
 import { usesIntrospection } from './introspection-guard';
 
 /**
@@ -58,7 +59,7 @@ export class Admission {
   /** Admits `query` for `identity` or throws AdmissionError (400 parse/validation/operation, 403 introspection). */
   admit(query: unknown, operationName: unknown, identity: Identity): Admitted {
     if (typeof query !== 'string' || query.length === 0) {
-      throw new AdmissionError([clientError('send the operation as a non-empty string in `query`', 'BAD_REQUEST')], 400);
+      throw new AdmissionError([clientError('send the operation as a non-empty string in `query`', ErrorCode.BAD_REQUEST)], 400);
     }
     const checked = this.check(query);
     if (checked.errors) throw new AdmissionError(checked.errors, 400);
@@ -69,7 +70,7 @@ export class Admission {
     const operation = getOperationAST(checked.document!, name);
     if (!operation) {
       const message = name ? `the document has no operation named "${name}"` : 'the document has several operations: name the one to run in operationName';
-      throw new AdmissionError([clientError(message, 'BAD_REQUEST')], 400);
+      throw new AdmissionError([clientError(message, ErrorCode.BAD_REQUEST)], 400);
     }
     return { document: checked.document!, operation };
   }
@@ -90,19 +91,19 @@ export class Admission {
     let document: DocumentNode;
     try {
       const shapeError = scanTokens(query, this.limits);
-      if (shapeError) return { errors: [clientError(shapeError, 'GRAPHQL_PARSE_FAILED')], introspection: false };
+      if (shapeError) return { errors: [clientError(shapeError, ErrorCode.GRAPHQL_PARSE_FAILED)], introspection: false };
       document = parse(query, { maxTokens: this.limits.maxTokens });
     } catch (err) {
-      return { errors: [asClientError(err, 'GRAPHQL_PARSE_FAILED')], introspection: false };
+      return { errors: [asClientError(err, ErrorCode.GRAPHQL_PARSE_FAILED)], introspection: false };
     }
     let errors: readonly GraphQLError[];
     try {
       errors = validate(this.schema, document, [...specifiedRules, ...this.shapeRules]);
     } catch (err) {
-      return { errors: [asClientError(err, 'GRAPHQL_VALIDATION_FAILED')], introspection: false };
+      return { errors: [asClientError(err, ErrorCode.GRAPHQL_VALIDATION_FAILED)], introspection: false };
     }
     if (errors.length > 0) {
-      return { errors: errors.map((e) => clientError(this.limits.hideSuggestions ? hideSuggestions(e.message) : e.message, 'GRAPHQL_VALIDATION_FAILED', e)), introspection: false };
+      return { errors: errors.map((e) => clientError(this.limits.hideSuggestions ? hideSuggestions(e.message) : e.message, ErrorCode.GRAPHQL_VALIDATION_FAILED, e)), introspection: false };
     }
     return { document, introspection: usesIntrospection(document) };
   }
@@ -127,7 +128,7 @@ export function scanTokens(query: string, limits: Pick<AdmissionLimits, 'maxToke
   return null;
 }
 
-function clientError(message: string, code: string, original?: GraphQLError): GraphQLError {
+function clientError(message: string, code: ErrorCode, original?: GraphQLError): GraphQLError {
   return new GraphQLError(message, {
     ...(original?.nodes ? { nodes: original.nodes } : original?.source && original.positions ? { source: original.source, positions: original.positions } : {}),
     extensions: { code },
@@ -139,7 +140,7 @@ function clientError(message: string, code: string, original?: GraphQLError): Gr
  * RangeError from a recursion the limits did not foresee included, becomes a generic refusal: the
  * client learns its document was refused, never what broke inside.
  */
-function asClientError(err: unknown, code: string): GraphQLError {
+function asClientError(err: unknown, code: ErrorCode): GraphQLError {
   if (err instanceof GraphQLError) return clientError(err.message, code, err);
   return clientError('the document could not be processed (too large or too deeply nested)', code);
 }

@@ -1,6 +1,7 @@
 import { unwrapResolverError } from '@apollo/server/errors';
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import type { Logger } from 'pino';
+import { ErrorCode } from '../util/error-codes';
 
 /**
  * What clients may see of an error, for both transports (Apollo's formatError on HTTP, graphql-ws's
@@ -11,9 +12,9 @@ import type { Logger } from 'pino';
  */
 export function formatForClient(formatted: GraphQLFormattedError, error: unknown, logger: Logger, hideSuggestions: boolean): GraphQLFormattedError {
   const code = formatted.extensions?.code;
-  if (code === 'INTERNAL_SERVER_ERROR' || code === undefined) {
+  if (code === ErrorCode.INTERNAL_SERVER_ERROR || code === undefined) {
     logger.error({ err: unwrapResolverError(error) }, 'resolver failed');
-    return { message: 'internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' }, ...(formatted.path ? { path: formatted.path } : {}) };
+    return { message: 'internal server error', extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR }, ...(formatted.path ? { path: formatted.path } : {}) };
   }
   if (hideSuggestions && formatted.message.includes('Did you mean')) {
     return { ...formatted, message: formatted.message.replace(/ ?Did you mean .+\?$/, '') };
@@ -32,7 +33,7 @@ export function formatWsErrors(errors: readonly GraphQLError[], logger: Logger, 
     const { http: _http, ...extensions } = e.extensions;
     // Errors outside execution (no path) that graphql-js raised itself, not wrapping a thrown exception.
     const requestError = extensions.code === undefined && e.path === undefined && (e.originalError === undefined || e.originalError instanceof GraphQLError);
-    const formatted: GraphQLFormattedError = { ...e.toJSON(), extensions: requestError ? { ...extensions, code: 'BAD_USER_INPUT' } : extensions };
+    const formatted: GraphQLFormattedError = { ...e.toJSON(), extensions: requestError ? { ...extensions, code: ErrorCode.BAD_USER_INPUT } : extensions };
     return formatForClient(formatted, e, logger, hideSuggestions);
   });
 }

@@ -4,6 +4,7 @@ import type { Identity } from '../auth/identity';
 import { AdmissionError, type Admission } from './admission';
 import type { Safelist } from './safelist';
 import type { Credentials, Security } from './security';
+import { ErrorCode } from '../util/error-codes';
 
 /** GraphQL request parameters as the client sent them: a POST body, a GET query string, a graphql-ws subscribe payload. */
 export interface OperationParams {
@@ -74,5 +75,7 @@ export class Gate {
 }
 
 function persistedOnly(): GraphQLError {
-  return new GraphQLError('only persisted operations are accepted (safelist mode); send documentId from the codegen manifest', { extensions: { code: 'PERSISTED_QUERY_NOT_ALLOWED' } });
+  return new GraphQLError('only persisted operations are accepted (safelist mode); send documentId from the codegen manifest', {
+    extensions: { code: ErrorCode.PERSISTED_QUERY_NOT_ALLOWED },
+  });
 }

@@ -11,9 +11,11 @@ import { formatForClient } from './client-errors';
 import type { Gate, OperationParams } from './gate';
 import { createGraphiqlHandler } from './graphiql';
 import { healthz, metricsEndpoint, readyz } from './health';
+import type * as JitExecutor from './jit-executor';
 import { BodyTooLargeError, readBody, sendJson } from './http-util';
 import { OperationLabels } from './operation-labels';
 import { credentialsFromHeaders, retryAfterSeconds, type Security } from './security';
+import { ErrorCode } from '../util/error-codes';
 
 export const GRAPHQL_PATH = '/graphql';
 const EXAMPLES_FILE = path.resolve(__dirname, '../../../schema/operations/examples.graphql');
@@ -45,7 +47,8 @@ export async function createHttpFront({ app, schema, security, gate, safelistMod
   const { logger, metrics, config } = app;
   const apollo = new ApolloServer<GatewayContext & BaseContext>({
     // graphql-jit is loaded only when it executes (FLYWHEEL_EXECUTOR=graphql-js never loads it)
-    ...(config.FLYWHEEL_EXECUTOR === 'jit' ? { gateway: (require('./jit-executor') as typeof import('./jit-executor')).jitGateway(schema) } : { schema }),
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on first use, see above
+    ...(config.FLYWHEEL_EXECUTOR === 'jit' ? { gateway: (require('./jit-executor') as typeof JitExecutor).jitGateway(schema) } : { schema }),
     introspection: true,
     csrfPrevention: true,
     includeStacktraceInErrorResponses: false,
@@ -79,7 +82,7 @@ export async function createHttpFront({ app, schema, security, gate, safelistMod
     if (inFlight >= config.FLYWHEEL_MAX_IN_FLIGHT) {
       metrics.httpDuration.observe({ operation: 'shed', status: '429' }, 0);
       res.setHeader('retry-after', '1');
-      return sendJson(res, 429, { errors: [{ message: 'gateway is at capacity; retry shortly', extensions: { code: 'OVERLOADED' } }] });
+      return sendJson(res, 429, { errors: [{ message: 'gateway is at capacity; retry shortly', extensions: { code: ErrorCode.OVERLOADED } }] });
     }
     inFlight++;
     try {
@@ -89,20 +92,30 @@ export async function createHttpFront({ app, schema, security, gate, safelistMod
           body = text.length > 0 ? JSON.parse(text) : {};
         } catch {
           status = 400;
-          return sendJson(res, 400, { errors: [{ message: 'request body is not valid JSON', extensions: { code: 'BAD_REQUEST' } }] });
+          return sendJson(res, 400, { errors: [{ message: 'request body is not valid JSON', extensions: { code: ErrorCode.BAD_REQUEST } }] });
         }
         operation = operationLabels.labelFor(body);
       } else if (safelistMode) {
         status = 405;
-        return sendJson(res, 405, { errors: [{ message: 'safelist mode accepts POST only', extensions: { code: 'METHOD_NOT_ALLOWED' } }] });
+        return sendJson(res, 405, { errors: [{ message: 'safelist mode accepts POST only', extensions: { code: ErrorCode.METHOD_NOT_ALLOWED } }] });
       }
       let pass;
       try {
-        const sent: unknown = req.method === 'POST' ? body : ({ query: url.searchParams.get('query'), operationName: url.searchParams.get('operationName') } satisfies OperationParams);
+        const sent: unknown =
+          req.method === 'POST'
+            ? body
+            : ({ query: url.searchParams.get('query'), operationName: url.searchParams.get('operationName') } satisfies OperationParams);
         pass = await gate.admit(sent, { credentials: credentialsFromHeaders(req.headers) }, req.socket.remoteAddress);
         if (pass.operation.operation === 'subscription') {
           status = 400;
-          return sendJson(res, 400, { errors: [{ message: `subscriptions are served over graphql-ws (WebSocket) at ${GRAPHQL_PATH}, not over HTTP`, extensions: { code: 'BAD_REQUEST' } }] });
+          return sendJson(res, 400, {
+            errors: [
+              {
+                message: `subscriptions are served over graphql-ws (WebSocket) at ${GRAPHQL_PATH}, not over HTTP`,
+                extensions: { code: ErrorCode.BAD_REQUEST },
+              },
+            ],
+          });
         }
       } catch (err) {
         if (err instanceof AdmissionError) {
@@ -140,11 +153,11 @@ export async function createHttpFront({ app, schema, security, gate, safelistMod
     } catch (err) {
       if (err instanceof BodyTooLargeError) {
         status = 413;
-        return sendJson(res, 413, { errors: [{ message: err.message, extensions: { code: 'PAYLOAD_TOO_LARGE' } }] });
+        return sendJson(res, 413, { errors: [{ message: err.message, extensions: { code: ErrorCode.PAYLOAD_TOO_LARGE } }] });
       }
       status = 500;
       logger.error({ err }, 'unhandled error in GraphQL HTTP handler');
-      if (!res.headersSent) sendJson(res, 500, { errors: [{ message: 'internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] });
+      if (!res.headersSent) sendJson(res, 500, { errors: [{ message: 'internal server error', extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR } }] });
       else res.end();
     } finally {
       inFlight--;

@@ -5,6 +5,7 @@ import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
 import { Authenticator } from '../auth/authenticator';
 import type { Identity } from '../auth/identity';
 import { ConfigError, type FlywheelConfig } from '../config/config';
+import { ErrorCode } from '../util/error-codes';
 import { Admission } from './admission';
 
 /** What a caller presents: a bearer token (JWT) in `authorization`, or an API key. */
@@ -36,7 +37,7 @@ export interface Security {
 
 /** The Retry-After value (seconds) of a RATE_LIMITED error, or null for any other error. */
 export function retryAfterSeconds(err: unknown): number | null {
-  if (!(err instanceof GraphQLError) || err.extensions.code !== 'RATE_LIMITED') return null;
+  if (!(err instanceof GraphQLError) || err.extensions.code !== ErrorCode.RATE_LIMITED) return null;
   return Number(err.extensions.retryAfterSeconds) || 1;
 }
 
@@ -87,7 +88,7 @@ export function createSecurity(config: FlywheelConfig): Security {
       if (err instanceof RateLimiterRes) {
         const retryAfter = Math.max(1, Math.ceil(err.msBeforeNext / 1000));
         throw new GraphQLError(`rate limit of ${perMinute} requests per minute exceeded; retry in ${retryAfter} s`, {
-          extensions: { code: 'RATE_LIMITED', retryAfterSeconds: retryAfter, http: { status: 429 } },
+          extensions: { code: ErrorCode.RATE_LIMITED, retryAfterSeconds: retryAfter, http: { status: 429 } },
         });
       }
       throw err;

@@ -10,6 +10,7 @@ import { formatWsErrors } from './client-errors';
 import type { Gate } from './gate';
 import { credentialsFromConnectionParams, credentialsFromHeaders, retryAfterSeconds, type Security } from './security';
 import { WsSessions } from './ws-sessions';
+import { ErrorCode } from '../util/error-codes';
 
 export interface WebSocketDeps {
   app: Flywheel;
@@ -69,10 +70,11 @@ export function attachWebSocket(server: Server, { app, schema, security, gate, p
           if (err instanceof GraphQLError) return [err];
           // Never let graphql-ws close the socket with an internal message as the reason.
           logger.error({ err }, 'graphql-ws subscribe failed');
-          return [new GraphQLError('internal server error', { extensions: { code: 'INTERNAL_SERVER_ERROR' } })];
+          return [new GraphQLError('internal server error', { extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR } })];
         }
       },
-      onNext: (_ctx, _id, _payload, _args, result) => (result.errors ? { ...result, errors: formatWsErrors(result.errors, logger, security.hideSuggestions) } : undefined),
+      onNext: (_ctx, _id, _payload, _args, result) =>
+        result.errors ? { ...result, errors: formatWsErrors(result.errors, logger, security.hideSuggestions) } : undefined,
       onError: (_ctx, _id, _payload, errors) => formatWsErrors(errors, logger, security.hideSuggestions),
       onClose: (ctx) => sessions.close(ctx.extra.socket),
     },

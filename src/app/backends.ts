@@ -63,7 +63,6 @@ export async function openGraphStore(config: FlywheelConfig, log: EventLog, logg
       password: config.NEO4J_PASSWORD,
       database: config.NEO4J_DATABASE,
       maxPoolSize: config.NEO4J_MAX_POOL_SIZE,
-      k: config.NEO4J_SIMILAR_K,
       logger,
     });
     logger.info({ uri: config.NEO4J_URI, schemaVersion: store.schemaVersion }, 'neo4j graph store opened');

@@ -4,6 +4,7 @@ import { GraphQLError } from 'graphql';
 import { createLocalJWKSet, jwtVerify, type JWTVerifyGetKey } from 'jose';
 import { ConfigError } from '../config/config';
 import { AUTH_OFF_IDENTITY, isRole, type Identity, type Role } from './identity';
+import { ErrorCode } from '../util/error-codes';
 
 /**
  * Authentication: JWTs verified with jose against configured keys (an HS256 secret, or public keys from a
@@ -100,11 +101,11 @@ function jwtRateKey(role: Role, sub: string | undefined, token: string): string 
 }
 
 export function unauthenticated(message: string): GraphQLError {
-  return new GraphQLError(message, { extensions: { code: 'UNAUTHENTICATED', http: { status: 401 } } });
+  return new GraphQLError(message, { extensions: { code: ErrorCode.UNAUTHENTICATED, http: { status: 401 } } });
 }
 
 export function forbidden(message: string): GraphQLError {
-  return new GraphQLError(message, { extensions: { code: 'FORBIDDEN', http: { status: 403 } } });
+  return new GraphQLError(message, { extensions: { code: ErrorCode.FORBIDDEN, http: { status: 403 } } });
 }
 
 export function hashApiKey(key: string): string {

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { createFlywheel } from '../app/flywheel';
 import { loadConfig } from '../config/config';
 import type { FlywheelEvent } from '../events/event';
-import { readEventBatches, type ImportFormat } from '../import/importer';
+import { readEventBatches } from '../import/importer';
 import { OnlineRetailMapper, type OnlineRetailRow } from '../import/online-retail';
 import { readRecords } from '../import/read-records';
 import { InputError } from '../import/input-error';

@@ -33,7 +33,7 @@ export const configSchema = z.object({
   FLYWHEEL_RECOMMENDER: z
     .enum(['local-ease', 'item-knn', 'rp3beta', 'user-knn', 'blend', 'popular'], { error: 'must be local-ease, item-knn, rp3beta, user-knn, blend or popular' })
     .default('blend'),
-  /** Item-to-item similarity of item-knn (and of the SIMILAR edges / similarItems). */
+  /** Item-to-item similarity of item-knn (and of similarItems). */
   FLYWHEEL_SIMILARITY: z.enum(['jaccard', 'cosine', 'bm25'], { error: 'must be jaccard, cosine or bm25' }).default('bm25'),
   /** User-to-user similarity of user-knn. */
   FLYWHEEL_USER_SIMILARITY: z.enum(['jaccard', 'cosine', 'bm25'], { error: 'must be jaccard, cosine or bm25' }).default('cosine'),
@@ -84,8 +84,6 @@ export const configSchema = z.object({
   /** Database name; empty uses the server's default database. */
   NEO4J_DATABASE: z.string().default(''),
   NEO4J_MAX_POOL_SIZE: intIn(1, 1000).default(50),
-  /** Neighbours kept per item as precomputed (:Item)-[:SIMILAR]->(:Item) edges. */
-  NEO4J_SIMILAR_K: intIn(1, 500).default(50),
   // Kafka event log (FLYWHEEL_EVENTS=kafka).
   KAFKA_BROKERS: z.string().min(1).default('127.0.0.1:9092'),
   KAFKA_CLIENT_ID: z.string().min(1).default('flywheel'),

@@ -68,7 +68,7 @@ export async function* readRecords(file: string, options: ReadOptions): AsyncGen
     if (err) streamError = err;
   };
   const input: Readable = gzip ? pipeline(raw, createGunzip(), text, onDone) : pipeline(raw, text, onDone);
-  const describe = (err: unknown, lineNo: number): InputError => {
+  const describe = (err: unknown): InputError => {
     const e = (streamError ?? err) as NodeJS.ErrnoException;
     if (e.code?.startsWith('Z_') || /incorrect header check|unexpected end of file|invalid (block|distance|code)/i.test(e.message)) {
       return new InputError(`${file} is not a valid gzip file (${e.message})`);
@@ -95,9 +95,9 @@ export async function* readRecords(file: string, options: ReadOptions): AsyncGen
         yield { record, lineNo };
       }
     } catch (err) {
-      throw describe(err, lineNo);
+      throw describe(err);
     }
-    if (streamError) throw describe(streamError, lineNo);
+    if (streamError) throw describe(streamError);
     return;
   }
 
@@ -122,7 +122,7 @@ export async function* readRecords(file: string, options: ReadOptions): AsyncGen
       yield { record, lineNo };
     }
   } catch (err) {
-    throw describe(err, lineNo);
+    throw describe(err);
   }
-  if (streamError) throw describe(streamError, lineNo);
+  if (streamError) throw describe(streamError);
 }

@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import type { FlywheelEvent } from '../events/event';
 import { validateEvent } from '../events/validate';
 import type { DeadLetter, EventLog, LogConsumer, LogRecord } from '../event-log/event-log';
-import type { ApplySummary, GraphStore } from '../graph/graph-store';
+import type { ApplySummary, GraphWriteStore } from '../graph/stores/graph-writes';
 import type { Metrics } from '../observability/metrics';
 import { DeadLetterSink } from './dead-letter-sink';
 import { isTransientError } from './transient';
@@ -53,7 +53,7 @@ export class Ingestor {
 
   constructor(
     private readonly log: EventLog,
-    private readonly store: GraphStore,
+    private readonly store: GraphWriteStore,
     private readonly options: IngestorOptions,
   ) {
     this.emitter.setMaxListeners(0);

@@ -2,7 +2,8 @@ import type { Logger } from 'pino';
 import { actorId, type FlywheelEvent } from '../events/event';
 import { idempotencyKey } from '../events/idempotency';
 import type { EventLog } from '../event-log/event-log';
-import type { GraphStore } from '../graph/graph-store';
+import type { ErasureStore } from '../graph/stores/erasure';
+import type { GraphWriteStore } from '../graph/stores/graph-writes';
 import type { Recommender } from '../recommend/recommender';
 
 /**
@@ -44,7 +45,7 @@ export interface ErasureResultData {
 }
 
 export interface ErasureServiceDeps {
-  store: GraphStore;
+  store: ErasureStore & Pick<GraphWriteStore, 'checkpoint'>;
   log: EventLog;
   logger: Logger;
   /** The recommender currently serving (it may be replaced by a rebuilt one). */

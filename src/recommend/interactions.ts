@@ -1,5 +1,5 @@
 import { actorId, type FlywheelEvent, type InteractionType } from '../events/event';
-import type { InteractionEdge, ItemNode } from '../graph/graph-store';
+import type { InteractionEdge, ItemNode } from '../graph/stores/graph-reads';
 
 /**
  * The recommendation models' own compact view of the user-item graph, fed synchronously by every

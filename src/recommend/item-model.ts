@@ -2,9 +2,8 @@ import type { InteractionIndex } from './interactions';
 import { choleskySolve, topK } from './linalg';
 
 /**
- * The learned item-item model behind every neighbourhood strategy, kept as sparse "SIMILAR" edges
- * per item in plain typed arrays (so a graph backend can persist them as
- * `(item)-[:SIMILAR {score}]->(item)` and hand them back).
+ * The learned item-item model behind every neighbourhood strategy, kept as sparse neighbour lists per
+ * item in plain typed arrays, in memory only (rebuilt from the graph's edges after a restart).
  *
  * Per item i, one pass over its 2-hop neighbourhood (users of i -> their items) accumulates, for every
  * co-occurring item j:
@@ -291,21 +290,6 @@ export class ItemModel {
     this.easeIn[j] = { j: N.slice(), w };
     for (let a = 0; a < m; a++) if (w[a] !== 0) addTarget(this.easeOut[N[a]!]!, j, w[a]!);
     this.solved++;
-  }
-
-  /** The learned weights as graph edges: (item)-[:SIMILAR {score}]->(item), top `k` per item. */
-  *similarEdges(k: number, kind: 'local-ease' | 'item-knn' = 'local-ease'): Generator<{ from: string; to: string; score: number }> {
-    const ids = this.index.items;
-    for (let i = 0; i < this.easeOut.length; i++) {
-      if (kind === 'item-knn') {
-        const nb = this.knn[i]!;
-        for (let t = 0; t < Math.min(k, nb.j.length); t++) yield { from: ids[i]!.id, to: ids[nb.j[t]!]!.id, score: nb.w[t]! };
-        continue;
-      }
-      const o = this.easeOut[i]!;
-      const order = Array.from({ length: o.n }, (_, t) => t).sort((x, y) => o.w[y]! - o.w[x]!);
-      for (const t of order.slice(0, k)) yield { from: ids[i]!.id, to: ids[o.j[t]!]!.id, score: o.w[t]! };
-    }
   }
 
   weightCount(): number {

@@ -1,5 +1,5 @@
 import type { FlywheelEvent } from '../events/event';
-import type { GraphStore } from '../graph/graph-store';
+import type { GraphReadStore } from '../graph/stores/graph-reads';
 import { ContentIndex } from './content';
 import { InteractionIndex, type TypeWeights } from './interactions';
 import { ItemModel, type ItemModelOptions } from './item-model';
@@ -126,7 +126,7 @@ export class Recommender {
   private cacheMisses = 0;
 
   constructor(
-    private readonly store: GraphStore | null = null,
+    private readonly store: GraphReadStore | null = null,
     options: Partial<RecommenderOptions> = {},
   ) {
     this.options = { ...DEFAULT_RECOMMENDER_OPTIONS, ...options };

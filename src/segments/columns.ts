@@ -11,7 +11,7 @@
  *
  * Pure and dependency-free.
  */
-import type { PurchaseActivityBatch } from '../graph/graph-store';
+import type { PurchaseActivityBatch } from '../graph/stores/segments';
 import { DAY_MS, type CustomerProfile, type FeatureName } from './features.js';
 
 export interface CustomerColumns {

@@ -1,5 +1,5 @@
 /**
- * Segmentation features from the graph store's purchase activity (`GraphStore.getPurchaseActivity` /
+ * Segmentation features from the graph store's purchase activity (`SegmentStore.getPurchaseActivity` /
  * `scanPurchaseActivity`): where graph data becomes `CustomerFeatures` / `CustomerProfile` for one user (the
  * service's incremental assignment). Whole fits (the refit worker, the `flywheel segments` CLI) use the
  * columnar twin in columns.ts (`ActivityColumnsBuilder`), which applies the same formulas to typed arrays;
@@ -11,7 +11,7 @@
  * - monetary: sum of revenue on the purchase edges; breadth: items bought; categories: distinct categories;
  * - conversion: orders per item view when views are known.
  */
-import type { PurchaseActivityBatch } from '../graph/graph-store';
+import type { PurchaseActivityBatch } from '../graph/stores/segments';
 import { DAY_MS, type CustomerFeatures, type CustomerProfile, type ItemStat } from './features.js';
 
 export type { PurchaseActivityBatch };

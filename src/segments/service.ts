@@ -1,7 +1,8 @@
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
-import type { GraphStore, PurchaseActivityBatch, SegmentMemberPage } from '../graph/graph-store';
+import type { GraphReadStore } from '../graph/stores/graph-reads';
+import type { PurchaseActivityBatch, SegmentMemberPage, SegmentStore } from '../graph/stores/segments';
 import type { SegmentTopItems } from '../recommend/strategy';
 import { featuresFromActivity, latestPurchase } from './graph-features.js';
 import { assignFeatures, type Segment, type SegmentModel } from './model.js';
@@ -95,7 +96,7 @@ export class SegmentService {
   private readonly opts: Required<Omit<SegmentServiceOptions, 'k' | 'logger' | 'asOf'>> & Pick<SegmentServiceOptions, 'k' | 'logger' | 'asOf'>;
 
   constructor(
-    private readonly store: GraphStore,
+    private readonly store: SegmentStore & Pick<GraphReadStore, 'stats'>,
     options: SegmentServiceOptions = {},
   ) {
     this.opts = {

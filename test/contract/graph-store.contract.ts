@@ -1,7 +1,8 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { FlywheelEvent, InteractionType } from '../../src/events/event';
-import type { AnomalyRecord, GraphStore } from '../../src/graph/graph-store';
+import { actorId, type FlywheelEvent, type InteractionType } from '../../src/events/event';
+import { isPositive, itemPriceAfter, nextEdgeState, type EdgeState } from '../../src/graph/edge-rule';
+import { DEFAULT_TYPE_WEIGHTS, type AnomalyRecord, type GraphStore } from '../../src/graph/graph-store';
 
 /**
  * The graph store contract: behaviour every GraphStore must show, whatever keeps the graph. Run by
@@ -122,6 +123,45 @@ export function graphStoreContract(name: string, open: () => Promise<GraphStoreH
       assert.deepEqual(stats, { users: 2, items: 2, categories: 1, edges: 3, eventsApplied: 8 });
     });
 
+    it('every edge is what the shared edge rule (src/graph/edge-rule.ts) makes of its events, in order', async (store) => {
+      // Out-of-order and tied timestamps, removals below zero and back, purchases priced by the event, by
+      // the catalog and by an earlier purchase, a catalog change in between, split over batches.
+      const batches: FlywheelEvent[][] = [
+        [item('r1', 'Lamp', 'home', 40), ev('VIEW', 'ra', 'r1', 5), ev('CLICK', 'ra', 'r1', 3), ev('PURCHASE', 'ra', 'r1', 5, { quantity: 2 })],
+        [ev('REMOVE_FROM_CART', 'ra', 'r2', 2), ev('REMOVE_FROM_CART', 'ra', 'r2', 1), ev('ADD_TO_CART', 'ra', 'r2', 4, { quantity: 1 }), ev('VIEW', 'rb', 'r2', 9)],
+        [ev('PURCHASE', 'rb', 'r3', 7, { quantity: 3 }), ev('PURCHASE', 'rb', 'r3', 8, { quantity: 1, price: 9.5 }), ev('PURCHASE', 'rc', 'r3', 6)],
+        [item('r1', 'Lamp', 'home', 45), ev('PURCHASE', 'rc', 'r1', 10), ev('REMOVE_FROM_CART', 'ra', 'r1', 11), ev('REMOVE_FROM_CART', 'ra', 'r1', 11), ev('ADD_TO_CART', 'rc', 'r3', 2)],
+      ];
+      const expected = new Map<string, EdgeState>();
+      const prices = new Map<string, number | null>();
+      for (const batch of batches) {
+        await store.applyEvents(batch);
+        for (const e of batch) {
+          if (e.kind === 'item') {
+            prices.set(e.itemId, e.price ?? null);
+            continue;
+          }
+          const key = `${actorId(e)} ${e.itemId}`;
+          const price = prices.get(e.itemId) ?? null;
+          expected.set(key, nextEdgeState(expected.get(key), e, DEFAULT_TYPE_WEIGHTS, price));
+          prices.set(e.itemId, itemPriceAfter(price, e));
+        }
+      }
+      const users = ['ra', 'rb', 'rc'];
+      const stored = (await store.getInteractions(users, 100)).flat();
+      assert.equal(stored.length, expected.size);
+      for (const edge of stored) {
+        const { userId, itemId, ...state } = edge;
+        assert.deepEqual(state, expected.get(`${userId} ${itemId}`), `edge ${userId} -> ${itemId}`);
+      }
+      const items = await store.getItems(['r1', 'r2', 'r3']);
+      for (const node of items) {
+        const positive = users.filter((u) => isPositive(expected.get(`${u} ${node!.id}`))).length;
+        assert.equal(node!.userCount, positive, `userCount of ${node!.id}`);
+        assert.equal(node!.price, prices.get(node!.id) ?? null, `price of ${node!.id}`);
+      }
+    });
+
     it('anonymous sessions are users of their own ("session:<id>")', async (store) => {
       await store.applyEvents([{ kind: 'interaction', v: 1, id: 'anon-1', type: 'VIEW', sessionId: 's9', itemId: 'i1', timestamp: T0 }]);
       const [u] = await store.getUsers(['session:s9']);
@@ -163,51 +203,6 @@ export function graphStoreContract(name: string, open: () => Promise<GraphStoreH
       assert.deepEqual(users.map((u) => u?.id ?? null), [null, 'u1']);
     });
 
-    it('item neighbours are Jaccard on positive users, best first, and follow new events', async (store) => {
-      await store.applyEvents([
-        ev('PURCHASE', 'u1', 'A', 1),
-        ev('PURCHASE', 'u1', 'B', 2),
-        ev('PURCHASE', 'u2', 'A', 3),
-        ev('PURCHASE', 'u2', 'B', 4),
-        ev('PURCHASE', 'u2', 'C', 5),
-        ev('PURCHASE', 'u3', 'A', 6),
-        ev('PURCHASE', 'u3', 'C', 7),
-        ev('VIEW', 'u4', 'D', 8),
-      ]);
-      let [a, b, d, none] = await store.getItemNeighbors(['A', 'B', 'D', 'nope'], 10);
-      assert.deepEqual(round(a!), [
-        { itemId: 'B', score: 0.6667, support: 2 },
-        { itemId: 'C', score: 0.6667, support: 2 },
-      ]);
-      assert.deepEqual(round(b!), [
-        { itemId: 'A', score: 0.6667, support: 2 },
-        { itemId: 'C', score: 0.3333, support: 1 },
-      ]);
-      assert.deepEqual(d, [], 'no shared users, no neighbours');
-      assert.deepEqual(none, []);
-      const [top1] = await store.getItemNeighbors(['A'], 1);
-      assert.equal(top1!.length, 1);
-
-      // u4 (who viewed D) now buys B and C: B-A 2/(3+3-2)=0.5, B-C 2/4=0.5, B-D 1/(3+1-1)=0.333.
-      await store.applyEvents([ev('PURCHASE', 'u4', 'B', 9), ev('PURCHASE', 'u4', 'C', 10)]);
-      [b] = await store.getItemNeighbors(['B'], 10);
-      assert.deepEqual(round(b!), [
-        { itemId: 'A', score: 0.5, support: 2 },
-        { itemId: 'C', score: 0.5, support: 2 },
-        { itemId: 'D', score: 0.3333, support: 1 },
-      ]);
-      // u1 takes A out of the cart (weight floored at 0): A loses u1. A-B: 1/(2+3-1)=0.25, A-C: 2/(2+3-2)=0.667.
-      await store.applyEvents([ev('REMOVE_FROM_CART', 'u1', 'A', 11), ev('REMOVE_FROM_CART', 'u1', 'A', 12)]);
-      [a, b] = await store.getItemNeighbors(['A', 'B'], 10);
-      assert.deepEqual(round(a!), [
-        { itemId: 'C', score: 0.6667, support: 2 },
-        { itemId: 'B', score: 0.25, support: 1 },
-      ]);
-      assert.deepEqual(round(b!).find((n) => n.itemId === 'A'), { itemId: 'A', score: 0.25, support: 1 }, 'the reverse pair follows');
-      const [anode] = await store.getItems(['A']);
-      assert.equal(anode!.userCount, 2);
-    });
-
     it('listItems pages by opaque cursor in id order, with category and search filters', async (store) => {
       await store.applyEvents([
         item('p1', 'Red Mug', 'kitchen'),
@@ -232,27 +227,6 @@ export function graphStoreContract(name: string, open: () => Promise<GraphStoreH
       assert.deepEqual(mugs.items.map((i) => i.id), ['p1', 'p2']);
       const empty = await store.listItems({ first: 10, search: 'nothing-like-this' });
       assert.deepEqual(empty, { items: [], totalCount: 0, hasNextPage: false, endCursor: null });
-    });
-
-    it('popular items rank by distinct positive users, with category and exclusion filters', async (store) => {
-      await store.applyEvents([
-        item('x', 'X', 'c1'),
-        item('y', 'Y', 'c2'),
-        item('z', 'Z', 'c1'),
-        ev('VIEW', 'u1', 'x', 1),
-        ev('VIEW', 'u2', 'x', 2),
-        ev('VIEW', 'u3', 'x', 3),
-        ev('VIEW', 'u1', 'y', 4),
-        ev('VIEW', 'u2', 'y', 5),
-        ev('VIEW', 'u1', 'z', 6),
-      ]);
-      assert.deepEqual(await store.popularItems({ first: 10 }), [
-        { itemId: 'x', score: 3 },
-        { itemId: 'y', score: 2 },
-        { itemId: 'z', score: 1 },
-      ]);
-      assert.deepEqual(await store.popularItems({ first: 10, categories: ['c1'], excludeItemIds: ['x'] }), [{ itemId: 'z', score: 1 }]);
-      assert.deepEqual((await store.popularItems({ first: 1 })).map((s) => s.itemId), ['x']);
     });
 
     it('scanInteractions returns every positive edge', async (store) => {
@@ -285,14 +259,13 @@ export function graphStoreContract(name: string, open: () => Promise<GraphStoreH
       assert.equal(g2, null);
     });
 
-    it('an excluded actor no longer shapes popularity or similarity, and can be re-included', async (store) => {
+    it('an excluded actor no longer counts in item userCount, and can be re-included', async (store) => {
       await store.applyEvents([ev('VIEW', 'bot', 'a', 1), ev('VIEW', 'bot', 'b', 2), ev('VIEW', 'u1', 'a', 3)]);
-      assert.equal((await store.getItemNeighbors(['a'], 5))[0]!.length, 1);
+      assert.equal((await store.getItems(['a']))[0]!.userCount, 2);
       assert.equal(await store.setActorExcluded('bot', true), true);
       assert.equal(await store.setActorExcluded('bot', true), false);
       assert.deepEqual(await store.excludedActors(), ['bot']);
-      assert.deepEqual(await store.popularItems({ first: 5 }), [{ itemId: 'a', score: 1 }]);
-      assert.deepEqual((await store.getItemNeighbors(['a'], 5))[0], []);
+      assert.deepEqual((await store.getItems(['a', 'b'])).map((i) => i!.userCount), [1, 0]);
       assert.equal(await store.setActorExcluded('bot', false), true);
       assert.deepEqual(await store.excludedActors(), []);
       assert.equal((await store.getItems(['a']))[0]!.userCount, 2);
@@ -338,8 +311,4 @@ export function graphStoreContract(name: string, open: () => Promise<GraphStoreH
       assert.equal(scanned, 2);
     });
   });
-}
-
-function round(list: readonly { itemId: string; score: number; support: number }[]) {
-  return list.map((n) => ({ itemId: n.itemId, score: Math.round(n.score * 10_000) / 10_000, support: n.support }));
 }

@@ -23,7 +23,11 @@ async function httpAnswer(url: string, query: string, token: string | undefined,
     headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
     body: JSON.stringify({ query, variables }),
   });
-  return { status: res.status, retryAfter: res.headers.get('retry-after'), ...((await res.json()) as { data?: unknown; errors?: { message: string; extensions?: Record<string, unknown> }[] }) };
+  return {
+    status: res.status,
+    retryAfter: res.headers.get('retry-after'),
+    ...((await res.json()) as { data?: unknown; errors?: { message: string; extensions?: Record<string, unknown> }[] }),
+  };
 }
 
 function errorsOf(ws: WsOutcome): [string, unknown][] {
@@ -34,7 +38,8 @@ function errorsOf(ws: WsOutcome): [string, unknown][] {
 describe('gate: safelist mode answers the same on HTTP and graphql-ws', () => {
   let gw: TestGateway;
   let admin: string;
-  const listed = (name: string) => Object.values(JSON.parse(readFileSync(MANIFEST_FILE, 'utf8')) as Record<string, string>).find((text) => text.startsWith(`query ${name}(`))!;
+  const listed = (name: string) =>
+    Object.values(JSON.parse(readFileSync(MANIFEST_FILE, 'utf8')) as Record<string, string>).find((text) => text.startsWith(`query ${name}(`))!;
   before(async () => {
     gw = await startTestGateway({ demo: true, env: { ...PRODUCTION, FLYWHEEL_SAFELIST: 'on' } });
     admin = await sign('admin', 'root');
@@ -44,7 +49,10 @@ describe('gate: safelist mode answers the same on HTTP and graphql-ws', () => {
   const refused = [
     ['an ad-hoc query', '{ recommendations(userId: "demo-user-1") { score } }'],
     ['introspection, even for an admin', '{ __schema { queryType { name } } }'],
-    ['40,000 tokens (refused before parsing)', `{ recommendations(userId: "demo-user-1", filter: { excludeItemIds: [${Array.from({ length: 39_990 }, () => '"i"').join(' ')}] }) { score } }`],
+    [
+      '40,000 tokens (refused before parsing)',
+      `{ recommendations(userId: "demo-user-1", filter: { excludeItemIds: [${Array.from({ length: 39_990 }, () => '"i"').join(' ')}] }) { score } }`,
+    ],
   ] as const;
   for (const [name, query] of refused) {
     test(`${name}: PERSISTED_QUERY_NOT_ALLOWED with the same message on both transports`, async () => {
@@ -52,7 +60,10 @@ describe('gate: safelist mode answers the same on HTTP and graphql-ws', () => {
       assert.equal(http.status, 400);
       assert.equal(http.data, undefined);
       const ws = await wsOnce(gw.wsUrl, query, { authorization: `Bearer ${admin}` }, undefined, 10_000);
-      assert.deepEqual(errorsOf(ws), http.errors!.map((e) => [e.message, e.extensions?.code]));
+      assert.deepEqual(
+        errorsOf(ws),
+        http.errors!.map((e) => [e.message, e.extensions?.code]),
+      );
       assert.equal(http.errors![0]!.extensions!.code, 'PERSISTED_QUERY_NOT_ALLOWED');
     });
   }

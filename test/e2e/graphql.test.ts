@@ -144,7 +144,7 @@ describe('GraphQL API on the embedded default (demo shop)', () => {
     const calls: Record<string, number> = {};
     const store = gw.app.store as unknown as Record<string, (...args: unknown[]) => unknown>;
     const originals = new Map<string, (...args: unknown[]) => unknown>();
-    for (const name of ['getItems', 'getCategories', 'getUsers', 'getInteractions', 'getItemNeighbors', 'popularItems', 'listItems']) {
+    for (const name of ['getItems', 'getCategories', 'getUsers', 'getInteractions', 'listItems']) {
       const original = store[name]!;
       originals.set(name, original);
       store[name] = function (this: unknown, ...args: unknown[]) {

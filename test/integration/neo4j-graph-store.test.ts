@@ -45,3 +45,30 @@ test('schema migrations are versioned and idempotent', NEO4J_SKIP ? { skip: NEO4
     await b.close();
   }
 });
+
+test('migration 4 drops the SIMILAR edges, simDirty flags and index that earlier versions kept', NEO4J_SKIP ? { skip: NEO4J_SKIP } : {}, async () => {
+  await cleanNeo4j();
+  const first = await Neo4jGraphStore.open(neo4jOptions());
+  try {
+    // A database as version 3 left it: SIMILAR edges, flagged items, the flag's index, no migration 4 yet.
+    await first.driver.executeQuery('CREATE INDEX item_sim_dirty IF NOT EXISTS FOR (n:Item) ON (n.simDirty)');
+    await first.driver.executeQuery(
+      `CREATE (a:Item {id: 'm4-a', userCount: 1, simDirty: true})-[:SIMILAR {score: 0.5, support: 1}]->(b:Item {id: 'm4-b', userCount: 1})
+       CREATE (b)-[:SIMILAR {score: 0.5, support: 1}]->(a)`,
+    );
+    await first.driver.executeQuery('MATCH (m:Migration {version: 4}) DELETE m');
+  } finally {
+    await first.close();
+  }
+  const store = await Neo4jGraphStore.open(neo4jOptions());
+  try {
+    assert.equal(store.schemaVersion, 4);
+    const count = async (query: string) => Number((await store.driver.executeQuery(query)).records[0]!.get('n'));
+    assert.equal(await count('MATCH ()-[s:SIMILAR]->() RETURN count(s) AS n'), 0, 'no SIMILAR edge left');
+    assert.equal(await count('MATCH (i:Item) WHERE i.simDirty IS NOT NULL RETURN count(i) AS n'), 0, 'no simDirty flag left');
+    assert.equal(await count("SHOW INDEXES YIELD name WHERE name = 'item_sim_dirty' RETURN count(*) AS n"), 0, 'index dropped');
+    assert.equal(await count("MATCH (i:Item) WHERE i.id IN ['m4-a', 'm4-b'] RETURN count(i) AS n"), 2, 'the items stay');
+  } finally {
+    await store.close();
+  }
+});

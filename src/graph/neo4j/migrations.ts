@@ -3,10 +3,11 @@ import type { Logger } from 'pino';
 
 /**
  * Versioned schema migrations for the Neo4j graph store. Each migration is a list of schema statements
- * (every one `IF NOT EXISTS`, so a migration interrupted half-way or run by two gateways at once is
+ * (every one `IF NOT EXISTS` / `IF EXISTS`, so a migration interrupted half-way or run by two gateways at once is
  * harmless to repeat); once all its statements ran, a `(:Migration {version})` node records it, and a
  * start-up only runs the versions above the highest recorded one. Schema statements cannot share a
- * transaction with data writes, so each runs in its own auto-commit transaction.
+ * transaction with data writes, so each runs in its own auto-commit transaction. A data statement in a
+ * migration must be as harmless to repeat (migration 4's batched deletes are).
  *
  * Append new versions; never edit a released one.
  */
@@ -49,6 +50,15 @@ export const MIGRATIONS: Migration[] = [
     description: 'items whose SIMILAR edges wait for the background refresh (simDirty), swept at start',
     statements: ['CREATE INDEX item_sim_dirty IF NOT EXISTS FOR (n:Item) ON (n.simDirty)'],
   },
+  {
+    version: 4,
+    description: 'SIMILAR edges are no longer kept (nothing read them; the recommender learns similarity in memory): drop them, the simDirty flags and their index',
+    statements: [
+      'DROP INDEX item_sim_dirty IF EXISTS',
+      'MATCH ()-[s:SIMILAR]->() CALL (s) { DELETE s } IN TRANSACTIONS OF 10000 ROWS',
+      'MATCH (i:Item) WHERE i.simDirty IS NOT NULL CALL (i) { REMOVE i.simDirty } IN TRANSACTIONS OF 10000 ROWS',
+    ],
+  },
 ];
 
 /** Runs the migrations above the recorded version; returns the schema version now in place. */
@@ -58,7 +68,14 @@ export async function migrate(driver: Driver, database: string | undefined, logg
   let version = Number(current.records[0]?.get('v') ?? 0) || 0;
   for (const m of MIGRATIONS) {
     if (m.version <= version) continue;
-    for (const statement of m.statements) await driver.executeQuery(statement, {}, db);
+    // Auto-commit transactions: schema statements cannot share a transaction with data writes, and
+    // `CALL { ... } IN TRANSACTIONS` (the batched deletes of migration 4) runs only in one.
+    const session = driver.session(db);
+    try {
+      for (const statement of m.statements) await session.run(statement);
+    } finally {
+      await session.close();
+    }
     await driver.executeQuery(
       'MERGE (m:Migration {version: $version}) ON CREATE SET m.description = $description, m.appliedAt = $now',
       { version: m.version, description: m.description, now: Date.now() },

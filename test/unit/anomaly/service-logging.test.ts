@@ -78,7 +78,7 @@ test('findings re-detected while ingestion replays the log after a restart are s
 
 test('the terminal log format: time, level, message, then fields', () => {
   const line = formatLogLine(JSON.stringify({ level: 30, time: '2026-12-03T07:12:03.412Z', pid: 1, name: 'flywheel', msg: 'gateway listening', url: 'http://127.0.0.1:4000/graphql', n: 3 }));
-  assert.match(line, /^\d\d:\d\d:\d\d\.412 INFO  gateway listening {2}url=http:\/\/127\.0\.0\.1:4000\/graphql n=3\n$/);
+  assert.match(line, /^\d\d:\d\d:\d\d\.412 INFO {2}gateway listening {2}url=http:\/\/127\.0\.0\.1:4000\/graphql n=3\n$/);
   assert.match(formatLogLine(JSON.stringify({ level: 50, msg: 'failed', err: { message: 'boom', stack: 'Error: boom\n    at x' } })), /ERROR failed\n {4}Error: boom\n/);
   assert.equal(formatLogLine('not json'), 'not json');
 });

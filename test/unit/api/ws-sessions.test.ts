@@ -35,7 +35,9 @@ describe('WsSessions: graphql-ws connections, their expiry and the connection ga
     const identity = shopper(Date.now() + 1);
     sessions.open(socket, identity);
     const until = Date.now() + 5;
-    while (Date.now() < until) {} // no timer can run during this synchronous wait
+    while (Date.now() < until) {
+      // no timer can run during this synchronous wait
+    }
     assert.deepEqual(socket.closes, []);
     assert.equal(sessions.identity(socket), null);
   });

@@ -1,0 +1,135 @@
+import neo4j from 'neo4j-driver';
+import { decodeSeq, encodeSeq, SEVERITY_RANK } from '../anomaly-table';
+import type { AnomalyPage, AnomalyQuery, AnomalyRecord, AnomalyStore } from '../stores/anomalies';
+import type { Neo4jSession } from './session';
+
+/**
+ * Anomaly findings on Neo4j: `(:Anomaly {id, seq, ...})` under a uniqueness constraint on id (a finding
+ * every instance detects is stored once), numbered from `(:Meta {id: 'graph'}).anomalySeq` for paging;
+ * bot exclusion is `(:User {excluded})`, taken out of (or put back into) the items' userCount.
+ */
+export class Neo4jAnomalies implements AnomalyStore {
+  constructor(private readonly session: Neo4jSession) {}
+
+  async putAnomalies(records: readonly AnomalyRecord[]): Promise<AnomalyRecord[]> {
+    const unique = [...new Map(records.map((r) => [r.id, r])).values()];
+    if (unique.length === 0) return [];
+    return this.session.write(async (tx) => {
+      const res = await tx.run(
+        `MATCH (m:Meta {id: 'graph'})
+         SET m.anomalySeq = coalesce(m.anomalySeq, 0) + size($rows)
+         WITH m.anomalySeq - size($rows) AS base
+         UNWIND range(0, size($rows) - 1) AS n
+         WITH base, n, $rows[n] AS row
+         MERGE (a:Anomaly {id: row.id})
+           ON CREATE SET a += row, a.seq = base + n + 1, a.severityRank = $ranks[row.severity], a.created = $token
+         RETURN a.id AS id, a.created = $token AS created`,
+        { rows: unique.map(anomalyToProps), ranks: SEVERITY_RANK, token: `${Date.now()}-${Math.random()}` },
+      );
+      const created = new Set(res.records.filter((r) => r.get('created')).map((r) => r.get('id') as string));
+      return unique.filter((r) => created.has(r.id)).map((r) => ({ ...r }));
+    });
+  }
+
+  async getAnomalies(ids: readonly string[]): Promise<(AnomalyRecord | null)[]> {
+    if (ids.length === 0) return [];
+    const res = await this.session.read((tx) => tx.run('UNWIND $ids AS id OPTIONAL MATCH (a:Anomaly {id: id}) RETURN id, a { .* } AS a', { ids: [...ids] }));
+    const byId = new Map<string, AnomalyRecord>();
+    for (const r of res.records) if (r.get('a')) byId.set(r.get('id'), anomalyFromProps(r.get('a')));
+    return ids.map((id) => byId.get(id) ?? null);
+  }
+
+  async listAnomalies(q: AnomalyQuery): Promise<AnomalyPage> {
+    const params = {
+      kinds: q.kinds && q.kinds.length > 0 ? [...q.kinds] : null,
+      minRank: q.minSeverity ? SEVERITY_RANK[q.minSeverity] : 0,
+      ack: q.acknowledged ?? null,
+      entities: q.entityIds && q.entityIds.length > 0 ? [...q.entityIds] : null,
+      after: q.after !== undefined ? decodeSeq(q.after) : null,
+      first: neo4j.int(Math.max(0, Math.floor(q.first))),
+    };
+    const where = `($kinds IS NULL OR a.kind IN $kinds) AND a.severityRank >= $minRank
+      AND ($ack IS NULL OR a.acknowledged = $ack)
+      AND ($entities IS NULL OR a.entityId IN $entities OR a.userId IN $entities OR a.itemId IN $entities)`;
+    const [page, total] = await this.session.read(async (tx) => [
+      await tx.run(`MATCH (a:Anomaly) WHERE ${where} AND ($after IS NULL OR a.seq < $after) RETURN a { .* } AS a ORDER BY a.seq DESC LIMIT $first + 1`, params),
+      await tx.run(`MATCH (a:Anomaly) WHERE ${where} RETURN count(a) AS n`, params),
+    ]);
+    const rows = page.records.map((r) => r.get('a') as Record<string, unknown>);
+    const hasNextPage = rows.length > q.first;
+    if (hasNextPage) rows.length = q.first;
+    const cursors = rows.map((a) => encodeSeq(Number(a.seq)));
+    return {
+      anomalies: rows.map(anomalyFromProps),
+      cursors,
+      totalCount: Number(total.records[0]!.get('n')),
+      hasNextPage,
+      endCursor: cursors.length > 0 ? cursors[cursors.length - 1]! : null,
+    };
+  }
+
+  async acknowledgeAnomaly(id: string, acknowledged = true): Promise<AnomalyRecord | null> {
+    const res = await this.session.write((tx) => tx.run('MATCH (a:Anomaly {id: $id}) SET a.acknowledged = $ack RETURN a { .* } AS a', { id, ack: acknowledged }));
+    const a = res.records[0]?.get('a');
+    return a ? anomalyFromProps(a) : null;
+  }
+
+  async setActorExcluded(actor: string, excluded: boolean): Promise<boolean> {
+    return this.session.serialized(() => this.session.write(async (tx) => {
+      const res = await tx.run(
+        `MERGE (u:User {id: $id})
+           ON CREATE SET u.anonymous = $anonymous, u.eventCount = 0, u.excluded = false
+         WITH u, coalesce(u.excluded, false) AS was
+         SET u.excluded = $excluded
+         RETURN was`,
+        { id: actor, anonymous: actor.startsWith('session:'), excluded },
+      );
+      if (res.records[0]!.get('was') === excluded) return false;
+      await tx.run(
+        `MATCH (:User {id: $id})-[r:INTERACTED]->(i:Item) WHERE r.weight > 0
+         SET i.userCount = i.userCount + $delta`,
+        { id: actor, delta: excluded ? -1 : 1 },
+      );
+      return true;
+    }));
+  }
+
+  async excludedActors(): Promise<string[]> {
+    const res = await this.session.read((tx) => tx.run('MATCH (u:User) WHERE u.excluded = true RETURN u.id AS id ORDER BY id'));
+    return res.records.map((r) => r.get('id') as string);
+  }
+}
+
+function anomalyToProps(r: AnomalyRecord): Record<string, unknown> {
+  return {
+    id: r.id,
+    kind: r.kind,
+    severity: r.severity,
+    entityType: r.entityType,
+    entityId: r.entityId,
+    score: r.score,
+    detectedAt: r.detectedAt,
+    message: r.message,
+    evidence: r.evidence,
+    acknowledged: r.acknowledged,
+    userId: r.userId,
+    itemId: r.itemId,
+  };
+}
+
+function anomalyFromProps(p: Record<string, unknown>): AnomalyRecord {
+  return {
+    id: p.id as string,
+    kind: p.kind as string,
+    severity: p.severity as AnomalyRecord['severity'],
+    entityType: p.entityType as string,
+    entityId: p.entityId as string,
+    score: Number(p.score),
+    detectedAt: Number(p.detectedAt),
+    message: p.message as string,
+    evidence: (p.evidence as string | undefined) ?? null,
+    acknowledged: p.acknowledged === true,
+    userId: (p.userId as string | undefined) ?? null,
+    itemId: (p.itemId as string | undefined) ?? null,
+  };
+}
