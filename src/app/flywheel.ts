@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import type { Logger } from 'pino';
-import { parseWeights, type FlywheelConfig } from '../config/config';
+import { alsOptionsOf, parseWeights, type FlywheelConfig } from '../config/config';
 import { DEFAULT_STRENGTH } from '../recommend/interactions';
 import type { EventLog, LogConsumer } from '../event-log/event-log';
 import { actorId, type FlywheelEvent } from '../events/event';
@@ -162,6 +162,7 @@ export async function createFlywheel(config: FlywheelConfig, logger: Logger, opt
       userKnn: { similarity: config.FLYWHEEL_USER_SIMILARITY, neighbours: config.FLYWHEEL_USER_KNN_NEIGHBOURS },
       ...(config.FLYWHEEL_EVENT_WEIGHTS ? { typeWeights: { ...DEFAULT_STRENGTH, ...parseWeights(config.FLYWHEEL_EVENT_WEIGHTS) } } : {}),
       ...(config.FLYWHEEL_BLEND ? { blend: parseWeights(config.FLYWHEEL_BLEND) } : {}),
+      als: alsOptionsOf(config),
     });
     r.setSegmentSource((userId) => segmentRef.service?.topItemsForUser(userId) ?? null);
     return r;
