@@ -154,7 +154,6 @@ export class OnlineAls {
 export const FROM_FACTORS = -3;
 
 export class AlsStrategy implements Strategy {
-  readonly name = 'als';
   readonly signal = 'shoppers with tastes like yours chose';
   private readonly s = new FoldInScratch();
   private scores = new Float64Array(0);
@@ -167,6 +166,7 @@ export class AlsStrategy implements Strategy {
   constructor(
     private readonly als: OnlineAls,
     private readonly index: InteractionIndex,
+    readonly name = 'als',
   ) {}
 
   get description(): string {

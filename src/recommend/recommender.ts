@@ -222,6 +222,12 @@ export class Recommender {
     this.version++;
   }
 
+  /** Registers (or replaces) a strategy under its name (tuning compares variants side by side). */
+  addStrategy(s: Strategy): void {
+    this.byName.set(s.name, s);
+    this.version++;
+  }
+
   /** A strategy by name (tuning wraps parts). */
   strategyByName(name: string): Strategy | undefined {
     return this.byName.get(name);
