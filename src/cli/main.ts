@@ -7,6 +7,7 @@ import { runImport } from './import-command';
 import { runSegments, type SegmentsFlags } from './segments-command';
 import { printEval, runEval } from './eval-command';
 import { DEFAULT_ALS_GRID, printTune, runTune } from './tune-command';
+import { GENERATE_DEFAULTS, runGenerateRatings } from './generate-command';
 import { runAnomalies, type AnomaliesFlags } from './anomalies-command';
 import { addInputOptions } from './input-options';
 import { CliFailure } from './cli-error';
@@ -108,6 +109,16 @@ addInputOptions(
   .option('--validation-date <YYYY-MM-DD>', 'with --tune: validation from this day to --split-date (default: one month before it)')
   .option('--json', 'print one JSON object')
   .action(async (flags) => printEval(await runEval(flags), flags.json === true));
+
+program
+  .command('generate-ratings')
+  .description('write the synthetic film-ratings catalogue (another domain than the shop, for eval) as TSV: user, item, rating, timestamp')
+  .requiredOption('--out <file>', 'output file')
+  .option('--users <n>', 'raters', String(GENERATE_DEFAULTS.users))
+  .option('--items <n>', 'titles', String(GENERATE_DEFAULTS.items))
+  .option('--ratings <n>', 'ratings (about)', String(GENERATE_DEFAULTS.ratings))
+  .option('--seed <n>', 'random seed', String(GENERATE_DEFAULTS.seed))
+  .action((flags) => runGenerateRatings(flags));
 
 addInputOptions(
   program
