@@ -53,11 +53,11 @@ export interface AlsOptions {
 // (validation July 2011, before both evaluation months; see BENCHMARKS.md).
 export const DEFAULT_ALS_OPTIONS: AlsOptions = {
   factors: 64,
-  regularization: 10,
+  regularization: 50,
   alpha: 5,
   confidence: 'linear',
   logEpsilon: 1,
-  iterations: 12,
+  iterations: 8,
   cgSteps: 3,
   halfLifeDays: 0,
   seed: 42,

@@ -169,6 +169,7 @@ export class Recommender {
     const touched = this.index.removeUser(actorId);
     this.version++;
     this.als.noteChange();
+    if (this.options.backgroundRefresh) this.als.schedule();
     if (touched.length === 0) return;
     this.model.markDirty(touched);
     this.scheduleRefresh();
@@ -189,6 +190,7 @@ export class Recommender {
     this.version++;
     this.model.invalidateAll();
     this.scheduleRefresh();
+    if (this.options.backgroundRefresh) this.als.schedule();
   }
 
   /** Re-solves everything dirty now, synchronously, and refits the ALS factors when stale (eval, bench, tests). */
