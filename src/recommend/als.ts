@@ -43,6 +43,8 @@ export interface AlsOptions {
   seed: number;
   /** Background refit period while events arrive; 0 = only on demand (refreshNow / refit). */
   refitMinutes: number;
+  /** Threads of a background refit (worker threads sharing the factors); 1 = the refit worker alone. */
+  threads: number;
   /** Candidates (best dot products) a request hands to the recommender, besides the user's own items. */
   candidates: number;
   /** Of those, how many best ones get an exact explanation (the history item that contributed most). */
@@ -62,6 +64,7 @@ export const DEFAULT_ALS_OPTIONS: AlsOptions = {
   halfLifeDays: 0,
   seed: 42,
   refitMinutes: 15,
+  threads: 2,
   candidates: 300,
   explain: 24,
 };
@@ -132,7 +135,7 @@ export function matrixFromIndex(index: InteractionIndex, o: AlsOptions): AlsMatr
   return { users, items, indptr, idx: idx.subarray(0, at), conf: conf.subarray(0, at) };
 }
 
-function transpose(m: AlsMatrix): AlsMatrix {
+export function transpose(m: AlsMatrix): AlsMatrix {
   const indptr = new Int32Array(m.items + 1);
   for (let t = 0; t < m.idx.length; t++) indptr[m.idx[t]! + 1]!++;
   for (let i = 0; i < m.items; i++) indptr[i + 1]! += indptr[i]!;
@@ -247,8 +250,8 @@ function cgRow(X: Float64Array, row: number, F: Float64Array, G: Float64Array, k
   }
 }
 
-/** One half-step: every row of X from F (the other side's factors). */
-function solveSide(X: Float64Array, m: AlsMatrix, F: Float64Array, nF: number, o: AlsOptions): void {
+/** One half-step: rows [from, to) of X from F (the other side's factors). */
+function solveSide(X: Float64Array, m: AlsMatrix, F: Float64Array, nF: number, o: AlsOptions, rowFrom = 0, rowTo = m.users): void {
   const k = o.factors;
   const G = gram(F, nF, k);
   const A = new Float64Array(k * k);
@@ -256,7 +259,7 @@ function solveSide(X: Float64Array, m: AlsMatrix, F: Float64Array, nF: number, o
   const out = new Float64Array(k);
   const p = new Float64Array(k);
   const Ap = new Float64Array(k);
-  for (let row = 0; row < m.users; row++) {
+  for (let row = rowFrom; row < rowTo; row++) {
     const from = m.indptr[row]!;
     const to = m.indptr[row + 1]!;
     if (from === to) {
@@ -271,8 +274,50 @@ function solveSide(X: Float64Array, m: AlsMatrix, F: Float64Array, nF: number, o
   }
 }
 
+/**
+ * Splits rows into `parts` ranges of about equal work (a row costs its entries x k plus k^2 for the Gram
+ * product): boundaries[t]..boundaries[t + 1] is part t's.
+ */
+export function rowRanges(indptr: Int32Array, rows: number, parts: number, k: number): Int32Array {
+  const cost = (r: number) => (indptr[r + 1]! - indptr[r]!) * 2 + k;
+  let total = 0;
+  for (let r = 0; r < rows; r++) total += cost(r);
+  const out = new Int32Array(parts + 1);
+  let acc = 0;
+  let t = 1;
+  for (let r = 0; r < rows && t < parts; r++) {
+    acc += cost(r);
+    if (acc >= (total * t) / parts) out[t++] = r + 1;
+  }
+  for (; t <= parts; t++) out[t] = rows;
+  return out;
+}
+
+/** The part of a fit one thread does: its rows of each side. */
+export interface FitPart {
+  users: [number, number];
+  items: [number, number];
+}
+
+/**
+ * The alternating sweeps over one thread's rows; `sync` waits until every thread finished the half-step
+ * (each thread computes the Gram matrix of the side it reads itself, so no other sharing is needed). Rows
+ * are independent given the other side, so any split gives the very same factors as one thread.
+ */
+export function fitSweeps(m: AlsMatrix, mt: AlsMatrix, X: Float64Array, Y: Float64Array, o: AlsOptions, iterations: number, part: FitPart, sync: () => void): void {
+  for (let it = 0; it < iterations; it++) {
+    solveSide(X, m, Y, m.items, o, part.users[0], part.users[1]);
+    sync();
+    solveSide(Y, mt, X, m.users, o, part.items[0], part.items[1]);
+    sync();
+  }
+  // The last step is the users', against the final Y, so X is what fold-in gives (with cgSteps = 0, exactly).
+  solveSide(X, m, Y, m.items, o, part.users[0], part.users[1]);
+  sync();
+}
+
 /** Seeded normal-ish initial factors (sum of uniforms), scaled small. */
-function initFactors(n: number, k: number, seed: number, into?: Float64Array): Float64Array {
+export function initFactors(n: number, k: number, seed: number, into?: Float64Array): Float64Array {
   const F = into ?? new Float64Array(n * k);
   let s = seed >>> 0 || 1;
   const rnd = () => {
@@ -306,12 +351,7 @@ export function fitAls(m: AlsMatrix, o: AlsOptions, initY?: Float64Array, iterat
   if (initY) Y.set(initY.subarray(0, Math.min(initY.length, Y.length)));
   const X = initFactors(m.users, k, o.seed + 1);
   const mt = transpose(m);
-  for (let it = 0; it < iterations; it++) {
-    solveSide(X, m, Y, m.items, o);
-    solveSide(Y, mt, X, m.users, o);
-  }
-  // The last step is the users', against the final Y, so X is what fold-in gives (with cgSteps = 0, exactly).
-  solveSide(X, m, Y, m.items, o);
+  fitSweeps(m, mt, X, Y, o, iterations, { users: [0, m.users], items: [0, m.items] }, () => undefined);
   return { Y, X, fitMs: performance.now() - started };
 }
 

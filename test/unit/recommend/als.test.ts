@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { DEFAULT_ALS_OPTIONS, FoldInScratch, fitAls, foldIn, matrixFromIndex, snapshotOf, userRow, type AlsOptions } from '../../../src/recommend/als';
 import { InteractionIndex } from '../../../src/recommend/interactions';
 import { Recommender } from '../../../src/recommend/recommender';
+import { OnlineAls } from '../../../src/recommend/als-online';
 import { blendGrid } from '../../../src/recommend/tune';
 import { buy, twoBasketShop } from './helpers';
 
@@ -145,4 +146,16 @@ test('the blend grid covers single strategies and every weighting once', () => {
   assert.ok(!names.includes('blend(a=0.5,b=0.5)'), 'scaled duplicates are left out');
   // 26 non-zero weightings, of which the 7 with no weight above 0.5 are scaled copies of a 0/1 weighting
   assert.equal(grid.length, 3 ** 3 - 1 - 7);
+});
+
+test('a refit on 2 threads (shared factors, a barrier per half-step) gives exactly the factors of one thread', async () => {
+  const index = groupsIndex();
+  const o = { ...SMALL, cgSteps: 3, threads: 2 };
+  const two = new OnlineAls(index, o);
+  const snap = await two.refit();
+  const one = fitAls(matrixFromIndex(index, o), o);
+  assert.ok(snap);
+  assert.equal(snap.Y.length, one.Y.length);
+  for (let t = 0; t < one.Y.length; t++) assert.equal(snap.Y[t], one.Y[t], `factor ${t}`);
+  await two.close();
 });
