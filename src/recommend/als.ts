@@ -51,22 +51,22 @@ export interface AlsOptions {
   explain: number;
 }
 
-// Chosen with `flywheel tune --input <dev slice> --validation-date 2011-07-01 --test-start 2011-08-01 --als`
-// (validation July 2011, before both evaluation months; see BENCHMARKS.md).
+// Chosen with `flywheel tune --als` on the development slice, train before 2011-07-01, validation July 2011
+// (before both evaluation months; grids and figures in BENCHMARKS.md).
 export const DEFAULT_ALS_OPTIONS: AlsOptions = {
-  factors: 64,
-  regularization: 50,
-  alpha: 5,
+  factors: 128,
+  regularization: 35,
+  alpha: 3,
   confidence: 'linear',
   logEpsilon: 1,
   iterations: 8,
   cgSteps: 3,
-  halfLifeDays: 0,
+  halfLifeDays: 180,
   seed: 42,
   refitMinutes: 15,
   threads: 2,
   candidates: 300,
-  explain: 24,
+  explain: 16,
 };
 
 /** The served model: item factors and their Gram matrix. Never mutated after it is published. */
