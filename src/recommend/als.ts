@@ -365,7 +365,8 @@ export class FoldInScratch {
   b = new Float64Array(0);
   x = new Float64Array(0);
   idx = new Int32Array(0);
-  conf = new Float64Array(0);
+  /** Float32 like the fit's matrix, so fold-in solves exactly the system the fit solved. */
+  conf = new Float32Array(0);
   n = 0;
   ensure(k: number, n: number): void {
     if (this.A.length < k * k) {
@@ -375,7 +376,7 @@ export class FoldInScratch {
     }
     if (this.idx.length < n) {
       this.idx = new Int32Array(Math.max(n, this.idx.length * 2, 64));
-      this.conf = new Float64Array(this.idx.length);
+      this.conf = new Float32Array(this.idx.length);
     }
   }
 }

@@ -62,7 +62,7 @@ test('ALS fold-in equals the full least-squares solve for that user (negatives i
     assert.ok(foldIn(snap, h, SMALL, s));
     const conf = new Map<number, number>();
     const idx = new Int32Array(h.n);
-    const c = new Float64Array(h.n);
+    const c = new Float32Array(h.n);
     const n = userRow(h, SMALL, m.items, idx, c);
     for (let t = 0; t < n; t++) conf.set(idx[t]!, c[t]!);
     assert.ok([...conf.values()].some((v) => v > 1 + SMALL.alpha), 'some entry has a count above 1');
