@@ -32,14 +32,29 @@ interface HelperRequest {
   part: FitPart;
 }
 
-/** All `n` threads wait here until the last one arrives (a generation counter, so it can be reused). */
+/**
+ * All `n` threads wait here until the last one arrives (a generation counter, so it can be reused).
+ * sync[2] is an abort flag: a thread that fails sets it, so the others stop waiting and fail too instead
+ * of waiting for it for ever.
+ */
 function barrier(sync: Int32Array, n: number): void {
   const gen = Atomics.load(sync, 1);
   if (Atomics.add(sync, 0, 1) === n - 1) {
     Atomics.store(sync, 0, 0);
     Atomics.add(sync, 1, 1);
     Atomics.notify(sync, 1);
-  } else while (Atomics.load(sync, 1) === gen) Atomics.wait(sync, 1, gen);
+    return;
+  }
+  while (Atomics.load(sync, 1) === gen) {
+    if (Atomics.load(sync, 2) !== 0) throw new Error('another refit thread failed');
+    Atomics.wait(sync, 1, gen, 1000);
+  }
+}
+
+function abort(sync: Int32Array): void {
+  Atomics.store(sync, 2, 1);
+  Atomics.add(sync, 1, 1);
+  Atomics.notify(sync, 1);
 }
 
 function shared<T extends Int32Array | Float32Array | Float64Array>(a: T): T {
@@ -68,19 +83,29 @@ async function lead(req: AlsFitRequest): Promise<AlsFitReply> {
   const ur = rowRanges(m.indptr, m.users, threads, k);
   const ir = rowRanges(mtS.indptr, m.items, threads, k);
   const part = (t: number): FitPart => ({ users: [ur[t]!, ur[t + 1]!], items: [ir[t]!, ir[t + 1]!] });
-  const sync = new Int32Array(new SharedArrayBuffer(8));
+  const sync = new Int32Array(new SharedArrayBuffer(12));
   const helpers: Promise<void>[] = [];
   for (let t = 1; t < threads; t++) {
     const w = new Worker(__filename);
     helpers.push(
       new Promise<void>((resolve, reject) => {
         w.once('message', (msg: { type: string; message?: string }) => (msg.type === 'done' ? resolve() : reject(new Error(msg.message))));
-        w.once('error', reject);
+        w.once('error', (err) => {
+          abort(sync);
+          reject(err);
+        });
       }).finally(() => void w.terminate()),
     );
     w.postMessage({ role: 'helper', m, mt: mtS, X, Y, sync, threads, options: o, iterations: req.iterations, part: part(t) } satisfies HelperRequest);
   }
-  fitSweeps(m, mtS, X, Y, o, req.iterations, part(0), threads > 1 ? () => barrier(sync, threads) : () => undefined);
+  for (const h of helpers) h.catch(() => undefined);
+  try {
+    fitSweeps(m, mtS, X, Y, o, req.iterations, part(0), threads > 1 ? () => barrier(sync, threads) : () => undefined);
+  } catch (err) {
+    abort(sync);
+    await Promise.allSettled(helpers);
+    throw err;
+  }
   await Promise.all(helpers);
   const out = new Float64Array(Y.length);
   out.set(Y);
@@ -95,6 +120,7 @@ port.once('message', (req: AlsFitRequest | HelperRequest) => {
       fitSweeps(req.m, req.mt, req.X, req.Y, req.options, req.iterations, req.part, () => barrier(req.sync, req.threads));
       port.postMessage({ type: 'done' });
     } catch (err) {
+      abort(req.sync);
       port.postMessage({ type: 'error', message: err instanceof Error ? err.message : String(err) });
     }
     return;
