@@ -1,4 +1,4 @@
-import { parseWeights, type FlywheelConfig } from '../config/config';
+import { alsOptionsOf, parseWeights, type FlywheelConfig } from '../config/config';
 import type { GraphStore } from '../graph/graph-store';
 import { DEFAULT_STRENGTH } from '../recommend/interactions';
 import { Recommender, type SegmentSource } from '../recommend/recommender';
@@ -18,6 +18,7 @@ export function recommenderFactory(config: FlywheelConfig, store: GraphStore, se
       userKnn: { similarity: config.FLYWHEEL_USER_SIMILARITY, neighbours: config.FLYWHEEL_USER_KNN_NEIGHBOURS },
       ...(config.FLYWHEEL_EVENT_WEIGHTS ? { typeWeights: { ...DEFAULT_STRENGTH, ...parseWeights(config.FLYWHEEL_EVENT_WEIGHTS) } } : {}),
       ...(config.FLYWHEEL_BLEND ? { blend: parseWeights(config.FLYWHEEL_BLEND) } : {}),
+      als: alsOptionsOf(config),
     });
     r.setSegmentSource(segmentSource);
     return r;

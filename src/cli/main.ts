@@ -6,6 +6,8 @@ import { runGateway } from './run-gateway';
 import { runImport } from './import-command';
 import { runSegments, type SegmentsFlags } from './segments-command';
 import { printEval, runEval } from './eval-command';
+import { DEFAULT_ALS_GRID, printTune, runTune } from './tune-command';
+import { GENERATE_DEFAULTS, runGenerateRatings } from './generate-command';
 import { runAnomalies, type AnomaliesFlags } from './anomalies-command';
 import { addInputOptions } from './input-options';
 import { CliFailure } from './cli-error';
@@ -102,8 +104,36 @@ addInputOptions(
 )
   .option('--k <n>', 'list length', '10')
   .option('--strategies <list>', 'comma-separated strategies (default: all)')
+  .option('--min-rating <r>', 'rating files: only rows rated at least this are positives (the rest are dropped)')
+  .option('--tune', 'pick the served strategy/blend on a validation period carved from the end of train, then evaluate it')
+  .option('--validation-date <YYYY-MM-DD>', 'with --tune: validation from this day to --split-date (default: one month before it)')
   .option('--json', 'print one JSON object')
   .action(async (flags) => printEval(await runEval(flags), flags.json === true));
+
+program
+  .command('generate-ratings')
+  .description('write the synthetic film-ratings catalogue (another domain than the shop, for eval) as TSV: user, item, rating, timestamp')
+  .requiredOption('--out <file>', 'output file')
+  .option('--users <n>', 'raters', String(GENERATE_DEFAULTS.users))
+  .option('--items <n>', 'titles', String(GENERATE_DEFAULTS.items))
+  .option('--ratings <n>', 'ratings (about)', String(GENERATE_DEFAULTS.ratings))
+  .option('--seed <n>', 'random seed', String(GENERATE_DEFAULTS.seed))
+  .action((flags) => runGenerateRatings(flags));
+
+addInputOptions(
+  program
+    .command('tune')
+    .description('choose the served blend (or, with --als, the ALS hyperparameters) on a validation period, never on a test period')
+    .option('--validation-date <YYYY-MM-DD>', 'train before this day, validate from it')
+    .option('--validation-end <YYYY-MM-DD>', 'validate before this day (default: to the end of the file); later lines are not used'),
+  'csv',
+)
+  .option('--k <n>', 'list length', '10')
+  .option('--min-rating <r>', 'rating files: only rows rated at least this are positives')
+  .option('--als', 'tune the ALS hyperparameters instead of the blend')
+  .option('--als-grid <spec>', `ALS grid, NAME=V1,V2;... (default ${DEFAULT_ALS_GRID})`)
+  .option('--json', 'print one JSON object')
+  .action(async (flags) => printTune(await runTune(flags), flags.json === true));
 
 addInputOptions(
   program

@@ -31,7 +31,7 @@ export const configSchema = z.object({
   FLYWHEEL_SNAPSHOT_EVERY: intIn(1, 100_000_000).default(100_000),
   FLYWHEEL_HALF_LIFE_DAYS: z.coerce.number().positive('must be positive').default(180),
   FLYWHEEL_RECOMMENDER: z
-    .enum(['local-ease', 'item-knn', 'rp3beta', 'user-knn', 'blend', 'popular'], { error: 'must be local-ease, item-knn, rp3beta, user-knn, blend or popular' })
+    .enum(['local-ease', 'item-knn', 'rp3beta', 'user-knn', 'als', 'blend', 'popular'], { error: 'must be local-ease, item-knn, rp3beta, user-knn, als, blend or popular' })
     .default('blend'),
   /** Item-to-item similarity of item-knn (and of similarItems). */
   FLYWHEEL_SIMILARITY: z.enum(['jaccard', 'cosine', 'bm25'], { error: 'must be jaccard, cosine or bm25' }).default('bm25'),
@@ -40,8 +40,21 @@ export const configSchema = z.object({
   FLYWHEEL_USER_KNN_NEIGHBOURS: intIn(1, 10_000).default(100),
   /** History weight per event type, e.g. PURCHASE=1,ADD_TO_CART=0.6,CLICK=0.3,VIEW=0.2 (unnamed types keep their default). */
   FLYWHEEL_EVENT_WEIGHTS: weightList('TYPE', 'types', ['PURCHASE', 'ADD_TO_CART', 'CLICK', 'VIEW']).optional(),
-  /** Parts and weights of the blend strategy, e.g. local-ease=1,item-knn=1 (parts: local-ease, item-knn, rp3beta, user-knn). */
-  FLYWHEEL_BLEND: weightList('STRATEGY', 'strategies', ['local-ease', 'item-knn', 'rp3beta', 'user-knn']).optional(),
+  /** Parts and weights of the blend strategy, e.g. local-ease=1,item-knn=1 (parts: local-ease, item-knn, rp3beta, user-knn, als). */
+  FLYWHEEL_BLEND: weightList('STRATEGY', 'strategies', ['local-ease', 'item-knn', 'rp3beta', 'user-knn', 'als']).optional(),
+  // Matrix factorisation (`als`, src/recommend/als.ts); unset keys keep DEFAULT_ALS_OPTIONS, which
+  // `flywheel tune --als` chose on a validation month (BENCHMARKS.md).
+  FLYWHEEL_ALS_FACTORS: intIn(1, 512).optional(),
+  FLYWHEEL_ALS_REGULARIZATION: z.coerce.number({ error: 'must be a number' }).positive('must be positive').optional(),
+  FLYWHEEL_ALS_ALPHA: z.coerce.number({ error: 'must be a number' }).min(0, 'must be at least 0').optional(),
+  FLYWHEEL_ALS_CONFIDENCE: z.enum(['linear', 'log'], { error: 'must be linear or log' }).optional(),
+  FLYWHEEL_ALS_ITERATIONS: intIn(1, 100).optional(),
+  /** Conjugate-gradient steps per row in a fit; 0 = exact Cholesky solves (slower, for small data). */
+  FLYWHEEL_ALS_CG_STEPS: intIn(0, 50).optional(),
+  /** Evidence halves every this many days before the user's latest event; 0 = no decay. */
+  FLYWHEEL_ALS_HALF_LIFE_DAYS: z.coerce.number({ error: 'must be a number' }).min(0, 'must be at least 0').optional(),
+  /** Background refit of the item factors at most this often while events arrive (0 = never on its own). */
+  FLYWHEEL_ALS_REFIT_MINUTES: z.coerce.number({ error: 'must be a number' }).min(0, 'must be at least 0').optional(),
   /** Entries of the exact recommendation cache (0 turns it off); handed to the Recommender by src/app/flywheel.ts. */
   FLYWHEEL_RECOMMENDATION_CACHE: intIn(0, 10_000_000).default(10_000),
   FLYWHEEL_MAX_BODY_BYTES: intIn(1024, 100 * 1024 * 1024).default(1024 * 1024),
@@ -123,6 +136,32 @@ export const configSchema = z.object({
   // graphql-jit compiles each HTTP operation once; graphql-js is the reference interpreter to fall back on.
   FLYWHEEL_EXECUTOR: z.enum(['jit', 'graphql-js'], { error: 'must be jit or graphql-js' }).default('jit'),
 });
+
+/** The ALS options set in the configuration (unset keys are left out, so the defaults apply). */
+export interface AlsSettings {
+  factors?: number;
+  regularization?: number;
+  alpha?: number;
+  confidence?: 'linear' | 'log';
+  iterations?: number;
+  cgSteps?: number;
+  halfLifeDays?: number;
+  refitMinutes?: number;
+}
+
+export function alsOptionsOf(c: FlywheelConfig): AlsSettings {
+  const o: AlsSettings = {
+    factors: c.FLYWHEEL_ALS_FACTORS,
+    regularization: c.FLYWHEEL_ALS_REGULARIZATION,
+    alpha: c.FLYWHEEL_ALS_ALPHA,
+    confidence: c.FLYWHEEL_ALS_CONFIDENCE,
+    iterations: c.FLYWHEEL_ALS_ITERATIONS,
+    cgSteps: c.FLYWHEEL_ALS_CG_STEPS,
+    halfLifeDays: c.FLYWHEEL_ALS_HALF_LIFE_DAYS,
+    refitMinutes: c.FLYWHEEL_ALS_REFIT_MINUTES,
+  };
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as AlsSettings;
+}
 
 /** Parses "A=1,B=0.5" (already validated by the schema) into a record. */
 export function parseWeights(s: string): Record<string, number> {

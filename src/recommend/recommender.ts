@@ -5,7 +5,9 @@ import { InteractionIndex, type TypeWeights } from './interactions';
 import { ItemModel, type ItemModelOptions } from './item-model';
 import { topK } from './linalg';
 import { FROM_SEGMENT, SegmentPopularStrategy, segmentReason } from './segment-popular';
-import { builtInStrategies } from './strategies';
+import { AlsStrategy, FROM_FACTORS, OnlineAls } from './als-online';
+import type { AlsOptions } from './als';
+import { BLEND_PARTS, blendOf, builtInStrategies } from './strategies';
 import { Accumulator, type Seed, type SegmentTopItems, type Strategy } from './strategy';
 import { FROM_NEIGHBOURS, UserKnnStrategy, type UserKnnOptions } from './user-knn';
 
@@ -43,8 +45,10 @@ export interface RecommenderOptions {
   model?: Partial<ItemModelOptions>;
   /** The user-to-user neighbourhood strategy (`user-knn`). */
   userKnn?: Partial<UserKnnOptions>;
-  /** Parts and weights of `blend` (default local-ease 1 + item-knn 1). */
+  /** Parts and weights of `blend` (default DEFAULT_BLEND in strategies.ts). */
   blend?: Record<string, number>;
+  /** The matrix factorisation strategy `als` (hyperparameters, background refit period). */
+  als?: Partial<AlsOptions>;
 }
 
 export const DEFAULT_RECOMMENDER_OPTIONS: RecommenderOptions = {
@@ -103,6 +107,8 @@ export class Recommender {
   readonly options: RecommenderOptions;
   readonly index: InteractionIndex;
   readonly model: ItemModel;
+  /** Item factors of `als` (served snapshot, background refits). */
+  readonly als: OnlineAls;
   private readonly content: ContentIndex;
   private readonly byName = new Map<string, Strategy>();
   private readonly acc = new Accumulator();
@@ -134,7 +140,9 @@ export class Recommender {
     this.index = new InteractionIndex(this.options.typeWeights);
     this.model = new ItemModel(this.index, this.options.model);
     this.content = new ContentIndex(this.index);
-    const more = { halfLifeMs: () => this.options.halfLifeDays * DAY_MS, ...(this.options.userKnn ? { userKnn: this.options.userKnn } : {}), ...(this.options.blend ? { blend: this.options.blend } : {}) };
+    // a new factor snapshot changes every answer of `als` (and blends with it): cached lists are dropped
+    this.als = new OnlineAls(this.index, this.options.als, () => this.version++);
+    const more = { halfLifeMs: () => this.options.halfLifeDays * DAY_MS, ...(this.options.userKnn ? { userKnn: this.options.userKnn } : {}), ...(this.options.blend ? { blend: this.options.blend } : {}), extra: [new AlsStrategy(this.als, this.index)] };
     for (const s of builtInStrategies(this.model, this.index, () => this.popular().byDegree, more)) this.byName.set(s.name, s);
     const segmentPopular = new SegmentPopularStrategy(this.index);
     this.byName.set(segmentPopular.name, segmentPopular);
@@ -149,6 +157,7 @@ export class Recommender {
     this.eventsSinceSlice += events.length;
     this.index.apply(events);
     this.scheduleRefresh();
+    if (this.options.backgroundRefresh) this.als.schedule();
   }
 
   /**
@@ -159,6 +168,8 @@ export class Recommender {
   forgetUser(actorId: string): void {
     const touched = this.index.removeUser(actorId);
     this.version++;
+    this.als.noteChange();
+    if (this.options.backgroundRefresh) this.als.schedule();
     if (touched.length === 0) return;
     this.model.markDirty(touched);
     this.scheduleRefresh();
@@ -179,12 +190,49 @@ export class Recommender {
     this.version++;
     this.model.invalidateAll();
     this.scheduleRefresh();
+    if (this.options.backgroundRefresh) this.als.schedule();
   }
 
-  /** Re-solves everything dirty now, synchronously (eval, bench, tests). */
+  /** Re-solves everything dirty now, synchronously, and refits the ALS factors when stale (eval, bench, tests). */
   refreshNow(): void {
     if (this.model.pending() > 0) this.version++;
     this.model.refreshSome(Infinity);
+    this.als.fitNow();
+  }
+
+  /**
+   * Replaces `blend`'s parts and weights (e.g. with the ones `flywheel eval --tune` picked) and, when given,
+   * the default strategy. Cached lists are dropped.
+   */
+  configure(choice: { blend?: Record<string, number>; defaultStrategy?: string }): void {
+    if (choice.blend) {
+      const parts = new Map([...this.byName].filter(([n]) => (BLEND_PARTS as readonly string[]).includes(n)));
+      this.byName.set('blend', blendOf('blend', choice.blend, parts, () => this.index.itemCount));
+      this.options.blend = { ...choice.blend };
+    }
+    if (choice.defaultStrategy !== undefined) {
+      if (!this.byName.has(choice.defaultStrategy)) throw new UnknownStrategyError(`unknown recommender "${choice.defaultStrategy}"; choose one of ${[...this.byName.keys()].join(', ')}`);
+      this.options.defaultStrategy = choice.defaultStrategy;
+    }
+    this.version++;
+  }
+
+  /** Adds (or replaces) a named blend that requests can ask for by name (tuning compares many). */
+  defineBlend(name: string, weights: Record<string, number>, parts?: ReadonlyMap<string, Strategy>): void {
+    const all = parts ?? new Map([...this.byName].filter(([n]) => (BLEND_PARTS as readonly string[]).includes(n)));
+    this.byName.set(name, blendOf(name, weights, all, () => this.index.itemCount));
+    this.version++;
+  }
+
+  /** Registers (or replaces) a strategy under its name (tuning compares variants side by side). */
+  addStrategy(s: Strategy): void {
+    this.byName.set(s.name, s);
+    this.version++;
+  }
+
+  /** A strategy by name (tuning wraps parts). */
+  strategyByName(name: string): Strategy | undefined {
+    return this.byName.get(name);
   }
 
   /** Resolves when the background refresh has caught up. */
@@ -203,6 +251,7 @@ export class Recommender {
   close(): void {
     this.closed = true;
     this.cancelRefresh();
+    void this.als.close();
   }
 
   private scheduleRefresh(force = false): void {
@@ -391,6 +440,7 @@ export class Recommender {
       const did = v.bought > 0 ? 'bought' : 'engaged with';
       return `shoppers with baskets like yours ${did} it: ${v.bought > 0 ? v.bought : v.voters} of your ${v.neighbours} nearest shoppers (${strategy.name})`;
     }
+    if (from === FROM_FACTORS) return `matches the taste profile learned from your history (${strategy.name}: latent factors of ${idx.degree(j)} shoppers' choices)`;
     if (from < 0) return `popular: ${idx.degree(j)} shoppers engaged with it`;
     const item = idx.items[from]!;
     let verb = 'engaged with';

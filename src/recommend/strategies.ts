@@ -72,8 +72,10 @@ export interface StrategyOptions {
   /** Time decay of history weights (the Recommender's half-life), for user-knn's neighbour histories. */
   halfLifeMs?: () => number;
   userKnn?: Partial<UserKnnOptions>;
-  /** Parts of `blend` and their weights, by strategy name (default local-ease 1, item-knn 1). */
+  /** Parts of `blend` and their weights, by strategy name (default DEFAULT_BLEND). */
   blend?: Record<string, number>;
+  /** More strategies that may be blend parts (the matrix factorisation `als`, built by the Recommender). */
+  extra?: Strategy[];
 }
 
 export const DEFAULT_BLEND: Record<string, number> = { 'local-ease': 1, 'item-knn': 1 };
@@ -95,9 +97,19 @@ export function builtInStrategies(model: ItemModel, index: InteractionIndex, pop
     return l && { j: l.j, w: l.w, n: l.j.length };
   });
   const userKnn = new UserKnnStrategy(index, more.halfLifeMs ?? (() => 180 * 86_400_000), more.userKnn);
-  const blendParts = Object.entries(more.blend ?? DEFAULT_BLEND).filter(([, w]) => w > 0);
   const parts = new Map<string, Strategy>([[localEase.name, localEase], [knn.name, knn], [rp3.name, rp3], [userKnn.name, userKnn]]);
-  for (const [name] of blendParts) if (!parts.has(name)) throw new Error(`blend: unknown part "${name}"; choose from ${[...parts.keys()].join(', ')}`);
-  const blend = new BlendStrategy('blend', `${blendParts.map(([n, w]) => `${n} x ${w}`).join(' + ')}, each scaled to its best score for the user`, blendParts.map(([n, weight]) => ({ strategy: parts.get(n)!, weight })), () => index.itemCount);
-  return [localEase, knn, rp3, userKnn, blend, new PopularStrategy(popular, index)];
+  for (const s of more.extra ?? []) parts.set(s.name, s);
+  const blend = blendOf('blend', more.blend ?? DEFAULT_BLEND, parts, () => index.itemCount);
+  return [localEase, knn, rp3, userKnn, ...(more.extra ?? []), blend, new PopularStrategy(popular, index)];
 }
+
+/** A BlendStrategy over named parts; parts with weight 0 are left out. */
+export function blendOf(name: string, weights: Record<string, number>, parts: ReadonlyMap<string, Strategy>, items: () => number): BlendStrategy {
+  const blendParts = Object.entries(weights).filter(([, w]) => w > 0);
+  if (blendParts.length === 0) throw new Error(`${name}: no part with a positive weight`);
+  for (const [n] of blendParts) if (!parts.has(n)) throw new Error(`blend: unknown part "${n}"; choose from ${[...parts.keys()].join(', ')}`);
+  return new BlendStrategy(name, `${blendParts.map(([n, w]) => `${n} x ${w}`).join(' + ')}, each scaled to its best score for the user`, blendParts.map(([n, weight]) => ({ strategy: parts.get(n)!, weight })), items);
+}
+
+/** Strategies that can be parts of a blend (every personal scorer). */
+export const BLEND_PARTS = ['local-ease', 'item-knn', 'rp3beta', 'user-knn', 'als'] as const;

@@ -1,0 +1,161 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { DEFAULT_ALS_OPTIONS, FoldInScratch, fitAls, foldIn, matrixFromIndex, snapshotOf, userRow, type AlsOptions } from '../../../src/recommend/als';
+import { InteractionIndex } from '../../../src/recommend/interactions';
+import { Recommender } from '../../../src/recommend/recommender';
+import { OnlineAls } from '../../../src/recommend/als-online';
+import { blendGrid } from '../../../src/recommend/tune';
+import { buy, twoBasketShop } from './helpers';
+
+const SMALL: AlsOptions = { ...DEFAULT_ALS_OPTIONS, factors: 8, regularization: 2, alpha: 3, iterations: 6, cgSteps: 0, refitMinutes: 0 };
+
+/** 60 users over 30 items in 3 taste groups, some repeat purchases (counts > 1). */
+function groupsIndex(): InteractionIndex {
+  const index = new InteractionIndex();
+  const events = [];
+  let seed = 7;
+  const rnd = () => ((seed = (seed * 16807) % 2147483647) / 2147483647);
+  for (let u = 0; u < 60; u++) {
+    const g = u % 3;
+    for (let t = 0; t < 8; t++) {
+      const it = rnd() < 0.85 ? g * 10 + Math.floor(rnd() * 10) : Math.floor(rnd() * 30);
+      events.push(buy(`u${u}`, `i${it}`, t));
+    }
+  }
+  index.apply(events);
+  return index;
+}
+
+/** Solves the full normal equations of one user over every item (negatives included), by Gaussian elimination. */
+function denseSolve(Y: Float64Array, items: number, k: number, lambda: number, conf: Map<number, number>): Float64Array {
+  const A = Array.from({ length: k }, () => new Float64Array(k + 1));
+  for (let i = 0; i < items; i++) {
+    const c = conf.get(i) ?? 1; // every item counts, with confidence 1 where p = 0
+    const p = conf.has(i) ? 1 : 0;
+    for (let a = 0; a < k; a++) {
+      for (let b = 0; b < k; b++) A[a]![b]! += c * Y[i * k + a]! * Y[i * k + b]!;
+      A[a]![k]! += c * p * Y[i * k + a]!;
+    }
+  }
+  for (let a = 0; a < k; a++) A[a]![a]! += lambda;
+  for (let col = 0; col < k; col++) {
+    let piv = col;
+    for (let r = col + 1; r < k; r++) if (Math.abs(A[r]![col]!) > Math.abs(A[piv]![col]!)) piv = r;
+    [A[col], A[piv]] = [A[piv]!, A[col]!];
+    for (let r = 0; r < k; r++) {
+      if (r === col) continue;
+      const f = A[r]![col]! / A[col]![col]!;
+      for (let c = col; c <= k; c++) A[r]![c]! -= f * A[col]![c]!;
+    }
+  }
+  return Float64Array.from({ length: k }, (_, a) => A[a]![k]! / A[a]![a]!);
+}
+
+test('ALS fold-in equals the full least-squares solve for that user (negatives included), and the fit\'s own user step', () => {
+  const index = groupsIndex();
+  const m = matrixFromIndex(index, SMALL);
+  const fit = fitAls(m, SMALL);
+  const snap = snapshotOf(fit.Y, m.items, SMALL, 0, fit.fitMs, 1);
+  const s = new FoldInScratch();
+  for (const u of [0, 1, 17, 59]) {
+    const h = index.users[u]!;
+    assert.ok(foldIn(snap, h, SMALL, s));
+    const conf = new Map<number, number>();
+    const idx = new Int32Array(h.n);
+    const c = new Float32Array(h.n);
+    const n = userRow(h, SMALL, m.items, idx, c);
+    for (let t = 0; t < n; t++) conf.set(idx[t]!, c[t]!);
+    assert.ok([...conf.values()].some((v) => v > 1 + SMALL.alpha), 'some entry has a count above 1');
+    const dense = denseSolve(fit.Y, m.items, SMALL.factors, SMALL.regularization, conf);
+    for (let a = 0; a < SMALL.factors; a++) {
+      assert.ok(Math.abs(s.x[a]! - dense[a]!) < 1e-9, `user ${u}, factor ${a}: fold-in ${s.x[a]} vs full solve ${dense[a]}`);
+      // the fit ends with a user step against the final Y (exact solves): the same vector
+      assert.ok(Math.abs(s.x[a]! - fit.X[u * SMALL.factors + a]!) < 1e-9, `user ${u}, factor ${a}: fold-in vs fit`);
+    }
+  }
+});
+
+test('a new event changes the user\'s als list at once, with no refit', () => {
+  const rec = new Recommender(null, { backgroundRefresh: false, cacheEntries: 0, als: { factors: 8, regularization: 1, iterations: 8 } });
+  rec.applyEvents(twoBasketShop());
+  rec.refreshNow();
+  const snap = rec.als.model;
+  assert.ok(snap);
+  const before = rec.recommendSync({ userId: 'u0', first: 3, strategy: 'als' });
+  assert.equal(before[0]?.itemId, 'a1'); // u0's basket is {a1..a4}, a1 missing
+  // u0 now buys two of the other basket: their taste vector moves towards b at the next request
+  rec.applyEvents([buy('u0', 'b1', 10), buy('u0', 'b2', 10), buy('u0', 'b3', 10)]);
+  const after = rec.recommendSync({ userId: 'u0', first: 3, strategy: 'als' });
+  assert.equal(rec.als.model, snap, 'no refit happened');
+  assert.notDeepEqual(after.map((r) => r.itemId), before.map((r) => r.itemId));
+  assert.ok(after.some((r) => r.itemId === 'b4'), JSON.stringify(after));
+});
+
+function checksum(a: Float64Array): number {
+  let s = 0;
+  for (let t = 0; t < a.length; t++) s += a[t]! * (1 + (t % 7));
+  return s;
+}
+
+test('a background refit (worker thread) swaps the whole snapshot at once; readers never see a partial or changed model', async () => {
+  const rec = new Recommender(null, { backgroundRefresh: false, cacheEntries: 0, als: { factors: 16, iterations: 6, refitMinutes: 0 } });
+  rec.applyEvents(twoBasketShop());
+  for (let u = 0; u < 300; u++) rec.applyEvents([buy(`w${u}`, `a${1 + (u % 4)}`, 1), buy(`w${u}`, `b${1 + ((u * 7) % 4)}`, 2), buy(`w${u}`, `c${u % 40}`, 3)]);
+  rec.refreshNow();
+  const old = rec.als.model!;
+  const oldSum = checksum(old.Y);
+  const oldLen = old.Y.length;
+  assert.ok(Object.isFrozen(old));
+  rec.applyEvents([buy('u0', 'c1', 20), buy('late', 'c2', 20), buy('late', 'a1', 20)]);
+  const expectedOld = JSON.stringify(rec.recommendSync({ userId: 'u0', first: 5, strategy: 'als' }));
+  const refit = rec.als.refit();
+  let done = false;
+  void refit.then(() => (done = true));
+  let reads = 0;
+  while (!done) {
+    // while the worker fits, every read is served whole from the old snapshot
+    const model = rec.als.model!;
+    const list = JSON.stringify(rec.recommendSync({ userId: 'u0', first: 5, strategy: 'als' }));
+    if (model === old) assert.equal(list, expectedOld);
+    reads++;
+    await new Promise((r) => setImmediate(r));
+  }
+  const next = await refit;
+  assert.ok(next && next !== old && rec.als.model === next);
+  assert.equal(rec.als.fits.worker, 1);
+  assert.ok(reads > 0);
+  assert.ok(Object.isFrozen(next));
+  assert.equal(next.items, rec.index.itemCount, 'the new snapshot covers the items added since');
+  assert.equal(next.Y.length, next.items * next.k);
+  assert.equal(next.version, old.version + 1);
+  // the old snapshot was neither detached (transferred) nor written to
+  assert.equal(old.Y.length, oldLen);
+  assert.equal(checksum(old.Y), oldSum);
+  assert.ok(!rec.als.stale());
+  const fresh = rec.recommendSync({ userId: 'late', first: 5, strategy: 'als' });
+  assert.ok(fresh.length > 0, 'a user whose items only the new snapshot has is served');
+  rec.close();
+});
+
+test('the blend grid covers single strategies and every weighting once', () => {
+  const grid = blendGrid(['a', 'b', 'c']);
+  const names = grid.map((c) => c.name);
+  assert.equal(new Set(names).size, names.length);
+  for (const single of ['a', 'b', 'c']) assert.ok(names.includes(single));
+  assert.ok(names.includes('blend(a=1,b=0.5)'));
+  assert.ok(!names.includes('blend(a=0.5,b=0.5)'), 'scaled duplicates are left out');
+  // 26 non-zero weightings, of which the 7 with no weight above 0.5 are scaled copies of a 0/1 weighting
+  assert.equal(grid.length, 3 ** 3 - 1 - 7);
+});
+
+test('a refit on 2 threads (shared factors, a barrier per half-step) gives exactly the factors of one thread', async () => {
+  const index = groupsIndex();
+  const o = { ...SMALL, cgSteps: 3, threads: 2 };
+  const two = new OnlineAls(index, o);
+  const snap = await two.refit();
+  const one = fitAls(matrixFromIndex(index, o), o);
+  assert.ok(snap);
+  assert.equal(snap.Y.length, one.Y.length);
+  for (let t = 0; t < one.Y.length; t++) assert.equal(snap.Y[t], one.Y[t], `factor ${t}`);
+  await two.close();
+});
