@@ -5,8 +5,8 @@
  *
  * A folder is src/<name>, resolvers or graph-models. The allowed direction, outside in:
  *
- *   cli -> api -> schema -> resolvers -> graph-models
- *   api, schema, resolvers -> app (composition root)
+ *   cli -> api -> resolvers -> graph-models   (src/api reaches graph-models through resolvers only)
+ *   api, resolvers -> app (composition root)
  *     -> domains (anomaly, recommend, segments, privacy, import, demo)
  *     -> ingest -> event-log, graph -> events
  *   config, auth, observability, util sit low: they import no domain, except config, which imports the
@@ -58,27 +58,21 @@ module.exports = {
     forbid('cli-is-the-top', 'Only the CLI imports the CLI.', { pathNot: folders('cli') }, { path: folders('cli') }),
     forbid('api-below-cli-only', 'src/api (HTTP, WebSocket) is imported by the CLI only.', { pathNot: folders('cli', 'api') }, { path: folders('api') }),
     forbid(
-      'schema-below-api',
-      'The schema build is imported by the CLI and src/api only.',
-      { pathNot: folders('cli', 'api', 'schema') },
-      { path: folders('schema') },
-    ),
-    forbid(
-      'resolvers-below-schema',
-      'Resolvers are imported by the schema build and src/api (context), not by the composition root or the domains.',
-      { pathNot: [folders('cli', 'api', 'schema'), '^resolvers/'] },
+      'resolvers-below-api',
+      'Resolvers (and the schema build, resolvers/build-schema.ts) are imported by src/api and the CLI (schema writer), not by the composition root or the domains.',
+      { pathNot: [folders('cli', 'api'), '^resolvers/'] },
       { path: '^resolvers/' },
     ),
     forbid(
       'graph-models-below-resolvers',
-      'GraphQL object and input types are imported by the GraphQL side only.',
-      { pathNot: [folders('cli', 'api', 'schema'), '^resolvers/', '^graph-models/'] },
+      'GraphQL object and input types are imported by the resolvers only (src/api reaches them through resolvers).',
+      { pathNot: ['^resolvers/', '^graph-models/'] },
       { path: '^graph-models/' },
     ),
     forbid(
       'app-is-the-composition-root',
       'src/app (composition root) is imported by the CLI and the GraphQL side, never by what it composes.',
-      { pathNot: [folders('cli', 'api', 'schema', 'app'), '^resolvers/'] },
+      { pathNot: [folders('cli', 'api', 'app'), '^resolvers/'] },
       { path: folders('app') },
     ),
     forbid(
@@ -99,7 +93,7 @@ module.exports = {
       'config, auth, observability and util import nothing above them; config alone may import the settings it validates (src/<domain>/config.ts).',
       { path: folders(...LOW) },
       {
-        path: [folders('cli', 'api', 'schema', 'app', 'ingest', 'event-log', 'graph', ...DOMAINS), '^resolvers/', '^graph-models/'],
+        path: [folders('cli', 'api', 'app', 'ingest', 'event-log', 'graph', ...DOMAINS), '^resolvers/', '^graph-models/'],
         pathNot: DOMAIN_SETTINGS,
       },
     ),
@@ -127,7 +121,7 @@ module.exports = {
           `(^|node_modules/)${GRAPHQL_PACKAGES}(/|$)`,
           '^resolvers/',
           '^graph-models/',
-          folders('api', 'schema'),
+          folders('api'),
         ],
       },
     ),

@@ -1,7 +1,7 @@
-import { Field, Float, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
+import { Field, Float, ID, InputType, ObjectType, registerEnumType } from 'type-graphql';
 import { ArrayMaxSize } from 'class-validator';
 import { GraphQLDateTime } from 'graphql-scalars';
-import { PageInfo } from './item.model';
+import { Connection } from './connection';
 
 export enum AnomalyKind {
   BOT_ACTIVITY = 'BOT_ACTIVITY',
@@ -31,8 +31,8 @@ export enum Severity {
 }
 registerEnumType(Severity, { name: 'Severity', description: 'INFO < WARNING < CRITICAL.' });
 
-@ObjectType({ simpleResolvers: true, description: 'An anomaly flagged by the streaming detectors, linked to the user and/or item it concerns.' })
-export class Anomaly {
+@ObjectType('Anomaly', { simpleResolvers: true, description: 'An anomaly flagged by the streaming detectors, linked to the user and/or item it concerns.' })
+export class AnomalyType {
   @Field(() => ID, { description: 'Deterministic: kind, entity and the triggering event, order or time bucket.' })
   id!: string;
 
@@ -64,8 +64,8 @@ export class Anomaly {
   evidence!: string | null;
 }
 
-@InputType({ description: 'Narrows anomalies (all conditions must hold).' })
-export class AnomalyFilter {
+@InputType('AnomalyFilter', { description: 'Narrows anomalies (all conditions must hold).' })
+export class AnomalyFilterInput {
   @Field(() => [AnomalyKind], { nullable: true })
   @ArrayMaxSize(20)
   kinds?: AnomalyKind[];
@@ -81,23 +81,5 @@ export class AnomalyFilter {
   acknowledged?: boolean;
 }
 
-@ObjectType({ simpleResolvers: true })
-export class AnomalyEdge {
-  @Field()
-  cursor!: string;
-
-  @Field(() => Anomaly)
-  node!: Anomaly;
-}
-
-@ObjectType({ simpleResolvers: true, description: 'Anomalies, newest first, a page at a time.' })
-export class AnomalyConnection {
-  @Field(() => [AnomalyEdge])
-  edges!: AnomalyEdge[];
-
-  @Field(() => PageInfo)
-  pageInfo!: PageInfo;
-
-  @Field(() => Int)
-  totalCount!: number;
-}
+@ObjectType('AnomalyConnection', { simpleResolvers: true, description: 'Anomalies, newest first, a page at a time.' })
+export class AnomalyConnection extends Connection(AnomalyType, 'Anomaly') {}

@@ -77,8 +77,8 @@ export class ItemInput {
   attributes?: AttributeInput[];
 }
 
-@ObjectType({ simpleResolvers: true })
-export class RejectedEvent {
+@ObjectType('RejectedEvent', { simpleResolvers: true })
+export class RejectedEventType {
   @Field(() => Int, { description: 'Position of the event in the request.' })
   index!: number;
 
@@ -89,29 +89,29 @@ export class RejectedEvent {
   reason!: string;
 }
 
-@ObjectType({ simpleResolvers: true })
-export class TrackEventsResult {
+@ObjectType('TrackEventsResult', { simpleResolvers: true })
+export class TrackEventsResultType {
   @Field(() => Int, { description: 'Events stored (including ids that were already stored: resending is safe).' })
   accepted!: number;
 
   @Field(() => Int, { description: 'Accepted events whose id had been seen before; they changed nothing.' })
   duplicates!: number;
 
-  @Field(() => [RejectedEvent])
-  rejected!: RejectedEvent[];
+  @Field(() => [RejectedEventType])
+  rejected!: RejectedEventType[];
 }
 
-@ObjectType({ simpleResolvers: true })
-export class UpsertItemsResult {
+@ObjectType('UpsertItemsResult', { simpleResolvers: true })
+export class UpsertItemsResultType {
   @Field(() => Int)
   upserted!: number;
 
-  @Field(() => [RejectedEvent], { description: 'Items that were not stored, with the reason (index into the input).' })
-  rejected!: RejectedEvent[];
+  @Field(() => [RejectedEventType], { description: 'Items that were not stored, with the reason (index into the input).' })
+  rejected!: RejectedEventType[];
 }
 
-@ObjectType({ simpleResolvers: true, description: 'Input that could not be accepted, kept with the reason.' })
-export class DeadLetterEntry {
+@ObjectType('DeadLetterEntry', { simpleResolvers: true, description: 'Input that could not be accepted, kept with the reason.' })
+export class DeadLetterEntryType {
   @Field(() => Int)
   seq!: number;
 
@@ -127,6 +127,3 @@ export class DeadLetterEntry {
   @Field({ description: 'The rejected input as JSON.' })
   raw!: string;
 }
-
-export const MAX_BATCH = 1000;
-export { ArrayMaxSize };

@@ -1,7 +1,9 @@
-import { Field, Float, ID, Int, ObjectType } from 'type-graphql';
+import { ArrayMaxSize, MaxLength } from 'class-validator';
+import { Field, Float, ID, InputType, Int, ObjectType } from 'type-graphql';
+import { Connection } from './connection';
 
-@ObjectType({ simpleResolvers: true, description: 'A product in the catalog, or an item so far known only from events.' })
-export class Item {
+@ObjectType('Item', { simpleResolvers: true, description: 'A product in the catalog, or an item so far known only from events.' })
+export class ItemType {
   @Field(() => ID)
   id!: string;
 
@@ -24,8 +26,8 @@ export class Item {
   attributes!: Record<string, string>;
 }
 
-@ObjectType({ simpleResolvers: true, description: 'A free catalog attribute.' })
-export class Attribute {
+@ObjectType('Attribute', { simpleResolvers: true, description: 'A free catalog attribute.' })
+export class AttributeType {
   @Field()
   key!: string;
 
@@ -33,8 +35,8 @@ export class Attribute {
   value!: string;
 }
 
-@ObjectType({ simpleResolvers: true, description: 'A catalog category: a node of the graph that items belong to.' })
-export class Category {
+@ObjectType('Category', { simpleResolvers: true, description: 'A catalog category: a node of the graph that items belong to.' })
+export class CategoryType {
   @Field(() => ID)
   name!: string;
 
@@ -42,32 +44,16 @@ export class Category {
   itemCount!: number;
 }
 
-@ObjectType({ simpleResolvers: true })
-export class PageInfo {
-  @Field()
-  hasNextPage!: boolean;
+@ObjectType('ItemConnection', { simpleResolvers: true, description: 'A page of items, ordered by id.' })
+export class ItemConnection extends Connection(ItemType, 'Item') {}
 
-  @Field(() => String, { nullable: true })
-  endCursor!: string | null;
-}
+@InputType('ItemFilter', { description: 'Narrows an item listing.' })
+export class ItemFilterInput {
+  @Field(() => [String], { nullable: true })
+  @ArrayMaxSize(100)
+  categories?: string[];
 
-@ObjectType({ simpleResolvers: true })
-export class ItemEdge {
-  @Field()
-  cursor!: string;
-
-  @Field(() => Item)
-  node!: Item;
-}
-
-@ObjectType({ simpleResolvers: true, description: 'A page of items, ordered by id.' })
-export class ItemConnection {
-  @Field(() => [ItemEdge])
-  edges!: ItemEdge[];
-
-  @Field(() => PageInfo)
-  pageInfo!: PageInfo;
-
-  @Field(() => Int)
-  totalCount!: number;
+  @Field({ nullable: true, description: 'Case-insensitive substring of the id or title.' })
+  @MaxLength(200)
+  search?: string;
 }

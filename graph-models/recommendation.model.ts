@@ -1,14 +1,14 @@
 import { Field, Float, ID, InputType, Int, ObjectType } from 'type-graphql';
 import { ArrayMaxSize, MaxLength, Min } from 'class-validator';
-import { Item } from './item.model';
+import { ItemType } from './item.model';
 
-@ObjectType({ simpleResolvers: true, description: 'A recommended item with its score and the signal behind it.' })
-export class Recommendation {
+@ObjectType('Recommendation', { simpleResolvers: true, description: 'A recommended item with its score and the signal behind it.' })
+export class RecommendationType {
   /** Resolved through the per-request item loader. */
   itemId!: string;
 
-  @Field(() => Item)
-  item!: Item;
+  @Field(() => ItemType)
+  item!: ItemType;
 
   @Field(() => Float)
   score!: number;
@@ -17,8 +17,8 @@ export class Recommendation {
   reason!: string;
 }
 
-@InputType({ description: 'Business rules applied to a recommendation list.' })
-export class RecommendationFilter {
+@InputType('RecommendationFilter', { description: 'Business rules applied to a recommendation list.' })
+export class RecommendationFilterInput {
   @Field(() => [ID], { nullable: true, description: 'Never recommend these items.' })
   @ArrayMaxSize(1000)
   @MaxLength(256, { each: true })

@@ -1,11 +1,9 @@
 import { Authorized, Field, Float, ID, Int, ObjectType } from 'type-graphql';
 import { ANALYSTS } from '../src/auth/policy';
 import { GraphQLDateTime } from 'graphql-scalars';
-import { PageInfo } from './item.model';
-import { User } from './user.model';
 
-@ObjectType({ simpleResolvers: true, description: 'Centre of a segment in RFM units (medians of its members).' })
-export class RfmCentroid {
+@ObjectType('RfmCentroid', { simpleResolvers: true, description: 'Centre of a segment in RFM units (medians of its members).' })
+export class RfmCentroidType {
   @Field(() => Float, { description: 'Days since the last purchase (at the time of the fit).' })
   recency!: number;
 
@@ -16,8 +14,8 @@ export class RfmCentroid {
   monetary!: number;
 }
 
-@ObjectType({ simpleResolvers: true, description: "A category a segment's members buy from." })
-export class SegmentCategory {
+@ObjectType('SegmentCategory', { simpleResolvers: true, description: "A category a segment's members buy from." })
+export class SegmentCategoryType {
   @Field()
   category!: string;
 
@@ -28,8 +26,11 @@ export class SegmentCategory {
   revenue!: number;
 }
 
-@ObjectType({ simpleResolvers: true, description: 'A customer segment from RFM clustering of the graph, with a readable name and an id that is stable across refits.' })
-export class Segment {
+@ObjectType('Segment', {
+  simpleResolvers: true,
+  description: 'A customer segment from RFM clustering of the graph, with a readable name and an id that is stable across refits.',
+})
+export class SegmentType {
   @Field(() => ID)
   id!: string;
 
@@ -48,8 +49,8 @@ export class Segment {
   share!: number;
 
   @Authorized(ANALYSTS)
-  @Field(() => RfmCentroid, { simple: false })
-  centroid!: RfmCentroid;
+  @Field(() => RfmCentroidType, { simple: false })
+  centroid!: RfmCentroidType;
 
   @Authorized(ANALYSTS)
   @Field(() => Float, { simple: false, description: "Members' total spend / total orders." })
@@ -58,32 +59,11 @@ export class Segment {
   /** Item ids by buyers, best first (topItems resolves them through the item loader). */
   topItemIds!: string[];
   /** All stored categories, best first (topCategories slices them). */
-  categories!: SegmentCategory[];
+  categories!: SegmentCategoryType[];
 }
 
-@ObjectType({ simpleResolvers: true })
-export class UserEdge {
-  @Field()
-  cursor!: string;
-
-  @Field(() => User)
-  node!: User;
-}
-
-@ObjectType({ simpleResolvers: true, description: 'A page of users.' })
-export class UserConnection {
-  @Field(() => [UserEdge])
-  edges!: UserEdge[];
-
-  @Field(() => PageInfo)
-  pageInfo!: PageInfo;
-
-  @Field(() => Int)
-  totalCount!: number;
-}
-
-@ObjectType({ simpleResolvers: true, description: 'Silhouette of one candidate number of segments.' })
-export class SegmentKScore {
+@ObjectType('SegmentKScore', { simpleResolvers: true, description: 'Silhouette of one candidate number of segments.' })
+export class SegmentKScoreType {
   @Field(() => Int)
   k!: number;
 
@@ -91,8 +71,8 @@ export class SegmentKScore {
   silhouette!: number;
 }
 
-@ObjectType({ simpleResolvers: true, description: 'Outcome of a full segment refit.' })
-export class SegmentRefitResult {
+@ObjectType('SegmentRefitResult', { simpleResolvers: true, description: 'Outcome of a full segment refit.' })
+export class SegmentRefitResultType {
   @Field(() => Int, { description: 'Number of segments.' })
   k!: number;
 
@@ -108,9 +88,9 @@ export class SegmentRefitResult {
   @Field(() => GraphQLDateTime, { description: 'Reference time of recency.' })
   asOf!: Date;
 
-  @Field(() => [SegmentKScore], { description: 'Silhouette per candidate k (one entry when k is fixed).' })
-  kScores!: SegmentKScore[];
+  @Field(() => [SegmentKScoreType], { description: 'Silhouette per candidate k (one entry when k is fixed).' })
+  kScores!: SegmentKScoreType[];
 
-  @Field(() => [Segment])
-  segments!: Segment[];
+  @Field(() => [SegmentType])
+  segments!: SegmentType[];
 }

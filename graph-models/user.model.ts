@@ -1,10 +1,11 @@
 import { Field, Float, ID, Int, ObjectType } from 'type-graphql';
 import { GraphQLDateTime } from 'graphql-scalars';
 import { EventType } from './event.model';
-import { Item } from './item.model';
+import { Connection } from './connection';
+import { ItemType } from './item.model';
 
-@ObjectType({ simpleResolvers: true, description: 'A shopper: a known customer, or an anonymous session (id prefixed "session:").' })
-export class User {
+@ObjectType('User', { simpleResolvers: true, description: 'A shopper: a known customer, or an anonymous session (id prefixed "session:").' })
+export class UserType {
   @Field(() => ID)
   id!: string;
 
@@ -24,8 +25,8 @@ export class User {
   eventCount!: number;
 }
 
-@ObjectType({ simpleResolvers: true, description: 'Per-type event counts on one user-item edge.' })
-export class InteractionCounts {
+@ObjectType('InteractionCounts', { simpleResolvers: true, description: 'Per-type event counts on one user-item edge.' })
+export class InteractionCountsType {
   @Field(() => Int) views!: number;
   @Field(() => Int) clicks!: number;
   @Field(() => Int) addToCarts!: number;
@@ -33,18 +34,18 @@ export class InteractionCounts {
   @Field(() => Int) purchases!: number;
 }
 
-@ObjectType({ simpleResolvers: true, description: 'The interaction edge between a user and an item.' })
-export class Interaction {
+@ObjectType('Interaction', { simpleResolvers: true, description: 'The interaction edge between a user and an item.' })
+export class InteractionType {
   itemId!: string;
 
-  @Field(() => Item)
-  item!: Item;
+  @Field(() => ItemType)
+  item!: ItemType;
 
   @Field(() => EventType, { description: 'The most recent event type on this edge.' })
   lastType!: EventType;
 
-  @Field(() => InteractionCounts)
-  counts!: InteractionCounts;
+  @Field(() => InteractionCountsType)
+  counts!: InteractionCountsType;
 
   @Field(() => Float, { description: 'Sum of event-type weights (purchase > cart > click > view).' })
   weight!: number;
@@ -61,3 +62,6 @@ export class Interaction {
   @Field(() => GraphQLDateTime)
   lastSeenAt!: Date;
 }
+
+@ObjectType('UserConnection', { simpleResolvers: true, description: 'A page of users.' })
+export class UserConnection extends Connection(UserType, 'User') {}

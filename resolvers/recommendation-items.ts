@@ -1,8 +1,8 @@
 import type { GraphQLResolveInfo, SelectionSetNode } from 'graphql';
 import type { GatewayContext } from './context';
 import type { Recommendation as Scored } from '../src/recommend/recommender';
-import type { Recommendation } from '../graph-models/recommendation.model';
-import { toItem } from './mappers';
+import type { RecommendationType } from '../graph-models/recommendation.model';
+import { toRecommendation, toRecommendationsWithoutItems } from './mappers/recommendation';
 
 /**
  * Attaches the items to a scored list with one batched loader read of the whole list (`itemLists`)
@@ -12,15 +12,11 @@ import { toItem } from './mappers';
  * 10-item recommendations request (BENCHMARKS.md, foundation section). A recommended item normally
  * exists; the placeholder keeps the list intact if it was erased between scoring and this read.
  */
-export async function withItems(scored: Scored[], ctx: GatewayContext, info: GraphQLResolveInfo): Promise<Recommendation[]> {
-  if (!selects(info, 'item')) return scored as unknown as Recommendation[];
+export async function withItems(scored: Scored[], ctx: GatewayContext, info: GraphQLResolveInfo): Promise<RecommendationType[]> {
+  if (!selects(info, 'item')) return toRecommendationsWithoutItems(scored);
   // A store that is down rejects the list's promise, which fails the field (UNAVAILABLE).
   const nodes = await ctx.loaders.itemLists.load(scored.map((r) => r.itemId));
-  return scored.map((r, i) => {
-    const node = nodes[i];
-    const item = node ? toItem(node) : toItem({ id: r.itemId, title: r.itemId, category: null, price: null, attributes: {}, inCatalog: false, userCount: 0 });
-    return { itemId: r.itemId, score: r.score, reason: r.reason, item };
-  });
+  return scored.map((r, i) => toRecommendation(r, nodes[i]));
 }
 
 /** True if the field being resolved selects `name` directly; fragments count as "maybe", so true. */

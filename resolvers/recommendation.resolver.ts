@@ -3,59 +3,54 @@ import { Arg, Authorized, Ctx, ID, Info, Int, Query, Resolver, Root, Subscriptio
 import type { GatewayContext } from './context';
 import { assertActsFor } from '../src/auth/policy';
 import { TOPIC_USER_UPDATED, type UserUpdated } from './pubsub';
-import { Recommendation, RecommendationFilter } from '../graph-models/recommendation.model';
+import { RecommendationFilterInput, RecommendationType } from '../graph-models/recommendation.model';
 import { inputError, requireRange } from './errors';
+import { toRecommendRequest } from './mappers/recommendation';
 import { withItems } from './recommendation-items';
 
 const MAX_FIRST = 100;
 
-@Resolver(() => Recommendation)
+@Resolver(() => RecommendationType)
 export class RecommendationResolver {
   @Authorized()
-  @Query(() => [Recommendation], {
+  @Query(() => [RecommendationType], {
     description: 'Items for this user from collaborative filtering on the user-item graph, best first; popular items fill in when history is short.',
   })
   async recommendations(
     @Arg('userId', () => ID) userId: string,
     @Arg('first', () => Int, { defaultValue: 10 }) first: number,
-    @Arg('filter', () => RecommendationFilter, { nullable: true }) filter: RecommendationFilter | undefined,
-    @Arg('strategy', () => String, { nullable: true, description: 'Scoring strategy (local-ease, item-knn, rp3beta, user-knn, blend, popular, segment-popular: what the customers of the user\'s segment buy most); the configured default when omitted.' })
+    @Arg('filter', () => RecommendationFilterInput, { nullable: true }) filter: RecommendationFilterInput | undefined,
+    @Arg('strategy', () => String, {
+      nullable: true,
+      description:
+        "Scoring strategy (local-ease, item-knn, rp3beta, user-knn, blend, popular, segment-popular: what the customers of the user's segment buy most); the configured default when omitted.",
+    })
     strategy: string | undefined,
     @Ctx() ctx: GatewayContext,
     @Info() info: GraphQLResolveInfo,
-  ): Promise<Recommendation[]> {
+  ): Promise<RecommendationType[]> {
     requireRange('first', first, 1, MAX_FIRST);
     assertActsFor(ctx.identity, userId);
     const names = ctx.app.recommender.strategies().map((s) => s.name);
     if (strategy && !names.includes(strategy)) throw inputError(`unknown strategy "${strategy}"; choose one of ${names.join(', ')}`, 'strategy');
-    const scored = await ctx.app.recommender.recommend({
-      userId,
-      first,
-      ...(strategy ? { strategy } : {}),
-      excludeItemIds: filter?.excludeItemIds,
-      categories: filter?.categories,
-      includePurchased: filter?.includePurchased ?? false,
-      ...(filter?.minPrice != null ? { minPrice: filter.minPrice } : {}),
-      ...(filter?.maxPrice != null ? { maxPrice: filter.maxPrice } : {}),
-      ...(filter?.maxPerCategory != null ? { maxPerCategory: filter.maxPerCategory } : {}),
-    });
+    const scored = await ctx.app.recommender.recommend(toRecommendRequest(userId, first, strategy, filter));
     return withItems(scored, ctx, info);
   }
 
   @Authorized()
-  @Query(() => [Recommendation], { description: 'Items most often engaged with by the same shoppers as this one.' })
+  @Query(() => [RecommendationType], { description: 'Items most often engaged with by the same shoppers as this one.' })
   async similarItems(
     @Arg('itemId', () => ID) itemId: string,
     @Arg('first', () => Int, { defaultValue: 10 }) first: number,
     @Ctx() ctx: GatewayContext,
     @Info() info: GraphQLResolveInfo,
-  ): Promise<Recommendation[]> {
+  ): Promise<RecommendationType[]> {
     requireRange('first', first, 1, MAX_FIRST);
     return withItems(await ctx.app.recommender.similarItems(itemId, first), ctx, info);
   }
 
   @Authorized()
-  @Subscription(() => [Recommendation], {
+  @Subscription(() => [RecommendationType], {
     topics: TOPIC_USER_UPDATED,
     topicId: ({ args, context }) => {
       // Checked when the subscription starts, so a shopper cannot listen to another user's updates.
@@ -70,7 +65,7 @@ export class RecommendationResolver {
     @Arg('first', () => Int, { defaultValue: 10 }) first: number,
     @Ctx() ctx: GatewayContext,
     @Info() info: GraphQLResolveInfo,
-  ): Promise<Recommendation[]> {
+  ): Promise<RecommendationType[]> {
     requireRange('first', first, 1, MAX_FIRST);
     return withItems(await ctx.app.recommender.recommend({ userId: update.userId, first }), ctx, info);
   }

@@ -3,31 +3,17 @@ import { GraphQLError } from 'graphql';
 import { Arg, Authorized, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { ANALYSTS, assertActsFor } from '../src/auth/policy';
 import type { GatewayContext } from './context';
-import { encodeCursor } from '../src/graph/graph-store';
-import { NoCustomersError, type SegmentView } from '../src/segments/service';
-import { Item } from '../graph-models/item.model';
-import { Segment, SegmentCategory, SegmentRefitResult, UserConnection } from '../graph-models/segment.model';
-import { User } from '../graph-models/user.model';
+import { NoCustomersError } from '../src/segments/service';
+import { ItemType } from '../graph-models/item.model';
+import { SegmentCategoryType, SegmentRefitResultType, SegmentType } from '../graph-models/segment.model';
+import { UserConnection, UserType } from '../graph-models/user.model';
 import { inputError, requireRange } from './errors';
-import { toItem, toUser } from './mappers';
+import { toItem } from './mappers/item';
+import { toRefitResult, toSegments } from './mappers/segment';
+import { toUserConnection } from './mappers/user';
 
-function toSegment(v: SegmentView, total: number): Segment {
-  return Object.assign(new Segment(), {
-    id: v.id,
-    name: v.name,
-    size: v.size,
-    share: total > 0 ? v.size / total : 0,
-    centroid: { ...v.centroid },
-    averageOrderValue: v.averageOrderValue,
-    topItemIds: v.topItems.map((t) => t.itemId),
-    categories: v.topCategories.map((c) => ({ category: c.category, customers: c.customers, revenue: c.revenue })),
-  });
-}
-
-async function allSegments(ctx: GatewayContext): Promise<Segment[]> {
-  const views = await ctx.app.segments.segments();
-  const total = views.reduce((s, v) => s + v.size, 0);
-  return views.map((v) => toSegment(v, total));
+async function allSegments(ctx: GatewayContext): Promise<SegmentType[]> {
+  return toSegments(await ctx.app.segments.segments());
 }
 
 /** Per-request loader of users' segment ids (one store call per tick). */
@@ -38,23 +24,23 @@ function segmentIdLoader(ctx: GatewayContext): DataLoader<string, string | null>
   return l;
 }
 
-@Resolver(() => Segment)
+@Resolver(() => SegmentType)
 export class SegmentResolver {
   @Authorized(ANALYSTS)
-  @Query(() => [Segment], { description: 'Customer segments of the last fit (RFM clustering of the graph), by id; empty before the first fit.' })
-  async segments(@Ctx() ctx: GatewayContext): Promise<Segment[]> {
+  @Query(() => [SegmentType], { description: 'Customer segments of the last fit (RFM clustering of the graph), by id; empty before the first fit.' })
+  async segments(@Ctx() ctx: GatewayContext): Promise<SegmentType[]> {
     return allSegments(ctx);
   }
 
   @Authorized(ANALYSTS)
-  @Query(() => Segment, { nullable: true })
-  async segment(@Arg('id', () => ID) id: string, @Ctx() ctx: GatewayContext): Promise<Segment | null> {
+  @Query(() => SegmentType, { nullable: true })
+  async segment(@Arg('id', () => ID) id: string, @Ctx() ctx: GatewayContext): Promise<SegmentType | null> {
     return (await allSegments(ctx)).find((s) => s.id === id) ?? null;
   }
 
   @Authorized(ANALYSTS)
-  @FieldResolver(() => [Item], { description: "Items bought by the most of the segment's members, best first." })
-  async topItems(@Root() segment: Segment, @Arg('first', () => Int, { defaultValue: 5 }) first: number, @Ctx() ctx: GatewayContext): Promise<Item[]> {
+  @FieldResolver(() => [ItemType], { description: "Items bought by the most of the segment's members, best first." })
+  async topItems(@Root() segment: SegmentType, @Arg('first', () => Int, { defaultValue: 5 }) first: number, @Ctx() ctx: GatewayContext): Promise<ItemType[]> {
     requireRange('first', first, 1, 50);
     const ids = segment.topItemIds.slice(0, first);
     const nodes = await ctx.loaders.item.loadMany(ids);
@@ -62,8 +48,8 @@ export class SegmentResolver {
   }
 
   @Authorized(ANALYSTS)
-  @FieldResolver(() => [SegmentCategory], { description: "Categories the most of the segment's members bought from, best first." })
-  topCategories(@Root() segment: Segment, @Arg('first', () => Int, { defaultValue: 5 }) first: number): SegmentCategory[] {
+  @FieldResolver(() => [SegmentCategoryType], { description: "Categories the most of the segment's members bought from, best first." })
+  topCategories(@Root() segment: SegmentType, @Arg('first', () => Int, { defaultValue: 5 }) first: number): SegmentCategoryType[] {
     requireRange('first', first, 1, 50);
     return segment.categories.slice(0, first);
   }
@@ -71,25 +57,24 @@ export class SegmentResolver {
   @Authorized(ANALYSTS)
   @FieldResolver(() => UserConnection, { description: 'Members, a page at a time (cursor paging, in the order users were first seen).' })
   async users(
-    @Root() segment: Segment,
+    @Root() segment: SegmentType,
     @Arg('first', () => Int, { defaultValue: 20 }) first: number,
     @Arg('after', () => String, { nullable: true }) after: string | undefined,
     @Ctx() ctx: GatewayContext,
   ): Promise<UserConnection> {
     requireRange('first', first, 1, 500);
-    if (after !== undefined && after !== null && !/^[A-Za-z0-9_-]{1,400}$/.test(after)) throw inputError('after must be a cursor returned as pageInfo.endCursor', 'after');
+    if (after !== undefined && after !== null && !/^[A-Za-z0-9_-]{1,400}$/.test(after))
+      throw inputError('after must be a cursor returned as pageInfo.endCursor', 'after');
     const page = await ctx.app.segments.members(segment.id, first, after ?? undefined);
-    const nodes = await ctx.loaders.user.loadMany(page.userIds);
-    const edges = nodes.flatMap((n) => (n && !(n instanceof Error) ? [{ cursor: encodeCursor(n.id), node: toUser(n) }] : []));
-    return { edges, pageInfo: { hasNextPage: page.hasNextPage, endCursor: page.endCursor }, totalCount: page.totalCount };
+    return toUserConnection(page, await ctx.loaders.user.loadMany(page.userIds));
   }
 
   @Authorized('admin')
-  @Mutation(() => SegmentRefitResult, {
+  @Mutation(() => SegmentRefitResultType, {
     description:
       'Refits the segments now from the whole graph (in a worker thread: requests keep being served) and re-assigns every customer. Segment ids carry over from the previous fit.',
   })
-  async refreshSegments(@Ctx() ctx: GatewayContext): Promise<SegmentRefitResult> {
+  async refreshSegments(@Ctx() ctx: GatewayContext): Promise<SegmentRefitResultType> {
     let r;
     try {
       r = await ctx.app.segments.refit();
@@ -97,25 +82,21 @@ export class SegmentResolver {
       if (err instanceof NoCustomersError) throw new GraphQLError(err.message, { extensions: { code: 'UNAVAILABLE' } });
       throw err;
     }
-    return {
-      k: r.k,
-      silhouette: r.silhouette,
-      durationMs: r.durationMs,
-      customers: r.customers,
-      asOf: new Date(r.asOf),
-      kScores: r.kScores,
-      segments: await allSegments(ctx),
-    };
+    return toRefitResult(r, await allSegments(ctx));
   }
 }
 
-@Resolver(() => User)
+@Resolver(() => UserType)
 export class UserSegmentResolver {
   // Any role may ask, for a user it may act for: a shopper sees their own segment's id and name (the
   // other Segment fields are for analysts), wherever the User was reached from.
   @Authorized()
-  @FieldResolver(() => Segment, { nullable: true, description: "The customer's segment (null for users without a purchase, or before the first fit). Shoppers and services see its id and name; the rest is for analysts." })
-  async segment(@Root() user: User, @Ctx() ctx: GatewayContext): Promise<Segment | null> {
+  @FieldResolver(() => SegmentType, {
+    nullable: true,
+    description:
+      "The customer's segment (null for users without a purchase, or before the first fit). Shoppers and services see its id and name; the rest is for analysts.",
+  })
+  async segment(@Root() user: UserType, @Ctx() ctx: GatewayContext): Promise<SegmentType | null> {
     assertActsFor(ctx.identity, user.id);
     const id = await segmentIdLoader(ctx).load(user.id);
     if (id === null) return null;

@@ -2,16 +2,17 @@ import { Arg, Authorized, Ctx, FieldResolver, ID, Int, Query, Resolver, Root } f
 import type { GatewayContext } from './context';
 import { assertActsFor } from '../src/auth/policy';
 import { interactionsKey } from './loaders';
-import { Item } from '../graph-models/item.model';
-import { Interaction, User } from '../graph-models/user.model';
+import { ItemType } from '../graph-models/item.model';
+import { InteractionType, UserType } from '../graph-models/user.model';
 import { requireRange } from './errors';
-import { toInteraction, toItem, toUser } from './mappers';
+import { toItem, unknownItem } from './mappers/item';
+import { toInteraction, toUser } from './mappers/user';
 
-@Resolver(() => User)
+@Resolver(() => UserType)
 export class UserResolver {
   @Authorized()
-  @Query(() => User, { nullable: true, description: 'A customer by id, or an anonymous session as "session:<id>".' })
-  async user(@Arg('id', () => ID) id: string, @Ctx() ctx: GatewayContext): Promise<User | null> {
+  @Query(() => UserType, { nullable: true, description: 'A customer by id, or an anonymous session as "session:<id>".' })
+  async user(@Arg('id', () => ID) id: string, @Ctx() ctx: GatewayContext): Promise<UserType | null> {
     assertActsFor(ctx.identity, id);
     const node = await ctx.loaders.user.load(id);
     return node ? toUser(node) : null;
@@ -19,12 +20,12 @@ export class UserResolver {
 
   // Checked on the field as well as on Query.user: a User can be reached by other paths (segment members).
   @Authorized()
-  @FieldResolver(() => [Interaction], { description: 'Interaction edges, most recent first.' })
+  @FieldResolver(() => [InteractionType], { description: 'Interaction edges, most recent first.' })
   async recentInteractions(
-    @Root() user: User,
+    @Root() user: UserType,
     @Arg('first', () => Int, { defaultValue: 10 }) first: number,
     @Ctx() ctx: GatewayContext,
-  ): Promise<Interaction[]> {
+  ): Promise<InteractionType[]> {
     assertActsFor(ctx.identity, user.id);
     requireRange('first', first, 1, 200);
     const edges = await ctx.loaders.interactions.load(interactionsKey(user.id, first));
@@ -32,11 +33,11 @@ export class UserResolver {
   }
 }
 
-@Resolver(() => Interaction)
+@Resolver(() => InteractionType)
 export class InteractionResolver {
-  @FieldResolver(() => Item)
-  async item(@Root() interaction: Interaction, @Ctx() ctx: GatewayContext): Promise<Item> {
+  @FieldResolver(() => ItemType)
+  async item(@Root() interaction: InteractionType, @Ctx() ctx: GatewayContext): Promise<ItemType> {
     const node = await ctx.loaders.item.load(interaction.itemId);
-    return toItem(node ?? { id: interaction.itemId, title: interaction.itemId, category: null, price: null, attributes: {}, inCatalog: false, userCount: 0 });
+    return node ? toItem(node) : unknownItem(interaction.itemId);
   }
 }

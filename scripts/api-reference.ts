@@ -3,7 +3,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { buildSchema, print, type GraphQLField, type GraphQLObjectType } from 'graphql';
 import { getMetadataStorage } from 'type-graphql';
-import { resolvers } from '../resolvers';
+import { resolvers } from '../resolvers/build-schema';
 import { ERROR_CODES } from '../src/util/error-codes';
 
 /**

@@ -8,11 +8,17 @@ import { ConfigError, type FlywheelConfig } from '../config/config';
 import { ErrorCode } from '../util/error-codes';
 import { Admission } from './admission';
 
+/** What a caller presents: a bearer token (JWT) in `authorization`, or an API key. */
+export interface Credentials {
+  authorization?: string;
+  apiKey?: string;
+}
+
 /**
- * Everything that protects the gateway from its callers, built once from configuration and applied
- * to both transports by calling the same functions (HTTP before Apollo, WebSocket in graphql-ws's
- * hooks): authentication, the admission gate (query-shape limits: tokens, nesting, depth, aliases,
- * directives, cost) and rate limits per identity.
+ * Everything that protects the gateway from its callers, built once from configuration:
+ * authentication, the admission checks (query-shape limits: tokens, nesting, depth, aliases,
+ * directives, cost) and rate limits per identity. The gate (gate.ts) applies them to every operation
+ * on both transports (HTTP before Apollo, WebSocket in graphql-ws's onSubscribe).
  */
 export interface Security {
   authenticator: Authenticator;
@@ -26,7 +32,7 @@ export interface Security {
    * Authenticates; when that fails, the attempt is charged to the client address's unauthenticated
    * budget, and past it RATE_LIMITED is thrown instead of UNAUTHENTICATED.
    */
-  identify(credentials: { authorization?: string; apiKey?: string }, remoteAddress: string | undefined): Promise<Identity>;
+  identify(credentials: Credentials, remoteAddress: string | undefined): Promise<Identity>;
 }
 
 /** The Retry-After value (seconds) of a RATE_LIMITED error, or null for any other error. */
@@ -105,12 +111,12 @@ export function createSecurity(config: FlywheelConfig): Security {
   };
 }
 
-export function credentialsFromHeaders(headers: IncomingHttpHeaders): { authorization?: string; apiKey?: string } {
+export function credentialsFromHeaders(headers: IncomingHttpHeaders): Credentials {
   const apiKey = headers['x-api-key'];
   return { authorization: headers.authorization, apiKey: Array.isArray(apiKey) ? apiKey[0] : apiKey };
 }
 
-export function credentialsFromConnectionParams(params: Record<string, unknown> | undefined): { authorization?: string; apiKey?: string } {
+export function credentialsFromConnectionParams(params: Record<string, unknown> | undefined): Credentials {
   const pick = (k: string) => (typeof params?.[k] === 'string' ? (params[k] as string) : undefined);
   return { authorization: pick('authorization') ?? pick('Authorization'), apiKey: pick('x-api-key') ?? pick('apiKey') };
 }

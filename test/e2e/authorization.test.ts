@@ -7,7 +7,7 @@ import { isObjectType, type GraphQLSchema } from 'graphql';
 import { SignJWT } from 'jose';
 import type { Client } from 'graphql-ws';
 import { hashApiKey } from '../../src/auth/authenticator';
-import { buildGatewaySchema } from '../../src/schema/build-schema';
+import { buildGatewaySchema } from '../../resolvers/build-schema';
 import { gql, startTestGateway, type TestGateway } from '../helpers/gateway';
 import { wsClient, wsRun, type WsError, type WsOutcome } from '../helpers/ws';
 

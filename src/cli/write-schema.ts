@@ -1,7 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { lexicographicSortSchema, printSchema } from 'graphql';
-import { buildGatewaySchema } from './build-schema';
+import { buildGatewaySchema } from '../../resolvers/build-schema';
 
 /**
  * Writes schema/schema.graphql from the code (`npm run schema:write`), or with `--check` fails when
