@@ -16,7 +16,11 @@ async function main(): Promise<void> {
   const [file, until, factorsArg] = process.argv.slice(2);
   if (!file) throw new Error('usage: node dist/bench/als.js FILE [until=YYYY-MM-DD|-] [factors]');
   const end = until && until !== '-' ? Date.parse(`${until}T00:00:00Z`) : Infinity;
-  const rec = new Recommender(null, { backgroundRefresh: false, cacheEntries: 0, als: { ...(factorsArg ? { factors: Number(factorsArg) } : {}), refitMinutes: 0 } });
+  const rec = new Recommender(null, {
+    backgroundRefresh: false,
+    cacheEntries: 0,
+    als: { ...(factorsArg ? { factors: Number(factorsArg) } : {}), refitMinutes: 0 },
+  });
   const factors = rec.als.options.factors;
   const mapper = new OnlineRetailMapper({ keepFeeItems: true });
   let batch: FlywheelEvent[] = [];
@@ -64,14 +68,20 @@ async function main(): Promise<void> {
     return Math.round(b[Math.min(b.length - 1, Math.floor(p * b.length))]! * 1000) / 1000;
   };
   const hist = users.map((h) => h.n).sort((a, b) => a - b);
-  console.log(JSON.stringify({
-    events, users: users.length, items: rec.index.itemCount, interactions: rec.index.interactions, factors,
-    options: rec.als.options,
-    fit: { wallSeconds: Math.round(wallMs / 100) / 10, workerSeconds: Math.round(snap.fitMs / 100) / 10 },
-    foldInMs: { p50: q(fold, 0.5), p99: q(fold, 0.99), max: q(fold, 1), cpuMean: cpuMs(foldCpu) },
-    requestMs: { p50: q(req, 0.5), p99: q(req, 0.99), max: q(req, 1), cpuMean: cpuMs(reqCpu) },
-    historyLength: { p50: hist[Math.floor(hist.length / 2)], p99: hist[Math.floor(hist.length * 0.99)], max: hist[hist.length - 1] },
-  }));
+  console.log(
+    JSON.stringify({
+      events,
+      users: users.length,
+      items: rec.index.itemCount,
+      interactions: rec.index.interactions,
+      factors,
+      options: rec.als.options,
+      fit: { wallSeconds: Math.round(wallMs / 100) / 10, workerSeconds: Math.round(snap.fitMs / 100) / 10 },
+      foldInMs: { p50: q(fold, 0.5), p99: q(fold, 0.99), max: q(fold, 1), cpuMean: cpuMs(foldCpu) },
+      requestMs: { p50: q(req, 0.5), p99: q(req, 0.99), max: q(req, 1), cpuMean: cpuMs(reqCpu) },
+      historyLength: { p50: hist[Math.floor(hist.length / 2)], p99: hist[Math.floor(hist.length * 0.99)], max: hist[hist.length - 1] },
+    }),
+  );
   rec.close();
 }
 

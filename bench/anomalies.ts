@@ -81,7 +81,9 @@ async function ingestRound(events: readonly InteractionEvent[], detectors: boole
 
 async function main(): Promise<void> {
   const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
-  console.log(`node ${process.version}, ${EVENTS.toLocaleString('en-US')} synthetic events (seed ${SEEDS[0]}), ${ROUNDS} rounds interleaved, batches of ${BATCH}`);
+  console.log(
+    `node ${process.version}, ${EVENTS.toLocaleString('en-US')} synthetic events (seed ${SEEDS[0]}), ${ROUNDS} rounds interleaved, batches of ${BATCH}`,
+  );
   const events = [...syntheticEvents({ seed: SEEDS[0]!, events: EVENTS })];
 
   // 1. in-memory apply path
@@ -100,7 +102,7 @@ async function main(): Promise<void> {
   console.log(`\n1. MemoryGraph.applySync, batches of ${BATCH}`);
   console.log(`   without detectors   ${fmt(p)} events/s   (rounds: ${plain.map(fmt).join(', ')})`);
   console.log(`   with detectors      ${fmt(w)} events/s   (rounds: ${withDet.map(fmt).join(', ')})`);
-  console.log(`   detector overhead   ${((p / w - 1) * 100).toFixed(0)}% more time per event (${((1e6 / w - 1e6 / p)).toFixed(1)} us/event)`);
+  console.log(`   detector overhead   ${((p / w - 1) * 100).toFixed(0)}% more time per event (${(1e6 / w - 1e6 / p).toFixed(1)} us/event)`);
 
   // 2. the real ingest path
   const ingestEvents = events.slice(0, INGEST_EVENTS).map(contract);
@@ -129,7 +131,9 @@ async function main(): Promise<void> {
   for (const s of perSeed) {
     totalN += s.n;
     totalF += s.findings;
-    console.log(`   seed ${String(s.seed).padEnd(4)} ${s.n.toLocaleString('en-US')} events: ${s.findings} findings = ${((s.findings * 10_000) / s.n).toFixed(3)} per 10,000`);
+    console.log(
+      `   seed ${String(s.seed).padEnd(4)} ${s.n.toLocaleString('en-US')} events: ${s.findings} findings = ${((s.findings * 10_000) / s.n).toFixed(3)} per 10,000`,
+    );
   }
   console.log(`   all: ${totalF} in ${totalN.toLocaleString('en-US')} = ${((totalF * 10_000) / totalN).toFixed(3)} per 10,000 (bar: < 1)`);
 }

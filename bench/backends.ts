@@ -79,8 +79,6 @@ function ensureServers(): Servers {
   };
 }
 
-
-
 async function wipeNeo4j(uri: string): Promise<void> {
   const driver = neo4j.driver(uri);
   const session = driver.session();
@@ -243,17 +241,47 @@ async function main(): Promise<void> {
     const e = f('embedded');
     const p = f('neo4j+kafka');
     const factor = latency ? p / e : e / p;
-    const rounds = perRound ? ` | ${perRound('embedded').map((x) => x.toFixed(digits)).join(', ')} | ${perRound('neo4j+kafka').map((x) => x.toFixed(digits)).join(', ')}` : ' | | ';
+    const rounds = perRound
+      ? ` | ${perRound('embedded')
+          .map((x) => x.toFixed(digits))
+          .join(', ')} | ${perRound('neo4j+kafka')
+          .map((x) => x.toFixed(digits))
+          .join(', ')}`
+      : ' | | ';
     console.log(`| ${label} | ${e.toFixed(digits)} | ${p.toFixed(digits)} | ${factor.toFixed(1)}x${rounds} |`);
   };
   console.log('');
   console.log('| measure (median of rounds) | embedded | Neo4j + Kafka | Neo4j + Kafka slower by | rounds, embedded | rounds, Neo4j + Kafka |');
   console.log('|---|---|---|---|---|---|');
-  row('ingest, append until applied to the graph (events/s)', (b) => median(ingestEps[b]), 0, (b) => ingestEps[b]);
-  row('`recommendations(first: 10)` req/s', (b) => m(b, 'rps'), 0, (b) => loads[b].map((r) => r.rps));
-  row('`recommendations` p50 latency (ms)', (b) => m(b, 'p50'), 1, (b) => loads[b].map((r) => r.p50), true);
-  row('`recommendations` p99 latency (ms)', (b) => m(b, 'p99'), 1, (b) => loads[b].map((r) => r.p99), true);
-  console.log(`| errors (non-2xx + socket) | ${loads.embedded.reduce((s, r) => s + r.errors, 0)} | ${loads['neo4j+kafka'].reduce((s, r) => s + r.errors, 0)} | | | |`);
+  row(
+    'ingest, append until applied to the graph (events/s)',
+    (b) => median(ingestEps[b]),
+    0,
+    (b) => ingestEps[b],
+  );
+  row(
+    '`recommendations(first: 10)` req/s',
+    (b) => m(b, 'rps'),
+    0,
+    (b) => loads[b].map((r) => r.rps),
+  );
+  row(
+    '`recommendations` p50 latency (ms)',
+    (b) => m(b, 'p50'),
+    1,
+    (b) => loads[b].map((r) => r.p50),
+    true,
+  );
+  row(
+    '`recommendations` p99 latency (ms)',
+    (b) => m(b, 'p99'),
+    1,
+    (b) => loads[b].map((r) => r.p99),
+    true,
+  );
+  console.log(
+    `| errors (non-2xx + socket) | ${loads.embedded.reduce((s, r) => s + r.errors, 0)} | ${loads['neo4j+kafka'].reduce((s, r) => s + r.errors, 0)} | | | |`,
+  );
   console.log('');
   console.log(`load average at start ${load0.map((x) => x.toFixed(2)).join(' ')}, at end ${load1.map((x) => x.toFixed(2)).join(' ')}`);
   console.log(JSON.stringify({ rounds: ROUNDS, events: EVENTS, ingestEps, loads, loadavg: { start: load0, end: load1 } }));

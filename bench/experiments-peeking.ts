@@ -10,7 +10,16 @@
  * checked at every look with the mixture tuned to the horizon (tauForHorizon) and at 1/4, 1/2 and 2x that tau.
  */
 import { mulberry32 } from '../src/util/prng';
-import { meanArm, mergeMoments, momentsOf, sequentialLook, tauForHorizon, welchTest, EMPTY_MOMENTS, INITIAL_SEQUENTIAL_STATE } from '../src/experiments/statistics';
+import {
+  meanArm,
+  mergeMoments,
+  momentsOf,
+  sequentialLook,
+  tauForHorizon,
+  welchTest,
+  EMPTY_MOMENTS,
+  INITIAL_SEQUENTIAL_STATE,
+} from '../src/experiments/statistics';
 
 const RATE = 0.1;
 const runs = Number(process.argv[2] ?? 1000);
@@ -23,7 +32,9 @@ const designs: Array<[number, number]> = [
 const multipliers = [0.25, 0.5, 1, 2];
 
 console.log(`A/A, conversion rate ${RATE}, ${runs} runs per row, alpha 0.05`);
-console.log('| looks | users per look per arm | Welch once (end) | Welch every look | ' + multipliers.map((m) => `mSPRT every look, tau x ${m}`).join(' | ') + ' |');
+console.log(
+  '| looks | users per look per arm | Welch once (end) | Welch every look | ' + multipliers.map((m) => `mSPRT every look, tau x ${m}`).join(' | ') + ' |',
+);
 console.log('|---|---|---|---|' + multipliers.map(() => '---').join('|') + '|');
 for (const [looks, perLook] of designs) {
   const horizonVariance = (2 * RATE * (1 - RATE)) / (looks * perLook);

@@ -79,7 +79,9 @@ async function client(): Promise<void> {
 
 function runClient(url: string, connections: number, seconds: number, mix: string, users: number, seed: number, rate = 0): Promise<Record<string, unknown>> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [__filename, '--client', url, String(connections), String(seconds), mix, String(users), String(seed), String(rate)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, [__filename, '--client', url, String(connections), String(seconds), mix, String(users), String(seed), String(rate)], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     child.on('error', reject);
@@ -145,27 +147,34 @@ async function main(): Promise<void> {
   // GC pauses in the server process during each run (a 2-3 GB heap of small objects makes major GCs costly)
   let gcs: { kind: number; ms: number }[] = [];
   const observer = new PerformanceObserver((list) => {
-    for (const e of list.getEntries()) gcs.push({ kind: ((e as unknown as { detail?: { kind?: number } }).detail)?.kind ?? 0, ms: e.duration });
+    for (const e of list.getEntries()) gcs.push({ kind: (e as unknown as { detail?: { kind?: number } }).detail?.kind ?? 0, ms: e.duration });
   });
   observer.observe({ entryTypes: ['gc'] });
   for (const mix of mixes) {
-    for (const rate of rates) for (const c of connectionsList) {
-      const before = load();
-      gcs = [];
-      const cpu0 = process.cpuUsage();
-      const run = await runClient(gateway.url, c, seconds, mix, users, seed++, rate);
-      const cpu = process.cpuUsage(cpu0);
-      const major = gcs.filter((g) => g.kind === perfConstants.NODE_PERFORMANCE_GC_MAJOR);
-      const round = (x: number) => Math.round(x * 10) / 10;
-      runs.push({
-        ...run,
-        serverCpuMsPerRequest: Math.round(((cpu.user + cpu.system) / 1000 / (run.requests as number)) * 1000) / 1000,
-        gc: { count: gcs.length, totalMs: round(gcs.reduce((a, g) => a + g.ms, 0)), maxMs: round(Math.max(0, ...gcs.map((g) => g.ms))), major: major.length, majorMaxMs: round(Math.max(0, ...major.map((g) => g.ms))) },
-        loadAverageBefore: before,
-        loadAverageAfter: load(),
-      });
-      log(JSON.stringify(runs[runs.length - 1]));
-    }
+    for (const rate of rates)
+      for (const c of connectionsList) {
+        const before = load();
+        gcs = [];
+        const cpu0 = process.cpuUsage();
+        const run = await runClient(gateway.url, c, seconds, mix, users, seed++, rate);
+        const cpu = process.cpuUsage(cpu0);
+        const major = gcs.filter((g) => g.kind === perfConstants.NODE_PERFORMANCE_GC_MAJOR);
+        const round = (x: number) => Math.round(x * 10) / 10;
+        runs.push({
+          ...run,
+          serverCpuMsPerRequest: Math.round(((cpu.user + cpu.system) / 1000 / (run.requests as number)) * 1000) / 1000,
+          gc: {
+            count: gcs.length,
+            totalMs: round(gcs.reduce((a, g) => a + g.ms, 0)),
+            maxMs: round(Math.max(0, ...gcs.map((g) => g.ms))),
+            major: major.length,
+            majorMaxMs: round(Math.max(0, ...major.map((g) => g.ms))),
+          },
+          loadAverageBefore: before,
+          loadAverageAfter: load(),
+        });
+        log(JSON.stringify(runs[runs.length - 1]));
+      }
   }
   observer.disconnect();
   if (profiler) writeFileSync(process.env.BENCH_CPU_PROFILE!, JSON.stringify(((await post('Profiler.stop')) as { profile: unknown }).profile));

@@ -43,7 +43,17 @@ async function main(): Promise<void> {
     const u = sample[k]!;
     const before = rec.recommendSync({ userId: u, first: 10 }).map((x) => x.itemId);
     const s = performance.now();
-    const ev = [{ kind: 'interaction' as const, v: EVENT_SCHEMA_VERSION, id: `bench${k}`, type: 'PURCHASE' as const, userId: u, itemId: before[0]!, timestamp: Date.UTC(2025, 0, 1) + k }];
+    const ev = [
+      {
+        kind: 'interaction' as const,
+        v: EVENT_SCHEMA_VERSION,
+        id: `bench${k}`,
+        type: 'PURCHASE' as const,
+        userId: u,
+        itemId: before[0]!,
+        timestamp: Date.UTC(2025, 0, 1) + k,
+      },
+    ];
     graph.applySync(ev);
     rec.applyEvents(ev);
     const after = rec.recommendSync({ userId: u, first: 10 }).map((x) => x.itemId);
@@ -61,7 +71,11 @@ async function main(): Promise<void> {
       strategy: rec.defaultStrategy,
       loadSeconds: Math.round(loadSeconds * 10) / 10,
       modelSolveSeconds: Math.round(solveSeconds * 10) / 10,
-      bytesPerInteraction: { graphAndIndex: Math.round((heapLoaded - heap0) / interactions), model: Math.round((heapModel - heapLoaded) / interactions), total: Math.round((heapModel - heap0) / interactions) },
+      bytesPerInteraction: {
+        graphAndIndex: Math.round((heapLoaded - heap0) / interactions),
+        model: Math.round((heapModel - heapLoaded) / interactions),
+        total: Math.round((heapModel - heap0) / interactions),
+      },
       recommendMs: { p50: q(0.5), p99: q(0.99), max: q(1) },
       eventToChangedRecommendationMs: { p50: Math.round(e2r[100]! * 1000) / 1000, p99: Math.round(e2r[197]! * 1000) / 1000, changed: `${changed}/200` },
       easeWeights: rec.model.weightCount(),

@@ -29,8 +29,6 @@ const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const EVENT_SHAPE = { users: 20_000, items: 5_000, idPrefix: 'bench', stepMs: 10 };
 
-
-
 /** The seam path alone: LMDB log -> ingestor -> in-memory graph, without the hooks the app adds. */
 async function benchCoreIngest(seed: number): Promise<number> {
   const dir = mkdtempSync(path.join(tmpdir(), 'flywheel-bench-core-'));
@@ -58,7 +56,10 @@ async function benchIngest(): Promise<{ core: number[]; eventsPerSecond: number[
     core.push(await benchCoreIngest(100 + round));
     for (const path_ of ['log', 'tracker'] as const) {
       const dir = mkdtempSync(path.join(tmpdir(), 'flywheel-bench-'));
-      const app = await createFlywheel(loadConfig({ LOG_LEVEL: 'silent' }, { FLYWHEEL_DATA_DIR: dir, FLYWHEEL_SNAPSHOT_EVERY: 100_000_000 }), createLogger('silent'));
+      const app = await createFlywheel(
+        loadConfig({ LOG_LEVEL: 'silent' }, { FLYWHEEL_DATA_DIR: dir, FLYWHEEL_SNAPSHOT_EVERY: 100_000_000 }),
+        createLogger('silent'),
+      );
       const events = skewedEvents(INGEST_EVENTS, round * 2 + (path_ === 'log' ? 0 : 1), EVENT_SHAPE);
       const started = performance.now();
       let last = -1;
@@ -80,11 +81,15 @@ async function benchIngest(): Promise<{ core: number[]; eventsPerSecond: number[
 async function startServer(extraEnv: Record<string, string> = {}): Promise<{ url: string; stop: () => Promise<void> }> {
   const dir = mkdtempSync(path.join(tmpdir(), 'flywheel-bench-http-'));
   const port = 4300 + Math.floor(Math.random() * 500);
-  const child = spawn(process.execPath, [path.resolve(__dirname, '../../bin/flywheel.js'), 'demo', '--no-simulator', '--data-dir', dir, '--port', String(port)], {
-    // The load generator is one client on loopback: lift the per-identity rate limit for the run.
-    env: { ...process.env, LOG_LEVEL: 'warn', FLYWHEEL_RATE_LIMIT_PER_MINUTE: '10000000', ...extraEnv },
-    stdio: 'inherit',
-  });
+  const child = spawn(
+    process.execPath,
+    [path.resolve(__dirname, '../../bin/flywheel.js'), 'demo', '--no-simulator', '--data-dir', dir, '--port', String(port)],
+    {
+      // The load generator is one client on loopback: lift the per-identity rate limit for the run.
+      env: { ...process.env, LOG_LEVEL: 'warn', FLYWHEEL_RATE_LIMIT_PER_MINUTE: '10000000', ...extraEnv },
+      stdio: 'inherit',
+    },
+  );
   const url = `http://127.0.0.1:${port}`;
   for (let i = 0; i < 300; i++) {
     try {
@@ -145,7 +150,13 @@ async function main(): Promise<void> {
     }
     await server.stop();
     const m = (rs: LoadResult[], k: keyof LoadResult) => median(rs.map((r) => r[k]));
-    const summarize = (rs: LoadResult[]) => ({ rps: Math.round(m(rs, 'rps')), p50: m(rs, 'p50'), p99: m(rs, 'p99'), errors: rs.reduce((sum, r) => sum + r.errors, 0), rounds: rs.map((r) => Math.round(r.rps)) });
+    const summarize = (rs: LoadResult[]) => ({
+      rps: Math.round(m(rs, 'rps')),
+      p50: m(rs, 'p50'),
+      p99: m(rs, 'p99'),
+      errors: rs.reduce((sum, r) => sum + r.errors, 0),
+      rounds: rs.map((r) => Math.round(r.rps)),
+    });
     const t = summarize(typename);
     const r = summarize(recommendations);
     return { typename: t, recommendations: r, ratio: r.rps / t.rps };
@@ -169,17 +180,29 @@ async function main(): Promise<void> {
   console.log('');
   console.log('| measure | median | rounds |');
   console.log('|---|---|---|');
-  console.log(`| ingest, core seam path: LMDB log -> ingestor -> memory graph (events/s) | ${summary.ingestCoreEventsPerSecond} | ${ingest.core.map((x) => Math.round(x)).join(', ')} |`);
-  console.log(`| ingest, full default app: + anomaly detectors, online model, segments (events/s) | ${summary.ingestEventsPerSecond} | ${ingest.eventsPerSecond.map((x) => Math.round(x)).join(', ')} |`);
-  console.log(`| ingest, tracker (validate + append + wait applied) (events/s) | ${summary.ingestViaTrackerEventsPerSecond} | ${ingest.viaTracker.map((x) => Math.round(x)).join(', ')} |`);
+  console.log(
+    `| ingest, core seam path: LMDB log -> ingestor -> memory graph (events/s) | ${summary.ingestCoreEventsPerSecond} | ${ingest.core.map((x) => Math.round(x)).join(', ')} |`,
+  );
+  console.log(
+    `| ingest, full default app: + anomaly detectors, online model, segments (events/s) | ${summary.ingestEventsPerSecond} | ${ingest.eventsPerSecond.map((x) => Math.round(x)).join(', ')} |`,
+  );
+  console.log(
+    `| ingest, tracker (validate + append + wait applied) (events/s) | ${summary.ingestViaTrackerEventsPerSecond} | ${ingest.viaTracker.map((x) => Math.round(x)).join(', ')} |`,
+  );
   for (const { label } of configs) {
     const h = http[label]!;
     const prefix = label === 'default' ? '' : `${label}: `;
-    console.log(`| ${prefix}\`{ __typename }\` req/s (p50 / p99 ms) | ${h.typename.rps} (${h.typename.p50} / ${h.typename.p99}) | ${h.typename.rounds.join(', ')} |`);
-    console.log(`| ${prefix}\`recommendations(first: 10)\` req/s (p50 / p99 ms) | ${h.recommendations.rps} (${h.recommendations.p50} / ${h.recommendations.p99}) | ${h.recommendations.rounds.join(', ')} |`);
+    console.log(
+      `| ${prefix}\`{ __typename }\` req/s (p50 / p99 ms) | ${h.typename.rps} (${h.typename.p50} / ${h.typename.p99}) | ${h.typename.rounds.join(', ')} |`,
+    );
+    console.log(
+      `| ${prefix}\`recommendations(first: 10)\` req/s (p50 / p99 ms) | ${h.recommendations.rps} (${h.recommendations.p50} / ${h.recommendations.p99}) | ${h.recommendations.rounds.join(', ')} |`,
+    );
     console.log(`| ${prefix}recommendations / typename throughput | ${h.ratio.toFixed(2)} | |`);
   }
-  console.log(`| errors (all HTTP runs) | ${configs.reduce((sum, { label }) => sum + http[label]!.typename.errors + http[label]!.recommendations.errors, 0)} | |`);
+  console.log(
+    `| errors (all HTTP runs) | ${configs.reduce((sum, { label }) => sum + http[label]!.typename.errors + http[label]!.recommendations.errors, 0)} | |`,
+  );
   console.log('');
   console.log(JSON.stringify(summary));
 }

@@ -24,11 +24,14 @@ async function main(): Promise<void> {
   end.setUTCMonth(end.getUTCMonth() + Number(flag('months', '1')));
   const buyers = new Set<string>();
   for await (const batch of readEventBatches(input, { format: 'online-retail' }, {})) {
-    for (const e of batch) if (e.kind === 'interaction' && e.type === 'PURCHASE' && e.userId && e.timestamp >= start && e.timestamp < end.getTime()) buyers.add(e.userId);
+    for (const e of batch)
+      if (e.kind === 'interaction' && e.type === 'PURCHASE' && e.userId && e.timestamp >= start && e.timestamp < end.getTime()) buyers.add(e.userId);
   }
   const members = Object.entries(r.members ?? {});
   const base = members.filter(([u]) => buyers.has(u)).length / members.length;
-  console.log(`${r.customers} customers as of ${until}; k = ${r.k}, silhouette ${r.silhouette.toFixed(3)}; base buy rate in the next period ${(100 * base).toFixed(1)} % (${buyers.size} buyers); segments in ${fitS.toFixed(1)} s`);
+  console.log(
+    `${r.customers} customers as of ${until}; k = ${r.k}, silhouette ${r.silhouette.toFixed(3)}; base buy rate in the next period ${(100 * base).toFixed(1)} % (${buyers.size} buyers); segments in ${fitS.toFixed(1)} s`,
+  );
   console.log('| segment | size | recency (days) | orders | spend (GBP) | buys in the next period |');
   console.log('|---|---|---|---|---|---|');
   const rows = r.segments.map((s) => {
@@ -37,7 +40,9 @@ async function main(): Promise<void> {
   });
   rows.sort((a, b) => b.rate - a.rate);
   for (const { s, rate } of rows) {
-    console.log(`| ${s.name} | ${s.size.toLocaleString('en-GB')} | ${s.recency.toFixed(1)} | ${s.frequency} | ${Math.round(s.monetary).toLocaleString('en-GB')} | ${(100 * rate).toFixed(1)} % |`);
+    console.log(
+      `| ${s.name} | ${s.size.toLocaleString('en-GB')} | ${s.recency.toFixed(1)} | ${s.frequency} | ${Math.round(s.monetary).toLocaleString('en-GB')} | ${(100 * rate).toFixed(1)} % |`,
+    );
   }
 }
 

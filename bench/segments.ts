@@ -59,7 +59,10 @@ async function main(): Promise<void> {
   const k = arg('k', 0);
   const batchSize = arg('batch', 5000);
   const dataDir = mkdtempSync(path.join(tmpdir(), 'flywheel-bench-segments-'));
-  const config = loadConfig({ LOG_LEVEL: 'silent', FLYWHEEL_SEGMENTS_REFIT_MINUTES: '0', FLYWHEEL_SEGMENTS_K: String(k), FLYWHEEL_ANOMALIES: 'off' }, { FLYWHEEL_DATA_DIR: dataDir });
+  const config = loadConfig(
+    { LOG_LEVEL: 'silent', FLYWHEEL_SEGMENTS_REFIT_MINUTES: '0', FLYWHEEL_SEGMENTS_K: String(k), FLYWHEEL_ANOMALIES: 'off' },
+    { FLYWHEEL_DATA_DIR: dataDir },
+  );
   app = await createFlywheel(config, createLogger('silent'));
   try {
     const graph = app.store as MemoryGraph;
@@ -71,7 +74,9 @@ async function main(): Promise<void> {
       events += batch.length;
     }
     await app.recommender.whenFresh();
-    console.log(`loaded ${users} users, ${events} purchase events into the embedded graph in ${((performance.now() - t0) / 1000).toFixed(1)} s; heap ${(process.memoryUsage().heapUsed / 2 ** 30).toFixed(2)} GB`);
+    console.log(
+      `loaded ${users} users, ${events} purchase events into the embedded graph in ${((performance.now() - t0) / 1000).toFixed(1)} s; heap ${(process.memoryUsage().heapUsed / 2 ** 30).toFixed(2)} GB`,
+    );
 
     // The bench's own segment service (batch size from --batch), serving the recommender's segment lookups.
     await app.segments.stop();
@@ -108,16 +113,26 @@ async function main(): Promise<void> {
       await measure(`recommend during refit ${run}`, () => done, 0);
       const r = await refit;
       const cpu = process.cpuUsage(cpu0);
-      console.log(`refit ${run}: process CPU time during the refit (all threads, incl. the load clients) ${((cpu.user + cpu.system) / 1e6).toFixed(1)} s; load average (1 min) ${load0.toFixed(2)} at start, ${os.loadavg()[0]!.toFixed(2)} at end`);
+      console.log(
+        `refit ${run}: process CPU time during the refit (all threads, incl. the load clients) ${((cpu.user + cpu.system) / 1e6).toFixed(1)} s; load average (1 min) ${load0.toFixed(2)} at start, ${os.loadavg()[0]!.toFixed(2)} at end`,
+      );
       console.log(
         `refit ${run}: ${r.customers} customers, k=${r.k} (silhouette ${r.silhouette.toFixed(3)}; ${r.kScores.map((s) => `k=${s.k}:${s.silhouette.toFixed(3)}`).join(' ')}), ` +
           `${(r.durationMs / 1000).toFixed(1)} s wall (fit in worker ${(r.fitMs / 1000).toFixed(1)} s, worker CPU ${r.workerCpuMs === null ? 'n/a' : `${(r.workerCpuMs / 1000).toFixed(1)} s`}; ` +
           `scan ${(r.scanMs / 1000).toFixed(1)} s, then waiting for the worker ${(r.waitMs / 1000).toFixed(1)} s, write-back ${(r.writeMs / 1000).toFixed(1)} s)`,
       );
-      for (const s of await segments.segments()) console.log(`   ${s.id} ${s.name.padEnd(20)} size=${s.size} R=${s.centroid.recency.toFixed(1)}d F=${s.centroid.frequency} M=${s.centroid.monetary.toFixed(0)}`);
+      for (const s of await segments.segments())
+        console.log(
+          `   ${s.id} ${s.name.padEnd(20)} size=${s.size} R=${s.centroid.recency.toFixed(1)}d F=${s.centroid.frequency} M=${s.centroid.monetary.toFixed(0)}`,
+        );
     }
     await segments.stop();
-    console.log(`machine: ${os.cpus().length} cores, load average ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}`);
+    console.log(
+      `machine: ${os.cpus().length} cores, load average ${os
+        .loadavg()
+        .map((x) => x.toFixed(1))
+        .join(' ')}`,
+    );
   } finally {
     await app.close();
     rmSync(dataDir, { recursive: true, force: true });

@@ -32,9 +32,14 @@ export function skewedEvents(n: number, seed: number, o: SkewedEventsOptions): F
   return Array.from({ length: n }, (_, i) => {
     const type = types[Math.floor(rand() * types.length)]!;
     return {
-      kind: 'interaction', v: 1, id: `${o.idPrefix}-${seed}-${i}`, type,
-      userId: `u${Math.floor(Math.pow(rand(), 1.5) * o.users)}`, itemId: `i${Math.floor(Math.pow(rand(), 2) * o.items)}`,
-      timestamp: t0 + i * o.stepMs, ...(type === 'PURCHASE' || type === 'ADD_TO_CART' ? { quantity: 1, price: 4.5 } : {}),
+      kind: 'interaction',
+      v: 1,
+      id: `${o.idPrefix}-${seed}-${i}`,
+      type,
+      userId: `u${Math.floor(Math.pow(rand(), 1.5) * o.users)}`,
+      itemId: `i${Math.floor(Math.pow(rand(), 2) * o.items)}`,
+      timestamp: t0 + i * o.stepMs,
+      ...(type === 'PURCHASE' || type === 'ADD_TO_CART' ? { quantity: 1, price: 4.5 } : {}),
     } as FlywheelEvent;
   });
 }

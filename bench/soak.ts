@@ -38,13 +38,18 @@ async function main(): Promise<void> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'flywheel-soak-'));
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
-  const child = await startServeProcess(['demo', '--data-dir', dataDir], port, {
-    NODE_OPTIONS: '--max-semi-space-size=64', // as bin/flywheel.js's shebang sets it for `npm start`
-    FLYWHEEL_SIMULATOR: 'on',
-    FLYWHEEL_SIMULATOR_RATE: String(RATE),
-    // The soak is about liveness under load; all clients share one address, which the limiter would throttle.
-    FLYWHEEL_RATE_LIMIT_PER_MINUTE: '10000000',
-  }, 120_000);
+  const child = await startServeProcess(
+    ['demo', '--data-dir', dataDir],
+    port,
+    {
+      NODE_OPTIONS: '--max-semi-space-size=64', // as bin/flywheel.js's shebang sets it for `npm start`
+      FLYWHEEL_SIMULATOR: 'on',
+      FLYWHEEL_SIMULATOR_RATE: String(RATE),
+      // The soak is about liveness under load; all clients share one address, which the limiter would throttle.
+      FLYWHEEL_RATE_LIMIT_PER_MINUTE: '10000000',
+    },
+    120_000,
+  );
   try {
     console.log(`soak: ${SECONDS} s, simulator ${RATE} events/s, ${CLIENTS} trackEvents clients, /healthz every second`);
     const endAt = Date.now() + SECONDS * 1000;
@@ -124,7 +129,12 @@ async function main(): Promise<void> {
     for (let i = 0; i < users.length; i += 25) {
       const chunk = users.slice(i, i + 25);
       const query = `{ ${chunk.map((u, j) => `u${j}: user(id: ${JSON.stringify(u)}) { eventCount }`).join(' ')} }`;
-      const res = await fetch(`${base}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query }), signal: AbortSignal.timeout(30_000) });
+      const res = await fetch(`${base}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ query }),
+        signal: AbortSignal.timeout(30_000),
+      });
       const body = (await res.json()) as { data?: Record<string, { eventCount: number } | null> };
       chunk.forEach((u, j) => {
         const got = body.data?.[`u${j}`]?.eventCount ?? 0;

@@ -51,8 +51,10 @@ async function smokeNeo4j() {
     const id = `smoke-${process.pid}-${Date.now()}`;
     await driver.executeQuery('CREATE (n:FlywheelSmoke {id: $id, at: datetime()})', { id });
     const { records } = await driver.executeQuery(
-      'MATCH (n:FlywheelSmoke {id: $id}) RETURN n.id AS id, count(*) AS c', { id },
-      { routing: neo4j.routing.READ });
+      'MATCH (n:FlywheelSmoke {id: $id}) RETURN n.id AS id, count(*) AS c',
+      { id },
+      { routing: neo4j.routing.READ },
+    );
     assert(records.length === 1 && records[0].get('id') === id, 'node read back');
     assert(neo4j.integer.toNumber(records[0].get('c')) === 1, 'exactly one node');
     const del = await driver.executeQuery('MATCH (n:FlywheelSmoke {id: $id}) DELETE n RETURN count(*) AS c', { id });
@@ -123,7 +125,9 @@ async function smokeKafka() {
     await consumer.connect();
     await consumer.subscribe({ topics: [topic], fromBeginning: true });
     let resolveDone;
-    const done = new Promise((r) => { resolveDone = r; });
+    const done = new Promise((r) => {
+      resolveDone = r;
+    });
     await consumer.run({
       eachMessage: async ({ partition, message }) => {
         seen.set(message.key.toString(), JSON.parse(message.value.toString()).i);
@@ -132,7 +136,10 @@ async function smokeKafka() {
       },
     });
     await withTimeout(done, 60000, `consume ${n} messages with group ${groupId}`);
-    assert([...seen.values()].sort((a, b) => a - b).every((v, i) => v === i), 'all messages consumed');
+    assert(
+      [...seen.values()].sort((a, b) => a - b).every((v, i) => v === i),
+      'all messages consumed',
+    );
     console.log(`kafka: consumer group ${groupId} consumed ${seen.size}/${n} from partitions ${[...partitions].sort().join(',')}`);
     await consumer.stop();
 

@@ -278,10 +278,22 @@ const anomalyConfigInputSchema = z
       })
       .partial()
       .strict(),
-    quantity: z.object({ ...robust, checkRemovals: z.boolean() }).partial().strict(),
-    orderValue: z.object({ ...robust, orderIdleMs: int.positive(), maxOpenOrders: int.positive() }).partial().strict(),
+    quantity: z
+      .object({ ...robust, checkRemovals: z.boolean() })
+      .partial()
+      .strict(),
+    orderValue: z
+      .object({ ...robust, orderIdleMs: int.positive(), maxOpenOrders: int.positive() })
+      .partial()
+      .strict(),
     price: z
-      .object({ ...robust, flagNonPositive: z.boolean(), recurringAccept: int.positive(), recurringTolerance: num.nonnegative(), maxRecurringRatio: num.min(1) })
+      .object({
+        ...robust,
+        flagNonPositive: z.boolean(),
+        recurringAccept: int.positive(),
+        recurringTolerance: num.nonnegative(),
+        maxRecurringRatio: num.min(1),
+      })
       .partial()
       .strict(),
   })

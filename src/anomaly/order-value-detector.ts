@@ -138,7 +138,15 @@ export class OrderValueDetector {
           message:
             `${entityType} ${o.scopeKey}: cancellation ${o.orderId} worth ${fmt(o.value)} reverses flagged order ` +
             `${prior.orderId} worth ${fmt(prior.value)}`,
-          evidence: { orderId: o.orderId, value: o.value, lines: o.lines, eventIds: o.eventIds, cancellation: true, cancels: prior.orderId, cancelsFinding: prior.findingId },
+          evidence: {
+            orderId: o.orderId,
+            value: o.value,
+            lines: o.lines,
+            eventIds: o.eventIds,
+            cancellation: true,
+            cancels: prior.orderId,
+            cancelsFinding: prior.findingId,
+          },
         });
         return;
       }

@@ -123,10 +123,7 @@ export function replayAnomalies(events: Iterable<AnomalyInput>, opts: ReplayOpti
 }
 
 /** Same as replayAnomalies for an async source (e.g. a streaming CSV parser). */
-export async function replayAnomaliesAsync(
-  events: AsyncIterable<AnomalyInput> | Iterable<AnomalyInput>,
-  opts: ReplayOptions = {},
-): Promise<ReplayResult> {
+export async function replayAnomaliesAsync(events: AsyncIterable<AnomalyInput> | Iterable<AnomalyInput>, opts: ReplayOptions = {}): Promise<ReplayResult> {
   const c = new ReplayCollector(opts);
   for await (const e of events) c.add(e);
   return c.finish();

@@ -19,7 +19,6 @@ import type { RobustScopeConfig } from './config.js';
 import { type LruMap, modifiedZ, type RobustWindow } from './structures.js';
 import type { AnomalyEntityType, Severity } from './types.js';
 
-
 export type ScopeName = 'item' | 'user' | 'session' | 'global';
 
 export interface ScopeVerdict {
@@ -71,9 +70,7 @@ export function assess(x: number, s: Scope, win: RobustWindow, cfg: RobustScopeC
   const mz = modifiedZ(x, st, cfg.madFloor);
   const logRatio = x - st.median;
   const gate = Math.log(minRatio);
-  const outlier = twoSided
-    ? Math.abs(mz) >= cfg.z && Math.abs(logRatio) >= gate
-    : mz >= cfg.z && logRatio >= gate;
+  const outlier = twoSided ? Math.abs(mz) >= cfg.z && Math.abs(logRatio) >= gate : mz >= cfg.z && logRatio >= gate;
   return {
     scope: s.scope,
     key: s.key,

@@ -294,13 +294,13 @@ export class AnomalyService {
       .catch((err: unknown) => this.options.logger?.error({ err }, 'storing anomalies failed'));
   }
 
-
   private expireBots(): void {
     if (this.botUntil.size === 0) return;
     for (const [actor, until] of this.botUntil) {
       if (until >= this.latest || this.detector.isFlaggedBot(actor)) continue;
       this.botUntil.delete(actor);
-      if (this.ignoreBots) void this.store.setActorExcluded(actor, false).catch((err: unknown) => this.options.logger?.error({ err }, 'lifting bot exclusion failed'));
+      if (this.ignoreBots)
+        void this.store.setActorExcluded(actor, false).catch((err: unknown) => this.options.logger?.error({ err }, 'lifting bot exclusion failed'));
     }
   }
 }

@@ -120,14 +120,7 @@ export class TrafficDetector {
   }
 
   /** Close the open bucket and the empty buckets before `idx`; leave bucket `idx` open and empty. */
-  private roll(
-    s: Series,
-    idx: number,
-    entityType: AnomalyEntityType,
-    entityId: string,
-    bucketMs: number,
-    out: AnomalyFinding[],
-  ): void {
+  private roll(s: Series, idx: number, entityType: AnomalyEntityType, entityId: string, bucketMs: number, out: AnomalyFinding[]): void {
     this.close(s, s.count, s.bucket, entityType, entityId, bucketMs, out);
     s.spiking = false;
     const gap = idx - s.bucket - 1;
@@ -148,15 +141,7 @@ export class TrafficDetector {
     s.count = 0;
   }
 
-  private close(
-    s: Series,
-    count: number,
-    bucket: number,
-    entityType: AnomalyEntityType,
-    entityId: string,
-    bucketMs: number,
-    out: AnomalyFinding[],
-  ): void {
+  private close(s: Series, count: number, bucket: number, entityType: AnomalyEntityType, entityId: string, bucketMs: number, out: AnomalyFinding[]): void {
     let flagged = false;
     if (count > 0 && s.spiking) {
       flagged = true;

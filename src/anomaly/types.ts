@@ -3,14 +3,7 @@
  */
 import type { InteractionEvent } from '../events/event.js';
 
-export const ANOMALY_KINDS = [
-  'BOT_ACTIVITY',
-  'TRAFFIC_SPIKE',
-  'TRAFFIC_DROP',
-  'QUANTITY_OUTLIER',
-  'ORDER_VALUE_OUTLIER',
-  'PRICE_ANOMALY',
-] as const;
+export const ANOMALY_KINDS = ['BOT_ACTIVITY', 'TRAFFIC_SPIKE', 'TRAFFIC_DROP', 'QUANTITY_OUTLIER', 'ORDER_VALUE_OUTLIER', 'PRICE_ANOMALY'] as const;
 export type AnomalyKind = (typeof ANOMALY_KINDS)[number];
 
 export const SEVERITIES = ['INFO', 'WARNING', 'CRITICAL'] as const;

@@ -1,4 +1,17 @@
-import { GraphQLError, Lexer, Source, TokenKind, getOperationAST, parse, specifiedRules, validate, type DocumentNode, type GraphQLSchema, type OperationDefinitionNode, type ValidationRule } from 'graphql';
+import {
+  GraphQLError,
+  Lexer,
+  Source,
+  TokenKind,
+  getOperationAST,
+  parse,
+  specifiedRules,
+  validate,
+  type DocumentNode,
+  type GraphQLSchema,
+  type OperationDefinitionNode,
+  type ValidationRule,
+} from 'graphql';
 import { forbidden } from '../auth/authenticator';
 import type { Identity } from '../auth/identity';
 import { ErrorCode } from '../util/error-codes';
@@ -42,7 +55,10 @@ const CACHE_ENTRIES = 1000;
 
 export class AdmissionError extends Error {
   override readonly name = 'AdmissionError';
-  constructor(readonly errors: readonly GraphQLError[], readonly status: number) {
+  constructor(
+    readonly errors: readonly GraphQLError[],
+    readonly status: number,
+  ) {
     super(errors[0]?.message ?? 'operation refused');
   }
 }
@@ -103,7 +119,10 @@ export class Admission {
       return { errors: [asClientError(err, ErrorCode.GRAPHQL_VALIDATION_FAILED)], introspection: false };
     }
     if (errors.length > 0) {
-      return { errors: errors.map((e) => clientError(this.limits.hideSuggestions ? hideSuggestions(e.message) : e.message, ErrorCode.GRAPHQL_VALIDATION_FAILED, e)), introspection: false };
+      return {
+        errors: errors.map((e) => clientError(this.limits.hideSuggestions ? hideSuggestions(e.message) : e.message, ErrorCode.GRAPHQL_VALIDATION_FAILED, e)),
+        introspection: false,
+      };
     }
     return { document, introspection: usesIntrospection(document) };
   }

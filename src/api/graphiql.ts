@@ -150,9 +150,7 @@ function loadAsset(name: string): Promise<LoadedAsset> {
   if (!p) {
     const src = ASSETS[name];
     p = (async () => {
-      const body = src.content !== undefined
-        ? Buffer.from(src.content, 'utf8')
-        : await readFile(path.join(packageDir(src.pkg![0]), src.pkg![1]));
+      const body = src.content !== undefined ? Buffer.from(src.content, 'utf8') : await readFile(path.join(packageDir(src.pkg![0]), src.pkg![1]));
       const hash = createHash('sha256').update(body).digest('hex').slice(0, 16);
       const gz = body.length > 1024 ? await gzip(body, { level: 9 }) : null;
       return { type: src.type, body, gz, hash };

@@ -24,7 +24,9 @@ export interface OpenedLog {
 export async function openEventLog(config: FlywheelConfig, logger: Logger, purpose: 'flywheel gateway' | 'flywheel import'): Promise<OpenedLog> {
   if (config.FLYWHEEL_EVENTS === 'kafka') {
     const log = await KafkaEventLog.create({
-      brokers: config.KAFKA_BROKERS.split(',').map((b) => b.trim()).filter(Boolean),
+      brokers: config.KAFKA_BROKERS.split(',')
+        .map((b) => b.trim())
+        .filter(Boolean),
       clientId: config.KAFKA_CLIENT_ID,
       topic: config.KAFKA_TOPIC_EVENTS,
       deadLetterTopic: config.KAFKA_TOPIC_DEADLETTER,

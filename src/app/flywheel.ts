@@ -122,7 +122,12 @@ export async function createFlywheel(config: FlywheelConfig, logger: Logger, opt
   await anomalies.start();
   privacy.onErased((actors) => anomalies.forgetActors(actors));
   const [segKMin, segKMax] = config.FLYWHEEL_SEGMENTS_K_RANGE.split('-').map(Number) as [number, number];
-  const segmentService = new SegmentService(store, { k: config.FLYWHEEL_SEGMENTS_K || undefined, kRange: [segKMin, segKMax], refitMinutes: config.FLYWHEEL_SEGMENTS_REFIT_MINUTES, logger });
+  const segmentService = new SegmentService(store, {
+    k: config.FLYWHEEL_SEGMENTS_K || undefined,
+    kRange: [segKMin, segKMax],
+    refitMinutes: config.FLYWHEEL_SEGMENTS_REFIT_MINUTES,
+    logger,
+  });
   segments = segmentService;
   registerServiceMetrics(metrics, { anomalies, segments: segmentService, segmentSizes: () => store.segmentSizes() });
   if (serving) await segmentService.start();

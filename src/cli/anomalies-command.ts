@@ -90,8 +90,12 @@ export async function runAnomalies(flags: AnomaliesFlags, file?: string): Promis
     return;
   }
   const fmtDate = (t: number | null) => (t === null ? '-' : new Date(t).toISOString().slice(0, 16).replace('T', ' '));
-  console.log(`replayed ${report.file} (${report.format}): ${report.lines} lines, ${report.events} events, ${fmtDate(report.firstEventAt)} .. ${fmtDate(report.lastEventAt)}`);
-  console.log(`  ${report.totalFindings} findings (${report.findingsPer10k.toFixed(2)} per 10,000 events)  ${SEVERITIES.map((s) => `${s} ${report.bySeverity[s]}`).join('  ')}`);
+  console.log(
+    `replayed ${report.file} (${report.format}): ${report.lines} lines, ${report.events} events, ${fmtDate(report.firstEventAt)} .. ${fmtDate(report.lastEventAt)}`,
+  );
+  console.log(
+    `  ${report.totalFindings} findings (${report.findingsPer10k.toFixed(2)} per 10,000 events)  ${SEVERITIES.map((s) => `${s} ${report.bySeverity[s]}`).join('  ')}`,
+  );
   const dropped = Object.entries(report.dropped).sort((a, b) => b[1] - a[1]);
   if (dropped.length > 0) console.log(`  lines dropped: ${dropped.map(([r, n]) => `${r} ${n}`).join(', ')}`);
   for (const kind of ANOMALY_KINDS) {
@@ -99,7 +103,8 @@ export async function runAnomalies(flags: AnomaliesFlags, file?: string): Promis
     console.log(`\n${kind.padEnd(20)} ${String(s.count).padStart(6)}   ${SEVERITIES.map((v) => `${v} ${s.bySeverity[v]}`).join('  ')}`);
     for (const f of s.top) console.log(`  ${f.severity.padEnd(8)} ${fmtDate(f.detectedAt)}  ${f.message}`);
   }
-  if (report.flaggedBots.length > 0) console.log(`\nflagged bots: ${report.flaggedBots.slice(0, 50).join(', ')}${report.flaggedBots.length > 50 ? ', ...' : ''}`);
+  if (report.flaggedBots.length > 0)
+    console.log(`\nflagged bots: ${report.flaggedBots.slice(0, 50).join(', ')}${report.flaggedBots.length > 50 ? ', ...' : ''}`);
   console.log(`\n${Math.round(report.eventsPerSecond)} events/s`);
 }
 

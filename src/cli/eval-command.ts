@@ -90,7 +90,12 @@ export async function runEval(flags: EvalFlags): Promise<EvalReport> {
     choice = { blend: result.picked.weights, defaultStrategy: result.picked.defaultStrategy };
     tuned = {
       validation: { from: day(from), to: day(split), users: result.users, trainEvents: result.trainEvents },
-      picked: { name: result.picked.name, defaultStrategy: result.picked.defaultStrategy, blend: weightsString(result.picked.weights), validationNdcg: result.picked.metrics.ndcg },
+      picked: {
+        name: result.picked.name,
+        defaultStrategy: result.picked.defaultStrategy,
+        blend: weightsString(result.picked.weights),
+        validationNdcg: result.picked.metrics.ndcg,
+      },
       top: result.ranking.slice(0, 5).map((r) => ({ name: r.name, ndcg: r.metrics.ndcg })),
     };
     progress(`tuned on ${tuned.validation.from}..${tuned.validation.to}: ${tuned.picked.name} (validation NDCG ${tuned.picked.validationNdcg})`);
@@ -110,7 +115,13 @@ export async function runEval(flags: EvalFlags): Promise<EvalReport> {
       users: users.length,
       default: rec.defaultStrategy,
       strategies,
-      train: { events: data.trainEvents, users: data.trainSeen.size, items: data.trainItems, seconds: Math.round(fitted.trainSeconds(data.startedAt) * 10) / 10, alsFitSeconds: fitted.alsFitMs === null ? null : Math.round(fitted.alsFitMs / 100) / 10 },
+      train: {
+        events: data.trainEvents,
+        users: data.trainSeen.size,
+        items: data.trainItems,
+        seconds: Math.round(fitted.trainSeconds(data.startedAt) * 10) / 10,
+        alsFitSeconds: fitted.alsFitMs === null ? null : Math.round(fitted.alsFitMs / 100) / 10,
+      },
       seconds: 0,
     } satisfies EvalReport;
   });
@@ -145,13 +156,20 @@ function checkFlags(flags: EvalFlags): number {
  * strategy) scored on the users of [testStart, testEnd), the best by NDCG@k picked. `flywheel eval --tune`
  * and `flywheel tune` share it.
  */
-export async function tuneOnPast(flags: EvalFlags, w: Window, k: number, candidates?: Candidate[], extra?: (rec: Recommender) => Candidate[]): Promise<TuneResult & { trainEvents: number }> {
+export async function tuneOnPast(
+  flags: EvalFlags,
+  w: Window,
+  k: number,
+  candidates?: Candidate[],
+  extra?: (rec: Recommender) => Candidate[],
+): Promise<TuneResult & { trainEvents: number }> {
   return withEvalApp(async (app, cfg) => {
     const data = await ingest(app, flags, w);
     await fitModels(app, cfg);
     const rec = app.recommender;
     const users = evalUsers(data.trainSeen, data.testPairs);
-    if (users.length === 0) throw new InputError(`no validation users between ${day(w.testStart)} and ${day(w.testEnd)} (users with train history and a new item there)`);
+    if (users.length === 0)
+      throw new InputError(`no validation users between ${day(w.testStart)} and ${day(w.testEnd)} (users with train history and a new item there)`);
     progress(`validation: ${users.length} users, ${data.trainEvents} train events`);
     const all = [...(candidates ?? blendGrid(BLEND_PARTS.filter((p) => p !== 'rp3beta'))), ...(extra ? extra(rec) : [])];
     const result = await tuneBlend(rec, users, k, data.trainItems, all, progress);
@@ -240,7 +258,10 @@ async function fitModels(app: Flywheel, cfg: FlywheelConfig): Promise<{ alsFitMs
   progress(`model solved (${rec.model.solved} items)`);
   const snap = await als;
   const alsFitMs = snap ? snap.fitMs : null;
-  if (snap) progress(`ALS factors fitted in a worker (${snap.items} items, ${Math.round(snap.fitMs)} ms in the worker, ${Math.round(performance.now() - alsStarted)} ms since the start of the fit)`);
+  if (snap)
+    progress(
+      `ALS factors fitted in a worker (${snap.items} items, ${Math.round(snap.fitMs)} ms in the worker, ${Math.round(performance.now() - alsStarted)} ms since the start of the fit)`,
+    );
   rec.refreshNow(); // nothing left to do unless events arrived meanwhile (none do here)
   const [kMin, kMax] = cfg.FLYWHEEL_SEGMENTS_K_RANGE.split('-').map(Number) as [number, number];
   const service = new SegmentService(app.store, { k: cfg.FLYWHEEL_SEGMENTS_K || undefined, kRange: [kMin, kMax], refitMinutes: 0, bootstrap: false });
@@ -271,13 +292,22 @@ function evalUsers(trainSeen: Pairs, testPairs: Pairs): EvalUser[] {
   return users;
 }
 
-async function evaluate(rec: Recommender, users: readonly EvalUser[], names: readonly string[], k: number, trainItems: number): Promise<Record<string, Metrics>> {
+async function evaluate(
+  rec: Recommender,
+  users: readonly EvalUser[],
+  names: readonly string[],
+  k: number,
+  trainItems: number,
+): Promise<Record<string, Metrics>> {
   const strategies: Record<string, Metrics> = {};
   for (const name of names) {
     const acc = new MetricsAccumulator(k);
     for (const u of users) {
       const list = await rec.recommend({ userId: u.id, first: k, strategy: name });
-      acc.add(list.map((r) => r.itemId), u.relevant);
+      acc.add(
+        list.map((r) => r.itemId),
+        u.relevant,
+      );
     }
     strategies[name] = acc.result(trainItems);
     progress(`evaluated ${name}`);
@@ -398,13 +428,19 @@ export function printEval(report: EvalReport, json: boolean): void {
   }
   if (report.tuned) {
     const t = report.tuned;
-    console.log(`tuned on ${t.validation.from}..${t.validation.to} (${t.validation.users} validation users, train before ${t.validation.from}): picked ${t.picked.name} (validation NDCG ${t.picked.validationNdcg.toFixed(4)}); served as ${t.picked.defaultStrategy === 'blend' ? `blend = ${t.picked.blend}` : t.picked.defaultStrategy}`);
+    console.log(
+      `tuned on ${t.validation.from}..${t.validation.to} (${t.validation.users} validation users, train before ${t.validation.from}): picked ${t.picked.name} (validation NDCG ${t.picked.validationNdcg.toFixed(4)}); served as ${t.picked.defaultStrategy === 'blend' ? `blend = ${t.picked.blend}` : t.picked.defaultStrategy}`,
+    );
   }
-  console.log(`k=${report.k}, ${report.users} test users; train ${report.train.events} events, ${report.train.users} users, ${report.train.items} items (ingested and fitted in ${report.train.seconds} s; ALS fit ${report.train.alsFitSeconds ?? '-'} s); total ${report.seconds} s`);
+  console.log(
+    `k=${report.k}, ${report.users} test users; train ${report.train.events} events, ${report.train.users} users, ${report.train.items} items (ingested and fitted in ${report.train.seconds} s; ALS fit ${report.train.alsFitSeconds ?? '-'} s); total ${report.seconds} s`,
+  );
   console.log('strategy        precision  recall   ndcg     map      coverage');
   for (const [name, m] of Object.entries(report.strategies)) {
     const mark = name === report.default ? '*' : ' ';
-    console.log(`${mark}${name.padEnd(15)} ${m.precision.toFixed(4)}     ${m.recall.toFixed(4)}   ${m.ndcg.toFixed(4)}   ${m.map.toFixed(4)}   ${m.coverage.toFixed(3)}`);
+    console.log(
+      `${mark}${name.padEnd(15)} ${m.precision.toFixed(4)}     ${m.recall.toFixed(4)}   ${m.ndcg.toFixed(4)}   ${m.map.toFixed(4)}   ${m.coverage.toFixed(3)}`,
+    );
   }
   console.log('* = served by default');
 }

@@ -17,12 +17,19 @@ export function runGenerateRatings(flags: GenerateFlags): void {
     if (!Number.isInteger(x) || x < min) throw new InputError(`${flag} must be an integer of at least ${min}`);
     return x;
   };
-  const rows = syntheticRatings({ users: n(flags.users, '--users', 1), items: n(flags.items, '--items', 1), ratings: n(flags.ratings, '--ratings', 1), seed: n(flags.seed, '--seed', 0) });
+  const rows = syntheticRatings({
+    users: n(flags.users, '--users', 1),
+    items: n(flags.items, '--items', 1),
+    ratings: n(flags.ratings, '--ratings', 1),
+    seed: n(flags.seed, '--seed', 0),
+  });
   writeFileSync(flags.out, ratingsTsv(rows));
   const users = new Set(rows.map((r) => r.user)).size;
   const items = new Set(rows.map((r) => r.item)).size;
   const day = (s: number) => new Date(s * 1000).toISOString().slice(0, 10);
-  process.stderr.write(`wrote ${rows.length} ratings by ${users} users of ${items} items, ${day(rows[0]!.timestamp)} to ${day(rows[rows.length - 1]!.timestamp)}, to ${flags.out}\n`);
+  process.stderr.write(
+    `wrote ${rows.length} ratings by ${users} users of ${items} items, ${day(rows[0]!.timestamp)} to ${day(rows[rows.length - 1]!.timestamp)}, to ${flags.out}\n`,
+  );
 }
 
 export const GENERATE_DEFAULTS = DEFAULT_SYNTHETIC_RATINGS;

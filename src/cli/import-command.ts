@@ -33,7 +33,9 @@ export async function runImport(cfg: FlywheelConfig, file: string | undefined, f
   let failed = true;
   try {
     app = await createFlywheel(cfg, createLogger(cfg.LOG_LEVEL, 'flywheel', cfg.FLYWHEEL_LOG_FORMAT), { mode: 'import' });
-    const bar = process.stderr.isTTY ? new SingleBar({ format: 'importing [{bar}] {percentage}% | {value}/{total} MB | eta {eta}s', stream: process.stderr }, Presets.shades_classic) : null;
+    const bar = process.stderr.isTTY
+      ? new SingleBar({ format: 'importing [{bar}] {percentage}% | {value}/{total} MB | eta {eta}s', stream: process.stderr }, Presets.shades_classic)
+      : null;
     let started = false;
     try {
       await importFile(
@@ -75,7 +77,8 @@ export async function runImport(cfg: FlywheelConfig, file: string | undefined, f
     // Another process holds the data dir: whatever changes in it is theirs, never clean up.
     if (err instanceof DataDirLockedError) failed = false;
     const stored = report.accepted - report.duplicates;
-    if (err instanceof InputError && stored > 0) throw new InputError(`${err.message} (after ${stored} events of its first ${report.lines} lines were stored; importing the file again skips them)`);
+    if (err instanceof InputError && stored > 0)
+      throw new InputError(`${err.message} (after ${stored} events of its first ${report.lines} lines were stored; importing the file again skips them)`);
     throw err;
   } finally {
     await app?.close();
@@ -85,7 +88,9 @@ export async function runImport(cfg: FlywheelConfig, file: string | undefined, f
 
 async function firstRecord(input: InputSpec): Promise<void> {
   const retail = input.format === 'online-retail';
-  const it = readRecords(input.file, { format: retail ? 'csv' : (input.format as FileFormat), header: retail || input.header, columns: input.columns })[Symbol.asyncIterator]();
+  const it = readRecords(input.file, { format: retail ? 'csv' : (input.format as FileFormat), header: retail || input.header, columns: input.columns })[
+    Symbol.asyncIterator
+  ]();
   try {
     await it.next();
   } finally {

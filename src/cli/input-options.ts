@@ -48,7 +48,8 @@ export function resolveColumns(flags: Omit<InputFlags, 'input'>): string[] | und
     if (!flags.header) throw new InputError('--no-header does not apply to --format online-retail (the file has its header row)');
     return undefined;
   }
-  if (flags.format === 'jsonl' && flags.columns) throw new InputError('--columns does not apply to --format jsonl (each line names its fields: user, item, timestamp, ...)');
+  if (flags.format === 'jsonl' && flags.columns)
+    throw new InputError('--columns does not apply to --format jsonl (each line names its fields: user, item, timestamp, ...)');
   const columns = flags.columns ? parseColumns(flags.columns) : undefined;
   if (!flags.header && !columns && flags.format !== 'jsonl') throw new InputError('--no-header needs --columns');
   return columns;

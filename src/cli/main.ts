@@ -56,7 +56,10 @@ program
   .addOption(portOption())
   .option('--no-simulator', 'do not generate live events')
   .action(async (flags: { dataDir?: string; port?: string; simulator: boolean }) => {
-    const cfg = config({ ...flags, dataDir: flags.dataDir ?? process.env.FLYWHEEL_DATA_DIR ?? './data/demo' }, { FLYWHEEL_SIMULATOR: flags.simulator ? 'on' : 'off' });
+    const cfg = config(
+      { ...flags, dataDir: flags.dataDir ?? process.env.FLYWHEEL_DATA_DIR ?? './data/demo' },
+      { FLYWHEEL_SIMULATOR: flags.simulator ? 'on' : 'off' },
+    );
     await runGateway(cfg, createLogger(cfg.LOG_LEVEL, 'flywheel', cfg.FLYWHEEL_LOG_FORMAT), { demo: true });
   });
 
@@ -146,7 +149,7 @@ addInputOptions(
   .option('--k <n>', 'number of segments (default: chosen by silhouette in --k-range)')
   .option('--k-range <min-max>', 'candidate numbers of segments', '3-6')
   .option('--seed <n>', 'random seed of k-means++', '42')
-  .option('--members', 'also print each customer\'s segment')
+  .option('--members', "also print each customer's segment")
   .option('--json', 'print JSON: {"k","silhouette","segments":[...]} (and "members")')
   .action(async (file: string | undefined, flags: SegmentsFlags) => {
     await runSegments(flags, file);

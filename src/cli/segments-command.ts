@@ -40,7 +40,10 @@ function parseIntFlag(flag: string, v: string, min: number, max: number): number
   return n;
 }
 
-export async function computeSegments(flags: SegmentsFlags, file?: string): Promise<SegmentsReport & { customers: number; asOf: number; dropped: Record<string, number> }> {
+export async function computeSegments(
+  flags: SegmentsFlags,
+  file?: string,
+): Promise<SegmentsReport & { customers: number; asOf: number; dropped: Record<string, number> }> {
   const input = resolveInput(flags, file);
   const until = flags.until !== undefined ? parseDay('--until', flags.until) : undefined;
   const k = flags.k !== undefined ? parseIntFlag('--k', flags.k, 1, 50) : undefined;
@@ -60,7 +63,11 @@ export async function computeSegments(flags: SegmentsFlags, file?: string): Prom
   const columns = new ActivityColumnsBuilder();
   for await (const b of graph.scanPurchaseActivity()) columns.add(b);
   if (columns.latest === 0) {
-    const top = Object.entries(dropped).sort((a, b) => b[1] - a[1]).slice(0, 3).map(([r, n]) => `${n} x ${r}`).join('; ');
+    const top = Object.entries(dropped)
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, 3)
+      .map(([r, n]) => `${n} x ${r}`)
+      .join('; ');
     throw new InputError(
       `no customer with a purchase in ${input.file}${until !== undefined ? ' before --until' : ''}: segments need user, item and timestamp columns (and quantity, price for spend)` +
         `${top ? `; lines dropped: ${top}` : ''}; check --format, --columns and --no-header`,
@@ -68,7 +75,11 @@ export async function computeSegments(flags: SegmentsFlags, file?: string): Prom
   }
   const asOf = until ?? columns.latest;
   const cols = columns.build(asOf);
-  const { model } = fitSegmentsFromColumns(cols, { asOf, ...(k !== undefined ? { k } : {}), ...(kRange ? { kRange } : {}), ...(seed !== undefined ? { seed } : {}) }, columns.rowCount - cols.n);
+  const { model } = fitSegmentsFromColumns(
+    cols,
+    { asOf, ...(k !== undefined ? { k } : {}), ...(kRange ? { kRange } : {}), ...(seed !== undefined ? { seed } : {}) },
+    columns.rowCount - cols.n,
+  );
   const report: SegmentsReport & { customers: number; asOf: number; dropped: Record<string, number> } = {
     k: model.k,
     silhouette: round(model.silhouette, 4),
@@ -102,7 +113,9 @@ export async function runSegments(flags: SegmentsFlags, file?: string): Promise<
     return;
   }
   console.log(`${r.customers} customers, as of ${new Date(r.asOf).toISOString()}; k = ${r.k}, silhouette ${r.silhouette.toFixed(3)}`);
-  console.log(`  ${'id'.padEnd(8)} ${'segment'.padEnd(20)} ${'size'.padStart(7)} ${'recency d'.padStart(10)} ${'orders'.padStart(7)} ${'spend'.padStart(10)} ${'AOV'.padStart(8)}`);
+  console.log(
+    `  ${'id'.padEnd(8)} ${'segment'.padEnd(20)} ${'size'.padStart(7)} ${'recency d'.padStart(10)} ${'orders'.padStart(7)} ${'spend'.padStart(10)} ${'AOV'.padStart(8)}`,
+  );
   for (const s of r.segments) {
     console.log(
       `  ${s.id.padEnd(8)} ${s.name.padEnd(20)} ${String(s.size).padStart(7)} ${s.recency.toFixed(0).padStart(10)} ${s.frequency.toFixed(0).padStart(7)} ${s.monetary.toFixed(0).padStart(10)} ${s.averageOrderValue.toFixed(0).padStart(8)}`,

@@ -39,19 +39,28 @@ export const DEFAULT_ALS_GRID = 'factors=64,128;regularization=5,20,80;alpha=2,5
 /** "factors=64,128;alpha=2,5" -> every combination, as partial ALS options. */
 export function parseAlsGrid(spec: string): Partial<AlsOptions>[] {
   let combos: Partial<AlsOptions>[] = [{}];
-  for (const part of spec.split(';').map((p) => p.trim()).filter(Boolean)) {
+  for (const part of spec
+    .split(';')
+    .map((p) => p.trim())
+    .filter(Boolean)) {
     const [name, values] = part.split('=');
     const def = ALS_KEYS[name!.trim()];
     if (!def || !values) throw new InputError(`--als-grid: "${part}" must be NAME=V1,V2 with NAME one of ${Object.keys(ALS_KEYS).join(', ')}`);
-    const vs = values.split(',').map((v) => v.trim()).map((v) => (def.key === 'confidence' ? v : Number(v)));
-    if (vs.some((v) => (def.key === 'confidence' ? v !== 'linear' && v !== 'log' : !Number.isFinite(v)))) throw new InputError(`--als-grid: bad value in "${part}"`);
+    const vs = values
+      .split(',')
+      .map((v) => v.trim())
+      .map((v) => (def.key === 'confidence' ? v : Number(v)));
+    if (vs.some((v) => (def.key === 'confidence' ? v !== 'linear' && v !== 'log' : !Number.isFinite(v))))
+      throw new InputError(`--als-grid: bad value in "${part}"`);
     combos = combos.flatMap((c) => vs.map((v) => ({ ...c, [def.key]: v })));
   }
   return combos;
 }
 
 function alsName(o: Partial<AlsOptions>): string {
-  return `als(${Object.entries(o).map(([k, v]) => `${k}=${v}`).join(',')})`;
+  return `als(${Object.entries(o)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(',')})`;
 }
 
 export interface TuneReport {
@@ -123,9 +132,14 @@ export function printTune(r: TuneReport, json: boolean, top = 15): void {
     console.log(JSON.stringify(r));
     return;
   }
-  console.log(`train before ${r.train.before} (${r.train.events} events); validation ${r.validation.from}..${r.validation.to}, ${r.validation.users} users; ${r.ranking.length} candidates (${r.mode}); ${r.seconds} s`);
+  console.log(
+    `train before ${r.train.before} (${r.train.events} events); validation ${r.validation.from}..${r.validation.to}, ${r.validation.users} users; ${r.ranking.length} candidates (${r.mode}); ${r.seconds} s`,
+  );
   console.log('candidate                                                     ndcg     precision  recall   map      coverage');
-  for (const c of r.ranking.slice(0, top)) console.log(`${c.name.padEnd(60)}  ${c.ndcg.toFixed(4)}   ${c.precision.toFixed(4)}     ${c.recall.toFixed(4)}   ${c.map.toFixed(4)}   ${c.coverage.toFixed(3)}`);
+  for (const c of r.ranking.slice(0, top))
+    console.log(
+      `${c.name.padEnd(60)}  ${c.ndcg.toFixed(4)}   ${c.precision.toFixed(4)}     ${c.recall.toFixed(4)}   ${c.map.toFixed(4)}   ${c.coverage.toFixed(3)}`,
+    );
   console.log(`picked ${r.picked.name} (validation NDCG ${r.picked.validationNdcg.toFixed(4)}); serve it with:`);
   for (const [key, v] of Object.entries(r.picked.env)) console.log(`${key}=${v}`);
 }

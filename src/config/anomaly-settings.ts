@@ -24,7 +24,10 @@ export function anomalyConfigFromEnv(c: {
   const def = <T extends object>(o: T): T => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
   const out: AnomalyConfigInput = {
     ...base,
-    bot: { ...base.bot, ...def({ maxEvents: c.FLYWHEEL_ANOMALY_BOT_MAX_EVENTS, windowMs: c.FLYWHEEL_ANOMALY_BOT_WINDOW_MS, flagTtlMs: c.FLYWHEEL_ANOMALY_BOT_TTL_MS }) },
+    bot: {
+      ...base.bot,
+      ...def({ maxEvents: c.FLYWHEEL_ANOMALY_BOT_MAX_EVENTS, windowMs: c.FLYWHEEL_ANOMALY_BOT_WINDOW_MS, flagTtlMs: c.FLYWHEEL_ANOMALY_BOT_TTL_MS }),
+    },
     quantity: { ...base.quantity, ...def({ minRatio: c.FLYWHEEL_ANOMALY_QUANTITY_RATIO }) },
     orderValue: { ...base.orderValue, ...def({ minRatio: c.FLYWHEEL_ANOMALY_ORDER_VALUE_RATIO }) },
     price: { ...base.price, ...def({ minRatio: c.FLYWHEEL_ANOMALY_PRICE_RATIO }) },

@@ -7,9 +7,7 @@ import { parseAnomalyConfigJson } from '../anomaly/config';
  * Configuration: environment variables, overridden by command-line flags, validated once at start.
  * A bad value stops the process with a message naming the variable and the rule, never a stack trace.
  */
-const onOff = z
-  .enum(['on', 'off', 'true', 'false', '1', '0'], { error: 'must be on or off' })
-  .transform((v) => v === 'on' || v === 'true' || v === '1');
+const onOff = z.enum(['on', 'off', 'true', 'false', '1', '0'], { error: 'must be on or off' }).transform((v) => v === 'on' || v === 'true' || v === '1');
 
 const intIn = (min: number, max: number) =>
   z.coerce.number({ error: 'must be a number' }).int('must be an integer').min(min, `must be at least ${min}`).max(max, `must be at most ${max}`);
@@ -31,7 +29,9 @@ export const configSchema = z.object({
   FLYWHEEL_SNAPSHOT_EVERY: intIn(1, 100_000_000).default(100_000),
   FLYWHEEL_HALF_LIFE_DAYS: z.coerce.number().positive('must be positive').default(180),
   FLYWHEEL_RECOMMENDER: z
-    .enum(['local-ease', 'item-knn', 'rp3beta', 'user-knn', 'als', 'blend', 'popular'], { error: 'must be local-ease, item-knn, rp3beta, user-knn, als, blend or popular' })
+    .enum(['local-ease', 'item-knn', 'rp3beta', 'user-knn', 'als', 'blend', 'popular'], {
+      error: 'must be local-ease, item-knn, rp3beta, user-knn, als, blend or popular',
+    })
     .default('blend'),
   /** Item-to-item similarity of item-knn (and of similarItems). */
   FLYWHEEL_SIMILARITY: z.enum(['jaccard', 'cosine', 'bm25'], { error: 'must be jaccard, cosine or bm25' }).default('bm25'),
@@ -87,7 +87,10 @@ export const configSchema = z.object({
   FLYWHEEL_SEGMENTS_K_RANGE: z
     .string()
     .regex(/^\d{1,2}-\d{1,2}$/, 'must be MIN-MAX, e.g. 3-6')
-    .refine((v) => { const [a, b] = v.split('-').map(Number); return a! >= 1 && a! <= b!; }, 'must be MIN-MAX with 1 <= MIN <= MAX')
+    .refine((v) => {
+      const [a, b] = v.split('-').map(Number);
+      return a! >= 1 && a! <= b!;
+    }, 'must be MIN-MAX with 1 <= MIN <= MAX')
     .default('3-6'),
   FLYWHEEL_SEGMENTS_REFIT_MINUTES: z.coerce.number({ error: 'must be a number' }).min(0, 'must be at least 0').default(60),
   // Neo4j graph store (FLYWHEEL_GRAPH=neo4j).

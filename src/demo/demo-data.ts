@@ -42,8 +42,15 @@ export function generateDemoShop({ users = 300, sessionsPerUser = 6, seed = 42, 
         itemIds.push(itemId);
         const price = Math.round((3 + rand() * 40) * 100) / 100;
         events.push({
-          kind: 'item', v: EVENT_SCHEMA_VERSION, id: `demo:catalog:${itemId}`, itemId, title: `${colour} ${name}`, category, price,
-          attributes: { colour: colour.toLowerCase() }, timestamp: now - 200 * 86_400_000,
+          kind: 'item',
+          v: EVENT_SCHEMA_VERSION,
+          id: `demo:catalog:${itemId}`,
+          itemId,
+          title: `${colour} ${name}`,
+          category,
+          price,
+          attributes: { colour: colour.toLowerCase() },
+          timestamp: now - 200 * 86_400_000,
         });
       }
     }
@@ -58,7 +65,14 @@ export function generateDemoShop({ users = 300, sessionsPerUser = 6, seed = 42, 
   const userIds: string[] = [];
   let seq = 0;
   const interaction = (userId: string, itemId: string, type: InteractionType, timestamp: number, extra: Partial<InteractionEvent> = {}): InteractionEvent => ({
-    kind: 'interaction', v: EVENT_SCHEMA_VERSION, id: `demo:${++seq}`, type, userId, itemId, timestamp, ...extra,
+    kind: 'interaction',
+    v: EVENT_SCHEMA_VERSION,
+    id: `demo:${++seq}`,
+    type,
+    userId,
+    itemId,
+    timestamp,
+    ...extra,
   });
   for (let u = 1; u <= users; u++) {
     const userId = `demo-user-${u}`;

@@ -116,8 +116,7 @@ export class LmdbEventLog implements EventLog, RewritableLog {
   }
 
   async consume(group: string, handler: BatchHandler, options: ConsumeOptions = {}): Promise<LogConsumer> {
-    const committed =
-      options.startAfter ?? this.offsets.get(group) ?? (options.fromBeginning === false ? this.visibleEnd - 1 : -1);
+    const committed = options.startAfter ?? this.offsets.get(group) ?? (options.fromBeginning === false ? this.visibleEnd - 1 : -1);
     const consumer = new LmdbConsumer(this, group, committed, handler, options.maxBatch ?? 5000);
     this.consumers.add(consumer);
     consumer.start();

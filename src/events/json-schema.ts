@@ -19,7 +19,11 @@ export function eventJsonSchema(): Record<string, unknown> {
   interaction.allOf = [
     { anyOf: [{ required: ['userId'] }, { required: ['sessionId'] }], description: 'either userId or sessionId is required' },
     { if: { properties: { type: { const: 'PURCHASE' } } }, then: { required: ['quantity'] }, description: 'quantity is required for PURCHASE' },
-    { if: { properties: { type: { enum: ['VIEW', 'CLICK'] } } }, then: { not: { required: ['quantity'] } }, description: 'quantity is not allowed for VIEW and CLICK' },
+    {
+      if: { properties: { type: { enum: ['VIEW', 'CLICK'] } } },
+      then: { not: { required: ['quantity'] } },
+      description: 'quantity is not allowed for VIEW and CLICK',
+    },
   ];
   return {
     $schema: generated.$schema,

@@ -63,18 +63,17 @@ const interactionSchema = z
     }
   });
 
-const itemSchema = z
-  .object({
-    kind: z.literal('item'),
-    v: version,
-    id,
-    itemId: id,
-    title: z.string().trim().min(1, 'must not be empty').max(1000, 'must be at most 1000 characters'),
-    category: z.string().trim().min(1, 'must not be empty').max(200).optional(),
-    price: z.number().finite().nonnegative('must not be negative').max(1e9).optional(),
-    attributes: z.record(z.string().max(200), z.string().max(2000)).optional(),
-    timestamp,
-  });
+const itemSchema = z.object({
+  kind: z.literal('item'),
+  v: version,
+  id,
+  itemId: id,
+  title: z.string().trim().min(1, 'must not be empty').max(1000, 'must be at most 1000 characters'),
+  category: z.string().trim().min(1, 'must not be empty').max(200).optional(),
+  price: z.number().finite().nonnegative('must not be negative').max(1e9).optional(),
+  attributes: z.record(z.string().max(200), z.string().max(2000)).optional(),
+  timestamp,
+});
 
 export const eventSchema = z.discriminatedUnion('kind', [interactionSchema, itemSchema], {
   error: "must be 'interaction' or 'item'",

@@ -91,11 +91,7 @@ export function cuped(treatment: CoMoments, control: CoMoments, options: TestOpt
  * Units without pre-period impressions: x0 = y0 = 0 keeps them in (they only weaken the correlation), but the
  * pooled x0bar must be > 0. Returns the same shape as `cuped`.
  */
-export function cupedRatio(
-  treatment: MultiMoments,
-  control: MultiMoments,
-  options: TestOptions & { allArms?: readonly MultiMoments[] } = {},
-): CupedResult {
+export function cupedRatio(treatment: MultiMoments, control: MultiMoments, options: TestOptions & { allArms?: readonly MultiMoments[] } = {}): CupedResult {
   const arms = options.allArms ?? [treatment, control];
   const pooled = arms.reduce(mergeMultiMoments, emptyMultiMoments(4));
   if (pooled.means.length !== 4) throw new RangeError('cupedRatio needs four variables per unit: [y, x, y0, x0]');

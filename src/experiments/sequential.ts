@@ -112,19 +112,18 @@ export interface SequentialState {
   readonly ci: readonly [number, number];
 }
 
-export const INITIAL_SEQUENTIAL_STATE: SequentialState = Object.freeze({ looks: 0, pValue: 1, ci: Object.freeze([-Infinity, Infinity]) as readonly [number, number] });
+export const INITIAL_SEQUENTIAL_STATE: SequentialState = Object.freeze({
+  looks: 0,
+  pValue: 1,
+  ci: Object.freeze([-Infinity, Infinity]) as readonly [number, number],
+});
 
 /**
  * Folds one look (the current estimate of the difference and its variance) into the sequential state. Looks must
  * be cumulative (each look sees all the data so far), in time order. A look without a usable variance (too few
  * units, constant values) leaves the state as it was, except for the count.
  */
-export function sequentialLook(
-  state: SequentialState,
-  estimate: number,
-  variance: number,
-  options: MsprtOptions & { alpha?: number },
-): SequentialState {
+export function sequentialLook(state: SequentialState, estimate: number, variance: number, options: MsprtOptions & { alpha?: number }): SequentialState {
   const pValue = msprtPValue(state.pValue, estimate, variance, options);
   const h = msprtHalfWidth(variance, options);
   const ci: readonly [number, number] = Number.isNaN(h) ? state.ci : [Math.max(state.ci[0], estimate - h), Math.min(state.ci[1], estimate + h)];
@@ -132,12 +131,7 @@ export function sequentialLook(
 }
 
 /** The absolute difference of two arms as one look: estimate mean_T - mean_C, variance v_T + v_C. */
-export function armsLook(
-  state: SequentialState,
-  treatment: ArmEstimate,
-  control: ArmEstimate,
-  options: MsprtOptions & { alpha?: number },
-): SequentialState {
+export function armsLook(state: SequentialState, treatment: ArmEstimate, control: ArmEstimate, options: MsprtOptions & { alpha?: number }): SequentialState {
   if (treatment.n < 2 || control.n < 2) return { ...state, looks: state.looks + 1 };
   return sequentialLook(state, treatment.mean - control.mean, treatment.varianceOfMean + control.varianceOfMean, options);
 }

@@ -36,8 +36,7 @@ export * from './planning';
  * numerator and denominator (CUPED on the ratio). CUPED is reported when every variant carries a covariate.
  */
 export type VariantInput =
-  | { readonly name: string; readonly metric: Moments | CoMoments }
-  | { readonly name: string; readonly ratio: CoMoments | MultiMoments };
+  { readonly name: string; readonly metric: Moments | CoMoments } | { readonly name: string; readonly ratio: CoMoments | MultiMoments };
 
 export interface AnalysisOptions {
   /** Index of the control variant in the input; default 0. */
@@ -167,12 +166,6 @@ export function analyzeExperiment(variants: readonly VariantInput[], options: An
       adjustedPValue: nanToNull(adjusted.get(i)?.[0]),
       adjustedSequentialPValue: nanToNull(adjusted.get(i)?.[1]),
     })),
-    srm: options.shares
-      ? sampleRatioMismatch(
-          counts,
-          options.shares,
-          options.srmThreshold ?? SRM_ALERT_THRESHOLD,
-        )
-      : null,
+    srm: options.shares ? sampleRatioMismatch(counts, options.shares, options.srmThreshold ?? SRM_ALERT_THRESHOLD) : null,
   };
 }

@@ -44,7 +44,13 @@ export function importVerdict(report: ImportReport): { ok: true } | { ok: false;
   for (const [r, n] of Object.entries(report.rejectedReasons)) reasons[r] = (reasons[r] ?? 0) + n;
   const refused = Object.values(reasons).reduce((a, b) => a + b, 0);
   if (report.accepted > 0 && refused <= report.lines * MAX_REFUSED_SHARE) return { ok: true };
-  return { ok: false, refused, top: Object.entries(reasons).sort((a, b) => b[1] - a[1]).slice(0, 5) };
+  return {
+    ok: false,
+    refused,
+    top: Object.entries(reasons)
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, 5),
+  };
 }
 
 /** Streams a file's events (already mapped and cleaned) in batches; counts drops in `dropped`. */
@@ -62,7 +68,7 @@ export async function* readEventBatches(
   const tabular = new TabularMapper();
   const records = readRecords(file, {
     format: isOnlineRetail ? 'csv' : (options.format as FileFormat),
-    header: isOnlineRetail ? true : options.header ?? true,
+    header: isOnlineRetail ? true : (options.header ?? true),
     columns: options.columns,
     onProgress: options.onProgress,
   });
@@ -96,7 +102,12 @@ export function emptyImportReport(): ImportReport {
 }
 
 /** Fills `report` as it goes, so a caller still knows what was stored when the file fails half-way. */
-export async function importFile(tracker: EventTracker, file: string, options: ImportOptions, report: ImportReport = emptyImportReport()): Promise<ImportReport> {
+export async function importFile(
+  tracker: EventTracker,
+  file: string,
+  options: ImportOptions,
+  report: ImportReport = emptyImportReport(),
+): Promise<ImportReport> {
   const started = performance.now();
   const counters = { lines: 0 };
   try {

@@ -14,13 +14,7 @@ export const ONLINE_RETAIL_COLUMNS = ['InvoiceNo', 'StockCode', 'Description', '
 export const FEE_PSEUDO_ITEMS = new Set(['POST', 'DOT', 'M', 'm', 'D', 'C2', 'S', 'B', 'BANK CHARGES', 'AMAZONFEE', 'CRUK', 'PADS']);
 
 export type DropReason =
-  | 'cancellation'
-  | 'bad-debt adjustment'
-  | 'non-positive quantity'
-  | 'missing customer'
-  | 'duplicate line'
-  | 'fee pseudo-item'
-  | 'malformed';
+  'cancellation' | 'bad-debt adjustment' | 'non-positive quantity' | 'missing customer' | 'duplicate line' | 'fee pseudo-item' | 'malformed';
 
 export type LineOutcome =
   | { kind: 'events'; events: FlywheelEvent[]; customerId: string; timestamp: number; /** InvoiceNo (C-prefixed for cancellations). */ orderId?: string }
@@ -80,7 +74,8 @@ export class OnlineRetailMapper {
     if (cancellation && !this.mapOptions.keepCancellations) return { kind: 'dropped', reason: 'cancellation' };
     if (invoice.startsWith('A')) return { kind: 'dropped', reason: 'bad-debt adjustment' };
     const quantity = Number(row.Quantity);
-    if (!Number.isFinite(quantity) || !Number.isInteger(quantity)) return { kind: 'dropped', reason: 'malformed', detail: `Quantity ${JSON.stringify(row.Quantity)}` };
+    if (!Number.isFinite(quantity) || !Number.isInteger(quantity))
+      return { kind: 'dropped', reason: 'malformed', detail: `Quantity ${JSON.stringify(row.Quantity)}` };
     if (cancellation ? quantity >= 0 : quantity <= 0) return { kind: 'dropped', reason: cancellation ? 'cancellation' : 'non-positive quantity' };
     const customer = normaliseCustomerId(row.CustomerID ?? '');
     if (customer === null) return { kind: 'dropped', reason: 'missing customer' };
@@ -104,7 +99,15 @@ export class OnlineRetailMapper {
       events.push({ kind: 'item', v: EVENT_SCHEMA_VERSION, id: `or:item:${stock}`, itemId: stock, title, price, timestamp });
     }
     events.push({
-      kind: 'interaction', v: EVENT_SCHEMA_VERSION, id: `or:${fingerprint}`, type: cancellation ? 'REMOVE_FROM_CART' : 'PURCHASE', userId: customer, itemId: stock, timestamp, quantity: Math.abs(quantity), price,
+      kind: 'interaction',
+      v: EVENT_SCHEMA_VERSION,
+      id: `or:${fingerprint}`,
+      type: cancellation ? 'REMOVE_FROM_CART' : 'PURCHASE',
+      userId: customer,
+      itemId: stock,
+      timestamp,
+      quantity: Math.abs(quantity),
+      price,
     });
     return { kind: 'events', events, customerId: customer, timestamp, orderId: invoice };
   }

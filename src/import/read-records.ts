@@ -73,7 +73,8 @@ export async function* readRecords(file: string, options: ReadOptions): AsyncGen
     if (e.code?.startsWith('Z_') || /incorrect header check|unexpected end of file|invalid (block|distance|code)/i.test(e.message)) {
       return new InputError(`${file} is not a valid gzip file (${e.message})`);
     }
-    if (e instanceof CsvError) return new InputError(`${file}: not valid ${options.format.toUpperCase()} (${e.message.replace(/\s+/g, ' ').slice(0, 200)}); check --format`);
+    if (e instanceof CsvError)
+      return new InputError(`${file}: not valid ${options.format.toUpperCase()} (${e.message.replace(/\s+/g, ' ').slice(0, 200)}); check --format`);
     return new InputError(`cannot read ${file}: ${e.message}`);
   };
 
@@ -105,7 +106,7 @@ export async function* readRecords(file: string, options: ReadOptions): AsyncGen
   const parser = input.pipe(
     parse({
       delimiter: options.format === 'tsv' ? '\t' : ',',
-      columns: options.header ? (names ? () => names : true) : names ?? false,
+      columns: options.header ? (names ? () => names : true) : (names ?? false),
       from_line: 1,
       relax_column_count: true,
       skip_empty_lines: true,

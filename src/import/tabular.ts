@@ -23,7 +23,8 @@ export function parseColumns(spec: string): string[] {
   const allowed = `allowed: ${COLUMN_ROLES.join(', ')}, or ${SKIP_COLUMN} to skip a column`;
   if (cols.some((c) => c === '')) throw new InputError(`--columns: empty column name in "${spec}" (${allowed})`);
   const unknown = cols.filter((c) => c !== SKIP_COLUMN && !(COLUMN_ROLES as readonly string[]).includes(c));
-  if (unknown.length > 0) throw new InputError(`--columns: unknown column role${unknown.length > 1 ? 's' : ''} ${unknown.map((c) => JSON.stringify(c)).join(', ')} (${allowed})`);
+  if (unknown.length > 0)
+    throw new InputError(`--columns: unknown column role${unknown.length > 1 ? 's' : ''} ${unknown.map((c) => JSON.stringify(c)).join(', ')} (${allowed})`);
   const twice = cols.filter((c, i) => c !== SKIP_COLUMN && cols.indexOf(c) !== i);
   if (twice.length > 0) throw new InputError(`--columns: column role ${JSON.stringify(twice[0])} given twice`);
   if (!cols.includes('item')) throw new InputError('--columns must include an "item" column');
@@ -67,7 +68,12 @@ export class TabularMapper {
     const price = pRaw === undefined ? undefined : Number(pRaw);
     if (price !== undefined && (!Number.isFinite(price) || price < 0)) return { kind: 'dropped', reason: 'invalid price' };
 
-    const id = get('id') ?? `tab:${createHash('sha1').update(JSON.stringify([userId, sessionId, itemId, type, tsRaw, qRaw, pRaw, get('rating')])).digest('base64url').slice(0, 22)}`;
+    const id =
+      get('id') ??
+      `tab:${createHash('sha1')
+        .update(JSON.stringify([userId, sessionId, itemId, type, tsRaw, qRaw, pRaw, get('rating')]))
+        .digest('base64url')
+        .slice(0, 22)}`;
     const events: FlywheelEvent[] = [];
     const title = get('title');
     const category = get('category');
@@ -76,10 +82,26 @@ export class TabularMapper {
     // category column is kept: content similarity and category filters need it.
     if ((title || category) && !this.knownItems.has(itemId)) {
       this.knownItems.add(itemId);
-      events.push({ kind: 'item', v: EVENT_SCHEMA_VERSION, id: `tab:item:${itemId}`, itemId, title: title ?? itemId, ...(category ? { category } : {}), ...(price !== undefined ? { price } : {}), timestamp });
+      events.push({
+        kind: 'item',
+        v: EVENT_SCHEMA_VERSION,
+        id: `tab:item:${itemId}`,
+        itemId,
+        title: title ?? itemId,
+        ...(category ? { category } : {}),
+        ...(price !== undefined ? { price } : {}),
+        timestamp,
+      });
     }
     events.push({
-      kind: 'interaction', v: EVENT_SCHEMA_VERSION, id, type, ...(userId ? { userId } : {}), ...(sessionId ? { sessionId } : {}), itemId, timestamp,
+      kind: 'interaction',
+      v: EVENT_SCHEMA_VERSION,
+      id,
+      type,
+      ...(userId ? { userId } : {}),
+      ...(sessionId ? { sessionId } : {}),
+      itemId,
+      timestamp,
       ...(type === 'VIEW' || type === 'CLICK' ? {} : quantity !== undefined ? { quantity } : {}),
       ...(price !== undefined ? { price } : {}),
     });

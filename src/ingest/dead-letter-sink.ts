@@ -32,7 +32,10 @@ export class DeadLetterSink {
     private readonly log: EventLog,
     private readonly options: DeadLetterSinkOptions = {},
   ) {
-    this.quota = new RateLimiterMemory({ points: options.perIdentity ?? DEFAULT_DEAD_LETTER_QUOTA, duration: Math.ceil((options.windowMs ?? 3600_000) / 1000) });
+    this.quota = new RateLimiterMemory({
+      points: options.perIdentity ?? DEFAULT_DEAD_LETTER_QUOTA,
+      duration: Math.ceil((options.windowMs ?? 3600_000) / 1000),
+    });
   }
 
   /** Stores what the sender's quota allows; returns how many were stored and dropped. */

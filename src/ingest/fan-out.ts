@@ -9,13 +9,7 @@ import type { EventPipeline } from './pipeline';
  * start and runs the every-event stages (detectors, live recommender, subscribers) on it, while the graph
  * writes stay with each partition's owner. It commits nothing (see BroadcastLog.consumeFrom).
  */
-export function startFanOut(
-  broadcast: BroadcastLog,
-  startAt: PartitionOffsets,
-  group: string,
-  pipeline: EventPipeline,
-  logger: Logger,
-): Promise<LogConsumer> {
+export function startFanOut(broadcast: BroadcastLog, startAt: PartitionOffsets, group: string, pipeline: EventPipeline, logger: Logger): Promise<LogConsumer> {
   return broadcast.consumeFrom(
     startAt,
     group,

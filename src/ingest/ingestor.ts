@@ -138,7 +138,10 @@ export class Ingestor {
   private async deadLetterPoison(record: LogRecord, err: unknown): Promise<void> {
     const source = record.source ?? `log:${this.log.backend}@${record.offset}`;
     const reason = `not applied after ${this.options.maxAttempts ?? POISON_MAX_ATTEMPTS} attempts: ${err instanceof Error ? err.message : String(err)}`;
-    await this.deadLetters.record([{ source, reason, raw: record.event, ...(record.origin ? { origin: record.origin } : {}) }], source.replace(/\/\d+@\d+$/, ''));
+    await this.deadLetters.record(
+      [{ source, reason, raw: record.event, ...(record.origin ? { origin: record.origin } : {}) }],
+      source.replace(/\/\d+@\d+$/, ''),
+    );
     this.options.metrics?.eventsRejected.inc({ stage: 'poison' });
     this.options.logger.error({ source, err }, 'record dead-lettered: the graph kept refusing it');
   }
@@ -152,7 +155,10 @@ export class Ingestor {
       this.options.metrics?.eventsMisrouted.inc(misrouted);
       if (!this.warnedMisrouted) {
         this.warnedMisrouted = true;
-        this.options.logger.warn({ source: records.find((r) => r.misrouted)!.source }, 'events arrive on another partition than murmur2(user key): set the producer to the murmur2 partitioner (kcat: -X partitioner=murmur2_random) and key by user');
+        this.options.logger.warn(
+          { source: records.find((r) => r.misrouted)!.source },
+          'events arrive on another partition than murmur2(user key): set the producer to the murmur2 partitioner (kcat: -X partitioner=murmur2_random) and key by user',
+        );
       }
     }
     for (const r of records) {

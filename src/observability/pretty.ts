@@ -37,7 +37,10 @@ export function formatLogLine(line: string, colors = false): string {
   const reset = colors ? '\x1b[0m' : '';
   let out = `${dim}${time}${reset} ${colors ? color : ''}${label}${reset} ${String(o.msg ?? '')}${fields ? `  ${dim}${fields}${reset}` : ''}\n`;
   const err = o.err as { message?: string; stack?: string } | undefined;
-  if (err) out += `${String(err.stack ?? err.message ?? JSON.stringify(err)).trimEnd().replace(/^/gm, '    ')}\n`;
+  if (err)
+    out += `${String(err.stack ?? err.message ?? JSON.stringify(err))
+      .trimEnd()
+      .replace(/^/gm, '    ')}\n`;
   return out;
 }
 

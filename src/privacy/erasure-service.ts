@@ -111,7 +111,9 @@ export class ErasureService {
     const rewritable = log.rewritable;
     if (rewritable) {
       for (const e of rewritable.scanEvents()) if (e.kind === 'interaction' && e.userId === userId && e.sessionId !== undefined) sessions.add(e.sessionId);
-      for (const e of rewritable.scanEvents()) if (e.kind === 'interaction' && (e.userId === userId || (e.userId === undefined && e.sessionId !== undefined && sessions.has(e.sessionId)))) eventIds.push(idempotencyKey(e));
+      for (const e of rewritable.scanEvents())
+        if (e.kind === 'interaction' && (e.userId === userId || (e.userId === undefined && e.sessionId !== undefined && sessions.has(e.sessionId))))
+          eventIds.push(idempotencyKey(e));
     }
     // 2. the graph (and its erasure list), 3. a snapshot without them
     const report = await store.eraseUser(userId, { sessions: [...sessions], eventIds, at });
@@ -121,7 +123,8 @@ export class ErasureService {
     let eventsRemoved = 0;
     let deadLettersRemoved = 0;
     if (rewritable) {
-      const ofUser = (e: FlywheelEvent) => e.kind === 'interaction' && (e.userId === userId || (e.userId === undefined && e.sessionId !== undefined && sessions.has(e.sessionId)));
+      const ofUser = (e: FlywheelEvent) =>
+        e.kind === 'interaction' && (e.userId === userId || (e.userId === undefined && e.sessionId !== undefined && sessions.has(e.sessionId)));
       eventsRemoved = await rewritable.eraseWhere(ofUser);
       const needles = [userId, ...sessions].map((id) => JSON.stringify(id));
       deadLettersRemoved = await rewritable.eraseDeadLettersWhere((d) => {

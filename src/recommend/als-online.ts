@@ -86,7 +86,13 @@ export class OnlineAls {
     const prev = this.current;
     // a copy: the served snapshot's factors must never be handed over (transfer would detach them)
     const initY = prev ? prev.Y.slice() : undefined;
-    const req: AlsFitRequest = { matrix: m, options: this.options, iterations: this.iterationsFor(prev), threads: this.options.threads, ...(initY ? { initY } : {}) };
+    const req: AlsFitRequest = {
+      matrix: m,
+      options: this.options,
+      iterations: this.iterationsFor(prev),
+      threads: this.options.threads,
+      ...(initY ? { initY } : {}),
+    };
     const worker = new Worker(this.workerPath);
     this.worker = worker;
     this.fits.worker++;

@@ -102,7 +102,14 @@ export function confidenceOf(o: Pick<AlsOptions, 'alpha' | 'confidence' | 'logEp
  * One user's row: items below `items` and their confidences, into `idx`/`conf` from position `at`. The fit
  * and the fold-in both build rows here, so fold-in solves the very system the fit solved for that user.
  */
-export function userRow(h: UserHistory, o: Pick<AlsOptions, 'alpha' | 'confidence' | 'logEpsilon' | 'halfLifeDays'>, items: number, idx: Int32Array, conf: Float32Array | Float64Array, at = 0): number {
+export function userRow(
+  h: UserHistory,
+  o: Pick<AlsOptions, 'alpha' | 'confidence' | 'logEpsilon' | 'halfLifeDays'>,
+  items: number,
+  idx: Int32Array,
+  conf: Float32Array | Float64Array,
+  at = 0,
+): number {
   let n = at;
   const decay = o.halfLifeDays > 0 ? 1 / (o.halfLifeDays * 86_400_000) : 0;
   for (let t = 0; t < h.n; t++) {
@@ -172,7 +179,19 @@ export function gram(F: Float64Array, n: number, k: number): Float64Array {
  * Builds the row's normal equations into A (lower triangle + diagonal) and b, then solves by Cholesky into
  * `out`. A is left holding the Cholesky factor L (explanations reuse it).
  */
-export function solveRow(F: Float64Array, G: Float64Array, k: number, lambda: number, idx: Int32Array, conf: ArrayLike<number>, from: number, to: number, A: Float64Array, b: Float64Array, out: Float64Array): Float64Array {
+export function solveRow(
+  F: Float64Array,
+  G: Float64Array,
+  k: number,
+  lambda: number,
+  idx: Int32Array,
+  conf: ArrayLike<number>,
+  from: number,
+  to: number,
+  A: Float64Array,
+  b: Float64Array,
+  out: Float64Array,
+): Float64Array {
   for (let a = 0; a < k; a++) {
     const ra = a * k;
     for (let c = 0; c <= a; c++) A[ra + c] = G[ra + c]!;
@@ -196,7 +215,22 @@ export function solveRow(F: Float64Array, G: Float64Array, k: number, lambda: nu
 }
 
 /** A few conjugate-gradient steps on the row's system, from the row's current value in X (updated in place). */
-function cgRow(X: Float64Array, row: number, F: Float64Array, G: Float64Array, k: number, lambda: number, idx: Int32Array, conf: Float32Array, from: number, to: number, steps: number, r: Float64Array, p: Float64Array, Ap: Float64Array): void {
+function cgRow(
+  X: Float64Array,
+  row: number,
+  F: Float64Array,
+  G: Float64Array,
+  k: number,
+  lambda: number,
+  idx: Int32Array,
+  conf: Float32Array,
+  from: number,
+  to: number,
+  steps: number,
+  r: Float64Array,
+  p: Float64Array,
+  Ap: Float64Array,
+): void {
   const xo = row * k;
   // r = b - A x, with A x = G x + lambda x + sum (c - 1)(y . x) y and b = sum c y
   for (let a = 0; a < k; a++) {
@@ -304,7 +338,16 @@ export interface FitPart {
  * (each thread computes the Gram matrix of the side it reads itself, so no other sharing is needed). Rows
  * are independent given the other side, so any split gives the very same factors as one thread.
  */
-export function fitSweeps(m: AlsMatrix, mt: AlsMatrix, X: Float64Array, Y: Float64Array, o: AlsOptions, iterations: number, part: FitPart, sync: () => void): void {
+export function fitSweeps(
+  m: AlsMatrix,
+  mt: AlsMatrix,
+  X: Float64Array,
+  Y: Float64Array,
+  o: AlsOptions,
+  iterations: number,
+  part: FitPart,
+  sync: () => void,
+): void {
   for (let it = 0; it < iterations; it++) {
     solveSide(X, m, Y, m.items, o, part.users[0], part.users[1]);
     sync();

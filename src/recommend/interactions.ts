@@ -183,7 +183,17 @@ export class InteractionIndex {
     let idx = this.userIndex.get(id);
     if (idx === undefined) {
       idx = this.users.length;
-      this.users.push({ id, anonymous, items: new Int32Array(4), last: new Float64Array(4), strength: new Float32Array(4), bought: new Uint8Array(4), count: new Float32Array(4), n: 0, latest: -Infinity });
+      this.users.push({
+        id,
+        anonymous,
+        items: new Int32Array(4),
+        last: new Float64Array(4),
+        strength: new Float32Array(4),
+        bought: new Uint8Array(4),
+        count: new Float32Array(4),
+        n: 0,
+        latest: -Infinity,
+      });
       this.userIndex.set(id, idx);
     }
     return idx;

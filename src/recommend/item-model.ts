@@ -239,7 +239,11 @@ export class ItemModel {
       const c = accC[j]! * scale;
       const nj = idx.postingLen[j]!;
       key[j] =
-        o.similarity === 'jaccard' ? c / (ni + nj - c) : o.similarity === 'cosine' ? c / Math.sqrt(ni * nj) : (accS[j]! * scale) / Math.sqrt(si * this.selfSimilarityMass(j) || 1);
+        o.similarity === 'jaccard'
+          ? c / (ni + nj - c)
+          : o.similarity === 'cosine'
+            ? c / Math.sqrt(ni * nj)
+            : (accS[j]! * scale) / Math.sqrt(si * this.selfSimilarityMass(j) || 1);
     }
     this.knn[i] = pick(touched, m, key, o.knnK, (j) => key[j]!);
     // RP3beta (alpha = 1): P(i -> u) P(u -> j) / deg(j)^beta

@@ -142,11 +142,17 @@ export class Recommender {
     this.content = new ContentIndex(this.index);
     // a new factor snapshot changes every answer of `als` (and blends with it): cached lists are dropped
     this.als = new OnlineAls(this.index, this.options.als, () => this.version++);
-    const more = { halfLifeMs: () => this.options.halfLifeDays * DAY_MS, ...(this.options.userKnn ? { userKnn: this.options.userKnn } : {}), ...(this.options.blend ? { blend: this.options.blend } : {}), extra: [new AlsStrategy(this.als, this.index)] };
+    const more = {
+      halfLifeMs: () => this.options.halfLifeDays * DAY_MS,
+      ...(this.options.userKnn ? { userKnn: this.options.userKnn } : {}),
+      ...(this.options.blend ? { blend: this.options.blend } : {}),
+      extra: [new AlsStrategy(this.als, this.index)],
+    };
     for (const s of builtInStrategies(this.model, this.index, () => this.popular().byDegree, more)) this.byName.set(s.name, s);
     const segmentPopular = new SegmentPopularStrategy(this.index);
     this.byName.set(segmentPopular.name, segmentPopular);
-    if (!this.byName.has(this.options.defaultStrategy)) throw new UnknownStrategyError(`unknown recommender "${this.options.defaultStrategy}"; choose one of ${[...this.byName.keys()].join(', ')}`);
+    if (!this.byName.has(this.options.defaultStrategy))
+      throw new UnknownStrategyError(`unknown recommender "${this.options.defaultStrategy}"; choose one of ${[...this.byName.keys()].join(', ')}`);
   }
 
   // ---- feeding ---------------------------------------------------------------------------------
@@ -207,11 +213,15 @@ export class Recommender {
   configure(choice: { blend?: Record<string, number>; defaultStrategy?: string }): void {
     if (choice.blend) {
       const parts = new Map([...this.byName].filter(([n]) => (BLEND_PARTS as readonly string[]).includes(n)));
-      this.byName.set('blend', blendOf('blend', choice.blend, parts, () => this.index.itemCount));
+      this.byName.set(
+        'blend',
+        blendOf('blend', choice.blend, parts, () => this.index.itemCount),
+      );
       this.options.blend = { ...choice.blend };
     }
     if (choice.defaultStrategy !== undefined) {
-      if (!this.byName.has(choice.defaultStrategy)) throw new UnknownStrategyError(`unknown recommender "${choice.defaultStrategy}"; choose one of ${[...this.byName.keys()].join(', ')}`);
+      if (!this.byName.has(choice.defaultStrategy))
+        throw new UnknownStrategyError(`unknown recommender "${choice.defaultStrategy}"; choose one of ${[...this.byName.keys()].join(', ')}`);
       this.options.defaultStrategy = choice.defaultStrategy;
     }
     this.version++;
@@ -220,7 +230,10 @@ export class Recommender {
   /** Adds (or replaces) a named blend that requests can ask for by name (tuning compares many). */
   defineBlend(name: string, weights: Record<string, number>, parts?: ReadonlyMap<string, Strategy>): void {
     const all = parts ?? new Map([...this.byName].filter(([n]) => (BLEND_PARTS as readonly string[]).includes(n)));
-    this.byName.set(name, blendOf(name, weights, all, () => this.index.itemCount));
+    this.byName.set(
+      name,
+      blendOf(name, weights, all, () => this.index.itemCount),
+    );
     this.version++;
   }
 
@@ -320,7 +333,18 @@ export class Recommender {
   /** The whole request is synchronous over in-memory arrays: no awaits, no allocation per candidate. */
   recommendSync(req: RecommendRequest): Recommendation[] {
     if (this.cacheEntries <= 0) return this.computeRecommendations(req);
-    const key = JSON.stringify([req.userId, req.first, req.strategy ?? null, req.excludeItemIds ?? null, req.categories ?? null, req.minPrice ?? null, req.maxPrice ?? null, req.maxPerCategory ?? null, req.includePurchased ?? false, req.segment ? `${req.segment.id}@${req.segment.version}` : null]);
+    const key = JSON.stringify([
+      req.userId,
+      req.first,
+      req.strategy ?? null,
+      req.excludeItemIds ?? null,
+      req.categories ?? null,
+      req.minPrice ?? null,
+      req.maxPrice ?? null,
+      req.maxPerCategory ?? null,
+      req.includePurchased ?? false,
+      req.segment ? `${req.segment.id}@${req.segment.version}` : null,
+    ]);
     const hit = this.cache.get(key);
     if (hit && hit.version === this.version) {
       this.cacheHits++;
@@ -375,12 +399,18 @@ export class Recommender {
     const l = this.model.knn[i];
     if (!l || l.j.length === 0) {
       // no shoppers yet: fall back to text similarity, so new catalogue items still get neighbours
-      return this.content.similar(i, first).map((c) => ({ itemId: this.index.items[c.item]!.id, score: c.score, reason: `similar title/category (text similarity ${c.score.toFixed(2)})` }));
+      return this.content
+        .similar(i, first)
+        .map((c) => ({ itemId: this.index.items[c.item]!.id, score: c.score, reason: `similar title/category (text similarity ${c.score.toFixed(2)})` }));
     }
     const out: Recommendation[] = [];
     for (let t = 0; t < Math.min(first, l.j.length); t++) {
       const j = l.j[t]!;
-      out.push({ itemId: this.index.items[j]!.id, score: l.w[t]!, reason: `shoppers who engaged with this also engaged with it (${this.model.options.similarity} ${l.w[t]!.toFixed(3)})` });
+      out.push({
+        itemId: this.index.items[j]!.id,
+        score: l.w[t]!,
+        reason: `shoppers who engaged with this also engaged with it (${this.model.options.similarity} ${l.w[t]!.toFixed(3)})`,
+      });
     }
     return out;
   }
@@ -427,7 +457,11 @@ export class Recommender {
       if (out.length >= first) return;
       if (picked.has(j) || !rules.admit(j)) continue;
       picked.add(j);
-      out.push({ itemId: idx.items[j]!.id, score: 0, reason: `popular right now (trending): ${idx.trendScore(j).toFixed(1)} recent weighted events, ${idx.degree(j)} shoppers in total` });
+      out.push({
+        itemId: idx.items[j]!.id,
+        score: 0,
+        reason: `popular right now (trending): ${idx.trendScore(j).toFixed(1)} recent weighted events, ${idx.degree(j)} shoppers in total`,
+      });
     }
   }
 
@@ -440,7 +474,8 @@ export class Recommender {
       const did = v.bought > 0 ? 'bought' : 'engaged with';
       return `shoppers with baskets like yours ${did} it: ${v.bought > 0 ? v.bought : v.voters} of your ${v.neighbours} nearest shoppers (${strategy.name})`;
     }
-    if (from === FROM_FACTORS) return `matches the taste profile learned from your history (${strategy.name}: latent factors of ${idx.degree(j)} shoppers' choices)`;
+    if (from === FROM_FACTORS)
+      return `matches the taste profile learned from your history (${strategy.name}: latent factors of ${idx.degree(j)} shoppers' choices)`;
     if (from < 0) return `popular: ${idx.degree(j)} shoppers engaged with it`;
     const item = idx.items[from]!;
     let verb = 'engaged with';
@@ -460,7 +495,12 @@ export class Recommender {
     const all = Int32Array.from({ length: n }, (_, i) => i);
     const deg = Float64Array.from({ length: n }, (_, i) => idx.degree(i));
     const trend = Float64Array.from({ length: n }, (_, i) => idx.trendScore(i));
-    const top = (key: Float64Array) => all.slice().sort((a, b) => key[b]! - key[a]! || a - b).slice(0, 2000).filter((i) => key[i]! > 0);
+    const top = (key: Float64Array) =>
+      all
+        .slice()
+        .sort((a, b) => key[b]! - key[a]! || a - b)
+        .slice(0, 2000)
+        .filter((i) => key[i]! > 0);
     this.popularCache = { at: Date.now(), interactions: idx.interactions, byDegree: top(deg), byTrend: top(trend) };
     return this.popularCache;
   }

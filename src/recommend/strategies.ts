@@ -31,7 +31,10 @@ export class PopularStrategy implements Strategy {
   readonly name = 'popular';
   readonly description = 'most popular items (distinct shoppers), the same for everyone';
   readonly signal = 'popular';
-  constructor(private readonly popular: () => Int32Array, private readonly index: InteractionIndex) {}
+  constructor(
+    private readonly popular: () => Int32Array,
+    private readonly index: InteractionIndex,
+  ) {}
   score(_seeds: readonly Seed[], acc: Accumulator): void {
     for (const j of this.popular()) acc.add(j, this.index.degree(j), -1);
   }
@@ -84,20 +87,35 @@ export const DEFAULT_BLEND: Record<string, number> = { 'local-ease': 1, 'item-kn
 export function builtInStrategies(model: ItemModel, index: InteractionIndex, popular: () => Int32Array, more: StrategyOptions = {}): Strategy[] {
   const localEase = new ItemItemStrategy(
     'local-ease',
-    'learned item-item regression weights (EASE restricted to each item\'s top co-occurring items), refreshed in the background',
+    "learned item-item regression weights (EASE restricted to each item's top co-occurring items), refreshed in the background",
     'often bought together with',
     (i) => model.easeOut[i],
   );
-  const knn = new ItemItemStrategy('item-knn', `item-to-item ${model.options.similarity} similarity, top ${model.options.knnK} neighbours`, 'shoppers with similar baskets chose', (i) => {
-    const l = model.knn[i];
-    return l && { j: l.j, w: l.w, n: l.j.length };
-  });
-  const rp3 = new ItemItemStrategy('rp3beta', `3-step random walk user-item-user-item, popularity^${model.options.rp3Beta} discount`, 'a short walk in the shopper graph leads here from', (i) => {
-    const l = model.rp3[i];
-    return l && { j: l.j, w: l.w, n: l.j.length };
-  });
+  const knn = new ItemItemStrategy(
+    'item-knn',
+    `item-to-item ${model.options.similarity} similarity, top ${model.options.knnK} neighbours`,
+    'shoppers with similar baskets chose',
+    (i) => {
+      const l = model.knn[i];
+      return l && { j: l.j, w: l.w, n: l.j.length };
+    },
+  );
+  const rp3 = new ItemItemStrategy(
+    'rp3beta',
+    `3-step random walk user-item-user-item, popularity^${model.options.rp3Beta} discount`,
+    'a short walk in the shopper graph leads here from',
+    (i) => {
+      const l = model.rp3[i];
+      return l && { j: l.j, w: l.w, n: l.j.length };
+    },
+  );
   const userKnn = new UserKnnStrategy(index, more.halfLifeMs ?? (() => 180 * 86_400_000), more.userKnn);
-  const parts = new Map<string, Strategy>([[localEase.name, localEase], [knn.name, knn], [rp3.name, rp3], [userKnn.name, userKnn]]);
+  const parts = new Map<string, Strategy>([
+    [localEase.name, localEase],
+    [knn.name, knn],
+    [rp3.name, rp3],
+    [userKnn.name, userKnn],
+  ]);
   for (const s of more.extra ?? []) parts.set(s.name, s);
   const blend = blendOf('blend', more.blend ?? DEFAULT_BLEND, parts, () => index.itemCount);
   return [localEase, knn, rp3, userKnn, ...(more.extra ?? []), blend, new PopularStrategy(popular, index)];
@@ -108,7 +126,12 @@ export function blendOf(name: string, weights: Record<string, number>, parts: Re
   const blendParts = Object.entries(weights).filter(([, w]) => w > 0);
   if (blendParts.length === 0) throw new Error(`${name}: no part with a positive weight`);
   for (const [n] of blendParts) if (!parts.has(n)) throw new Error(`blend: unknown part "${n}"; choose from ${[...parts.keys()].join(', ')}`);
-  return new BlendStrategy(name, `${blendParts.map(([n, w]) => `${n} x ${w}`).join(' + ')}, each scaled to its best score for the user`, blendParts.map(([n, weight]) => ({ strategy: parts.get(n)!, weight })), items);
+  return new BlendStrategy(
+    name,
+    `${blendParts.map(([n, w]) => `${n} x ${w}`).join(' + ')}, each scaled to its best score for the user`,
+    blendParts.map(([n, weight]) => ({ strategy: parts.get(n)!, weight })),
+    items,
+  );
 }
 
 /** Strategies that can be parts of a blend (every personal scorer). */

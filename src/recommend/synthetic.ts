@@ -26,7 +26,16 @@ export function* syntheticEvents(opts: Partial<SyntheticOptions> = {}): Generato
   const t0 = Date.UTC(2024, 0, 1);
   let batch: FlywheelEvent[] = [];
   for (let i = 0; i < o.items; i++) {
-    batch.push({ kind: 'item', v: EVENT_SCHEMA_VERSION, id: `si${i}`, itemId: `i${i}`, title: `item ${i} of cat${Math.floor(i / perCat)}`, category: `cat${Math.floor(i / perCat)}`, price: 1 + Math.floor(r() * 100), timestamp: t0 });
+    batch.push({
+      kind: 'item',
+      v: EVENT_SCHEMA_VERSION,
+      id: `si${i}`,
+      itemId: `i${i}`,
+      title: `item ${i} of cat${Math.floor(i / perCat)}`,
+      category: `cat${Math.floor(i / perCat)}`,
+      price: 1 + Math.floor(r() * 100),
+      timestamp: t0,
+    });
   }
   yield batch;
   batch = [];
@@ -38,7 +47,15 @@ export function* syntheticEvents(opts: Partial<SyntheticOptions> = {}): Generato
     const cat = r() < 0.9 ? f[Math.floor(r() * f.length)]! : Math.floor(r() * cats);
     const within = Math.floor(Math.pow(r(), 2) * perCat); // Zipf-ish inside the category
     const item = Math.min(o.items - 1, cat * perCat + within);
-    batch.push({ kind: 'interaction', v: EVENT_SCHEMA_VERSION, id: `se${e}`, type: types[Math.floor(r() * types.length)]!, userId: `u${u}`, itemId: `i${item}`, timestamp: t0 + e * 500 });
+    batch.push({
+      kind: 'interaction',
+      v: EVENT_SCHEMA_VERSION,
+      id: `se${e}`,
+      type: types[Math.floor(r() * types.length)]!,
+      userId: `u${u}`,
+      itemId: `i${item}`,
+      timestamp: t0 + e * 500,
+    });
     if (batch.length >= o.batchSize) {
       yield batch;
       batch = [];

@@ -109,21 +109,38 @@ export function blendName(weights: Record<string, number>): string {
 
 /** `local-ease=1,item-knn=0.5`, the FLYWHEEL_BLEND form. */
 export function weightsString(weights: Record<string, number>): string {
-  return Object.entries(weights).filter(([, w]) => w > 0).map(([n, w]) => `${n}=${w}`).join(',');
+  return Object.entries(weights)
+    .filter(([, w]) => w > 0)
+    .map(([n, w]) => `${n}=${w}`)
+    .join(',');
 }
 
 /**
  * Scores every candidate on the validation users (user by user, so each part's memo holds one user) and
  * picks the best by NDCG@k; ties (to 4 decimals) go to fewer parts, then to the earlier candidate.
  */
-export async function tuneBlend(rec: Recommender, users: readonly EvalUser[], k: number, trainItems: number, candidates: readonly Candidate[] = blendGrid(BLEND_PARTS.filter((p) => p !== 'rp3beta')), progress: (msg: string) => void = () => undefined): Promise<TuneResult> {
+export async function tuneBlend(
+  rec: Recommender,
+  users: readonly EvalUser[],
+  k: number,
+  trainItems: number,
+  candidates: readonly Candidate[] = blendGrid(BLEND_PARTS.filter((p) => p !== 'rp3beta')),
+  progress: (msg: string) => void = () => undefined,
+): Promise<TuneResult> {
   const partNames = new Set(candidates.flatMap((c) => Object.keys(c.weights)));
   let stamp = 0;
   const memo = new Map<string, Strategy>();
   for (const name of partNames) {
     const s = rec.strategyByName(name);
     if (!s) throw new Error(`tune: unknown strategy "${name}"`);
-    memo.set(name, new MemoStrategy(s, () => rec.index.itemCount, () => stamp));
+    memo.set(
+      name,
+      new MemoStrategy(
+        s,
+        () => rec.index.itemCount,
+        () => stamp,
+      ),
+    );
   }
   const names = candidates.map((c, t) => `tune#${t}`);
   candidates.forEach((c, t) => rec.defineBlend(names[t]!, c.weights, memo));
@@ -133,7 +150,10 @@ export async function tuneBlend(rec: Recommender, users: readonly EvalUser[], k:
     stamp++;
     for (let t = 0; t < candidates.length; t++) {
       const list = await rec.recommend({ userId: u.id, first: k, strategy: names[t]! });
-      accs[t]!.add(list.map((r) => r.itemId), u.relevant);
+      accs[t]!.add(
+        list.map((r) => r.itemId),
+        u.relevant,
+      );
     }
     if (++done % 200 === 0) progress(`tune: ${done} of ${users.length} validation users`);
   }

@@ -154,7 +154,8 @@ export class ActivityColumnsBuilder {
   build(asOf: number): CustomerColumns {
     const n = this.userIds.length;
     const f = {} as Record<FeatureName, Float64Array>;
-    for (const name of ['recency', 'frequency', 'monetary', 'tenure', 'breadth', 'categories', 'conversion', 'averageOrderValue'] as const) f[name] = new Float64Array(n);
+    for (const name of ['recency', 'frequency', 'monetary', 'tenure', 'breadth', 'categories', 'conversion', 'averageOrderValue'] as const)
+      f[name] = new Float64Array(n);
     const orders = this.orders.a;
     const first = this.firstAt.a;
     const last = this.lastAt.a;
@@ -201,7 +202,8 @@ export class ActivityColumnsBuilder {
 export function columnsFromProfiles(profiles: readonly CustomerProfile[]): CustomerColumns {
   const n = profiles.length;
   const f = {} as Record<FeatureName, Float64Array>;
-  for (const name of ['recency', 'frequency', 'monetary', 'tenure', 'breadth', 'categories', 'conversion', 'averageOrderValue'] as const) f[name] = new Float64Array(n);
+  for (const name of ['recency', 'frequency', 'monetary', 'tenure', 'breadth', 'categories', 'conversion', 'averageOrderValue'] as const)
+    f[name] = new Float64Array(n);
   const edgeStart = new Int32Array(n + 1);
   const edgeItem = i32(4096);
   const edgeCategory = i32(4096);

@@ -66,26 +66,9 @@ export interface CustomerProfile {
   categories: Map<string, number>;
 }
 
-export type FeatureName =
-  | 'recency'
-  | 'frequency'
-  | 'monetary'
-  | 'tenure'
-  | 'breadth'
-  | 'categories'
-  | 'conversion'
-  | 'averageOrderValue';
+export type FeatureName = 'recency' | 'frequency' | 'monetary' | 'tenure' | 'breadth' | 'categories' | 'conversion' | 'averageOrderValue';
 
-export const ALL_FEATURES: readonly FeatureName[] = [
-  'recency',
-  'frequency',
-  'monetary',
-  'tenure',
-  'breadth',
-  'categories',
-  'conversion',
-  'averageOrderValue',
-];
+export const ALL_FEATURES: readonly FeatureName[] = ['recency', 'frequency', 'monetary', 'tenure', 'breadth', 'categories', 'conversion', 'averageOrderValue'];
 
 /**
  * Recommended clustering features: log-scaled, standardised RFM. On the online-retail back-test

@@ -96,9 +96,15 @@ export function assignAll(
     let bestD = Number.POSITIVE_INFINITY;
     const a = i * d;
     if (d === 4) {
-      const x0 = data[a]!, x1 = data[a + 1]!, x2 = data[a + 2]!, x3 = data[a + 3]!;
+      const x0 = data[a]!,
+        x1 = data[a + 1]!,
+        x2 = data[a + 2]!,
+        x3 = data[a + 3]!;
       for (let c = 0, b = 0; c < k; c++, b += 4) {
-        const t0 = x0 - centroids[b]!, t1 = x1 - centroids[b + 1]!, t2 = x2 - centroids[b + 2]!, t3 = x3 - centroids[b + 3]!;
+        const t0 = x0 - centroids[b]!,
+          t1 = x1 - centroids[b + 1]!,
+          t2 = x2 - centroids[b + 2]!,
+          t3 = x3 - centroids[b + 3]!;
         const s = t0 * t0 + t1 * t1 + t2 * t2 + t3 * t3;
         if (s < bestD) {
           bestD = s;
@@ -106,9 +112,13 @@ export function assignAll(
         }
       }
     } else if (d === 3) {
-      const x0 = data[a]!, x1 = data[a + 1]!, x2 = data[a + 2]!;
+      const x0 = data[a]!,
+        x1 = data[a + 1]!,
+        x2 = data[a + 2]!;
       for (let c = 0, b = 0; c < k; c++, b += 3) {
-        const t0 = x0 - centroids[b]!, t1 = x1 - centroids[b + 1]!, t2 = x2 - centroids[b + 2]!;
+        const t0 = x0 - centroids[b]!,
+          t1 = x1 - centroids[b + 1]!,
+          t2 = x2 - centroids[b + 2]!;
         const s = t0 * t0 + t1 * t1 + t2 * t2;
         if (s < bestD) {
           bestD = s;
@@ -116,9 +126,11 @@ export function assignAll(
         }
       }
     } else if (d === 2) {
-      const x0 = data[a]!, x1 = data[a + 1]!;
+      const x0 = data[a]!,
+        x1 = data[a + 1]!;
       for (let c = 0, b = 0; c < k; c++, b += 2) {
-        const t0 = x0 - centroids[b]!, t1 = x1 - centroids[b + 1]!;
+        const t0 = x0 - centroids[b]!,
+          t1 = x1 - centroids[b + 1]!;
         const s = t0 * t0 + t1 * t1;
         if (s < bestD) {
           bestD = s;
@@ -219,15 +231,7 @@ export function kmeansPlusPlus(data: Float64Array, n: number, d: number, k: numb
  * Lloyd iterations from `init` (copied) until no label changes, the largest squared centroid move is
  * <= tol, or maxIter. Empty clusters are re-seeded with the farthest points.
  */
-export function lloyd(
-  data: Float64Array,
-  n: number,
-  d: number,
-  init: Float64Array,
-  k: number,
-  maxIter = 100,
-  tol = 1e-8,
-): KMeansResult {
+export function lloyd(data: Float64Array, n: number, d: number, init: Float64Array, k: number, maxIter = 100, tol = 1e-8): KMeansResult {
   const cents = Float64Array.from(init);
   const labels = new Int32Array(n).fill(-1);
   const dist = new Float64Array(n);

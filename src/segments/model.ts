@@ -137,7 +137,9 @@ function select(a: Float64Array, kth: number): number {
   while (right > left) {
     // median-of-three pivot keeps sorted / constant inputs linear
     const mid = (left + right) >>> 1;
-    const x = a[left]!, y = a[mid]!, z = a[right]!;
+    const x = a[left]!,
+      y = a[mid]!,
+      z = a[right]!;
     const pivot = x < y ? (y < z ? y : x < z ? z : x) : x < z ? x : y < z ? z : y;
     let i = left;
     let j = right;
@@ -247,7 +249,13 @@ export function fitSegmentsFromColumns(input: CustomerColumns, opts: FitSegments
       prevVecs = prev.segments.map((s) => logRfm(s.centroid));
       curVecs = segments.map((s) => logRfm(s.centroid));
     }
-    const m = matchSegmentIds(prevVecs, prev.segments.map((s) => s.id), curVecs, prev.nextId, opts.maxMatchDistance);
+    const m = matchSegmentIds(
+      prevVecs,
+      prev.segments.map((s) => s.id),
+      curVecs,
+      prev.nextId,
+      opts.maxMatchDistance,
+    );
     ids = m.ids;
     nextId = m.nextId;
   } else {
@@ -395,7 +403,8 @@ function describeClusters(cols: CustomerColumns, res: KMeansResult, scaler: Scal
   }
   const topIndices = (count: number, ids: readonly string[], cust: Float64Array, rev: Float64Array, c: number): number[] => {
     // Partial selection of the topN by (customers, revenue, id): fine for topN << number of items.
-    const better = (o: number, t: number, w: number, u: number) => cust[o]! > cust[w]! || (cust[o] === cust[w] && (rev[o]! > rev[w]! || (rev[o] === rev[w] && ids[t]! < ids[u]!)));
+    const better = (o: number, t: number, w: number, u: number) =>
+      cust[o]! > cust[w]! || (cust[o] === cust[w] && (rev[o]! > rev[w]! || (rev[o] === rev[w] && ids[t]! < ids[u]!)));
     const best: number[] = [];
     for (let t = 0; t < count; t++) {
       const o = t * k + c;
@@ -427,21 +436,23 @@ function describeClusters(cols: CustomerColumns, res: KMeansResult, scaler: Scal
       centroid: { recency: median(rec[c]!), frequency: median(freq[c]!), monetary: median(mon[c]!) },
       meanCentroid,
       averageOrderValue: totalOrders[c]! > 0 ? totalSpend[c]! / totalOrders[c]! : 0,
-      topItems: topN > 0
-        ? topIndices(nItems, cols.itemIds, itemCust, itemRev, c).map((t) => ({
-            itemId: cols.itemIds[t]!,
-            customers: itemCust[t * k + c]!,
-            quantity: itemQty[t * k + c]!,
-            revenue: itemRev[t * k + c]!,
-          }))
-        : [],
-      topCategories: topN > 0
-        ? topIndices(nCats, cols.categoryIds, catCust, catRev, c).map((t) => ({
-            category: cols.categoryIds[t]!,
-            customers: catCust[t * k + c]!,
-            revenue: catRev[t * k + c]!,
-          }))
-        : [],
+      topItems:
+        topN > 0
+          ? topIndices(nItems, cols.itemIds, itemCust, itemRev, c).map((t) => ({
+              itemId: cols.itemIds[t]!,
+              customers: itemCust[t * k + c]!,
+              quantity: itemQty[t * k + c]!,
+              revenue: itemRev[t * k + c]!,
+            }))
+          : [],
+      topCategories:
+        topN > 0
+          ? topIndices(nCats, cols.categoryIds, catCust, catRev, c).map((t) => ({
+              category: cols.categoryIds[t]!,
+              customers: catCust[t * k + c]!,
+              revenue: catRev[t * k + c]!,
+            }))
+          : [],
       vector,
     });
   }
@@ -508,4 +519,3 @@ export function deserializeModel(json: SerializedSegmentModel): SegmentModel {
   const { memberIds: _ids, memberSegments: _segs, ...rest } = json;
   return { ...rest, members };
 }
-

@@ -133,9 +133,7 @@ export function nameSegments(points: readonly RfmPoint[]): string[] {
   if (k === 1) return ['All customers'];
   const scores = relativeScores(points);
   const cost = scores.map((s) =>
-    NAME_PROTOTYPES.map(
-      (p) => NAME_WEIGHTS.r * (s.r - p.r) ** 2 + NAME_WEIGHTS.f * (s.f - p.f) ** 2 + NAME_WEIGHTS.m * (s.m - p.m) ** 2,
-    ),
+    NAME_PROTOTYPES.map((p) => NAME_WEIGHTS.r * (s.r - p.r) ** 2 + NAME_WEIGHTS.f * (s.f - p.f) ** 2 + NAME_WEIGHTS.m * (s.m - p.m) ** 2),
   );
   const match = hungarian(cost);
   const names = match.map((j) => (j >= 0 ? NAME_PROTOTYPES[j]!.name : ''));

@@ -363,7 +363,13 @@ export class SegmentService {
     if (!model || !s) return null;
     let cached = this.topItemsCache.get(s);
     if (!cached) {
-      cached = { id: s.id, name: s.name, size: s.size, version: this.modelVersion, items: s.topItems.map((t) => ({ itemId: t.itemId, customers: t.customers })) };
+      cached = {
+        id: s.id,
+        name: s.name,
+        size: s.size,
+        version: this.modelVersion,
+        items: s.topItems.map((t) => ({ itemId: t.itemId, customers: t.customers })),
+      };
       this.topItemsCache.set(s, cached);
     }
     return cached;

@@ -35,7 +35,14 @@ export function syntheticCustomers(perGroup: number, seed: number, prefix = 'u')
   const activities: CustomerActivity[] = [];
   const group = new Map<string, Group>();
   const order = (userId: string, o: number, ts: number, items: string[], qty: number): Purchase[] =>
-    items.map((itemId) => ({ timestamp: ts, itemId, quantity: qty, unitPrice: 2 + rng() * 3, orderId: `${userId}-${o}`, category: itemId.startsWith('a') ? 'home' : 'garden' }));
+    items.map((itemId) => ({
+      timestamp: ts,
+      itemId,
+      quantity: qty,
+      unitPrice: 2 + rng() * 3,
+      orderId: `${userId}-${o}`,
+      category: itemId.startsWith('a') ? 'home' : 'garden',
+    }));
   let u = 0;
   for (const g of ['champion', 'hibernating', 'new'] as const) {
     for (let p = 0; p < perGroup; p++) {
@@ -43,7 +50,8 @@ export function syntheticCustomers(perGroup: number, seed: number, prefix = 'u')
       const purchases: Purchase[] = [];
       if (g === 'champion') {
         const orders = 40 + Math.floor(rng() * 30);
-        for (let o = 0; o < orders; o++) purchases.push(...order(userId, o, AS_OF - (1 + rng() * 360) * DAY, ['a1', 'a2', `b${o % 7}`], 10 + Math.floor(rng() * 20)));
+        for (let o = 0; o < orders; o++)
+          purchases.push(...order(userId, o, AS_OF - (1 + rng() * 360) * DAY, ['a1', 'a2', `b${o % 7}`], 10 + Math.floor(rng() * 20)));
         purchases.push(...order(userId, 999, AS_OF - rng() * 3 * DAY, ['a1'], 12));
       } else if (g === 'hibernating') {
         purchases.push(...order(userId, 0, AS_OF - (250 + rng() * 100) * DAY, ['c1'], 1));

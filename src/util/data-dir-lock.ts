@@ -58,7 +58,9 @@ function isRunning(pid: number): boolean {
 function readHolder(file: string): LockHolder | null {
   try {
     const h = JSON.parse(readFileSync(file, 'utf8')) as Partial<LockHolder>;
-    return typeof h.pid === 'number' ? { pid: h.pid, purpose: String(h.purpose ?? 'unknown'), host: String(h.host ?? ''), since: String(h.since ?? '?') } : null;
+    return typeof h.pid === 'number'
+      ? { pid: h.pid, purpose: String(h.purpose ?? 'unknown'), host: String(h.host ?? ''), since: String(h.since ?? '?') }
+      : null;
   } catch {
     return null;
   }

@@ -21,9 +21,7 @@ const CHROMIUM_ARGS = [
   '--disable-component-update',
   '--disable-sync',
 ];
-const skipBrowser = existsSync(CHROMIUM)
-  ? false
-  : `chromium is missing (${CHROMIUM}); install it with: sudo bash scripts/install-chromium.sh`;
+const skipBrowser = existsSync(CHROMIUM) ? false : `chromium is missing (${CHROMIUM}); install it with: sudo bash scripts/install-chromium.sh`;
 
 // tsconfig has no DOM lib: browser-side callbacks reach the page through `any`.
 /* eslint-disable @typescript-eslint/no-explicit-any */
@@ -40,10 +38,7 @@ async function editorValue(page: Page, selector: string): Promise<string> {
 
 /** Puts `query` in the query editor, clicks the run button, and returns the parsed response pane. */
 async function runInGraphiql(page: Page, query: string, expectInResponse: string): Promise<any> {
-  await page.evaluate(
-    ([sel, q]) => (globalThis as any).document.querySelector(sel).CodeMirror.setValue(q),
-    [QUERY_EDITOR, query] as const,
-  );
+  await page.evaluate(([sel, q]) => (globalThis as any).document.querySelector(sel).CodeMirror.setValue(q), [QUERY_EDITOR, query] as const);
   // Clicking before GraphiQL has re-parsed would open the old operation menu instead of running.
   await page.waitForSelector(PLAIN_RUN_BUTTON, { timeout: 10_000 });
   await page.click(PLAIN_RUN_BUTTON);

@@ -62,7 +62,11 @@ export function eventLogContract(name: string, open: () => Promise<EventLogHandl
         await waitUntil(() => seen.length >= events.length, timeout, 'all events');
         assert.deepEqual(ids(seen).sort(), events.map((e) => e.id).sort());
         const u1 = seen.map((r) => r.event as FlywheelEvent).filter((e) => e.kind === 'interaction' && e.userId === 'u1');
-        assert.deepEqual(u1.map((e) => e.id), [events[0]!.id, events[2]!.id, events[4]!.id], "one user's events stay in order");
+        assert.deepEqual(
+          u1.map((e) => e.id),
+          [events[0]!.id, events[2]!.id, events[4]!.id],
+          "one user's events stay in order",
+        );
         assert.deepEqual(seen.find((r) => (r.event as FlywheelEvent).id === events[1]!.id)!.event, events[1]);
         for (const r of seen) assert.equal(typeof r.offset, 'number');
         // Later appends reach the running consumer too.
@@ -116,7 +120,11 @@ export function eventLogContract(name: string, open: () => Promise<EventLogHandl
       try {
         await waitUntil(() => delivered.length >= 3, timeout, 'redelivery after failures');
         assert.equal(failures, 2);
-        assert.deepEqual(delivered, events.map((e) => e.id), 'the same records, in order, none skipped');
+        assert.deepEqual(
+          delivered,
+          events.map((e) => e.id),
+          'the same records, in order, none skipped',
+        );
       } finally {
         await c.stop();
       }

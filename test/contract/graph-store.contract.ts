@@ -23,11 +23,29 @@ const T0 = Date.UTC(2026, 0, 1);
 let seq = 0;
 
 export function ev(type: InteractionType, userId: string, itemId: string, minute: number, extra: Partial<FlywheelEvent> = {}): FlywheelEvent {
-  return { kind: 'interaction', v: 1, id: `c-${++seq}-${type}-${userId}-${itemId}`, type, userId, itemId, timestamp: T0 + minute * 60_000, ...extra } as FlywheelEvent;
+  return {
+    kind: 'interaction',
+    v: 1,
+    id: `c-${++seq}-${type}-${userId}-${itemId}`,
+    type,
+    userId,
+    itemId,
+    timestamp: T0 + minute * 60_000,
+    ...extra,
+  } as FlywheelEvent;
 }
 
 export function item(itemId: string, title: string, category?: string, price?: number): FlywheelEvent {
-  return { kind: 'item', v: 1, id: `c-${++seq}-item-${itemId}`, itemId, title, timestamp: T0, ...(category ? { category } : {}), ...(price !== undefined ? { price } : {}) };
+  return {
+    kind: 'item',
+    v: 1,
+    id: `c-${++seq}-item-${itemId}`,
+    itemId,
+    title,
+    timestamp: T0,
+    ...(category ? { category } : {}),
+    ...(price !== undefined ? { price } : {}),
+  };
 }
 
 export function graphStoreContract(name: string, open: () => Promise<GraphStoreHandle>, options: GraphStoreContractOptions = {}): void {
@@ -74,8 +92,14 @@ export function graphStoreContract(name: string, open: () => Promise<GraphStoreH
       assert.equal(second.applied, 1, "u15's event is applied");
       assert.equal(second.duplicates, 1, "u16's own resend is the only duplicate");
       const [u15, u16] = await store.getInteractions(['u15', 'u16'], 10);
-      assert.deepEqual(u15!.map((e) => [e.itemId, e.counts.PURCHASE]), [['i1', 1]]);
-      assert.deepEqual(u16!.map((e) => [e.itemId, e.counts.PURCHASE]), [['i2', 1]]);
+      assert.deepEqual(
+        u15!.map((e) => [e.itemId, e.counts.PURCHASE]),
+        [['i1', 1]],
+      );
+      assert.deepEqual(
+        u16!.map((e) => [e.itemId, e.counts.PURCHASE]),
+        [['i2', 1]],
+      );
       // A session and a customer are different actors too.
       const anon = { kind: 'interaction', v: 1, id: 'order-1', type: 'VIEW', sessionId: 'u15', itemId: 'i3', timestamp: T0 } as FlywheelEvent;
       assert.equal((await store.applyEvents([anon])).applied, 1);
@@ -94,7 +118,11 @@ export function graphStoreContract(name: string, open: () => Promise<GraphStoreH
       ]);
       const [edges, none] = await store.getInteractions(['u1', 'nobody'], 10);
       assert.deepEqual(none, []);
-      assert.deepEqual(edges!.map((e) => e.itemId), ['i2', 'i1'], 'most recent first');
+      assert.deepEqual(
+        edges!.map((e) => e.itemId),
+        ['i2', 'i1'],
+        'most recent first',
+      );
       const mug = edges!.find((e) => e.itemId === 'i1')!;
       assert.deepEqual(mug.counts, { VIEW: 1, CLICK: 0, ADD_TO_CART: 1, REMOVE_FROM_CART: 0, PURCHASE: 2 });
       assert.equal(mug.weight, 1 + 3 + 5 + 5);
@@ -106,7 +134,10 @@ export function graphStoreContract(name: string, open: () => Promise<GraphStoreH
       const removed = edges!.find((e) => e.itemId === 'i2')!;
       assert.equal(removed.weight, 0, 'the weight is floored at 0');
       const [limited] = await store.getInteractions(['u1'], 1);
-      assert.deepEqual(limited!.map((e) => e.itemId), ['i2']);
+      assert.deepEqual(
+        limited!.map((e) => e.itemId),
+        ['i2'],
+      );
 
       const [u1, u2, ghost] = await store.getUsers(['u1', 'u2', 'ghost']);
       assert.equal(ghost, null);
@@ -128,9 +159,20 @@ export function graphStoreContract(name: string, open: () => Promise<GraphStoreH
       // the catalog and by an earlier purchase, a catalog change in between, split over batches.
       const batches: FlywheelEvent[][] = [
         [item('r1', 'Lamp', 'home', 40), ev('VIEW', 'ra', 'r1', 5), ev('CLICK', 'ra', 'r1', 3), ev('PURCHASE', 'ra', 'r1', 5, { quantity: 2 })],
-        [ev('REMOVE_FROM_CART', 'ra', 'r2', 2), ev('REMOVE_FROM_CART', 'ra', 'r2', 1), ev('ADD_TO_CART', 'ra', 'r2', 4, { quantity: 1 }), ev('VIEW', 'rb', 'r2', 9)],
+        [
+          ev('REMOVE_FROM_CART', 'ra', 'r2', 2),
+          ev('REMOVE_FROM_CART', 'ra', 'r2', 1),
+          ev('ADD_TO_CART', 'ra', 'r2', 4, { quantity: 1 }),
+          ev('VIEW', 'rb', 'r2', 9),
+        ],
         [ev('PURCHASE', 'rb', 'r3', 7, { quantity: 3 }), ev('PURCHASE', 'rb', 'r3', 8, { quantity: 1, price: 9.5 }), ev('PURCHASE', 'rc', 'r3', 6)],
-        [item('r1', 'Lamp', 'home', 45), ev('PURCHASE', 'rc', 'r1', 10), ev('REMOVE_FROM_CART', 'ra', 'r1', 11), ev('REMOVE_FROM_CART', 'ra', 'r1', 11), ev('ADD_TO_CART', 'rc', 'r3', 2)],
+        [
+          item('r1', 'Lamp', 'home', 45),
+          ev('PURCHASE', 'rc', 'r1', 10),
+          ev('REMOVE_FROM_CART', 'ra', 'r1', 11),
+          ev('REMOVE_FROM_CART', 'ra', 'r1', 11),
+          ev('ADD_TO_CART', 'rc', 'r3', 2),
+        ],
       ];
       const expected = new Map<string, EdgeState>();
       const prices = new Map<string, number | null>();
@@ -197,10 +239,16 @@ export function graphStoreContract(name: string, open: () => Promise<GraphStoreH
     it('reads answer one entry per key, in key order, nulls for unknown keys', async (store) => {
       await store.applyEvents([item('a', 'A'), item('b', 'B'), ev('VIEW', 'u1', 'a', 1)]);
       const items = await store.getItems(['b', 'zz', 'a', 'b']);
-      assert.deepEqual(items.map((i) => i?.id ?? null), ['b', null, 'a', 'b']);
+      assert.deepEqual(
+        items.map((i) => i?.id ?? null),
+        ['b', null, 'a', 'b'],
+      );
       assert.deepEqual(await store.getItems([]), []);
       const users = await store.getUsers(['zz', 'u1']);
-      assert.deepEqual(users.map((u) => u?.id ?? null), [null, 'u1']);
+      assert.deepEqual(
+        users.map((u) => u?.id ?? null),
+        [null, 'u1'],
+      );
     });
 
     it('listItems pages by opaque cursor in id order, with category and search filters', async (store) => {
@@ -212,19 +260,34 @@ export function graphStoreContract(name: string, open: () => Promise<GraphStoreH
         ev('VIEW', 'u1', 'p5', 1),
       ]);
       const page1 = await store.listItems({ first: 2 });
-      assert.deepEqual(page1.items.map((i) => i.id), ['p1', 'p2']);
+      assert.deepEqual(
+        page1.items.map((i) => i.id),
+        ['p1', 'p2'],
+      );
       assert.equal(page1.totalCount, 5);
       assert.equal(page1.hasNextPage, true);
       const page2 = await store.listItems({ first: 2, after: page1.endCursor! });
-      assert.deepEqual(page2.items.map((i) => i.id), ['p3', 'p4']);
+      assert.deepEqual(
+        page2.items.map((i) => i.id),
+        ['p3', 'p4'],
+      );
       const page3 = await store.listItems({ first: 2, after: page2.endCursor! });
-      assert.deepEqual(page3.items.map((i) => i.id), ['p5']);
+      assert.deepEqual(
+        page3.items.map((i) => i.id),
+        ['p5'],
+      );
       assert.equal(page3.hasNextPage, false);
       const garden = await store.listItems({ first: 10, categories: ['garden'] });
-      assert.deepEqual(garden.items.map((i) => i.id), ['p3', 'p4']);
+      assert.deepEqual(
+        garden.items.map((i) => i.id),
+        ['p3', 'p4'],
+      );
       assert.equal(garden.totalCount, 2);
       const mugs = await store.listItems({ first: 10, search: 'MUG' });
-      assert.deepEqual(mugs.items.map((i) => i.id), ['p1', 'p2']);
+      assert.deepEqual(
+        mugs.items.map((i) => i.id),
+        ['p1', 'p2'],
+      );
       const empty = await store.listItems({ first: 10, search: 'nothing-like-this' });
       assert.deepEqual(empty, { items: [], totalCount: 0, hasNextPage: false, endCursor: null });
     });
@@ -238,22 +301,54 @@ export function graphStoreContract(name: string, open: () => Promise<GraphStoreH
 
     it('anomalies: stored once per id, listed newest first with filters, acknowledged', async (store) => {
       const rec = (id: string, kind: string, severity: AnomalyRecord['severity'], userId: string | null): AnomalyRecord => ({
-        id, kind, severity, entityType: 'USER', entityId: userId ?? 'x', score: 1, detectedAt: T0, message: id, evidence: null, acknowledged: false, userId, itemId: null,
+        id,
+        kind,
+        severity,
+        entityType: 'USER',
+        entityId: userId ?? 'x',
+        score: 1,
+        detectedAt: T0,
+        message: id,
+        evidence: null,
+        acknowledged: false,
+        userId,
+        itemId: null,
       });
       const added = await store.putAnomalies([rec('a1', 'BOT_ACTIVITY', 'CRITICAL', 'u1'), rec('a2', 'PRICE', 'INFO', 'u2')]);
-      assert.deepEqual(added.map((a) => a.id), ['a1', 'a2']);
-      assert.deepEqual((await store.putAnomalies([rec('a1', 'BOT_ACTIVITY', 'CRITICAL', 'u1'), rec('a3', 'PRICE', 'WARNING', null)])).map((a) => a.id), ['a3']);
+      assert.deepEqual(
+        added.map((a) => a.id),
+        ['a1', 'a2'],
+      );
+      assert.deepEqual(
+        (await store.putAnomalies([rec('a1', 'BOT_ACTIVITY', 'CRITICAL', 'u1'), rec('a3', 'PRICE', 'WARNING', null)])).map((a) => a.id),
+        ['a3'],
+      );
       const all = await store.listAnomalies({ first: 2 });
-      assert.deepEqual(all.anomalies.map((a) => a.id), ['a3', 'a2']);
+      assert.deepEqual(
+        all.anomalies.map((a) => a.id),
+        ['a3', 'a2'],
+      );
       assert.equal(all.totalCount, 3);
       assert.equal(all.hasNextPage, true);
       const rest = await store.listAnomalies({ first: 2, after: all.endCursor! });
-      assert.deepEqual(rest.anomalies.map((a) => a.id), ['a1']);
-      assert.deepEqual((await store.listAnomalies({ first: 10, minSeverity: 'WARNING' })).anomalies.map((a) => a.id), ['a3', 'a1']);
-      assert.deepEqual((await store.listAnomalies({ first: 10, entityIds: ['u2'] })).anomalies.map((a) => a.id), ['a2']);
+      assert.deepEqual(
+        rest.anomalies.map((a) => a.id),
+        ['a1'],
+      );
+      assert.deepEqual(
+        (await store.listAnomalies({ first: 10, minSeverity: 'WARNING' })).anomalies.map((a) => a.id),
+        ['a3', 'a1'],
+      );
+      assert.deepEqual(
+        (await store.listAnomalies({ first: 10, entityIds: ['u2'] })).anomalies.map((a) => a.id),
+        ['a2'],
+      );
       assert.equal((await store.acknowledgeAnomaly('a2'))!.acknowledged, true);
       assert.equal(await store.acknowledgeAnomaly('nope'), null);
-      assert.deepEqual((await store.listAnomalies({ first: 10, acknowledged: true })).anomalies.map((a) => a.id), ['a2']);
+      assert.deepEqual(
+        (await store.listAnomalies({ first: 10, acknowledged: true })).anomalies.map((a) => a.id),
+        ['a2'],
+      );
       const [g1, g2] = await store.getAnomalies(['a1', 'zz']);
       assert.equal(g1!.kind, 'BOT_ACTIVITY');
       assert.equal(g2, null);
@@ -265,7 +360,10 @@ export function graphStoreContract(name: string, open: () => Promise<GraphStoreH
       assert.equal(await store.setActorExcluded('bot', true), true);
       assert.equal(await store.setActorExcluded('bot', true), false);
       assert.deepEqual(await store.excludedActors(), ['bot']);
-      assert.deepEqual((await store.getItems(['a', 'b'])).map((i) => i!.userCount), [1, 0]);
+      assert.deepEqual(
+        (await store.getItems(['a', 'b'])).map((i) => i!.userCount),
+        [1, 0],
+      );
       assert.equal(await store.setActorExcluded('bot', false), true);
       assert.deepEqual(await store.excludedActors(), []);
       assert.equal((await store.getItems(['a']))[0]!.userCount, 2);

@@ -19,17 +19,66 @@ for (let i = 0; i < 10; i++) deepSelection = `similar(first: 1) { item { ${deepS
  * gate (src/api/admission.ts) is shared, and this table holds HTTP and graphql-ws to the same answer.
  */
 const CASES: { name: string; query: string; operationName?: string; status: number; code: string; message: RegExp }[] = [
-  { name: '40,000 tokens', query: `{ recommendations(userId: "demo-user-1", filter: { excludeItemIds: [${repeat(39_990, () => '"i"')}] }) { score } }`, status: 400, code: 'GRAPHQL_PARSE_FAILED', message: /Token limit of 5000 exceeded/ },
-  { name: '1,000 aliased recommendations', query: `{ ${repeat(1000, (i) => `a${i}: recommendations(userId: "demo-user-1") { score }`)} }`, status: 400, code: 'GRAPHQL_PARSE_FAILED', message: /Token limit/ },
-  { name: '40 aliases (under the token limit)', query: `{ ${repeat(40, (i) => `a${i}: item(id: "item-001") { id }`)} }`, status: 400, code: 'GRAPHQL_VALIDATION_FAILED', message: /aliases/i },
-  { name: '1,000 @include directives', query: `{ __typename ${repeat(1000, () => '@include(if: true)')} }`, status: 400, code: 'GRAPHQL_PARSE_FAILED', message: /Token limit/ },
-  { name: '25 directives (under the token limit)', query: `{ __typename ${repeat(25, () => '@skip(if: false)')} }`, status: 400, code: 'GRAPHQL_VALIDATION_FAILED', message: /directives/i },
-  { name: 'a 2,000-deep nested list literal', query: `{ recommendations(userId: "demo-user-1", filter: { excludeItemIds: ${nestedList} }) { score } }`, status: 400, code: 'GRAPHQL_PARSE_FAILED', message: /nested deeper than/ },
+  {
+    name: '40,000 tokens',
+    query: `{ recommendations(userId: "demo-user-1", filter: { excludeItemIds: [${repeat(39_990, () => '"i"')}] }) { score } }`,
+    status: 400,
+    code: 'GRAPHQL_PARSE_FAILED',
+    message: /Token limit of 5000 exceeded/,
+  },
+  {
+    name: '1,000 aliased recommendations',
+    query: `{ ${repeat(1000, (i) => `a${i}: recommendations(userId: "demo-user-1") { score }`)} }`,
+    status: 400,
+    code: 'GRAPHQL_PARSE_FAILED',
+    message: /Token limit/,
+  },
+  {
+    name: '40 aliases (under the token limit)',
+    query: `{ ${repeat(40, (i) => `a${i}: item(id: "item-001") { id }`)} }`,
+    status: 400,
+    code: 'GRAPHQL_VALIDATION_FAILED',
+    message: /aliases/i,
+  },
+  {
+    name: '1,000 @include directives',
+    query: `{ __typename ${repeat(1000, () => '@include(if: true)')} }`,
+    status: 400,
+    code: 'GRAPHQL_PARSE_FAILED',
+    message: /Token limit/,
+  },
+  {
+    name: '25 directives (under the token limit)',
+    query: `{ __typename ${repeat(25, () => '@skip(if: false)')} }`,
+    status: 400,
+    code: 'GRAPHQL_VALIDATION_FAILED',
+    message: /directives/i,
+  },
+  {
+    name: 'a 2,000-deep nested list literal',
+    query: `{ recommendations(userId: "demo-user-1", filter: { excludeItemIds: ${nestedList} }) { score } }`,
+    status: 400,
+    code: 'GRAPHQL_PARSE_FAILED',
+    message: /nested deeper than/,
+  },
   { name: 'depth 23', query: `{ item(id: "item-001") { ${deepSelection} } }`, status: 400, code: 'GRAPHQL_VALIDATION_FAILED', message: /depth|cost/i },
   { name: 'a syntax error', query: '{ recommendations(userId: ', status: 400, code: 'GRAPHQL_PARSE_FAILED', message: /Syntax Error/ },
   { name: 'an unknown field', query: '{ nope }', status: 400, code: 'GRAPHQL_VALIDATION_FAILED', message: /Cannot query field "nope"/ },
-  { name: 'two operations and no operationName', query: 'query A { __typename } query B { __typename }', status: 400, code: 'BAD_REQUEST', message: /name the one to run in operationName/ },
-  { name: 'an operationName the document lacks', query: 'query A { __typename }', operationName: 'Nope', status: 400, code: 'BAD_REQUEST', message: /no operation named "Nope"/ },
+  {
+    name: 'two operations and no operationName',
+    query: 'query A { __typename } query B { __typename }',
+    status: 400,
+    code: 'BAD_REQUEST',
+    message: /name the one to run in operationName/,
+  },
+  {
+    name: 'an operationName the document lacks',
+    query: 'query A { __typename }',
+    operationName: 'Nope',
+    status: 400,
+    code: 'BAD_REQUEST',
+    message: /no operation named "Nope"/,
+  },
 ];
 
 describe('admission: one gate for HTTP and graphql-ws', () => {
@@ -91,7 +140,10 @@ describe('admission: one gate for HTTP and graphql-ws', () => {
       assert.equal(http.errors![0]!.message, 'internal server error');
       assert.equal(http.errors![0]!.extensions!.code, 'INTERNAL_SERVER_ERROR');
       assert.ok(ws.kind === 'data' || ws.kind === 'errors');
-      assert.deepEqual(ws.errors?.map((e) => [e.message, e.extensions?.code]), [['internal server error', 'INTERNAL_SERVER_ERROR']]);
+      assert.deepEqual(
+        ws.errors?.map((e) => [e.message, e.extensions?.code]),
+        [['internal server error', 'INTERNAL_SERVER_ERROR']],
+      );
       assert.doesNotMatch(JSON.stringify(ws), /secret internals/);
     } finally {
       recommender.recommend = original;
@@ -102,7 +154,10 @@ describe('admission: one gate for HTTP and graphql-ws', () => {
     assert.equal(http.status, 400);
     assert.equal(http.errors![0]!.extensions!.code, 'BAD_USER_INPUT');
     assert.equal(ws.kind, 'errors');
-    assert.deepEqual(ws.kind === 'errors' && ws.errors.map((e) => [e.message, e.extensions?.code]), http.errors!.map((e) => [e.message, e.extensions?.code]));
+    assert.deepEqual(
+      ws.kind === 'errors' && ws.errors.map((e) => [e.message, e.extensions?.code]),
+      http.errors!.map((e) => [e.message, e.extensions?.code]),
+    );
     const limited = await wsOnce(gw.wsUrl, '{ __typename }', { authorization: `Bearer ${shopper}` }, undefined, 10_000);
     assert.ok(limited.kind === 'data' && !JSON.stringify(limited).includes('"http"'));
   });

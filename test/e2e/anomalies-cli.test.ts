@@ -46,7 +46,9 @@ describe('flywheel anomalies --format online-retail (real data)', { skip: exists
 
     const day = (t: number) => new Date(t).toISOString().slice(0, 10);
     // The order: 74,215 units of 23166 by customer 12346, invoice 541431.
-    const order = report.findings.find((f) => f.kind === 'QUANTITY_OUTLIER' && f.entityId === '23166' && f.evidence.quantity === 74215 && f.evidence.cancellation === false);
+    const order = report.findings.find(
+      (f) => f.kind === 'QUANTITY_OUTLIER' && f.entityId === '23166' && f.evidence.quantity === 74215 && f.evidence.cancellation === false,
+    );
     assert.ok(order, 'the 74,215-unit order is flagged');
     assert.equal(order.severity, 'CRITICAL');
     assert.equal(day(order.detectedAt), '2011-01-18');

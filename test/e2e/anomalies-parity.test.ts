@@ -59,12 +59,22 @@ test('the gateway and `flywheel anomalies` agree on one file; an invoice sharing
     const replay = await replayFile(file, { format: 'csv', header: true, fees: true, top: '10', maxFindings: '100000' });
     assert.equal(replay.events, 180 * 4 * 2 + 300);
 
-    const count = (kinds: string[]) => Object.fromEntries(['TRAFFIC_SPIKE', 'TRAFFIC_DROP', 'QUANTITY_OUTLIER', 'PRICE_ANOMALY', 'ORDER_VALUE_OUTLIER', 'BOT_ACTIVITY'].map((k) => [k, kinds.filter((x) => x === k).length]));
+    const count = (kinds: string[]) =>
+      Object.fromEntries(
+        ['TRAFFIC_SPIKE', 'TRAFFIC_DROP', 'QUANTITY_OUTLIER', 'PRICE_ANOMALY', 'ORDER_VALUE_OUTLIER', 'BOT_ACTIVITY'].map((k) => [
+          k,
+          kinds.filter((x) => x === k).length,
+        ]),
+      );
     const live = count(stored.map((r) => r.kind));
     const replayed = count(replay.findings.map((f) => f.kind));
     assert.deepEqual(live, replayed, 'same findings by kind on both paths');
     assert.deepEqual(stored.map((r) => r.id).sort(), replay.findings.map((f) => f.id).sort(), 'same finding ids');
-    assert.equal(live.TRAFFIC_SPIKE, 0, `an invoice's lines are one checkout, not a spike: ${JSON.stringify(stored.filter((r) => r.kind === 'TRAFFIC_SPIKE').map((r) => r.message))}`);
+    assert.equal(
+      live.TRAFFIC_SPIKE,
+      0,
+      `an invoice's lines are one checkout, not a spike: ${JSON.stringify(stored.filter((r) => r.kind === 'TRAFFIC_SPIKE').map((r) => r.message))}`,
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

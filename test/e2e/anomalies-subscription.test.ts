@@ -71,7 +71,9 @@ function subscribe(client: Client, variables: Record<string, unknown>): Promise<
 
 function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   let t: NodeJS.Timeout;
-  return Promise.race([p, new Promise<T>((_, reject) => (t = setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${what}`)), ms)))]).finally(() => clearTimeout(t));
+  return Promise.race([p, new Promise<T>((_, reject) => (t = setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${what}`)), ms)))]).finally(() =>
+    clearTimeout(t),
+  );
 }
 
 describe('anomalies over graphql-ws (issue 6)', () => {
@@ -125,7 +127,11 @@ describe('anomalies over graphql-ws (issue 6)', () => {
     assert.deepEqual(later, before, 'clicks after the flag do not shape them either');
 
     // The flag and the stored finding are readable on the graph.
-    const q = await gql<{ user: { flaggedAsBot: boolean; anomalies: { id: string; kind: string }[] }; item: { userCount: number }; anomalies: { totalCount: number; edges: { node: { id: string } }[] } }>(
+    const q = await gql<{
+      user: { flaggedAsBot: boolean; anomalies: { id: string; kind: string }[] };
+      item: { userCount: number };
+      anomalies: { totalCount: number; edges: { node: { id: string } }[] };
+    }>(
       gw.graphqlUrl,
       `{ user(id: "bot-1") { flaggedAsBot anomalies(first: 5) { id kind } }
          item(id: "X") { userCount }
@@ -133,14 +139,21 @@ describe('anomalies over graphql-ws (issue 6)', () => {
     );
     assert.equal(q.errors, undefined, JSON.stringify(q.errors));
     assert.equal(q.data!.user.flaggedAsBot, true);
-    assert.deepEqual(q.data!.user.anomalies.map((x) => x.id), [a.id]);
+    assert.deepEqual(
+      q.data!.user.anomalies.map((x) => x.id),
+      [a.id],
+    );
     assert.equal(q.data!.item.userCount, 6, 'the bot does not count as a shopper of X');
     assert.equal(q.data!.anomalies.totalCount, 1);
 
     const alice = await gql<{ user: { flaggedAsBot: boolean } }>(gw.graphqlUrl, `{ user(id: "alice") { flaggedAsBot } }`);
     assert.equal(alice.data!.user.flaggedAsBot, false);
 
-    const ack = await gql<{ acknowledgeAnomaly: { id: string; acknowledged: boolean } }>(gw.graphqlUrl, `mutation($id: ID!) { acknowledgeAnomaly(id: $id) { id acknowledged } }`, { id: a.id });
+    const ack = await gql<{ acknowledgeAnomaly: { id: string; acknowledged: boolean } }>(
+      gw.graphqlUrl,
+      `mutation($id: ID!) { acknowledgeAnomaly(id: $id) { id acknowledged } }`,
+      { id: a.id },
+    );
     assert.deepEqual(ack.data!.acknowledgeAnomaly, { id: a.id, acknowledged: true });
     const unacked = await gql<{ anomalies: { totalCount: number } }>(gw.graphqlUrl, `{ anomalies(filter: { acknowledged: false }) { totalCount } }`);
     assert.equal(unacked.data!.anomalies.totalCount, 0);
@@ -153,7 +166,10 @@ describe('anomalies over graphql-ws (issue 6)', () => {
     assert.equal(alert.data.anomalyDetected.kind, 'BOT_ACTIVITY');
     assert.notDeepEqual(after, before);
     assert.notDeepEqual(later, before);
-    assert.ok(after.some((r) => r.item.id.startsWith('Z')), JSON.stringify(after));
+    assert.ok(
+      after.some((r) => r.item.id.startsWith('Z')),
+      JSON.stringify(after),
+    );
     const q = await gql<{ item: { userCount: number } }>(gw.graphqlUrl, `{ item(id: "X") { userCount } }`);
     assert.equal(q.data!.item.userCount, 7);
   });

@@ -40,7 +40,10 @@ test('after a crash, anomalies re-detected while replaying the log are not annou
     const url = `http://127.0.0.1:${port}/graphql`;
     const first = await start(dir, port);
     const t = Date.now() - 120_000;
-    const clicks = Array.from({ length: 60 }, (_, i) => `{ id: "b${i}", type: CLICK, userId: "crash-bot", itemId: "i${i}", timestamp: "${new Date(t + i * 100).toISOString()}" }`);
+    const clicks = Array.from(
+      { length: 60 },
+      (_, i) => `{ id: "b${i}", type: CLICK, userId: "crash-bot", itemId: "i${i}", timestamp: "${new Date(t + i * 100).toISOString()}" }`,
+    );
     const res = await gql<{ trackEvents: { accepted: number } }>(url, `mutation { trackEvents(events: [${clicks.join(',')}]) { accepted } }`);
     assert.equal(res.data?.trackEvents.accepted, 60);
     const deadline = Date.now() + 10_000;

@@ -39,8 +39,20 @@ interface Entry {
 
 const POLICY: Entry[] = [
   // Query
-  { field: 'Query.recommendations', variant: "another user's", query: 'query($other: ID!) { recommendations(userId: $other, first: 1) { score } }', path: ['recommendations'], allowed: ACTS_FOR_ANYONE },
-  { field: 'Query.recommendations', variant: 'own', query: 'query($me: ID!) { recommendations(userId: $me, first: 1) { score } }', path: ['recommendations'], allowed: SIGNED_IN },
+  {
+    field: 'Query.recommendations',
+    variant: "another user's",
+    query: 'query($other: ID!) { recommendations(userId: $other, first: 1) { score } }',
+    path: ['recommendations'],
+    allowed: ACTS_FOR_ANYONE,
+  },
+  {
+    field: 'Query.recommendations',
+    variant: 'own',
+    query: 'query($me: ID!) { recommendations(userId: $me, first: 1) { score } }',
+    path: ['recommendations'],
+    allowed: SIGNED_IN,
+  },
   { field: 'Query.similarItems', query: '{ similarItems(itemId: "item-001", first: 1) { score } }', path: ['similarItems'], allowed: SIGNED_IN },
   { field: 'Query.item', query: '{ item(id: "item-001") { id } }', path: ['item'], allowed: SIGNED_IN },
   { field: 'Query.items', query: '{ items(first: 1) { totalCount } }', path: ['items'], allowed: SIGNED_IN },
@@ -51,27 +63,115 @@ const POLICY: Entry[] = [
   { field: 'Query.segments', query: '{ segments { id name } }', path: ['segments'], allowed: ANALYSTS },
   { field: 'Query.segment', query: 'query($segment: ID!) { segment(id: $segment) { id name } }', path: ['segment'], allowed: ANALYSTS },
   // Mutation
-  { field: 'Mutation.trackEvents', variant: "another user's", query: 'mutation($other: ID!, $eventId: ID!) { trackEvents(events: [{ id: $eventId, type: VIEW, userId: $other, itemId: "item-002" }]) { accepted } }', path: ['trackEvents'], allowed: ['service', 'admin'] },
-  { field: 'Mutation.trackEvents', variant: 'own', query: 'mutation($me: ID!, $eventId: ID!) { trackEvents(events: [{ id: $eventId, type: VIEW, userId: $me, itemId: "item-002" }]) { accepted } }', path: ['trackEvents'], allowed: ['shopper', 'service', 'admin'] },
-  { field: 'Mutation.upsertItems', query: 'mutation { upsertItems(items: [{ id: "authz-item", title: "Authz" }]) { upserted } }', path: ['upsertItems'], allowed: ADMIN },
-  { field: 'Mutation.acknowledgeAnomaly', query: 'mutation { acknowledgeAnomaly(id: "no-such-anomaly") { id } }', path: ['acknowledgeAnomaly'], allowed: ANALYSTS },
+  {
+    field: 'Mutation.trackEvents',
+    variant: "another user's",
+    query: 'mutation($other: ID!, $eventId: ID!) { trackEvents(events: [{ id: $eventId, type: VIEW, userId: $other, itemId: "item-002" }]) { accepted } }',
+    path: ['trackEvents'],
+    allowed: ['service', 'admin'],
+  },
+  {
+    field: 'Mutation.trackEvents',
+    variant: 'own',
+    query: 'mutation($me: ID!, $eventId: ID!) { trackEvents(events: [{ id: $eventId, type: VIEW, userId: $me, itemId: "item-002" }]) { accepted } }',
+    path: ['trackEvents'],
+    allowed: ['shopper', 'service', 'admin'],
+  },
+  {
+    field: 'Mutation.upsertItems',
+    query: 'mutation { upsertItems(items: [{ id: "authz-item", title: "Authz" }]) { upserted } }',
+    path: ['upsertItems'],
+    allowed: ADMIN,
+  },
+  {
+    field: 'Mutation.acknowledgeAnomaly',
+    query: 'mutation { acknowledgeAnomaly(id: "no-such-anomaly") { id } }',
+    path: ['acknowledgeAnomaly'],
+    allowed: ANALYSTS,
+  },
   { field: 'Mutation.eraseUser', query: 'mutation { eraseUser(id: "authz-nobody") { found } }', path: ['eraseUser'], allowed: ADMIN },
   { field: 'Mutation.refreshSegments', query: 'mutation { refreshSegments { k } }', path: ['refreshSegments'], allowed: ADMIN },
   // Subscription (graphql-ws only; HTTP serves no subscriptions to anyone)
-  { field: 'Subscription.recommendationsChanged', variant: "another user's", query: 'subscription($other: ID!) { recommendationsChanged(userId: $other, first: 1) { score } }', path: ['recommendationsChanged'], allowed: ACTS_FOR_ANYONE },
-  { field: 'Subscription.recommendationsChanged', variant: 'own', query: 'subscription($me: ID!) { recommendationsChanged(userId: $me, first: 1) { score } }', path: ['recommendationsChanged'], allowed: SIGNED_IN },
+  {
+    field: 'Subscription.recommendationsChanged',
+    variant: "another user's",
+    query: 'subscription($other: ID!) { recommendationsChanged(userId: $other, first: 1) { score } }',
+    path: ['recommendationsChanged'],
+    allowed: ACTS_FOR_ANYONE,
+  },
+  {
+    field: 'Subscription.recommendationsChanged',
+    variant: 'own',
+    query: 'subscription($me: ID!) { recommendationsChanged(userId: $me, first: 1) { score } }',
+    path: ['recommendationsChanged'],
+    allowed: SIGNED_IN,
+  },
   { field: 'Subscription.anomalyDetected', query: 'subscription { anomalyDetected { id } }', path: ['anomalyDetected'], allowed: ANALYSTS },
   // Fields that fetch another user's data, or data about other customers
-  { field: 'User.recentInteractions', variant: "another user's", query: 'query($other: ID!) { user(id: $other) { recentInteractions(first: 1) { revenue } } }', path: ['user', 'recentInteractions'], allowed: ACTS_FOR_ANYONE },
-  { field: 'User.recentInteractions', variant: 'own', query: 'query($me: ID!) { user(id: $me) { recentInteractions(first: 1) { revenue } } }', path: ['user', 'recentInteractions'], allowed: SIGNED_IN },
-  { field: 'Interaction.item', query: 'query($me: ID!) { user(id: $me) { recentInteractions(first: 1) { item { id } } } }', path: ['user', 'recentInteractions', 'item'], allowed: SIGNED_IN },
-  { field: 'User.segment', variant: "another user's", query: 'query($other: ID!) { user(id: $other) { segment { id name } } }', path: ['user', 'segment'], allowed: ACTS_FOR_ANYONE },
-  { field: 'User.segment', variant: 'own (id and name only)', query: 'query($me: ID!) { user(id: $me) { segment { id name } } }', path: ['user', 'segment'], allowed: SIGNED_IN },
-  ...(['size', 'share', 'averageOrderValue'] as const).map((f) => ({ field: `Segment.${f}`, query: `query($me: ID!) { user(id: $me) { segment { ${f} } } }`, path: ['user', 'segment', f], allowed: ANALYSTS })),
-  { field: 'Segment.centroid', query: 'query($me: ID!) { user(id: $me) { segment { centroid { monetary } } } }', path: ['user', 'segment', 'centroid'], allowed: ANALYSTS },
-  { field: 'Segment.topItems', query: 'query($me: ID!) { user(id: $me) { segment { topItems(first: 1) { id } } } }', path: ['user', 'segment', 'topItems'], allowed: ANALYSTS },
-  { field: 'Segment.topCategories', query: 'query($me: ID!) { user(id: $me) { segment { topCategories(first: 1) { revenue } } } }', path: ['user', 'segment', 'topCategories'], allowed: ANALYSTS },
-  { field: 'Segment.users', query: 'query($me: ID!) { user(id: $me) { segment { users(first: 5) { edges { node { id recentInteractions(first: 1) { revenue } } } } } } }', path: ['user', 'segment', 'users'], allowed: ANALYSTS },
+  {
+    field: 'User.recentInteractions',
+    variant: "another user's",
+    query: 'query($other: ID!) { user(id: $other) { recentInteractions(first: 1) { revenue } } }',
+    path: ['user', 'recentInteractions'],
+    allowed: ACTS_FOR_ANYONE,
+  },
+  {
+    field: 'User.recentInteractions',
+    variant: 'own',
+    query: 'query($me: ID!) { user(id: $me) { recentInteractions(first: 1) { revenue } } }',
+    path: ['user', 'recentInteractions'],
+    allowed: SIGNED_IN,
+  },
+  {
+    field: 'Interaction.item',
+    query: 'query($me: ID!) { user(id: $me) { recentInteractions(first: 1) { item { id } } } }',
+    path: ['user', 'recentInteractions', 'item'],
+    allowed: SIGNED_IN,
+  },
+  {
+    field: 'User.segment',
+    variant: "another user's",
+    query: 'query($other: ID!) { user(id: $other) { segment { id name } } }',
+    path: ['user', 'segment'],
+    allowed: ACTS_FOR_ANYONE,
+  },
+  {
+    field: 'User.segment',
+    variant: 'own (id and name only)',
+    query: 'query($me: ID!) { user(id: $me) { segment { id name } } }',
+    path: ['user', 'segment'],
+    allowed: SIGNED_IN,
+  },
+  ...(['size', 'share', 'averageOrderValue'] as const).map((f) => ({
+    field: `Segment.${f}`,
+    query: `query($me: ID!) { user(id: $me) { segment { ${f} } } }`,
+    path: ['user', 'segment', f],
+    allowed: ANALYSTS,
+  })),
+  {
+    field: 'Segment.centroid',
+    query: 'query($me: ID!) { user(id: $me) { segment { centroid { monetary } } } }',
+    path: ['user', 'segment', 'centroid'],
+    allowed: ANALYSTS,
+  },
+  {
+    field: 'Segment.topItems',
+    query: 'query($me: ID!) { user(id: $me) { segment { topItems(first: 1) { id } } } }',
+    path: ['user', 'segment', 'topItems'],
+    allowed: ANALYSTS,
+  },
+  {
+    field: 'Segment.topCategories',
+    query: 'query($me: ID!) { user(id: $me) { segment { topCategories(first: 1) { revenue } } } }',
+    path: ['user', 'segment', 'topCategories'],
+    allowed: ANALYSTS,
+  },
+  {
+    field: 'Segment.users',
+    query: 'query($me: ID!) { user(id: $me) { segment { users(first: 5) { edges { node { id recentInteractions(first: 1) { revenue } } } } } } }',
+    path: ['user', 'segment', 'users'],
+    allowed: ANALYSTS,
+  },
   { field: 'User.anomalies', query: 'query($me: ID!) { user(id: $me) { anomalies(first: 1) { id } } }', path: ['user', 'anomalies'], allowed: ANALYSTS },
   { field: 'User.flaggedAsBot', query: 'query($me: ID!) { user(id: $me) { flaggedAsBot } }', path: ['user', 'flaggedAsBot'], allowed: ANALYSTS },
   { field: 'Item.anomalies', query: '{ item(id: "item-001") { anomalies(first: 1) { id } } }', path: ['item', 'anomalies'], allowed: ANALYSTS },
@@ -130,7 +230,22 @@ describe('authorization: every field that fetches data has a rule, enforced for 
       env: { NODE_ENV: 'production', FLYWHEEL_AUTH: 'on', FLYWHEEL_JWT_SECRET: SECRET, FLYWHEEL_API_KEYS_FILE: keysFile, FLYWHEEL_SEGMENTS_REFIT_MINUTES: '0' },
     });
     // The shopper needs a purchase to have a segment, and segments need a fit.
-    await gw.app.tracker.track([{ kind: 'interaction', v: 1, id: 'authz-own-purchase', type: 'PURCHASE', userId: 'demo-user-1', itemId: 'item-003', quantity: 1, price: 10, timestamp: Date.now() }], 'test');
+    await gw.app.tracker.track(
+      [
+        {
+          kind: 'interaction',
+          v: 1,
+          id: 'authz-own-purchase',
+          type: 'PURCHASE',
+          userId: 'demo-user-1',
+          itemId: 'item-003',
+          quantity: 1,
+          price: 10,
+          timestamp: Date.now(),
+        },
+      ],
+      'test',
+    );
     await gw.app.segments.refit();
     const segments = await gw.app.segments.segments();
     const [mine] = await gw.app.segments.segmentOf(['demo-user-1']);
@@ -166,8 +281,16 @@ describe('authorization: every field that fetches data has a rule, enforced for 
   test('every root field and every field with its own resolver has a rule in the policy table', async () => {
     const needed = fieldsNeedingARule(await buildGatewaySchema());
     const covered = new Set(POLICY.map((e) => e.field));
-    assert.deepEqual(needed.filter((f) => !covered.has(f)), [], 'fields without a rule: add them to POLICY with the roles that may use them');
-    assert.deepEqual([...covered].filter((f) => !needed.includes(f)), [], 'rules for fields that no longer exist (or lost their resolver)');
+    assert.deepEqual(
+      needed.filter((f) => !covered.has(f)),
+      [],
+      'fields without a rule: add them to POLICY with the roles that may use them',
+    );
+    assert.deepEqual(
+      [...covered].filter((f) => !needed.includes(f)),
+      [],
+      'rules for fields that no longer exist (or lost their resolver)',
+    );
   });
 
   const varsFor = () => ({ ...variables, eventId: `authz-${process.pid}-${++eventSeq}` });

@@ -37,12 +37,16 @@ test('import cleans Online Retail lines with per-reason counts; serve then recom
     const file = path.join(dir, 'retail.csv');
     writeFileSync(file, SAMPLE);
     const dataDir = path.join(dir, 'data');
-    const report = JSON.parse(execFileSync(process.execPath, [BIN, 'import', file, '--format', 'online-retail', '--data-dir', dataDir, '--json'], { encoding: 'utf8' }));
+    const report = JSON.parse(
+      execFileSync(process.execPath, [BIN, 'import', file, '--format', 'online-retail', '--data-dir', dataDir, '--json'], { encoding: 'utf8' }),
+    );
     assert.equal(report.lines, 10);
     assert.deepEqual(report.dropped, { 'duplicate line': 1, 'fee pseudo-item': 1, cancellation: 1, 'missing customer': 1 });
     assert.equal(report.graph.users, 3);
 
-    const again = JSON.parse(execFileSync(process.execPath, [BIN, 'import', file, '--format', 'online-retail', '--data-dir', dataDir, '--json'], { encoding: 'utf8' }));
+    const again = JSON.parse(
+      execFileSync(process.execPath, [BIN, 'import', file, '--format', 'online-retail', '--data-dir', dataDir, '--json'], { encoding: 'utf8' }),
+    );
     assert.equal(again.duplicates, again.accepted, 're-importing the same file changes nothing');
 
     const port = await freePort();

@@ -65,7 +65,8 @@ async function writeConcurrently(base: string, run: string, batchSize: number): 
         const res = await post(`${base}/graphql`, { query: TRACK, variables: { events } });
         const body = (await res.json()) as { data?: { trackEvents: { accepted: number; rejected: unknown[] } }; errors?: unknown[] };
         if (res.status !== 200 || !body.data) failures.push(`client ${c} request ${r}: ${res.status} ${JSON.stringify(body.errors)}`);
-        else if (body.data.trackEvents.rejected.length > 0) failures.push(`client ${c} request ${r}: rejected ${JSON.stringify(body.data.trackEvents.rejected)}`);
+        else if (body.data.trackEvents.rejected.length > 0)
+          failures.push(`client ${c} request ${r}: rejected ${JSON.stringify(body.data.trackEvents.rejected)}`);
         else acknowledged += body.data.trackEvents.accepted;
       } catch (err) {
         failures.push(`client ${c} request ${r}: ${(err as Error).message}`);

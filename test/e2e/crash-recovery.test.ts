@@ -63,7 +63,9 @@ test('kill -9 mid-ingestion loses no acknowledged event and applies none twice',
     }
     const lost = [...acked].filter((k) => !found.has(k));
     const duplicated = [...found.values()].filter((v) => v !== 1).length;
-    console.log(`# kill -9 recovery: sent ${sent}, acknowledged ${acked.size}, applied ${found.size}, lost ${lost.length}, duplicated ${duplicated}, restart-to-ready ${recoveryMs} ms`);
+    console.log(
+      `# kill -9 recovery: sent ${sent}, acknowledged ${acked.size}, applied ${found.size}, lost ${lost.length}, duplicated ${duplicated}, restart-to-ready ${recoveryMs} ms`,
+    );
     assert.equal(lost.length, 0, `lost acknowledged events: ${lost.slice(0, 5).join(', ')}`);
     assert.equal(duplicated, 0);
     child.kill('SIGTERM');

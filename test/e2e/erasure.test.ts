@@ -43,15 +43,32 @@ async function similar(gw: TestGateway, itemId: string): Promise<string[]> {
 }
 
 /** Everything the API shows about the victim (and their linked session), plus traces in shared views. */
-async function traces(gw: TestGateway): Promise<{ user: unknown; session: unknown; anomaliesNaming: number; anomaliesOfVictim: number; segmentMember: boolean; deadLetters: number; itemS: number }> {
+async function traces(gw: TestGateway): Promise<{
+  user: unknown;
+  session: unknown;
+  anomaliesNaming: number;
+  anomaliesOfVictim: number;
+  segmentMember: boolean;
+  deadLetters: number;
+  itemS: number;
+}> {
   const u = await q<{ user: unknown; session: unknown }>(
     gw,
     '{ user: user(id: "victim") { id recentInteractions(first: 50) { item { id } } segment { id } } session: user(id: "session:sess-v") { id recentInteractions { item { id } } } }',
   );
   await gw.app.anomalies.idle();
-  const all = await q<{ anomalies: { edges: { node: { entityId: string; message: string; evidence: string | null } }[] } }>(gw, '{ anomalies(first: 500) { edges { node { entityId message evidence } } } }');
-  const mine = await q<{ anomalies: { totalCount: number } }>(gw, '{ anomalies(first: 5, filter: { entityIds: ["victim", "session:sess-v"] }) { totalCount } }');
-  const segs = await q<{ segments: { id: string; users: { edges: { node: { id: string } }[] } }[] }>(gw, '{ segments { id users(first: 500) { edges { node { id } } } } }');
+  const all = await q<{ anomalies: { edges: { node: { entityId: string; message: string; evidence: string | null } }[] } }>(
+    gw,
+    '{ anomalies(first: 500) { edges { node { entityId message evidence } } } }',
+  );
+  const mine = await q<{ anomalies: { totalCount: number } }>(
+    gw,
+    '{ anomalies(first: 5, filter: { entityIds: ["victim", "session:sess-v"] }) { totalCount } }',
+  );
+  const segs = await q<{ segments: { id: string; users: { edges: { node: { id: string } }[] } }[] }>(
+    gw,
+    '{ segments { id users(first: 500) { edges { node { id } } } } }',
+  );
   const dead = await q<{ deadLetters: { raw: string }[] }>(gw, '{ deadLetters(first: 500) { raw } }');
   const s = await q<{ item: { userCount: number } | null }>(gw, '{ item(id: "S") { userCount } }');
   return {
@@ -82,7 +99,7 @@ describe('eraseUser (embedded)', () => {
     if (gw) rmSync(gw.dataDir, { recursive: true, force: true });
   });
 
-  it('removes every trace of the user, changes other users\' recommendations, and survives restarts', async () => {
+  it("removes every trace of the user, changes other users' recommendations, and survives restarts", async () => {
     gw = await startTestGateway({ env: ENV, keepDataDir: true });
     const dataDir = gw.dataDir;
     const t0 = Date.now() - 3_600_000;
@@ -107,14 +124,30 @@ describe('eraseUser (embedded)', () => {
     ]);
     // A burst of clicks: a BOT_ACTIVITY finding about the victim (bots still count here: FLYWHEEL_IGNORE_BOTS=off).
     const base = Date.now() - 5_000;
-    await track(gw, Array.from({ length: 60 }, (_, i) => ({ id: `v-click-${i}`, type: 'CLICK', userId: 'victim', itemId: i === 0 ? "A" : `Z${i % 4}`, timestamp: new Date(base + i * 50).toISOString() })));
+    await track(
+      gw,
+      Array.from({ length: 60 }, (_, i) => ({
+        id: `v-click-${i}`,
+        type: 'CLICK',
+        userId: 'victim',
+        itemId: i === 0 ? 'A' : `Z${i % 4}`,
+        timestamp: new Date(base + i * 50).toISOString(),
+      })),
+    );
     // Rejected input naming the victim lands in the dead letters.
-    const bad = await gql<{ trackEvents: { rejected: unknown[] } }>(gw.graphqlUrl, TRACK, { events: [{ id: 'v-bad', type: 'PURCHASE', userId: 'victim', itemId: 'A', quantity: -1 }] });
+    const bad = await gql<{ trackEvents: { rejected: unknown[] } }>(gw.graphqlUrl, TRACK, {
+      events: [{ id: 'v-bad', type: 'PURCHASE', userId: 'victim', itemId: 'A', quantity: -1 }],
+    });
     assert.ok((bad.data?.trackEvents.rejected.length ?? 0) > 0 || bad.errors, 'the bad event was refused');
     // A large one is stored truncated (a prefix of its JSON text): erasure must find the victim in it too.
-    const big = await gql<{ trackEvents: { rejected: unknown[] } }>(gw.graphqlUrl, TRACK, { events: [{ id: 'v-big', type: 'VIEW', userId: 'victim', itemId: 'y'.repeat(6000) }] });
+    const big = await gql<{ trackEvents: { rejected: unknown[] } }>(gw.graphqlUrl, TRACK, {
+      events: [{ id: 'v-big', type: 'VIEW', userId: 'victim', itemId: 'y'.repeat(6000) }],
+    });
     assert.equal(big.data?.trackEvents.rejected.length, 1);
-    assert.ok((await gw.app.log.listDeadLetters(5)).some((d) => d.truncated), 'stored truncated');
+    assert.ok(
+      (await gw.app.log.listDeadLetters(5)).some((d) => d.truncated),
+      'stored truncated',
+    );
     const fit = await q<{ refreshSegments: { customers: number } }>(gw, 'mutation { refreshSegments { customers } }');
     assert.ok(fit.refreshSegments.customers >= 31);
 
@@ -145,7 +178,10 @@ describe('eraseUser (embedded)', () => {
       assert.ok(!(await recs(gw!, 'bob')).includes('S'), `${when}: bob is no longer recommended S`);
       assert.ok(!(await similar(gw!, 'A')).includes('S'), `${when}: S is no longer similar to A`);
       const zs = await gw!.app.store.getItems(['Z0', 'Z1', 'Z2', 'Z3']);
-      assert.ok(zs.every((z) => (z?.userCount ?? 0) === 0), `${when}: item counts do not count them`);
+      assert.ok(
+        zs.every((z) => (z?.userCount ?? 0) === 0),
+        `${when}: item counts do not count them`,
+      );
       assert.equal((await recs(gw!, 'victim')).length > 0, true, `${when}: the victim id is a cold user`);
     };
     await check('after erasure');
@@ -163,7 +199,11 @@ describe('eraseUser (embedded)', () => {
     rmSync(path.join(dataDir, 'graph.snapshot'), { force: true });
     gw = await startTestGateway({ env: ENV, dataDir });
     await check('after a full replay');
-    assert.equal((await gw.app.store.erasedActors()).size, 0, 'a full replay without a snapshot starts with an empty erasure list (the log no longer holds the events)');
+    assert.equal(
+      (await gw.app.store.erasedActors()).size,
+      0,
+      'a full replay without a snapshot starts with an empty erasure list (the log no longer holds the events)',
+    );
 
     // A replayed old event of the victim (what a Kafka topic would still deliver) is skipped: restore the list first.
     await q(gw, ERASE, { id: 'victim' });

@@ -25,7 +25,26 @@ test('flywheel eval on a generated tsv train/test pair prints one JSON object wi
     }
     writeFileSync(path.join(dir, 'train.tsv'), train.join('\n') + '\n');
     writeFileSync(path.join(dir, 'test.tsv'), test.join('\n') + '\n');
-    const { stdout } = await run(process.execPath, [BIN, 'eval', '--train', path.join(dir, 'train.tsv'), '--test', path.join(dir, 'test.tsv'), '--format', 'tsv', '--columns', 'user,item,rating,timestamp', '--no-header', '--k', '5', '--json'], { timeout: 120_000 });
+    const { stdout } = await run(
+      process.execPath,
+      [
+        BIN,
+        'eval',
+        '--train',
+        path.join(dir, 'train.tsv'),
+        '--test',
+        path.join(dir, 'test.tsv'),
+        '--format',
+        'tsv',
+        '--columns',
+        'user,item,rating,timestamp',
+        '--no-header',
+        '--k',
+        '5',
+        '--json',
+      ],
+      { timeout: 120_000 },
+    );
     const lines = stdout.trim().split('\n');
     assert.equal(lines.length, 1, stdout);
     const report = JSON.parse(lines[0]!) as { k: number; users: number; default: string; strategies: Record<string, Record<string, number>> };

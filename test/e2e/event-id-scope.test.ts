@@ -5,7 +5,12 @@ import { gql, startTestGateway } from '../helpers/gateway';
 
 const SECRET = 'test-secret-that-is-long-enough-for-hs256!';
 const token = (sub: string) =>
-  new SignJWT({ role: 'shopper' }).setProtectedHeader({ alg: 'HS256' }).setSubject(sub).setIssuedAt().setExpirationTime('5m').sign(new TextEncoder().encode(SECRET));
+  new SignJWT({ role: 'shopper' })
+    .setProtectedHeader({ alg: 'HS256' })
+    .setSubject(sub)
+    .setIssuedAt()
+    .setExpirationTime('5m')
+    .sign(new TextEncoder().encode(SECRET));
 
 const TRACK = 'mutation($e: [EventInput!]!) { trackEvents(events: $e) { accepted duplicates rejected { reason } } }';
 
@@ -26,7 +31,10 @@ test("event ids are scoped by actor: u16 sending an event with u15's id does not
       undefined,
       u15,
     );
-    assert.deepEqual(user.data!.user.recentInteractions.map((r) => [r.item.id, r.counts.purchases]), [['laptop', 1]]);
+    assert.deepEqual(
+      user.data!.user.recentInteractions.map((r) => [r.item.id, r.counts.purchases]),
+      [['laptop', 1]],
+    );
     // A retry by the same actor is still a no-op.
     const retry = await gql<{ trackEvents: { accepted: number; duplicates: number } }>(gw.graphqlUrl, TRACK, buy('u15', 'laptop'), u15);
     assert.equal(retry.data!.trackEvents.duplicates, 1);

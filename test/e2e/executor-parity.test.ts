@@ -38,9 +38,17 @@ const CASES: { name: string; query: string; variables?: Record<string, unknown> 
   { name: 'user with interactions', query: '{ user(id: "demo-user-2") { id interactions(first: 3) { item { id } counts { view click purchase } } } }' },
   { name: 'resolver input error', query: '{ recommendations(userId: "demo-user-1", first: 0) { score } }' },
   { name: 'unknown strategy', query: '{ recommendations(userId: "demo-user-1", strategy: "nope") { score } }' },
-  { name: 'bad variable deep in a list', query: 'mutation($e: [EventInput!]!) { trackEvents(events: $e) { accepted } }', variables: { e: [{ id: 'x', type: 'VIEW', itemId: 'i', price: '' }] } },
+  {
+    name: 'bad variable deep in a list',
+    query: 'mutation($e: [EventInput!]!) { trackEvents(events: $e) { accepted } }',
+    variables: { e: [{ id: 'x', type: 'VIEW', itemId: 'i', price: '' }] },
+  },
   { name: 'missing variable', query: 'query($u: ID!) { recommendations(userId: $u) { score } }', variables: {} },
-  { name: 'wrong enum in variables', query: 'mutation($e: [EventInput!]!) { trackEvents(events: $e) { accepted } }', variables: { e: [{ id: 'x', type: 'LOOK', itemId: 'i' }] } },
+  {
+    name: 'wrong enum in variables',
+    query: 'mutation($e: [EventInput!]!) { trackEvents(events: $e) { accepted } }',
+    variables: { e: [{ id: 'x', type: 'LOOK', itemId: 'i' }] },
+  },
   { name: 'paging', query: '{ items(first: 2) { edges { cursor node { id } } pageInfo { hasNextPage endCursor } } }' },
 ];
 
@@ -84,7 +92,9 @@ describe('executor parity: graphql-jit answers exactly as graphql-js', () => {
   }
 
   test('errors keep their codes: input errors are BAD_USER_INPUT with the field or variable path', async () => {
-    const bad = JSON.parse((await post(gw.url, { query: CASES[6]!.query, variables: CASES[6]!.variables })).body) as { errors: { message: string; extensions: { code: string } }[] };
+    const bad = JSON.parse((await post(gw.url, { query: CASES[6]!.query, variables: CASES[6]!.variables })).body) as {
+      errors: { message: string; extensions: { code: string } }[];
+    };
     assert.equal(bad.errors[0]!.extensions.code, 'BAD_USER_INPUT');
     assert.match(bad.errors[0]!.message, /at "e\[0\]\.price"/);
     const range = JSON.parse((await post(gw.url, { query: CASES[4]!.query })).body) as { errors: { extensions: { code: string; argument: string } }[] };

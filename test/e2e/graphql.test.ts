@@ -38,7 +38,11 @@ describe('GraphQL API on the embedded default (demo shop)', () => {
       assert.ok(!bought.has(r.item.id), `${r.item.id} was already bought`);
     }
     const scores = recs.map((r) => r.score);
-    assert.deepEqual(scores, [...scores].sort((a, b) => b - a), 'best first');
+    assert.deepEqual(
+      scores,
+      [...scores].sort((a, b) => b - a),
+      'best first',
+    );
     assert.match(recs[0]!.reason, /because you/, 'a user with history gets collaborative filtering, not popularity');
   });
 
@@ -107,7 +111,10 @@ describe('GraphQL API on the embedded default (demo shop)', () => {
     );
     assert.match(res.data!.trackEvents.rejected[0]!.reason, /quantity: is required for PURCHASE/);
     assert.match(res.data!.trackEvents.rejected[1]!.reason, /either userId or sessionId is required/);
-    const dead = await gql<{ deadLetters: { source: string; reason: string; raw: string }[] }>(gw.graphqlUrl, '{ deadLetters(first: 5) { source reason raw } }');
+    const dead = await gql<{ deadLetters: { source: string; reason: string; raw: string }[] }>(
+      gw.graphqlUrl,
+      '{ deadLetters(first: 5) { source reason raw } }',
+    );
     assert.ok(dead.data!.deadLetters.some((d) => d.source === 'graphql' && JSON.parse(d.raw).id === 'bad-2'));
   });
 
@@ -137,7 +144,11 @@ describe('GraphQL API on the embedded default (demo shop)', () => {
     const interactions = user.data!.user!.recentInteractions;
     assert.ok(interactions.length > 0);
     const times = interactions.map((i) => Date.parse(i.lastSeenAt));
-    assert.deepEqual(times, [...times].sort((a, b) => b - a), 'most recent first');
+    assert.deepEqual(
+      times,
+      [...times].sort((a, b) => b - a),
+      'most recent first',
+    );
   });
 
   test('DataLoaders batch the reads: 50 recommendations with items and categories cost a fixed number of store calls', async () => {

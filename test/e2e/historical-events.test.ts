@@ -19,7 +19,10 @@ test('trackEvents accepts historical times (1997) and refuses times before 1970 
     assert.equal(res.data!.trackEvents.rejected.length, 1);
     assert.equal(res.data!.trackEvents.rejected[0]!.index, 1);
     assert.match(res.data!.trackEvents.rejected[0]!.reason, /timestamp: must be after 1970-01-01/);
-    const user = await gql<{ user: { recentInteractions: { lastSeenAt: string }[] } }>(gw.graphqlUrl, '{ user(id: "u1") { recentInteractions { lastSeenAt } } }');
+    const user = await gql<{ user: { recentInteractions: { lastSeenAt: string }[] } }>(
+      gw.graphqlUrl,
+      '{ user(id: "u1") { recentInteractions { lastSeenAt } } }',
+    );
     assert.match(user.data!.user.recentInteractions[0]!.lastSeenAt, /^1997-12-04/);
   } finally {
     await gw.close();

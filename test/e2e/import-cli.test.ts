@@ -32,46 +32,54 @@ function assertOneLine(stderr: string): void {
   assert.doesNotMatch(stderr, /^\s+at /m, 'no stack trace');
 }
 
-test('MovieLens-shaped ratings (epoch seconds from 1997, no header) import, and eval/segments/anomalies read them with the same flags', { timeout: 240_000 }, async () => {
-  const dir = tmp();
-  try {
-    const lines = readFileSync(FIXTURE, 'utf8').trim().split('\n');
-    assert.ok(lines.length >= 300);
-    const r = flywheel(['import', FIXTURE, ...MOVIELENS, '--data-dir', path.join(dir, 'data'), '--json']);
-    assert.equal(r.status, 0, r.stderr);
-    const report = JSON.parse(r.stdout) as { lines: number; accepted: number; duplicates: number; rejected: number; graph: { users: number; items: number } };
-    assert.equal(report.lines, lines.length);
-    assert.equal(report.accepted - report.duplicates, lines.length, 'every rating stored');
-    assert.equal(report.rejected, 0);
-    assert.equal(report.graph.users, 60);
+test(
+  'MovieLens-shaped ratings (epoch seconds from 1997, no header) import, and eval/segments/anomalies read them with the same flags',
+  { timeout: 240_000 },
+  async () => {
+    const dir = tmp();
+    try {
+      const lines = readFileSync(FIXTURE, 'utf8').trim().split('\n');
+      assert.ok(lines.length >= 300);
+      const r = flywheel(['import', FIXTURE, ...MOVIELENS, '--data-dir', path.join(dir, 'data'), '--json']);
+      assert.equal(r.status, 0, r.stderr);
+      const report = JSON.parse(r.stdout) as { lines: number; accepted: number; duplicates: number; rejected: number; graph: { users: number; items: number } };
+      assert.equal(report.lines, lines.length);
+      assert.equal(report.accepted - report.duplicates, lines.length, 'every rating stored');
+      assert.equal(report.rejected, 0);
+      assert.equal(report.graph.users, 60);
 
-    // The issue's exact command line (text report), into a fresh dir.
-    const text = flywheel(['import', FIXTURE, ...MOVIELENS, '--data-dir', path.join(dir, 'data2')]);
-    assert.equal(text.status, 0, text.stderr);
-    assert.match(text.stdout, new RegExp(`events stored\\s+${lines.length}\\b`));
+      // The issue's exact command line (text report), into a fresh dir.
+      const text = flywheel(['import', FIXTURE, ...MOVIELENS, '--data-dir', path.join(dir, 'data2')]);
+      assert.equal(text.status, 0, text.stderr);
+      assert.match(text.stdout, new RegExp(`events stored\\s+${lines.length}\\b`));
 
-    // eval --train/--test on the same kind of files: split the sample at 1998-02-10.
-    const split = Date.UTC(1998, 1, 10) / 1000;
-    writeFileSync(path.join(dir, 'train.tsv'), lines.filter((l) => Number(l.split('\t')[3]) < split).join('\n') + '\n');
-    writeFileSync(path.join(dir, 'test.tsv'), lines.filter((l) => Number(l.split('\t')[3]) >= split).join('\n') + '\n');
-    const { stdout } = await run(process.execPath, [BIN, 'eval', '--train', path.join(dir, 'train.tsv'), '--test', path.join(dir, 'test.tsv'), ...MOVIELENS, '--k', '5', '--json'], { timeout: 180_000 });
-    const ev = JSON.parse(stdout) as { users: number; strategies: Record<string, { ndcg: number }> };
-    assert.ok(ev.users > 10, `test users ${ev.users}`);
-    assert.ok(Object.keys(ev.strategies).length > 3);
+      // eval --train/--test on the same kind of files: split the sample at 1998-02-10.
+      const split = Date.UTC(1998, 1, 10) / 1000;
+      writeFileSync(path.join(dir, 'train.tsv'), lines.filter((l) => Number(l.split('\t')[3]) < split).join('\n') + '\n');
+      writeFileSync(path.join(dir, 'test.tsv'), lines.filter((l) => Number(l.split('\t')[3]) >= split).join('\n') + '\n');
+      const { stdout } = await run(
+        process.execPath,
+        [BIN, 'eval', '--train', path.join(dir, 'train.tsv'), '--test', path.join(dir, 'test.tsv'), ...MOVIELENS, '--k', '5', '--json'],
+        { timeout: 180_000 },
+      );
+      const ev = JSON.parse(stdout) as { users: number; strategies: Record<string, { ndcg: number }> };
+      assert.ok(ev.users > 10, `test users ${ev.users}`);
+      assert.ok(Object.keys(ev.strategies).length > 3);
 
-    // One set of input options: the file as argument or --input, the same --format/--columns/--no-header.
-    const seg = flywheel(['segments', FIXTURE, ...MOVIELENS, '--k', '3', '--json']);
-    assert.equal(seg.status, 0, seg.stderr);
-    assert.equal((JSON.parse(seg.stdout) as { k: number }).k, 3);
-    const anomalies = flywheel(['anomalies', '--input', FIXTURE, ...MOVIELENS, '--json']);
-    assert.equal(anomalies.status, 0, anomalies.stderr);
-    assert.equal((JSON.parse(anomalies.stdout) as { events: number }).events, lines.length);
-    const importByFlag = flywheel(['import', '--input', FIXTURE, ...MOVIELENS, '--data-dir', path.join(dir, 'data3'), '--json']);
-    assert.equal(importByFlag.status, 0, importByFlag.stderr);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-});
+      // One set of input options: the file as argument or --input, the same --format/--columns/--no-header.
+      const seg = flywheel(['segments', FIXTURE, ...MOVIELENS, '--k', '3', '--json']);
+      assert.equal(seg.status, 0, seg.stderr);
+      assert.equal((JSON.parse(seg.stdout) as { k: number }).k, 3);
+      const anomalies = flywheel(['anomalies', '--input', FIXTURE, ...MOVIELENS, '--json']);
+      assert.equal(anomalies.status, 0, anomalies.stderr);
+      assert.equal((JSON.parse(anomalies.stdout) as { events: number }).events, lines.length);
+      const importByFlag = flywheel(['import', '--input', FIXTURE, ...MOVIELENS, '--data-dir', path.join(dir, 'data3'), '--json']);
+      assert.equal(importByFlag.status, 0, importByFlag.stderr);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  },
+);
 
 test('an import that refuses most lines exits non-zero with the top reasons and counts, and leaves no data dir behind', () => {
   const dir = tmp();
@@ -106,7 +114,11 @@ test('corrupt gzip, binary and non-CSV input: one clear line, exit 2, nothing cr
     const cases: [string, Buffer | string, RegExp][] = [
       ['cut.csv.gz', gz.subarray(0, 2000), /is not a valid gzip file \(unexpected end of file\)/],
       ['plain.csv.gz', rows, /is named \.gz but is not gzip-compressed/],
-      ['image.csv', Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 0x0d, 0x49, 0x48, 0x44, 0x52]), /is not a text file \(binary content\)/],
+      [
+        'image.csv',
+        Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 0x0d, 0x49, 0x48, 0x44, 0x52]),
+        /is not a text file \(binary content\)/,
+      ],
       ['doc.csv', '{"user": "u1", "item": "i1"}\n', /not valid CSV \(Invalid Opening Quote/],
       ['missing.csv', '', /no such file/],
     ];
@@ -149,44 +161,59 @@ test('a failed import into an existing data dir removes only what it created', (
 });
 
 test('unknown --columns roles are refused, naming the allowed roles, on every subcommand that reads a file', () => {
-  for (const cmd of [['import', FIXTURE, '--data-dir', path.join(tmpdir(), 'flywheel-never-created')], ['segments', FIXTURE], ['anomalies', FIXTURE], ['eval', '--input', FIXTURE, '--split-date', '1998-02-10']]) {
+  for (const cmd of [
+    ['import', FIXTURE, '--data-dir', path.join(tmpdir(), 'flywheel-never-created')],
+    ['segments', FIXTURE],
+    ['anomalies', FIXTURE],
+    ['eval', '--input', FIXTURE, '--split-date', '1998-02-10'],
+  ]) {
     const r = flywheel([...cmd, '--format', 'tsv', '--columns', 'usr,item,rating,timestamp', '--no-header']);
     assert.equal(r.status, 2, `${cmd[0]}: ${r.stderr}`);
-    assert.match(r.stderr, /--columns: unknown column role "usr" \(allowed: id, user, session, item, type, timestamp, quantity, price, rating, title, category, or - to skip a column\)/);
+    assert.match(
+      r.stderr,
+      /--columns: unknown column role "usr" \(allowed: id, user, session, item, type, timestamp, quantity, price, rating, title, category, or - to skip a column\)/,
+    );
     assertOneLine(r.stderr);
   }
   assert.equal(existsSync(path.join(tmpdir(), 'flywheel-never-created')), false);
 });
 
-test('one writer per data dir: import into a running gateway\'s dir and a second gateway are refused naming the pid; a stale lock is taken over', { timeout: 120_000 }, async () => {
-  const dir = tmp();
-  try {
-    const dataDir = path.join(dir, 'data');
-    const port = await freePort();
-    const gateway = await startServeProcess(['serve', '--data-dir', dataDir], port);
+test(
+  "one writer per data dir: import into a running gateway's dir and a second gateway are refused naming the pid; a stale lock is taken over",
+  { timeout: 120_000 },
+  async () => {
+    const dir = tmp();
     try {
-      const r = flywheel(['import', FIXTURE, ...MOVIELENS, '--data-dir', dataDir]);
-      assert.equal(r.status, 2, r.stdout + r.stderr);
-      assert.match(r.stderr, new RegExp(`data dir .* is in use by pid ${gateway.pid} \\(flywheel gateway`));
-      assertOneLine(r.stderr);
-      const second = flywheel(['serve', '--data-dir', dataDir, '--port', String(await freePort())]);
-      assert.equal(second.status, 2, second.stdout + second.stderr);
-      assert.match(second.stderr, new RegExp(`in use by pid ${gateway.pid}`));
-      // The running gateway was not disturbed.
-      assert.equal((await fetch(`http://127.0.0.1:${port}/healthz`)).status, 200);
-    } finally {
-      gateway.kill('SIGTERM');
-      await waitForExit(gateway);
-    }
-    assert.equal(existsSync(path.join(dataDir, 'flywheel.lock')), false, 'released on shutdown');
+      const dataDir = path.join(dir, 'data');
+      const port = await freePort();
+      const gateway = await startServeProcess(['serve', '--data-dir', dataDir], port);
+      try {
+        const r = flywheel(['import', FIXTURE, ...MOVIELENS, '--data-dir', dataDir]);
+        assert.equal(r.status, 2, r.stdout + r.stderr);
+        assert.match(r.stderr, new RegExp(`data dir .* is in use by pid ${gateway.pid} \\(flywheel gateway`));
+        assertOneLine(r.stderr);
+        const second = flywheel(['serve', '--data-dir', dataDir, '--port', String(await freePort())]);
+        assert.equal(second.status, 2, second.stdout + second.stderr);
+        assert.match(second.stderr, new RegExp(`in use by pid ${gateway.pid}`));
+        // The running gateway was not disturbed.
+        assert.equal((await fetch(`http://127.0.0.1:${port}/healthz`)).status, 200);
+      } finally {
+        gateway.kill('SIGTERM');
+        await waitForExit(gateway);
+      }
+      assert.equal(existsSync(path.join(dataDir, 'flywheel.lock')), false, 'released on shutdown');
 
-    // A lock left by a process that died (kill -9) is stale: taken over.
-    const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' });
-    writeFileSync(path.join(dataDir, 'flywheel.lock'), JSON.stringify({ pid: Number(dead.stdout), purpose: 'flywheel gateway', host: 'h', since: '2026-01-01T00:00:00Z' }));
-    const r = flywheel(['import', FIXTURE, ...MOVIELENS, '--data-dir', dataDir]);
-    assert.equal(r.status, 0, r.stderr);
-    assert.equal(existsSync(path.join(dataDir, 'flywheel.lock')), false);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-});
+      // A lock left by a process that died (kill -9) is stale: taken over.
+      const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' });
+      writeFileSync(
+        path.join(dataDir, 'flywheel.lock'),
+        JSON.stringify({ pid: Number(dead.stdout), purpose: 'flywheel gateway', host: 'h', since: '2026-01-01T00:00:00Z' }),
+      );
+      const r = flywheel(['import', FIXTURE, ...MOVIELENS, '--data-dir', dataDir]);
+      assert.equal(r.status, 0, r.stderr);
+      assert.equal(existsSync(path.join(dataDir, 'flywheel.lock')), false);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  },
+);

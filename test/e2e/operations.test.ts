@@ -25,8 +25,23 @@ test('a bad FLYWHEEL_ANOMALY_CONFIG stops serve and import before the data dir i
     ['{"trafic": {"spikeZ": 8}}', /FLYWHEEL_ANOMALY_CONFIG: unknown key "trafic"/],
     ['{"traffic": ', /FLYWHEEL_ANOMALY_CONFIG: not valid JSON/],
   ] as const) {
-    for (const args of [['serve'], ['import', path.resolve(__dirname, '../../../test/fixtures/movielens-sample.tsv'), '--format', 'tsv', '--columns', 'user,item,rating,timestamp', '--no-header']]) {
-      const r = spawnSync(process.execPath, [BIN, ...args, '--data-dir', dataDir], { encoding: 'utf8', timeout: 30_000, env: { ...process.env, FLYWHEEL_ANOMALY_CONFIG: json, PORT: '0' } });
+    for (const args of [
+      ['serve'],
+      [
+        'import',
+        path.resolve(__dirname, '../../../test/fixtures/movielens-sample.tsv'),
+        '--format',
+        'tsv',
+        '--columns',
+        'user,item,rating,timestamp',
+        '--no-header',
+      ],
+    ]) {
+      const r = spawnSync(process.execPath, [BIN, ...args, '--data-dir', dataDir], {
+        encoding: 'utf8',
+        timeout: 30_000,
+        env: { ...process.env, FLYWHEEL_ANOMALY_CONFIG: json, PORT: '0' },
+      });
       assert.equal(r.status, 2, `${args[0]}: ${r.stdout}${r.stderr}`);
       assert.match(r.stderr, message);
       assert.equal(existsSync(dataDir), false, `${args[0]}: nothing opened`);
@@ -65,7 +80,18 @@ test('/metrics: standard process metric names, running counts as _total counters
     await gw.app.recommender.recommend({ userId: 'demo-user-1', first: 5 });
     // A bot: 60 clicks in six seconds.
     const t = Date.now() - 60_000;
-    await gw.app.tracker.track(Array.from({ length: 60 }, (_, i) => ({ kind: 'interaction', v: 1, id: `bot-${i}`, type: 'CLICK', userId: 'metrics-bot', itemId: `item-${String(i % 40).padStart(3, '0')}`, timestamp: t + i * 100 })), 'test');
+    await gw.app.tracker.track(
+      Array.from({ length: 60 }, (_, i) => ({
+        kind: 'interaction',
+        v: 1,
+        id: `bot-${i}`,
+        type: 'CLICK',
+        userId: 'metrics-bot',
+        itemId: `item-${String(i % 40).padStart(3, '0')}`,
+        timestamp: t + i * 100,
+      })),
+      'test',
+    );
     await gw.app.anomalies.idle();
     const refit = await gw.app.segments.refit();
     const text = await (await fetch(`${gw.url}/metrics`)).text();
@@ -85,7 +111,10 @@ test('/metrics: standard process metric names, running counts as _total counters
     assert.match(text, /^flywheel_segment_refits_total\{outcome="ok"\} 1$/m);
     const sizes = [...text.matchAll(/^flywheel_segment_size\{segment="[^"]+",name="[^"]+"\} (\d+)$/gm)].map((m) => Number(m[1]));
     assert.equal(sizes.length, refit.k, 'one size per segment');
-    assert.equal(sizes.reduce((a, b) => a + b, 0), refit.customers);
+    assert.equal(
+      sizes.reduce((a, b) => a + b, 0),
+      refit.customers,
+    );
   } finally {
     await gw.close();
   }

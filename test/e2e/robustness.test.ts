@@ -25,7 +25,14 @@ describe('robustness', () => {
           userId: fc.option(fc.oneof(str, fc.constantFrom('u1', 'u2')), { nil: undefined, freq: 4 }),
           sessionId: fc.option(str, { nil: undefined }),
           itemId: fc.oneof(str, fc.integer()),
-          timestamp: fc.option(fc.oneof(fc.date({ noInvalidDate: true }).map((d) => d.toISOString()), fc.string(), fc.integer()), { nil: undefined }),
+          timestamp: fc.option(
+            fc.oneof(
+              fc.date({ noInvalidDate: true }).map((d) => d.toISOString()),
+              fc.string(),
+              fc.integer(),
+            ),
+            { nil: undefined },
+          ),
           quantity: fc.option(fc.oneof(fc.integer({ min: -5, max: 5 }), fc.double(), fc.integer({ min: 2 ** 31, max: 2 ** 40 })), { nil: undefined }),
           price: fc.option(fc.oneof(fc.double({ noNaN: true }), fc.constant(-1), fc.string()), { nil: undefined }),
         },
@@ -69,7 +76,11 @@ describe('robustness', () => {
         { weight: 2, arbitrary: fc.string({ maxLength: 30 }) },
         { weight: 1, arbitrary: fc.constantFrom('', '\u0000', 'x'.repeat(2000)) },
       );
-      const int = fc.oneof({ weight: 4, arbitrary: fc.integer({ min: 1, max: 50 }) }, { weight: 1, arbitrary: fc.integer({ min: -5, max: 500 }) }, { weight: 1, arbitrary: fc.constantFrom(0, 2 ** 31 - 1, -(2 ** 31)) });
+      const int = fc.oneof(
+        { weight: 4, arbitrary: fc.integer({ min: 1, max: 50 }) },
+        { weight: 1, arbitrary: fc.integer({ min: -5, max: 500 }) },
+        { weight: 1, arbitrary: fc.constantFrom(0, 2 ** 31 - 1, -(2 ** 31)) },
+      );
       const num = fc.oneof(fc.double(), fc.constantFrom(-1, 0, 1e308));
       const args = fc.record({
         userId: text,
@@ -79,7 +90,14 @@ describe('robustness', () => {
         strategy: fc.option(text, { nil: undefined }),
         filter: fc.option(
           fc.record(
-            { categories: fc.array(text, { maxLength: 3 }), excludeItemIds: fc.array(text, { maxLength: 3 }), includePurchased: fc.boolean(), maxPerCategory: int, minPrice: num, maxPrice: num },
+            {
+              categories: fc.array(text, { maxLength: 3 }),
+              excludeItemIds: fc.array(text, { maxLength: 3 }),
+              includePurchased: fc.boolean(),
+              maxPerCategory: int,
+              minPrice: num,
+              maxPrice: num,
+            },
             { requiredKeys: [] },
           ),
           { nil: undefined },
@@ -120,7 +138,11 @@ describe('robustness', () => {
       const bad = await fetch(gw.graphqlUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query": ' });
       assert.equal(bad.status, 400);
       assert.equal(((await bad.json()) as { errors: { extensions: { code: string } }[] }).errors[0]!.extensions.code, 'BAD_REQUEST');
-      const big = await fetch(gw.graphqlUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: `{ __typename } #${'x'.repeat(5000)}` }) });
+      const big = await fetch(gw.graphqlUrl, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ query: `{ __typename } #${'x'.repeat(5000)}` }),
+      });
       assert.equal(big.status, 413);
     } finally {
       await gw.close();
@@ -138,17 +160,17 @@ describe('robustness', () => {
             headers: { 'content-type': 'application/json' },
             body: JSON.stringify({ query: TRACK, variables: { e: [{ id: `load-${n}`, type: 'VIEW', userId: 'u', itemId: 'i' }] } }),
           }).then(async (r) => {
-          if (r.status === 429) assert.equal(r.headers.get('retry-after'), '1');
-          await r.arrayBuffer();
-          return r.status;
-        })),
+            if (r.status === 429) assert.equal(r.headers.get('retry-after'), '1');
+            await r.arrayBuffer();
+            return r.status;
+          }),
+        ),
       );
       const shed = statuses.filter((s) => s === 429).length;
       console.log(`# overload: 60 concurrent requests, limit 2 in flight: ${statuses.filter((s) => s === 200).length} served, ${shed} shed with 429`);
       assert.ok(shed > 0, 'some requests were shed');
       assert.ok(statuses.every((s) => s === 200 || s === 429));
       assert.equal((await fetch(`${gw.url}/healthz`)).status, 200);
-
     } finally {
       await gw.close();
     }
@@ -165,7 +187,10 @@ describe('robustness', () => {
         fetch(url, {
           method: 'POST',
           headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({ query: TRACK, variables: { e: Array.from({ length: 20 }, (_, k) => ({ id: `ov-${wave}-${n}-${k}`, type: 'VIEW', userId: `u${n}`, itemId: `i${k}` })) } }),
+          body: JSON.stringify({
+            query: TRACK,
+            variables: { e: Array.from({ length: 20 }, (_, k) => ({ id: `ov-${wave}-${n}-${k}`, type: 'VIEW', userId: `u${n}`, itemId: `i${k}` })) },
+          }),
         }).then(async (r) => {
           const body = (await r.json()) as { data?: { trackEvents: { accepted: number } } };
           return { status: r.status, accepted: body.data?.trackEvents.accepted ?? 0 };
@@ -188,7 +213,9 @@ describe('robustness', () => {
       }
       const after = rssMb();
       const stats = (await gql<{ user: { eventCount: number } | null }>(url, '{ user(id: "u0") { eventCount } }')).data;
-      console.log(`# sustained overload (gateway process, limit 8 in flight): 3000 requests of 20 events in waves of 250: ${served} served, ${shed} shed with 429; RSS ${before.toFixed(0)} MB before, peak ${peak.toFixed(0)} MB, ${after.toFixed(0)} MB after`);
+      console.log(
+        `# sustained overload (gateway process, limit 8 in flight): 3000 requests of 20 events in waves of 250: ${served} served, ${shed} shed with 429; RSS ${before.toFixed(0)} MB before, peak ${peak.toFixed(0)} MB, ${after.toFixed(0)} MB after`,
+      );
       assert.ok(shed > 0, 'load beyond the limit was shed');
       assert.equal(accepted, served * 20, 'every served request had all its events accepted');
       assert.ok(stats?.user && stats.user.eventCount >= 1, 'accepted events are in the graph');

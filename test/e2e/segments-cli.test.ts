@@ -17,14 +17,26 @@ const run = promisify(execFile);
  */
 describe('flywheel segments (CLI, online retail)', { skip: existsSync(DATASET) ? false : `dataset missing: ${DATASET}` }, () => {
   it('separates next-month buyers by >= 3x with agreeing names', { timeout: 600_000 }, async (t) => {
-    const { stdout } = await run(process.execPath, [BIN, 'segments', '--input', DATASET, '--format', 'online-retail', '--until', '2011-09-01', '--members', '--json'], {
-      maxBuffer: 64 * 1024 * 1024,
-      env: { ...process.env, LOG_LEVEL: 'silent' },
-    });
-    const out = JSON.parse(stdout) as { k: number; silhouette: number; segments: { id: string; name: string; size: number; recency: number; frequency: number; monetary: number }[]; members: Record<string, string> };
+    const { stdout } = await run(
+      process.execPath,
+      [BIN, 'segments', '--input', DATASET, '--format', 'online-retail', '--until', '2011-09-01', '--members', '--json'],
+      {
+        maxBuffer: 64 * 1024 * 1024,
+        env: { ...process.env, LOG_LEVEL: 'silent' },
+      },
+    );
+    const out = JSON.parse(stdout) as {
+      k: number;
+      silhouette: number;
+      segments: { id: string; name: string; size: number; recency: number; frequency: number; monetary: number }[];
+      members: Record<string, string>;
+    };
     assert.ok(out.k >= 3 && out.k <= 6, `k ${out.k}`);
     assert.ok(out.silhouette > 0.25, `silhouette ${out.silhouette}`);
-    assert.equal(Object.keys(out.members).length, out.segments.reduce((s, x) => s + x.size, 0));
+    assert.equal(
+      Object.keys(out.members).length,
+      out.segments.reduce((s, x) => s + x.size, 0),
+    );
     for (const s of out.segments) assert.deepEqual(Object.keys(s), ['id', 'name', 'size', 'recency', 'frequency', 'monetary', 'averageOrderValue']);
 
     // September buyers, from the same cleaned events.
@@ -44,7 +56,8 @@ describe('flywheel segments (CLI, online retail)', { skip: existsSync(DATASET) ?
     const top = ranked[0]!;
     const bottom = ranked[ranked.length - 1]!;
     t.diagnostic(`k=${out.k} silhouette=${out.silhouette} base=${(100 * base).toFixed(1)}%`);
-    for (const s of ranked) t.diagnostic(`${s.id} ${s.name} size=${s.size} R=${s.recency}d F=${s.frequency} M=${s.monetary} Sept buy rate=${(100 * rate.get(s.id)!).toFixed(1)}%`);
+    for (const s of ranked)
+      t.diagnostic(`${s.id} ${s.name} size=${s.size} R=${s.recency}d F=${s.frequency} M=${s.monetary} Sept buy rate=${(100 * rate.get(s.id)!).toFixed(1)}%`);
     const ratio = rate.get(top.id)! / rate.get(bottom.id)!;
     assert.ok(ratio >= 3, `most/least active ${ratio.toFixed(2)}x`);
     assert.match(top.name, /Champions|Loyal|Potential loyalists/);

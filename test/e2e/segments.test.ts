@@ -18,21 +18,34 @@ describe('segments over GraphQL', () => {
   });
 
   it('refreshSegments fits now and reports k, silhouette and duration', async () => {
-    const r = await gql<{ refreshSegments: { k: number; silhouette: number; durationMs: number; customers: number; segments: { id: string; name: string; size: number }[] } }>(
-      gw.graphqlUrl,
-      'mutation { refreshSegments { k silhouette durationMs customers segments { id name size } } }',
-    );
+    const r = await gql<{
+      refreshSegments: { k: number; silhouette: number; durationMs: number; customers: number; segments: { id: string; name: string; size: number }[] };
+    }>(gw.graphqlUrl, 'mutation { refreshSegments { k silhouette durationMs customers segments { id name size } } }');
     assert.equal(r.errors, undefined, JSON.stringify(r.errors));
     const out = r.data!.refreshSegments;
     assert.equal(out.k, 4);
     assert.equal(out.customers, 1200);
     assert.ok(out.silhouette > 0 && out.silhouette <= 1);
     assert.ok(out.durationMs > 0);
-    assert.equal(out.segments.reduce((s, x) => s + x.size, 0), 1200);
+    assert.equal(
+      out.segments.reduce((s, x) => s + x.size, 0),
+      1200,
+    );
   });
 
   it('segments lists id, name, size, RFM centroid, AOV, top categories and top items (via the item loader)', async () => {
-    const r = await gql<{ segments: { id: string; name: string; size: number; share: number; centroid: { recency: number; frequency: number; monetary: number }; averageOrderValue: number; topCategories: unknown[]; topItems: { id: string; title: string }[] }[] }>(
+    const r = await gql<{
+      segments: {
+        id: string;
+        name: string;
+        size: number;
+        share: number;
+        centroid: { recency: number; frequency: number; monetary: number };
+        averageOrderValue: number;
+        topCategories: unknown[];
+        topItems: { id: string; title: string }[];
+      }[];
+    }>(
       gw.graphqlUrl,
       '{ segments { id name size share centroid { recency frequency monetary } averageOrderValue topCategories { category customers revenue } topItems(first: 3) { id title } } }',
     );
@@ -57,7 +70,19 @@ describe('segments over GraphQL', () => {
     const seen: string[] = [];
     let after: string | null = null;
     for (let page = 0; page < 100; page++) {
-      const r: Awaited<ReturnType<typeof gql<{ segment: { users: { totalCount: number; edges: { cursor: string; node: { id: string; segment: { id: string } } }[]; pageInfo: { hasNextPage: boolean; endCursor: string | null } } } }>>> = await gql(
+      const r: Awaited<
+        ReturnType<
+          typeof gql<{
+            segment: {
+              users: {
+                totalCount: number;
+                edges: { cursor: string; node: { id: string; segment: { id: string } } }[];
+                pageInfo: { hasNextPage: boolean; endCursor: string | null };
+              };
+            };
+          }>
+        >
+      > = await gql(
         gw.graphqlUrl,
         'query($id: ID!, $after: String) { segment(id: $id) { users(first: 50, after: $after) { totalCount edges { cursor node { id segment { id } } } pageInfo { hasNextPage endCursor } } } }',
         { id: seg.id, after },
@@ -81,8 +106,18 @@ describe('segments over GraphQL', () => {
 
   it('a new customer gets a segment between refits (incremental assignment on ingestion)', async () => {
     const ts = new Date(Date.UTC(2023, 11, 30)).toISOString();
-    const events = Array.from({ length: 8 }, (_, o) => ({ id: `new-buyer-${o}`, type: 'PURCHASE', userId: 'brand-new-buyer', itemId: 'sku-1', quantity: 2, price: 45, timestamp: new Date(Date.parse(ts) - o * 6 * 86_400_000).toISOString() }));
-    const tracked = await gql<{ trackEvents: { accepted: number } }>(gw.graphqlUrl, 'mutation($e: [EventInput!]!) { trackEvents(events: $e) { accepted } }', { e: events });
+    const events = Array.from({ length: 8 }, (_, o) => ({
+      id: `new-buyer-${o}`,
+      type: 'PURCHASE',
+      userId: 'brand-new-buyer',
+      itemId: 'sku-1',
+      quantity: 2,
+      price: 45,
+      timestamp: new Date(Date.parse(ts) - o * 6 * 86_400_000).toISOString(),
+    }));
+    const tracked = await gql<{ trackEvents: { accepted: number } }>(gw.graphqlUrl, 'mutation($e: [EventInput!]!) { trackEvents(events: $e) { accepted } }', {
+      e: events,
+    });
     assert.equal(tracked.errors, undefined, JSON.stringify(tracked.errors));
     await gw.app.segments.whenIdle();
     const r = await gql<{ user: { segment: { id: string; name: string } | null } }>(gw.graphqlUrl, '{ user(id: "brand-new-buyer") { segment { id name } } }');
@@ -92,8 +127,12 @@ describe('segments over GraphQL', () => {
   });
 
   it('recommendations(strategy: "segment-popular") serves what the user\'s segment buys most, with a segment reason', async () => {
-    const q = '{ user(id: "su7") { segment { id name topItems(first: 50) { id } } } recommendations(userId: "su7", first: 5, strategy: "segment-popular") { item { id } score reason } }';
-    const r = await gql<{ user: { segment: { id: string; name: string; topItems: { id: string }[] } }; recommendations: { item: { id: string }; score: number; reason: string }[] }>(gw.graphqlUrl, q);
+    const q =
+      '{ user(id: "su7") { segment { id name topItems(first: 50) { id } } } recommendations(userId: "su7", first: 5, strategy: "segment-popular") { item { id } score reason } }';
+    const r = await gql<{
+      user: { segment: { id: string; name: string; topItems: { id: string }[] } };
+      recommendations: { item: { id: string }; score: number; reason: string }[];
+    }>(gw.graphqlUrl, q);
     assert.equal(r.errors, undefined, JSON.stringify(r.errors));
     const seg = r.data!.user.segment;
     const recs = r.data!.recommendations;
@@ -108,7 +147,12 @@ describe('segments over GraphQL', () => {
   });
 
   it('rejects out-of-range paging with BAD_USER_INPUT', async () => {
-    for (const q of ['{ segment(id: "seg-1") { users(first: 0) { totalCount } } }', '{ segment(id: "seg-1") { users(first: 501) { totalCount } } }', '{ segments { topItems(first: 51) { id } } }', '{ segment(id: "seg-1") { users(first: 5, after: "not a cursor!") { totalCount } } }']) {
+    for (const q of [
+      '{ segment(id: "seg-1") { users(first: 0) { totalCount } } }',
+      '{ segment(id: "seg-1") { users(first: 501) { totalCount } } }',
+      '{ segments { topItems(first: 51) { id } } }',
+      '{ segment(id: "seg-1") { users(first: 5, after: "not a cursor!") { totalCount } } }',
+    ]) {
       const r = await gql(gw.graphqlUrl, q);
       assert.equal(r.errors?.[0]?.extensions?.code, 'BAD_USER_INPUT', `${q}: ${JSON.stringify(r.errors)}`);
     }

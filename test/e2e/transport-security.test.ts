@@ -30,7 +30,10 @@ describe('graphql-ws: a connection ends when its token expires', () => {
     const closed = new Promise<{ code: number; at: number }>((resolve) => {
       const client = createClient({ url: gw.wsUrl, webSocketImpl: WebSocket, retryAttempts: 0, connectionParams: { authorization: `Bearer ${token}` } });
       client.on('closed', (e) => resolve({ code: (e as { code: number }).code, at: Date.now() }));
-      client.subscribe({ query: 'subscription { recommendationsChanged(userId: "demo-user-1", first: 1) { score } }' }, { next: () => {}, error: () => {}, complete: () => {} });
+      client.subscribe(
+        { query: 'subscription { recommendationsChanged(userId: "demo-user-1", first: 1) { score } }' },
+        { next: () => {}, error: () => {}, complete: () => {} },
+      );
     });
     const before = await gql(gw.graphqlUrl, '{ recommendations(userId: "demo-user-1", first: 1) { score } }', undefined, { authorization: `Bearer ${token}` });
     assert.equal(before.status, 200);
@@ -57,7 +60,11 @@ describe('rate limits: per identity, per address for unauthenticated requests, w
     const a = await jwt({ role: 'service' }, undefined, '5m');
     const b = await jwt({ role: 'service', jti: 'second' }, undefined, '5m');
     for (let i = 0; i < 5; i++) assert.equal((await gql(gw.graphqlUrl, '{ __typename }', undefined, { authorization: `Bearer ${a}` })).status, 200);
-    const res = await fetch(gw.graphqlUrl, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${a}` }, body: '{"query":"{ __typename }"}' });
+    const res = await fetch(gw.graphqlUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${a}` },
+      body: '{"query":"{ __typename }"}',
+    });
     assert.equal(res.status, 429);
     const retryAfter = Number(res.headers.get('retry-after'));
     assert.ok(Number.isInteger(retryAfter) && retryAfter >= 1 && retryAfter <= 60, `Retry-After: ${res.headers.get('retry-after')}`);
@@ -69,13 +76,21 @@ describe('rate limits: per identity, per address for unauthenticated requests, w
 
   test('unauthenticated requests are limited per client address (HTTP and WebSocket handshakes)', async () => {
     for (let i = 0; i < 3; i++) assert.equal((await gql(gw.graphqlUrl, '{ __typename }')).status, 401);
-    const res = await fetch(gw.graphqlUrl, { method: 'POST', headers: { 'content-type': 'application/json', authorization: 'Bearer not-a-token' }, body: '{"query":"{ __typename }"}' });
+    const res = await fetch(gw.graphqlUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: 'Bearer not-a-token' },
+      body: '{"query":"{ __typename }"}',
+    });
     assert.equal(res.status, 429);
     assert.ok(Number(res.headers.get('retry-after')) >= 1);
     const ws = await wsOnce(gw.wsUrl, '{ __typename }');
     assert.deepEqual(ws.kind === 'closed' && ws.code, 4429);
     const signedIn = await jwt({ role: 'analyst' }, 'ana', '5m');
-    assert.equal((await gql(gw.graphqlUrl, '{ __typename }', undefined, { authorization: `Bearer ${signedIn}` })).status, 200, 'valid credentials from the same address are not affected');
+    assert.equal(
+      (await gql(gw.graphqlUrl, '{ __typename }', undefined, { authorization: `Bearer ${signedIn}` })).status,
+      200,
+      'valid credentials from the same address are not affected',
+    );
   });
 });
 
@@ -100,21 +115,34 @@ describe('/metrics: protected in production, bounded labels, honest connection g
   });
 
   test('without a token: open in development, loopback only in production', () => {
-    const req = (remoteAddress: string, authorization?: string) => ({ headers: authorization ? { authorization } : {}, socket: { remoteAddress } }) as Parameters<typeof metricsAccess>[1];
+    const req = (remoteAddress: string, authorization?: string) =>
+      ({ headers: authorization ? { authorization } : {}, socket: { remoteAddress } }) as Parameters<typeof metricsAccess>[1];
     assert.equal(metricsAccess({ production: false }, req('203.0.113.9')).allowed, true);
     assert.equal(metricsAccess({ production: true }, req('203.0.113.9')).allowed, false);
     assert.equal(metricsAccess({ production: true }, req('::ffff:127.0.0.1')).allowed, true);
     assert.equal(metricsAccess({ production: true }, req('::1')).allowed, true);
-    assert.equal(metricsAccess({ production: true, token: 'x'.repeat(16) }, req('127.0.0.1')).allowed, false, 'a configured token is required even from loopback');
+    assert.equal(
+      metricsAccess({ production: true, token: 'x'.repeat(16) }, req('127.0.0.1')).allowed,
+      false,
+      'a configured token is required even from loopback',
+    );
     assert.equal(metricsAccess({ production: true, token: 'x'.repeat(16) }, req('203.0.113.9', `Bearer ${'x'.repeat(16)}`)).allowed, true);
   });
 
   test('only operation names kept in the repo become labels: 101 invented names are "other"', async () => {
     for (let i = 0; i < 101; i++) {
-      await fetch(gw.graphqlUrl, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${admin}` }, body: JSON.stringify({ query: `query Junk${i} { __typename }`, operationName: `Junk${i}` }) });
+      await fetch(gw.graphqlUrl, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${admin}` },
+        body: JSON.stringify({ query: `query Junk${i} { __typename }`, operationName: `Junk${i}` }),
+      });
     }
     const q = 'query Recommendations($userId: ID!) { recommendations(userId: $userId, first: 1) { score } }';
-    await fetch(gw.graphqlUrl, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${admin}` }, body: JSON.stringify({ query: q, operationName: 'Recommendations', variables: { userId: 'u1' } }) });
+    await fetch(gw.graphqlUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${admin}` },
+      body: JSON.stringify({ query: q, operationName: 'Recommendations', variables: { userId: 'u1' } }),
+    });
     const text = await (await scrape(METRICS_TOKEN)).text();
     const labels = new Set([...text.matchAll(/flywheel_http_request_duration_seconds_count\{operation="([^"]*)"/g)].map((m) => m[1]));
     assert.ok(labels.has('Recommendations'), [...labels].join(','));

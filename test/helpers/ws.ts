@@ -37,10 +37,16 @@ export function wsRun(client: Client, query: string, variables?: Record<string, 
     const unsubscribe = client.subscribe(
       { query, variables, ...(operationName ? { operationName } : {}) },
       {
-        next: (m) => settle(m.data ? { kind: 'data', data: m.data as Record<string, unknown>, errors: m.errors as WsError[] | undefined } : { kind: 'errors', errors: (m.errors ?? []) as WsError[] }),
+        next: (m) =>
+          settle(
+            m.data
+              ? { kind: 'data', data: m.data as Record<string, unknown>, errors: m.errors as WsError[] | undefined }
+              : { kind: 'errors', errors: (m.errors ?? []) as WsError[] },
+          ),
         error: (err) => {
           if (Array.isArray(err)) settle({ kind: 'errors', errors: err as WsError[] });
-          else if (err && typeof err === 'object' && 'code' in err) settle({ kind: 'closed', code: Number((err as { code: unknown }).code), reason: String((err as { reason?: unknown }).reason ?? '') });
+          else if (err && typeof err === 'object' && 'code' in err)
+            settle({ kind: 'closed', code: Number((err as { code: unknown }).code), reason: String((err as { reason?: unknown }).reason ?? '') });
           else settle({ kind: 'errors', errors: [{ message: String(err) }] });
         },
         complete: () => settle({ kind: 'pending' }),
@@ -50,7 +56,14 @@ export function wsRun(client: Client, query: string, variables?: Record<string, 
 }
 
 /** One operation on a fresh connection, disposed afterwards. */
-export async function wsOnce(url: string, query: string, connectionParams?: Record<string, unknown>, variables?: Record<string, unknown>, quietMs?: number, operationName?: string): Promise<WsOutcome> {
+export async function wsOnce(
+  url: string,
+  query: string,
+  connectionParams?: Record<string, unknown>,
+  variables?: Record<string, unknown>,
+  quietMs?: number,
+  operationName?: string,
+): Promise<WsOutcome> {
   const client = wsClient(url, connectionParams);
   try {
     return await wsRun(client, query, variables, quietMs, operationName);

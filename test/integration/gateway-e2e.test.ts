@@ -50,7 +50,10 @@ describe('GraphQL end to end on Neo4j + Kafka', { skip }, () => {
     }
 
     const cold = await run(gw.graphqlUrl, RecommendationsDocument, { userId: 'shopper-1', first: 5 });
-    assert.ok(cold.data!.recommendations.every((r) => /trending|popular/.test(r.reason)), 'a new shopper gets popular items');
+    assert.ok(
+      cold.data!.recommendations.every((r) => /trending|popular/.test(r.reason)),
+      'a new shopper gets popular items',
+    );
     const res = await run(gw.graphqlUrl, TrackEventsDocument, { events: [purchase('e2e-1', 'shopper-1', 'A')] });
     assert.equal(res.data!.trackEvents.accepted, 1);
     let recs = cold.data!.recommendations;
@@ -63,7 +66,7 @@ describe('GraphQL end to end on Neo4j + Kafka', { skip }, () => {
     assert.match(recs[0]!.reason, /because you bought/);
     // The recommender is fed by this instance's fan-out consumer; the graph by the ingestion group.
     let edges: Awaited<ReturnType<typeof gw.app.store.getInteractions>>[number] = [];
-    for (const end = Date.now() + 10_000; edges.length === 0 && Date.now() < end; ) {
+    for (const end = Date.now() + 10_000; edges.length === 0 && Date.now() < end;) {
       [edges = []] = await gw.app.store.getInteractions(['shopper-1'], 10);
       if (edges.length === 0) await new Promise((r) => setTimeout(r, 20));
     }
@@ -103,8 +106,12 @@ describe('GraphQL end to end on Neo4j + Kafka', { skip }, () => {
     samples.sort((x, y) => x - y);
     const p50 = percentile(samples, 50);
     const p99 = percentile(samples, 99);
-    console.log(`::: freshness over ${samples.length} events (trackEvents -> Kafka -> fan-out consumer -> recommender -> recommendations query): p50 ${p50.toFixed(0)} ms, p99 ${p99.toFixed(0)} ms, max ${samples.at(-1)!.toFixed(0)} ms; slowest five ${samples.slice(-5).map((x) => x.toFixed(0)).join(', ')} ms`);
+    console.log(
+      `::: freshness over ${samples.length} events (trackEvents -> Kafka -> fan-out consumer -> recommender -> recommendations query): p50 ${p50.toFixed(0)} ms, p99 ${p99.toFixed(0)} ms, max ${samples.at(-1)!.toFixed(0)} ms; slowest five ${samples
+        .slice(-5)
+        .map((x) => x.toFixed(0))
+        .join(', ')} ms`,
+    );
     assert.ok(p99 < 1000, `p99 freshness ${p99.toFixed(0)} ms is under 1 s`);
   });
 });
-

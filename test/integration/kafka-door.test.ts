@@ -71,7 +71,10 @@ describe('Kafka door: poison messages, dead letters, lag, fan-out groups', { ski
       await producer.send({ topic: env.KAFKA_TOPIC_EVENTS, messages: [{ key: 'door-u1', value: JSON.stringify(huge) }] });
       await producer.send({ topic: env.KAFKA_TOPIC_EVENTS, messages: [{ key: 'door-u1', value: '{not json' }] });
       // Unknown optional fields (currency) are tolerated, not dead-lettered.
-      await producer.send({ topic: env.KAFKA_TOPIC_EVENTS, messages: [1, 2, 3].map((n) => ({ key: 'door-u1', value: JSON.stringify(purchase(`door-${n}`, 'door-u1', `I${n}`)) })) });
+      await producer.send({
+        topic: env.KAFKA_TOPIC_EVENTS,
+        messages: [1, 2, 3].map((n) => ({ key: 'door-u1', value: JSON.stringify(purchase(`door-${n}`, 'door-u1', `I${n}`)) })),
+      });
     } finally {
       await producer.disconnect();
     }
@@ -81,7 +84,10 @@ describe('Kafka door: poison messages, dead letters, lag, fan-out groups', { ski
     });
     assert.deepEqual(edges.map((e) => e.itemId).sort(), ['I1', 'I2', 'I3']);
 
-    const res = await gql<{ deadLetters: { source: string; reason: string; raw: string }[] }>(gw.graphqlUrl, '{ deadLetters(first: 10) { source reason raw } }');
+    const res = await gql<{ deadLetters: { source: string; reason: string; raw: string }[] }>(
+      gw.graphqlUrl,
+      '{ deadLetters(first: 10) { source reason raw } }',
+    );
     assert.equal(res.errors, undefined);
     const dead = res.data!.deadLetters.filter((d) => d.source.startsWith(`kafka:${env.KAFKA_TOPIC_EVENTS}/`));
     assert.equal(dead.length, 2, `each bad message dead-lettered exactly once: ${JSON.stringify(dead.map((d) => d.source))}`);

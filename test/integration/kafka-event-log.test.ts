@@ -67,7 +67,10 @@ test('Kafka: topics are created with the configured partitions; the producer key
     const receipt = await log.append(events);
     assert.deepEqual(receipt.duplicates, []);
     // One user -> one partition -> consecutive offsets.
-    assert.deepEqual(receipt.positions.map((p) => p - receipt.positions[0]!), [0, 1, 2]);
+    assert.deepEqual(
+      receipt.positions.map((p) => p - receipt.positions[0]!),
+      [0, 1, 2],
+    );
   } finally {
     await log.close();
   }
@@ -88,7 +91,10 @@ test('Kafka: a non-JSON message reaches the handler marked undecodable, with top
     const c = await log.consume(`flywheel-test-${RUN_ID}-poison`, async (records) => void seen.push(...records), { fromBeginning: true });
     try {
       await waitUntil(() => seen.length >= 3, 30_000, 'all three records');
-      assert.deepEqual(seen.map((r) => (r.undecodable ? 'undecodable' : (r.event as FlywheelEvent).id)), [good1.id, 'undecodable', good2.id]);
+      assert.deepEqual(
+        seen.map((r) => (r.undecodable ? 'undecodable' : (r.event as FlywheelEvent).id)),
+        [good1.id, 'undecodable', good2.id],
+      );
       assert.equal(seen[1]!.event, '{not json');
       assert.match(seen[1]!.undecodable!.reason, /not JSON/);
       assert.equal(seen[1]!.source, `kafka:${log.options.topic}/0@1`);
@@ -110,42 +116,50 @@ test('Kafka: a non-JSON message reaches the handler marked undecodable, with top
   }
 });
 
-test('Kafka: a record the handler always fails on is retried a bounded number of times, handed to onPoison, and the records after it are delivered', opts, async () => {
-  const log = await openLog(1);
-  try {
-    const events = [event('q'), event('q'), event('q'), event('q')];
-    await log.append(events);
-    const poisonId = events[1]!.id;
-    const applied: string[] = [];
-    const poisoned: { id: string; err: string }[] = [];
-    let attemptsOnPoison = 0;
-    const c = await log.consume(
-      `flywheel-test-${RUN_ID}-bounded`,
-      async (records) => {
-        const ids = records.map((r) => (r.event as FlywheelEvent).id);
-        if (ids.includes(poisonId)) {
-          attemptsOnPoison++;
-          throw new Error('the graph refuses this record (test)');
-        }
-        applied.push(...ids);
-      },
-      {
-        fromBeginning: true,
-        poison: { maxAttempts: 3, isPoison: () => true, onPoison: async (r, err) => void poisoned.push({ id: (r.event as FlywheelEvent).id, err: (err as Error).message }) },
-      },
-    );
+test(
+  'Kafka: a record the handler always fails on is retried a bounded number of times, handed to onPoison, and the records after it are delivered',
+  opts,
+  async () => {
+    const log = await openLog(1);
     try {
-      await waitUntil(() => applied.length >= 3, 30_000, 'the records around the poison one');
-      assert.deepEqual(applied, [events[0]!.id, events[2]!.id, events[3]!.id]);
-      assert.deepEqual(poisoned, [{ id: poisonId, err: 'the graph refuses this record (test)' }]);
-      assert.equal(attemptsOnPoison, 6, '3 attempts on the chunk, 3 on the record alone');
+      const events = [event('q'), event('q'), event('q'), event('q')];
+      await log.append(events);
+      const poisonId = events[1]!.id;
+      const applied: string[] = [];
+      const poisoned: { id: string; err: string }[] = [];
+      let attemptsOnPoison = 0;
+      const c = await log.consume(
+        `flywheel-test-${RUN_ID}-bounded`,
+        async (records) => {
+          const ids = records.map((r) => (r.event as FlywheelEvent).id);
+          if (ids.includes(poisonId)) {
+            attemptsOnPoison++;
+            throw new Error('the graph refuses this record (test)');
+          }
+          applied.push(...ids);
+        },
+        {
+          fromBeginning: true,
+          poison: {
+            maxAttempts: 3,
+            isPoison: () => true,
+            onPoison: async (r, err) => void poisoned.push({ id: (r.event as FlywheelEvent).id, err: (err as Error).message }),
+          },
+        },
+      );
+      try {
+        await waitUntil(() => applied.length >= 3, 30_000, 'the records around the poison one');
+        assert.deepEqual(applied, [events[0]!.id, events[2]!.id, events[3]!.id]);
+        assert.deepEqual(poisoned, [{ id: poisonId, err: 'the graph refuses this record (test)' }]);
+        assert.equal(attemptsOnPoison, 6, '3 attempts on the chunk, 3 on the record alone');
+      } finally {
+        await c.stop();
+      }
     } finally {
-      await c.stop();
+      await log.close();
     }
-  } finally {
-    await log.close();
-  }
-});
+  },
+);
 
 test('Kafka: transient handler errors are retried past maxAttempts (a store outage does not dead-letter good records)', opts, async () => {
   const log = await openLog(1);
@@ -163,7 +177,10 @@ test('Kafka: transient handler errors are retried past maxAttempts (a store outa
         }
         delivered++;
       },
-      { fromBeginning: true, poison: { maxAttempts: 2, isPoison: (err) => (err as { code?: string }).code !== 'ECONNREFUSED', onPoison: async (r) => void poisoned.push(r) } },
+      {
+        fromBeginning: true,
+        poison: { maxAttempts: 2, isPoison: (err) => (err as { code?: string }).code !== 'ECONNREFUSED', onPoison: async (r) => void poisoned.push(r) },
+      },
     );
     try {
       await waitUntil(() => delivered >= 1, 30_000, 'delivery after the outage');
@@ -201,38 +218,50 @@ test('Kafka: a dead letter larger than the broker accepts is stored capped, in o
 
 const kcat = spawnSync('kcat', ['-V']).status === 0;
 
-test("Kafka: kcat with -X partitioner=murmur2_random puts each user on the gateway's partition; librdkafka's default partitioner does not, and those records are flagged misrouted", KAFKA_SKIP ? { skip: KAFKA_SKIP } : kcat ? { timeout: 120_000 } : { skip: 'kcat is not installed (apt-get install kcat)' }, async () => {
-  const log = await openLog(3);
-  try {
-    const users = Array.from({ length: 24 }, (_, i) => `kc-user-${i}`);
-    const lines = (tag: string) => users.map((u) => `${u}\t${JSON.stringify({ ...event(u), id: `${tag}-${u}` })}`).join('\n') + '\n';
-    const produce = (tag: string, extra: string[]) => {
-      const r = spawnSync('kcat', ['-b', brokers()[0]!, '-t', log.options.topic, '-P', '-K', '\t', ...extra], { input: lines(tag) });
-      assert.equal(r.status, 0, String(r.stderr));
-    };
-    produce('murmur2', ['-X', 'partitioner=murmur2_random']);
-    produce('default', []);
-    // The gateway's own producer, for reference.
-    await log.append(users.map((u) => ({ ...event(u), id: `gateway-${u}` })));
-    const seen: LogRecord[] = [];
-    const c = await log.consume(`flywheel-test-${RUN_ID}-kcat`, async (records) => void seen.push(...records), { fromBeginning: true });
+test(
+  "Kafka: kcat with -X partitioner=murmur2_random puts each user on the gateway's partition; librdkafka's default partitioner does not, and those records are flagged misrouted",
+  KAFKA_SKIP ? { skip: KAFKA_SKIP } : kcat ? { timeout: 120_000 } : { skip: 'kcat is not installed (apt-get install kcat)' },
+  async () => {
+    const log = await openLog(3);
     try {
-      await waitUntil(() => seen.length >= users.length * 3, 30_000, 'every record');
+      const users = Array.from({ length: 24 }, (_, i) => `kc-user-${i}`);
+      const lines = (tag: string) => users.map((u) => `${u}\t${JSON.stringify({ ...event(u), id: `${tag}-${u}` })}`).join('\n') + '\n';
+      const produce = (tag: string, extra: string[]) => {
+        const r = spawnSync('kcat', ['-b', brokers()[0]!, '-t', log.options.topic, '-P', '-K', '\t', ...extra], { input: lines(tag) });
+        assert.equal(r.status, 0, String(r.stderr));
+      };
+      produce('murmur2', ['-X', 'partitioner=murmur2_random']);
+      produce('default', []);
+      // The gateway's own producer, for reference.
+      await log.append(users.map((u) => ({ ...event(u), id: `gateway-${u}` })));
+      const seen: LogRecord[] = [];
+      const c = await log.consume(`flywheel-test-${RUN_ID}-kcat`, async (records) => void seen.push(...records), { fromBeginning: true });
+      try {
+        await waitUntil(() => seen.length >= users.length * 3, 30_000, 'every record');
+      } finally {
+        await c.stop();
+      }
+      const partitionOf = (tag: string) =>
+        new Map(
+          seen
+            .filter((r) => (r.event as FlywheelEvent).id.startsWith(`${tag}-`))
+            .map((r) => [(r.event as FlywheelEvent).id.slice(tag.length + 1), r.origin!.partition]),
+        );
+      const gateway = partitionOf('gateway');
+      assert.deepEqual(partitionOf('murmur2'), gateway, 'kcat with murmur2_random agrees with the gateway for every user');
+      const byDefault = partitionOf('default');
+      const differ = users.filter((u) => byDefault.get(u) !== gateway.get(u));
+      assert.ok(differ.length > 0, "librdkafka's default (CRC32) puts some users elsewhere");
+      const flagged = seen
+        .filter((r) => r.misrouted)
+        .map((r) => (r.event as FlywheelEvent).id)
+        .sort();
+      assert.deepEqual(flagged, differ.map((u) => `default-${u}`).sort(), 'exactly those records are flagged misrouted');
     } finally {
-      await c.stop();
+      await log.close();
     }
-    const partitionOf = (tag: string) => new Map(seen.filter((r) => (r.event as FlywheelEvent).id.startsWith(`${tag}-`)).map((r) => [(r.event as FlywheelEvent).id.slice(tag.length + 1), r.origin!.partition]));
-    const gateway = partitionOf('gateway');
-    assert.deepEqual(partitionOf('murmur2'), gateway, 'kcat with murmur2_random agrees with the gateway for every user');
-    const byDefault = partitionOf('default');
-    const differ = users.filter((u) => byDefault.get(u) !== gateway.get(u));
-    assert.ok(differ.length > 0, "librdkafka's default (CRC32) puts some users elsewhere");
-    const flagged = seen.filter((r) => r.misrouted).map((r) => (r.event as FlywheelEvent).id).sort();
-    assert.deepEqual(flagged, differ.map((u) => `default-${u}`).sort(), 'exactly those records are flagged misrouted');
-  } finally {
-    await log.close();
-  }
-});
+  },
+);
 
 test('Kafka: closing the log while a consumer is still joining its group leaves no socket or reconnect behind', opts, async () => {
   // kafkajs's disconnect does not cancel a join under way, and its broker pool reconnects lazily: a

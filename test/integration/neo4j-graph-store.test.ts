@@ -39,7 +39,8 @@ test('schema migrations are versioned and idempotent', NEO4J_SKIP ? { skip: NEO4
     assert.equal(Number(res.records[0]!.get('n')), MIGRATIONS.length, 'one record per version, none repeated');
     const constraints = await a.driver.executeQuery('SHOW CONSTRAINTS YIELD name RETURN collect(name) AS names');
     const names = constraints.records[0]!.get('names') as string[];
-    for (const c of ['user_id', 'item_id', 'category_name', 'segment_id', 'anomaly_id', 'event_id', 'erased_id']) assert.ok(names.includes(c), `constraint ${c}`);
+    for (const c of ['user_id', 'item_id', 'category_name', 'segment_id', 'anomaly_id', 'event_id', 'erased_id'])
+      assert.ok(names.includes(c), `constraint ${c}`);
   } finally {
     await a.close();
     await b.close();

@@ -57,7 +57,12 @@ describe('eraseUser on Neo4j + Kafka', { skip }, () => {
     assert.ok((await store.erasedActors()).has('ne-victim'));
 
     // The topic still holds the old events; one delivered again (new id: not caught by idempotency) is skipped.
-    await gql(gw.graphqlUrl, TRACK, { e: [{ id: 'ne-v-s-again', type: 'PURCHASE', userId: 'ne-victim', itemId: 'NS', quantity: 1, timestamp: old }, { id: 'ne-bob-b', type: 'VIEW', userId: 'ne-bob', itemId: 'NB' }] });
+    await gql(gw.graphqlUrl, TRACK, {
+      e: [
+        { id: 'ne-v-s-again', type: 'PURCHASE', userId: 'ne-victim', itemId: 'NS', quantity: 1, timestamp: old },
+        { id: 'ne-bob-b', type: 'VIEW', userId: 'ne-bob', itemId: 'NB' },
+      ],
+    });
     await until('the marker event reached Neo4j', async () => ((await store.getInteractions(['ne-bob'], 10))[0] ?? []).length === 2);
     await sleep(2000); // other partitions
     await check();

@@ -73,7 +73,11 @@ function produce(gw: TestGateway, prefix: string): Producer {
 }
 
 /** Reads every producer user's edges from Neo4j: lost (acked, no edge) and duplicated (VIEW > 1). */
-async function audit(gw: TestGateway, prefix: string, acked: Set<string>): Promise<{ applied: number; lost: number; duplicated: number; unacknowledgedApplied: number }> {
+async function audit(
+  gw: TestGateway,
+  prefix: string,
+  acked: Set<string>,
+): Promise<{ applied: number; lost: number; duplicated: number; unacknowledgedApplied: number }> {
   const users = Array.from({ length: USERS }, (_, u) => `${prefix}-u${u}`);
   const edges = (await gw.app.store.getInteractions(users, 100_000)).flat();
   const seen = new Map<string, number>();
@@ -116,7 +120,9 @@ describe('reliability on the real servers', { skip, concurrency: false }, () => 
   test('Kafka broker stopped and restarted mid-stream: no loss, no duplicate effect', { timeout: 170_000 }, async () => {
     await cleanNeo4j();
     // FLYWHEEL_TEST_GATEWAY_LOG_LEVEL=warn shows the gateway's (and kafkajs's) warnings when diagnosing.
-    gw = await startTestGateway({ env: productionEnv(`rel-kafka`, process.env.FLYWHEEL_TEST_GATEWAY_LOG_LEVEL ? { LOG_LEVEL: process.env.FLYWHEEL_TEST_GATEWAY_LOG_LEVEL } : {}) });
+    gw = await startTestGateway({
+      env: productionEnv(`rel-kafka`, process.env.FLYWHEEL_TEST_GATEWAY_LOG_LEVEL ? { LOG_LEVEL: process.env.FLYWHEEL_TEST_GATEWAY_LOG_LEVEL } : {}),
+    });
     const prefix = `rk${Date.now().toString(36)}`;
     const producer = produce(gw, prefix);
     await sleep(2000);

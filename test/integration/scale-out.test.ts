@@ -65,7 +65,11 @@ describe('two gateways share one consumer group', { skip }, () => {
       await admin.disconnect();
     }
     console.log(`::: consumer group ${env.KAFKA_GROUP}: instance partitions ${JSON.stringify(assignments)}`);
-    assert.deepEqual(assignments.flat().sort((x, y) => x - y), [0, 1, 2, 3], 'disjoint and complete');
+    assert.deepEqual(
+      assignments.flat().sort((x, y) => x - y),
+      [0, 1, 2, 3],
+      'disjoint and complete',
+    );
 
     const seed = [];
     for (let u = 0; u < 40; u++) {
@@ -104,7 +108,11 @@ describe('two gateways share one consumer group', { skip }, () => {
 
   test('a subscriber on instance 2 gets recommendationsChanged for an event tracked on instance 1', async () => {
     const client = await wsClient(gw2);
-    const pushed = firstPush<{ recommendationsChanged: { item: { id: string } }[] }>(client, 'subscription($u: ID!) { recommendationsChanged(userId: $u, first: 3) { item { id } } }', { u: 'cross-ws' });
+    const pushed = firstPush<{ recommendationsChanged: { item: { id: string } }[] }>(
+      client,
+      'subscription($u: ID!) { recommendationsChanged(userId: $u, first: 3) { item { id } } }',
+      { u: 'cross-ws' },
+    );
     await new Promise((r) => setTimeout(r, 200)); // the server subscribes right after the subscribe message
     const sent = performance.now();
     await run(gw1.graphqlUrl, TrackEventsDocument, { events: [{ id: 'scale-ws', type: 'PURCHASE', userId: 'cross-ws', itemId: 'A', quantity: 1 }] });
@@ -119,7 +127,9 @@ describe('two gateways share one consumer group', { skip }, () => {
     const sub = 'subscription($f: AnomalyFilter) { anomalyDetected(filter: $f) { id kind entityId } }';
     const vars = { f: { kinds: ['BOT_ACTIVITY'], entityIds: [bot] } };
     const [c1, c2] = [await wsClient(gw1), await wsClient(gw2)];
-    const got = [c1, c2].map((c) => firstPush<{ anomalyDetected: { id: string; kind: string; entityId: string } }>(c, sub, vars).then((m) => ({ m, at: performance.now() })));
+    const got = [c1, c2].map((c) =>
+      firstPush<{ anomalyDetected: { id: string; kind: string; entityId: string } }>(c, sub, vars).then((m) => ({ m, at: performance.now() })),
+    );
     await new Promise((r) => setTimeout(r, 200));
     const base = Date.now() - 5_000;
     const burst = Array.from({ length: 60 }, (_, i) => ({
@@ -135,7 +145,9 @@ describe('two gateways share one consumer group', { skip }, () => {
     assert.equal(res.data!.trackEvents.accepted, burst.length);
     const [a1, a2] = await withTimeout(Promise.all(got), 5000, 'BOT_ACTIVITY alert on both instances');
     const ms = [a1.at - sent, a2.at - sent];
-    console.log(`::: BOT_ACTIVITY alert after the burst was sent to instance 1: instance 1 ${ms[0]!.toFixed(0)} ms, instance 2 ${ms[1]!.toFixed(0)} ms (trackEvents acknowledged after ${ackMs.toFixed(0)} ms)`);
+    console.log(
+      `::: BOT_ACTIVITY alert after the burst was sent to instance 1: instance 1 ${ms[0]!.toFixed(0)} ms, instance 2 ${ms[1]!.toFixed(0)} ms (trackEvents acknowledged after ${ackMs.toFixed(0)} ms)`,
+    );
     for (const a of [a1, a2]) {
       assert.equal(a.m.anomalyDetected.kind, 'BOT_ACTIVITY');
       assert.equal(a.m.anomalyDetected.entityId, bot);
@@ -151,7 +163,10 @@ describe('two gateways share one consumer group', { skip }, () => {
       );
       assert.equal(q.errors, undefined, JSON.stringify(q.errors));
       assert.equal(q.data!.anomalies.totalCount, 1, 'stored once in Neo4j');
-      assert.deepEqual(q.data!.anomalies.edges.map((e) => e.node.id), [a1.m.anomalyDetected.id]);
+      assert.deepEqual(
+        q.data!.anomalies.edges.map((e) => e.node.id),
+        [a1.m.anomalyDetected.id],
+      );
     }
     assert.ok(gw1.app.anomalies.stats().published >= 1 && gw2.app.anomalies.stats().published >= 1, 'each instance published it');
   });
@@ -175,5 +190,7 @@ function firstPush<T>(client: Client, query: string, variables: Record<string, u
 
 function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   let t: NodeJS.Timeout;
-  return Promise.race([p, new Promise<T>((_, reject) => (t = setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${what}`)), ms)))]).finally(() => clearTimeout(t));
+  return Promise.race([p, new Promise<T>((_, reject) => (t = setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${what}`)), ms)))]).finally(() =>
+    clearTimeout(t),
+  );
 }

@@ -36,7 +36,9 @@ export async function cleanNeo4j(): Promise<void> {
 }
 
 export function brokers(): string[] {
-  return KAFKA_BROKERS.split(',').map((b) => b.trim()).filter(Boolean);
+  return KAFKA_BROKERS.split(',')
+    .map((b) => b.trim())
+    .filter(Boolean);
 }
 
 /** Kafka version line for the test output: describeCluster plus the broker's ApiVersions range. */
@@ -71,7 +73,6 @@ export function productionEnv(suffix: string, extra: Record<string, string> = {}
   };
 }
 
-
 /**
  * Open client sockets of this process to the given ports (Kafka brokers, Neo4j Bolt), from Node's active
  * handles: what would keep a test process alive after everything was closed.
@@ -93,7 +94,9 @@ export function openSocketsTo(ports: readonly number[]): string[] {
   for (const h of handles) {
     const s = h as { remotePort?: number; remoteAddress?: string; localPort?: number; destroyed?: boolean; constructor?: { name?: string } };
     if (s.constructor?.name !== 'Socket' || s.destroyed || s.remotePort === undefined || !ports.includes(s.remotePort)) continue;
-    out.push(`${s.localPort} -> ${s.remoteAddress}:${s.remotePort}${process.env.FLYWHEEL_TEST_SOCKET_STACKS ? `\n${connectStacks.get(s) ?? '(no stack)'}` : ''}`);
+    out.push(
+      `${s.localPort} -> ${s.remoteAddress}:${s.remotePort}${process.env.FLYWHEEL_TEST_SOCKET_STACKS ? `\n${connectStacks.get(s) ?? '(no stack)'}` : ''}`,
+    );
   }
   return out;
 }

@@ -1,6 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import net from 'node:net';
-import { Kafka, logLevel, Partitioners, type Admin, type Consumer, type ISocketFactory, type KafkaConfig, type KafkaMessage, type LogEntry, type Producer } from 'kafkajs';
+import {
+  Kafka,
+  logLevel,
+  Partitioners,
+  type Admin,
+  type Consumer,
+  type ISocketFactory,
+  type KafkaConfig,
+  type KafkaMessage,
+  type LogEntry,
+  type Producer,
+} from 'kafkajs';
 import type { Logger } from 'pino';
 import type { FlywheelEvent } from '../../events/event';
 import type {
@@ -544,7 +555,10 @@ class KafkaConsumer implements LogConsumer {
         if (alone === 'stopped') return false;
         try {
           await poison!.onPoison(record, this.lastError);
-          this.log.options.logger?.warn({ group: this.group, source: record.source, err: this.lastError }, 'kafka record dead-lettered after repeated handler failures');
+          this.log.options.logger?.warn(
+            { group: this.group, source: record.source, err: this.lastError },
+            'kafka record dead-lettered after repeated handler failures',
+          );
           break;
         } catch (err) {
           // Could not take it out of the way (the dead-letter topic is unreachable): try it again later.
@@ -619,7 +633,7 @@ class KafkaConsumer implements LogConsumer {
       let ownLag = 0;
       for (const p of ends) {
         const c = byPartition.get(p.partition) ?? -1;
-        const from = c >= 0 ? c : this.mode.commit ? Number(p.low) : (Number(this.mode.startAt?.get(p.partition) ?? p.high));
+        const from = c >= 0 ? c : this.mode.commit ? Number(p.low) : Number(this.mode.startAt?.get(p.partition) ?? p.high);
         const behind = Math.max(0, Number(p.high) - from);
         lag += behind;
         if (own.has(p.partition)) ownLag += behind;

@@ -51,10 +51,12 @@ export class MemoryErasure implements ErasureStore {
     let next = 0;
     for (let u = 0; u < state.users.length; u++) remap[u] = drop.has(u) ? -1 : next++;
     snap.users = snap.users.filter((_, u) => !drop.has(u));
-    snap.edges = snap.edges.filter((e) => !drop.has(e[0])).map((e) => {
-      e[0] = remap[e[0]]!;
-      return e;
-    });
+    snap.edges = snap.edges
+      .filter((e) => !drop.has(e[0]))
+      .map((e) => {
+        e[0] = remap[e[0]]!;
+        return e;
+      });
     snap.orders = (snap.orders ?? []).filter(([u]) => !drop.has(u)).map(([u, o]) => [remap[u]!, o]);
     if (snap.segments) snap.segments = { ...snap.segments, of: snap.segments.of.filter((_, u) => !drop.has(u)) };
     if (snap.anomalies) {

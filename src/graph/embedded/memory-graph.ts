@@ -81,7 +81,11 @@ export class MemoryGraph implements GraphStore {
 
   private async checkpointNow(): Promise<void> {
     const s = this.state;
-    if (!this.options.snapshotPath || (s.position === this.snapshotPosition && !s.anomalyTable.dirty && !s.excludedDirty && !s.segments.dirty && !s.erasureDirty)) return;
+    if (
+      !this.options.snapshotPath ||
+      (s.position === this.snapshotPosition && !s.anomalyTable.dirty && !s.excludedDirty && !s.segments.dirty && !s.erasureDirty)
+    )
+      return;
     const position = s.position;
     s.erasureDirty = false;
     await writeSnapshot(this.options.snapshotPath, dumpGraph(s));

@@ -161,7 +161,13 @@ export class SegmentMembership {
   }
 
   /** Members in user-index (first seen) order: stable under inserts; the cursor is the last user's id. */
-  page(segmentId: string, first: number, after: string | undefined, userIndex: (id: string) => number | undefined, userId: (u: number) => string): SegmentMemberPage {
+  page(
+    segmentId: string,
+    first: number,
+    after: string | undefined,
+    userIndex: (id: string) => number | undefined,
+    userId: (u: number) => string,
+  ): SegmentMemberPage {
     const s = this.index.get(segmentId);
     const total = s === undefined ? 0 : this.counts[s]!;
     if (s === undefined || total === 0) return { userIds: [], totalCount: 0, hasNextPage: false, endCursor: null };

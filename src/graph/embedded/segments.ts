@@ -8,7 +8,12 @@ export class MemorySegments implements SegmentStore {
 
   async getPurchaseActivity(userIds: readonly string[]): Promise<PurchaseActivityBatch> {
     const s = this.state;
-    return buildActivity(s.users, s.items, userIds.map((id) => s.userIndex.get(id) ?? -1), userIds);
+    return buildActivity(
+      s.users,
+      s.items,
+      userIds.map((id) => s.userIndex.get(id) ?? -1),
+      userIds,
+    );
   }
 
   async *scanPurchaseActivity(batchSize = 20_000): AsyncIterable<PurchaseActivityBatch> {
@@ -50,7 +55,13 @@ export class MemorySegments implements SegmentStore {
 
   async listSegmentMembers(segmentId: string, first: number, after?: string): Promise<SegmentMemberPage> {
     const s = this.state;
-    return s.segments.page(segmentId, first, after, (id) => s.userIndex.get(id), (u) => s.users[u]!.id);
+    return s.segments.page(
+      segmentId,
+      first,
+      after,
+      (id) => s.userIndex.get(id),
+      (u) => s.users[u]!.id,
+    );
   }
 
   async segmentSizes(): Promise<Map<string, number>> {

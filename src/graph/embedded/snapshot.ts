@@ -19,7 +19,17 @@ export interface GraphSnapshot {
   eventsApplied: number;
   items: [id: string, title: string | null, category: string | null, price: number | null, attributes: Record<string, string>][];
   users: [id: string, anonymous: boolean, first: number, last: number, events: number][];
-  edges: [user: number, item: number, counts: number[], weight: number, quantity: number, revenue: number, first: number, last: number, lastType: InteractionType][];
+  edges: [
+    user: number,
+    item: number,
+    counts: number[],
+    weight: number,
+    quantity: number,
+    revenue: number,
+    first: number,
+    last: number,
+    lastType: InteractionType,
+  ][];
   appliedIds: string[];
   /** Per-user purchase instants (segmentation features) and segment model + IN_SEGMENT. */
   orders?: [user: number, timestamps: number[]][];
@@ -65,7 +75,10 @@ export function dumpGraph(state: GraphState): GraphSnapshot {
     items: state.items.map((r) => [r.id, r.title, r.category, r.price, r.attributes]),
     users: state.users.map((u) => [u.id, u.anonymous, u.first, u.last, u.events]),
     edges: state.users.flatMap((u) =>
-      [...u.edges.values()].map((e) => [e.user, e.item, countsToArray(e.counts), e.weight, e.quantity, e.revenue, e.firstSeenAt, e.lastSeenAt, e.lastType] as GraphSnapshot['edges'][number]),
+      [...u.edges.values()].map(
+        (e) =>
+          [e.user, e.item, countsToArray(e.counts), e.weight, e.quantity, e.revenue, e.firstSeenAt, e.lastSeenAt, e.lastType] as GraphSnapshot['edges'][number],
+      ),
     ),
     appliedIds: [...state.appliedIds],
     orders: state.users.flatMap((u, i) => (u.orders ? [[i, u.orders] as [number, number[]]] : [])),
@@ -79,7 +92,17 @@ export function dumpGraph(state: GraphState): GraphSnapshot {
 export function loadGraph(state: GraphState, s: GraphSnapshot): void {
   for (const [actor, at] of s.erased ?? []) state.erased.set(actor, at);
   for (const [id, title, category, price, attributes] of s.items) {
-    state.upsertItem({ kind: 'item', v: 1, id: '', itemId: id, title: title ?? id, category: category ?? undefined, price: price ?? undefined, attributes, timestamp: 0 });
+    state.upsertItem({
+      kind: 'item',
+      v: 1,
+      id: '',
+      itemId: id,
+      title: title ?? id,
+      category: category ?? undefined,
+      price: price ?? undefined,
+      attributes,
+      timestamp: 0,
+    });
     if (title === null) state.items[state.itemIndex.get(id)!]!.title = null;
   }
   for (const [id, anonymous, first, last, events] of s.users) {

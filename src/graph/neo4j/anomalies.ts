@@ -69,29 +69,33 @@ export class Neo4jAnomalies implements AnomalyStore {
   }
 
   async acknowledgeAnomaly(id: string, acknowledged = true): Promise<AnomalyRecord | null> {
-    const res = await this.session.write((tx) => tx.run('MATCH (a:Anomaly {id: $id}) SET a.acknowledged = $ack RETURN a { .* } AS a', { id, ack: acknowledged }));
+    const res = await this.session.write((tx) =>
+      tx.run('MATCH (a:Anomaly {id: $id}) SET a.acknowledged = $ack RETURN a { .* } AS a', { id, ack: acknowledged }),
+    );
     const a = res.records[0]?.get('a');
     return a ? anomalyFromProps(a) : null;
   }
 
   async setActorExcluded(actor: string, excluded: boolean): Promise<boolean> {
-    return this.session.serialized(() => this.session.write(async (tx) => {
-      const res = await tx.run(
-        `MERGE (u:User {id: $id})
+    return this.session.serialized(() =>
+      this.session.write(async (tx) => {
+        const res = await tx.run(
+          `MERGE (u:User {id: $id})
            ON CREATE SET u.anonymous = $anonymous, u.eventCount = 0, u.excluded = false
          WITH u, coalesce(u.excluded, false) AS was
          SET u.excluded = $excluded
          RETURN was`,
-        { id: actor, anonymous: actor.startsWith('session:'), excluded },
-      );
-      if (res.records[0]!.get('was') === excluded) return false;
-      await tx.run(
-        `MATCH (:User {id: $id})-[r:INTERACTED]->(i:Item) WHERE r.weight > 0
+          { id: actor, anonymous: actor.startsWith('session:'), excluded },
+        );
+        if (res.records[0]!.get('was') === excluded) return false;
+        await tx.run(
+          `MATCH (:User {id: $id})-[r:INTERACTED]->(i:Item) WHERE r.weight > 0
          SET i.userCount = i.userCount + $delta`,
-        { id: actor, delta: excluded ? -1 : 1 },
-      );
-      return true;
-    }));
+          { id: actor, delta: excluded ? -1 : 1 },
+        );
+        return true;
+      }),
+    );
   }
 
   async excludedActors(): Promise<string[]> {

@@ -52,7 +52,8 @@ export const MIGRATIONS: Migration[] = [
   },
   {
     version: 4,
-    description: 'SIMILAR edges are no longer kept (nothing read them; the recommender learns similarity in memory): drop them, the simDirty flags and their index',
+    description:
+      'SIMILAR edges are no longer kept (nothing read them; the recommender learns similarity in memory): drop them, the simDirty flags and their index',
     statements: [
       'DROP INDEX item_sim_dirty IF EXISTS',
       'MATCH ()-[s:SIMILAR]->() CALL (s) { DELETE s } IN TRANSACTIONS OF 10000 ROWS',

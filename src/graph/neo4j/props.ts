@@ -5,7 +5,15 @@ import { emptyCounts, type ItemNode } from '../stores/graph-reads';
 /** Property maps of the Neo4j graph store's nodes and relationships, shared by its writes and reads. */
 
 export function edgeToProps(e: EdgeState): Record<string, unknown> {
-  return { ...e.counts, weight: e.weight, quantity: e.quantity, revenue: e.revenue, firstSeenAt: e.firstSeenAt, lastSeenAt: e.lastSeenAt, lastType: e.lastType };
+  return {
+    ...e.counts,
+    weight: e.weight,
+    quantity: e.quantity,
+    revenue: e.revenue,
+    firstSeenAt: e.firstSeenAt,
+    lastSeenAt: e.lastSeenAt,
+    lastType: e.lastType,
+  };
 }
 
 export function edgeFromProps(p: Record<string, unknown>): EdgeState {

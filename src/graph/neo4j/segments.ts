@@ -51,7 +51,9 @@ export class Neo4jSegments implements SegmentStore {
   }
 
   async setSegmentModel(model: unknown): Promise<void> {
-    await this.session.write((tx) => tx.run("MERGE (m:SegmentModel {id: 'current'}) SET m.json = $json, m.at = $now", { json: JSON.stringify(model), now: Date.now() }));
+    await this.session.write((tx) =>
+      tx.run("MERGE (m:SegmentModel {id: 'current'}) SET m.json = $json, m.at = $now", { json: JSON.stringify(model), now: Date.now() }),
+    );
   }
 
   async setUserSegments(userIds: readonly string[], segmentIds: readonly (string | null)[]): Promise<void> {

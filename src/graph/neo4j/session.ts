@@ -75,7 +75,10 @@ export class Neo4jSession {
           }
         })();
         const timeout = new Promise<never>((_, reject) => {
-          timer = setTimeout(() => reject(new StoreUnavailableError(`graph database (Neo4j) did not answer within ${timeoutMs} ms; retry later`)), Math.max(1, deadline - Date.now()));
+          timer = setTimeout(
+            () => reject(new StoreUnavailableError(`graph database (Neo4j) did not answer within ${timeoutMs} ms; retry later`)),
+            Math.max(1, deadline - Date.now()),
+          );
         });
         attemptRun.catch(() => undefined);
         return await Promise.race([attemptRun, timeout]);
@@ -118,7 +121,8 @@ export class Neo4jSession {
   }
 }
 
-const CONNECTIVITY = /ServiceUnavailable|SessionExpired|ECONNREFUSED|ECONNRESET|EPIPE|Connection acquisition timed out|Failed to connect|connection (was )?closed|Pool is closed|socket hang up/i;
+const CONNECTIVITY =
+  /ServiceUnavailable|SessionExpired|ECONNREFUSED|ECONNRESET|EPIPE|Connection acquisition timed out|Failed to connect|connection (was )?closed|Pool is closed|socket hang up/i;
 
 function isConnectivityError(err: unknown): boolean {
   if (err instanceof StoreUnavailableError) return false;

@@ -81,9 +81,7 @@ export class Neo4jGraphWrites implements GraphWriteStore {
   private async applyInTx(tx: ManagedTransaction, unique: readonly FlywheelEvent[]): Promise<ApplySummary> {
     // Event nodes hold idempotency keys (actor + event id), not bare ids: one actor cannot pre-empt another's.
     const ids = unique.map(idempotencyKey);
-    const known = new Set(
-      (await tx.run('UNWIND $ids AS id MATCH (e:Event {id: id}) RETURN e.id AS id', { ids })).records.map((r) => r.get('id') as string),
-    );
+    const known = new Set((await tx.run('UNWIND $ids AS id MATCH (e:Event {id: id}) RETURN e.id AS id', { ids })).records.map((r) => r.get('id') as string));
     const notYet = unique.filter((e) => !known.has(idempotencyKey(e)));
     if (notYet.length === 0) return { applied: 0, duplicates: unique.length, touchedUsers: [], touchedItems: [] };
     // The erasure list: an erased actor's events up to the erasure time are skipped (a log replay).
@@ -130,12 +128,8 @@ export class Neo4jGraphWrites implements GraphWriteStore {
       });
     }
     const users = new Map<string, UserState>();
-    for (const r of (
-      await tx.run(
-        'UNWIND $ids AS id OPTIONAL MATCH (u:User {id: id}) RETURN id, u.excluded AS excluded, u.orders AS orders',
-        { ids: actors },
-      )
-    ).records) {
+    for (const r of (await tx.run('UNWIND $ids AS id OPTIONAL MATCH (u:User {id: id}) RETURN id, u.excluded AS excluded, u.orders AS orders', { ids: actors }))
+      .records) {
       users.set(r.get('id'), {
         anonymous: false,
         excluded: r.get('excluded') === true,
@@ -149,10 +143,9 @@ export class Neo4jGraphWrites implements GraphWriteStore {
     const edges = new Map<string, EdgeState>();
     if (pairs.length > 0) {
       for (const r of (
-        await tx.run(
-          'UNWIND $pairs AS p MATCH (:User {id: p.u})-[r:INTERACTED]->(:Item {id: p.i}) RETURN p.u AS u, p.i AS i, properties(r) AS props',
-          { pairs },
-        )
+        await tx.run('UNWIND $pairs AS p MATCH (:User {id: p.u})-[r:INTERACTED]->(:Item {id: p.i}) RETURN p.u AS u, p.i AS i, properties(r) AS props', {
+          pairs,
+        })
       ).records) {
         const p = r.get('props') as Record<string, unknown>;
         edges.set(`${r.get('u')}\u0000${r.get('i')}`, edgeFromProps(p));
@@ -200,7 +193,16 @@ export class Neo4jGraphWrites implements GraphWriteStore {
     await tx.run('UNWIND $ids AS id CREATE (:Event {id: id, appliedAt: $now})', { ids: fresh.map(idempotencyKey), now: Date.now() });
     const itemRows = itemIds.map((id) => {
       const s = items.get(id)!;
-      return { id, upserted: s.upserted, priceChanged: s.priceChanged, title: s.title, category: s.category, price: s.price, attributes: s.attributes, delta: s.delta };
+      return {
+        id,
+        upserted: s.upserted,
+        priceChanged: s.priceChanged,
+        title: s.title,
+        category: s.category,
+        price: s.price,
+        attributes: s.attributes,
+        delta: s.delta,
+      };
     });
     await tx.run(
       `UNWIND $rows AS row
@@ -273,4 +275,3 @@ function insertSorted(arr: number[], v: number): void {
   }
   if (arr[lo] !== v) arr.splice(lo, 0, v);
 }
-

@@ -1,23 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import {
-  AnomalyDetector,
-  defaultAnomalyConfig,
-  replayAnomalies,
-  syntheticEvents,
-  type AnomalyFinding,
-  type AnomalyInput,
-} from '../../../src/anomaly/index.js';
+import { AnomalyDetector, defaultAnomalyConfig, replayAnomalies, syntheticEvents, type AnomalyFinding, type AnomalyInput } from '../../../src/anomaly/index.js';
 import type { InteractionType } from '../../../src/events/event.js';
 
 const T0 = Date.UTC(2024, 0, 1);
 let seq = 0;
 
-function ev(
-  type: InteractionType,
-  t: number,
-  fields: Partial<AnomalyInput> & { itemId?: string } = {},
-): AnomalyInput {
+function ev(type: InteractionType, t: number, fields: Partial<AnomalyInput> & { itemId?: string } = {}): AnomalyInput {
   return { kind: 'interaction', v: 1, id: `t${seq++}`, type, itemId: 'i1', timestamp: t, userId: 'u1', ...fields };
 }
 
@@ -131,9 +120,7 @@ describe('QUANTITY_OUTLIER and ORDER_VALUE_OUTLIER', () => {
   function warmGlobal(d: AnomalyDetector): void {
     // 300 ordinary purchase lines over 100 items / 150 customers: global history only.
     for (let i = 0; i < 300; i++) {
-      d.observe(
-        ev('PURCHASE', T0 + i * 60_000, { itemId: `w${i % 100}`, userId: `wc${i % 150}`, price: 2 + (i % 7), quantity: 1 + (i % 12) }),
-      );
+      d.observe(ev('PURCHASE', T0 + i * 60_000, { itemId: `w${i % 100}`, userId: `wc${i % 150}`, price: 2 + (i % 7), quantity: 1 + (i % 12) }));
     }
   }
 
@@ -175,7 +162,10 @@ describe('QUANTITY_OUTLIER and ORDER_VALUE_OUTLIER', () => {
     assert.deepEqual(c.map((f) => `${f.kind}:${f.severity}`).sort(), ['ORDER_VALUE_OUTLIER:CRITICAL', 'QUANTITY_OUTLIER:INFO']);
     // The return itself is judged when it closes: it reverses the flagged order.
     const closed = d.flush().filter((f) => f.kind === 'ORDER_VALUE_OUTLIER' && f.entityId === 'cx');
-    assert.deepEqual(closed.map((f) => f.severity), ['INFO']);
+    assert.deepEqual(
+      closed.map((f) => f.severity),
+      ['INFO'],
+    );
     assert.equal(closed[0]!.evidence.cancels, `order@${t}`);
     const lone = d.observe(ev('PURCHASE', t + 2, { itemId: 'other', userId: 'cy', price: 1, quantity: -40_000 }));
     assert.ok(lone.some((f) => f.kind === 'QUANTITY_OUTLIER' && f.severity !== 'INFO' && f.evidence.cancellation === true));
@@ -186,7 +176,10 @@ describe('QUANTITY_OUTLIER and ORDER_VALUE_OUTLIER', () => {
     assert.deepEqual(kinds(history(d, 'sku-q', 30, 2, 2)), []);
     assert.deepEqual(kinds(d.observe(ev('PURCHASE', T0 + 1e7, { itemId: 'sku-q', userId: 'n1', price: 2, quantity: 9 }))), []);
     const f = d.observe(ev('PURCHASE', T0 + 1e7 + 1, { itemId: 'sku-q', userId: 'n2', price: 2, quantity: 120 }));
-    assert.ok(f.some((x) => x.kind === 'QUANTITY_OUTLIER' && x.entityId === 'sku-q'), JSON.stringify(f));
+    assert.ok(
+      f.some((x) => x.kind === 'QUANTITY_OUTLIER' && x.entityId === 'sku-q'),
+      JSON.stringify(f),
+    );
   });
 
   it('groups order value by orderId and judges the order when it goes idle', () => {
@@ -207,7 +200,7 @@ describe('QUANTITY_OUTLIER and ORDER_VALUE_OUTLIER', () => {
     assert.equal(ov[0]!.evidence.value, 3600);
   });
 
-  it('without order ids, one customer\'s lines at one instant are one order (what the gateway sees of an invoice)', () => {
+  it("without order ids, one customer's lines at one instant are one order (what the gateway sees of an invoice)", () => {
     const d = new AnomalyDetector();
     let t = T0;
     for (let o = 0; o < 10; o++) {
@@ -288,7 +281,9 @@ describe('bounded memory and determinism', () => {
     const cap = 100;
     const d = new AnomalyDetector({ maxTrackedKeys: cap });
     for (let i = 0; i < 5_000; i++) {
-      d.observe(ev(i % 2 ? 'VIEW' : 'PURCHASE', T0 + i * 1000, { userId: `u${i}`, itemId: `i${i}`, price: 1 + (i % 9), quantity: 1 + (i % 4), orderId: `o${i}` }));
+      d.observe(
+        ev(i % 2 ? 'VIEW' : 'PURCHASE', T0 + i * 1000, { userId: `u${i}`, itemId: `i${i}`, price: 1 + (i % 9), quantity: 1 + (i % 4), orderId: `o${i}` }),
+      );
     }
     const s = d.stats();
     assert.ok(s.trackedActors <= cap);
@@ -319,7 +314,10 @@ describe('bounded memory and determinism', () => {
     const r = replayAnomalies(events, { topN: 3 });
     assert.equal(r.byKind.BOT_ACTIVITY.count, 1);
     assert.equal(r.byKind.BOT_ACTIVITY.top.length, 1);
-    assert.equal(r.totalFindings, Object.values(r.byKind).reduce((s, k) => s + k.count, 0));
+    assert.equal(
+      r.totalFindings,
+      Object.values(r.byKind).reduce((s, k) => s + k.count, 0),
+    );
     assert.deepEqual(r.flaggedBots, ['scraper']);
   });
 

@@ -13,7 +13,17 @@ const T0 = Date.UTC(2024, 0, 1);
 /** Bursts of clicks by `bots` distinct actors: one BOT_ACTIVITY finding each. */
 function bursts(bots: number, tag: string): InteractionEvent[] {
   const out: InteractionEvent[] = [];
-  for (let b = 0; b < bots; b++) for (let i = 0; i < 60; i++) out.push({ kind: 'interaction', v: 1, id: `${tag}-${b}-${i}`, type: 'CLICK', userId: `${tag}-bot${b}`, itemId: `i${i}`, timestamp: T0 + b * 1000 + i * 100 });
+  for (let b = 0; b < bots; b++)
+    for (let i = 0; i < 60; i++)
+      out.push({
+        kind: 'interaction',
+        v: 1,
+        id: `${tag}-${b}-${i}`,
+        type: 'CLICK',
+        userId: `${tag}-bot${b}`,
+        itemId: `i${i}`,
+        timestamp: T0 + b * 1000 + i * 100,
+      });
   return out;
 }
 
@@ -25,7 +35,16 @@ function capture(): { logger: pino.Logger; lines: () => { level: number; msg: st
       cb();
     },
   });
-  return { logger: pino({ level: 'debug' }, stream), lines: () => chunks.join('').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as { level: number; msg: string }) };
+  return {
+    logger: pino({ level: 'debug' }, stream),
+    lines: () =>
+      chunks
+        .join('')
+        .trim()
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as { level: number; msg: string }),
+  };
 }
 
 test('new anomalies are logged as one summary line per period with counts (details at debug), not one line per batch', async () => {
@@ -50,7 +69,10 @@ test('new anomalies are logged as one summary line per period with counts (detai
   assert.equal(after.length, 2, 'closing writes the pending summary');
   assert.match(after[1]!.msg, /^11 new anomalies in the last \d+ s: 11 BOT_ACTIVITY/);
   assert.equal(lines().filter((l) => l.level === 20 && l.msg === 'anomalies detected').length, 12, 'details at debug');
-  assert.equal(Object.values(svc.stats().newByKind).reduce((a, b) => a + b, 0), 12);
+  assert.equal(
+    Object.values(svc.stats().newByKind).reduce((a, b) => a + b, 0),
+    12,
+  );
 });
 
 test('findings re-detected while ingestion replays the log after a restart are stored, not announced again', async () => {
@@ -77,8 +99,21 @@ test('findings re-detected while ingestion replays the log after a restart are s
 });
 
 test('the terminal log format: time, level, message, then fields', () => {
-  const line = formatLogLine(JSON.stringify({ level: 30, time: '2026-12-03T07:12:03.412Z', pid: 1, name: 'flywheel', msg: 'gateway listening', url: 'http://127.0.0.1:4000/graphql', n: 3 }));
+  const line = formatLogLine(
+    JSON.stringify({
+      level: 30,
+      time: '2026-12-03T07:12:03.412Z',
+      pid: 1,
+      name: 'flywheel',
+      msg: 'gateway listening',
+      url: 'http://127.0.0.1:4000/graphql',
+      n: 3,
+    }),
+  );
   assert.match(line, /^\d\d:\d\d:\d\d\.412 INFO {2}gateway listening {2}url=http:\/\/127\.0\.0\.1:4000\/graphql n=3\n$/);
-  assert.match(formatLogLine(JSON.stringify({ level: 50, msg: 'failed', err: { message: 'boom', stack: 'Error: boom\n    at x' } })), /ERROR failed\n {4}Error: boom\n/);
+  assert.match(
+    formatLogLine(JSON.stringify({ level: 50, msg: 'failed', err: { message: 'boom', stack: 'Error: boom\n    at x' } })),
+    /ERROR failed\n {4}Error: boom\n/,
+  );
   assert.equal(formatLogLine('not json'), 'not json');
 });

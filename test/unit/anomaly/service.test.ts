@@ -18,7 +18,21 @@ function click(id: string, userId: string, itemId: string, t: number, type: Inte
 }
 
 function rec(id: string, over: Partial<AnomalyRecord> = {}): AnomalyRecord {
-  return { id, kind: 'PRICE_ANOMALY', severity: 'WARNING', entityType: 'item', entityId: 'i1', score: 5, detectedAt: T0, message: id, evidence: null, acknowledged: false, userId: null, itemId: 'i1', ...over };
+  return {
+    id,
+    kind: 'PRICE_ANOMALY',
+    severity: 'WARNING',
+    entityType: 'item',
+    entityId: 'i1',
+    score: 5,
+    detectedAt: T0,
+    message: id,
+    evidence: null,
+    acknowledged: false,
+    userId: null,
+    itemId: 'i1',
+    ...over,
+  };
 }
 
 /** u1..u5 engage with X and Y; then a bot clicks X and 59 items of its own within seconds. */
@@ -48,24 +62,50 @@ function ingest(g: MemoryGraph, svc: AnomalyService, events: FlywheelEvent[]): r
 describe('AnomalyTable', () => {
   it('lists newest first with filters, pages with cursors, caps its size and keeps links', () => {
     const t = new AnomalyTable(5);
-    t.put([rec('a', { severity: 'INFO' }), rec('b', { kind: 'BOT_ACTIVITY', userId: 'bot', itemId: null, entityType: 'user', entityId: 'bot' }), rec('c', { severity: 'CRITICAL', itemId: 'i2', entityId: 'i2' })]);
+    t.put([
+      rec('a', { severity: 'INFO' }),
+      rec('b', { kind: 'BOT_ACTIVITY', userId: 'bot', itemId: null, entityType: 'user', entityId: 'bot' }),
+      rec('c', { severity: 'CRITICAL', itemId: 'i2', entityId: 'i2' }),
+    ]);
     assert.deepEqual(t.put([rec('a')]), [], 'same id twice is stored once');
-    assert.deepEqual(t.list({ first: 10 }).anomalies.map((r) => r.id), ['c', 'b', 'a']);
-    assert.deepEqual(t.list({ first: 10, minSeverity: 'WARNING' }).anomalies.map((r) => r.id), ['c', 'b']);
-    assert.deepEqual(t.list({ first: 10, kinds: ['BOT_ACTIVITY'] }).anomalies.map((r) => r.id), ['b']);
-    assert.deepEqual(t.list({ first: 10, entityIds: ['i1'] }).anomalies.map((r) => r.id), ['a'], 'entity or linked item');
-    assert.deepEqual(t.list({ first: 10, entityIds: ['bot'] }).anomalies.map((r) => r.id), ['b']);
+    assert.deepEqual(
+      t.list({ first: 10 }).anomalies.map((r) => r.id),
+      ['c', 'b', 'a'],
+    );
+    assert.deepEqual(
+      t.list({ first: 10, minSeverity: 'WARNING' }).anomalies.map((r) => r.id),
+      ['c', 'b'],
+    );
+    assert.deepEqual(
+      t.list({ first: 10, kinds: ['BOT_ACTIVITY'] }).anomalies.map((r) => r.id),
+      ['b'],
+    );
+    assert.deepEqual(
+      t.list({ first: 10, entityIds: ['i1'] }).anomalies.map((r) => r.id),
+      ['a'],
+      'entity or linked item',
+    );
+    assert.deepEqual(
+      t.list({ first: 10, entityIds: ['bot'] }).anomalies.map((r) => r.id),
+      ['b'],
+    );
     const p1 = t.list({ first: 2 });
     assert.equal(p1.hasNextPage, true);
     assert.equal(p1.totalCount, 3);
     const p2 = t.list({ first: 2, after: p1.endCursor! });
-    assert.deepEqual(p2.anomalies.map((r) => r.id), ['a']);
+    assert.deepEqual(
+      p2.anomalies.map((r) => r.id),
+      ['a'],
+    );
     assert.equal(p2.hasNextPage, false);
     assert.throws(() => t.list({ first: 2, after: 'garbage!' }), RangeError);
 
     assert.equal(t.acknowledge('b', true)!.acknowledged, true);
     assert.equal(t.acknowledge('nope', true), null);
-    assert.deepEqual(t.list({ first: 10, acknowledged: false }).anomalies.map((r) => r.id), ['c', 'a']);
+    assert.deepEqual(
+      t.list({ first: 10, acknowledged: false }).anomalies.map((r) => r.id),
+      ['c', 'a'],
+    );
 
     t.put(['d', 'e', 'f', 'g'].map((id) => rec(id)));
     assert.equal(t.size, 5);
@@ -95,7 +135,10 @@ describe('AnomalyService on the memory graph', () => {
     assert.equal(svc.isFlaggedBot('u1'), false);
     assert.deepEqual(fed, [], 'the whole flagged burst is kept from the recommender feed');
     assert.deepEqual(await g.excludedActors(), ['bot']);
-    assert.deepEqual((await g.listAnomalies({ first: 10, entityIds: ['bot'] })).anomalies.map((r) => r.id), [a.id]);
+    assert.deepEqual(
+      (await g.listAnomalies({ first: 10, entityIds: ['bot'] })).anomalies.map((r) => r.id),
+      [a.id],
+    );
 
     // Whatever reads the graph sees the shop without the bot.
     assert.deepEqual(await positiveEdges(g), beforeEdges);
@@ -175,13 +218,32 @@ describe('AnomalyService on the memory graph', () => {
 
   it('links quantity / price findings to the buyer and the item, traffic to the item', () => {
     const e = click('e1', 'u9', 'i9', T0, 'PURCHASE');
-    const q = toRecord({ id: 'q', kind: 'QUANTITY_OUTLIER', severity: 'WARNING', entityType: 'item', entityId: 'i9', score: 9, detectedAt: T0, message: 'm', evidence: {} }, e);
+    const q = toRecord(
+      { id: 'q', kind: 'QUANTITY_OUTLIER', severity: 'WARNING', entityType: 'item', entityId: 'i9', score: 9, detectedAt: T0, message: 'm', evidence: {} },
+      e,
+    );
     assert.equal(q.userId, 'u9');
     assert.equal(q.itemId, 'i9');
-    const t = toRecord({ id: 't', kind: 'TRAFFIC_SPIKE', severity: 'WARNING', entityType: 'item', entityId: 'i9', score: 9, detectedAt: T0, message: 'm', evidence: {} }, e);
+    const t = toRecord(
+      { id: 't', kind: 'TRAFFIC_SPIKE', severity: 'WARNING', entityType: 'item', entityId: 'i9', score: 9, detectedAt: T0, message: 'm', evidence: {} },
+      e,
+    );
     assert.equal(t.userId, null, 'a traffic spike is not about the user whose event closed the bucket');
     assert.equal(t.itemId, 'i9');
-    const o = toRecord({ id: 'o', kind: 'ORDER_VALUE_OUTLIER', severity: 'WARNING', entityType: 'session', entityId: 's1', score: 9, detectedAt: T0, message: 'm', evidence: {} }, null);
+    const o = toRecord(
+      {
+        id: 'o',
+        kind: 'ORDER_VALUE_OUTLIER',
+        severity: 'WARNING',
+        entityType: 'session',
+        entityId: 's1',
+        score: 9,
+        detectedAt: T0,
+        message: 'm',
+        evidence: {},
+      },
+      null,
+    );
     assert.equal(o.userId, 'session:s1');
   });
 });
@@ -207,10 +269,17 @@ describe('AnomalyService: several instances on one store (Kafka fan-out)', () =>
       const stored = (await g.listAnomalies({ first: 10, entityIds: ['bot'] })).anomalies;
       assert.equal(stored.length, 1, `${scope}: stored once`);
       if (scope === 'detected') {
-        assert.deepEqual(published.map((p) => p.map((r) => r.id)), [[stored[0]!.id], [stored[0]!.id]], 'each instance publishes the same finding once');
+        assert.deepEqual(
+          published.map((p) => p.map((r) => r.id)),
+          [[stored[0]!.id], [stored[0]!.id]],
+          'each instance publishes the same finding once',
+        );
       } else {
         // Control: publishing only what this instance stored first leaves the second instance's subscribers without it.
-        assert.deepEqual(published.map((p) => p.length), [1, 0]);
+        assert.deepEqual(
+          published.map((p) => p.length),
+          [1, 0],
+        );
       }
     }
   });
@@ -218,7 +287,10 @@ describe('AnomalyService: several instances on one store (Kafka fan-out)', () =>
 
 describe('configuration and the Online Retail mapper', () => {
   it('FLYWHEEL_ANOMALY_* keys override the JSON config; invalid values are refused', () => {
-    const c = anomalyConfigFromEnv({ FLYWHEEL_ANOMALY_CONFIG: '{"bot":{"maxEvents":10,"windowMs":5000},"price":{"minRatio":8}}', FLYWHEEL_ANOMALY_BOT_MAX_EVENTS: 20 });
+    const c = anomalyConfigFromEnv({
+      FLYWHEEL_ANOMALY_CONFIG: '{"bot":{"maxEvents":10,"windowMs":5000},"price":{"minRatio":8}}',
+      FLYWHEEL_ANOMALY_BOT_MAX_EVENTS: 20,
+    });
     assert.equal(c.bot?.maxEvents, 20);
     assert.equal(c.bot?.windowMs, 5000);
     assert.equal(c.price?.minRatio, 8);
@@ -227,7 +299,16 @@ describe('configuration and the Online Retail mapper', () => {
   });
 
   it('keepCancellations maps C invoices to REMOVE_FROM_CART with |quantity| and the invoice as order id; default still drops them', () => {
-    const row = { InvoiceNo: 'C541433', StockCode: '23166', Description: 'MEDIUM CERAMIC TOP STORAGE JAR', Quantity: '-74215', InvoiceDate: '2011-01-18 10:17:00', UnitPrice: '1.04', CustomerID: '12346.0', Country: 'United Kingdom' };
+    const row = {
+      InvoiceNo: 'C541433',
+      StockCode: '23166',
+      Description: 'MEDIUM CERAMIC TOP STORAGE JAR',
+      Quantity: '-74215',
+      InvoiceDate: '2011-01-18 10:17:00',
+      UnitPrice: '1.04',
+      CustomerID: '12346.0',
+      Country: 'United Kingdom',
+    };
     assert.deepEqual(new OnlineRetailMapper().map(row), { kind: 'dropped', reason: 'cancellation' });
     const out = new OnlineRetailMapper({ keepCancellations: true }).map(row);
     assert.equal(out.kind, 'events');

@@ -22,7 +22,10 @@ function recordingParts() {
   return { parts, calls };
 }
 
-const batch = { events: [{ kind: 'interaction', v: 1, id: 'e1', type: 'VIEW', userId: 'u1', itemId: 'i1', timestamp: 1 } as FlywheelEvent], touchedUsers: ['u1'] };
+const batch = {
+  events: [{ kind: 'interaction', v: 1, id: 'e1', type: 'VIEW', userId: 'u1', itemId: 'i1', timestamp: 1 } as FlywheelEvent],
+  touchedUsers: ['u1'],
+};
 
 test('one machine, serving: ingestion runs every stage, detectors first and segments last; no fan-out', () => {
   const { parts, calls } = recordingParts();
@@ -30,7 +33,14 @@ test('one machine, serving: ingestion runs every stage, detectors first and segm
   assert.deepEqual(p.ingestion.names(), ['detect-anomalies', 'feed-recommender', 'publish-user-updates', 'assign-segments']);
   assert.equal(p.fanOut, null);
   p.ingestion.run(batch);
-  assert.deepEqual(calls, ['anomalies.onApplied', 'anomalies.forRecommender', 'recommender.applyEvents', 'privacy.noteFed', 'publish u1', 'segments.noteApplied']);
+  assert.deepEqual(calls, [
+    'anomalies.onApplied',
+    'anomalies.forRecommender',
+    'recommender.applyEvents',
+    'privacy.noteFed',
+    'publish u1',
+    'segments.noteApplied',
+  ]);
 });
 
 test('Kafka + Neo4j, serving: every-event stages on the fan-out consumer, segment assignment with the partition owner', () => {

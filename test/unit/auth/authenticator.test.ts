@@ -34,10 +34,17 @@ describe('Authenticator', () => {
     const exp = JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString()).exp as number;
     assert.deepEqual(identity, { role: 'shopper', subject: 'u-1', via: 'jwt', expiresAt: exp * 1000, rateKey: 'jwt:shopper:u-1' });
     assert.equal(await codeOf(auth.authenticate({ authorization: `Bearer ${await sign({ role: 'shopper' }, stranger.privateKey)}` })), 'UNAUTHENTICATED');
-    assert.equal(await codeOf(auth.authenticate({ authorization: `Bearer ${new UnsecuredJWT({ role: 'admin' }).setIssuer('shop').encode()}` })), 'UNAUTHENTICATED');
+    assert.equal(
+      await codeOf(auth.authenticate({ authorization: `Bearer ${new UnsecuredJWT({ role: 'admin' }).setIssuer('shop').encode()}` })),
+      'UNAUTHENTICATED',
+    );
     assert.equal(await codeOf(auth.authenticate({ authorization: `Bearer ${await sign({ role: 'shopper' }, trusted.privateKey, '-2m')}` })), 'UNAUTHENTICATED');
     assert.equal(await codeOf(auth.authenticate({ authorization: `Bearer ${await sign({ role: 'root' })}` })), 'UNAUTHENTICATED');
-    const wrongIssuer = await new SignJWT({ role: 'admin' }).setProtectedHeader({ alg: 'ES256', kid: 'k1' }).setIssuer('elsewhere').setExpirationTime('5m').sign(trusted.privateKey);
+    const wrongIssuer = await new SignJWT({ role: 'admin' })
+      .setProtectedHeader({ alg: 'ES256', kid: 'k1' })
+      .setIssuer('elsewhere')
+      .setExpirationTime('5m')
+      .sign(trusted.privateKey);
     assert.equal(await codeOf(auth.authenticate({ authorization: `Bearer ${wrongIssuer}` })), 'UNAUTHENTICATED');
     assert.equal(await codeOf(auth.authenticate({})), 'UNAUTHENTICATED');
   });
@@ -57,10 +64,17 @@ describe('Authenticator', () => {
     const secret = 's'.repeat(40);
     const auth = new Authenticator({ enabled: true, jwtSecret: secret });
     const key = new TextEncoder().encode(secret);
-    const justExpired = await new SignJWT({ role: 'analyst' }).setProtectedHeader({ alg: 'HS256' }).setExpirationTime(Math.floor(Date.now() / 1000) - 5).sign(key);
+    const justExpired = await new SignJWT({ role: 'analyst' })
+      .setProtectedHeader({ alg: 'HS256' })
+      .setExpirationTime(Math.floor(Date.now() / 1000) - 5)
+      .sign(key);
     assert.equal(await codeOf(auth.authenticate({ authorization: `Bearer ${justExpired}` })), 'UNAUTHENTICATED');
     // A token issued by a clock running a little ahead (nbf 10 s in the future) is still accepted.
-    const early = await new SignJWT({ role: 'analyst' }).setProtectedHeader({ alg: 'HS256' }).setNotBefore(Math.floor(Date.now() / 1000) + 10).setExpirationTime('5m').sign(key);
+    const early = await new SignJWT({ role: 'analyst' })
+      .setProtectedHeader({ alg: 'HS256' })
+      .setNotBefore(Math.floor(Date.now() / 1000) + 10)
+      .setExpirationTime('5m')
+      .sign(key);
     assert.equal((await auth.authenticate({ authorization: `Bearer ${early}` })).role, 'analyst');
   });
 
@@ -73,7 +87,8 @@ describe('Authenticator', () => {
     const b = (await auth.authenticate({ authorization: `Bearer ${await service('b')}` })).rateKey!;
     assert.match(a, /^jwt-token:[0-9a-f]{32}$/);
     assert.notEqual(a, b, 'two sub-less tokens of one role do not share a bucket');
-    const shopper = (jti: string) => new SignJWT({ role: 'shopper', jti }).setProtectedHeader({ alg: 'HS256' }).setSubject('u-9').setExpirationTime('5m').sign(key);
+    const shopper = (jti: string) =>
+      new SignJWT({ role: 'shopper', jti }).setProtectedHeader({ alg: 'HS256' }).setSubject('u-9').setExpirationTime('5m').sign(key);
     const s1 = (await auth.authenticate({ authorization: `Bearer ${await shopper('1')}` })).rateKey;
     const s2 = (await auth.authenticate({ authorization: `Bearer ${await shopper('2')}` })).rateKey;
     assert.equal(s1, 'jwt:shopper:u-9');
@@ -84,7 +99,12 @@ describe('Authenticator', () => {
     const apiKeysFile = path.join(dir, 'keys.json');
     writeFileSync(apiKeysFile, JSON.stringify([{ name: 'shop-backend', role: 'service', sha256: hashApiKey('k-123') }]));
     const auth = new Authenticator({ enabled: true, apiKeysFile });
-    assert.deepEqual(await auth.authenticate({ apiKey: 'k-123' }), { role: 'service', subject: 'shop-backend', via: 'api-key', rateKey: 'api-key:shop-backend' });
+    assert.deepEqual(await auth.authenticate({ apiKey: 'k-123' }), {
+      role: 'service',
+      subject: 'shop-backend',
+      via: 'api-key',
+      rateKey: 'api-key:shop-backend',
+    });
     assert.equal(await codeOf(auth.authenticate({ apiKey: 'k-124' })), 'UNAUTHENTICATED');
     assert.throws(() => new Authenticator({ enabled: true }), /needs FLYWHEEL_JWT_SECRET, FLYWHEEL_JWKS_FILE or FLYWHEEL_API_KEYS_FILE/);
     writeFileSync(apiKeysFile, JSON.stringify([{ name: 'x', role: 'god', sha256: 'abc' }]));

@@ -19,7 +19,11 @@ test('FLYWHEEL_ANOMALY_CONFIG is checked by loadConfig: bad JSON, unknown keys (
     ['[1, 2]', /FLYWHEEL_ANOMALY_CONFIG/],
   ];
   for (const [json, message] of cases) {
-    assert.throws(() => loadConfig({ FLYWHEEL_ANOMALY_CONFIG: json }), (e: unknown) => e instanceof ConfigError && message.test(e.message), json);
+    assert.throws(
+      () => loadConfig({ FLYWHEEL_ANOMALY_CONFIG: json }),
+      (e: unknown) => e instanceof ConfigError && message.test(e.message),
+      json,
+    );
   }
   // Every real setting is known (the schema covers the whole AnomalyConfig).
   loadConfig({ FLYWHEEL_ANOMALY_CONFIG: JSON.stringify(defaultAnomalyConfig) });
@@ -36,12 +40,26 @@ test('FLYWHEEL_RECOMMENDATION_CACHE reaches the recommender through the validate
       ['0', 0],
       ['100', 1],
     ] as const) {
-      const cfg = loadConfig({ LOG_LEVEL: 'silent' }, { FLYWHEEL_DATA_DIR: path.join(dir, entries), FLYWHEEL_RECOMMENDATION_CACHE: entries, FLYWHEEL_SEGMENTS_REFIT_MINUTES: 0 });
+      const cfg = loadConfig(
+        { LOG_LEVEL: 'silent' },
+        { FLYWHEEL_DATA_DIR: path.join(dir, entries), FLYWHEEL_RECOMMENDATION_CACHE: entries, FLYWHEEL_SEGMENTS_REFIT_MINUTES: 0 },
+      );
       const app = await createFlywheel(cfg, createLogger('silent'));
       try {
         const t = Date.now() - 60_000;
         const events = [];
-        for (let u = 0; u < 6; u++) for (let i = 0; i < 4; i++) events.push({ kind: 'interaction', v: 1, id: `e${u}-${i}`, type: 'PURCHASE', userId: `u${u}`, itemId: `i${(u + i) % 6}`, quantity: 1, timestamp: t + u * 10 + i });
+        for (let u = 0; u < 6; u++)
+          for (let i = 0; i < 4; i++)
+            events.push({
+              kind: 'interaction',
+              v: 1,
+              id: `e${u}-${i}`,
+              type: 'PURCHASE',
+              userId: `u${u}`,
+              itemId: `i${(u + i) % 6}`,
+              quantity: 1,
+              timestamp: t + u * 10 + i,
+            });
         await app.tracker.track(events, 'test');
         app.recommender.refreshNow();
         await app.recommender.recommend({ userId: 'u1', first: 3 });

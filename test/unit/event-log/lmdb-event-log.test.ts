@@ -101,7 +101,16 @@ test("idempotency is scoped by actor: another user's event with the same id is s
   const dir = tempDir();
   try {
     const log = new LmdbEventLog(dir);
-    const of = (userId: string, itemId: string): FlywheelEvent => ({ kind: 'interaction', v: 1, id: 'order-1', type: 'PURCHASE', userId, itemId, quantity: 1, timestamp: Date.now() });
+    const of = (userId: string, itemId: string): FlywheelEvent => ({
+      kind: 'interaction',
+      v: 1,
+      id: 'order-1',
+      type: 'PURCHASE',
+      userId,
+      itemId,
+      quantity: 1,
+      timestamp: Date.now(),
+    });
     const bySixteen = await log.append([of('u16', 'i9')]);
     assert.deepEqual(bySixteen.duplicates, []);
     const byFifteen = await log.append([of('u15', 'i1')]);

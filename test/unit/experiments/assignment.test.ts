@@ -55,7 +55,14 @@ test('variant shares are met within tolerance; units outside the traffic get nul
 });
 
 test('sticky: the same unit gets the same variant on every call and from every freshly built assigner (instance)', () => {
-  const config: AssignmentConfig = { salt: 'sticky', traffic: 1, variants: [{ name: 'a', share: 0.5 }, { name: 'b', share: 0.5 }] };
+  const config: AssignmentConfig = {
+    salt: 'sticky',
+    traffic: 1,
+    variants: [
+      { name: 'a', share: 0.5 },
+      { name: 'b', share: 0.5 },
+    ],
+  };
   const first = createAssigner(config);
   const second = createAssigner({ ...config, variants: config.variants.map((v) => ({ ...v })) });
   for (const u of UNITS.slice(0, 5000)) {
@@ -67,7 +74,13 @@ test('sticky: the same unit gets the same variant on every call and from every f
 });
 
 test('ramping traffic up keeps every included unit in its variant; ramping down only removes units', () => {
-  const base = { salt: 'ramp', variants: [{ name: 'control', share: 0.5 }, { name: 'treatment', share: 0.5 }] };
+  const base = {
+    salt: 'ramp',
+    variants: [
+      { name: 'control', share: 0.5 },
+      { name: 'treatment', share: 0.5 },
+    ],
+  };
   const at = (traffic: number) => createAssigner({ ...base, traffic });
   const low = at(0.1);
   const high = at(0.6);
@@ -85,7 +98,14 @@ test('ramping traffic up keeps every included unit in its variant; ramping down 
 });
 
 test('independence: assignments under two salts are not associated (chi-square test of independence)', () => {
-  const cfg = (salt: string): AssignmentConfig => ({ salt, traffic: 1, variants: [{ name: 'a', share: 0.5 }, { name: 'b', share: 0.5 }] });
+  const cfg = (salt: string): AssignmentConfig => ({
+    salt,
+    traffic: 1,
+    variants: [
+      { name: 'a', share: 0.5 },
+      { name: 'b', share: 0.5 },
+    ],
+  });
   const one = createAssigner(cfg('experiment-one'));
   const two = createAssigner(cfg('experiment-two'));
   const table = [
@@ -111,13 +131,28 @@ test('independence: assignments under two salts are not associated (chi-square t
 });
 
 test('bucket ranges follow the shares; expected shares are what the ranges realise', () => {
-  const config: AssignmentConfig = { salt: 's', traffic: 0.5, variants: [{ name: 'a', share: 0.2 }, { name: 'b', share: 0.8 }] };
+  const config: AssignmentConfig = {
+    salt: 's',
+    traffic: 0.5,
+    variants: [
+      { name: 'a', share: 0.2 },
+      { name: 'b', share: 0.8 },
+    ],
+  };
   assert.deepEqual(bucketRanges(config), [
     [0, 1000],
     [2000, 6000],
   ]);
   assert.deepEqual(expectedShares(config), [0.2, 0.8]);
-  const thirds: AssignmentConfig = { salt: 's', traffic: 1, variants: [{ name: 'a', share: 1 / 3 }, { name: 'b', share: 1 / 3 }, { name: 'c', share: 1 / 3 }] };
+  const thirds: AssignmentConfig = {
+    salt: 's',
+    traffic: 1,
+    variants: [
+      { name: 'a', share: 1 / 3 },
+      { name: 'b', share: 1 / 3 },
+      { name: 'c', share: 1 / 3 },
+    ],
+  };
   assert.deepEqual(bucketRanges(thirds), [
     [0, 3333],
     [3333, 6667],
@@ -126,10 +161,46 @@ test('bucket ranges follow the shares; expected shares are what the ranges reali
 });
 
 test('invalid configurations are refused', () => {
-  const v = [{ name: 'a', share: 0.5 }, { name: 'b', share: 0.5 }];
+  const v = [
+    { name: 'a', share: 0.5 },
+    { name: 'b', share: 0.5 },
+  ];
   assert.throws(() => createAssigner({ salt: 's', traffic: 1.2, variants: v }), RangeError);
-  assert.throws(() => createAssigner({ salt: 's', traffic: 1, variants: [{ name: 'a', share: 0.5 }, { name: 'b', share: 0.4 }] }), RangeError);
-  assert.throws(() => createAssigner({ salt: 's', traffic: 1, variants: [{ name: 'a', share: 0.5 }, { name: 'a', share: 0.5 }] }), RangeError);
-  assert.throws(() => createAssigner({ salt: 's', traffic: 1, variants: [{ name: 'a', share: 1 }, { name: 'b', share: 0 }] }), RangeError);
+  assert.throws(
+    () =>
+      createAssigner({
+        salt: 's',
+        traffic: 1,
+        variants: [
+          { name: 'a', share: 0.5 },
+          { name: 'b', share: 0.4 },
+        ],
+      }),
+    RangeError,
+  );
+  assert.throws(
+    () =>
+      createAssigner({
+        salt: 's',
+        traffic: 1,
+        variants: [
+          { name: 'a', share: 0.5 },
+          { name: 'a', share: 0.5 },
+        ],
+      }),
+    RangeError,
+  );
+  assert.throws(
+    () =>
+      createAssigner({
+        salt: 's',
+        traffic: 1,
+        variants: [
+          { name: 'a', share: 1 },
+          { name: 'b', share: 0 },
+        ],
+      }),
+    RangeError,
+  );
   assert.throws(() => createAssigner({ salt: 's', traffic: 1, variants: [] }), RangeError);
 });

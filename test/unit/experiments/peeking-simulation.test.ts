@@ -98,10 +98,13 @@ test('A/A, checked daily for two weeks over 1000 seeds: mSPRT stays within 5 %, 
     if (r.welchEverSignificant) welchEver++;
     if (r.welchFinalSignificant) welchFinal++;
     if (r.sequentialSignificant) sequential++;
-    for (let i = 1; i < r.sequentialPValues.length; i++) assert.ok(r.sequentialPValues[i]! <= r.sequentialPValues[i - 1]!, 'sequential p-value rose between looks');
+    for (let i = 1; i < r.sequentialPValues.length; i++)
+      assert.ok(r.sequentialPValues[i]! <= r.sequentialPValues[i - 1]!, 'sequential p-value rose between looks');
   }
   const rate = (k: number) => k / RUNS;
-  console.log(`A/A false-positive rates over ${RUNS} runs x ${DAYS} daily looks: Welch once at the end ${rate(welchFinal)}, Welch checked daily ${rate(welchEver)}, mSPRT checked daily ${rate(sequential)}`);
+  console.log(
+    `A/A false-positive rates over ${RUNS} runs x ${DAYS} daily looks: Welch once at the end ${rate(welchFinal)}, Welch checked daily ${rate(welchEver)}, mSPRT checked daily ${rate(sequential)}`,
+  );
   // a single fixed-horizon look is calibrated (binomial sd of the rate at 1000 runs: 0.007)
   assert.ok(rate(welchFinal) >= 0.03 && rate(welchFinal) <= 0.07, `fixed horizon once: ${rate(welchFinal)}`);
   // peeking at it daily inflates it (Johari et al. report ~20-30 % for a handful to tens of looks)
@@ -170,7 +173,9 @@ test('CUPED with a persistent per-user propensity: interval width shrinks, cover
     if (raw.ci[0] <= trueDiff && trueDiff <= raw.ci[1]) coveredRaw++;
   }
   const width = widthRatioSum / runs;
-  console.log(`CUPED over ${runs} runs: mean interval width ${width.toFixed(3)} of the unadjusted one; coverage ${covered / runs} (unadjusted ${coveredRaw / runs})`);
+  console.log(
+    `CUPED over ${runs} runs: mean interval width ${width.toFixed(3)} of the unadjusted one; coverage ${covered / runs} (unadjusted ${coveredRaw / runs})`,
+  );
   assert.ok(width < 0.75, `CUPED width ratio ${width}`);
   assert.ok(coveredRaw / runs >= 0.92, `unadjusted coverage ${coveredRaw / runs}`);
   assert.ok(covered / runs >= 0.92, `CUPED coverage ${covered / runs}`);
@@ -208,7 +213,11 @@ test('CUPED on CTR (clicks / impressions, pre-period CTR as covariate): narrower
     const c = multiMomentsOf(rows[0]!);
     const r = cupedRatio(t, c);
     assert.ok(r.absolute);
-    const pairs = (m: number[][]) => coMomentsOf(m.map((row) => row[1]!), m.map((row) => row[0]!));
+    const pairs = (m: number[][]) =>
+      coMomentsOf(
+        m.map((row) => row[1]!),
+        m.map((row) => row[0]!),
+      );
     const raw = welchTest(ratioArm(pairs(rows[1]!)), ratioArm(pairs(rows[0]!)));
     assert.ok(raw);
     widthRatioSum += (r.absolute.ci[1] - r.absolute.ci[0]) / (raw.ci[1] - raw.ci[0]);
@@ -216,7 +225,9 @@ test('CUPED on CTR (clicks / impressions, pre-period CTR as covariate): narrower
     if (raw.ci[0] <= trueDiff && trueDiff <= raw.ci[1]) coveredRaw++;
   }
   const width = widthRatioSum / runs;
-  console.log(`CUPED on CTR over ${runs} runs: mean interval width ${width.toFixed(3)} of the delta-method one; coverage ${covered / runs} (unadjusted ${coveredRaw / runs})`);
+  console.log(
+    `CUPED on CTR over ${runs} runs: mean interval width ${width.toFixed(3)} of the delta-method one; coverage ${covered / runs} (unadjusted ${coveredRaw / runs})`,
+  );
   assert.ok(width < 0.95, `ratio CUPED width ratio ${width}`);
   assert.ok(covered / runs >= 0.92, `ratio CUPED coverage ${covered / runs}`);
   assert.ok(coveredRaw / runs >= 0.92, `delta-method coverage ${coveredRaw / runs}`);

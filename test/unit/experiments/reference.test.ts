@@ -48,16 +48,26 @@ import {
  */
 
 // ---- inputs: the same literals as in scripts/experiments-reference.py ----
-const revC = [45.91, 0.34, 19.26, 7.92, 27.61, 10.87, 45.94, 7.63, 4.41, 13.2, 11.38, 5.17, 5.77, 15.17, 14.94, 4.51, 5.12, 1.21, 39.61, 5.9, 28.14, 11.22, 51.62, 34.37, 10.16];
-const revT = [46.01, 3.17, 36.03, 1.77, 13.16, 29.12, 11.54, 6.03, 3.72, 6.19, 28.68, 24.04, 6.76, 2.29, 18.94, 1.83, 5.03, 4.02, 20.44, 11.7, 15.0, 12.18, 4.28, 16.27, 42.68, 8.67, 18.12, 7.86, 27.98, 18.79, 23.65];
+const revC = [
+  45.91, 0.34, 19.26, 7.92, 27.61, 10.87, 45.94, 7.63, 4.41, 13.2, 11.38, 5.17, 5.77, 15.17, 14.94, 4.51, 5.12, 1.21, 39.61, 5.9, 28.14, 11.22, 51.62, 34.37,
+  10.16,
+];
+const revT = [
+  46.01, 3.17, 36.03, 1.77, 13.16, 29.12, 11.54, 6.03, 3.72, 6.19, 28.68, 24.04, 6.76, 2.29, 18.94, 1.83, 5.03, 4.02, 20.44, 11.7, 15.0, 12.18, 4.28, 16.27,
+  42.68, 8.67, 18.12, 7.86, 27.98, 18.79, 23.65,
+];
 const clkC = [1, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 0, 0, 0, 0, 1, 1, 0, 0, 1, 0, 1, 1, 1, 0, 0, 1, 0, 1, 0, 0, 0, 0, 1, 0, 0, 1];
 const clkT = [0, 1, 1, 1, 0, 0, 1, 1, 1, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 1, 0, 1, 1, 0, 1, 0, 1, 0, 0, 0, 1, 1, 1, 0, 0];
 const impC = [10, 2, 7, 5, 7, 3, 4, 1, 11, 4, 2, 11, 6, 6, 7, 4, 1, 2, 11, 10, 9, 2, 7, 1, 3, 2, 10, 9, 9, 11];
 const clC = [3, 0, 2, 1, 1, 0, 2, 1, 1, 0, 0, 2, 0, 1, 2, 1, 1, 1, 2, 2, 2, 0, 2, 1, 2, 1, 1, 0, 1, 3];
 const impT = [7, 2, 2, 8, 4, 8, 4, 6, 10, 1, 7, 8, 4, 5, 9, 11, 7, 11, 4, 8, 5, 2, 8, 4, 7, 7, 7, 10, 11, 5, 2, 4, 5, 7];
 const clT = [1, 1, 1, 5, 0, 3, 0, 2, 3, 0, 1, 2, 1, 0, 2, 1, 2, 3, 1, 2, 1, 0, 1, 0, 1, 6, 2, 3, 2, 1, 0, 0, 0, 1];
-const preC = [0.4, 9.7, 4.3, 9.2, 7.0, 5.3, 5.6, 5.5, 6.7, 2.3, 6.5, 8.4, 4.0, 4.8, 0.6, 6.0, 1.2, 6.2, 1.7, 13.5, 1.0, 0.4, 4.6, 1.6, 10.0, 1.2, 5.0, 2.3, 4.2, 5.5];
-const postC = [1.6, 12.4, 3.5, 11.6, 7.3, 7.6, 3.7, 3.6, 5.7, 4.6, 6.5, 9.2, 4.8, 6.9, 1.9, 4.7, 3.0, 6.1, 5.9, 11.5, 2.0, 0.7, 7.0, 4.0, 10.3, -0.5, 2.0, 3.4, 5.8, 8.4];
+const preC = [
+  0.4, 9.7, 4.3, 9.2, 7.0, 5.3, 5.6, 5.5, 6.7, 2.3, 6.5, 8.4, 4.0, 4.8, 0.6, 6.0, 1.2, 6.2, 1.7, 13.5, 1.0, 0.4, 4.6, 1.6, 10.0, 1.2, 5.0, 2.3, 4.2, 5.5,
+];
+const postC = [
+  1.6, 12.4, 3.5, 11.6, 7.3, 7.6, 3.7, 3.6, 5.7, 4.6, 6.5, 9.2, 4.8, 6.9, 1.9, 4.7, 3.0, 6.1, 5.9, 11.5, 2.0, 0.7, 7.0, 4.0, 10.3, -0.5, 2.0, 3.4, 5.8, 8.4,
+];
 const preT = [5.2, 2.4, 9.1, 5.3, 9.5, 6.8, 6.9, 5.1, 4.8, 5.1, 3.7, 4.9, 2.1, 11.9, 8.3, 3.2, 0.8, 2.3, 10.8, 5.5, 6.8, 6.5, 3.7, 2.8, 8.8, 3.2, 4.6, 2.0];
 const postT = [2.4, 3.4, 5.7, 4.1, 9.0, 9.2, 6.3, 4.4, 5.0, 8.4, 9.6, 2.6, 2.9, 10.5, 10.8, 5.2, 5.5, 1.6, 10.5, 5.3, 5.0, 6.7, 2.4, 8.4, 9.7, 2.3, 4.3, 6.9];
 // ratio metric with a pre-period covariate: per-user impressions / clicks before (0) and during the experiment
@@ -70,11 +80,26 @@ const rCl0T = [0, 3, 5, 3, 4, 2, 1, 1, 0, 0, 0, 0, 2, 3, 0, 1, 0, 0, 0, 0, 3, 5,
 const rImpT = [7, 11, 10, 1, 6, 3, 3, 9, 5, 13, 5, 4, 1, 2, 5, 9, 4, 9, 12, 12, 4, 7, 12, 5, 1, 13, 3, 5, 9, 12, 1, 5, 14, 8, 12, 11];
 const rClT = [0, 1, 2, 0, 4, 1, 0, 2, 0, 1, 0, 1, 0, 0, 1, 1, 1, 0, 2, 2, 2, 3, 3, 0, 0, 0, 1, 0, 5, 1, 0, 0, 3, 1, 1, 3];
 const SRM_CASES: Array<[number[], number[]]> = [
-  [[5030, 4970], [0.5, 0.5]],
-  [[4700, 5300], [0.5, 0.5]],
-  [[3400, 3300, 3300], [1 / 3, 1 / 3, 1 / 3]],
-  [[2010, 1010, 980], [0.5, 0.25, 0.25]],
-  [[9000, 1100], [0.9, 0.1]],
+  [
+    [5030, 4970],
+    [0.5, 0.5],
+  ],
+  [
+    [4700, 5300],
+    [0.5, 0.5],
+  ],
+  [
+    [3400, 3300, 3300],
+    [1 / 3, 1 / 3, 1 / 3],
+  ],
+  [
+    [2010, 1010, 980],
+    [0.5, 0.25, 0.25],
+  ],
+  [
+    [9000, 1100],
+    [0.9, 0.1],
+  ],
 ];
 const HOLM_CASES = [
   [0.01, 0.04, 0.03, 0.005],
@@ -83,300 +108,209 @@ const HOLM_CASES = [
   [0.02, 0.02, 0.02],
   [0.001, 0.3],
 ];
-const PLANNING_CASES: Array<[number, number, number, number, number]> = [[1, 0.1, 0.05, 0.8, 1], [0.09, 0.01, 0.05, 0.8, 0.09], [0.09, 0.005, 0.01, 0.9, 0.0975], [250.0, 2.0, 0.05, 0.95, 250.0]];
+const PLANNING_CASES: Array<[number, number, number, number, number]> = [
+  [1, 0.1, 0.05, 0.8, 1],
+  [0.09, 0.01, 0.05, 0.8, 0.09],
+  [0.09, 0.005, 0.01, 0.9, 0.0975],
+  [250.0, 2.0, 0.05, 0.95, 250.0],
+];
 const MSPRT_SIGMA2 = 1.3;
 const MSPRT_TAU2 = 0.04;
-const MSPRT_LOOKS: Array<[number, number]> = [[50, 0.21], [100, 0.05], [200, 0.19], [400, 0.16], [800, 0.13], [1600, 0.11], [3200, 0.06], [6400, 0.09]];
+const MSPRT_LOOKS: Array<[number, number]> = [
+  [50, 0.21],
+  [100, 0.05],
+  [200, 0.19],
+  [400, 0.16],
+  [800, 0.13],
+  [1600, 0.11],
+  [3200, 0.06],
+  [6400, 0.09],
+];
 
 // ---- scripts/experiments-reference.py output ----
 const REFERENCE = {
-  "versions": {
-    "numpy": "1.26.4",
-    "scipy": "1.17.1",
-    "statsmodels": "0.15.0",
-    "gbstats": "0.8.0"
+  versions: {
+    numpy: '1.26.4',
+    scipy: '1.17.1',
+    statsmodels: '0.15.0',
+    gbstats: '0.8.0',
   },
-  "welchRevenue": {
-    "estimate": -1.7419741935483817,
-    "standardError": 3.7607928934950334,
-    "df": 45.140266122687585,
-    "statistic": -0.46319333259787815,
-    "pValue": 0.6454513249172487,
-    "ci": [
-      -9.315950325010869,
-      5.8320019379141055
-    ]
+  welchRevenue: {
+    estimate: -1.7419741935483817,
+    standardError: 3.7607928934950334,
+    df: 45.140266122687585,
+    statistic: -0.46319333259787815,
+    pValue: 0.6454513249172487,
+    ci: [-9.315950325010869, 5.8320019379141055],
   },
-  "welchClicks": {
-    "estimate": 0.10945945945945951,
-    "standardError": 0.11283671395387143,
-    "df": 73.86819864866763,
-    "statistic": 0.9700695422963792,
-    "pValue": 0.335177533273142,
-    "ci": [
-      -0.11537926678136359,
-      0.3342981857002826
-    ]
+  welchClicks: {
+    estimate: 0.10945945945945951,
+    standardError: 0.11283671395387143,
+    df: 73.86819864866763,
+    statistic: 0.9700695422963792,
+    pValue: 0.335177533273142,
+    ci: [-0.11537926678136359, 0.3342981857002826],
   },
-  "relativeRevenue": {
-    "estimate": -0.10189843895060491,
-    "standardError": 0.20536621587957848,
-    "df": 45.14026612268758,
-    "statistic": -0.49617917199368156,
-    "pValue": 0.6221755092400075,
-    "ci": [
-      -0.5154917585857037,
-      0.31169488068449397
-    ]
+  relativeRevenue: {
+    estimate: -0.10189843895060491,
+    standardError: 0.20536621587957848,
+    df: 45.14026612268758,
+    statistic: -0.49617917199368156,
+    pValue: 0.6221755092400075,
+    ci: [-0.5154917585857037, 0.31169488068449397],
   },
-  "relativeClicks": {
-    "estimate": 0.312741312741313,
-    "standardError": 0.3719920368756162,
-    "df": 73.86819864866762,
-    "statistic": 0.8407204502764262,
-    "pValue": 0.40321776397203574,
-    "ci": [
-      -0.42849097604223696,
-      1.0539736015248629
-    ]
+  relativeClicks: {
+    estimate: 0.312741312741313,
+    standardError: 0.3719920368756162,
+    df: 73.86819864866762,
+    statistic: 0.8407204502764262,
+    pValue: 0.40321776397203574,
+    ci: [-0.42849097604223696, 1.0539736015248629],
   },
-  "summaryRevenueControl": {
-    "n": 25,
-    "mean": 17.0952,
-    "variance": 234.99012599999995
+  summaryRevenueControl: {
+    n: 25,
+    mean: 17.0952,
+    variance: 234.99012599999995,
   },
-  "ratioControl": {
-    "mean": 0.20338983050847456,
-    "varianceOfMean": 0.00061166157696639
+  ratioControl: {
+    mean: 0.20338983050847456,
+    varianceOfMean: 0.00061166157696639,
   },
-  "ratioTreatment": {
-    "mean": 0.2333333333333333,
-    "varianceOfMean": 0.001036896554356872
+  ratioTreatment: {
+    mean: 0.2333333333333333,
+    varianceOfMean: 0.001036896554356872,
   },
-  "ratioWelch": {
-    "estimate": 0.029943502824858748,
-    "standardError": 0.04060243996760862,
-    "df": 59.75497235680801,
-    "pValue": 0.46371643508944327
+  ratioWelch: {
+    estimate: 0.029943502824858748,
+    standardError: 0.04060243996760862,
+    df: 59.75497235680801,
+    pValue: 0.46371643508944327,
   },
-  "cuped": {
-    "theta": 0.768812578171555,
-    "absolute": {
-      "estimate": 0.028844342289366054,
-      "standardError": 0.5386524858284639,
-      "df": 50.387245889973144,
-      "statistic": 0.053549074864107565,
-      "pValue": 0.9575061813541751,
-      "ci": [
-        -1.0528650359947562,
-        1.1105537205734883
-      ]
+  cuped: {
+    theta: 0.768812578171555,
+    absolute: {
+      estimate: 0.028844342289366054,
+      standardError: 0.5386524858284639,
+      df: 50.387245889973144,
+      statistic: 0.053549074864107565,
+      pValue: 0.9575061813541751,
+      ci: [-1.0528650359947562, 1.1105537205734883],
     },
-    "relative": {
-      "estimate": 0.005031609931590131,
-      "standardError": 0.09412885118668027,
-      "df": 50.387245889973144,
-      "statistic": 0.05345449209415328,
-      "pValue": 0.9575811644830432,
-      "ci": [
-        -0.18399575701565457,
-        0.19405897687883483
-      ]
+    relative: {
+      estimate: 0.005031609931590131,
+      standardError: 0.09412885118668027,
+      df: 50.387245889973144,
+      statistic: 0.05345449209415328,
+      pValue: 0.9575811644830432,
+      ci: [-0.18399575701565457, 0.19405897687883483],
     },
-    "varianceRatio": 0.44123749712760707
+    varianceRatio: 0.44123749712760707,
   },
-  "cupedRatio": {
-    "theta": 0.5303125987401293,
-    "absolute": {
-      "estimate": -0.020331871315376115,
-      "standardError": 0.03293930294092728,
-      "df": 73.89822608512631,
-      "statistic": -0.617252628321823,
-      "pValue": 0.5389654212377477,
-      "ci": [
-        -0.08596636707708298,
-        0.04530262444633075
-      ]
+  cupedRatio: {
+    theta: 0.5303125987401293,
+    absolute: {
+      estimate: -0.020331871315376115,
+      standardError: 0.03293930294092728,
+      df: 73.89822608512631,
+      statistic: -0.617252628321823,
+      pValue: 0.5389654212377477,
+      ci: [-0.08596636707708298, 0.04530262444633075],
     },
-    "relative": {
-      "estimate": -0.11340005534890552,
-      "standardError": 0.17343658448744578,
-      "df": 73.8982260851263,
-      "statistic": -0.6538416083552082,
-      "pValue": 0.5152433837954699,
-      "ci": [
-        -0.4589879018762286,
-        0.2321877911784176
-      ]
+    relative: {
+      estimate: -0.11340005534890552,
+      standardError: 0.17343658448744578,
+      df: 73.8982260851263,
+      statistic: -0.6538416083552082,
+      pValue: 0.5152433837954699,
+      ci: [-0.4589879018762286, 0.2321877911784176],
     },
-    "varianceRatio": 0.7221098684805124
+    varianceRatio: 0.7221098684805124,
   },
-  "srm": [
+  srm: [
     {
-      "chiSquare": 0.36,
-      "pValue": 0.5485062355001471
+      chiSquare: 0.36,
+      pValue: 0.5485062355001471,
     },
     {
-      "chiSquare": 36.0,
-      "pValue": 1.9731752900753933e-09
+      chiSquare: 36.0,
+      pValue: 1.9731752900753933e-9,
     },
     {
-      "chiSquare": 2.0,
-      "pValue": 0.36787944117144245
+      chiSquare: 2.0,
+      pValue: 0.36787944117144245,
     },
     {
-      "chiSquare": 0.55,
-      "pValue": 0.7595721232249684
+      chiSquare: 0.55,
+      pValue: 0.7595721232249684,
     },
     {
-      "chiSquare": 8.910891089108912,
-      "pValue": 0.002834749080259389
-    }
+      chiSquare: 8.910891089108912,
+      pValue: 0.002834749080259389,
+    },
   ],
-  "holm": [
-    [
-      0.03,
-      0.06,
-      0.06,
-      0.02
-    ],
-    [
-      0.4,
-      0.5,
-      0.03
-    ],
-    [
-      1.0,
-      1.0,
-      1.0,
-      1.0
-    ],
-    [
-      0.06,
-      0.06,
-      0.06
-    ],
-    [
-      0.002,
-      0.3
-    ]
+  holm: [
+    [0.03, 0.06, 0.06, 0.02],
+    [0.4, 0.5, 0.03],
+    [1.0, 1.0, 1.0, 1.0],
+    [0.06, 0.06, 0.06],
+    [0.002, 0.3],
   ],
-  "msprt": {
-    "likelihoodRatios": [
-      0.9040163063644937,
-      0.6462030065990503,
-      1.4123065553292622,
-      2.034269698930155,
-      3.035733752669209,
-      7.07194120460373,
-      1.237343316746494,
-      1937.421491739709
+  msprt: {
+    likelihoodRatios: [
+      0.9040163063644937, 0.6462030065990503, 1.4123065553292622, 2.034269698930155, 3.035733752669209, 7.07194120460373, 1.237343316746494, 1937.421491739709,
     ],
-    "pValues": [
-      1.0,
-      1.0,
-      0.7080615722036793,
-      0.4915769037536719,
-      0.32940965231906016,
-      0.14140389053984423,
-      0.14140389053984423,
-      0.0005161499468564527
+    pValues: [1.0, 1.0, 0.7080615722036793, 0.4915769037536719, 0.32940965231906016, 0.14140389053984423, 0.14140389053984423, 0.0005161499468564527],
+    intervals: [
+      [-0.675898597417809, 1.0958985974178088],
+      [-0.4949749315544197, 0.5949749315544197],
+      [-0.16694537726744033, 0.5469453772674403],
+      [-0.08523674341726471, 0.4052367434172649],
+      [-0.043637488110738365, 0.3036374881107384],
+      [-0.014963796468318434, 0.23496379646831844],
+      [-0.030630277699412824, 0.1506302776994128],
+      [0.0240728535473198, 0.1559271464526802],
     ],
-    "intervals": [
-      [
-        -0.675898597417809,
-        1.0958985974178088
-      ],
-      [
-        -0.4949749315544197,
-        0.5949749315544197
-      ],
-      [
-        -0.16694537726744033,
-        0.5469453772674403
-      ],
-      [
-        -0.08523674341726471,
-        0.4052367434172649
-      ],
-      [
-        -0.043637488110738365,
-        0.3036374881107384
-      ],
-      [
-        -0.014963796468318434,
-        0.23496379646831844
-      ],
-      [
-        -0.030630277699412824,
-        0.1506302776994128
-      ],
-      [
-        0.0240728535473198,
-        0.1559271464526802
-      ]
-    ]
   },
-  "planning": [
+  planning: [
     {
-      "exact": 1569.7759468698173,
-      "unitsPerArm": 1570,
-      "statsmodels": 1569.7721019023288
+      exact: 1569.7759468698173,
+      unitsPerArm: 1570,
+      statsmodels: 1569.7721019023288,
     },
     {
-      "exact": 14127.983521828357,
-      "unitsPerArm": 14128,
-      "statsmodels": 14127.948916801524
+      exact: 14127.983521828357,
+      unitsPerArm: 14128,
+      statsmodels: 14127.948916801524,
     },
     {
-      "exact": 111595.40376936398,
-      "unitsPerArm": 111596,
-      "statsmodels": null
+      exact: 111595.40376936398,
+      unitsPerArm: 111596,
+      statsmodels: null,
     },
     {
-      "exact": 1624.338751514934,
-      "unitsPerArm": 1625,
-      "statsmodels": 1624.3386358950615
-    }
+      exact: 1624.338751514934,
+      unitsPerArm: 1625,
+      statsmodels: 1624.3386358950615,
+    },
   ],
-  "distributions": {
-    "tTwoSided": [
-      0.025784656471373117,
-      1.0478852155173272e-209,
-      0.7826201981900558
-    ],
-    "tQuantile975": [
-      2.149201262229809,
-      3.5746548420036817,
-      1.959966356814107
-    ],
-    "chi2Upper": [
-      1.3800570312932553e-06,
-      2.0884875837625688e-45,
-      0.7788007830714049
-    ]
+  distributions: {
+    tTwoSided: [0.025784656471373117, 1.0478852155173272e-209, 0.7826201981900558],
+    tQuantile975: [2.149201262229809, 3.5746548420036817, 1.959966356814107],
+    chi2Upper: [1.3800570312932553e-6, 2.0884875837625688e-45, 0.7788007830714049],
   },
-  "gbstatsRelative": {
-    "revenue": {
-      "estimate": -0.10189843895060495,
-      "pValue": 0.622175509240007,
-      "ci": [
-        -0.5154917585857037,
-        0.31169488068449386
-      ]
+  gbstatsRelative: {
+    revenue: {
+      estimate: -0.10189843895060495,
+      pValue: 0.622175509240007,
+      ci: [-0.5154917585857037, 0.31169488068449386],
     },
-    "clicks": {
-      "estimate": 0.3127413127413129,
-      "pValue": 0.40321776397203557,
-      "ci": [
-        -0.42849097604223707,
-        1.0539736015248629
-      ]
-    }
-  }
+    clicks: {
+      estimate: 0.3127413127413129,
+      pValue: 0.40321776397203557,
+      ci: [-0.42849097604223707, 1.0539736015248629],
+    },
+  },
 } as const;
-;
-
 const TOLERANCE = 1e-6;
 let worst = 0;
 let compared = 0;
@@ -390,7 +324,11 @@ function close(actual: number, expected: number, label: string): void {
   assert.ok(err <= TOLERANCE, `${label}: ${actual} vs reference ${expected} (scaled error ${err})`);
 }
 
-function closeLift(actual: LiftResult | null, expected: { estimate: number; standardError: number; df: number; statistic: number; pValue: number; ci: readonly number[] }, label: string): void {
+function closeLift(
+  actual: LiftResult | null,
+  expected: { estimate: number; standardError: number; df: number; statistic: number; pValue: number; ci: readonly number[] },
+  label: string,
+): void {
   assert.ok(actual, `${label}: not computed`);
   close(actual.estimate, expected.estimate, `${label} estimate`);
   close(actual.standardError, expected.standardError, `${label} standard error`);
@@ -418,7 +356,7 @@ test('relative lift: delta-method interval and p-value match the formula compute
   closeLift(relativeLift(meanArm(momentsOf(clkT)), meanArm(momentsOf(clkC))), REFERENCE.relativeClicks, 'clicks');
 });
 
-test('relative lift also matches GrowthBook\'s frequentist engine (gbstats) on the same n / sum / sum of squares', () => {
+test("relative lift also matches GrowthBook's frequentist engine (gbstats) on the same n / sum / sum of squares", () => {
   const cases: Array<[number[], number[], { estimate: number; pValue: number; ci: readonly number[] }]> = [
     [revT, revC, REFERENCE.gbstatsRelative.revenue],
     [clkT, clkC, REFERENCE.gbstatsRelative.clicks],
@@ -489,7 +427,7 @@ test('Holm-Bonferroni matches statsmodels multipletests(method="holm")', () => {
   });
 });
 
-test('mSPRT: likelihood ratios, running-minimum p-values and always-valid intervals match the paper\'s formula', () => {
+test("mSPRT: likelihood ratios, running-minimum p-values and always-valid intervals match the paper's formula", () => {
   const tau = Math.sqrt(MSPRT_TAU2);
   // The engine's general form with V = 2 sigma^2 / n is the paper's equal-n statistic.
   MSPRT_LOOKS.forEach(([n, diff], i) => {
@@ -498,7 +436,10 @@ test('mSPRT: likelihood ratios, running-minimum p-values and always-valid interv
     close(diff - h, REFERENCE.msprt.intervals[i]![0]!, `look ${i} interval low`);
     close(diff + h, REFERENCE.msprt.intervals[i]![1]!, `look ${i} interval high`);
   });
-  const ps = sequentialPValues(MSPRT_LOOKS.map(([n, diff]) => ({ estimate: diff, variance: (2 * MSPRT_SIGMA2) / n })), { tau });
+  const ps = sequentialPValues(
+    MSPRT_LOOKS.map(([n, diff]) => ({ estimate: diff, variance: (2 * MSPRT_SIGMA2) / n })),
+    { tau },
+  );
   ps.forEach((p, i) => close(p, REFERENCE.msprt.pValues[i]!, `look ${i} p-value`));
   // The folded state keeps the same p-values and intersects the intervals.
   let state = INITIAL_SEQUENTIAL_STATE;

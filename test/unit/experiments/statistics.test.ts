@@ -116,7 +116,10 @@ test('identical arms: zero lift, p-value 1, interval symmetric around 0', () => 
 test('mSPRT: the p-value never rises over looks, is 1 with no evidence, and its interval excludes theta_0 exactly when p < alpha', () => {
   fc.assert(
     fc.property(
-      fc.array(fc.record({ estimate: fc.double({ min: -3, max: 3, noNaN: true }), variance: fc.double({ min: 1e-6, max: 10, noNaN: true }) }), { minLength: 1, maxLength: 30 }),
+      fc.array(fc.record({ estimate: fc.double({ min: -3, max: 3, noNaN: true }), variance: fc.double({ min: 1e-6, max: 10, noNaN: true }) }), {
+        minLength: 1,
+        maxLength: 30,
+      }),
       fc.double({ min: 0.01, max: 5, noNaN: true }),
       (looks, tau) => {
         const ps = sequentialPValues(looks, { tau });
@@ -188,7 +191,14 @@ test('SRM: a 47/53 split of a configured 50/50 is flagged; correct splits rarely
   assert.ok(brokenFlagged >= 198, `broken splits flagged: ${brokenFlagged}/200`);
   // and with the real assigner (a new salt per experiment) over 100 experiments of 1,000 users: no alarm
   for (let e = 0; e < 100; e++) {
-    const assignOf = createAssigner({ salt: `srm-${e}`, traffic: 1, variants: [{ name: 'control', share: 0.5 }, { name: 'treatment', share: 0.5 }] });
+    const assignOf = createAssigner({
+      salt: `srm-${e}`,
+      traffic: 1,
+      variants: [
+        { name: 'control', share: 0.5 },
+        { name: 'treatment', share: 0.5 },
+      ],
+    });
     const counts = [0, 0];
     for (let u = 0; u < 1000; u++) counts[assignOf(`u${u}`)!.index]!++;
     assert.equal(sampleRatioMismatch(counts, [0.5, 0.5]).mismatch, false, `experiment ${e}: ${counts}`);
@@ -275,7 +285,12 @@ test('analyzeExperiment on a ratio metric (CTR): delta-method arms, ratio CUPED 
     rows[arm]!.push([clicks, imp, clicks0, imp0]);
   }
   const multi = rows.map((r) => multiMomentsOf(r));
-  const pairs = rows.map((r) => coMomentsOf(r.map((x) => x[1]!), r.map((x) => x[0]!)));
+  const pairs = rows.map((r) =>
+    coMomentsOf(
+      r.map((x) => x[1]!),
+      r.map((x) => x[0]!),
+    ),
+  );
   const withCovariate = analyzeExperiment(
     [
       { name: 'control', ratio: multi[0]! },
@@ -298,7 +313,11 @@ test('analyzeExperiment on a ratio metric (CTR): delta-method arms, ratio CUPED 
   assert.ok(t.absolute!.pValue < 0.05, `a 20 % CTR lift at 1,500 users an arm: p ${t.absolute!.pValue}`);
   assert.equal(withCovariate.srm!.mismatch, false);
   assert.throws(
-    () => analyzeExperiment([{ name: 'a', metric: momentsOf([1, 2]) }, { name: 'b', ratio: pairs[0]! }]),
+    () =>
+      analyzeExperiment([
+        { name: 'a', metric: momentsOf([1, 2]) },
+        { name: 'b', ratio: pairs[0]! },
+      ]),
     /mix mean metrics and ratio metrics/,
   );
 });

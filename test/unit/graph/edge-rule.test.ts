@@ -5,7 +5,16 @@ import { applyToEdge, isPositive, itemPriceAfter, newEdgeState, nextEdgeState } 
 import { DEFAULT_TYPE_WEIGHTS } from '../../../src/graph/stores/graph-reads';
 
 // The rule itself; test/contract/graph-store.contract.ts holds both backends to it.
-const ev = (type: InteractionType, t: number, extra: Partial<InteractionEvent> = {}): InteractionEvent => ({ kind: 'interaction', v: 1, id: `e${t}`, type, userId: 'u', itemId: 'i', timestamp: t, ...extra });
+const ev = (type: InteractionType, t: number, extra: Partial<InteractionEvent> = {}): InteractionEvent => ({
+  kind: 'interaction',
+  v: 1,
+  id: `e${t}`,
+  type,
+  userId: 'u',
+  itemId: 'i',
+  timestamp: t,
+  ...extra,
+});
 
 test('a first event makes an edge of its own type and time', () => {
   assert.deepEqual(nextEdgeState(undefined, ev('CLICK', 100), DEFAULT_TYPE_WEIGHTS, null), {

@@ -10,7 +10,17 @@ import type { InteractionEdge } from '../../../src/graph/graph-store';
 let seq = 0;
 const t0 = Date.UTC(2025, 0, 1);
 function ev(userId: string, itemId: string, type: InteractionType = 'PURCHASE', extra: Partial<FlywheelEvent> = {}): FlywheelEvent {
-  return { kind: 'interaction', v: 1, id: `e${++seq}`, type, userId, itemId, timestamp: t0 + seq * 1000, ...(type === 'PURCHASE' ? { quantity: 1, price: 2 } : {}), ...extra } as FlywheelEvent;
+  return {
+    kind: 'interaction',
+    v: 1,
+    id: `e${++seq}`,
+    type,
+    userId,
+    itemId,
+    timestamp: t0 + seq * 1000,
+    ...(type === 'PURCHASE' ? { quantity: 1, price: 2 } : {}),
+    ...extra,
+  } as FlywheelEvent;
 }
 
 test('an event id applied twice counts once', async () => {

@@ -3,8 +3,14 @@ import assert from 'node:assert/strict';
 import { OnlineRetailMapper, normaliseCustomerId, parseInvoiceDate } from '../../../src/import/online-retail';
 
 const row = {
-  InvoiceNo: '536365', StockCode: '85123A', Description: 'WHITE HANGING HEART T-LIGHT HOLDER', Quantity: '6',
-  InvoiceDate: '2010-12-01 08:26:00', UnitPrice: '2.55', CustomerID: '17850.0', Country: 'United Kingdom',
+  InvoiceNo: '536365',
+  StockCode: '85123A',
+  Description: 'WHITE HANGING HEART T-LIGHT HOLDER',
+  Quantity: '6',
+  InvoiceDate: '2010-12-01 08:26:00',
+  UnitPrice: '2.55',
+  CustomerID: '17850.0',
+  Country: 'United Kingdom',
 };
 
 test('customer ids are normalised and dates parsed in both export formats', () => {
@@ -20,7 +26,10 @@ test('a sale line becomes a catalog upsert (first time) and a purchase', () => {
   const out = m.map(row);
   assert.equal(out.kind, 'events');
   if (out.kind !== 'events') return;
-  assert.deepEqual(out.events.map((e) => e.kind), ['item', 'interaction']);
+  assert.deepEqual(
+    out.events.map((e) => e.kind),
+    ['item', 'interaction'],
+  );
   const p = out.events[1]!;
   assert.equal(p.kind === 'interaction' && p.userId, '17850');
   assert.equal(p.kind === 'interaction' && p.quantity, 6);
@@ -40,5 +49,13 @@ test('dirty lines are dropped with a named reason', () => {
     m.map({ ...row, StockCode: 'POST' }),
     m.map({ ...row, InvoiceNo: '536999', InvoiceDate: 'soon' }),
   ].map((o) => (o.kind === 'dropped' ? o.reason : 'kept'));
-  assert.deepEqual(reasons, ['cancellation', 'bad-debt adjustment', 'non-positive quantity', 'missing customer', 'duplicate line', 'fee pseudo-item', 'malformed']);
+  assert.deepEqual(reasons, [
+    'cancellation',
+    'bad-debt adjustment',
+    'non-positive quantity',
+    'missing customer',
+    'duplicate line',
+    'fee pseudo-item',
+    'malformed',
+  ]);
 });

@@ -28,7 +28,11 @@ test('dead letters are bounded: 20 batches of 1,000 invalid events from one shop
     const file = path.join(dir, 'events.lmdb');
     const before = statSync(file).size;
     for (let b = 0; b < 20; b++) {
-      const result = await tracker.track(Array.from({ length: 1000 }, (_, i) => invalid(b * 1000 + i)), 'graphql', 'jwt:shopper:u16');
+      const result = await tracker.track(
+        Array.from({ length: 1000 }, (_, i) => invalid(b * 1000 + i)),
+        'graphql',
+        'jwt:shopper:u16',
+      );
       assert.equal(result.rejected.length, 1000, 'the sender still gets every rejection');
     }
     const grown = statSync(file).size - before;
@@ -53,7 +57,11 @@ test('dead letters are bounded: retention keeps the newest N entries and counts 
     log.maxDeadLetters = 50;
     const metrics = createMetrics();
     const sink = new DeadLetterSink(log, { metrics, perIdentity: 1_000_000 });
-    for (let b = 0; b < 4; b++) await sink.record(Array.from({ length: 30 }, (_, i) => ({ source: 'import:x', reason: 'bad', raw: { n: b * 30 + i } })), 'import:x');
+    for (let b = 0; b < 4; b++)
+      await sink.record(
+        Array.from({ length: 30 }, (_, i) => ({ source: 'import:x', reason: 'bad', raw: { n: b * 30 + i } })),
+        'import:x',
+      );
     const kept = await log.listDeadLetters(1000);
     assert.equal(kept.length, 50);
     assert.deepEqual(kept[0]!.raw, { n: 119 }, 'newest first');

@@ -28,7 +28,10 @@ function fakeLog(state: { lag: number }) {
   return { log, deliver: (records: Parameters<BatchHandler>[0]) => deliver!(records), options: () => options };
 }
 
-const store = { durablePosition: () => undefined, applyEvents: async () => ({ applied: 1, duplicates: 0, touchedUsers: [], touchedItems: [] }) } as unknown as GraphStore;
+const store = {
+  durablePosition: () => undefined,
+  applyEvents: async () => ({ applied: 1, duplicates: 0, touchedUsers: [], touchedItems: [] }),
+} as unknown as GraphStore;
 const ev = { kind: 'interaction', v: 1, id: 'e1', type: 'VIEW', userId: 'u', itemId: 'i', timestamp: Date.now() };
 
 test('ingestion that is behind and does not advance for stallMs counts as stalled; progress or catching up clears it', async () => {

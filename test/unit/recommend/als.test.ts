@@ -14,7 +14,7 @@ function groupsIndex(): InteractionIndex {
   const index = new InteractionIndex();
   const events = [];
   let seed = 7;
-  const rnd = () => ((seed = (seed * 16807) % 2147483647) / 2147483647);
+  const rnd = () => (seed = (seed * 16807) % 2147483647) / 2147483647;
   for (let u = 0; u < 60; u++) {
     const g = u % 3;
     for (let t = 0; t < 8; t++) {
@@ -51,7 +51,7 @@ function denseSolve(Y: Float64Array, items: number, k: number, lambda: number, c
   return Float64Array.from({ length: k }, (_, a) => A[a]![k]! / A[a]![a]!);
 }
 
-test('ALS fold-in equals the full least-squares solve for that user (negatives included), and the fit\'s own user step', () => {
+test("ALS fold-in equals the full least-squares solve for that user (negatives included), and the fit's own user step", () => {
   const index = groupsIndex();
   const m = matrixFromIndex(index, SMALL);
   const fit = fitAls(m, SMALL);
@@ -65,7 +65,10 @@ test('ALS fold-in equals the full least-squares solve for that user (negatives i
     const c = new Float32Array(h.n);
     const n = userRow(h, SMALL, m.items, idx, c);
     for (let t = 0; t < n; t++) conf.set(idx[t]!, c[t]!);
-    assert.ok([...conf.values()].some((v) => v > 1 + SMALL.alpha), 'some entry has a count above 1');
+    assert.ok(
+      [...conf.values()].some((v) => v > 1 + SMALL.alpha),
+      'some entry has a count above 1',
+    );
     const dense = denseSolve(fit.Y, m.items, SMALL.factors, SMALL.regularization, conf);
     for (let a = 0; a < SMALL.factors; a++) {
       assert.ok(Math.abs(s.x[a]! - dense[a]!) < 1e-9, `user ${u}, factor ${a}: fold-in ${s.x[a]} vs full solve ${dense[a]}`);
@@ -75,7 +78,7 @@ test('ALS fold-in equals the full least-squares solve for that user (negatives i
   }
 });
 
-test('a new event changes the user\'s als list at once, with no refit', () => {
+test("a new event changes the user's als list at once, with no refit", () => {
   const rec = new Recommender(null, { backgroundRefresh: false, cacheEntries: 0, als: { factors: 8, regularization: 1, iterations: 8 } });
   rec.applyEvents(twoBasketShop());
   rec.refreshNow();
@@ -87,8 +90,14 @@ test('a new event changes the user\'s als list at once, with no refit', () => {
   rec.applyEvents([buy('u0', 'b1', 10), buy('u0', 'b2', 10), buy('u0', 'b3', 10)]);
   const after = rec.recommendSync({ userId: 'u0', first: 3, strategy: 'als' });
   assert.equal(rec.als.model, snap, 'no refit happened');
-  assert.notDeepEqual(after.map((r) => r.itemId), before.map((r) => r.itemId));
-  assert.ok(after.some((r) => r.itemId === 'b4'), JSON.stringify(after));
+  assert.notDeepEqual(
+    after.map((r) => r.itemId),
+    before.map((r) => r.itemId),
+  );
+  assert.ok(
+    after.some((r) => r.itemId === 'b4'),
+    JSON.stringify(after),
+  );
 });
 
 function checksum(a: Float64Array): number {

@@ -13,13 +13,31 @@ export function view(sessionId: string, itemId: string, day = 0): FlywheelEvent 
 }
 
 export function item(itemId: string, title: string, category?: string, price?: number): FlywheelEvent {
-  return { kind: 'item', v: EVENT_SCHEMA_VERSION, id: `i${n++}`, itemId, title, ...(category ? { category } : {}), ...(price !== undefined ? { price } : {}), timestamp: T0 };
+  return {
+    kind: 'item',
+    v: EVENT_SCHEMA_VERSION,
+    id: `i${n++}`,
+    itemId,
+    title,
+    ...(category ? { category } : {}),
+    ...(price !== undefined ? { price } : {}),
+    timestamp: T0,
+  };
 }
 
 /** A small shop with two clear baskets: {a1..a4} are bought together, {b1..b4} are bought together. */
 export function twoBasketShop(): FlywheelEvent[] {
   const events: FlywheelEvent[] = [];
-  for (const [id, cat, price] of [['a1', 'kitchen', 5], ['a2', 'kitchen', 6], ['a3', 'kitchen', 50], ['a4', 'garden', 7], ['b1', 'garden', 3], ['b2', 'garden', 4], ['b3', 'garden', 5], ['b4', 'toys', 9]] as const) {
+  for (const [id, cat, price] of [
+    ['a1', 'kitchen', 5],
+    ['a2', 'kitchen', 6],
+    ['a3', 'kitchen', 50],
+    ['a4', 'garden', 7],
+    ['b1', 'garden', 3],
+    ['b2', 'garden', 4],
+    ['b3', 'garden', 5],
+    ['b4', 'toys', 9],
+  ] as const) {
     events.push(item(id, `${id} ${cat} thing`, cat, price));
   }
   for (let u = 0; u < 12; u++) {

@@ -15,7 +15,7 @@ function shop(options: ConstructorParameters<typeof Recommender>[1] = {}): Recom
 
 const ids = (list: { itemId: string }[]) => list.map((r) => r.itemId);
 
-test('every strategy recommends the missing item of the shopper\'s basket first', () => {
+test("every strategy recommends the missing item of the shopper's basket first", () => {
   const rec = shop();
   for (const { name } of rec.strategies()) {
     if (name === 'popular' || name === 'segment-popular') continue; // not personal: no history signal
@@ -44,7 +44,10 @@ test('a purchase changes the next list at once, before any background refresh', 
   const after = ids(rec.recommendSync({ userId: 'u0', first: 5 }));
   assert.notDeepEqual(after, before);
   assert.ok(!after.includes('a1') && !after.includes('b1'));
-  assert.ok(after.slice(0, 3).every((i) => i.startsWith('b')), `b1's basket now leads: ${after}`);
+  assert.ok(
+    after.slice(0, 3).every((i) => i.startsWith('b')),
+    `b1's basket now leads: ${after}`,
+  );
 });
 
 test('business rules: exclude list, categories, price range, diversity cap, repeat-purchase mode', () => {
@@ -59,13 +62,19 @@ test('business rules: exclude list, categories, price range, diversity cap, repe
   const cats = diverse.map((r) => rec.index.items[rec.index.itemIndex.get(r.itemId)!]!.category);
   assert.equal(new Set(cats).size, cats.length, `one per category: ${cats}`);
   const repeat = ids(rec.recommendSync({ ...base, includePurchased: true }));
-  assert.ok(repeat.some((i) => ['a2', 'a3', 'a4'].includes(i)), `repeat mode may show bought items: ${repeat}`);
+  assert.ok(
+    repeat.some((i) => ['a2', 'a3', 'a4'].includes(i)),
+    `repeat mode may show bought items: ${repeat}`,
+  );
 });
 
 test('every recommendation carries a reason naming the item or signal behind it', () => {
   const rec = shop();
   for (const r of rec.recommendSync({ userId: 'u0', first: 8 })) assert.ok(r.reason.length > 0);
-  assert.match(rec.recommendSync({ userId: 'u0', first: 1 })[0]!.reason, /^because you bought "a\d \w+ thing" \(a\d\): often bought together with it \(blend\)$/);
+  assert.match(
+    rec.recommendSync({ userId: 'u0', first: 1 })[0]!.reason,
+    /^because you bought "a\d \w+ thing" \(a\d\): often bought together with it \(blend\)$/,
+  );
 });
 
 test('cold start: unknown users get trending items; anonymous sessions get text-similar new items', () => {
@@ -101,7 +110,7 @@ test('each Local EASE column solves (G_NN + lambda I) b = G_Nj on its co-occurri
   }
 });
 
-test('forgetUser removes what a (bot) user did from everyone else\'s recommendations, earlier events included', () => {
+test("forgetUser removes what a (bot) user did from everyone else's recommendations, earlier events included", () => {
   const rec = shop();
   // A "bot" hammers one item of basket b together with a1 over several batches, so a1 -> b4 looks related.
   for (let k = 0; k < 4; k++) rec.applyEvents([buy('bot', 'a1', 20 + k), buy('bot', 'b4', 20 + k)]);

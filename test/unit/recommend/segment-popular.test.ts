@@ -10,7 +10,14 @@ function shop(): Recommender {
   const rec = new Recommender(null, { backgroundRefresh: false });
   rec.applyEvents(twoBasketShop());
   // c-items: bought by few shoppers, never together with anything else (no CF neighbours), no shared words
-  rec.applyEvents([item('c1', 'lantern', 'garden', 8), item('c2', 'teapot', 'kitchen', 9), item('z1', 'zebra'), buy('x1', 'c1', 3), buy('x2', 'c2', 3), buy('loner', 'z1', 2)]);
+  rec.applyEvents([
+    item('c1', 'lantern', 'garden', 8),
+    item('c2', 'teapot', 'kitchen', 9),
+    item('z1', 'zebra'),
+    buy('x1', 'c1', 3),
+    buy('x2', 'c2', 3),
+    buy('loner', 'z1', 2),
+  ]);
   rec.refreshNow();
   return rec;
 }
@@ -28,7 +35,7 @@ const champions: SegmentTopItems = {
   ],
 };
 
-test('segment-popular: the segment\'s top items, best first, bought ones removed, with a segment reason', () => {
+test("segment-popular: the segment's top items, best first, bought ones removed, with a segment reason", () => {
   const rec = shop();
   assert.ok(rec.strategies().some((s) => s.name === 'segment-popular'));
   // u0 bought a2, a3, a4: a3 is dropped by the remove-bought rule
@@ -41,14 +48,20 @@ test('segment-popular: the segment\'s top items, best first, bought ones removed
   assert.match(none[0]!.reason, /^popular right now \(trending\)/);
 });
 
-test('segment fallback: a user with too few CF candidates gets the segment\'s items before trending', () => {
+test("segment fallback: a user with too few CF candidates gets the segment's items before trending", () => {
   const rec = shop();
   // 'loner' bought only z1: no co-occurrence, no text neighbour, so CF and content give nothing
   const without = rec.recommendSync({ userId: 'loner', first: 3 });
-  assert.ok(without.every((r) => /trending/.test(r.reason)), JSON.stringify(without));
+  assert.ok(
+    without.every((r) => /trending/.test(r.reason)),
+    JSON.stringify(without),
+  );
   const withSeg = rec.recommendSync({ userId: 'loner', first: 3, segment: champions });
   assert.deepEqual(ids(withSeg), ['c2', 'a3', 'c1']);
-  assert.ok(withSeg.every((r) => r.reason.startsWith('popular with "Champions" customers')), JSON.stringify(withSeg));
+  assert.ok(
+    withSeg.every((r) => r.reason.startsWith('popular with "Champions" customers')),
+    JSON.stringify(withSeg),
+  );
   // a user with enough CF candidates keeps them first
   const u0 = rec.recommendSync({ userId: 'u0', first: 1, segment: champions });
   assert.equal(u0[0]!.itemId, 'a1');

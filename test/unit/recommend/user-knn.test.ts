@@ -41,11 +41,23 @@ test('user-knn bounds its fan-out through popular items', () => {
   // only the latest 3 buyers of "hit" are read, of which the best 2 vote
   const voted = list.filter((r) => r.reason.includes('(user-knn)'));
   assert.equal(voted.length, 2, JSON.stringify(list));
-  assert.ok(voted.every((r) => ['x47', 'x48', 'x49'].includes(r.itemId)), JSON.stringify(voted));
+  assert.ok(
+    voted.every((r) => ['x47', 'x48', 'x49'].includes(r.itemId)),
+    JSON.stringify(voted),
+  );
 });
 
 test('blend parts and weights, similarities and event-type weights come from configuration', () => {
-  const cfg = loadConfig({}, { FLYWHEEL_BLEND: 'local-ease=1, user-knn=0.5', FLYWHEEL_EVENT_WEIGHTS: 'VIEW=0.1,CLICK=0.2', FLYWHEEL_SIMILARITY: 'jaccard', FLYWHEEL_USER_SIMILARITY: 'bm25', FLYWHEEL_RECOMMENDER: 'user-knn' });
+  const cfg = loadConfig(
+    {},
+    {
+      FLYWHEEL_BLEND: 'local-ease=1, user-knn=0.5',
+      FLYWHEEL_EVENT_WEIGHTS: 'VIEW=0.1,CLICK=0.2',
+      FLYWHEEL_SIMILARITY: 'jaccard',
+      FLYWHEEL_USER_SIMILARITY: 'bm25',
+      FLYWHEEL_RECOMMENDER: 'user-knn',
+    },
+  );
   assert.equal(cfg.FLYWHEEL_SIMILARITY, 'jaccard');
   assert.equal(cfg.FLYWHEEL_RECOMMENDER, 'user-knn');
   assert.throws(() => loadConfig({}, { FLYWHEEL_BLEND: 'nope=1' }), /FLYWHEEL_BLEND/);
@@ -66,7 +78,10 @@ test('ranking: when the rules reject every candidate of the bounded heap, the re
   }
   rec.applyEvents(events);
   const all = rec.recommendSync({ userId: 'nobody', first: 100 });
-  assert.deepEqual(all.slice(0, 3).map((r) => r.itemId), ['p149', 'p148', 'p147']);
+  assert.deepEqual(
+    all.slice(0, 3).map((r) => r.itemId),
+    ['p149', 'p148', 'p147'],
+  );
   const rare = rec.recommendSync({ userId: 'nobody', first: 1, categories: ['rare'] });
   assert.equal(rare[0]?.itemId, 'p0');
   assert.match(rare[0]!.reason, /^popular: 1 shoppers/, 'scored by the strategy, not a trending fill');

@@ -14,7 +14,16 @@ describe('columnar segment fit', () => {
   for (const batch of syntheticPurchaseBatches(3000, { seed: 5, items: 300 })) graph.applySync(batch);
   // A few categories, so top categories are exercised too.
   graph.applySync(
-    Array.from({ length: 300 }, (_, i): ItemUpsertEvent => ({ kind: 'item', v: 1, id: `upsert-${i}`, itemId: `sku-${i}`, title: `Item ${i}`, category: `cat-${i % 7}`, price: 10, timestamp: SYNTHETIC_AS_OF - 1000 })),
+    Array.from({ length: 300 }, (_, i): ItemUpsertEvent => ({
+      kind: 'item',
+      v: 1,
+      id: `upsert-${i}`,
+      itemId: `sku-${i}`,
+      title: `Item ${i}`,
+      category: `cat-${i % 7}`,
+      price: 10,
+      timestamp: SYNTHETIC_AS_OF - 1000,
+    })),
   );
 
   it('builds the same features as graph-features.ts and matches the profile path', async () => {
@@ -35,7 +44,8 @@ describe('columnar segment fit', () => {
     for (let i = 0; i < cols.n; i += 97) {
       const f = profiles[i]!.features;
       assert.equal(cols.userIds[i], f.userId);
-      for (const name of ['recency', 'frequency', 'monetary', 'tenure', 'breadth', 'categories', 'averageOrderValue'] as const) assert.equal(cols.features[name][i], f[name], name);
+      for (const name of ['recency', 'frequency', 'monetary', 'tenure', 'breadth', 'categories', 'averageOrderValue'] as const)
+        assert.equal(cols.features[name][i], f[name], name);
       assert.equal(Number.isNaN(cols.features.conversion[i]!) ? null : cols.features.conversion[i], f.conversion);
     }
     const opts = { asOf: SYNTHETIC_AS_OF, kRange: [3, 5] as [number, number], seed: 3, topN: 10 };
@@ -46,7 +56,10 @@ describe('columnar segment fit', () => {
       assert.deepEqual([...other.labels], [...a.labels]);
       assert.equal(other.model.k, a.model.k);
       assert.equal(other.model.silhouette, a.model.silhouette);
-      assert.deepEqual(other.model.segments.map((s) => [s.id, s.name, s.size, s.centroid, s.topItems]), a.model.segments.map((s) => [s.id, s.name, s.size, s.centroid, s.topItems]));
+      assert.deepEqual(
+        other.model.segments.map((s) => [s.id, s.name, s.size, s.centroid, s.topItems]),
+        a.model.segments.map((s) => [s.id, s.name, s.size, s.centroid, s.topItems]),
+      );
       assert.deepEqual(
         other.model.segments.map((s) => s.topCategories.map((t) => [t.category, t.customers])),
         a.model.segments.map((s) => s.topCategories.map((t) => [t.category, t.customers])),

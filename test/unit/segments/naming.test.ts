@@ -117,7 +117,16 @@ describe('matchSegmentIds', () => {
       [20, 20],
     ];
     assert.deepEqual(matchSegmentIds(prev, ids, cur, 4).ids, ['seg-1', 'seg-2', 'seg-3', 'seg-4']);
-    const far = matchSegmentIds(prev, ids, [[0, 0], [50, 50]], 4, 3);
+    const far = matchSegmentIds(
+      prev,
+      ids,
+      [
+        [0, 0],
+        [50, 50],
+      ],
+      4,
+      3,
+    );
     assert.deepEqual(far.ids, ['seg-1', 'seg-4']);
     assert.equal(far.nextId, 5);
   });
@@ -125,7 +134,15 @@ describe('matchSegmentIds', () => {
   it('never reuses a retired id', () => {
     const m = matchSegmentIds(prev, ids, [[0, 0]], 4);
     assert.deepEqual(m.ids, ['seg-1']);
-    const again = matchSegmentIds([[0, 0]], ['seg-1'], [[0, 0], [9, 9]], m.nextId);
+    const again = matchSegmentIds(
+      [[0, 0]],
+      ['seg-1'],
+      [
+        [0, 0],
+        [9, 9],
+      ],
+      m.nextId,
+    );
     assert.deepEqual(again.ids, ['seg-1', 'seg-4']);
   });
 });

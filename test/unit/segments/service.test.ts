@@ -13,7 +13,17 @@ function load(graph: MemoryGraph, users: number, seed = 1): void {
 }
 
 function purchase(userId: string, n: number, daysAgo: number, itemId = 'sku-1', price = 40): InteractionEvent {
-  return { kind: 'interaction', v: 1, id: `${userId}:new:${n}`, type: 'PURCHASE', userId, itemId, timestamp: SYNTHETIC_AS_OF - daysAgo * DAY, quantity: 1, price };
+  return {
+    kind: 'interaction',
+    v: 1,
+    id: `${userId}:new:${n}`,
+    type: 'PURCHASE',
+    userId,
+    itemId,
+    timestamp: SYNTHETIC_AS_OF - daysAgo * DAY,
+    quantity: 1,
+    price,
+  };
 }
 
 describe('SegmentService', () => {
@@ -36,7 +46,10 @@ describe('SegmentService', () => {
     assert.ok(first.silhouette > 0.2, `silhouette ${first.silhouette}`);
     const model = service.current()!;
     const sizes = await graph.segmentSizes();
-    assert.equal([...sizes.values()].reduce((a, b) => a + b, 0), 3000);
+    assert.equal(
+      [...sizes.values()].reduce((a, b) => a + b, 0),
+      3000,
+    );
     // The champions of the synthetic data land in the segment named Champions.
     const champions = model.segments.find((s) => s.name === 'Champions');
     assert.ok(champions, `names: ${model.segments.map((s) => s.name).join(', ')}`);
@@ -94,7 +107,9 @@ describe('SegmentService', () => {
     clearInterval(probe);
     const p99 = h.percentile(99) / 1e6;
     const max = h.max / 1e6;
-    t.diagnostic(`refit ${r.durationMs.toFixed(0)} ms (fit in worker ${r.fitMs.toFixed(0)} ms); event-loop delay p99 ${p99.toFixed(1)} ms, max ${max.toFixed(1)} ms; largest 10 ms-probe stall ${maxGap.toFixed(1)} ms over ${ticks} ticks`);
+    t.diagnostic(
+      `refit ${r.durationMs.toFixed(0)} ms (fit in worker ${r.fitMs.toFixed(0)} ms); event-loop delay p99 ${p99.toFixed(1)} ms, max ${max.toFixed(1)} ms; largest 10 ms-probe stall ${maxGap.toFixed(1)} ms over ${ticks} ticks`,
+    );
     // The fit itself (seconds of CPU) happened in the worker; the main thread only streamed batches.
     assert.ok(r.fitMs > 100, `fit ${r.fitMs} ms`);
     assert.equal(r.customers, 200_000);

@@ -9,7 +9,17 @@ import type { InteractionEvent } from '../../../src/events/event';
 
 const DAY = 86_400_000;
 const T = Date.UTC(2024, 0, 1);
-const buy = (id: string, userId: string, itemId: string, ts: number, quantity = 1, price = 10): InteractionEvent => ({ kind: 'interaction', v: 1, id, type: 'PURCHASE', userId, itemId, timestamp: ts, quantity, price });
+const buy = (id: string, userId: string, itemId: string, ts: number, quantity = 1, price = 10): InteractionEvent => ({
+  kind: 'interaction',
+  v: 1,
+  id,
+  type: 'PURCHASE',
+  userId,
+  itemId,
+  timestamp: ts,
+  quantity,
+  price,
+});
 
 describe('embedded graph: segment storage and purchase activity', () => {
   it('derives RFM from purchase edges: one order per checkout instant', async () => {
@@ -47,7 +57,10 @@ describe('embedded graph: segment storage and purchase activity', () => {
         events.map((_, i) => (i % 3 === 0 ? 'seg-1' : 'seg-2')),
       );
       await g.setUserSegments(['u0', 'ghost'], [null, 'seg-1']);
-      assert.deepEqual([...(await g.segmentSizes())].sort(), [['seg-1', 8], ['seg-2', 16]]);
+      assert.deepEqual([...(await g.segmentSizes())].sort(), [
+        ['seg-1', 8],
+        ['seg-2', 16],
+      ]);
       const seen: string[] = [];
       let after: string | undefined;
       for (;;) {
@@ -65,7 +78,10 @@ describe('embedded graph: segment storage and purchase activity', () => {
       await h.restore();
       assert.deepEqual(await h.getSegmentModel(), { version: 1, note: 'model' });
       assert.deepEqual(await h.getUserSegments(['u0', 'u1', 'u3', 'ghost']), [null, 'seg-2', 'seg-1', null]);
-      assert.deepEqual([...(await h.segmentSizes())].sort(), [['seg-1', 8], ['seg-2', 16]]);
+      assert.deepEqual([...(await h.segmentSizes())].sort(), [
+        ['seg-1', 8],
+        ['seg-2', 16],
+      ]);
       const b = await h.getPurchaseActivity(['u3']);
       assert.equal(b.orders[0], 1);
       assert.equal(b.lastPurchaseAt[0], T - 3 * DAY);

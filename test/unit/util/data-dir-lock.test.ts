@@ -11,7 +11,11 @@ test('a data dir lock holds the pid, refuses a second holder naming it, and is r
   try {
     const lock = lockDataDir(dir, 'flywheel gateway');
     assert.equal(JSON.parse(readFileSync(path.join(dir, LOCK_FILE), 'utf8')).pid, process.pid);
-    assert.throws(() => lockDataDir(dir, 'flywheel import'), (e: unknown) => e instanceof DataDirLockedError && e.holder.pid === process.pid && new RegExp(`in use by pid ${process.pid} \\(flywheel gateway`).test(e.message));
+    assert.throws(
+      () => lockDataDir(dir, 'flywheel import'),
+      (e: unknown) =>
+        e instanceof DataDirLockedError && e.holder.pid === process.pid && new RegExp(`in use by pid ${process.pid} \\(flywheel gateway`).test(e.message),
+    );
     lock.release();
     lock.release();
     assert.equal(existsSync(path.join(dir, LOCK_FILE)), false);
