@@ -10,8 +10,11 @@ import type { Accumulator, ScoreContext, Seed, Strategy } from './strategy';
  * The online side of ALS (als.ts): which snapshot is served, when item factors are refit, and the strategy
  * that folds a user in per request.
  *
- * Refits: while events arrive, at most one refit per `refitMinutes` (the first one a second after the
- * first event, so a bootstrap or a bulk load is one fit), in a worker thread of its own. The main thread
+ * Refits run only while the factors are wanted: the served default or blend uses `als`, or a request has
+ * asked for it (`demand`). A gateway that never serves `als` never fits, so ingestion does not pay for a
+ * model nobody reads (a refit competes with the ingest path for the CPU). While wanted and events arrive,
+ * at most one refit per `refitMinutes` (the first one a second after the first event or the first demand,
+ * so a bootstrap or a bulk load is one fit), in a worker thread of its own. The main thread
  * only copies the index into a CSR matrix (O(interactions), typed arrays transferred, not cloned); the
  * worker starts from a copy of the served factors. The finished factors become a new frozen snapshot that
  * replaces the served one in one assignment; a request holds the snapshot it started with, so it never
@@ -28,6 +31,7 @@ export class OnlineAls {
   private worker: Worker | null = null;
   private closed = false;
   private version = 0;
+  private wanted = false;
   /** Refits started in a worker / on the calling thread (tests, metrics). */
   fits = { worker: 0, sync: 0 };
 
@@ -43,6 +47,20 @@ export class OnlineAls {
 
   get model(): AlsSnapshot | null {
     return this.current;
+  }
+
+  /**
+   * The factors are needed (the served configuration uses `als`, or a request just asked for it): from now
+   * on events plan background refits. The first call plans one at once, so the asker's next request is served.
+   */
+  demand(): void {
+    if (this.wanted) return;
+    this.wanted = true;
+    this.schedule();
+  }
+
+  get demanded(): boolean {
+    return this.wanted;
   }
 
   /** Something the factors depend on changed outside the event path (a forgotten user). */
@@ -126,9 +144,9 @@ export class OnlineAls {
     return snap;
   }
 
-  /** Called after applied events: plans a background refit (period `refitMinutes`; 0 = never on its own). */
+  /** Called after applied events: plans a background refit when wanted (period `refitMinutes`; 0 = never on its own). */
   schedule(): void {
-    if (this.closed || this.timer || this.inFlight || this.options.refitMinutes <= 0 || !this.stale()) return;
+    if (!this.wanted || this.closed || this.timer || this.inFlight || this.options.refitMinutes <= 0 || !this.stale()) return;
     const wait = this.current === null ? 1000 : Math.max(0, this.lastFitEnded + this.options.refitMinutes * 60_000 - Date.now());
     this.timer = setTimeout(() => {
       this.timer = null;
@@ -181,6 +199,7 @@ export class AlsStrategy implements Strategy {
   }
 
   score(_seeds: readonly Seed[], acc: Accumulator, ctx?: ScoreContext): void {
+    this.als.demand();
     const model = this.als.model; // one read: the whole request uses this snapshot
     if (!model || !ctx) return;
     const h = this.index.user(ctx.userId);

@@ -7,7 +7,7 @@ import { topK } from './linalg';
 import { FROM_SEGMENT, SegmentPopularStrategy, segmentReason } from './segment-popular';
 import { AlsStrategy, FROM_FACTORS, OnlineAls } from './als-online';
 import type { AlsOptions } from './als';
-import { BLEND_PARTS, blendOf, builtInStrategies } from './strategies';
+import { BLEND_PARTS, DEFAULT_BLEND, blendOf, builtInStrategies } from './strategies';
 import { Accumulator, type Seed, type SegmentTopItems, type Strategy } from './strategy';
 import { FROM_NEIGHBOURS, UserKnnStrategy, type UserKnnOptions } from './user-knn';
 
@@ -153,6 +153,13 @@ export class Recommender {
     this.byName.set(segmentPopular.name, segmentPopular);
     if (!this.byName.has(this.options.defaultStrategy))
       throw new UnknownStrategyError(`unknown recommender "${this.options.defaultStrategy}"; choose one of ${[...this.byName.keys()].join(', ')}`);
+    this.wantFactorsIfServed();
+  }
+
+  /** The factors are kept fresh from the start when the served default uses them; otherwise on first ask. */
+  private wantFactorsIfServed(): void {
+    const blend = this.options.blend ?? DEFAULT_BLEND;
+    if (this.options.defaultStrategy === 'als' || (this.options.defaultStrategy === 'blend' && (blend['als'] ?? 0) > 0)) this.als.demand();
   }
 
   // ---- feeding ---------------------------------------------------------------------------------
@@ -224,6 +231,7 @@ export class Recommender {
         throw new UnknownStrategyError(`unknown recommender "${choice.defaultStrategy}"; choose one of ${[...this.byName.keys()].join(', ')}`);
       this.options.defaultStrategy = choice.defaultStrategy;
     }
+    this.wantFactorsIfServed();
     this.version++;
   }
 

@@ -168,3 +168,26 @@ test('a refit on 2 threads (shared factors, a barrier per half-step) gives exact
   for (let t = 0; t < one.Y.length; t++) assert.equal(snap.Y[t], one.Y[t], `factor ${t}`);
   await two.close();
 });
+
+test('the factors are refit only while something serves als: ingestion alone never starts a fit, the first ask does', async () => {
+  const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
+  const als = { factors: 8, iterations: 2, refitMinutes: 0.001 };
+  const idle = new Recommender(null, { backgroundRefresh: true, cacheEntries: 0, defaultStrategy: 'local-ease', als });
+  idle.applyEvents(twoBasketShop());
+  await wait(1300);
+  assert.equal(idle.als.fits.worker + idle.als.fits.sync, 0, 'nobody asked for als: no refit competes with ingestion');
+  assert.equal(idle.als.demanded, false);
+  idle.recommendSync({ userId: 'u0', first: 5, strategy: 'als' }); // no factors yet: the fallback answers
+  assert.equal(idle.als.demanded, true);
+  for (let t = 0; t < 50 && idle.als.model === null; t++) await wait(100);
+  assert.ok(idle.als.model, 'the first ask planned a refit');
+  assert.ok(idle.recommendSync({ userId: 'u0', first: 5, strategy: 'als' }).length > 0);
+  idle.close();
+
+  const served = new Recommender(null, { backgroundRefresh: true, cacheEntries: 0, defaultStrategy: 'blend', blend: { 'local-ease': 1, als: 1 }, als });
+  assert.equal(served.als.demanded, true, 'a served blend with als wants the factors from the start');
+  served.applyEvents(twoBasketShop());
+  for (let t = 0; t < 50 && served.als.model === null; t++) await wait(100);
+  assert.ok(served.als.model, 'fitted in the background without any request');
+  served.close();
+});
