@@ -126,7 +126,7 @@ async function main(): Promise<void> {
   const heapLoaded = heapUsed();
   log(`loaded in ${loadSeconds.toFixed(1)} s; solving`);
   const t = performance.now();
-  rec.refreshNow();
+  rec.model.refreshSome(Infinity); // the item model only: the served default does not use the ALS factors
   const solveSeconds = (performance.now() - t) / 1000;
   const heapModel = heapUsed();
   const rss = process.memoryUsage().rss;

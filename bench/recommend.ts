@@ -10,17 +10,22 @@ import { EVENT_SCHEMA_VERSION } from '../src/events/event';
  * Loads events through MemoryGraph.applyEvents (big batches) and the recommender's feed (what the
  * ingestor's onApplied hook does), solves the model, then measures request latency (default strategy)
  * and event-to-changed-recommendation latency. Prints one JSON object.
+ *
+ * BENCH_COMPARE=name:part=w,part=w;... also defines those blends, fits the ALS factors when a blend uses
+ * `als`, and measures every blend against the default on the same users, requests interleaved
+ * (default, blend 1, ..., default, ...), so the serving cost of a candidate default is read side by side.
  */
 const [interactions = 5_000_000, users = 100_000, items = 50_000] = process.argv.slice(2).map(Number);
 
 async function main(): Promise<void> {
   const graph = new MemoryGraph();
-  const rec = new Recommender(graph, { backgroundRefresh: false });
+  // comparing strategies: no result cache, so repeated users do not flatter any of them
+  const rec = new Recommender(graph, { backgroundRefresh: false, ...(process.env.BENCH_COMPARE ? { cacheEntries: 0 } : {}) });
   const heap0 = heapUsed();
   const loadSeconds = await loadSyntheticShop(graph, rec, { users, items, interactions });
   const heapLoaded = heapUsed();
   const t = performance.now();
-  rec.refreshNow();
+  rec.model.refreshSome(Infinity); // the item model only: the ALS factors are fitted where a compared blend uses them
   const solveSeconds = (performance.now() - t) / 1000;
   const heapModel = heapUsed();
 
@@ -34,7 +39,8 @@ async function main(): Promise<void> {
     lat.push(performance.now() - s);
   }
   lat.sort((a, b) => a - b);
-  const q = (p: number) => Math.round(lat[Math.min(lat.length - 1, Math.floor(p * lat.length))]! * 1000) / 1000;
+  const q = (p: number) => quantile(lat, p);
+  const compare = await compareBlends(rec, sample);
 
   // event -> changed recommendation: apply one purchase of the user's current top item, re-ask
   const e2r: number[] = [];
@@ -79,8 +85,45 @@ async function main(): Promise<void> {
       recommendMs: { p50: q(0.5), p99: q(0.99), max: q(1) },
       eventToChangedRecommendationMs: { p50: Math.round(e2r[100]! * 1000) / 1000, p99: Math.round(e2r[197]! * 1000) / 1000, changed: `${changed}/200` },
       easeWeights: rec.model.weightCount(),
+      ...(compare ? { compare } : {}),
     }),
   );
+}
+
+function quantile(sorted: readonly number[], p: number): number {
+  return Math.round(sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]! * 1000) / 1000;
+}
+
+/** BENCH_COMPARE: every named blend and the default, requests interleaved over the same users. */
+async function compareBlends(rec: Recommender, sample: readonly string[]): Promise<Record<string, unknown> | null> {
+  const spec = process.env.BENCH_COMPARE;
+  if (!spec) return null;
+  const names = [rec.defaultStrategy];
+  for (const part of spec.split(';').filter(Boolean)) {
+    const [name, weights] = part.split(':') as [string, string];
+    rec.defineBlend(name, Object.fromEntries(weights.split(',').map((kv) => [kv.split('=')[0]!, Number(kv.split('=')[1])])));
+    names.push(name);
+  }
+  let alsFitSeconds: number | null = null;
+  if (spec.includes('als=')) {
+    const t = performance.now();
+    await rec.als.refit(); // the gateway's way: a worker thread
+    alsFitSeconds = Math.round((performance.now() - t) / 100) / 10;
+  }
+  const lat = new Map(names.map((n) => [n, [] as number[]]));
+  for (const u of sample.slice(0, 200)) for (const n of names) rec.recommendSync({ userId: u, first: 10, strategy: n }); // warm-up
+  for (const u of sample)
+    for (const n of names) {
+      const s = performance.now();
+      rec.recommendSync({ userId: u, first: 10, strategy: n });
+      lat.get(n)!.push(performance.now() - s);
+    }
+  const out: Record<string, unknown> = { alsFitSeconds, alsFactors: rec.als.options.factors };
+  for (const [n, l] of lat) {
+    l.sort((a, b) => a - b);
+    out[n] = { p50: quantile(l, 0.5), p99: quantile(l, 0.99), max: quantile(l, 1) };
+  }
+  return out;
 }
 
 main().catch((err: unknown) => {

@@ -55,6 +55,8 @@ export const configSchema = z.object({
   FLYWHEEL_ALS_HALF_LIFE_DAYS: z.coerce.number({ error: 'must be a number' }).min(0, 'must be at least 0').optional(),
   /** Background refit of the item factors at most this often while events arrive (0 = never on its own). */
   FLYWHEEL_ALS_REFIT_MINUTES: z.coerce.number({ error: 'must be a number' }).min(0, 'must be at least 0').optional(),
+  /** Above this many items, `als` inside a blend ranks the other parts' candidates instead of scanning every item. */
+  FLYWHEEL_ALS_EXACT_MAX_ITEMS: intIn(0, 100_000_000).optional(),
   /** Entries of the exact recommendation cache (0 turns it off); handed to the Recommender by src/app/flywheel.ts. */
   FLYWHEEL_RECOMMENDATION_CACHE: intIn(0, 10_000_000).default(10_000),
   FLYWHEEL_MAX_BODY_BYTES: intIn(1024, 100 * 1024 * 1024).default(1024 * 1024),
@@ -150,6 +152,7 @@ export interface AlsSettings {
   cgSteps?: number;
   halfLifeDays?: number;
   refitMinutes?: number;
+  exactMaxItems?: number;
 }
 
 export function alsOptionsOf(c: FlywheelConfig): AlsSettings {
@@ -162,6 +165,7 @@ export function alsOptionsOf(c: FlywheelConfig): AlsSettings {
     cgSteps: c.FLYWHEEL_ALS_CG_STEPS,
     halfLifeDays: c.FLYWHEEL_ALS_HALF_LIFE_DAYS,
     refitMinutes: c.FLYWHEEL_ALS_REFIT_MINUTES,
+    exactMaxItems: c.FLYWHEEL_ALS_EXACT_MAX_ITEMS,
   };
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as AlsSettings;
 }

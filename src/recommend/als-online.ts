@@ -1,6 +1,18 @@
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { DEFAULT_ALS_OPTIONS, FoldInScratch, explain, fitAls, foldIn, matrixFromIndex, scoreAll, snapshotOf, type AlsOptions, type AlsSnapshot } from './als';
+import {
+  DEFAULT_ALS_OPTIONS,
+  FoldInScratch,
+  explain,
+  fitAls,
+  foldIn,
+  matrixFromIndex,
+  scoreAll,
+  scoreSome,
+  snapshotOf,
+  type AlsOptions,
+  type AlsSnapshot,
+} from './als';
 import type { AlsFitReply, AlsFitRequest } from './als-worker';
 import type { InteractionIndex } from './interactions';
 import { topK } from './linalg';
@@ -32,6 +44,8 @@ export class OnlineAls {
   private closed = false;
   private version = 0;
   private wanted = false;
+  /** Off while the owner's background work is paused (bulk loads, eval, tests): refits only on request. */
+  private background = true;
   /** Refits started in a worker / on the calling thread (tests, metrics). */
   fits = { worker: 0, sync: 0 };
 
@@ -57,6 +71,12 @@ export class OnlineAls {
     if (this.wanted) return;
     this.wanted = true;
     this.schedule();
+  }
+
+  /** Pauses (false) or resumes (true) background refits, with the Recommender's background refresh. */
+  setBackground(on: boolean): void {
+    this.background = on;
+    if (on) this.schedule();
   }
 
   get demanded(): boolean {
@@ -146,7 +166,7 @@ export class OnlineAls {
 
   /** Called after applied events: plans a background refit when wanted (period `refitMinutes`; 0 = never on its own). */
   schedule(): void {
-    if (!this.wanted || this.closed || this.timer || this.inFlight || this.options.refitMinutes <= 0 || !this.stale()) return;
+    if (!this.wanted || !this.background || this.closed || this.timer || this.inFlight || this.options.refitMinutes <= 0 || !this.stale()) return;
     const wait = this.current === null ? 1000 : Math.max(0, this.lastFitEnded + this.options.refitMinutes * 60_000 - Date.now());
     this.timer = setTimeout(() => {
       this.timer = null;
@@ -179,6 +199,8 @@ export const FROM_FACTORS = -3;
 
 export class AlsStrategy implements Strategy {
   readonly signal = 'shoppers with tastes like yours chose';
+  readonly ranksCandidates = true;
+  private ranked = new Int32Array(0);
   private readonly s = new FoldInScratch();
   private scores = new Float64Array(0);
   private all = new Int32Array(0);
@@ -215,9 +237,23 @@ export class AlsStrategy implements Strategy {
       this.all = Int32Array.from({ length: this.scores.length }, (_, i) => i);
     }
     if (this.z.length < model.k) this.z = new Float64Array(model.k);
-    scoreAll(model, s.x, this.scores);
     const o = this.als.options;
-    const top = topK(this.all, n, this.scores, o.candidates + s.n);
+    const pool = ctx.candidates;
+    let top: Int32Array;
+    if (pool && n > o.exactMaxItems) {
+      // a large catalogue inside a blend: rank the other parts' candidates only (items newer than the fit have no factors)
+      if (this.ranked.length < pool.n) this.ranked = new Int32Array(Math.max(pool.n, this.ranked.length * 2));
+      let m = 0;
+      for (let t = 0; t < pool.n; t++) {
+        const j = pool.items[t]!;
+        if (j < n) this.ranked[m++] = j;
+      }
+      scoreSome(model, s.x, this.ranked, m, this.scores);
+      top = topK(this.ranked, m, this.scores, o.candidates + s.n);
+    } else {
+      scoreAll(model, s.x, this.scores);
+      top = topK(this.all, n, this.scores, o.candidates + s.n);
+    }
     for (let t = 0; t < s.n; t++) this.inHistory[s.idx[t]!] = 1;
     let explained = 0;
     for (const j of top) {

@@ -49,6 +49,12 @@ export interface AlsOptions {
   candidates: number;
   /** Of those, how many best ones get an exact explanation (the history item that contributed most). */
   explain: number;
+  /**
+   * Above this many items, `als` inside a blend scores only the candidates the blend's other parts
+   * proposed (a dot product per candidate) instead of every item: a full scan costs items x factors per
+   * request (50,000 x 128 is about 6-13 ms here, BENCHMARKS.md). Alone, `als` always scans every item.
+   */
+  exactMaxItems: number;
 }
 
 // Chosen with `flywheel tune --als` on the development slice, train before 2011-07-01, validation July 2011
@@ -67,6 +73,7 @@ export const DEFAULT_ALS_OPTIONS: AlsOptions = {
   threads: 2,
   candidates: 300,
   explain: 16,
+  exactMaxItems: 20_000,
 };
 
 /** The served model: item factors and their Gram matrix. Never mutated after it is published. */
@@ -478,6 +485,19 @@ export function scoreAll(model: AlsSnapshot, x: Float64Array, out: Float64Array)
   const k = model.k;
   const Y = model.Y;
   for (let j = 0, o = 0; j < model.items; j++, o += k) {
+    let d = 0;
+    for (let a = 0; a < k; a++) d += x[a]! * Y[o + a]!;
+    out[j] = d;
+  }
+}
+
+/** Like scoreAll, for the items `ids[0..m)` only (the rest of `out` is left as it was). */
+export function scoreSome(model: AlsSnapshot, x: Float64Array, ids: Int32Array, m: number, out: Float64Array): void {
+  const k = model.k;
+  const Y = model.Y;
+  for (let t = 0; t < m; t++) {
+    const j = ids[t]!;
+    const o = j * k;
     let d = 0;
     for (let a = 0; a < k; a++) d += x[a]! * Y[o + a]!;
     out[j] = d;

@@ -142,6 +142,7 @@ export class Recommender {
     this.content = new ContentIndex(this.index);
     // a new factor snapshot changes every answer of `als` (and blends with it): cached lists are dropped
     this.als = new OnlineAls(this.index, this.options.als, () => this.version++);
+    this.als.setBackground(this.options.backgroundRefresh);
     const more = {
       halfLifeMs: () => this.options.halfLifeDays * DAY_MS,
       ...(this.options.userKnn ? { userKnn: this.options.userKnn } : {}),
@@ -170,7 +171,7 @@ export class Recommender {
     this.eventsSinceSlice += events.length;
     this.index.apply(events);
     this.scheduleRefresh();
-    if (this.options.backgroundRefresh) this.als.schedule();
+    this.als.schedule();
   }
 
   /**
@@ -182,7 +183,7 @@ export class Recommender {
     const touched = this.index.removeUser(actorId);
     this.version++;
     this.als.noteChange();
-    if (this.options.backgroundRefresh) this.als.schedule();
+    this.als.schedule();
     if (touched.length === 0) return;
     this.model.markDirty(touched);
     this.scheduleRefresh();
@@ -203,7 +204,7 @@ export class Recommender {
     this.version++;
     this.model.invalidateAll();
     this.scheduleRefresh();
-    if (this.options.backgroundRefresh) this.als.schedule();
+    this.als.schedule();
   }
 
   /** Re-solves everything dirty now, synchronously, and refits the ALS factors when stale (eval, bench, tests). */
@@ -266,6 +267,7 @@ export class Recommender {
   /** Pauses (false) or resumes (true) the background refresh, e.g. while a bulk load replays. */
   setBackgroundRefresh(on: boolean): void {
     this.options.backgroundRefresh = on;
+    this.als.setBackground(on);
     if (on) this.scheduleRefresh();
   }
 

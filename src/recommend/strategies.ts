@@ -47,17 +47,38 @@ export class PopularStrategy implements Strategy {
 export class BlendStrategy implements Strategy {
   readonly signal = 'often bought together with';
   private readonly scratch = new Accumulator();
+  /** The parts' candidates so far, for the parts that rank candidates (scored last). */
+  private pool = new Int32Array(0);
+  private inPool = new Uint8Array(0);
+  private readonly parts: { strategy: Strategy; weight: number }[];
   constructor(
     readonly name: string,
     readonly description: string,
-    private readonly parts: { strategy: Strategy; weight: number }[],
+    parts: { strategy: Strategy; weight: number }[],
     private readonly items: () => number,
-  ) {}
+  ) {
+    // rankers last, so they see every other part's candidates; the others keep their order
+    this.parts = [...parts.filter((p) => !p.strategy.ranksCandidates), ...parts.filter((p) => p.strategy.ranksCandidates)];
+  }
   score(seeds: readonly Seed[], acc: Accumulator, ctx?: ScoreContext): void {
+    const items = this.items();
+    if (this.inPool.length < items) {
+      this.pool = new Int32Array(Math.max(items, this.pool.length * 2));
+      this.inPool = new Uint8Array(this.pool.length);
+    }
+    let pooled = 0;
     for (const { strategy, weight } of this.parts) {
       const s = this.scratch;
-      s.reset(this.items());
-      strategy.score(seeds, s, ctx);
+      s.reset(items);
+      strategy.score(seeds, s, strategy.ranksCandidates && ctx ? { ...ctx, candidates: { items: this.pool, n: pooled } } : ctx);
+      if (!strategy.ranksCandidates)
+        for (let t = 0; t < s.n; t++) {
+          const j = s.touched[t]!;
+          if (this.inPool[j] === 0) {
+            this.inPool[j] = 1;
+            this.pool[pooled++] = j;
+          }
+        }
       let max = 0;
       for (let t = 0; t < s.n; t++) max = Math.max(max, s.score[s.touched[t]!]!);
       if (max <= 0) continue;
@@ -67,6 +88,7 @@ export class BlendStrategy implements Strategy {
         acc.add(j, s.score[j]! * f, s.from[j]!);
       }
     }
+    for (let t = 0; t < pooled; t++) this.inPool[this.pool[t]!] = 0;
   }
 }
 

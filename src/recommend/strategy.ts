@@ -26,6 +26,11 @@ export interface SegmentTopItems {
 export interface ScoreContext {
   userId: string;
   segment?: SegmentTopItems | null;
+  /**
+   * Inside a blend, for a part that `ranksCandidates`: the items the blend's other parts proposed
+   * (`items[0..n)`), which such a part may score instead of the whole catalogue.
+   */
+  candidates?: { readonly items: Int32Array; readonly n: number };
 }
 
 export interface Strategy {
@@ -35,6 +40,11 @@ export interface Strategy {
   readonly signal: string;
   /** `ctx.userId`: whose seeds these are (user-to-user strategies leave the user out of their own neighbours). */
   score(seeds: readonly Seed[], acc: Accumulator, ctx?: ScoreContext): void;
+  /**
+   * In a blend this part is scored after the others and handed their candidates (`ctx.candidates`): a
+   * ranker whose cost grows with the catalogue (a dot product per item) can rank those instead.
+   */
+  readonly ranksCandidates?: boolean;
 }
 
 /** Dense per-item accumulator reused across requests (no allocation per request). */

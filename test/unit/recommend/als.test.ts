@@ -5,6 +5,7 @@ import { InteractionIndex } from '../../../src/recommend/interactions';
 import { Recommender } from '../../../src/recommend/recommender';
 import { OnlineAls } from '../../../src/recommend/als-online';
 import { blendGrid } from '../../../src/recommend/tune';
+import { Accumulator, type ScoreContext, type Strategy } from '../../../src/recommend/strategy';
 import { buy, twoBasketShop } from './helpers';
 
 const SMALL: AlsOptions = { ...DEFAULT_ALS_OPTIONS, factors: 8, regularization: 2, alpha: 3, iterations: 6, cgSteps: 0, refitMinutes: 0 };
@@ -79,7 +80,12 @@ test("ALS fold-in equals the full least-squares solve for that user (negatives i
 });
 
 test("a new event changes the user's als list at once, with no refit", () => {
-  const rec = new Recommender(null, { backgroundRefresh: false, cacheEntries: 0, als: { factors: 8, regularization: 1, iterations: 8 } });
+  const rec = new Recommender(null, {
+    backgroundRefresh: false,
+    cacheEntries: 0,
+    defaultStrategy: 'als',
+    als: { factors: 8, regularization: 1, iterations: 8 },
+  });
   rec.applyEvents(twoBasketShop());
   rec.refreshNow();
   const snap = rec.als.model;
@@ -107,7 +113,12 @@ function checksum(a: Float64Array): number {
 }
 
 test('a background refit (worker thread) swaps the whole snapshot at once; readers never see a partial or changed model', async () => {
-  const rec = new Recommender(null, { backgroundRefresh: false, cacheEntries: 0, als: { factors: 16, iterations: 6, refitMinutes: 0 } });
+  const rec = new Recommender(null, {
+    backgroundRefresh: false,
+    cacheEntries: 0,
+    defaultStrategy: 'als',
+    als: { factors: 16, iterations: 6, refitMinutes: 0 },
+  });
   rec.applyEvents(twoBasketShop());
   for (let u = 0; u < 300; u++) rec.applyEvents([buy(`w${u}`, `a${1 + (u % 4)}`, 1), buy(`w${u}`, `b${1 + ((u * 7) % 4)}`, 2), buy(`w${u}`, `c${u % 40}`, 3)]);
   rec.refreshNow();
@@ -190,4 +201,52 @@ test('the factors are refit only while something serves als: ingestion alone nev
   for (let t = 0; t < 50 && served.als.model === null; t++) await wait(100);
   assert.ok(served.als.model, 'fitted in the background without any request');
   served.close();
+});
+
+test('above exactMaxItems, als inside a blend ranks only the other parts’ candidates, each with the score a full scan gives it', () => {
+  const rec = new Recommender(null, {
+    backgroundRefresh: false,
+    cacheEntries: 0,
+    defaultStrategy: 'als',
+    als: { factors: 8, regularization: 1, iterations: 8 },
+  });
+  rec.applyEvents(twoBasketShop());
+  for (let u = 0; u < 60; u++) rec.applyEvents([buy(`w${u}`, `a${1 + (u % 4)}`, 1), buy(`w${u}`, `c${u % 20}`, 2), buy(`w${u}`, `c${(u * 7) % 20}`, 3)]);
+  rec.refreshNow();
+  const h = rec.index.user('u0')!;
+  const seeds = Array.from(h.items.subarray(0, h.n), (item) => ({ item, a: 1 }));
+  const knn = rec.strategyByName('item-knn')!;
+  const als = rec.strategyByName('als')!;
+  const items = rec.index.itemCount;
+  const run = (s: Strategy, ctx: ScoreContext) => {
+    const acc = new Accumulator();
+    acc.reset(items);
+    s.score(seeds, acc, ctx);
+    return new Map(Array.from(acc.touched.subarray(0, acc.n), (j) => [j, acc.score[j]!]));
+  };
+  const knnItems = run(knn, { userId: 'u0' });
+  const full = run(als, { userId: 'u0' });
+  assert.ok(
+    [...full.keys()].some((j) => !knnItems.has(j)),
+    'a full scan proposes items item-knn does not',
+  );
+  const pool = Int32Array.from(knnItems.keys());
+  rec.als.options.exactMaxItems = 0;
+  const ranked = run(als, { userId: 'u0', candidates: { items: pool, n: pool.length } });
+  assert.ok(ranked.size > 0);
+  for (const [j, v] of ranked) {
+    assert.ok(knnItems.has(j), `item ${j} was not a candidate`);
+    assert.equal(v, full.get(j), 'same dot product as the full scan');
+  }
+  // and the blend hands its other parts' candidates over: nothing outside item-knn's list reaches it from als
+  rec.defineBlend('knn+als', { als: 1, 'item-knn': 1 });
+  const blended = run(rec.strategyByName('knn+als')!, { userId: 'u0' });
+  for (const j of blended.keys()) assert.ok(knnItems.has(j));
+  rec.als.options.exactMaxItems = 1e9;
+  const wide = run(rec.strategyByName('knn+als')!, { userId: 'u0' });
+  assert.ok(
+    [...wide.keys()].some((j) => !knnItems.has(j)),
+    'below the threshold als scans every item',
+  );
+  rec.close();
 });
