@@ -25,7 +25,9 @@ import { median, skewedEvents } from './shared';
  *     autocannon sends `recommendations(first: 10)` for random users of the data set at fixed concurrency.
  *     The exact-result cache is off (FLYWHEEL_RECOMMENDATION_CACHE=0, override with BENCH_CACHE), so every
  *     request runs the strategy and reads its items from the graph store.
- * Medians over rounds, and how many times slower Neo4j + Kafka is (throughput ratio; latency ratio).
+ *     Then `{ __typename }` on the same gateway, for the ratio of the two (what the strategy and the graph reads cost).
+ * Medians over rounds, and how many times slower Neo4j + Kafka is (throughput ratio; latency ratio). The last
+ * line is one JSON object: {"embedded":{ingestPerSec,reqPerSec,p50Ms,p99Ms},"production":{...,settledPerSec},"typenameRatio"}.
  *
  * Servers: FLYWHEEL_TEST_NEO4J_URI and FLYWHEEL_TEST_KAFKA_BROKERS reuse running ones; otherwise this
  * starts them with scripts/backends/{neo4j,kafka}.sh (reusing them if already up) and stops the ones it
@@ -143,6 +145,8 @@ interface LoadResult {
   p50: number;
   p99: number;
   errors: number;
+  /** `{ __typename }` req/s on the same gateway right after (what the GraphQL server alone can do). */
+  typenameRps: number;
 }
 
 async function serve(env: Record<string, string>, dataDir: string): Promise<LoadResult> {
@@ -166,8 +170,9 @@ async function serve(env: Record<string, string>, dataDir: string): Promise<Load
     if (!ready) throw new Error('gateway did not become ready');
     const rand = prng(7);
     const query = 'query($u: ID!) { recommendations(userId: $u, first: 10) { score reason item { id title category } } }';
-    const body = () => JSON.stringify({ query, variables: { u: `u${Math.floor(rand() * USERS)}` } });
-    const run = (duration: number) =>
+    const recommendations = () => JSON.stringify({ query, variables: { u: `u${Math.floor(rand() * USERS)}` } });
+    const typename = () => JSON.stringify({ query: '{ __typename }' });
+    const run = (duration: number, body: () => string) =>
       autocannon({
         url: `${url}/graphql`,
         connections: CONNECTIONS,
@@ -176,9 +181,16 @@ async function serve(env: Record<string, string>, dataDir: string): Promise<Load
         headers: { 'content-type': 'application/json' },
         requests: [{ setupRequest: (req) => ({ ...req, body: body() }) }],
       });
-    await run(2); // warm-up (JIT, connection pools)
-    const r = await run(SECONDS);
-    return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, errors: r.errors + r.non2xx };
+    await run(2, recommendations); // warm-up (JIT, connection pools)
+    const r = await run(SECONDS, recommendations);
+    const t = await run(SECONDS, typename);
+    return {
+      rps: r.requests.average,
+      p50: r.latency.p50,
+      p99: r.latency.p99,
+      errors: r.errors + r.non2xx + t.errors + t.non2xx,
+      typenameRps: t.requests.average,
+    };
   } finally {
     child.kill('SIGTERM');
     await exited;
@@ -279,12 +291,29 @@ async function main(): Promise<void> {
     (b) => loads[b].map((r) => r.p99),
     true,
   );
+  row(
+    '`{ __typename }` req/s, same gateway',
+    (b) => m(b, 'typenameRps'),
+    0,
+    (b) => loads[b].map((r) => r.typenameRps),
+  );
   console.log(
     `| errors (non-2xx + socket) | ${loads.embedded.reduce((s, r) => s + r.errors, 0)} | ${loads['neo4j+kafka'].reduce((s, r) => s + r.errors, 0)} | | | |`,
   );
   console.log('');
   console.log(`load average at start ${load0.map((x) => x.toFixed(2)).join(' ')}, at end ${load1.map((x) => x.toFixed(2)).join(' ')}`);
   console.log(JSON.stringify({ rounds: ROUNDS, events: EVENTS, ingestEps, loads, loadavg: { start: load0, end: load1 } }));
+  // The summary line (issue 16's shape), last: medians of rounds. Neo4j keeps no derived structure of its own
+  // since SIMILAR was removed, so "settled" is "applied" there.
+  const side = (b: Backend) => ({ ingestPerSec: Math.round(median(ingestEps[b])), reqPerSec: Math.round(m(b, 'rps')), p50Ms: m(b, 'p50'), p99Ms: m(b, 'p99') });
+  const production = side('neo4j+kafka');
+  console.log(
+    JSON.stringify({
+      embedded: side('embedded'),
+      production: { ...production, settledPerSec: production.ingestPerSec },
+      typenameRatio: Math.round((m('embedded', 'rps') / m('embedded', 'typenameRps')) * 100) / 100,
+    }),
+  );
 }
 
 main().catch((err: unknown) => {
