@@ -1,4 +1,5 @@
 import { decodeCursor, encodeCursor, type PurchaseActivityBatch, type SegmentMemberPage, type TypeCounts } from '../graph-store';
+import { PurchaseActivityBuilder } from '../stores/segments';
 
 /**
  * Segment storage of the embedded graph: the `(:User)-[:IN_SEGMENT]->(:Segment)` relation as one
@@ -45,53 +46,24 @@ export function buildActivity(
   indexes: ArrayLike<number>,
   unknownIds?: readonly string[],
 ): PurchaseActivityBatch {
-  const n = indexes.length;
-  const b: PurchaseActivityBatch = {
-    userIds: new Array<string>(n),
-    orders: new Float64Array(n),
-    firstPurchaseAt: new Float64Array(n),
-    lastPurchaseAt: new Float64Array(n),
-    views: new Float64Array(n),
-    edgeStart: new Int32Array(n + 1),
-    edgeItem: [],
-    edgeCategory: [],
-    edgeQuantity: new Float64Array(0),
-    edgeRevenue: new Float64Array(0),
-  };
-  const qty: number[] = [];
-  const rev: number[] = [];
-  for (let r = 0; r < n; r++) {
+  const b = new PurchaseActivityBuilder(indexes.length);
+  for (let r = 0; r < indexes.length; r++) {
     const u = indexes[r]!;
-    b.edgeStart[r] = b.edgeItem.length;
     if (u < 0) {
-      b.userIds[r] = unknownIds?.[r] ?? '';
+      b.empty(r, unknownIds?.[r] ?? '');
       continue;
     }
     const user = users[u]!;
-    b.userIds[r] = user.id;
-    const orders = user.orders;
-    if (orders && orders.length > 0) {
-      b.orders[r] = orders.length;
-      b.firstPurchaseAt[r] = orders[0]!;
-      b.lastPurchaseAt[r] = orders[orders.length - 1]!;
-    }
     let views = 0;
-    for (const e of user.edges.values()) {
-      views += e.counts.VIEW;
+    for (const e of user.edges.values()) views += e.counts.VIEW;
+    b.user(r, user.id, user.orders, views);
+    for (const e of user.edges.values())
       if (e.counts.PURCHASE > 0) {
         const item = items[e.item]!;
-        b.edgeItem.push(item.id);
-        b.edgeCategory.push(item.category);
-        qty.push(e.quantity);
-        rev.push(e.revenue);
+        b.purchase(item.id, item.category, e.quantity, e.revenue);
       }
-    }
-    b.views[r] = views;
   }
-  b.edgeStart[n] = b.edgeItem.length;
-  b.edgeQuantity = Float64Array.from(qty);
-  b.edgeRevenue = Float64Array.from(rev);
-  return b;
+  return b.finish();
 }
 
 /** Snapshot form of the segment data (see GraphSnapshot.segments). */

@@ -1,6 +1,6 @@
 import neo4j from 'neo4j-driver';
 import { decodeCursor, encodeCursor } from '../stores/cursor';
-import type { PurchaseActivityBatch, SegmentMemberPage, SegmentStore } from '../stores/segments';
+import { PurchaseActivityBuilder, type PurchaseActivityBatch, type SegmentMemberPage, type SegmentStore } from '../stores/segments';
 import type { Neo4jSession } from './session';
 
 /**
@@ -118,41 +118,12 @@ interface ActivityRow {
 }
 
 function buildBatch(userIds: readonly string[], rows: Map<string, ActivityRow>): PurchaseActivityBatch {
-  const n = userIds.length;
-  const b: PurchaseActivityBatch = {
-    userIds: [...userIds],
-    orders: new Float64Array(n),
-    firstPurchaseAt: new Float64Array(n),
-    lastPurchaseAt: new Float64Array(n),
-    views: new Float64Array(n),
-    edgeStart: new Int32Array(n + 1),
-    edgeItem: [],
-    edgeCategory: [],
-    edgeQuantity: new Float64Array(0),
-    edgeRevenue: new Float64Array(0),
-  };
-  const qty: number[] = [];
-  const rev: number[] = [];
+  const b = new PurchaseActivityBuilder(userIds.length);
   userIds.forEach((id, r) => {
-    b.edgeStart[r] = b.edgeItem.length;
     const row = rows.get(id);
-    if (!row) return;
-    if (row.orders.length > 0) {
-      b.orders[r] = row.orders.length;
-      b.firstPurchaseAt[r] = row.orders[0]!;
-      b.lastPurchaseAt[r] = row.orders[row.orders.length - 1]!;
-    }
-    b.views[r] = row.views;
-    for (const e of row.bought) {
-      if (!e) continue;
-      b.edgeItem.push(e.item);
-      b.edgeCategory.push(e.category ?? null);
-      qty.push(Number(e.quantity));
-      rev.push(Number(e.revenue));
-    }
+    if (!row) return b.empty(r, id);
+    b.user(r, id, row.orders, row.views);
+    for (const e of row.bought) if (e) b.purchase(e.item, e.category ?? null, Number(e.quantity), Number(e.revenue));
   });
-  b.edgeStart[n] = b.edgeItem.length;
-  b.edgeQuantity = Float64Array.from(qty);
-  b.edgeRevenue = Float64Array.from(rev);
-  return b;
+  return b.finish();
 }

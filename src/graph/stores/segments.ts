@@ -41,6 +41,72 @@ export interface PurchaseActivityBatch {
   edgeRevenue: Float64Array;
 }
 
+/**
+ * Builds a PurchaseActivityBatch row by row, the one way both backends assemble it: `user` opens row r
+ * (rows in order; a row left without a call stays empty), `purchase` adds a purchase edge to the open row.
+ */
+export class PurchaseActivityBuilder {
+  private readonly b: PurchaseActivityBatch;
+  private readonly qty: number[] = [];
+  private readonly rev: number[] = [];
+  private row = -1;
+
+  constructor(private readonly n: number) {
+    this.b = {
+      userIds: new Array<string>(n).fill(''),
+      orders: new Float64Array(n),
+      firstPurchaseAt: new Float64Array(n),
+      lastPurchaseAt: new Float64Array(n),
+      views: new Float64Array(n),
+      edgeStart: new Int32Array(n + 1),
+      edgeItem: [],
+      edgeCategory: [],
+      edgeQuantity: new Float64Array(0),
+      edgeRevenue: new Float64Array(0),
+    };
+  }
+
+  /** Opens row r for a user; `orders`: the user's distinct purchase instants, ascending. */
+  user(r: number, userId: string, orders: readonly number[] | null | undefined, views: number): void {
+    this.seek(r);
+    const b = this.b;
+    b.userIds[r] = userId;
+    if (orders && orders.length > 0) {
+      b.orders[r] = orders.length;
+      b.firstPurchaseAt[r] = orders[0]!;
+      b.lastPurchaseAt[r] = orders[orders.length - 1]!;
+    }
+    b.views[r] = views;
+  }
+
+  /** Names row r without activity (an unknown user). */
+  empty(r: number, userId: string): void {
+    this.seek(r);
+    this.b.userIds[r] = userId;
+  }
+
+  purchase(itemId: string, category: string | null, quantity: number, revenue: number): void {
+    this.b.edgeItem.push(itemId);
+    this.b.edgeCategory.push(category);
+    this.qty.push(quantity);
+    this.rev.push(revenue);
+  }
+
+  finish(): PurchaseActivityBatch {
+    this.seek(this.n);
+    const b = this.b;
+    b.edgeQuantity = Float64Array.from(this.qty);
+    b.edgeRevenue = Float64Array.from(this.rev);
+    return b;
+  }
+
+  /** Closes the rows before r: their edges end where row r's begin. */
+  private seek(r: number): void {
+    for (let t = this.row + 1; t <= r; t++) this.b.edgeStart[t] = this.b.edgeItem.length;
+    this.row = r;
+  }
+}
+
 export interface SegmentMemberPage {
   userIds: string[];
   totalCount: number;
