@@ -175,15 +175,6 @@ export class OnlineAls {
     this.timer.unref();
   }
 
-  /** Item factors by item id, for export (e.g. as item node properties or a file next to the model). */
-  exportFactors(): { k: number; items: { itemId: string; factors: number[] }[] } | null {
-    const m = this.current;
-    if (!m) return null;
-    const items: { itemId: string; factors: number[] }[] = [];
-    for (let i = 0; i < m.items; i++) items.push({ itemId: this.index.items[i]!.id, factors: Array.from(m.Y.subarray(i * m.k, (i + 1) * m.k)) });
-    return { k: m.k, items };
-  }
-
   async close(): Promise<void> {
     this.closed = true;
     if (this.timer) clearTimeout(this.timer);
