@@ -89,6 +89,7 @@ export class Neo4jGraphReads implements GraphReadStore {
     return userIds.map((id) => byId.get(id) ?? []);
   }
 
+  /** Every positive edge, bot-excluded actors left out (as the embedded store does). */
   async *scanInteractions(batchSize: number): AsyncIterable<InteractionEdge[]> {
     let after = '';
     const usersPerPage = Math.max(1, Math.floor(batchSize / 10));
@@ -97,7 +98,7 @@ export class Neo4jGraphReads implements GraphReadStore {
         tx.run(
           `MATCH (u:User) WHERE u.id > $after
            WITH u ORDER BY u.id LIMIT $n
-           OPTIONAL MATCH (u)-[r:INTERACTED]->(i:Item) WHERE r.weight > 0
+           OPTIONAL MATCH (u)-[r:INTERACTED]->(i:Item) WHERE r.weight > 0 AND NOT coalesce(u.excluded, false)
            RETURN u.id AS userId, collect({props: properties(r), itemId: i.id}) AS edges`,
           { after, n: neo4j.int(usersPerPage) },
         ),
