@@ -20,25 +20,6 @@ export interface ActivityItem {
   category: string | null;
 }
 
-/** Adds a purchase instant to a user's sorted, distinct order times; returns the (possibly new) array. */
-export function recordOrder(orders: number[] | undefined, ts: number): number[] {
-  if (!orders) return [ts];
-  const n = orders.length;
-  if (n === 0 || ts > orders[n - 1]!) {
-    orders.push(ts);
-    return orders;
-  }
-  let lo = 0;
-  let hi = n;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (orders[mid]! < ts) lo = mid + 1;
-    else hi = mid;
-  }
-  if (orders[lo] !== ts) orders.splice(lo, 0, ts);
-  return orders;
-}
-
 /** Activity rows for user indexes (-1: unknown user, an empty row with `unknownId`). */
 export function buildActivity(
   users: readonly ActivityUser[],

@@ -4,7 +4,7 @@ import { applyToEdge, isPositive, itemPriceAfter, newEdgeState } from '../edge-r
 import { DEFAULT_TYPE_WEIGHTS, type TypeCounts } from '../stores/graph-reads';
 import type { ApplySummary } from '../stores/graph-writes';
 import { removeValue, type GraphState } from './graph-state';
-import { recordOrder } from './segment-store';
+import { recordOrder } from '../order-times';
 
 /**
  * Graph writes on the embedded graph: a batch lands synchronously, in one turn of the event loop.

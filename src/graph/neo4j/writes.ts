@@ -4,6 +4,7 @@ import { idempotencyKey } from '../../events/idempotency';
 import { isPositive, itemPriceAfter, nextEdgeState, type EdgeState } from '../edge-rule';
 import { DEFAULT_TYPE_WEIGHTS, type TypeCounts } from '../stores/graph-reads';
 import type { ApplySummary, GraphWriteStore } from '../stores/graph-writes';
+import { recordOrder } from '../order-times';
 import { edgeFromProps, edgeToProps } from './props';
 import type { Neo4jSession } from './session';
 
@@ -178,7 +179,7 @@ export class Neo4jGraphWrites implements GraphWriteStore {
       edges.set(key, next);
       changedEdges.add(key);
       if (e.type === 'PURCHASE') {
-        insertSorted(user.orders, e.timestamp);
+        user.orders = recordOrder(user.orders, e.timestamp);
         user.ordersChanged = true;
       }
       const price = itemPriceAfter(item.price, e);
@@ -263,15 +264,4 @@ export class Neo4jGraphWrites implements GraphWriteStore {
     await tx.run("MATCH (m:Meta {id: 'graph'}) SET m.eventsApplied = m.eventsApplied + $n", { n: fresh.length });
     return { applied: fresh.length, duplicates: unique.length - notYet.length, touchedUsers: [...touchedUsers], touchedItems: itemIds };
   }
-}
-
-function insertSorted(arr: number[], v: number): void {
-  let lo = 0;
-  let hi = arr.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (arr[mid]! < v) lo = mid + 1;
-    else hi = mid;
-  }
-  if (arr[lo] !== v) arr.splice(lo, 0, v);
 }
