@@ -29,8 +29,10 @@ const gzip = promisify(gzipCb);
 export interface GraphiqlHandlerOptions {
   /** Path of the GraphQL endpoint on this server (HTTP POST and graphql-ws), e.g. `/graphql`. */
   graphqlPath: string;
-  /** Initial contents of the query editor: a document with several named example operations. */
+  /** Initial contents of the query editor when there are no tabs: a document with several named example operations. */
   examples: string;
+  /** One tab per kept operation (schema/operations/), grouped by audience; GraphiQL opens with them. */
+  tabs?: { query: string }[];
   /** Page title. */
   title?: string;
 }
@@ -64,11 +66,14 @@ const INIT_JS = `/* Flywheel GraphiQL bootstrap: config comes from data- attribu
     subscriptionUrl: wsUrl.href,
     wsClient: wsClient,
   });
+  var tabs = cfg.tabs ? JSON.parse(cfg.tabs) : null;
   root.textContent = '';
   ReactDOM.createRoot(root).render(
     React.createElement(GraphiQL, {
       fetcher: fetcher,
       defaultQuery: cfg.examples || '',
+      // Every kept operation as a named tab (used when the browser has no saved tabs of its own).
+      defaultTabs: tabs && tabs.length > 0 ? tabs : undefined,
       defaultEditorToolsVisibility: true,
     }),
   );
@@ -287,7 +292,7 @@ ${PAGE_STYLES.map((n) => `<link rel="stylesheet" href="${url(n)}">`).join('\n')}
 ${PAGE_SCRIPTS.map((n) => `<script defer src="${url(n)}"></script>`).join('\n')}
 </head>
 <body>
-<div id="graphiql" data-graphql-path="${escapeHtml(opts.graphqlPath)}" data-style-nonce="${nonce}" data-examples="${escapeHtml(opts.examples)}"><div class="flywheel-graphiql-loading">Loading GraphiQL…</div></div>
+<div id="graphiql" data-graphql-path="${escapeHtml(opts.graphqlPath)}" data-style-nonce="${nonce}" data-examples="${escapeHtml(opts.examples)}"${opts.tabs && opts.tabs.length > 0 ? ` data-tabs="${escapeHtml(JSON.stringify(opts.tabs))}"` : ''}><div class="flywheel-graphiql-loading">Loading GraphiQL…</div></div>
 <noscript>GraphiQL needs JavaScript.</noscript>
 </body>
 </html>

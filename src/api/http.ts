@@ -11,6 +11,7 @@ import { formatForClient } from './client-errors';
 import type { Gate, OperationParams } from './gate';
 import { createConsoleHandler } from './console';
 import { createGraphiqlHandler } from './graphiql';
+import { operationTabs } from './operation-tabs';
 import { healthz, metricsEndpoint, readyz } from './health';
 import type * as JitExecutor from './jit-executor';
 import { BodyTooLargeError, readBody, sendJson } from './http-util';
@@ -19,7 +20,8 @@ import { credentialsFromHeaders, retryAfterSeconds, type Security } from './secu
 import { ErrorCode } from '../util/error-codes';
 
 export const GRAPHQL_PATH = '/graphql';
-const EXAMPLES_FILE = path.resolve(__dirname, '../../../schema/operations/examples.graphql');
+const OPERATIONS_DIR = path.resolve(__dirname, '../../../schema/operations');
+const EXAMPLES_FILE = path.join(OPERATIONS_DIR, 'examples.graphql');
 
 export interface HttpDeps {
   app: Flywheel;
@@ -70,7 +72,12 @@ export async function createHttpFront({ app, schema, security, gate, safelistMod
   });
   await apollo.start();
 
-  const graphiql = createGraphiqlHandler({ graphqlPath: GRAPHQL_PATH, examples: readExamples(), title: 'Flywheel GraphiQL' });
+  const graphiql = createGraphiqlHandler({
+    graphqlPath: GRAPHQL_PATH,
+    examples: readExamples(),
+    tabs: operationTabs(OPERATIONS_DIR).map(({ query }) => ({ query })),
+    title: 'Flywheel GraphiQL',
+  });
   const consolePages = createConsoleHandler();
   const operationLabels = OperationLabels.fromManifest();
   // Load shedding: beyond this many requests in progress, answer 429 at once instead of queueing
