@@ -284,6 +284,8 @@ describe('web console', { skip: skipBrowser, timeout: 300_000 }, () => {
     await visit('#/quality', '[data-testid=dead-letters] tbody tr');
     assert.match(await textOf(page, '[data-testid=dead-letters]'), /quantity/i);
     assert.match(await textOf(page, '[data-testid=quality-stats]'), /graphql 1/);
+    assert.match(await textOf(page, '[data-testid=type-totals]'), /VIEW [\d,]+, CLICK [\d,]+.*PURCHASE [\d,]+, CATALOG 240/);
+    assert.ok((await page.locator('main canvas').count()) >= 1, 'event types chart drawn');
     assert.deepEqual(await axeViolations(page), [], 'data quality');
     await shot(page, 'quality');
     assertClean('data quality');

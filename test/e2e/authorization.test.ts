@@ -61,6 +61,7 @@ const POLICY: Entry[] = [
   { field: 'Query.anomalies', query: '{ anomalies(first: 1) { totalCount } }', path: ['anomalies'], allowed: ANALYSTS },
   { field: 'Query.deadLetters', query: '{ deadLetters(first: 1) { reason } }', path: ['deadLetters'], allowed: ANALYSTS },
   { field: 'Query.segments', query: '{ segments { id name } }', path: ['segments'], allowed: ANALYSTS },
+  { field: 'Query.eventTypeCounts', query: '{ eventTypeCounts { count } }', path: ['eventTypeCounts'], allowed: ANALYSTS },
   { field: 'Query.anomalyCounts', query: '{ anomalyCounts { count } }', path: ['anomalyCounts'], allowed: ANALYSTS },
   { field: 'Query.viewer', query: '{ viewer { role } }', path: ['viewer'], allowed: SIGNED_IN },
   { field: 'Query.gatewayStatus', query: '{ gatewayStatus { status } }', path: ['gatewayStatus'], allowed: ANALYSTS },

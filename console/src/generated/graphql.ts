@@ -250,10 +250,11 @@ export type ConsoleItemSearchQuery = { items: { totalCount: number, edges: Array
 
 export type ConsoleDataQualityQueryVariables = Exact<{
   first?: number;
+  since?: string | null | undefined;
 }>;
 
 
-export type ConsoleDataQualityQuery = { deadLetters: Array<{ seq: number, at: string, source: string, reason: string }>, gatewayStatus: { at: string, status: string, ready: boolean, ingestLag: number, eventsAccepted: number, eventsIngested: number, eventsRejected: number, users: number, items: number, categories: number, edges: number, flaggedBots: number, webSocketConnections: number, eventLoopDelayMs: number, uptimeSeconds: number } };
+export type ConsoleDataQualityQuery = { eventTypeCounts: Array<{ day: string, type: string, count: number }>, deadLetters: Array<{ seq: number, at: string, source: string, reason: string }>, gatewayStatus: { at: string, status: string, ready: boolean, ingestLag: number, eventsAccepted: number, eventsIngested: number, eventsRejected: number, users: number, items: number, categories: number, edges: number, flaggedBots: number, webSocketConnections: number, eventLoopDelayMs: number, uptimeSeconds: number } };
 
 export type ConsoleItemNeighbourhoodQueryVariables = Exact<{
   id: string | number;
@@ -820,7 +821,12 @@ export const ConsoleItemSearchDocument = new TypedDocumentString(`
 }
     `, {"hash":"sha256:66a5189215a36118e5ed67acb5bb3ebc3bcb6bd62c3f034d0e56d3fd4e7c381f"}) as unknown as TypedDocumentString<ConsoleItemSearchQuery, ConsoleItemSearchQueryVariables>;
 export const ConsoleDataQualityDocument = new TypedDocumentString(`
-    query ConsoleDataQuality($first: Int! = 200) {
+    query ConsoleDataQuality($first: Int! = 200, $since: DateTime) {
+  eventTypeCounts(since: $since) {
+    day
+    type
+    count
+  }
   deadLetters(first: $first) {
     seq
     at
@@ -847,7 +853,7 @@ export const ConsoleDataQualityDocument = new TypedDocumentString(`
   webSocketConnections
   eventLoopDelayMs
   uptimeSeconds
-}`, {"hash":"sha256:3e79bfeed8e04aa56a4b9d87382eb6d152c6bebf15976efae237814923406e05"}) as unknown as TypedDocumentString<ConsoleDataQualityQuery, ConsoleDataQualityQueryVariables>;
+}`, {"hash":"sha256:ed83ac35f425c70a2cdc87af0c40ae093f36f1d99d0033886ebf6ea38944c5ae"}) as unknown as TypedDocumentString<ConsoleDataQualityQuery, ConsoleDataQualityQueryVariables>;
 export const ConsoleItemNeighbourhoodDocument = new TypedDocumentString(`
     query ConsoleItemNeighbourhood($id: ID!, $analyst: Boolean! = true) {
   item(id: $id) {
