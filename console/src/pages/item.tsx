@@ -164,7 +164,7 @@ function Neighbourhood({ itemId, analyst }: { itemId: string; analyst: boolean }
     const c = cy.current;
     if (!c) return;
     for (const el of els) if (c.getElementById(String(el.data.id)).empty()) c.add(el);
-    c.layout({ name: 'cose', animate: false, randomize: false, nodeRepulsion: () => 9000, idealEdgeLength: () => 90 }).run();
+    c.layout({ name: 'cose', animate: false, randomize: true, nodeRepulsion: () => 60_000, idealEdgeLength: () => 110, padding: 20 }).run();
     // Where a node still to expand is drawn (for tests that click the drawing, and for debugging).
     const next = c.nodes().filter((n) => !n.data('expanded'))[0];
     if (next && container.current) {

@@ -58,7 +58,15 @@ function Shopper({ userId, analyst }: { userId: string; analyst: boolean }) {
     options: {
       scales: {
         x: { type: 'linear', ticks: { callback: (v) => new Date(Number(v)).toISOString().slice(0, 10), maxTicksLimit: 6 } },
-        y: { min: -0.5, max: TYPES.length - 0.5, ticks: { stepSize: 1, callback: (v) => TYPES[Number(v)] ?? '' } },
+        y: {
+          min: -0.5,
+          max: TYPES.length - 0.5,
+          // One tick per event type, labelled with its name.
+          afterBuildTicks: (axis) => {
+            axis.ticks = TYPES.map((_t, i) => ({ value: i }));
+          },
+          ticks: { autoSkip: false, callback: (v) => TYPES[Number(v)] ?? '' },
+        },
       },
       plugins: {
         tooltip: {
