@@ -351,4 +351,28 @@ describe('web console', { skip: skipBrowser, timeout: 300_000 }, () => {
       await secured.close();
     }
   });
+  test('safelist mode (FLYWHEEL_SAFELIST=on): the console runs on its persisted operations, queries and subscriptions', async () => {
+    const safe = await startTestGateway({ demo: true, env: { FLYWHEEL_SAFELIST: 'on' } });
+    const s = await openBrowser(new URL(safe.url).origin);
+    try {
+      await s.page.goto(`${safe.url}/console`);
+      await s.page.getByLabel(/None/).check();
+      await s.page.getByRole('button', { name: 'Sign in' }).click();
+      await s.page.waitForSelector('[data-testid=health]');
+      // Two samples of the status subscription: the live rate is shown.
+      await s.page.waitForFunction(() => !/…/.test((globalThis as any).document.querySelector('[data-testid=health]').innerText), null, { timeout: 10_000 });
+      await s.page.evaluate(() => ((globalThis as any).location.hash = '#/anomalies'));
+      await s.page.waitForSelector('[data-testid=findings] tbody tr');
+      await s.page.waitForSelector('text=Listening for new findings');
+      // A document the manifest does not list is still refused.
+      const refused = await gql(safe.graphqlUrl, '{ __typename }');
+      assert.equal(refused.errors?.[0]?.extensions?.code, 'PERSISTED_QUERY_NOT_ALLOWED');
+      assert.deepEqual(s.outside, []);
+      assert.deepEqual(s.consoleErrors, []);
+      assert.deepEqual(s.httpErrors, []);
+    } finally {
+      await s.close();
+      await safe.close();
+    }
+  });
 });
