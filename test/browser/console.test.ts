@@ -7,12 +7,14 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { SignJWT } from 'jose';
 import { gql, startTestGateway, type TestGateway } from '../helpers/gateway';
 import { openBrowser, skipBrowser, type BrowserSession } from '../helpers/browser';
+import { importFile } from '../../src/import/importer';
 
 // tsconfig has no DOM lib: browser-side callbacks reach the page through `any`.
 /* eslint-disable @typescript-eslint/no-explicit-any */
@@ -281,9 +283,19 @@ describe('web console', { skip: skipBrowser, timeout: 300_000 }, () => {
       { events: [{ id: 'console-bad-1', type: 'PURCHASE', userId: 'demo-user-2', itemId: 'item-001' }] },
     );
     assert.equal(res.data!.trackEvents.rejected.length, 1);
+    // A file import with two lines the validator refuses (times far in the future): the code path of
+    // `flywheel import`, into this gateway's log.
+    const file = path.join(mkdtempSync(path.join(tmpdir(), 'console-import-')), 'bad.csv');
+    writeFileSync(
+      file,
+      'user,item,type,timestamp\nu1,item-001,VIEW,2026-01-01T00:00:00Z\nu2,item-002,VIEW,2099-01-01T00:00:00Z\nu3,item-003,VIEW,2099-01-02T00:00:00Z\n',
+    );
+    const report = await importFile(gw.app.tracker, file, { format: 'csv', columns: ['user', 'item', 'type', 'timestamp'], header: true });
+    assert.equal(report.rejected, 2);
     await visit('#/quality', '[data-testid=dead-letters] tbody tr');
+    assert.match((await page.getAttribute('canvas[aria-label^="Bars of import drop reasons"]', 'aria-label')) ?? '', /more than 24 hours in the future 2/);
     assert.match(await textOf(page, '[data-testid=dead-letters]'), /quantity/i);
-    assert.match(await textOf(page, '[data-testid=quality-stats]'), /graphql 1/);
+    assert.match(await textOf(page, '[data-testid=quality-stats]'), /graphql 1 · import 2|import 2 · graphql 1/);
     assert.match(await textOf(page, '[data-testid=type-totals]'), /VIEW [\d,]+, CLICK [\d,]+.*PURCHASE [\d,]+, CATALOG 240/);
     assert.ok((await page.locator('main canvas').count()) >= 1, 'event types chart drawn');
     assert.deepEqual(await axeViolations(page), [], 'data quality');
