@@ -312,9 +312,9 @@ describe('web console', { skip: skipBrowser, timeout: 300_000 }, () => {
     assertClean('experiments');
   });
 
-  test('with authentication on: a wrong token is refused, a shopper sees only their own pages, an analyst all', async () => {
+  test('production mode (authentication on): a wrong token is refused, a shopper sees only their own pages, an analyst all', async () => {
     const SECRET = 'console-test-secret-0123456789-abcdefgh';
-    const secured = await startTestGateway({ demo: true, env: { FLYWHEEL_AUTH: 'on', FLYWHEEL_JWT_SECRET: SECRET } });
+    const secured = await startTestGateway({ demo: true, env: { NODE_ENV: 'production', FLYWHEEL_JWT_SECRET: SECRET } });
     const s = await openBrowser(new URL(secured.url).origin);
     const token = (role: string, sub: string) =>
       new SignJWT({ role }).setProtectedHeader({ alg: 'HS256' }).setSubject(sub).setIssuedAt().setExpirationTime('10m').sign(new TextEncoder().encode(SECRET));
