@@ -176,7 +176,8 @@ export function AnomaliesPage() {
           <p class="muted" aria-live="polite" data-testid="live-count">
             {live.length === 0 ? 'Listening for new findings (anomalyDetected)…' : `${live.length} new since this page opened`}
           </p>
-          <ul class="feed" data-testid="live-feed">
+          {/* Scrolls once it is long: focusable, so the keyboard can scroll it too. */}
+          <ul class="feed" data-testid="live-feed" tabIndex={0} aria-label="New findings, newest first">
             {live.map((a) => (
               <li key={a.id} class="new">
                 <SeverityBadge severity={a.severity} /> <strong>{a.kind}</strong> {entityLink(a)} <span class="muted">{fmtTime(a.detectedAt)}</span>
@@ -188,7 +189,7 @@ export function AnomaliesPage() {
         </Card>
         <Card title="Counts by kind and severity">
           {first.data ? (
-            <table>
+            <table class="compact">
               <caption class="muted">{fmtInt(total)} findings in the period (anomalyCounts)</caption>
               <thead>
                 <tr>
