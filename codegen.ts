@@ -23,6 +23,22 @@ const config: CodegenConfig = {
         scalars: { DateTime: 'string' },
       },
     },
+    // The web console's own operations, as strings (no graphql-js in the browser bundle), each with its
+    // persisted-document hash so the console works in safelist mode too.
+    'console/src/generated/': {
+      documents: ['schema/operations/console.graphql'],
+      preset: 'client',
+      presetConfig: {
+        fragmentMasking: false,
+        persistedDocuments: { mode: 'embedHashInDocument', hashAlgorithm: 'sha256' },
+      },
+      config: {
+        documentMode: 'string',
+        useTypeImports: true,
+        enumsAsTypes: true,
+        scalars: { DateTime: 'string' },
+      },
+    },
   },
 };
 

@@ -7,7 +7,7 @@ import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
   {
-    ignores: ['dist/', 'node_modules/', 'data/', '.backends/', 'src/generated/'],
+    ignores: ['dist/', 'node_modules/', 'data/', '.backends/', 'src/generated/', 'console/src/generated/', 'artifacts/'],
   },
   js.configs.recommended,
   tseslint.configs.recommended,
@@ -44,6 +44,11 @@ export default tseslint.config(
       // prom-client calls a metric's collect() with the metric as `this`; `self` is the owner it reads from
       '@typescript-eslint/no-this-alias': ['error', { allowedNames: ['self'] }],
     },
+  },
+  {
+    // The web console runs in the browser (bundled by esbuild, checked by console/tsconfig.json).
+    files: ['console/src/**/*.{ts,tsx}'],
+    languageOptions: { globals: { ...globals.browser } },
   },
   {
     files: ['codegen.ts', '*.config.mjs'],

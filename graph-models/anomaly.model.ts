@@ -1,4 +1,4 @@
-import { Field, Float, ID, InputType, ObjectType, registerEnumType } from 'type-graphql';
+import { Field, Float, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
 import { ArrayMaxSize } from 'class-validator';
 import { GraphQLDateTime } from 'graphql-scalars';
 import { Connection } from './connection';
@@ -83,3 +83,18 @@ export class AnomalyFilterInput {
 
 @ObjectType('AnomalyConnection', { simpleResolvers: true, description: 'Anomalies, newest first, a page at a time.' })
 export class AnomalyConnection extends Connection(AnomalyType, 'Anomaly') {}
+
+@ObjectType('AnomalyCount', { simpleResolvers: true, description: 'How many findings of one kind and severity were detected on one UTC day.' })
+export class AnomalyCountType {
+  @Field(() => String, { description: 'The UTC day, YYYY-MM-DD.' })
+  day!: string;
+
+  @Field(() => AnomalyKind)
+  kind!: AnomalyKind;
+
+  @Field(() => Severity)
+  severity!: Severity;
+
+  @Field(() => Int)
+  count!: number;
+}

@@ -110,6 +110,18 @@ export class UpsertItemsResultType {
   rejected!: RejectedEventType[];
 }
 
+@ObjectType('EventTypeCount', { simpleResolvers: true, description: "Applied events of one type on one UTC day (of the events' own time)." })
+export class EventTypeCountType {
+  @Field(() => String, { description: 'The UTC day, YYYY-MM-DD.' })
+  day!: string;
+
+  @Field(() => String, { description: 'VIEW, CLICK, ADD_TO_CART, REMOVE_FROM_CART, PURCHASE, or CATALOG for item upserts.' })
+  type!: string;
+
+  @Field(() => Int)
+  count!: number;
+}
+
 @ObjectType('DeadLetterEntry', { simpleResolvers: true, description: 'Input that could not be accepted, kept with the reason.' })
 export class DeadLetterEntryType {
   @Field(() => Int)

@@ -36,6 +36,9 @@ export class InteractionCountsType {
 
 @ObjectType('Interaction', { simpleResolvers: true, description: 'The interaction edge between a user and an item.' })
 export class InteractionType {
+  @Field(() => ID, { description: 'The user (or "session:<id>") on this edge.' })
+  userId!: string;
+
   itemId!: string;
 
   @Field(() => ItemType)

@@ -4,7 +4,8 @@ import { ANALYSTS } from '../src/auth/policy';
 import type { GatewayContext } from './context';
 import { TOPIC_ANOMALY_DETECTED } from './pubsub';
 import type { AnomalyRecord } from '../src/graph/graph-store';
-import { AnomalyConnection, AnomalyFilterInput, AnomalyType } from '../graph-models/anomaly.model';
+import { GraphQLDateTime } from 'graphql-scalars';
+import { AnomalyConnection, AnomalyCountType, AnomalyFilterInput, AnomalyType, type AnomalyKind, type Severity } from '../graph-models/anomaly.model';
 import { ItemType } from '../graph-models/item.model';
 import { UserType } from '../graph-models/user.model';
 import { inputError, requireRange } from './errors';
@@ -34,6 +35,31 @@ export class AnomalyResolver {
       throw err;
     }
     return toAnomalyConnection(page);
+  }
+
+  @Authorized(ANALYSTS)
+  @Query(() => [AnomalyCountType], {
+    description:
+      'Counts of the anomalies matching the filter by UTC day, kind and severity (oldest day first), detected since the given time (default: the last 30 days).',
+  })
+  async anomalyCounts(
+    @Arg('filter', () => AnomalyFilterInput, { nullable: true }) filter: AnomalyFilterInput | undefined,
+    @Arg('since', () => GraphQLDateTime, { nullable: true }) since: Date | undefined,
+    @Ctx() ctx: GatewayContext,
+  ): Promise<AnomalyCountType[]> {
+    const from = since ? since.getTime() : Date.now() - 30 * 86_400_000;
+    const { first: _first, after: _after, ...query } = toAnomalyQuery(filter, 1);
+    const rows = await ctx.app.store.countAnomalies({ ...query, since: from });
+    return rows
+      .map((r) =>
+        Object.assign(new AnomalyCountType(), {
+          day: new Date(r.day).toISOString().slice(0, 10),
+          kind: r.kind as AnomalyKind,
+          severity: r.severity as Severity,
+          count: r.count,
+        }),
+      )
+      .sort((a, b) => a.day.localeCompare(b.day) || a.kind.localeCompare(b.kind) || a.severity.localeCompare(b.severity));
   }
 
   @Authorized(ANALYSTS)

@@ -9,7 +9,8 @@ import { PrivacyResolver } from './privacy.resolver';
 import { createGatewayPubSub, type GatewayPubSub } from './pubsub';
 import { RecommendationResolver } from './recommendation.resolver';
 import { SegmentResolver, UserSegmentResolver } from './segment.resolver';
-import { InteractionResolver, UserResolver } from './user.resolver';
+import { StatusResolver } from './status.resolver';
+import { InteractionResolver, ItemInteractionsResolver, UserResolver } from './user.resolver';
 
 /** Every resolver class of the schema; buildSchema takes this list. */
 export const resolvers = [
@@ -17,6 +18,7 @@ export const resolvers = [
   ItemResolver,
   UserResolver,
   InteractionResolver,
+  ItemInteractionsResolver,
   EventResolver,
   AnomalyResolver,
   UserAnomalyResolver,
@@ -24,6 +26,7 @@ export const resolvers = [
   SegmentResolver,
   UserSegmentResolver,
   PrivacyResolver,
+  StatusResolver,
 ] as const;
 
 /**

@@ -1,7 +1,8 @@
 import { Arg, Authorized, Ctx, Int, Mutation, Query, Resolver } from 'type-graphql';
 import type { GatewayContext } from './context';
 import { assertActsFor } from '../src/auth/policy';
-import { DeadLetterEntryType, EventInput, ItemInput, TrackEventsResultType, UpsertItemsResultType } from '../graph-models/event.model';
+import { GraphQLDateTime } from 'graphql-scalars';
+import { DeadLetterEntryType, EventInput, EventTypeCountType, ItemInput, TrackEventsResultType, UpsertItemsResultType } from '../graph-models/event.model';
 import { inputError, requireRange } from './errors';
 import { toDeadLetterEntry, toInteractionEvents, toItemEvents, toTrackEventsResult, toUpsertItemsResult } from './mappers/event';
 
@@ -42,6 +43,18 @@ export class EventResolver {
     requireRange('first', first, 1, 500);
     const entries = await ctx.app.log.listDeadLetters(first);
     return entries.map(toDeadLetterEntry);
+  }
+
+  @Authorized('analyst')
+  @Query(() => [EventTypeCountType], {
+    description:
+      'Events applied to the graph by type and UTC day of their own time, oldest day first, from the given time on (default: the last 30 days). Counted by this gateway since it started (the log tail it replayed at start included).',
+  })
+  eventTypeCounts(@Arg('since', () => GraphQLDateTime, { nullable: true }) since: Date | undefined, @Ctx() ctx: GatewayContext): EventTypeCountType[] {
+    const from = since ? since.getTime() : Date.now() - 30 * 86_400_000;
+    return ctx.app.eventTypes
+      .list(from)
+      .map((r) => Object.assign(new EventTypeCountType(), { day: new Date(r.day).toISOString().slice(0, 10), type: r.type, count: r.count }));
   }
 }
 

@@ -1,6 +1,6 @@
 import { Arg, Authorized, Ctx, FieldResolver, ID, Int, Query, Resolver, Root } from 'type-graphql';
 import type { GatewayContext } from './context';
-import { assertActsFor } from '../src/auth/policy';
+import { ANALYSTS, assertActsFor } from '../src/auth/policy';
 import { interactionsKey } from './loaders';
 import { ItemType } from '../graph-models/item.model';
 import { InteractionType, UserType } from '../graph-models/user.model';
@@ -39,5 +39,23 @@ export class InteractionResolver {
   async item(@Root() interaction: InteractionType, @Ctx() ctx: GatewayContext): Promise<ItemType> {
     const node = await ctx.loaders.item.load(interaction.itemId);
     return node ? toItem(node) : unknownItem(interaction.itemId);
+  }
+}
+
+@Resolver(() => ItemType)
+export class ItemInteractionsResolver {
+  // Who did what with an item is other customers' behaviour: analysts and admins only.
+  @Authorized(ANALYSTS)
+  @FieldResolver(() => [InteractionType], {
+    description: "The item's interaction edges (users who engaged with it), most recent first: its neighbourhood in the user-item graph.",
+  })
+  async recentInteractions(
+    @Root() item: ItemType,
+    @Arg('first', () => Int, { defaultValue: 10 }) first: number,
+    @Ctx() ctx: GatewayContext,
+  ): Promise<InteractionType[]> {
+    requireRange('first', first, 1, 200);
+    const [edges] = await ctx.app.store.getItemInteractions([item.id], first);
+    return (edges ?? []).map(toInteraction);
   }
 }

@@ -16,6 +16,7 @@ export function toUser(node: UserNode): UserType {
 
 export function toInteraction(e: InteractionEdge): InteractionType {
   return Object.assign(new InteractionType(), {
+    userId: e.userId,
     itemId: e.itemId,
     lastType: e.lastType as EventType,
     counts: {

@@ -29,8 +29,10 @@ const gzip = promisify(gzipCb);
 export interface GraphiqlHandlerOptions {
   /** Path of the GraphQL endpoint on this server (HTTP POST and graphql-ws), e.g. `/graphql`. */
   graphqlPath: string;
-  /** Initial contents of the query editor: a document with several named example operations. */
+  /** Initial contents of the query editor when there are no tabs: a document with several named example operations. */
   examples: string;
+  /** One tab per kept operation (schema/operations/), grouped by audience; GraphiQL opens with them. */
+  tabs?: { query: string }[];
   /** Page title. */
   title?: string;
 }
@@ -64,11 +66,14 @@ const INIT_JS = `/* Flywheel GraphiQL bootstrap: config comes from data- attribu
     subscriptionUrl: wsUrl.href,
     wsClient: wsClient,
   });
+  var tabs = cfg.tabs ? JSON.parse(cfg.tabs) : null;
   root.textContent = '';
   ReactDOM.createRoot(root).render(
     React.createElement(GraphiQL, {
       fetcher: fetcher,
       defaultQuery: cfg.examples || '',
+      // Every kept operation as a named tab (used when the browser has no saved tabs of its own).
+      defaultTabs: tabs && tabs.length > 0 ? tabs : undefined,
       defaultEditorToolsVisibility: true,
     }),
   );
@@ -162,12 +167,12 @@ function loadAsset(name: string): Promise<LoadedAsset> {
   return p;
 }
 
-function escapeHtml(s: string): string {
+export function escapeHtml(s: string): string {
   return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 }
 
 /** Host header value, only if it is a plain host[:port] safe to echo into a header. */
-function safeHost(req: http.IncomingMessage): string | null {
+export function safeHost(req: http.IncomingMessage): string | null {
   const host = req.headers.host;
   return host && /^[A-Za-z0-9.-]+(:\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](:\d{1,5})?$/.test(host) ? host : null;
 }
@@ -186,13 +191,13 @@ function safeHost(req: http.IncomingMessage): string | null {
  * No 'unsafe-eval' is needed: none of the bundles use eval/new Function
  * (verified with a headless Chromium run reporting zero CSP violations).
  */
-function pageCsp(req: http.IncomingMessage, nonce: string): string {
+export function pageCsp(req: http.IncomingMessage, nonce?: string): string {
   const host = safeHost(req);
   const connect = ["'self'", ...(host ? [`ws://${host}`, `wss://${host}`] : [])].join(' ');
   return [
     "default-src 'none'",
     "script-src 'self'",
-    `style-src 'self' 'nonce-${nonce}'`,
+    nonce ? `style-src 'self' 'nonce-${nonce}'` : "style-src 'self'",
     "img-src 'self' data:",
     "font-src 'self' data:",
     `connect-src ${connect}`,
@@ -203,13 +208,13 @@ function pageCsp(req: http.IncomingMessage, nonce: string): string {
   ].join('; ');
 }
 
-function commonHeaders(res: http.ServerResponse): void {
+export function commonHeaders(res: http.ServerResponse): void {
   res.setHeader('X-Content-Type-Options', 'nosniff');
   res.setHeader('Referrer-Policy', 'no-referrer');
   res.setHeader('Cross-Origin-Resource-Policy', 'same-origin');
 }
 
-function sendText(res: http.ServerResponse, status: number, text: string, extra: Record<string, string> = {}): void {
+export function sendText(res: http.ServerResponse, status: number, text: string, extra: Record<string, string> = {}): void {
   if (res.headersSent) {
     res.destroy();
     return;
@@ -219,12 +224,12 @@ function sendText(res: http.ServerResponse, status: number, text: string, extra:
   res.end(text);
 }
 
-function acceptsGzip(req: http.IncomingMessage): boolean {
+export function acceptsGzip(req: http.IncomingMessage): boolean {
   const ae = req.headers['accept-encoding'];
   return typeof ae === 'string' && /\bgzip\b(?!;\s*q=0(\.0*)?\b)/i.test(ae);
 }
 
-function etagMatches(req: http.IncomingMessage, etag: string): boolean {
+export function etagMatches(req: http.IncomingMessage, etag: string): boolean {
   const inm = req.headers['if-none-match'];
   if (!inm) return false;
   return inm.split(',').some((t) => {
@@ -287,7 +292,7 @@ ${PAGE_STYLES.map((n) => `<link rel="stylesheet" href="${url(n)}">`).join('\n')}
 ${PAGE_SCRIPTS.map((n) => `<script defer src="${url(n)}"></script>`).join('\n')}
 </head>
 <body>
-<div id="graphiql" data-graphql-path="${escapeHtml(opts.graphqlPath)}" data-style-nonce="${nonce}" data-examples="${escapeHtml(opts.examples)}"><div class="flywheel-graphiql-loading">Loading GraphiQL…</div></div>
+<div id="graphiql" data-graphql-path="${escapeHtml(opts.graphqlPath)}" data-style-nonce="${nonce}" data-examples="${escapeHtml(opts.examples)}"${opts.tabs && opts.tabs.length > 0 ? ` data-tabs="${escapeHtml(JSON.stringify(opts.tabs))}"` : ''}><div class="flywheel-graphiql-loading">Loading GraphiQL…</div></div>
 <noscript>GraphiQL needs JavaScript.</noscript>
 </body>
 </html>

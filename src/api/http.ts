@@ -9,7 +9,9 @@ import { createGatewayContext, type GatewayContext } from '../../resolvers/conte
 import { AdmissionError } from './admission';
 import { formatForClient } from './client-errors';
 import type { Gate, OperationParams } from './gate';
+import { createConsoleHandler } from './console';
 import { createGraphiqlHandler } from './graphiql';
+import { operationTabs } from './operation-tabs';
 import { healthz, metricsEndpoint, readyz } from './health';
 import type * as JitExecutor from './jit-executor';
 import { BodyTooLargeError, readBody, sendJson } from './http-util';
@@ -18,7 +20,8 @@ import { credentialsFromHeaders, retryAfterSeconds, type Security } from './secu
 import { ErrorCode } from '../util/error-codes';
 
 export const GRAPHQL_PATH = '/graphql';
-const EXAMPLES_FILE = path.resolve(__dirname, '../../../schema/operations/examples.graphql');
+const OPERATIONS_DIR = path.resolve(__dirname, '../../../schema/operations');
+const EXAMPLES_FILE = path.join(OPERATIONS_DIR, 'examples.graphql');
 
 export interface HttpDeps {
   app: Flywheel;
@@ -41,6 +44,7 @@ export interface HttpFront {
  * The HTTP side of the gateway: one node:http server (no framework on the hot path) that serves
  *   /graphql   GraphQL over HTTP (Apollo Server 5; graphql-ws attaches to the same path, websocket.ts),
  *   /graphiql  the self-hosted GraphiQL,
+ *   /console   the web console (console.ts: static files; its data comes from /graphql),
  *   /healthz   liveness, /readyz readiness (ingestion caught up), /metrics Prometheus text (health.ts).
  */
 export async function createHttpFront({ app, schema, security, gate, safelistMode, closing }: HttpDeps): Promise<HttpFront> {
@@ -68,7 +72,13 @@ export async function createHttpFront({ app, schema, security, gate, safelistMod
   });
   await apollo.start();
 
-  const graphiql = createGraphiqlHandler({ graphqlPath: GRAPHQL_PATH, examples: readExamples(), title: 'Flywheel GraphiQL' });
+  const graphiql = createGraphiqlHandler({
+    graphqlPath: GRAPHQL_PATH,
+    examples: readExamples(),
+    tabs: operationTabs(OPERATIONS_DIR).map(({ query }) => ({ query })),
+    title: 'Flywheel GraphiQL',
+  });
+  const consolePages = createConsoleHandler();
   const operationLabels = OperationLabels.fromManifest();
   // Load shedding: beyond this many requests in progress, answer 429 at once instead of queueing
   // without bound (memory stays flat, clients back off with Retry-After).
@@ -172,6 +182,8 @@ export async function createHttpFront({ app, schema, security, gate, safelistMod
       void handleGraphql(req, res, url);
     } else if (graphiql(req, res)) {
       return;
+    } else if (consolePages(req, res)) {
+      return;
     } else if (route === '/healthz') {
       healthz(res);
     } else if (route === '/readyz') {
@@ -179,10 +191,10 @@ export async function createHttpFront({ app, schema, security, gate, safelistMod
     } else if (route === '/metrics') {
       metricsEndpoint(app, req, res);
     } else if (route === '/') {
-      res.writeHead(302, { location: '/graphiql' });
+      res.writeHead(302, { location: '/console' });
       res.end();
     } else {
-      sendJson(res, 404, { error: `no route ${route}; GraphQL is at ${GRAPHQL_PATH}, GraphiQL at /graphiql` });
+      sendJson(res, 404, { error: `no route ${route}; GraphQL is at ${GRAPHQL_PATH}, GraphiQL at /graphiql, the console at /console` });
     }
   });
   server.keepAliveTimeout = 65_000;

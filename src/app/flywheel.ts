@@ -8,6 +8,7 @@ import { EventTracker } from '../ingest/tracker';
 import { DeadLetterSink } from '../ingest/dead-letter-sink';
 import { startFanOut } from '../ingest/fan-out';
 import { LiveUpdates } from '../ingest/live-updates';
+import { EventTypeCounts } from '../ingest/event-type-counts';
 import { createMetrics, registerRecommenderMetrics, registerServiceMetrics, type Metrics } from '../observability/metrics';
 import type { Recommender } from '../recommend/recommender';
 import { AnomalyService } from '../anomaly/service';
@@ -43,6 +44,8 @@ export interface Flywheel {
   segments: SegmentService;
   /** Right to erasure. */
   privacy: ErasureService;
+  /** Applied events by type and UTC day, since this process started (the log tail replayed at start included). */
+  eventTypes: EventTypeCounts;
   /** Stops ingestion, checkpoints the graph and closes the log. */
   close(): Promise<void>;
 }
@@ -134,8 +137,9 @@ export async function createFlywheel(config: FlywheelConfig, logger: Logger, opt
 
   // After a batch is applied: the ordered stages of stages.ts, on the ingestion consumer, and with a
   // broadcasting log partly on this instance's fan-out consumer.
+  const eventTypes = new EventTypeCounts();
   const pipelines = composePipelines(
-    { anomalies, privacy, recommender: () => current.recommender, segments: segmentService, live },
+    { anomalies, privacy, recommender: () => current.recommender, segments: segmentService, live, eventTypes },
     { serving, fanOut: groups.fanOut !== null },
   );
   ingestor.onApplied((events, summary) => pipelines.ingestion.run({ events, touchedUsers: summary.touchedUsers }));
@@ -167,6 +171,7 @@ export async function createFlywheel(config: FlywheelConfig, logger: Logger, opt
     anomalies,
     segments: segmentService,
     privacy,
+    eventTypes,
     async close() {
       watchdog.stop();
       await segmentService.stop();

@@ -1,5 +1,6 @@
 import type { AnomalyService } from '../anomaly/service';
 import { EventPipeline, type PipelineStage } from '../ingest/pipeline';
+import type { EventTypeCounts } from '../ingest/event-type-counts';
 import type { LiveUpdateListener } from '../ingest/live-updates';
 import type { ErasureService } from '../privacy/erasure-service';
 import type { Recommender } from '../recommend/recommender';
@@ -13,6 +14,7 @@ import type { SegmentService } from '../segments/service';
  * 3. publish-user-updates: `recommendationsChanged` subscribers of the touched users hear of it, after the
  *    model changed, so what they query next reflects the batch.
  * 4. assign-segments: touched users are queued for their nearest segment (written to the store).
+ * count-event-types (serving, every event) keeps the applied events' counts by type and day for dashboards.
  */
 export interface StageParts {
   anomalies: AnomalyService;
@@ -22,6 +24,8 @@ export interface StageParts {
   segments: SegmentService;
   /** Where user updates are announced (the API's subscriptions listen). */
   live: Pick<LiveUpdateListener, 'userUpdated'>;
+  /** Applied events by type and day (data-quality dashboards). */
+  eventTypes: EventTypeCounts;
 }
 
 export function detectAnomalies({ anomalies, privacy }: StageParts): PipelineStage {
@@ -47,6 +51,10 @@ export function assignSegments({ segments }: StageParts): PipelineStage {
   return { name: 'assign-segments', handle: (batch) => segments.noteApplied(batch) };
 }
 
+export function countEventTypes({ eventTypes }: StageParts): PipelineStage {
+  return { name: 'count-event-types', handle: ({ events }) => eventTypes.add(events) };
+}
+
 export interface Pipelines {
   /** Driven by the ingestion consumer, after its graph write. */
   ingestion: EventPipeline;
@@ -62,7 +70,7 @@ export interface Pipelines {
  * detectors only; `serve` rebuilds the rest from the snapshot.
  */
 export function composePipelines(parts: StageParts, mode: { serving: boolean; fanOut: boolean }): Pipelines {
-  const everyEvent = [detectAnomalies(parts), ...(mode.serving ? [feedRecommender(parts), publishUserUpdates(parts)] : [])];
+  const everyEvent = [detectAnomalies(parts), ...(mode.serving ? [feedRecommender(parts), publishUserUpdates(parts), countEventTypes(parts)] : [])];
   const partitionOwner = mode.serving ? [assignSegments(parts)] : [];
   if (mode.fanOut && mode.serving) return { ingestion: new EventPipeline(partitionOwner), fanOut: new EventPipeline(everyEvent) };
   return { ingestion: new EventPipeline([...everyEvent, ...partitionOwner]), fanOut: null };

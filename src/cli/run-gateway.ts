@@ -30,7 +30,7 @@ export async function runGateway(config: FlywheelConfig, logger: Logger, { demo 
   }
   const gateway = await startGateway(app, { port: config.PORT, host: config.HOST });
   if (demo) {
-    logger.info(`demo ready: open ${gateway.url}/graphiql and try recommendations(userId: "demo-user-1")`);
+    logger.info(`demo ready: open ${gateway.url}/console (the web console) or ${gateway.url}/graphiql and try recommendations(userId: "demo-user-1")`);
   }
 
   let stopping = false;

@@ -4,7 +4,9 @@
  * `Item.anomalies` are index reads. Bounded: past `maxRecords` the oldest records are dropped.
  * Dumped into / loaded from the graph snapshot.
  */
-import type { AnomalyPage, AnomalyQuery, AnomalyRecord } from './graph-store';
+import type { AnomalyCountQuery, AnomalyCountRow, AnomalyPage, AnomalyQuery, AnomalyRecord } from './graph-store';
+
+const DAY_MS = 86_400_000;
 
 export const SEVERITY_RANK: Record<AnomalyRecord['severity'], number> = { INFO: 0, WARNING: 1, CRITICAL: 2 };
 
@@ -101,6 +103,22 @@ export class AnomalyTable {
       hasNextPage: start + q.first < matching.length,
       endCursor: page.length > 0 ? encodeSeq(page[page.length - 1]!.seq) : null,
     };
+  }
+
+  count(q: AnomalyCountQuery): AnomalyCountRow[] {
+    const since = q.since ?? -Infinity;
+    const rows = new Map<string, AnomalyCountRow>();
+    // One pass over the matching records: the listing's filters without a page size.
+    const { anomalies } = this.list({ ...q, first: Number.MAX_SAFE_INTEGER });
+    for (const r of anomalies) {
+      if (r.detectedAt < since) continue;
+      const day = Math.floor(r.detectedAt / DAY_MS) * DAY_MS;
+      const key = `${day} ${r.kind} ${r.severity}`;
+      const row = rows.get(key);
+      if (row) row.count++;
+      else rows.set(key, { day, kind: r.kind, severity: r.severity, count: 1 });
+    }
+    return [...rows.values()].sort((a, b) => a.day - b.day || a.kind.localeCompare(b.kind) || SEVERITY_RANK[a.severity] - SEVERITY_RANK[b.severity]);
   }
 
   dump(): { nextSeq: number; records: [number, AnomalyRecord][] } {

@@ -9,7 +9,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { chromium, type Page } from 'playwright-core';
+import path from 'node:path';
 import { startTestGateway } from '../helpers/gateway';
+import { operationTabs } from '../../src/api/operation-tabs';
 
 const CHROMIUM = '/usr/bin/chromium';
 const CHROMIUM_ARGS = [
@@ -140,17 +142,30 @@ test('GraphiQL in headless Chromium runs queries from the page', { skip: skipBro
     await page.waitForSelector(QUERY_EDITOR, { timeout: 30_000 });
     await page.waitForSelector(RUN_BUTTON);
 
-    // The editor opens with the example operations (several named operations).
-    const initial = await editorValue(page, QUERY_EDITOR);
-    const named = initial.match(/^\s*(query|mutation|subscription)\s+[_A-Za-z]\w*/gm) ?? [];
-    assert.ok(named.length >= 2, `default query shows several named operations:\n${initial}`);
+    // GraphiQL opens with every kept operation as a named tab, grouped by audience (file), in file order.
+    const expected = operationTabs(path.resolve(__dirname, '../../../schema/operations'));
+    assert.ok(expected.length >= 20, `operations found: ${expected.length}`);
+    const tabTitles = page.locator('.graphiql-tab .graphiql-tab-button');
+    await page.waitForFunction((n) => (globalThis as any).document.querySelectorAll('.graphiql-tab').length === n, expected.length, { timeout: 20_000 });
+    const titles = (await tabTitles.allInnerTexts()).map((t) => t.trim());
+    assert.deepEqual(
+      titles,
+      expected.map((t) => t.name),
+    );
+    const audiences = [...new Set(expected.map((t) => t.audience))];
+    assert.deepEqual(audiences.slice(0, 4), ['shoppers and frontends', 'analysts', 'admins', 'the web console']);
+    assert.match(await editorValue(page, QUERY_EDITOR), /^# For shoppers and frontends/);
 
-    // Run button on a multi-operation document opens the operation menu. This also
-    // exercises the CSP style nonce: Radix's scroll lock injects a <style> element.
+    // A document with several operations: the run button opens a menu of them. This also exercises the
+    // CSP style nonce: Radix's scroll lock injects a <style> element.
+    const two = 'query One { __typename }\nquery Two { __typename }\n';
+    await page.evaluate(([sel, q]) => (globalThis as any).document.querySelector(sel).CodeMirror.setValue(q), [QUERY_EDITOR, two] as const);
+    await page.waitForSelector(`${RUN_BUTTON}[aria-haspopup]`, { timeout: 10_000 });
+    const named = ['One', 'Two'];
     await page.click(RUN_BUTTON);
     const menuItems = page.locator('[role="menu"] [role="menuitem"]');
     await menuItems.first().waitFor({ timeout: 10_000 });
-    assert.equal(await menuItems.count(), named.length, 'operation menu lists the example operations');
+    assert.equal(await menuItems.count(), named.length, 'operation menu lists the operations');
     await page.keyboard.press('Escape');
     await page.locator('[role="menu"]').waitFor({ state: 'detached', timeout: 10_000 });
 

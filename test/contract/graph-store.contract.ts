@@ -292,6 +292,20 @@ export function graphStoreContract(name: string, open: () => Promise<GraphStoreH
       assert.deepEqual(empty, { items: [], totalCount: 0, hasNextPage: false, endCursor: null });
     });
 
+    it('getItemInteractions: the edges of each item with their users, most recent first, at most first', async (store) => {
+      await store.applyEvents([ev('VIEW', 'u1', 'a', 1), ev('CLICK', 'u2', 'a', 3), ev('VIEW', 'u3', 'a', 2), ev('VIEW', 'u1', 'b', 4)]);
+      const [a, b, none] = await store.getItemInteractions(['a', 'b', 'nope'], 2);
+      assert.deepEqual(
+        a!.map((e) => `${e.userId}:${e.itemId}:${e.lastType}`),
+        ['u2:a:CLICK', 'u3:a:VIEW'],
+      );
+      assert.deepEqual(
+        b!.map((e) => e.userId),
+        ['u1'],
+      );
+      assert.deepEqual(none, []);
+    });
+
     it('scanInteractions returns every positive edge', async (store) => {
       await store.applyEvents([ev('VIEW', 'u1', 'a', 1), ev('VIEW', 'u2', 'b', 2), ev('VIEW', 'u3', 'c', 3), ev('REMOVE_FROM_CART', 'u3', 'c', 4)]);
       const seen: string[] = [];
@@ -352,6 +366,38 @@ export function graphStoreContract(name: string, open: () => Promise<GraphStoreH
       const [g1, g2] = await store.getAnomalies(['a1', 'zz']);
       assert.equal(g1!.kind, 'BOT_ACTIVITY');
       assert.equal(g2, null);
+    });
+
+    it('anomaly counts: by UTC day, kind and severity, with the listing filters and a start time', async (store) => {
+      const DAY = 86_400_000;
+      const day0 = Math.floor(T0 / DAY) * DAY;
+      const rec = (id: string, kind: string, severity: AnomalyRecord['severity'], detectedAt: number): AnomalyRecord => ({
+        id,
+        kind,
+        severity,
+        entityType: 'USER',
+        entityId: 'u1',
+        score: 1,
+        detectedAt,
+        message: id,
+        evidence: null,
+        acknowledged: false,
+        userId: 'u1',
+        itemId: null,
+      });
+      await store.putAnomalies([
+        rec('c1', 'BOT_ACTIVITY', 'CRITICAL', day0 + 1000),
+        rec('c2', 'BOT_ACTIVITY', 'CRITICAL', day0 + 2000),
+        rec('c3', 'PRICE', 'INFO', day0 + 3000),
+        rec('c4', 'BOT_ACTIVITY', 'CRITICAL', day0 + DAY + 5),
+      ]);
+      const key = (rows: { day: number; kind: string; severity: string; count: number }[]) =>
+        rows.map((r) => `${r.day - day0} ${r.kind} ${r.severity} ${r.count}`).sort();
+      assert.deepEqual(key(await store.countAnomalies({})), [`0 BOT_ACTIVITY CRITICAL 2`, `0 PRICE INFO 1`, `${DAY} BOT_ACTIVITY CRITICAL 1`]);
+      assert.deepEqual(key(await store.countAnomalies({ minSeverity: 'WARNING', since: day0 + DAY })), [`${DAY} BOT_ACTIVITY CRITICAL 1`]);
+      await store.acknowledgeAnomaly('c3');
+      assert.deepEqual(key(await store.countAnomalies({ acknowledged: true })), [`0 PRICE INFO 1`]);
+      assert.deepEqual(key(await store.countAnomalies({ kinds: ['PRICE'], acknowledged: false })), []);
     });
 
     it('an excluded actor no longer counts in item userCount, and can be re-included', async (store) => {

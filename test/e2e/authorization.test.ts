@@ -61,6 +61,10 @@ const POLICY: Entry[] = [
   { field: 'Query.anomalies', query: '{ anomalies(first: 1) { totalCount } }', path: ['anomalies'], allowed: ANALYSTS },
   { field: 'Query.deadLetters', query: '{ deadLetters(first: 1) { reason } }', path: ['deadLetters'], allowed: ANALYSTS },
   { field: 'Query.segments', query: '{ segments { id name } }', path: ['segments'], allowed: ANALYSTS },
+  { field: 'Query.eventTypeCounts', query: '{ eventTypeCounts { count } }', path: ['eventTypeCounts'], allowed: ANALYSTS },
+  { field: 'Query.anomalyCounts', query: '{ anomalyCounts { count } }', path: ['anomalyCounts'], allowed: ANALYSTS },
+  { field: 'Query.viewer', query: '{ viewer { role } }', path: ['viewer'], allowed: SIGNED_IN },
+  { field: 'Query.gatewayStatus', query: '{ gatewayStatus { status } }', path: ['gatewayStatus'], allowed: ANALYSTS },
   { field: 'Query.segment', query: 'query($segment: ID!) { segment(id: $segment) { id name } }', path: ['segment'], allowed: ANALYSTS },
   // Mutation
   {
@@ -106,6 +110,12 @@ const POLICY: Entry[] = [
     path: ['recommendationsChanged'],
     allowed: SIGNED_IN,
   },
+  {
+    field: 'Subscription.gatewayStatusUpdates',
+    query: 'subscription { gatewayStatusUpdates(intervalMs: 250) { status } }',
+    path: ['gatewayStatusUpdates'],
+    allowed: ANALYSTS,
+  },
   { field: 'Subscription.anomalyDetected', query: 'subscription { anomalyDetected { id } }', path: ['anomalyDetected'], allowed: ANALYSTS },
   // Fields that fetch another user's data, or data about other customers
   {
@@ -121,6 +131,12 @@ const POLICY: Entry[] = [
     query: 'query($me: ID!) { user(id: $me) { recentInteractions(first: 1) { revenue } } }',
     path: ['user', 'recentInteractions'],
     allowed: SIGNED_IN,
+  },
+  {
+    field: 'Item.recentInteractions',
+    query: '{ item(id: "item-001") { recentInteractions(first: 1) { userId } } }',
+    path: ['item', 'recentInteractions'],
+    allowed: ANALYSTS,
   },
   {
     field: 'Interaction.item',

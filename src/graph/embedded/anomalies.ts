@@ -1,4 +1,4 @@
-import type { AnomalyPage, AnomalyQuery, AnomalyRecord, AnomalyStore } from '../stores/anomalies';
+import type { AnomalyCountQuery, AnomalyCountRow, AnomalyPage, AnomalyQuery, AnomalyRecord, AnomalyStore } from '../stores/anomalies';
 import { removeValue, type GraphState } from './graph-state';
 
 /**
@@ -18,6 +18,10 @@ export class MemoryAnomalies implements AnomalyStore {
 
   async listAnomalies(query: AnomalyQuery): Promise<AnomalyPage> {
     return this.state.anomalyTable.list(query);
+  }
+
+  async countAnomalies(query: AnomalyCountQuery): Promise<AnomalyCountRow[]> {
+    return this.state.anomalyTable.count(query);
   }
 
   async acknowledgeAnomaly(id: string, acknowledged = true): Promise<AnomalyRecord | null> {

@@ -1,6 +1,6 @@
 import type { FlywheelEvent } from '../../events/event';
 import type { GraphStore } from '../graph-store';
-import type { AnomalyQuery, AnomalyRecord } from '../stores/anomalies';
+import type { AnomalyCountQuery, AnomalyQuery, AnomalyRecord } from '../stores/anomalies';
 import type { EraseOptions } from '../stores/erasure';
 import type { ItemQuery, TypeCounts } from '../stores/graph-reads';
 import type { ApplySummary } from '../stores/graph-writes';
@@ -120,6 +120,9 @@ export class MemoryGraph implements GraphStore {
   getInteractions(userIds: readonly string[], first: number) {
     return this.reads.getInteractions(userIds, first);
   }
+  getItemInteractions(itemIds: readonly string[], first: number) {
+    return this.reads.getItemInteractions(itemIds, first);
+  }
   listItems(query: ItemQuery) {
     return this.reads.listItems(query);
   }
@@ -139,6 +142,9 @@ export class MemoryGraph implements GraphStore {
   }
   listAnomalies(query: AnomalyQuery) {
     return this.anomalies.listAnomalies(query);
+  }
+  countAnomalies(query: AnomalyCountQuery) {
+    return this.anomalies.countAnomalies(query);
   }
   acknowledgeAnomaly(id: string, acknowledged?: boolean) {
     return this.anomalies.acknowledgeAnomaly(id, acknowledged);

@@ -43,6 +43,18 @@ export class MemoryGraphReads implements GraphReadStore {
     });
   }
 
+  async getItemInteractions(itemIds: readonly string[], first: number): Promise<InteractionEdge[][]> {
+    const s = this.state;
+    return itemIds.map((id) => {
+      const idx = s.itemIndex.get(id);
+      if (idx === undefined) return [];
+      const edges = [...s.items[idx]!.users.values()];
+      edges.sort((a, b) => b.lastSeenAt - a.lastSeenAt);
+      if (edges.length > first) edges.length = first;
+      return edges.map((e) => s.edgeView(e));
+    });
+  }
+
   async *scanInteractions(batchSize: number): AsyncIterable<InteractionEdge[]> {
     const s = this.state;
     let batch: InteractionEdge[] = [];

@@ -1,6 +1,6 @@
 import neo4j from 'neo4j-driver';
 import { decodeSeq, encodeSeq, SEVERITY_RANK } from '../anomaly-table';
-import type { AnomalyPage, AnomalyQuery, AnomalyRecord, AnomalyStore } from '../stores/anomalies';
+import type { AnomalyCountQuery, AnomalyCountRow, AnomalyPage, AnomalyQuery, AnomalyRecord, AnomalyStore } from '../stores/anomalies';
 import type { Neo4jSession } from './session';
 
 /**
@@ -66,6 +66,35 @@ export class Neo4jAnomalies implements AnomalyStore {
       hasNextPage,
       endCursor: cursors.length > 0 ? cursors[cursors.length - 1]! : null,
     };
+  }
+
+  async countAnomalies(q: AnomalyCountQuery): Promise<AnomalyCountRow[]> {
+    const params = {
+      kinds: q.kinds && q.kinds.length > 0 ? [...q.kinds] : null,
+      minRank: q.minSeverity ? SEVERITY_RANK[q.minSeverity] : 0,
+      ack: q.acknowledged ?? null,
+      entities: q.entityIds && q.entityIds.length > 0 ? [...q.entityIds] : null,
+      since: q.since ?? null,
+    };
+    const res = await this.session.read((tx) =>
+      tx.run(
+        `MATCH (a:Anomaly)
+         WHERE ($kinds IS NULL OR a.kind IN $kinds) AND a.severityRank >= $minRank
+           AND ($ack IS NULL OR a.acknowledged = $ack)
+           AND ($entities IS NULL OR a.entityId IN $entities OR a.userId IN $entities OR a.itemId IN $entities)
+           AND ($since IS NULL OR a.detectedAt >= $since)
+         WITH toInteger(floor(a.detectedAt / 86400000.0)) * 86400000 AS day, a.kind AS kind, a.severity AS severity
+         RETURN day, kind, severity, count(*) AS n
+         ORDER BY day, kind, severity`,
+        params,
+      ),
+    );
+    return res.records.map((r) => ({
+      day: Number(r.get('day')),
+      kind: r.get('kind') as string,
+      severity: r.get('severity') as AnomalyRecord['severity'],
+      count: Number(r.get('n')),
+    }));
   }
 
   async acknowledgeAnomaly(id: string, acknowledged = true): Promise<AnomalyRecord | null> {

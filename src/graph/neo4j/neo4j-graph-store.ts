@@ -1,7 +1,7 @@
 import type { Driver } from 'neo4j-driver';
 import type { FlywheelEvent } from '../../events/event';
 import type { GraphStore } from '../graph-store';
-import type { AnomalyQuery, AnomalyRecord } from '../stores/anomalies';
+import type { AnomalyCountQuery, AnomalyQuery, AnomalyRecord } from '../stores/anomalies';
 import type { EraseOptions } from '../stores/erasure';
 import type { ItemQuery, TypeCounts } from '../stores/graph-reads';
 import { Neo4jAnomalies } from './anomalies';
@@ -112,6 +112,9 @@ export class Neo4jGraphStore implements GraphStore {
   getInteractions(userIds: readonly string[], first: number) {
     return this.reads.getInteractions(userIds, first);
   }
+  getItemInteractions(itemIds: readonly string[], first: number) {
+    return this.reads.getItemInteractions(itemIds, first);
+  }
   listItems(query: ItemQuery) {
     return this.reads.listItems(query);
   }
@@ -131,6 +134,9 @@ export class Neo4jGraphStore implements GraphStore {
   }
   listAnomalies(query: AnomalyQuery) {
     return this.anomalies.listAnomalies(query);
+  }
+  countAnomalies(query: AnomalyCountQuery) {
+    return this.anomalies.countAnomalies(query);
   }
   acknowledgeAnomaly(id: string, acknowledged?: boolean) {
     return this.anomalies.acknowledgeAnomaly(id, acknowledged);

@@ -62,6 +62,33 @@ export class Neo4jGraphReads implements GraphReadStore {
     return ids.map((id) => byId.get(id) ?? null);
   }
 
+  async getItemInteractions(itemIds: readonly string[], first: number): Promise<InteractionEdge[][]> {
+    if (itemIds.length === 0) return [];
+    const res = await this.session.read((tx) =>
+      tx.run(
+        `UNWIND $ids AS id
+         CALL (id) {
+           MATCH (u:User)-[r:INTERACTED]->(:Item {id: id})
+           RETURN r, u.id AS userId ORDER BY r.lastSeenAt DESC, u.id ASC LIMIT $first
+         }
+         RETURN id, collect({props: properties(r), userId: userId}) AS edges`,
+        { ids: [...itemIds], first: neo4j.int(Math.max(0, Math.floor(first))) },
+      ),
+    );
+    const byId = new Map<string, InteractionEdge[]>();
+    for (const r of res.records) {
+      const itemId = r.get('id') as string;
+      const list = (r.get('edges') as { props: Record<string, unknown>; userId: string }[]).map((e) => ({
+        userId: e.userId,
+        itemId,
+        ...edgeFromProps(e.props),
+      }));
+      list.sort((a, b) => b.lastSeenAt - a.lastSeenAt || (a.userId < b.userId ? -1 : 1));
+      byId.set(itemId, list);
+    }
+    return itemIds.map((id) => byId.get(id) ?? []);
+  }
+
   async getInteractions(userIds: readonly string[], first: number): Promise<InteractionEdge[][]> {
     if (userIds.length === 0) return [];
     const res = await this.session.read((tx) =>

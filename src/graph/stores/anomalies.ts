@@ -8,6 +8,11 @@ export interface AnomalyStore {
   getAnomalies(ids: readonly string[]): Promise<(AnomalyRecord | null)[]>;
   /** Newest first; `entityIds` matches the entity or the linked user / item. */
   listAnomalies(query: AnomalyQuery): Promise<AnomalyPage>;
+  /**
+   * Counts of the findings matching the query's filters, by UTC day of `detectedAt`, kind and severity
+   * (dashboards chart these instead of paging every record); `since` (ms) leaves out older findings.
+   */
+  countAnomalies(query: AnomalyCountQuery): Promise<AnomalyCountRow[]>;
   /** Marks a finding acknowledged; null when unknown. */
   acknowledgeAnomaly(id: string, acknowledged?: boolean): Promise<AnomalyRecord | null>;
   /**
@@ -45,6 +50,16 @@ export interface AnomalyQuery {
   minSeverity?: AnomalyRecord['severity'];
   entityIds?: readonly string[];
   acknowledged?: boolean;
+}
+
+export type AnomalyCountQuery = Omit<AnomalyQuery, 'first' | 'after'> & { since?: number };
+
+export interface AnomalyCountRow {
+  /** Start of the UTC day (ms). */
+  day: number;
+  kind: string;
+  severity: AnomalyRecord['severity'];
+  count: number;
 }
 
 export interface AnomalyPage {

@@ -13,6 +13,8 @@ export interface GraphReadStore {
   getUsers(ids: readonly string[]): Promise<(UserNode | null)[]>;
   /** Each user's interaction edges, most recent first, at most `first` per user. */
   getInteractions(userIds: readonly string[], first: number): Promise<InteractionEdge[][]>;
+  /** Each item's interaction edges (the users who interacted with it), most recent first, at most `first` per item. */
+  getItemInteractions(itemIds: readonly string[], first: number): Promise<InteractionEdge[][]>;
   listItems(query: ItemQuery): Promise<ItemPage>;
 
   stats(): Promise<GraphStats>;

@@ -18,6 +18,7 @@ function recordingParts() {
     recommender: () => ({ applyEvents: () => calls.push('recommender.applyEvents') }),
     segments: { noteApplied: () => calls.push('segments.noteApplied') },
     live: { userUpdated: (u: string) => calls.push(`publish ${u}`) },
+    eventTypes: { add: () => calls.push('eventTypes.add') },
   } as unknown as StageParts;
   return { parts, calls };
 }
@@ -30,7 +31,7 @@ const batch = {
 test('one machine, serving: ingestion runs every stage, detectors first and segments last; no fan-out', () => {
   const { parts, calls } = recordingParts();
   const p = composePipelines(parts, { serving: true, fanOut: false });
-  assert.deepEqual(p.ingestion.names(), ['detect-anomalies', 'feed-recommender', 'publish-user-updates', 'assign-segments']);
+  assert.deepEqual(p.ingestion.names(), ['detect-anomalies', 'feed-recommender', 'publish-user-updates', 'count-event-types', 'assign-segments']);
   assert.equal(p.fanOut, null);
   p.ingestion.run(batch);
   assert.deepEqual(calls, [
@@ -39,6 +40,7 @@ test('one machine, serving: ingestion runs every stage, detectors first and segm
     'recommender.applyEvents',
     'privacy.noteFed',
     'publish u1',
+    'eventTypes.add',
     'segments.noteApplied',
   ]);
 });
@@ -47,7 +49,7 @@ test('Kafka + Neo4j, serving: every-event stages on the fan-out consumer, segmen
   const { parts } = recordingParts();
   const p = composePipelines(parts, { serving: true, fanOut: true });
   assert.deepEqual(p.ingestion.names(), ['assign-segments']);
-  assert.deepEqual(p.fanOut?.names(), ['detect-anomalies', 'feed-recommender', 'publish-user-updates']);
+  assert.deepEqual(p.fanOut?.names(), ['detect-anomalies', 'feed-recommender', 'publish-user-updates', 'count-event-types']);
 });
 
 test('import: detectors only, on either backend', () => {

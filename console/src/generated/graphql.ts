@@ -1,0 +1,1034 @@
+/* eslint-disable */
+/** Internal type. DO NOT USE DIRECTLY. */
+type Exact<T extends { [key: string]: unknown }> = { [K in keyof T]: T[K] };
+/** Internal type. DO NOT USE DIRECTLY. */
+export type Incremental<T> = T | { [P in keyof T]?: P extends ' $fragmentName' | '__typename' ? T[P] : never };
+import type { DocumentTypeDecoration } from '@graphql-typed-document-node/core';
+/** Narrows anomalies (all conditions must hold). */
+export type AnomalyFilter = {
+  acknowledged?: boolean | null | undefined;
+  /** The anomaly entity, or the user / item it is linked to. */
+  entityIds?: Array<string | number> | null | undefined;
+  kinds?: Array<AnomalyKind> | null | undefined;
+  /** Only this severity and above. */
+  minSeverity?: Severity | null | undefined;
+};
+
+/** What the streaming detectors noticed. */
+export type AnomalyKind =
+  /** A burst of views/clicks from one user or session; its interactions stop shaping recommendations while flagged. */
+  | 'BOT_ACTIVITY'
+  /** An order's value far from the customer's (or the shop's) usual orders. */
+  | 'ORDER_VALUE_OUTLIER'
+  /** A unit price far from the item's recent prices. */
+  | 'PRICE_ANOMALY'
+  /** Units far from the item's and the customer's usual quantities (median/MAD), or a cancellation of such a line. */
+  | 'QUANTITY_OUTLIER'
+  /** Event count per bucket far below the baseline. */
+  | 'TRAFFIC_DROP'
+  /** Event count per bucket far above the exponentially weighted baseline (overall or per item). */
+  | 'TRAFFIC_SPIKE';
+
+/** A free catalog attribute. */
+export type AttributeInput = {
+  key: string;
+  value: string;
+};
+
+/** A behaviour event from a frontend or shop backend. */
+export type EventInput = {
+  /** Client-chosen unique id; sending the same id again is a no-op. */
+  id: string | number;
+  itemId: string | number;
+  /** Unit price. */
+  price?: number | null | undefined;
+  /** Units; required for PURCHASE. */
+  quantity?: number | null | undefined;
+  /** Anonymous session id, for shoppers not logged in. */
+  sessionId?: string | number | null | undefined;
+  /** When it happened; defaults to the time of receipt. */
+  timestamp?: string | null | undefined;
+  type: EventType;
+  /** Known customer id; give this or sessionId. */
+  userId?: string | number | null | undefined;
+};
+
+/** What a shopper did to an item. */
+export type EventType =
+  | 'ADD_TO_CART'
+  | 'CLICK'
+  | 'PURCHASE'
+  | 'REMOVE_FROM_CART'
+  | 'VIEW';
+
+/** Narrows an item listing. */
+export type ItemFilter = {
+  categories?: Array<string> | null | undefined;
+  /** Case-insensitive substring of the id or title. */
+  search?: string | null | undefined;
+};
+
+/** A catalog entry to create or replace. */
+export type ItemInput = {
+  attributes?: Array<AttributeInput> | null | undefined;
+  category?: string | null | undefined;
+  id: string | number;
+  price?: number | null | undefined;
+  title: string;
+};
+
+/** Business rules applied to a recommendation list. */
+export type RecommendationFilter = {
+  /** Only recommend items in these categories. */
+  categories?: Array<string> | null | undefined;
+  /** Never recommend these items. */
+  excludeItemIds?: Array<string | number> | null | undefined;
+  /** Allow items the user already bought (repeat-purchase shops). Default false. */
+  includePurchased?: boolean | null | undefined;
+  /** Diversity: at most this many items from one category. */
+  maxPerCategory?: number | null | undefined;
+  /** Only items priced at most this (items without a price are left out). */
+  maxPrice?: number | null | undefined;
+  /** Only items priced at least this (items without a price are left out). */
+  minPrice?: number | null | undefined;
+};
+
+/** INFO < WARNING < CRITICAL. */
+export type Severity =
+  | 'CRITICAL'
+  | 'INFO'
+  | 'WARNING';
+
+export type RefreshSegmentsMutationVariables = Exact<{ [key: string]: never; }>;
+
+
+export type RefreshSegmentsMutation = { refreshSegments: { k: number, silhouette: number, customers: number, durationMs: number, asOf: string, segments: Array<{ id: string, name: string, size: number }> } };
+
+export type EraseUserMutationVariables = Exact<{
+  id: string | number;
+}>;
+
+
+export type EraseUserMutation = { eraseUser: { userId: string, found: boolean, actors: Array<string>, interactionsRemoved: number, itemsAffected: number, segmentMemberships: number, anomaliesRemoved: number, anomaliesRedacted: number, eventsRemoved: number, deadLettersRemoved: number, logStrategy: string, erasedAt: string } };
+
+export type SegmentsQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type SegmentsQuery = { segments: Array<{ id: string, name: string, size: number, share: number, averageOrderValue: number, centroid: { recency: number, frequency: number, monetary: number }, topCategories: Array<{ category: string, customers: number, revenue: number }>, topItems: Array<{ id: string, title: string }> }> };
+
+export type SegmentMembersQueryVariables = Exact<{
+  id: string | number;
+  first?: number;
+  after?: string | null | undefined;
+}>;
+
+
+export type SegmentMembersQuery = { segment: { id: string, name: string, size: number, users: { totalCount: number, pageInfo: { hasNextPage: boolean, endCursor: string | null }, edges: Array<{ node: { id: string, lastSeenAt: string } }> } } | null };
+
+export type AnomaliesQueryVariables = Exact<{
+  filter?: AnomalyFilter | null | undefined;
+  first?: number | null | undefined;
+  after?: string | null | undefined;
+}>;
+
+
+export type AnomaliesQuery = { anomalies: { totalCount: number, pageInfo: { hasNextPage: boolean, endCursor: string | null }, edges: Array<{ cursor: string, node: { id: string, kind: AnomalyKind, severity: Severity, entityType: string, entityId: string, score: number, detectedAt: string, message: string, acknowledged: boolean } }> } };
+
+export type AcknowledgeAnomalyMutationVariables = Exact<{
+  id: string | number;
+}>;
+
+
+export type AcknowledgeAnomalyMutation = { acknowledgeAnomaly: { id: string, acknowledged: boolean } };
+
+export type DeadLettersQueryVariables = Exact<{
+  first?: number;
+}>;
+
+
+export type DeadLettersQuery = { deadLetters: Array<{ seq: number, at: string, source: string, reason: string, raw: string }> };
+
+export type ConsoleStatusFieldsFragment = { at: string, status: string, ready: boolean, ingestLag: number, eventsAccepted: number, eventsIngested: number, eventsRejected: number, users: number, items: number, categories: number, edges: number, flaggedBots: number, webSocketConnections: number, eventLoopDelayMs: number, uptimeSeconds: number };
+
+export type ConsoleAnomalyFieldsFragment = { id: string, kind: AnomalyKind, severity: Severity, entityType: string, entityId: string, score: number, detectedAt: string, message: string, acknowledged: boolean };
+
+export type ConsoleViewerQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type ConsoleViewerQuery = { viewer: { role: string, subject: string | null, authenticated: boolean } };
+
+export type ConsoleOverviewQueryVariables = Exact<{
+  since?: string | null | undefined;
+}>;
+
+
+export type ConsoleOverviewQuery = { gatewayStatus: { at: string, status: string, ready: boolean, ingestLag: number, eventsAccepted: number, eventsIngested: number, eventsRejected: number, users: number, items: number, categories: number, edges: number, flaggedBots: number, webSocketConnections: number, eventLoopDelayMs: number, uptimeSeconds: number }, anomalyCounts: Array<{ day: string, kind: AnomalyKind, severity: Severity, count: number }>, segments: Array<{ id: string, name: string, size: number }> };
+
+export type ConsoleStatusUpdatesSubscriptionVariables = Exact<{
+  intervalMs?: number;
+}>;
+
+
+export type ConsoleStatusUpdatesSubscription = { gatewayStatusUpdates: { at: string, status: string, ready: boolean, ingestLag: number, eventsAccepted: number, eventsIngested: number, eventsRejected: number, users: number, items: number, categories: number, edges: number, flaggedBots: number, webSocketConnections: number, eventLoopDelayMs: number, uptimeSeconds: number } };
+
+export type ConsoleAnomaliesQueryVariables = Exact<{
+  filter?: AnomalyFilter | null | undefined;
+  first?: number | null | undefined;
+  after?: string | null | undefined;
+  since?: string | null | undefined;
+}>;
+
+
+export type ConsoleAnomaliesQuery = { anomalies: { totalCount: number, pageInfo: { hasNextPage: boolean, endCursor: string | null }, edges: Array<{ node: { id: string, kind: AnomalyKind, severity: Severity, entityType: string, entityId: string, score: number, detectedAt: string, message: string, acknowledged: boolean } }> }, anomalyCounts: Array<{ day: string, kind: AnomalyKind, severity: Severity, count: number }> };
+
+export type ConsoleAnomalyFeedSubscriptionVariables = Exact<{
+  filter?: AnomalyFilter | null | undefined;
+}>;
+
+
+export type ConsoleAnomalyFeedSubscription = { anomalyDetected: { id: string, kind: AnomalyKind, severity: Severity, entityType: string, entityId: string, score: number, detectedAt: string, message: string, acknowledged: boolean } };
+
+export type ConsoleAcknowledgeAnomalyMutationVariables = Exact<{
+  id: string | number;
+}>;
+
+
+export type ConsoleAcknowledgeAnomalyMutation = { acknowledgeAnomaly: { id: string, acknowledged: boolean } };
+
+export type ConsoleSegmentsQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type ConsoleSegmentsQuery = { segments: Array<{ id: string, name: string, size: number, share: number, averageOrderValue: number, centroid: { recency: number, frequency: number, monetary: number }, topCategories: Array<{ category: string, customers: number, revenue: number }>, topItems: Array<{ id: string, title: string, category: string | null }> }> };
+
+export type ConsoleSegmentMembersQueryVariables = Exact<{
+  id: string | number;
+  first?: number;
+  after?: string | null | undefined;
+}>;
+
+
+export type ConsoleSegmentMembersQuery = { segment: { id: string, name: string, users: { totalCount: number, pageInfo: { hasNextPage: boolean, endCursor: string | null }, edges: Array<{ node: { id: string, eventCount: number, itemCount: number, lastSeenAt: string } }> } } | null };
+
+export type ConsoleRefreshSegmentsMutationVariables = Exact<{ [key: string]: never; }>;
+
+
+export type ConsoleRefreshSegmentsMutation = { refreshSegments: { k: number, customers: number, silhouette: number, durationMs: number } };
+
+export type ConsoleShopperQueryVariables = Exact<{
+  id: string | number;
+  history?: number;
+  analyst?: boolean;
+}>;
+
+
+export type ConsoleShopperQuery = { user: { id: string, anonymous: boolean, eventCount: number, itemCount: number, firstSeenAt: string, lastSeenAt: string, flaggedAsBot?: boolean, segment: { id: string, name: string } | null, anomalies?: Array<{ id: string, kind: AnomalyKind, severity: Severity, entityType: string, entityId: string, score: number, detectedAt: string, message: string, acknowledged: boolean }>, recentInteractions: Array<{ lastType: EventType, firstSeenAt: string, lastSeenAt: string, weight: number, quantity: number, revenue: number, counts: { views: number, clicks: number, addToCarts: number, removeFromCarts: number, purchases: number }, item: { id: string, title: string, category: string | null } }> } | null };
+
+export type ConsoleRecommendationsQueryVariables = Exact<{
+  userId: string | number;
+  strategy?: string | null | undefined;
+  first?: number;
+}>;
+
+
+export type ConsoleRecommendationsQuery = { recommendations: Array<{ score: number, reason: string, item: { id: string, title: string, category: string | null, price: number | null } }> };
+
+export type ConsoleItemQueryVariables = Exact<{
+  id: string | number;
+  analyst?: boolean;
+}>;
+
+
+export type ConsoleItemQuery = { item: { id: string, title: string, category: string | null, price: number | null, inCatalog: boolean, userCount: number, attributes: Array<{ key: string, value: string }>, categoryDetails: { name: string, itemCount: number } | null, similar: Array<{ score: number, reason: string, item: { id: string, title: string, category: string | null } }>, anomalies?: Array<{ id: string, kind: AnomalyKind, severity: Severity, entityType: string, entityId: string, score: number, detectedAt: string, message: string, acknowledged: boolean }> } | null };
+
+export type ConsoleItemSearchQueryVariables = Exact<{
+  search?: string | null | undefined;
+  first?: number;
+}>;
+
+
+export type ConsoleItemSearchQuery = { items: { totalCount: number, edges: Array<{ node: { id: string, title: string, category: string | null, price: number | null, userCount: number } }> } };
+
+export type ConsoleDataQualityQueryVariables = Exact<{
+  first?: number;
+  since?: string | null | undefined;
+}>;
+
+
+export type ConsoleDataQualityQuery = { eventTypeCounts: Array<{ day: string, type: string, count: number }>, deadLetters: Array<{ seq: number, at: string, source: string, reason: string }>, gatewayStatus: { at: string, status: string, ready: boolean, ingestLag: number, eventsAccepted: number, eventsIngested: number, eventsRejected: number, users: number, items: number, categories: number, edges: number, flaggedBots: number, webSocketConnections: number, eventLoopDelayMs: number, uptimeSeconds: number } };
+
+export type ConsoleItemNeighbourhoodQueryVariables = Exact<{
+  id: string | number;
+  analyst?: boolean;
+}>;
+
+
+export type ConsoleItemNeighbourhoodQuery = { item: { id: string, title: string, category: string | null, similar: Array<{ score: number, item: { id: string, title: string, category: string | null } }>, recentInteractions?: Array<{ userId: string, lastType: EventType, weight: number }> } | null };
+
+export type ConsoleUserNeighbourhoodQueryVariables = Exact<{
+  id: string | number;
+}>;
+
+
+export type ConsoleUserNeighbourhoodQuery = { user: { id: string, recentInteractions: Array<{ lastType: EventType, weight: number, item: { id: string, title: string, category: string | null } }> } | null };
+
+export type ConsoleCategoryItemsQueryVariables = Exact<{
+  category: string;
+  first?: number;
+}>;
+
+
+export type ConsoleCategoryItemsQuery = { items: { edges: Array<{ node: { id: string, title: string, category: string | null } }> } };
+
+export type RecommendationsQueryVariables = Exact<{
+  userId?: string | number;
+  first?: number | null | undefined;
+  filter?: RecommendationFilter | null | undefined;
+}>;
+
+
+export type RecommendationsQuery = { recommendations: Array<{ score: number, reason: string, item: { id: string, title: string, category: string | null, price: number | null, categoryDetails: { name: string, itemCount: number } | null } }> };
+
+export type SimilarItemsQueryVariables = Exact<{
+  itemId?: string | number;
+  first?: number | null | undefined;
+}>;
+
+
+export type SimilarItemsQuery = { similarItems: Array<{ score: number, reason: string, item: { id: string, title: string } }> };
+
+export type UserHistoryQueryVariables = Exact<{
+  id?: string | number;
+}>;
+
+
+export type UserHistoryQuery = { user: { id: string, anonymous: boolean, eventCount: number, lastSeenAt: string, recentInteractions: Array<{ lastType: EventType, weight: number, lastSeenAt: string, counts: { views: number, clicks: number, addToCarts: number, purchases: number }, item: { id: string, title: string } }> } | null };
+
+export type CatalogQueryVariables = Exact<{
+  first?: number | null | undefined;
+  after?: string | null | undefined;
+  filter?: ItemFilter | null | undefined;
+}>;
+
+
+export type CatalogQuery = { items: { totalCount: number, pageInfo: { hasNextPage: boolean, endCursor: string | null }, edges: Array<{ cursor: string, node: { id: string, title: string, category: string | null, price: number | null } }> } };
+
+export type TrackEventsMutationVariables = Exact<{
+  events?: Array<EventInput> | EventInput;
+}>;
+
+
+export type TrackEventsMutation = { trackEvents: { accepted: number, duplicates: number, rejected: Array<{ index: number, id: string | null, reason: string }> } };
+
+export type UpsertItemsMutationVariables = Exact<{
+  items: Array<ItemInput> | ItemInput;
+}>;
+
+
+export type UpsertItemsMutation = { upsertItems: { upserted: number, rejected: Array<{ index: number, reason: string }> } };
+
+export type RecommendationsChangedSubscriptionVariables = Exact<{
+  userId?: string | number;
+  first?: number | null | undefined;
+}>;
+
+
+export type RecommendationsChangedSubscription = { recommendationsChanged: Array<{ score: number, reason: string, item: { id: string, title: string } }> };
+
+export type AnomalyDetectedSubscriptionVariables = Exact<{
+  filter?: AnomalyFilter | null | undefined;
+}>;
+
+
+export type AnomalyDetectedSubscription = { anomalyDetected: { id: string, kind: AnomalyKind, severity: Severity, entityType: string, entityId: string, score: number, detectedAt: string, message: string, acknowledged: boolean, evidence: string | null } };
+
+export class TypedDocumentString<TResult, TVariables>
+  extends String
+  implements DocumentTypeDecoration<TResult, TVariables>
+{
+  __apiType?: NonNullable<DocumentTypeDecoration<TResult, TVariables>['__apiType']>;
+  private value: string;
+  public __meta__?: Record<string, any> | undefined;
+
+  constructor(value: string, __meta__?: Record<string, any> | undefined) {
+    super(value);
+    this.value = value;
+    this.__meta__ = __meta__;
+  }
+
+  override toString(): string & DocumentTypeDecoration<TResult, TVariables> {
+    return this.value;
+  }
+}
+export const ConsoleStatusFieldsFragmentDoc = new TypedDocumentString(`
+    fragment ConsoleStatusFields on GatewayStatus {
+  at
+  status
+  ready
+  ingestLag
+  eventsAccepted
+  eventsIngested
+  eventsRejected
+  users
+  items
+  categories
+  edges
+  flaggedBots
+  webSocketConnections
+  eventLoopDelayMs
+  uptimeSeconds
+}
+    `, {"fragmentName":"ConsoleStatusFields"}) as unknown as TypedDocumentString<ConsoleStatusFieldsFragment, unknown>;
+export const ConsoleAnomalyFieldsFragmentDoc = new TypedDocumentString(`
+    fragment ConsoleAnomalyFields on Anomaly {
+  id
+  kind
+  severity
+  entityType
+  entityId
+  score
+  detectedAt
+  message
+  acknowledged
+}
+    `, {"fragmentName":"ConsoleAnomalyFields"}) as unknown as TypedDocumentString<ConsoleAnomalyFieldsFragment, unknown>;
+export const RefreshSegmentsDocument = new TypedDocumentString(`
+    mutation RefreshSegments {
+  refreshSegments {
+    k
+    silhouette
+    customers
+    durationMs
+    asOf
+    segments {
+      id
+      name
+      size
+    }
+  }
+}
+    `, {"hash":"sha256:a88373ea055743478e4c81ce4895f8f8a1f001033c9a6cd9523c0cab688d7fcf"}) as unknown as TypedDocumentString<RefreshSegmentsMutation, RefreshSegmentsMutationVariables>;
+export const EraseUserDocument = new TypedDocumentString(`
+    mutation EraseUser($id: ID!) {
+  eraseUser(id: $id) {
+    userId
+    found
+    actors
+    interactionsRemoved
+    itemsAffected
+    segmentMemberships
+    anomaliesRemoved
+    anomaliesRedacted
+    eventsRemoved
+    deadLettersRemoved
+    logStrategy
+    erasedAt
+  }
+}
+    `, {"hash":"sha256:783dd63895e76ef1cf05a10819e9e73a15aab3ea9b4d47c8d77f36e044cd34b0"}) as unknown as TypedDocumentString<EraseUserMutation, EraseUserMutationVariables>;
+export const SegmentsDocument = new TypedDocumentString(`
+    query Segments {
+  segments {
+    id
+    name
+    size
+    share
+    averageOrderValue
+    centroid {
+      recency
+      frequency
+      monetary
+    }
+    topCategories(first: 3) {
+      category
+      customers
+      revenue
+    }
+    topItems(first: 5) {
+      id
+      title
+    }
+  }
+}
+    `, {"hash":"sha256:318f175e7efe2c4d91e48b91114465d37765e0564e0e80f308548f9655895a15"}) as unknown as TypedDocumentString<SegmentsQuery, SegmentsQueryVariables>;
+export const SegmentMembersDocument = new TypedDocumentString(`
+    query SegmentMembers($id: ID!, $first: Int! = 20, $after: String) {
+  segment(id: $id) {
+    id
+    name
+    size
+    users(first: $first, after: $after) {
+      totalCount
+      pageInfo {
+        hasNextPage
+        endCursor
+      }
+      edges {
+        node {
+          id
+          lastSeenAt
+        }
+      }
+    }
+  }
+}
+    `, {"hash":"sha256:c8442533cf189c7bff897928f5045ef649b7ad4407ca6bccef0f00048644ef0d"}) as unknown as TypedDocumentString<SegmentMembersQuery, SegmentMembersQueryVariables>;
+export const AnomaliesDocument = new TypedDocumentString(`
+    query Anomalies($filter: AnomalyFilter, $first: Int = 20, $after: String) {
+  anomalies(filter: $filter, first: $first, after: $after) {
+    totalCount
+    pageInfo {
+      hasNextPage
+      endCursor
+    }
+    edges {
+      cursor
+      node {
+        id
+        kind
+        severity
+        entityType
+        entityId
+        score
+        detectedAt
+        message
+        acknowledged
+      }
+    }
+  }
+}
+    `, {"hash":"sha256:535ddaac75d47b30a235fb5f3f9a6e413b7c16be9ca65ec1e8bf777c14a9811c"}) as unknown as TypedDocumentString<AnomaliesQuery, AnomaliesQueryVariables>;
+export const AcknowledgeAnomalyDocument = new TypedDocumentString(`
+    mutation AcknowledgeAnomaly($id: ID!) {
+  acknowledgeAnomaly(id: $id) {
+    id
+    acknowledged
+  }
+}
+    `, {"hash":"sha256:fc6097d18a41aac52b1712eee59f36c9b22a0d9842812bab297055d4cba8be08"}) as unknown as TypedDocumentString<AcknowledgeAnomalyMutation, AcknowledgeAnomalyMutationVariables>;
+export const DeadLettersDocument = new TypedDocumentString(`
+    query DeadLetters($first: Int! = 20) {
+  deadLetters(first: $first) {
+    seq
+    at
+    source
+    reason
+    raw
+  }
+}
+    `, {"hash":"sha256:8cc74e5588017f24e68eac77c0794f962a2be16c18e9335ed66027a7316189a4"}) as unknown as TypedDocumentString<DeadLettersQuery, DeadLettersQueryVariables>;
+export const ConsoleViewerDocument = new TypedDocumentString(`
+    query ConsoleViewer {
+  viewer {
+    role
+    subject
+    authenticated
+  }
+}
+    `, {"hash":"sha256:ea5e3b8f6d55c16d7677b18519481c335518d95bc4adb957fee91e57c97ebad3"}) as unknown as TypedDocumentString<ConsoleViewerQuery, ConsoleViewerQueryVariables>;
+export const ConsoleOverviewDocument = new TypedDocumentString(`
+    query ConsoleOverview($since: DateTime) {
+  gatewayStatus {
+    ...ConsoleStatusFields
+  }
+  anomalyCounts(since: $since) {
+    day
+    kind
+    severity
+    count
+  }
+  segments {
+    id
+    name
+    size
+  }
+}
+    fragment ConsoleStatusFields on GatewayStatus {
+  at
+  status
+  ready
+  ingestLag
+  eventsAccepted
+  eventsIngested
+  eventsRejected
+  users
+  items
+  categories
+  edges
+  flaggedBots
+  webSocketConnections
+  eventLoopDelayMs
+  uptimeSeconds
+}`, {"hash":"sha256:94ebb859f5b4491e2462dafed95eab0cf8fa8686cf8c441b4f199ad73390cccf"}) as unknown as TypedDocumentString<ConsoleOverviewQuery, ConsoleOverviewQueryVariables>;
+export const ConsoleStatusUpdatesDocument = new TypedDocumentString(`
+    subscription ConsoleStatusUpdates($intervalMs: Int! = 1000) {
+  gatewayStatusUpdates(intervalMs: $intervalMs) {
+    ...ConsoleStatusFields
+  }
+}
+    fragment ConsoleStatusFields on GatewayStatus {
+  at
+  status
+  ready
+  ingestLag
+  eventsAccepted
+  eventsIngested
+  eventsRejected
+  users
+  items
+  categories
+  edges
+  flaggedBots
+  webSocketConnections
+  eventLoopDelayMs
+  uptimeSeconds
+}`, {"hash":"sha256:7a473e63a6bd0af69bb5e48baa39a1216b7abd37226d8bb6a13d30f48a06d616"}) as unknown as TypedDocumentString<ConsoleStatusUpdatesSubscription, ConsoleStatusUpdatesSubscriptionVariables>;
+export const ConsoleAnomaliesDocument = new TypedDocumentString(`
+    query ConsoleAnomalies($filter: AnomalyFilter, $first: Int = 50, $after: String, $since: DateTime) {
+  anomalies(filter: $filter, first: $first, after: $after) {
+    totalCount
+    pageInfo {
+      hasNextPage
+      endCursor
+    }
+    edges {
+      node {
+        ...ConsoleAnomalyFields
+      }
+    }
+  }
+  anomalyCounts(filter: $filter, since: $since) {
+    day
+    kind
+    severity
+    count
+  }
+}
+    fragment ConsoleAnomalyFields on Anomaly {
+  id
+  kind
+  severity
+  entityType
+  entityId
+  score
+  detectedAt
+  message
+  acknowledged
+}`, {"hash":"sha256:29c5cc757700ff1e41c890312dbd565513f6cd43743d55f0dd00c5bd1f35c129"}) as unknown as TypedDocumentString<ConsoleAnomaliesQuery, ConsoleAnomaliesQueryVariables>;
+export const ConsoleAnomalyFeedDocument = new TypedDocumentString(`
+    subscription ConsoleAnomalyFeed($filter: AnomalyFilter) {
+  anomalyDetected(filter: $filter) {
+    ...ConsoleAnomalyFields
+  }
+}
+    fragment ConsoleAnomalyFields on Anomaly {
+  id
+  kind
+  severity
+  entityType
+  entityId
+  score
+  detectedAt
+  message
+  acknowledged
+}`, {"hash":"sha256:b0fc8382e5fde151b4d81b8d8467cab33402b0184dea1447b0ebd072639a462a"}) as unknown as TypedDocumentString<ConsoleAnomalyFeedSubscription, ConsoleAnomalyFeedSubscriptionVariables>;
+export const ConsoleAcknowledgeAnomalyDocument = new TypedDocumentString(`
+    mutation ConsoleAcknowledgeAnomaly($id: ID!) {
+  acknowledgeAnomaly(id: $id) {
+    id
+    acknowledged
+  }
+}
+    `, {"hash":"sha256:12e983e30f724f18fc8572f47f22d56264c12d64abd6373bc0a938f5a7400bb8"}) as unknown as TypedDocumentString<ConsoleAcknowledgeAnomalyMutation, ConsoleAcknowledgeAnomalyMutationVariables>;
+export const ConsoleSegmentsDocument = new TypedDocumentString(`
+    query ConsoleSegments {
+  segments {
+    id
+    name
+    size
+    share
+    averageOrderValue
+    centroid {
+      recency
+      frequency
+      monetary
+    }
+    topCategories(first: 5) {
+      category
+      customers
+      revenue
+    }
+    topItems(first: 5) {
+      id
+      title
+      category
+    }
+  }
+}
+    `, {"hash":"sha256:851c7527aed2979752f57505d11a8fbdfcdd109efa80f2d629f9279ce9f22f71"}) as unknown as TypedDocumentString<ConsoleSegmentsQuery, ConsoleSegmentsQueryVariables>;
+export const ConsoleSegmentMembersDocument = new TypedDocumentString(`
+    query ConsoleSegmentMembers($id: ID!, $first: Int! = 20, $after: String) {
+  segment(id: $id) {
+    id
+    name
+    users(first: $first, after: $after) {
+      totalCount
+      pageInfo {
+        hasNextPage
+        endCursor
+      }
+      edges {
+        node {
+          id
+          eventCount
+          itemCount
+          lastSeenAt
+        }
+      }
+    }
+  }
+}
+    `, {"hash":"sha256:1bd5a1e7e82f4069f3c578e486bf1bf13555479b76738082b73a4b4157e49949"}) as unknown as TypedDocumentString<ConsoleSegmentMembersQuery, ConsoleSegmentMembersQueryVariables>;
+export const ConsoleRefreshSegmentsDocument = new TypedDocumentString(`
+    mutation ConsoleRefreshSegments {
+  refreshSegments {
+    k
+    customers
+    silhouette
+    durationMs
+  }
+}
+    `, {"hash":"sha256:e8f88c5d9190971dbf1b3c1140a82f125efaaa33671ceabb95b67047fc1088d2"}) as unknown as TypedDocumentString<ConsoleRefreshSegmentsMutation, ConsoleRefreshSegmentsMutationVariables>;
+export const ConsoleShopperDocument = new TypedDocumentString(`
+    query ConsoleShopper($id: ID!, $history: Int! = 50, $analyst: Boolean! = true) {
+  user(id: $id) {
+    id
+    anonymous
+    eventCount
+    itemCount
+    firstSeenAt
+    lastSeenAt
+    flaggedAsBot @include(if: $analyst)
+    segment {
+      id
+      name
+    }
+    anomalies(first: 10) @include(if: $analyst) {
+      ...ConsoleAnomalyFields
+    }
+    recentInteractions(first: $history) {
+      lastType
+      firstSeenAt
+      lastSeenAt
+      weight
+      quantity
+      revenue
+      counts {
+        views
+        clicks
+        addToCarts
+        removeFromCarts
+        purchases
+      }
+      item {
+        id
+        title
+        category
+      }
+    }
+  }
+}
+    fragment ConsoleAnomalyFields on Anomaly {
+  id
+  kind
+  severity
+  entityType
+  entityId
+  score
+  detectedAt
+  message
+  acknowledged
+}`, {"hash":"sha256:5398e5e1175f764a09c78f0afadcda467c50c7274783dd4aaf0f610f096f16ab"}) as unknown as TypedDocumentString<ConsoleShopperQuery, ConsoleShopperQueryVariables>;
+export const ConsoleRecommendationsDocument = new TypedDocumentString(`
+    query ConsoleRecommendations($userId: ID!, $strategy: String, $first: Int! = 8) {
+  recommendations(userId: $userId, strategy: $strategy, first: $first) {
+    score
+    reason
+    item {
+      id
+      title
+      category
+      price
+    }
+  }
+}
+    `, {"hash":"sha256:8d18dfefb620165bde29958a478f79c6508b2156d2085738f9d9d623aaa47eaa"}) as unknown as TypedDocumentString<ConsoleRecommendationsQuery, ConsoleRecommendationsQueryVariables>;
+export const ConsoleItemDocument = new TypedDocumentString(`
+    query ConsoleItem($id: ID!, $analyst: Boolean! = true) {
+  item(id: $id) {
+    id
+    title
+    category
+    price
+    inCatalog
+    userCount
+    attributes {
+      key
+      value
+    }
+    categoryDetails {
+      name
+      itemCount
+    }
+    similar(first: 8) {
+      score
+      reason
+      item {
+        id
+        title
+        category
+      }
+    }
+    anomalies(first: 5) @include(if: $analyst) {
+      ...ConsoleAnomalyFields
+    }
+  }
+}
+    fragment ConsoleAnomalyFields on Anomaly {
+  id
+  kind
+  severity
+  entityType
+  entityId
+  score
+  detectedAt
+  message
+  acknowledged
+}`, {"hash":"sha256:01130e6699445d7356ab26d6b899ddc3b257b7a8d030c89b559cddb851a967d8"}) as unknown as TypedDocumentString<ConsoleItemQuery, ConsoleItemQueryVariables>;
+export const ConsoleItemSearchDocument = new TypedDocumentString(`
+    query ConsoleItemSearch($search: String, $first: Int! = 20) {
+  items(filter: {search: $search}, first: $first) {
+    totalCount
+    edges {
+      node {
+        id
+        title
+        category
+        price
+        userCount
+      }
+    }
+  }
+}
+    `, {"hash":"sha256:66a5189215a36118e5ed67acb5bb3ebc3bcb6bd62c3f034d0e56d3fd4e7c381f"}) as unknown as TypedDocumentString<ConsoleItemSearchQuery, ConsoleItemSearchQueryVariables>;
+export const ConsoleDataQualityDocument = new TypedDocumentString(`
+    query ConsoleDataQuality($first: Int! = 200, $since: DateTime) {
+  eventTypeCounts(since: $since) {
+    day
+    type
+    count
+  }
+  deadLetters(first: $first) {
+    seq
+    at
+    source
+    reason
+  }
+  gatewayStatus {
+    ...ConsoleStatusFields
+  }
+}
+    fragment ConsoleStatusFields on GatewayStatus {
+  at
+  status
+  ready
+  ingestLag
+  eventsAccepted
+  eventsIngested
+  eventsRejected
+  users
+  items
+  categories
+  edges
+  flaggedBots
+  webSocketConnections
+  eventLoopDelayMs
+  uptimeSeconds
+}`, {"hash":"sha256:ed83ac35f425c70a2cdc87af0c40ae093f36f1d99d0033886ebf6ea38944c5ae"}) as unknown as TypedDocumentString<ConsoleDataQualityQuery, ConsoleDataQualityQueryVariables>;
+export const ConsoleItemNeighbourhoodDocument = new TypedDocumentString(`
+    query ConsoleItemNeighbourhood($id: ID!, $analyst: Boolean! = true) {
+  item(id: $id) {
+    id
+    title
+    category
+    similar(first: 5) {
+      score
+      item {
+        id
+        title
+        category
+      }
+    }
+    recentInteractions(first: 8) @include(if: $analyst) {
+      userId
+      lastType
+      weight
+    }
+  }
+}
+    `, {"hash":"sha256:8d5354fdb47b1e157743316618c89a1b3cbdc642bbbf6286a9cd41ea265242c4"}) as unknown as TypedDocumentString<ConsoleItemNeighbourhoodQuery, ConsoleItemNeighbourhoodQueryVariables>;
+export const ConsoleUserNeighbourhoodDocument = new TypedDocumentString(`
+    query ConsoleUserNeighbourhood($id: ID!) {
+  user(id: $id) {
+    id
+    recentInteractions(first: 8) {
+      lastType
+      weight
+      item {
+        id
+        title
+        category
+      }
+    }
+  }
+}
+    `, {"hash":"sha256:d1b56f878acaf85b7d0450674439c4b8b85ef32c83dd59564bc4826948a49ee4"}) as unknown as TypedDocumentString<ConsoleUserNeighbourhoodQuery, ConsoleUserNeighbourhoodQueryVariables>;
+export const ConsoleCategoryItemsDocument = new TypedDocumentString(`
+    query ConsoleCategoryItems($category: String!, $first: Int! = 8) {
+  items(filter: {categories: [$category]}, first: $first) {
+    edges {
+      node {
+        id
+        title
+        category
+      }
+    }
+  }
+}
+    `, {"hash":"sha256:af048d7744bc215b64177d7139f50822feeea42abd7dbee4b3ed99cf2a5c320f"}) as unknown as TypedDocumentString<ConsoleCategoryItemsQuery, ConsoleCategoryItemsQueryVariables>;
+export const RecommendationsDocument = new TypedDocumentString(`
+    query Recommendations($userId: ID! = "demo-user-1", $first: Int = 10, $filter: RecommendationFilter) {
+  recommendations(userId: $userId, first: $first, filter: $filter) {
+    score
+    reason
+    item {
+      id
+      title
+      category
+      price
+      categoryDetails {
+        name
+        itemCount
+      }
+    }
+  }
+}
+    `, {"hash":"sha256:2aba627f79ad7ce2f08b768250eda7892ce0e14bb0fd454b372f31b8ad45b0cc"}) as unknown as TypedDocumentString<RecommendationsQuery, RecommendationsQueryVariables>;
+export const SimilarItemsDocument = new TypedDocumentString(`
+    query SimilarItems($itemId: ID! = "item-001", $first: Int = 5) {
+  similarItems(itemId: $itemId, first: $first) {
+    score
+    reason
+    item {
+      id
+      title
+    }
+  }
+}
+    `, {"hash":"sha256:1c6c67430ccec038cdd89b296c9d6146eec98d7d594f29b4393f71105ecc33f2"}) as unknown as TypedDocumentString<SimilarItemsQuery, SimilarItemsQueryVariables>;
+export const UserHistoryDocument = new TypedDocumentString(`
+    query UserHistory($id: ID! = "demo-user-1") {
+  user(id: $id) {
+    id
+    anonymous
+    eventCount
+    lastSeenAt
+    recentInteractions(first: 5) {
+      lastType
+      weight
+      lastSeenAt
+      counts {
+        views
+        clicks
+        addToCarts
+        purchases
+      }
+      item {
+        id
+        title
+      }
+    }
+  }
+}
+    `, {"hash":"sha256:f9f9aca488678941a34ee48560edfcd68535aa3fb5e0be1802905e069f142cf8"}) as unknown as TypedDocumentString<UserHistoryQuery, UserHistoryQueryVariables>;
+export const CatalogDocument = new TypedDocumentString(`
+    query Catalog($first: Int = 20, $after: String, $filter: ItemFilter) {
+  items(first: $first, after: $after, filter: $filter) {
+    totalCount
+    pageInfo {
+      hasNextPage
+      endCursor
+    }
+    edges {
+      cursor
+      node {
+        id
+        title
+        category
+        price
+      }
+    }
+  }
+}
+    `, {"hash":"sha256:bb3ca4a06bad09aa0407489b1507537ad4c4fbe1f0d34748fd1903cb8d968681"}) as unknown as TypedDocumentString<CatalogQuery, CatalogQueryVariables>;
+export const TrackEventsDocument = new TypedDocumentString(`
+    mutation TrackEvents($events: [EventInput!]! = [{id: "graphiql-1", type: CLICK, userId: "demo-user-1", itemId: "item-042"}]) {
+  trackEvents(events: $events) {
+    accepted
+    duplicates
+    rejected {
+      index
+      id
+      reason
+    }
+  }
+}
+    `, {"hash":"sha256:d9856463db9c8fbdf55bdf9f90853456e2fe344a91d227c3d7f9516ae612d795"}) as unknown as TypedDocumentString<TrackEventsMutation, TrackEventsMutationVariables>;
+export const UpsertItemsDocument = new TypedDocumentString(`
+    mutation UpsertItems($items: [ItemInput!]!) {
+  upsertItems(items: $items) {
+    upserted
+    rejected {
+      index
+      reason
+    }
+  }
+}
+    `, {"hash":"sha256:2ed0afb906bde8a192f50a189b6a0dc7679425d3f49f79cf1ae87d820d4d737b"}) as unknown as TypedDocumentString<UpsertItemsMutation, UpsertItemsMutationVariables>;
+export const RecommendationsChangedDocument = new TypedDocumentString(`
+    subscription RecommendationsChanged($userId: ID! = "demo-user-1", $first: Int = 5) {
+  recommendationsChanged(userId: $userId, first: $first) {
+    score
+    reason
+    item {
+      id
+      title
+    }
+  }
+}
+    `, {"hash":"sha256:5b4d21eb49d0e8bad6956595d155e9a890cd643453df40f277199a0897dcbb52"}) as unknown as TypedDocumentString<RecommendationsChangedSubscription, RecommendationsChangedSubscriptionVariables>;
+export const AnomalyDetectedDocument = new TypedDocumentString(`
+    subscription AnomalyDetected($filter: AnomalyFilter = {minSeverity: WARNING}) {
+  anomalyDetected(filter: $filter) {
+    id
+    kind
+    severity
+    entityType
+    entityId
+    score
+    detectedAt
+    message
+    acknowledged
+    evidence
+  }
+}
+    `, {"hash":"sha256:c401d26e8d8d9a32571078a0f27403c2e96c9c774d5ef2c68fff218ae9e5fe7a"}) as unknown as TypedDocumentString<AnomalyDetectedSubscription, AnomalyDetectedSubscriptionVariables>;
