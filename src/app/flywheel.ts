@@ -17,6 +17,7 @@ import { ErasureService } from '../privacy/erasure-service';
 import { consumerGroups, openEventLog, openGraphStore } from './backends';
 import { recommenderFactory } from './recommender-factory';
 import { composePipelines } from './stages';
+import { ImpressionRecorder } from '../outcomes/impressions';
 
 /**
  * The composition root: builds the services from configuration and wires them in order. Which backend
@@ -43,6 +44,8 @@ export interface Flywheel {
   segments: SegmentService;
   /** Right to erasure. */
   privacy: ErasureService;
+  /** Records every served list as an impression in the log (src/outcomes/). */
+  impressions: ImpressionRecorder;
   /** Stops ingestion, checkpoints the graph and closes the log. */
   close(): Promise<void>;
 }
@@ -150,6 +153,7 @@ export async function createFlywheel(config: FlywheelConfig, logger: Logger, opt
     fanOutConsumer = await startFanOut(log.broadcast, fanOutStart, groups.fanOut, pipelines.fanOut, logger);
   }
   const tracker = new EventTracker(log, ingestor, metrics, { deadLetters });
+  const impressions = new ImpressionRecorder(log, metrics, logger);
 
   return {
     config,
@@ -167,6 +171,7 @@ export async function createFlywheel(config: FlywheelConfig, logger: Logger, opt
     anomalies,
     segments: segmentService,
     privacy,
+    impressions,
     async close() {
       watchdog.stop();
       await segmentService.stop();

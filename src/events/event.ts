@@ -42,9 +42,79 @@ export interface ItemUpsertEvent {
   timestamp: number;
 }
 
-export type FlywheelEvent = InteractionEvent | ItemUpsertEvent;
+/** Where a served list was shown: the GraphQL field that answered. */
+export const SERVED_SURFACES = ['recommendations', 'similarItems', 'recommendationsChanged'] as const;
+export type ServedSurface = (typeof SERVED_SURFACES)[number];
+
+/** One entry of a served list. */
+export interface ServedEntry {
+  itemId: string;
+  /** 1-based rank in the list as served. */
+  position: number;
+  /**
+   * Probability with which the serving policy showed this item here: 1 for a deterministic ranking, below 1
+   * where the policy is randomised (exploration), so that other policies can be evaluated offline (IPS).
+   */
+  propensity: number;
+}
+
+/**
+ * An impression: a list the gateway served (written by the gateway itself, never by clients). It travels
+ * through the same log as behaviour, so it is durable, replayable and erased with the user, but it is not
+ * shopper behaviour: the graph, the recommender and the detectors do not apply it (`isGraphEvent`).
+ * Outcomes (clicks, carts, purchases) are attributed to it (src/outcomes/).
+ */
+export interface ImpressionEvent {
+  kind: 'impression';
+  v: number;
+  /** The served list's id (`servedId` in GraphQL): opaque, unique, chosen by the gateway. */
+  id: string;
+  /** Whom it was shown to, when known (similar-item lists may be anonymous). */
+  userId?: string;
+  sessionId?: string;
+  surface: ServedSurface;
+  /** The strategy that ranked the list. */
+  strategy: string;
+  /** The experiment and variant that chose the strategy, when the user was in one. */
+  experimentId?: string;
+  variant?: string;
+  /** The item a similar-items list was for. */
+  anchorItemId?: string;
+  items: ServedEntry[];
+  timestamp: number;
+}
+
+export type FlywheelEvent = InteractionEvent | ItemUpsertEvent | ImpressionEvent;
+
+/** What the graph (and the recommender, which mirrors it) applies: behaviour and the catalog. */
+export type GraphEvent = InteractionEvent | ItemUpsertEvent;
+
+/**
+ * The one rule for which records shape the graph: every consumer of the log that changes the graph or
+ * the models (both graph backends, the live recommender, the detectors) goes through it, so a new record
+ * kind that is not behaviour (impressions) cannot leak into edges, counts or findings.
+ */
+export function isGraphEvent(e: FlywheelEvent): e is GraphEvent {
+  return e.kind === 'interaction' || e.kind === 'item';
+}
+
+/** The batch without records the graph does not apply; the same array when there are none (the common case). */
+export function graphEvents(events: readonly FlywheelEvent[]): readonly GraphEvent[] {
+  for (let i = 0; i < events.length; i++) if (!isGraphEvent(events[i]!)) return events.filter(isGraphEvent);
+  return events as readonly GraphEvent[];
+}
+
+/**
+ * The person a record is about, or undefined (catalog upserts, anonymous similar-item lists): what erasure
+ * removes with the user and what the Kafka log keys by, for interactions and impressions alike.
+ */
+export function eventActor(e: FlywheelEvent): string | undefined {
+  if (e.kind === 'item') return undefined;
+  if (e.userId === undefined && e.sessionId === undefined) return undefined;
+  return actorId(e);
+}
 
 /** The graph identity of whoever acted: a customer, or an anonymous session prefixed so ids never clash. */
-export function actorId(e: Pick<InteractionEvent, 'userId' | 'sessionId'>): string {
+export function actorId(e: { userId?: string; sessionId?: string }): string {
   return e.userId ?? `session:${e.sessionId}`;
 }

@@ -1,5 +1,13 @@
 import { z } from 'zod';
-import { EVENT_SCHEMA_VERSION, INTERACTION_TYPES, type FlywheelEvent, type InteractionEvent, type ItemUpsertEvent } from './event';
+import {
+  EVENT_SCHEMA_VERSION,
+  INTERACTION_TYPES,
+  SERVED_SURFACES,
+  type FlywheelEvent,
+  type ImpressionEvent,
+  type InteractionEvent,
+  type ItemUpsertEvent,
+} from './event';
 
 /**
  * Validation of everything that enters the event log. Producers differ (GraphQL, importer, Kafka), the
@@ -75,8 +83,46 @@ const itemSchema = z.object({
   timestamp,
 });
 
-export const eventSchema = z.discriminatedUnion('kind', [interactionSchema, itemSchema], {
-  error: "must be 'interaction' or 'item'",
+/** The longest list the gateway serves (`first` is at most 100). */
+export const MAX_SERVED_ENTRIES = 100;
+
+const impressionSchema = z
+  .object({
+    kind: z.literal('impression'),
+    v: version,
+    id,
+    userId: id.optional(),
+    sessionId: id.optional(),
+    surface: z.enum(SERVED_SURFACES, { error: `must be one of ${SERVED_SURFACES.join(', ')}` }),
+    strategy: z.string().trim().min(1, 'must not be empty').max(100, 'must be at most 100 characters'),
+    experimentId: id.optional(),
+    variant: z.string().trim().min(1, 'must not be empty').max(100, 'must be at most 100 characters').optional(),
+    anchorItemId: id.optional(),
+    items: z
+      .array(
+        z.object({
+          itemId: id,
+          position: z.number().int('must be an integer').min(1, 'must be at least 1').max(MAX_SERVED_ENTRIES),
+          propensity: z.number().gt(0, 'must be above 0').max(1, 'must be at most 1'),
+        }),
+      )
+      .max(MAX_SERVED_ENTRIES, `must hold at most ${MAX_SERVED_ENTRIES} entries`),
+    timestamp,
+  })
+  .superRefine((e, ctx) => {
+    const seen = new Set<string>();
+    e.items.forEach((entry, i) => {
+      // Attribution finds a served item by id: one list shows an item once.
+      if (seen.has(entry.itemId)) ctx.addIssue({ code: 'custom', path: ['items', i, 'itemId'], message: 'appears twice in one list' });
+      seen.add(entry.itemId);
+    });
+    if ((e.experimentId === undefined) !== (e.variant === undefined)) {
+      ctx.addIssue({ code: 'custom', path: ['variant'], message: 'experimentId and variant go together' });
+    }
+  });
+
+export const eventSchema = z.discriminatedUnion('kind', [interactionSchema, itemSchema, impressionSchema], {
+  error: "must be 'interaction', 'item' or 'impression'",
 });
 
 export type ValidationResult = { ok: true; event: FlywheelEvent } | { ok: false; reason: string };
@@ -100,4 +146,4 @@ function stripUndefined<T extends object>(o: T): T {
   return o;
 }
 
-export type { InteractionEvent, ItemUpsertEvent };
+export type { ImpressionEvent, InteractionEvent, ItemUpsertEvent };

@@ -52,6 +52,18 @@ export function createMetrics() {
     ingestLag: new Gauge({ name: 'flywheel_ingest_lag_events', help: 'Events in the log not yet applied to the graph', registers: [registry] }),
     graphSize: new Gauge({ name: 'flywheel_graph_size', help: 'Nodes and edges in the graph', labelNames: ['kind'] as const, registers: [registry] }),
     wsConnections: new Gauge({ name: 'flywheel_ws_connections', help: 'Open graphql-ws connections', registers: [registry] }),
+    impressionsRecorded: new Counter({
+      name: 'flywheel_impressions_recorded_total',
+      help: 'Served lists (recommendations, similarItems, recommendationsChanged) recorded as impressions in the event log, by surface and strategy',
+      labelNames: ['surface', 'strategy'] as const,
+      registers: [registry],
+    }),
+    impressionsUnrecorded: new Counter({
+      name: 'flywheel_impressions_unrecorded_total',
+      help: 'Served lists whose impression the log refused (served anyway; clicks on them stay unattributed)',
+      labelNames: ['surface'] as const,
+      registers: [registry],
+    }),
   };
   return m;
 }

@@ -234,8 +234,9 @@ export class KafkaEventLog implements EventLog {
     const partitioner = Partitioners.DefaultPartitioner();
     const partitionMetadata = Array.from({ length: count }, (_, id) => ({ partitionId: id, leader: 0, replicas: [0], isr: [0], partitionErrorCode: 0 }));
     for (const r of records) {
-      const e = r.event as Partial<FlywheelEvent> | null;
-      if (r.undecodable || !e || typeof e !== 'object' || typeof e.itemId !== 'string' || !r.origin) continue;
+      const e = r.event as { kind?: unknown; id?: unknown; itemId?: unknown } | null;
+      if (r.undecodable || !e || typeof e !== 'object' || !r.origin) continue;
+      if (e.kind === 'impression' ? typeof e.id !== 'string' : typeof e.itemId !== 'string') continue;
       const key = partitionKey(e as FlywheelEvent);
       if (typeof key !== 'string') continue;
       if (partitioner({ topic: this.options.topic, partitionMetadata, message: { key, value: null } }) !== r.origin.partition) r.misrouted = true;
@@ -780,8 +781,13 @@ function toRecord(topic: string, partition: number, m: KafkaMessage): LogRecord 
   }
 }
 
+/**
+ * Records about a person (interactions, impressions) are keyed by that person, so a user's impressions and
+ * the clicks on them stay in one partition, in order; the rest by item (an anonymous list by its anchor).
+ */
 export function partitionKey(e: FlywheelEvent): string {
   if (e.kind === 'interaction') return e.userId ?? e.sessionId ?? e.itemId;
+  if (e.kind === 'impression') return e.userId ?? e.sessionId ?? e.anchorItemId ?? e.id;
   return e.itemId;
 }
 

@@ -1,5 +1,5 @@
 import type { ManagedTransaction } from 'neo4j-driver';
-import { actorId, type FlywheelEvent } from '../../events/event';
+import { actorId, graphEvents, type FlywheelEvent, type GraphEvent } from '../../events/event';
 import { idempotencyKey } from '../../events/idempotency';
 import { isPositive, itemPriceAfter, nextEdgeState, type EdgeState } from '../edge-rule';
 import { DEFAULT_TYPE_WEIGHTS, type TypeCounts } from '../stores/graph-reads';
@@ -63,9 +63,10 @@ export class Neo4jGraphWrites implements GraphWriteStore {
   }
 
   async applyEvents(events: readonly FlywheelEvent[]): Promise<ApplySummary> {
-    const unique: FlywheelEvent[] = [];
+    const unique: GraphEvent[] = [];
     const seen = new Set<string>();
-    for (const e of events) {
+    // Impressions are not behaviour: the graph neither applies nor remembers them (isGraphEvent).
+    for (const e of graphEvents(events)) {
       const key = idempotencyKey(e);
       if (seen.has(key)) continue;
       seen.add(key);
@@ -78,7 +79,7 @@ export class Neo4jGraphWrites implements GraphWriteStore {
     return { ...summary, duplicates: summary.duplicates + inBatchDuplicates };
   }
 
-  private async applyInTx(tx: ManagedTransaction, unique: readonly FlywheelEvent[]): Promise<ApplySummary> {
+  private async applyInTx(tx: ManagedTransaction, unique: readonly GraphEvent[]): Promise<ApplySummary> {
     // Event nodes hold idempotency keys (actor + event id), not bare ids: one actor cannot pre-empt another's.
     const ids = unique.map(idempotencyKey);
     const known = new Set((await tx.run('UNWIND $ids AS id MATCH (e:Event {id: id}) RETURN e.id AS id', { ids })).records.map((r) => r.get('id') as string));
