@@ -18,6 +18,7 @@ import { consumerGroups, openEventLog, openGraphStore } from './backends';
 import { recommenderFactory } from './recommender-factory';
 import { composePipelines } from './stages';
 import { ImpressionRecorder } from '../outcomes/impressions';
+import { Outcomes } from '../outcomes/service';
 
 /**
  * The composition root: builds the services from configuration and wires them in order. Which backend
@@ -46,6 +47,8 @@ export interface Flywheel {
   privacy: ErasureService;
   /** Records every served list as an impression in the log (src/outcomes/). */
   impressions: ImpressionRecorder;
+  /** Attribution of outcomes to served lists, and the live totals per strategy and variant. */
+  outcomes: Outcomes;
   /** Stops ingestion, checkpoints the graph and closes the log. */
   close(): Promise<void>;
 }
@@ -135,10 +138,23 @@ export async function createFlywheel(config: FlywheelConfig, logger: Logger, opt
   registerServiceMetrics(metrics, { anomalies, segments: segmentService, segmentSizes: () => store.segmentSizes() });
   if (serving) await segmentService.start();
 
+  const outcomes = new Outcomes(
+    { clickWindowMs: config.FLYWHEEL_ATTRIBUTION_CLICK_HOURS * 3_600_000, conversionWindowMs: config.FLYWHEEL_ATTRIBUTION_CONVERSION_HOURS * 3_600_000 },
+    { log, logger, filter: (events) => privacy.filter(events) },
+  );
+  privacy.onErased((actors) => outcomes.forgetActors(actors));
+  // Derived from the log only: rebuilt from what the log holds before this gateway's consumers take over
+  // (the snapshot's position on the embedded log, the fan-out's pinned start on Kafka + Neo4j).
+  if (serving) {
+    await outcomes.bootstrap(
+      log.rewritable ? { through: restoredAt } : fanOutStart && groups.fanOut ? { broadcastEnd: fanOutStart, group: `${groups.fanOut}.outcomes` } : null,
+    );
+  }
+
   // After a batch is applied: the ordered stages of stages.ts, on the ingestion consumer, and with a
   // broadcasting log partly on this instance's fan-out consumer.
   const pipelines = composePipelines(
-    { anomalies, privacy, recommender: () => current.recommender, segments: segmentService, live },
+    { anomalies, privacy, recommender: () => current.recommender, segments: segmentService, outcomes, live },
     { serving, fanOut: groups.fanOut !== null },
   );
   ingestor.onApplied((events, summary) => pipelines.ingestion.run({ events, touchedUsers: summary.touchedUsers }));
@@ -172,6 +188,7 @@ export async function createFlywheel(config: FlywheelConfig, logger: Logger, opt
     segments: segmentService,
     privacy,
     impressions,
+    outcomes,
     async close() {
       watchdog.stop();
       await segmentService.stop();

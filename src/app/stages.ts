@@ -1,6 +1,7 @@
 import type { AnomalyService } from '../anomaly/service';
 import { EventPipeline, type PipelineStage } from '../ingest/pipeline';
 import type { LiveUpdateListener } from '../ingest/live-updates';
+import type { Outcomes } from '../outcomes/service';
 import type { ErasureService } from '../privacy/erasure-service';
 import type { Recommender } from '../recommend/recommender';
 import type { SegmentService } from '../segments/service';
@@ -10,9 +11,12 @@ import type { SegmentService } from '../segments/service';
  * 1. detect-anomalies runs first, so the interactions of an actor flagged as a bot in this very batch never
  *    reach the recommender (FLYWHEEL_IGNORE_BOTS); erased actors' events are filtered out before it.
  * 2. feed-recommender: the live model takes the batch (the user side is current at once).
- * 3. publish-user-updates: `recommendationsChanged` subscribers of the touched users hear of it, after the
+ * 3. attribute-outcomes: clicks, carts and purchases are credited to the served lists (impressions) they
+ *    came from, and the per-strategy/variant totals move (src/outcomes/). It reads the whole batch in log
+ *    order, impressions included; erased actors' records are dropped by the service.
+ * 4. publish-user-updates: `recommendationsChanged` subscribers of the touched users hear of it, after the
  *    model changed, so what they query next reflects the batch.
- * 4. assign-segments: touched users are queued for their nearest segment (written to the store).
+ * 5. assign-segments: touched users are queued for their nearest segment (written to the store).
  */
 export interface StageParts {
   anomalies: AnomalyService;
@@ -20,6 +24,7 @@ export interface StageParts {
   /** Read per batch: erasure may install a rebuilt recommender. */
   recommender: () => Recommender;
   segments: SegmentService;
+  outcomes: Outcomes;
   /** Where user updates are announced (the API's subscriptions listen). */
   live: Pick<LiveUpdateListener, 'userUpdated'>;
 }
@@ -37,6 +42,10 @@ export function feedRecommender({ anomalies, privacy, recommender }: StageParts)
       privacy.noteFed(fed);
     },
   };
+}
+
+export function attributeOutcomes({ outcomes }: StageParts): PipelineStage {
+  return { name: 'attribute-outcomes', handle: ({ events }) => outcomes.observe(events) };
 }
 
 export function publishUserUpdates({ live }: StageParts): PipelineStage {
@@ -57,12 +66,12 @@ export interface Pipelines {
 /**
  * Who drives what. Serving on one machine, ingestion sees every event and runs every stage. Serving on
  * Kafka + Neo4j, gateways split the partitions for the graph writes, but every instance's detectors,
- * recommender and subscribers need every event: those stages move to the instance's fan-out consumer, and
+ * recommender, outcome totals and subscribers need every event: those stages move to the instance's fan-out consumer, and
  * segment assignment (a store write, once per event) stays with the partition's owner. An import runs the
  * detectors only; `serve` rebuilds the rest from the snapshot.
  */
 export function composePipelines(parts: StageParts, mode: { serving: boolean; fanOut: boolean }): Pipelines {
-  const everyEvent = [detectAnomalies(parts), ...(mode.serving ? [feedRecommender(parts), publishUserUpdates(parts)] : [])];
+  const everyEvent = [detectAnomalies(parts), ...(mode.serving ? [feedRecommender(parts), attributeOutcomes(parts), publishUserUpdates(parts)] : [])];
   const partitionOwner = mode.serving ? [assignSegments(parts)] : [];
   if (mode.fanOut && mode.serving) return { ingestion: new EventPipeline(partitionOwner), fanOut: new EventPipeline(everyEvent) };
   return { ingestion: new EventPipeline([...everyEvent, ...partitionOwner]), fanOut: null };

@@ -27,6 +27,11 @@ export interface InteractionEvent {
   quantity?: number;
   /** Unit price in the shop's currency; PURCHASE (and optionally carts). */
   price?: number;
+  /**
+   * The served list (an impression's id) the item was picked from, for CLICK, ADD_TO_CART and PURCHASE:
+   * the outcome is attributed to that list (src/outcomes/attribution.ts).
+   */
+  servedId?: string;
 }
 
 /** A catalog upsert: creates or replaces an item's descriptive fields. */

@@ -56,6 +56,7 @@ const interactionSchema = z
     timestamp,
     quantity: z.number().int('must be an integer').positive('must be positive').max(1_000_000_000).optional(),
     price: z.number().finite('must be a finite number').nonnegative('must not be negative').max(1e9).optional(),
+    servedId: id.optional(),
   })
   // Unknown fields are ignored (dropped), not refused: producers may add fields (a `currency`) before
   // gateways read them. A change that older gateways must not misread bumps `v` instead.
@@ -65,6 +66,9 @@ const interactionSchema = z
     }
     if (e.type === 'PURCHASE' && e.quantity === undefined) {
       ctx.addIssue({ code: 'custom', path: ['quantity'], message: 'is required for PURCHASE' });
+    }
+    if (e.servedId !== undefined && !(e.type === 'CLICK' || e.type === 'ADD_TO_CART' || e.type === 'PURCHASE')) {
+      ctx.addIssue({ code: 'custom', path: ['servedId'], message: `is only for CLICK, ADD_TO_CART and PURCHASE (outcomes of a served list), not ${e.type}` });
     }
     if ((e.type === 'VIEW' || e.type === 'CLICK') && e.quantity !== undefined) {
       ctx.addIssue({ code: 'custom', path: ['quantity'], message: `is not allowed for ${e.type}` });

@@ -44,6 +44,8 @@ export type EventInput = {
   price?: number | null | undefined;
   /** Units; required for PURCHASE. */
   quantity?: number | null | undefined;
+  /** The `servedId` of the list the item was picked from (CLICK, ADD_TO_CART, PURCHASE): the outcome is credited to that list. Without it, the user's latest list showing the item within the attribution window is credited. */
+  servedId?: string | number | null | undefined;
   /** Anonymous session id, for shoppers not logged in. */
   sessionId?: string | number | null | undefined;
   /** When it happened; defaults to the time of receipt. */

@@ -17,6 +17,7 @@ function recordingParts() {
     },
     recommender: () => ({ applyEvents: () => calls.push('recommender.applyEvents') }),
     segments: { noteApplied: () => calls.push('segments.noteApplied') },
+    outcomes: { observe: () => calls.push('outcomes.observe') },
     live: { userUpdated: (u: string) => calls.push(`publish ${u}`) },
   } as unknown as StageParts;
   return { parts, calls };
@@ -30,7 +31,7 @@ const batch = {
 test('one machine, serving: ingestion runs every stage, detectors first and segments last; no fan-out', () => {
   const { parts, calls } = recordingParts();
   const p = composePipelines(parts, { serving: true, fanOut: false });
-  assert.deepEqual(p.ingestion.names(), ['detect-anomalies', 'feed-recommender', 'publish-user-updates', 'assign-segments']);
+  assert.deepEqual(p.ingestion.names(), ['detect-anomalies', 'feed-recommender', 'attribute-outcomes', 'publish-user-updates', 'assign-segments']);
   assert.equal(p.fanOut, null);
   p.ingestion.run(batch);
   assert.deepEqual(calls, [
@@ -38,6 +39,7 @@ test('one machine, serving: ingestion runs every stage, detectors first and segm
     'anomalies.forRecommender',
     'recommender.applyEvents',
     'privacy.noteFed',
+    'outcomes.observe',
     'publish u1',
     'segments.noteApplied',
   ]);
@@ -47,7 +49,7 @@ test('Kafka + Neo4j, serving: every-event stages on the fan-out consumer, segmen
   const { parts } = recordingParts();
   const p = composePipelines(parts, { serving: true, fanOut: true });
   assert.deepEqual(p.ingestion.names(), ['assign-segments']);
-  assert.deepEqual(p.fanOut?.names(), ['detect-anomalies', 'feed-recommender', 'publish-user-updates']);
+  assert.deepEqual(p.fanOut?.names(), ['detect-anomalies', 'feed-recommender', 'attribute-outcomes', 'publish-user-updates']);
 });
 
 test('import: detectors only, on either backend', () => {
