@@ -5,6 +5,7 @@ import { authChecker } from '../src/auth/policy';
 import { AnomalyResolver, ItemAnomalyResolver, UserAnomalyResolver } from './anomaly.resolver';
 import { EventResolver } from './event.resolver';
 import { ItemResolver } from './item.resolver';
+import { OutcomeResolver } from './outcome.resolver';
 import { PrivacyResolver } from './privacy.resolver';
 import { createGatewayPubSub, type GatewayPubSub } from './pubsub';
 import { RecommendationResolver } from './recommendation.resolver';
@@ -24,6 +25,7 @@ export const resolvers = [
   SegmentResolver,
   UserSegmentResolver,
   PrivacyResolver,
+  OutcomeResolver,
 ] as const;
 
 /**

@@ -8,7 +8,7 @@ import { EventTracker } from '../ingest/tracker';
 import { DeadLetterSink } from '../ingest/dead-letter-sink';
 import { startFanOut } from '../ingest/fan-out';
 import { LiveUpdates } from '../ingest/live-updates';
-import { createMetrics, registerRecommenderMetrics, registerServiceMetrics, type Metrics } from '../observability/metrics';
+import { createMetrics, registerOutcomeMetrics, registerRecommenderMetrics, registerServiceMetrics, type Metrics } from '../observability/metrics';
 import type { Recommender } from '../recommend/recommender';
 import { AnomalyService } from '../anomaly/service';
 import { anomalyConfigFromEnv } from '../config/anomaly-settings';
@@ -143,6 +143,7 @@ export async function createFlywheel(config: FlywheelConfig, logger: Logger, opt
     { log, logger, filter: (events) => privacy.filter(events) },
   );
   privacy.onErased((actors) => outcomes.forgetActors(actors));
+  registerOutcomeMetrics(metrics, () => outcomes);
   // Derived from the log only: rebuilt from what the log holds before this gateway's consumers take over
   // (the snapshot's position on the embedded log, the fan-out's pinned start on Kafka + Neo4j).
   if (serving) {

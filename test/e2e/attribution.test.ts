@@ -109,4 +109,69 @@ describe('attribution of outcomes to served lists (embedded)', () => {
     assert.ok(!erased || (erased.impressions === 0 && erased.purchases === 0 && erased.users === 0), JSON.stringify(erased));
     assert.equal(gw.app.outcomes.attributionOf({ kind: 'interaction', id: 'o-click', userId: 'demo-user-1' })?.servedId, clicked.servedId, 'others stay');
   });
+
+  test('outcomeMetrics (GraphQL) and /metrics report the live totals, rates and hourly buckets per strategy', async () => {
+    const g = await startTestGateway({ demo: true });
+    try {
+      const shown = (await q<{ recommendations: Served[] }>(g, RECS, { u: 'demo-user-7', s: 'popular' })).recommendations;
+      await q<{ recommendations: Served[] }>(g, RECS, { u: 'demo-user-8', s: 'popular' });
+      const at = new Date();
+      await track(g, [
+        { id: 'm-click', type: 'CLICK', userId: 'demo-user-7', itemId: shown[1]!.item.id, servedId: shown[1]!.servedId, timestamp: at.toISOString() },
+        { id: 'm-buy', type: 'PURCHASE', userId: 'demo-user-7', itemId: shown[1]!.item.id, quantity: 1, price: 20, timestamp: at.toISOString() },
+      ]);
+      const query =
+        'query($s: String, $since: DateTime, $until: DateTime) { outcomeMetrics(strategy: $s, since: $since, until: $until) { strategy variant impressions itemsShown users clicks purchases revenue clickThroughRate itemClickThroughRate addToCartRate purchaseRate revenuePerList revenuePerUser buckets { start impressions clicks purchases revenue } } }';
+      const since = new Date(Date.now() - 2 * 3_600_000).toISOString();
+      const [m] = (await q<{ outcomeMetrics: Record<string, unknown>[] }>(g, query, { s: 'popular', since })).outcomeMetrics;
+      assert.ok(m);
+      const { buckets, ...totals } = m as { buckets: { start: string; impressions: number; clicks: number; purchases: number; revenue: number }[] };
+      assert.deepEqual(totals, {
+        strategy: 'popular',
+        variant: null,
+        impressions: 2,
+        itemsShown: 8,
+        users: 2,
+        clicks: 1,
+        purchases: 1,
+        revenue: 20,
+        clickThroughRate: 0.5,
+        itemClickThroughRate: 1 / 8,
+        addToCartRate: 0,
+        purchaseRate: 0.5,
+        revenuePerList: 10,
+        revenuePerUser: 10,
+      });
+      const hour = Math.floor(at.getTime() / 3_600_000) * 3_600_000;
+      const ofHour = buckets.find((b) => Date.parse(b.start) === hour);
+      assert.deepEqual([ofHour?.clicks, ofHour?.purchases, ofHour?.revenue], [1, 1, 20], JSON.stringify(buckets));
+      assert.equal(
+        buckets.reduce((n, b) => n + b.impressions, 0),
+        2,
+        'both lists in the buckets (one hour, or two at an hour boundary)',
+      );
+      // Totals stay, buckets are only those within since..until; a range the wrong way round is a typed input error.
+      const later = (
+        await q<{ outcomeMetrics: { buckets: unknown[] }[] }>(g, query, {
+          s: 'popular',
+          since: new Date(Date.now() + 3_600_000).toISOString(),
+          until: new Date(Date.now() + 7_200_000).toISOString(),
+        })
+      ).outcomeMetrics;
+      assert.equal(later.length, 1);
+      assert.deepEqual(later[0]!.buckets, []);
+      const bad = await gql(g.graphqlUrl, '{ outcomeMetrics(since: "2026-01-02T00:00:00Z", until: "2026-01-01T00:00:00Z") { strategy } }');
+      assert.equal(bad.errors?.[0]?.extensions?.code, 'BAD_USER_INPUT');
+      assert.equal(bad.errors?.[0]?.extensions?.argument, 'since');
+
+      const metrics = await (await fetch(`${g.url}/metrics`)).text();
+      assert.match(metrics, /flywheel_outcome_lists_total\{strategy="popular",experiment="",variant=""\} 2\n/);
+      assert.match(metrics, /flywheel_outcomes_total\{strategy="popular",experiment="",variant="",outcome="click"\} 1\n/);
+      assert.match(metrics, /flywheel_outcomes_total\{strategy="popular",experiment="",variant="",outcome="purchase"\} 1\n/);
+      assert.match(metrics, /flywheel_outcome_revenue_total\{strategy="popular",experiment="",variant=""\} 20\n/);
+      assert.match(metrics, /flywheel_outcome_users\{strategy="popular",experiment="",variant=""\} 2\n/);
+    } finally {
+      await g.close();
+    }
+  });
 });

@@ -62,6 +62,12 @@ const POLICY: Entry[] = [
   { field: 'Query.deadLetters', query: '{ deadLetters(first: 1) { reason } }', path: ['deadLetters'], allowed: ANALYSTS },
   { field: 'Query.segments', query: '{ segments { id name } }', path: ['segments'], allowed: ANALYSTS },
   { field: 'Query.segment', query: 'query($segment: ID!) { segment(id: $segment) { id name } }', path: ['segment'], allowed: ANALYSTS },
+  {
+    field: 'Query.outcomeMetrics',
+    query: '{ outcomeMetrics { strategy impressions clickThroughRate revenuePerUser buckets { start clicks } } }',
+    path: ['outcomeMetrics'],
+    allowed: ANALYSTS,
+  },
   // Mutation
   {
     field: 'Mutation.trackEvents',
