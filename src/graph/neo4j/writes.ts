@@ -66,13 +66,14 @@ export class Neo4jGraphWrites implements GraphWriteStore {
     const unique: GraphEvent[] = [];
     const seen = new Set<string>();
     // Impressions are not behaviour: the graph neither applies nor remembers them (isGraphEvent).
-    for (const e of graphEvents(events)) {
+    const graph = graphEvents(events);
+    for (const e of graph) {
       const key = idempotencyKey(e);
       if (seen.has(key)) continue;
       seen.add(key);
       unique.push(e);
     }
-    const inBatchDuplicates = events.length - unique.length;
+    const inBatchDuplicates = graph.length - unique.length;
     if (unique.length === 0) return { applied: 0, duplicates: inBatchDuplicates, touchedUsers: [], touchedItems: [] };
     // The driver may run the function more than once (transient errors): it must start from scratch.
     const summary = await this.session.serialized(() => this.session.write((tx) => this.applyInTx(tx, unique)));
