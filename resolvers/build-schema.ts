@@ -5,6 +5,7 @@ import { authChecker } from '../src/auth/policy';
 import { AnomalyResolver, ItemAnomalyResolver, UserAnomalyResolver } from './anomaly.resolver';
 import { EventResolver } from './event.resolver';
 import { ItemResolver } from './item.resolver';
+import { ExperimentResolver } from './experiment.resolver';
 import { OutcomeResolver } from './outcome.resolver';
 import { PrivacyResolver } from './privacy.resolver';
 import { createGatewayPubSub, type GatewayPubSub } from './pubsub';
@@ -26,6 +27,7 @@ export const resolvers = [
   UserSegmentResolver,
   PrivacyResolver,
   OutcomeResolver,
+  ExperimentResolver,
 ] as const;
 
 /**

@@ -94,6 +94,16 @@ export async function createFlywheel(config: FlywheelConfig, logger: Logger, opt
   const newRecommender = recommenderFactory(config, store, (userId) => segments?.topItemsForUser(userId) ?? null);
   // Erasure may replace the recommender with one rebuilt from the erased store: readers go through `current`.
   const current = { recommender: newRecommender() };
+  // A shipped experiment variant's strategy (read from the log) outlives a rebuilt recommender.
+  let shippedStrategy: string | null = null;
+  const applyShipped = (r: Recommender) => {
+    if (shippedStrategy === null) return;
+    try {
+      r.configure({ defaultStrategy: shippedStrategy });
+    } catch (err) {
+      logger.error({ err, strategy: shippedStrategy }, 'a shipped experiment variant names a strategy this gateway does not serve; the default stays');
+    }
+  };
   registerRecommenderMetrics(metrics, () => current.recommender);
   const privacy = new ErasureService({
     store,
@@ -101,7 +111,10 @@ export async function createFlywheel(config: FlywheelConfig, logger: Logger, opt
     logger,
     recommender: () => current.recommender,
     rebuildRecommender: newRecommender,
-    installRecommender: (next) => (current.recommender = next),
+    installRecommender: (next) => {
+      applyShipped(next);
+      current.recommender = next;
+    },
   });
   await privacy.start();
   // The fan-out start is pinned to the stream's end before the recommender reads the graph, so no event
@@ -140,7 +153,28 @@ export async function createFlywheel(config: FlywheelConfig, logger: Logger, opt
 
   const outcomes = new Outcomes(
     { clickWindowMs: config.FLYWHEEL_ATTRIBUTION_CLICK_HOURS * 3_600_000, conversionWindowMs: config.FLYWHEEL_ATTRIBUTION_CONVERSION_HOURS * 3_600_000 },
-    { log, logger, filter: (events) => privacy.filter(events) },
+    {
+      log,
+      logger,
+      filter: (events) => privacy.filter(events),
+      onShipped: (strategy, experimentId) => {
+        shippedStrategy = strategy;
+        applyShipped(current.recommender);
+        logger.info({ experimentId, strategy }, 'experiment variant shipped: its strategy is the default');
+      },
+      onSampleRatioMismatch: (experiment, users, srm, at) =>
+        anomalies.report({
+          id: `SAMPLE_RATIO_MISMATCH:experiment:${experiment.id}`,
+          kind: 'SAMPLE_RATIO_MISMATCH',
+          severity: 'CRITICAL',
+          entityType: 'experiment',
+          entityId: experiment.id,
+          score: srm.chiSquare,
+          detectedAt: at,
+          message: `experiment ${experiment.id} (${experiment.spec.name}): users per variant ${experiment.spec.variants.map((v, i) => `${v.name} ${users[i]}`).join(', ')} against shares ${experiment.spec.variants.map((v) => v.share).join('/')} (chi-square ${srm.chiSquare.toFixed(1)}, p ${srm.pValue.toExponential(2)}): do not trust its results`,
+          evidence: { users, shares: experiment.spec.variants.map((v) => v.share), expected: srm.expected, pValue: srm.pValue, chiSquare: srm.chiSquare },
+        }),
+    },
   );
   privacy.onErased((actors) => outcomes.forgetActors(actors));
   registerOutcomeMetrics(metrics, () => outcomes);

@@ -89,7 +89,55 @@ export interface ImpressionEvent {
   timestamp: number;
 }
 
-export type FlywheelEvent = InteractionEvent | ItemUpsertEvent | ImpressionEvent;
+/** What an experiment's results are judged on, per user (the randomisation unit). */
+export const EXPERIMENT_METRICS = ['CTR', 'CLICKS_PER_USER', 'ADD_TO_CARTS_PER_USER', 'CONVERSION', 'REVENUE_PER_USER'] as const;
+export type ExperimentMetric = (typeof EXPERIMENT_METRICS)[number];
+
+export interface ExperimentVariantSpec {
+  name: string;
+  /** Share of the experiment's traffic; the shares sum to 1. */
+  share: number;
+  /** The recommendation strategy this variant serves. */
+  strategy: string;
+}
+
+export interface ExperimentSpec {
+  name: string;
+  /** Assignment salt (src/experiments/assignment.ts): a new one per experiment keeps experiments independent. */
+  salt: string;
+  /** Fraction of users that enter the experiment, in (0, 1]. */
+  traffic: number;
+  variants: ExperimentVariantSpec[];
+  /** The variant the others are compared with. */
+  control: string;
+  primaryMetric: ExperimentMetric;
+  guardrailMetrics: ExperimentMetric[];
+  /** Effect size (absolute, on the primary metric's scale) the sequential test is tuned to: its mixture's tau, fixed before any data. */
+  minimumDetectableEffect: number;
+}
+
+/**
+ * An experiment's lifecycle, as records in the event log: durable, and read by every gateway in log order
+ * (on Kafka, through each one's fan-out consumer and its start-up read), so all gateways agree on which
+ * experiment runs and with which variants. Not behaviour (`isGraphEvent`), not about a person.
+ */
+export interface ExperimentEvent {
+  kind: 'experiment';
+  v: number;
+  /** This record's id. */
+  id: string;
+  experimentId: string;
+  action: 'create' | 'start' | 'stop' | 'ship';
+  /** With `create`. */
+  spec?: ExperimentSpec;
+  /** With `ship`: the variant whose strategy becomes the default. */
+  variant?: string;
+  /** Who did it (the caller's subject), for the audit trail. */
+  by?: string;
+  timestamp: number;
+}
+
+export type FlywheelEvent = InteractionEvent | ItemUpsertEvent | ImpressionEvent | ExperimentEvent;
 
 /** What the graph (and the recommender, which mirrors it) applies: behaviour and the catalog. */
 export type GraphEvent = InteractionEvent | ItemUpsertEvent;
@@ -114,7 +162,7 @@ export function graphEvents(events: readonly FlywheelEvent[]): readonly GraphEve
  * removes with the user and what the Kafka log keys by, for interactions and impressions alike.
  */
 export function eventActor(e: FlywheelEvent): string | undefined {
-  if (e.kind === 'item') return undefined;
+  if (e.kind === 'item' || e.kind === 'experiment') return undefined;
   if (e.userId === undefined && e.sessionId === undefined) return undefined;
   return actorId(e);
 }

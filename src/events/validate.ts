@@ -1,8 +1,10 @@
 import { z } from 'zod';
 import {
   EVENT_SCHEMA_VERSION,
+  EXPERIMENT_METRICS,
   INTERACTION_TYPES,
   SERVED_SURFACES,
+  type ExperimentEvent,
   type FlywheelEvent,
   type ImpressionEvent,
   type InteractionEvent,
@@ -125,8 +127,53 @@ const impressionSchema = z
     }
   });
 
-export const eventSchema = z.discriminatedUnion('kind', [interactionSchema, itemSchema, impressionSchema], {
-  error: "must be 'interaction', 'item' or 'impression'",
+const name = z.string().trim().min(1, 'must not be empty').max(100, 'must be at most 100 characters');
+const metric = z.enum(EXPERIMENT_METRICS, { error: `must be one of ${EXPERIMENT_METRICS.join(', ')}` });
+
+const experimentSpecSchema = z
+  .object({
+    name: z.string().trim().min(1, 'must not be empty').max(200, 'must be at most 200 characters'),
+    salt: id,
+    traffic: z.number().gt(0, 'must be above 0').max(1, 'must be at most 1'),
+    variants: z
+      .array(z.object({ name, share: z.number().gt(0, 'must be above 0').max(1, 'must be at most 1'), strategy: name }))
+      .min(2, 'must hold at least 2 variants (control and a treatment)')
+      .max(10, 'must hold at most 10 variants'),
+    control: name,
+    primaryMetric: metric,
+    guardrailMetrics: z.array(metric).max(EXPERIMENT_METRICS.length),
+    minimumDetectableEffect: z.number().finite().gt(0, 'must be above 0'),
+  })
+  .superRefine((s, ctx) => {
+    const names = new Set<string>();
+    s.variants.forEach((v, i) => {
+      if (names.has(v.name)) ctx.addIssue({ code: 'custom', path: ['variants', i, 'name'], message: 'appears twice' });
+      names.add(v.name);
+    });
+    if (!names.has(s.control)) ctx.addIssue({ code: 'custom', path: ['control'], message: 'must name one of the variants' });
+    const sum = s.variants.reduce((a, v) => a + v.share, 0);
+    if (Math.abs(sum - 1) > 1e-9) ctx.addIssue({ code: 'custom', path: ['variants'], message: `shares must sum to 1, got ${sum}` });
+  });
+
+const experimentSchema = z
+  .object({
+    kind: z.literal('experiment'),
+    v: version,
+    id,
+    experimentId: id,
+    action: z.enum(['create', 'start', 'stop', 'ship'], { error: 'must be create, start, stop or ship' }),
+    spec: experimentSpecSchema.optional(),
+    variant: name.optional(),
+    by: id.optional(),
+    timestamp,
+  })
+  .superRefine((e, ctx) => {
+    if ((e.action === 'create') !== (e.spec !== undefined)) ctx.addIssue({ code: 'custom', path: ['spec'], message: 'goes with create, and only with it' });
+    if ((e.action === 'ship') !== (e.variant !== undefined)) ctx.addIssue({ code: 'custom', path: ['variant'], message: 'goes with ship, and only with it' });
+  });
+
+export const eventSchema = z.discriminatedUnion('kind', [interactionSchema, itemSchema, impressionSchema, experimentSchema], {
+  error: "must be 'interaction', 'item', 'impression' or 'experiment'",
 });
 
 export type ValidationResult = { ok: true; event: FlywheelEvent } | { ok: false; reason: string };
@@ -150,4 +197,4 @@ function stripUndefined<T extends object>(o: T): T {
   return o;
 }
 
-export type { ImpressionEvent, InteractionEvent, ItemUpsertEvent };
+export type { ExperimentEvent, ImpressionEvent, InteractionEvent, ItemUpsertEvent };

@@ -30,6 +30,14 @@ export interface AttributionOptions {
   bucketMs?: number;
   /** Buckets kept per group (older ones are dropped; totals keep everything). */
   maxBuckets?: number;
+  /** Told of every impression and outcome the first time it is counted (the experiments' per-user data). */
+  listener?: AttributionListener;
+}
+
+export interface AttributionListener {
+  impression(e: ImpressionEvent, actor: string | undefined): void;
+  /** `revenue`: units x price of a purchase whether attributed or not. */
+  outcome(actor: string, type: AttributedType, revenue: number, attributed: AttributionRecord | null): void;
 }
 
 /** One group of outcomes: a strategy, or a variant of an experiment. */
@@ -178,6 +186,7 @@ export class Attribution {
       c.impressions++;
       c.itemsShown += e.items.length;
     });
+    this.options.listener?.impression(e, actor);
   }
 
   private outcome(e: InteractionEvent): void {
@@ -198,13 +207,14 @@ export class Attribution {
       const latest = this.latest.get(actor)?.get(e.itemId);
       if (within(latest)) list = latest;
     }
+    const revenue = type === 'PURCHASE' ? (e.quantity ?? 1) * (e.price ?? 0) : 0;
     if (!list) {
       this.unattributed[type]++;
       this.outcomes.set(key, { at: e.timestamp, record: null });
+      this.options.listener?.outcome(actor, type, revenue, null);
       return;
     }
     const group = this.groups.get(list.group)!;
-    const revenue = type === 'PURCHASE' ? (e.quantity ?? 1) * (e.price ?? 0) : 0;
     const record: AttributionRecord = {
       servedId: list.id,
       type,
@@ -221,6 +231,7 @@ export class Attribution {
       c[COUNTER[type]]++;
       c.revenue += revenue;
     });
+    this.options.listener?.outcome(actor, type, revenue, record);
   }
 
   private group(g: OutcomeGroup): Group {

@@ -1,8 +1,12 @@
+import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { FlywheelEvent } from '../events/event';
 import { validateEvent } from '../events/validate';
 import type { EventLog, LogRecord, PartitionOffsets } from '../event-log/event-log';
 import { Attribution, type AttributionOptions, type AttributionRecord, type OutcomeBucket, type OutcomeGroup, type OutcomeTotals } from './attribution';
+import { ExperimentBook, type AppliedExperimentRecord, type ExperimentView } from './experiments';
+import type { SrmResult } from '../experiments/srm';
+import { EVENT_SCHEMA_VERSION, type ExperimentEvent } from '../events/event';
 
 /**
  * The live outcome state of this gateway: attribution of clicks, carts and purchases to served lists, and
@@ -27,21 +31,116 @@ export interface OutcomesDeps {
   logger: Logger;
   /** Drops records of erased actors (ErasureService.filter). */
   filter(events: readonly FlywheelEvent[]): readonly FlywheelEvent[];
+  /** A variant was shipped: its strategy becomes the default (on every gateway, as each reads the record). */
+  onShipped?(strategy: string, experimentId: string): void;
+  /** A running experiment's users per variant do not fit its shares (once per experiment). */
+  onSampleRatioMismatch?(experiment: ExperimentView, users: number[], srm: SrmResult, at: number): void;
+}
+
+/** Attribution and experiments, derived together from the same records in the same order. */
+interface State {
+  attribution: Attribution;
+  experiments: ExperimentBook;
 }
 
 export class Outcomes {
-  private attribution: Attribution;
+  private state: State;
+  private readonly recordListeners = new Set<(r: AppliedExperimentRecord) => void>();
 
   constructor(
     private readonly options: AttributionOptions,
     private readonly deps: OutcomesDeps,
   ) {
-    this.attribution = new Attribution(options);
+    this.state = this.fresh();
+  }
+
+  /** The experiment registry and per-user results (read it here each time: erasure may rebuild it). */
+  get experiments(): ExperimentBook {
+    return this.state.experiments;
+  }
+
+  /** Called with every experiment record as it is applied (or skipped): mutations wait for their own. */
+  onExperimentRecord(listener: (r: AppliedExperimentRecord) => void): () => void {
+    this.recordListeners.add(listener);
+    return () => void this.recordListeners.delete(listener);
   }
 
   /** The pipeline stage's entry: a batch in log order. */
   observe(events: readonly FlywheelEvent[]): void {
-    this.attribution.observe(this.deps.filter(events));
+    this.observeInto(this.state, events);
+    this.checkSampleRatios(events);
+  }
+
+  /**
+   * Appends an experiment record (an analyst's mutation) and waits until this gateway has read it back from
+   * the log (its ingestion or fan-out consumer), so the answer shows the registry as every gateway will.
+   * `applied: false` when the lifecycle refused it on the way (another gateway's record came first).
+   */
+  async recordExperiment(fields: Omit<ExperimentEvent, 'kind' | 'v' | 'id' | 'timestamp'>, timeoutMs = 10_000): Promise<AppliedExperimentRecord> {
+    const record: ExperimentEvent = { kind: 'experiment', v: EVENT_SCHEMA_VERSION, id: randomUUID(), ...fields, timestamp: Date.now() };
+    const valid = validateEvent(record);
+    if (!valid.ok) return { record, applied: false, reason: valid.reason };
+    let stop: () => void = () => undefined;
+    const seen = new Promise<AppliedExperimentRecord>((resolve) => {
+      stop = this.onExperimentRecord((r) => {
+        if (r.record.id === record.id) resolve(r);
+      });
+    });
+    try {
+      await this.deps.log.append([valid.event]);
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`the experiment record was stored but not read back within ${timeoutMs} ms (ingestion behind?)`)), timeoutMs);
+      });
+      try {
+        return await Promise.race([seen, timeout]);
+      } finally {
+        clearTimeout(timer);
+      }
+    } finally {
+      stop();
+    }
+  }
+
+  private checkSampleRatios(events: readonly FlywheelEvent[]): void {
+    if (!this.deps.onSampleRatioMismatch || !events.some((e) => e.kind === 'impression' && e.experimentId !== undefined)) return;
+    const book = this.state.experiments;
+    for (const { experimentId, users, srm } of book.sampleRatios()) {
+      if (!srm.mismatch) continue;
+      book.markSrmAlerted(experimentId);
+      const at = events.reduce((t, e) => Math.max(t, e.timestamp), 0);
+      this.deps.onSampleRatioMismatch(book.get(experimentId)!, users, srm, at);
+    }
+  }
+
+  private fresh(): State {
+    const experiments = new ExperimentBook({
+      onShipped: (strategy, id) => this.deps.onShipped?.(strategy, id),
+      onRecord: (r) => this.recordListeners.forEach((l) => l(r)),
+    });
+    const attribution = new Attribution({
+      ...this.options,
+      listener: {
+        impression: (e, actor) => experiments.onImpression(e, actor),
+        outcome: (actor, type, revenue, attributed) => experiments.onOutcome(actor, type, revenue, attributed),
+      },
+    });
+    return { attribution, experiments };
+  }
+
+  /** In log order: an experiment record applies between the records around it (an impression right after a start is an exposure). */
+  private observeInto(state: State, batch: readonly FlywheelEvent[]): void {
+    const events = this.deps.filter(batch);
+    let from = 0;
+    for (let i = 0; i < events.length; i++) {
+      const e = events[i]!;
+      if (e.kind !== 'experiment') continue;
+      if (i > from) state.attribution.observe(events.slice(from, i));
+      state.experiments.apply(e);
+      from = i + 1;
+    }
+    if (from === 0) state.attribution.observe(events);
+    else if (from < events.length) state.attribution.observe(events.slice(from));
   }
 
   /** Rebuilds the state from what the log held before this gateway's consumers start (see the class comment). */
@@ -51,7 +150,7 @@ export class Outcomes {
     let records = 0;
     if ('through' in from) {
       if (!this.deps.log.rewritable || from.through < 0) return 0;
-      records = this.replayStored(this.attribution, from.through);
+      records = this.replayStored(this.state, from.through);
     } else {
       const broadcast = this.deps.log.broadcast;
       if (!broadcast) return 0;
@@ -78,42 +177,44 @@ export class Outcomes {
    */
   forgetActors(actors: readonly string[]): void {
     if (this.deps.log.rewritable) {
-      const next = new Attribution(this.options);
+      // Rebuilding re-applies a shipped record: the same default again, harmless.
+      const next = this.fresh();
       this.replayStored(next, undefined);
-      this.attribution = next;
+      this.state = next;
       return;
     }
-    this.attribution.forgetActors(actors);
+    this.state.attribution.forgetActors(actors);
+    this.state.experiments.forgetActors(actors);
   }
 
   totals(): OutcomeTotals[] {
-    return this.attribution.totals();
+    return this.state.attribution.totals();
   }
 
   buckets(group: OutcomeGroup, from?: number, to?: number): OutcomeBucket[] {
-    return this.attribution.buckets(group, from, to);
+    return this.state.attribution.buckets(group, from, to);
   }
 
   attributionOf(e: Parameters<Attribution['attributionOf']>[0]): AttributionRecord | null | undefined {
-    return this.attribution.attributionOf(e);
+    return this.state.attribution.attributionOf(e);
   }
 
   unattributedCounts() {
-    return this.attribution.unattributedCounts();
+    return this.state.attribution.unattributedCounts();
   }
 
-  private replayStored(into: Attribution, through: number | undefined): number {
+  private replayStored(into: State, through: number | undefined): number {
     let count = 0;
     let chunk: FlywheelEvent[] = [];
     for (const e of this.deps.log.rewritable!.scanEvents(through)) {
       chunk.push(e);
       if (chunk.length === 5000) {
-        into.observe(this.deps.filter(chunk));
+        this.observeInto(into, chunk);
         count += chunk.length;
         chunk = [];
       }
     }
-    into.observe(this.deps.filter(chunk));
+    this.observeInto(into, chunk);
     return count + chunk.length;
   }
 }

@@ -126,7 +126,8 @@ export class ErasureService {
     if (rewritable) {
       // Interactions and impressions (the lists shown to them) alike: every record about the person.
       const ofUser = (e: FlywheelEvent) =>
-        e.kind !== 'item' && (e.userId === userId || (e.userId === undefined && e.sessionId !== undefined && sessions.has(e.sessionId)));
+        (e.kind === 'interaction' || e.kind === 'impression') &&
+        (e.userId === userId || (e.userId === undefined && e.sessionId !== undefined && sessions.has(e.sessionId)));
       eventsRemoved = await rewritable.eraseWhere(ofUser);
       const needles = [userId, ...sessions].map((id) => JSON.stringify(id));
       deadLettersRemoved = await rewritable.eraseDeadLettersWhere((d) => {

@@ -210,7 +210,7 @@ export function graphStoreContract(name: string, open: () => Promise<GraphStoreH
       for (const batch of batches) {
         await store.applyEvents(batch);
         for (const e of batch) {
-          if (e.kind === 'impression') continue;
+          if (e.kind === 'impression' || e.kind === 'experiment') continue;
           if (e.kind === 'item') {
             prices.set(e.itemId, e.price ?? null);
             continue;

@@ -76,4 +76,27 @@ describe('served lists and attribution on Neo4j + Kafka', { skip }, () => {
     await until('the second click credited on instance 2', () => popular(gw2!)?.clicks === 2);
     await until('and on instance 1', () => popular(gw1)?.clicks === 2);
   });
+
+  test('an experiment created on one gateway runs on the other (records in the topic): same assignment, shipped default on both', async () => {
+    assert.ok(gw2, 'the second instance of the previous test');
+    const created = await q<{ createExperiment: { id: string } }>(
+      gw1,
+      'mutation { createExperiment(input: { name: "kafka", variants: [{ name: "control", share: 0.5, strategy: "popular" }, { name: "treatment", share: 0.5, strategy: "item-knn" }], primaryMetric: CTR, minimumDetectableEffect: 0.1 }) { id } }',
+    );
+    const id = created.createExperiment.id;
+    await q(gw1, 'mutation($id: ID!) { startExperiment(id: $id) { status } }', { id });
+    await until('instance 2 read the start from the topic', () => gw2!.app.outcomes.experiments.get(id)?.status === 'RUNNING');
+    for (let u = 0; u < 20; u++) assert.deepEqual(gw2!.app.outcomes.experiments.assign(`k${u}`), gw1.app.outcomes.experiments.assign(`k${u}`));
+    const list = (
+      await q<{ recommendations: { variant: string | null; strategy: string }[] }>(
+        gw2!,
+        'query { recommendations(userId: "k1", first: 2) { variant strategy } }',
+      )
+    ).recommendations;
+    const expected = gw1.app.outcomes.experiments.assign('k1')!;
+    assert.deepEqual([list[0]!.variant, list[0]!.strategy], [expected.variant, expected.strategy]);
+    await q(gw1, 'mutation($id: ID!) { shipVariant(experimentId: $id, variant: "treatment") { status } }', { id });
+    await until('the shipped default on instance 2', () => gw2!.app.recommender.defaultStrategy === 'item-knn');
+    assert.equal(gw1.app.recommender.defaultStrategy, 'item-knn');
+  });
 });

@@ -263,7 +263,7 @@ export class KafkaEventLog implements EventLog {
     for (const r of records) {
       const e = r.event as { kind?: unknown; id?: unknown; itemId?: unknown } | null;
       if (r.undecodable || !e || typeof e !== 'object' || !r.origin) continue;
-      if (e.kind === 'impression' ? typeof e.id !== 'string' : typeof e.itemId !== 'string') continue;
+      if (e.kind === 'impression' || e.kind === 'experiment' ? typeof e.id !== 'string' : typeof e.itemId !== 'string') continue;
       const key = partitionKey(e as FlywheelEvent);
       if (typeof key !== 'string') continue;
       if (partitioner({ topic: this.options.topic, partitionMetadata, message: { key, value: null } }) !== r.origin.partition) r.misrouted = true;
@@ -815,6 +815,7 @@ function toRecord(topic: string, partition: number, m: KafkaMessage): LogRecord 
 export function partitionKey(e: FlywheelEvent): string {
   if (e.kind === 'interaction') return e.userId ?? e.sessionId ?? e.itemId;
   if (e.kind === 'impression') return e.userId ?? e.sessionId ?? e.anchorItemId ?? e.id;
+  if (e.kind === 'experiment') return `experiment:${e.experimentId}`;
   return e.itemId;
 }
 
