@@ -7,6 +7,7 @@ import { RecommendationFilterInput, RecommendationType } from '../graph-models/r
 import { inputError, requireRange } from './errors';
 import { toRecommendRequest } from './mappers/recommendation';
 import { serveSimilarItems, withItems } from './recommendation-items';
+import { serveRecommendations } from '../src/app/serving';
 
 const MAX_FIRST = 100;
 
@@ -33,18 +34,7 @@ export class RecommendationResolver {
     assertActsFor(ctx.identity, userId);
     const names = ctx.app.recommender.strategies().map((s) => s.name);
     if (strategy && !names.includes(strategy)) throw inputError(`unknown strategy "${strategy}"; choose one of ${names.join(', ')}`, 'strategy');
-    // A strategy asked for by name is served as asked (the user is not exposed); otherwise the running
-    // experiment's variant for this user, if any, else the default.
-    const assigned = strategy ? null : ctx.app.outcomes.experiments.assign(userId);
-    const used = strategy ?? assigned?.strategy;
-    const scored = await ctx.app.recommender.recommend(toRecommendRequest(userId, first, used, filter));
-    const served = await ctx.app.impressions.record({
-      surface: 'recommendations',
-      actor: userId,
-      strategy: used ?? ctx.app.recommender.defaultStrategy,
-      ...(assigned ? { experiment: { id: assigned.experimentId, variant: assigned.variant } } : {}),
-      itemIds: scored.map((r) => r.itemId),
-    });
+    const { scored, served } = await serveRecommendations(ctx.app, toRecommendRequest(userId, first, strategy, filter));
     return withItems(scored, served, ctx, info);
   }
 
@@ -85,16 +75,8 @@ export class RecommendationResolver {
     @Info() info: GraphQLResolveInfo,
   ): Promise<RecommendationType[]> {
     requireRange('first', first, 1, MAX_FIRST);
-    const assigned = ctx.app.outcomes.experiments.assign(update.userId);
-    const scored = await ctx.app.recommender.recommend({ userId: update.userId, first, ...(assigned ? { strategy: assigned.strategy } : {}) });
     // A pushed list is shown too: it is an impression like an answered one (and an exposure in an experiment).
-    const served = await ctx.app.impressions.record({
-      surface: 'recommendationsChanged',
-      actor: update.userId,
-      strategy: assigned?.strategy ?? ctx.app.recommender.defaultStrategy,
-      ...(assigned ? { experiment: { id: assigned.experimentId, variant: assigned.variant } } : {}),
-      itemIds: scored.map((r) => r.itemId),
-    });
+    const { scored, served } = await serveRecommendations(ctx.app, { userId: update.userId, first }, 'recommendationsChanged');
     return withItems(scored, served, ctx, info);
   }
 }
