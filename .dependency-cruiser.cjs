@@ -7,7 +7,7 @@
  *
  *   cli -> api -> resolvers -> graph-models   (src/api reaches graph-models through resolvers only)
  *   api, resolvers -> app (composition root)
- *     -> domains (anomaly, recommend, segments, privacy, import, demo)
+ *     -> domains (anomaly, recommend, segments, privacy, import, demo, outcomes)
  *     -> ingest -> event-log, graph -> events
  *   config, auth, observability, util sit low: they import no domain, except config, which imports the
  *   settings modules (src/<domain>/config.ts) it validates.
@@ -20,7 +20,7 @@
 /** A folder of the product, as a path pattern: `^src/(a|b)/` */
 const folders = (...names) => `^src/(${names.join('|')})/`;
 
-const DOMAINS = ['anomaly', 'recommend', 'segments', 'privacy', 'import', 'demo'];
+const DOMAINS = ['anomaly', 'recommend', 'segments', 'privacy', 'import', 'demo', 'outcomes'];
 // Below the composition root: the domains and everything they stand on.
 const CORE = [...DOMAINS, 'ingest', 'event-log', 'graph', 'events'];
 const LOW = ['config', 'auth', 'observability', 'util'];

@@ -10,6 +10,7 @@ export enum AnomalyKind {
   QUANTITY_OUTLIER = 'QUANTITY_OUTLIER',
   ORDER_VALUE_OUTLIER = 'ORDER_VALUE_OUTLIER',
   PRICE_ANOMALY = 'PRICE_ANOMALY',
+  SAMPLE_RATIO_MISMATCH = 'SAMPLE_RATIO_MISMATCH',
 }
 registerEnumType(AnomalyKind, {
   name: 'AnomalyKind',
@@ -21,6 +22,10 @@ registerEnumType(AnomalyKind, {
     QUANTITY_OUTLIER: { description: "Units far from the item's and the customer's usual quantities (median/MAD), or a cancellation of such a line." },
     ORDER_VALUE_OUTLIER: { description: "An order's value far from the customer's (or the shop's) usual orders." },
     PRICE_ANOMALY: { description: "A unit price far from the item's recent prices." },
+    SAMPLE_RATIO_MISMATCH: {
+      description:
+        "A running experiment's users per variant differ from its configured shares (chi-square p < 0.001): assignment or exposure logging is broken and its results are not to be trusted. The entity is the experiment.",
+    },
   },
 });
 

@@ -41,6 +41,13 @@ export class EventInput {
 
   @Field(() => Float, { nullable: true, description: 'Unit price.' })
   price?: number;
+
+  @Field(() => ID, {
+    nullable: true,
+    description:
+      "The `servedId` of the list the item was picked from (CLICK, ADD_TO_CART, PURCHASE): the outcome is credited to that list. Without it, the user's latest list showing the item within the attribution window is credited.",
+  })
+  servedId?: string;
 }
 
 @InputType({ description: 'A free catalog attribute.' })

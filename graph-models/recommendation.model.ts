@@ -15,6 +15,24 @@ export class RecommendationType {
 
   @Field({ description: 'Why this item: the history item or signal that contributed most.' })
   reason!: string;
+
+  @Field(() => ID, {
+    description:
+      'The served list this entry belongs to (the same on every entry of one answer; opaque, unique). Send it back as `servedId` on the click, add-to-cart or purchase of this item, so the outcome is attributed to this list.',
+  })
+  servedId!: string;
+
+  @Field(() => Int, { description: 'Rank of this entry in the list as served, from 1.' })
+  position!: number;
+
+  @Field({ description: 'The strategy that ranked the list.' })
+  strategy!: string;
+
+  @Field(() => String, { nullable: true, description: 'The experiment variant that chose the strategy, or null when the user is in no running experiment.' })
+  variant!: string | null;
+
+  @Field(() => Float, { description: 'Probability with which the serving policy showed this item at this position: 1 unless the policy is randomised.' })
+  propensity!: number;
 }
 
 @InputType('RecommendationFilter', { description: 'Business rules applied to a recommendation list.' })

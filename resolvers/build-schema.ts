@@ -5,6 +5,8 @@ import { authChecker } from '../src/auth/policy';
 import { AnomalyResolver, ItemAnomalyResolver, UserAnomalyResolver } from './anomaly.resolver';
 import { EventResolver } from './event.resolver';
 import { ItemResolver } from './item.resolver';
+import { ExperimentResolver } from './experiment.resolver';
+import { OutcomeResolver } from './outcome.resolver';
 import { PrivacyResolver } from './privacy.resolver';
 import { createGatewayPubSub, type GatewayPubSub } from './pubsub';
 import { RecommendationResolver } from './recommendation.resolver';
@@ -27,6 +29,8 @@ export const resolvers = [
   UserSegmentResolver,
   PrivacyResolver,
   StatusResolver,
+  OutcomeResolver,
+  ExperimentResolver,
 ] as const;
 
 /**

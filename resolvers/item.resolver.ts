@@ -5,7 +5,7 @@ import { AttributeType, CategoryType, ItemConnection, ItemFilterInput, ItemType 
 import { RecommendationType } from '../graph-models/recommendation.model';
 import { inputError, requireRange } from './errors';
 import { toAttributes, toCategory, toItem, toItemConnection } from './mappers/item';
-import { withItems } from './recommendation-items';
+import { serveSimilarItems } from './recommendation-items';
 
 @Resolver(() => ItemType)
 export class ItemResolver {
@@ -51,6 +51,6 @@ export class ItemResolver {
     @Info() info: GraphQLResolveInfo,
   ): Promise<RecommendationType[]> {
     requireRange('first', first, 1, 100);
-    return withItems(await ctx.app.recommender.similarItems(item.id, first), ctx, info);
+    return serveSimilarItems(item.id, first, undefined, ctx, info);
   }
 }

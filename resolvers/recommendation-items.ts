@@ -2,7 +2,8 @@ import type { GraphQLResolveInfo, SelectionSetNode } from 'graphql';
 import type { GatewayContext } from './context';
 import type { Recommendation as Scored } from '../src/recommend/recommender';
 import type { RecommendationType } from '../graph-models/recommendation.model';
-import { toRecommendation, toRecommendationsWithoutItems } from './mappers/recommendation';
+import type { ServedList } from '../src/outcomes/impressions';
+import { toRecommendation } from './mappers/recommendation';
 
 /**
  * Attaches the items to a scored list with one batched loader read of the whole list (`itemLists`)
@@ -12,11 +13,31 @@ import { toRecommendation, toRecommendationsWithoutItems } from './mappers/recom
  * 10-item recommendations request (BENCHMARKS.md, foundation section). A recommended item normally
  * exists; the placeholder keeps the list intact if it was erased between scoring and this read.
  */
-export async function withItems(scored: Scored[], ctx: GatewayContext, info: GraphQLResolveInfo): Promise<RecommendationType[]> {
-  if (!selects(info, 'item')) return toRecommendationsWithoutItems(scored);
+export async function withItems(scored: Scored[], served: ServedList, ctx: GatewayContext, info: GraphQLResolveInfo): Promise<RecommendationType[]> {
+  if (!selects(info, 'item')) return scored.map((r, i) => toRecommendation(r, served, i));
   // A store that is down rejects the list's promise, which fails the field (UNAVAILABLE).
   const nodes = await ctx.loaders.itemLists.load(scored.map((r) => r.itemId));
-  return scored.map((r, i) => toRecommendation(r, nodes[i]));
+  return scored.map((r, i) => toRecommendation(r, served, i, nodes[i] ?? null));
+}
+
+/** The strategy name impressions of similar-item lists carry: co-engagement neighbours (content similarity for new items). */
+export const SIMILAR_ITEMS_STRATEGY = 'similar-items';
+
+/**
+ * A similar-items list (`similarItems`, `Item.similar`), recorded as an impression: for `actor` when
+ * given (checked by the caller), else for a shopper's own user, else anonymous (attributable by servedId only).
+ */
+export async function serveSimilarItems(itemId: string, first: number, actor: string | undefined, ctx: GatewayContext, info: GraphQLResolveInfo) {
+  const shownTo = actor ?? (ctx.identity.role === 'shopper' ? (ctx.identity.subject ?? undefined) : undefined);
+  const scored = await ctx.app.recommender.similarItems(itemId, first);
+  const served = await ctx.app.impressions.record({
+    surface: 'similarItems',
+    ...(shownTo !== undefined ? { actor: shownTo } : {}),
+    strategy: SIMILAR_ITEMS_STRATEGY,
+    anchorItemId: itemId,
+    itemIds: scored.map((r) => r.itemId),
+  });
+  return withItems(scored, served, ctx, info);
 }
 
 /** True if the field being resolved selects `name` directly; fragments count as "maybe", so true. */

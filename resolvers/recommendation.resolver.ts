@@ -6,7 +6,8 @@ import { TOPIC_USER_UPDATED, type UserUpdated } from './pubsub';
 import { RecommendationFilterInput, RecommendationType } from '../graph-models/recommendation.model';
 import { inputError, requireRange } from './errors';
 import { toRecommendRequest } from './mappers/recommendation';
-import { withItems } from './recommendation-items';
+import { serveSimilarItems, withItems } from './recommendation-items';
+import { serveRecommendations } from '../src/app/serving';
 
 const MAX_FIRST = 100;
 
@@ -33,8 +34,8 @@ export class RecommendationResolver {
     assertActsFor(ctx.identity, userId);
     const names = ctx.app.recommender.strategies().map((s) => s.name);
     if (strategy && !names.includes(strategy)) throw inputError(`unknown strategy "${strategy}"; choose one of ${names.join(', ')}`, 'strategy');
-    const scored = await ctx.app.recommender.recommend(toRecommendRequest(userId, first, strategy, filter));
-    return withItems(scored, ctx, info);
+    const { scored, served } = await serveRecommendations(ctx.app, toRecommendRequest(userId, first, strategy, filter));
+    return withItems(scored, served, ctx, info);
   }
 
   @Authorized()
@@ -42,11 +43,18 @@ export class RecommendationResolver {
   async similarItems(
     @Arg('itemId', () => ID) itemId: string,
     @Arg('first', () => Int, { defaultValue: 10 }) first: number,
+    @Arg('userId', () => ID, {
+      nullable: true,
+      description:
+        'Who the list is shown to (a customer id, or "session:<id>"), so the impression and the outcomes on it are theirs; a shopper\'s own user when omitted.',
+    })
+    userId: string | undefined,
     @Ctx() ctx: GatewayContext,
     @Info() info: GraphQLResolveInfo,
   ): Promise<RecommendationType[]> {
     requireRange('first', first, 1, MAX_FIRST);
-    return withItems(await ctx.app.recommender.similarItems(itemId, first), ctx, info);
+    if (userId != null) assertActsFor(ctx.identity, userId);
+    return serveSimilarItems(itemId, first, userId ?? undefined, ctx, info);
   }
 
   @Authorized()
@@ -67,6 +75,8 @@ export class RecommendationResolver {
     @Info() info: GraphQLResolveInfo,
   ): Promise<RecommendationType[]> {
     requireRange('first', first, 1, MAX_FIRST);
-    return withItems(await ctx.app.recommender.recommend({ userId: update.userId, first }), ctx, info);
+    // A pushed list is shown too: it is an impression like an answered one (and an exposure in an experiment).
+    const { scored, served } = await serveRecommendations(ctx.app, { userId: update.userId, first }, 'recommendationsChanged');
+    return withItems(scored, served, ctx, info);
   }
 }

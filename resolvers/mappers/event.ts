@@ -20,6 +20,7 @@ export function toInteractionEvents(events: readonly EventInput[], now: number):
       timestamp: e.timestamp ? e.timestamp.getTime() : now,
       quantity: e.quantity,
       price: e.price,
+      servedId: e.servedId,
     }),
   );
 }

@@ -1,5 +1,6 @@
 import type { ItemNode } from '../../src/graph/graph-store';
 import type { Recommendation as Scored, RecommendRequest } from '../../src/recommend/recommender';
+import type { ServedList } from '../../src/outcomes/impressions';
 import type { RecommendationFilterInput, RecommendationType } from '../../graph-models/recommendation.model';
 import { toItem, unknownItem } from './item';
 
@@ -23,12 +24,22 @@ export function toRecommendRequest(
   };
 }
 
-/** A scored entry with its item (read through the loader; an item erased since scoring gets a placeholder). */
-export function toRecommendation(scored: Scored, node: ItemNode | null | undefined): RecommendationType {
-  return { itemId: scored.itemId, score: scored.score, reason: scored.reason, item: node ? toItem(node) : unknownItem(scored.itemId) };
-}
-
-/** Without `item` selected, the scored entries are the answer as they are (same fields but `item`). */
-export function toRecommendationsWithoutItems(scored: Scored[]): RecommendationType[] {
-  return scored as unknown as RecommendationType[];
+/**
+ * A scored entry of a served list, with its item when read (through the loader; an item erased since
+ * scoring gets a placeholder). Without `item` selected the field is left unset: nothing resolves it.
+ */
+export function toRecommendation(scored: Scored, served: ServedList, index: number, node?: ItemNode | null): RecommendationType {
+  const entry = served.entries[index]!;
+  const out = {
+    itemId: scored.itemId,
+    score: scored.score,
+    reason: scored.reason,
+    servedId: served.servedId,
+    position: entry.position,
+    strategy: served.strategy,
+    variant: served.variant ?? null,
+    propensity: entry.propensity,
+  } as RecommendationType;
+  if (node !== undefined) out.item = node ? toItem(node) : unknownItem(scored.itemId);
+  return out;
 }

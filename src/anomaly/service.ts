@@ -188,6 +188,19 @@ export class AnomalyService {
     return keep ?? events;
   }
 
+  /**
+   * A finding from outside the detectors (an experiment's sample-ratio mismatch): stored and published like
+   * theirs, through the same path (its id makes it once per subject).
+   */
+  report(finding: AnomalyFinding): void {
+    if (!this.enabled) return;
+    try {
+      this.record([{ finding, event: null }]);
+    } catch (err) {
+      this.options.logger?.error({ err }, 'could not record a reported anomaly');
+    }
+  }
+
   /** Erasure: the detectors forget these actors' histories, and their bot flags are dropped. */
   forgetActors(actors: readonly string[]): void {
     this.detector.forgetActors(actors);

@@ -3,13 +3,21 @@
  */
 import type { InteractionEvent } from '../events/event.js';
 
-export const ANOMALY_KINDS = ['BOT_ACTIVITY', 'TRAFFIC_SPIKE', 'TRAFFIC_DROP', 'QUANTITY_OUTLIER', 'ORDER_VALUE_OUTLIER', 'PRICE_ANOMALY'] as const;
+export const ANOMALY_KINDS = [
+  'BOT_ACTIVITY',
+  'TRAFFIC_SPIKE',
+  'TRAFFIC_DROP',
+  'QUANTITY_OUTLIER',
+  'ORDER_VALUE_OUTLIER',
+  'PRICE_ANOMALY',
+  'SAMPLE_RATIO_MISMATCH',
+] as const;
 export type AnomalyKind = (typeof ANOMALY_KINDS)[number];
 
 export const SEVERITIES = ['INFO', 'WARNING', 'CRITICAL'] as const;
 export type Severity = (typeof SEVERITIES)[number];
 
-export type AnomalyEntityType = 'user' | 'item' | 'session' | 'global';
+export type AnomalyEntityType = 'user' | 'item' | 'session' | 'global' | 'experiment';
 
 export interface AnomalyFinding {
   /** Deterministic: `${kind}:${entityType}:${entityId}:${event id | bucket start | order id}`. */

@@ -9,7 +9,7 @@ import { DeadLetterSink } from '../ingest/dead-letter-sink';
 import { startFanOut } from '../ingest/fan-out';
 import { LiveUpdates } from '../ingest/live-updates';
 import { EventTypeCounts } from '../ingest/event-type-counts';
-import { createMetrics, registerRecommenderMetrics, registerServiceMetrics, type Metrics } from '../observability/metrics';
+import { createMetrics, registerOutcomeMetrics, registerRecommenderMetrics, registerServiceMetrics, type Metrics } from '../observability/metrics';
 import type { Recommender } from '../recommend/recommender';
 import { AnomalyService } from '../anomaly/service';
 import { anomalyConfigFromEnv } from '../config/anomaly-settings';
@@ -18,6 +18,8 @@ import { ErasureService } from '../privacy/erasure-service';
 import { consumerGroups, openEventLog, openGraphStore } from './backends';
 import { recommenderFactory } from './recommender-factory';
 import { composePipelines } from './stages';
+import { ImpressionRecorder } from '../outcomes/impressions';
+import { Outcomes } from '../outcomes/service';
 
 /**
  * The composition root: builds the services from configuration and wires them in order. Which backend
@@ -46,6 +48,10 @@ export interface Flywheel {
   privacy: ErasureService;
   /** Applied events by type and UTC day, since this process started (the log tail replayed at start included). */
   eventTypes: EventTypeCounts;
+  /** Records every served list as an impression in the log (src/outcomes/). */
+  impressions: ImpressionRecorder;
+  /** Attribution of outcomes to served lists, and the live totals per strategy and variant. */
+  outcomes: Outcomes;
   /** Stops ingestion, checkpoints the graph and closes the log. */
   close(): Promise<void>;
 }
@@ -91,6 +97,16 @@ export async function createFlywheel(config: FlywheelConfig, logger: Logger, opt
   const newRecommender = recommenderFactory(config, store, (userId) => segments?.topItemsForUser(userId) ?? null);
   // Erasure may replace the recommender with one rebuilt from the erased store: readers go through `current`.
   const current = { recommender: newRecommender() };
+  // A shipped experiment variant's strategy (read from the log) outlives a rebuilt recommender.
+  let shippedStrategy: string | null = null;
+  const applyShipped = (r: Recommender) => {
+    if (shippedStrategy === null) return;
+    try {
+      r.configure({ defaultStrategy: shippedStrategy });
+    } catch (err) {
+      logger.error({ err, strategy: shippedStrategy }, 'a shipped experiment variant names a strategy this gateway does not serve; the default stays');
+    }
+  };
   registerRecommenderMetrics(metrics, () => current.recommender);
   const privacy = new ErasureService({
     store,
@@ -98,7 +114,10 @@ export async function createFlywheel(config: FlywheelConfig, logger: Logger, opt
     logger,
     recommender: () => current.recommender,
     rebuildRecommender: newRecommender,
-    installRecommender: (next) => (current.recommender = next),
+    installRecommender: (next) => {
+      applyShipped(next);
+      current.recommender = next;
+    },
   });
   await privacy.start();
   // The fan-out start is pinned to the stream's end before the recommender reads the graph, so no event
@@ -135,11 +154,46 @@ export async function createFlywheel(config: FlywheelConfig, logger: Logger, opt
   registerServiceMetrics(metrics, { anomalies, segments: segmentService, segmentSizes: () => store.segmentSizes() });
   if (serving) await segmentService.start();
 
+  const outcomes = new Outcomes(
+    { clickWindowMs: config.FLYWHEEL_ATTRIBUTION_CLICK_HOURS * 3_600_000, conversionWindowMs: config.FLYWHEEL_ATTRIBUTION_CONVERSION_HOURS * 3_600_000 },
+    {
+      log,
+      logger,
+      filter: (events) => privacy.filter(events),
+      onShipped: (strategy, experimentId) => {
+        shippedStrategy = strategy;
+        applyShipped(current.recommender);
+        logger.info({ experimentId, strategy }, 'experiment variant shipped: its strategy is the default');
+      },
+      onSampleRatioMismatch: (experiment, users, srm, at) =>
+        anomalies.report({
+          id: `SAMPLE_RATIO_MISMATCH:experiment:${experiment.id}`,
+          kind: 'SAMPLE_RATIO_MISMATCH',
+          severity: 'CRITICAL',
+          entityType: 'experiment',
+          entityId: experiment.id,
+          score: srm.chiSquare,
+          detectedAt: at,
+          message: `experiment ${experiment.id} (${experiment.spec.name}): users per variant ${experiment.spec.variants.map((v, i) => `${v.name} ${users[i]}`).join(', ')} against shares ${experiment.spec.variants.map((v) => v.share).join('/')} (chi-square ${srm.chiSquare.toFixed(1)}, p ${srm.pValue.toExponential(2)}): do not trust its results`,
+          evidence: { users, shares: experiment.spec.variants.map((v) => v.share), expected: srm.expected, pValue: srm.pValue, chiSquare: srm.chiSquare },
+        }),
+    },
+  );
+  privacy.onErased((actors) => outcomes.forgetActors(actors));
+  registerOutcomeMetrics(metrics, () => outcomes);
+  // Derived from the log only: rebuilt from what the log holds before this gateway's consumers take over
+  // (the snapshot's position on the embedded log, the fan-out's pinned start on Kafka + Neo4j).
+  if (serving) {
+    await outcomes.bootstrap(
+      log.rewritable ? { through: restoredAt } : fanOutStart && groups.fanOut ? { broadcastEnd: fanOutStart, group: `${groups.fanOut}.outcomes` } : null,
+    );
+  }
+
   // After a batch is applied: the ordered stages of stages.ts, on the ingestion consumer, and with a
   // broadcasting log partly on this instance's fan-out consumer.
   const eventTypes = new EventTypeCounts();
   const pipelines = composePipelines(
-    { anomalies, privacy, recommender: () => current.recommender, segments: segmentService, live, eventTypes },
+    { anomalies, privacy, recommender: () => current.recommender, segments: segmentService, outcomes, live, eventTypes },
     { serving, fanOut: groups.fanOut !== null },
   );
   ingestor.onApplied((events, summary) => pipelines.ingestion.run({ events, touchedUsers: summary.touchedUsers }));
@@ -154,6 +208,7 @@ export async function createFlywheel(config: FlywheelConfig, logger: Logger, opt
     fanOutConsumer = await startFanOut(log.broadcast, fanOutStart, groups.fanOut, pipelines.fanOut, logger);
   }
   const tracker = new EventTracker(log, ingestor, metrics, { deadLetters });
+  const impressions = new ImpressionRecorder(log, metrics, logger);
 
   return {
     config,
@@ -172,6 +227,8 @@ export async function createFlywheel(config: FlywheelConfig, logger: Logger, opt
     segments: segmentService,
     privacy,
     eventTypes,
+    impressions,
+    outcomes,
     async close() {
       watchdog.stop();
       await segmentService.stop();

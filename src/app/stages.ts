@@ -2,6 +2,7 @@ import type { AnomalyService } from '../anomaly/service';
 import { EventPipeline, type PipelineStage } from '../ingest/pipeline';
 import type { EventTypeCounts } from '../ingest/event-type-counts';
 import type { LiveUpdateListener } from '../ingest/live-updates';
+import type { Outcomes } from '../outcomes/service';
 import type { ErasureService } from '../privacy/erasure-service';
 import type { Recommender } from '../recommend/recommender';
 import type { SegmentService } from '../segments/service';
@@ -11,9 +12,12 @@ import type { SegmentService } from '../segments/service';
  * 1. detect-anomalies runs first, so the interactions of an actor flagged as a bot in this very batch never
  *    reach the recommender (FLYWHEEL_IGNORE_BOTS); erased actors' events are filtered out before it.
  * 2. feed-recommender: the live model takes the batch (the user side is current at once).
- * 3. publish-user-updates: `recommendationsChanged` subscribers of the touched users hear of it, after the
+ * 3. attribute-outcomes: clicks, carts and purchases are credited to the served lists (impressions) they
+ *    came from, and the per-strategy/variant totals move (src/outcomes/). It reads the whole batch in log
+ *    order, impressions included; erased actors' records are dropped by the service.
+ * 4. publish-user-updates: `recommendationsChanged` subscribers of the touched users hear of it, after the
  *    model changed, so what they query next reflects the batch.
- * 4. assign-segments: touched users are queued for their nearest segment (written to the store).
+ * 5. assign-segments: touched users are queued for their nearest segment (written to the store).
  * count-event-types (serving, every event) keeps the applied events' counts by type and day for dashboards.
  */
 export interface StageParts {
@@ -22,6 +26,7 @@ export interface StageParts {
   /** Read per batch: erasure may install a rebuilt recommender. */
   recommender: () => Recommender;
   segments: SegmentService;
+  outcomes: Outcomes;
   /** Where user updates are announced (the API's subscriptions listen). */
   live: Pick<LiveUpdateListener, 'userUpdated'>;
   /** Applied events by type and day (data-quality dashboards). */
@@ -41,6 +46,10 @@ export function feedRecommender({ anomalies, privacy, recommender }: StageParts)
       privacy.noteFed(fed);
     },
   };
+}
+
+export function attributeOutcomes({ outcomes }: StageParts): PipelineStage {
+  return { name: 'attribute-outcomes', handle: ({ events }) => outcomes.observe(events) };
 }
 
 export function publishUserUpdates({ live }: StageParts): PipelineStage {
@@ -65,12 +74,15 @@ export interface Pipelines {
 /**
  * Who drives what. Serving on one machine, ingestion sees every event and runs every stage. Serving on
  * Kafka + Neo4j, gateways split the partitions for the graph writes, but every instance's detectors,
- * recommender and subscribers need every event: those stages move to the instance's fan-out consumer, and
+ * recommender, outcome totals and subscribers need every event: those stages move to the instance's fan-out consumer, and
  * segment assignment (a store write, once per event) stays with the partition's owner. An import runs the
  * detectors only; `serve` rebuilds the rest from the snapshot.
  */
 export function composePipelines(parts: StageParts, mode: { serving: boolean; fanOut: boolean }): Pipelines {
-  const everyEvent = [detectAnomalies(parts), ...(mode.serving ? [feedRecommender(parts), publishUserUpdates(parts), countEventTypes(parts)] : [])];
+  const everyEvent = [
+    detectAnomalies(parts),
+    ...(mode.serving ? [feedRecommender(parts), attributeOutcomes(parts), publishUserUpdates(parts), countEventTypes(parts)] : []),
+  ];
   const partitionOwner = mode.serving ? [assignSegments(parts)] : [];
   if (mode.fanOut && mode.serving) return { ingestion: new EventPipeline(partitionOwner), fanOut: new EventPipeline(everyEvent) };
   return { ingestion: new EventPipeline([...everyEvent, ...partitionOwner]), fanOut: null };

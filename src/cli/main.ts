@@ -9,6 +9,7 @@ import { printEval, runEval } from './eval-command';
 import { DEFAULT_ALS_GRID, printTune, runTune } from './tune-command';
 import { GENERATE_DEFAULTS, runGenerateRatings } from './generate-command';
 import { runAnomalies, type AnomaliesFlags } from './anomalies-command';
+import { printSimulate, runSimulate, type SimulateFlags } from './simulate-command';
 import { addInputOptions } from './input-options';
 import { CliFailure } from './cli-error';
 import { InputError } from '../import/input-error';
@@ -154,6 +155,19 @@ addInputOptions(
   .action(async (file: string | undefined, flags: SegmentsFlags) => {
     await runSegments(flags, file);
   });
+
+program
+  .command('simulate')
+  .description(
+    'run an experiment on a simulated shop through the real gateway code (log, graph, recommender, attribution, statistics); last line is one JSON object',
+  )
+  .option('--scenario <aa|ab|srm>', 'aa: no difference; ab: treatment clicks better by --lift; srm: a broken split', 'ab')
+  .option('--seed <n>', 'random seed', '1')
+  .option('--users <n>', 'shoppers', '1000')
+  .option('--days <n>', 'experiment days (after one pre-period day)', '5')
+  .option('--lift <r>', 'ab: true relative lift of the click-through rate', '0.15')
+  .option('--json', 'print only the JSON object')
+  .action(async (flags: SimulateFlags) => printSimulate(await runSimulate(flags), flags.json === true));
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   // Mistakes in the configuration, the flags or the input file: one line, exit 2, no stack trace.

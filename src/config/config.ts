@@ -94,6 +94,18 @@ export const configSchema = z.object({
       return a! >= 1 && a! <= b!;
     }, 'must be MIN-MAX with 1 <= MIN <= MAX')
     .default('3-6'),
+  /** Attribution windows (src/outcomes/attribution.ts): a click counts for a list shown at most this long before it. */
+  FLYWHEEL_ATTRIBUTION_CLICK_HOURS: z.coerce
+    .number({ error: 'must be a number' })
+    .positive('must be positive')
+    .max(8760, 'must be at most 8760 (a year)')
+    .default(24),
+  /** The same for add-to-cart and purchase. */
+  FLYWHEEL_ATTRIBUTION_CONVERSION_HOURS: z.coerce
+    .number({ error: 'must be a number' })
+    .positive('must be positive')
+    .max(8760, 'must be at most 8760 (a year)')
+    .default(168),
   FLYWHEEL_SEGMENTS_REFIT_MINUTES: z.coerce.number({ error: 'must be a number' }).min(0, 'must be at least 0').default(60),
   // Neo4j graph store (FLYWHEEL_GRAPH=neo4j).
   NEO4J_URI: z.string().min(1).default('bolt://127.0.0.1:7687'),

@@ -163,12 +163,18 @@ export interface BroadcastLog {
    * behind when the instance goes.
    */
   consumeFrom(startAt: PartitionOffsets, group: string, handler: BatchHandler, options?: ConsumeOptions): Promise<LogConsumer>;
+  /**
+   * Reads everything stored before `end` (each partition from its earliest retained record), once, and
+   * resolves when every partition has been handed over up to there; commits nothing. Where state derived
+   * from the whole stream (attribution) is rebuilt before the fan-out consumer takes over at `end`.
+   */
+  readUntil(end: PartitionOffsets, group: string, handler: BatchHandler): Promise<void>;
 }
 
 /** The optional capability of a log that erasure can rewrite (see EventLog.rewritable). */
 export interface RewritableLog {
-  /** Every stored event in log order. */
-  scanEvents(): Iterable<FlywheelEvent>;
+  /** Every stored event in log order; with `through`, only those at offsets up to and including it. */
+  scanEvents(through?: number): Iterable<FlywheelEvent>;
   /** Turns every matching event into a hole (other offsets are kept); returns how many. */
   eraseWhere(predicate: (event: FlywheelEvent) => boolean): Promise<number>;
   /** Removes matching dead letters; returns how many. */

@@ -216,9 +216,13 @@ export class LmdbEventLog implements EventLog, RewritableLog {
   }
 
   /** Every stored event in log order (erasure looks up a user's event ids and linked sessions with it). */
-  *scanEvents(): Iterable<FlywheelEvent> {
-    for (const { value: bytes } of this.log.getRange({})) {
-      for (const event of decodeBatch(bytes)) if (event !== null) yield event;
+  *scanEvents(through?: number): Iterable<FlywheelEvent> {
+    // Keys are each batch's first offset; a batch's events follow it in order (holes are null).
+    for (const { key, value: bytes } of this.log.getRange(through === undefined ? {} : { end: through + 1 })) {
+      const first = key as number;
+      const batch = decodeBatch(bytes);
+      const n = through === undefined ? batch.length : Math.min(batch.length, through - first + 1);
+      for (let i = 0; i < n; i++) if (batch[i] !== null) yield batch[i]!;
     }
   }
 

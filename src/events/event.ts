@@ -27,6 +27,11 @@ export interface InteractionEvent {
   quantity?: number;
   /** Unit price in the shop's currency; PURCHASE (and optionally carts). */
   price?: number;
+  /**
+   * The served list (an impression's id) the item was picked from, for CLICK, ADD_TO_CART and PURCHASE:
+   * the outcome is attributed to that list (src/outcomes/attribution.ts).
+   */
+  servedId?: string;
 }
 
 /** A catalog upsert: creates or replaces an item's descriptive fields. */
@@ -42,9 +47,127 @@ export interface ItemUpsertEvent {
   timestamp: number;
 }
 
-export type FlywheelEvent = InteractionEvent | ItemUpsertEvent;
+/** Where a served list was shown: the GraphQL field that answered. */
+export const SERVED_SURFACES = ['recommendations', 'similarItems', 'recommendationsChanged'] as const;
+export type ServedSurface = (typeof SERVED_SURFACES)[number];
+
+/** One entry of a served list. */
+export interface ServedEntry {
+  itemId: string;
+  /** 1-based rank in the list as served. */
+  position: number;
+  /**
+   * Probability with which the serving policy showed this item here: 1 for a deterministic ranking, below 1
+   * where the policy is randomised (exploration), so that other policies can be evaluated offline (IPS).
+   */
+  propensity: number;
+}
+
+/**
+ * An impression: a list the gateway served (written by the gateway itself, never by clients). It travels
+ * through the same log as behaviour, so it is durable, replayable and erased with the user, but it is not
+ * shopper behaviour: the graph, the recommender and the detectors do not apply it (`isGraphEvent`).
+ * Outcomes (clicks, carts, purchases) are attributed to it (src/outcomes/).
+ */
+export interface ImpressionEvent {
+  kind: 'impression';
+  v: number;
+  /** The served list's id (`servedId` in GraphQL): opaque, unique, chosen by the gateway. */
+  id: string;
+  /** Whom it was shown to, when known (similar-item lists may be anonymous). */
+  userId?: string;
+  sessionId?: string;
+  surface: ServedSurface;
+  /** The strategy that ranked the list. */
+  strategy: string;
+  /** The experiment and variant that chose the strategy, when the user was in one. */
+  experimentId?: string;
+  variant?: string;
+  /** The item a similar-items list was for. */
+  anchorItemId?: string;
+  items: ServedEntry[];
+  timestamp: number;
+}
+
+/** What an experiment's results are judged on, per user (the randomisation unit). */
+export const EXPERIMENT_METRICS = ['CTR', 'CLICKS_PER_USER', 'ADD_TO_CARTS_PER_USER', 'CONVERSION', 'REVENUE_PER_USER'] as const;
+export type ExperimentMetric = (typeof EXPERIMENT_METRICS)[number];
+
+export interface ExperimentVariantSpec {
+  name: string;
+  /** Share of the experiment's traffic; the shares sum to 1. */
+  share: number;
+  /** The recommendation strategy this variant serves. */
+  strategy: string;
+}
+
+export interface ExperimentSpec {
+  name: string;
+  /** Assignment salt (src/experiments/assignment.ts): a new one per experiment keeps experiments independent. */
+  salt: string;
+  /** Fraction of users that enter the experiment, in (0, 1]. */
+  traffic: number;
+  variants: ExperimentVariantSpec[];
+  /** The variant the others are compared with. */
+  control: string;
+  primaryMetric: ExperimentMetric;
+  guardrailMetrics: ExperimentMetric[];
+  /** Effect size (absolute, on the primary metric's scale) the sequential test is tuned to: its mixture's tau, fixed before any data. */
+  minimumDetectableEffect: number;
+}
+
+/**
+ * An experiment's lifecycle, as records in the event log: durable, and read by every gateway in log order
+ * (on Kafka, through each one's fan-out consumer and its start-up read), so all gateways agree on which
+ * experiment runs and with which variants. Not behaviour (`isGraphEvent`), not about a person.
+ */
+export interface ExperimentEvent {
+  kind: 'experiment';
+  v: number;
+  /** This record's id. */
+  id: string;
+  experimentId: string;
+  action: 'create' | 'start' | 'stop' | 'ship';
+  /** With `create`. */
+  spec?: ExperimentSpec;
+  /** With `ship`: the variant whose strategy becomes the default. */
+  variant?: string;
+  /** Who did it (the caller's subject), for the audit trail. */
+  by?: string;
+  timestamp: number;
+}
+
+export type FlywheelEvent = InteractionEvent | ItemUpsertEvent | ImpressionEvent | ExperimentEvent;
+
+/** What the graph (and the recommender, which mirrors it) applies: behaviour and the catalog. */
+export type GraphEvent = InteractionEvent | ItemUpsertEvent;
+
+/**
+ * The one rule for which records shape the graph: every consumer of the log that changes the graph or
+ * the models (both graph backends, the live recommender, the detectors) goes through it, so a new record
+ * kind that is not behaviour (impressions) cannot leak into edges, counts or findings.
+ */
+export function isGraphEvent(e: FlywheelEvent): e is GraphEvent {
+  return e.kind === 'interaction' || e.kind === 'item';
+}
+
+/** The batch without records the graph does not apply; the same array when there are none (the common case). */
+export function graphEvents(events: readonly FlywheelEvent[]): readonly GraphEvent[] {
+  for (let i = 0; i < events.length; i++) if (!isGraphEvent(events[i]!)) return events.filter(isGraphEvent);
+  return events as readonly GraphEvent[];
+}
+
+/**
+ * The person a record is about, or undefined (catalog upserts, anonymous similar-item lists): what erasure
+ * removes with the user and what the Kafka log keys by, for interactions and impressions alike.
+ */
+export function eventActor(e: FlywheelEvent): string | undefined {
+  if (e.kind === 'item' || e.kind === 'experiment') return undefined;
+  if (e.userId === undefined && e.sessionId === undefined) return undefined;
+  return actorId(e);
+}
 
 /** The graph identity of whoever acted: a customer, or an anonymous session prefixed so ids never clash. */
-export function actorId(e: Pick<InteractionEvent, 'userId' | 'sessionId'>): string {
+export function actorId(e: { userId?: string; sessionId?: string }): string {
   return e.userId ?? `session:${e.sessionId}`;
 }

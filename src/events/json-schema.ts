@@ -12,9 +12,20 @@ import { eventSchema, SECONDS_BELOW } from './validate';
  */
 export function eventJsonSchema(): Record<string, unknown> {
   const generated = z.toJSONSchema(eventSchema, { io: 'input', unrepresentable: 'any' }) as { oneOf: Record<string, unknown>[] } & Record<string, unknown>;
-  const [interaction, item] = generated.oneOf as [Record<string, unknown>, Record<string, unknown>];
+  const [interaction, item, impression, experiment] = generated.oneOf as [
+    Record<string, unknown>,
+    Record<string, unknown>,
+    Record<string, unknown>,
+    Record<string, unknown>,
+  ];
   describeTimestamp(interaction);
   describeTimestamp(item);
+  describeTimestamp(impression);
+  describeTimestamp(experiment);
+  experiment.description =
+    "An experiment's lifecycle (create with spec, start, stop, ship with variant), written by gateways on analysts' mutations; every gateway reads them in log order. Variant names unique, control one of them, shares summing to 1.";
+  impression.description =
+    'A list the gateway served (written by gateways, not by shops): the graph does not apply it; clicks, carts and purchases are attributed to it. Items unique per list; experimentId and variant go together.';
   // The cross-field rules of the interaction schema's superRefine.
   interaction.allOf = [
     { anyOf: [{ required: ['userId'] }, { required: ['sessionId'] }], description: 'either userId or sessionId is required' },
@@ -30,8 +41,8 @@ export function eventJsonSchema(): Record<string, unknown> {
     $id: 'urn:flywheel:event:v1',
     title: 'Flywheel event (Kafka message value, v1)',
     description:
-      'One JSON object per Kafka message on the events topic. Unknown fields are ignored (not refused); `v` is the schema version: this gateway reads 1, a later version is dead-lettered by gateways that do not know it. Key each message by userId (else sessionId, else itemId) with the murmur2 partitioner (Java default; kcat/librdkafka: -X partitioner=murmur2_random).',
-    oneOf: [interaction, item],
+      'One JSON object per Kafka message on the events topic: behaviour (interaction), the catalog (item), the lists gateways served (impression) and experiment lifecycles (experiment). Unknown fields are ignored (not refused); `v` is the schema version: this gateway reads 1, a later version is dead-lettered by gateways that do not know it. Key each message by userId (else sessionId, else itemId; an impression without a user by anchorItemId, else its id; an experiment record by experiment:<experimentId>) with the murmur2 partitioner (Java default; kcat/librdkafka: -X partitioner=murmur2_random).',
+    oneOf: [interaction, item, impression, experiment],
   };
 }
 

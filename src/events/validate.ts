@@ -1,5 +1,15 @@
 import { z } from 'zod';
-import { EVENT_SCHEMA_VERSION, INTERACTION_TYPES, type FlywheelEvent, type InteractionEvent, type ItemUpsertEvent } from './event';
+import {
+  EVENT_SCHEMA_VERSION,
+  EXPERIMENT_METRICS,
+  INTERACTION_TYPES,
+  SERVED_SURFACES,
+  type ExperimentEvent,
+  type FlywheelEvent,
+  type ImpressionEvent,
+  type InteractionEvent,
+  type ItemUpsertEvent,
+} from './event';
 
 /**
  * Validation of everything that enters the event log. Producers differ (GraphQL, importer, Kafka), the
@@ -48,6 +58,7 @@ const interactionSchema = z
     timestamp,
     quantity: z.number().int('must be an integer').positive('must be positive').max(1_000_000_000).optional(),
     price: z.number().finite('must be a finite number').nonnegative('must not be negative').max(1e9).optional(),
+    servedId: id.optional(),
   })
   // Unknown fields are ignored (dropped), not refused: producers may add fields (a `currency`) before
   // gateways read them. A change that older gateways must not misread bumps `v` instead.
@@ -57,6 +68,9 @@ const interactionSchema = z
     }
     if (e.type === 'PURCHASE' && e.quantity === undefined) {
       ctx.addIssue({ code: 'custom', path: ['quantity'], message: 'is required for PURCHASE' });
+    }
+    if (e.servedId !== undefined && !(e.type === 'CLICK' || e.type === 'ADD_TO_CART' || e.type === 'PURCHASE')) {
+      ctx.addIssue({ code: 'custom', path: ['servedId'], message: `is only for CLICK, ADD_TO_CART and PURCHASE (outcomes of a served list), not ${e.type}` });
     }
     if ((e.type === 'VIEW' || e.type === 'CLICK') && e.quantity !== undefined) {
       ctx.addIssue({ code: 'custom', path: ['quantity'], message: `is not allowed for ${e.type}` });
@@ -75,8 +89,91 @@ const itemSchema = z.object({
   timestamp,
 });
 
-export const eventSchema = z.discriminatedUnion('kind', [interactionSchema, itemSchema], {
-  error: "must be 'interaction' or 'item'",
+/** The longest list the gateway serves (`first` is at most 100). */
+export const MAX_SERVED_ENTRIES = 100;
+
+const impressionSchema = z
+  .object({
+    kind: z.literal('impression'),
+    v: version,
+    id,
+    userId: id.optional(),
+    sessionId: id.optional(),
+    surface: z.enum(SERVED_SURFACES, { error: `must be one of ${SERVED_SURFACES.join(', ')}` }),
+    strategy: z.string().trim().min(1, 'must not be empty').max(100, 'must be at most 100 characters'),
+    experimentId: id.optional(),
+    variant: z.string().trim().min(1, 'must not be empty').max(100, 'must be at most 100 characters').optional(),
+    anchorItemId: id.optional(),
+    items: z
+      .array(
+        z.object({
+          itemId: id,
+          position: z.number().int('must be an integer').min(1, 'must be at least 1').max(MAX_SERVED_ENTRIES),
+          propensity: z.number().gt(0, 'must be above 0').max(1, 'must be at most 1'),
+        }),
+      )
+      .max(MAX_SERVED_ENTRIES, `must hold at most ${MAX_SERVED_ENTRIES} entries`),
+    timestamp,
+  })
+  .superRefine((e, ctx) => {
+    const seen = new Set<string>();
+    e.items.forEach((entry, i) => {
+      // Attribution finds a served item by id: one list shows an item once.
+      if (seen.has(entry.itemId)) ctx.addIssue({ code: 'custom', path: ['items', i, 'itemId'], message: 'appears twice in one list' });
+      seen.add(entry.itemId);
+    });
+    if ((e.experimentId === undefined) !== (e.variant === undefined)) {
+      ctx.addIssue({ code: 'custom', path: ['variant'], message: 'experimentId and variant go together' });
+    }
+  });
+
+const name = z.string().trim().min(1, 'must not be empty').max(100, 'must be at most 100 characters');
+const metric = z.enum(EXPERIMENT_METRICS, { error: `must be one of ${EXPERIMENT_METRICS.join(', ')}` });
+
+const experimentSpecSchema = z
+  .object({
+    name: z.string().trim().min(1, 'must not be empty').max(200, 'must be at most 200 characters'),
+    salt: id,
+    traffic: z.number().gt(0, 'must be above 0').max(1, 'must be at most 1'),
+    variants: z
+      .array(z.object({ name, share: z.number().gt(0, 'must be above 0').max(1, 'must be at most 1'), strategy: name }))
+      .min(2, 'must hold at least 2 variants (control and a treatment)')
+      .max(10, 'must hold at most 10 variants'),
+    control: name,
+    primaryMetric: metric,
+    guardrailMetrics: z.array(metric).max(EXPERIMENT_METRICS.length),
+    minimumDetectableEffect: z.number().finite().gt(0, 'must be above 0'),
+  })
+  .superRefine((s, ctx) => {
+    const names = new Set<string>();
+    s.variants.forEach((v, i) => {
+      if (names.has(v.name)) ctx.addIssue({ code: 'custom', path: ['variants', i, 'name'], message: 'appears twice' });
+      names.add(v.name);
+    });
+    if (!names.has(s.control)) ctx.addIssue({ code: 'custom', path: ['control'], message: 'must name one of the variants' });
+    const sum = s.variants.reduce((a, v) => a + v.share, 0);
+    if (Math.abs(sum - 1) > 1e-9) ctx.addIssue({ code: 'custom', path: ['variants'], message: `shares must sum to 1, got ${sum}` });
+  });
+
+const experimentSchema = z
+  .object({
+    kind: z.literal('experiment'),
+    v: version,
+    id,
+    experimentId: id,
+    action: z.enum(['create', 'start', 'stop', 'ship'], { error: 'must be create, start, stop or ship' }),
+    spec: experimentSpecSchema.optional(),
+    variant: name.optional(),
+    by: id.optional(),
+    timestamp,
+  })
+  .superRefine((e, ctx) => {
+    if ((e.action === 'create') !== (e.spec !== undefined)) ctx.addIssue({ code: 'custom', path: ['spec'], message: 'goes with create, and only with it' });
+    if ((e.action === 'ship') !== (e.variant !== undefined)) ctx.addIssue({ code: 'custom', path: ['variant'], message: 'goes with ship, and only with it' });
+  });
+
+export const eventSchema = z.discriminatedUnion('kind', [interactionSchema, itemSchema, impressionSchema, experimentSchema], {
+  error: "must be 'interaction', 'item', 'impression' or 'experiment'",
 });
 
 export type ValidationResult = { ok: true; event: FlywheelEvent } | { ok: false; reason: string };
@@ -100,4 +197,4 @@ function stripUndefined<T extends object>(o: T): T {
   return o;
 }
 
-export type { InteractionEvent, ItemUpsertEvent };
+export type { ExperimentEvent, ImpressionEvent, InteractionEvent, ItemUpsertEvent };

@@ -6,7 +6,7 @@ const DAY_MS = 86_400_000;
 export interface EventTypeDayCount {
   /** Start of the UTC day (ms) of the events' own timestamps. */
   day: number;
-  /** VIEW, CLICK, ADD_TO_CART, REMOVE_FROM_CART, PURCHASE, or CATALOG for item upserts. */
+  /** VIEW, CLICK, ADD_TO_CART, REMOVE_FROM_CART, PURCHASE, CATALOG for item upserts, or SERVED_LIST for impressions. */
   type: string;
   count: number;
 }
@@ -25,7 +25,9 @@ export class EventTypeCounts {
   add(events: readonly FlywheelEvent[]): void {
     for (const e of events) {
       const day = Math.floor(e.timestamp / DAY_MS) * DAY_MS;
-      const type = e.kind === 'item' ? 'CATALOG' : e.type;
+      // experiment records are configuration, not traffic: not counted
+      const type = e.kind === 'interaction' ? e.type : e.kind === 'item' ? 'CATALOG' : e.kind === 'impression' ? 'SERVED_LIST' : null;
+      if (type === null) continue;
       let counts = this.byDay.get(day);
       if (!counts) {
         this.byDay.set(day, (counts = new Map()));

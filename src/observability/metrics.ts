@@ -52,6 +52,18 @@ export function createMetrics() {
     ingestLag: new Gauge({ name: 'flywheel_ingest_lag_events', help: 'Events in the log not yet applied to the graph', registers: [registry] }),
     graphSize: new Gauge({ name: 'flywheel_graph_size', help: 'Nodes and edges in the graph', labelNames: ['kind'] as const, registers: [registry] }),
     wsConnections: new Gauge({ name: 'flywheel_ws_connections', help: 'Open graphql-ws connections', registers: [registry] }),
+    impressionsRecorded: new Counter({
+      name: 'flywheel_impressions_recorded_total',
+      help: 'Served lists (recommendations, similarItems, recommendationsChanged) recorded as impressions in the event log, by surface and strategy',
+      labelNames: ['surface', 'strategy'] as const,
+      registers: [registry],
+    }),
+    impressionsUnrecorded: new Counter({
+      name: 'flywheel_impressions_unrecorded_total',
+      help: 'Served lists whose impression the log refused (served anyway; clicks on them stay unattributed)',
+      labelNames: ['surface'] as const,
+      registers: [registry],
+    }),
   };
   return m;
 }
@@ -166,6 +178,104 @@ export function registerServiceMetrics(metrics: Metrics, src: ServiceStatsSource
       if (!model) return;
       const sizes = await src.segmentSizes();
       for (const s of model.segments) this.set({ segment: s.id, name: s.name }, sizes.get(s.id) ?? 0);
+    },
+  });
+}
+
+/** What the outcome state reports (src/outcomes/), read at scrape time; structural so this folder stays low. */
+export interface OutcomeSource {
+  totals(): readonly {
+    strategy: string;
+    experimentId: string | null;
+    variant: string | null;
+    impressions: number;
+    itemsShown: number;
+    users: number;
+    clicks: number;
+    addToCarts: number;
+    purchases: number;
+    revenue: number;
+  }[];
+  unattributedCounts(): Readonly<Record<'CLICK' | 'ADD_TO_CART' | 'PURCHASE', number>>;
+}
+
+/**
+ * Outcomes per strategy and experiment variant, as counters (rates are PromQL: e.g. click-through per list
+ * `rate(flywheel_outcomes_total{outcome="click"}[5m]) / rate(flywheel_outcome_lists_total[5m])`). The
+ * running totals live in the outcome state, rebuilt from the log at start, so a restart does not reset them;
+ * `experiment` and `variant` are "" outside an experiment.
+ */
+export function registerOutcomeMetrics(metrics: Metrics, src: () => OutcomeSource): void {
+  const registers = [metrics.registry];
+  const labelNames = ['strategy', 'experiment', 'variant'] as const;
+  const each = (fn: (labels: Record<(typeof labelNames)[number], string>, t: ReturnType<OutcomeSource['totals']>[number]) => void) => {
+    for (const t of src().totals()) fn({ strategy: t.strategy, experiment: t.experimentId ?? '', variant: t.variant ?? '' }, t);
+  };
+  new Counter({
+    name: 'flywheel_outcome_lists_total',
+    help: 'Served lists (impressions read back from the log), by strategy and experiment variant',
+    labelNames,
+    registers,
+    collect() {
+      this.reset();
+      each((l, t) => this.inc(l, t.impressions));
+    },
+  });
+  new Counter({
+    name: 'flywheel_outcome_items_shown_total',
+    help: 'Entries shown across served lists, by strategy and experiment variant',
+    labelNames,
+    registers,
+    collect() {
+      this.reset();
+      each((l, t) => this.inc(l, t.itemsShown));
+    },
+  });
+  new Counter({
+    name: 'flywheel_outcomes_total',
+    help: 'Clicks, add-to-carts and purchases attributed to served lists, by strategy, experiment variant and outcome',
+    labelNames: [...labelNames, 'outcome'] as const,
+    registers,
+    collect() {
+      this.reset();
+      each((l, t) => {
+        this.inc({ ...l, outcome: 'click' }, t.clicks);
+        this.inc({ ...l, outcome: 'add_to_cart' }, t.addToCarts);
+        this.inc({ ...l, outcome: 'purchase' }, t.purchases);
+      });
+    },
+  });
+  new Counter({
+    name: 'flywheel_outcome_revenue_total',
+    help: 'Revenue (units x price) of purchases attributed to served lists, by strategy and experiment variant',
+    labelNames,
+    registers,
+    collect() {
+      this.reset();
+      each((l, t) => this.inc(l, t.revenue));
+    },
+  });
+  new Gauge({
+    name: 'flywheel_outcome_users',
+    help: 'Distinct users shown a list, by strategy and experiment variant (revenue per user = revenue / users)',
+    labelNames,
+    registers,
+    collect() {
+      this.reset();
+      each((l, t) => this.set(l, t.users));
+    },
+  });
+  new Counter({
+    name: 'flywheel_outcomes_unattributed_total',
+    help: 'Clicks, add-to-carts and purchases no served list could be credited with',
+    labelNames: ['outcome'] as const,
+    registers,
+    collect() {
+      const u = src().unattributedCounts();
+      this.reset();
+      this.inc({ outcome: 'click' }, u.CLICK);
+      this.inc({ outcome: 'add_to_cart' }, u.ADD_TO_CART);
+      this.inc({ outcome: 'purchase' }, u.PURCHASE);
     },
   });
 }

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { actorId, type FlywheelEvent } from '../events/event';
+import { eventActor, type FlywheelEvent } from '../events/event';
 import { idempotencyKey } from '../events/idempotency';
 import type { EventLog } from '../event-log/event-log';
 import type { ErasureStore } from '../graph/stores/erasure';
@@ -83,8 +83,9 @@ export class ErasureService {
   filter(events: readonly FlywheelEvent[]): readonly FlywheelEvent[] {
     if (this.erased.size === 0) return events;
     const out = events.filter((e) => {
-      if (e.kind !== 'interaction') return true;
-      const at = this.erased.get(actorId(e));
+      const actor = eventActor(e);
+      if (actor === undefined) return true;
+      const at = this.erased.get(actor);
       return at === undefined || e.timestamp > at;
     });
     return out.length === events.length ? events : out;
@@ -123,8 +124,10 @@ export class ErasureService {
     let eventsRemoved = 0;
     let deadLettersRemoved = 0;
     if (rewritable) {
+      // Interactions and impressions (the lists shown to them) alike: every record about the person.
       const ofUser = (e: FlywheelEvent) =>
-        e.kind === 'interaction' && (e.userId === userId || (e.userId === undefined && e.sessionId !== undefined && sessions.has(e.sessionId)));
+        (e.kind === 'interaction' || e.kind === 'impression') &&
+        (e.userId === userId || (e.userId === undefined && e.sessionId !== undefined && sessions.has(e.sessionId)));
       eventsRemoved = await rewritable.eraseWhere(ofUser);
       const needles = [userId, ...sessions].map((id) => JSON.stringify(id));
       deadLettersRemoved = await rewritable.eraseDeadLettersWhere((d) => {

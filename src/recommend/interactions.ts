@@ -1,4 +1,4 @@
-import { actorId, type FlywheelEvent, type InteractionType } from '../events/event';
+import { actorId, graphEvents, type FlywheelEvent, type InteractionType } from '../events/event';
 import type { InteractionEdge, ItemNode } from '../graph/stores/graph-reads';
 
 /**
@@ -79,7 +79,8 @@ export class InteractionIndex {
   }
 
   apply(events: readonly FlywheelEvent[]): void {
-    for (const e of events) {
+    // The index mirrors the graph: it takes what the graph applies and nothing else (no impressions).
+    for (const e of graphEvents(events)) {
       if (e.kind === 'item') {
         const m = this.items[this.internItem(e.itemId)]!;
         m.title = e.title;

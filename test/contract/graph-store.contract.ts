@@ -82,6 +82,37 @@ export function graphStoreContract(name: string, open: () => Promise<GraphStoreH
       assert.equal(stats.items, 1);
     });
 
+    it('impressions (served lists) travel through the log but never shape the graph (isGraphEvent)', async (store) => {
+      const shown: FlywheelEvent = {
+        kind: 'impression',
+        v: 1,
+        id: `served-${++seq}`,
+        userId: 'u1',
+        surface: 'recommendations',
+        strategy: 'popular',
+        items: [
+          { itemId: 'i1', position: 1, propensity: 1 },
+          { itemId: 'i9', position: 2, propensity: 1 },
+        ],
+        timestamp: T0,
+      };
+      const only = await store.applyEvents([shown]);
+      assert.deepEqual(only, { applied: 0, duplicates: 0, touchedUsers: [], touchedItems: [] }, 'an impression alone changes nothing');
+      const mixed = await store.applyEvents([shown, ev('VIEW', 'u1', 'i1', 1), shown]);
+      assert.equal(mixed.applied, 1, 'the view beside it is applied');
+      assert.equal(mixed.duplicates, 0, 'impressions are not remembered as applied ids either');
+      assert.deepEqual(mixed.touchedItems, ['i1'], 'no placeholder for the served item i9');
+      const stats = await store.stats();
+      assert.equal(stats.eventsApplied, 1);
+      assert.equal(stats.items, 1);
+      assert.equal(stats.users, 1);
+      const [edges] = await store.getInteractions(['u1'], 10);
+      assert.deepEqual(
+        edges!.map((e) => e.itemId),
+        ['i1'],
+      );
+    });
+
     it("idempotency is per actor: another actor's event with the same id is applied, not dropped", async (store) => {
       // Ids are producer-chosen: u16 sending an id u15 will use must not suppress u15's purchase.
       const mine = { ...ev('PURCHASE', 'u15', 'i1', 1, { quantity: 1 }), id: 'order-1' } as FlywheelEvent;
@@ -179,6 +210,7 @@ export function graphStoreContract(name: string, open: () => Promise<GraphStoreH
       for (const batch of batches) {
         await store.applyEvents(batch);
         for (const e of batch) {
+          if (e.kind === 'impression' || e.kind === 'experiment') continue;
           if (e.kind === 'item') {
             prices.set(e.itemId, e.price ?? null);
             continue;

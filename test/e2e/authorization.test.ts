@@ -66,6 +66,20 @@ const POLICY: Entry[] = [
   { field: 'Query.viewer', query: '{ viewer { role } }', path: ['viewer'], allowed: SIGNED_IN },
   { field: 'Query.gatewayStatus', query: '{ gatewayStatus { status } }', path: ['gatewayStatus'], allowed: ANALYSTS },
   { field: 'Query.segment', query: 'query($segment: ID!) { segment(id: $segment) { id name } }', path: ['segment'], allowed: ANALYSTS },
+  { field: 'Query.experiments', query: '{ experiments { id status } }', path: ['experiments'], allowed: ANALYSTS },
+  { field: 'Query.experiment', query: '{ experiment(id: "no-such-experiment") { id } }', path: ['experiment'], allowed: ANALYSTS },
+  {
+    field: 'Experiment.results',
+    query: '{ experiments { results { sampleRatioMismatch } } }',
+    path: ['experiments'],
+    allowed: ANALYSTS,
+  },
+  {
+    field: 'Query.outcomeMetrics',
+    query: '{ outcomeMetrics { strategy impressions clickThroughRate revenuePerUser buckets { start clicks } } }',
+    path: ['outcomeMetrics'],
+    allowed: ANALYSTS,
+  },
   // Mutation
   {
     field: 'Mutation.trackEvents',
@@ -91,6 +105,21 @@ const POLICY: Entry[] = [
     field: 'Mutation.acknowledgeAnomaly',
     query: 'mutation { acknowledgeAnomaly(id: "no-such-anomaly") { id } }',
     path: ['acknowledgeAnomaly'],
+    allowed: ANALYSTS,
+  },
+  {
+    field: 'Mutation.createExperiment',
+    query:
+      'mutation { createExperiment(input: { name: "authz", variants: [{ name: "a", share: 0.5, strategy: "popular" }, { name: "b", share: 0.5, strategy: "blend" }], primaryMetric: CTR, minimumDetectableEffect: 0.1 }) { id } }',
+    path: ['createExperiment'],
+    allowed: ANALYSTS,
+  },
+  { field: 'Mutation.startExperiment', query: 'mutation { startExperiment(id: "no-such-experiment") { id } }', path: ['startExperiment'], allowed: ANALYSTS },
+  { field: 'Mutation.stopExperiment', query: 'mutation { stopExperiment(id: "no-such-experiment") { id } }', path: ['stopExperiment'], allowed: ANALYSTS },
+  {
+    field: 'Mutation.shipVariant',
+    query: 'mutation { shipVariant(experimentId: "no-such-experiment", variant: "a") { id } }',
+    path: ['shipVariant'],
     allowed: ANALYSTS,
   },
   { field: 'Mutation.eraseUser', query: 'mutation { eraseUser(id: "authz-nobody") { found } }', path: ['eraseUser'], allowed: ADMIN },

@@ -24,6 +24,8 @@ export type AnomalyKind =
   | 'PRICE_ANOMALY'
   /** Units far from the item's and the customer's usual quantities (median/MAD), or a cancellation of such a line. */
   | 'QUANTITY_OUTLIER'
+  /** A running experiment's users per variant differ from its configured shares (chi-square p < 0.001): assignment or exposure logging is broken and its results are not to be trusted. The entity is the experiment. */
+  | 'SAMPLE_RATIO_MISMATCH'
   /** Event count per bucket far below the baseline. */
   | 'TRAFFIC_DROP'
   /** Event count per bucket far above the exponentially weighted baseline (overall or per item). */
@@ -35,6 +37,22 @@ export type AttributeInput = {
   value: string;
 };
 
+export type CreateExperimentInput = {
+  /** The variant the others are compared with; the first one when omitted. */
+  control?: string | null | undefined;
+  /** Watched alongside the primary metric (reported with the same statistics); none when omitted. */
+  guardrailMetrics?: Array<ExperimentMetric> | null | undefined;
+  /** The smallest absolute effect on the primary metric worth detecting (e.g. 0.02 clicks per list): the sequential test's mixture is tuned to it before any data is seen. */
+  minimumDetectableEffect: number;
+  /** Shown in results and alerts. */
+  name: string;
+  primaryMetric: ExperimentMetric;
+  /** Fraction of users that enter the experiment (the others get the default), in (0, 1]; 1 when omitted. */
+  traffic?: number | null | undefined;
+  /** Two to ten variants. */
+  variants: Array<ExperimentVariantInput>;
+};
+
 /** A behaviour event from a frontend or shop backend. */
 export type EventInput = {
   /** Client-chosen unique id; sending the same id again is a no-op. */
@@ -44,6 +62,8 @@ export type EventInput = {
   price?: number | null | undefined;
   /** Units; required for PURCHASE. */
   quantity?: number | null | undefined;
+  /** The `servedId` of the list the item was picked from (CLICK, ADD_TO_CART, PURCHASE): the outcome is credited to that list. Without it, the user's latest list showing the item within the attribution window is credited. */
+  servedId?: string | number | null | undefined;
   /** Anonymous session id, for shoppers not logged in. */
   sessionId?: string | number | null | undefined;
   /** When it happened; defaults to the time of receipt. */
@@ -60,6 +80,35 @@ export type EventType =
   | 'PURCHASE'
   | 'REMOVE_FROM_CART'
   | 'VIEW';
+
+/** What an experiment is judged on, per user (the randomisation unit), from outcomes attributed to its lists. */
+export type ExperimentMetric =
+  /** Attributed add-to-carts per exposed user. */
+  | 'ADD_TO_CARTS_PER_USER'
+  /** Attributed clicks per exposed user. */
+  | 'CLICKS_PER_USER'
+  /** Share of exposed users with at least one attributed purchase. */
+  | 'CONVERSION'
+  /** Clicks per served list (a ratio metric over users: delta method). */
+  | 'CTR'
+  /** Attributed revenue per exposed user. */
+  | 'REVENUE_PER_USER';
+
+/** DRAFT (created) -> RUNNING (start) -> STOPPED (stop); SHIPPED (ship, from RUNNING or STOPPED): its variant is the default. */
+export type ExperimentStatus =
+  | 'DRAFT'
+  | 'RUNNING'
+  | 'SHIPPED'
+  | 'STOPPED';
+
+export type ExperimentVariantInput = {
+  /** Unique within the experiment, e.g. "control". */
+  name: string;
+  /** Share of the experiment's traffic; the shares sum to 1. */
+  share: number;
+  /** The recommendation strategy this variant serves (one of the gateway's strategies). */
+  strategy: string;
+};
 
 /** Narrows an item listing. */
 export type ItemFilter = {
@@ -147,6 +196,57 @@ export type DeadLettersQueryVariables = Exact<{
 
 
 export type DeadLettersQuery = { deadLetters: Array<{ seq: number, at: string, source: string, reason: string, raw: string }> };
+
+export type OutcomeMetricsQueryVariables = Exact<{
+  strategy?: string | null | undefined;
+  experimentId?: string | number | null | undefined;
+  since?: string | null | undefined;
+  until?: string | null | undefined;
+}>;
+
+
+export type OutcomeMetricsQuery = { outcomeMetrics: Array<{ strategy: string, experimentId: string | null, variant: string | null, impressions: number, itemsShown: number, users: number, clicks: number, addToCarts: number, purchases: number, revenue: number, clickThroughRate: number | null, itemClickThroughRate: number | null, addToCartRate: number | null, purchaseRate: number | null, revenuePerList: number | null, revenuePerUser: number | null, buckets: Array<{ start: string, impressions: number, clicks: number, addToCarts: number, purchases: number, revenue: number }> }> };
+
+export type ExperimentsQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type ExperimentsQuery = { experiments: Array<{ id: string, name: string, status: ExperimentStatus, traffic: number, control: string, primaryMetric: ExperimentMetric, guardrailMetrics: Array<ExperimentMetric>, startedAt: string | null, stoppedAt: string | null, shippedVariant: string | null, variants: Array<{ name: string, share: number, strategy: string }> }> };
+
+export type ExperimentResultsQueryVariables = Exact<{
+  id: string | number;
+}>;
+
+
+export type ExperimentResultsQuery = { experiment: { id: string, name: string, status: ExperimentStatus, results: { sampleRatioMismatch: boolean, srmPValue: number | null, primary: { metric: ExperimentMetric, variants: Array<{ name: string, strategy: string, users: number, mean: number, variance: number, adjustedPValue: number | null, sequentialPValue: number | null, adjustedSequentialPValue: number | null, cupedVarianceRatio: number | null, absolute: { estimate: number, standardError: number, pValue: number, ci: { lower: number, upper: number } } | null, relative: { estimate: number, pValue: number, ci: { lower: number, upper: number } } | null, sequentialCi: { lower: number, upper: number } | null, cupedAbsolute: { estimate: number, ci: { lower: number, upper: number } } | null }> }, guardrails: Array<{ metric: ExperimentMetric, variants: Array<{ name: string, users: number, mean: number, sequentialPValue: number | null, absolute: { estimate: number, pValue: number } | null }> }> } } | null };
+
+export type CreateExperimentMutationVariables = Exact<{
+  input: CreateExperimentInput;
+}>;
+
+
+export type CreateExperimentMutation = { createExperiment: { id: string, status: ExperimentStatus } };
+
+export type StartExperimentMutationVariables = Exact<{
+  id: string | number;
+}>;
+
+
+export type StartExperimentMutation = { startExperiment: { id: string, status: ExperimentStatus, startedAt: string | null } };
+
+export type StopExperimentMutationVariables = Exact<{
+  id: string | number;
+}>;
+
+
+export type StopExperimentMutation = { stopExperiment: { id: string, status: ExperimentStatus, stoppedAt: string | null } };
+
+export type ShipVariantMutationVariables = Exact<{
+  id: string | number;
+  variant: string;
+}>;
+
+
+export type ShipVariantMutation = { shipVariant: { id: string, status: ExperimentStatus, shippedVariant: string | null } };
 
 export type ConsoleStatusFieldsFragment = { at: string, status: string, ready: boolean, ingestLag: number, eventsAccepted: number, eventsIngested: number, eventsRejected: number, users: number, items: number, categories: number, edges: number, flaggedBots: number, webSocketConnections: number, eventLoopDelayMs: number, uptimeSeconds: number };
 
@@ -516,6 +616,165 @@ export const DeadLettersDocument = new TypedDocumentString(`
   }
 }
     `, {"hash":"sha256:8cc74e5588017f24e68eac77c0794f962a2be16c18e9335ed66027a7316189a4"}) as unknown as TypedDocumentString<DeadLettersQuery, DeadLettersQueryVariables>;
+export const OutcomeMetricsDocument = new TypedDocumentString(`
+    query OutcomeMetrics($strategy: String, $experimentId: ID, $since: DateTime, $until: DateTime) {
+  outcomeMetrics(
+    strategy: $strategy
+    experimentId: $experimentId
+    since: $since
+    until: $until
+  ) {
+    strategy
+    experimentId
+    variant
+    impressions
+    itemsShown
+    users
+    clicks
+    addToCarts
+    purchases
+    revenue
+    clickThroughRate
+    itemClickThroughRate
+    addToCartRate
+    purchaseRate
+    revenuePerList
+    revenuePerUser
+    buckets {
+      start
+      impressions
+      clicks
+      addToCarts
+      purchases
+      revenue
+    }
+  }
+}
+    `, {"hash":"sha256:1e2ce74a675ebf736fadd4ec002e93525daaf8645afc34b9b16c4b9c15741db0"}) as unknown as TypedDocumentString<OutcomeMetricsQuery, OutcomeMetricsQueryVariables>;
+export const ExperimentsDocument = new TypedDocumentString(`
+    query Experiments {
+  experiments {
+    id
+    name
+    status
+    traffic
+    control
+    variants {
+      name
+      share
+      strategy
+    }
+    primaryMetric
+    guardrailMetrics
+    startedAt
+    stoppedAt
+    shippedVariant
+  }
+}
+    `, {"hash":"sha256:a3e6c0ce532e9c9e1b0c620edec675041444e773cb2f69872b1e9c49451c0766"}) as unknown as TypedDocumentString<ExperimentsQuery, ExperimentsQueryVariables>;
+export const ExperimentResultsDocument = new TypedDocumentString(`
+    query ExperimentResults($id: ID!) {
+  experiment(id: $id) {
+    id
+    name
+    status
+    results {
+      sampleRatioMismatch
+      srmPValue
+      primary {
+        metric
+        variants {
+          name
+          strategy
+          users
+          mean
+          variance
+          absolute {
+            estimate
+            standardError
+            pValue
+            ci {
+              lower
+              upper
+            }
+          }
+          relative {
+            estimate
+            pValue
+            ci {
+              lower
+              upper
+            }
+          }
+          adjustedPValue
+          sequentialPValue
+          adjustedSequentialPValue
+          sequentialCi {
+            lower
+            upper
+          }
+          cupedAbsolute {
+            estimate
+            ci {
+              lower
+              upper
+            }
+          }
+          cupedVarianceRatio
+        }
+      }
+      guardrails {
+        metric
+        variants {
+          name
+          users
+          mean
+          absolute {
+            estimate
+            pValue
+          }
+          sequentialPValue
+        }
+      }
+    }
+  }
+}
+    `, {"hash":"sha256:4df60e1c194fb0e95ac6460cae6bb94084b49d7e3fea20e11a6c2fd8bc3faa69"}) as unknown as TypedDocumentString<ExperimentResultsQuery, ExperimentResultsQueryVariables>;
+export const CreateExperimentDocument = new TypedDocumentString(`
+    mutation CreateExperiment($input: CreateExperimentInput!) {
+  createExperiment(input: $input) {
+    id
+    status
+  }
+}
+    `, {"hash":"sha256:f8dc6846640660df7587b7599ca18d57b47028e0666899f658db757df0d7c833"}) as unknown as TypedDocumentString<CreateExperimentMutation, CreateExperimentMutationVariables>;
+export const StartExperimentDocument = new TypedDocumentString(`
+    mutation StartExperiment($id: ID!) {
+  startExperiment(id: $id) {
+    id
+    status
+    startedAt
+  }
+}
+    `, {"hash":"sha256:51a25f57e84cb3084f39245ff74a61dfad649df0acc40744edf56d87feabde30"}) as unknown as TypedDocumentString<StartExperimentMutation, StartExperimentMutationVariables>;
+export const StopExperimentDocument = new TypedDocumentString(`
+    mutation StopExperiment($id: ID!) {
+  stopExperiment(id: $id) {
+    id
+    status
+    stoppedAt
+  }
+}
+    `, {"hash":"sha256:f7ef445d504a508ddc5631d9d444ce6f1aad2857f16e8632a650cc2b5ff14212"}) as unknown as TypedDocumentString<StopExperimentMutation, StopExperimentMutationVariables>;
+export const ShipVariantDocument = new TypedDocumentString(`
+    mutation ShipVariant($id: ID!, $variant: String!) {
+  shipVariant(experimentId: $id, variant: $variant) {
+    id
+    status
+    shippedVariant
+  }
+}
+    `, {"hash":"sha256:c9d125c97f64572622953582db1cea19d38305549851e90081bb041a8c6934ae"}) as unknown as TypedDocumentString<ShipVariantMutation, ShipVariantMutationVariables>;
 export const ConsoleViewerDocument = new TypedDocumentString(`
     query ConsoleViewer {
   viewer {

@@ -187,7 +187,34 @@ export class KafkaEventLog implements EventLog {
   readonly broadcast: BroadcastLog = {
     pinEnd: () => this.endOffsets(),
     consumeFrom: (startAt, group, handler, options = {}) => this.consumeUncommitted(group, handler, { ...options, startAt }),
+    readUntil: (end, group, handler) => this.readUntil(end, group, handler),
   };
+
+  /** See BroadcastLog.readUntil: an uncommitted consumer from the earliest offsets, stopped once at `end`. */
+  async readUntil(end: PartitionOffsets, group: string, handler: BatchHandler): Promise<void> {
+    const offsets = await this.admin.fetchTopicOffsets(this.options.topic);
+    const read = new Map(offsets.map((p) => [p.partition, Number(p.low)]));
+    const pending = () => [...end].some(([p, o]) => (read.get(p) ?? 0) < Number(o));
+    if (!pending()) return;
+    let done!: () => void;
+    const finished = new Promise<void>((resolve) => (done = resolve));
+    const consumer = await this.consumeUncommitted(
+      group,
+      async (records) => {
+        // Records appended after `end` are the fan-out's, which starts there.
+        const before = records.filter((r) => r.origin !== undefined && Number(r.origin.offset) < Number(end.get(r.origin.partition) ?? 0));
+        if (before.length > 0) await handler(before);
+        for (const r of records) if (r.origin) read.set(r.origin.partition, Math.max(read.get(r.origin.partition) ?? 0, Number(r.origin.offset) + 1));
+        if (!pending()) done();
+      },
+      { startAt: new Map(offsets.map((p) => [p.partition, p.low])), maxBatch: 5000 },
+    );
+    try {
+      await finished;
+    } finally {
+      await consumer.stop();
+    }
+  }
 
   /** End offsets of the events topic per partition (where a consumer that starts "now" begins). */
   async endOffsets(): Promise<Map<number, string>> {
@@ -234,8 +261,9 @@ export class KafkaEventLog implements EventLog {
     const partitioner = Partitioners.DefaultPartitioner();
     const partitionMetadata = Array.from({ length: count }, (_, id) => ({ partitionId: id, leader: 0, replicas: [0], isr: [0], partitionErrorCode: 0 }));
     for (const r of records) {
-      const e = r.event as Partial<FlywheelEvent> | null;
-      if (r.undecodable || !e || typeof e !== 'object' || typeof e.itemId !== 'string' || !r.origin) continue;
+      const e = r.event as { kind?: unknown; id?: unknown; itemId?: unknown } | null;
+      if (r.undecodable || !e || typeof e !== 'object' || !r.origin) continue;
+      if (e.kind === 'impression' || e.kind === 'experiment' ? typeof e.id !== 'string' : typeof e.itemId !== 'string') continue;
       const key = partitionKey(e as FlywheelEvent);
       if (typeof key !== 'string') continue;
       if (partitioner({ topic: this.options.topic, partitionMetadata, message: { key, value: null } }) !== r.origin.partition) r.misrouted = true;
@@ -780,8 +808,14 @@ function toRecord(topic: string, partition: number, m: KafkaMessage): LogRecord 
   }
 }
 
+/**
+ * Records about a person (interactions, impressions) are keyed by that person, so a user's impressions and
+ * the clicks on them stay in one partition, in order; the rest by item (an anonymous list by its anchor).
+ */
 export function partitionKey(e: FlywheelEvent): string {
   if (e.kind === 'interaction') return e.userId ?? e.sessionId ?? e.itemId;
+  if (e.kind === 'impression') return e.userId ?? e.sessionId ?? e.anchorItemId ?? e.id;
+  if (e.kind === 'experiment') return `experiment:${e.experimentId}`;
   return e.itemId;
 }
 

@@ -1,4 +1,4 @@
-import { actorId, type FlywheelEvent, type InteractionEvent } from '../../events/event';
+import { actorId, graphEvents, type FlywheelEvent, type InteractionEvent } from '../../events/event';
 import { idempotencyKey } from '../../events/idempotency';
 import { applyToEdge, isPositive, itemPriceAfter, newEdgeState } from '../edge-rule';
 import { DEFAULT_TYPE_WEIGHTS, type TypeCounts } from '../stores/graph-reads';
@@ -27,7 +27,8 @@ export class MemoryGraphWrites {
     let duplicates = 0;
     const touchedUsers = new Set<string>();
     const touchedItems = new Set<string>();
-    for (const e of events) {
+    // Impressions are not behaviour: the graph neither applies nor remembers them (isGraphEvent).
+    for (const e of graphEvents(events)) {
       const key = idempotencyKey(e);
       if (s.appliedIds.has(key)) {
         duplicates++;

@@ -1,5 +1,5 @@
 import type { ManagedTransaction } from 'neo4j-driver';
-import { actorId, type FlywheelEvent } from '../../events/event';
+import { actorId, graphEvents, type FlywheelEvent, type GraphEvent } from '../../events/event';
 import { idempotencyKey } from '../../events/idempotency';
 import { isPositive, itemPriceAfter, nextEdgeState, type EdgeState } from '../edge-rule';
 import { DEFAULT_TYPE_WEIGHTS, type TypeCounts } from '../stores/graph-reads';
@@ -64,22 +64,24 @@ export class Neo4jGraphWrites implements GraphWriteStore {
   }
 
   async applyEvents(events: readonly FlywheelEvent[]): Promise<ApplySummary> {
-    const unique: FlywheelEvent[] = [];
+    const unique: GraphEvent[] = [];
     const seen = new Set<string>();
-    for (const e of events) {
+    // Impressions are not behaviour: the graph neither applies nor remembers them (isGraphEvent).
+    const graph = graphEvents(events);
+    for (const e of graph) {
       const key = idempotencyKey(e);
       if (seen.has(key)) continue;
       seen.add(key);
       unique.push(e);
     }
-    const inBatchDuplicates = events.length - unique.length;
+    const inBatchDuplicates = graph.length - unique.length;
     if (unique.length === 0) return { applied: 0, duplicates: inBatchDuplicates, touchedUsers: [], touchedItems: [] };
     // The driver may run the function more than once (transient errors): it must start from scratch.
     const summary = await this.session.serialized(() => this.session.write((tx) => this.applyInTx(tx, unique)));
     return { ...summary, duplicates: summary.duplicates + inBatchDuplicates };
   }
 
-  private async applyInTx(tx: ManagedTransaction, unique: readonly FlywheelEvent[]): Promise<ApplySummary> {
+  private async applyInTx(tx: ManagedTransaction, unique: readonly GraphEvent[]): Promise<ApplySummary> {
     // Event nodes hold idempotency keys (actor + event id), not bare ids: one actor cannot pre-empt another's.
     const ids = unique.map(idempotencyKey);
     const known = new Set((await tx.run('UNWIND $ids AS id MATCH (e:Event {id: id}) RETURN e.id AS id', { ids })).records.map((r) => r.get('id') as string));

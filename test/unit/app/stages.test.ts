@@ -17,6 +17,7 @@ function recordingParts() {
     },
     recommender: () => ({ applyEvents: () => calls.push('recommender.applyEvents') }),
     segments: { noteApplied: () => calls.push('segments.noteApplied') },
+    outcomes: { observe: () => calls.push('outcomes.observe') },
     live: { userUpdated: (u: string) => calls.push(`publish ${u}`) },
     eventTypes: { add: () => calls.push('eventTypes.add') },
   } as unknown as StageParts;
@@ -31,7 +32,14 @@ const batch = {
 test('one machine, serving: ingestion runs every stage, detectors first and segments last; no fan-out', () => {
   const { parts, calls } = recordingParts();
   const p = composePipelines(parts, { serving: true, fanOut: false });
-  assert.deepEqual(p.ingestion.names(), ['detect-anomalies', 'feed-recommender', 'publish-user-updates', 'count-event-types', 'assign-segments']);
+  assert.deepEqual(p.ingestion.names(), [
+    'detect-anomalies',
+    'feed-recommender',
+    'attribute-outcomes',
+    'publish-user-updates',
+    'count-event-types',
+    'assign-segments',
+  ]);
   assert.equal(p.fanOut, null);
   p.ingestion.run(batch);
   assert.deepEqual(calls, [
@@ -39,6 +47,7 @@ test('one machine, serving: ingestion runs every stage, detectors first and segm
     'anomalies.forRecommender',
     'recommender.applyEvents',
     'privacy.noteFed',
+    'outcomes.observe',
     'publish u1',
     'eventTypes.add',
     'segments.noteApplied',
@@ -49,7 +58,7 @@ test('Kafka + Neo4j, serving: every-event stages on the fan-out consumer, segmen
   const { parts } = recordingParts();
   const p = composePipelines(parts, { serving: true, fanOut: true });
   assert.deepEqual(p.ingestion.names(), ['assign-segments']);
-  assert.deepEqual(p.fanOut?.names(), ['detect-anomalies', 'feed-recommender', 'publish-user-updates', 'count-event-types']);
+  assert.deepEqual(p.fanOut?.names(), ['detect-anomalies', 'feed-recommender', 'attribute-outcomes', 'publish-user-updates', 'count-event-types']);
 });
 
 test('import: detectors only, on either backend', () => {

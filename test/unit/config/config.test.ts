@@ -74,3 +74,13 @@ test('FLYWHEEL_RECOMMENDATION_CACHE reaches the recommender through the validate
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('attribution windows: hours, 24 (clicks) and 168 (carts, purchases) by default; bad values refused by name', () => {
+  const d = loadConfig({});
+  assert.equal(d.FLYWHEEL_ATTRIBUTION_CLICK_HOURS, 24);
+  assert.equal(d.FLYWHEEL_ATTRIBUTION_CONVERSION_HOURS, 168);
+  assert.equal(loadConfig({ FLYWHEEL_ATTRIBUTION_CLICK_HOURS: '0.5' }).FLYWHEEL_ATTRIBUTION_CLICK_HOURS, 0.5);
+  assert.throws(() => loadConfig({ FLYWHEEL_ATTRIBUTION_CLICK_HOURS: '0' }), /FLYWHEEL_ATTRIBUTION_CLICK_HOURS: must be positive/);
+  assert.throws(() => loadConfig({ FLYWHEEL_ATTRIBUTION_CONVERSION_HOURS: 'week' }), /FLYWHEEL_ATTRIBUTION_CONVERSION_HOURS: must be a number/);
+  assert.throws(() => loadConfig({ FLYWHEEL_ATTRIBUTION_CONVERSION_HOURS: '9000' }), /must be at most 8760/);
+});

@@ -26,7 +26,7 @@ test('names the field and the rule for each problem', () => {
     [{ ...view, type: 'PURCHASE', quantity: 1, price: -2 }, /price: must not be negative/],
     [{ ...view, type: 'VIEW', quantity: 1 }, /quantity: is not allowed for VIEW/],
     [{ ...view, v: 99 }, /v: unsupported schema version/],
-    [{ kind: 'nope' }, /kind: must be 'interaction' or 'item'/],
+    [{ kind: 'nope' }, /kind: must be 'interaction', 'item', 'impression' or 'experiment'/],
     [null, /.+/],
   ];
   for (const [input, reason] of cases) {

@@ -1,0 +1,242 @@
+import { Field, Float, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
+import { ArrayMaxSize, ArrayMinSize, Max, MaxLength, Min, ValidateNested } from 'class-validator';
+import { GraphQLDateTime } from 'graphql-scalars';
+
+export enum ExperimentMetric {
+  CTR = 'CTR',
+  CLICKS_PER_USER = 'CLICKS_PER_USER',
+  ADD_TO_CARTS_PER_USER = 'ADD_TO_CARTS_PER_USER',
+  CONVERSION = 'CONVERSION',
+  REVENUE_PER_USER = 'REVENUE_PER_USER',
+}
+registerEnumType(ExperimentMetric, {
+  name: 'ExperimentMetric',
+  description: 'What an experiment is judged on, per user (the randomisation unit), from outcomes attributed to its lists.',
+  valuesConfig: {
+    CTR: { description: 'Clicks per served list (a ratio metric over users: delta method).' },
+    CLICKS_PER_USER: { description: 'Attributed clicks per exposed user.' },
+    ADD_TO_CARTS_PER_USER: { description: 'Attributed add-to-carts per exposed user.' },
+    CONVERSION: { description: 'Share of exposed users with at least one attributed purchase.' },
+    REVENUE_PER_USER: { description: 'Attributed revenue per exposed user.' },
+  },
+});
+
+export enum ExperimentStatus {
+  DRAFT = 'DRAFT',
+  RUNNING = 'RUNNING',
+  STOPPED = 'STOPPED',
+  SHIPPED = 'SHIPPED',
+}
+registerEnumType(ExperimentStatus, {
+  name: 'ExperimentStatus',
+  description: 'DRAFT (created) -> RUNNING (start) -> STOPPED (stop); SHIPPED (ship, from RUNNING or STOPPED): its variant is the default.',
+});
+
+@InputType('ExperimentVariantInput')
+export class ExperimentVariantInput {
+  @Field({ description: 'Unique within the experiment, e.g. "control".' })
+  @MaxLength(100)
+  name!: string;
+
+  @Field(() => Float, { description: "Share of the experiment's traffic; the shares sum to 1." })
+  @Min(0)
+  @Max(1)
+  share!: number;
+
+  @Field({ description: "The recommendation strategy this variant serves (one of the gateway's strategies)." })
+  @MaxLength(100)
+  strategy!: string;
+}
+
+@InputType('CreateExperimentInput')
+export class CreateExperimentInput {
+  @Field({ description: 'Shown in results and alerts.' })
+  @MaxLength(200)
+  name!: string;
+
+  @Field(() => [ExperimentVariantInput], { description: 'Two to ten variants.' })
+  @ArrayMinSize(2)
+  @ArrayMaxSize(10)
+  @ValidateNested({ each: true })
+  variants!: ExperimentVariantInput[];
+
+  @Field({ nullable: true, description: 'The variant the others are compared with; the first one when omitted.' })
+  @MaxLength(100)
+  control?: string;
+
+  // Nullable with the default applied by the resolver, not `Float! = 1`: graphql-jit's variable coercion
+  // does not fill input-field defaults (it reports the field missing).
+  @Field(() => Float, { nullable: true, description: 'Fraction of users that enter the experiment (the others get the default), in (0, 1]; 1 when omitted.' })
+  @Min(0)
+  @Max(1)
+  traffic?: number;
+
+  @Field(() => ExperimentMetric)
+  primaryMetric!: ExperimentMetric;
+
+  @Field(() => [ExperimentMetric], {
+    nullable: true,
+    description: 'Watched alongside the primary metric (reported with the same statistics); none when omitted.',
+  })
+  @ArrayMaxSize(5)
+  guardrailMetrics?: ExperimentMetric[];
+
+  @Field(() => Float, {
+    description:
+      "The smallest absolute effect on the primary metric worth detecting (e.g. 0.02 clicks per list): the sequential test's mixture is tuned to it before any data is seen.",
+  })
+  minimumDetectableEffect!: number;
+}
+
+@ObjectType('ExperimentVariant', { simpleResolvers: true })
+export class ExperimentVariantType {
+  @Field()
+  name!: string;
+
+  @Field(() => Float)
+  share!: number;
+
+  @Field()
+  strategy!: string;
+}
+
+@ObjectType('Interval', { simpleResolvers: true, description: 'A two-sided interval.' })
+export class IntervalType {
+  @Field(() => Float)
+  lower!: number;
+
+  @Field(() => Float)
+  upper!: number;
+}
+
+@ObjectType('Lift', { simpleResolvers: true, description: 'A difference against control with its test.' })
+export class LiftType {
+  @Field(() => Float, { description: 'Point estimate: treatment - control (absolute) or treatment / control - 1 (relative).' })
+  estimate!: number;
+
+  @Field(() => Float)
+  standardError!: number;
+
+  @Field(() => IntervalType, { description: '95 % confidence interval (Welch t; delta method for the relative lift).' })
+  ci!: IntervalType;
+
+  @Field(() => Float, { description: 'Two-sided p-value (Welch t test).' })
+  pValue!: number;
+}
+
+@ObjectType('VariantResult', { simpleResolvers: true, description: "One variant's results on one metric (src/experiments, formulas in EXPERIMENTS.md)." })
+export class VariantResultType {
+  @Field()
+  name!: string;
+
+  @Field()
+  strategy!: string;
+
+  @Field(() => Int, { description: 'Exposed users.' })
+  users!: number;
+
+  @Field(() => Float, { description: "The metric's mean (for CTR the ratio of sums)." })
+  mean!: number;
+
+  @Field(() => Float, { description: 'Per-user variance (for CTR that of the linearised values).' })
+  variance!: number;
+
+  @Field(() => LiftType, { nullable: true, description: 'Absolute lift against control; null for control or with too few users.' })
+  absolute!: LiftType | null;
+
+  @Field(() => LiftType, { nullable: true, description: 'Relative lift against control (delta method).' })
+  relative!: LiftType | null;
+
+  @Field(() => Float, { nullable: true, description: 'Holm-adjusted p-value of the absolute lift across the treatments.' })
+  adjustedPValue!: number | null;
+
+  @Field(() => Float, { nullable: true, description: 'Always-valid (mSPRT) p-value of the absolute lift: safe to look at any time.' })
+  sequentialPValue!: number | null;
+
+  @Field(() => Float, { nullable: true, description: 'Holm-adjusted sequential p-value across the treatments.' })
+  adjustedSequentialPValue!: number | null;
+
+  @Field(() => IntervalType, { nullable: true, description: 'Always-valid 95 % interval of the absolute lift.' })
+  sequentialCi!: IntervalType | null;
+
+  @Field(() => LiftType, {
+    nullable: true,
+    description: "Absolute lift with CUPED (the users' same behaviour before exposure as covariate); null when not computable.",
+  })
+  cupedAbsolute!: LiftType | null;
+
+  @Field(() => Float, { nullable: true, description: 'Variance with CUPED / without: the interval is sqrt of it as wide.' })
+  cupedVarianceRatio!: number | null;
+}
+
+@ObjectType('MetricResults', { simpleResolvers: true })
+export class MetricResultsType {
+  @Field(() => ExperimentMetric)
+  metric!: ExperimentMetric;
+
+  @Field(() => [VariantResultType])
+  variants!: VariantResultType[];
+}
+
+@ObjectType('ExperimentResults', { simpleResolvers: true, description: 'Computed from the live per-user data at the time of the query.' })
+export class ExperimentResultsType {
+  @Field(() => MetricResultsType)
+  primary!: MetricResultsType;
+
+  @Field(() => [MetricResultsType])
+  guardrails!: MetricResultsType[];
+
+  @Field(() => Float, { nullable: true, description: 'Sample-ratio-mismatch chi-square p-value of users per variant against the shares.' })
+  srmPValue!: number | null;
+
+  @Field({ description: 'srmPValue < 0.001: assignment or exposure logging is broken; do not trust the results.' })
+  sampleRatioMismatch!: boolean;
+}
+
+@ObjectType('Experiment', {
+  simpleResolvers: true,
+  description: 'An A/B test of recommendation strategies, durable in the event log and shared by every gateway.',
+})
+export class ExperimentType {
+  @Field(() => ID)
+  id!: string;
+
+  @Field()
+  name!: string;
+
+  @Field(() => ExperimentStatus)
+  status!: ExperimentStatus;
+
+  @Field(() => Float)
+  traffic!: number;
+
+  @Field()
+  control!: string;
+
+  @Field(() => [ExperimentVariantType])
+  variants!: ExperimentVariantType[];
+
+  @Field(() => ExperimentMetric)
+  primaryMetric!: ExperimentMetric;
+
+  @Field(() => [ExperimentMetric])
+  guardrailMetrics!: ExperimentMetric[];
+
+  @Field(() => Float)
+  minimumDetectableEffect!: number;
+
+  @Field(() => GraphQLDateTime)
+  createdAt!: Date;
+
+  @Field(() => String, { nullable: true })
+  createdBy!: string | null;
+
+  @Field(() => GraphQLDateTime, { nullable: true })
+  startedAt!: Date | null;
+
+  @Field(() => GraphQLDateTime, { nullable: true })
+  stoppedAt!: Date | null;
+
+  @Field(() => String, { nullable: true })
+  shippedVariant!: string | null;
+}

@@ -1,0 +1,117 @@
+import { randomUUID } from 'node:crypto';
+import { GraphQLError } from 'graphql';
+import { Arg, Authorized, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { ANALYSTS } from '../src/auth/policy';
+import { ErrorCode } from '../src/util/error-codes';
+import type { ExperimentEvent } from '../src/events/event';
+import { validateEvent } from '../src/events/validate';
+import { CreateExperimentInput, ExperimentResultsType, ExperimentType } from '../graph-models/experiment.model';
+import type { GatewayContext } from './context';
+import { inputError } from './errors';
+import { toExperiment, toExperimentResults } from './mappers/experiment';
+
+function notFound(id: string, argument: string): GraphQLError {
+  return new GraphQLError(`no experiment ${id}`, { extensions: { code: ErrorCode.NOT_FOUND, argument } });
+}
+
+/**
+ * Appends a lifecycle record after the same check every gateway applies when it reads it (so a refusal is
+ * a clear BAD_USER_INPUT now, not a record skipped later), and answers the experiment as this gateway read
+ * it back from the log.
+ */
+async function record(ctx: GatewayContext, fields: Omit<ExperimentEvent, 'kind' | 'v' | 'id' | 'timestamp'>, argument: string): Promise<ExperimentType> {
+  const book = ctx.app.outcomes.experiments;
+  if (fields.action !== 'create' && !book.get(fields.experimentId)) throw notFound(fields.experimentId, argument);
+  const refusal = book.refusal(fields);
+  if (refusal) throw inputError(refusal, argument);
+  const by = ctx.identity.subject ?? undefined;
+  const applied = await ctx.app.outcomes.recordExperiment({ ...fields, ...(by ? { by: by.slice(0, 256) } : {}) });
+  if (!applied.applied) throw inputError(applied.reason ?? 'refused', argument);
+  return toExperiment(ctx.app.outcomes.experiments.get(fields.experimentId)!);
+}
+
+@Resolver(() => ExperimentType)
+export class ExperimentResolver {
+  @Authorized(ANALYSTS)
+  @Query(() => [ExperimentType], { description: 'Experiments, oldest first. Analysts and admins.' })
+  experiments(@Ctx() ctx: GatewayContext): ExperimentType[] {
+    return ctx.app.outcomes.experiments
+      .list()
+      .sort((a, b) => a.createdAt - b.createdAt)
+      .map(toExperiment);
+  }
+
+  @Authorized(ANALYSTS)
+  @Query(() => ExperimentType, { nullable: true })
+  experiment(@Arg('id', () => ID) id: string, @Ctx() ctx: GatewayContext): ExperimentType | null {
+    const x = ctx.app.outcomes.experiments.get(id);
+    return x ? toExperiment(x) : null;
+  }
+
+  @Authorized(ANALYSTS)
+  @FieldResolver(() => ExperimentResultsType, {
+    description:
+      'Per variant against control, on the primary metric and each guardrail: mean, absolute and relative lift with 95 % intervals, Welch p-value, Holm across treatments, always-valid mSPRT p-value and interval, CUPED; and the sample-ratio check.',
+  })
+  results(@Root() experiment: ExperimentType, @Ctx() ctx: GatewayContext): ExperimentResultsType {
+    const book = ctx.app.outcomes.experiments;
+    const x = book.get(experiment.id)!;
+    const primary = book.results(x.id)!;
+    const guardrails = x.spec.guardrailMetrics.map((m) => book.results(x.id, m)!);
+    return toExperimentResults(x, primary, guardrails);
+  }
+
+  @Authorized(ANALYSTS)
+  @Mutation(() => ExperimentType, {
+    description:
+      'Creates an experiment (DRAFT): variants with traffic shares and strategies, the primary and guardrail metrics. Stored in the event log, so every gateway knows it. Analysts and admins.',
+  })
+  async createExperiment(@Arg('input', () => CreateExperimentInput) input: CreateExperimentInput, @Ctx() ctx: GatewayContext): Promise<ExperimentType> {
+    const strategies = ctx.app.recommender.strategies().map((s) => s.name);
+    input.variants.forEach((v, i) => {
+      if (!strategies.includes(v.strategy))
+        throw inputError(`variants[${i}].strategy: unknown strategy "${v.strategy}"; choose one of ${strategies.join(', ')}`, 'input');
+    });
+    if (!(input.minimumDetectableEffect > 0 && Number.isFinite(input.minimumDetectableEffect)))
+      throw inputError('minimumDetectableEffect must be above 0', 'input');
+    const fields: Omit<ExperimentEvent, 'kind' | 'v' | 'id' | 'timestamp'> = {
+      experimentId: randomUUID(),
+      action: 'create',
+      spec: {
+        name: input.name,
+        // A new salt per experiment: assignments of two experiments are independent.
+        salt: randomUUID(),
+        traffic: input.traffic ?? 1,
+        variants: input.variants.map((v) => ({ name: v.name, share: v.share, strategy: v.strategy })),
+        control: input.control ?? input.variants[0]!.name,
+        primaryMetric: input.primaryMetric,
+        guardrailMetrics: [...new Set(input.guardrailMetrics ?? [])].filter((m) => m !== input.primaryMetric),
+        minimumDetectableEffect: input.minimumDetectableEffect,
+      },
+    };
+    // The record's own rules (shares summing to 1, control among the variants, ...), with their reasons.
+    const checked = validateEvent({ kind: 'experiment', v: 1, id: 'check', timestamp: Date.now(), ...fields });
+    if (!checked.ok) throw inputError(checked.reason.replace(/spec\./g, ''), 'input');
+    return record(ctx, fields, 'input');
+  }
+
+  @Authorized(ANALYSTS)
+  @Mutation(() => ExperimentType, { description: 'Starts a DRAFT experiment: its users get their variant from now on (one experiment runs at a time).' })
+  startExperiment(@Arg('id', () => ID) id: string, @Ctx() ctx: GatewayContext): Promise<ExperimentType> {
+    return record(ctx, { experimentId: id, action: 'start' }, 'id');
+  }
+
+  @Authorized(ANALYSTS)
+  @Mutation(() => ExperimentType, { description: 'Stops a RUNNING experiment: everyone gets the default again; the results stay.' })
+  stopExperiment(@Arg('id', () => ID) id: string, @Ctx() ctx: GatewayContext): Promise<ExperimentType> {
+    return record(ctx, { experimentId: id, action: 'stop' }, 'id');
+  }
+
+  @Authorized(ANALYSTS)
+  @Mutation(() => ExperimentType, {
+    description: "Ships a variant of a RUNNING or STOPPED experiment: its strategy becomes every gateway's default (SHIPPED).",
+  })
+  shipVariant(@Arg('experimentId', () => ID) experimentId: string, @Arg('variant') variant: string, @Ctx() ctx: GatewayContext): Promise<ExperimentType> {
+    return record(ctx, { experimentId, action: 'ship', variant }, 'variant');
+  }
+}

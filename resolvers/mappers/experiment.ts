@@ -1,0 +1,71 @@
+import type { LiftResult } from '../../src/experiments/fixed-horizon';
+import type { ExperimentResults, ExperimentView } from '../../src/outcomes/experiments';
+import {
+  ExperimentMetric,
+  ExperimentStatus,
+  type ExperimentResultsType,
+  type ExperimentType,
+  type LiftType,
+  type MetricResultsType,
+} from '../../graph-models/experiment.model';
+
+export function toExperiment(x: ExperimentView): ExperimentType {
+  return {
+    id: x.id,
+    name: x.spec.name,
+    status: ExperimentStatus[x.status],
+    traffic: x.spec.traffic,
+    control: x.spec.control,
+    variants: x.spec.variants.map((v) => ({ ...v })),
+    primaryMetric: ExperimentMetric[x.spec.primaryMetric],
+    guardrailMetrics: x.spec.guardrailMetrics.map((m) => ExperimentMetric[m]),
+    minimumDetectableEffect: x.spec.minimumDetectableEffect,
+    createdAt: new Date(x.createdAt),
+    createdBy: x.createdBy,
+    startedAt: x.startedAt === null ? null : new Date(x.startedAt),
+    stoppedAt: x.stoppedAt === null ? null : new Date(x.stoppedAt),
+    shippedVariant: x.shippedVariant,
+  };
+}
+
+const finite = (x: number): number | null => (Number.isFinite(x) ? x : null);
+
+function toLift(l: LiftResult | null): LiftType | null {
+  if (!l || !Number.isFinite(l.estimate)) return null;
+  return { estimate: l.estimate, standardError: l.standardError, ci: { lower: l.ci[0], upper: l.ci[1] }, pValue: l.pValue };
+}
+
+export function toMetricResults(x: ExperimentView, r: ExperimentResults): MetricResultsType {
+  return {
+    metric: ExperimentMetric[r.metric],
+    variants: r.analysis.variants.map((v, i) => {
+      const seq = v.sequential;
+      const seqCi = seq && Number.isFinite(seq.ci[0]) && Number.isFinite(seq.ci[1]) ? { lower: seq.ci[0], upper: seq.ci[1] } : null;
+      return {
+        name: v.name,
+        strategy: x.spec.variants[i]!.strategy,
+        users: r.users[i]!,
+        mean: finite(v.summary.mean) ?? 0,
+        variance: finite(v.summary.variance) ?? 0,
+        absolute: toLift(v.absolute),
+        relative: toLift(v.relative),
+        adjustedPValue: v.adjustedPValue,
+        sequentialPValue: seq && seq.looks > 0 ? seq.pValue : null,
+        adjustedSequentialPValue: v.adjustedSequentialPValue,
+        sequentialCi: seqCi,
+        cupedAbsolute: r.cuped ? toLift(v.cuped?.absolute ?? null) : null,
+        cupedVarianceRatio: r.cuped && v.cuped ? finite(v.cuped.varianceRatio) : null,
+      };
+    }),
+  };
+}
+
+export function toExperimentResults(x: ExperimentView, primary: ExperimentResults, guardrails: readonly ExperimentResults[]): ExperimentResultsType {
+  const srm = primary.analysis.srm;
+  return {
+    primary: toMetricResults(x, primary),
+    guardrails: guardrails.map((g) => toMetricResults(x, g)),
+    srmPValue: srm ? finite(srm.pValue) : null,
+    sampleRatioMismatch: srm?.mismatch ?? false,
+  };
+}

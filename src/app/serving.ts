@@ -1,0 +1,28 @@
+import type { ServedSurface } from '../events/event';
+import type { ServedList } from '../outcomes/impressions';
+import type { Recommendation, RecommendRequest } from '../recommend/recommender';
+import type { Flywheel } from './flywheel';
+
+/**
+ * One served recommendations list, the way every caller serves it (the GraphQL resolvers and the simulated
+ * shop alike): a strategy asked for by name is served as asked (the user is not exposed to an experiment);
+ * otherwise the running experiment's variant for this user, else the default; then the list is recorded as
+ * an impression (the exposure, in an experiment) before it is handed back.
+ */
+export async function serveRecommendations(
+  app: Pick<Flywheel, 'recommender' | 'outcomes' | 'impressions'>,
+  request: RecommendRequest,
+  surface: Extract<ServedSurface, 'recommendations' | 'recommendationsChanged'> = 'recommendations',
+): Promise<{ scored: Recommendation[]; served: ServedList }> {
+  const assigned = request.strategy ? null : app.outcomes.experiments.assign(request.userId);
+  const strategy = request.strategy ?? assigned?.strategy;
+  const scored = await app.recommender.recommend({ ...request, ...(strategy ? { strategy } : {}) });
+  const served = await app.impressions.record({
+    surface,
+    actor: request.userId,
+    strategy: strategy ?? app.recommender.defaultStrategy,
+    ...(assigned ? { experiment: { id: assigned.experimentId, variant: assigned.variant } } : {}),
+    itemIds: scored.map((r) => r.itemId),
+  });
+  return { scored, served };
+}

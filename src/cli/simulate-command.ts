@@ -1,0 +1,217 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { createFlywheel, type Flywheel } from '../app/flywheel';
+import { serveRecommendations } from '../app/serving';
+import { loadConfig } from '../config/config';
+import { EVENT_SCHEMA_VERSION } from '../events/event';
+import { createLogger } from '../observability/logger';
+import { CliFailure } from './cli-error';
+
+/**
+ * `flywheel simulate`: a simulated shop against the real gateway code (embedded event log and graph,
+ * recommender, impressions, attribution, experiments and their statistics), in a temporary data dir.
+ *
+ * Shoppers have a hidden click propensity that persists over time (so CUPED has something to use), a
+ * position bias (1 / (1 + 0.5 (k - 1)) at rank k), and click each shown entry with probability
+ * propensity x bias x quality, where quality is 1 for control's lists and 1 + lift for treatment's (the
+ * known truth of the click model: CTR's relative lift is exactly `lift`). A click leads to a purchase
+ * with probability 0.1. Day 0 runs without an experiment (the pre-period); the experiment (CTR primary) is
+ * created and started through the same records the GraphQL mutations write, then days 1..D run.
+ *
+ * Scenarios: `aa` (both variants serve `popular`, lift 0), `ab` (treatment serves `item-knn`, lift
+ * `--lift`), `srm` (an A/A whose treatment loses a share of its users before they are exposed: a broken
+ * split, about 47/53).
+ */
+export interface SimulateFlags {
+  scenario?: string;
+  seed?: string;
+  users?: string;
+  days?: string;
+  lift?: string;
+  json?: boolean;
+}
+
+const SCENARIOS = ['aa', 'ab', 'srm'] as const;
+type Scenario = (typeof SCENARIOS)[number];
+
+export async function runSimulate(flags: SimulateFlags): Promise<Record<string, unknown>> {
+  const scenario = (flags.scenario ?? 'ab') as Scenario;
+  if (!SCENARIOS.includes(scenario)) throw new CliFailure(`--scenario must be one of ${SCENARIOS.join(', ')}, got ${flags.scenario}`, 2);
+  const seed = intFlag('--seed', flags.seed ?? '1', 0, 2 ** 31);
+  const users = intFlag('--users', flags.users ?? '1000', 10, 1_000_000);
+  const days = intFlag('--days', flags.days ?? '5', 1, 365);
+  const lift = scenario === 'ab' ? Number(flags.lift ?? '0.15') : 0;
+  if (!(lift > -1 && lift < 10)) throw new CliFailure('--lift must be a number above -1', 2);
+
+  const dir = mkdtempSync(path.join(tmpdir(), 'flywheel-simulate-'));
+  const config = loadConfig(
+    { ...process.env, LOG_LEVEL: 'silent', FLYWHEEL_SEGMENTS_REFIT_MINUTES: '0', FLYWHEEL_ANOMALIES: 'on' },
+    { FLYWHEEL_DATA_DIR: dir, PORT: 0 },
+  );
+  const app = await createFlywheel(config, createLogger('silent'));
+  try {
+    return await simulate(app, { scenario, seed, users, days, lift });
+  } finally {
+    await app.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function simulate(app: Flywheel, o: { scenario: Scenario; seed: number; users: number; days: number; lift: number }): Promise<Record<string, unknown>> {
+  const rand = mulberry32(o.seed);
+  const normal = () => Math.sqrt(-2 * Math.log(1 - rand())) * Math.cos(2 * Math.PI * rand());
+  const DAY = 86_400_000;
+  const start = Date.now() - (o.days + 1) * DAY;
+  // Catalog: 50 items, and some history so that item-knn and popular have something to rank.
+  const seedEvents: Record<string, unknown>[] = [];
+  for (let i = 0; i < 50; i++)
+    seedEvents.push({ kind: 'item', v: EVENT_SCHEMA_VERSION, id: `sim-item-${i}`, itemId: `i${i}`, title: `Item ${i}`, price: 10, timestamp: start });
+  for (let s = 0; s < 200; s++) {
+    const a = Math.floor(rand() * 50);
+    for (const it of [a, (a + 1) % 50, (a + 7) % 50]) {
+      seedEvents.push({
+        kind: 'interaction',
+        v: EVENT_SCHEMA_VERSION,
+        id: `sim-seed-${s}-${it}`,
+        type: 'CLICK',
+        userId: `seed-${s}`,
+        itemId: `i${it}`,
+        timestamp: start,
+      });
+    }
+  }
+  await app.tracker.track(seedEvents, 'simulate');
+  await app.recommender.whenFresh();
+
+  // Shoppers' hidden, persistent propensities (log-normal around 0.12).
+  const propensity = Array.from({ length: o.users }, () => Math.min(0.9, 0.12 * Math.exp(0.6 * normal())));
+  const lost = new Set<number>();
+  let clicksTotal = 0;
+  const visitDay = async (experimentId: string | null) => {
+    const events: Record<string, unknown>[] = [];
+    const visitors = [...Array(o.users).keys()].filter(() => rand() < 0.8);
+    for (let chunk = 0; chunk < visitors.length; chunk += 100) {
+      await Promise.all(
+        visitors.slice(chunk, chunk + 100).map(async (u) => {
+          const userId = `sim-u${u}`;
+          const assigned = experimentId ? app.outcomes.experiments.assign(userId) : null;
+          // The broken split: treatment users the sim loses before they are ever shown a list.
+          if (o.scenario === 'srm' && assigned?.variant === 'treatment' && lost.has(u)) return;
+          const { scored, served } = await serveRecommendations(app, { userId, first: 5 });
+          const quality = served.variant === 'treatment' ? 1 + o.lift : 1;
+          scored.forEach((r, k) => {
+            if (rand() >= propensity[u]! * quality * (1 / (1 + 0.5 * k))) return;
+            // Event time is the wall clock, as for the impressions the gateway records: a simulated "day" is a round of visits.
+            const base = { v: EVENT_SCHEMA_VERSION, kind: 'interaction', userId, itemId: r.itemId, servedId: served.servedId, timestamp: Date.now() };
+            events.push({ ...base, id: `c-${served.servedId}-${k}`, type: 'CLICK' });
+            clicksTotal++;
+            if (rand() < 0.1) events.push({ ...base, id: `p-${served.servedId}-${k}`, type: 'PURCHASE', quantity: 1, price: 10 });
+          });
+        }),
+      );
+    }
+    for (let i = 0; i < events.length; i += 2000) await app.tracker.track(events.slice(i, i + 2000), 'simulate');
+  };
+
+  await visitDay(null);
+  const variants =
+    o.scenario === 'ab'
+      ? [
+          { name: 'control', share: 0.5, strategy: 'popular' },
+          { name: 'treatment', share: 0.5, strategy: 'item-knn' },
+        ]
+      : [
+          { name: 'control', share: 0.5, strategy: 'popular' },
+          { name: 'treatment', share: 0.5, strategy: 'popular' },
+        ];
+  const experimentId = `sim-${o.scenario}-${o.seed}`;
+  const spec = {
+    name: `simulated ${o.scenario}`,
+    salt: `sim-salt-${o.seed}`,
+    traffic: 1,
+    variants,
+    control: 'control',
+    primaryMetric: 'CTR' as const,
+    guardrailMetrics: [],
+    minimumDetectableEffect: 0.05,
+  };
+  for (const fields of [
+    { experimentId, action: 'create' as const, spec },
+    { experimentId, action: 'start' as const },
+  ]) {
+    const r = await app.outcomes.recordExperiment(fields);
+    if (!r.applied) throw new Error(`experiment record refused: ${r.reason}`);
+  }
+  if (o.scenario === 'srm') for (let u = 0; u < o.users; u++) if (rand() < 0.12) lost.add(u);
+  for (let day = 1; day <= o.days; day++) await visitDay(experimentId);
+
+  const results = app.outcomes.experiments.results(experimentId)!;
+  const totals = app.outcomes.totals().filter((t) => t.experimentId === experimentId);
+  const treatment = results.analysis.variants[1]!;
+  return {
+    scenario: o.scenario,
+    seed: o.seed,
+    users: o.users,
+    days: o.days,
+    variants: results.analysis.variants.map((v, i) => {
+      const t = totals.find((x) => x.variant === v.name);
+      return {
+        name: v.name,
+        strategy: variants[i]!.strategy,
+        users: results.users[i],
+        impressions: t?.impressions ?? 0,
+        clicks: t?.clicks ?? 0,
+        conversions: t?.purchases ?? 0,
+        mean: v.summary.mean,
+        variance: v.summary.variance,
+      };
+    }),
+    primary: 'ctr',
+    lift: {
+      absolute: treatment.absolute?.estimate ?? null,
+      relative: treatment.relative?.estimate ?? null,
+      ci: treatment.relative?.ci ?? null,
+      absoluteCi: treatment.absolute?.ci ?? null,
+      pValue: treatment.absolute?.pValue ?? null,
+      sequentialPValue: treatment.sequential?.pValue ?? null,
+      cupedCi: treatment.cuped?.relative?.ci ?? null,
+      cupedVarianceRatio: treatment.cuped?.varianceRatio ?? null,
+    },
+    srm: { pValue: results.analysis.srm?.pValue ?? null, mismatch: results.analysis.srm?.mismatch ?? false },
+    srmAlerts: (await app.store.listAnomalies({ first: 10, kinds: ['SAMPLE_RATIO_MISMATCH'] })).anomalies.length,
+    clicks: clicksTotal,
+    truth: { relativeLift: o.lift },
+  };
+}
+
+export function printSimulate(result: Record<string, unknown>, json: boolean): void {
+  if (!json) {
+    const lift = result.lift as { relative: number | null; ci: [number, number] | null; pValue: number | null; sequentialPValue: number | null };
+    for (const v of result.variants as { name: string; strategy: string; users: number; impressions: number; clicks: number; mean: number }[]) {
+      console.log(`${v.name.padEnd(10)} ${v.strategy.padEnd(10)} users ${v.users}  lists ${v.impressions}  clicks ${v.clicks}  CTR ${v.mean.toFixed(4)}`);
+    }
+    console.log(
+      `relative lift ${lift.relative?.toFixed(4)} [${lift.ci?.map((x) => x.toFixed(4)).join(', ')}]  p ${lift.pValue?.toExponential(2)}  sequential p ${lift.sequentialPValue?.toExponential(2)}  SRM p ${(result.srm as { pValue: number }).pValue?.toExponential(2)}`,
+    );
+  }
+  console.log(JSON.stringify(result));
+}
+
+function intFlag(name: string, raw: string, min: number, max: number): number {
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min || n > max) throw new CliFailure(`${name} must be an integer from ${min} to ${max}, got ${raw}`, 2);
+  return n;
+}
+
+/** A small seeded PRNG (Mulberry32): the same seed gives the same shop and the same clicks. */
+function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}

@@ -1,0 +1,346 @@
+import type { ExperimentEvent, ExperimentMetric, ExperimentSpec, ImpressionEvent } from '../events/event';
+import { createAssigner, type Assignment } from '../experiments/assignment';
+import { coMomentsOf, momentsOf, multiMomentsOf, sampleVariance } from '../experiments/moments';
+import { analyzeExperiment, type ExperimentAnalysis, type VariantInput } from '../experiments/statistics';
+import { sampleRatioMismatch, type SrmResult } from '../experiments/srm';
+import type { AttributionRecord } from './attribution';
+
+/**
+ * Experiments as the log tells them: the registry of definitions and their lifecycle (records of kind
+ * `experiment`, applied in log order, so every gateway reading the same log agrees), and per experiment
+ * the per-user data its results are computed from (exposures from impressions, outcomes from attribution).
+ * Pure: the statistics are src/experiments/'s, fed here with per-user values (the randomisation unit).
+ *
+ * Lifecycle: create -> DRAFT -> start -> RUNNING -> stop -> STOPPED; ship (from RUNNING or STOPPED) ->
+ * SHIPPED, whose variant's strategy becomes the gateway's default. At most one experiment runs at a time
+ * (two would compete for the same requests). A record the lifecycle does not allow (two gateways racing to
+ * start two experiments, say) is skipped by every gateway alike: the log's order decides.
+ *
+ * Exposure is the first impression of a user served with the experiment's variant (the impression is the
+ * exposure log: it carries experimentId and variant). The CUPED covariate is the user's same behaviour
+ * before that first exposure (all lists, all strategies), counted from the log as well.
+ */
+export type ExperimentStatus = 'DRAFT' | 'RUNNING' | 'STOPPED' | 'SHIPPED';
+
+export interface ExperimentView {
+  id: string;
+  spec: ExperimentSpec;
+  status: ExperimentStatus;
+  createdAt: number;
+  createdBy: string | null;
+  startedAt: number | null;
+  stoppedAt: number | null;
+  shippedVariant: string | null;
+}
+
+interface Behaviour {
+  impressions: number;
+  clicks: number;
+  addToCarts: number;
+  purchases: number;
+  revenue: number;
+}
+
+interface Unit extends Behaviour {
+  variant: number;
+  exposedAt: number;
+  pre: Behaviour;
+}
+
+interface ExperimentState extends ExperimentView {
+  assigner: (unit: string) => Assignment | null;
+  units: Map<string, Unit>;
+  /** Units per variant, kept as units arrive (the SRM check runs after every batch). */
+  counts: number[];
+  /** Set once the SRM alert was raised (one per experiment). */
+  srmAlerted: boolean;
+}
+
+export interface ExperimentResults {
+  metric: ExperimentMetric;
+  /** Units (users) per variant, in the spec's order. */
+  users: number[];
+  analysis: ExperimentAnalysis;
+  /** Variance reduction was possible (every variant has pre-exposure behaviour that varies). */
+  cuped: boolean;
+}
+
+export interface AppliedExperimentRecord {
+  record: ExperimentEvent;
+  /** False when the lifecycle did not allow it (skipped). */
+  applied: boolean;
+  reason?: string;
+}
+
+const none = (): Behaviour => ({ impressions: 0, clicks: 0, addToCarts: 0, purchases: 0, revenue: 0 });
+
+export class ExperimentBook {
+  private readonly experiments = new Map<string, ExperimentState>();
+  /** Record ids seen (a redelivered record is applied once). */
+  private readonly records = new Set<string>();
+  /** Every actor's behaviour so far, for the CUPED covariate at their first exposure. */
+  private readonly history = new Map<string, Behaviour>();
+  private shipped: { experimentId: string; strategy: string } | null = null;
+
+  constructor(private readonly hooks: { onShipped?(strategy: string, experimentId: string): void; onRecord?(r: AppliedExperimentRecord): void } = {}) {}
+
+  // ---- the lifecycle ------------------------------------------------------------------------------
+
+  apply(e: ExperimentEvent): void {
+    if (this.records.has(e.id)) return;
+    this.records.add(e.id);
+    const reason = this.refusal(e);
+    if (reason === null) this.transition(e);
+    this.hooks.onRecord?.({ record: e, applied: reason === null, ...(reason !== null ? { reason } : {}) });
+  }
+
+  /** Why the lifecycle does not allow this record now (null: it does). Mutations check the same before appending. */
+  refusal(e: Pick<ExperimentEvent, 'experimentId' | 'action' | 'variant'>): string | null {
+    const x = this.experiments.get(e.experimentId);
+    switch (e.action) {
+      case 'create':
+        return x ? `experiment ${e.experimentId} exists already` : null;
+      case 'start': {
+        if (!x) return `no experiment ${e.experimentId}`;
+        if (x.status !== 'DRAFT') return `experiment ${e.experimentId} is ${x.status}; only a DRAFT experiment starts`;
+        const running = this.running();
+        return running ? `experiment ${running.id} is running; stop it first (one experiment at a time)` : null;
+      }
+      case 'stop':
+        if (!x) return `no experiment ${e.experimentId}`;
+        return x.status === 'RUNNING' ? null : `experiment ${e.experimentId} is ${x.status}; only a RUNNING experiment stops`;
+      case 'ship':
+        if (!x) return `no experiment ${e.experimentId}`;
+        if (x.status !== 'RUNNING' && x.status !== 'STOPPED') return `experiment ${e.experimentId} is ${x.status}; ship from RUNNING or STOPPED`;
+        return x.spec.variants.some((v) => v.name === e.variant) ? null : `experiment ${e.experimentId} has no variant ${e.variant}`;
+    }
+  }
+
+  private transition(e: ExperimentEvent): void {
+    if (e.action === 'create') {
+      const spec = e.spec!;
+      this.experiments.set(e.experimentId, {
+        id: e.experimentId,
+        spec,
+        status: 'DRAFT',
+        createdAt: e.timestamp,
+        createdBy: e.by ?? null,
+        startedAt: null,
+        stoppedAt: null,
+        shippedVariant: null,
+        assigner: createAssigner({ salt: spec.salt, traffic: spec.traffic, variants: spec.variants }),
+        units: new Map(),
+        counts: spec.variants.map(() => 0),
+        srmAlerted: false,
+      });
+      return;
+    }
+    const x = this.experiments.get(e.experimentId)!;
+    if (e.action === 'start') {
+      x.status = 'RUNNING';
+      x.startedAt = e.timestamp;
+    } else if (e.action === 'stop') {
+      x.status = 'STOPPED';
+      x.stoppedAt = e.timestamp;
+    } else {
+      if (x.status === 'RUNNING') x.stoppedAt = e.timestamp;
+      x.status = 'SHIPPED';
+      x.shippedVariant = e.variant!;
+      const strategy = x.spec.variants.find((v) => v.name === e.variant)!.strategy;
+      this.shipped = { experimentId: x.id, strategy };
+      this.hooks.onShipped?.(strategy, x.id);
+    }
+  }
+
+  running(): ExperimentView | undefined {
+    for (const x of this.experiments.values()) if (x.status === 'RUNNING') return view(x);
+    return undefined;
+  }
+
+  list(): ExperimentView[] {
+    return [...this.experiments.values()].map(view);
+  }
+
+  get(id: string): ExperimentView | undefined {
+    const x = this.experiments.get(id);
+    return x ? view(x) : undefined;
+  }
+
+  /** The strategy the last shipped variant made the default, if any. */
+  shippedDefault(): { experimentId: string; strategy: string } | null {
+    return this.shipped;
+  }
+
+  hasRecord(id: string): boolean {
+    return this.records.has(id);
+  }
+
+  /**
+   * The running experiment's variant for this user (a userId or "session:<id>"), or null: not in it (its
+   * traffic share) or none running. Stateless (salted hash), so every gateway answers the same.
+   */
+  assign(unit: string): { experimentId: string; variant: string; strategy: string } | null {
+    for (const x of this.experiments.values()) {
+      if (x.status !== 'RUNNING') continue;
+      const a = x.assigner(unit);
+      if (!a) return null;
+      return { experimentId: x.id, variant: a.variant, strategy: x.spec.variants[a.index]!.strategy };
+    }
+    return null;
+  }
+
+  // ---- per-user data ------------------------------------------------------------------------------
+
+  /** A newly counted impression shown to `actor` (undefined: anonymous, no unit). */
+  onImpression(e: ImpressionEvent, actor: string | undefined): void {
+    if (actor === undefined) return;
+    if (e.experimentId !== undefined && e.variant !== undefined) {
+      const x = this.experiments.get(e.experimentId);
+      const variant = x ? x.spec.variants.findIndex((v) => v.name === e.variant) : -1;
+      if (x && variant >= 0) {
+        let unit = x.units.get(actor);
+        if (!unit) {
+          x.units.set(actor, (unit = { ...none(), variant, exposedAt: e.timestamp, pre: { ...(this.history.get(actor) ?? none()) } }));
+          x.counts[variant]!++;
+        }
+        unit.impressions++;
+      }
+    }
+    this.behaviour(actor).impressions++;
+  }
+
+  /** A newly counted outcome of `actor` (any attribution, or none). */
+  onOutcome(actor: string, type: 'CLICK' | 'ADD_TO_CART' | 'PURCHASE', revenue: number, attributed: AttributionRecord | null): void {
+    if (attributed?.experimentId) {
+      const unit = this.experiments.get(attributed.experimentId)?.units.get(actor);
+      if (unit) count(unit, type, attributed.revenue);
+    }
+    count(this.behaviour(actor), type, revenue);
+  }
+
+  forgetActors(actors: readonly string[]): void {
+    for (const a of actors) {
+      this.history.delete(a);
+      for (const x of this.experiments.values()) {
+        const unit = x.units.get(a);
+        if (!unit) continue;
+        x.units.delete(a);
+        x.counts[unit.variant]!--;
+      }
+    }
+  }
+
+  private behaviour(actor: string): Behaviour {
+    let b = this.history.get(actor);
+    if (!b) this.history.set(actor, (b = none()));
+    return b;
+  }
+
+  // ---- results ------------------------------------------------------------------------------------
+
+  /** Units per variant of each running experiment, for the sample-ratio check. */
+  sampleRatios(): { experimentId: string; users: number[]; srm: SrmResult }[] {
+    const out: { experimentId: string; users: number[]; srm: SrmResult }[] = [];
+    for (const x of this.experiments.values()) {
+      if (x.status !== 'RUNNING' || x.srmAlerted) continue;
+      const users = [...x.counts];
+      const total = users.reduce((a, b) => a + b, 0);
+      // The chi-square approximation needs about 5 expected units per variant.
+      if (x.spec.variants.some((v) => v.share * total < 5)) continue;
+      out.push({
+        experimentId: x.id,
+        users,
+        srm: sampleRatioMismatch(
+          users,
+          x.spec.variants.map((v) => v.share),
+        ),
+      });
+    }
+    return out;
+  }
+
+  markSrmAlerted(experimentId: string): void {
+    const x = this.experiments.get(experimentId);
+    if (x) x.srmAlerted = true;
+  }
+
+  results(experimentId: string, metric?: ExperimentMetric): ExperimentResults | undefined {
+    const x = this.experiments.get(experimentId);
+    if (!x) return undefined;
+    const m = metric ?? x.spec.primaryMetric;
+    const byVariant: Unit[][] = x.spec.variants.map(() => []);
+    for (const u of x.units.values()) byVariant[u.variant]!.push(u);
+    const inputs = byVariant.map((units, i) => ({ name: x.spec.variants[i]!.name, units }));
+    let cuped = true;
+    let variants: VariantInput[];
+    if (m === 'CTR') {
+      // Clicks per impression with the user as the unit: a ratio metric (delta method); CUPED on the pre-period ratio.
+      const rows = inputs.map((v) => v.units.map((u) => [u.clicks, u.impressions, u.pre.clicks, u.pre.impressions]));
+      cuped = rows.every((r) => r.length >= 2 && varies(r.map((row) => row[3]!)));
+      variants = inputs.map((v, i) =>
+        cuped
+          ? { name: v.name, ratio: multiMomentsOf(rows[i]!, 4) }
+          : {
+              name: v.name,
+              ratio: coMomentsOf(
+                v.units.map((u) => u.impressions),
+                v.units.map((u) => u.clicks),
+              ),
+            },
+      );
+    } else {
+      const value = metricOf(m);
+      const ys = inputs.map((v) => v.units.map((u) => value(u)));
+      const xs = inputs.map((v) => v.units.map((u) => value(u.pre)));
+      cuped = xs.every((x) => x.length >= 2 && varies(x));
+      variants = inputs.map((v, i) => ({ name: v.name, metric: cuped ? coMomentsOf(xs[i]!, ys[i]!) : momentsOf(ys[i]!) }));
+    }
+    const control = x.spec.variants.findIndex((v) => v.name === x.spec.control);
+    const analysis = analyzeExperiment(variants, {
+      control,
+      shares: x.spec.variants.map((v) => v.share),
+      sequential: { tau: x.spec.minimumDetectableEffect },
+    });
+    return { metric: m, users: byVariant.map((u) => u.length), analysis, cuped };
+  }
+}
+
+function view(x: ExperimentState): ExperimentView {
+  return {
+    id: x.id,
+    spec: x.spec,
+    status: x.status,
+    createdAt: x.createdAt,
+    createdBy: x.createdBy,
+    startedAt: x.startedAt,
+    stoppedAt: x.stoppedAt,
+    shippedVariant: x.shippedVariant,
+  };
+}
+
+function count(b: Behaviour, type: 'CLICK' | 'ADD_TO_CART' | 'PURCHASE', revenue: number): void {
+  if (type === 'CLICK') b.clicks++;
+  else if (type === 'ADD_TO_CART') b.addToCarts++;
+  else {
+    b.purchases++;
+    b.revenue += revenue;
+  }
+}
+
+/** The per-user value of a mean metric. */
+function metricOf(m: Exclude<ExperimentMetric, 'CTR'>): (b: Behaviour) => number {
+  switch (m) {
+    case 'CLICKS_PER_USER':
+      return (b) => b.clicks;
+    case 'ADD_TO_CARTS_PER_USER':
+      return (b) => b.addToCarts;
+    case 'CONVERSION':
+      return (b) => (b.purchases > 0 ? 1 : 0);
+    case 'REVENUE_PER_USER':
+      return (b) => b.revenue;
+  }
+}
+
+function varies(values: readonly number[]): boolean {
+  return values.length >= 2 && sampleVariance(momentsOf(values)) > 0;
+}

@@ -1,0 +1,78 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+import { test } from 'node:test';
+
+/**
+ * `flywheel simulate`: the real gateway code against simulated shoppers (issue 13, step 5). The last line is
+ * one JSON object; a strong true lift is found with the right sign and covered by the interval; a broken
+ * split (treatment users lost before exposure, about 47/53) is flagged and raises the SRM anomaly; an A/A
+ * with the same users is not flagged; bad flags exit 2 with the rule.
+ */
+const BIN = path.resolve(__dirname, '../../../bin/flywheel.js');
+
+interface Variant {
+  name: string;
+  strategy: string;
+  users: number;
+  impressions: number;
+  clicks: number;
+  conversions: number;
+  mean: number;
+  variance: number;
+}
+interface Output {
+  scenario: string;
+  variants: Variant[];
+  primary: string;
+  lift: { relative: number; ci: [number, number]; pValue: number; sequentialPValue: number; cupedCi: [number, number] | null };
+  srm: { pValue: number; mismatch: boolean };
+  srmAlerts: number;
+  truth: { relativeLift: number };
+}
+
+function simulate(...args: string[]): Output {
+  const r = spawnSync(process.execPath, [BIN, 'simulate', '--json', ...args], { encoding: 'utf8', timeout: 120_000 });
+  assert.equal(r.status, 0, r.stderr);
+  const last = r.stdout.trim().split('\n').at(-1)!;
+  return JSON.parse(last) as Output;
+}
+
+test('ab: the better strategy wins with the right sign, and the interval covers the true lift', () => {
+  const out = simulate('--scenario', 'ab', '--seed', '11', '--users', '800', '--days', '3', '--lift', '0.5');
+  assert.equal(out.scenario, 'ab');
+  assert.deepEqual(
+    out.variants.map((v) => [v.name, v.strategy]),
+    [
+      ['control', 'popular'],
+      ['treatment', 'item-knn'],
+    ],
+  );
+  for (const v of out.variants)
+    for (const k of ['users', 'impressions', 'clicks', 'conversions', 'mean', 'variance'] as const) assert.equal(typeof v[k], 'number', k);
+  assert.ok(out.variants.every((v) => v.users > 300 && v.clicks > 0));
+  assert.equal(out.primary, 'ctr');
+  assert.equal(out.truth.relativeLift, 0.5);
+  assert.ok(out.lift.relative > 0, `relative lift ${out.lift.relative}`);
+  assert.ok(out.lift.ci[0] <= 0.5 && 0.5 <= out.lift.ci[1], `CI ${out.lift.ci} covers 0.5`);
+  assert.ok(out.lift.pValue < 0.05);
+  assert.ok(out.lift.sequentialPValue > 0 && out.lift.sequentialPValue <= 1, 'a sequential p-value is reported');
+  assert.ok(Array.isArray(out.lift.cupedCi), 'CUPED on the pre-period');
+  assert.equal(out.srm.mismatch, false);
+});
+
+test('srm: a broken split is flagged and raises SAMPLE_RATIO_MISMATCH; the same A/A without the loss is not', () => {
+  const broken = simulate('--scenario', 'srm', '--seed', '3', '--users', '5000', '--days', '1');
+  assert.equal(broken.srm.mismatch, true, JSON.stringify(broken.srm));
+  assert.equal(broken.srmAlerts, 1);
+  const fair = simulate('--scenario', 'aa', '--seed', '3', '--users', '5000', '--days', '1');
+  assert.equal(fair.srm.mismatch, false, JSON.stringify(fair.srm));
+  assert.equal(fair.srmAlerts, 0);
+  assert.equal(fair.truth.relativeLift, 0);
+});
+
+test('bad flags exit 2 with the rule', () => {
+  const r = spawnSync(process.execPath, [BIN, 'simulate', '--scenario', 'abc'], { encoding: 'utf8' });
+  assert.equal(r.status, 2);
+  assert.match(r.stderr, /--scenario must be one of aa, ab, srm/);
+});

@@ -1,0 +1,186 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { ExperimentEvent, ExperimentSpec, FlywheelEvent, ImpressionEvent, InteractionEvent } from '../../../src/events/event';
+import { validateEvent } from '../../../src/events/validate';
+import { assign } from '../../../src/experiments/assignment';
+import { coMomentsOf } from '../../../src/experiments/moments';
+import { analyzeExperiment } from '../../../src/experiments/statistics';
+import { Attribution } from '../../../src/outcomes/attribution';
+import { ExperimentBook } from '../../../src/outcomes/experiments';
+
+const T0 = Date.UTC(2026, 0, 1);
+const spec: ExperimentSpec = {
+  name: 'popular vs blend',
+  salt: 'salt-1',
+  traffic: 1,
+  variants: [
+    { name: 'control', share: 0.5, strategy: 'blend' },
+    { name: 'treatment', share: 0.5, strategy: 'popular' },
+  ],
+  control: 'control',
+  primaryMetric: 'CLICKS_PER_USER',
+  guardrailMetrics: ['REVENUE_PER_USER'],
+  minimumDetectableEffect: 0.1,
+};
+let seq = 0;
+const rec = (experimentId: string, action: ExperimentEvent['action'], extra: Partial<ExperimentEvent> = {}): ExperimentEvent => ({
+  kind: 'experiment',
+  v: 1,
+  id: `r${++seq}`,
+  experimentId,
+  action,
+  timestamp: T0 + seq,
+  ...extra,
+});
+
+/** The book wired to an Attribution, as src/outcomes/service.ts does, fed in log order. */
+function wired(shipped: string[] = []) {
+  const book = new ExperimentBook({ onShipped: (s) => shipped.push(s) });
+  const attribution = new Attribution({
+    clickWindowMs: 86_400_000,
+    conversionWindowMs: 7 * 86_400_000,
+    listener: { impression: (e, a) => book.onImpression(e, a), outcome: (a, t, r, at) => book.onOutcome(a, t, r, at) },
+  });
+  const feed = (events: FlywheelEvent[]) => {
+    for (const e of events) {
+      if (e.kind === 'experiment') book.apply(e);
+      else attribution.observe([e]);
+    }
+  };
+  return { book, feed };
+}
+
+test('experiment records validate like every record: shares sum to 1, control among the variants, spec with create only', () => {
+  assert.equal(validateEvent(rec('x', 'create', { spec })).ok, true);
+  const bad: [unknown, RegExp][] = [
+    [rec('x', 'create', { spec: { ...spec, variants: [{ ...spec.variants[0]!, share: 0.7 }, spec.variants[1]!] } }), /shares must sum to 1/],
+    [rec('x', 'create', { spec: { ...spec, control: 'nobody' } }), /control: must name one of the variants/],
+    [rec('x', 'create'), /spec: goes with create/],
+    [rec('x', 'ship'), /variant: goes with ship/],
+    [rec('x', 'create', { spec: { ...spec, variants: [spec.variants[0]!] } }), /at least 2 variants/],
+  ];
+  for (const [input, reason] of bad) {
+    const r = validateEvent(input);
+    assert.equal(r.ok, false);
+    if (!r.ok) assert.match(r.reason, reason);
+  }
+});
+
+test('lifecycle in log order: one running at a time, refused records skipped alike everywhere, ship sets the default', () => {
+  const shipped: string[] = [];
+  const { book, feed } = wired(shipped);
+  feed([rec('a', 'create', { spec }), rec('b', 'create', { spec: { ...spec, salt: 'salt-2' } }), rec('a', 'start')]);
+  assert.equal(book.running()?.id, 'a');
+  assert.match(book.refusal({ experimentId: 'b', action: 'start' })!, /experiment a is running/);
+  // A racing gateway's start of b lands after a's: skipped.
+  feed([rec('b', 'start')]);
+  assert.equal(book.get('b')!.status, 'DRAFT');
+  assert.match(book.refusal({ experimentId: 'a', action: 'ship', variant: 'nope' })!, /no variant nope/);
+  feed([rec('a', 'stop'), rec('a', 'ship', { variant: 'treatment' })]);
+  assert.equal(book.get('a')!.status, 'SHIPPED');
+  assert.equal(book.get('a')!.shippedVariant, 'treatment');
+  assert.deepEqual(shipped, ['popular']);
+  assert.equal(book.running(), undefined);
+  assert.equal(book.assign('anyone'), null, 'nobody is assigned once nothing runs');
+});
+
+test('assignment is the salted hash of src/experiments/assignment.ts: deterministic, sticky, shares respected', () => {
+  const { book, feed } = wired();
+  feed([rec('a', 'create', { spec: { ...spec, traffic: 0.5 } }), rec('a', 'start')]);
+  let inside = 0;
+  for (let u = 0; u < 2000; u++) {
+    const got = book.assign(`u${u}`);
+    const expected = assign({ salt: 'salt-1', traffic: 0.5, variants: spec.variants }, `u${u}`);
+    assert.equal(got?.variant ?? null, expected?.variant ?? null);
+    if (got) {
+      inside++;
+      assert.equal(got.strategy, got.variant === 'control' ? 'blend' : 'popular');
+      assert.deepEqual(book.assign(`u${u}`), got, 'sticky');
+    }
+  }
+  assert.ok(inside > 900 && inside < 1100, `about half enter at traffic 0.5: ${inside}`);
+});
+
+test('results: per-user data from exposures and attributed outcomes, fed to analyzeExperiment (CUPED on pre-exposure behaviour)', () => {
+  const { book, feed } = wired();
+  feed([rec('a', 'create', { spec }), rec('a', 'start')]);
+  const ys: number[][] = [[], []];
+  const xs: number[][] = [[], []];
+  const events: FlywheelEvent[] = [];
+  for (let u = 0; u < 60; u++) {
+    const user = `u${u}`;
+    const variant = book.assign(user)!;
+    const vi = variant.variant === 'control' ? 0 : 1;
+    // Pre-exposure clicks (unattributed: no list), then the exposure, then clicks on the list.
+    const pre = u % 3;
+    for (let k = 0; k < pre; k++) events.push(click(user, `p${k}`, T0 + 1000 + k));
+    const shown: ImpressionEvent = {
+      kind: 'impression',
+      v: 1,
+      id: `s-${user}`,
+      userId: user,
+      surface: 'recommendations',
+      strategy: variant.strategy,
+      experimentId: 'a',
+      variant: variant.variant,
+      items: [
+        { itemId: 'i1', position: 1, propensity: 1 },
+        { itemId: 'i2', position: 2, propensity: 1 },
+      ],
+      timestamp: T0 + 10_000,
+    };
+    events.push(shown);
+    const clicks = (u * 7) % 3 === 0 ? 2 : (u + vi) % 2;
+    for (let k = 0; k < clicks; k++) events.push(click(user, `i${k + 1}`, T0 + 20_000 + k, shown.id));
+    // A second list later is not a second exposure.
+    events.push({ ...shown, id: `s2-${user}`, timestamp: T0 + 30_000 });
+    ys[vi]!.push(clicks);
+    xs[vi]!.push(pre);
+  }
+  feed(events);
+  const r = book.results('a')!;
+  assert.equal(r.metric, 'CLICKS_PER_USER');
+  assert.deepEqual(r.users, [ys[0]!.length, ys[1]!.length]);
+  assert.equal(r.cuped, true);
+  const reference = analyzeExperiment(
+    [
+      { name: 'control', metric: coMomentsOf(xs[0]!, ys[0]!) },
+      { name: 'treatment', metric: coMomentsOf(xs[1]!, ys[1]!) },
+    ],
+    { control: 0, shares: [0.5, 0.5], sequential: { tau: 0.1 } },
+  );
+  assert.deepEqual(r.analysis, reference, 'the same numbers as the statistics engine on the same per-user values');
+  assert.ok(r.analysis.variants[1]!.absolute, 'a lift is computed');
+  // Revenue guardrail: nothing was bought.
+  assert.equal(book.results('a', 'REVENUE_PER_USER')!.analysis.variants[0]!.summary.mean, 0);
+});
+
+test('sample ratio: a broken split is flagged, a fair one is not', () => {
+  const { book, feed } = wired();
+  feed([rec('a', 'create', { spec }), rec('a', 'start')]);
+  const exposures = (n: number, variant: string, from: number): ImpressionEvent[] =>
+    Array.from({ length: n }, (_, i) => ({
+      kind: 'impression',
+      v: 1,
+      id: `${variant}-${from + i}`,
+      userId: `${variant}-user-${from + i}`,
+      surface: 'recommendations',
+      strategy: 'x',
+      experimentId: 'a',
+      variant,
+      items: [{ itemId: 'i1', position: 1, propensity: 1 }],
+      timestamp: T0,
+    }));
+  feed([...exposures(500, 'control', 0), ...exposures(510, 'treatment', 0)]);
+  assert.equal(book.sampleRatios()[0]!.srm.mismatch, false);
+  feed(exposures(300, 'treatment', 510));
+  const [srm] = book.sampleRatios();
+  assert.equal(srm!.srm.mismatch, true);
+  assert.deepEqual(srm!.users, [500, 810]);
+  book.markSrmAlerted('a');
+  assert.deepEqual(book.sampleRatios(), [], 'raised once per experiment');
+});
+
+function click(userId: string, itemId: string, at: number, servedId?: string): InteractionEvent {
+  return { kind: 'interaction', v: 1, id: `c-${userId}-${itemId}-${at}`, type: 'CLICK', userId, itemId, timestamp: at, ...(servedId ? { servedId } : {}) };
+}

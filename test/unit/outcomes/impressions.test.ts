@@ -1,0 +1,76 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { EventLog } from '../../../src/event-log/event-log';
+import type { FlywheelEvent } from '../../../src/events/event';
+import { createLogger } from '../../../src/observability/logger';
+import { createMetrics } from '../../../src/observability/metrics';
+import { ImpressionRecorder } from '../../../src/outcomes/impressions';
+
+function fakeLog(fail: boolean): { log: EventLog; appended: FlywheelEvent[] } {
+  const appended: FlywheelEvent[] = [];
+  const log = {
+    append: async (events: readonly FlywheelEvent[]) => {
+      if (fail) throw new Error('log is down');
+      appended.push(...events);
+      return { positions: events.map((_, i) => i), duplicates: [], lastPosition: events.length - 1 };
+    },
+  } as unknown as EventLog;
+  return { log, appended };
+}
+
+async function counter(metrics: ReturnType<typeof createMetrics>, name: string): Promise<number> {
+  const m = await metrics.registry.getSingleMetric(name)!.get();
+  return m.values.reduce((s, v) => s + v.value, 0);
+}
+
+test('a served list becomes one impression record: positions from 1, propensity 1 unless given, session actors as sessionId', async () => {
+  const { log, appended } = fakeLog(false);
+  const metrics = createMetrics();
+  const rec = new ImpressionRecorder(log, metrics, createLogger('silent'), () => 1_700_000_000_000);
+  const list = await rec.record({ surface: 'recommendations', actor: 'session:s1', strategy: 'popular', itemIds: ['a', 'b'], propensities: [0.5, 0.25] });
+  assert.equal(list.recorded, true);
+  assert.equal(appended.length, 1);
+  const e = appended[0]!;
+  assert.equal(e.kind, 'impression');
+  if (e.kind !== 'impression') return;
+  assert.equal(e.id, list.servedId);
+  assert.equal(e.sessionId, 's1');
+  assert.equal(e.userId, undefined);
+  assert.deepEqual(e.items, [
+    { itemId: 'a', position: 1, propensity: 0.5 },
+    { itemId: 'b', position: 2, propensity: 0.25 },
+  ]);
+  const other = await rec.record({ surface: 'recommendations', actor: 'u1', strategy: 'blend', itemIds: ['a'], experiment: { id: 'x1', variant: 'control' } });
+  assert.notEqual(other.servedId, list.servedId);
+  const e2 = appended[1]!;
+  assert.ok(e2.kind === 'impression' && e2.userId === 'u1' && e2.variant === 'control' && e2.items[0]!.propensity === 1);
+  assert.equal(await counter(metrics, 'flywheel_impressions_recorded_total'), 2);
+});
+
+test('an empty answer logs nothing; a log that refuses the impression does not fail the list, and the miss is counted', async () => {
+  const ok = fakeLog(false);
+  const metrics = createMetrics();
+  const empty = await new ImpressionRecorder(ok.log, metrics, createLogger('silent')).record({ surface: 'similarItems', strategy: 's', itemIds: [] });
+  assert.equal(empty.recorded, false);
+  assert.equal(ok.appended.length, 0);
+  const down = fakeLog(true);
+  const list = await new ImpressionRecorder(down.log, metrics, createLogger('silent')).record({
+    surface: 'recommendations',
+    actor: 'u1',
+    strategy: 's',
+    itemIds: ['a'],
+  });
+  assert.equal(list.recorded, false);
+  assert.equal(list.entries.length, 1, 'still served');
+  assert.equal(await counter(metrics, 'flywheel_impressions_unrecorded_total'), 1);
+  // An id the event rules refuse (too long for the log) is not appended, and is counted the same way.
+  const long = await new ImpressionRecorder(ok.log, metrics, createLogger('silent')).record({
+    surface: 'recommendations',
+    actor: 'u'.repeat(300),
+    strategy: 's',
+    itemIds: ['a'],
+  });
+  assert.equal(long.recorded, false);
+  assert.equal(ok.appended.length, 0);
+  assert.equal(await counter(metrics, 'flywheel_impressions_unrecorded_total'), 2);
+});
