@@ -18,6 +18,7 @@ import { ErasureService } from '../privacy/erasure-service';
 import { consumerGroups, openEventLog, openGraphStore } from './backends';
 import { recommenderFactory } from './recommender-factory';
 import { composePipelines } from './stages';
+import { sampleRatioMismatchFinding } from './srm-alert';
 import { ImpressionRecorder } from '../outcomes/impressions';
 import { Outcomes } from '../outcomes/service';
 
@@ -165,18 +166,7 @@ export async function createFlywheel(config: FlywheelConfig, logger: Logger, opt
         applyShipped(current.recommender);
         logger.info({ experimentId, strategy }, 'experiment variant shipped: its strategy is the default');
       },
-      onSampleRatioMismatch: (experiment, users, srm, at) =>
-        anomalies.report({
-          id: `SAMPLE_RATIO_MISMATCH:experiment:${experiment.id}`,
-          kind: 'SAMPLE_RATIO_MISMATCH',
-          severity: 'CRITICAL',
-          entityType: 'experiment',
-          entityId: experiment.id,
-          score: srm.chiSquare,
-          detectedAt: at,
-          message: `experiment ${experiment.id} (${experiment.spec.name}): users per variant ${experiment.spec.variants.map((v, i) => `${v.name} ${users[i]}`).join(', ')} against shares ${experiment.spec.variants.map((v) => v.share).join('/')} (chi-square ${srm.chiSquare.toFixed(1)}, p ${srm.pValue.toExponential(2)}): do not trust its results`,
-          evidence: { users, shares: experiment.spec.variants.map((v) => v.share), expected: srm.expected, pValue: srm.pValue, chiSquare: srm.chiSquare },
-        }),
+      onSampleRatioMismatch: (experiment, users, srm, at) => anomalies.report(sampleRatioMismatchFinding(experiment, users, srm, at)),
     },
   );
   privacy.onErased((actors) => outcomes.forgetActors(actors));
