@@ -6,8 +6,8 @@ import type { Flywheel } from './flywheel';
 /**
  * One served recommendations list, the way every caller serves it (the GraphQL resolvers and the simulated
  * shop alike): a strategy asked for by name is served as asked (the user is not exposed to an experiment);
- * otherwise the running experiment's variant for this user, else the default; then the list is recorded as
- * an impression (the exposure, in an experiment) before it is handed back.
+ * otherwise the running experiment's variant for this user, else the default; then the list's impression (the
+ * exposure, in an experiment) is appended to the log before it is handed back (not awaited: see ImpressionRecorder).
  */
 export async function serveRecommendations(
   app: Pick<Flywheel, 'recommender' | 'outcomes' | 'impressions'>,

@@ -4,7 +4,7 @@ import { after, describe, test } from 'node:test';
 import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
 import type { ImpressionEvent } from '../../src/events/event';
-import { gql, startTestGateway, type TestGateway } from '../helpers/gateway';
+import { gql, impressionsApplied, startTestGateway, type TestGateway } from '../helpers/gateway';
 
 /**
  * Issue 13, step 4, end to end on the embedded default: an analyst creates and starts an experiment over
@@ -102,6 +102,7 @@ describe('experiments over GraphQL (embedded)', () => {
         };
       };
     };
+    await impressionsApplied(gw.app); // the last lists' impressions are appended without waiting
     const r = (await q<Results>(gw, RESULTS, { id: x.id })).experiment;
     assert.equal(r.results.primary.metric, 'CTR');
     assert.deepEqual(

@@ -5,12 +5,14 @@ import { gql, startTestGateway, type TestGateway } from '../helpers/gateway';
 
 /**
  * Issue 13, step 1: every served list is an impression. The answer carries a servedId and positions (new
- * fields; today's selections still work), the gateway records the list in the event log before answering,
+ * fields; today's selections still work), the gateway appends the list to the event log before answering (committed just after),
  * /metrics counts it, the graph and the recommender do not take it as behaviour, and erasure removes it.
  */
 type Entry = { servedId: string; position: number; strategy: string; variant: string | null; propensity: number; item: { id: string } };
 
-function impressions(gw: TestGateway): ImpressionEvent[] {
+/** The impressions in the log, once the appends issued so far have settled (serving does not wait for them). */
+async function impressions(gw: TestGateway): Promise<ImpressionEvent[]> {
+  for (let t = 0; t < 200 && gw.app.impressions.pending > 0; t++) await new Promise((r) => setTimeout(r, 10));
   const out: ImpressionEvent[] = [];
   for (const e of gw.app.log.rewritable!.scanEvents()) if (e.kind === 'impression') out.push(e);
   return out;
@@ -50,8 +52,8 @@ describe('served lists are impressions (embedded default, demo shop)', () => {
       a.every((e) => e.propensity === 1),
       'a deterministic ranking shows each entry with probability 1',
     );
-    // No wait: the impression was appended before the answer left.
-    const logged = impressions(gw).find((i) => i.id === a[0]!.servedId);
+    // Appended (in call order) before the answer left; committed just after.
+    const logged = (await impressions(gw)).find((i) => i.id === a[0]!.servedId);
     assert.ok(logged, 'the list is in the log');
     assert.equal(logged.userId, 'demo-user-1');
     assert.equal(logged.surface, 'recommendations');
@@ -62,17 +64,17 @@ describe('served lists are impressions (embedded default, demo shop)', () => {
   });
 
   test('a selection of the old fields alone still works (additive schema) and is recorded too', async () => {
-    const before = impressions(gw).length;
+    const before = (await impressions(gw)).length;
     const d = await q<{ recommendations: { score: number; reason: string }[] }>(gw, '{ recommendations(userId: "demo-user-2", first: 3) { score reason } }');
     assert.equal(d.recommendations.length, 3);
-    assert.equal(impressions(gw).length, before + 1);
+    assert.equal((await impressions(gw)).length, before + 1);
   });
 
   test('similarItems and Item.similar are impressions; an anonymous list names its anchor, a given user owns it', async () => {
     const anon = await q<{ similarItems: Entry[] }>(gw, '{ similarItems(itemId: "item-001", first: 3) { servedId position strategy item { id } } }');
     const mine = await q<{ similarItems: Entry[] }>(gw, '{ similarItems(itemId: "item-001", first: 3, userId: "demo-user-3") { servedId } }');
     const nested = await q<{ item: { similar: Entry[] } }>(gw, '{ item(id: "item-002") { similar(first: 2) { servedId position } } }');
-    const byId = new Map(impressions(gw).map((i) => [i.id, i]));
+    const byId = new Map((await impressions(gw)).map((i) => [i.id, i]));
     const a = byId.get(anon.similarItems[0]!.servedId)!;
     assert.equal(a.surface, 'similarItems');
     assert.equal(a.anchorItemId, 'item-001');
@@ -111,10 +113,10 @@ describe('served lists are impressions (embedded default, demo shop)', () => {
   test('erasing a user removes the lists shown to them from the log, and keeps others', async () => {
     await q(gw, RECS, { u: 'demo-user-4' });
     await q(gw, RECS, { u: 'demo-user-5' });
-    assert.ok(impressions(gw).some((i) => i.userId === 'demo-user-4'));
+    assert.ok((await impressions(gw)).some((i) => i.userId === 'demo-user-4'));
     const erased = await q<{ eraseUser: { eventsRemoved: number } }>(gw, 'mutation { eraseUser(id: "demo-user-4") { eventsRemoved } }');
     assert.ok(erased.eraseUser.eventsRemoved > 0);
-    assert.equal(impressions(gw).filter((i) => i.userId === 'demo-user-4').length, 0);
-    assert.ok(impressions(gw).some((i) => i.userId === 'demo-user-5'));
+    assert.equal((await impressions(gw)).filter((i) => i.userId === 'demo-user-4').length, 0);
+    assert.ok((await impressions(gw)).some((i) => i.userId === 'demo-user-5'));
   });
 });

@@ -70,3 +70,12 @@ export async function gql<T = Record<string, unknown>>(
   const body = (await res.json()) as { data?: T; errors?: { message: string; extensions?: Record<string, unknown> }[] };
   return { ...body, status: res.status };
 }
+
+/**
+ * Waits until the lists served so far are in the log and applied (serving appends impressions without
+ * waiting for them), so results and outcome totals read next include every list served before the call.
+ */
+export async function impressionsApplied(app: Flywheel, timeoutMs = 10_000): Promise<void> {
+  for (const end = Date.now() + timeoutMs; (app.impressions.pending > 0 || app.ingestor.lag() > 0) && Date.now() < end;)
+    await new Promise((r) => setTimeout(r, 10));
+}

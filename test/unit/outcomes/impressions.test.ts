@@ -28,7 +28,7 @@ test('a served list becomes one impression record: positions from 1, propensity 
   const metrics = createMetrics();
   const rec = new ImpressionRecorder(log, metrics, createLogger('silent'), () => 1_700_000_000_000);
   const list = await rec.record({ surface: 'recommendations', actor: 'session:s1', strategy: 'popular', itemIds: ['a', 'b'], propensities: [0.5, 0.25] });
-  assert.equal(list.recorded, true);
+  assert.equal(await list.recorded, true);
   assert.equal(appended.length, 1);
   const e = appended[0]!;
   assert.equal(e.kind, 'impression');
@@ -41,6 +41,7 @@ test('a served list becomes one impression record: positions from 1, propensity 
     { itemId: 'b', position: 2, propensity: 0.25 },
   ]);
   const other = await rec.record({ surface: 'recommendations', actor: 'u1', strategy: 'blend', itemIds: ['a'], experiment: { id: 'x1', variant: 'control' } });
+  await other.recorded;
   assert.notEqual(other.servedId, list.servedId);
   const e2 = appended[1]!;
   assert.ok(e2.kind === 'impression' && e2.userId === 'u1' && e2.variant === 'control' && e2.items[0]!.propensity === 1);
@@ -51,7 +52,7 @@ test('an empty answer logs nothing; a log that refuses the impression does not f
   const ok = fakeLog(false);
   const metrics = createMetrics();
   const empty = await new ImpressionRecorder(ok.log, metrics, createLogger('silent')).record({ surface: 'similarItems', strategy: 's', itemIds: [] });
-  assert.equal(empty.recorded, false);
+  assert.equal(await empty.recorded, false);
   assert.equal(ok.appended.length, 0);
   const down = fakeLog(true);
   const list = await new ImpressionRecorder(down.log, metrics, createLogger('silent')).record({
@@ -60,7 +61,7 @@ test('an empty answer logs nothing; a log that refuses the impression does not f
     strategy: 's',
     itemIds: ['a'],
   });
-  assert.equal(list.recorded, false);
+  assert.equal(await list.recorded, false);
   assert.equal(list.entries.length, 1, 'still served');
   assert.equal(await counter(metrics, 'flywheel_impressions_unrecorded_total'), 1);
   // An id the event rules refuse (too long for the log) is not appended, and is counted the same way.
@@ -70,7 +71,33 @@ test('an empty answer logs nothing; a log that refuses the impression does not f
     strategy: 's',
     itemIds: ['a'],
   });
-  assert.equal(long.recorded, false);
+  assert.equal(await long.recorded, false);
   assert.equal(ok.appended.length, 0);
   assert.equal(await counter(metrics, 'flywheel_impressions_unrecorded_total'), 2);
+});
+
+test('the list is answered before its impression is committed; past maxInFlight appends, a request waits for its own', async () => {
+  const appended: FlywheelEvent[] = [];
+  const commits: (() => void)[] = [];
+  const log = {
+    append: (events: readonly FlywheelEvent[]) =>
+      new Promise((resolve) => {
+        appended.push(...events); // the place in the log is taken at the call, the commit comes later
+        commits.push(() => resolve({ positions: [0], duplicates: [], lastPosition: 0 }));
+      }),
+  } as unknown as EventLog;
+  const rec = new ImpressionRecorder(log, createMetrics(), createLogger('silent'), Date.now, 2);
+  const a = await rec.record({ surface: 'recommendations', actor: 'u1', strategy: 's', itemIds: ['a'] });
+  const b = await rec.record({ surface: 'recommendations', actor: 'u1', strategy: 's', itemIds: ['b'] });
+  assert.equal(appended.length, 2, 'both appends issued in call order');
+  assert.equal(rec.pending, 2, 'answered with both commits outstanding');
+  let third = false;
+  const c = rec.record({ surface: 'recommendations', actor: 'u1', strategy: 's', itemIds: ['c'] }).then(() => (third = true));
+  await new Promise((r) => setImmediate(r));
+  assert.equal(third, false, 'over the bound: the third request waits for its commit');
+  commits.forEach((commit) => commit());
+  await c;
+  assert.equal(third, true);
+  assert.deepEqual(await Promise.all([a.recorded, b.recorded]), [true, true]);
+  assert.equal(rec.pending, 0);
 });
