@@ -110,7 +110,7 @@ describe('web console', { skip: skipBrowser, timeout: 300_000 }, () => {
     assert.equal((await fetch(`${gw.url}/console/assets/nope.js`)).status, 404);
   });
 
-  test('sign-in and Overview: live events/s from the subscription, health, anomalies and segments', async () => {
+  test('sign-in and Overview: live events/s from the subscription, health, served lists and click-through by strategy from outcomeMetrics, anomalies and segments', async () => {
     const { page } = b;
     // A few served lists and one click credited to its list (servedId), for the outcomes card.
     for (let u = 1; u <= 5; u++) {
