@@ -109,7 +109,7 @@ function Page({ route, arg, viewer }: { route: Route; arg: string | null; viewer
     case 'quality':
       return <DataQualityPage />;
     default:
-      return <ExperimentsPage />;
+      return <ExperimentsPage role={viewer.role} />;
   }
 }
 

@@ -110,8 +110,24 @@ describe('web console', { skip: skipBrowser, timeout: 300_000 }, () => {
     assert.equal((await fetch(`${gw.url}/console/assets/nope.js`)).status, 404);
   });
 
-  test('sign-in and Overview: live events/s from the subscription, health, anomalies and segments', async () => {
+  test('sign-in and Overview: live events/s from the subscription, health, served lists and click-through by strategy from outcomeMetrics, anomalies and segments', async () => {
     const { page } = b;
+    // A few served lists and one click credited to its list (servedId), for the outcomes card.
+    for (let u = 1; u <= 5; u++) {
+      const res = await gql<{ recommendations: { servedId: string; item: { id: string } }[] }>(
+        gw.graphqlUrl,
+        'query($u: ID!) { recommendations(userId: $u, first: 3) { servedId item { id } } }',
+        { u: `demo-user-${u}` },
+      );
+      assert.equal(res.errors, undefined, JSON.stringify(res.errors));
+      if (u === 1) {
+        const first = res.data!.recommendations[0]!;
+        const click = await gql(gw.graphqlUrl, 'mutation($e: [EventInput!]!) { trackEvents(events: $e) { accepted } }', {
+          e: [{ id: 'console-overview-click', type: 'CLICK', userId: 'demo-user-1', itemId: first.item.id, servedId: first.servedId }],
+        });
+        assert.equal(click.errors, undefined, JSON.stringify(click.errors));
+      }
+    }
     const started = Date.now();
     await page.goto(`${gw.url}/console`, { waitUntil: 'load' });
     await page.waitForSelector('form button[type=submit]');
@@ -135,8 +151,16 @@ describe('web console', { skip: skipBrowser, timeout: 300_000 }, () => {
     assert.match(health, /ready/);
     assert.match(health, /users · items\s*\n\s*300 · 240/, health);
     await page.waitForSelector('text=Segments');
-    assert.match(await textOf(page, 'main'), /Not yet available: served lists per second/);
-    assert.ok((await page.locator('main canvas').count()) >= 2, `charts drawn:\n${await textOf(page, 'main')}`);
+    await page.waitForSelector('[data-testid=outcomes] tbody tr');
+    const outcomes = await textOf(page, '[data-testid=outcome-stats]');
+    assert.match(outcomes, /served lists\s*\n\s*5\b/, outcomes);
+    assert.match(outcomes, /click-through\s*\n\s*20 %/, outcomes);
+    assert.match(
+      (await page.getAttribute('canvas[aria-label^="Bars of click-through and conversion"]', 'aria-label')) ?? '',
+      /\S+ 20 % click-through, 0 % conversion/,
+    );
+    assert.doesNotMatch(await textOf(page, 'main'), /Not yet available/);
+    assert.ok((await page.locator('main canvas').count()) >= 3, `charts drawn:\n${await textOf(page, 'main')}`);
     assert.deepEqual(await axeViolations(page), [], 'overview');
     await shot(page, 'overview');
     // Credentials are kept per tab (sessionStorage), never in localStorage.
@@ -303,12 +327,68 @@ describe('web console', { skip: skipBrowser, timeout: 300_000 }, () => {
     assertClean('data quality');
   });
 
-  test('Experiments: says the API is not there yet', async () => {
+  test('Experiments: create from the form, start, lists served and a click with servedId, forest plot with the interval, SRM, stop', async () => {
     const { page } = b;
-    await visit('#/experiments', 'h1:text("Experiments")');
-    assert.match(await textOf(page, 'main'), /Not yet available/);
+    await visit('#/experiments', '[data-testid=create-experiment]');
+    const form = page.locator('[data-testid=create-experiment]');
+    await page.getByLabel('Experiment name').fill('console: popular vs blend');
+    await page.getByLabel('Primary metric').selectOption('CTR');
+    await page.getByLabel('Minimum detectable effect (absolute)').fill('0.1');
+    await form.locator('fieldset').nth(0).getByLabel('Strategy').selectOption('popular');
+    await form.locator('fieldset').nth(1).getByLabel('Strategy').selectOption('blend');
+    await form.getByRole('button', { name: 'Create (as a draft)' }).click();
+    await page.waitForSelector('[data-testid=experiments] tbody tr:has-text("console: popular vs blend")');
+    await page.waitForSelector('[data-testid=experiment-summary]:has-text("DRAFT")');
+    await page.locator('[data-testid=experiment-actions] button:has-text("Start")').click();
+    await page.waitForSelector('[data-testid=experiment-summary]:has-text("RUNNING")');
+    const list = await gql<{ experiments: { id: string; name: string; status: string }[] }>(gw.graphqlUrl, '{ experiments { id name status } }');
+    const x = list.data!.experiments.find((e) => e.name === 'console: popular vs blend')!;
+    assert.equal(x.status, 'RUNNING');
+
+    // Serve 30 users (each list is an exposure); every treatment user and every third control user clicks
+    // the first entry, sending back the list's servedId.
+    const variants = new Set<string>();
+    for (let u = 1; u <= 30; u++) {
+      const userId = `demo-user-${u}`;
+      type Entry = { servedId: string; variant: string | null; item: { id: string } };
+      const res = await gql<{ recommendations: Entry[] }>(
+        gw.graphqlUrl,
+        'query($u: ID!) { recommendations(userId: $u, first: 3) { servedId variant item { id } } }',
+        {
+          u: userId,
+        },
+      );
+      assert.equal(res.errors, undefined, JSON.stringify(res.errors));
+      const first = res.data!.recommendations[0]!;
+      variants.add(first.variant!);
+      if (first.variant === 'treatment' || u % 3 === 0) {
+        const click = await gql(gw.graphqlUrl, 'mutation($e: [EventInput!]!) { trackEvents(events: $e) { accepted } }', {
+          e: [{ id: `console-x-click-${u}`, type: 'CLICK', userId, itemId: first.item.id, servedId: first.servedId }],
+        });
+        assert.equal(click.errors, undefined, JSON.stringify(click.errors));
+      }
+    }
+    assert.deepEqual([...variants].sort(), ['control', 'treatment']);
+    await page.locator('[data-testid=experiment-actions] button:has-text("Refresh results")').click();
+    await page.waitForSelector('[data-testid=forest] canvas', { timeout: 15_000 });
+    const results = await textOf(page, '[data-testid=primary-results]');
+    assert.match(results, /control \(control\)\s+popular/);
+    assert.match(results, /treatment\s+blend/);
+    const users = [...results.matchAll(/^(?:control \(control\)|treatment)\s+\S+\s+(\d+)/gm)].map((m) => Number(m[1]));
+    assert.equal(
+      users.reduce((s, n) => s + n, 0),
+      30,
+      results,
+    );
+    const forest = (await page.getAttribute('[data-testid=forest] canvas', 'aria-label')) ?? '';
+    assert.match(forest, /Forest plot of the absolute lift of CTR against control: treatment -?[\d.e-]+ with 95 % interval \[-?[\d.e-]+, -?[\d.e-]+\]/, forest);
+    assert.match(await textOf(page, '[data-testid=srm]'), /Sample ratio check: OK \(p = [\d.]+\)/);
+    assert.match(await textOf(page, '[data-testid=experiment-summary]'), /primary metric CTR/);
     assert.deepEqual(await axeViolations(page), [], 'experiments');
     await shot(page, 'experiments');
+    await page.locator('[data-testid=experiment-actions] button:has-text("Stop")').click();
+    await page.waitForSelector('[data-testid=experiments] tbody tr:has-text("STOPPED")');
+    await page.waitForSelector('[data-testid=experiment-actions] button:has-text("Ship treatment")');
     assertClean('experiments');
   });
 

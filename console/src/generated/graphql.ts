@@ -379,6 +379,60 @@ export type ConsoleCategoryItemsQueryVariables = Exact<{
 
 export type ConsoleCategoryItemsQuery = { items: { edges: Array<{ node: { id: string, title: string, category: string | null } }> } };
 
+export type ConsoleLiftFieldsFragment = { estimate: number, standardError: number, pValue: number, ci: { lower: number, upper: number } };
+
+export type ConsoleVariantResultFieldsFragment = { name: string, strategy: string, users: number, mean: number, adjustedPValue: number | null, sequentialPValue: number | null, adjustedSequentialPValue: number | null, cupedVarianceRatio: number | null, absolute: { estimate: number, standardError: number, pValue: number, ci: { lower: number, upper: number } } | null, relative: { estimate: number, standardError: number, pValue: number, ci: { lower: number, upper: number } } | null, sequentialCi: { lower: number, upper: number } | null, cupedAbsolute: { estimate: number, standardError: number, pValue: number, ci: { lower: number, upper: number } } | null };
+
+export type ConsoleExperimentFieldsFragment = { id: string, name: string, status: ExperimentStatus, control: string, primaryMetric: ExperimentMetric, guardrailMetrics: Array<ExperimentMetric>, minimumDetectableEffect: number, traffic: number, createdAt: string, createdBy: string | null, startedAt: string | null, stoppedAt: string | null, shippedVariant: string | null, variants: Array<{ name: string, share: number, strategy: string }> };
+
+export type ConsoleExperimentsQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type ConsoleExperimentsQuery = { experiments: Array<{ id: string, name: string, status: ExperimentStatus, control: string, primaryMetric: ExperimentMetric, guardrailMetrics: Array<ExperimentMetric>, minimumDetectableEffect: number, traffic: number, createdAt: string, createdBy: string | null, startedAt: string | null, stoppedAt: string | null, shippedVariant: string | null, variants: Array<{ name: string, share: number, strategy: string }> }> };
+
+export type ConsoleExperimentQueryVariables = Exact<{
+  id: string | number;
+}>;
+
+
+export type ConsoleExperimentQuery = { experiment: { id: string, name: string, status: ExperimentStatus, control: string, primaryMetric: ExperimentMetric, guardrailMetrics: Array<ExperimentMetric>, minimumDetectableEffect: number, traffic: number, createdAt: string, createdBy: string | null, startedAt: string | null, stoppedAt: string | null, shippedVariant: string | null, results: { sampleRatioMismatch: boolean, srmPValue: number | null, primary: { metric: ExperimentMetric, variants: Array<{ name: string, strategy: string, users: number, mean: number, adjustedPValue: number | null, sequentialPValue: number | null, adjustedSequentialPValue: number | null, cupedVarianceRatio: number | null, absolute: { estimate: number, standardError: number, pValue: number, ci: { lower: number, upper: number } } | null, relative: { estimate: number, standardError: number, pValue: number, ci: { lower: number, upper: number } } | null, sequentialCi: { lower: number, upper: number } | null, cupedAbsolute: { estimate: number, standardError: number, pValue: number, ci: { lower: number, upper: number } } | null }> }, guardrails: Array<{ metric: ExperimentMetric, variants: Array<{ name: string, strategy: string, users: number, mean: number, adjustedPValue: number | null, sequentialPValue: number | null, adjustedSequentialPValue: number | null, cupedVarianceRatio: number | null, absolute: { estimate: number, standardError: number, pValue: number, ci: { lower: number, upper: number } } | null, relative: { estimate: number, standardError: number, pValue: number, ci: { lower: number, upper: number } } | null, sequentialCi: { lower: number, upper: number } | null, cupedAbsolute: { estimate: number, standardError: number, pValue: number, ci: { lower: number, upper: number } } | null }> }> }, variants: Array<{ name: string, share: number, strategy: string }> } | null };
+
+export type ConsoleCreateExperimentMutationVariables = Exact<{
+  input: CreateExperimentInput;
+}>;
+
+
+export type ConsoleCreateExperimentMutation = { createExperiment: { id: string, name: string, status: ExperimentStatus, control: string, primaryMetric: ExperimentMetric, guardrailMetrics: Array<ExperimentMetric>, minimumDetectableEffect: number, traffic: number, createdAt: string, createdBy: string | null, startedAt: string | null, stoppedAt: string | null, shippedVariant: string | null, variants: Array<{ name: string, share: number, strategy: string }> } };
+
+export type ConsoleStartExperimentMutationVariables = Exact<{
+  id: string | number;
+}>;
+
+
+export type ConsoleStartExperimentMutation = { startExperiment: { id: string, name: string, status: ExperimentStatus, control: string, primaryMetric: ExperimentMetric, guardrailMetrics: Array<ExperimentMetric>, minimumDetectableEffect: number, traffic: number, createdAt: string, createdBy: string | null, startedAt: string | null, stoppedAt: string | null, shippedVariant: string | null, variants: Array<{ name: string, share: number, strategy: string }> } };
+
+export type ConsoleStopExperimentMutationVariables = Exact<{
+  id: string | number;
+}>;
+
+
+export type ConsoleStopExperimentMutation = { stopExperiment: { id: string, name: string, status: ExperimentStatus, control: string, primaryMetric: ExperimentMetric, guardrailMetrics: Array<ExperimentMetric>, minimumDetectableEffect: number, traffic: number, createdAt: string, createdBy: string | null, startedAt: string | null, stoppedAt: string | null, shippedVariant: string | null, variants: Array<{ name: string, share: number, strategy: string }> } };
+
+export type ConsoleShipVariantMutationVariables = Exact<{
+  experimentId: string | number;
+  variant: string;
+}>;
+
+
+export type ConsoleShipVariantMutation = { shipVariant: { id: string, name: string, status: ExperimentStatus, control: string, primaryMetric: ExperimentMetric, guardrailMetrics: Array<ExperimentMetric>, minimumDetectableEffect: number, traffic: number, createdAt: string, createdBy: string | null, startedAt: string | null, stoppedAt: string | null, shippedVariant: string | null, variants: Array<{ name: string, share: number, strategy: string }> } };
+
+export type ConsoleOutcomesQueryVariables = Exact<{
+  since?: string | null | undefined;
+}>;
+
+
+export type ConsoleOutcomesQuery = { outcomeMetrics: Array<{ strategy: string, experimentId: string | null, variant: string | null, impressions: number, users: number, clicks: number, purchases: number, revenue: number, clickThroughRate: number | null, purchaseRate: number | null, buckets: Array<{ start: string, impressions: number, clicks: number, purchases: number }> }> };
+
 export type RecommendationsQueryVariables = Exact<{
   userId?: string | number;
   first?: number | null | undefined;
@@ -491,6 +545,72 @@ export const ConsoleAnomalyFieldsFragmentDoc = new TypedDocumentString(`
   acknowledged
 }
     `, {"fragmentName":"ConsoleAnomalyFields"}) as unknown as TypedDocumentString<ConsoleAnomalyFieldsFragment, unknown>;
+export const ConsoleLiftFieldsFragmentDoc = new TypedDocumentString(`
+    fragment ConsoleLiftFields on Lift {
+  estimate
+  standardError
+  pValue
+  ci {
+    lower
+    upper
+  }
+}
+    `, {"fragmentName":"ConsoleLiftFields"}) as unknown as TypedDocumentString<ConsoleLiftFieldsFragment, unknown>;
+export const ConsoleVariantResultFieldsFragmentDoc = new TypedDocumentString(`
+    fragment ConsoleVariantResultFields on VariantResult {
+  name
+  strategy
+  users
+  mean
+  absolute {
+    ...ConsoleLiftFields
+  }
+  relative {
+    ...ConsoleLiftFields
+  }
+  adjustedPValue
+  sequentialPValue
+  adjustedSequentialPValue
+  sequentialCi {
+    lower
+    upper
+  }
+  cupedAbsolute {
+    ...ConsoleLiftFields
+  }
+  cupedVarianceRatio
+}
+    fragment ConsoleLiftFields on Lift {
+  estimate
+  standardError
+  pValue
+  ci {
+    lower
+    upper
+  }
+}`, {"fragmentName":"ConsoleVariantResultFields"}) as unknown as TypedDocumentString<ConsoleVariantResultFieldsFragment, unknown>;
+export const ConsoleExperimentFieldsFragmentDoc = new TypedDocumentString(`
+    fragment ConsoleExperimentFields on Experiment {
+  id
+  name
+  status
+  control
+  primaryMetric
+  guardrailMetrics
+  minimumDetectableEffect
+  traffic
+  createdAt
+  createdBy
+  startedAt
+  stoppedAt
+  shippedVariant
+  variants {
+    name
+    share
+    strategy
+  }
+}
+    `, {"fragmentName":"ConsoleExperimentFields"}) as unknown as TypedDocumentString<ConsoleExperimentFieldsFragment, unknown>;
 export const RefreshSegmentsDocument = new TypedDocumentString(`
     mutation RefreshSegments {
   refreshSegments {
@@ -1164,6 +1284,232 @@ export const ConsoleCategoryItemsDocument = new TypedDocumentString(`
   }
 }
     `, {"hash":"sha256:af048d7744bc215b64177d7139f50822feeea42abd7dbee4b3ed99cf2a5c320f"}) as unknown as TypedDocumentString<ConsoleCategoryItemsQuery, ConsoleCategoryItemsQueryVariables>;
+export const ConsoleExperimentsDocument = new TypedDocumentString(`
+    query ConsoleExperiments {
+  experiments {
+    ...ConsoleExperimentFields
+  }
+}
+    fragment ConsoleExperimentFields on Experiment {
+  id
+  name
+  status
+  control
+  primaryMetric
+  guardrailMetrics
+  minimumDetectableEffect
+  traffic
+  createdAt
+  createdBy
+  startedAt
+  stoppedAt
+  shippedVariant
+  variants {
+    name
+    share
+    strategy
+  }
+}`, {"hash":"sha256:532a269da38b5c13011ad444b57257273667d2846df96cd254dc52b09ffaa160"}) as unknown as TypedDocumentString<ConsoleExperimentsQuery, ConsoleExperimentsQueryVariables>;
+export const ConsoleExperimentDocument = new TypedDocumentString(`
+    query ConsoleExperiment($id: ID!) {
+  experiment(id: $id) {
+    ...ConsoleExperimentFields
+    results {
+      sampleRatioMismatch
+      srmPValue
+      primary {
+        metric
+        variants {
+          ...ConsoleVariantResultFields
+        }
+      }
+      guardrails {
+        metric
+        variants {
+          ...ConsoleVariantResultFields
+        }
+      }
+    }
+  }
+}
+    fragment ConsoleLiftFields on Lift {
+  estimate
+  standardError
+  pValue
+  ci {
+    lower
+    upper
+  }
+}
+fragment ConsoleVariantResultFields on VariantResult {
+  name
+  strategy
+  users
+  mean
+  absolute {
+    ...ConsoleLiftFields
+  }
+  relative {
+    ...ConsoleLiftFields
+  }
+  adjustedPValue
+  sequentialPValue
+  adjustedSequentialPValue
+  sequentialCi {
+    lower
+    upper
+  }
+  cupedAbsolute {
+    ...ConsoleLiftFields
+  }
+  cupedVarianceRatio
+}
+fragment ConsoleExperimentFields on Experiment {
+  id
+  name
+  status
+  control
+  primaryMetric
+  guardrailMetrics
+  minimumDetectableEffect
+  traffic
+  createdAt
+  createdBy
+  startedAt
+  stoppedAt
+  shippedVariant
+  variants {
+    name
+    share
+    strategy
+  }
+}`, {"hash":"sha256:22dd2ec70c178f9265180195140c30c565a0357239f9ebf37ab0632488696476"}) as unknown as TypedDocumentString<ConsoleExperimentQuery, ConsoleExperimentQueryVariables>;
+export const ConsoleCreateExperimentDocument = new TypedDocumentString(`
+    mutation ConsoleCreateExperiment($input: CreateExperimentInput!) {
+  createExperiment(input: $input) {
+    ...ConsoleExperimentFields
+  }
+}
+    fragment ConsoleExperimentFields on Experiment {
+  id
+  name
+  status
+  control
+  primaryMetric
+  guardrailMetrics
+  minimumDetectableEffect
+  traffic
+  createdAt
+  createdBy
+  startedAt
+  stoppedAt
+  shippedVariant
+  variants {
+    name
+    share
+    strategy
+  }
+}`, {"hash":"sha256:28038607777931faac499da8bd5fe219caf89de31b84c2d52ab7b97361500ab0"}) as unknown as TypedDocumentString<ConsoleCreateExperimentMutation, ConsoleCreateExperimentMutationVariables>;
+export const ConsoleStartExperimentDocument = new TypedDocumentString(`
+    mutation ConsoleStartExperiment($id: ID!) {
+  startExperiment(id: $id) {
+    ...ConsoleExperimentFields
+  }
+}
+    fragment ConsoleExperimentFields on Experiment {
+  id
+  name
+  status
+  control
+  primaryMetric
+  guardrailMetrics
+  minimumDetectableEffect
+  traffic
+  createdAt
+  createdBy
+  startedAt
+  stoppedAt
+  shippedVariant
+  variants {
+    name
+    share
+    strategy
+  }
+}`, {"hash":"sha256:68e88bcb6dc69d6b6d3b819112addbcf489744df8d8a241e29813a92feabf8b1"}) as unknown as TypedDocumentString<ConsoleStartExperimentMutation, ConsoleStartExperimentMutationVariables>;
+export const ConsoleStopExperimentDocument = new TypedDocumentString(`
+    mutation ConsoleStopExperiment($id: ID!) {
+  stopExperiment(id: $id) {
+    ...ConsoleExperimentFields
+  }
+}
+    fragment ConsoleExperimentFields on Experiment {
+  id
+  name
+  status
+  control
+  primaryMetric
+  guardrailMetrics
+  minimumDetectableEffect
+  traffic
+  createdAt
+  createdBy
+  startedAt
+  stoppedAt
+  shippedVariant
+  variants {
+    name
+    share
+    strategy
+  }
+}`, {"hash":"sha256:664ed7bef556ae8ec40264efb93a7673fe77fdb020ba124a0000af12f713d7cd"}) as unknown as TypedDocumentString<ConsoleStopExperimentMutation, ConsoleStopExperimentMutationVariables>;
+export const ConsoleShipVariantDocument = new TypedDocumentString(`
+    mutation ConsoleShipVariant($experimentId: ID!, $variant: String!) {
+  shipVariant(experimentId: $experimentId, variant: $variant) {
+    ...ConsoleExperimentFields
+  }
+}
+    fragment ConsoleExperimentFields on Experiment {
+  id
+  name
+  status
+  control
+  primaryMetric
+  guardrailMetrics
+  minimumDetectableEffect
+  traffic
+  createdAt
+  createdBy
+  startedAt
+  stoppedAt
+  shippedVariant
+  variants {
+    name
+    share
+    strategy
+  }
+}`, {"hash":"sha256:60e3e798340f10d4e5412c376272a7010752ee8ad4abc3b8512b2a929ee8587c"}) as unknown as TypedDocumentString<ConsoleShipVariantMutation, ConsoleShipVariantMutationVariables>;
+export const ConsoleOutcomesDocument = new TypedDocumentString(`
+    query ConsoleOutcomes($since: DateTime) {
+  outcomeMetrics(since: $since) {
+    strategy
+    experimentId
+    variant
+    impressions
+    users
+    clicks
+    purchases
+    revenue
+    clickThroughRate
+    purchaseRate
+    buckets {
+      start
+      impressions
+      clicks
+      purchases
+    }
+  }
+}
+    `, {"hash":"sha256:779325d7524fb9c946dab25609b349b5408766a1c24e9fdf5d0e3103d80ce9c0"}) as unknown as TypedDocumentString<ConsoleOutcomesQuery, ConsoleOutcomesQueryVariables>;
 export const RecommendationsDocument = new TypedDocumentString(`
     query Recommendations($userId: ID! = "demo-user-1", $first: Int = 10, $filter: RecommendationFilter) {
   recommendations(userId: $userId, first: $first, filter: $filter) {

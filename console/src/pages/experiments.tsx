@@ -1,19 +1,480 @@
-/** Experiments: the API for them is being built on another branch; until it lands the page says so. */
-import { Unavailable } from '../ui';
+/**
+ * Experiments: the list with each one's status; for the selected one, per variant on the primary metric
+ * the mean and the absolute lift against control with its 95 % interval drawn as a forest plot (one
+ * horizontal interval per variant, the always-valid interval beside it, a line at zero), the p-values
+ * (Welch, Holm-adjusted, sequential mSPRT), the CUPED interval when there is one, the sample-ratio check
+ * and the guardrails. Analysts and admins (the roles the experiments API allows) create, start, stop and
+ * ship from here; other roles see no such buttons (and the API would refuse them anyway).
+ */
+import { useState } from 'preact/hooks';
+import type { ChartConfiguration } from 'chart.js';
+import { request, type ApiError } from '../api';
+import { ChartView, PALETTE } from '../charts';
+import {
+  ConsoleCreateExperimentDocument,
+  ConsoleExperimentDocument,
+  ConsoleExperimentsDocument,
+  ConsoleShipVariantDocument,
+  ConsoleStartExperimentDocument,
+  ConsoleStopExperimentDocument,
+  type ConsoleVariantResultFieldsFragment,
+  type ExperimentMetric,
+} from '../generated/graphql';
+import { Card, ErrorNote, fmtTime, Loading, useApi } from '../ui';
+import { STRATEGIES } from './shopper';
 
-export function ExperimentsPage() {
+const METRICS: ExperimentMetric[] = ['CTR', 'CLICKS_PER_USER', 'ADD_TO_CARTS_PER_USER', 'CONVERSION', 'REVENUE_PER_USER'];
+/** The roles the experiments API's @Authorized allows (src/auth/policy.ts ANALYSTS). */
+const MANAGERS = ['analyst', 'admin'];
+
+function fmtStat(n: number | null | undefined, digits = 4): string {
+  if (n === null || n === undefined || !Number.isFinite(n)) return '–';
+  if (n !== 0 && Math.abs(n) < 10 ** -digits) return n.toExponential(1);
+  return n.toLocaleString('en', { maximumFractionDigits: digits });
+}
+
+function fmtP(p: number | null | undefined): string {
+  if (p === null || p === undefined) return '–';
+  return p < 0.0001 ? p.toExponential(1) : p.toFixed(4);
+}
+
+function fmtCi(ci: { lower: number; upper: number } | null | undefined): string {
+  return ci ? `[${fmtStat(ci.lower)}, ${fmtStat(ci.upper)}]` : '–';
+}
+
+export function ExperimentsPage({ role }: { role: string }) {
+  const canManage = MANAGERS.includes(role);
+  const list = useApi(() => request(ConsoleExperimentsDocument), []);
+  const [selected, setSelected] = useState<string | null>(null);
+  const experiments = list.data?.experiments ?? [];
+  const current = selected ?? experiments[experiments.length - 1]?.id ?? null;
   return (
     <>
       <h1 id="page-title">Experiments</h1>
-      <section class="card" aria-label="Experiments">
-        <Unavailable>
-          Not yet available: the experiments API (variants with intervals, sequential p-values, sample-ratio checks, start/stop/ship) is being built on another
-          branch. This page will show a forest plot of the variants and the p-value over time once the gateway offers it.
-        </Unavailable>
-        <p>
-          The statistics already in the code are described in EXPERIMENTS.md of the repository; the assignment and tests live in <code>src/experiments/</code>.
-        </p>
-      </section>
+      <div class="grid">
+        <Card title="All experiments" wide>
+          {list.data ? (
+            experiments.length > 0 ? (
+              <table data-testid="experiments">
+                <caption class="muted">Oldest first. Pick one to see its results.</caption>
+                <thead>
+                  <tr>
+                    <th scope="col">Name</th>
+                    <th scope="col">Status</th>
+                    <th scope="col">Variants</th>
+                    <th scope="col">Primary metric</th>
+                    <th scope="col">Created</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {experiments.map((x) => (
+                    <tr key={x.id} aria-current={x.id === current ? 'true' : undefined}>
+                      <td>
+                        <button type="button" class="inline-link" onClick={() => setSelected(x.id)} aria-pressed={x.id === current}>
+                          {x.name}
+                        </button>
+                      </td>
+                      <td>
+                        <span class={`badge status-${x.status}`}>{x.status}</span>
+                        {x.shippedVariant ? ` (${x.shippedVariant})` : ''}
+                      </td>
+                      <td>{x.variants.map((v) => `${v.name}: ${v.strategy} ${Math.round(v.share * 100)} %`).join(', ')}</td>
+                      <td>{x.primaryMetric}</td>
+                      <td>{fmtTime(x.createdAt)}</td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            ) : (
+              <p class="muted">No experiments yet.</p>
+            )
+          ) : (
+            <Loading what="experiments" />
+          )}
+          <ErrorNote error={list.error} />
+        </Card>
+        {current ? <ExperimentDetail key={current} id={current} canManage={canManage} onChanged={list.reload} /> : null}
+        {canManage ? (
+          <CreateExperiment
+            onCreated={(id) => {
+              setSelected(id);
+              list.reload();
+            }}
+          />
+        ) : null}
+      </div>
     </>
+  );
+}
+
+function ExperimentDetail({ id, canManage, onChanged }: { id: string; canManage: boolean; onChanged: () => void }) {
+  const detail = useApi(() => request(ConsoleExperimentDocument, { id }), [id]);
+  const [busy, setBusy] = useState(false);
+  const [actionError, setActionError] = useState<ApiError | null>(null);
+  const x = detail.data?.experiment;
+  if (!detail.data) return <Card title="Results">{detail.error ? <ErrorNote error={detail.error} /> : <Loading what="results" />}</Card>;
+  if (!x) return <Card title="Results">No experiment {id}.</Card>;
+
+  const act = (run: () => Promise<unknown>) => {
+    setBusy(true);
+    setActionError(null);
+    run().then(
+      () => {
+        setBusy(false);
+        detail.reload();
+        onChanged();
+      },
+      (e: ApiError) => {
+        setBusy(false);
+        setActionError(e);
+      },
+    );
+  };
+  const r = x.results;
+  return (
+    <Card title={`Results: ${x.name}`} wide>
+      <p data-testid="experiment-summary">
+        <span class={`badge status-${x.status}`}>{x.status}</span> Control <strong>{x.control}</strong>, primary metric <strong>{x.primaryMetric}</strong>,
+        minimum detectable effect {fmtStat(x.minimumDetectableEffect)}, traffic {Math.round(x.traffic * 100)} %.
+        {x.startedAt ? ` Started ${fmtTime(x.startedAt)}.` : ''}
+        {x.stoppedAt ? ` Stopped ${fmtTime(x.stoppedAt)}.` : ''}
+        {x.shippedVariant ? ` Shipped: ${x.shippedVariant}.` : ''}
+      </p>
+      <p data-testid="srm" class={r.sampleRatioMismatch ? 'srm-alert' : undefined} role={r.sampleRatioMismatch ? 'alert' : undefined}>
+        {r.sampleRatioMismatch ? (
+          <>
+            <strong>Sample ratio mismatch</strong> (chi-square p = {fmtP(r.srmPValue)} &lt; 0.001): users per variant do not match the shares. Assignment or
+            exposure logging is broken; do not trust these results.
+          </>
+        ) : (
+          <>
+            Sample ratio check: <span class="ok">OK</span> (p = {fmtP(r.srmPValue)}
+            {r.srmPValue === null || r.srmPValue === undefined ? ', no users yet' : ''}).
+          </>
+        )}
+      </p>
+      <div class="row" data-testid="experiment-actions">
+        <button type="button" class="secondary" disabled={detail.loading} onClick={detail.reload}>
+          Refresh results
+        </button>
+        {canManage && x.status === 'DRAFT' ? (
+          <button type="button" disabled={busy} onClick={() => act(() => request(ConsoleStartExperimentDocument, { id: x.id }))}>
+            Start
+          </button>
+        ) : null}
+        {canManage && x.status === 'RUNNING' ? (
+          <button type="button" class="secondary" disabled={busy} onClick={() => act(() => request(ConsoleStopExperimentDocument, { id: x.id }))}>
+            Stop
+          </button>
+        ) : null}
+        {canManage && (x.status === 'RUNNING' || x.status === 'STOPPED')
+          ? x.variants.map((v) => (
+              <button
+                key={v.name}
+                type="button"
+                class="secondary"
+                disabled={busy}
+                onClick={() => {
+                  if (window.confirm(`Ship ${v.name} (${v.strategy}) as every gateway's default?`))
+                    act(() => request(ConsoleShipVariantDocument, { experimentId: x.id, variant: v.name }));
+                }}
+              >
+                Ship {v.name}
+              </button>
+            ))
+          : null}
+      </div>
+      <ErrorNote error={actionError} />
+      <h3>Primary metric: {r.primary.metric}</h3>
+      <ForestPlot metric={r.primary.metric} control={x.control} variants={r.primary.variants} />
+      <VariantTable variants={r.primary.variants} control={x.control} testid="primary-results" />
+      {r.guardrails.map((g) => (
+        <div key={g.metric}>
+          <h3>Guardrail: {g.metric}</h3>
+          <VariantTable variants={g.variants} control={x.control} testid={`guardrail-${g.metric}`} />
+        </div>
+      ))}
+      {r.guardrails.length === 0 ? <p class="muted">No guardrail metrics.</p> : null}
+    </Card>
+  );
+}
+
+function ForestPlot({ metric, control, variants }: { metric: string; control: string; variants: ConsoleVariantResultFieldsFragment[] }) {
+  const treated = variants.filter((v) => v.name !== control);
+  const withCi = treated.filter((v) => v.absolute);
+  if (withCi.length === 0)
+    return (
+      <p class="muted" data-testid="forest-empty">
+        No interval yet: each variant needs a few exposed users before its lift against {control} can be estimated.
+      </p>
+    );
+  const ys = withCi.map((_, i) => i);
+  const all = withCi.flatMap((v) => [v.absolute!.ci.lower, v.absolute!.ci.upper, ...(v.sequentialCi ? [v.sequentialCi.lower, v.sequentialCi.upper] : [])]);
+  const span = Math.max(...all.map(Math.abs), 1e-9);
+  const interval = (v: ConsoleVariantResultFieldsFragment, i: number) => [
+    { x: v.absolute!.ci.lower, y: i },
+    { x: v.absolute!.ci.upper, y: i },
+  ];
+  const config: ChartConfiguration = {
+    type: 'scatter',
+    data: {
+      datasets: [
+        ...withCi.map((v, i) => ({
+          label: `${v.name} 95 % CI`,
+          data: interval(v, i),
+          showLine: true,
+          borderColor: PALETTE[i % PALETTE.length],
+          backgroundColor: PALETTE[i % PALETTE.length],
+          borderWidth: 3,
+          pointRadius: 3,
+          pointStyle: 'line' as const,
+        })),
+        ...withCi
+          .filter((v) => v.sequentialCi)
+          .map((v) => {
+            const i = withCi.indexOf(v);
+            return {
+              label: `${v.name} always-valid CI`,
+              data: [
+                { x: v.sequentialCi!.lower, y: i + 0.2 },
+                { x: v.sequentialCi!.upper, y: i + 0.2 },
+              ],
+              showLine: true,
+              borderColor: PALETTE[i % PALETTE.length],
+              backgroundColor: PALETTE[i % PALETTE.length],
+              borderDash: [4, 3],
+              borderWidth: 1.5,
+              pointRadius: 0,
+            };
+          }),
+        {
+          label: 'lift (estimate)',
+          data: withCi.map((v, i) => ({ x: v.absolute!.estimate, y: i })),
+          borderColor: '#0f172a',
+          backgroundColor: '#0f172a',
+          pointRadius: 5,
+          pointStyle: 'rectRot' as const,
+        },
+        {
+          label: 'no effect (0)',
+          data: [
+            { x: 0, y: -0.6 },
+            { x: 0, y: withCi.length - 0.4 },
+          ],
+          showLine: true,
+          borderColor: '#64748b',
+          backgroundColor: '#64748b',
+          borderWidth: 1,
+          pointRadius: 0,
+        },
+      ],
+    },
+    options: {
+      scales: {
+        x: {
+          min: -span * 1.1,
+          max: span * 1.1,
+          title: { display: true, text: `absolute lift of ${metric} vs ${control}` },
+        },
+        y: {
+          min: -0.6,
+          max: withCi.length - 0.4,
+          reverse: true,
+          afterBuildTicks: (axis) => {
+            axis.ticks = ys.map((value) => ({ value }));
+          },
+          ticks: { callback: (value) => withCi[Number(value)]?.name ?? '' },
+          grid: { display: false },
+        },
+      },
+    },
+  };
+  const label = `Forest plot of the absolute lift of ${metric} against ${control}: ${withCi
+    .map((v) => `${v.name} ${fmtStat(v.absolute!.estimate)} with 95 % interval ${fmtCi(v.absolute!.ci)}`)
+    .join('; ')}`;
+  return (
+    <div data-testid="forest">
+      <ChartView config={config} label={label} height={90 + 50 * withCi.length} />
+    </div>
+  );
+}
+
+function VariantTable({ variants, control, testid }: { variants: ConsoleVariantResultFieldsFragment[]; control: string; testid: string }) {
+  return (
+    <div class="scroll" tabIndex={0} role="region" aria-label={`Results table ${testid}`}>
+      <table data-testid={testid} class="compact">
+        <thead>
+          <tr>
+            <th scope="col">Variant</th>
+            <th scope="col">Strategy</th>
+            <th scope="col" class="num">
+              Users
+            </th>
+            <th scope="col" class="num">
+              Mean
+            </th>
+            <th scope="col" class="num">
+              Lift
+            </th>
+            <th scope="col">95 % CI</th>
+            <th scope="col" class="num">
+              Relative
+            </th>
+            <th scope="col" class="num">
+              p
+            </th>
+            <th scope="col" class="num">
+              p (Holm)
+            </th>
+            <th scope="col" class="num">
+              Sequential p
+            </th>
+            <th scope="col">Always-valid CI</th>
+            <th scope="col">CUPED CI</th>
+          </tr>
+        </thead>
+        <tbody>
+          {variants.map((v) => (
+            <tr key={v.name}>
+              <th scope="row">
+                {v.name}
+                {v.name === control ? ' (control)' : ''}
+              </th>
+              <td>{v.strategy}</td>
+              <td class="num">{v.users}</td>
+              <td class="num">{fmtStat(v.mean)}</td>
+              <td class="num">{v.absolute ? fmtStat(v.absolute.estimate) : '–'}</td>
+              <td>{fmtCi(v.absolute?.ci)}</td>
+              <td class="num">{v.relative ? `${fmtStat(v.relative.estimate * 100, 1)} %` : '–'}</td>
+              <td class="num">{fmtP(v.absolute?.pValue)}</td>
+              <td class="num">{fmtP(v.adjustedPValue)}</td>
+              <td class="num">{fmtP(v.sequentialPValue)}</td>
+              <td>{fmtCi(v.sequentialCi)}</td>
+              <td>
+                {v.cupedAbsolute
+                  ? `${fmtCi(v.cupedAbsolute.ci)}${v.cupedVarianceRatio !== null && v.cupedVarianceRatio !== undefined ? ` (variance ×${fmtStat(v.cupedVarianceRatio, 2)})` : ''}`
+                  : '–'}
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
+interface VariantDraft {
+  name: string;
+  strategy: string;
+  share: string;
+}
+
+function CreateExperiment({ onCreated }: { onCreated: (id: string) => void }) {
+  const [name, setName] = useState('');
+  const [metric, setMetric] = useState<ExperimentMetric>('CTR');
+  const [mde, setMde] = useState('0.02');
+  const [variants, setVariants] = useState<VariantDraft[]>([
+    { name: 'control', strategy: 'popular', share: '0.5' },
+    { name: 'treatment', strategy: 'blend', share: '0.5' },
+  ]);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<ApiError | null>(null);
+  const set = (i: number, patch: Partial<VariantDraft>) => setVariants((vs) => vs.map((v, j) => (j === i ? { ...v, ...patch } : v)));
+  return (
+    <Card title="New experiment">
+      <form
+        data-testid="create-experiment"
+        onSubmit={(e) => {
+          e.preventDefault();
+          setBusy(true);
+          setError(null);
+          request(ConsoleCreateExperimentDocument, {
+            input: {
+              name: name.trim(),
+              primaryMetric: metric,
+              minimumDetectableEffect: Number(mde),
+              variants: variants.map((v) => ({ name: v.name.trim(), strategy: v.strategy, share: Number(v.share) })),
+            },
+          }).then(
+            (d) => {
+              setBusy(false);
+              setName('');
+              onCreated(d.createExperiment.id);
+            },
+            (err: ApiError) => {
+              setBusy(false);
+              setError(err);
+            },
+          );
+        }}
+      >
+        <label class="block">
+          Experiment name
+          <input value={name} required maxLength={200} onInput={(e) => setName((e.target as HTMLInputElement).value)} />
+        </label>
+        <label class="block">
+          Primary metric
+          <select value={metric} onChange={(e) => setMetric((e.target as HTMLSelectElement).value as ExperimentMetric)}>
+            {METRICS.map((m) => (
+              <option key={m} value={m}>
+                {m}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label class="block">
+          Minimum detectable effect (absolute)
+          <input type="number" step="any" min="0" value={mde} required onInput={(e) => setMde((e.target as HTMLInputElement).value)} />
+        </label>
+        {variants.map((v, i) => (
+          <fieldset key={i}>
+            <legend>Variant {i + 1}</legend>
+            <label>
+              Name <input value={v.name} required onInput={(e) => set(i, { name: (e.target as HTMLInputElement).value })} />
+            </label>{' '}
+            <label>
+              Strategy{' '}
+              <select value={v.strategy} onChange={(e) => set(i, { strategy: (e.target as HTMLSelectElement).value })}>
+                {STRATEGIES.map((s) => (
+                  <option key={s} value={s}>
+                    {s}
+                  </option>
+                ))}
+              </select>
+            </label>{' '}
+            <label>
+              Share{' '}
+              <input
+                type="number"
+                step="any"
+                min="0"
+                max="1"
+                value={v.share}
+                required
+                onInput={(e) => set(i, { share: (e.target as HTMLInputElement).value })}
+              />
+            </label>
+          </fieldset>
+        ))}
+        <div class="row">
+          <button
+            type="button"
+            class="secondary"
+            disabled={variants.length >= 10}
+            onClick={() => setVariants((vs) => [...vs, { name: `variant-${vs.length + 1}`, strategy: 'item-knn', share: '0' }])}
+          >
+            Add a variant
+          </button>
+          <button type="button" class="secondary" disabled={variants.length <= 2} onClick={() => setVariants((vs) => vs.slice(0, -1))}>
+            Remove the last variant
+          </button>
+          <button type="submit" disabled={busy}>
+            Create (as a draft)
+          </button>
+        </div>
+        <p class="muted">The first variant is the control. Shares must sum to 1.</p>
+      </form>
+      <ErrorNote error={error} />
+    </Card>
   );
 }

@@ -1,14 +1,16 @@
 /**
  * Overview: the flywheel moving. Events per second and ingestion lag live from the `gatewayStatusUpdates`
  * subscription (one sample a second; rates are the difference of two samples), health, graph size, the
- * last days' anomalies by severity and the segments' sizes.
+ * last days' anomalies by severity and the segments' sizes; served lists and their outcomes by strategy
+ * (OutcomesCard, refreshed every 10 s: the API has no subscription for outcome metrics).
  */
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import type { ChartConfiguration } from 'chart.js';
 import { request, subscribe, type ApiError } from '../api';
 import { ChartView, PALETTE, SEVERITY_COLOURS } from '../charts';
 import { ConsoleOverviewDocument, ConsoleStatusUpdatesDocument, type ConsoleOverviewQuery, type ConsoleStatusFieldsFragment } from '../generated/graphql';
-import { Card, ErrorNote, fmtInt, fmtNum, Loading, Stat, Unavailable, useApi } from '../ui';
+import { Card, ErrorNote, fmtInt, fmtNum, Loading, Stat, useApi } from '../ui';
+import { OutcomesCard } from './outcomes';
 
 interface Sample {
   t: number;
@@ -106,11 +108,7 @@ export function OverviewPage() {
           <ChartView config={liveChart} label="Line chart of events applied per second and of the ingestion lag, one point per second since this page opened" />
           <p class="muted">One sample a second from the gatewayStatusUpdates subscription, since this page opened.</p>
         </Card>
-        <Card title="Served lists and outcomes by strategy">
-          <Unavailable>
-            Not yet available: served lists per second, click-through and conversion by strategy come with the serving metrics being built on another branch.
-          </Unavailable>
-        </Card>
+        <OutcomesCard />
         <AnomalyDays data={overview.data} />
         <SegmentSizes data={overview.data} />
       </div>
