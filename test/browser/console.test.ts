@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { SignJWT } from 'jose';
-import { gql, startTestGateway, type TestGateway } from '../helpers/gateway';
+import { gql, startTestGateway, type TestGateway, impressionsApplied } from '../helpers/gateway';
 import { openBrowser, skipBrowser, type BrowserSession } from '../helpers/browser';
 import { importFile } from '../../src/import/importer';
 
@@ -128,6 +128,7 @@ describe('web console', { skip: skipBrowser, timeout: 300_000 }, () => {
         assert.equal(click.errors, undefined, JSON.stringify(click.errors));
       }
     }
+    await impressionsApplied(gw.app); // serving appends impressions without waiting for them
     const started = Date.now();
     await page.goto(`${gw.url}/console`, { waitUntil: 'load' });
     await page.waitForSelector('form button[type=submit]');
