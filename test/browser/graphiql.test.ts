@@ -7,23 +7,11 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
-import { chromium, type Page } from 'playwright-core';
+import { type Page } from 'playwright-core';
 import path from 'node:path';
 import { startTestGateway } from '../helpers/gateway';
+import { openBrowser, skipBrowser } from '../helpers/browser';
 import { operationTabs } from '../../src/api/operation-tabs';
-
-const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
-const skipBrowser = existsSync(CHROMIUM) ? false : `chromium is missing (${CHROMIUM}); install it with: sudo bash scripts/install-chromium.sh`;
 
 // tsconfig has no DOM lib: browser-side callbacks reach the page through `any`.
 /* eslint-disable @typescript-eslint/no-explicit-any */
@@ -99,45 +87,10 @@ test('GraphiQL page and assets: strict CSP, caching, nothing from outside', asyn
 test('GraphiQL in headless Chromium runs queries from the page', { skip: skipBrowser, timeout: 180_000 }, async () => {
   const gw = await startTestGateway();
   const origin = new URL(gw.url).origin;
-  const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
-  const outside: string[] = [];
-  const consoleErrors: string[] = [];
-  const httpErrors: string[] = [];
+  // Every request outside the gateway's origin is aborted and recorded; console and HTTP errors too.
+  const session = await openBrowser(origin);
+  const { context, page, outside, consoleErrors, httpErrors } = session;
   try {
-    const context = await browser.newContext({ serviceWorkers: 'block' });
-    await context.route('**/*', async (route) => {
-      const url = route.request().url();
-      let allowed = false;
-      try {
-        allowed = new URL(url).origin === origin;
-      } catch {
-        /* data:, blob: etc. never reach route(); anything unparsable is outside */
-      }
-      if (allowed) {
-        await route.continue();
-      } else {
-        outside.push(url);
-        await route.abort('blockedbyclient');
-      }
-    });
-    // WebSockets are not seen by route(): let same-host ones through, record and close the rest.
-    await context.routeWebSocket(
-      (u) => u.host !== new URL(origin).host,
-      (ws) => {
-        outside.push(ws.url());
-        void ws.close();
-      },
-    );
-
-    const page = await context.newPage();
-    page.on('console', (m) => {
-      if (m.type() === 'error') consoleErrors.push(m.text());
-    });
-    page.on('pageerror', (e) => consoleErrors.push(`pageerror: ${e.message}`));
-    page.on('response', (r) => {
-      if (r.status() >= 400) httpErrors.push(`${r.status()} ${r.url()}`);
-    });
-
     await page.goto(`${gw.url}/graphiql`, { waitUntil: 'load' });
     await page.waitForSelector(QUERY_EDITOR, { timeout: 30_000 });
     await page.waitForSelector(RUN_BUTTON);
@@ -185,7 +138,7 @@ test('GraphiQL in headless Chromium runs queries from the page', { skip: skipBro
     assert.deepEqual(consoleErrors, [], 'no console errors (including CSP violations)');
     assert.deepEqual(httpErrors, [], 'no failed responses from the gateway');
   } finally {
-    await browser.close();
+    await session.close();
     await gw.close();
   }
 });
