@@ -198,3 +198,16 @@ function stripUndefined<T extends object>(o: T): T {
 }
 
 export type { ExperimentEvent, ImpressionEvent, InteractionEvent, ItemUpsertEvent };
+
+/**
+ * The valid events of a batch of log records, the rest stepped over: for readers after ingestion (the
+ * fan-out, the outcomes rebuild), since ingestion is the one that dead-letters what is invalid.
+ */
+export function validEventsOf(records: readonly { event: unknown }[]): FlywheelEvent[] {
+  const events: FlywheelEvent[] = [];
+  for (const r of records) {
+    const v = validateEvent(r.event);
+    if (v.ok) events.push(v.event);
+  }
+  return events;
+}

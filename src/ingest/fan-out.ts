@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { BroadcastLog, LogConsumer, PartitionOffsets } from '../event-log/event-log';
-import { actorId, type FlywheelEvent } from '../events/event';
-import { validateEvent } from '../events/validate';
+import { actorId } from '../events/event';
+import { validEventsOf } from '../events/validate';
 import type { EventPipeline } from './pipeline';
 
 /**
@@ -14,12 +14,8 @@ export function startFanOut(broadcast: BroadcastLog, startAt: PartitionOffsets, 
     startAt,
     group,
     async (records) => {
-      const events: FlywheelEvent[] = [];
-      for (const r of records) {
-        // Ingestion dead-letters what is invalid; the fan-out only steps over it.
-        const v = validateEvent(r.event);
-        if (v.ok) events.push(v.event);
-      }
+      // Ingestion dead-letters what is invalid; the fan-out only steps over it.
+      const events = validEventsOf(records);
       if (events.length === 0) return;
       const touchedUsers = [...new Set(events.flatMap((e) => (e.kind === 'interaction' ? [actorId(e)] : [])))];
       pipeline.run({ events, touchedUsers });

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { FlywheelEvent } from '../events/event';
-import { validateEvent } from '../events/validate';
+import { validEventsOf, validateEvent } from '../events/validate';
 import type { EventLog, LogRecord, PartitionOffsets } from '../event-log/event-log';
 import { Attribution, type AttributionOptions, type AttributionRecord, type OutcomeBucket, type OutcomeGroup, type OutcomeTotals } from './attribution';
 import { ExperimentBook, type AppliedExperimentRecord, type ExperimentView } from './experiments';
@@ -155,15 +155,9 @@ export class Outcomes {
       const broadcast = this.deps.log.broadcast;
       if (!broadcast) return 0;
       await broadcast.readUntil(from.broadcastEnd, from.group, async (batch: readonly LogRecord[]) => {
-        const events: FlywheelEvent[] = [];
-        for (const r of batch) {
-          if (r.undecodable) continue;
-          // Ingestion dead-letters what is invalid; the rebuild steps over it, as the fan-out does.
-          const v = validateEvent(r.event);
-          if (v.ok) events.push(v.event);
-        }
         records += batch.length;
-        this.observe(events);
+        // Ingestion dead-letters what is invalid; the rebuild steps over it, as the fan-out does.
+        this.observe(validEventsOf(batch));
       });
     }
     this.deps.logger.info({ records, ms: Date.now() - started }, 'outcomes rebuilt from the log');
