@@ -21,6 +21,22 @@ registerEnumType(ExperimentMetric, {
   },
 });
 
+export enum ExperimentKind {
+  AB = 'AB',
+  INTERLEAVE = 'INTERLEAVE',
+}
+registerEnumType(ExperimentKind, {
+  name: 'ExperimentKind',
+  description: 'How an experiment compares its variants.',
+  valuesConfig: {
+    AB: { description: 'A/B test: each user is assigned one variant (salted hash), variants compared on per-user metrics.' },
+    INTERLEAVE: {
+      description:
+        "Team-draft interleaving of exactly two variants: every user in the traffic gets one list merged from both, each outcome is credited to the variant that contributed the item, and the result is the share of users preferring treatment (`results.interleaving`). Shares only set who enters (with traffic); the primary metric chooses what is credited (clicks for CTR and CLICKS_PER_USER).",
+    },
+  },
+});
+
 export enum ExperimentStatus {
   DRAFT = 'DRAFT',
   RUNNING = 'RUNNING',
@@ -53,6 +69,10 @@ export class CreateExperimentInput {
   @Field({ description: 'Shown in results and alerts.' })
   @MaxLength(200)
   name!: string;
+
+  // Nullable with the default applied by the resolver (see `traffic`).
+  @Field(() => ExperimentKind, { nullable: true, description: 'AB when omitted; INTERLEAVE takes exactly two variants.' })
+  type?: ExperimentKind;
 
   @Field(() => [ExperimentVariantInput], { description: 'Two to ten variants.' })
   @ArrayMinSize(2)
@@ -178,6 +198,49 @@ export class MetricResultsType {
   variants!: VariantResultType[];
 }
 
+@ObjectType('InterleavingResults', {
+  simpleResolvers: true,
+  description:
+    'An INTERLEAVE experiment on its primary metric: per user, the outcomes credited to each side; a user prefers the side credited with more (ties count for neither). Sign test and Clopper-Pearson interval (EXPERIMENTS.md, "Interleaving").',
+})
+export class InterleavingResultsType {
+  @Field(() => ExperimentMetric)
+  metric!: ExperimentMetric;
+
+  @Field({ description: 'The control variant.' })
+  control!: string;
+
+  @Field({ description: 'The other variant.' })
+  treatment!: string;
+
+  @Field(() => Int, { description: 'Users shown at least one interleaved list.' })
+  users!: number;
+
+  @Field(() => Float, { description: "The metric's outcomes credited to control's entries (clicks, add-to-carts, purchases, or revenue)." })
+  creditedControl!: number;
+
+  @Field(() => Float, { description: "The metric's outcomes credited to treatment's entries." })
+  creditedTreatment!: number;
+
+  @Field(() => Int, { description: 'Users credited with more for treatment than for control.' })
+  wins!: number;
+
+  @Field(() => Int, { description: 'Users credited with more for control.' })
+  losses!: number;
+
+  @Field(() => Int, { description: 'Users credited equally (most often nothing on either side).' })
+  ties!: number;
+
+  @Field(() => Float, { nullable: true, description: 'wins / (wins + losses): the share of users with a preference who prefer treatment; null before the first.' })
+  preferenceShare!: number | null;
+
+  @Field(() => IntervalType, { description: '95 % Clopper-Pearson interval of the preference share ([0, 1] before the first preference).' })
+  ci!: IntervalType;
+
+  @Field(() => Float, { description: 'Two-sided exact sign test of "no preference" (share = 0.5).' })
+  pValue!: number;
+}
+
 @ObjectType('ExperimentResults', { simpleResolvers: true, description: 'Computed from the live per-user data at the time of the query.' })
 export class ExperimentResultsType {
   @Field(() => MetricResultsType)
@@ -191,11 +254,18 @@ export class ExperimentResultsType {
 
   @Field({ description: 'srmPValue < 0.001: assignment or exposure logging is broken; do not trust the results.' })
   sampleRatioMismatch!: boolean;
+
+  @Field(() => InterleavingResultsType, {
+    nullable: true,
+    description:
+      'INTERLEAVE experiments: the preference between the two variants (primary and guardrails then carry no per-variant users: nobody was split). Null for an A/B test.',
+  })
+  interleaving!: InterleavingResultsType | null;
 }
 
 @ObjectType('Experiment', {
   simpleResolvers: true,
-  description: 'An A/B test of recommendation strategies, durable in the event log and shared by every gateway.',
+  description: 'An A/B test (or an interleaving) of recommendation strategies, durable in the event log and shared by every gateway.',
 })
 export class ExperimentType {
   @Field(() => ID)
@@ -203,6 +273,9 @@ export class ExperimentType {
 
   @Field()
   name!: string;
+
+  @Field(() => ExperimentKind, { description: 'AB, or INTERLEAVE (see `results.interleaving`).' })
+  type!: ExperimentKind;
 
   @Field(() => ExperimentStatus)
   status!: ExperimentStatus;

@@ -25,10 +25,14 @@ export class RecommendationType {
   @Field(() => Int, { description: 'Rank of this entry in the list as served, from 1.' })
   position!: number;
 
-  @Field({ description: 'The strategy that ranked the list.' })
+  @Field({ description: 'The strategy that ranked the list (in an interleaved list: the strategy that contributed this entry).' })
   strategy!: string;
 
-  @Field(() => String, { nullable: true, description: 'The experiment variant that chose the strategy, or null when the user is in no running experiment.' })
+  @Field(() => String, {
+    nullable: true,
+    description:
+      'The experiment variant that chose the strategy (in an interleaved list: the variant that contributed this entry, credited with its outcomes), or null when the user is in no running experiment.',
+  })
   variant!: string | null;
 
   @Field(() => Float, { description: 'Probability with which the serving policy showed this item at this position: 1 unless the policy is randomised.' })

@@ -51,14 +51,14 @@ export class ExperimentResolver {
   @Authorized(ANALYSTS)
   @FieldResolver(() => ExperimentResultsType, {
     description:
-      'Per variant against control, on the primary metric and each guardrail: mean, absolute and relative lift with 95 % intervals, Welch p-value, Holm across treatments, always-valid mSPRT p-value and interval, CUPED; and the sample-ratio check.',
+      'Per variant against control, on the primary metric and each guardrail: mean, absolute and relative lift with 95 % intervals, Welch p-value, Holm across treatments, always-valid mSPRT p-value and interval, CUPED; and the sample-ratio check. For an INTERLEAVE experiment, `interleaving`: the preference share with its sign test.',
   })
   results(@Root() experiment: ExperimentType, @Ctx() ctx: GatewayContext): ExperimentResultsType {
     const book = ctx.app.outcomes.experiments;
     const x = book.get(experiment.id)!;
     const primary = book.results(x.id)!;
     const guardrails = x.spec.guardrailMetrics.map((m) => book.results(x.id, m)!);
-    return toExperimentResults(x, primary, guardrails);
+    return toExperimentResults(x, primary, guardrails, book.interleavingResults(x.id));
   }
 
   @Authorized(ANALYSTS)
@@ -79,6 +79,8 @@ export class ExperimentResolver {
       action: 'create',
       spec: {
         name: input.name,
+        // Written only when not the default, so A/B records keep their shape.
+        ...(input.type && input.type !== 'AB' ? { type: input.type } : {}),
         // A new salt per experiment: assignments of two experiments are independent.
         salt: randomUUID(),
         traffic: input.traffic ?? 1,

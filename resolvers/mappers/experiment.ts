@@ -1,10 +1,13 @@
 import type { LiftResult } from '../../src/experiments/fixed-horizon';
 import type { ExperimentResults, ExperimentView } from '../../src/outcomes/experiments';
+import type { InterleavingResults } from '../../src/outcomes/interleaving';
 import {
+  ExperimentKind,
   ExperimentMetric,
   ExperimentStatus,
   type ExperimentResultsType,
   type ExperimentType,
+  type InterleavingResultsType,
   type LiftType,
   type MetricResultsType,
 } from '../../graph-models/experiment.model';
@@ -13,6 +16,7 @@ export function toExperiment(x: ExperimentView): ExperimentType {
   return {
     id: x.id,
     name: x.spec.name,
+    type: ExperimentKind[x.spec.type ?? 'AB'],
     status: ExperimentStatus[x.status],
     traffic: x.spec.traffic,
     control: x.spec.control,
@@ -60,12 +64,36 @@ export function toMetricResults(x: ExperimentView, r: ExperimentResults): Metric
   };
 }
 
-export function toExperimentResults(x: ExperimentView, primary: ExperimentResults, guardrails: readonly ExperimentResults[]): ExperimentResultsType {
-  const srm = primary.analysis.srm;
+export function toExperimentResults(
+  x: ExperimentView,
+  primary: ExperimentResults,
+  guardrails: readonly ExperimentResults[],
+  interleaving?: InterleavingResults,
+): ExperimentResultsType {
+  const srm = interleaving ? undefined : primary.analysis.srm;
   return {
     primary: toMetricResults(x, primary),
     guardrails: guardrails.map((g) => toMetricResults(x, g)),
     srmPValue: srm ? finite(srm.pValue) : null,
     sampleRatioMismatch: srm?.mismatch ?? false,
+    interleaving: interleaving ? toInterleavingResults(interleaving) : null,
+  };
+}
+
+export function toInterleavingResults(r: InterleavingResults): InterleavingResultsType {
+  const p = r.preference;
+  return {
+    metric: ExperimentMetric[r.metric],
+    control: r.control,
+    treatment: r.treatment,
+    users: r.users,
+    creditedControl: r.credited.control,
+    creditedTreatment: r.credited.treatment,
+    wins: p.wins,
+    losses: p.losses,
+    ties: p.ties,
+    preferenceShare: finite(p.share),
+    ci: { lower: p.ci[0], upper: p.ci[1] },
+    pValue: p.pValue,
   };
 }

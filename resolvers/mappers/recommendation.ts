@@ -36,8 +36,9 @@ export function toRecommendation(scored: Scored, served: ServedList, index: numb
     reason: scored.reason,
     servedId: served.servedId,
     position: entry.position,
-    strategy: served.strategy,
-    variant: served.variant ?? null,
+    // An interleaved list: each entry names the variant (team) that contributed it, and that variant's strategy.
+    strategy: entry.team !== undefined ? (served.teamStrategies?.[entry.team] ?? served.strategy) : served.strategy,
+    variant: entry.team ?? served.variant ?? null,
     propensity: entry.propensity,
   } as RecommendationType;
   if (node !== undefined) out.item = node ? toItem(node) : unknownItem(scored.itemId);

@@ -2,19 +2,24 @@ import type { ServedSurface } from '../events/event';
 import type { ServedList } from '../outcomes/impressions';
 import type { Recommendation, RecommendRequest } from '../recommend/recommender';
 import type { Flywheel } from './flywheel';
+import { serveInterleaved } from './interleaved-serving';
 
 /**
  * One served recommendations list, the way every caller serves it (the GraphQL resolvers and the simulated
  * shop alike): a strategy asked for by name is served as asked (the user is not exposed to an experiment);
  * otherwise the running experiment's variant for this user, else the default; then the list's impression (the
  * exposure, in an experiment) is appended to the log before it is handed back (not awaited: see ImpressionRecorder).
+ * In an INTERLEAVE experiment the list is both variants' lists merged (src/app/interleaved-serving.ts); `random`
+ * flips its coins (seeded by the simulator).
  */
 export async function serveRecommendations(
   app: Pick<Flywheel, 'recommender' | 'outcomes' | 'impressions'>,
   request: RecommendRequest,
   surface: Extract<ServedSurface, 'recommendations' | 'recommendationsChanged'> = 'recommendations',
+  random: () => number = Math.random,
 ): Promise<{ scored: Recommendation[]; served: ServedList }> {
   const assigned = request.strategy ? null : app.outcomes.experiments.assign(request.userId);
+  if (assigned?.teams) return serveInterleaved(app, request, surface, { ...assigned, teams: assigned.teams }, random);
   const strategy = request.strategy ?? assigned?.strategy;
   const scored = await app.recommender.recommend({ ...request, ...(strategy ? { strategy } : {}) });
   const served = await app.impressions.record({

@@ -61,6 +61,11 @@ export interface ServedEntry {
    * where the policy is randomised (exploration), so that other policies can be evaluated offline (IPS).
    */
   propensity: number;
+  /**
+   * In an interleaved list (an INTERLEAVE experiment): the variant whose strategy contributed this entry, to
+   * which an outcome on it is credited. Absent everywhere else (and in records written before interleaving).
+   */
+  team?: string;
 }
 
 /**
@@ -93,6 +98,14 @@ export interface ImpressionEvent {
 export const EXPERIMENT_METRICS = ['CTR', 'CLICKS_PER_USER', 'ADD_TO_CARTS_PER_USER', 'CONVERSION', 'REVENUE_PER_USER'] as const;
 export type ExperimentMetric = (typeof EXPERIMENT_METRICS)[number];
 
+/**
+ * How an experiment compares its variants: `AB` splits users between them (the default, and what a spec
+ * without `type` is); `INTERLEAVE` shows every user in its traffic one list merged from exactly two variants
+ * (team-draft) and credits each outcome to the variant that contributed the item (src/experiments/interleaving.ts).
+ */
+export const EXPERIMENT_TYPES = ['AB', 'INTERLEAVE'] as const;
+export type ExperimentKind = (typeof EXPERIMENT_TYPES)[number];
+
 export interface ExperimentVariantSpec {
   name: string;
   /** Share of the experiment's traffic; the shares sum to 1. */
@@ -103,6 +116,8 @@ export interface ExperimentVariantSpec {
 
 export interface ExperimentSpec {
   name: string;
+  /** AB when absent (records written before experiment types existed). */
+  type?: ExperimentKind;
   /** Assignment salt (src/experiments/assignment.ts): a new one per experiment keeps experiments independent. */
   salt: string;
   /** Fraction of users that enter the experiment, in (0, 1]. */

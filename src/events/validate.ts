@@ -2,6 +2,7 @@ import { z } from 'zod';
 import {
   EVENT_SCHEMA_VERSION,
   EXPERIMENT_METRICS,
+  EXPERIMENT_TYPES,
   INTERACTION_TYPES,
   SERVED_SURFACES,
   type ExperimentEvent,
@@ -110,6 +111,7 @@ const impressionSchema = z
           itemId: id,
           position: z.number().int('must be an integer').min(1, 'must be at least 1').max(MAX_SERVED_ENTRIES),
           propensity: z.number().gt(0, 'must be above 0').max(1, 'must be at most 1'),
+          team: z.string().trim().min(1, 'must not be empty').max(100, 'must be at most 100 characters').optional(),
         }),
       )
       .max(MAX_SERVED_ENTRIES, `must hold at most ${MAX_SERVED_ENTRIES} entries`),
@@ -125,6 +127,10 @@ const impressionSchema = z
     if ((e.experimentId === undefined) !== (e.variant === undefined)) {
       ctx.addIssue({ code: 'custom', path: ['variant'], message: 'experimentId and variant go together' });
     }
+    // An interleaved list credits every entry to a team of its experiment: all entries carry one, or none does.
+    const teams = e.items.filter((entry) => entry.team !== undefined).length;
+    if (teams > 0 && teams < e.items.length) ctx.addIssue({ code: 'custom', path: ['items'], message: 'team is on every entry of an interleaved list or on none' });
+    if (teams > 0 && e.experimentId === undefined) ctx.addIssue({ code: 'custom', path: ['items'], message: 'team is only for lists of an experiment (experimentId)' });
   });
 
 const name = z.string().trim().min(1, 'must not be empty').max(100, 'must be at most 100 characters');
@@ -133,6 +139,7 @@ const metric = z.enum(EXPERIMENT_METRICS, { error: `must be one of ${EXPERIMENT_
 const experimentSpecSchema = z
   .object({
     name: z.string().trim().min(1, 'must not be empty').max(200, 'must be at most 200 characters'),
+    type: z.enum(EXPERIMENT_TYPES, { error: `must be one of ${EXPERIMENT_TYPES.join(', ')}` }).optional(),
     salt: id,
     traffic: z.number().gt(0, 'must be above 0').max(1, 'must be at most 1'),
     variants: z
@@ -153,6 +160,8 @@ const experimentSpecSchema = z
     if (!names.has(s.control)) ctx.addIssue({ code: 'custom', path: ['control'], message: 'must name one of the variants' });
     const sum = s.variants.reduce((a, v) => a + v.share, 0);
     if (Math.abs(sum - 1) > 1e-9) ctx.addIssue({ code: 'custom', path: ['variants'], message: `shares must sum to 1, got ${sum}` });
+    if (s.type === 'INTERLEAVE' && s.variants.length !== 2)
+      ctx.addIssue({ code: 'custom', path: ['variants'], message: `an INTERLEAVE experiment merges exactly 2 variants, got ${s.variants.length}` });
   });
 
 const experimentSchema = z

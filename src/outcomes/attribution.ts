@@ -80,6 +80,8 @@ export interface AttributionRecord {
   variant: string | null;
   revenue: number;
   timestamp: number;
+  /** An interleaved list: the team (variant) that contributed the item, credited with the outcome. */
+  team?: string;
 }
 
 interface Served {
@@ -87,6 +89,8 @@ interface Served {
   actor: string | undefined;
   group: string;
   positions: Map<string, number>;
+  /** item -> team, for an interleaved list only. */
+  teams?: Map<string, string>;
   timestamp: number;
 }
 
@@ -172,6 +176,7 @@ export class Attribution {
     const actor = eventActor(e);
     const group = this.group({ strategy: e.strategy, experimentId: e.experimentId ?? null, variant: e.variant ?? null });
     const s: Served = { id: e.id, actor, group: groupKey(group), positions: new Map(e.items.map((i) => [i.itemId, i.position])), timestamp: e.timestamp };
+    if (e.items[0]?.team !== undefined) s.teams = new Map(e.items.map((i) => [i.itemId, i.team!]));
     this.served.set(e.id, s);
     if (actor !== undefined) {
       let byItem = this.latest.get(actor);
@@ -225,6 +230,7 @@ export class Attribution {
       variant: group.variant,
       revenue,
       timestamp: e.timestamp,
+      ...(list.teams ? { team: list.teams.get(e.itemId)! } : {}),
     };
     this.outcomes.set(key, { at: e.timestamp, record });
     this.count(group, e.timestamp, (c) => {

@@ -4,6 +4,7 @@ import { coMomentsOf, momentsOf, multiMomentsOf, sampleVariance } from '../exper
 import { analyzeExperiment, type ExperimentAnalysis, type VariantInput } from '../experiments/statistics';
 import { sampleRatioMismatch, type SrmResult } from '../experiments/srm';
 import type { AttributionRecord } from './attribution';
+import { INTERLEAVED, InterleavingTally, type InterleavingResults } from './interleaving';
 
 /**
  * Experiments as the log tells them: the registry of definitions and their lifecycle (records of kind
@@ -54,6 +55,8 @@ interface ExperimentState extends ExperimentView {
   counts: number[];
   /** Set once the SRM alert was raised (one per experiment). */
   srmAlerted: boolean;
+  /** INTERLEAVE experiments: their per-user credit (src/outcomes/interleaving.ts); `units` stays empty. */
+  interleaving?: InterleavingTally;
 }
 
 export interface ExperimentResults {
@@ -132,6 +135,7 @@ export class ExperimentBook {
         units: new Map(),
         counts: spec.variants.map(() => 0),
         srmAlerted: false,
+        ...(spec.type === 'INTERLEAVE' ? { interleaving: new InterleavingTally(spec) } : {}),
       });
       return;
     }
@@ -179,11 +183,13 @@ export class ExperimentBook {
    * The running experiment's variant for this user (a userId or "session:<id>"), or null: not in it (its
    * traffic share) or none running. Stateless (salted hash), so every gateway answers the same.
    */
-  assign(unit: string): { experimentId: string; variant: string; strategy: string } | null {
+  assign(unit: string): { experimentId: string; variant: string; strategy: string; teams?: readonly { name: string; strategy: string }[] } | null {
     for (const x of this.experiments.values()) {
       if (x.status !== 'RUNNING') continue;
       const a = x.assigner(unit);
       if (!a) return null;
+      // Interleaving: every user in the traffic gets both variants' lists merged (the ranges only decide who is in).
+      if (x.interleaving) return { experimentId: x.id, variant: INTERLEAVED, strategy: INTERLEAVED, teams: x.spec.variants.map((v) => ({ name: v.name, strategy: v.strategy })) };
       return { experimentId: x.id, variant: a.variant, strategy: x.spec.variants[a.index]!.strategy };
     }
     return null;
@@ -197,7 +203,8 @@ export class ExperimentBook {
     if (e.experimentId !== undefined && e.variant !== undefined) {
       const x = this.experiments.get(e.experimentId);
       const variant = x ? x.spec.variants.findIndex((v) => v.name === e.variant) : -1;
-      if (x && variant >= 0) {
+      if (x?.interleaving) x.interleaving.impression(actor, e.timestamp);
+      else if (x && variant >= 0) {
         let unit = x.units.get(actor);
         if (!unit) {
           x.units.set(actor, (unit = { ...none(), variant, exposedAt: e.timestamp, pre: { ...(this.history.get(actor) ?? none()) } }));
@@ -212,8 +219,13 @@ export class ExperimentBook {
   /** A newly counted outcome of `actor` (any attribution, or none). */
   onOutcome(actor: string, type: 'CLICK' | 'ADD_TO_CART' | 'PURCHASE', revenue: number, attributed: AttributionRecord | null): void {
     if (attributed?.experimentId) {
-      const unit = this.experiments.get(attributed.experimentId)?.units.get(actor);
-      if (unit) count(unit, type, attributed.revenue);
+      const x = this.experiments.get(attributed.experimentId);
+      if (x?.interleaving) {
+        if (attributed.team !== undefined) x.interleaving.credit(actor, attributed.team, type, attributed.revenue);
+      } else {
+        const unit = x?.units.get(actor);
+        if (unit) count(unit, type, attributed.revenue);
+      }
     }
     count(this.behaviour(actor), type, revenue);
   }
@@ -222,6 +234,7 @@ export class ExperimentBook {
     for (const a of actors) {
       this.history.delete(a);
       for (const x of this.experiments.values()) {
+        x.interleaving?.forget(a);
         const unit = x.units.get(a);
         if (!unit) continue;
         x.units.delete(a);
@@ -242,7 +255,8 @@ export class ExperimentBook {
   sampleRatios(): { experimentId: string; users: number[]; srm: SrmResult }[] {
     const out: { experimentId: string; users: number[]; srm: SrmResult }[] = [];
     for (const x of this.experiments.values()) {
-      if (x.status !== 'RUNNING' || x.srmAlerted) continue;
+      // An interleaved experiment has one group (everyone sees both variants): no ratio to check.
+      if (x.status !== 'RUNNING' || x.srmAlerted || x.interleaving) continue;
       const users = [...x.counts];
       const total = users.reduce((a, b) => a + b, 0);
       // The chi-square approximation needs about 5 expected units per variant.
@@ -262,6 +276,11 @@ export class ExperimentBook {
   markSrmAlerted(experimentId: string): void {
     const x = this.experiments.get(experimentId);
     if (x) x.srmAlerted = true;
+  }
+
+  /** An INTERLEAVE experiment's preference test (undefined: no such experiment, or an A/B one). */
+  interleavingResults(experimentId: string, metric?: ExperimentMetric): InterleavingResults | undefined {
+    return this.experiments.get(experimentId)?.interleaving?.results(metric);
   }
 
   results(experimentId: string, metric?: ExperimentMetric): ExperimentResults | undefined {

@@ -13,6 +13,8 @@ export interface ServedList {
   experimentId?: string;
   variant?: string;
   entries: ServedEntry[];
+  /** An interleaved list: each team (variant) of `entries` and the strategy it serves. */
+  teamStrategies?: Readonly<Record<string, string>>;
   /**
    * Settles when the log has the impression (true), or will not have it (false: an empty list, or the log
    * refused it; the list is still served, see `record`). Callers do not wait for it to answer.
@@ -30,6 +32,8 @@ export interface ServeInput {
   itemIds: readonly string[];
   /** Per entry, where the policy is randomised; 1 for every entry otherwise. */
   propensities?: readonly number[];
+  /** An interleaved list: per entry the variant that contributed it, and each variant's strategy. */
+  teams?: { perEntry: readonly string[]; strategies: Readonly<Record<string, string>> };
 }
 
 /**
@@ -64,13 +68,19 @@ export class ImpressionRecorder {
   }
 
   async record(input: ServeInput): Promise<ServedList> {
-    const entries: ServedEntry[] = input.itemIds.map((itemId, i) => ({ itemId, position: i + 1, propensity: input.propensities?.[i] ?? 1 }));
+    const entries: ServedEntry[] = input.itemIds.map((itemId, i) => ({
+      itemId,
+      position: i + 1,
+      propensity: input.propensities?.[i] ?? 1,
+      ...(input.teams ? { team: input.teams.perEntry[i]! } : {}),
+    }));
     const list: ServedList = {
       servedId: randomUUID(),
       surface: input.surface,
       strategy: input.strategy,
       ...(input.experiment ? { experimentId: input.experiment.id, variant: input.experiment.variant } : {}),
       entries,
+      ...(input.teams ? { teamStrategies: input.teams.strategies } : {}),
       recorded: Promise.resolve(false),
     };
     const event: ImpressionEvent = {

@@ -1,0 +1,54 @@
+#!/usr/bin/env python3
+"""Reference values for test/unit/experiments/interleaving-reference.test.ts: the interleaving preference test
+(src/experiments/interleaving.ts) computed with scipy, independently of the TypeScript engine. Same venv as
+scripts/experiments-reference.py:
+
+    python3 -m venv /tmp/statsvenv && /tmp/statsvenv/bin/pip install -r scripts/experiments-reference-requirements.txt
+    /tmp/statsvenv/bin/python scripts/interleaving-reference.py [--check]
+
+It prints a JSON object (valid TypeScript); the test file holds a pasted copy (REFERENCE). With --check it compares.
+  signTest       scipy.stats.binomtest(wins, wins + losses, 0.5): pvalue (two-sided) and proportion_ci(0.95, method="exact")
+                 (Clopper-Pearson)
+  binomialCdf    scipy.stats.binom.cdf(k, n, p)
+  perUser        per-user credited clicks (treatment, control) -> wins / losses / ties counted with numpy, then binomtest
+"""
+import json
+import os
+import sys
+
+import numpy as np
+import scipy
+from scipy import stats
+
+# (wins, losses) cases: small, balanced, lopsided, all one way, large
+SIGN_CASES = [(8, 2), (2, 8), (60, 40), (523, 477), (0, 12), (30, 0), (1, 1), (1, 0), (1234, 1100), (12, 30), (5210, 4790), (40000, 39000)]
+CDF_CASES = [(3, 10, 0.3), (0, 20, 0.1), (45, 100, 0.5), (480, 1000, 0.52), (7, 8, 0.9)]
+# per-user credited clicks, the same literals as in the test file
+PER_USER_T = [2, 0, 1, 3, 0, 0, 1, 2, 0, 4, 1, 0, 0, 2, 1, 1, 0, 3, 0, 1, 2, 0, 1, 0, 5, 1, 0, 2, 1, 0]
+PER_USER_C = [1, 0, 1, 0, 0, 1, 0, 2, 1, 1, 0, 0, 2, 0, 1, 0, 0, 1, 1, 0, 0, 0, 2, 1, 1, 0, 0, 1, 0, 0]
+
+
+def sign(w, l):
+    r = stats.binomtest(w, w + l, 0.5)
+    ci = r.proportion_ci(confidence_level=0.95, method="exact")
+    return {"pValue": float(r.pvalue), "ci": [float(ci.low), float(ci.high)]}
+
+
+ref = {"versions": {"scipy": scipy.__version__, "numpy": np.__version__}}
+ref["signTest"] = [sign(w, l) for w, l in SIGN_CASES]
+ref["binomialCdf"] = [float(stats.binom.cdf(k, n, p)) for k, n, p in CDF_CASES]
+t, c = np.array(PER_USER_T), np.array(PER_USER_C)
+wins, losses, ties = int(np.sum(t > c)), int(np.sum(t < c)), int(np.sum(t == c))
+ref["perUser"] = {"wins": wins, "losses": losses, "ties": ties, "share": wins / (wins + losses), **sign(wins, losses)}
+
+if "--check" in sys.argv:
+    test_file = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "test", "unit", "experiments", "interleaving-reference.test.ts")
+    text = open(test_file).read()
+    start = text.index("const REFERENCE = ") + len("const REFERENCE = ")
+    pasted = json.loads(text[start:text.index(" as const;", start)])
+    if pasted != json.loads(json.dumps(ref)):
+        print("REFERENCE in test/unit/experiments/interleaving-reference.test.ts differs from this script's output", file=sys.stderr)
+        sys.exit(1)
+    print("REFERENCE in test/unit/experiments/interleaving-reference.test.ts matches this script's output")
+else:
+    print(json.dumps(ref, indent=2))

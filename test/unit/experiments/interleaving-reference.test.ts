@@ -1,0 +1,192 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { binomialCdf, preferenceCounts, preferenceTest } from '../../../src/experiments/interleaving';
+
+/*
+ * The interleaving preference test against a textbook implementation on the same inputs, to 1e-6 (relative, for
+ * values far from 1 in size), as test/unit/experiments/reference.test.ts does for the A/B statistics. REFERENCE is the
+ * output of scripts/interleaving-reference.py, pasted:
+ *
+ *   python3 -m venv /tmp/statsvenv && /tmp/statsvenv/bin/pip install -r scripts/experiments-reference-requirements.txt
+ *   /tmp/statsvenv/bin/python scripts/interleaving-reference.py [--check]
+ *
+ *   signTest      scipy.stats.binomtest(wins, wins + losses, 0.5): pvalue, proportion_ci(0.95, method="exact")
+ *   binomialCdf   scipy.stats.binom.cdf(k, n, p)
+ *   perUser       wins / losses / ties of per-user credited clicks counted with numpy, then binomtest
+ */
+const SIGN_CASES: [number, number][] = [
+  [8, 2],
+  [2, 8],
+  [60, 40],
+  [523, 477],
+  [0, 12],
+  [30, 0],
+  [1, 1],
+  [1, 0],
+  [1234, 1100],
+  [12, 30],
+  [5210, 4790],
+  [40000, 39000],
+];
+const CDF_CASES: [number, number, number][] = [
+  [3, 10, 0.3],
+  [0, 20, 0.1],
+  [45, 100, 0.5],
+  [480, 1000, 0.52],
+  [7, 8, 0.9],
+];
+const PER_USER_T = [2, 0, 1, 3, 0, 0, 1, 2, 0, 4, 1, 0, 0, 2, 1, 1, 0, 3, 0, 1, 2, 0, 1, 0, 5, 1, 0, 2, 1, 0];
+const PER_USER_C = [1, 0, 1, 0, 0, 1, 0, 2, 1, 1, 0, 0, 2, 0, 1, 0, 0, 1, 1, 0, 0, 0, 2, 1, 1, 0, 0, 1, 0, 0];
+
+const TOLERANCE = 1e-6;
+let worst = 0;
+let compared = 0;
+function close(actual: number, expected: number, label: string): void {
+  const err = Math.abs(expected) < 1e-3 ? Math.abs(actual - expected) / Math.max(Math.abs(expected), 1e-300) : Math.abs(actual - expected) / Math.max(1, Math.abs(expected));
+  const scaled = expected === 0 ? Math.abs(actual) : err;
+  compared++;
+  worst = Math.max(worst, scaled);
+  assert.ok(scaled <= TOLERANCE, `${label}: ${actual} vs reference ${expected} (scaled error ${scaled})`);
+}
+
+test('sign test p-value and Clopper-Pearson interval match scipy.stats.binomtest', () => {
+  SIGN_CASES.forEach(([wins, losses], i) => {
+    const r = preferenceTest({ wins, losses, ties: 0 });
+    const ref = REFERENCE.signTest[i]!;
+    close(r.pValue, ref.pValue, `p (${wins}, ${losses})`);
+    close(r.ci[0], ref.ci[0], `ci lower (${wins}, ${losses})`);
+    close(r.ci[1], ref.ci[1], `ci upper (${wins}, ${losses})`);
+  });
+});
+
+test('binomial CDF matches scipy.stats.binom.cdf', () => {
+  CDF_CASES.forEach(([k, n, p], i) => close(binomialCdf(k, n, p), REFERENCE.binomialCdf[i]!, `cdf(${k}; ${n}, ${p})`));
+});
+
+test('per-user credit to wins, losses, ties, share and test match numpy + binomtest', () => {
+  const counts = preferenceCounts(PER_USER_T.map((t, i) => ({ treatment: t, control: PER_USER_C[i]! })));
+  const ref = REFERENCE.perUser;
+  assert.deepEqual(counts, { wins: ref.wins, losses: ref.losses, ties: ref.ties });
+  const r = preferenceTest(counts);
+  close(r.share, ref.share, 'share');
+  close(r.pValue, ref.pValue, 'p');
+  close(r.ci[0], ref.ci[0], 'ci lower');
+  close(r.ci[1], ref.ci[1], 'ci upper');
+});
+
+test('worst scaled deviation from the references stays far below 1e-6', () => {
+  console.log(`interleaving reference agreement: ${compared} numbers compared, worst scaled error ${worst.toExponential(2)}`);
+  assert.ok(compared > 0 && worst <= TOLERANCE);
+});
+
+// ---- scripts/interleaving-reference.py output, pasted ----
+const REFERENCE = {
+  "versions": {
+    "scipy": "1.17.1",
+    "numpy": "1.26.4"
+  },
+  "signTest": [
+    {
+      "pValue": 0.109375,
+      "ci": [
+        0.4439045376923585,
+        0.9747892736731665
+      ]
+    },
+    {
+      "pValue": 0.109375,
+      "ci": [
+        0.025210726326833497,
+        0.5560954623076415
+      ]
+    },
+    {
+      "pValue": 0.05688793364098089,
+      "ci": [
+        0.4972091504223335,
+        0.6967052312971551
+      ]
+    },
+    {
+      "pValue": 0.15469370647995734,
+      "ci": [
+        0.4915140103158689,
+        0.5543502196835383
+      ]
+    },
+    {
+      "pValue": 0.00048828125,
+      "ci": [
+        0.0,
+        0.26464846939705117
+      ]
+    },
+    {
+      "pValue": 1.862645149230957e-09,
+      "ci": [
+        0.8842966917779725,
+        1.0
+      ]
+    },
+    {
+      "pValue": 1.0,
+      "ci": [
+        0.01257911709367899,
+        0.987420882906321
+      ]
+    },
+    {
+      "pValue": 1.0,
+      "ci": [
+        0.025000000000000022,
+        1.0
+      ]
+    },
+    {
+      "pValue": 0.005894093085247736,
+      "ci": [
+        0.508215334004108,
+        0.549124690058299
+      ]
+    },
+    {
+      "pValue": 0.007915897334896727,
+      "ci": [
+        0.15719146676573847,
+        0.445838803307969
+      ]
+    },
+    {
+      "pValue": 2.7824418797091576e-05,
+      "ci": [
+        0.5111539074315926,
+        0.5308338560777387
+      ]
+    },
+    {
+      "pValue": 0.00037894900970468265,
+      "ci": [
+        0.5028362659025164,
+        0.5098214970809399
+      ]
+    }
+  ],
+  "binomialCdf": [
+    0.6496107184000002,
+    0.12157665459056925,
+    0.18410080866334808,
+    0.0062258139622792695,
+    0.5695327899999999
+  ],
+  "perUser": {
+    "wins": 14,
+    "losses": 6,
+    "ties": 10,
+    "share": 0.7,
+    "pValue": 0.11531829833984375,
+    "ci": [
+      0.4572108177235281,
+      0.8810684095942724
+    ]
+  }
+} as const;
