@@ -7,6 +7,7 @@ import { loadConfig } from '../config/config';
 import { EVENT_SCHEMA_VERSION } from '../events/event';
 import { createLogger } from '../observability/logger';
 import { CliFailure } from './cli-error';
+import { interleavingSummary } from './simulate-interleaving';
 
 /**
  * `flywheel simulate`: a simulated shop against the real gateway code (embedded event log and graph,
@@ -21,7 +22,8 @@ import { CliFailure } from './cli-error';
  *
  * Scenarios: `aa` (both variants serve `popular`, lift 0), `ab` (treatment serves `item-knn`, lift
  * `--lift`), `srm` (an A/A whose treatment loses a share of its users before they are exposed: a broken
- * split, about 47/53).
+ * split, about 47/53), `interleave` (the `ab` pair as an INTERLEAVE experiment: every user gets team-draft merges of
+ * both lists, an entry's quality is 1 + `--lift` when treatment contributed it; the coin flips come from the seed).
  */
 export interface SimulateFlags {
   scenario?: string;
@@ -32,7 +34,7 @@ export interface SimulateFlags {
   json?: boolean;
 }
 
-const SCENARIOS = ['aa', 'ab', 'srm'] as const;
+const SCENARIOS = ['aa', 'ab', 'srm', 'interleave'] as const;
 type Scenario = (typeof SCENARIOS)[number];
 
 export async function runSimulate(flags: SimulateFlags): Promise<Record<string, unknown>> {
@@ -41,7 +43,7 @@ export async function runSimulate(flags: SimulateFlags): Promise<Record<string, 
   const seed = intFlag('--seed', flags.seed ?? '1', 0, 2 ** 31);
   const users = intFlag('--users', flags.users ?? '1000', 10, 1_000_000);
   const days = intFlag('--days', flags.days ?? '5', 1, 365);
-  const lift = scenario === 'ab' ? Number(flags.lift ?? '0.15') : 0;
+  const lift = scenario === 'ab' || scenario === 'interleave' ? Number(flags.lift ?? '0.15') : 0;
   if (!(lift > -1 && lift < 10)) throw new CliFailure('--lift must be a number above -1', 2);
 
   const dir = mkdtempSync(path.join(tmpdir(), 'flywheel-simulate-'));
@@ -98,9 +100,10 @@ async function simulate(app: Flywheel, o: { scenario: Scenario; seed: number; us
           const assigned = experimentId ? app.outcomes.experiments.assign(userId) : null;
           // The broken split: treatment users the sim loses before they are ever shown a list.
           if (o.scenario === 'srm' && assigned?.variant === 'treatment' && lost.has(u)) return;
-          const { scored, served } = await serveRecommendations(app, { userId, first: 5 });
-          const quality = served.variant === 'treatment' ? 1 + o.lift : 1;
+          const { scored, served } = await serveRecommendations(app, { userId, first: 5 }, 'recommendations', rand);
           scored.forEach((r, k) => {
+            // An interleaved entry is treatment's when treatment contributed it; otherwise the whole list is its variant's.
+            const quality = (served.entries[k]?.team ?? served.variant) === 'treatment' ? 1 + o.lift : 1;
             if (rand() >= propensity[u]! * quality * (1 / (1 + 0.5 * k))) return;
             // Event time is the wall clock, as for the impressions the gateway records: a simulated "day" is a round of visits.
             const base = { v: EVENT_SCHEMA_VERSION, kind: 'interaction', userId, itemId: r.itemId, servedId: served.servedId, timestamp: Date.now() };
@@ -116,7 +119,7 @@ async function simulate(app: Flywheel, o: { scenario: Scenario; seed: number; us
 
   await visitDay(null);
   const variants =
-    o.scenario === 'ab'
+    o.scenario === 'ab' || o.scenario === 'interleave'
       ? [
           { name: 'control', share: 0.5, strategy: 'popular' },
           { name: 'treatment', share: 0.5, strategy: 'item-knn' },
@@ -128,6 +131,7 @@ async function simulate(app: Flywheel, o: { scenario: Scenario; seed: number; us
   const experimentId = `sim-${o.scenario}-${o.seed}`;
   const spec = {
     name: `simulated ${o.scenario}`,
+    ...(o.scenario === 'interleave' ? { type: 'INTERLEAVE' as const } : {}),
     salt: `sim-salt-${o.seed}`,
     traffic: 1,
     variants,
@@ -146,6 +150,10 @@ async function simulate(app: Flywheel, o: { scenario: Scenario; seed: number; us
   if (o.scenario === 'srm') for (let u = 0; u < o.users; u++) if (rand() < 0.12) lost.add(u);
   for (let day = 1; day <= o.days; day++) await visitDay(experimentId);
 
+  if (o.scenario === 'interleave') {
+    const summary = interleavingSummary(app, experimentId, variants);
+    return { scenario: o.scenario, seed: o.seed, users: o.users, days: o.days, ...summary, primary: 'clicks', clicks: clicksTotal, truth: { relativeLift: o.lift } };
+  }
   const results = app.outcomes.experiments.results(experimentId)!;
   const totals = app.outcomes.totals().filter((t) => t.experimentId === experimentId);
   const treatment = results.analysis.variants[1]!;
@@ -186,7 +194,12 @@ async function simulate(app: Flywheel, o: { scenario: Scenario; seed: number; us
 }
 
 export function printSimulate(result: Record<string, unknown>, json: boolean): void {
-  if (!json) {
+  const il = result.interleaving as { users: number; credited: { control: number; treatment: number }; preferenceShare: number | null; ci: [number, number]; pValue: number } | undefined;
+  if (!json && il) {
+    console.log(
+      `interleaved users ${il.users}  credited clicks control ${il.credited.control} treatment ${il.credited.treatment}  preference for treatment ${il.preferenceShare?.toFixed(4)} [${il.ci.map((x) => x.toFixed(4)).join(', ')}]  p ${il.pValue.toExponential(2)}`,
+    );
+  } else if (!json) {
     const lift = result.lift as { relative: number | null; ci: [number, number] | null; pValue: number | null; sequentialPValue: number | null };
     for (const v of result.variants as { name: string; strategy: string; users: number; impressions: number; clicks: number; mean: number }[]) {
       console.log(`${v.name.padEnd(10)} ${v.strategy.padEnd(10)} users ${v.users}  lists ${v.impressions}  clicks ${v.clicks}  CTR ${v.mean.toFixed(4)}`);
