@@ -239,6 +239,13 @@ export class InterleavingResultsType {
 
   @Field(() => Float, { description: 'Two-sided exact sign test of "no preference" (share = 0.5).' })
   pValue!: number;
+
+  @Field(() => LiftType, {
+    nullable: true,
+    description:
+      'Mean per-user credit difference (treatment - control, ties included) with its paired t-test and 95 % interval: weighs how strongly users prefer a side; null below two users.',
+  })
+  creditDifference!: LiftType | null;
 }
 
 @ObjectType('ExperimentResults', { simpleResolvers: true, description: 'Computed from the live per-user data at the time of the query.' })

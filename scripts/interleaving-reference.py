@@ -10,7 +10,9 @@ It prints a JSON object (valid TypeScript); the test file holds a pasted copy (R
   signTest       scipy.stats.binomtest(wins, wins + losses, 0.5): pvalue (two-sided) and proportion_ci(0.95, method="exact")
                  (Clopper-Pearson)
   binomialCdf    scipy.stats.binom.cdf(k, n, p)
-  perUser        per-user credited clicks (treatment, control) -> wins / losses / ties counted with numpy, then binomtest
+  perUser        per-user credited clicks (treatment, control) -> wins / losses / ties counted with numpy, then binomtest;
+                 and the per-user difference treatment - control: scipy.stats.ttest_1samp (statistic, pvalue, df,
+                 confidence_interval(0.95))
 """
 import json
 import os
@@ -40,6 +42,10 @@ ref["binomialCdf"] = [float(stats.binom.cdf(k, n, p)) for k, n, p in CDF_CASES]
 t, c = np.array(PER_USER_T), np.array(PER_USER_C)
 wins, losses, ties = int(np.sum(t > c)), int(np.sum(t < c)), int(np.sum(t == c))
 ref["perUser"] = {"wins": wins, "losses": losses, "ties": ties, "share": wins / (wins + losses), **sign(wins, losses)}
+tt = stats.ttest_1samp(t - c, 0.0)
+tci = tt.confidence_interval(0.95)
+ref["creditDifference"] = {"estimate": float(np.mean(t - c)), "statistic": float(tt.statistic), "df": float(tt.df), "pValue": float(tt.pvalue),
+                           "ci": [float(tci.low), float(tci.high)]}
 
 if "--check" in sys.argv:
     test_file = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "test", "unit", "experiments", "interleaving-reference.test.ts")

@@ -95,5 +95,6 @@ export function toInterleavingResults(r: InterleavingResults): InterleavingResul
     preferenceShare: finite(p.share),
     ci: { lower: p.ci[0], upper: p.ci[1] },
     pValue: p.pValue,
+    creditDifference: toLift(r.difference),
   };
 }

@@ -26,6 +26,8 @@ export function interleavingSummary(app: Pick<Flywheel, 'outcomes'>, experimentI
       preferenceShare: Number.isFinite(p.share) ? p.share : null,
       pValue: p.pValue,
       ci: p.ci,
+      // The paired t-test on per-user credit differences (treatment − control), ties included.
+      difference: r.difference ? { mean: r.difference.estimate, ci: r.difference.ci, pValue: r.difference.pValue } : null,
     },
   };
 }

@@ -1,4 +1,7 @@
 import betainc from '@stdlib/math-base-special-betainc';
+import { studentTQuantile, studentTTwoSidedP } from './distributions';
+import type { LiftResult } from './fixed-horizon';
+import { momentsOf, sampleVariance } from './moments';
 
 /**
  * Interleaving (issue 13): instead of splitting users between two rankers, every user in the experiment is
@@ -197,4 +200,23 @@ function betaQuantile(q: number, a: number, b: number): number {
     else hi = mid;
   }
   return (lo + hi) / 2;
+}
+
+/**
+ * The second test, which also weighs how strongly each user prefers a side: the per-user credit difference
+ * dᵤ = creditedᵤ(treatment) − creditedᵤ(control), ties (dᵤ = 0) included, and a one-sample (paired) t-test of
+ * mean(d) = 0: t = d̄ / (s_d/√n), df = n − 1, CI = d̄ ∓ t₁₋α/₂·s_d/√n (matches scipy.stats.ttest_1samp). Null with
+ * fewer than two users or no variation.
+ */
+export function creditDifferenceTest(perUser: Iterable<{ treatment: number; control: number }>, alpha = 0.05): LiftResult | null {
+  const d: number[] = [];
+  for (const u of perUser) d.push(u.treatment - u.control);
+  const m = momentsOf(d);
+  if (m.n < 2) return null;
+  const se = Math.sqrt(sampleVariance(m) / m.n);
+  if (!(se > 0)) return null;
+  const df = m.n - 1;
+  const statistic = m.mean / se;
+  const q = studentTQuantile(1 - alpha / 2, df);
+  return { estimate: m.mean, standardError: se, df, statistic, pValue: studentTTwoSidedP(statistic, df), ci: [m.mean - q * se, m.mean + q * se] };
 }

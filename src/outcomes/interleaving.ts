@@ -1,5 +1,6 @@
 import type { ExperimentMetric, ExperimentSpec } from '../events/event';
-import { preferenceCounts, preferenceTest, type PreferenceResult } from '../experiments/interleaving';
+import { creditDifferenceTest, preferenceCounts, preferenceTest, type PreferenceResult } from '../experiments/interleaving';
+import type { LiftResult } from '../experiments/fixed-horizon';
 import type { AttributedType } from './attribution';
 
 /**
@@ -40,6 +41,8 @@ export interface InterleavingResults {
   /** The metric's outcomes credited to each side, summed over users. */
   credited: { control: number; treatment: number };
   preference: PreferenceResult;
+  /** Mean per-user credit difference (treatment − control) with its paired t-test; null below two users or without variation. */
+  difference: LiftResult | null;
 }
 
 const none = (): Credit => ({ clicks: 0, addToCarts: 0, purchases: 0, revenue: 0 });
@@ -103,6 +106,7 @@ export class InterleavingTally {
       impressions,
       credited,
       preference: preferenceTest(preferenceCounts(perUser), alpha),
+      difference: creditDifferenceTest(perUser, alpha),
     };
   }
 }

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { binomialCdf, preferenceCounts, preferenceTest } from '../../../src/experiments/interleaving';
+import { binomialCdf, creditDifferenceTest, preferenceCounts, preferenceTest } from '../../../src/experiments/interleaving';
 
 /*
  * The interleaving preference test against a textbook implementation on the same inputs, to 1e-6 (relative, for
@@ -13,6 +13,7 @@ import { binomialCdf, preferenceCounts, preferenceTest } from '../../../src/expe
  *   signTest      scipy.stats.binomtest(wins, wins + losses, 0.5): pvalue, proportion_ci(0.95, method="exact")
  *   binomialCdf   scipy.stats.binom.cdf(k, n, p)
  *   perUser       wins / losses / ties of per-user credited clicks counted with numpy, then binomtest
+ *   creditDifference  the per-user difference treatment - control: scipy.stats.ttest_1samp (and its confidence_interval)
  */
 const SIGN_CASES: [number, number][] = [
   [8, 2],
@@ -72,6 +73,19 @@ test('per-user credit to wins, losses, ties, share and test match numpy + binomt
   close(r.pValue, ref.pValue, 'p');
   close(r.ci[0], ref.ci[0], 'ci lower');
   close(r.ci[1], ref.ci[1], 'ci upper');
+});
+
+test('per-user credit difference: paired t-test matches scipy.stats.ttest_1samp, interval included', () => {
+  const r = creditDifferenceTest(PER_USER_T.map((t, i) => ({ treatment: t, control: PER_USER_C[i]! })))!;
+  const ref = REFERENCE.creditDifference;
+  close(r.estimate, ref.estimate, 'mean difference');
+  close(r.statistic, ref.statistic, 't');
+  close(r.df, ref.df, 'df');
+  close(r.pValue, ref.pValue, 'p');
+  close(r.ci[0], ref.ci[0], 'ci lower');
+  close(r.ci[1], ref.ci[1], 'ci upper');
+  assert.equal(creditDifferenceTest([{ treatment: 1, control: 0 }]), null, 'one user');
+  assert.equal(creditDifferenceTest([{ treatment: 1, control: 0 }, { treatment: 2, control: 1 }]), null, 'no variation');
 });
 
 test('worst scaled deviation from the references stays far below 1e-6', () => {
@@ -187,6 +201,16 @@ const REFERENCE = {
     "ci": [
       0.4572108177235281,
       0.8810684095942724
+    ]
+  },
+  "creditDifference": {
+    "estimate": 0.5666666666666667,
+    "statistic": 2.2879801609147616,
+    "df": 29.0,
+    "pValue": 0.029616720647226636,
+    "ci": [
+      0.060122298986559186,
+      1.073211034346774
     ]
   }
 } as const;
