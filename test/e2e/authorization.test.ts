@@ -75,6 +75,14 @@ const POLICY: Entry[] = [
     allowed: ANALYSTS,
   },
   {
+    // An interleaving's results (the before hook creates one, so the field resolves on a real experiment).
+    field: 'Experiment.results',
+    variant: 'interleaving',
+    query: '{ experiments { type results { interleaving { users preferenceShare pValue ci { lower upper } creditDifference { estimate } } } } }',
+    path: ['experiments'],
+    allowed: ANALYSTS,
+  },
+  {
     field: 'Query.outcomeMetrics',
     query: '{ outcomeMetrics { strategy impressions clickThroughRate revenuePerUser buckets { start clicks } } }',
     path: ['outcomeMetrics'],
@@ -292,6 +300,26 @@ describe('authorization: every field that fetches data has a rule, enforced for 
       'test',
     );
     await gw.app.segments.refit();
+    // A draft interleaving, so that the experiments' fields resolve on a real one (the policy is the same for every type).
+    const created = await gw.app.outcomes.recordExperiment({
+      experimentId: 'authz-interleaving',
+      action: 'create',
+      spec: {
+        name: 'authz interleaving',
+        type: 'INTERLEAVE',
+        salt: 'authz',
+        traffic: 1,
+        variants: [
+          { name: 'control', share: 0.5, strategy: 'popular' },
+          { name: 'treatment', share: 0.5, strategy: 'item-knn' },
+        ],
+        control: 'control',
+        primaryMetric: 'CTR',
+        guardrailMetrics: [],
+        minimumDetectableEffect: 0.1,
+      },
+    });
+    assert.ok(created.applied, created.reason);
     const segments = await gw.app.segments.segments();
     const [mine] = await gw.app.segments.segmentOf(['demo-user-1']);
     assert.ok(mine, 'the shopper has a segment');

@@ -49,6 +49,8 @@ export type CreateExperimentInput = {
   primaryMetric: ExperimentMetric;
   /** Fraction of users that enter the experiment (the others get the default), in (0, 1]; 1 when omitted. */
   traffic?: number | null | undefined;
+  /** AB when omitted; INTERLEAVE takes exactly two variants. */
+  type?: ExperimentKind | null | undefined;
   /** Two to ten variants. */
   variants: Array<ExperimentVariantInput>;
 };
@@ -80,6 +82,13 @@ export type EventType =
   | 'PURCHASE'
   | 'REMOVE_FROM_CART'
   | 'VIEW';
+
+/** How an experiment compares its variants. */
+export type ExperimentKind =
+  /** A/B test: each user is assigned one variant (salted hash), variants compared on per-user metrics. */
+  | 'AB'
+  /** Team-draft interleaving of exactly two variants: every user in the traffic gets one list merged from both, each outcome is credited to the variant that contributed the item, and the result is the share of users preferring treatment (`results.interleaving`). Shares only set who enters (with traffic); the primary metric chooses what is credited (clicks for CTR and CLICKS_PER_USER). */
+  | 'INTERLEAVE';
 
 /** What an experiment is judged on, per user (the randomisation unit), from outcomes attributed to its lists. */
 export type ExperimentMetric =
@@ -210,14 +219,14 @@ export type OutcomeMetricsQuery = { outcomeMetrics: Array<{ strategy: string, ex
 export type ExperimentsQueryVariables = Exact<{ [key: string]: never; }>;
 
 
-export type ExperimentsQuery = { experiments: Array<{ id: string, name: string, status: ExperimentStatus, traffic: number, control: string, primaryMetric: ExperimentMetric, guardrailMetrics: Array<ExperimentMetric>, startedAt: string | null, stoppedAt: string | null, shippedVariant: string | null, variants: Array<{ name: string, share: number, strategy: string }> }> };
+export type ExperimentsQuery = { experiments: Array<{ id: string, name: string, type: ExperimentKind, status: ExperimentStatus, traffic: number, control: string, primaryMetric: ExperimentMetric, guardrailMetrics: Array<ExperimentMetric>, startedAt: string | null, stoppedAt: string | null, shippedVariant: string | null, variants: Array<{ name: string, share: number, strategy: string }> }> };
 
 export type ExperimentResultsQueryVariables = Exact<{
   id: string | number;
 }>;
 
 
-export type ExperimentResultsQuery = { experiment: { id: string, name: string, status: ExperimentStatus, results: { sampleRatioMismatch: boolean, srmPValue: number | null, primary: { metric: ExperimentMetric, variants: Array<{ name: string, strategy: string, users: number, mean: number, variance: number, adjustedPValue: number | null, sequentialPValue: number | null, adjustedSequentialPValue: number | null, cupedVarianceRatio: number | null, absolute: { estimate: number, standardError: number, pValue: number, ci: { lower: number, upper: number } } | null, relative: { estimate: number, pValue: number, ci: { lower: number, upper: number } } | null, sequentialCi: { lower: number, upper: number } | null, cupedAbsolute: { estimate: number, ci: { lower: number, upper: number } } | null }> }, guardrails: Array<{ metric: ExperimentMetric, variants: Array<{ name: string, users: number, mean: number, sequentialPValue: number | null, absolute: { estimate: number, pValue: number } | null }> }> } } | null };
+export type ExperimentResultsQuery = { experiment: { id: string, name: string, status: ExperimentStatus, type: ExperimentKind, results: { sampleRatioMismatch: boolean, srmPValue: number | null, interleaving: { metric: ExperimentMetric, control: string, treatment: string, users: number, creditedControl: number, creditedTreatment: number, wins: number, losses: number, ties: number, preferenceShare: number | null, pValue: number, ci: { lower: number, upper: number }, creditDifference: { estimate: number, pValue: number, ci: { lower: number, upper: number } } | null } | null, primary: { metric: ExperimentMetric, variants: Array<{ name: string, strategy: string, users: number, mean: number, variance: number, adjustedPValue: number | null, sequentialPValue: number | null, adjustedSequentialPValue: number | null, cupedVarianceRatio: number | null, absolute: { estimate: number, standardError: number, pValue: number, ci: { lower: number, upper: number } } | null, relative: { estimate: number, pValue: number, ci: { lower: number, upper: number } } | null, sequentialCi: { lower: number, upper: number } | null, cupedAbsolute: { estimate: number, ci: { lower: number, upper: number } } | null }> }, guardrails: Array<{ metric: ExperimentMetric, variants: Array<{ name: string, users: number, mean: number, sequentialPValue: number | null, absolute: { estimate: number, pValue: number } | null }> }> } } | null };
 
 export type CreateExperimentMutationVariables = Exact<{
   input: CreateExperimentInput;
@@ -383,40 +392,40 @@ export type ConsoleLiftFieldsFragment = { estimate: number, standardError: numbe
 
 export type ConsoleVariantResultFieldsFragment = { name: string, strategy: string, users: number, mean: number, adjustedPValue: number | null, sequentialPValue: number | null, adjustedSequentialPValue: number | null, cupedVarianceRatio: number | null, absolute: { estimate: number, standardError: number, pValue: number, ci: { lower: number, upper: number } } | null, relative: { estimate: number, standardError: number, pValue: number, ci: { lower: number, upper: number } } | null, sequentialCi: { lower: number, upper: number } | null, cupedAbsolute: { estimate: number, standardError: number, pValue: number, ci: { lower: number, upper: number } } | null };
 
-export type ConsoleExperimentFieldsFragment = { id: string, name: string, status: ExperimentStatus, control: string, primaryMetric: ExperimentMetric, guardrailMetrics: Array<ExperimentMetric>, minimumDetectableEffect: number, traffic: number, createdAt: string, createdBy: string | null, startedAt: string | null, stoppedAt: string | null, shippedVariant: string | null, variants: Array<{ name: string, share: number, strategy: string }> };
+export type ConsoleExperimentFieldsFragment = { id: string, name: string, type: ExperimentKind, status: ExperimentStatus, control: string, primaryMetric: ExperimentMetric, guardrailMetrics: Array<ExperimentMetric>, minimumDetectableEffect: number, traffic: number, createdAt: string, createdBy: string | null, startedAt: string | null, stoppedAt: string | null, shippedVariant: string | null, variants: Array<{ name: string, share: number, strategy: string }> };
 
 export type ConsoleExperimentsQueryVariables = Exact<{ [key: string]: never; }>;
 
 
-export type ConsoleExperimentsQuery = { experiments: Array<{ id: string, name: string, status: ExperimentStatus, control: string, primaryMetric: ExperimentMetric, guardrailMetrics: Array<ExperimentMetric>, minimumDetectableEffect: number, traffic: number, createdAt: string, createdBy: string | null, startedAt: string | null, stoppedAt: string | null, shippedVariant: string | null, variants: Array<{ name: string, share: number, strategy: string }> }> };
+export type ConsoleExperimentsQuery = { experiments: Array<{ id: string, name: string, type: ExperimentKind, status: ExperimentStatus, control: string, primaryMetric: ExperimentMetric, guardrailMetrics: Array<ExperimentMetric>, minimumDetectableEffect: number, traffic: number, createdAt: string, createdBy: string | null, startedAt: string | null, stoppedAt: string | null, shippedVariant: string | null, variants: Array<{ name: string, share: number, strategy: string }> }> };
 
 export type ConsoleExperimentQueryVariables = Exact<{
   id: string | number;
 }>;
 
 
-export type ConsoleExperimentQuery = { experiment: { id: string, name: string, status: ExperimentStatus, control: string, primaryMetric: ExperimentMetric, guardrailMetrics: Array<ExperimentMetric>, minimumDetectableEffect: number, traffic: number, createdAt: string, createdBy: string | null, startedAt: string | null, stoppedAt: string | null, shippedVariant: string | null, results: { sampleRatioMismatch: boolean, srmPValue: number | null, primary: { metric: ExperimentMetric, variants: Array<{ name: string, strategy: string, users: number, mean: number, adjustedPValue: number | null, sequentialPValue: number | null, adjustedSequentialPValue: number | null, cupedVarianceRatio: number | null, absolute: { estimate: number, standardError: number, pValue: number, ci: { lower: number, upper: number } } | null, relative: { estimate: number, standardError: number, pValue: number, ci: { lower: number, upper: number } } | null, sequentialCi: { lower: number, upper: number } | null, cupedAbsolute: { estimate: number, standardError: number, pValue: number, ci: { lower: number, upper: number } } | null }> }, guardrails: Array<{ metric: ExperimentMetric, variants: Array<{ name: string, strategy: string, users: number, mean: number, adjustedPValue: number | null, sequentialPValue: number | null, adjustedSequentialPValue: number | null, cupedVarianceRatio: number | null, absolute: { estimate: number, standardError: number, pValue: number, ci: { lower: number, upper: number } } | null, relative: { estimate: number, standardError: number, pValue: number, ci: { lower: number, upper: number } } | null, sequentialCi: { lower: number, upper: number } | null, cupedAbsolute: { estimate: number, standardError: number, pValue: number, ci: { lower: number, upper: number } } | null }> }> }, variants: Array<{ name: string, share: number, strategy: string }> } | null };
+export type ConsoleExperimentQuery = { experiment: { id: string, name: string, type: ExperimentKind, status: ExperimentStatus, control: string, primaryMetric: ExperimentMetric, guardrailMetrics: Array<ExperimentMetric>, minimumDetectableEffect: number, traffic: number, createdAt: string, createdBy: string | null, startedAt: string | null, stoppedAt: string | null, shippedVariant: string | null, results: { sampleRatioMismatch: boolean, srmPValue: number | null, interleaving: { metric: ExperimentMetric, control: string, treatment: string, users: number, creditedControl: number, creditedTreatment: number, wins: number, losses: number, ties: number, preferenceShare: number | null, pValue: number, ci: { lower: number, upper: number }, creditDifference: { estimate: number, standardError: number, pValue: number, ci: { lower: number, upper: number } } | null } | null, primary: { metric: ExperimentMetric, variants: Array<{ name: string, strategy: string, users: number, mean: number, adjustedPValue: number | null, sequentialPValue: number | null, adjustedSequentialPValue: number | null, cupedVarianceRatio: number | null, absolute: { estimate: number, standardError: number, pValue: number, ci: { lower: number, upper: number } } | null, relative: { estimate: number, standardError: number, pValue: number, ci: { lower: number, upper: number } } | null, sequentialCi: { lower: number, upper: number } | null, cupedAbsolute: { estimate: number, standardError: number, pValue: number, ci: { lower: number, upper: number } } | null }> }, guardrails: Array<{ metric: ExperimentMetric, variants: Array<{ name: string, strategy: string, users: number, mean: number, adjustedPValue: number | null, sequentialPValue: number | null, adjustedSequentialPValue: number | null, cupedVarianceRatio: number | null, absolute: { estimate: number, standardError: number, pValue: number, ci: { lower: number, upper: number } } | null, relative: { estimate: number, standardError: number, pValue: number, ci: { lower: number, upper: number } } | null, sequentialCi: { lower: number, upper: number } | null, cupedAbsolute: { estimate: number, standardError: number, pValue: number, ci: { lower: number, upper: number } } | null }> }> }, variants: Array<{ name: string, share: number, strategy: string }> } | null };
 
 export type ConsoleCreateExperimentMutationVariables = Exact<{
   input: CreateExperimentInput;
 }>;
 
 
-export type ConsoleCreateExperimentMutation = { createExperiment: { id: string, name: string, status: ExperimentStatus, control: string, primaryMetric: ExperimentMetric, guardrailMetrics: Array<ExperimentMetric>, minimumDetectableEffect: number, traffic: number, createdAt: string, createdBy: string | null, startedAt: string | null, stoppedAt: string | null, shippedVariant: string | null, variants: Array<{ name: string, share: number, strategy: string }> } };
+export type ConsoleCreateExperimentMutation = { createExperiment: { id: string, name: string, type: ExperimentKind, status: ExperimentStatus, control: string, primaryMetric: ExperimentMetric, guardrailMetrics: Array<ExperimentMetric>, minimumDetectableEffect: number, traffic: number, createdAt: string, createdBy: string | null, startedAt: string | null, stoppedAt: string | null, shippedVariant: string | null, variants: Array<{ name: string, share: number, strategy: string }> } };
 
 export type ConsoleStartExperimentMutationVariables = Exact<{
   id: string | number;
 }>;
 
 
-export type ConsoleStartExperimentMutation = { startExperiment: { id: string, name: string, status: ExperimentStatus, control: string, primaryMetric: ExperimentMetric, guardrailMetrics: Array<ExperimentMetric>, minimumDetectableEffect: number, traffic: number, createdAt: string, createdBy: string | null, startedAt: string | null, stoppedAt: string | null, shippedVariant: string | null, variants: Array<{ name: string, share: number, strategy: string }> } };
+export type ConsoleStartExperimentMutation = { startExperiment: { id: string, name: string, type: ExperimentKind, status: ExperimentStatus, control: string, primaryMetric: ExperimentMetric, guardrailMetrics: Array<ExperimentMetric>, minimumDetectableEffect: number, traffic: number, createdAt: string, createdBy: string | null, startedAt: string | null, stoppedAt: string | null, shippedVariant: string | null, variants: Array<{ name: string, share: number, strategy: string }> } };
 
 export type ConsoleStopExperimentMutationVariables = Exact<{
   id: string | number;
 }>;
 
 
-export type ConsoleStopExperimentMutation = { stopExperiment: { id: string, name: string, status: ExperimentStatus, control: string, primaryMetric: ExperimentMetric, guardrailMetrics: Array<ExperimentMetric>, minimumDetectableEffect: number, traffic: number, createdAt: string, createdBy: string | null, startedAt: string | null, stoppedAt: string | null, shippedVariant: string | null, variants: Array<{ name: string, share: number, strategy: string }> } };
+export type ConsoleStopExperimentMutation = { stopExperiment: { id: string, name: string, type: ExperimentKind, status: ExperimentStatus, control: string, primaryMetric: ExperimentMetric, guardrailMetrics: Array<ExperimentMetric>, minimumDetectableEffect: number, traffic: number, createdAt: string, createdBy: string | null, startedAt: string | null, stoppedAt: string | null, shippedVariant: string | null, variants: Array<{ name: string, share: number, strategy: string }> } };
 
 export type ConsoleShipVariantMutationVariables = Exact<{
   experimentId: string | number;
@@ -424,7 +433,7 @@ export type ConsoleShipVariantMutationVariables = Exact<{
 }>;
 
 
-export type ConsoleShipVariantMutation = { shipVariant: { id: string, name: string, status: ExperimentStatus, control: string, primaryMetric: ExperimentMetric, guardrailMetrics: Array<ExperimentMetric>, minimumDetectableEffect: number, traffic: number, createdAt: string, createdBy: string | null, startedAt: string | null, stoppedAt: string | null, shippedVariant: string | null, variants: Array<{ name: string, share: number, strategy: string }> } };
+export type ConsoleShipVariantMutation = { shipVariant: { id: string, name: string, type: ExperimentKind, status: ExperimentStatus, control: string, primaryMetric: ExperimentMetric, guardrailMetrics: Array<ExperimentMetric>, minimumDetectableEffect: number, traffic: number, createdAt: string, createdBy: string | null, startedAt: string | null, stoppedAt: string | null, shippedVariant: string | null, variants: Array<{ name: string, share: number, strategy: string }> } };
 
 export type ConsoleOutcomesQueryVariables = Exact<{
   since?: string | null | undefined;
@@ -593,6 +602,7 @@ export const ConsoleExperimentFieldsFragmentDoc = new TypedDocumentString(`
     fragment ConsoleExperimentFields on Experiment {
   id
   name
+  type
   status
   control
   primaryMetric
@@ -776,6 +786,7 @@ export const ExperimentsDocument = new TypedDocumentString(`
   experiments {
     id
     name
+    type
     status
     traffic
     control
@@ -791,16 +802,42 @@ export const ExperimentsDocument = new TypedDocumentString(`
     shippedVariant
   }
 }
-    `, {"hash":"sha256:a3e6c0ce532e9c9e1b0c620edec675041444e773cb2f69872b1e9c49451c0766"}) as unknown as TypedDocumentString<ExperimentsQuery, ExperimentsQueryVariables>;
+    `, {"hash":"sha256:098913bf1ea2c30919315d6cb0c584350dac3a7ca0588036219e13c49d6ddb12"}) as unknown as TypedDocumentString<ExperimentsQuery, ExperimentsQueryVariables>;
 export const ExperimentResultsDocument = new TypedDocumentString(`
     query ExperimentResults($id: ID!) {
   experiment(id: $id) {
     id
     name
     status
+    type
     results {
       sampleRatioMismatch
       srmPValue
+      interleaving {
+        metric
+        control
+        treatment
+        users
+        creditedControl
+        creditedTreatment
+        wins
+        losses
+        ties
+        preferenceShare
+        ci {
+          lower
+          upper
+        }
+        pValue
+        creditDifference {
+          estimate
+          pValue
+          ci {
+            lower
+            upper
+          }
+        }
+      }
       primary {
         metric
         variants {
@@ -859,7 +896,7 @@ export const ExperimentResultsDocument = new TypedDocumentString(`
     }
   }
 }
-    `, {"hash":"sha256:4df60e1c194fb0e95ac6460cae6bb94084b49d7e3fea20e11a6c2fd8bc3faa69"}) as unknown as TypedDocumentString<ExperimentResultsQuery, ExperimentResultsQueryVariables>;
+    `, {"hash":"sha256:1972e03bef1f2d776a2523028e8cd3ccc390630533d681867c1e1b8adc993cec"}) as unknown as TypedDocumentString<ExperimentResultsQuery, ExperimentResultsQueryVariables>;
 export const CreateExperimentDocument = new TypedDocumentString(`
     mutation CreateExperiment($input: CreateExperimentInput!) {
   createExperiment(input: $input) {
@@ -1293,6 +1330,7 @@ export const ConsoleExperimentsDocument = new TypedDocumentString(`
     fragment ConsoleExperimentFields on Experiment {
   id
   name
+  type
   status
   control
   primaryMetric
@@ -1309,7 +1347,7 @@ export const ConsoleExperimentsDocument = new TypedDocumentString(`
     share
     strategy
   }
-}`, {"hash":"sha256:532a269da38b5c13011ad444b57257273667d2846df96cd254dc52b09ffaa160"}) as unknown as TypedDocumentString<ConsoleExperimentsQuery, ConsoleExperimentsQueryVariables>;
+}`, {"hash":"sha256:5f82cbaab3438982bfdd551d776555f9c04813a2d8b18a1de65d2308493811d3"}) as unknown as TypedDocumentString<ConsoleExperimentsQuery, ConsoleExperimentsQueryVariables>;
 export const ConsoleExperimentDocument = new TypedDocumentString(`
     query ConsoleExperiment($id: ID!) {
   experiment(id: $id) {
@@ -1317,6 +1355,26 @@ export const ConsoleExperimentDocument = new TypedDocumentString(`
     results {
       sampleRatioMismatch
       srmPValue
+      interleaving {
+        metric
+        control
+        treatment
+        users
+        creditedControl
+        creditedTreatment
+        wins
+        losses
+        ties
+        preferenceShare
+        ci {
+          lower
+          upper
+        }
+        pValue
+        creditDifference {
+          ...ConsoleLiftFields
+        }
+      }
       primary {
         metric
         variants {
@@ -1367,6 +1425,7 @@ fragment ConsoleVariantResultFields on VariantResult {
 fragment ConsoleExperimentFields on Experiment {
   id
   name
+  type
   status
   control
   primaryMetric
@@ -1383,7 +1442,7 @@ fragment ConsoleExperimentFields on Experiment {
     share
     strategy
   }
-}`, {"hash":"sha256:22dd2ec70c178f9265180195140c30c565a0357239f9ebf37ab0632488696476"}) as unknown as TypedDocumentString<ConsoleExperimentQuery, ConsoleExperimentQueryVariables>;
+}`, {"hash":"sha256:3025274e36f6452e7ae8c94b9990866c666d001029360f59cd49980c9494c704"}) as unknown as TypedDocumentString<ConsoleExperimentQuery, ConsoleExperimentQueryVariables>;
 export const ConsoleCreateExperimentDocument = new TypedDocumentString(`
     mutation ConsoleCreateExperiment($input: CreateExperimentInput!) {
   createExperiment(input: $input) {
@@ -1393,6 +1452,7 @@ export const ConsoleCreateExperimentDocument = new TypedDocumentString(`
     fragment ConsoleExperimentFields on Experiment {
   id
   name
+  type
   status
   control
   primaryMetric
@@ -1409,7 +1469,7 @@ export const ConsoleCreateExperimentDocument = new TypedDocumentString(`
     share
     strategy
   }
-}`, {"hash":"sha256:28038607777931faac499da8bd5fe219caf89de31b84c2d52ab7b97361500ab0"}) as unknown as TypedDocumentString<ConsoleCreateExperimentMutation, ConsoleCreateExperimentMutationVariables>;
+}`, {"hash":"sha256:4b5c5443f3773452928abac37a29f78feb14a9dec7bf54b4f439ee5f3d385c8a"}) as unknown as TypedDocumentString<ConsoleCreateExperimentMutation, ConsoleCreateExperimentMutationVariables>;
 export const ConsoleStartExperimentDocument = new TypedDocumentString(`
     mutation ConsoleStartExperiment($id: ID!) {
   startExperiment(id: $id) {
@@ -1419,6 +1479,7 @@ export const ConsoleStartExperimentDocument = new TypedDocumentString(`
     fragment ConsoleExperimentFields on Experiment {
   id
   name
+  type
   status
   control
   primaryMetric
@@ -1435,7 +1496,7 @@ export const ConsoleStartExperimentDocument = new TypedDocumentString(`
     share
     strategy
   }
-}`, {"hash":"sha256:68e88bcb6dc69d6b6d3b819112addbcf489744df8d8a241e29813a92feabf8b1"}) as unknown as TypedDocumentString<ConsoleStartExperimentMutation, ConsoleStartExperimentMutationVariables>;
+}`, {"hash":"sha256:ecd6d50cd0a0f00c0c42ce11c7f638bee23252672324c6ff7bd36f26e7e99c21"}) as unknown as TypedDocumentString<ConsoleStartExperimentMutation, ConsoleStartExperimentMutationVariables>;
 export const ConsoleStopExperimentDocument = new TypedDocumentString(`
     mutation ConsoleStopExperiment($id: ID!) {
   stopExperiment(id: $id) {
@@ -1445,6 +1506,7 @@ export const ConsoleStopExperimentDocument = new TypedDocumentString(`
     fragment ConsoleExperimentFields on Experiment {
   id
   name
+  type
   status
   control
   primaryMetric
@@ -1461,7 +1523,7 @@ export const ConsoleStopExperimentDocument = new TypedDocumentString(`
     share
     strategy
   }
-}`, {"hash":"sha256:664ed7bef556ae8ec40264efb93a7673fe77fdb020ba124a0000af12f713d7cd"}) as unknown as TypedDocumentString<ConsoleStopExperimentMutation, ConsoleStopExperimentMutationVariables>;
+}`, {"hash":"sha256:275e69e23e70d78784c9a440e02fd2fd7d21f9da46e1d74728be9de14761b00e"}) as unknown as TypedDocumentString<ConsoleStopExperimentMutation, ConsoleStopExperimentMutationVariables>;
 export const ConsoleShipVariantDocument = new TypedDocumentString(`
     mutation ConsoleShipVariant($experimentId: ID!, $variant: String!) {
   shipVariant(experimentId: $experimentId, variant: $variant) {
@@ -1471,6 +1533,7 @@ export const ConsoleShipVariantDocument = new TypedDocumentString(`
     fragment ConsoleExperimentFields on Experiment {
   id
   name
+  type
   status
   control
   primaryMetric
@@ -1487,7 +1550,7 @@ export const ConsoleShipVariantDocument = new TypedDocumentString(`
     share
     strategy
   }
-}`, {"hash":"sha256:60e3e798340f10d4e5412c376272a7010752ee8ad4abc3b8512b2a929ee8587c"}) as unknown as TypedDocumentString<ConsoleShipVariantMutation, ConsoleShipVariantMutationVariables>;
+}`, {"hash":"sha256:73c1ffe19919352ea19f087ed65b72335b1d7c49d8d79719e0e466ea98caf100"}) as unknown as TypedDocumentString<ConsoleShipVariantMutation, ConsoleShipVariantMutationVariables>;
 export const ConsoleOutcomesDocument = new TypedDocumentString(`
     query ConsoleOutcomes($since: DateTime) {
   outcomeMetrics(since: $since) {

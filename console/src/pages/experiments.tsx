@@ -3,7 +3,9 @@
  * the mean and the absolute lift against control with its 95 % interval drawn as a forest plot (one
  * horizontal interval per variant, the always-valid interval beside it, a line at zero), the p-values
  * (Welch, Holm-adjusted, sequential mSPRT), the CUPED interval when there is one, the sample-ratio check
- * and the guardrails. Analysts and admins (the roles the experiments API allows) create, start, stop and
+ * and the guardrails. An interleaving (type INTERLEAVE) shows instead the share of users preferring treatment
+ * with its interval drawn against 0.5, the sign test, the credited outcomes per side and the paired t-test.
+ * Analysts and admins (the roles the experiments API allows) create, start, stop and
  * ship from here; other roles see no such buttons (and the API would refuse them anyway).
  */
 import { useState } from 'preact/hooks';
@@ -17,7 +19,9 @@ import {
   ConsoleShipVariantDocument,
   ConsoleStartExperimentDocument,
   ConsoleStopExperimentDocument,
+  type ConsoleExperimentQuery,
   type ConsoleVariantResultFieldsFragment,
+  type ExperimentKind,
   type ExperimentMetric,
 } from '../generated/graphql';
 import { Card, ErrorNote, fmtTime, Loading, useApi } from '../ui';
@@ -61,6 +65,7 @@ export function ExperimentsPage({ role }: { role: string }) {
                   <tr>
                     <th scope="col">Name</th>
                     <th scope="col">Status</th>
+                    <th scope="col">Type</th>
                     <th scope="col">Variants</th>
                     <th scope="col">Primary metric</th>
                     <th scope="col">Created</th>
@@ -78,7 +83,12 @@ export function ExperimentsPage({ role }: { role: string }) {
                         <span class={`badge status-${x.status}`}>{x.status}</span>
                         {x.shippedVariant ? ` (${x.shippedVariant})` : ''}
                       </td>
-                      <td>{x.variants.map((v) => `${v.name}: ${v.strategy} ${Math.round(v.share * 100)} %`).join(', ')}</td>
+                      <td>{x.type === 'INTERLEAVE' ? 'interleaving' : 'A/B'}</td>
+                      <td>
+                        {x.type === 'INTERLEAVE'
+                          ? x.variants.map((v) => `${v.name}: ${v.strategy}`).join(' + ')
+                          : x.variants.map((v) => `${v.name}: ${v.strategy} ${Math.round(v.share * 100)} %`).join(', ')}
+                      </td>
                       <td>{x.primaryMetric}</td>
                       <td>{fmtTime(x.createdAt)}</td>
                     </tr>
@@ -131,15 +141,18 @@ function ExperimentDetail({ id, canManage, onChanged }: { id: string; canManage:
     );
   };
   const r = x.results;
+  const interleaved = x.type === 'INTERLEAVE';
   return (
     <Card title={`Results: ${x.name}`} wide>
       <p data-testid="experiment-summary">
-        <span class={`badge status-${x.status}`}>{x.status}</span> Control <strong>{x.control}</strong>, primary metric <strong>{x.primaryMetric}</strong>,
-        minimum detectable effect {fmtStat(x.minimumDetectableEffect)}, traffic {Math.round(x.traffic * 100)} %.
+        <span class={`badge status-${x.status}`}>{x.status}</span> {interleaved ? 'Interleaving (team-draft) of two variants. ' : ''}Control{' '}
+        <strong>{x.control}</strong>, primary metric <strong>{x.primaryMetric}</strong>
+        {interleaved ? '' : `, minimum detectable effect ${fmtStat(x.minimumDetectableEffect)}`}, traffic {Math.round(x.traffic * 100)} %.
         {x.startedAt ? ` Started ${fmtTime(x.startedAt)}.` : ''}
         {x.stoppedAt ? ` Stopped ${fmtTime(x.stoppedAt)}.` : ''}
         {x.shippedVariant ? ` Shipped: ${x.shippedVariant}.` : ''}
       </p>
+      {interleaved ? null : (
       <p data-testid="srm" class={r.sampleRatioMismatch ? 'srm-alert' : undefined} role={r.sampleRatioMismatch ? 'alert' : undefined}>
         {r.sampleRatioMismatch ? (
           <>
@@ -153,6 +166,7 @@ function ExperimentDetail({ id, canManage, onChanged }: { id: string; canManage:
           </>
         )}
       </p>
+      )}
       <div class="row" data-testid="experiment-actions">
         <button type="button" class="secondary" disabled={detail.loading} onClick={detail.reload}>
           Refresh results
@@ -185,17 +199,151 @@ function ExperimentDetail({ id, canManage, onChanged }: { id: string; canManage:
           : null}
       </div>
       <ErrorNote error={actionError} />
-      <h3>Primary metric: {r.primary.metric}</h3>
-      <ForestPlot metric={r.primary.metric} control={x.control} variants={r.primary.variants} />
-      <VariantTable variants={r.primary.variants} control={x.control} testid="primary-results" />
-      {r.guardrails.map((g) => (
-        <div key={g.metric}>
-          <h3>Guardrail: {g.metric}</h3>
-          <VariantTable variants={g.variants} control={x.control} testid={`guardrail-${g.metric}`} />
-        </div>
-      ))}
-      {r.guardrails.length === 0 ? <p class="muted">No guardrail metrics.</p> : null}
+      {interleaved && r.interleaving ? (
+        <InterleavingResult result={r.interleaving} />
+      ) : (
+        <>
+          <h3>Primary metric: {r.primary.metric}</h3>
+          <ForestPlot metric={r.primary.metric} control={x.control} variants={r.primary.variants} />
+          <VariantTable variants={r.primary.variants} control={x.control} testid="primary-results" />
+          {r.guardrails.map((g) => (
+            <div key={g.metric}>
+              <h3>Guardrail: {g.metric}</h3>
+              <VariantTable variants={g.variants} control={x.control} testid={`guardrail-${g.metric}`} />
+            </div>
+          ))}
+          {r.guardrails.length === 0 ? <p class="muted">No guardrail metrics.</p> : null}
+        </>
+      )}
     </Card>
+  );
+}
+
+type Interleaving = NonNullable<NonNullable<ConsoleExperimentQuery['experiment']>['results']['interleaving']>;
+
+/** An interleaving's result: the preference share of treatment with its interval against 0.5 (no preference), and the tests. */
+function InterleavingResult({ result: il }: { result: Interleaving }) {
+  const share = il.preferenceShare;
+  const config: ChartConfiguration = {
+    type: 'scatter',
+    data: {
+      datasets: [
+        {
+          label: 'preference share 95 % CI',
+          data: [
+            { x: il.ci.lower, y: 0 },
+            { x: il.ci.upper, y: 0 },
+          ],
+          showLine: true,
+          borderColor: PALETTE[0],
+          backgroundColor: PALETTE[0],
+          borderWidth: 3,
+          pointRadius: 3,
+          pointStyle: 'line' as const,
+        },
+        ...(share !== null && share !== undefined
+          ? [
+              {
+                label: 'preference share',
+                data: [{ x: share, y: 0 }],
+                borderColor: '#0f172a',
+                backgroundColor: '#0f172a',
+                pointRadius: 5,
+                pointStyle: 'rectRot' as const,
+              },
+            ]
+          : []),
+        {
+          label: 'no preference (0.5)',
+          data: [
+            { x: 0.5, y: -0.6 },
+            { x: 0.5, y: 0.6 },
+          ],
+          showLine: true,
+          borderColor: '#64748b',
+          backgroundColor: '#64748b',
+          borderWidth: 1,
+          pointRadius: 0,
+        },
+      ],
+    },
+    options: {
+      scales: {
+        x: { min: 0, max: 1, title: { display: true, text: `share of users preferring ${il.treatment} over ${il.control}` } },
+        y: { min: -0.6, max: 0.6, ticks: { display: false }, grid: { display: false } },
+      },
+    },
+  };
+  const label = `Preference share of ${il.treatment}: ${fmtStat(share)} with 95 % interval ${fmtCi(il.ci)}, against 0.5 (no preference)`;
+  return (
+    <>
+      <h3>
+        Preference on {il.metric} (credited to the side that contributed the item): {il.treatment} vs {il.control}
+      </h3>
+      <div data-testid="preference-plot">
+        <ChartView config={config} label={label} height={110} />
+      </div>
+      <div class="scroll" tabIndex={0} role="region" aria-label="Interleaving results table">
+        <table data-testid="interleaving-results" class="compact">
+          <thead>
+            <tr>
+              <th scope="col" class="num">
+                Users
+              </th>
+              <th scope="col" class="num">
+                Credited {il.control}
+              </th>
+              <th scope="col" class="num">
+                Credited {il.treatment}
+              </th>
+              <th scope="col" class="num">
+                Prefer {il.treatment}
+              </th>
+              <th scope="col" class="num">
+                Prefer {il.control}
+              </th>
+              <th scope="col" class="num">
+                Ties
+              </th>
+              <th scope="col" class="num">
+                Share
+              </th>
+              <th scope="col">95 % CI</th>
+              <th scope="col" class="num">
+                p (sign test)
+              </th>
+              <th scope="col" class="num">
+                Mean difference per user
+              </th>
+              <th scope="col">95 % CI</th>
+              <th scope="col" class="num">
+                p (t-test)
+              </th>
+            </tr>
+          </thead>
+          <tbody>
+            <tr>
+              <td class="num">{il.users}</td>
+              <td class="num">{fmtStat(il.creditedControl)}</td>
+              <td class="num">{fmtStat(il.creditedTreatment)}</td>
+              <td class="num">{il.wins}</td>
+              <td class="num">{il.losses}</td>
+              <td class="num">{il.ties}</td>
+              <td class="num">{fmtStat(share)}</td>
+              <td>{fmtCi(il.ci)}</td>
+              <td class="num">{fmtP(il.pValue)}</td>
+              <td class="num">{il.creditDifference ? fmtStat(il.creditDifference.estimate) : '–'}</td>
+              <td>{fmtCi(il.creditDifference?.ci)}</td>
+              <td class="num">{fmtP(il.creditDifference?.pValue)}</td>
+            </tr>
+          </tbody>
+        </table>
+      </div>
+      <p class="muted">
+        Every user in the traffic sees one list merged from both variants; a user prefers the side whose entries got more of their {il.metric === 'CTR' ? 'clicks' : il.metric}.
+        No users are split, so there is no per-variant comparison or sample-ratio check; guardrails are not computed for interleavings.
+      </p>
+    </>
   );
 }
 
@@ -372,6 +520,7 @@ interface VariantDraft {
 function CreateExperiment({ onCreated }: { onCreated: (id: string) => void }) {
   const [name, setName] = useState('');
   const [metric, setMetric] = useState<ExperimentMetric>('CTR');
+  const [type, setType] = useState<ExperimentKind>('AB');
   const [mde, setMde] = useState('0.02');
   const [variants, setVariants] = useState<VariantDraft[]>([
     { name: 'control', strategy: 'popular', share: '0.5' },
@@ -391,6 +540,7 @@ function CreateExperiment({ onCreated }: { onCreated: (id: string) => void }) {
           request(ConsoleCreateExperimentDocument, {
             input: {
               name: name.trim(),
+              ...(type === 'AB' ? {} : { type }),
               primaryMetric: metric,
               minimumDetectableEffect: Number(mde),
               variants: variants.map((v) => ({ name: v.name.trim(), strategy: v.strategy, share: Number(v.share) })),
@@ -411,6 +561,13 @@ function CreateExperiment({ onCreated }: { onCreated: (id: string) => void }) {
         <label class="block">
           Experiment name
           <input value={name} required maxLength={200} onInput={(e) => setName((e.target as HTMLInputElement).value)} />
+        </label>
+        <label class="block">
+          Type
+          <select value={type} onChange={(e) => setType((e.target as HTMLSelectElement).value as ExperimentKind)}>
+            <option value="AB">A/B test (users split between variants)</option>
+            <option value="INTERLEAVE">Interleaving (two variants merged in every list)</option>
+          </select>
         </label>
         <label class="block">
           Primary metric
@@ -472,7 +629,7 @@ function CreateExperiment({ onCreated }: { onCreated: (id: string) => void }) {
             Create (as a draft)
           </button>
         </div>
-        <p class="muted">The first variant is the control. Shares must sum to 1.</p>
+        <p class="muted">The first variant is the control. Shares must sum to 1 (an interleaving takes exactly two variants and uses the shares only with the traffic).</p>
       </form>
       <ErrorNote error={error} />
     </Card>
