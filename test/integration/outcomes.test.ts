@@ -1,13 +1,14 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { gql, startTestGateway, type TestGateway } from '../helpers/gateway';
+import { gql, impressionsApplied, startTestGateway, type TestGateway } from '../helpers/gateway';
 import { cleanNeo4j, KAFKA_SKIP, NEO4J_SKIP, productionEnv } from './servers';
 
 /**
  * Issue 13 on Neo4j + Kafka: served lists are impressions on the topic (keyed by user), outcomes are
  * attributed by each instance's fan-out consumer, and a gateway that starts later (a restart, a second
  * instance) rebuilds the same totals from the topic (`BroadcastLog.readUntil`) and then follows the stream.
- * The graph in Neo4j does not take impressions as behaviour.
+ * The graph in Neo4j does not take impressions as behaviour. Experiments (A/B and interleaving) started on one
+ * instance run on the other, and an outcome sent to either is credited on both.
  */
 const skip = NEO4J_SKIP ?? KAFKA_SKIP;
 const TRACK = 'mutation($events: [EventInput!]!) { trackEvents(events: $events) { accepted rejected { reason } } }';
@@ -98,5 +99,44 @@ describe('served lists and attribution on Neo4j + Kafka', { skip }, () => {
     await q(gw1, 'mutation($id: ID!) { shipVariant(experimentId: $id, variant: "treatment") { status } }', { id });
     await until('the shipped default on instance 2', () => gw2!.app.recommender.defaultStrategy === 'item-knn');
     assert.equal(gw1.app.recommender.defaultStrategy, 'item-knn');
+  });
+
+  test('an interleaving started on gateway 1 serves merged lists there; a click sent to gateway 2 is credited to the contributing variant on both', async () => {
+    assert.ok(gw2, 'the second instance of the first test');
+    const created = await q<{ createExperiment: { id: string; type: string } }>(
+      gw1,
+      'mutation { createExperiment(input: { name: "kafka interleaving", type: INTERLEAVE, variants: [{ name: "control", share: 0.5, strategy: "popular" }, { name: "treatment", share: 0.5, strategy: "item-knn" }], primaryMetric: CTR, minimumDetectableEffect: 0.1 }) { id type } }',
+    );
+    assert.equal(created.createExperiment.type, 'INTERLEAVE');
+    const id = created.createExperiment.id;
+    await q(gw1, 'mutation($id: ID!) { startExperiment(id: $id) { status } }', { id });
+    await until('instance 2 read the start from the topic', () => gw2!.app.outcomes.experiments.get(id)?.status === 'RUNNING');
+
+    type Entry = { servedId: string; variant: string | null; strategy: string; item: { id: string } };
+    const list: Entry[] = (await q<{ recommendations: Entry[] }>(gw1, 'query { recommendations(userId: "il-shopper", first: 2) { servedId variant strategy item { id } } }'))
+      .recommendations;
+    assert.ok(list.length >= 1, JSON.stringify(list));
+    for (const e of list) assert.equal(e.strategy, e.variant === 'control' ? 'popular' : e.variant === 'treatment' ? 'item-knn' : `a team, not ${e.variant}`);
+    const clicked = list[0]!;
+    await impressionsApplied(gw1.app);
+    await q(gw2!, TRACK, { events: [{ id: 'il-click', type: 'CLICK', userId: 'il-shopper', itemId: clicked.item.id, servedId: clicked.servedId }] });
+    const credited = (gw: TestGateway) => gw.app.outcomes.experiments.interleavingResults(id);
+    const side = clicked.variant === 'control' ? 'control' : 'treatment';
+    for (const [name, gw] of [
+      ['instance 2', gw2!],
+      ['instance 1', gw1],
+    ] as const) {
+      await until(`the click credited to ${side} on ${name}`, () => credited(gw)?.credited[side] === 1);
+      const r = credited(gw)!;
+      assert.equal(r.users, 1);
+      assert.deepEqual([r.preference.wins, r.preference.losses], side === 'treatment' ? [1, 0] : [0, 1]);
+    }
+    const results = await q<{ experiment: { results: { interleaving: { users: number; creditedControl: number; creditedTreatment: number } } } }>(
+      gw2!,
+      'query($id: ID!) { experiment(id: $id) { results { interleaving { users creditedControl creditedTreatment } } } }',
+      { id },
+    );
+    assert.deepEqual(results.experiment.results.interleaving, { users: 1, creditedControl: side === 'control' ? 1 : 0, creditedTreatment: side === 'treatment' ? 1 : 0 });
+    await q(gw1, 'mutation($id: ID!) { stopExperiment(id: $id) { status } }', { id });
   });
 });
