@@ -203,7 +203,10 @@ export class ExperimentBook {
     if (e.experimentId !== undefined && e.variant !== undefined) {
       const x = this.experiments.get(e.experimentId);
       const variant = x ? x.spec.variants.findIndex((v) => v.name === e.variant) : -1;
-      if (x?.interleaving) x.interleaving.impression(actor, e.timestamp);
+      // An interleaving's exposure is an interleaved list (its entries carry teams); any other list of it credits nothing.
+      if (x?.interleaving) {
+        if (e.items[0]?.team !== undefined) x.interleaving.impression(actor, e.timestamp);
+      }
       else if (x && variant >= 0) {
         let unit = x.units.get(actor);
         if (!unit) {

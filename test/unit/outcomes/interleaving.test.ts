@@ -143,6 +143,9 @@ test('credit: a click goes to the team that contributed the item; per user the s
     click('u5', 'z', T0 + 52, 's5'),
     click('u5', 'z', T0 + 53, 's5'),
     click('u5', 'z', T0 + 54, 's6'),
+    // A list of the experiment without teams (an older gateway's, say) is no interleaving exposure, and credits nothing.
+    { ...interleaved('s7', 'u9', [['a', 'control']], T0 + 60), items: [{ itemId: 'a', position: 1, propensity: 1 }] },
+    click('u9', 'a', T0 + 61, 's7'),
   ];
   feed(events);
   const first = events.find((e): e is InteractionEvent => e.kind === 'interaction')!;
