@@ -393,6 +393,47 @@ describe('web console', { skip: skipBrowser, timeout: 300_000 }, () => {
     assertClean('experiments');
   });
 
+  test('Experiments: an interleaving created from the form serves merged lists; its preference share and interval show', async () => {
+    const { page } = b;
+    await visit('#/experiments', '[data-testid=create-experiment]');
+    const form = page.locator('[data-testid=create-experiment]');
+    await page.getByLabel('Experiment name').fill('console: interleaving');
+    await page.getByLabel('Type').selectOption('INTERLEAVE');
+    await page.getByLabel('Primary metric').selectOption('CTR');
+    await form.locator('fieldset').nth(0).getByLabel('Strategy').selectOption('popular');
+    await form.locator('fieldset').nth(1).getByLabel('Strategy').selectOption('item-knn');
+    await form.getByRole('button', { name: 'Create (as a draft)' }).click();
+    await page.waitForSelector('[data-testid=experiments] tbody tr:has-text("console: interleaving"):has-text("interleaving")');
+    await page.waitForSelector('[data-testid=experiment-summary]:has-text("Interleaving")');
+    await page.locator('[data-testid=experiment-actions] button:has-text("Start")').click();
+    await page.waitForSelector('[data-testid=experiment-summary]:has-text("RUNNING")');
+    // Ten users; each clicks the first entry treatment contributed.
+    for (let u = 1; u <= 10; u++) {
+      const userId = `demo-user-${u}`;
+      type Entry = { servedId: string; variant: string | null; item: { id: string } };
+      const res = await gql<{ recommendations: Entry[] }>(gw.graphqlUrl, 'query($u: ID!) { recommendations(userId: $u, first: 4) { servedId variant item { id } } }', {
+        u: userId,
+      });
+      assert.equal(res.errors, undefined, JSON.stringify(res.errors));
+      const t = res.data!.recommendations.find((e) => e.variant === 'treatment');
+      assert.ok(t, 'every merged list has an entry of each side');
+      const click = await gql(gw.graphqlUrl, 'mutation($e: [EventInput!]!) { trackEvents(events: $e) { accepted } }', {
+        e: [{ id: `console-il-click-${u}`, type: 'CLICK', userId, itemId: t.item.id, servedId: t.servedId }],
+      });
+      assert.equal(click.errors, undefined, JSON.stringify(click.errors));
+    }
+    await page.locator('[data-testid=experiment-actions] button:has-text("Refresh results")').click();
+    await page.waitForSelector('[data-testid=interleaving-results] td:has-text("10")', { timeout: 15_000 });
+    const plot = (await page.getAttribute('[data-testid=preference-plot] canvas', 'aria-label')) ?? '';
+    assert.match(plot, /Preference share of treatment: 1 with 95 % interval \[0\.\d+, 1\], against 0\.5/, plot);
+    assert.equal(await page.locator('[data-testid=srm]').count(), 0, 'no sample-ratio line for an interleaving');
+    assert.deepEqual(await axeViolations(page), [], 'experiments (interleaving)');
+    await shot(page, 'experiments-interleaving');
+    await page.locator('[data-testid=experiment-actions] button:has-text("Stop")').click();
+    await page.waitForSelector('[data-testid=experiment-summary]:has-text("STOPPED")');
+    assertClean('experiments (interleaving)');
+  });
+
   test('production mode (authentication on): a wrong token is refused, a shopper sees only their own pages, an analyst all', async () => {
     const SECRET = 'console-test-secret-0123456789-abcdefgh';
     const secured = await startTestGateway({ demo: true, env: { NODE_ENV: 'production', FLYWHEEL_JWT_SECRET: SECRET } });
