@@ -32,7 +32,7 @@ registerEnumType(ExperimentKind, {
     AB: { description: 'A/B test: each user is assigned one variant (salted hash), variants compared on per-user metrics.' },
     INTERLEAVE: {
       description:
-        "Team-draft interleaving of exactly two variants: every user in the traffic gets one list merged from both, each outcome is credited to the variant that contributed the item, and the result is the share of users preferring treatment (`results.interleaving`). Shares only set who enters (with traffic); the primary metric chooses what is credited (clicks for CTR and CLICKS_PER_USER).",
+        'Team-draft interleaving of exactly two variants: every user in the traffic gets one list merged from both, each outcome is credited to the variant that contributed the item, and the result is the share of users preferring treatment (`results.interleaving`). Shares only set who enters (with traffic); the primary metric chooses what is credited (clicks for CTR and CLICKS_PER_USER).',
     },
   },
 });
@@ -231,7 +231,10 @@ export class InterleavingResultsType {
   @Field(() => Int, { description: 'Users credited equally (most often nothing on either side).' })
   ties!: number;
 
-  @Field(() => Float, { nullable: true, description: 'wins / (wins + losses): the share of users with a preference who prefer treatment; null before the first.' })
+  @Field(() => Float, {
+    nullable: true,
+    description: 'wins / (wins + losses): the share of users with a preference who prefer treatment; null before the first.',
+  })
   preferenceShare!: number | null;
 
   @Field(() => IntervalType, { description: '95 % Clopper-Pearson interval of the preference share ([0, 1] before the first preference).' })

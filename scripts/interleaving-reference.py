@@ -16,6 +16,7 @@ It prints a JSON object (valid TypeScript); the test file holds a pasted copy (R
 """
 import json
 import os
+import re
 import sys
 
 import numpy as np
@@ -51,7 +52,12 @@ if "--check" in sys.argv:
     test_file = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "test", "unit", "experiments", "interleaving-reference.test.ts")
     text = open(test_file).read()
     start = text.index("const REFERENCE = ") + len("const REFERENCE = ")
-    pasted = json.loads(text[start:text.index(" as const;", start)])
+    literal = text[start:text.index(" as const;", start)]
+    # Prettier writes the pasted JSON as a TypeScript literal (unquoted keys, trailing commas, single quotes): back to JSON.
+    literal = re.sub(r'([{,]\s*)([A-Za-z_][A-Za-z0-9_]*)\s*:', r'\1"\2":', literal)
+    literal = re.sub(r',(\s*[}\]])', r'\1', literal)
+    literal = re.sub(r"'([^'\\]*)'", r'"\1"', literal)
+    pasted = json.loads(literal)
     if pasted != json.loads(json.dumps(ref)):
         print("REFERENCE in test/unit/experiments/interleaving-reference.test.ts differs from this script's output", file=sys.stderr)
         sys.exit(1)

@@ -18,7 +18,10 @@ export async function serveInterleaved(
   random: () => number,
 ): Promise<{ scored: Recommendation[]; served: ServedList }> {
   const [a, b] = assigned.teams as [{ name: string; strategy: string }, { name: string; strategy: string }];
-  const [listA, listB] = await Promise.all([app.recommender.recommend({ ...request, strategy: a.strategy }), app.recommender.recommend({ ...request, strategy: b.strategy })]);
+  const [listA, listB] = await Promise.all([
+    app.recommender.recommend({ ...request, strategy: a.strategy }),
+    app.recommender.recommend({ ...request, strategy: b.strategy }),
+  ]);
   const merged = teamDraft(
     listA.map((r) => r.itemId),
     listB.map((r) => r.itemId),

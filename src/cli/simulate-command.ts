@@ -152,7 +152,16 @@ async function simulate(app: Flywheel, o: { scenario: Scenario; seed: number; us
 
   if (o.scenario === 'interleave') {
     const summary = interleavingSummary(app, experimentId, variants);
-    return { scenario: o.scenario, seed: o.seed, users: o.users, days: o.days, ...summary, primary: 'clicks', clicks: clicksTotal, truth: { relativeLift: o.lift } };
+    return {
+      scenario: o.scenario,
+      seed: o.seed,
+      users: o.users,
+      days: o.days,
+      ...summary,
+      primary: 'clicks',
+      clicks: clicksTotal,
+      truth: { relativeLift: o.lift },
+    };
   }
   const results = app.outcomes.experiments.results(experimentId)!;
   const totals = app.outcomes.totals().filter((t) => t.experimentId === experimentId);
@@ -194,7 +203,8 @@ async function simulate(app: Flywheel, o: { scenario: Scenario; seed: number; us
 }
 
 export function printSimulate(result: Record<string, unknown>, json: boolean): void {
-  const il = result.interleaving as { users: number; credited: { control: number; treatment: number }; preferenceShare: number | null; ci: [number, number]; pValue: number } | undefined;
+  const il = result.interleaving as
+    { users: number; credited: { control: number; treatment: number }; preferenceShare: number | null; ci: [number, number]; pValue: number } | undefined;
   if (!json && il) {
     console.log(
       `interleaved users ${il.users}  credited clicks control ${il.credited.control} treatment ${il.credited.treatment}  preference for treatment ${il.preferenceShare?.toFixed(4)} [${il.ci.map((x) => x.toFixed(4)).join(', ')}]  p ${il.pValue.toExponential(2)}`,

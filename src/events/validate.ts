@@ -129,8 +129,10 @@ const impressionSchema = z
     }
     // An interleaved list credits every entry to a team of its experiment: all entries carry one, or none does.
     const teams = e.items.filter((entry) => entry.team !== undefined).length;
-    if (teams > 0 && teams < e.items.length) ctx.addIssue({ code: 'custom', path: ['items'], message: 'team is on every entry of an interleaved list or on none' });
-    if (teams > 0 && e.experimentId === undefined) ctx.addIssue({ code: 'custom', path: ['items'], message: 'team is only for lists of an experiment (experimentId)' });
+    if (teams > 0 && teams < e.items.length)
+      ctx.addIssue({ code: 'custom', path: ['items'], message: 'team is on every entry of an interleaved list or on none' });
+    if (teams > 0 && e.experimentId === undefined)
+      ctx.addIssue({ code: 'custom', path: ['items'], message: 'team is only for lists of an experiment (experimentId)' });
   });
 
 const name = z.string().trim().min(1, 'must not be empty').max(100, 'must be at most 100 characters');

@@ -189,7 +189,8 @@ export class ExperimentBook {
       const a = x.assigner(unit);
       if (!a) return null;
       // Interleaving: every user in the traffic gets both variants' lists merged (the ranges only decide who is in).
-      if (x.interleaving) return { experimentId: x.id, variant: INTERLEAVED, strategy: INTERLEAVED, teams: x.spec.variants.map((v) => ({ name: v.name, strategy: v.strategy })) };
+      if (x.interleaving)
+        return { experimentId: x.id, variant: INTERLEAVED, strategy: INTERLEAVED, teams: x.spec.variants.map((v) => ({ name: v.name, strategy: v.strategy })) };
       return { experimentId: x.id, variant: a.variant, strategy: x.spec.variants[a.index]!.strategy };
     }
     return null;
@@ -206,8 +207,7 @@ export class ExperimentBook {
       // An interleaving's exposure is an interleaved list (its entries carry teams); any other list of it credits nothing.
       if (x?.interleaving) {
         if (e.items[0]?.team !== undefined) x.interleaving.impression(actor, e.timestamp);
-      }
-      else if (x && variant >= 0) {
+      } else if (x && variant >= 0) {
         let unit = x.units.get(actor);
         if (!unit) {
           x.units.set(actor, (unit = { ...none(), variant, exposedAt: e.timestamp, pre: { ...(this.history.get(actor) ?? none()) } }));

@@ -411,9 +411,13 @@ describe('web console', { skip: skipBrowser, timeout: 300_000 }, () => {
     for (let u = 1; u <= 10; u++) {
       const userId = `demo-user-${u}`;
       type Entry = { servedId: string; variant: string | null; item: { id: string } };
-      const res = await gql<{ recommendations: Entry[] }>(gw.graphqlUrl, 'query($u: ID!) { recommendations(userId: $u, first: 4) { servedId variant item { id } } }', {
-        u: userId,
-      });
+      const res = await gql<{ recommendations: Entry[] }>(
+        gw.graphqlUrl,
+        'query($u: ID!) { recommendations(userId: $u, first: 4) { servedId variant item { id } } }',
+        {
+          u: userId,
+        },
+      );
       assert.equal(res.errors, undefined, JSON.stringify(res.errors));
       const t = res.data!.recommendations.find((e) => e.variant === 'treatment');
       assert.ok(t, 'every merged list has an entry of each side');

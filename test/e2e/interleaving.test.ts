@@ -69,9 +69,13 @@ describe('interleaving over GraphQL (embedded)', () => {
 
     // The two strategies' own lists, for checking the merge.
     const own = async (user: string, strategy: string) =>
-      (await q<{ recommendations: { item: { id: string } }[] }>(gw!, `query($u: ID!) { recommendations(userId: $u, first: 6, strategy: "${strategy}") { item { id } } }`, { u: user })).recommendations.map(
-        (r) => r.item.id,
-      );
+      (
+        await q<{ recommendations: { item: { id: string } }[] }>(
+          gw!,
+          `query($u: ID!) { recommendations(userId: $u, first: 6, strategy: "${strategy}") { item { id } } }`,
+          { u: user },
+        )
+      ).recommendations.map((r) => r.item.id);
     let clickedTreatment = 0;
     let clickedControl = 0;
     for (let u = 1; u <= 20; u++) {
@@ -108,8 +112,11 @@ describe('interleaving over GraphQL (embedded)', () => {
       }
     }
     await impressionsApplied(gw.app);
-    const r = (await q<{ experiment: { type: string; results: { sampleRatioMismatch: boolean; srmPValue: number | null; interleaving: Interleaving } } }>(gw, RESULTS, { id: x.id }))
-      .experiment;
+    const r = (
+      await q<{ experiment: { type: string; results: { sampleRatioMismatch: boolean; srmPValue: number | null; interleaving: Interleaving } } }>(gw, RESULTS, {
+        id: x.id,
+      })
+    ).experiment;
     assert.equal(r.type, 'INTERLEAVE');
     const il = r.results.interleaving;
     assert.equal(il.users, 20);

@@ -55,5 +55,9 @@ test('interleave: every user sees both strategies; a strong lift is preferred wi
   assert.ok(il.preferenceShare > 0.5 && il.pValue < 0.05, `share ${il.preferenceShare}, p ${il.pValue}`);
   assert.ok(il.ci[0] > 0.5 && il.ci[1] <= 1);
   assert.ok(il.difference.mean > 0 && il.difference.pValue < 0.05);
-  assert.deepEqual(simulate('--scenario', 'interleave', '--seed', '5', '--users', '600', '--days', '3', '--lift', '0.5').interleaving, il, 'same seed, same run');
+  assert.deepEqual(
+    simulate('--scenario', 'interleave', '--seed', '5', '--users', '600', '--days', '3', '--lift', '0.5').interleaving,
+    il,
+    'same seed, same run',
+  );
 });

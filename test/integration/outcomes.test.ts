@@ -113,8 +113,9 @@ describe('served lists and attribution on Neo4j + Kafka', { skip }, () => {
     await until('instance 2 read the start from the topic', () => gw2!.app.outcomes.experiments.get(id)?.status === 'RUNNING');
 
     type Entry = { servedId: string; variant: string | null; strategy: string; item: { id: string } };
-    const list: Entry[] = (await q<{ recommendations: Entry[] }>(gw1, 'query { recommendations(userId: "il-shopper", first: 2) { servedId variant strategy item { id } } }'))
-      .recommendations;
+    const list: Entry[] = (
+      await q<{ recommendations: Entry[] }>(gw1, 'query { recommendations(userId: "il-shopper", first: 2) { servedId variant strategy item { id } } }')
+    ).recommendations;
     assert.ok(list.length >= 1, JSON.stringify(list));
     for (const e of list) assert.equal(e.strategy, e.variant === 'control' ? 'popular' : e.variant === 'treatment' ? 'item-knn' : `a team, not ${e.variant}`);
     const clicked = list[0]!;
@@ -136,7 +137,11 @@ describe('served lists and attribution on Neo4j + Kafka', { skip }, () => {
       'query($id: ID!) { experiment(id: $id) { results { interleaving { users creditedControl creditedTreatment } } } }',
       { id },
     );
-    assert.deepEqual(results.experiment.results.interleaving, { users: 1, creditedControl: side === 'control' ? 1 : 0, creditedTreatment: side === 'treatment' ? 1 : 0 });
+    assert.deepEqual(results.experiment.results.interleaving, {
+      users: 1,
+      creditedControl: side === 'control' ? 1 : 0,
+      creditedTreatment: side === 'treatment' ? 1 : 0,
+    });
     await q(gw1, 'mutation($id: ID!) { stopExperiment(id: $id) { status } }', { id });
   });
 });

@@ -153,19 +153,19 @@ function ExperimentDetail({ id, canManage, onChanged }: { id: string; canManage:
         {x.shippedVariant ? ` Shipped: ${x.shippedVariant}.` : ''}
       </p>
       {interleaved ? null : (
-      <p data-testid="srm" class={r.sampleRatioMismatch ? 'srm-alert' : undefined} role={r.sampleRatioMismatch ? 'alert' : undefined}>
-        {r.sampleRatioMismatch ? (
-          <>
-            <strong>Sample ratio mismatch</strong> (chi-square p = {fmtP(r.srmPValue)} &lt; 0.001): users per variant do not match the shares. Assignment or
-            exposure logging is broken; do not trust these results.
-          </>
-        ) : (
-          <>
-            Sample ratio check: <span class="ok">OK</span> (p = {fmtP(r.srmPValue)}
-            {r.srmPValue === null || r.srmPValue === undefined ? ', no users yet' : ''}).
-          </>
-        )}
-      </p>
+        <p data-testid="srm" class={r.sampleRatioMismatch ? 'srm-alert' : undefined} role={r.sampleRatioMismatch ? 'alert' : undefined}>
+          {r.sampleRatioMismatch ? (
+            <>
+              <strong>Sample ratio mismatch</strong> (chi-square p = {fmtP(r.srmPValue)} &lt; 0.001): users per variant do not match the shares. Assignment or
+              exposure logging is broken; do not trust these results.
+            </>
+          ) : (
+            <>
+              Sample ratio check: <span class="ok">OK</span> (p = {fmtP(r.srmPValue)}
+              {r.srmPValue === null || r.srmPValue === undefined ? ', no users yet' : ''}).
+            </>
+          )}
+        </p>
       )}
       <div class="row" data-testid="experiment-actions">
         <button type="button" class="secondary" disabled={detail.loading} onClick={detail.reload}>
@@ -340,8 +340,9 @@ function InterleavingResult({ result: il }: { result: Interleaving }) {
         </table>
       </div>
       <p class="muted">
-        Every user in the traffic sees one list merged from both variants; a user prefers the side whose entries got more of their {il.metric === 'CTR' ? 'clicks' : il.metric}.
-        No users are split, so there is no per-variant comparison or sample-ratio check; guardrails are not computed for interleavings.
+        Every user in the traffic sees one list merged from both variants; a user prefers the side whose entries got more of their{' '}
+        {il.metric === 'CTR' ? 'clicks' : il.metric}. No users are split, so there is no per-variant comparison or sample-ratio check; guardrails are not
+        computed for interleavings.
       </p>
     </>
   );
@@ -629,7 +630,9 @@ function CreateExperiment({ onCreated }: { onCreated: (id: string) => void }) {
             Create (as a draft)
           </button>
         </div>
-        <p class="muted">The first variant is the control. Shares must sum to 1 (an interleaving takes exactly two variants and uses the shares only with the traffic).</p>
+        <p class="muted">
+          The first variant is the control. Shares must sum to 1 (an interleaving takes exactly two variants and uses the shares only with the traffic).
+        </p>
       </form>
       <ErrorNote error={error} />
     </Card>

@@ -43,7 +43,10 @@ const TOLERANCE = 1e-6;
 let worst = 0;
 let compared = 0;
 function close(actual: number, expected: number, label: string): void {
-  const err = Math.abs(expected) < 1e-3 ? Math.abs(actual - expected) / Math.max(Math.abs(expected), 1e-300) : Math.abs(actual - expected) / Math.max(1, Math.abs(expected));
+  const err =
+    Math.abs(expected) < 1e-3
+      ? Math.abs(actual - expected) / Math.max(Math.abs(expected), 1e-300)
+      : Math.abs(actual - expected) / Math.max(1, Math.abs(expected));
   const scaled = expected === 0 ? Math.abs(actual) : err;
   compared++;
   worst = Math.max(worst, scaled);
@@ -85,7 +88,14 @@ test('per-user credit difference: paired t-test matches scipy.stats.ttest_1samp,
   close(r.ci[0], ref.ci[0], 'ci lower');
   close(r.ci[1], ref.ci[1], 'ci upper');
   assert.equal(creditDifferenceTest([{ treatment: 1, control: 0 }]), null, 'one user');
-  assert.equal(creditDifferenceTest([{ treatment: 1, control: 0 }, { treatment: 2, control: 1 }]), null, 'no variation');
+  assert.equal(
+    creditDifferenceTest([
+      { treatment: 1, control: 0 },
+      { treatment: 2, control: 1 },
+    ]),
+    null,
+    'no variation',
+  );
 });
 
 test('worst scaled deviation from the references stays far below 1e-6', () => {
@@ -95,122 +105,74 @@ test('worst scaled deviation from the references stays far below 1e-6', () => {
 
 // ---- scripts/interleaving-reference.py output, pasted ----
 const REFERENCE = {
-  "versions": {
-    "scipy": "1.17.1",
-    "numpy": "1.26.4"
+  versions: {
+    scipy: '1.17.1',
+    numpy: '1.26.4',
   },
-  "signTest": [
+  signTest: [
     {
-      "pValue": 0.109375,
-      "ci": [
-        0.4439045376923585,
-        0.9747892736731665
-      ]
+      pValue: 0.109375,
+      ci: [0.4439045376923585, 0.9747892736731665],
     },
     {
-      "pValue": 0.109375,
-      "ci": [
-        0.025210726326833497,
-        0.5560954623076415
-      ]
+      pValue: 0.109375,
+      ci: [0.025210726326833497, 0.5560954623076415],
     },
     {
-      "pValue": 0.05688793364098089,
-      "ci": [
-        0.4972091504223335,
-        0.6967052312971551
-      ]
+      pValue: 0.05688793364098089,
+      ci: [0.4972091504223335, 0.6967052312971551],
     },
     {
-      "pValue": 0.15469370647995734,
-      "ci": [
-        0.4915140103158689,
-        0.5543502196835383
-      ]
+      pValue: 0.15469370647995734,
+      ci: [0.4915140103158689, 0.5543502196835383],
     },
     {
-      "pValue": 0.00048828125,
-      "ci": [
-        0.0,
-        0.26464846939705117
-      ]
+      pValue: 0.00048828125,
+      ci: [0.0, 0.26464846939705117],
     },
     {
-      "pValue": 1.862645149230957e-09,
-      "ci": [
-        0.8842966917779725,
-        1.0
-      ]
+      pValue: 1.862645149230957e-9,
+      ci: [0.8842966917779725, 1.0],
     },
     {
-      "pValue": 1.0,
-      "ci": [
-        0.01257911709367899,
-        0.987420882906321
-      ]
+      pValue: 1.0,
+      ci: [0.01257911709367899, 0.987420882906321],
     },
     {
-      "pValue": 1.0,
-      "ci": [
-        0.025000000000000022,
-        1.0
-      ]
+      pValue: 1.0,
+      ci: [0.025000000000000022, 1.0],
     },
     {
-      "pValue": 0.005894093085247736,
-      "ci": [
-        0.508215334004108,
-        0.549124690058299
-      ]
+      pValue: 0.005894093085247736,
+      ci: [0.508215334004108, 0.549124690058299],
     },
     {
-      "pValue": 0.007915897334896727,
-      "ci": [
-        0.15719146676573847,
-        0.445838803307969
-      ]
+      pValue: 0.007915897334896727,
+      ci: [0.15719146676573847, 0.445838803307969],
     },
     {
-      "pValue": 2.7824418797091576e-05,
-      "ci": [
-        0.5111539074315926,
-        0.5308338560777387
-      ]
+      pValue: 2.7824418797091576e-5,
+      ci: [0.5111539074315926, 0.5308338560777387],
     },
     {
-      "pValue": 0.00037894900970468265,
-      "ci": [
-        0.5028362659025164,
-        0.5098214970809399
-      ]
-    }
+      pValue: 0.00037894900970468265,
+      ci: [0.5028362659025164, 0.5098214970809399],
+    },
   ],
-  "binomialCdf": [
-    0.6496107184000002,
-    0.12157665459056925,
-    0.18410080866334808,
-    0.0062258139622792695,
-    0.5695327899999999
-  ],
-  "perUser": {
-    "wins": 14,
-    "losses": 6,
-    "ties": 10,
-    "share": 0.7,
-    "pValue": 0.11531829833984375,
-    "ci": [
-      0.4572108177235281,
-      0.8810684095942724
-    ]
+  binomialCdf: [0.6496107184000002, 0.12157665459056925, 0.18410080866334808, 0.0062258139622792695, 0.5695327899999999],
+  perUser: {
+    wins: 14,
+    losses: 6,
+    ties: 10,
+    share: 0.7,
+    pValue: 0.11531829833984375,
+    ci: [0.4572108177235281, 0.8810684095942724],
   },
-  "creditDifference": {
-    "estimate": 0.5666666666666667,
-    "statistic": 2.2879801609147616,
-    "df": 29.0,
-    "pValue": 0.029616720647226636,
-    "ci": [
-      0.060122298986559186,
-      1.073211034346774
-    ]
-  }
+  creditDifference: {
+    estimate: 0.5666666666666667,
+    statistic: 2.2879801609147616,
+    df: 29.0,
+    pValue: 0.029616720647226636,
+    ci: [0.060122298986559186, 1.073211034346774],
+  },
 } as const;

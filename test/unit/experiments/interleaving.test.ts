@@ -43,7 +43,10 @@ test('team-draft: no duplicates, every entry from its team, each team keeps its 
         m.itemIds.forEach((item, i) => {
           if (m.teams[i] !== team) return;
           const before = new Set(m.itemIds.slice(0, i));
-          assert.equal(item, lists[team]!.find((x) => !before.has(x)));
+          assert.equal(
+            item,
+            lists[team]!.find((x) => !before.has(x)),
+          );
         });
       }
       // Balance: in every prefix of the merged list the team sizes differ by at most one, until a team runs dry.

@@ -85,7 +85,15 @@ test('records: type is optional (A/B when absent), INTERLEAVE takes exactly two 
   const r4 = validateEvent(rec('x', 'create', { spec: { ...spec, type: 'BOGUS' as never } }));
   assert.ok(!r4.ok && /type: must be one of AB, INTERLEAVE/.test(r4.reason), JSON.stringify(r4));
 
-  const list = interleaved('s1', 'u1', [['i1', 'control'], ['i2', 'treatment']], T0);
+  const list = interleaved(
+    's1',
+    'u1',
+    [
+      ['i1', 'control'],
+      ['i2', 'treatment'],
+    ],
+    T0,
+  );
   assert.equal(validateEvent(list).ok, true);
   const partial = { ...list, items: [list.items[0]!, { itemId: 'i2', position: 2, propensity: 1 }] };
   const rp = validateEvent(partial);
@@ -125,21 +133,62 @@ test('credit: a click goes to the team that contributed the item; per user the s
   feed([rec('x', 'create', { spec }), rec('x', 'start')]);
   const events: FlywheelEvent[] = [
     // u1: two clicks on treatment's items, one on control's -> prefers treatment.
-    interleaved('s1', 'u1', [['a', 'treatment'], ['b', 'control'], ['c', 'treatment']], T0 + 10),
+    interleaved(
+      's1',
+      'u1',
+      [
+        ['a', 'treatment'],
+        ['b', 'control'],
+        ['c', 'treatment'],
+      ],
+      T0 + 10,
+    ),
     click('u1', 'a', T0 + 11, 's1'),
     click('u1', 'b', T0 + 12, 's1'),
     click('u1', 'c', T0 + 13), // without servedId: the latest list showing c
     // u2: one click on control's item -> prefers control.
-    interleaved('s2', 'u2', [['b', 'control'], ['a', 'treatment']], T0 + 20),
+    interleaved(
+      's2',
+      'u2',
+      [
+        ['b', 'control'],
+        ['a', 'treatment'],
+      ],
+      T0 + 20,
+    ),
     click('u2', 'b', T0 + 21, 's2'),
     // u3: shown, no click -> tie; u4: one each -> tie.
-    interleaved('s3', 'u3', [['a', 'control'], ['b', 'treatment']], T0 + 30),
-    interleaved('s4', 'u4', [['a', 'control'], ['b', 'treatment']], T0 + 40),
+    interleaved(
+      's3',
+      'u3',
+      [
+        ['a', 'control'],
+        ['b', 'treatment'],
+      ],
+      T0 + 30,
+    ),
+    interleaved(
+      's4',
+      'u4',
+      [
+        ['a', 'control'],
+        ['b', 'treatment'],
+      ],
+      T0 + 40,
+    ),
     click('u4', 'a', T0 + 41, 's4'),
     click('u4', 'b', T0 + 42, 's4'),
     // u5: the same item was treatment's in one list and control's in a later one: each click goes to its own list's team.
     interleaved('s5', 'u5', [['z', 'treatment']], T0 + 50),
-    interleaved('s6', 'u5', [['z', 'control'], ['y', 'treatment']], T0 + 51),
+    interleaved(
+      's6',
+      'u5',
+      [
+        ['z', 'control'],
+        ['y', 'treatment'],
+      ],
+      T0 + 51,
+    ),
     click('u5', 'z', T0 + 52, 's5'),
     click('u5', 'z', T0 + 53, 's5'),
     click('u5', 'z', T0 + 54, 's6'),
@@ -169,7 +218,15 @@ test('the metric chooses what is credited: purchases for CONVERSION, revenue for
   const { book, feed } = wired();
   feed([rec('x', 'create', { spec }), rec('x', 'start')]);
   feed([
-    interleaved('s1', 'u1', [['a', 'treatment'], ['b', 'control']], T0 + 10),
+    interleaved(
+      's1',
+      'u1',
+      [
+        ['a', 'treatment'],
+        ['b', 'control'],
+      ],
+      T0 + 10,
+    ),
     click('u1', 'b', T0 + 11, 's1'),
     { kind: 'interaction', v: 1, id: 'p1', type: 'PURCHASE', userId: 'u1', itemId: 'a', quantity: 2, price: 5, servedId: 's1', timestamp: T0 + 12 },
   ]);
