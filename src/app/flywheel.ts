@@ -149,6 +149,7 @@ export async function createFlywheel(config: FlywheelConfig, logger: Logger, opt
     k: config.FLYWHEEL_SEGMENTS_K || undefined,
     kRange: [segKMin, segKMax],
     refitMinutes: config.FLYWHEEL_SEGMENTS_REFIT_MINUTES,
+    buyRateDays: config.FLYWHEEL_SEGMENTS_BUY_RATE_DAYS,
     logger,
   });
   segments = segmentService;

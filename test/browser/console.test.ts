@@ -227,11 +227,14 @@ describe('web console', { skip: skipBrowser, timeout: 300_000 }, () => {
     assertClean('anomalies');
   });
 
-  test('Segments: sizes, RFM centroids, top categories and items, members with paging', async () => {
+  test('Segments: sizes, RFM centroids, next-period buy rate, top categories and items, members with paging', async () => {
     const { page } = b;
     await visit('#/segments', '[data-testid=segments] tbody tr');
     assert.ok((await page.locator('[data-testid=segments] tbody tr').count()) >= 2);
-    assert.equal(await page.locator('main canvas').count(), 2);
+    assert.equal(await page.locator('main canvas').count(), 3, 'RFM centroids, sizes, buy rates');
+    // The demo shop spans four months, so the backtest has customers: "which segment buys most" is answered.
+    assert.match(await textOf(page, '[data-testid=buy-rate-note]'), /All customers: \d+(\.\d)? %/);
+    assert.match(await textOf(page, '[data-testid=segments] tbody'), /\d+(\.\d)? %\s/);
     await page.locator('[data-testid=segments] button').first().click();
     await page.waitForSelector('[data-testid=members] tbody tr');
     const firstPage = await textOf(page, '[data-testid=members] tbody');
