@@ -1,6 +1,6 @@
 import type { FlywheelEvent } from '../events/event';
 import { validateEvent } from '../events/validate';
-import type { EventLog } from '../event-log/event-log';
+import type { DeadLetter, EventLog } from '../event-log/event-log';
 import type { Metrics } from '../observability/metrics';
 import { DeadLetterSink } from './dead-letter-sink';
 import type { Ingestor } from './ingestor';
@@ -62,6 +62,17 @@ export class EventTracker {
       await this.ingestor.waitFor(receipt.lastPosition, this.readYourWritesTimeoutMs);
     }
     return { accepted: valid.length, duplicates: receipt.duplicates.length, rejected };
+  }
+
+  /**
+   * Input refused before it became an event (an import line the reader could not map: malformed, no
+   * user, ...): stored as dead letters within the sender's quota, like the validator's refusals, so the
+   * reason and the line are not lost.
+   */
+  async refuse(entries: readonly DeadLetter[], by: string): Promise<void> {
+    if (entries.length === 0) return;
+    await this.deadLetters.record(entries, by);
+    this.metrics?.eventsRejected.inc({ stage: 'read' }, entries.length);
   }
 }
 
