@@ -198,8 +198,8 @@ export async function createFlywheel(config: FlywheelConfig, logger: Logger, opt
   if (groups.fanOut && log.broadcast && fanOutStart && pipelines.fanOut) {
     fanOutConsumer = await startFanOut(log.broadcast, fanOutStart, groups.fanOut, pipelines.fanOut, logger);
   }
-  const tracker = new EventTracker(log, ingestor, metrics, { deadLetters });
   const impressions = new ImpressionRecorder(log, metrics, logger);
+  const tracker = new EventTracker(log, ingestor, metrics, { deadLetters, precedingWrites: impressions });
 
   return {
     config,
@@ -222,6 +222,8 @@ export async function createFlywheel(config: FlywheelConfig, logger: Logger, opt
     outcomes,
     async close() {
       watchdog.stop();
+      // Lists already answered keep their impressions: appended before the log closes.
+      await impressions.drain();
       await segmentService.stop();
       anomalies.close();
       await fanOutConsumer?.stop();

@@ -20,11 +20,18 @@ export interface EventTrackerOptions {
   readYourWritesTimeoutMs?: number;
   /** Where rejected input goes (bounded per sender); by default a sink of its own on the log. */
   deadLetters?: DeadLetterSink;
+  /**
+   * Records buffered elsewhere that must reach the log before anything tracked after them: the served
+   * lists of this turn (ImpressionRecorder appends them at the end of the turn). Flushed before each append,
+   * so a click tracked in the same turn as its list (an in-process caller: the simulators) still follows it.
+   */
+  precedingWrites?: { flush(): void };
 }
 
 export class EventTracker {
   private readonly deadLetters: DeadLetterSink;
   private readonly readYourWritesTimeoutMs: number;
+  private readonly precedingWrites: { flush(): void } | undefined;
 
   constructor(
     private readonly log: EventLog,
@@ -34,6 +41,7 @@ export class EventTracker {
   ) {
     this.deadLetters = options.deadLetters ?? new DeadLetterSink(log, metrics ? { metrics } : {});
     this.readYourWritesTimeoutMs = options.readYourWritesTimeoutMs ?? 10_000;
+    this.precedingWrites = options.precedingWrites;
   }
 
   /**
@@ -56,6 +64,7 @@ export class EventTracker {
       this.metrics?.eventsRejected.inc({ stage: 'track' }, rejected.length);
     }
     if (valid.length === 0) return { accepted: 0, duplicates: 0, rejected };
+    this.precedingWrites?.flush();
     const receipt = await this.log.append(valid);
     this.metrics?.eventsAccepted.inc({ source }, valid.length);
     if (this.log.readYourWrites && receipt.lastPosition >= 0) {
