@@ -6,15 +6,17 @@ import type { Flywheel } from './flywheel';
 /**
  * One served recommendations list, the way every caller serves it (the GraphQL resolvers and the simulated
  * shop alike): a strategy asked for by name is served as asked (the user is not exposed to an experiment);
- * otherwise the running experiment's variant for this user, else the default; then the list's impression (the
+ * otherwise the running experiment's variant for this user (a bandit's: drawn for this request), else the default; then the list's impression (the
  * exposure, in an experiment) is appended to the log before it is handed back (not awaited: see ImpressionRecorder).
  */
 export async function serveRecommendations(
   app: Pick<Flywheel, 'recommender' | 'outcomes' | 'impressions'>,
   request: RecommendRequest,
   surface: Extract<ServedSurface, 'recommendations' | 'recommendationsChanged'> = 'recommendations',
+  /** The bandit's draw per request (Math.random; a seeded generator in the simulator). */
+  random?: () => number,
 ): Promise<{ scored: Recommendation[]; served: ServedList }> {
-  const assigned = request.strategy ? null : app.outcomes.experiments.assign(request.userId);
+  const assigned = request.strategy ? null : app.outcomes.experiments.assign(request.userId, random);
   const strategy = request.strategy ?? assigned?.strategy;
   const scored = await app.recommender.recommend({ ...request, ...(strategy ? { strategy } : {}) });
   const served = await app.impressions.record({
@@ -23,6 +25,8 @@ export async function serveRecommendations(
     strategy: strategy ?? app.recommender.defaultStrategy,
     ...(assigned ? { experiment: { id: assigned.experimentId, variant: assigned.variant } } : {}),
     itemIds: scored.map((r) => r.itemId),
+    // A bandit's list: every entry carries the probability its arm was drawn with (see ServedEntry.propensity).
+    ...(assigned?.propensity !== undefined ? { propensities: scored.map(() => assigned.propensity!) } : {}),
   });
   return { scored, served };
 }
