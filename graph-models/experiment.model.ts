@@ -32,6 +32,22 @@ registerEnumType(ExperimentStatus, {
   description: 'DRAFT (created) -> RUNNING (start) -> STOPPED (stop); SHIPPED (ship, from RUNNING or STOPPED): its variant is the default.',
 });
 
+export enum ExperimentKind {
+  AB = 'AB',
+  BANDIT = 'BANDIT',
+}
+registerEnumType(ExperimentKind, {
+  name: 'ExperimentKind',
+  description: 'How an experiment allocates its traffic.',
+  valuesConfig: {
+    AB: { description: "Fixed shares per variant; each user's variant by a salted hash of their id (sticky, the same on every gateway)." },
+    BANDIT: {
+      description:
+        "Thompson sampling per request over the variants' strategies: traffic moves toward the arm whose lists earn the primary metric's outcome, each arm keeping at least the exploration floor; every list logs the probability its arm was drawn with.",
+    },
+  },
+});
+
 @InputType('ExperimentVariantInput')
 export class ExperimentVariantInput {
   @Field({ description: 'Unique within the experiment, e.g. "control".' })
@@ -73,6 +89,19 @@ export class CreateExperimentInput {
 
   @Field(() => ExperimentMetric)
   primaryMetric!: ExperimentMetric;
+
+  @Field(() => ExperimentKind, {
+    nullable: true,
+    description:
+      "AB when omitted. BANDIT: shares are not used for allocation (it starts uniform and follows the posteriors), strategies must differ, and the primary metric must be a yes/no outcome per list (CTR and CLICKS_PER_USER: a click; ADD_TO_CARTS_PER_USER; CONVERSION: a purchase).",
+  })
+  type?: ExperimentKind;
+
+  @Field(() => Float, {
+    nullable: true,
+    description: "BANDIT only: every arm's minimum share of the requests, in (0, 1/number of variants]; 0.05 when omitted.",
+  })
+  explorationFloor?: number;
 
   @Field(() => [ExperimentMetric], {
     nullable: true,
@@ -193,9 +222,51 @@ export class ExperimentResultsType {
   sampleRatioMismatch!: boolean;
 }
 
+@ObjectType('BanditArm', { simpleResolvers: true, description: "One arm (variant) of a BANDIT experiment, from the log's impressions and attributed outcomes." })
+export class BanditArmType {
+  @Field()
+  variant!: string;
+
+  @Field()
+  strategy!: string;
+
+  @Field(() => Int, { description: 'Lists served by this arm.' })
+  pulls!: number;
+
+  @Field(() => Int, { description: "Lists of this arm that earned the reward (at least one attributed outcome of the primary metric's kind)." })
+  successes!: number;
+
+  @Field(() => Float, { description: 'Beta posterior of the reward rate (uniform prior): 1 + successes.' })
+  alpha!: number;
+
+  @Field(() => Float, { description: 'Beta posterior: 1 + pulls - successes.' })
+  beta!: number;
+
+  @Field(() => Float, { description: 'alpha / (alpha + beta).' })
+  posteriorMean!: number;
+
+  @Field(() => Float, { description: 'Probability that this arm has the highest reward rate, under the posteriors the current shares come from.' })
+  probabilityBest!: number;
+
+  @Field(() => Float, { description: "This arm's share of the experiment's requests now (the propensity its next list is logged with)." })
+  trafficShare!: number;
+}
+
+@ObjectType('BanditState', { simpleResolvers: true, description: "A BANDIT experiment's arms now: counts, posteriors and traffic shares." })
+export class BanditStateType {
+  @Field(() => Float)
+  explorationFloor!: number;
+
+  @Field({ description: 'The outcome that makes a served list a success: CLICK, ADD_TO_CART or PURCHASE.' })
+  reward!: string;
+
+  @Field(() => [BanditArmType])
+  arms!: BanditArmType[];
+}
+
 @ObjectType('Experiment', {
   simpleResolvers: true,
-  description: 'An A/B test of recommendation strategies, durable in the event log and shared by every gateway.',
+  description: 'An A/B test (or a bandit) of recommendation strategies, durable in the event log and shared by every gateway.',
 })
 export class ExperimentType {
   @Field(() => ID)
@@ -206,6 +277,12 @@ export class ExperimentType {
 
   @Field(() => ExperimentStatus)
   status!: ExperimentStatus;
+
+  @Field(() => ExperimentKind, { description: 'AB or BANDIT.' })
+  type!: ExperimentKind;
+
+  @Field(() => Float, { nullable: true, description: "BANDIT: every arm's minimum share of the requests; null for AB." })
+  explorationFloor!: number | null;
 
   @Field(() => Float)
   traffic!: number;

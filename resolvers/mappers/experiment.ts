@@ -1,8 +1,11 @@
 import type { LiftResult } from '../../src/experiments/fixed-horizon';
 import type { ExperimentResults, ExperimentView } from '../../src/outcomes/experiments';
+import type { BanditView } from '../../src/outcomes/bandit';
 import {
+  ExperimentKind,
   ExperimentMetric,
   ExperimentStatus,
+  type BanditStateType,
   type ExperimentResultsType,
   type ExperimentType,
   type LiftType,
@@ -14,6 +17,8 @@ export function toExperiment(x: ExperimentView): ExperimentType {
     id: x.id,
     name: x.spec.name,
     status: ExperimentStatus[x.status],
+    type: ExperimentKind[x.spec.type ?? 'AB'],
+    explorationFloor: x.spec.explorationFloor ?? null,
     traffic: x.spec.traffic,
     control: x.spec.control,
     variants: x.spec.variants.map((v) => ({ ...v })),
@@ -68,4 +73,8 @@ export function toExperimentResults(x: ExperimentView, primary: ExperimentResult
     srmPValue: srm ? finite(srm.pValue) : null,
     sampleRatioMismatch: srm?.mismatch ?? false,
   };
+}
+
+export function toBanditState(b: BanditView): BanditStateType {
+  return { explorationFloor: b.explorationFloor, reward: b.reward, arms: b.arms.map((a) => ({ ...a })) };
 }

@@ -40,6 +40,8 @@ export type AttributeInput = {
 export type CreateExperimentInput = {
   /** The variant the others are compared with; the first one when omitted. */
   control?: string | null | undefined;
+  /** BANDIT only: every arm's minimum share of the requests, in (0, 1/number of variants]; 0.05 when omitted. */
+  explorationFloor?: number | null | undefined;
   /** Watched alongside the primary metric (reported with the same statistics); none when omitted. */
   guardrailMetrics?: Array<ExperimentMetric> | null | undefined;
   /** The smallest absolute effect on the primary metric worth detecting (e.g. 0.02 clicks per list): the sequential test's mixture is tuned to it before any data is seen. */
@@ -49,6 +51,8 @@ export type CreateExperimentInput = {
   primaryMetric: ExperimentMetric;
   /** Fraction of users that enter the experiment (the others get the default), in (0, 1]; 1 when omitted. */
   traffic?: number | null | undefined;
+  /** AB when omitted. BANDIT: shares are not used for allocation (it starts uniform and follows the posteriors), strategies must differ, and the primary metric must be a yes/no outcome per list (CTR and CLICKS_PER_USER: a click; ADD_TO_CARTS_PER_USER; CONVERSION: a purchase). */
+  type?: ExperimentKind | null | undefined;
   /** Two to ten variants. */
   variants: Array<ExperimentVariantInput>;
 };
@@ -80,6 +84,13 @@ export type EventType =
   | 'PURCHASE'
   | 'REMOVE_FROM_CART'
   | 'VIEW';
+
+/** How an experiment allocates its traffic. */
+export type ExperimentKind =
+  /** Fixed shares per variant; each user's variant by a salted hash of their id (sticky, the same on every gateway). */
+  | 'AB'
+  /** Thompson sampling per request over the variants' strategies: traffic moves toward the arm whose lists earn the primary metric's outcome, each arm keeping at least the exploration floor; every list logs the probability its arm was drawn with. */
+  | 'BANDIT';
 
 /** What an experiment is judged on, per user (the randomisation unit), from outcomes attributed to its lists. */
 export type ExperimentMetric =
@@ -218,6 +229,13 @@ export type ExperimentResultsQueryVariables = Exact<{
 
 
 export type ExperimentResultsQuery = { experiment: { id: string, name: string, status: ExperimentStatus, results: { sampleRatioMismatch: boolean, srmPValue: number | null, primary: { metric: ExperimentMetric, variants: Array<{ name: string, strategy: string, users: number, mean: number, variance: number, adjustedPValue: number | null, sequentialPValue: number | null, adjustedSequentialPValue: number | null, cupedVarianceRatio: number | null, absolute: { estimate: number, standardError: number, pValue: number, ci: { lower: number, upper: number } } | null, relative: { estimate: number, pValue: number, ci: { lower: number, upper: number } } | null, sequentialCi: { lower: number, upper: number } | null, cupedAbsolute: { estimate: number, ci: { lower: number, upper: number } } | null }> }, guardrails: Array<{ metric: ExperimentMetric, variants: Array<{ name: string, users: number, mean: number, sequentialPValue: number | null, absolute: { estimate: number, pValue: number } | null }> }> } } | null };
+
+export type ExperimentBanditQueryVariables = Exact<{
+  id: string | number;
+}>;
+
+
+export type ExperimentBanditQuery = { experiment: { id: string, name: string, type: ExperimentKind, status: ExperimentStatus, explorationFloor: number | null, bandit: { explorationFloor: number, reward: string, arms: Array<{ variant: string, strategy: string, pulls: number, successes: number, posteriorMean: number, probabilityBest: number, trafficShare: number }> } | null } | null };
 
 export type CreateExperimentMutationVariables = Exact<{
   input: CreateExperimentInput;
@@ -860,6 +878,30 @@ export const ExperimentResultsDocument = new TypedDocumentString(`
   }
 }
     `, {"hash":"sha256:4df60e1c194fb0e95ac6460cae6bb94084b49d7e3fea20e11a6c2fd8bc3faa69"}) as unknown as TypedDocumentString<ExperimentResultsQuery, ExperimentResultsQueryVariables>;
+export const ExperimentBanditDocument = new TypedDocumentString(`
+    query ExperimentBandit($id: ID!) {
+  experiment(id: $id) {
+    id
+    name
+    type
+    status
+    explorationFloor
+    bandit {
+      explorationFloor
+      reward
+      arms {
+        variant
+        strategy
+        pulls
+        successes
+        posteriorMean
+        probabilityBest
+        trafficShare
+      }
+    }
+  }
+}
+    `, {"hash":"sha256:f233470ce8d1675bf46728a0452ff01cbb498c37493cbda73a8098497c5b0ab0"}) as unknown as TypedDocumentString<ExperimentBanditQuery, ExperimentBanditQueryVariables>;
 export const CreateExperimentDocument = new TypedDocumentString(`
     mutation CreateExperiment($input: CreateExperimentInput!) {
   createExperiment(input: $input) {
