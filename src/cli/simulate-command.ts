@@ -7,6 +7,7 @@ import { loadConfig } from '../config/config';
 import { EVENT_SCHEMA_VERSION } from '../events/event';
 import { createLogger } from '../observability/logger';
 import { CliFailure } from './cli-error';
+import { printBanditSimulation, runBanditSimulation } from './simulate-bandit';
 
 /**
  * `flywheel simulate`: a simulated shop against the real gateway code (embedded event log and graph,
@@ -21,7 +22,8 @@ import { CliFailure } from './cli-error';
  *
  * Scenarios: `aa` (both variants serve `popular`, lift 0), `ab` (treatment serves `item-knn`, lift
  * `--lift`), `srm` (an A/A whose treatment loses a share of its users before they are exposed: a broken
- * split, about 47/53).
+ * split, about 47/53), `bandit` (Thompson sampling over three strategies against uniform allocation:
+ * simulate-bandit.ts).
  */
 export interface SimulateFlags {
   scenario?: string;
@@ -29,10 +31,14 @@ export interface SimulateFlags {
   users?: string;
   days?: string;
   lift?: string;
+  /** bandit: the exploration floor. */
+  floor?: string;
+  /** bandit: keep the bandit run's data dir here. */
+  dataDir?: string;
   json?: boolean;
 }
 
-const SCENARIOS = ['aa', 'ab', 'srm'] as const;
+const SCENARIOS = ['aa', 'ab', 'srm', 'bandit'] as const;
 type Scenario = (typeof SCENARIOS)[number];
 
 export async function runSimulate(flags: SimulateFlags): Promise<Record<string, unknown>> {
@@ -41,6 +47,7 @@ export async function runSimulate(flags: SimulateFlags): Promise<Record<string, 
   const seed = intFlag('--seed', flags.seed ?? '1', 0, 2 ** 31);
   const users = intFlag('--users', flags.users ?? '1000', 10, 1_000_000);
   const days = intFlag('--days', flags.days ?? '5', 1, 365);
+  if (scenario === 'bandit') return runBanditSimulation({ seed, users, days, floor: Number(flags.floor ?? '0.05'), ...(flags.dataDir ? { dataDir: flags.dataDir } : {}) });
   const lift = scenario === 'ab' ? Number(flags.lift ?? '0.15') : 0;
   if (!(lift > -1 && lift < 10)) throw new CliFailure('--lift must be a number above -1', 2);
 
@@ -58,7 +65,7 @@ export async function runSimulate(flags: SimulateFlags): Promise<Record<string, 
   }
 }
 
-async function simulate(app: Flywheel, o: { scenario: Scenario; seed: number; users: number; days: number; lift: number }): Promise<Record<string, unknown>> {
+async function simulate(app: Flywheel, o: { scenario: Exclude<Scenario, 'bandit'>; seed: number; users: number; days: number; lift: number }): Promise<Record<string, unknown>> {
   const rand = mulberry32(o.seed);
   const normal = () => Math.sqrt(-2 * Math.log(1 - rand())) * Math.cos(2 * Math.PI * rand());
   const DAY = 86_400_000;
@@ -186,7 +193,8 @@ async function simulate(app: Flywheel, o: { scenario: Scenario; seed: number; us
 }
 
 export function printSimulate(result: Record<string, unknown>, json: boolean): void {
-  if (!json) {
+  if (!json && result.scenario === 'bandit') printBanditSimulation(result);
+  else if (!json) {
     const lift = result.lift as { relative: number | null; ci: [number, number] | null; pValue: number | null; sequentialPValue: number | null };
     for (const v of result.variants as { name: string; strategy: string; users: number; impressions: number; clicks: number; mean: number }[]) {
       console.log(`${v.name.padEnd(10)} ${v.strategy.padEnd(10)} users ${v.users}  lists ${v.impressions}  clicks ${v.clicks}  CTR ${v.mean.toFixed(4)}`);
