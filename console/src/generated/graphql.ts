@@ -401,40 +401,40 @@ export type ConsoleLiftFieldsFragment = { estimate: number, standardError: numbe
 
 export type ConsoleVariantResultFieldsFragment = { name: string, strategy: string, users: number, mean: number, adjustedPValue: number | null, sequentialPValue: number | null, adjustedSequentialPValue: number | null, cupedVarianceRatio: number | null, absolute: { estimate: number, standardError: number, pValue: number, ci: { lower: number, upper: number } } | null, relative: { estimate: number, standardError: number, pValue: number, ci: { lower: number, upper: number } } | null, sequentialCi: { lower: number, upper: number } | null, cupedAbsolute: { estimate: number, standardError: number, pValue: number, ci: { lower: number, upper: number } } | null };
 
-export type ConsoleExperimentFieldsFragment = { id: string, name: string, status: ExperimentStatus, control: string, primaryMetric: ExperimentMetric, guardrailMetrics: Array<ExperimentMetric>, minimumDetectableEffect: number, traffic: number, createdAt: string, createdBy: string | null, startedAt: string | null, stoppedAt: string | null, shippedVariant: string | null, variants: Array<{ name: string, share: number, strategy: string }> };
+export type ConsoleExperimentFieldsFragment = { id: string, name: string, status: ExperimentStatus, type: ExperimentKind, explorationFloor: number | null, control: string, primaryMetric: ExperimentMetric, guardrailMetrics: Array<ExperimentMetric>, minimumDetectableEffect: number, traffic: number, createdAt: string, createdBy: string | null, startedAt: string | null, stoppedAt: string | null, shippedVariant: string | null, variants: Array<{ name: string, share: number, strategy: string }> };
 
 export type ConsoleExperimentsQueryVariables = Exact<{ [key: string]: never; }>;
 
 
-export type ConsoleExperimentsQuery = { experiments: Array<{ id: string, name: string, status: ExperimentStatus, control: string, primaryMetric: ExperimentMetric, guardrailMetrics: Array<ExperimentMetric>, minimumDetectableEffect: number, traffic: number, createdAt: string, createdBy: string | null, startedAt: string | null, stoppedAt: string | null, shippedVariant: string | null, variants: Array<{ name: string, share: number, strategy: string }> }> };
+export type ConsoleExperimentsQuery = { experiments: Array<{ id: string, name: string, status: ExperimentStatus, type: ExperimentKind, explorationFloor: number | null, control: string, primaryMetric: ExperimentMetric, guardrailMetrics: Array<ExperimentMetric>, minimumDetectableEffect: number, traffic: number, createdAt: string, createdBy: string | null, startedAt: string | null, stoppedAt: string | null, shippedVariant: string | null, variants: Array<{ name: string, share: number, strategy: string }> }> };
 
 export type ConsoleExperimentQueryVariables = Exact<{
   id: string | number;
 }>;
 
 
-export type ConsoleExperimentQuery = { experiment: { id: string, name: string, status: ExperimentStatus, control: string, primaryMetric: ExperimentMetric, guardrailMetrics: Array<ExperimentMetric>, minimumDetectableEffect: number, traffic: number, createdAt: string, createdBy: string | null, startedAt: string | null, stoppedAt: string | null, shippedVariant: string | null, results: { sampleRatioMismatch: boolean, srmPValue: number | null, primary: { metric: ExperimentMetric, variants: Array<{ name: string, strategy: string, users: number, mean: number, adjustedPValue: number | null, sequentialPValue: number | null, adjustedSequentialPValue: number | null, cupedVarianceRatio: number | null, absolute: { estimate: number, standardError: number, pValue: number, ci: { lower: number, upper: number } } | null, relative: { estimate: number, standardError: number, pValue: number, ci: { lower: number, upper: number } } | null, sequentialCi: { lower: number, upper: number } | null, cupedAbsolute: { estimate: number, standardError: number, pValue: number, ci: { lower: number, upper: number } } | null }> }, guardrails: Array<{ metric: ExperimentMetric, variants: Array<{ name: string, strategy: string, users: number, mean: number, adjustedPValue: number | null, sequentialPValue: number | null, adjustedSequentialPValue: number | null, cupedVarianceRatio: number | null, absolute: { estimate: number, standardError: number, pValue: number, ci: { lower: number, upper: number } } | null, relative: { estimate: number, standardError: number, pValue: number, ci: { lower: number, upper: number } } | null, sequentialCi: { lower: number, upper: number } | null, cupedAbsolute: { estimate: number, standardError: number, pValue: number, ci: { lower: number, upper: number } } | null }> }> }, variants: Array<{ name: string, share: number, strategy: string }> } | null };
+export type ConsoleExperimentQuery = { experiment: { id: string, name: string, status: ExperimentStatus, type: ExperimentKind, explorationFloor: number | null, control: string, primaryMetric: ExperimentMetric, guardrailMetrics: Array<ExperimentMetric>, minimumDetectableEffect: number, traffic: number, createdAt: string, createdBy: string | null, startedAt: string | null, stoppedAt: string | null, shippedVariant: string | null, bandit: { reward: string, arms: Array<{ variant: string, strategy: string, pulls: number, successes: number, posteriorMean: number, probabilityBest: number, trafficShare: number }> } | null, results: { sampleRatioMismatch: boolean, srmPValue: number | null, primary: { metric: ExperimentMetric, variants: Array<{ name: string, strategy: string, users: number, mean: number, adjustedPValue: number | null, sequentialPValue: number | null, adjustedSequentialPValue: number | null, cupedVarianceRatio: number | null, absolute: { estimate: number, standardError: number, pValue: number, ci: { lower: number, upper: number } } | null, relative: { estimate: number, standardError: number, pValue: number, ci: { lower: number, upper: number } } | null, sequentialCi: { lower: number, upper: number } | null, cupedAbsolute: { estimate: number, standardError: number, pValue: number, ci: { lower: number, upper: number } } | null }> }, guardrails: Array<{ metric: ExperimentMetric, variants: Array<{ name: string, strategy: string, users: number, mean: number, adjustedPValue: number | null, sequentialPValue: number | null, adjustedSequentialPValue: number | null, cupedVarianceRatio: number | null, absolute: { estimate: number, standardError: number, pValue: number, ci: { lower: number, upper: number } } | null, relative: { estimate: number, standardError: number, pValue: number, ci: { lower: number, upper: number } } | null, sequentialCi: { lower: number, upper: number } | null, cupedAbsolute: { estimate: number, standardError: number, pValue: number, ci: { lower: number, upper: number } } | null }> }> }, variants: Array<{ name: string, share: number, strategy: string }> } | null };
 
 export type ConsoleCreateExperimentMutationVariables = Exact<{
   input: CreateExperimentInput;
 }>;
 
 
-export type ConsoleCreateExperimentMutation = { createExperiment: { id: string, name: string, status: ExperimentStatus, control: string, primaryMetric: ExperimentMetric, guardrailMetrics: Array<ExperimentMetric>, minimumDetectableEffect: number, traffic: number, createdAt: string, createdBy: string | null, startedAt: string | null, stoppedAt: string | null, shippedVariant: string | null, variants: Array<{ name: string, share: number, strategy: string }> } };
+export type ConsoleCreateExperimentMutation = { createExperiment: { id: string, name: string, status: ExperimentStatus, type: ExperimentKind, explorationFloor: number | null, control: string, primaryMetric: ExperimentMetric, guardrailMetrics: Array<ExperimentMetric>, minimumDetectableEffect: number, traffic: number, createdAt: string, createdBy: string | null, startedAt: string | null, stoppedAt: string | null, shippedVariant: string | null, variants: Array<{ name: string, share: number, strategy: string }> } };
 
 export type ConsoleStartExperimentMutationVariables = Exact<{
   id: string | number;
 }>;
 
 
-export type ConsoleStartExperimentMutation = { startExperiment: { id: string, name: string, status: ExperimentStatus, control: string, primaryMetric: ExperimentMetric, guardrailMetrics: Array<ExperimentMetric>, minimumDetectableEffect: number, traffic: number, createdAt: string, createdBy: string | null, startedAt: string | null, stoppedAt: string | null, shippedVariant: string | null, variants: Array<{ name: string, share: number, strategy: string }> } };
+export type ConsoleStartExperimentMutation = { startExperiment: { id: string, name: string, status: ExperimentStatus, type: ExperimentKind, explorationFloor: number | null, control: string, primaryMetric: ExperimentMetric, guardrailMetrics: Array<ExperimentMetric>, minimumDetectableEffect: number, traffic: number, createdAt: string, createdBy: string | null, startedAt: string | null, stoppedAt: string | null, shippedVariant: string | null, variants: Array<{ name: string, share: number, strategy: string }> } };
 
 export type ConsoleStopExperimentMutationVariables = Exact<{
   id: string | number;
 }>;
 
 
-export type ConsoleStopExperimentMutation = { stopExperiment: { id: string, name: string, status: ExperimentStatus, control: string, primaryMetric: ExperimentMetric, guardrailMetrics: Array<ExperimentMetric>, minimumDetectableEffect: number, traffic: number, createdAt: string, createdBy: string | null, startedAt: string | null, stoppedAt: string | null, shippedVariant: string | null, variants: Array<{ name: string, share: number, strategy: string }> } };
+export type ConsoleStopExperimentMutation = { stopExperiment: { id: string, name: string, status: ExperimentStatus, type: ExperimentKind, explorationFloor: number | null, control: string, primaryMetric: ExperimentMetric, guardrailMetrics: Array<ExperimentMetric>, minimumDetectableEffect: number, traffic: number, createdAt: string, createdBy: string | null, startedAt: string | null, stoppedAt: string | null, shippedVariant: string | null, variants: Array<{ name: string, share: number, strategy: string }> } };
 
 export type ConsoleShipVariantMutationVariables = Exact<{
   experimentId: string | number;
@@ -442,7 +442,7 @@ export type ConsoleShipVariantMutationVariables = Exact<{
 }>;
 
 
-export type ConsoleShipVariantMutation = { shipVariant: { id: string, name: string, status: ExperimentStatus, control: string, primaryMetric: ExperimentMetric, guardrailMetrics: Array<ExperimentMetric>, minimumDetectableEffect: number, traffic: number, createdAt: string, createdBy: string | null, startedAt: string | null, stoppedAt: string | null, shippedVariant: string | null, variants: Array<{ name: string, share: number, strategy: string }> } };
+export type ConsoleShipVariantMutation = { shipVariant: { id: string, name: string, status: ExperimentStatus, type: ExperimentKind, explorationFloor: number | null, control: string, primaryMetric: ExperimentMetric, guardrailMetrics: Array<ExperimentMetric>, minimumDetectableEffect: number, traffic: number, createdAt: string, createdBy: string | null, startedAt: string | null, stoppedAt: string | null, shippedVariant: string | null, variants: Array<{ name: string, share: number, strategy: string }> } };
 
 export type ConsoleOutcomesQueryVariables = Exact<{
   since?: string | null | undefined;
@@ -612,6 +612,8 @@ export const ConsoleExperimentFieldsFragmentDoc = new TypedDocumentString(`
   id
   name
   status
+  type
+  explorationFloor
   control
   primaryMetric
   guardrailMetrics
@@ -1336,6 +1338,8 @@ export const ConsoleExperimentsDocument = new TypedDocumentString(`
   id
   name
   status
+  type
+  explorationFloor
   control
   primaryMetric
   guardrailMetrics
@@ -1351,11 +1355,23 @@ export const ConsoleExperimentsDocument = new TypedDocumentString(`
     share
     strategy
   }
-}`, {"hash":"sha256:532a269da38b5c13011ad444b57257273667d2846df96cd254dc52b09ffaa160"}) as unknown as TypedDocumentString<ConsoleExperimentsQuery, ConsoleExperimentsQueryVariables>;
+}`, {"hash":"sha256:8d47021d0891cddfa7083c8b2e6a073b12bdda6c0a051803aaeacea8efde9eff"}) as unknown as TypedDocumentString<ConsoleExperimentsQuery, ConsoleExperimentsQueryVariables>;
 export const ConsoleExperimentDocument = new TypedDocumentString(`
     query ConsoleExperiment($id: ID!) {
   experiment(id: $id) {
     ...ConsoleExperimentFields
+    bandit {
+      reward
+      arms {
+        variant
+        strategy
+        pulls
+        successes
+        posteriorMean
+        probabilityBest
+        trafficShare
+      }
+    }
     results {
       sampleRatioMismatch
       srmPValue
@@ -1410,6 +1426,8 @@ fragment ConsoleExperimentFields on Experiment {
   id
   name
   status
+  type
+  explorationFloor
   control
   primaryMetric
   guardrailMetrics
@@ -1425,7 +1443,7 @@ fragment ConsoleExperimentFields on Experiment {
     share
     strategy
   }
-}`, {"hash":"sha256:22dd2ec70c178f9265180195140c30c565a0357239f9ebf37ab0632488696476"}) as unknown as TypedDocumentString<ConsoleExperimentQuery, ConsoleExperimentQueryVariables>;
+}`, {"hash":"sha256:3cc4625c6cc70c92c357831ad3445cfff274a74d4f72466c6b4639b9caa7b441"}) as unknown as TypedDocumentString<ConsoleExperimentQuery, ConsoleExperimentQueryVariables>;
 export const ConsoleCreateExperimentDocument = new TypedDocumentString(`
     mutation ConsoleCreateExperiment($input: CreateExperimentInput!) {
   createExperiment(input: $input) {
@@ -1436,6 +1454,8 @@ export const ConsoleCreateExperimentDocument = new TypedDocumentString(`
   id
   name
   status
+  type
+  explorationFloor
   control
   primaryMetric
   guardrailMetrics
@@ -1451,7 +1471,7 @@ export const ConsoleCreateExperimentDocument = new TypedDocumentString(`
     share
     strategy
   }
-}`, {"hash":"sha256:28038607777931faac499da8bd5fe219caf89de31b84c2d52ab7b97361500ab0"}) as unknown as TypedDocumentString<ConsoleCreateExperimentMutation, ConsoleCreateExperimentMutationVariables>;
+}`, {"hash":"sha256:ea6fce8a709ce868c3ada321a58e0a9147311b65e8a75b195bad7013c872c3c7"}) as unknown as TypedDocumentString<ConsoleCreateExperimentMutation, ConsoleCreateExperimentMutationVariables>;
 export const ConsoleStartExperimentDocument = new TypedDocumentString(`
     mutation ConsoleStartExperiment($id: ID!) {
   startExperiment(id: $id) {
@@ -1462,6 +1482,8 @@ export const ConsoleStartExperimentDocument = new TypedDocumentString(`
   id
   name
   status
+  type
+  explorationFloor
   control
   primaryMetric
   guardrailMetrics
@@ -1477,7 +1499,7 @@ export const ConsoleStartExperimentDocument = new TypedDocumentString(`
     share
     strategy
   }
-}`, {"hash":"sha256:68e88bcb6dc69d6b6d3b819112addbcf489744df8d8a241e29813a92feabf8b1"}) as unknown as TypedDocumentString<ConsoleStartExperimentMutation, ConsoleStartExperimentMutationVariables>;
+}`, {"hash":"sha256:32032ef79e7ace206b8a5f7581ba5cae02200d5ce6ec82ae2e00a8403b358f36"}) as unknown as TypedDocumentString<ConsoleStartExperimentMutation, ConsoleStartExperimentMutationVariables>;
 export const ConsoleStopExperimentDocument = new TypedDocumentString(`
     mutation ConsoleStopExperiment($id: ID!) {
   stopExperiment(id: $id) {
@@ -1488,6 +1510,8 @@ export const ConsoleStopExperimentDocument = new TypedDocumentString(`
   id
   name
   status
+  type
+  explorationFloor
   control
   primaryMetric
   guardrailMetrics
@@ -1503,7 +1527,7 @@ export const ConsoleStopExperimentDocument = new TypedDocumentString(`
     share
     strategy
   }
-}`, {"hash":"sha256:664ed7bef556ae8ec40264efb93a7673fe77fdb020ba124a0000af12f713d7cd"}) as unknown as TypedDocumentString<ConsoleStopExperimentMutation, ConsoleStopExperimentMutationVariables>;
+}`, {"hash":"sha256:ac5e1595a2405604c255daf06d309a3a4be9b219b7023fb0b3eb431d96d7855c"}) as unknown as TypedDocumentString<ConsoleStopExperimentMutation, ConsoleStopExperimentMutationVariables>;
 export const ConsoleShipVariantDocument = new TypedDocumentString(`
     mutation ConsoleShipVariant($experimentId: ID!, $variant: String!) {
   shipVariant(experimentId: $experimentId, variant: $variant) {
@@ -1514,6 +1538,8 @@ export const ConsoleShipVariantDocument = new TypedDocumentString(`
   id
   name
   status
+  type
+  explorationFloor
   control
   primaryMetric
   guardrailMetrics
@@ -1529,7 +1555,7 @@ export const ConsoleShipVariantDocument = new TypedDocumentString(`
     share
     strategy
   }
-}`, {"hash":"sha256:60e3e798340f10d4e5412c376272a7010752ee8ad4abc3b8512b2a929ee8587c"}) as unknown as TypedDocumentString<ConsoleShipVariantMutation, ConsoleShipVariantMutationVariables>;
+}`, {"hash":"sha256:98360dad246ab199c31a43ec02a53aaa64a3363a481e5316175459d744f65d59"}) as unknown as TypedDocumentString<ConsoleShipVariantMutation, ConsoleShipVariantMutationVariables>;
 export const ConsoleOutcomesDocument = new TypedDocumentString(`
     query ConsoleOutcomes($since: DateTime) {
   outcomeMetrics(since: $since) {

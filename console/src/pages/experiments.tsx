@@ -17,6 +17,7 @@ import {
   ConsoleShipVariantDocument,
   ConsoleStartExperimentDocument,
   ConsoleStopExperimentDocument,
+  type ConsoleExperimentQuery,
   type ConsoleVariantResultFieldsFragment,
   type ExperimentMetric,
 } from '../generated/graphql';
@@ -78,7 +79,11 @@ export function ExperimentsPage({ role }: { role: string }) {
                         <span class={`badge status-${x.status}`}>{x.status}</span>
                         {x.shippedVariant ? ` (${x.shippedVariant})` : ''}
                       </td>
-                      <td>{x.variants.map((v) => `${v.name}: ${v.strategy} ${Math.round(v.share * 100)} %`).join(', ')}</td>
+                      <td>
+                        {x.type === 'BANDIT'
+                          ? `bandit over ${x.variants.map((v) => v.strategy).join(', ')}`
+                          : x.variants.map((v) => `${v.name}: ${v.strategy} ${Math.round(v.share * 100)} %`).join(', ')}
+                      </td>
                       <td>{x.primaryMetric}</td>
                       <td>{fmtTime(x.createdAt)}</td>
                     </tr>
@@ -140,7 +145,8 @@ function ExperimentDetail({ id, canManage, onChanged }: { id: string; canManage:
         {x.stoppedAt ? ` Stopped ${fmtTime(x.stoppedAt)}.` : ''}
         {x.shippedVariant ? ` Shipped: ${x.shippedVariant}.` : ''}
       </p>
-      <p data-testid="srm" class={r.sampleRatioMismatch ? 'srm-alert' : undefined} role={r.sampleRatioMismatch ? 'alert' : undefined}>
+      {x.bandit ? <BanditArms bandit={x.bandit} floor={x.explorationFloor ?? 0} /> : null}
+      <p data-testid="srm" hidden={x.type === 'BANDIT'} class={r.sampleRatioMismatch ? 'srm-alert' : undefined} role={r.sampleRatioMismatch ? 'alert' : undefined}>
         {r.sampleRatioMismatch ? (
           <>
             <strong>Sample ratio mismatch</strong> (chi-square p = {fmtP(r.srmPValue)} &lt; 0.001): users per variant do not match the shares. Assignment or
@@ -196,6 +202,46 @@ function ExperimentDetail({ id, canManage, onChanged }: { id: string; canManage:
       ))}
       {r.guardrails.length === 0 ? <p class="muted">No guardrail metrics.</p> : null}
     </Card>
+  );
+}
+
+/** A BANDIT's arms: Thompson sampling's counts, posteriors and the traffic share each gets now. */
+function BanditArms({ bandit, floor }: { bandit: NonNullable<ConsoleExperimentQuery['experiment']>['bandit'] & object; floor: number }) {
+  return (
+    <>
+      <h3>Bandit arms</h3>
+      <p class="muted">
+        Thompson sampling per request; each arm keeps at least {Math.round(floor * 100)} % of the requests. A list is a success when it earns a{' '}
+        {bandit.reward.toLowerCase().replace(/_/g, ' ')}. The results below count each (user, arm) pair as a unit and are descriptive: the arms were not
+        randomised at fixed shares (no sample-ratio check); estimate a strategy off-policy with <code>flywheel evaluate-policy</code>.
+      </p>
+      <table data-testid="bandit-arms">
+        <thead>
+          <tr>
+            <th scope="col">Arm</th>
+            <th scope="col">Strategy</th>
+            <th scope="col">Lists</th>
+            <th scope="col">Successes</th>
+            <th scope="col">Posterior mean</th>
+            <th scope="col">P(best)</th>
+            <th scope="col">Traffic share</th>
+          </tr>
+        </thead>
+        <tbody>
+          {bandit.arms.map((a) => (
+            <tr key={a.variant}>
+              <td>{a.variant}</td>
+              <td>{a.strategy}</td>
+              <td>{a.pulls}</td>
+              <td>{a.successes}</td>
+              <td>{fmtStat(a.posteriorMean)}</td>
+              <td>{fmtStat(a.probabilityBest)}</td>
+              <td>{`${(a.trafficShare * 100).toFixed(1)} %`}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </>
   );
 }
 
