@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -58,7 +59,7 @@ export async function runBanditSimulation(o: BanditSimOptions): Promise<Record<s
   if (o.dataDir !== undefined && existsSync(o.dataDir) && readdirSync(o.dataDir).length > 0)
     throw new CliFailure(`--data-dir ${o.dataDir} is not empty: the simulation writes a fresh log there`, 2);
   // The shoppers' hidden propensities, as simulate-command.ts draws them (log-normal around 0.12).
-  const truthRand = mulberry32(o.seed);
+  const truthRand = mulberry32(streamSeed(o.seed, 'shoppers'));
   const normal = () => Math.sqrt(-2 * Math.log(1 - truthRand())) * Math.cos(2 * Math.PI * truthRand());
   const propensity = Array.from({ length: o.users }, () => Math.min(0.9, 0.12 * Math.exp(0.6 * normal())));
   const truth = ARMS.map((a) => {
@@ -104,6 +105,17 @@ export async function runBanditSimulation(o: BanditSimOptions): Promise<Record<s
   };
 }
 
+/**
+ * Independent seeds for the simulation's random streams. Mulberry32 streams from adjacent seeds (s, s + 1) are
+ * correlated (their states differ by 1 at every step). With the arm draws seeded s + 2 and the clicks s + 1, the
+ * rarely played arm's realised clicks strayed from their exact expectation under the click model by 1.8 to 2.6
+ * standard errors in 4 seeds of 4 checked, and evaluate-policy's 95 % intervals covered its true click-through in
+ * 14 of 20 seeds; with the arm draws from Math.random instead, the same check stayed within 1.9 standard errors.
+ */
+function streamSeed(seed: number, stream: string): number {
+  return createHash('sha256').update(`${seed}:${stream}`).digest().readUInt32LE(0);
+}
+
 async function withGateway<T>(keep: string | undefined, fn: (app: Flywheel) => Promise<T>): Promise<T> {
   const dir = keep ?? mkdtempSync(path.join(tmpdir(), 'flywheel-simulate-'));
   mkdirSync(dir, { recursive: true });
@@ -129,8 +141,8 @@ async function run(
   best: number,
 ): Promise<RunResult> {
   // The same shop for both runs: catalog, history, visits and clicks from the seed; the arm draws from a stream of their own.
-  const rand = mulberry32(o.seed + 1);
-  const policy = mulberry32(o.seed + 2);
+  const rand = mulberry32(streamSeed(o.seed, 'visits-and-clicks'));
+  const policy = mulberry32(streamSeed(o.seed, 'arm-draws'));
   const DAY = 86_400_000;
   const start = Date.now() - (o.days + 1) * DAY;
   const seedEvents: Record<string, unknown>[] = [];
