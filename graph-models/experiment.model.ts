@@ -93,7 +93,7 @@ export class CreateExperimentInput {
   @Field(() => ExperimentKind, {
     nullable: true,
     description:
-      "AB when omitted. BANDIT: shares are not used for allocation (it starts uniform and follows the posteriors), strategies must differ, and the primary metric must be a yes/no outcome per list (CTR and CLICKS_PER_USER: a click; ADD_TO_CARTS_PER_USER; CONVERSION: a purchase).",
+      'AB when omitted. BANDIT: shares are not used for allocation (it starts uniform and follows the posteriors), strategies must differ, and the primary metric must be a yes/no outcome per list (CTR and CLICKS_PER_USER: a click; ADD_TO_CARTS_PER_USER; CONVERSION: a purchase).',
   })
   type?: ExperimentKind;
 
@@ -222,7 +222,10 @@ export class ExperimentResultsType {
   sampleRatioMismatch!: boolean;
 }
 
-@ObjectType('BanditArm', { simpleResolvers: true, description: "One arm (variant) of a BANDIT experiment, from the log's impressions and attributed outcomes." })
+@ObjectType('BanditArm', {
+  simpleResolvers: true,
+  description: "One arm (variant) of a BANDIT experiment, from the log's impressions and attributed outcomes.",
+})
 export class BanditArmType {
   @Field()
   variant!: string;

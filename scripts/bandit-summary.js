@@ -6,7 +6,15 @@
 // Usage: node scripts/bandit-summary.js DIR   (the loop that writes DIR is in EXPERIMENTS.md, "Bandit runs").
 const fs = require('node:fs');
 const dir = process.argv[2] || '.';
-const lines = (f) => (fs.existsSync(f) ? fs.readFileSync(f, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l)) : []);
+const lines = (f) =>
+  fs.existsSync(f)
+    ? fs
+        .readFileSync(f, 'utf8')
+        .trim()
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l))
+    : [];
 const sims = lines(`${dir}/sim.jsonl`);
 const opes = lines(`${dir}/ope.jsonl`);
 const median = (xs) => {
@@ -23,18 +31,53 @@ const floorRegret = (r) => {
   const best = Math.max(...t);
   return r.floor * t.reduce((s, x) => s + (best - x), 0) * r.requests;
 };
-console.log(`runs ${sims.length}, requests ${range(col((r) => r.requests), 0)}, short lists ${col((r) => r.shortLists).reduce((a, b) => a + b, 0)}`);
-stat('regret, bandit', col((r) => r.regret.bandit), 1);
-stat('regret, uniform', col((r) => r.regret.uniform), 1);
-stat('regret ratio bandit / uniform', col((r) => r.regret.ratio));
+console.log(
+  `runs ${sims.length}, requests ${range(
+    col((r) => r.requests),
+    0,
+  )}, short lists ${col((r) => r.shortLists).reduce((a, b) => a + b, 0)}`,
+);
+stat(
+  'regret, bandit',
+  col((r) => r.regret.bandit),
+  1,
+);
+stat(
+  'regret, uniform',
+  col((r) => r.regret.uniform),
+  1,
+);
+stat(
+  'regret ratio bandit / uniform',
+  col((r) => r.regret.ratio),
+);
 console.log(`bandit below uniform in ${col((r) => r.regret.bandit < r.regret.uniform).filter(Boolean).length} of ${sims.length}`);
 stat('regret the floor alone costs', col(floorRegret), 1);
-stat('best arm share, bandit, all requests', col((r) => r.bestArmShare.bandit.all));
-stat('best arm share, bandit, last 10 %', col((r) => r.bestArmShare.bandit.last10pct));
-stat("best arm's traffic share at the end", col((r) => r.bestArmShare.bandit.final));
-stat('best arm share, uniform', col((r) => r.bestArmShare.uniform.all));
-stat('clicks, bandit / uniform - 1', col((r) => r.clicks.bandit / r.clicks.uniform - 1));
-for (const arm of Object.keys(sims[0]?.truth.ctr ?? {})) stat(`true CTR ${arm}`, col((r) => r.truth.ctr[arm]));
+stat(
+  'best arm share, bandit, all requests',
+  col((r) => r.bestArmShare.bandit.all),
+);
+stat(
+  'best arm share, bandit, last 10 %',
+  col((r) => r.bestArmShare.bandit.last10pct),
+);
+stat(
+  "best arm's traffic share at the end",
+  col((r) => r.bestArmShare.bandit.final),
+);
+stat(
+  'best arm share, uniform',
+  col((r) => r.bestArmShare.uniform.all),
+);
+stat(
+  'clicks, bandit / uniform - 1',
+  col((r) => r.clicks.bandit / r.clicks.uniform - 1),
+);
+for (const arm of Object.keys(sims[0]?.truth.ctr ?? {}))
+  stat(
+    `true CTR ${arm}`,
+    col((r) => r.truth.ctr[arm]),
+  );
 if (opes.length === sims.length && opes.length > 0) {
   for (const arm of Object.keys(sims[0].truth.ctr)) {
     const c = opes.map((o, i) => ({ e: o.candidates.find((x) => x.name === arm), t: sims[i].truth.ctr[arm] }));

@@ -101,7 +101,10 @@ export async function runBanditSimulation(o: BanditSimOptions): Promise<Record<s
     clicks: { bandit: bandit.clicks, uniform: uniform.clicks },
     shortLists: bandit.shortLists + uniform.shortLists,
     ...(o.dataDir !== undefined ? { dataDir: o.dataDir } : {}),
-    truth: { ctr: Object.fromEntries(ARMS.map((a, i) => [a.strategy, truth[i]!.ctr])), clickRate: Object.fromEntries(ARMS.map((a, i) => [a.strategy, truth[i]!.clickRate])) },
+    truth: {
+      ctr: Object.fromEntries(ARMS.map((a, i) => [a.strategy, truth[i]!.ctr])),
+      clickRate: Object.fromEntries(ARMS.map((a, i) => [a.strategy, truth[i]!.clickRate])),
+    },
   };
 }
 
@@ -151,7 +154,15 @@ async function run(
   for (let s = 0; s < 200; s++) {
     const a = Math.floor(rand() * 50);
     for (const it of [a, (a + 1) % 50, (a + 7) % 50])
-      seedEvents.push({ kind: 'interaction', v: EVENT_SCHEMA_VERSION, id: `sim-seed-${s}-${it}`, type: 'CLICK', userId: `seed-${s}`, itemId: `i${it}`, timestamp: start });
+      seedEvents.push({
+        kind: 'interaction',
+        v: EVENT_SCHEMA_VERSION,
+        id: `sim-seed-${s}-${it}`,
+        type: 'CLICK',
+        userId: `seed-${s}`,
+        itemId: `i${it}`,
+        timestamp: start,
+      });
   }
   await app.tracker.track(seedEvents, 'simulate');
   await app.recommender.whenFresh();
@@ -215,7 +226,7 @@ async function run(
       // The lists' impressions in the log and read back, then their clicks: the next batch is drawn from the updated posterior.
       await Promise.all(served.map((s) => s.served.recorded));
       if (events.length > 0) await app.tracker.track(events, 'simulate');
-      for (const end = Date.now() + 30_000; app.ingestor.lag() > 0 && Date.now() < end; ) await new Promise((r) => setTimeout(r, 5));
+      for (const end = Date.now() + 30_000; app.ingestor.lag() > 0 && Date.now() < end;) await new Promise((r) => setTimeout(r, 5));
     }
   }
   const state = app.outcomes.experiments.bandit(experimentId)!;
@@ -243,7 +254,12 @@ async function run(
 }
 
 export function printBanditSimulation(r: Record<string, unknown>): void {
-  const arms = r.arms as { strategy: string; truth: { ctr: number }; bandit: { lists: number; clicks: number; finalShare: number }; uniform: { lists: number; clicks: number } }[];
+  const arms = r.arms as {
+    strategy: string;
+    truth: { ctr: number };
+    bandit: { lists: number; clicks: number; finalShare: number };
+    uniform: { lists: number; clicks: number };
+  }[];
   for (const a of arms)
     console.log(
       `${a.strategy.padEnd(10)} true CTR ${a.truth.ctr.toFixed(4)}  bandit lists ${a.bandit.lists} clicks ${a.bandit.clicks} final share ${a.bandit.finalShare.toFixed(3)}  uniform lists ${a.uniform.lists} clicks ${a.uniform.clicks}`,

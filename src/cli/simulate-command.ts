@@ -47,7 +47,8 @@ export async function runSimulate(flags: SimulateFlags): Promise<Record<string, 
   const seed = intFlag('--seed', flags.seed ?? '1', 0, 2 ** 31);
   const users = intFlag('--users', flags.users ?? '1000', 10, 1_000_000);
   const days = intFlag('--days', flags.days ?? '5', 1, 365);
-  if (scenario === 'bandit') return runBanditSimulation({ seed, users, days, floor: Number(flags.floor ?? '0.05'), ...(flags.dataDir ? { dataDir: flags.dataDir } : {}) });
+  if (scenario === 'bandit')
+    return runBanditSimulation({ seed, users, days, floor: Number(flags.floor ?? '0.05'), ...(flags.dataDir ? { dataDir: flags.dataDir } : {}) });
   const lift = scenario === 'ab' ? Number(flags.lift ?? '0.15') : 0;
   if (!(lift > -1 && lift < 10)) throw new CliFailure('--lift must be a number above -1', 2);
 
@@ -65,7 +66,10 @@ export async function runSimulate(flags: SimulateFlags): Promise<Record<string, 
   }
 }
 
-async function simulate(app: Flywheel, o: { scenario: Exclude<Scenario, 'bandit'>; seed: number; users: number; days: number; lift: number }): Promise<Record<string, unknown>> {
+async function simulate(
+  app: Flywheel,
+  o: { scenario: Exclude<Scenario, 'bandit'>; seed: number; users: number; days: number; lift: number },
+): Promise<Record<string, unknown>> {
   const rand = mulberry32(o.seed);
   const normal = () => Math.sqrt(-2 * Math.log(1 - rand())) * Math.cos(2 * Math.PI * rand());
   const DAY = 86_400_000;

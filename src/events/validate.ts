@@ -161,7 +161,11 @@ const experimentSpecSchema = z
       });
       // Beta posteriors need a yes/no reward per list; revenue is not one.
       if (s.primaryMetric === 'REVENUE_PER_USER')
-        ctx.addIssue({ code: 'custom', path: ['primaryMetric'], message: 'a BANDIT needs a yes/no reward per list: CTR, CLICKS_PER_USER, ADD_TO_CARTS_PER_USER or CONVERSION' });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['primaryMetric'],
+          message: 'a BANDIT needs a yes/no reward per list: CTR, CLICKS_PER_USER, ADD_TO_CARTS_PER_USER or CONVERSION',
+        });
     } else if (s.explorationFloor !== undefined) ctx.addIssue({ code: 'custom', path: ['explorationFloor'], message: 'goes with type BANDIT only' });
     const names = new Set<string>();
     s.variants.forEach((v, i) => {

@@ -56,7 +56,9 @@ export function probabilityBest(posteriors: readonly BetaPosterior[]): number[] 
   if (k === 1) return [1];
   for (const p of posteriors) {
     if (!(p.alpha >= 1 && p.beta >= 1 && Number.isFinite(p.alpha) && Number.isFinite(p.beta)))
-      throw new RangeError(`probabilityBest: alpha and beta must be finite and at least 1 (a proper prior of at least uniform weight), got ${p.alpha}, ${p.beta}`);
+      throw new RangeError(
+        `probabilityBest: alpha and beta must be finite and at least 1 (a proper prior of at least uniform weight), got ${p.alpha}, ${p.beta}`,
+      );
   }
   const grid = mergedGrid(posteriors);
   const m = grid.length;

@@ -16,7 +16,17 @@ const BANDIT = `query($id: ID!) { experiment(id: $id) { type explorationFloor ba
 const TRACK = 'mutation($e: [EventInput!]!) { trackEvents(events: $e) { accepted } }';
 
 type Entry = { servedId: string; strategy: string; variant: string | null; propensity: number; item: { id: string } };
-type Arm = { variant: string; strategy: string; pulls: number; successes: number; alpha: number; beta: number; posteriorMean: number; probabilityBest: number; trafficShare: number };
+type Arm = {
+  variant: string;
+  strategy: string;
+  pulls: number;
+  successes: number;
+  alpha: number;
+  beta: number;
+  posteriorMean: number;
+  probabilityBest: number;
+  trafficShare: number;
+};
 type State = {
   experiment: {
     type: string;
@@ -95,10 +105,14 @@ describe('bandit experiments over GraphQL (embedded)', () => {
       }
       if (!seen.has(user)) seen.set(user, new Set());
       seen.get(user)!.add(v);
-      if (v === 'item-knn') await q(gw, TRACK, { e: [{ id: `b-click-${i}`, type: 'CLICK', userId: user, itemId: list[0]!.item.id, servedId: list[0]!.servedId }] });
+      if (v === 'item-knn')
+        await q(gw, TRACK, { e: [{ id: `b-click-${i}`, type: 'CLICK', userId: user, itemId: list[0]!.item.id, servedId: list[0]!.servedId }] });
       if (i >= 70) late = late.concat(list.slice(0, 1));
     }
-    assert.ok([...seen.values()].some((s) => s.size === 2), 'a user met both arms: per request, not sticky');
+    assert.ok(
+      [...seen.values()].some((s) => s.size === 2),
+      'a user met both arms: per request, not sticky',
+    );
     await impressionsApplied(gw.app);
 
     const state = (await q<State>(gw, BANDIT, { id: x.id })).experiment;

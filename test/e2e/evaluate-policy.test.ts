@@ -44,7 +44,7 @@ interface Report {
   candidates: { name: string; ips: Estimate; snips: Estimate; loggedLists: number; meanWeight: number }[];
 }
 
-test('bandit: less regret than uniform allocation, most traffic on the best arm; evaluate-policy covers every arm\'s true CTR', () => {
+test("bandit: less regret than uniform allocation, most traffic on the best arm; evaluate-policy covers every arm's true CTR", () => {
   const data = path.join(dir, 'bandit');
   const sim = lastJson<Sim>(cli('simulate', '--scenario', 'bandit', '--seed', '4', '--users', '600', '--days', '4', '--data-dir', data, '--json'));
   assert.equal(sim.scenario, 'bandit');

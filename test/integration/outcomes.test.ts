@@ -122,15 +122,21 @@ describe('served lists and attribution on Neo4j + Kafka', { skip }, () => {
     for (let i = 0; i < 40; i++) {
       const user = `bandit-${i % 10}`;
       const list: Entry[] = (
-        await q<{ recommendations: Entry[] }>(gws[i % 2]!, 'query($u: ID!) { recommendations(userId: $u, first: 2) { servedId variant propensity item { id } } }', {
-          u: user,
-        })
+        await q<{ recommendations: Entry[] }>(
+          gws[i % 2]!,
+          'query($u: ID!) { recommendations(userId: $u, first: 2) { servedId variant propensity item { id } } }',
+          {
+            u: user,
+          },
+        )
       ).recommendations;
       assert.ok(list.length > 0);
       assert.ok(list[0]!.propensity >= 0.1 - 1e-12 && list[0]!.propensity <= 0.9 + 1e-12, `propensity ${list[0]!.propensity}`);
       if (list[0]!.variant === 'item-knn') {
         knn++;
-        await q(gws[i % 2]!, TRACK, { events: [{ id: `bandit-click-${i}`, type: 'CLICK', userId: user, itemId: list[0]!.item.id, servedId: list[0]!.servedId }] });
+        await q(gws[i % 2]!, TRACK, {
+          events: [{ id: `bandit-click-${i}`, type: 'CLICK', userId: user, itemId: list[0]!.item.id, servedId: list[0]!.servedId }],
+        });
       }
     }
     const counts = (gw: TestGateway) => gw.app.outcomes.experiments.bandit(id)!.arms.map((a) => [a.pulls, a.successes]);
@@ -151,9 +157,16 @@ describe('served lists and attribution on Neo4j + Kafka', { skip }, () => {
 
     // evaluate-policy on Kafka: the topic from its start, with the gateway's attribution.
     const bin = path.resolve(__dirname, '../../../bin/flywheel.js');
-    const r = spawnSync(process.execPath, [bin, 'evaluate-policy', '--experiment', id, '--json'], { encoding: 'utf8', env: { ...process.env, ...env }, timeout: 120_000 });
+    const r = spawnSync(process.execPath, [bin, 'evaluate-policy', '--experiment', id, '--json'], {
+      encoding: 'utf8',
+      env: { ...process.env, ...env },
+      timeout: 120_000,
+    });
     assert.equal(r.status, 0, r.stderr);
-    const report = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as { lists: number; candidates: { name: string; loggedLists: number; snips: { estimate: number } }[] };
+    const report = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as {
+      lists: number;
+      candidates: { name: string; loggedLists: number; snips: { estimate: number } }[];
+    };
     assert.equal(report.lists, 40);
     const byName = Object.fromEntries(report.candidates.map((c) => [c.name, c]));
     assert.equal(byName['item-knn']!.loggedLists, knn);

@@ -146,7 +146,12 @@ function ExperimentDetail({ id, canManage, onChanged }: { id: string; canManage:
         {x.shippedVariant ? ` Shipped: ${x.shippedVariant}.` : ''}
       </p>
       {x.bandit ? <BanditArms bandit={x.bandit} floor={x.explorationFloor ?? 0} /> : null}
-      <p data-testid="srm" hidden={x.type === 'BANDIT'} class={r.sampleRatioMismatch ? 'srm-alert' : undefined} role={r.sampleRatioMismatch ? 'alert' : undefined}>
+      <p
+        data-testid="srm"
+        hidden={x.type === 'BANDIT'}
+        class={r.sampleRatioMismatch ? 'srm-alert' : undefined}
+        role={r.sampleRatioMismatch ? 'alert' : undefined}
+      >
         {r.sampleRatioMismatch ? (
           <>
             <strong>Sample ratio mismatch</strong> (chi-square p = {fmtP(r.srmPValue)} &lt; 0.001): users per variant do not match the shares. Assignment or

@@ -145,6 +145,9 @@ test('an A/B experiment is untouched: sticky, no propensity, no bandit state', (
   feed([rec('create', { spec: ab }), rec('start')]);
   const a = book.assign('u1', () => 0.99)!;
   assert.equal(a.propensity, undefined);
-  assert.deepEqual(book.assign('u1', () => 0.01), a);
+  assert.deepEqual(
+    book.assign('u1', () => 0.01),
+    a,
+  );
   assert.equal(book.bandit('bx'), undefined);
 });
