@@ -16,16 +16,18 @@ import type { AttributedType, AttributionRecord } from './attribution';
  *
  * What every gateway shares and what it does not. The counts are derived from the log alone (impressions and
  * attributed outcomes, in log order, like the rest of src/outcomes/), so every gateway that has read the same
- * records holds the same counts, and the shares are a deterministic function of the counts (quadrature, no
- * random number): gateways that are caught up decide from the same posterior and the same shares. They differ
- * only by how far each has read (its lag: on Kafka, each instance's fan-out consumer) and by the refresh rule
- * below. The draw itself is each gateway's own randomness per request (Math.random), not shared and not
- * needed to be: the propensity logged with the list is the share the draw used, whichever gateway drew it.
+ * records holds the same counts, and the shares are a deterministic function of them (quadrature, no random
+ * number): gateways that have read the same records in the same order decide from the same posterior and the
+ * same shares. They differ by how far each has read (its lag: on Kafka, each instance's fan-out consumer) and,
+ * on Kafka, by the order in which partitions interleave, which can move a snapshot point (below). The draw
+ * itself is each gateway's own randomness per request (Math.random), not shared and not needed to be: the
+ * propensity logged with the list is the share the draw used, whichever gateway drew it.
  *
- * Refresh: the shares are recomputed when the counts have moved by at least max(1, ⌊pulls / 200⌋) updates
- * since the last computation (every change while the experiment is small, about every 0.5 % of its data
- * later), which bounds the cost of the quadrature (about 1 ms for 3 arms) under load and keeps the rule a
- * function of the log's records rather than of a clock.
+ * Snapshots: the shares are computed from a snapshot of the counts, taken when the counts have moved by at
+ * least max(1, ⌊pulls / 200⌋) updates since the previous snapshot (at every update while the experiment is
+ * small, about every 0.5 % of its data later). The snapshot points are a function of the records read, not of
+ * when requests arrive or of a clock, and the quadrature (about 1 ms for 3 arms) runs at most once per
+ * snapshot, which bounds its cost under load.
  */
 export const BANDIT_REWARD: Record<Exclude<ExperimentMetric, 'REVENUE_PER_USER'>, AttributedType> = {
   CTR: 'CLICK',
@@ -73,7 +75,11 @@ export class BanditArms {
   /** Lists already counted as a success (servedId -> time of that outcome), within the attribution horizon. */
   private readonly rewarded = new Map<string, number>();
   private watermark = -Infinity;
+  /** Updates since the last snapshot. */
   private changes = 0;
+  /** The counts the shares come from. */
+  private snapshot: { pulls: number[]; successes: number[] };
+  /** The shares of the snapshot, computed at the first request after it. */
   private allocation: Allocation | null = null;
 
   constructor(
@@ -85,6 +91,7 @@ export class BanditArms {
     this.successes = spec.variants.map(() => 0);
     this.reward = BANDIT_REWARD[spec.primaryMetric as keyof typeof BANDIT_REWARD] ?? 'CLICK';
     this.floor = spec.explorationFloor ?? 0.05;
+    this.snapshot = { pulls: [...this.pulls], successes: [...this.successes] };
   }
 
   /** A newly counted impression of this experiment. */
@@ -92,7 +99,7 @@ export class BanditArms {
     const arm = this.spec.variants.findIndex((v) => v.name === e.variant);
     if (arm < 0) return;
     this.pulls[arm]!++;
-    this.changes++;
+    this.changed();
   }
 
   /** A newly counted outcome attributed to one of this experiment's lists. */
@@ -102,20 +109,29 @@ export class BanditArms {
     if (arm < 0) return;
     this.rewarded.set(r.servedId, r.timestamp);
     this.successes[arm]!++;
-    this.changes++;
+    this.changed();
     if (r.timestamp > this.watermark) this.watermark = r.timestamp;
     if (this.rewarded.size % 10_000 === 0) this.prune();
   }
 
-  /** The current allocation, recomputed when the counts moved enough (see the class comment). */
-  private current(): Allocation {
+  /** A new snapshot when the counts moved enough (see the class comment). */
+  private changed(): void {
+    this.changes++;
     const total = this.pulls.reduce((a, b) => a + b, 0);
-    if (this.allocation === null || this.changes >= Math.max(1, Math.floor(total / 200))) {
-      const pulls = [...this.pulls];
-      const successes = this.pulls.map((p, i) => Math.min(p, this.successes[i]!));
+    if (this.changes < Math.max(1, Math.floor(total / 200))) return;
+    this.snapshot = { pulls: [...this.pulls], successes: [...this.successes] };
+    this.allocation = null;
+    this.changes = 0;
+  }
+
+  /** The snapshot's allocation (computed once per snapshot). */
+  private current(): Allocation {
+    if (this.allocation === null) {
+      const pulls = [...this.snapshot.pulls];
+      // A success can be read before its list's impression (another partition on Kafka), hence the min.
+      const successes = pulls.map((n, i) => Math.min(n, this.snapshot.successes[i]!));
       const p = probabilityBest(pulls.map((n, i) => betaPosterior(n, successes[i]!)));
       this.allocation = { pulls, successes, probabilityBest: p, shares: withExplorationFloor(p, this.floor) };
-      this.changes = 0;
     }
     return this.allocation;
   }
@@ -136,8 +152,7 @@ export class BanditArms {
       explorationFloor: this.floor,
       reward: this.reward,
       arms: this.spec.variants.map((v, i) => {
-        // The live counts (the shares may lag them by the refresh rule). A success can be read before its
-        // list's impression (another partition on Kafka), hence the min.
+        // The live counts (the shares may lag them by up to one snapshot).
         const posterior = betaPosterior(this.pulls[i]!, Math.min(this.pulls[i]!, this.successes[i]!));
         return {
           variant: v.name,
