@@ -26,6 +26,34 @@ export class SegmentCategoryType {
   revenue!: number;
 }
 
+@ObjectType('SegmentBuyRate', {
+  simpleResolvers: true,
+  description:
+    "A segment's next-period buy rate, by backtest at the fit: the fitted segments applied to customers as they were `periodDays` before the fit (`since`), and the share of those placed in this segment who ordered again by the fit (`until`). Recency, orders and tenure at `since` are exact; spend is estimated by the share of orders placed before it.",
+})
+export class SegmentBuyRateType {
+  @Field(() => Int)
+  periodDays!: number;
+
+  @Field(() => GraphQLDateTime, { description: 'Customers are placed as they were at this instant.' })
+  since!: Date;
+
+  @Field(() => GraphQLDateTime, { description: 'Orders after `since` up to this instant (the fit) count.' })
+  until!: Date;
+
+  @Field(() => Int, { description: 'Customers with an order by `since` whom the segments placed here.' })
+  customers!: number;
+
+  @Field(() => Int, { description: 'Of them, those who ordered again in the period.' })
+  buyers!: number;
+
+  @Field(() => Float, { description: 'buyers / customers, from 0 to 1.' })
+  rate!: number;
+
+  @Field(() => Float, { description: 'The same rate over every segment: what this one is compared with.' })
+  baseRate!: number;
+}
+
 @ObjectType('Segment', {
   simpleResolvers: true,
   description: 'A customer segment from RFM clustering of the graph, with a readable name and an id that is stable across refits.',
@@ -55,6 +83,14 @@ export class SegmentType {
   @Authorized(ANALYSTS)
   @Field(() => Float, { simple: false, description: "Members' total spend / total orders." })
   averageOrderValue!: number;
+
+  @Authorized(ANALYSTS)
+  @Field(() => SegmentBuyRateType, {
+    simple: false,
+    nullable: true,
+    description: 'Next-period buy rate by backtest at the last fit; null when the backtest placed nobody here (or the fit predates it).',
+  })
+  nextPeriod!: SegmentBuyRateType | null;
 
   /** Item ids by buyers, best first (topItems resolves them through the item loader). */
   topItemIds!: string[];

@@ -9,6 +9,17 @@ function toSegment(v: SegmentView, total: number): SegmentType {
     share: total > 0 ? v.size / total : 0,
     centroid: { ...v.centroid },
     averageOrderValue: v.averageOrderValue,
+    nextPeriod: v.nextPeriod
+      ? {
+          periodDays: v.nextPeriod.periodDays,
+          since: new Date(v.nextPeriod.cutoff),
+          until: new Date(v.nextPeriod.until),
+          customers: v.nextPeriod.customers,
+          buyers: v.nextPeriod.buyers,
+          rate: v.nextPeriod.rate,
+          baseRate: v.nextPeriod.baseRate,
+        }
+      : null,
     topItemIds: v.topItems.map((t) => t.itemId),
     categories: v.topCategories.map((c) => ({ category: c.category, customers: c.customers, revenue: c.revenue })),
   });

@@ -149,6 +149,7 @@ export async function createFlywheel(config: FlywheelConfig, logger: Logger, opt
     k: config.FLYWHEEL_SEGMENTS_K || undefined,
     kRange: [segKMin, segKMax],
     refitMinutes: config.FLYWHEEL_SEGMENTS_REFIT_MINUTES,
+    buyRateDays: config.FLYWHEEL_SEGMENTS_BUY_RATE_DAYS,
     logger,
   });
   segments = segmentService;
@@ -197,8 +198,8 @@ export async function createFlywheel(config: FlywheelConfig, logger: Logger, opt
   if (groups.fanOut && log.broadcast && fanOutStart && pipelines.fanOut) {
     fanOutConsumer = await startFanOut(log.broadcast, fanOutStart, groups.fanOut, pipelines.fanOut, logger);
   }
-  const tracker = new EventTracker(log, ingestor, metrics, { deadLetters });
   const impressions = new ImpressionRecorder(log, metrics, logger);
+  const tracker = new EventTracker(log, ingestor, metrics, { deadLetters, precedingWrites: impressions });
 
   return {
     config,
@@ -221,6 +222,8 @@ export async function createFlywheel(config: FlywheelConfig, logger: Logger, opt
     outcomes,
     async close() {
       watchdog.stop();
+      // Lists already answered keep their impressions: appended before the log closes.
+      await impressions.drain();
       await segmentService.stop();
       anomalies.close();
       await fanOutConsumer?.stop();

@@ -6,6 +6,7 @@ import { createSecurity } from '../api/security';
 import { anomalyConfigFromEnv } from '../config/anomaly-settings';
 import { generateDemoShop } from '../demo/demo-data';
 import { startSimulator } from '../demo/simulator';
+import { serveRecommendations } from '../app/serving';
 import { launchedByNpm, watchParent } from '../util/parent-watch';
 
 /**
@@ -26,7 +27,14 @@ export async function runGateway(config: FlywheelConfig, logger: Logger, { demo 
       logger.info({ events: shop.events.length }, 'seeding the demo shop (first start on this data dir)');
       for (let i = 0; i < shop.events.length; i += 1000) await app.tracker.track(shop.events.slice(i, i + 1000), 'demo');
     }
-    if (config.FLYWHEEL_SIMULATOR) stopSimulator = startSimulator(app.tracker, shop.userIds, shop.itemIds, config.FLYWHEEL_SIMULATOR_RATE, logger);
+    if (config.FLYWHEEL_SIMULATOR) {
+      // The simulated shoppers are served through the same path as GraphQL clients (impressions, experiments).
+      const recommend = async (userId: string) => {
+        const { served } = await serveRecommendations(app, { userId, first: 5 });
+        return { servedId: served.servedId, itemIds: served.entries.map((e) => e.itemId) };
+      };
+      stopSimulator = startSimulator(app.tracker, shop.userIds, shop.itemIds, config.FLYWHEEL_SIMULATOR_RATE, logger, recommend);
+    }
   }
   const gateway = await startGateway(app, { port: config.PORT, host: config.HOST });
   if (demo) {

@@ -23,7 +23,17 @@ export interface SegmentsFlags extends InputFlags {
 export interface SegmentsReport {
   k: number;
   silhouette: number;
-  segments: { id: string; name: string; size: number; recency: number; frequency: number; monetary: number; averageOrderValue: number }[];
+  segments: {
+    id: string;
+    name: string;
+    size: number;
+    recency: number;
+    frequency: number;
+    monetary: number;
+    averageOrderValue: number;
+    /** Next-period buy rate by backtest (buy-rate.ts): customers placed here one period before the fit who ordered again; null for none. */
+    nextPeriodBuyRate: number | null;
+  }[];
   members?: Record<string, string>;
 }
 
@@ -91,6 +101,7 @@ export async function computeSegments(
       frequency: round(s.centroid.frequency, 2),
       monetary: round(s.centroid.monetary, 2),
       averageOrderValue: round(s.averageOrderValue, 2),
+      nextPeriodBuyRate: rateOf(model.nextPeriod?.bySegment[s.id]),
     })),
     customers: model.customers,
     asOf,
@@ -98,6 +109,10 @@ export async function computeSegments(
   };
   if (flags.members) report.members = Object.fromEntries(model.members);
   return report;
+}
+
+function rateOf(line: { customers: number; buyers: number } | undefined): number | null {
+  return line ? round(line.buyers / line.customers, 4) : null;
 }
 
 function round(x: number, digits: number): number {
@@ -114,11 +129,11 @@ export async function runSegments(flags: SegmentsFlags, file?: string): Promise<
   }
   console.log(`${r.customers} customers, as of ${new Date(r.asOf).toISOString()}; k = ${r.k}, silhouette ${r.silhouette.toFixed(3)}`);
   console.log(
-    `  ${'id'.padEnd(8)} ${'segment'.padEnd(20)} ${'size'.padStart(7)} ${'recency d'.padStart(10)} ${'orders'.padStart(7)} ${'spend'.padStart(10)} ${'AOV'.padStart(8)}`,
+    `  ${'id'.padEnd(8)} ${'segment'.padEnd(20)} ${'size'.padStart(7)} ${'recency d'.padStart(10)} ${'orders'.padStart(7)} ${'spend'.padStart(10)} ${'AOV'.padStart(8)} ${'buy rate 30d'.padStart(12)}`,
   );
   for (const s of r.segments) {
     console.log(
-      `  ${s.id.padEnd(8)} ${s.name.padEnd(20)} ${String(s.size).padStart(7)} ${s.recency.toFixed(0).padStart(10)} ${s.frequency.toFixed(0).padStart(7)} ${s.monetary.toFixed(0).padStart(10)} ${s.averageOrderValue.toFixed(0).padStart(8)}`,
+      `  ${s.id.padEnd(8)} ${s.name.padEnd(20)} ${String(s.size).padStart(7)} ${s.recency.toFixed(0).padStart(10)} ${s.frequency.toFixed(0).padStart(7)} ${s.monetary.toFixed(0).padStart(10)} ${s.averageOrderValue.toFixed(0).padStart(8)} ${(s.nextPeriodBuyRate === null ? '-' : `${(100 * s.nextPeriodBuyRate).toFixed(1)} %`).padStart(12)}`,
     );
   }
   if (r.members) for (const [u, s] of Object.entries(r.members)) console.log(`${u}\t${s}`);

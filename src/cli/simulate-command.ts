@@ -155,7 +155,14 @@ async function simulate(
     if (!r.applied) throw new Error(`experiment record refused: ${r.reason}`);
   }
   if (o.scenario === 'srm') for (let u = 0; u < o.users; u++) if (rand() < 0.12) lost.add(u);
-  for (let day = 1; day <= o.days; day++) await visitDay(experimentId);
+  // An analyst who looks every day: the p-values each day's results would have shown. A fixed-horizon
+  // p-value read this way inflates false positives; the sequential (always-valid) one is built for it.
+  const looks: { day: number; pValue: number | null; sequentialPValue: number | null }[] = [];
+  for (let day = 1; day <= o.days; day++) {
+    await visitDay(experimentId);
+    const seen = app.outcomes.experiments.results(experimentId)?.analysis.variants[1];
+    looks.push({ day, pValue: seen?.absolute?.pValue ?? null, sequentialPValue: seen?.sequential?.pValue ?? null });
+  }
 
   const results = app.outcomes.experiments.results(experimentId)!;
   const totals = app.outcomes.totals().filter((t) => t.experimentId === experimentId);
@@ -189,6 +196,7 @@ async function simulate(
       cupedCi: treatment.cuped?.relative?.ci ?? null,
       cupedVarianceRatio: treatment.cuped?.varianceRatio ?? null,
     },
+    looks,
     srm: { pValue: results.analysis.srm?.pValue ?? null, mismatch: results.analysis.srm?.mismatch ?? false },
     srmAlerts: (await app.store.listAnomalies({ first: 10, kinds: ['SAMPLE_RATIO_MISMATCH'] })).anomalies.length,
     clicks: clicksTotal,

@@ -107,6 +107,8 @@ export const configSchema = z.object({
     .max(8760, 'must be at most 8760 (a year)')
     .default(168),
   FLYWHEEL_SEGMENTS_REFIT_MINUTES: z.coerce.number({ error: 'must be a number' }).min(0, 'must be at least 0').default(60),
+  /** Each segment's next-period buy rate is backtested over this many days before the fit. */
+  FLYWHEEL_SEGMENTS_BUY_RATE_DAYS: intIn(1, 365).default(30),
   // Neo4j graph store (FLYWHEEL_GRAPH=neo4j).
   NEO4J_URI: z.string().min(1).default('bolt://127.0.0.1:7687'),
   NEO4J_USER: z.string().default('neo4j'),

@@ -1,4 +1,5 @@
 import type { FlywheelEvent } from '../events/event';
+import type { DeadLetter } from '../event-log/event-log';
 import type { EventTracker } from '../ingest/tracker';
 import { OnlineRetailMapper, type OnlineRetailRow } from './online-retail';
 import { readRecords, type FileFormat } from './read-records';
@@ -18,6 +19,16 @@ export interface ImportOptions {
   /** Only lines whose event time is before this (ms); for train/test splits. */
   until?: number;
   onProgress?: (bytesRead: number, totalBytes: number) => void;
+  /** Each line the reader refuses (not the lines --until leaves out), with its number and what was read. */
+  onRefused?: (refused: RefusedLine) => void;
+}
+
+/** A line the reader could not turn into events. */
+export interface RefusedLine {
+  lineNo: number;
+  reason: string;
+  detail?: string;
+  record: unknown;
 }
 
 export interface ImportReport {
@@ -38,6 +49,9 @@ export interface ImportReport {
  * or nothing at all was usable: exit non-zero with the top reasons, rather than "0 events stored", exit 0.
  */
 export const MAX_REFUSED_SHARE = 0.5;
+
+/** Refused lines held for the dead-letter store between two batches. */
+const MAX_PENDING_REFUSED = 1000;
 
 export function importVerdict(report: ImportReport): { ok: true } | { ok: false; refused: number; top: [string, number][] } {
   const reasons: Record<string, number> = { ...report.dropped };
@@ -76,11 +90,14 @@ export async function* readEventBatches(
     counters.lines++;
     if ('__error' in record) {
       drop('malformed');
+      options.onRefused?.({ lineNo, reason: 'malformed', detail: String(record.__error), record });
       continue;
     }
     const outcome = isOnlineRetail ? retail.map(record as unknown as OnlineRetailRow) : tabular.map(record, lineNo);
     if (outcome.kind === 'dropped') {
       drop(outcome.reason);
+      const detail = 'detail' in outcome ? (outcome.detail as string | undefined) : undefined;
+      options.onRefused?.({ lineNo, reason: outcome.reason, ...(detail ? { detail } : {}), record });
       continue;
     }
     const interaction = outcome.events[outcome.events.length - 1]!;
@@ -110,15 +127,33 @@ export async function importFile(
 ): Promise<ImportReport> {
   const started = performance.now();
   const counters = { lines: 0 };
+  const source = `import:${file}`;
+  // Lines the reader refuses become dead letters too (within the importer's quota), with their reason and
+  // line number: the report counts them, the dead letters keep what the lines said.
+  // Held until the next batch is sent, at most MAX_PENDING_REFUSED of them (a file of nothing but bad lines
+  // must not pile up in memory; the importer's dead-letter quota would not keep more than that anyway).
+  let refused: DeadLetter[] = [];
+  const refuse = (r: RefusedLine) =>
+    refused.length < MAX_PENDING_REFUSED &&
+    // The reason is the drop's category (what the console counts by); what exactly was wrong stays beside the line.
+    refused.push({ source: `${source}:${r.lineNo}`, reason: r.reason, raw: { line: r.lineNo, ...(r.detail ? { detail: r.detail } : {}), record: r.record } });
+  const flushRefused = async () => {
+    if (refused.length === 0) return;
+    const entries = refused;
+    refused = [];
+    await tracker.refuse(entries, source);
+  };
   try {
-    for await (const batch of readEventBatches(file, options, report.dropped, counters)) {
-      const result = await tracker.track(batch, `import:${file}`);
+    for await (const batch of readEventBatches(file, { ...options, onRefused: refuse }, report.dropped, counters)) {
+      await flushRefused();
+      const result = await tracker.track(batch, source);
       report.events += batch.length;
       report.accepted += result.accepted;
       report.duplicates += result.duplicates;
       report.rejected += result.rejected.length;
       for (const r of result.rejected) report.rejectedReasons[r.reason] = (report.rejectedReasons[r.reason] ?? 0) + 1;
     }
+    await flushRefused();
   } finally {
     report.lines = counters.lines;
     report.seconds = (performance.now() - started) / 1000;

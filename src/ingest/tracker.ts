@@ -1,6 +1,6 @@
 import type { FlywheelEvent } from '../events/event';
 import { validateEvent } from '../events/validate';
-import type { EventLog } from '../event-log/event-log';
+import type { DeadLetter, EventLog } from '../event-log/event-log';
 import type { Metrics } from '../observability/metrics';
 import { DeadLetterSink } from './dead-letter-sink';
 import type { Ingestor } from './ingestor';
@@ -20,11 +20,18 @@ export interface EventTrackerOptions {
   readYourWritesTimeoutMs?: number;
   /** Where rejected input goes (bounded per sender); by default a sink of its own on the log. */
   deadLetters?: DeadLetterSink;
+  /**
+   * Records buffered elsewhere that must reach the log before anything tracked after them: the served
+   * lists of this turn (ImpressionRecorder appends them at the end of the turn). Flushed before each append,
+   * so a click tracked in the same turn as its list (an in-process caller: the simulators) still follows it.
+   */
+  precedingWrites?: { flush(): void };
 }
 
 export class EventTracker {
   private readonly deadLetters: DeadLetterSink;
   private readonly readYourWritesTimeoutMs: number;
+  private readonly precedingWrites: { flush(): void } | undefined;
 
   constructor(
     private readonly log: EventLog,
@@ -34,6 +41,7 @@ export class EventTracker {
   ) {
     this.deadLetters = options.deadLetters ?? new DeadLetterSink(log, metrics ? { metrics } : {});
     this.readYourWritesTimeoutMs = options.readYourWritesTimeoutMs ?? 10_000;
+    this.precedingWrites = options.precedingWrites;
   }
 
   /**
@@ -56,12 +64,24 @@ export class EventTracker {
       this.metrics?.eventsRejected.inc({ stage: 'track' }, rejected.length);
     }
     if (valid.length === 0) return { accepted: 0, duplicates: 0, rejected };
+    this.precedingWrites?.flush();
     const receipt = await this.log.append(valid);
     this.metrics?.eventsAccepted.inc({ source }, valid.length);
     if (this.log.readYourWrites && receipt.lastPosition >= 0) {
       await this.ingestor.waitFor(receipt.lastPosition, this.readYourWritesTimeoutMs);
     }
     return { accepted: valid.length, duplicates: receipt.duplicates.length, rejected };
+  }
+
+  /**
+   * Input refused before it became an event (an import line the reader could not map: malformed, no
+   * user, ...): stored as dead letters within the sender's quota, like the validator's refusals, so the
+   * reason and the line are not lost.
+   */
+  async refuse(entries: readonly DeadLetter[], by: string): Promise<void> {
+    if (entries.length === 0) return;
+    await this.deadLetters.record(entries, by);
+    this.metrics?.eventsRejected.inc({ stage: 'read' }, entries.length);
   }
 }
 

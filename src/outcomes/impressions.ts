@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
-import { EVENT_SCHEMA_VERSION, type ImpressionEvent, type ServedEntry, type ServedSurface } from '../events/event';
+import { EVENT_SCHEMA_VERSION, type FlywheelEvent, type ImpressionEvent, type ServedEntry, type ServedSurface } from '../events/event';
 import { validateEvent } from '../events/validate';
 import type { EventLog } from '../event-log/event-log';
 import type { Metrics } from '../observability/metrics';
@@ -33,11 +33,13 @@ export interface ServeInput {
 }
 
 /**
- * Records every served list as an impression in the event log. The append is issued before the list is
- * answered but not awaited: waiting for the commit (an fsync on the embedded log) halved `recommendations`
- * throughput (BENCHMARKS.md). Order still holds: appends take their place in the log in call order (lmdb-js
- * queues transactions; Kafka's idempotent producer keeps one user's partition in order), so a click that
- * carries the servedId, sent after the answer, lands after the list. What is given up: a list answered
+ * Records every served list as an impression in the event log. The lists answered in one turn of the event
+ * loop are appended together at its end (one log entry and one pass of the ingest pipeline for all of them,
+ * not one each), and the append is not awaited: waiting for the commit (an fsync on the embedded log)
+ * halved `recommendations` throughput (BENCHMARKS.md). Order still holds: appends take their place in the
+ * log in call order (lmdb-js queues transactions; Kafka's idempotent producer keeps one user's partition in
+ * order), and the append is issued before any click on the list can arrive (that takes another turn's
+ * I/O), so a click that carries the servedId lands after the list. What is given up: a list answered
  * just before a crash may never reach the log, and on Kafka a click sent to another gateway within the
  * few milliseconds the impression takes to be acknowledged can arrive first. Both leave that click
  * unattributed (`flywheel_outcomes_unattributed_total`). Appends in flight are bounded (`maxInFlight`):
@@ -49,6 +51,9 @@ export interface ServeInput {
  */
 export class ImpressionRecorder {
   private inFlight = 0;
+  /** Impressions waiting for the next append, in call order, with the settle of each list's `recorded`. */
+  private buffer: { event: FlywheelEvent; list: ServedList; settle: (ok: boolean) => void }[] = [];
+  private flushScheduled = false;
 
   constructor(
     private readonly log: EventLog,
@@ -56,9 +61,11 @@ export class ImpressionRecorder {
     private readonly logger: Logger,
     private readonly now: () => number = Date.now,
     private readonly maxInFlight = 10_000,
+    /** A buffer this long is appended at once, without waiting for the end of the event-loop turn. */
+    private readonly maxBatch = 1_000,
   ) {}
 
-  /** Impression appends issued and not yet settled. */
+  /** Impressions issued and not yet settled (buffered or being appended). */
   get pending(): number {
     return this.inFlight;
   }
@@ -91,20 +98,48 @@ export class ImpressionRecorder {
     const valid = validateEvent(event);
     if (!valid.ok) return this.unrecorded(list, `invalid impression: ${valid.reason}`);
     this.inFlight++;
-    list.recorded = this.log.append([valid.event]).then(
-      () => {
-        this.inFlight--;
-        this.metrics.impressionsRecorded.inc({ surface: list.surface, strategy: list.strategy });
-        return true;
-      },
-      (err: unknown) => {
-        this.inFlight--;
-        this.noteUnrecorded(list, (err as Error).message);
-        return false;
-      },
-    );
+    list.recorded = new Promise<boolean>((settle) => this.buffer.push({ event: valid.event, list, settle }));
+    if (this.buffer.length >= this.maxBatch) this.flush();
+    else if (!this.flushScheduled) {
+      // Every list answered in this turn of the event loop goes into one append (one log entry, one pass of
+      // the pipeline) at its end: before any click on them can arrive, which needs another turn's I/O.
+      this.flushScheduled = true;
+      setImmediate(() => this.flush());
+    }
     if (this.inFlight > this.maxInFlight) await list.recorded;
     return list;
+  }
+
+  /** Appends what is buffered now and waits until every impression issued so far has settled. */
+  async drain(): Promise<void> {
+    const waiting = this.buffer.map((b) => b.list.recorded);
+    this.flush();
+    await Promise.all(waiting);
+    while (this.inFlight > 0) await new Promise((r) => setTimeout(r, 5));
+  }
+
+  /** Appends the buffered impressions now, as one batch in call order (the tracker calls it before its own appends). */
+  flush(): void {
+    this.flushScheduled = false;
+    const batch = this.buffer;
+    if (batch.length === 0) return;
+    this.buffer = [];
+    this.log.append(batch.map((b) => b.event)).then(
+      () => {
+        this.inFlight -= batch.length;
+        for (const b of batch) {
+          this.metrics.impressionsRecorded.inc({ surface: b.list.surface, strategy: b.list.strategy });
+          b.settle(true);
+        }
+      },
+      (err: unknown) => {
+        this.inFlight -= batch.length;
+        for (const b of batch) {
+          this.noteUnrecorded(b.list, (err as Error).message);
+          b.settle(false);
+        }
+      },
+    );
   }
 
   private unrecorded(list: ServedList, reason: string): ServedList {

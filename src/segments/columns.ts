@@ -28,6 +28,9 @@ export interface CustomerColumns {
   edgeCategory: Int32Array;
   itemIds: string[];
   categoryIds: string[];
+  /** Order instants of customer i, ascending: orderTimes[orderStart[i]..orderStart[i+1]] (absent for profiles). */
+  orderStart?: Int32Array;
+  orderTimes?: Float64Array;
 }
 
 /** A typed array that grows by doubling; `done()` returns the filled part. */
@@ -90,6 +93,8 @@ export class ActivityColumnsBuilder {
   private readonly items = new Interner();
   private readonly cats = new Interner();
   private readonly rows = i32();
+  private readonly orderStart = i32();
+  private readonly orderTimes = f64(4096);
   private catSeen = new Int32Array(64).fill(-1);
   /** The latest purchase seen (the default reference time of a fit). */
   latest = 0;
@@ -122,6 +127,8 @@ export class ActivityColumnsBuilder {
       this.lastAt.push(b.lastPurchaseAt[r]!);
       if (b.lastPurchaseAt[r]! > this.latest) this.latest = b.lastPurchaseAt[r]!;
       this.views.push(b.views[r]!);
+      this.orderStart.push(this.orderTimes.n);
+      for (let o = b.orderStart[r]!; o < b.orderStart[r + 1]!; o++) this.orderTimes.push(b.orderTimes[o]!);
       this.edgeStart.push(this.edgeItem.n);
       let monetary = 0;
       let categories = 0;
@@ -179,6 +186,9 @@ export class ActivityColumnsBuilder {
     const edgeStart = new Int32Array(n + 1);
     edgeStart.set(starts.subarray(0, n));
     edgeStart[n] = edges;
+    const orderStart = new Int32Array(n + 1);
+    orderStart.set(this.orderStart.a.subarray(0, n));
+    orderStart[n] = this.orderTimes.n;
     return {
       n,
       userIds: this.userIds,
@@ -190,6 +200,8 @@ export class ActivityColumnsBuilder {
       edgeCategory: this.edgeCategory.done(),
       itemIds: this.items.ids,
       categoryIds: this.cats.ids,
+      orderStart,
+      orderTimes: this.orderTimes.done(),
     };
   }
 }

@@ -20,6 +20,7 @@ import {
   type Scaler,
 } from './features.js';
 import { chooseK, kmeans, nearestCentroid, silhouette, silhouetteSample, type KMeansResult, type KScore } from './kmeans.js';
+import { nextPeriodBuyRate, type NextPeriodBuyRate } from './buy-rate.js';
 import { matchSegmentIds, nameSegments, type RfmPoint } from './naming.js';
 
 export interface FitSegmentsOptions {
@@ -53,6 +54,8 @@ export interface FitSegmentsOptions {
   sortByUserId?: boolean;
   /** Build the `members` map (default true); a worker returning `labels` instead passes false. */
   memberMap?: boolean;
+  /** Length of the next-period buy-rate backtest (buy-rate.ts; default 30 days). */
+  buyRateDays?: number;
 }
 
 /** A fit plus each input user's segment as an index into `model.segments` (input order). */
@@ -115,6 +118,8 @@ export interface SegmentModel {
   /** Customers segmented / skipped (no purchase up to asOf). */
   customers: number;
   skipped: number;
+  /** Each segment's next-period buy rate, by backtest (buy-rate.ts); absent for fits without order instants. */
+  nextPeriod?: NextPeriodBuyRate;
 }
 
 /** Median of `values` (reordered in place: quickselect, O(n) instead of a sort per cluster). */
@@ -292,6 +297,8 @@ export function fitSegmentsFromColumns(input: CustomerColumns, opts: FitSegments
     customers: n,
     skipped,
   };
+  const backtest = nextPeriodBuyRate(model, input, opts.asOf, opts.buyRateDays);
+  if (backtest) model.nextPeriod = backtest;
   return { model, labels };
 }
 

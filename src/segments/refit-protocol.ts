@@ -27,5 +27,7 @@ export type WorkerReply =
 
 /** The typed-array buffers of a batch, to transfer instead of copy. */
 export function batchTransferList(b: PurchaseActivityBatch): ArrayBuffer[] {
-  return [b.orders, b.firstPurchaseAt, b.lastPurchaseAt, b.views, b.edgeStart, b.edgeQuantity, b.edgeRevenue].map((a) => a.buffer as ArrayBuffer);
+  return [b.orders, b.orderStart, b.orderTimes, b.firstPurchaseAt, b.lastPurchaseAt, b.views, b.edgeStart, b.edgeQuantity, b.edgeRevenue].map(
+    (a) => a.buffer as ArrayBuffer,
+  );
 }

@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import type { GraphReadStore } from '../graph/stores/graph-reads';
 import type { PurchaseActivityBatch, SegmentMemberPage, SegmentStore } from '../graph/stores/segments';
 import type { SegmentTopItems } from '../recommend/strategy';
+import { DEFAULT_BUY_RATE_DAYS, type NextPeriodBuyRate } from './buy-rate.js';
 import { featuresFromActivity, latestPurchase } from './graph-features.js';
 import { assignFeatures, type Segment, type SegmentModel } from './model.js';
 import { batchTransferList, type RefitRequest, type SegmentModelMeta, type WorkerReply } from './refit-protocol.js';
@@ -33,6 +34,8 @@ export interface SegmentServiceOptions {
   topN?: number;
   /** Users per batch streamed to the worker / written back. */
   batchSize?: number;
+  /** Period of the next-period buy-rate backtest run with every fit (buy-rate.ts). */
+  buyRateDays?: number;
   /** Reference time of a fit; default: the latest purchase in the graph (right for imports and live shops). */
   asOf?: () => number | undefined;
   /** Fit on first start / first events when there is no model yet (default true). */
@@ -66,6 +69,20 @@ export interface SegmentView extends Omit<Segment, 'vector'> {
   /** Live member count (fit size plus incremental assignments since). */
   size: number;
   fittedSize: number;
+  /** The segment's next-period buy rate from the fit's backtest; null when nobody was placed in it. */
+  nextPeriod: SegmentBuyRate | null;
+}
+
+/** One segment's line of the fit's next-period backtest (buy-rate.ts), with the rate of all customers beside it. */
+export interface SegmentBuyRate {
+  periodDays: number;
+  cutoff: number;
+  until: number;
+  customers: number;
+  buyers: number;
+  rate: number;
+  /** Buyers / customers over every segment: what a segment's rate is compared with. */
+  baseRate: number;
 }
 
 export class NoCustomersError extends Error {
@@ -106,6 +123,7 @@ export class SegmentService {
       restarts: 8,
       topN: 50,
       batchSize: 5_000,
+      buyRateDays: DEFAULT_BUY_RATE_DAYS,
       bootstrap: true,
       workerPath: DEFAULT_WORKER,
       ...options,
@@ -277,6 +295,7 @@ export class SegmentService {
           seed: this.opts.seed,
           restarts: this.opts.restarts,
           topN: this.opts.topN,
+          buyRateDays: this.opts.buyRateDays,
         },
       };
       const scanned = performance.now();
@@ -335,14 +354,15 @@ export class SegmentService {
     const model = this.model;
     if (!model) return [];
     const sizes = await this.store.segmentSizes();
-    return model.segments.map((s) => view(s, sizes.get(s.id) ?? 0));
+    return model.segments.map((s) => view(s, sizes.get(s.id) ?? 0, model));
   }
 
   async segment(id: string): Promise<SegmentView | null> {
-    const s = this.model?.segments.find((x) => x.id === id);
-    if (!s) return null;
+    const model = this.model;
+    const s = model?.segments.find((x) => x.id === id);
+    if (!model || !s) return null;
     const sizes = await this.store.segmentSizes();
-    return view(s, sizes.get(s.id) ?? 0);
+    return view(s, sizes.get(s.id) ?? 0, model);
   }
 
   async segmentOf(userIds: readonly string[]): Promise<(string | null)[]> {
@@ -401,7 +421,14 @@ function stripMembers(m: SegmentModel): SegmentModelMeta {
   return meta;
 }
 
-function view(s: Segment, size: number): SegmentView {
+function view(s: Segment, size: number, model: SegmentModelMeta): SegmentView {
   const { vector: _vector, ...rest } = s;
-  return { ...rest, fittedSize: s.size, size };
+  return { ...rest, fittedSize: s.size, size, nextPeriod: buyRateOf(s.id, model.nextPeriod) };
+}
+
+function buyRateOf(segmentId: string, backtest: NextPeriodBuyRate | undefined): SegmentBuyRate | null {
+  const line = backtest?.bySegment[segmentId];
+  if (!backtest || !line) return null;
+  const { periodDays, cutoff, until } = backtest;
+  return { periodDays, cutoff, until, ...line, rate: line.buyers / line.customers, baseRate: backtest.buyers / backtest.customers };
 }

@@ -227,11 +227,14 @@ describe('web console', { skip: skipBrowser, timeout: 300_000 }, () => {
     assertClean('anomalies');
   });
 
-  test('Segments: sizes, RFM centroids, top categories and items, members with paging', async () => {
+  test('Segments: sizes, RFM centroids, next-period buy rate, top categories and items, members with paging', async () => {
     const { page } = b;
     await visit('#/segments', '[data-testid=segments] tbody tr');
     assert.ok((await page.locator('[data-testid=segments] tbody tr').count()) >= 2);
-    assert.equal(await page.locator('main canvas').count(), 2);
+    assert.equal(await page.locator('main canvas').count(), 3, 'RFM centroids, sizes, buy rates');
+    // The demo shop spans four months, so the backtest has customers: "which segment buys most" is answered.
+    assert.match(await textOf(page, '[data-testid=buy-rate-note]'), /All customers: \d+(\.\d)? %/);
+    assert.match(await textOf(page, '[data-testid=segments] tbody'), /\d+(\.\d)? %\s/);
     await page.locator('[data-testid=segments] button').first().click();
     await page.waitForSelector('[data-testid=members] tbody tr');
     const firstPage = await textOf(page, '[data-testid=members] tbody');
@@ -313,14 +316,16 @@ describe('web console', { skip: skipBrowser, timeout: 300_000 }, () => {
     const file = path.join(mkdtempSync(path.join(tmpdir(), 'console-import-')), 'bad.csv');
     writeFileSync(
       file,
-      'user,item,type,timestamp\nu1,item-001,VIEW,2026-01-01T00:00:00Z\nu2,item-002,VIEW,2099-01-01T00:00:00Z\nu3,item-003,VIEW,2099-01-02T00:00:00Z\n',
+      'user,item,type,timestamp\nu1,item-001,VIEW,2026-01-01T00:00:00Z\nu2,item-002,VIEW,2099-01-01T00:00:00Z\nu3,item-003,VIEW,2099-01-02T00:00:00Z\nu4,item-004,VIEW,yesterday\n',
     );
     const report = await importFile(gw.app.tracker, file, { format: 'csv', columns: ['user', 'item', 'type', 'timestamp'], header: true });
     assert.equal(report.rejected, 2);
+    assert.deepEqual(report.dropped, { 'unparseable timestamp': 1 }, 'a line the reader refuses before it is an event');
     await visit('#/quality', '[data-testid=dead-letters] tbody tr');
     assert.match((await page.getAttribute('canvas[aria-label^="Bars of import drop reasons"]', 'aria-label')) ?? '', /more than 24 hours in the future 2/);
+    assert.match((await page.getAttribute('canvas[aria-label^="Bars of import drop reasons"]', 'aria-label')) ?? '', /unparseable timestamp 1/);
     assert.match(await textOf(page, '[data-testid=dead-letters]'), /quantity/i);
-    assert.match(await textOf(page, '[data-testid=quality-stats]'), /graphql 1 · import 2|import 2 · graphql 1/);
+    assert.match(await textOf(page, '[data-testid=quality-stats]'), /graphql 1 · import 3|import 3 · graphql 1/);
     assert.match(await textOf(page, '[data-testid=type-totals]'), /VIEW [\d,]+, CLICK [\d,]+.*PURCHASE [\d,]+, CATALOG 240/);
     assert.ok((await page.locator('main canvas').count()) >= 1, 'event types chart drawn');
     assert.deepEqual(await axeViolations(page), [], 'data quality');

@@ -484,6 +484,8 @@ export function graphStoreContract(name: string, open: () => Promise<GraphStoreH
       assert.deepEqual([...act.orders], [2, 0, 0], 'purchases at one instant are one order');
       assert.equal(act.firstPurchaseAt[0], T0 + 60_000);
       assert.equal(act.lastPurchaseAt[0], T0 + 9 * 60_000);
+      assert.deepEqual([...act.orderStart], [0, 2, 2, 2], 'the order instants of each row');
+      assert.deepEqual([...act.orderTimes], [T0 + 60_000, T0 + 9 * 60_000]);
       assert.deepEqual([...act.views], [1, 1, 0]);
       assert.deepEqual([...act.edgeStart], [0, 1, 1, 1]);
       assert.deepEqual(act.edgeItem, ['i1']);

@@ -206,6 +206,12 @@ const POLICY: Entry[] = [
     allowed: ANALYSTS,
   },
   {
+    field: 'Segment.nextPeriod',
+    query: 'query($me: ID!) { user(id: $me) { segment { nextPeriod { rate } } } }',
+    path: ['user', 'segment', 'nextPeriod'],
+    allowed: ANALYSTS,
+  },
+  {
     field: 'Segment.topItems',
     query: 'query($me: ID!) { user(id: $me) { segment { topItems(first: 1) { id } } } }',
     path: ['user', 'segment', 'topItems'],

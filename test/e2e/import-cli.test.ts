@@ -217,3 +217,49 @@ test(
     }
   },
 );
+
+test('lines the reader refuses are dead letters with their reason and line number, read back by a gateway on the data dir', { timeout: 120_000 }, async () => {
+  const dir = tmp();
+  try {
+    const dataDir = path.join(dir, 'data');
+    const file = path.join(dir, 'mixed.csv');
+    writeFileSync(
+      file,
+      [
+        'user,item,type,timestamp',
+        'u1,i1,VIEW,2011-01-01T00:00:00Z',
+        'u2,i2,VIEW,2011-01-01T00:01:00Z',
+        'u3,i3,VIEW,2011-01-01T00:02:00Z',
+        'u4,,VIEW,2011-01-01T00:03:00Z',
+        'u5,i5,VIEW,not-a-time',
+      ].join('\n') + '\n',
+    );
+    const r = flywheel(['import', file, '--format', 'csv', '--data-dir', dataDir, '--json']);
+    assert.equal(r.status, 0, r.stderr);
+    const port = await freePort();
+    const gateway = await startServeProcess(['serve', '--data-dir', dataDir], port);
+    try {
+      const res = await fetch(`http://127.0.0.1:${port}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ query: '{ deadLetters(first: 10) { source reason raw } }' }),
+      });
+      const body = (await res.json()) as { data?: { deadLetters: { source: string; reason: string; raw: string }[] }; errors?: unknown };
+      assert.equal(body.errors, undefined, JSON.stringify(body.errors));
+      const letters = body.data!.deadLetters.map((d) => ({ source: d.source, reason: d.reason }));
+      assert.deepEqual(
+        letters.sort((a, b) => a.source.localeCompare(b.source)),
+        [
+          { source: `import:${file}:5`, reason: 'missing item' },
+          { source: `import:${file}:6`, reason: 'unparseable timestamp' },
+        ],
+      );
+      assert.match(body.data!.deadLetters.find((d) => d.reason === 'unparseable timestamp')!.raw, /not-a-time/);
+    } finally {
+      gateway.kill('SIGTERM');
+      await waitForExit(gateway);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

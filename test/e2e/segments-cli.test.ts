@@ -37,7 +37,8 @@ describe('flywheel segments (CLI, online retail)', { skip: existsSync(DATASET) ?
       Object.keys(out.members).length,
       out.segments.reduce((s, x) => s + x.size, 0),
     );
-    for (const s of out.segments) assert.deepEqual(Object.keys(s), ['id', 'name', 'size', 'recency', 'frequency', 'monetary', 'averageOrderValue']);
+    for (const s of out.segments)
+      assert.deepEqual(Object.keys(s), ['id', 'name', 'size', 'recency', 'frequency', 'monetary', 'averageOrderValue', 'nextPeriodBuyRate']);
 
     // September buyers, from the same cleaned events.
     const sept = Date.UTC(2011, 8, 1);

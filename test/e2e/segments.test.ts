@@ -42,12 +42,13 @@ describe('segments over GraphQL', () => {
         share: number;
         centroid: { recency: number; frequency: number; monetary: number };
         averageOrderValue: number;
+        nextPeriod: { periodDays: number; since: string; until: string; customers: number; buyers: number; rate: number; baseRate: number } | null;
         topCategories: unknown[];
         topItems: { id: string; title: string }[];
       }[];
     }>(
       gw.graphqlUrl,
-      '{ segments { id name size share centroid { recency frequency monetary } averageOrderValue topCategories { category customers revenue } topItems(first: 3) { id title } } }',
+      '{ segments { id name size share centroid { recency frequency monetary } averageOrderValue nextPeriod { periodDays since until customers buyers rate baseRate } topCategories { category customers revenue } topItems(first: 3) { id title } } }',
     );
     assert.equal(r.errors, undefined, JSON.stringify(r.errors));
     const segs = r.data!.segments;
@@ -61,6 +62,18 @@ describe('segments over GraphQL', () => {
     }
     const champions = segs.find((s) => s.name === 'Champions');
     assert.ok(champions, segs.map((s) => s.name).join());
+    // The backtest: every segment someone was placed in has a rate, one base rate over all, a 30-day period.
+    const rated = segs.flatMap((s) => (s.nextPeriod ? [s.nextPeriod] : []));
+    assert.ok(rated.length >= 2, JSON.stringify(segs.map((s) => s.nextPeriod)));
+    for (const b of rated) {
+      assert.equal(b.periodDays, 30);
+      assert.equal(Date.parse(b.until) - Date.parse(b.since), 30 * 86_400_000);
+      assert.ok(b.customers > 0 && b.buyers <= b.customers);
+      assert.equal(b.rate, b.buyers / b.customers);
+      assert.equal(b.baseRate, rated[0]!.baseRate);
+    }
+    const all = rated.reduce((a, b) => ({ customers: a.customers + b.customers, buyers: a.buyers + b.buyers }), { customers: 0, buyers: 0 });
+    assert.equal(rated[0]!.baseRate, all.buyers / all.customers, 'the base rate is over every segment');
     assert.ok(champions.centroid.recency < Math.max(...segs.map((s) => s.centroid.recency)));
   });
 

@@ -174,7 +174,7 @@ export type EraseUserMutation = { eraseUser: { userId: string, found: boolean, a
 export type SegmentsQueryVariables = Exact<{ [key: string]: never; }>;
 
 
-export type SegmentsQuery = { segments: Array<{ id: string, name: string, size: number, share: number, averageOrderValue: number, centroid: { recency: number, frequency: number, monetary: number }, topCategories: Array<{ category: string, customers: number, revenue: number }>, topItems: Array<{ id: string, title: string }> }> };
+export type SegmentsQuery = { segments: Array<{ id: string, name: string, size: number, share: number, averageOrderValue: number, centroid: { recency: number, frequency: number, monetary: number }, nextPeriod: { periodDays: number, since: string, until: string, customers: number, buyers: number, rate: number, baseRate: number } | null, topCategories: Array<{ category: string, customers: number, revenue: number }>, topItems: Array<{ id: string, title: string }> }> };
 
 export type SegmentMembersQueryVariables = Exact<{
   id: string | number;
@@ -316,7 +316,7 @@ export type ConsoleAcknowledgeAnomalyMutation = { acknowledgeAnomaly: { id: stri
 export type ConsoleSegmentsQueryVariables = Exact<{ [key: string]: never; }>;
 
 
-export type ConsoleSegmentsQuery = { segments: Array<{ id: string, name: string, size: number, share: number, averageOrderValue: number, centroid: { recency: number, frequency: number, monetary: number }, topCategories: Array<{ category: string, customers: number, revenue: number }>, topItems: Array<{ id: string, title: string, category: string | null }> }> };
+export type ConsoleSegmentsQuery = { segments: Array<{ id: string, name: string, size: number, share: number, averageOrderValue: number, centroid: { recency: number, frequency: number, monetary: number }, nextPeriod: { periodDays: number, since: string, until: string, customers: number, buyers: number, rate: number, baseRate: number } | null, topCategories: Array<{ category: string, customers: number, revenue: number }>, topItems: Array<{ id: string, title: string, category: string | null }> }> };
 
 export type ConsoleSegmentMembersQueryVariables = Exact<{
   id: string | number;
@@ -678,6 +678,15 @@ export const SegmentsDocument = new TypedDocumentString(`
       frequency
       monetary
     }
+    nextPeriod {
+      periodDays
+      since
+      until
+      customers
+      buyers
+      rate
+      baseRate
+    }
     topCategories(first: 3) {
       category
       customers
@@ -689,7 +698,7 @@ export const SegmentsDocument = new TypedDocumentString(`
     }
   }
 }
-    `, {"hash":"sha256:318f175e7efe2c4d91e48b91114465d37765e0564e0e80f308548f9655895a15"}) as unknown as TypedDocumentString<SegmentsQuery, SegmentsQueryVariables>;
+    `, {"hash":"sha256:f5ab89615a4fa78806bce083994ca1fb96e1ad9716a49ff0a9102f6b6b10587d"}) as unknown as TypedDocumentString<SegmentsQuery, SegmentsQueryVariables>;
 export const SegmentMembersDocument = new TypedDocumentString(`
     query SegmentMembers($id: ID!, $first: Int! = 20, $after: String) {
   segment(id: $id) {
@@ -1075,6 +1084,15 @@ export const ConsoleSegmentsDocument = new TypedDocumentString(`
       frequency
       monetary
     }
+    nextPeriod {
+      periodDays
+      since
+      until
+      customers
+      buyers
+      rate
+      baseRate
+    }
     topCategories(first: 5) {
       category
       customers
@@ -1087,7 +1105,7 @@ export const ConsoleSegmentsDocument = new TypedDocumentString(`
     }
   }
 }
-    `, {"hash":"sha256:851c7527aed2979752f57505d11a8fbdfcdd109efa80f2d629f9279ce9f22f71"}) as unknown as TypedDocumentString<ConsoleSegmentsQuery, ConsoleSegmentsQueryVariables>;
+    `, {"hash":"sha256:36c6487477a18e00dbc839ec502cdc0327dc155851dc205dd2b69bac17d3b8c8"}) as unknown as TypedDocumentString<ConsoleSegmentsQuery, ConsoleSegmentsQueryVariables>;
 export const ConsoleSegmentMembersDocument = new TypedDocumentString(`
     query ConsoleSegmentMembers($id: ID!, $first: Int! = 20, $after: String) {
   segment(id: $id) {

@@ -7,8 +7,61 @@ import { useState } from 'preact/hooks';
 import type { ChartConfiguration } from 'chart.js';
 import { request, type ApiError } from '../api';
 import { ChartView, PALETTE } from '../charts';
-import { ConsoleRefreshSegmentsDocument, ConsoleSegmentMembersDocument, ConsoleSegmentsDocument, type ConsoleViewerQuery } from '../generated/graphql';
+import {
+  ConsoleRefreshSegmentsDocument,
+  ConsoleSegmentMembersDocument,
+  ConsoleSegmentsDocument,
+  type ConsoleSegmentsQuery,
+  type ConsoleViewerQuery,
+} from '../generated/graphql';
 import { Card, ErrorNote, fmtInt, fmtMoney, fmtNum, fmtTime, itemHref, Loading, Unavailable, userHref, useApi } from '../ui';
+
+type ConsoleSegment = ConsoleSegmentsQuery['segments'][number];
+
+/**
+ * Which segment buys most: each segment's next-period buy rate from the fit's backtest (the segments applied
+ * to customers as they were one period before the fit), sorted, with the rate over all customers beside it.
+ */
+function BuyRateCard({ list, colour }: { list: readonly ConsoleSegment[]; colour: (i: number) => string }) {
+  const rated = list.map((s, i) => ({ s, i })).filter((x) => x.s.nextPeriod);
+  if (rated.length === 0)
+    return (
+      <Card title="Next-period buy rate">
+        <Unavailable>No backtest yet: the last fit had no customer who had ordered a full period before it.</Unavailable>
+      </Card>
+    );
+  rated.sort((a, b) => b.s.nextPeriod!.rate - a.s.nextPeriod!.rate);
+  const first = rated[0]!.s.nextPeriod!;
+  const config: ChartConfiguration = {
+    type: 'bar',
+    data: {
+      labels: rated.map((x) => x.s.name),
+      datasets: [
+        { label: 'bought again in the period (%)', data: rated.map((x) => 100 * x.s.nextPeriod!.rate), backgroundColor: rated.map((x) => colour(x.i)) },
+      ],
+    },
+    options: {
+      indexAxis: 'y',
+      plugins: { legend: { display: false } },
+      scales: {
+        x: { beginAtZero: true, max: 100, title: { display: true, text: `% of the segment's customers who ordered within ${first.periodDays} days` } },
+      },
+    },
+  };
+  return (
+    <Card title="Next-period buy rate">
+      <ChartView
+        config={config}
+        label={`Bars of next-period buy rates: ${rated.map((x) => `${x.s.name} ${fmtNum(100 * x.s.nextPeriod!.rate)} % of ${fmtInt(x.s.nextPeriod!.customers)}`).join('; ')}; all customers ${fmtNum(100 * first.baseRate)} %`}
+        height={220}
+      />
+      <p class="muted" data-testid="buy-rate-note">
+        Backtest at the last fit: customers placed in segments as they were on {fmtTime(first.since).slice(0, 10)}, and the share who ordered again by{' '}
+        {fmtTime(first.until).slice(0, 10)}. All customers: {fmtNum(100 * first.baseRate)} %.
+      </p>
+    </Card>
+  );
+}
 
 export function SegmentsPage({ viewer }: { viewer: ConsoleViewerQuery['viewer'] }) {
   const segments = useApi(() => request(ConsoleSegmentsDocument), []);
@@ -103,8 +156,8 @@ export function SegmentsPage({ viewer }: { viewer: ConsoleViewerQuery['viewer'] 
               label={`Bars of segment sizes and average order values: ${list.map((s) => `${s.name} ${s.size} customers, ${fmtMoney(s.averageOrderValue)}`).join('; ')}`}
               height={300}
             />
-            <Unavailable>Next-period buy rate: not yet available from the API.</Unavailable>
           </Card>
+          <BuyRateCard list={list} colour={colour} />
           <Card title="Segments side by side" wide>
             <table data-testid="segments">
               <thead>
@@ -128,6 +181,9 @@ export function SegmentsPage({ viewer }: { viewer: ConsoleViewerQuery['viewer'] 
                   <th scope="col" class="num">
                     avg order
                   </th>
+                  <th scope="col" class="num">
+                    bought next period
+                  </th>
                   <th scope="col">top categories</th>
                   <th scope="col">top items</th>
                   <th scope="col">members</th>
@@ -143,6 +199,7 @@ export function SegmentsPage({ viewer }: { viewer: ConsoleViewerQuery['viewer'] 
                     <td class="num">{fmtNum(s.centroid.frequency)}</td>
                     <td class="num">{fmtMoney(s.centroid.monetary)}</td>
                     <td class="num">{fmtMoney(s.averageOrderValue)}</td>
+                    <td class="num">{s.nextPeriod ? `${fmtNum(100 * s.nextPeriod.rate)} %` : '–'}</td>
                     <td>
                       {s.topCategories.map((c) => (
                         <div key={c.category}>

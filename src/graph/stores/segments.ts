@@ -31,6 +31,12 @@ export interface SegmentStore {
 export interface PurchaseActivityBatch {
   userIds: string[];
   orders: Float64Array;
+  /**
+   * The order instants themselves, ascending, in CSR form (orderStart[i]..orderStart[i+1]): what a backtest
+   * needs to place a customer as they were at an earlier date (src/segments/buy-rate.ts).
+   */
+  orderStart: Int32Array;
+  orderTimes: Float64Array;
   firstPurchaseAt: Float64Array;
   lastPurchaseAt: Float64Array;
   views: Float64Array;
@@ -49,12 +55,15 @@ export class PurchaseActivityBuilder {
   private readonly b: PurchaseActivityBatch;
   private readonly qty: number[] = [];
   private readonly rev: number[] = [];
+  private readonly times: number[] = [];
   private row = -1;
 
   constructor(private readonly n: number) {
     this.b = {
       userIds: new Array<string>(n).fill(''),
       orders: new Float64Array(n),
+      orderStart: new Int32Array(n + 1),
+      orderTimes: new Float64Array(0),
       firstPurchaseAt: new Float64Array(n),
       lastPurchaseAt: new Float64Array(n),
       views: new Float64Array(n),
@@ -75,6 +84,7 @@ export class PurchaseActivityBuilder {
       b.orders[r] = orders.length;
       b.firstPurchaseAt[r] = orders[0]!;
       b.lastPurchaseAt[r] = orders[orders.length - 1]!;
+      for (const t of orders) this.times.push(t);
     }
     b.views[r] = views;
   }
@@ -97,12 +107,16 @@ export class PurchaseActivityBuilder {
     const b = this.b;
     b.edgeQuantity = Float64Array.from(this.qty);
     b.edgeRevenue = Float64Array.from(this.rev);
+    b.orderTimes = Float64Array.from(this.times);
     return b;
   }
 
   /** Closes the rows before r: their edges end where row r's begin. */
   private seek(r: number): void {
-    for (let t = this.row + 1; t <= r; t++) this.b.edgeStart[t] = this.b.edgeItem.length;
+    for (let t = this.row + 1; t <= r; t++) {
+      this.b.edgeStart[t] = this.b.edgeItem.length;
+      this.b.orderStart[t] = this.times.length;
+    }
     this.row = r;
   }
 }

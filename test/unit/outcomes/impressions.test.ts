@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { EventLog } from '../../../src/event-log/event-log';
-import type { FlywheelEvent } from '../../../src/events/event';
+import type { FlywheelEvent, ImpressionEvent } from '../../../src/events/event';
 import { createLogger } from '../../../src/observability/logger';
 import { createMetrics } from '../../../src/observability/metrics';
 import { ImpressionRecorder } from '../../../src/outcomes/impressions';
@@ -76,24 +76,28 @@ test('an empty answer logs nothing; a log that refuses the impression does not f
   assert.equal(await counter(metrics, 'flywheel_impressions_unrecorded_total'), 2);
 });
 
-test('the list is answered before its impression is committed; past maxInFlight appends, a request waits for its own', async () => {
-  const appended: FlywheelEvent[] = [];
+test('the list is answered before its impression is committed; the lists of one turn share one append; past maxInFlight, a request waits for its own', async () => {
+  const appended: FlywheelEvent[][] = [];
   const commits: (() => void)[] = [];
   const log = {
     append: (events: readonly FlywheelEvent[]) =>
       new Promise((resolve) => {
-        appended.push(...events); // the place in the log is taken at the call, the commit comes later
+        appended.push([...events]); // the place in the log is taken at the call, the commit comes later
         commits.push(() => resolve({ positions: [0], duplicates: [], lastPosition: 0 }));
       }),
   } as unknown as EventLog;
   const rec = new ImpressionRecorder(log, createMetrics(), createLogger('silent'), Date.now, 2);
+  const itemsOf = (batch: FlywheelEvent[]) => batch.map((e) => (e as ImpressionEvent).items[0]!.itemId);
   const a = await rec.record({ surface: 'recommendations', actor: 'u1', strategy: 's', itemIds: ['a'] });
   const b = await rec.record({ surface: 'recommendations', actor: 'u1', strategy: 's', itemIds: ['b'] });
-  assert.equal(appended.length, 2, 'both appends issued in call order');
-  assert.equal(rec.pending, 2, 'answered with both commits outstanding');
+  assert.equal(rec.pending, 2, 'answered with both impressions outstanding');
+  assert.equal(appended.length, 0, 'held until the end of the turn');
+  await new Promise((r) => setImmediate(r));
+  assert.deepEqual(appended.map(itemsOf), [['a', 'b']], 'one append for both, in call order');
   let third = false;
   const c = rec.record({ surface: 'recommendations', actor: 'u1', strategy: 's', itemIds: ['c'] }).then(() => (third = true));
   await new Promise((r) => setImmediate(r));
+  assert.deepEqual(appended.map(itemsOf), [['a', 'b'], ['c']]);
   assert.equal(third, false, 'over the bound: the third request waits for its commit');
   commits.forEach((commit) => commit());
   await c;
