@@ -24,15 +24,23 @@ registerEnumType(ExperimentMetric, {
 export enum ExperimentKind {
   AB = 'AB',
   INTERLEAVE = 'INTERLEAVE',
+  BANDIT = 'BANDIT',
 }
 registerEnumType(ExperimentKind, {
   name: 'ExperimentKind',
-  description: 'How an experiment compares its variants.',
+  description: 'How an experiment compares its variants and allocates its traffic.',
   valuesConfig: {
-    AB: { description: 'A/B test: each user is assigned one variant (salted hash), variants compared on per-user metrics.' },
+    AB: {
+      description:
+        "A/B test: fixed shares per variant, each user's variant by a salted hash of their id (sticky, the same on every gateway); variants compared on per-user metrics.",
+    },
     INTERLEAVE: {
       description:
         'Team-draft interleaving of exactly two variants: every user in the traffic gets one list merged from both, each outcome is credited to the variant that contributed the item, and the result is the share of users preferring treatment (`results.interleaving`). Shares only set who enters (with traffic); the primary metric chooses what is credited (clicks for CTR and CLICKS_PER_USER).',
+    },
+    BANDIT: {
+      description:
+        "Thompson sampling per request over the variants' strategies: traffic moves toward the arm whose lists earn the primary metric's outcome, each arm keeping at least the exploration floor; every list logs the probability its arm was drawn with.",
     },
   },
 });
@@ -70,10 +78,6 @@ export class CreateExperimentInput {
   @MaxLength(200)
   name!: string;
 
-  // Nullable with the default applied by the resolver (see `traffic`).
-  @Field(() => ExperimentKind, { nullable: true, description: 'AB when omitted; INTERLEAVE takes exactly two variants.' })
-  type?: ExperimentKind;
-
   @Field(() => [ExperimentVariantInput], { description: 'Two to ten variants.' })
   @ArrayMinSize(2)
   @ArrayMaxSize(10)
@@ -93,6 +97,19 @@ export class CreateExperimentInput {
 
   @Field(() => ExperimentMetric)
   primaryMetric!: ExperimentMetric;
+
+  @Field(() => ExperimentKind, {
+    nullable: true,
+    description:
+      'AB when omitted. INTERLEAVE takes exactly two variants. BANDIT: shares are not used for allocation (it starts uniform and follows the posteriors), strategies must differ, and the primary metric must be a yes/no outcome per list (CTR and CLICKS_PER_USER: a click; ADD_TO_CARTS_PER_USER; CONVERSION: a purchase).',
+  })
+  type?: ExperimentKind;
+
+  @Field(() => Float, {
+    nullable: true,
+    description: "BANDIT only: every arm's minimum share of the requests, in (0, 1/number of variants]; 0.05 when omitted.",
+  })
+  explorationFloor?: number;
 
   @Field(() => [ExperimentMetric], {
     nullable: true,
@@ -273,9 +290,54 @@ export class ExperimentResultsType {
   interleaving!: InterleavingResultsType | null;
 }
 
+@ObjectType('BanditArm', {
+  simpleResolvers: true,
+  description: "One arm (variant) of a BANDIT experiment, from the log's impressions and attributed outcomes.",
+})
+export class BanditArmType {
+  @Field()
+  variant!: string;
+
+  @Field()
+  strategy!: string;
+
+  @Field(() => Int, { description: 'Lists served by this arm.' })
+  pulls!: number;
+
+  @Field(() => Int, { description: "Lists of this arm that earned the reward (at least one attributed outcome of the primary metric's kind)." })
+  successes!: number;
+
+  @Field(() => Float, { description: 'Beta posterior of the reward rate (uniform prior): 1 + successes.' })
+  alpha!: number;
+
+  @Field(() => Float, { description: 'Beta posterior: 1 + pulls - successes.' })
+  beta!: number;
+
+  @Field(() => Float, { description: 'alpha / (alpha + beta).' })
+  posteriorMean!: number;
+
+  @Field(() => Float, { description: 'Probability that this arm has the highest reward rate, under the posteriors the current shares come from.' })
+  probabilityBest!: number;
+
+  @Field(() => Float, { description: "This arm's share of the experiment's requests now (the propensity its next list is logged with)." })
+  trafficShare!: number;
+}
+
+@ObjectType('BanditState', { simpleResolvers: true, description: "A BANDIT experiment's arms now: counts, posteriors and traffic shares." })
+export class BanditStateType {
+  @Field(() => Float)
+  explorationFloor!: number;
+
+  @Field({ description: 'The outcome that makes a served list a success: CLICK, ADD_TO_CART or PURCHASE.' })
+  reward!: string;
+
+  @Field(() => [BanditArmType])
+  arms!: BanditArmType[];
+}
+
 @ObjectType('Experiment', {
   simpleResolvers: true,
-  description: 'An A/B test (or an interleaving) of recommendation strategies, durable in the event log and shared by every gateway.',
+  description: 'An A/B test (or an interleaving, or a bandit) of recommendation strategies, durable in the event log and shared by every gateway.',
 })
 export class ExperimentType {
   @Field(() => ID)
@@ -284,11 +346,14 @@ export class ExperimentType {
   @Field()
   name!: string;
 
-  @Field(() => ExperimentKind, { description: 'AB, or INTERLEAVE (see `results.interleaving`).' })
-  type!: ExperimentKind;
-
   @Field(() => ExperimentStatus)
   status!: ExperimentStatus;
+
+  @Field(() => ExperimentKind, { description: 'AB, INTERLEAVE (see `results.interleaving`) or BANDIT (see `bandit`).' })
+  type!: ExperimentKind;
+
+  @Field(() => Float, { nullable: true, description: "BANDIT: every arm's minimum share of the requests; null for AB." })
+  explorationFloor!: number | null;
 
   @Field(() => Float)
   traffic!: number;

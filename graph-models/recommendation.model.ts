@@ -35,7 +35,10 @@ export class RecommendationType {
   })
   variant!: string | null;
 
-  @Field(() => Float, { description: 'Probability with which the serving policy showed this item at this position: 1 unless the policy is randomised.' })
+  @Field(() => Float, {
+    description:
+      "Probability with which the serving policy showed this item at this position: 1 unless the policy is randomised. In a BANDIT experiment, the probability with which this list's arm was drawn for this request (list-level: every entry of the list carries it).",
+  })
   propensity!: number;
 }
 

@@ -5,10 +5,10 @@ import { ANALYSTS } from '../src/auth/policy';
 import { ErrorCode } from '../src/util/error-codes';
 import type { ExperimentEvent } from '../src/events/event';
 import { validateEvent } from '../src/events/validate';
-import { CreateExperimentInput, ExperimentResultsType, ExperimentType } from '../graph-models/experiment.model';
+import { BanditStateType, CreateExperimentInput, ExperimentKind, ExperimentResultsType, ExperimentType } from '../graph-models/experiment.model';
 import type { GatewayContext } from './context';
 import { inputError } from './errors';
-import { toExperiment, toExperimentResults } from './mappers/experiment';
+import { toBanditState, toExperiment, toExperimentResults } from './mappers/experiment';
 
 function notFound(id: string, argument: string): GraphQLError {
   return new GraphQLError(`no experiment ${id}`, { extensions: { code: ErrorCode.NOT_FOUND, argument } });
@@ -62,9 +62,19 @@ export class ExperimentResolver {
   }
 
   @Authorized(ANALYSTS)
+  @FieldResolver(() => BanditStateType, {
+    nullable: true,
+    description: "A BANDIT experiment's arms now: lists served, successes, Beta posterior, probability of being best, traffic share; null for AB.",
+  })
+  bandit(@Root() experiment: ExperimentType, @Ctx() ctx: GatewayContext): BanditStateType | null {
+    const b = ctx.app.outcomes.experiments.bandit(experiment.id);
+    return b ? toBanditState(b) : null;
+  }
+
+  @Authorized(ANALYSTS)
   @Mutation(() => ExperimentType, {
     description:
-      'Creates an experiment (DRAFT): variants with traffic shares and strategies, the primary and guardrail metrics. Stored in the event log, so every gateway knows it. Analysts and admins.',
+      'Creates an experiment (DRAFT): variants with traffic shares and strategies, the primary and guardrail metrics; type AB (default) or BANDIT (Thompson sampling per request, with an exploration floor). Stored in the event log, so every gateway knows it. Analysts and admins.',
   })
   async createExperiment(@Arg('input', () => CreateExperimentInput) input: CreateExperimentInput, @Ctx() ctx: GatewayContext): Promise<ExperimentType> {
     const strategies = ctx.app.recommender.strategies().map((s) => s.name);
@@ -74,6 +84,7 @@ export class ExperimentResolver {
     });
     if (!(input.minimumDetectableEffect > 0 && Number.isFinite(input.minimumDetectableEffect)))
       throw inputError('minimumDetectableEffect must be above 0', 'input');
+    const bandit = input.type === ExperimentKind.BANDIT;
     const fields: Omit<ExperimentEvent, 'kind' | 'v' | 'id' | 'timestamp'> = {
       experimentId: randomUUID(),
       action: 'create',
@@ -89,6 +100,9 @@ export class ExperimentResolver {
         primaryMetric: input.primaryMetric,
         guardrailMetrics: [...new Set(input.guardrailMetrics ?? [])].filter((m) => m !== input.primaryMetric),
         minimumDetectableEffect: input.minimumDetectableEffect,
+        // Only a bandit says so: an A/B record stays as it was before the field existed.
+        ...(bandit ? { type: 'BANDIT' as const, explorationFloor: input.explorationFloor ?? 0.05 } : {}),
+        ...(!bandit && input.explorationFloor != null ? { explorationFloor: input.explorationFloor } : {}),
       },
     };
     // The record's own rules (shares summing to 1, control among the variants, ...), with their reasons.

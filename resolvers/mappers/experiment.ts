@@ -1,10 +1,12 @@
 import type { LiftResult } from '../../src/experiments/fixed-horizon';
 import type { ExperimentResults, ExperimentView } from '../../src/outcomes/experiments';
+import type { BanditView } from '../../src/outcomes/bandit';
 import type { InterleavingResults } from '../../src/outcomes/interleaving';
 import {
   ExperimentKind,
   ExperimentMetric,
   ExperimentStatus,
+  type BanditStateType,
   type ExperimentResultsType,
   type ExperimentType,
   type InterleavingResultsType,
@@ -18,6 +20,7 @@ export function toExperiment(x: ExperimentView): ExperimentType {
     name: x.spec.name,
     type: ExperimentKind[x.spec.type ?? 'AB'],
     status: ExperimentStatus[x.status],
+    explorationFloor: x.spec.explorationFloor ?? null,
     traffic: x.spec.traffic,
     control: x.spec.control,
     variants: x.spec.variants.map((v) => ({ ...v })),
@@ -97,4 +100,8 @@ export function toInterleavingResults(r: InterleavingResults): InterleavingResul
     pValue: p.pValue,
     creditDifference: toLift(r.difference),
   };
+}
+
+export function toBanditState(b: BanditView): BanditStateType {
+  return { explorationFloor: b.explorationFloor, reward: b.reward, arms: b.arms.map((a) => ({ ...a })) };
 }

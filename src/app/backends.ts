@@ -21,7 +21,11 @@ export interface OpenedLog {
   release(): void;
 }
 
-export async function openEventLog(config: FlywheelConfig, logger: Logger, purpose: 'flywheel gateway' | 'flywheel import'): Promise<OpenedLog> {
+export async function openEventLog(
+  config: FlywheelConfig,
+  logger: Logger,
+  purpose: 'flywheel gateway' | 'flywheel import' | 'flywheel evaluate-policy',
+): Promise<OpenedLog> {
   if (config.FLYWHEEL_EVENTS === 'kafka') {
     const log = await KafkaEventLog.create({
       brokers: config.KAFKA_BROKERS.split(',')

@@ -7,7 +7,7 @@ import { serveInterleaved } from './interleaved-serving';
 /**
  * One served recommendations list, the way every caller serves it (the GraphQL resolvers and the simulated
  * shop alike): a strategy asked for by name is served as asked (the user is not exposed to an experiment);
- * otherwise the running experiment's variant for this user, else the default; then the list's impression (the
+ * otherwise the running experiment's variant for this user (a bandit's: drawn for this request), else the default; then the list's impression (the
  * exposure, in an experiment) is appended to the log before it is handed back (not awaited: see ImpressionRecorder).
  * In an INTERLEAVE experiment the list is both variants' lists merged (src/app/interleaved-serving.ts); `random`
  * flips its coins (seeded by the simulator).
@@ -16,9 +16,10 @@ export async function serveRecommendations(
   app: Pick<Flywheel, 'recommender' | 'outcomes' | 'impressions'>,
   request: RecommendRequest,
   surface: Extract<ServedSurface, 'recommendations' | 'recommendationsChanged'> = 'recommendations',
+  /** Coin flips of an interleaving and the bandit's draw per request (Math.random; seeded in the simulator). */
   random: () => number = Math.random,
 ): Promise<{ scored: Recommendation[]; served: ServedList }> {
-  const assigned = request.strategy ? null : app.outcomes.experiments.assign(request.userId);
+  const assigned = request.strategy ? null : app.outcomes.experiments.assign(request.userId, random);
   if (assigned?.teams) return serveInterleaved(app, request, surface, { ...assigned, teams: assigned.teams }, random);
   const strategy = request.strategy ?? assigned?.strategy;
   const scored = await app.recommender.recommend({ ...request, ...(strategy ? { strategy } : {}) });
@@ -28,6 +29,8 @@ export async function serveRecommendations(
     strategy: strategy ?? app.recommender.defaultStrategy,
     ...(assigned ? { experiment: { id: assigned.experimentId, variant: assigned.variant } } : {}),
     itemIds: scored.map((r) => r.itemId),
+    // A bandit's list: every entry carries the probability its arm was drawn with (see ServedEntry.propensity).
+    ...(assigned?.propensity !== undefined ? { propensities: scored.map(() => assigned.propensity!) } : {}),
   });
   return { scored, served };
 }

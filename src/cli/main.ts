@@ -10,6 +10,7 @@ import { DEFAULT_ALS_GRID, printTune, runTune } from './tune-command';
 import { GENERATE_DEFAULTS, runGenerateRatings } from './generate-command';
 import { runAnomalies, type AnomaliesFlags } from './anomalies-command';
 import { printSimulate, runSimulate, type SimulateFlags } from './simulate-command';
+import { printEvaluatePolicy, runEvaluatePolicy, type EvaluatePolicyFlags } from './evaluate-policy-command';
 import { addInputOptions } from './input-options';
 import { CliFailure } from './cli-error';
 import { InputError } from '../import/input-error';
@@ -161,13 +162,33 @@ program
   .description(
     'run an experiment on a simulated shop through the real gateway code (log, graph, recommender, attribution, statistics); last line is one JSON object',
   )
-  .option('--scenario <aa|ab|srm>', 'aa: no difference; ab: treatment clicks better by --lift; srm: a broken split', 'ab')
+  .option(
+    '--scenario <aa|ab|srm|bandit>',
+    'aa: no difference; ab: treatment clicks better by --lift; srm: a broken split; bandit: Thompson sampling over three strategies against uniform allocation',
+    'ab',
+  )
   .option('--seed <n>', 'random seed', '1')
   .option('--users <n>', 'shoppers', '1000')
   .option('--days <n>', 'experiment days (after one pre-period day)', '5')
   .option('--lift <r>', 'ab: true relative lift of the click-through rate', '0.15')
+  .option('--floor <f>', "bandit: every arm's minimum share of the requests", '0.05')
+  .option('--data-dir <dir>', "bandit: keep the bandit run's data dir here (empty or new), for flywheel evaluate-policy")
   .option('--json', 'print only the JSON object')
   .action(async (flags: SimulateFlags) => printSimulate(await runSimulate(flags), flags.json === true));
+
+program
+  .command('evaluate-policy')
+  .description(
+    "estimate a candidate strategy's reward per served list (click-through) from a BANDIT experiment's logged lists, with IPS and self-normalised IPS and their intervals; last line is one JSON object",
+  )
+  .addOption(dataDirOption())
+  .option('--experiment <id>', 'the BANDIT experiment whose lists to use (default: the latest one in the log)')
+  .option('--strategy <list>', "candidates: these arms' strategies, each on its own (default: every arm)")
+  .option('--policy <spec>', 'one candidate mixing arms, e.g. popular=0.2,item-knn=0.8')
+  .option('--reward <r>', 'clicks (per list, default), clicked (at least one), add-to-carts, purchases, revenue', 'clicks')
+  .option('--alpha <a>', 'the intervals are 1 - alpha', '0.05')
+  .option('--json', 'print only the JSON object')
+  .action(async (flags: EvaluatePolicyFlags) => printEvaluatePolicy(await runEvaluatePolicy(flags), flags.json === true));
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   // Mistakes in the configuration, the flags or the input file: one line, exit 2, no stack trace.

@@ -7,6 +7,7 @@ import { loadConfig } from '../config/config';
 import { EVENT_SCHEMA_VERSION } from '../events/event';
 import { createLogger } from '../observability/logger';
 import { CliFailure } from './cli-error';
+import { printBanditSimulation, runBanditSimulation } from './simulate-bandit';
 import { interleavingSummary } from './simulate-interleaving';
 
 /**
@@ -23,7 +24,8 @@ import { interleavingSummary } from './simulate-interleaving';
  * Scenarios: `aa` (both variants serve `popular`, lift 0), `ab` (treatment serves `item-knn`, lift
  * `--lift`), `srm` (an A/A whose treatment loses a share of its users before they are exposed: a broken
  * split, about 47/53), `interleave` (the `ab` pair as an INTERLEAVE experiment: every user gets team-draft merges of
- * both lists, an entry's quality is 1 + `--lift` when treatment contributed it; the coin flips come from the seed).
+ * both lists, an entry's quality is 1 + `--lift` when treatment contributed it; the coin flips come from the seed),
+ * `bandit` (Thompson sampling over three strategies against uniform allocation: simulate-bandit.ts).
  */
 export interface SimulateFlags {
   scenario?: string;
@@ -31,10 +33,14 @@ export interface SimulateFlags {
   users?: string;
   days?: string;
   lift?: string;
+  /** bandit: the exploration floor. */
+  floor?: string;
+  /** bandit: keep the bandit run's data dir here. */
+  dataDir?: string;
   json?: boolean;
 }
 
-const SCENARIOS = ['aa', 'ab', 'srm', 'interleave'] as const;
+const SCENARIOS = ['aa', 'ab', 'srm', 'interleave', 'bandit'] as const;
 type Scenario = (typeof SCENARIOS)[number];
 
 export async function runSimulate(flags: SimulateFlags): Promise<Record<string, unknown>> {
@@ -43,6 +49,8 @@ export async function runSimulate(flags: SimulateFlags): Promise<Record<string, 
   const seed = intFlag('--seed', flags.seed ?? '1', 0, 2 ** 31);
   const users = intFlag('--users', flags.users ?? '1000', 10, 1_000_000);
   const days = intFlag('--days', flags.days ?? '5', 1, 365);
+  if (scenario === 'bandit')
+    return runBanditSimulation({ seed, users, days, floor: Number(flags.floor ?? '0.05'), ...(flags.dataDir ? { dataDir: flags.dataDir } : {}) });
   const lift = scenario === 'ab' || scenario === 'interleave' ? Number(flags.lift ?? '0.15') : 0;
   if (!(lift > -1 && lift < 10)) throw new CliFailure('--lift must be a number above -1', 2);
 
@@ -60,7 +68,10 @@ export async function runSimulate(flags: SimulateFlags): Promise<Record<string, 
   }
 }
 
-async function simulate(app: Flywheel, o: { scenario: Scenario; seed: number; users: number; days: number; lift: number }): Promise<Record<string, unknown>> {
+async function simulate(
+  app: Flywheel,
+  o: { scenario: Exclude<Scenario, 'bandit'>; seed: number; users: number; days: number; lift: number },
+): Promise<Record<string, unknown>> {
   const rand = mulberry32(o.seed);
   const normal = () => Math.sqrt(-2 * Math.log(1 - rand())) * Math.cos(2 * Math.PI * rand());
   const DAY = 86_400_000;
@@ -213,7 +224,8 @@ async function simulate(app: Flywheel, o: { scenario: Scenario; seed: number; us
 export function printSimulate(result: Record<string, unknown>, json: boolean): void {
   const il = result.interleaving as
     { users: number; credited: { control: number; treatment: number }; preferenceShare: number | null; ci: [number, number]; pValue: number } | undefined;
-  if (!json && il) {
+  if (!json && result.scenario === 'bandit') printBanditSimulation(result);
+  else if (!json && il) {
     console.log(
       `interleaved users ${il.users}  credited clicks control ${il.credited.control} treatment ${il.credited.treatment}  preference for treatment ${il.preferenceShare?.toFixed(4)} [${il.ci.map((x) => x.toFixed(4)).join(', ')}]  p ${il.pValue.toExponential(2)}`,
     );

@@ -59,6 +59,12 @@ export interface ServedEntry {
   /**
    * Probability with which the serving policy showed this item here: 1 for a deterministic ranking, below 1
    * where the policy is randomised (exploration), so that other policies can be evaluated offline (IPS).
+   * In a BANDIT experiment every entry of a list carries the same number: the probability with which the
+   * bandit chose this list's arm for this request (the arm's traffic share at that moment, exploration floor
+   * included). It is a list-level propensity, P(this arm's list was served), not the marginal probability of
+   * the item at this position (another arm's list may show it too): off-policy estimates over lists use it as
+   * is (`flywheel evaluate-policy`). In an A/B experiment the variant is fixed per user (salted hash), so
+   * the list is deterministic for its user and the propensity is 1.
    */
   propensity: number;
   /**
@@ -99,11 +105,13 @@ export const EXPERIMENT_METRICS = ['CTR', 'CLICKS_PER_USER', 'ADD_TO_CARTS_PER_U
 export type ExperimentMetric = (typeof EXPERIMENT_METRICS)[number];
 
 /**
- * How an experiment compares its variants: `AB` splits users between them (the default, and what a spec
- * without `type` is); `INTERLEAVE` shows every user in its traffic one list merged from exactly two variants
- * (team-draft) and credits each outcome to the variant that contributed the item (src/experiments/interleaving.ts).
+ * How an experiment compares its variants: `AB` splits users between them by a salted hash, sticky (the
+ * default, and what a spec without `type` is); `INTERLEAVE` shows every user in its traffic one list merged
+ * from exactly two variants (team-draft) and credits each outcome to the variant that contributed the item
+ * (src/experiments/interleaving.ts); `BANDIT` chooses a variant per request by Thompson sampling
+ * (src/outcomes/bandit.ts).
  */
-export const EXPERIMENT_TYPES = ['AB', 'INTERLEAVE'] as const;
+export const EXPERIMENT_TYPES = ['AB', 'INTERLEAVE', 'BANDIT'] as const;
 export type ExperimentKind = (typeof EXPERIMENT_TYPES)[number];
 
 export interface ExperimentVariantSpec {
@@ -116,8 +124,10 @@ export interface ExperimentVariantSpec {
 
 export interface ExperimentSpec {
   name: string;
-  /** AB when absent (records written before experiment types existed). */
+  /** AB when absent (every record written before this field was an A/B test). */
   type?: ExperimentKind;
+  /** BANDIT only (and required there): every arm's minimum share of the experiment's requests, in (0, 1/K]. */
+  explorationFloor?: number;
   /** Assignment salt (src/experiments/assignment.ts): a new one per experiment keeps experiments independent. */
   salt: string;
   /** Fraction of users that enter the experiment, in (0, 1]. */

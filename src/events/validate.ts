@@ -152,8 +152,28 @@ const experimentSpecSchema = z
     primaryMetric: metric,
     guardrailMetrics: z.array(metric).max(EXPERIMENT_METRICS.length),
     minimumDetectableEffect: z.number().finite().gt(0, 'must be above 0'),
+    explorationFloor: z.number().gt(0, 'must be above 0').max(0.5, 'must be at most 0.5').optional(),
   })
   .superRefine((s, ctx) => {
+    if (s.type === 'BANDIT') {
+      // The floor keeps every arm's propensity above 0 (off-policy estimates divide by it); K arms at the floor take K·floor.
+      if (s.explorationFloor === undefined) ctx.addIssue({ code: 'custom', path: ['explorationFloor'], message: 'is required for a BANDIT' });
+      else if (s.explorationFloor * s.variants.length > 1 + 1e-9)
+        ctx.addIssue({ code: 'custom', path: ['explorationFloor'], message: `must be at most 1/${s.variants.length} with ${s.variants.length} variants` });
+      // An arm is a strategy: two arms with one strategy would make "the candidate serves S" ambiguous off-policy.
+      const strategies = new Set<string>();
+      s.variants.forEach((v, i) => {
+        if (strategies.has(v.strategy)) ctx.addIssue({ code: 'custom', path: ['variants', i, 'strategy'], message: 'appears twice in a BANDIT' });
+        strategies.add(v.strategy);
+      });
+      // Beta posteriors need a yes/no reward per list; revenue is not one.
+      if (s.primaryMetric === 'REVENUE_PER_USER')
+        ctx.addIssue({
+          code: 'custom',
+          path: ['primaryMetric'],
+          message: 'a BANDIT needs a yes/no reward per list: CTR, CLICKS_PER_USER, ADD_TO_CARTS_PER_USER or CONVERSION',
+        });
+    } else if (s.explorationFloor !== undefined) ctx.addIssue({ code: 'custom', path: ['explorationFloor'], message: 'goes with type BANDIT only' });
     const names = new Set<string>();
     s.variants.forEach((v, i) => {
       if (names.has(v.name)) ctx.addIssue({ code: 'custom', path: ['variants', i, 'name'], message: 'appears twice' });

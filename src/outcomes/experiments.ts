@@ -4,6 +4,7 @@ import { coMomentsOf, momentsOf, multiMomentsOf, sampleVariance } from '../exper
 import { analyzeExperiment, type ExperimentAnalysis, type VariantInput } from '../experiments/statistics';
 import { sampleRatioMismatch, type SrmResult } from '../experiments/srm';
 import type { AttributionRecord } from './attribution';
+import { BanditArms, type BanditView } from './bandit';
 import { INTERLEAVED, InterleavingTally, type InterleavingResults } from './interleaving';
 
 /**
@@ -20,6 +21,12 @@ import { INTERLEAVED, InterleavingTally, type InterleavingResults } from './inte
  * Exposure is the first impression of a user served with the experiment's variant (the impression is the
  * exposure log: it carries experimentId and variant). The CUPED covariate is the user's same behaviour
  * before that first exposure (all lists, all strategies), counted from the log as well.
+ *
+ * A BANDIT experiment (spec.type) chooses the variant per request by Thompson sampling (./bandit.ts) instead
+ * of per user, so one user may see several arms: its per-unit data is kept per (user, arm), each pair being
+ * a unit of that arm, and it has no sample-ratio check (its shares move by design). Its `results` are
+ * therefore descriptive: the arms were not randomised per user at fixed shares, so their p-values and
+ * intervals are approximate; `bandit()` and off-policy estimates (`flywheel evaluate-policy`) are the tools.
  */
 export type ExperimentStatus = 'DRAFT' | 'RUNNING' | 'STOPPED' | 'SHIPPED';
 
@@ -50,6 +57,8 @@ interface Unit extends Behaviour {
 
 interface ExperimentState extends ExperimentView {
   assigner: (unit: string) => Assignment | null;
+  /** BANDIT experiments: the arms' counts and traffic shares. */
+  bandit: BanditArms | null;
   units: Map<string, Unit>;
   /** Units per variant, kept as units arrive (the SRM check runs after every batch). */
   counts: number[];
@@ -85,7 +94,14 @@ export class ExperimentBook {
   private readonly history = new Map<string, Behaviour>();
   private shipped: { experimentId: string; strategy: string } | null = null;
 
-  constructor(private readonly hooks: { onShipped?(strategy: string, experimentId: string): void; onRecord?(r: AppliedExperimentRecord): void } = {}) {}
+  constructor(
+    private readonly hooks: {
+      onShipped?(strategy: string, experimentId: string): void;
+      onRecord?(r: AppliedExperimentRecord): void;
+      /** The longest attribution window (a bandit forgets which lists it rewarded after it); 7 days when absent. */
+      rewardHorizonMs?: number;
+    } = {},
+  ) {}
 
   // ---- the lifecycle ------------------------------------------------------------------------------
 
@@ -132,6 +148,7 @@ export class ExperimentBook {
         stoppedAt: null,
         shippedVariant: null,
         assigner: createAssigner({ salt: spec.salt, traffic: spec.traffic, variants: spec.variants }),
+        bandit: spec.type === 'BANDIT' ? new BanditArms(spec, this.hooks.rewardHorizonMs ?? 7 * 86_400_000) : null,
         units: new Map(),
         counts: spec.variants.map(() => 0),
         srmAlerted: false,
@@ -182,8 +199,21 @@ export class ExperimentBook {
   /**
    * The running experiment's variant for this user (a userId or "session:<id>"), or null: not in it (its
    * traffic share) or none running. Stateless (salted hash), so every gateway answers the same.
+   *
+   * In a BANDIT experiment the salted hash still decides who is in it (its traffic), but the variant is drawn
+   * per request from the arms' traffic shares with `random` (one uniform number in [0, 1)), and `propensity`
+   * is the drawn arm's share: the probability with which this list's arm was chosen. Per request rather than
+   * sticky per user: a sticky arm would make every later list of the user depend on the posterior at their
+   * first visit (propensities would be per user, and the traffic could move only as new users arrive), whereas
+   * a draw per list makes each served list one independent decision with a known probability, which is the
+   * unit off-policy evaluation weighs and lets the allocation follow the posterior at once. The price: a user
+   * may see different strategies from one request to the next, and an arm's list may earn a click prepared by
+   * another arm's earlier list (carry-over); for strategies of one shop's recommendations we accept that.
    */
-  assign(unit: string): { experimentId: string; variant: string; strategy: string; teams?: readonly { name: string; strategy: string }[] } | null {
+  assign(
+    unit: string,
+    random: () => number = Math.random,
+  ): { experimentId: string; variant: string; strategy: string; propensity?: number; teams?: readonly { name: string; strategy: string }[] } | null {
     for (const x of this.experiments.values()) {
       if (x.status !== 'RUNNING') continue;
       const a = x.assigner(unit);
@@ -191,9 +221,19 @@ export class ExperimentBook {
       // Interleaving: every user in the traffic gets both variants' lists merged (the ranges only decide who is in).
       if (x.interleaving)
         return { experimentId: x.id, variant: INTERLEAVED, strategy: INTERLEAVED, teams: x.spec.variants.map((v) => ({ name: v.name, strategy: v.strategy })) };
+      if (x.bandit) {
+        const c = x.bandit.choose(random());
+        const v = x.spec.variants[c.index]!;
+        return { experimentId: x.id, variant: v.name, strategy: v.strategy, propensity: c.propensity };
+      }
       return { experimentId: x.id, variant: a.variant, strategy: x.spec.variants[a.index]!.strategy };
     }
     return null;
+  }
+
+  /** A BANDIT experiment's arms (counts, posteriors, traffic shares); undefined for others. */
+  bandit(experimentId: string): BanditView | undefined {
+    return this.experiments.get(experimentId)?.bandit?.view();
   }
 
   // ---- per-user data ------------------------------------------------------------------------------
@@ -208,9 +248,11 @@ export class ExperimentBook {
       if (x?.interleaving) {
         if (e.items[0]?.team !== undefined) x.interleaving.impression(actor, e.timestamp);
       } else if (x && variant >= 0) {
-        let unit = x.units.get(actor);
+        x.bandit?.onImpression(e);
+        const key = unitKey(x, actor, e.variant);
+        let unit = x.units.get(key);
         if (!unit) {
-          x.units.set(actor, (unit = { ...none(), variant, exposedAt: e.timestamp, pre: { ...(this.history.get(actor) ?? none()) } }));
+          x.units.set(key, (unit = { ...none(), variant, exposedAt: e.timestamp, pre: { ...(this.history.get(actor) ?? none()) } }));
           x.counts[variant]!++;
         }
         unit.impressions++;
@@ -225,8 +267,9 @@ export class ExperimentBook {
       const x = this.experiments.get(attributed.experimentId);
       if (x?.interleaving) {
         if (attributed.team !== undefined) x.interleaving.credit(actor, attributed.team, type, attributed.revenue);
-      } else {
-        const unit = x?.units.get(actor);
+      } else if (x) {
+        x.bandit?.onOutcome(attributed);
+        const unit = x.units.get(unitKey(x, actor, attributed.variant ?? ''));
         if (unit) count(unit, type, attributed.revenue);
       }
     }
@@ -238,10 +281,13 @@ export class ExperimentBook {
       this.history.delete(a);
       for (const x of this.experiments.values()) {
         x.interleaving?.forget(a);
-        const unit = x.units.get(a);
-        if (!unit) continue;
-        x.units.delete(a);
-        x.counts[unit.variant]!--;
+        for (const v of x.bandit ? x.spec.variants : [null]) {
+          const key = v ? unitKey(x, a, v.name) : a;
+          const unit = x.units.get(key);
+          if (!unit) continue;
+          x.units.delete(key);
+          x.counts[unit.variant]!--;
+        }
       }
     }
   }
@@ -258,8 +304,9 @@ export class ExperimentBook {
   sampleRatios(): { experimentId: string; users: number[]; srm: SrmResult }[] {
     const out: { experimentId: string; users: number[]; srm: SrmResult }[] = [];
     for (const x of this.experiments.values()) {
-      // An interleaved experiment has one group (everyone sees both variants): no ratio to check.
-      if (x.status !== 'RUNNING' || x.srmAlerted || x.interleaving) continue;
+      // An interleaved experiment has one group (everyone sees both variants), and a bandit's shares move by
+      // design: neither has a fixed split to check.
+      if (x.status !== 'RUNNING' || x.srmAlerted || x.interleaving || x.bandit) continue;
       const users = [...x.counts];
       const total = users.reduce((a, b) => a + b, 0);
       // The chi-square approximation needs about 5 expected units per variant.
@@ -320,11 +367,16 @@ export class ExperimentBook {
     const control = x.spec.variants.findIndex((v) => v.name === x.spec.control);
     const analysis = analyzeExperiment(variants, {
       control,
-      shares: x.spec.variants.map((v) => v.share),
+      ...(x.bandit ? {} : { shares: x.spec.variants.map((v) => v.share) }),
       sequential: { tau: x.spec.minimumDetectableEffect },
     });
     return { metric: m, users: byVariant.map((u) => u.length), analysis, cuped };
   }
+}
+
+/** The per-unit key: the user, or in a BANDIT (where one user meets several arms) the user and the arm. */
+function unitKey(x: ExperimentState, actor: string, variant: string): string {
+  return x.bandit ? `${actor}\u0000${variant}` : actor;
 }
 
 function view(x: ExperimentState): ExperimentView {

@@ -117,6 +117,7 @@ export class Outcomes {
     const experiments = new ExperimentBook({
       onShipped: (strategy, id) => this.deps.onShipped?.(strategy, id),
       onRecord: (r) => this.recordListeners.forEach((l) => l(r)),
+      rewardHorizonMs: Math.max(this.options.clickWindowMs, this.options.conversionWindowMs),
     });
     const attribution = new Attribution({
       ...this.options,

@@ -443,6 +443,35 @@ describe('web console', { skip: skipBrowser, timeout: 300_000 }, () => {
     assertClean('experiments (interleaving)');
   });
 
+  test('Experiments: a BANDIT experiment shows its arms (lists, successes, posterior, traffic share) and no sample-ratio check', async () => {
+    const page = b.page;
+    const created = await gql<{ createExperiment: { id: string } }>(
+      gw.graphqlUrl,
+      'mutation { createExperiment(input: { name: "console: bandit", type: BANDIT, explorationFloor: 0.1, variants: [{ name: "popular", share: 0.5, strategy: "popular" }, { name: "item-knn", share: 0.5, strategy: "item-knn" }], primaryMetric: CTR, minimumDetectableEffect: 0.1 }) { id } }',
+    );
+    assert.equal(created.errors, undefined, JSON.stringify(created.errors));
+    const id = created.data!.createExperiment.id;
+    const started = await gql(gw.graphqlUrl, 'mutation($id: ID!) { startExperiment(id: $id) { status } }', { id });
+    assert.equal(started.errors, undefined, JSON.stringify(started.errors));
+    for (let u = 1; u <= 10; u++) {
+      const res = await gql(gw.graphqlUrl, 'query($u: ID!) { recommendations(userId: $u, first: 3) { servedId } }', { u: `demo-user-${u}` });
+      assert.equal(res.errors, undefined, JSON.stringify(res.errors));
+    }
+    // Away and back: the page loads the list when it opens.
+    await visit('#/item', 'form[role=search]');
+    await visit('#/experiments', '[data-testid=experiments] tbody tr:has-text("console: bandit")');
+    await page.waitForSelector('[data-testid=bandit-arms]');
+    const arms = await textOf(page, '[data-testid=bandit-arms]');
+    assert.match(arms, /popular\s+popular/);
+    assert.match(arms, /item-knn\s+item-knn/);
+    assert.match(await textOf(page, '[data-testid=experiments] tbody tr:has-text("console: bandit")'), /bandit over popular, item-knn/);
+    assert.equal(await page.isVisible('[data-testid=srm]'), false, 'no sample-ratio check for a bandit');
+    assert.deepEqual(await axeViolations(page), [], 'experiments (bandit)');
+    await page.locator('[data-testid=experiment-actions] button:has-text("Stop")').click();
+    await page.waitForSelector('[data-testid=experiments] tbody tr:has-text("console: bandit"):has-text("STOPPED")');
+    assertClean('experiments (bandit)');
+  });
+
   test('production mode (authentication on): a wrong token is refused, a shopper sees only their own pages, an analyst all', async () => {
     const SECRET = 'console-test-secret-0123456789-abcdefgh';
     const secured = await startTestGateway({ demo: true, env: { NODE_ENV: 'production', FLYWHEEL_JWT_SECRET: SECRET } });

@@ -83,6 +83,12 @@ const POLICY: Entry[] = [
     allowed: ANALYSTS,
   },
   {
+    field: 'Experiment.bandit',
+    query: '{ experiments { bandit { reward arms { trafficShare } } } }',
+    path: ['experiments'],
+    allowed: ANALYSTS,
+  },
+  {
     field: 'Query.outcomeMetrics',
     query: '{ outcomeMetrics { strategy impressions clickThroughRate revenuePerUser buckets { start clicks } } }',
     path: ['outcomeMetrics'],

@@ -76,7 +76,11 @@ describe('executor parity: graphql-jit answers exactly as graphql-js', () => {
     assert.ok(queries.length >= 6, `found ${queries.length} queries`);
     for (const { document, operationName } of queries) {
       // the queries without a default for their required variable get an id that names nothing
-      const missing: Record<string, string> = { SegmentMembers: 'no-such-segment', ExperimentResults: 'no-such-experiment' };
+      const missing: Record<string, string> = {
+        SegmentMembers: 'no-such-segment',
+        ExperimentResults: 'no-such-experiment',
+        ExperimentBandit: 'no-such-experiment',
+      };
       const body = { query: document, operationName, ...(operationName in missing ? { variables: { id: missing[operationName] } } : {}) };
       const [jit, js] = [await post(gw.url, body), await post(reference.url, body)];
       assert.deepEqual(jit, js, operationName);

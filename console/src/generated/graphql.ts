@@ -40,6 +40,8 @@ export type AttributeInput = {
 export type CreateExperimentInput = {
   /** The variant the others are compared with; the first one when omitted. */
   control?: string | null | undefined;
+  /** BANDIT only: every arm's minimum share of the requests, in (0, 1/number of variants]; 0.05 when omitted. */
+  explorationFloor?: number | null | undefined;
   /** Watched alongside the primary metric (reported with the same statistics); none when omitted. */
   guardrailMetrics?: Array<ExperimentMetric> | null | undefined;
   /** The smallest absolute effect on the primary metric worth detecting (e.g. 0.02 clicks per list): the sequential test's mixture is tuned to it before any data is seen. */
@@ -49,7 +51,7 @@ export type CreateExperimentInput = {
   primaryMetric: ExperimentMetric;
   /** Fraction of users that enter the experiment (the others get the default), in (0, 1]; 1 when omitted. */
   traffic?: number | null | undefined;
-  /** AB when omitted; INTERLEAVE takes exactly two variants. */
+  /** AB when omitted. INTERLEAVE takes exactly two variants. BANDIT: shares are not used for allocation (it starts uniform and follows the posteriors), strategies must differ, and the primary metric must be a yes/no outcome per list (CTR and CLICKS_PER_USER: a click; ADD_TO_CARTS_PER_USER; CONVERSION: a purchase). */
   type?: ExperimentKind | null | undefined;
   /** Two to ten variants. */
   variants: Array<ExperimentVariantInput>;
@@ -83,10 +85,12 @@ export type EventType =
   | 'REMOVE_FROM_CART'
   | 'VIEW';
 
-/** How an experiment compares its variants. */
+/** How an experiment compares its variants and allocates its traffic. */
 export type ExperimentKind =
-  /** A/B test: each user is assigned one variant (salted hash), variants compared on per-user metrics. */
+  /** A/B test: fixed shares per variant, each user's variant by a salted hash of their id (sticky, the same on every gateway); variants compared on per-user metrics. */
   | 'AB'
+  /** Thompson sampling per request over the variants' strategies: traffic moves toward the arm whose lists earn the primary metric's outcome, each arm keeping at least the exploration floor; every list logs the probability its arm was drawn with. */
+  | 'BANDIT'
   /** Team-draft interleaving of exactly two variants: every user in the traffic gets one list merged from both, each outcome is credited to the variant that contributed the item, and the result is the share of users preferring treatment (`results.interleaving`). Shares only set who enters (with traffic); the primary metric chooses what is credited (clicks for CTR and CLICKS_PER_USER). */
   | 'INTERLEAVE';
 
@@ -227,6 +231,13 @@ export type ExperimentResultsQueryVariables = Exact<{
 
 
 export type ExperimentResultsQuery = { experiment: { id: string, name: string, status: ExperimentStatus, type: ExperimentKind, results: { sampleRatioMismatch: boolean, srmPValue: number | null, interleaving: { metric: ExperimentMetric, control: string, treatment: string, users: number, creditedControl: number, creditedTreatment: number, wins: number, losses: number, ties: number, preferenceShare: number | null, pValue: number, ci: { lower: number, upper: number }, creditDifference: { estimate: number, pValue: number, ci: { lower: number, upper: number } } | null } | null, primary: { metric: ExperimentMetric, variants: Array<{ name: string, strategy: string, users: number, mean: number, variance: number, adjustedPValue: number | null, sequentialPValue: number | null, adjustedSequentialPValue: number | null, cupedVarianceRatio: number | null, absolute: { estimate: number, standardError: number, pValue: number, ci: { lower: number, upper: number } } | null, relative: { estimate: number, pValue: number, ci: { lower: number, upper: number } } | null, sequentialCi: { lower: number, upper: number } | null, cupedAbsolute: { estimate: number, ci: { lower: number, upper: number } } | null }> }, guardrails: Array<{ metric: ExperimentMetric, variants: Array<{ name: string, users: number, mean: number, sequentialPValue: number | null, absolute: { estimate: number, pValue: number } | null }> }> } } | null };
+
+export type ExperimentBanditQueryVariables = Exact<{
+  id: string | number;
+}>;
+
+
+export type ExperimentBanditQuery = { experiment: { id: string, name: string, type: ExperimentKind, status: ExperimentStatus, explorationFloor: number | null, bandit: { explorationFloor: number, reward: string, arms: Array<{ variant: string, strategy: string, pulls: number, successes: number, posteriorMean: number, probabilityBest: number, trafficShare: number }> } | null } | null };
 
 export type CreateExperimentMutationVariables = Exact<{
   input: CreateExperimentInput;
@@ -392,40 +403,40 @@ export type ConsoleLiftFieldsFragment = { estimate: number, standardError: numbe
 
 export type ConsoleVariantResultFieldsFragment = { name: string, strategy: string, users: number, mean: number, adjustedPValue: number | null, sequentialPValue: number | null, adjustedSequentialPValue: number | null, cupedVarianceRatio: number | null, absolute: { estimate: number, standardError: number, pValue: number, ci: { lower: number, upper: number } } | null, relative: { estimate: number, standardError: number, pValue: number, ci: { lower: number, upper: number } } | null, sequentialCi: { lower: number, upper: number } | null, cupedAbsolute: { estimate: number, standardError: number, pValue: number, ci: { lower: number, upper: number } } | null };
 
-export type ConsoleExperimentFieldsFragment = { id: string, name: string, type: ExperimentKind, status: ExperimentStatus, control: string, primaryMetric: ExperimentMetric, guardrailMetrics: Array<ExperimentMetric>, minimumDetectableEffect: number, traffic: number, createdAt: string, createdBy: string | null, startedAt: string | null, stoppedAt: string | null, shippedVariant: string | null, variants: Array<{ name: string, share: number, strategy: string }> };
+export type ConsoleExperimentFieldsFragment = { id: string, name: string, type: ExperimentKind, status: ExperimentStatus, explorationFloor: number | null, control: string, primaryMetric: ExperimentMetric, guardrailMetrics: Array<ExperimentMetric>, minimumDetectableEffect: number, traffic: number, createdAt: string, createdBy: string | null, startedAt: string | null, stoppedAt: string | null, shippedVariant: string | null, variants: Array<{ name: string, share: number, strategy: string }> };
 
 export type ConsoleExperimentsQueryVariables = Exact<{ [key: string]: never; }>;
 
 
-export type ConsoleExperimentsQuery = { experiments: Array<{ id: string, name: string, type: ExperimentKind, status: ExperimentStatus, control: string, primaryMetric: ExperimentMetric, guardrailMetrics: Array<ExperimentMetric>, minimumDetectableEffect: number, traffic: number, createdAt: string, createdBy: string | null, startedAt: string | null, stoppedAt: string | null, shippedVariant: string | null, variants: Array<{ name: string, share: number, strategy: string }> }> };
+export type ConsoleExperimentsQuery = { experiments: Array<{ id: string, name: string, type: ExperimentKind, status: ExperimentStatus, explorationFloor: number | null, control: string, primaryMetric: ExperimentMetric, guardrailMetrics: Array<ExperimentMetric>, minimumDetectableEffect: number, traffic: number, createdAt: string, createdBy: string | null, startedAt: string | null, stoppedAt: string | null, shippedVariant: string | null, variants: Array<{ name: string, share: number, strategy: string }> }> };
 
 export type ConsoleExperimentQueryVariables = Exact<{
   id: string | number;
 }>;
 
 
-export type ConsoleExperimentQuery = { experiment: { id: string, name: string, type: ExperimentKind, status: ExperimentStatus, control: string, primaryMetric: ExperimentMetric, guardrailMetrics: Array<ExperimentMetric>, minimumDetectableEffect: number, traffic: number, createdAt: string, createdBy: string | null, startedAt: string | null, stoppedAt: string | null, shippedVariant: string | null, results: { sampleRatioMismatch: boolean, srmPValue: number | null, interleaving: { metric: ExperimentMetric, control: string, treatment: string, users: number, creditedControl: number, creditedTreatment: number, wins: number, losses: number, ties: number, preferenceShare: number | null, pValue: number, ci: { lower: number, upper: number }, creditDifference: { estimate: number, standardError: number, pValue: number, ci: { lower: number, upper: number } } | null } | null, primary: { metric: ExperimentMetric, variants: Array<{ name: string, strategy: string, users: number, mean: number, adjustedPValue: number | null, sequentialPValue: number | null, adjustedSequentialPValue: number | null, cupedVarianceRatio: number | null, absolute: { estimate: number, standardError: number, pValue: number, ci: { lower: number, upper: number } } | null, relative: { estimate: number, standardError: number, pValue: number, ci: { lower: number, upper: number } } | null, sequentialCi: { lower: number, upper: number } | null, cupedAbsolute: { estimate: number, standardError: number, pValue: number, ci: { lower: number, upper: number } } | null }> }, guardrails: Array<{ metric: ExperimentMetric, variants: Array<{ name: string, strategy: string, users: number, mean: number, adjustedPValue: number | null, sequentialPValue: number | null, adjustedSequentialPValue: number | null, cupedVarianceRatio: number | null, absolute: { estimate: number, standardError: number, pValue: number, ci: { lower: number, upper: number } } | null, relative: { estimate: number, standardError: number, pValue: number, ci: { lower: number, upper: number } } | null, sequentialCi: { lower: number, upper: number } | null, cupedAbsolute: { estimate: number, standardError: number, pValue: number, ci: { lower: number, upper: number } } | null }> }> }, variants: Array<{ name: string, share: number, strategy: string }> } | null };
+export type ConsoleExperimentQuery = { experiment: { id: string, name: string, type: ExperimentKind, status: ExperimentStatus, explorationFloor: number | null, control: string, primaryMetric: ExperimentMetric, guardrailMetrics: Array<ExperimentMetric>, minimumDetectableEffect: number, traffic: number, createdAt: string, createdBy: string | null, startedAt: string | null, stoppedAt: string | null, shippedVariant: string | null, bandit: { reward: string, arms: Array<{ variant: string, strategy: string, pulls: number, successes: number, posteriorMean: number, probabilityBest: number, trafficShare: number }> } | null, results: { sampleRatioMismatch: boolean, srmPValue: number | null, interleaving: { metric: ExperimentMetric, control: string, treatment: string, users: number, creditedControl: number, creditedTreatment: number, wins: number, losses: number, ties: number, preferenceShare: number | null, pValue: number, ci: { lower: number, upper: number }, creditDifference: { estimate: number, standardError: number, pValue: number, ci: { lower: number, upper: number } } | null } | null, primary: { metric: ExperimentMetric, variants: Array<{ name: string, strategy: string, users: number, mean: number, adjustedPValue: number | null, sequentialPValue: number | null, adjustedSequentialPValue: number | null, cupedVarianceRatio: number | null, absolute: { estimate: number, standardError: number, pValue: number, ci: { lower: number, upper: number } } | null, relative: { estimate: number, standardError: number, pValue: number, ci: { lower: number, upper: number } } | null, sequentialCi: { lower: number, upper: number } | null, cupedAbsolute: { estimate: number, standardError: number, pValue: number, ci: { lower: number, upper: number } } | null }> }, guardrails: Array<{ metric: ExperimentMetric, variants: Array<{ name: string, strategy: string, users: number, mean: number, adjustedPValue: number | null, sequentialPValue: number | null, adjustedSequentialPValue: number | null, cupedVarianceRatio: number | null, absolute: { estimate: number, standardError: number, pValue: number, ci: { lower: number, upper: number } } | null, relative: { estimate: number, standardError: number, pValue: number, ci: { lower: number, upper: number } } | null, sequentialCi: { lower: number, upper: number } | null, cupedAbsolute: { estimate: number, standardError: number, pValue: number, ci: { lower: number, upper: number } } | null }> }> }, variants: Array<{ name: string, share: number, strategy: string }> } | null };
 
 export type ConsoleCreateExperimentMutationVariables = Exact<{
   input: CreateExperimentInput;
 }>;
 
 
-export type ConsoleCreateExperimentMutation = { createExperiment: { id: string, name: string, type: ExperimentKind, status: ExperimentStatus, control: string, primaryMetric: ExperimentMetric, guardrailMetrics: Array<ExperimentMetric>, minimumDetectableEffect: number, traffic: number, createdAt: string, createdBy: string | null, startedAt: string | null, stoppedAt: string | null, shippedVariant: string | null, variants: Array<{ name: string, share: number, strategy: string }> } };
+export type ConsoleCreateExperimentMutation = { createExperiment: { id: string, name: string, type: ExperimentKind, status: ExperimentStatus, explorationFloor: number | null, control: string, primaryMetric: ExperimentMetric, guardrailMetrics: Array<ExperimentMetric>, minimumDetectableEffect: number, traffic: number, createdAt: string, createdBy: string | null, startedAt: string | null, stoppedAt: string | null, shippedVariant: string | null, variants: Array<{ name: string, share: number, strategy: string }> } };
 
 export type ConsoleStartExperimentMutationVariables = Exact<{
   id: string | number;
 }>;
 
 
-export type ConsoleStartExperimentMutation = { startExperiment: { id: string, name: string, type: ExperimentKind, status: ExperimentStatus, control: string, primaryMetric: ExperimentMetric, guardrailMetrics: Array<ExperimentMetric>, minimumDetectableEffect: number, traffic: number, createdAt: string, createdBy: string | null, startedAt: string | null, stoppedAt: string | null, shippedVariant: string | null, variants: Array<{ name: string, share: number, strategy: string }> } };
+export type ConsoleStartExperimentMutation = { startExperiment: { id: string, name: string, type: ExperimentKind, status: ExperimentStatus, explorationFloor: number | null, control: string, primaryMetric: ExperimentMetric, guardrailMetrics: Array<ExperimentMetric>, minimumDetectableEffect: number, traffic: number, createdAt: string, createdBy: string | null, startedAt: string | null, stoppedAt: string | null, shippedVariant: string | null, variants: Array<{ name: string, share: number, strategy: string }> } };
 
 export type ConsoleStopExperimentMutationVariables = Exact<{
   id: string | number;
 }>;
 
 
-export type ConsoleStopExperimentMutation = { stopExperiment: { id: string, name: string, type: ExperimentKind, status: ExperimentStatus, control: string, primaryMetric: ExperimentMetric, guardrailMetrics: Array<ExperimentMetric>, minimumDetectableEffect: number, traffic: number, createdAt: string, createdBy: string | null, startedAt: string | null, stoppedAt: string | null, shippedVariant: string | null, variants: Array<{ name: string, share: number, strategy: string }> } };
+export type ConsoleStopExperimentMutation = { stopExperiment: { id: string, name: string, type: ExperimentKind, status: ExperimentStatus, explorationFloor: number | null, control: string, primaryMetric: ExperimentMetric, guardrailMetrics: Array<ExperimentMetric>, minimumDetectableEffect: number, traffic: number, createdAt: string, createdBy: string | null, startedAt: string | null, stoppedAt: string | null, shippedVariant: string | null, variants: Array<{ name: string, share: number, strategy: string }> } };
 
 export type ConsoleShipVariantMutationVariables = Exact<{
   experimentId: string | number;
@@ -433,7 +444,7 @@ export type ConsoleShipVariantMutationVariables = Exact<{
 }>;
 
 
-export type ConsoleShipVariantMutation = { shipVariant: { id: string, name: string, type: ExperimentKind, status: ExperimentStatus, control: string, primaryMetric: ExperimentMetric, guardrailMetrics: Array<ExperimentMetric>, minimumDetectableEffect: number, traffic: number, createdAt: string, createdBy: string | null, startedAt: string | null, stoppedAt: string | null, shippedVariant: string | null, variants: Array<{ name: string, share: number, strategy: string }> } };
+export type ConsoleShipVariantMutation = { shipVariant: { id: string, name: string, type: ExperimentKind, status: ExperimentStatus, explorationFloor: number | null, control: string, primaryMetric: ExperimentMetric, guardrailMetrics: Array<ExperimentMetric>, minimumDetectableEffect: number, traffic: number, createdAt: string, createdBy: string | null, startedAt: string | null, stoppedAt: string | null, shippedVariant: string | null, variants: Array<{ name: string, share: number, strategy: string }> } };
 
 export type ConsoleOutcomesQueryVariables = Exact<{
   since?: string | null | undefined;
@@ -604,6 +615,8 @@ export const ConsoleExperimentFieldsFragmentDoc = new TypedDocumentString(`
   name
   type
   status
+  type
+  explorationFloor
   control
   primaryMetric
   guardrailMetrics
@@ -906,6 +919,30 @@ export const ExperimentResultsDocument = new TypedDocumentString(`
   }
 }
     `, {"hash":"sha256:1972e03bef1f2d776a2523028e8cd3ccc390630533d681867c1e1b8adc993cec"}) as unknown as TypedDocumentString<ExperimentResultsQuery, ExperimentResultsQueryVariables>;
+export const ExperimentBanditDocument = new TypedDocumentString(`
+    query ExperimentBandit($id: ID!) {
+  experiment(id: $id) {
+    id
+    name
+    type
+    status
+    explorationFloor
+    bandit {
+      explorationFloor
+      reward
+      arms {
+        variant
+        strategy
+        pulls
+        successes
+        posteriorMean
+        probabilityBest
+        trafficShare
+      }
+    }
+  }
+}
+    `, {"hash":"sha256:f233470ce8d1675bf46728a0452ff01cbb498c37493cbda73a8098497c5b0ab0"}) as unknown as TypedDocumentString<ExperimentBanditQuery, ExperimentBanditQueryVariables>;
 export const CreateExperimentDocument = new TypedDocumentString(`
     mutation CreateExperiment($input: CreateExperimentInput!) {
   createExperiment(input: $input) {
@@ -1350,6 +1387,8 @@ export const ConsoleExperimentsDocument = new TypedDocumentString(`
   name
   type
   status
+  type
+  explorationFloor
   control
   primaryMetric
   guardrailMetrics
@@ -1365,11 +1404,23 @@ export const ConsoleExperimentsDocument = new TypedDocumentString(`
     share
     strategy
   }
-}`, {"hash":"sha256:5f82cbaab3438982bfdd551d776555f9c04813a2d8b18a1de65d2308493811d3"}) as unknown as TypedDocumentString<ConsoleExperimentsQuery, ConsoleExperimentsQueryVariables>;
+}`, {"hash":"sha256:e236168f32155cfb90716508dcd17dc02837f2615ee0c7487fd8487b08b00c1a"}) as unknown as TypedDocumentString<ConsoleExperimentsQuery, ConsoleExperimentsQueryVariables>;
 export const ConsoleExperimentDocument = new TypedDocumentString(`
     query ConsoleExperiment($id: ID!) {
   experiment(id: $id) {
     ...ConsoleExperimentFields
+    bandit {
+      reward
+      arms {
+        variant
+        strategy
+        pulls
+        successes
+        posteriorMean
+        probabilityBest
+        trafficShare
+      }
+    }
     results {
       sampleRatioMismatch
       srmPValue
@@ -1445,6 +1496,8 @@ fragment ConsoleExperimentFields on Experiment {
   name
   type
   status
+  type
+  explorationFloor
   control
   primaryMetric
   guardrailMetrics
@@ -1460,7 +1513,7 @@ fragment ConsoleExperimentFields on Experiment {
     share
     strategy
   }
-}`, {"hash":"sha256:3025274e36f6452e7ae8c94b9990866c666d001029360f59cd49980c9494c704"}) as unknown as TypedDocumentString<ConsoleExperimentQuery, ConsoleExperimentQueryVariables>;
+}`, {"hash":"sha256:2af923b7f5b630a6235e23329c5bbe53ca2bac858d7a58262f5db778e3f160a8"}) as unknown as TypedDocumentString<ConsoleExperimentQuery, ConsoleExperimentQueryVariables>;
 export const ConsoleCreateExperimentDocument = new TypedDocumentString(`
     mutation ConsoleCreateExperiment($input: CreateExperimentInput!) {
   createExperiment(input: $input) {
@@ -1472,6 +1525,8 @@ export const ConsoleCreateExperimentDocument = new TypedDocumentString(`
   name
   type
   status
+  type
+  explorationFloor
   control
   primaryMetric
   guardrailMetrics
@@ -1487,7 +1542,7 @@ export const ConsoleCreateExperimentDocument = new TypedDocumentString(`
     share
     strategy
   }
-}`, {"hash":"sha256:4b5c5443f3773452928abac37a29f78feb14a9dec7bf54b4f439ee5f3d385c8a"}) as unknown as TypedDocumentString<ConsoleCreateExperimentMutation, ConsoleCreateExperimentMutationVariables>;
+}`, {"hash":"sha256:e4b0a10d7182def36e4ae9d0d4d68511a19bb37306d2e01bdf2d5af7b8cf3746"}) as unknown as TypedDocumentString<ConsoleCreateExperimentMutation, ConsoleCreateExperimentMutationVariables>;
 export const ConsoleStartExperimentDocument = new TypedDocumentString(`
     mutation ConsoleStartExperiment($id: ID!) {
   startExperiment(id: $id) {
@@ -1499,6 +1554,8 @@ export const ConsoleStartExperimentDocument = new TypedDocumentString(`
   name
   type
   status
+  type
+  explorationFloor
   control
   primaryMetric
   guardrailMetrics
@@ -1514,7 +1571,7 @@ export const ConsoleStartExperimentDocument = new TypedDocumentString(`
     share
     strategy
   }
-}`, {"hash":"sha256:ecd6d50cd0a0f00c0c42ce11c7f638bee23252672324c6ff7bd36f26e7e99c21"}) as unknown as TypedDocumentString<ConsoleStartExperimentMutation, ConsoleStartExperimentMutationVariables>;
+}`, {"hash":"sha256:9cf9cd2528c409482a0aa5fa4a08b63dd23f9ed44d725651b28896a7f102e55f"}) as unknown as TypedDocumentString<ConsoleStartExperimentMutation, ConsoleStartExperimentMutationVariables>;
 export const ConsoleStopExperimentDocument = new TypedDocumentString(`
     mutation ConsoleStopExperiment($id: ID!) {
   stopExperiment(id: $id) {
@@ -1526,6 +1583,8 @@ export const ConsoleStopExperimentDocument = new TypedDocumentString(`
   name
   type
   status
+  type
+  explorationFloor
   control
   primaryMetric
   guardrailMetrics
@@ -1541,7 +1600,7 @@ export const ConsoleStopExperimentDocument = new TypedDocumentString(`
     share
     strategy
   }
-}`, {"hash":"sha256:275e69e23e70d78784c9a440e02fd2fd7d21f9da46e1d74728be9de14761b00e"}) as unknown as TypedDocumentString<ConsoleStopExperimentMutation, ConsoleStopExperimentMutationVariables>;
+}`, {"hash":"sha256:2e87815d32c26335bd0a078333828412b4dfc9be6b937ff41a3f6863aabe8841"}) as unknown as TypedDocumentString<ConsoleStopExperimentMutation, ConsoleStopExperimentMutationVariables>;
 export const ConsoleShipVariantDocument = new TypedDocumentString(`
     mutation ConsoleShipVariant($experimentId: ID!, $variant: String!) {
   shipVariant(experimentId: $experimentId, variant: $variant) {
@@ -1553,6 +1612,8 @@ export const ConsoleShipVariantDocument = new TypedDocumentString(`
   name
   type
   status
+  type
+  explorationFloor
   control
   primaryMetric
   guardrailMetrics
@@ -1568,7 +1629,7 @@ export const ConsoleShipVariantDocument = new TypedDocumentString(`
     share
     strategy
   }
-}`, {"hash":"sha256:73c1ffe19919352ea19f087ed65b72335b1d7c49d8d79719e0e466ea98caf100"}) as unknown as TypedDocumentString<ConsoleShipVariantMutation, ConsoleShipVariantMutationVariables>;
+}`, {"hash":"sha256:677826bce74afafe0f871c5fdc2ff006e12afdd5049c8688734a770b3ab0a031"}) as unknown as TypedDocumentString<ConsoleShipVariantMutation, ConsoleShipVariantMutationVariables>;
 export const ConsoleOutcomesDocument = new TypedDocumentString(`
     query ConsoleOutcomes($since: DateTime) {
   outcomeMetrics(since: $since) {

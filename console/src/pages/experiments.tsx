@@ -83,11 +83,13 @@ export function ExperimentsPage({ role }: { role: string }) {
                         <span class={`badge status-${x.status}`}>{x.status}</span>
                         {x.shippedVariant ? ` (${x.shippedVariant})` : ''}
                       </td>
-                      <td>{x.type === 'INTERLEAVE' ? 'interleaving' : 'A/B'}</td>
+                      <td>{x.type === 'INTERLEAVE' ? 'interleaving' : x.type === 'BANDIT' ? 'bandit' : 'A/B'}</td>
                       <td>
                         {x.type === 'INTERLEAVE'
                           ? x.variants.map((v) => `${v.name}: ${v.strategy}`).join(' + ')
-                          : x.variants.map((v) => `${v.name}: ${v.strategy} ${Math.round(v.share * 100)} %`).join(', ')}
+                          : x.type === 'BANDIT'
+                            ? `bandit over ${x.variants.map((v) => v.strategy).join(', ')}`
+                            : x.variants.map((v) => `${v.name}: ${v.strategy} ${Math.round(v.share * 100)} %`).join(', ')}
                       </td>
                       <td>{x.primaryMetric}</td>
                       <td>{fmtTime(x.createdAt)}</td>
@@ -152,7 +154,8 @@ function ExperimentDetail({ id, canManage, onChanged }: { id: string; canManage:
         {x.stoppedAt ? ` Stopped ${fmtTime(x.stoppedAt)}.` : ''}
         {x.shippedVariant ? ` Shipped: ${x.shippedVariant}.` : ''}
       </p>
-      {interleaved ? null : (
+      {x.bandit ? <BanditArms bandit={x.bandit} floor={x.explorationFloor ?? 0} /> : null}
+      {interleaved || x.type === 'BANDIT' ? null : (
         <p data-testid="srm" class={r.sampleRatioMismatch ? 'srm-alert' : undefined} role={r.sampleRatioMismatch ? 'alert' : undefined}>
           {r.sampleRatioMismatch ? (
             <>
@@ -344,6 +347,46 @@ function InterleavingResult({ result: il }: { result: Interleaving }) {
         {il.metric === 'CTR' ? 'clicks' : il.metric}. No users are split, so there is no per-variant comparison or sample-ratio check; guardrails are not
         computed for interleavings.
       </p>
+    </>
+  );
+}
+
+/** A BANDIT's arms: Thompson sampling's counts, posteriors and the traffic share each gets now. */
+function BanditArms({ bandit, floor }: { bandit: NonNullable<ConsoleExperimentQuery['experiment']>['bandit'] & object; floor: number }) {
+  return (
+    <>
+      <h3>Bandit arms</h3>
+      <p class="muted">
+        Thompson sampling per request; each arm keeps at least {Math.round(floor * 100)} % of the requests. A list is a success when it earns a{' '}
+        {bandit.reward.toLowerCase().replace(/_/g, ' ')}. The results below count each (user, arm) pair as a unit and are descriptive: the arms were not
+        randomised at fixed shares (no sample-ratio check); estimate a strategy off-policy with <code>flywheel evaluate-policy</code>.
+      </p>
+      <table data-testid="bandit-arms">
+        <thead>
+          <tr>
+            <th scope="col">Arm</th>
+            <th scope="col">Strategy</th>
+            <th scope="col">Lists</th>
+            <th scope="col">Successes</th>
+            <th scope="col">Posterior mean</th>
+            <th scope="col">P(best)</th>
+            <th scope="col">Traffic share</th>
+          </tr>
+        </thead>
+        <tbody>
+          {bandit.arms.map((a) => (
+            <tr key={a.variant}>
+              <td>{a.variant}</td>
+              <td>{a.strategy}</td>
+              <td>{a.pulls}</td>
+              <td>{a.successes}</td>
+              <td>{fmtStat(a.posteriorMean)}</td>
+              <td>{fmtStat(a.probabilityBest)}</td>
+              <td>{`${(a.trafficShare * 100).toFixed(1)} %`}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
     </>
   );
 }
