@@ -288,6 +288,36 @@ export class ExperimentResultsType {
       'INTERLEAVE experiments: the preference between the two variants (primary and guardrails then carry no per-variant users: nobody was split). Null for an A/B test.',
   })
   interleaving!: InterleavingResultsType | null;
+
+  @Field(() => [ExperimentLookType], {
+    description:
+      "A/B experiments: what the primary metric's results showed at every hour boundary while the experiment ran (record time), oldest first; thinned past 2,000 looks. The sequential p-value stays valid however often it is read; the fixed-horizon one does not. Empty for interleavings and bandits.",
+  })
+  looks!: ExperimentLookType[];
+}
+
+@ObjectType('ExperimentLookTreatment', { simpleResolvers: true, description: "One treatment's p-values at a look." })
+export class ExperimentLookTreatmentType {
+  @Field()
+  name!: string;
+
+  @Field(() => Float, { nullable: true, description: 'Fixed-horizon (Welch) p-value against control: valid only at one planned look.' })
+  pValue!: number | null;
+
+  @Field(() => Float, { nullable: true, description: 'Always-valid (mSPRT) p-value against control: valid at every look.' })
+  sequentialPValue!: number | null;
+}
+
+@ObjectType('ExperimentLook', { simpleResolvers: true, description: "An experiment's results at one instant (an hour boundary)." })
+export class ExperimentLookType {
+  @Field(() => GraphQLDateTime)
+  at!: Date;
+
+  @Field(() => [Int], { description: "Users per variant then, in the experiment's variant order." })
+  users!: number[];
+
+  @Field(() => [ExperimentLookTreatmentType])
+  treatments!: ExperimentLookTreatmentType[];
 }
 
 @ObjectType('BanditArm', {

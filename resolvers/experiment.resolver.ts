@@ -58,7 +58,7 @@ export class ExperimentResolver {
     const x = book.get(experiment.id)!;
     const primary = book.results(x.id)!;
     const guardrails = x.spec.guardrailMetrics.map((m) => book.results(x.id, m)!);
-    return toExperimentResults(x, primary, guardrails, book.interleavingResults(x.id));
+    return toExperimentResults(x, primary, guardrails, book.interleavingResults(x.id), book.looks(x.id));
   }
 
   @Authorized(ANALYSTS)

@@ -1,5 +1,5 @@
 import type { LiftResult } from '../../src/experiments/fixed-horizon';
-import type { ExperimentResults, ExperimentView } from '../../src/outcomes/experiments';
+import type { ExperimentLook, ExperimentResults, ExperimentView } from '../../src/outcomes/experiments';
 import type { BanditView } from '../../src/outcomes/bandit';
 import type { InterleavingResults } from '../../src/outcomes/interleaving';
 import {
@@ -72,6 +72,7 @@ export function toExperimentResults(
   primary: ExperimentResults,
   guardrails: readonly ExperimentResults[],
   interleaving?: InterleavingResults,
+  looks: readonly ExperimentLook[] = [],
 ): ExperimentResultsType {
   const srm = interleaving ? undefined : primary.analysis.srm;
   return {
@@ -80,6 +81,7 @@ export function toExperimentResults(
     srmPValue: srm ? finite(srm.pValue) : null,
     sampleRatioMismatch: srm?.mismatch ?? false,
     interleaving: interleaving ? toInterleavingResults(interleaving) : null,
+    looks: looks.map((l) => ({ at: new Date(l.at), users: [...l.users], treatments: l.treatments.map((t) => ({ ...t })) })),
   };
 }
 

@@ -66,7 +66,29 @@ interface ExperimentState extends ExperimentView {
   srmAlerted: boolean;
   /** INTERLEAVE experiments: their per-user credit (src/outcomes/interleaving.ts); `units` stays empty. */
   interleaving?: InterleavingTally;
+  /** A/B experiments: the primary metric's p-values at each hour boundary while it ran (see `ExperimentLook`). */
+  looks: ExperimentLook[];
+  /** The next hour boundary (record time) at which a look is taken. */
+  nextLookAt: number;
 }
+
+/**
+ * What the results showed at one instant of an A/B experiment: per treatment, the primary metric's
+ * fixed-horizon and sequential p-values. Taken at every hour boundary of record time (when the first record
+ * past it is read), so gateways reading the same log hold the same history, and a restart rebuilds it.
+ * The console draws the sequential p-value over time from it: an analyst sees that looking every hour is
+ * safe with the sequential p-value and not with the fixed-horizon one.
+ */
+export interface ExperimentLook {
+  at: number;
+  /** Units (users) per variant at that instant, in the spec's order. */
+  users: number[];
+  treatments: { name: string; pValue: number | null; sequentialPValue: number | null }[];
+}
+
+const LOOK_EVERY_MS = 3_600_000;
+/** Past this many looks the history is thinned to every second one (about 80 days of hourly looks). */
+const MAX_LOOKS = 2_000;
 
 export interface ExperimentResults {
   metric: ExperimentMetric;
@@ -153,6 +175,8 @@ export class ExperimentBook {
         counts: spec.variants.map(() => 0),
         srmAlerted: false,
         ...(spec.type === 'INTERLEAVE' ? { interleaving: new InterleavingTally(spec) } : {}),
+        looks: [],
+        nextLookAt: Number.POSITIVE_INFINITY,
       });
       return;
     }
@@ -160,6 +184,7 @@ export class ExperimentBook {
     if (e.action === 'start') {
       x.status = 'RUNNING';
       x.startedAt = e.timestamp;
+      x.nextLookAt = Math.floor(e.timestamp / LOOK_EVERY_MS) * LOOK_EVERY_MS + LOOK_EVERY_MS;
     } else if (e.action === 'stop') {
       x.status = 'STOPPED';
       x.stoppedAt = e.timestamp;
@@ -240,6 +265,7 @@ export class ExperimentBook {
 
   /** A newly counted impression shown to `actor` (undefined: anonymous, no unit). */
   onImpression(e: ImpressionEvent, actor: string | undefined): void {
+    this.lookIfDue(e.timestamp);
     if (actor === undefined) return;
     if (e.experimentId !== undefined && e.variant !== undefined) {
       const x = this.experiments.get(e.experimentId);
@@ -289,6 +315,30 @@ export class ExperimentBook {
           x.counts[unit.variant]!--;
         }
       }
+    }
+  }
+
+  /** The looks of an A/B experiment so far, oldest first (empty for others). */
+  looks(experimentId: string): readonly ExperimentLook[] {
+    return this.experiments.get(experimentId)?.looks ?? [];
+  }
+
+  /** Takes the running A/B experiment's look at each hour boundary that record time `t` has passed. */
+  private lookIfDue(t: number): void {
+    for (const x of this.experiments.values()) {
+      if (x.status !== 'RUNNING' || x.interleaving || x.bandit || t < x.nextLookAt) continue;
+      const at = Math.floor(t / LOOK_EVERY_MS) * LOOK_EVERY_MS;
+      x.nextLookAt = at + LOOK_EVERY_MS;
+      if (x.units.size === 0) continue;
+      const r = this.results(x.id)!;
+      x.looks.push({
+        at,
+        users: r.users,
+        treatments: r.analysis.variants
+          .filter((v) => v.name !== x.spec.control)
+          .map((v) => ({ name: v.name, pValue: v.absolute?.pValue ?? null, sequentialPValue: v.sequential?.pValue ?? null })),
+      });
+      if (x.looks.length > MAX_LOOKS) x.looks = x.looks.filter((_l, i) => i % 2 === 1);
     }
   }
 

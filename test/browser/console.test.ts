@@ -388,6 +388,8 @@ describe('web console', { skip: skipBrowser, timeout: 300_000 }, () => {
     );
     const forest = (await page.getAttribute('[data-testid=forest] canvas', 'aria-label')) ?? '';
     assert.match(forest, /Forest plot of the absolute lift of CTR against control: treatment -?[\d.e-]+ with 95 % interval \[-?[\d.e-]+, -?[\d.e-]+\]/, forest);
+    // Hourly looks start at the first hour boundary after the start: a fresh experiment says so.
+    assert.match(await textOf(page, 'main'), /p-values over time: the first look is taken at the first hour boundary/);
     assert.match(await textOf(page, '[data-testid=srm]'), /Sample ratio check: OK \(p = [\d.]+\)/);
     assert.match(await textOf(page, '[data-testid=experiment-summary]'), /primary metric CTR/);
     assert.deepEqual(await axeViolations(page), [], 'experiments');

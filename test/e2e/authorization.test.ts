@@ -70,7 +70,7 @@ const POLICY: Entry[] = [
   { field: 'Query.experiment', query: '{ experiment(id: "no-such-experiment") { id } }', path: ['experiment'], allowed: ANALYSTS },
   {
     field: 'Experiment.results',
-    query: '{ experiments { results { sampleRatioMismatch } } }',
+    query: '{ experiments { results { sampleRatioMismatch looks { at users treatments { name pValue sequentialPValue } } } } }',
     path: ['experiments'],
     allowed: ANALYSTS,
   },

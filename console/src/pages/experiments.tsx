@@ -209,6 +209,7 @@ function ExperimentDetail({ id, canManage, onChanged }: { id: string; canManage:
           <h3>Primary metric: {r.primary.metric}</h3>
           <ForestPlot metric={r.primary.metric} control={x.control} variants={r.primary.variants} />
           <VariantTable variants={r.primary.variants} control={x.control} testid="primary-results" />
+          <PValuesOverTime looks={r.looks} />
           {r.guardrails.map((g) => (
             <div key={g.metric}>
               <h3>Guardrail: {g.metric}</h3>
@@ -388,6 +389,52 @@ function BanditArms({ bandit, floor }: { bandit: NonNullable<ConsoleExperimentQu
         </tbody>
       </table>
     </>
+  );
+}
+
+type Look = NonNullable<ConsoleExperimentQuery['experiment']>['results']['looks'][number];
+
+/**
+ * The p-values at each hourly look while the experiment ran: the sequential one (solid) may be read at every
+ * look; the fixed-horizon one (dashed) dips under 0.05 by chance when read often, which is the point of showing
+ * both against the 0.05 line.
+ */
+function PValuesOverTime({ looks }: { looks: readonly Look[] }) {
+  if (looks.length === 0) return <p class="muted">p-values over time: the first look is taken at the first hour boundary after the start.</p>;
+  const names = looks[looks.length - 1]!.treatments.map((t) => t.name);
+  const series = (name: string, key: 'pValue' | 'sequentialPValue') =>
+    looks.map((l) => ({ x: Date.parse(l.at), y: l.treatments.find((t) => t.name === name)?.[key] ?? null }));
+  const config: ChartConfiguration = {
+    type: 'line',
+    data: {
+      datasets: [
+        ...names.flatMap((name, i) => [
+          { label: `${name}: sequential p`, data: series(name, 'sequentialPValue'), borderColor: PALETTE[i % PALETTE.length], pointRadius: 0 },
+          { label: `${name}: fixed-horizon p`, data: series(name, 'pValue'), borderColor: PALETTE[i % PALETTE.length], borderDash: [4, 4], pointRadius: 0 },
+        ]),
+        { label: '0.05', data: looks.map((l) => ({ x: Date.parse(l.at), y: 0.05 })), borderColor: '#dc2626', borderWidth: 1, pointRadius: 0 },
+      ],
+    },
+    options: {
+      parsing: false,
+      scales: {
+        x: { type: 'linear', ticks: { callback: (v) => new Date(Number(v)).toISOString().slice(5, 16).replace('T', ' ') } },
+        y: { min: 0, max: 1, title: { display: true, text: 'p-value' } },
+      },
+    },
+  };
+  const last = looks[looks.length - 1]!;
+  return (
+    <div data-testid="p-over-time">
+      <h3>p-values over time</h3>
+      <ChartView
+        config={config}
+        label={`Line chart of p-values at ${looks.length} hourly looks; at the last (${last.at}): ${last.treatments
+          .map((t) => `${t.name} sequential ${fmtP(t.sequentialPValue)}, fixed-horizon ${fmtP(t.pValue)}`)
+          .join('; ')}`}
+        height={220}
+      />
+    </div>
   );
 }
 

@@ -184,3 +184,50 @@ test('sample ratio: a broken split is flagged, a fair one is not', () => {
 function click(userId: string, itemId: string, at: number, servedId?: string): InteractionEvent {
   return { kind: 'interaction', v: 1, id: `c-${userId}-${itemId}-${at}`, type: 'CLICK', userId, itemId, timestamp: at, ...(servedId ? { servedId } : {}) };
 }
+
+test('looks: the results at every hour boundary of record time while an A/B test runs, the same on every replay', () => {
+  const HOUR = 3_600_000;
+  const run = () => {
+    const { book, feed } = wired();
+    const start = rec('h', 'start');
+    feed([rec('h', 'create', { spec }), { ...start, timestamp: T0 + 30 * 60_000 }]);
+    // 30 users an hour for five hours, from 00:30; a third of them click.
+    for (let h = 0; h < 5; h++)
+      for (let u = 0; u < 30; u++) {
+        const user = `h${h}-u${u}`;
+        const a = book.assign(user)!;
+        const at = T0 + 30 * 60_000 + h * HOUR + u * 60_000;
+        const shown: ImpressionEvent = {
+          kind: 'impression',
+          v: 1,
+          id: `sh-${user}`,
+          userId: user,
+          surface: 'recommendations',
+          strategy: a.strategy,
+          experimentId: 'h',
+          variant: a.variant,
+          items: [{ itemId: 'i1', position: 1, propensity: 1 }],
+          timestamp: at,
+        };
+        feed([shown, ...(u % 3 === 0 ? [click(user, 'i1', at + 1000, shown.id)] : [])]);
+      }
+    return book;
+  };
+  const book = run();
+  const looks = book.looks('h');
+  // Records run from 00:30 to 04:59: the boundaries 01:00 ... 04:00 were passed, each looked at once.
+  assert.deepEqual(
+    looks.map((l) => (l.at - T0) / HOUR),
+    [1, 2, 3, 4],
+  );
+  assert.ok(looks.every((l) => l.treatments.length === 1 && l.treatments[0]!.name === 'treatment'));
+  // Each look saw the users exposed before its boundary: 30, 60, ... in all.
+  assert.deepEqual(
+    looks.map((l) => l.users.reduce((a, b) => a + b, 0)),
+    [30, 60, 90, 120],
+  );
+  const last = looks.at(-1)!.treatments[0]!;
+  assert.ok(last.pValue !== null && last.sequentialPValue !== null);
+  assert.deepEqual(run().looks('h'), looks, 'rebuilt from the same records, the same history');
+  assert.deepEqual(book.looks('no-such'), []);
+});
