@@ -109,6 +109,20 @@ async function startServer(extraEnv: Record<string, string> = {}): Promise<{ url
   };
 }
 
+/** Creates and starts an A/B test of the default strategy against popular, half the traffic each. */
+async function startAbTest(url: string): Promise<void> {
+  const call = async (query: string, variables: Record<string, unknown> = {}) => {
+    const res = await fetch(`${url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query, variables }) });
+    const body = (await res.json()) as { data?: Record<string, { id: string }>; errors?: unknown };
+    if (body.errors) throw new Error(`bench setup failed: ${JSON.stringify(body.errors)}`);
+    return body.data!;
+  };
+  const created = await call(
+    'mutation { createExperiment(input: { name: "bench", variants: [{ name: "control", share: 0.5, strategy: "blend" }, { name: "treatment", share: 0.5, strategy: "popular" }], primaryMetric: CTR, minimumDetectableEffect: 0.05 }) { id } }',
+  );
+  await call('mutation($id: ID!) { startExperiment(id: $id) { id } }', { id: created.createExperiment!.id });
+}
+
 interface LoadResult {
   rps: number;
   p50: number;
@@ -138,8 +152,9 @@ async function main(): Promise<void> {
   const recs = () => JSON.stringify({ query: recsQuery, variables: { u: `demo-user-${1 + Math.floor(rand() * 300)}` } });
 
   /** One gateway process, both queries in interleaved rounds: the ratio compares like with like. */
-  const measure = async (env: Record<string, string> = {}) => {
+  const measure = async (env: Record<string, string> = {}, setup?: (url: string) => Promise<void>) => {
     const server = await startServer(env);
+    await setup?.(server.url);
     await load(server.url, trivial); // warm-up: JIT, connections
     await load(server.url, recs);
     const typename: LoadResult[] = [];
@@ -163,13 +178,16 @@ async function main(): Promise<void> {
   };
   // The default gateway; the same with the exact result cache off (every request runs the strategy); and
   // with graphql-js executing instead of graphql-jit (FLYWHEEL_EXECUTOR), to show what the executor buys.
-  const configs: { label: string; env: Record<string, string> }[] = [
+  // Issue 13's cost: the same cache-off gateway with an A/B test running (every request is assigned, served
+  // the variant's strategy and its impression carries the experiment) against none.
+  const configs: { label: string; env: Record<string, string>; setup?: (url: string) => Promise<void> }[] = [
     { label: 'default', env: {} },
     { label: 'cache off', env: { FLYWHEEL_RECOMMENDATION_CACHE: '0' } },
+    { label: 'cache off, A/B test running', env: { FLYWHEEL_RECOMMENDATION_CACHE: '0' }, setup: startAbTest },
     { label: 'graphql-js executor', env: { FLYWHEEL_EXECUTOR: 'graphql-js' } },
   ];
   const http: Record<string, Awaited<ReturnType<typeof measure>>> = {};
-  for (const c of configs) http[c.label] = await measure(c.env);
+  for (const c of configs) http[c.label] = await measure(c.env, c.setup);
 
   const summary = {
     ingestCoreEventsPerSecond: Math.round(median(ingest.core)),
