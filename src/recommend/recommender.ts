@@ -1,4 +1,4 @@
-import type { FlywheelEvent } from '../events/event';
+import { graphEvents, type FlywheelEvent } from '../events/event';
 import type { GraphReadStore } from '../graph/stores/graph-reads';
 import { ContentIndex } from './content';
 import { InteractionIndex, type TypeWeights } from './interactions';
@@ -167,9 +167,13 @@ export class Recommender {
 
   /** Applies events the graph just applied (wire to Ingestor.onApplied); schedules a background refresh. */
   applyEvents(events: readonly FlywheelEvent[]): void {
+    // Only behaviour and the catalog change an answer. A batch of impressions (every served list is one)
+    // must not move `version`: it would empty the result cache after every answer it served.
+    const graph = graphEvents(events);
+    if (graph.length === 0) return;
     this.version++;
-    this.eventsSinceSlice += events.length;
-    this.index.apply(events);
+    this.eventsSinceSlice += graph.length;
+    this.index.apply(graph);
     this.scheduleRefresh();
     this.als.schedule();
   }

@@ -159,3 +159,25 @@ test('under a sustained stream the background refresh is paced, catches up when 
   assert.equal(paced.pendingItems(), pending, 'a closed recommender re-solved something');
   await tick(); // would hang with corrupted immediates
 });
+
+test('the result cache survives impression records (served lists change no answer) and not behaviour', async () => {
+  const rec = shop();
+  const ask = () => rec.recommend({ userId: 'u0', first: 3 });
+  const first = await ask();
+  const impression = {
+    kind: 'impression' as const,
+    v: 1,
+    id: 'served-1',
+    userId: 'u0',
+    surface: 'recommendations' as const,
+    strategy: 'blend',
+    items: first.map((r, i) => ({ itemId: r.itemId, position: i + 1, propensity: 1 })),
+    timestamp: Date.now(),
+  };
+  rec.applyEvents([impression]);
+  assert.deepEqual(await ask(), first);
+  assert.deepEqual(rec.cacheStats(), { hits: 1, misses: 1, hitRate: 0.5 }, 'answered from the cache after the impression');
+  rec.applyEvents([view('u9', 'a1')]);
+  await ask();
+  assert.equal(rec.cacheStats().misses, 2, 'behaviour invalidates it');
+});
