@@ -9,6 +9,7 @@ import { EVENT_SCHEMA_VERSION, type ExperimentSpec } from '../events/event';
 import { createLogger } from '../observability/logger';
 import { mulberry32 } from '../util/prng';
 import { CliFailure } from './cli-error';
+import { seedSimulatedShop } from './simulated-shop';
 
 /**
  * `flywheel simulate --scenario bandit`: a BANDIT experiment (Thompson sampling per request, src/outcomes/bandit.ts)
@@ -148,24 +149,7 @@ async function run(
   const policy = mulberry32(streamSeed(o.seed, 'arm-draws'));
   const DAY = 86_400_000;
   const start = Date.now() - (o.days + 1) * DAY;
-  const seedEvents: Record<string, unknown>[] = [];
-  for (let i = 0; i < 50; i++)
-    seedEvents.push({ kind: 'item', v: EVENT_SCHEMA_VERSION, id: `sim-item-${i}`, itemId: `i${i}`, title: `Item ${i}`, price: 10, timestamp: start });
-  for (let s = 0; s < 200; s++) {
-    const a = Math.floor(rand() * 50);
-    for (const it of [a, (a + 1) % 50, (a + 7) % 50])
-      seedEvents.push({
-        kind: 'interaction',
-        v: EVENT_SCHEMA_VERSION,
-        id: `sim-seed-${s}-${it}`,
-        type: 'CLICK',
-        userId: `seed-${s}`,
-        itemId: `i${it}`,
-        timestamp: start,
-      });
-  }
-  await app.tracker.track(seedEvents, 'simulate');
-  await app.recommender.whenFresh();
+  await seedSimulatedShop(app, rand, start);
 
   const experimentId = `sim-bandit-${o.seed}`;
   const spec: ExperimentSpec = {

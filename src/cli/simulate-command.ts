@@ -9,6 +9,7 @@ import { createLogger } from '../observability/logger';
 import { CliFailure } from './cli-error';
 import { printBanditSimulation, runBanditSimulation } from './simulate-bandit';
 import { interleavingSummary } from './simulate-interleaving';
+import { seedSimulatedShop } from './simulated-shop';
 
 /**
  * `flywheel simulate`: a simulated shop against the real gateway code (embedded event log and graph,
@@ -76,26 +77,7 @@ async function simulate(
   const normal = () => Math.sqrt(-2 * Math.log(1 - rand())) * Math.cos(2 * Math.PI * rand());
   const DAY = 86_400_000;
   const start = Date.now() - (o.days + 1) * DAY;
-  // Catalog: 50 items, and some history so that item-knn and popular have something to rank.
-  const seedEvents: Record<string, unknown>[] = [];
-  for (let i = 0; i < 50; i++)
-    seedEvents.push({ kind: 'item', v: EVENT_SCHEMA_VERSION, id: `sim-item-${i}`, itemId: `i${i}`, title: `Item ${i}`, price: 10, timestamp: start });
-  for (let s = 0; s < 200; s++) {
-    const a = Math.floor(rand() * 50);
-    for (const it of [a, (a + 1) % 50, (a + 7) % 50]) {
-      seedEvents.push({
-        kind: 'interaction',
-        v: EVENT_SCHEMA_VERSION,
-        id: `sim-seed-${s}-${it}`,
-        type: 'CLICK',
-        userId: `seed-${s}`,
-        itemId: `i${it}`,
-        timestamp: start,
-      });
-    }
-  }
-  await app.tracker.track(seedEvents, 'simulate');
-  await app.recommender.whenFresh();
+  await seedSimulatedShop(app, rand, start);
 
   // Shoppers' hidden, persistent propensities (log-normal around 0.12).
   const propensity = Array.from({ length: o.users }, () => Math.min(0.9, 0.12 * Math.exp(0.6 * normal())));
