@@ -21,7 +21,10 @@ export async function runGateway(config: FlywheelConfig, logger: Logger, { demo 
   const app = await createFlywheel(config, logger);
   let stopSimulator = () => {};
   if (demo) {
-    const shop = generateDemoShop();
+    // The seeded history ends now, where the simulated shoppers carry on: a history that ended on a fixed
+    // date would leave a gap before the live traffic, and every recency, segment and backtest would span it.
+    // (Tests seed the fixed-date shop for stable figures; ids do not depend on the date.)
+    const shop = generateDemoShop({ now: Date.now() });
     const stats = await app.store.stats();
     if (stats.eventsApplied === 0 && app.ingestor.lag() === 0) {
       logger.info({ events: shop.events.length }, 'seeding the demo shop (first start on this data dir)');
