@@ -2,9 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ExperimentEvent, ExperimentSpec, FlywheelEvent, ImpressionEvent, InteractionEvent } from '../../../src/events/event';
 import { validateEvent } from '../../../src/events/validate';
-import { Attribution } from '../../../src/outcomes/attribution';
-import { ExperimentBook } from '../../../src/outcomes/experiments';
 import { mulberry32 } from '../../../src/util/prng';
+import { wiredBook } from './wired-book';
 
 /**
  * A BANDIT experiment in the book: Thompson sampling per request over the arms' strategies, counts from
@@ -39,21 +38,7 @@ const rec = (action: ExperimentEvent['action'], extra: Partial<ExperimentEvent> 
   ...extra,
 });
 
-function wired() {
-  const book = new ExperimentBook({ rewardHorizonMs: 86_400_000 });
-  const attribution = new Attribution({
-    clickWindowMs: 86_400_000,
-    conversionWindowMs: 86_400_000,
-    listener: { impression: (e, a) => book.onImpression(e, a), outcome: (a, t, r, at) => book.onOutcome(a, t, r, at) },
-  });
-  const feed = (events: FlywheelEvent[]) => {
-    for (const e of events) {
-      if (e.kind === 'experiment') book.apply(e);
-      else attribution.observe([e]);
-    }
-  };
-  return { book, feed };
-}
+const wired = () => wiredBook({ rewardHorizonMs: 86_400_000 }, 86_400_000);
 
 test('a BANDIT spec validates with its floor; the rules it adds are enforced', () => {
   assert.equal(validateEvent(rec('create', { spec })).ok, true);

@@ -5,8 +5,7 @@ import { validateEvent } from '../../../src/events/validate';
 import { assign } from '../../../src/experiments/assignment';
 import { coMomentsOf } from '../../../src/experiments/moments';
 import { analyzeExperiment } from '../../../src/experiments/statistics';
-import { Attribution } from '../../../src/outcomes/attribution';
-import { ExperimentBook } from '../../../src/outcomes/experiments';
+import { wiredBook } from './wired-book';
 
 const T0 = Date.UTC(2026, 0, 1);
 const spec: ExperimentSpec = {
@@ -33,21 +32,8 @@ const rec = (experimentId: string, action: ExperimentEvent['action'], extra: Par
   ...extra,
 });
 
-/** The book wired to an Attribution, as src/outcomes/service.ts does, fed in log order. */
 function wired(shipped: string[] = []) {
-  const book = new ExperimentBook({ onShipped: (s) => shipped.push(s) });
-  const attribution = new Attribution({
-    clickWindowMs: 86_400_000,
-    conversionWindowMs: 7 * 86_400_000,
-    listener: { impression: (e, a) => book.onImpression(e, a), outcome: (a, t, r, at) => book.onOutcome(a, t, r, at) },
-  });
-  const feed = (events: FlywheelEvent[]) => {
-    for (const e of events) {
-      if (e.kind === 'experiment') book.apply(e);
-      else attribution.observe([e]);
-    }
-  };
-  return { book, feed };
+  return wiredBook({ onShipped: (s) => shipped.push(s) });
 }
 
 test('experiment records validate like every record: shares sum to 1, control among the variants, spec with create only', () => {

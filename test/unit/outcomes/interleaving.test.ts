@@ -3,9 +3,8 @@ import assert from 'node:assert/strict';
 import type { ExperimentEvent, ExperimentSpec, FlywheelEvent, ImpressionEvent, InteractionEvent } from '../../../src/events/event';
 import { validateEvent } from '../../../src/events/validate';
 import { preferenceTest } from '../../../src/experiments/interleaving';
-import { Attribution } from '../../../src/outcomes/attribution';
-import { ExperimentBook } from '../../../src/outcomes/experiments';
 import { INTERLEAVED } from '../../../src/outcomes/interleaving';
+import { wiredBook } from './wired-book';
 
 const T0 = Date.UTC(2026, 0, 1);
 const spec: ExperimentSpec = {
@@ -59,21 +58,7 @@ const click = (userId: string, itemId: string, at: number, servedId?: string): I
   ...(servedId ? { servedId } : {}),
 });
 
-function wired() {
-  const book = new ExperimentBook();
-  const attribution = new Attribution({
-    clickWindowMs: 86_400_000,
-    conversionWindowMs: 7 * 86_400_000,
-    listener: { impression: (e, a) => book.onImpression(e, a), outcome: (a, t, r, at) => book.onOutcome(a, t, r, at) },
-  });
-  const feed = (events: FlywheelEvent[]) => {
-    for (const e of events) {
-      if (e.kind === 'experiment') book.apply(e);
-      else attribution.observe([e]);
-    }
-  };
-  return { book, attribution, feed };
-}
+const wired = () => wiredBook();
 
 test('records: type is optional (A/B when absent), INTERLEAVE takes exactly two variants; team on every entry or none, only in an experiment', () => {
   assert.equal(validateEvent(rec('x', 'create', { spec })).ok, true);
