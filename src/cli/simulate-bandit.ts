@@ -1,15 +1,11 @@
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { createFlywheel, type Flywheel } from '../app/flywheel';
+import { existsSync, readdirSync } from 'node:fs';
+import type { Flywheel } from '../app/flywheel';
 import { serveRecommendations } from '../app/serving';
-import { loadConfig } from '../config/config';
 import { EVENT_SCHEMA_VERSION, type ExperimentSpec } from '../events/event';
-import { createLogger } from '../observability/logger';
 import { mulberry32 } from '../util/prng';
 import { CliFailure } from './cli-error';
-import { seedSimulatedShop } from './simulated-shop';
+import { seedSimulatedShop, withSimulatedGateway } from './simulated-shop';
 
 /**
  * `flywheel simulate --scenario bandit`: a BANDIT experiment (Thompson sampling per request, src/outcomes/bandit.ts)
@@ -79,8 +75,8 @@ export async function runBanditSimulation(o: BanditSimOptions): Promise<Record<s
   });
   const best = truth.reduce((b, t, i) => (t.ctr > truth[b]!.ctr ? i : b), 0);
 
-  const bandit = await withGateway(o.dataDir, (app) => run(app, o, o.floor, propensity, truth, best));
-  const uniform = await withGateway(undefined, (app) => run(app, o, 1 / ARMS.length, propensity, truth, best));
+  const bandit = await withSimulatedGateway(o.dataDir, (app) => run(app, o, o.floor, propensity, truth, best));
+  const uniform = await withSimulatedGateway(undefined, (app) => run(app, o, 1 / ARMS.length, propensity, truth, best));
   return {
     scenario: 'bandit',
     seed: o.seed,
@@ -118,22 +114,6 @@ export async function runBanditSimulation(o: BanditSimOptions): Promise<Record<s
  */
 function streamSeed(seed: number, stream: string): number {
   return createHash('sha256').update(`${seed}:${stream}`).digest().readUInt32LE(0);
-}
-
-async function withGateway<T>(keep: string | undefined, fn: (app: Flywheel) => Promise<T>): Promise<T> {
-  const dir = keep ?? mkdtempSync(path.join(tmpdir(), 'flywheel-simulate-'));
-  mkdirSync(dir, { recursive: true });
-  const config = loadConfig(
-    { ...process.env, LOG_LEVEL: 'silent', FLYWHEEL_SEGMENTS_REFIT_MINUTES: '0', FLYWHEEL_ANOMALIES: 'on' },
-    { FLYWHEEL_DATA_DIR: dir, PORT: 0 },
-  );
-  const app = await createFlywheel(config, createLogger('silent'));
-  try {
-    return await fn(app);
-  } finally {
-    await app.close();
-    if (keep === undefined) rmSync(dir, { recursive: true, force: true });
-  }
 }
 
 async function run(

@@ -1,15 +1,11 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { createFlywheel, type Flywheel } from '../app/flywheel';
+import type { Flywheel } from '../app/flywheel';
 import { serveRecommendations } from '../app/serving';
-import { loadConfig } from '../config/config';
 import { EVENT_SCHEMA_VERSION } from '../events/event';
-import { createLogger } from '../observability/logger';
+import { mulberry32 } from '../util/prng';
 import { CliFailure } from './cli-error';
 import { printBanditSimulation, runBanditSimulation } from './simulate-bandit';
 import { interleavingSummary } from './simulate-interleaving';
-import { seedSimulatedShop } from './simulated-shop';
+import { seedSimulatedShop, withSimulatedGateway } from './simulated-shop';
 
 /**
  * `flywheel simulate`: a simulated shop against the real gateway code (embedded event log and graph,
@@ -55,18 +51,7 @@ export async function runSimulate(flags: SimulateFlags): Promise<Record<string, 
   const lift = scenario === 'ab' || scenario === 'interleave' ? Number(flags.lift ?? '0.15') : 0;
   if (!(lift > -1 && lift < 10)) throw new CliFailure('--lift must be a number above -1', 2);
 
-  const dir = mkdtempSync(path.join(tmpdir(), 'flywheel-simulate-'));
-  const config = loadConfig(
-    { ...process.env, LOG_LEVEL: 'silent', FLYWHEEL_SEGMENTS_REFIT_MINUTES: '0', FLYWHEEL_ANOMALIES: 'on' },
-    { FLYWHEEL_DATA_DIR: dir, PORT: 0 },
-  );
-  const app = await createFlywheel(config, createLogger('silent'));
-  try {
-    return await simulate(app, { scenario, seed, users, days, lift });
-  } finally {
-    await app.close();
-    rmSync(dir, { recursive: true, force: true });
-  }
+  return withSimulatedGateway(undefined, (app) => simulate(app, { scenario, seed, users, days, lift }));
 }
 
 async function simulate(
@@ -227,16 +212,4 @@ function intFlag(name: string, raw: string, min: number, max: number): number {
   const n = Number(raw);
   if (!Number.isInteger(n) || n < min || n > max) throw new CliFailure(`${name} must be an integer from ${min} to ${max}, got ${raw}`, 2);
   return n;
-}
-
-/** A small seeded PRNG (Mulberry32): the same seed gives the same shop and the same clicks. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }

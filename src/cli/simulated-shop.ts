@@ -1,5 +1,30 @@
-import type { Flywheel } from '../app/flywheel';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { createFlywheel, type Flywheel } from '../app/flywheel';
+import { loadConfig } from '../config/config';
 import { EVENT_SCHEMA_VERSION } from '../events/event';
+import { createLogger } from '../observability/logger';
+
+/**
+ * A gateway for one simulated run: the real code on an embedded data dir (a temporary one unless `keep`
+ * names a dir to leave behind for `flywheel evaluate-policy`), closed and removed after `fn`.
+ */
+export async function withSimulatedGateway<T>(keep: string | undefined, fn: (app: Flywheel) => Promise<T>): Promise<T> {
+  const dir = keep ?? mkdtempSync(path.join(tmpdir(), 'flywheel-simulate-'));
+  mkdirSync(dir, { recursive: true });
+  const config = loadConfig(
+    { ...process.env, LOG_LEVEL: 'silent', FLYWHEEL_SEGMENTS_REFIT_MINUTES: '0', FLYWHEEL_ANOMALIES: 'on' },
+    { FLYWHEEL_DATA_DIR: dir, PORT: 0 },
+  );
+  const app = await createFlywheel(config, createLogger('silent'));
+  try {
+    return await fn(app);
+  } finally {
+    await app.close();
+    if (keep === undefined) rmSync(dir, { recursive: true, force: true });
+  }
+}
 
 /**
  * The catalog and history every `flywheel simulate` scenario starts from: 50 items, and 200 earlier shoppers
