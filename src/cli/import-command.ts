@@ -125,7 +125,9 @@ function printReport(file: string, report: ImportReport, stats: { users: number;
   console.log(`  events stored     ${report.accepted - report.duplicates}  (${report.duplicates} already present)`);
   console.log(`  events rejected   ${report.rejected}  (see the deadLetters query)`);
   for (const [reason, n] of rejected.slice(0, 5)) console.log(`    ${String(n).padStart(8)}  ${reason}`);
-  console.log(`  lines dropped     ${dropped.reduce((s, [, n]) => s + n, 0)}`);
+  console.log(
+    `  lines dropped     ${dropped.reduce((s, [, n]) => s + n, 0)}  (dead letters too, within the importer's quota: FLYWHEEL_DEAD_LETTER_QUOTA an hour)`,
+  );
   for (const [reason, n] of dropped) console.log(`    ${String(n).padStart(8)}  ${reason}`);
   console.log(`  graph now         ${stats.users} users, ${stats.items} items, ${stats.edges} edges`);
 }
