@@ -58,6 +58,8 @@ export class ImpressionRecorder {
   /** Impressions waiting for the next append, in call order, with the settle of each list's `recorded`. */
   private buffer: { event: FlywheelEvent; list: ServedList; settle: (ok: boolean) => void }[] = [];
   private flushScheduled = false;
+  /** Appends issued and not yet settled (what `drain` waits for; both outcomes settle them). */
+  private readonly appending = new Set<Promise<void>>();
 
   constructor(
     private readonly log: EventLog,
@@ -122,10 +124,8 @@ export class ImpressionRecorder {
 
   /** Appends what is buffered now and waits until every impression issued so far has settled. */
   async drain(): Promise<void> {
-    const waiting = this.buffer.map((b) => b.list.recorded);
     this.flush();
-    await Promise.all(waiting);
-    while (this.inFlight > 0) await new Promise((r) => setTimeout(r, 5));
+    await Promise.all(this.appending);
   }
 
   /** Appends the buffered impressions now, as one batch in call order (the tracker calls it before its own appends). */
@@ -134,7 +134,7 @@ export class ImpressionRecorder {
     const batch = this.buffer;
     if (batch.length === 0) return;
     this.buffer = [];
-    this.log.append(batch.map((b) => b.event)).then(
+    const appended = this.log.append(batch.map((b) => b.event)).then(
       () => {
         this.inFlight -= batch.length;
         for (const b of batch) {
@@ -150,6 +150,8 @@ export class ImpressionRecorder {
         }
       },
     );
+    this.appending.add(appended);
+    void appended.then(() => this.appending.delete(appended));
   }
 
   private unrecorded(list: ServedList, reason: string): ServedList {
