@@ -69,6 +69,7 @@ export async function openGraphStore(config: FlywheelConfig, log: EventLog, logg
       password: config.NEO4J_PASSWORD,
       database: config.NEO4J_DATABASE,
       maxPoolSize: config.NEO4J_MAX_POOL_SIZE,
+      itemCache: { entries: config.NEO4J_ITEM_CACHE_ENTRIES, ttlMs: config.NEO4J_ITEM_CACHE_MS },
       logger,
     });
     logger.info({ uri: config.NEO4J_URI, schemaVersion: store.schemaVersion }, 'neo4j graph store opened');

@@ -198,7 +198,9 @@ export async function createFlywheel(config: FlywheelConfig, logger: Logger, opt
   if (groups.fanOut && log.broadcast && fanOutStart && pipelines.fanOut) {
     fanOutConsumer = await startFanOut(log.broadcast, fanOutStart, groups.fanOut, pipelines.fanOut, logger);
   }
-  const impressions = new ImpressionRecorder(log, metrics, logger);
+  const impressions = new ImpressionRecorder(log, metrics, logger, {
+    lingerMs: config.FLYWHEEL_IMPRESSION_LINGER_MS ?? (log.backend === 'embedded' ? 0 : 10),
+  });
   const tracker = new EventTracker(log, ingestor, metrics, { deadLetters, precedingWrites: impressions });
 
   return {

@@ -94,6 +94,11 @@ export const configSchema = z.object({
       return a! >= 1 && a! <= b!;
     }, 'must be MIN-MAX with 1 <= MIN <= MAX')
     .default('3-6'),
+  /**
+   * Served lists gathered into one impression append (src/outcomes/impressions.ts, lingerMs); unset: 0 on
+   * the embedded log (one append per event-loop turn), 10 on Kafka (one produce request per 10 ms).
+   */
+  FLYWHEEL_IMPRESSION_LINGER_MS: intIn(0, 1000).optional(),
   /** Attribution windows (src/outcomes/attribution.ts): a click counts for a list shown at most this long before it. */
   FLYWHEEL_ATTRIBUTION_CLICK_HOURS: z.coerce
     .number({ error: 'must be a number' })
@@ -116,6 +121,10 @@ export const configSchema = z.object({
   /** Database name; empty uses the server's default database. */
   NEO4J_DATABASE: z.string().default(''),
   NEO4J_MAX_POOL_SIZE: intIn(1, 1000).default(50),
+  /** Items a gateway keeps in front of Neo4j (src/graph/neo4j/item-cache.ts); 0 reads every item from Neo4j. */
+  NEO4J_ITEM_CACHE_ENTRIES: intIn(0, 100_000_000).default(200_000),
+  /** How old a kept item may get: other gateways' writes show after at most this long. */
+  NEO4J_ITEM_CACHE_MS: intIn(0, 3_600_000).default(1000),
   // Kafka event log (FLYWHEEL_EVENTS=kafka).
   KAFKA_BROKERS: z.string().min(1).default('127.0.0.1:9092'),
   KAFKA_CLIENT_ID: z.string().min(1).default('flywheel'),

@@ -36,6 +36,21 @@ export interface ServeInput {
   teams?: { perEntry: readonly string[]; strategies: Readonly<Record<string, string>> };
 }
 
+export interface ImpressionRecorderOptions {
+  now?: () => number;
+  /** Appends issued and not settled beyond which a request waits for its own (10,000). */
+  maxInFlight?: number;
+  /** A buffer this long is appended at once, without waiting for the end of the turn or the linger (1,000). */
+  maxBatch?: number;
+  /**
+   * 0 (the embedded log): the lists of one event-loop turn are appended at its end. Above 0 (Kafka): the
+   * lists of this many milliseconds go into one append, because there every append is a produce request
+   * with acks=all, and one per turn cost the production path half its `recommendations` throughput
+   * (BENCHMARKS.md, issue 16). The answer never waits for it; a click at this gateway flushes first.
+   */
+  lingerMs?: number;
+}
+
 /**
  * Records every served list as an impression in the event log. The lists answered in one turn of the event
  * loop are appended together at its end (one log entry and one pass of the ingest pipeline for all of them,
@@ -61,15 +76,22 @@ export class ImpressionRecorder {
   /** Appends issued and not yet settled (what `drain` waits for; both outcomes settle them). */
   private readonly appending = new Set<Promise<void>>();
 
+  private readonly now: () => number;
+  private readonly maxInFlight: number;
+  private readonly maxBatch: number;
+  private readonly lingerMs: number;
+
   constructor(
     private readonly log: EventLog,
     private readonly metrics: Metrics,
     private readonly logger: Logger,
-    private readonly now: () => number = Date.now,
-    private readonly maxInFlight = 10_000,
-    /** A buffer this long is appended at once, without waiting for the end of the event-loop turn. */
-    private readonly maxBatch = 1_000,
-  ) {}
+    options: ImpressionRecorderOptions = {},
+  ) {
+    this.now = options.now ?? Date.now;
+    this.maxInFlight = options.maxInFlight ?? 10_000;
+    this.maxBatch = options.maxBatch ?? 1_000;
+    this.lingerMs = options.lingerMs ?? 0;
+  }
 
   /** Impressions issued and not yet settled (buffered or being appended). */
   get pending(): number {
@@ -116,7 +138,8 @@ export class ImpressionRecorder {
       // Every list answered in this turn of the event loop goes into one append (one log entry, one pass of
       // the pipeline) at its end: before any click on them can arrive, which needs another turn's I/O.
       this.flushScheduled = true;
-      setImmediate(() => this.flush());
+      if (this.lingerMs > 0) setTimeout(() => this.flush(), this.lingerMs);
+      else setImmediate(() => this.flush());
     }
     if (this.inFlight > this.maxInFlight) await list.recorded;
     return list;

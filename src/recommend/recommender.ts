@@ -112,6 +112,8 @@ export class Recommender {
   private readonly content: ContentIndex;
   private readonly byName = new Map<string, Strategy>();
   private readonly acc = new Accumulator();
+  /** Lists computed without the segment whose fill reached the segment step (kept with the cached list, by identity). */
+  private readonly shortBeforeSegment = new WeakSet<Recommendation[]>();
   private popularCache: { at: number; interactions: number; byDegree: Int32Array; byTrend: Int32Array } | null = null;
   /** The pending refresh turn: an immediate, or a timeout while paced (each needs its own clear call). */
   private refreshTimer: { immediate: NodeJS.Immediate } | { timeout: NodeJS.Timeout } | null = null;
@@ -340,6 +342,14 @@ export class Recommender {
 
   async recommend(req: RecommendRequest): Promise<Recommendation[]> {
     if (req.segment !== undefined || !this.segmentSource) return this.recommendSync(req);
+    // The segment is a store read on Neo4j (a round trip that set the production path's latency,
+    // BENCHMARKS.md issue 16). A strategy that does not score from it uses it only in the fill, after the
+    // strategy's own candidates and content similarity: a list that is full before that step is the same list
+    // with or without it, so the segment is read only when the fill reached it (`shortBeforeSegment`).
+    if (!this.strategy(req.strategy).readsSegment) {
+      const without = this.recommendSync({ ...req, segment: null });
+      if (!this.shortBeforeSegment.has(without)) return without;
+    }
     const segment = this.segmentSource(req.userId);
     return this.recommendSync({ ...req, segment: segment instanceof Promise ? await segment : segment });
   }
@@ -457,6 +467,7 @@ export class Recommender {
       }
     }
     // 2. What the user's customer segment buys most, before anything global.
+    if (out.length < first && !segment) this.shortBeforeSegment.add(out);
     if (segment) {
       for (const t of segment.items) {
         if (out.length >= first) return;

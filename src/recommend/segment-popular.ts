@@ -14,6 +14,7 @@ export class SegmentPopularStrategy implements Strategy {
   readonly name = 'segment-popular';
   readonly description = "items most bought by the customers of the user's RFM segment (refreshed at every segment refit)";
   readonly signal = 'popular in the segment of';
+  readonly readsSegment = true;
 
   constructor(private readonly index: InteractionIndex) {}
 

@@ -51,6 +51,7 @@ export class BlendStrategy implements Strategy {
   private pool = new Int32Array(0);
   private inPool = new Uint8Array(0);
   private readonly parts: { strategy: Strategy; weight: number }[];
+  readonly readsSegment: boolean;
   constructor(
     readonly name: string,
     readonly description: string,
@@ -59,6 +60,7 @@ export class BlendStrategy implements Strategy {
   ) {
     // rankers last, so they see every other part's candidates; the others keep their order
     this.parts = [...parts.filter((p) => !p.strategy.ranksCandidates), ...parts.filter((p) => p.strategy.ranksCandidates)];
+    this.readsSegment = parts.some((p) => p.strategy.readsSegment === true);
   }
   score(seeds: readonly Seed[], acc: Accumulator, ctx?: ScoreContext): void {
     const items = this.items();

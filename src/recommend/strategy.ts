@@ -45,6 +45,11 @@ export interface Strategy {
    * ranker whose cost grows with the catalogue (a dot product per item) can rank those instead.
    */
   readonly ranksCandidates?: boolean;
+  /**
+   * Scores from the user's segment (`ctx.segment`). A strategy without it ignores the segment, which then
+   * only fills a short list, so `Recommender.recommend` asks for it only when a list comes out short.
+   */
+  readonly readsSegment?: boolean;
 }
 
 /** Dense per-item accumulator reused across requests (no allocation per request). */

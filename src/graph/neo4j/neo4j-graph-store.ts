@@ -7,6 +7,7 @@ import type { ItemQuery, TypeCounts } from '../stores/graph-reads';
 import { Neo4jAnomalies } from './anomalies';
 import { Neo4jErasure } from './erasure';
 import { migrate } from './migrations';
+import { ItemCache, type ItemCacheOptions } from './item-cache';
 import { Neo4jGraphReads } from './reads';
 import { Neo4jSegments } from './segments';
 import { Neo4jSession, type Neo4jConnectionOptions } from './session';
@@ -40,6 +41,8 @@ import { Neo4jGraphWrites } from './writes';
  */
 export interface Neo4jGraphStoreOptions extends Neo4jConnectionOptions {
   typeWeights?: TypeCounts;
+  /** Items kept in front of Neo4j (item-cache.ts); off when omitted. */
+  itemCache?: ItemCacheOptions;
 }
 
 export class Neo4jGraphStore implements GraphStore {
@@ -52,6 +55,7 @@ export class Neo4jGraphStore implements GraphStore {
   private readonly anomalies: Neo4jAnomalies;
   private readonly segments: Neo4jSegments;
   private readonly erasure: Neo4jErasure;
+  private readonly items: ItemCache;
 
   private constructor(options: Neo4jGraphStoreOptions) {
     this.session = new Neo4jSession(options);
@@ -61,6 +65,7 @@ export class Neo4jGraphStore implements GraphStore {
     this.anomalies = new Neo4jAnomalies(this.session);
     this.segments = new Neo4jSegments(this.session);
     this.erasure = new Neo4jErasure(this.session);
+    this.items = new ItemCache(options.itemCache ?? { entries: 0, ttlMs: 0 });
   }
 
   /** Connects, checks the server, runs the schema migrations. */
@@ -89,8 +94,10 @@ export class Neo4jGraphStore implements GraphStore {
   }
 
   // ---- graph writes
-  applyEvents(events: readonly FlywheelEvent[]) {
-    return this.writes.applyEvents(events);
+  async applyEvents(events: readonly FlywheelEvent[]) {
+    const summary = await this.writes.applyEvents(events);
+    this.items.forget(summary.touchedItems);
+    return summary;
   }
   durablePosition() {
     return this.writes.durablePosition();
@@ -101,7 +108,7 @@ export class Neo4jGraphStore implements GraphStore {
 
   // ---- graph reads
   getItems(ids: readonly string[]) {
-    return this.reads.getItems(ids);
+    return this.items.read(ids, (missing) => this.reads.getItems(missing));
   }
   getCategories(names: readonly string[]) {
     return this.reads.getCategories(names);
@@ -141,8 +148,11 @@ export class Neo4jGraphStore implements GraphStore {
   acknowledgeAnomaly(id: string, acknowledged?: boolean) {
     return this.anomalies.acknowledgeAnomaly(id, acknowledged);
   }
-  setActorExcluded(actorId: string, excluded: boolean) {
-    return this.anomalies.setActorExcluded(actorId, excluded);
+  async setActorExcluded(actorId: string, excluded: boolean) {
+    const changed = await this.anomalies.setActorExcluded(actorId, excluded);
+    // The actor's items' userCount moved: which items is not returned, and exclusions are rare.
+    this.items.clear();
+    return changed;
   }
   excludedActors() {
     return this.anomalies.excludedActors();
@@ -175,8 +185,10 @@ export class Neo4jGraphStore implements GraphStore {
   }
 
   // ---- erasure
-  eraseUser(userId: string, options?: EraseOptions) {
-    return this.erasure.eraseUser(userId, options);
+  async eraseUser(userId: string, options?: EraseOptions) {
+    const report = await this.erasure.eraseUser(userId, options);
+    this.items.clear();
+    return report;
   }
   erasedActors() {
     return this.erasure.erasedActors();

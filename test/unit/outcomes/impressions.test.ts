@@ -26,7 +26,7 @@ async function counter(metrics: ReturnType<typeof createMetrics>, name: string):
 test('a served list becomes one impression record: positions from 1, propensity 1 unless given, session actors as sessionId', async () => {
   const { log, appended } = fakeLog(false);
   const metrics = createMetrics();
-  const rec = new ImpressionRecorder(log, metrics, createLogger('silent'), () => 1_700_000_000_000);
+  const rec = new ImpressionRecorder(log, metrics, createLogger('silent'), { now: () => 1_700_000_000_000 });
   const list = await rec.record({ surface: 'recommendations', actor: 'session:s1', strategy: 'popular', itemIds: ['a', 'b'], propensities: [0.5, 0.25] });
   assert.equal(await list.recorded, true);
   assert.equal(appended.length, 1);
@@ -86,7 +86,7 @@ test('the list is answered before its impression is committed; the lists of one 
         commits.push(() => resolve({ positions: [0], duplicates: [], lastPosition: 0 }));
       }),
   } as unknown as EventLog;
-  const rec = new ImpressionRecorder(log, createMetrics(), createLogger('silent'), Date.now, 2);
+  const rec = new ImpressionRecorder(log, createMetrics(), createLogger('silent'), { maxInFlight: 2 });
   const itemsOf = (batch: FlywheelEvent[]) => batch.map((e) => (e as ImpressionEvent).items[0]!.itemId);
   const a = await rec.record({ surface: 'recommendations', actor: 'u1', strategy: 's', itemIds: ['a'] });
   const b = await rec.record({ surface: 'recommendations', actor: 'u1', strategy: 's', itemIds: ['b'] });
@@ -104,4 +104,29 @@ test('the list is answered before its impression is committed; the lists of one 
   assert.equal(third, true);
   assert.deepEqual(await Promise.all([a.recorded, b.recorded]), [true, true]);
   assert.equal(rec.pending, 0);
+});
+
+test('with lingerMs (Kafka), the lists of several turns share one append, and a flush (the tracker, before a click) sends them at once', async () => {
+  const appended: string[][] = [];
+  const log = {
+    append: async (events: readonly FlywheelEvent[]) => {
+      appended.push(events.map((e) => (e as ImpressionEvent).items[0]!.itemId));
+      return { positions: [0], duplicates: [], lastPosition: 0 };
+    },
+  } as unknown as EventLog;
+  const rec = new ImpressionRecorder(log, createMetrics(), createLogger('silent'), { lingerMs: 40 });
+  const serve = (itemId: string) => rec.record({ surface: 'recommendations', actor: 'u1', strategy: 's', itemIds: [itemId] });
+  await serve('a');
+  await new Promise((r) => setImmediate(r));
+  await serve('b');
+  await new Promise((r) => setImmediate(r));
+  assert.deepEqual(appended, [], 'still lingering after two turns');
+  await new Promise((r) => setTimeout(r, 60));
+  assert.deepEqual(appended, [['a', 'b']], 'one append for both turns, in call order');
+  await serve('c');
+  rec.flush();
+  assert.deepEqual(appended, [['a', 'b'], ['c']], 'a flush does not wait for the linger');
+  await new Promise((r) => setTimeout(r, 60));
+  assert.equal(appended.length, 2, 'the linger timer of a flushed buffer appends nothing more');
+  await rec.drain();
 });

@@ -80,3 +80,21 @@ test('recommend() looks the segment up through the segment source; a refit (new 
   assert.deepEqual(ids(await rec.recommend({ userId: 'loner', first: 1, strategy: 'segment-popular' })), ['c1']);
   assert.deepEqual(asked, ['loner', 'loner']);
 });
+
+test('the segment is read only when it can change the answer: segment-popular, or a list that came out short', async () => {
+  const rec = shop();
+  const asked: string[] = [];
+  rec.setSegmentSource(async (userId) => {
+    asked.push(userId);
+    return champions;
+  });
+  // u0's blend list is full without the segment: the same list as with it, and no read.
+  const full = await rec.recommend({ userId: 'u0', first: 1 });
+  assert.deepEqual(full, rec.recommendSync({ userId: 'u0', first: 1, segment: champions }));
+  assert.deepEqual(asked, []);
+  // 'loner' has no CF candidates: the list is short without the segment, so it is read and fills it.
+  assert.deepEqual(ids(await rec.recommend({ userId: 'loner', first: 3 })), ['c2', 'a3', 'c1']);
+  // segment-popular scores from the segment: always read.
+  await rec.recommend({ userId: 'u0', first: 1, strategy: 'segment-popular' });
+  assert.deepEqual(asked, ['loner', 'u0']);
+});

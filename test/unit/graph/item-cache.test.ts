@@ -1,0 +1,104 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { ItemCache } from '../../../src/graph/neo4j/item-cache';
+import type { ItemNode } from '../../../src/graph/stores/graph-reads';
+
+const item = (id: string, title = id): ItemNode => ({ id, title, category: null, price: null, attributes: {}, inCatalog: true, userCount: 1 });
+
+/** A stand-in for Neo4j's getItems: answers from a map, and records which ids each call asked for. */
+function source(catalogue: Map<string, ItemNode>) {
+  const calls: string[][] = [];
+  return {
+    calls,
+    load: async (ids: readonly string[]) => {
+      calls.push([...ids]);
+      return ids.map((id) => catalogue.get(id) ?? null);
+    },
+  };
+}
+
+test('items are read once and then served from memory, in the order asked, misses in one call', async () => {
+  const catalogue = new Map([
+    ['a', item('a')],
+    ['b', item('b')],
+    ['c', item('c')],
+  ]);
+  const src = source(catalogue);
+  const cache = new ItemCache({ entries: 100, ttlMs: 60_000 });
+  assert.deepEqual(
+    (await cache.read(['a', 'b'], src.load)).map((i) => i?.id),
+    ['a', 'b'],
+  );
+  assert.deepEqual(
+    (await cache.read(['c', 'a', 'x', 'b'], src.load)).map((i) => i?.id ?? null),
+    ['c', 'a', null, 'b'],
+  );
+  // The second read asked only for what it did not hold; the unknown item is asked for again next time.
+  assert.deepEqual(src.calls, [
+    ['a', 'b'],
+    ['c', 'x'],
+  ]);
+  await cache.read(['x'], src.load);
+  assert.deepEqual(src.calls.at(-1), ['x']);
+});
+
+test("this gateway's writes are seen at once: forget and clear drop what they name", async () => {
+  const catalogue = new Map([
+    ['a', item('a', 'old')],
+    ['b', item('b', 'old')],
+  ]);
+  const src = source(catalogue);
+  const cache = new ItemCache({ entries: 100, ttlMs: 60_000 });
+  await cache.read(['a', 'b'], src.load);
+  catalogue.set('a', item('a', 'new'));
+  catalogue.set('b', item('b', 'new'));
+  cache.forget(['a']);
+  assert.deepEqual(
+    (await cache.read(['a', 'b'], src.load)).map((i) => i?.title),
+    ['new', 'old'],
+  );
+  cache.clear();
+  assert.deepEqual(
+    (await cache.read(['a', 'b'], src.load)).map((i) => i?.title),
+    ['new', 'new'],
+  );
+});
+
+test('a read that started before a write does not keep what it loaded (it may predate the write)', async () => {
+  const catalogue = new Map([['a', item('a', 'old')]]);
+  const cache = new ItemCache({ entries: 100, ttlMs: 60_000 });
+  let release!: () => void;
+  const slow = (ids: readonly string[]) =>
+    new Promise<(ItemNode | null)[]>((resolve) => {
+      const answer = ids.map((id) => catalogue.get(id) ?? null); // read before the write below
+      release = () => resolve(answer);
+    });
+  const inFlight = cache.read(['a'], slow);
+  catalogue.set('a', item('a', 'new'));
+  cache.forget(['a']);
+  release();
+  assert.equal((await inFlight)[0]?.title, 'old');
+  assert.equal((await cache.read(['a'], source(catalogue).load))[0]?.title, 'new');
+});
+
+test('kept items expire after ttlMs (other gateways’ writes), and the cache holds at most `entries`', async () => {
+  const catalogue = new Map(Array.from({ length: 10 }, (_, k) => [`i${k}`, item(`i${k}`)] as const));
+  const src = source(catalogue);
+  const cache = new ItemCache({ entries: 4, ttlMs: 30 });
+  await cache.read([...catalogue.keys()], src.load);
+  assert.equal(cache.size, 4);
+  await cache.read(['i9'], src.load);
+  assert.equal(src.calls.length, 1, 'i9 is among the newest four');
+  await new Promise((r) => setTimeout(r, 60));
+  await cache.read(['i9'], src.load);
+  assert.deepEqual(src.calls.at(-1), ['i9'], 'expired: read again');
+});
+
+test('entries 0 (or ttl 0) turns it off: every read goes to the source', async () => {
+  const src = source(new Map([['a', item('a')]]));
+  for (const cache of [new ItemCache({ entries: 0, ttlMs: 1000 }), new ItemCache({ entries: 10, ttlMs: 0 })]) {
+    await cache.read(['a'], src.load);
+    await cache.read(['a'], src.load);
+  }
+  assert.equal(src.calls.length, 4);
+});
