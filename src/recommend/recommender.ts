@@ -62,8 +62,12 @@ export const DEFAULT_RECOMMENDER_OPTIONS: RecommenderOptions = {
   cacheEntries: 10_000,
 };
 
-/** The user's segment and its top items; synchronous when the answer is in memory (embedded), else a promise. */
-export type SegmentSource = (userId: string) => SegmentTopItems | null | Promise<SegmentTopItems | null>;
+/**
+ * The user's segment and its top items: the answer when it is in memory (embedded), else a loader that reads
+ * it from the store (Neo4j), which `recommend` calls only when the segment can change the list.
+ */
+export type SegmentSource = (userId: string) => SegmentTopItems | null | SegmentLoader;
+export type SegmentLoader = () => Promise<SegmentTopItems | null>;
 
 export interface RecommendRequest {
   userId: string;
@@ -342,16 +346,17 @@ export class Recommender {
 
   async recommend(req: RecommendRequest): Promise<Recommendation[]> {
     if (req.segment !== undefined || !this.segmentSource) return this.recommendSync(req);
-    // The segment is a store read on Neo4j (a round trip that set the production path's latency,
-    // BENCHMARKS.md issue 16). A strategy that does not score from it uses it only in the fill, after the
-    // strategy's own candidates and content similarity: a list that is full before that step is the same list
-    // with or without it, so the segment is read only when the fill reached it (`shortBeforeSegment`).
+    const source = this.segmentSource(req.userId);
+    if (typeof source !== 'function') return this.recommendSync({ ...req, segment: source });
+    // A store read (Neo4j: a round trip per request set the production path's latency, BENCHMARKS.md issue
+    // 16). A strategy that does not score from the segment uses it only in the fill, after its own
+    // candidates and content similarity: a list that is full before that step is the same list with or
+    // without it, so the segment is read only when the fill reached it (`shortBeforeSegment`).
     if (!this.strategy(req.strategy).readsSegment) {
       const without = this.recommendSync({ ...req, segment: null });
       if (!this.shortBeforeSegment.has(without)) return without;
     }
-    const segment = this.segmentSource(req.userId);
-    return this.recommendSync({ ...req, segment: segment instanceof Promise ? await segment : segment });
+    return this.recommendSync({ ...req, segment: await source() });
   }
 
   /** The whole request is synchronous over in-memory arrays: no awaits, no allocation per candidate. */

@@ -396,12 +396,13 @@ export class SegmentService {
   }
 
   /** `topItemsOf` the user's current segment; null when the user has none (no purchase yet, or no model). */
-  topItemsForUser(userId: string): SegmentTopItems | null | Promise<SegmentTopItems | null> {
+  /** The answer where the store has it in memory (embedded), else a loader for it (see SegmentSource). */
+  topItemsForUser(userId: string): SegmentTopItems | null | (() => Promise<SegmentTopItems | null>) {
     if (!this.model) return null;
     // Synchronous where the store allows it (embedded): this runs on every recommendations request.
     const now = this.store.peekUserSegment?.(userId);
     if (now !== undefined) return now ? this.topItemsOf(now) : null;
-    return this.store.getUserSegments([userId]).then(([seg]) => (seg ? this.topItemsOf(seg) : null));
+    return () => this.store.getUserSegments([userId]).then(([seg]) => (seg ? this.topItemsOf(seg) : null));
   }
 }
 

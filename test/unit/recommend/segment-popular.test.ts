@@ -71,7 +71,7 @@ test('recommend() looks the segment up through the segment source; a refit (new 
   const rec = shop();
   let current: SegmentTopItems = champions;
   const asked: string[] = [];
-  rec.setSegmentSource(async (userId) => {
+  rec.setSegmentSource((userId) => async () => {
     asked.push(userId);
     return userId === 'loner' ? current : null;
   });
@@ -84,7 +84,8 @@ test('recommend() looks the segment up through the segment source; a refit (new 
 test('the segment is read only when it can change the answer: segment-popular, or a list that came out short', async () => {
   const rec = shop();
   const asked: string[] = [];
-  rec.setSegmentSource(async (userId) => {
+  // A store read (Neo4j): the source hands back a loader, called only when the segment can change the list.
+  rec.setSegmentSource((userId) => async () => {
     asked.push(userId);
     return champions;
   });
