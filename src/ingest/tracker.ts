@@ -21,17 +21,17 @@ export interface EventTrackerOptions {
   /** Where rejected input goes (bounded per sender); by default a sink of its own on the log. */
   deadLetters?: DeadLetterSink;
   /**
-   * Records buffered elsewhere that must reach the log before anything tracked after them: the served
-   * lists of this turn (ImpressionRecorder appends them at the end of the turn). Flushed before each append,
-   * so a click tracked in the same turn as its list (an in-process caller: the simulators) still follows it.
+   * Records written elsewhere that must reach the log before anything tracked after them: the served lists
+   * (ImpressionRecorder buffers them for a turn or a linger). `beforeAppend` runs before each append, so a
+   * click on a list follows the list in the log (see ImpressionRecorder.beforeAppend).
    */
-  precedingWrites?: { flush(): void };
+  precedingWrites?: { beforeAppend(): void | Promise<void> };
 }
 
 export class EventTracker {
   private readonly deadLetters: DeadLetterSink;
   private readonly readYourWritesTimeoutMs: number;
-  private readonly precedingWrites: { flush(): void } | undefined;
+  private readonly precedingWrites: EventTrackerOptions['precedingWrites'];
 
   constructor(
     private readonly log: EventLog,
@@ -64,7 +64,7 @@ export class EventTracker {
       this.metrics?.eventsRejected.inc({ stage: 'track' }, rejected.length);
     }
     if (valid.length === 0) return { accepted: 0, duplicates: 0, rejected };
-    this.precedingWrites?.flush();
+    await this.precedingWrites?.beforeAppend();
     const receipt = await this.log.append(valid);
     this.metrics?.eventsAccepted.inc({ source }, valid.length);
     if (this.log.readYourWrites && receipt.lastPosition >= 0) {
