@@ -2,11 +2,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { serveRecommendations } from '../../../src/app/serving';
 import type { Flywheel } from '../../../src/app/flywheel';
-import type { ExperimentEvent, ExperimentSpec } from '../../../src/events/event';
+import type { ExperimentSpec } from '../../../src/events/event';
 import type { ServedList, ServeInput } from '../../../src/outcomes/impressions';
 import { Recommender } from '../../../src/recommend/recommender';
 import { syntheticEvents } from '../../../src/recommend/synthetic';
-import { wiredBook } from '../outcomes/wired-book';
+import { experimentRecord, wiredBook } from '../outcomes/wired-book';
 
 /**
  * serveRecommendations with a weighted variant: the user gets the list of the blend built for their variant at
@@ -29,16 +29,7 @@ const spec: ExperimentSpec = {
   guardrailMetrics: [],
   minimumDetectableEffect: 0.05,
 };
-let seq = 0;
-const rec = (experimentId: string, action: ExperimentEvent['action'], extra: Partial<ExperimentEvent> = {}): ExperimentEvent => ({
-  kind: 'experiment',
-  v: 2,
-  id: `ws${++seq}`,
-  experimentId,
-  action,
-  timestamp: Date.now(),
-  ...extra,
-});
+const rec = experimentRecord;
 
 function setUp() {
   const recommender = new Recommender(null, { backgroundRefresh: false });

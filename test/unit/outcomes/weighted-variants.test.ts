@@ -1,9 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { schemaVersionOf, type ExperimentEvent, type ExperimentSpec, type ImpressionEvent } from '../../../src/events/event';
+import { schemaVersionOf, type ExperimentSpec, type ImpressionEvent } from '../../../src/events/event';
 import { sameBlend, validateEvent } from '../../../src/events/validate';
 import type { VariantBlend } from '../../../src/outcomes/experiments';
-import { wiredBook } from './wired-book';
+import { experimentRecord, wiredBook } from './wired-book';
 
 /**
  * Variants that carry blend weights (issue 13): the record says them (version 2), every gateway's book replays
@@ -42,16 +42,7 @@ const plain: ExperimentSpec = {
   ],
   control: 'control',
 };
-let seq = 0;
-const rec = (experimentId: string, action: ExperimentEvent['action'], extra: Partial<ExperimentEvent> = {}): ExperimentEvent => ({
-  kind: 'experiment',
-  v: extra.spec ? schemaVersionOf({ spec: extra.spec }) : 1,
-  id: `w${++seq}`,
-  experimentId,
-  action,
-  timestamp: T0 + seq,
-  ...extra,
-});
+const rec = experimentRecord;
 
 function reasonOf(record: unknown): string {
   const r = validateEvent(record);
