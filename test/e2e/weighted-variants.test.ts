@@ -225,5 +225,14 @@ describe('variants with blend weights over GraphQL (embedded)', () => {
       ],
     );
     assert.equal(arms[0]!.pulls + arms[1]!.pulls, 12);
+
+    // An erasure rebuilds the recommender (and the experiment state from the log): the new one serves the weightings too.
+    const before = gw.app.recommender;
+    await q(gw, 'mutation { eraseUser(id: "demo-user-40") { found } }');
+    assert.notEqual(gw.app.recommender, before, 'the recommender was rebuilt');
+    const key = gw.app.outcomes.experiments.assign('demo-user-3', () => 0.5)!.blendKey!;
+    assert.equal(gw.app.recommender.hasVariantBlend(key), true);
+    const list: Entry[] = (await q<{ recommendations: Entry[] }>(gw, RECS, { u: 'demo-user-3' })).recommendations;
+    assert.ok(['knn-heavy', 'ease-heavy'].includes(list[0]!.variant!), `still in the experiment: ${list[0]!.variant}`);
   });
 });
