@@ -56,6 +56,18 @@ registerEnumType(ExperimentStatus, {
   description: 'DRAFT (created) -> RUNNING (start) -> STOPPED (stop); SHIPPED (ship, from RUNNING or STOPPED): its variant is the default.',
 });
 
+@InputType('BlendPartInput', { description: 'One part of a blend and its weight.' })
+export class BlendPartInput {
+  @Field({ description: 'A strategy that can be a blend part: local-ease, item-knn, rp3beta, user-knn or als.' })
+  @MaxLength(100)
+  strategy!: string;
+
+  @Field(() => Float, {
+    description: "Above 0. Each part's scores are scaled to its best score for the user, then weighted: only the ratios of the weights matter.",
+  })
+  weight!: number;
+}
+
 @InputType('ExperimentVariantInput')
 export class ExperimentVariantInput {
   @Field({ description: 'Unique within the experiment, e.g. "control".' })
@@ -70,6 +82,14 @@ export class ExperimentVariantInput {
   @Field({ description: "The recommendation strategy this variant serves (one of the gateway's strategies)." })
   @MaxLength(100)
   strategy!: string;
+
+  @Field(() => [BlendPartInput], {
+    nullable: true,
+    description:
+      "With strategy blend: this variant's own parts and weights (each part once, weights above 0); shipping the variant makes them every gateway's default blend. Omitted: the gateway's default blend.",
+  })
+  @ValidateNested({ each: true })
+  blend?: BlendPartInput[];
 }
 
 @InputType('CreateExperimentInput')
@@ -101,7 +121,7 @@ export class CreateExperimentInput {
   @Field(() => ExperimentKind, {
     nullable: true,
     description:
-      'AB when omitted. INTERLEAVE takes exactly two variants. BANDIT: shares are not used for allocation (it starts uniform and follows the posteriors), strategies must differ, and the primary metric must be a yes/no outcome per list (CTR and CLICKS_PER_USER: a click; ADD_TO_CARTS_PER_USER; CONVERSION: a purchase).',
+      'AB when omitted. INTERLEAVE takes exactly two variants. BANDIT: shares are not used for allocation (it starts uniform and follows the posteriors), the arms must serve different lists (different strategies, or blends whose weights are not in proportion), and the primary metric must be a yes/no outcome per list (CTR and CLICKS_PER_USER: a click; ADD_TO_CARTS_PER_USER; CONVERSION: a purchase).',
   })
   type?: ExperimentKind;
 
@@ -125,6 +145,15 @@ export class CreateExperimentInput {
   minimumDetectableEffect!: number;
 }
 
+@ObjectType('BlendPart', { simpleResolvers: true, description: 'One part of a blend and its weight.' })
+export class BlendPartType {
+  @Field()
+  strategy!: string;
+
+  @Field(() => Float)
+  weight!: number;
+}
+
 @ObjectType('ExperimentVariant', { simpleResolvers: true })
 export class ExperimentVariantType {
   @Field()
@@ -135,6 +164,12 @@ export class ExperimentVariantType {
 
   @Field()
   strategy!: string;
+
+  @Field(() => [BlendPartType], {
+    nullable: true,
+    description: "A weighted blend variant's parts and weights (strategy blend); null: the strategy as the gateway serves it by name.",
+  })
+  blend!: BlendPartType[] | null;
 }
 
 @ObjectType('Interval', { simpleResolvers: true, description: 'A two-sided interval.' })

@@ -3,7 +3,7 @@ import { GraphQLError } from 'graphql';
 import { Arg, Authorized, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { ANALYSTS } from '../src/auth/policy';
 import { ErrorCode } from '../src/util/error-codes';
-import type { ExperimentEvent } from '../src/events/event';
+import { schemaVersionOf, type ExperimentEvent } from '../src/events/event';
 import { validateEvent } from '../src/events/validate';
 import { BanditStateType, CreateExperimentInput, ExperimentKind, ExperimentResultsType, ExperimentType } from '../graph-models/experiment.model';
 import type { GatewayContext } from './context';
@@ -74,13 +74,22 @@ export class ExperimentResolver {
   @Authorized(ANALYSTS)
   @Mutation(() => ExperimentType, {
     description:
-      'Creates an experiment (DRAFT): variants with traffic shares and strategies, the primary and guardrail metrics; type AB (default) or BANDIT (Thompson sampling per request, with an exploration floor). Stored in the event log, so every gateway knows it. Analysts and admins.',
+      'Creates an experiment (DRAFT): variants with traffic shares and strategies (a blend variant may carry its own parts and weights), the primary and guardrail metrics; type AB (default), INTERLEAVE or BANDIT (Thompson sampling per request, with an exploration floor). Stored in the event log, so every gateway knows it. Analysts and admins.',
   })
   async createExperiment(@Arg('input', () => CreateExperimentInput) input: CreateExperimentInput, @Ctx() ctx: GatewayContext): Promise<ExperimentType> {
     const strategies = ctx.app.recommender.strategies().map((s) => s.name);
+    const parts = ctx.app.recommender.blendPartNames();
     input.variants.forEach((v, i) => {
       if (!strategies.includes(v.strategy))
         throw inputError(`variants[${i}].strategy: unknown strategy "${v.strategy}"; choose one of ${strategies.join(', ')}`, 'input');
+      // Which parts exist is this gateway's to say; the record's own rules (weights, duplicates, strategy blend) follow below.
+      if (!v.blend) return;
+      if (v.blend.length > parts.length)
+        throw inputError(`variants[${i}].blend: at most ${parts.length} parts (${parts.join(', ')}), got ${v.blend.length}`, 'input');
+      v.blend.forEach((p, j) => {
+        if (!parts.includes(p.strategy))
+          throw inputError(`variants[${i}].blend[${j}].strategy: unknown blend part "${p.strategy}"; choose from ${parts.join(', ')}`, 'input');
+      });
     });
     if (!(input.minimumDetectableEffect > 0 && Number.isFinite(input.minimumDetectableEffect)))
       throw inputError('minimumDetectableEffect must be above 0', 'input');
@@ -95,7 +104,12 @@ export class ExperimentResolver {
         // A new salt per experiment: assignments of two experiments are independent.
         salt: randomUUID(),
         traffic: input.traffic ?? 1,
-        variants: input.variants.map((v) => ({ name: v.name, share: v.share, strategy: v.strategy })),
+        variants: input.variants.map((v) => ({
+          name: v.name,
+          share: v.share,
+          strategy: v.strategy,
+          ...(v.blend ? { blend: v.blend.map((p) => ({ strategy: p.strategy, weight: p.weight })) } : {}),
+        })),
         control: input.control ?? input.variants[0]!.name,
         primaryMetric: input.primaryMetric,
         guardrailMetrics: [...new Set(input.guardrailMetrics ?? [])].filter((m) => m !== input.primaryMetric),
@@ -106,7 +120,7 @@ export class ExperimentResolver {
       },
     };
     // The record's own rules (shares summing to 1, control among the variants, ...), with their reasons.
-    const checked = validateEvent({ kind: 'experiment', v: 1, id: 'check', timestamp: Date.now(), ...fields });
+    const checked = validateEvent({ kind: 'experiment', v: schemaVersionOf(fields), id: 'check', timestamp: Date.now(), ...fields });
     if (!checked.ok) throw inputError(checked.reason.replace(/spec\./g, ''), 'input');
     return record(ctx, fields, 'input');
   }
@@ -125,7 +139,8 @@ export class ExperimentResolver {
 
   @Authorized(ANALYSTS)
   @Mutation(() => ExperimentType, {
-    description: "Ships a variant of a RUNNING or STOPPED experiment: its strategy becomes every gateway's default (SHIPPED).",
+    description:
+      "Ships a variant of a RUNNING or STOPPED experiment: its strategy becomes every gateway's default, and a weighted blend variant's parts and weights the default blend (SHIPPED).",
   })
   shipVariant(@Arg('experimentId', () => ID) experimentId: string, @Arg('variant') variant: string, @Ctx() ctx: GatewayContext): Promise<ExperimentType> {
     return record(ctx, { experimentId, action: 'ship', variant }, 'variant');

@@ -23,7 +23,7 @@ export function toExperiment(x: ExperimentView): ExperimentType {
     explorationFloor: x.spec.explorationFloor ?? null,
     traffic: x.spec.traffic,
     control: x.spec.control,
-    variants: x.spec.variants.map((v) => ({ ...v })),
+    variants: x.spec.variants.map((v) => ({ name: v.name, share: v.share, strategy: v.strategy, blend: v.blend ? v.blend.map((p) => ({ ...p })) : null })),
     primaryMetric: ExperimentMetric[x.spec.primaryMetric],
     guardrailMetrics: x.spec.guardrailMetrics.map((m) => ExperimentMetric[m]),
     minimumDetectableEffect: x.spec.minimumDetectableEffect,

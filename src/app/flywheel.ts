@@ -21,6 +21,7 @@ import { composePipelines } from './stages';
 import { sampleRatioMismatchFinding } from './srm-alert';
 import { ImpressionRecorder } from '../outcomes/impressions';
 import { Outcomes } from '../outcomes/service';
+import type { VariantBlend } from '../outcomes/experiments';
 
 /**
  * The composition root: builds the services from configuration and wires them in order. Which backend
@@ -98,15 +99,24 @@ export async function createFlywheel(config: FlywheelConfig, logger: Logger, opt
   const newRecommender = recommenderFactory(config, store, (userId) => segments?.topItemsForUser(userId) ?? null);
   // Erasure may replace the recommender with one rebuilt from the erased store: readers go through `current`.
   const current = { recommender: newRecommender() };
-  // A shipped experiment variant's strategy (read from the log) outlives a rebuilt recommender.
-  let shippedStrategy: string | null = null;
+  // What the experiment records (read from the log) set on the recommender outlives a rebuilt one: a shipped
+  // variant's strategy and blend weights, and the blends of the running experiment's weighted variants.
+  let shipped: { strategy: string; blend?: Readonly<Record<string, number>> } | null = null;
+  let variantBlends: readonly VariantBlend[] = [];
   const applyShipped = (r: Recommender) => {
-    if (shippedStrategy === null) return;
+    if (shipped === null) return;
     try {
-      r.configure({ defaultStrategy: shippedStrategy });
+      r.configure({ defaultStrategy: shipped.strategy, ...(shipped.blend ? { blend: shipped.blend } : {}) });
     } catch (err) {
-      logger.error({ err, strategy: shippedStrategy }, 'a shipped experiment variant names a strategy this gateway does not serve; the default stays');
+      logger.error({ err, ...shipped }, 'a shipped experiment variant names a strategy or blend part this gateway does not serve; the default stays');
     }
+  };
+  const applyVariantBlends = (r: Recommender) => {
+    for (const { key, error } of r.setVariantBlends(variantBlends))
+      logger.error(
+        { variant: key, error },
+        "a running experiment's weighted variant names a blend part this gateway does not serve; its users get the default here",
+      );
   };
   registerRecommenderMetrics(metrics, () => current.recommender);
   const privacy = new ErasureService({
@@ -117,6 +127,7 @@ export async function createFlywheel(config: FlywheelConfig, logger: Logger, opt
     rebuildRecommender: newRecommender,
     installRecommender: (next) => {
       applyShipped(next);
+      applyVariantBlends(next);
       current.recommender = next;
     },
   });
@@ -162,10 +173,14 @@ export async function createFlywheel(config: FlywheelConfig, logger: Logger, opt
       log,
       logger,
       filter: (events) => privacy.filter(events),
-      onShipped: (strategy, experimentId) => {
-        shippedStrategy = strategy;
+      onShipped: (strategy, experimentId, blend) => {
+        shipped = { strategy, ...(blend ? { blend } : {}) };
         applyShipped(current.recommender);
-        logger.info({ experimentId, strategy }, 'experiment variant shipped: its strategy is the default');
+        logger.info({ experimentId, strategy, blend }, 'experiment variant shipped: its strategy (and blend weights) are the default');
+      },
+      onVariantBlends: (blends) => {
+        variantBlends = blends;
+        applyVariantBlends(current.recommender);
       },
       onSampleRatioMismatch: (experiment, users, srm, at) => anomalies.report(sampleRatioMismatchFinding(experiment, users, srm, at)),
     },

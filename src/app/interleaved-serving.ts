@@ -1,5 +1,6 @@
 import type { ServedSurface } from '../events/event';
 import { teamDraft } from '../experiments/interleaving';
+import type { ServedVariant } from '../outcomes/experiments';
 import type { ServedList } from '../outcomes/impressions';
 import type { Recommendation, RecommendRequest } from '../recommend/recommender';
 import type { Flywheel } from './flywheel';
@@ -14,14 +15,14 @@ export async function serveInterleaved(
   app: Pick<Flywheel, 'recommender' | 'impressions'>,
   request: RecommendRequest,
   surface: ServedSurface,
-  assigned: { experimentId: string; variant: string; strategy: string; teams: readonly { name: string; strategy: string }[] },
+  assigned: { experimentId: string; variant: string; strategy: string; teams: readonly ServedVariant[] },
   random: () => number,
 ): Promise<{ scored: Recommendation[]; served: ServedList }> {
-  const [a, b] = assigned.teams as [{ name: string; strategy: string }, { name: string; strategy: string }];
-  const [listA, listB] = await Promise.all([
-    app.recommender.recommend({ ...request, strategy: a.strategy }),
-    app.recommender.recommend({ ...request, strategy: b.strategy }),
-  ]);
+  const [a, b] = assigned.teams as [ServedVariant, ServedVariant];
+  // A weighted blend team ranks with its own blend (see serving.ts).
+  const rank = (v: ServedVariant) =>
+    app.recommender.recommend({ ...request, strategy: v.strategy, ...(v.blendKey !== undefined ? { variantBlend: v.blendKey } : {}) });
+  const [listA, listB] = await Promise.all([rank(a), rank(b)]);
   const merged = teamDraft(
     listA.map((r) => r.itemId),
     listB.map((r) => r.itemId),

@@ -1,6 +1,7 @@
 import type { ServedSurface } from '../events/event';
+import type { ExperimentAssignment } from '../outcomes/experiments';
 import type { ServedList } from '../outcomes/impressions';
-import type { Recommendation, RecommendRequest } from '../recommend/recommender';
+import type { Recommendation, RecommendRequest, Recommender } from '../recommend/recommender';
 import type { Flywheel } from './flywheel';
 import { serveInterleaved } from './interleaved-serving';
 
@@ -11,6 +12,11 @@ import { serveInterleaved } from './interleaved-serving';
  * exposure, in an experiment) is appended to the log before it is handed back (not awaited: see ImpressionRecorder).
  * In an INTERLEAVE experiment the list is both variants' lists merged (src/app/interleaved-serving.ts); `random`
  * flips its coins (seeded by the simulator).
+ *
+ * A weighted blend variant ranks with the blend the recommender built for it when the experiment started
+ * (`blendKey`); its list's strategy is `blend`, and the impression's variant says which weights. A gateway
+ * that could not build that blend (a part it does not serve) serves such a user the default, unexposed,
+ * rather than another ranking under the variant's name.
  */
 export async function serveRecommendations(
   app: Pick<Flywheel, 'recommender' | 'outcomes' | 'impressions'>,
@@ -19,10 +25,15 @@ export async function serveRecommendations(
   /** Coin flips of an interleaving and the bandit's draw per request (Math.random; seeded in the simulator). */
   random: () => number = Math.random,
 ): Promise<{ scored: Recommendation[]; served: ServedList }> {
-  const assigned = request.strategy ? null : app.outcomes.experiments.assign(request.userId, random);
+  const drawn = request.strategy ? null : app.outcomes.experiments.assign(request.userId, random);
+  const assigned = drawn && servable(app.recommender, drawn) ? drawn : null;
   if (assigned?.teams) return serveInterleaved(app, request, surface, { ...assigned, teams: assigned.teams }, random);
   const strategy = request.strategy ?? assigned?.strategy;
-  const scored = await app.recommender.recommend({ ...request, ...(strategy ? { strategy } : {}) });
+  const scored = await app.recommender.recommend({
+    ...request,
+    ...(strategy ? { strategy } : {}),
+    ...(assigned?.blendKey !== undefined ? { variantBlend: assigned.blendKey } : {}),
+  });
   const served = await app.impressions.record({
     surface,
     actor: request.userId,
@@ -33,4 +44,9 @@ export async function serveRecommendations(
     ...(assigned?.propensity !== undefined ? { propensities: scored.map(() => assigned.propensity!) } : {}),
   });
   return { scored, served };
+}
+
+/** Every weighted blend the assignment needs was built on this gateway. */
+function servable(recommender: Recommender, a: ExperimentAssignment): boolean {
+  return [a, ...(a.teams ?? [])].every((v) => v.blendKey === undefined || recommender.hasVariantBlend(v.blendKey));
 }

@@ -25,7 +25,8 @@ import { CliFailure } from './cli-error';
  * earliest retained record up to now (a consumer group of its own that commits nothing).
  *
  * Candidates: each arm on its own (default), `--strategy a,b` (those arms' strategies, each on its own), or
- * `--policy popular=0.2,item-knn=0.8` (a mixture over arms, by strategy or variant name).
+ * `--policy popular=0.2,item-knn=0.8` (a mixture over arms, by strategy or variant name). Arms that serve one
+ * strategy with different blend weights are named by their variant.
  */
 export interface EvaluatePolicyFlags {
   dataDir?: string;
@@ -38,7 +39,13 @@ export interface EvaluatePolicyFlags {
 }
 
 export interface EvaluatePolicyReport {
-  experiment: { id: string; name: string; type: string; explorationFloor: number | null; arms: { variant: string; strategy: string }[] };
+  experiment: {
+    id: string;
+    name: string;
+    type: string;
+    explorationFloor: number | null;
+    arms: { variant: string; strategy: string; blend?: { strategy: string; weight: number }[] }[];
+  };
   records: number;
   lists: number;
   reward: PolicyReward;
@@ -106,7 +113,7 @@ export async function runEvaluatePolicy(flags: EvaluatePolicyFlags): Promise<Eva
       name: spec.name,
       type: spec.type ?? 'AB',
       explorationFloor: spec.explorationFloor ?? null,
-      arms: spec.variants.map((v) => ({ variant: v.name, strategy: v.strategy })),
+      arms: spec.variants.map((v) => ({ variant: v.name, strategy: v.strategy, ...(v.blend ? { blend: v.blend } : {}) })),
     },
     records: logged.records,
     lists: lists.length,
@@ -134,13 +141,21 @@ function pickExperiment(logged: LoggedLists, id: string | undefined): LoggedExpe
   return bandits.at(-1)!;
 }
 
-function candidatesFrom(flags: EvaluatePolicyFlags, x: LoggedExperiment): CandidatePolicy[] {
+/**
+ * The candidates to estimate. An arm is named by its strategy, or by its variant where several arms serve one
+ * strategy (two weightings of `blend`): a strategy name then does not say which arm, and is refused.
+ */
+export function candidatesFrom(flags: Pick<EvaluatePolicyFlags, 'strategy' | 'policy'>, x: LoggedExperiment): CandidatePolicy[] {
   const variants = x.spec.variants;
+  const label = (v: (typeof variants)[number]) => (variants.filter((a) => a.strategy === v.strategy).length > 1 ? v.name : v.strategy);
   const armOf = (name: string): string => {
-    const v = variants.find((a) => a.strategy === name) ?? variants.find((a) => a.name === name);
+    const serving = variants.filter((a) => a.strategy === name);
+    if (serving.length > 1 && !variants.some((a) => a.name === name))
+      throw new CliFailure(`"${name}" is served by arms ${serving.map((a) => a.name).join(', ')} of experiment ${x.id}: name the arm (its variant)`, 2);
+    const v = (serving.length === 1 ? serving[0] : undefined) ?? variants.find((a) => a.name === name);
     if (!v)
       throw new CliFailure(
-        `"${name}" is not an arm of experiment ${x.id} (${variants.map((a) => a.strategy).join(', ')}): only strategies the log served can be evaluated from it`,
+        `"${name}" is not an arm of experiment ${x.id} (${variants.map(label).join(', ')}): only strategies the log served can be evaluated from it`,
         2,
       );
     return v.name;
@@ -158,10 +173,10 @@ function candidatesFrom(flags: EvaluatePolicyFlags, x: LoggedExperiment): Candid
     if (Math.abs(sum - 1) > 1e-9) throw new CliFailure(`--policy: probabilities must sum to 1, got ${sum}`, 2);
     return [{ name: flags.policy, arms }];
   }
-  const names = flags.strategy !== undefined ? flags.strategy.split(',').map((s) => s.trim()) : variants.map((v) => v.strategy);
+  const names = flags.strategy !== undefined ? flags.strategy.split(',').map((s) => s.trim()) : variants.map(label);
   return names.map((name) => {
     const arm = armOf(name);
-    return { name: variants.find((v) => v.name === arm)!.strategy, arms: { [arm]: 1 } };
+    return { name: label(variants.find((v) => v.name === arm)!), arms: { [arm]: 1 } };
   });
 }
 

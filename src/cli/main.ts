@@ -173,6 +173,10 @@ program
   .option('--lift <r>', 'ab: true relative lift of the click-through rate', '0.15')
   .option('--floor <f>', "bandit: every arm's minimum share of the requests", '0.05')
   .option('--data-dir <dir>', "bandit: keep the bandit run's data dir here (empty or new), for flywheel evaluate-policy")
+  .option(
+    '--blends <control;treatment>',
+    'ab, interleave: the two variants are two weightings of blend, e.g. "local-ease=1,item-knn=1;local-ease=1,item-knn=0.2"',
+  )
   .option('--json', 'print only the JSON object')
   .action(async (flags: SimulateFlags) => printSimulate(await runSimulate(flags), flags.json === true));
 

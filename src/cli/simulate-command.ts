@@ -1,6 +1,6 @@
 import type { Flywheel } from '../app/flywheel';
 import { serveRecommendations } from '../app/serving';
-import { EVENT_SCHEMA_VERSION } from '../events/event';
+import { EVENT_SCHEMA_VERSION, type BlendPartSpec, type ExperimentVariantSpec } from '../events/event';
 import { mulberry32 } from '../util/prng';
 import { CliFailure } from './cli-error';
 import { printBanditSimulation, runBanditSimulation } from './simulate-bandit';
@@ -19,7 +19,7 @@ import { seedSimulatedShop, withSimulatedGateway } from './simulated-shop';
  * created and started through the same records the GraphQL mutations write, then days 1..D run.
  *
  * Scenarios: `aa` (both variants serve `popular`, lift 0), `ab` (treatment serves `item-knn`, lift
- * `--lift`), `srm` (an A/A whose treatment loses a share of its users before they are exposed: a broken
+ * `--lift`; with `--blends` the two variants are two weightings of `blend` instead), `srm` (an A/A whose treatment loses a share of its users before they are exposed: a broken
  * split, about 47/53), `interleave` (the `ab` pair as an INTERLEAVE experiment: every user gets team-draft merges of
  * both lists, an entry's quality is 1 + `--lift` when treatment contributed it; the coin flips come from the seed),
  * `bandit` (Thompson sampling over three strategies against uniform allocation: simulate-bandit.ts).
@@ -34,6 +34,8 @@ export interface SimulateFlags {
   floor?: string;
   /** bandit: keep the bandit run's data dir here. */
   dataDir?: string;
+  /** ab, interleave: "part=weight,...;part=weight,..." (control;treatment), two weightings of blend as the variants. */
+  blends?: string;
   json?: boolean;
 }
 
@@ -50,13 +52,28 @@ export async function runSimulate(flags: SimulateFlags): Promise<Record<string, 
     return runBanditSimulation({ seed, users, days, floor: Number(flags.floor ?? '0.05'), ...(flags.dataDir ? { dataDir: flags.dataDir } : {}) });
   const lift = scenario === 'ab' || scenario === 'interleave' ? Number(flags.lift ?? '0.15') : 0;
   if (!(lift > -1 && lift < 10)) throw new CliFailure('--lift must be a number above -1', 2);
+  if (flags.blends !== undefined && scenario !== 'ab' && scenario !== 'interleave') throw new CliFailure('--blends goes with --scenario ab or interleave', 2);
+  const blends = flags.blends === undefined ? undefined : parseBlends(flags.blends);
 
-  return withSimulatedGateway(undefined, (app) => simulate(app, { scenario, seed, users, days, lift }));
+  return withSimulatedGateway(undefined, (app) => simulate(app, { scenario, seed, users, days, lift, ...(blends ? { blends } : {}) }));
+}
+
+/** `--blends "local-ease=1,item-knn=1;local-ease=1,item-knn=0.2"`: control's parts and weights, then treatment's. */
+function parseBlends(raw: string): [BlendPartSpec[], BlendPartSpec[]] {
+  const sides = raw.split(';').map((side) =>
+    side.split(',').map((pair) => {
+      const [strategy, weight, extra] = pair.split('=').map((x) => x.trim());
+      return strategy && weight && extra === undefined ? { strategy, weight: Number(weight) } : null;
+    }),
+  );
+  if (sides.length !== 2 || sides.some((parts) => parts.some((p) => p === null)))
+    throw new CliFailure(`--blends: expected "part=weight,...;part=weight,..." (control;treatment), got "${raw}"`, 2);
+  return sides as [BlendPartSpec[], BlendPartSpec[]];
 }
 
 async function simulate(
   app: Flywheel,
-  o: { scenario: Exclude<Scenario, 'bandit'>; seed: number; users: number; days: number; lift: number },
+  o: { scenario: Exclude<Scenario, 'bandit'>; seed: number; users: number; days: number; lift: number; blends?: [BlendPartSpec[], BlendPartSpec[]] },
 ): Promise<Record<string, unknown>> {
   const rand = mulberry32(o.seed);
   const normal = () => Math.sqrt(-2 * Math.log(1 - rand())) * Math.cos(2 * Math.PI * rand());
@@ -96,8 +113,15 @@ async function simulate(
   };
 
   await visitDay(null);
-  const variants =
-    o.scenario === 'ab' || o.scenario === 'interleave'
+  const parts = app.recommender.blendPartNames();
+  const unknown = o.blends?.flat().find((p) => !parts.includes(p.strategy));
+  if (unknown) throw new CliFailure(`--blends: unknown blend part "${unknown.strategy}"; choose from ${parts.join(', ')}`, 2);
+  const variants: ExperimentVariantSpec[] = o.blends
+    ? [
+        { name: 'control', share: 0.5, strategy: 'blend', blend: o.blends[0] },
+        { name: 'treatment', share: 0.5, strategy: 'blend', blend: o.blends[1] },
+      ]
+    : o.scenario === 'ab' || o.scenario === 'interleave'
       ? [
           { name: 'control', share: 0.5, strategy: 'popular' },
           { name: 'treatment', share: 0.5, strategy: 'item-knn' },
@@ -123,7 +147,8 @@ async function simulate(
     { experimentId, action: 'start' as const },
   ]) {
     const r = await app.outcomes.recordExperiment(fields);
-    if (!r.applied) throw new Error(`experiment record refused: ${r.reason}`);
+    // A record the simulator's own flags made invalid (a weight of 0, say).
+    if (!r.applied) throw new CliFailure(`experiment record refused: ${r.reason}`, 2);
   }
   if (o.scenario === 'srm') for (let u = 0; u < o.users; u++) if (rand() < 0.12) lost.add(u);
   // An analyst who looks every day: the p-values each day's results would have shown. A fixed-horizon
@@ -161,6 +186,7 @@ async function simulate(
       return {
         name: v.name,
         strategy: variants[i]!.strategy,
+        ...(variants[i]!.blend ? { blend: variants[i]!.blend } : {}),
         users: results.users[i],
         impressions: t?.impressions ?? 0,
         clicks: t?.clicks ?? 0,

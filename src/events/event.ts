@@ -1,9 +1,19 @@
 /**
  * The event contract: what every producer (GraphQL `trackEvents`, the importer, Kafka) hands to the
  * event log, and what ingestion applies to the graph. Versioned so that old log entries stay readable
- * when the shape grows: a reader accepts every version up to EVENT_SCHEMA_VERSION.
+ * when the shape grows: a reader accepts every version up to READABLE_SCHEMA_VERSION. A record is written
+ * with the lowest version that describes it (`schemaVersionOf`): EVENT_SCHEMA_VERSION for every record but
+ * the few that carry a field an older reader would misread, so that a gateway one version behind (a rolling
+ * upgrade on Kafka) still reads everything it can and refuses only what it cannot read right.
  */
 export const EVENT_SCHEMA_VERSION = 1;
+
+/**
+ * The highest version this gateway reads. Version 2: an experiment variant may carry blend weights
+ * (`ExperimentVariantSpec.blend`); a version-1 reader drops unknown fields, so it would serve the gateway's
+ * default blend under that variant's name and mix two weightings in one variant's results.
+ */
+export const READABLE_SCHEMA_VERSION = 2;
 
 export const INTERACTION_TYPES = ['VIEW', 'CLICK', 'ADD_TO_CART', 'REMOVE_FROM_CART', 'PURCHASE'] as const;
 export type InteractionType = (typeof INTERACTION_TYPES)[number];
@@ -120,6 +130,17 @@ export interface ExperimentVariantSpec {
   share: number;
   /** The recommendation strategy this variant serves. */
   strategy: string;
+  /**
+   * With strategy `blend` only: the parts and weights of this variant's blend, in place of the gateway's
+   * default blend (absent: the default blend as each gateway has it). Records carrying it are version 2.
+   */
+  blend?: BlendPartSpec[];
+}
+
+/** One part of a blend (a strategy that scores, e.g. `item-knn`) and its weight, above 0. */
+export interface BlendPartSpec {
+  strategy: string;
+  weight: number;
 }
 
 export interface ExperimentSpec {
@@ -163,6 +184,14 @@ export interface ExperimentEvent {
 }
 
 export type FlywheelEvent = InteractionEvent | ItemUpsertEvent | ImpressionEvent | ExperimentEvent;
+
+/**
+ * The version a record is written with: 2 for an experiment's creation whose variants carry blend weights
+ * (what a version-1 reader would misread), EVENT_SCHEMA_VERSION for everything else.
+ */
+export function schemaVersionOf(record: { spec?: ExperimentSpec }): number {
+  return record.spec?.variants.some((v) => v.blend !== undefined) ? 2 : EVENT_SCHEMA_VERSION;
+}
 
 /** What the graph (and the recommender, which mirrors it) applies: behaviour and the catalog. */
 export type GraphEvent = InteractionEvent | ItemUpsertEvent;

@@ -23,7 +23,7 @@ export function eventJsonSchema(): Record<string, unknown> {
   describeTimestamp(impression);
   describeTimestamp(experiment);
   experiment.description =
-    "An experiment's lifecycle (create with spec, start, stop, ship with variant), written by gateways on analysts' mutations; every gateway reads them in log order. Variant names unique, control one of them, shares summing to 1.";
+    "An experiment's lifecycle (create with spec, start, stop, ship with variant), written by gateways on analysts' mutations; every gateway reads them in log order. Variant names unique, control one of them, shares summing to 1. A variant's blend (parts and weights) goes with strategy blend only, names each part once, and needs v 2.";
   impression.description =
     'A list the gateway served (written by gateways, not by shops): the graph does not apply it; clicks, carts and purchases are attributed to it. Items unique per list; experimentId and variant go together.';
   // The cross-field rules of the interaction schema's superRefine.
@@ -38,10 +38,10 @@ export function eventJsonSchema(): Record<string, unknown> {
   ];
   return {
     $schema: generated.$schema,
-    $id: 'urn:flywheel:event:v1',
-    title: 'Flywheel event (Kafka message value, v1)',
+    $id: 'urn:flywheel:event:v2',
+    title: 'Flywheel event (Kafka message value, v1 and v2)',
     description:
-      'One JSON object per Kafka message on the events topic: behaviour (interaction), the catalog (item), the lists gateways served (impression) and experiment lifecycles (experiment). Unknown fields are ignored (not refused); `v` is the schema version: this gateway reads 1, a later version is dead-lettered by gateways that do not know it. Key each message by userId (else sessionId, else itemId; an impression without a user by anchorItemId, else its id; an experiment record by experiment:<experimentId>) with the murmur2 partitioner (Java default; kcat/librdkafka: -X partitioner=murmur2_random).',
+      'One JSON object per Kafka message on the events topic: behaviour (interaction), the catalog (item), the lists gateways served (impression) and experiment lifecycles (experiment). Unknown fields are ignored (not refused); `v` is the schema version: this gateway reads 1 and 2 (2 only adds blend weights to experiment variants; every other record is written as 1), a later version is dead-lettered by gateways that do not know it. Key each message by userId (else sessionId, else itemId; an impression without a user by anchorItemId, else its id; an experiment record by experiment:<experimentId>) with the murmur2 partitioner (Java default; kcat/librdkafka: -X partitioner=murmur2_random).',
     oneOf: [interaction, item, impression, experiment],
   };
 }

@@ -1,10 +1,11 @@
 import { z } from 'zod';
 import {
-  EVENT_SCHEMA_VERSION,
   EXPERIMENT_METRICS,
   EXPERIMENT_TYPES,
   INTERACTION_TYPES,
+  READABLE_SCHEMA_VERSION,
   SERVED_SURFACES,
+  type BlendPartSpec,
   type ExperimentEvent,
   type FlywheelEvent,
   type ImpressionEvent,
@@ -45,7 +46,7 @@ const timestamp = z.number().transform((raw, ctx) => {
   return t;
 });
 
-const version = z.number().int().min(1).max(EVENT_SCHEMA_VERSION, `unsupported schema version (this gateway reads 1..${EVENT_SCHEMA_VERSION})`);
+const version = z.number().int().min(1).max(READABLE_SCHEMA_VERSION, `unsupported schema version (this gateway reads 1..${READABLE_SCHEMA_VERSION})`);
 
 const interactionSchema = z
   .object({
@@ -138,6 +139,17 @@ const impressionSchema = z
 const name = z.string().trim().min(1, 'must not be empty').max(100, 'must be at most 100 characters');
 const metric = z.enum(EXPERIMENT_METRICS, { error: `must be one of ${EXPERIMENT_METRICS.join(', ')}` });
 
+/**
+ * A bound on a variant's blend parts in a record. Which parts exist is the recommender's (each gateway checks
+ * the names it serves when an analyst creates the experiment); the record only bounds its size.
+ */
+export const MAX_BLEND_PARTS_IN_RECORD = 10;
+
+const blendPart = z.object({
+  strategy: name,
+  weight: z.number().finite('must be a finite number').gt(0, 'must be above 0'),
+});
+
 const experimentSpecSchema = z
   .object({
     name: z.string().trim().min(1, 'must not be empty').max(200, 'must be at most 200 characters'),
@@ -145,7 +157,18 @@ const experimentSpecSchema = z
     salt: id,
     traffic: z.number().gt(0, 'must be above 0').max(1, 'must be at most 1'),
     variants: z
-      .array(z.object({ name, share: z.number().gt(0, 'must be above 0').max(1, 'must be at most 1'), strategy: name }))
+      .array(
+        z.object({
+          name,
+          share: z.number().gt(0, 'must be above 0').max(1, 'must be at most 1'),
+          strategy: name,
+          blend: z
+            .array(blendPart)
+            .min(1, 'must hold at least 1 part (leave blend out for the default blend)')
+            .max(MAX_BLEND_PARTS_IN_RECORD, `must hold at most ${MAX_BLEND_PARTS_IN_RECORD} parts`)
+            .optional(),
+        }),
+      )
       .min(2, 'must hold at least 2 variants (control and a treatment)')
       .max(10, 'must hold at most 10 variants'),
     control: name,
@@ -160,11 +183,19 @@ const experimentSpecSchema = z
       if (s.explorationFloor === undefined) ctx.addIssue({ code: 'custom', path: ['explorationFloor'], message: 'is required for a BANDIT' });
       else if (s.explorationFloor * s.variants.length > 1 + 1e-9)
         ctx.addIssue({ code: 'custom', path: ['explorationFloor'], message: `must be at most 1/${s.variants.length} with ${s.variants.length} variants` });
-      // An arm is a strategy: two arms with one strategy would make "the candidate serves S" ambiguous off-policy.
-      const strategies = new Set<string>();
+      // An arm is what a variant serves: two arms serving the same lists would make "the candidate serves S"
+      // ambiguous off-policy. Two weighted blends are one arm when their weights are in proportion (a blend
+      // scales each part to its best score for the user, so only the ratios of the weights rank).
       s.variants.forEach((v, i) => {
-        if (strategies.has(v.strategy)) ctx.addIssue({ code: 'custom', path: ['variants', i, 'strategy'], message: 'appears twice in a BANDIT' });
-        strategies.add(v.strategy);
+        const j = s.variants.findIndex((w, k) => k < i && w.strategy === v.strategy && sameBlend(w.blend, v.blend));
+        if (j < 0) return;
+        if (v.blend === undefined) ctx.addIssue({ code: 'custom', path: ['variants', i, 'strategy'], message: 'appears twice in a BANDIT' });
+        else
+          ctx.addIssue({
+            code: 'custom',
+            path: ['variants', i, 'blend'],
+            message: `has the weights of variants.${j} (in proportion): the same arm twice in a BANDIT`,
+          });
       });
       // Beta posteriors need a yes/no reward per list; revenue is not one.
       if (s.primaryMetric === 'REVENUE_PER_USER')
@@ -178,6 +209,13 @@ const experimentSpecSchema = z
     s.variants.forEach((v, i) => {
       if (names.has(v.name)) ctx.addIssue({ code: 'custom', path: ['variants', i, 'name'], message: 'appears twice' });
       names.add(v.name);
+      if (v.blend === undefined) return;
+      if (v.strategy !== 'blend')
+        ctx.addIssue({ code: 'custom', path: ['variants', i, 'blend'], message: `goes with strategy "blend" only, not "${v.strategy}"` });
+      v.blend.forEach((p, j) => {
+        if (v.blend!.findIndex((q) => q.strategy === p.strategy) < j)
+          ctx.addIssue({ code: 'custom', path: ['variants', i, 'blend', j, 'strategy'], message: 'appears twice in one blend' });
+      });
     });
     if (!names.has(s.control)) ctx.addIssue({ code: 'custom', path: ['control'], message: 'must name one of the variants' });
     const sum = s.variants.reduce((a, v) => a + v.share, 0);
@@ -200,12 +238,27 @@ const experimentSchema = z
   })
   .superRefine((e, ctx) => {
     if ((e.action === 'create') !== (e.spec !== undefined)) ctx.addIssue({ code: 'custom', path: ['spec'], message: 'goes with create, and only with it' });
+    // Written as version 2 (schemaVersionOf), so that a version-1 reader refuses it rather than misread it.
+    if (e.v < 2 && e.spec?.variants.some((v) => v.blend !== undefined))
+      ctx.addIssue({ code: 'custom', path: ['v'], message: 'must be at least 2 when a variant carries blend weights (a version-1 reader would ignore them)' });
     if ((e.action === 'ship') !== (e.variant !== undefined)) ctx.addIssue({ code: 'custom', path: ['variant'], message: 'goes with ship, and only with it' });
   });
 
 export const eventSchema = z.discriminatedUnion('kind', [interactionSchema, itemSchema, impressionSchema, experimentSchema], {
   error: "must be 'interaction', 'item', 'impression' or 'experiment'",
 });
+
+/** Whether two blends rank alike: the same parts with weights in the same proportions (both absent: the default blend). */
+export function sameBlend(a: readonly BlendPartSpec[] | undefined, b: readonly BlendPartSpec[] | undefined): boolean {
+  if (a === undefined || b === undefined) return a === b;
+  if (a.length !== b.length) return false;
+  const sum = (parts: readonly BlendPartSpec[]) => parts.reduce((t, p) => t + p.weight, 0);
+  const [sa, sb] = [sum(a), sum(b)];
+  return a.every((p) => {
+    const q = b.find((x) => x.strategy === p.strategy);
+    return q !== undefined && Math.abs(p.weight / sa - q.weight / sb) <= 1e-9 * Math.max(p.weight / sa, q.weight / sb);
+  });
+}
 
 export type ValidationResult = { ok: true; event: FlywheelEvent } | { ok: false; reason: string };
 

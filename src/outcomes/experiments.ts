@@ -1,4 +1,4 @@
-import type { ExperimentEvent, ExperimentMetric, ExperimentSpec, ImpressionEvent } from '../events/event';
+import type { BlendPartSpec, ExperimentEvent, ExperimentMetric, ExperimentSpec, ExperimentVariantSpec, ImpressionEvent } from '../events/event';
 import { createAssigner, type Assignment } from '../experiments/assignment';
 import { coMomentsOf, momentsOf, multiMomentsOf, sampleVariance } from '../experiments/moments';
 import { analyzeExperiment, type ExperimentAnalysis, type VariantInput } from '../experiments/statistics';
@@ -14,7 +14,8 @@ import { INTERLEAVED, InterleavingTally, type InterleavingResults } from './inte
  * Pure: the statistics are src/experiments/'s, fed here with per-user values (the randomisation unit).
  *
  * Lifecycle: create -> DRAFT -> start -> RUNNING -> stop -> STOPPED; ship (from RUNNING or STOPPED) ->
- * SHIPPED, whose variant's strategy becomes the gateway's default. At most one experiment runs at a time
+ * SHIPPED, whose variant's strategy (and a weighted variant's blend weights) becomes the gateway's default.
+ * At most one experiment runs at a time
  * (two would compete for the same requests). A record the lifecycle does not allow (two gateways racing to
  * start two experiments, say) is skipped by every gateway alike: the log's order decides.
  *
@@ -99,6 +100,36 @@ export interface ExperimentResults {
   cuped: boolean;
 }
 
+/**
+ * A weighted variant of the running experiment as the recommender needs it: the key its users' requests carry
+ * (`RecommendRequest.variantBlend`) and the blend's weights, in the record's part order.
+ */
+export interface VariantBlend {
+  key: string;
+  weights: Record<string, number>;
+}
+
+/** A variant as serving needs it: its strategy and, for a weighted blend, the key of the blend built for it. */
+export interface ServedVariant {
+  name: string;
+  strategy: string;
+  blendKey?: string;
+}
+
+/** What the running experiment serves one request (`ExperimentBook.assign`). */
+export interface ExperimentAssignment {
+  experimentId: string;
+  /** The variant (an interleaving: INTERLEAVED, its two variants in `teams`). */
+  variant: string;
+  strategy: string;
+  /** A weighted blend variant: the key of the blend built for it. */
+  blendKey?: string;
+  /** A BANDIT: the probability with which this request's arm was drawn. */
+  propensity?: number;
+  /** An INTERLEAVE: both variants, whose lists are merged. */
+  teams?: readonly ServedVariant[];
+}
+
 export interface AppliedExperimentRecord {
   record: ExperimentEvent;
   /** False when the lifecycle did not allow it (skipped). */
@@ -114,11 +145,17 @@ export class ExperimentBook {
   private readonly records = new Set<string>();
   /** Every actor's behaviour so far, for the CUPED covariate at their first exposure. */
   private readonly history = new Map<string, Behaviour>();
-  private shipped: { experimentId: string; strategy: string } | null = null;
+  private shipped: { experimentId: string; strategy: string; blend?: Record<string, number> } | null = null;
 
   constructor(
     private readonly hooks: {
-      onShipped?(strategy: string, experimentId: string): void;
+      /** A variant was shipped: its strategy, and a weighted variant's blend weights, become the default. */
+      onShipped?(strategy: string, experimentId: string, blend?: Readonly<Record<string, number>>): void;
+      /**
+       * The running experiment's weighted variants changed (it started, or it stopped or shipped): the blends to
+       * build once for its requests (none when nothing weighted runs).
+       */
+      onVariantBlends?(blends: readonly VariantBlend[]): void;
       onRecord?(r: AppliedExperimentRecord): void;
       /** The longest attribution window (a bandit forgets which lists it rewarded after it); 7 days when absent. */
       rewardHorizonMs?: number;
@@ -181,6 +218,7 @@ export class ExperimentBook {
       return;
     }
     const x = this.experiments.get(e.experimentId)!;
+    const wasRunning = x.status === 'RUNNING';
     if (e.action === 'start') {
       x.status = 'RUNNING';
       x.startedAt = e.timestamp;
@@ -192,10 +230,18 @@ export class ExperimentBook {
       if (x.status === 'RUNNING') x.stoppedAt = e.timestamp;
       x.status = 'SHIPPED';
       x.shippedVariant = e.variant!;
-      const strategy = x.spec.variants.find((v) => v.name === e.variant)!.strategy;
-      this.shipped = { experimentId: x.id, strategy };
-      this.hooks.onShipped?.(strategy, x.id);
+      const v = x.spec.variants.find((w) => w.name === e.variant)!;
+      const blend = v.blend && weightsOf(v.blend);
+      this.shipped = { experimentId: x.id, strategy: v.strategy, ...(blend ? { blend } : {}) };
+      this.hooks.onShipped?.(v.strategy, x.id, blend);
     }
+    if (e.action === 'start' || wasRunning) this.hooks.onVariantBlends?.(this.variantBlends());
+  }
+
+  /** The running experiment's weighted variants, with the keys `assign` hands its requests. */
+  variantBlends(): VariantBlend[] {
+    const x = [...this.experiments.values()].find((y) => y.status === 'RUNNING');
+    return (x?.spec.variants ?? []).flatMap((v) => (v.blend ? [{ key: variantBlendKey(x!.id, v.name), weights: weightsOf(v.blend) }] : []));
   }
 
   running(): ExperimentView | undefined {
@@ -212,8 +258,8 @@ export class ExperimentBook {
     return x ? view(x) : undefined;
   }
 
-  /** The strategy the last shipped variant made the default, if any. */
-  shippedDefault(): { experimentId: string; strategy: string } | null {
+  /** The strategy (and blend weights) the last shipped variant made the default, if any. */
+  shippedDefault(): { experimentId: string; strategy: string; blend?: Record<string, number> } | null {
     return this.shipped;
   }
 
@@ -235,23 +281,20 @@ export class ExperimentBook {
    * may see different strategies from one request to the next, and an arm's list may earn a click prepared by
    * another arm's earlier list (carry-over); for strategies of one shop's recommendations we accept that.
    */
-  assign(
-    unit: string,
-    random: () => number = Math.random,
-  ): { experimentId: string; variant: string; strategy: string; propensity?: number; teams?: readonly { name: string; strategy: string }[] } | null {
+  assign(unit: string, random: () => number = Math.random): ExperimentAssignment | null {
     for (const x of this.experiments.values()) {
       if (x.status !== 'RUNNING') continue;
       const a = x.assigner(unit);
       if (!a) return null;
       // Interleaving: every user in the traffic gets both variants' lists merged (the ranges only decide who is in).
-      if (x.interleaving)
-        return { experimentId: x.id, variant: INTERLEAVED, strategy: INTERLEAVED, teams: x.spec.variants.map((v) => ({ name: v.name, strategy: v.strategy })) };
+      if (x.interleaving) return { experimentId: x.id, variant: INTERLEAVED, strategy: INTERLEAVED, teams: x.spec.variants.map((v) => served(x.id, v)) };
       if (x.bandit) {
         const c = x.bandit.choose(random());
-        const v = x.spec.variants[c.index]!;
-        return { experimentId: x.id, variant: v.name, strategy: v.strategy, propensity: c.propensity };
+        const { name, ...v } = served(x.id, x.spec.variants[c.index]!);
+        return { experimentId: x.id, variant: name, ...v, propensity: c.propensity };
       }
-      return { experimentId: x.id, variant: a.variant, strategy: x.spec.variants[a.index]!.strategy };
+      const { name, ...v } = served(x.id, x.spec.variants[a.index]!);
+      return { experimentId: x.id, variant: name, ...v };
     }
     return null;
   }
@@ -422,6 +465,20 @@ export class ExperimentBook {
     });
     return { metric: m, users: byVariant.map((u) => u.length), analysis, cuped };
   }
+}
+
+/** The key of a weighted variant's blend: its experiment and its name (an experiment's spec never changes). */
+function variantBlendKey(experimentId: string, variant: string): string {
+  return JSON.stringify([experimentId, variant]);
+}
+
+function served(experimentId: string, v: ExperimentVariantSpec): ServedVariant {
+  return { name: v.name, strategy: v.strategy, ...(v.blend ? { blendKey: variantBlendKey(experimentId, v.name) } : {}) };
+}
+
+/** A blend's parts as the recommender takes them: weights by part name, in the record's order. */
+export function weightsOf(parts: readonly BlendPartSpec[]): Record<string, number> {
+  return Object.fromEntries(parts.map((p) => [p.strategy, p.weight]));
 }
 
 /** The per-unit key: the user, or in a BANDIT (where one user meets several arms) the user and the arm. */

@@ -4,9 +4,9 @@ import type { FlywheelEvent } from '../events/event';
 import { validEventsOf, validateEvent } from '../events/validate';
 import type { EventLog, LogRecord, PartitionOffsets } from '../event-log/event-log';
 import { Attribution, type AttributionOptions, type AttributionRecord, type OutcomeBucket, type OutcomeGroup, type OutcomeTotals } from './attribution';
-import { ExperimentBook, type AppliedExperimentRecord, type ExperimentView } from './experiments';
+import { ExperimentBook, type AppliedExperimentRecord, type ExperimentView, type VariantBlend } from './experiments';
 import type { SrmResult } from '../experiments/srm';
-import { EVENT_SCHEMA_VERSION, type ExperimentEvent } from '../events/event';
+import { schemaVersionOf, type ExperimentEvent } from '../events/event';
 
 /**
  * The live outcome state of this gateway: attribution of clicks, carts and purchases to served lists, and
@@ -31,8 +31,10 @@ export interface OutcomesDeps {
   logger: Logger;
   /** Drops records of erased actors (ErasureService.filter). */
   filter(events: readonly FlywheelEvent[]): readonly FlywheelEvent[];
-  /** A variant was shipped: its strategy becomes the default (on every gateway, as each reads the record). */
-  onShipped?(strategy: string, experimentId: string): void;
+  /** A variant was shipped: its strategy (and a weighted variant's blend weights) become the default (on every gateway, as each reads the record). */
+  onShipped?(strategy: string, experimentId: string, blend?: Readonly<Record<string, number>>): void;
+  /** The running experiment's weighted variants changed: the blends its requests need (ExperimentBook's hook). */
+  onVariantBlends?(blends: readonly VariantBlend[]): void;
   /** A running experiment's users per variant do not fit its shares (once per experiment). */
   onSampleRatioMismatch?(experiment: ExperimentView, users: number[], srm: SrmResult, at: number): void;
 }
@@ -77,7 +79,7 @@ export class Outcomes {
    * `applied: false` when the lifecycle refused it on the way (another gateway's record came first).
    */
   async recordExperiment(fields: Omit<ExperimentEvent, 'kind' | 'v' | 'id' | 'timestamp'>, timeoutMs = 10_000): Promise<AppliedExperimentRecord> {
-    const record: ExperimentEvent = { kind: 'experiment', v: EVENT_SCHEMA_VERSION, id: randomUUID(), ...fields, timestamp: Date.now() };
+    const record: ExperimentEvent = { kind: 'experiment', v: schemaVersionOf(fields), id: randomUUID(), ...fields, timestamp: Date.now() };
     const valid = validateEvent(record);
     if (!valid.ok) return { record, applied: false, reason: valid.reason };
     let stop: () => void = () => undefined;
@@ -115,7 +117,8 @@ export class Outcomes {
 
   private fresh(): State {
     const experiments = new ExperimentBook({
-      onShipped: (strategy, id) => this.deps.onShipped?.(strategy, id),
+      onShipped: (strategy, id, blend) => this.deps.onShipped?.(strategy, id, blend),
+      onVariantBlends: (blends) => this.deps.onVariantBlends?.(blends),
       onRecord: (r) => this.recordListeners.forEach((l) => l(r)),
       rewardHorizonMs: Math.max(this.options.clickWindowMs, this.options.conversionWindowMs),
     });

@@ -74,6 +74,11 @@ export interface RecommendRequest {
   first: number;
   /** A name from `strategies()`; the configured default when absent. */
   strategy?: string;
+  /**
+   * The key of a blend set by `setVariantBlends` (an experiment variant's own weights): ranks with it instead
+   * of `strategy`. Only the serving path sets it, for a user assigned to such a variant.
+   */
+  variantBlend?: string;
   excludeItemIds?: readonly string[];
   categories?: readonly string[];
   minPrice?: number;
@@ -115,6 +120,12 @@ export class Recommender {
   readonly als: OnlineAls;
   private readonly content: ContentIndex;
   private readonly byName = new Map<string, Strategy>();
+  /**
+   * The blends of the running experiment's weighted variants, by key (`setVariantBlends`): built once when the
+   * experiment starts, not per request, and dropped when it ends. Not among `strategies()` and not reachable by a
+   * strategy name: they rank only for requests that carry their key (users assigned to the variant).
+   */
+  private variantBlends = new Map<string, Strategy>();
   private readonly acc = new Accumulator();
   /** Lists computed without the segment whose fill reached the segment step (kept with the cached list, by identity). */
   private readonly shortBeforeSegment = new WeakSet<Recommendation[]>();
@@ -228,12 +239,11 @@ export class Recommender {
    * Replaces `blend`'s parts and weights (e.g. with the ones `flywheel eval --tune` picked) and, when given,
    * the default strategy. Cached lists are dropped.
    */
-  configure(choice: { blend?: Record<string, number>; defaultStrategy?: string }): void {
+  configure(choice: { blend?: Readonly<Record<string, number>>; defaultStrategy?: string }): void {
     if (choice.blend) {
-      const parts = new Map([...this.byName].filter(([n]) => (BLEND_PARTS as readonly string[]).includes(n)));
       this.byName.set(
         'blend',
-        blendOf('blend', choice.blend, parts, () => this.index.itemCount),
+        blendOf('blend', choice.blend, this.blendParts(), () => this.index.itemCount),
       );
       this.options.blend = { ...choice.blend };
     }
@@ -248,12 +258,49 @@ export class Recommender {
 
   /** Adds (or replaces) a named blend that requests can ask for by name (tuning compares many). */
   defineBlend(name: string, weights: Record<string, number>, parts?: ReadonlyMap<string, Strategy>): void {
-    const all = parts ?? new Map([...this.byName].filter(([n]) => (BLEND_PARTS as readonly string[]).includes(n)));
     this.byName.set(
       name,
-      blendOf(name, weights, all, () => this.index.itemCount),
+      blendOf(name, weights, parts ?? this.blendParts(), () => this.index.itemCount),
     );
     this.version++;
+  }
+
+  /**
+   * Replaces the blends of experiment variants (`RecommendRequest.variantBlend`) with these: each built once
+   * here over the same parts as `blend`, and named `blend` (its reasons read as the default blend's). A blend
+   * that cannot be built (a part this gateway does not serve) is left out and reported; the others are built.
+   */
+  setVariantBlends(blends: readonly { key: string; weights: Readonly<Record<string, number>> }[]): { key: string; error: string }[] {
+    const built = new Map<string, Strategy>();
+    const failed: { key: string; error: string }[] = [];
+    for (const { key, weights } of blends) {
+      try {
+        built.set(
+          key,
+          blendOf('blend', weights, this.blendParts(), () => this.index.itemCount),
+        );
+        if ((weights['als'] ?? 0) > 0) this.als.demand();
+      } catch (err) {
+        failed.push({ key, error: (err as Error).message });
+      }
+    }
+    this.variantBlends = built;
+    return failed;
+  }
+
+  /** Whether `setVariantBlends` built a blend under this key. */
+  hasVariantBlend(key: string): boolean {
+    return this.variantBlends.has(key);
+  }
+
+  /** The names of the strategies a blend may be made of (BLEND_PARTS that this recommender serves). */
+  blendPartNames(): string[] {
+    return [...this.blendParts().keys()];
+  }
+
+  /** The strategies a blend may be made of (BLEND_PARTS), as this recommender holds them. */
+  private blendParts(): Map<string, Strategy> {
+    return new Map([...this.byName].filter(([n]) => (BLEND_PARTS as readonly string[]).includes(n)));
   }
 
   /** Registers (or replaces) a strategy under its name (tuning compares variants side by side). */
@@ -366,6 +413,7 @@ export class Recommender {
       req.userId,
       req.first,
       req.strategy ?? null,
+      req.variantBlend ?? null,
       req.excludeItemIds ?? null,
       req.categories ?? null,
       req.minPrice ?? null,
@@ -390,7 +438,7 @@ export class Recommender {
   private computeRecommendations(req: RecommendRequest): Recommendation[] {
     const first = Math.max(0, Math.floor(req.first));
     if (first === 0) return [];
-    const strategy = this.strategy(req.strategy);
+    const strategy = req.variantBlend !== undefined ? this.variantBlend(req.variantBlend) : this.strategy(req.strategy);
     const idx = this.index;
     const history = idx.user(req.userId);
     const seeds = history ? this.seeds(history) : [];
@@ -442,6 +490,12 @@ export class Recommender {
       });
     }
     return out;
+  }
+
+  private variantBlend(key: string): Strategy {
+    const s = this.variantBlends.get(key);
+    if (!s) throw new UnknownStrategyError(`no variant blend ${key} (the running experiment's weighted variants are set by setVariantBlends)`);
+    return s;
   }
 
   private strategy(name: string | undefined): Strategy {

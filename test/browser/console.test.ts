@@ -474,6 +474,53 @@ describe('web console', { skip: skipBrowser, timeout: 300_000 }, () => {
     assertClean('experiments (bandit)');
   });
 
+  test('Experiments: two weightings of the blend from the form: the weights show in the list, the results and the lists served', async () => {
+    const { page } = b;
+    await visit('#/experiments', '[data-testid=create-experiment]');
+    const form = page.locator('[data-testid=create-experiment]');
+    await page.getByLabel('Experiment name').fill('console: two weightings');
+    await page.getByLabel('Type').selectOption('AB');
+    for (const [i, name, weights] of [
+      [0, 'knn-heavy', 'local-ease=0.05, item-knn=1'],
+      [1, 'ease-heavy', 'local-ease=1, item-knn=0.05'],
+    ] as const) {
+      const variant = form.locator('fieldset').nth(i);
+      await variant.getByLabel('Name').fill(name);
+      await variant.getByLabel('Strategy').selectOption('blend');
+      await variant.getByLabel('Blend weights (empty: the default blend)').fill(i === 1 ? 'local-ease=1, item-knn' : weights);
+    }
+    // A pair without a weight is caught before anything is sent; then the real weights.
+    await form.getByRole('button', { name: 'Create (as a draft)' }).click();
+    await page.waitForSelector('[role=alert]:has-text("expected part=weight pairs")');
+    await form.locator('fieldset').nth(1).getByLabel('Blend weights (empty: the default blend)').fill('local-ease=1, item-knn=0.05');
+    await form.getByRole('button', { name: 'Create (as a draft)' }).click();
+    const row = '[data-testid=experiments] tbody tr:has-text("console: two weightings")';
+    await page.waitForSelector(row);
+    assert.match(await textOf(page, row), /knn-heavy: blend \(local-ease 0\.05, item-knn 1\) 50 %, ease-heavy: blend \(local-ease 1, item-knn 0\.05\) 50 %/);
+    await page.locator('[data-testid=experiment-actions] button:has-text("Start")').click();
+    await page.waitForSelector('[data-testid=experiment-summary]:has-text("RUNNING")');
+    const seen = new Set<string>();
+    for (let u = 1; u <= 12; u++) {
+      const res = await gql<{ recommendations: { strategy: string; variant: string | null }[] }>(
+        gw.graphqlUrl,
+        'query($u: ID!) { recommendations(userId: $u, first: 3) { strategy variant } }',
+        { u: `demo-user-${u}` },
+      );
+      assert.equal(res.errors, undefined, JSON.stringify(res.errors));
+      assert.equal(res.data!.recommendations[0]!.strategy, 'blend');
+      seen.add(res.data!.recommendations[0]!.variant!);
+    }
+    assert.deepEqual([...seen].sort(), ['ease-heavy', 'knn-heavy']);
+    await page.locator('[data-testid=experiment-actions] button:has-text("Refresh results")').click();
+    await page.waitForSelector('[data-testid=primary-results] th:has-text("knn-heavy")');
+    assert.match(await textOf(page, '[data-testid=primary-results]'), /ease-heavy\s+blend \(local-ease 1, item-knn 0\.05\)/);
+    assert.deepEqual(await axeViolations(page), [], 'experiments (weighted variants)');
+    await shot(page, 'experiments-weighted');
+    await page.locator('[data-testid=experiment-actions] button:has-text("Stop")').click();
+    await page.waitForSelector(`${row}:has-text("STOPPED")`);
+    assertClean('experiments (weighted variants)');
+  });
+
   test('production mode (authentication on): a wrong token is refused, a shopper sees only their own pages, an analyst all', async () => {
     const SECRET = 'console-test-secret-0123456789-abcdefgh';
     const secured = await startTestGateway({ demo: true, env: { NODE_ENV: 'production', FLYWHEEL_JWT_SECRET: SECRET } });

@@ -67,6 +67,13 @@ const POLICY: Entry[] = [
   { field: 'Query.gatewayStatus', query: '{ gatewayStatus { status } }', path: ['gatewayStatus'], allowed: ANALYSTS },
   { field: 'Query.segment', query: 'query($segment: ID!) { segment(id: $segment) { id name } }', path: ['segment'], allowed: ANALYSTS },
   { field: 'Query.experiments', query: '{ experiments { id status } }', path: ['experiments'], allowed: ANALYSTS },
+  {
+    field: 'Query.experiments',
+    variant: "variants' blend weights",
+    query: '{ experiments { variants { name strategy blend { strategy weight } } } }',
+    path: ['experiments'],
+    allowed: ANALYSTS,
+  },
   { field: 'Query.experiment', query: '{ experiment(id: "no-such-experiment") { id } }', path: ['experiment'], allowed: ANALYSTS },
   {
     field: 'Experiment.results',
@@ -125,6 +132,14 @@ const POLICY: Entry[] = [
     field: 'Mutation.createExperiment',
     query:
       'mutation { createExperiment(input: { name: "authz", variants: [{ name: "a", share: 0.5, strategy: "popular" }, { name: "b", share: 0.5, strategy: "blend" }], primaryMetric: CTR, minimumDetectableEffect: 0.1 }) { id } }',
+    path: ['createExperiment'],
+    allowed: ANALYSTS,
+  },
+  {
+    field: 'Mutation.createExperiment',
+    variant: 'variants with blend weights',
+    query:
+      'mutation { createExperiment(input: { name: "authz weights", variants: [{ name: "a", share: 0.5, strategy: "blend", blend: [{ strategy: "item-knn", weight: 1 }] }, { name: "b", share: 0.5, strategy: "blend", blend: [{ strategy: "local-ease", weight: 2 }, { strategy: "item-knn", weight: 1 }] }], primaryMetric: CTR, minimumDetectableEffect: 0.1 }) { id variants { blend { strategy weight } } } }',
     path: ['createExperiment'],
     allowed: ANALYSTS,
   },

@@ -14,6 +14,7 @@ const BIN = path.resolve(__dirname, '../../../bin/flywheel.js');
 interface Variant {
   name: string;
   strategy: string;
+  blend?: { strategy: string; weight: number }[];
   users: number;
   impressions: number;
   clicks: number;
@@ -59,6 +60,58 @@ test('ab: the better strategy wins with the right sign, and the interval covers 
   assert.ok(out.lift.sequentialPValue > 0 && out.lift.sequentialPValue <= 1, 'a sequential p-value is reported');
   assert.ok(Array.isArray(out.lift.cupedCi), 'CUPED on the pre-period');
   assert.equal(out.srm.mismatch, false);
+});
+
+test('ab with --blends: the variants are two weightings of blend, served and compared like strategies', () => {
+  const out = simulate(
+    '--scenario',
+    'ab',
+    '--seed',
+    '2',
+    '--users',
+    '400',
+    '--days',
+    '2',
+    '--lift',
+    '0.5',
+    '--blends',
+    'local-ease=1,item-knn=1;local-ease=0.2,item-knn=1',
+  );
+  assert.deepEqual(
+    out.variants.map((v) => [v.name, v.strategy, v.blend]),
+    [
+      [
+        'control',
+        'blend',
+        [
+          { strategy: 'local-ease', weight: 1 },
+          { strategy: 'item-knn', weight: 1 },
+        ],
+      ],
+      [
+        'treatment',
+        'blend',
+        [
+          { strategy: 'local-ease', weight: 0.2 },
+          { strategy: 'item-knn', weight: 1 },
+        ],
+      ],
+    ],
+  );
+  assert.ok(
+    out.variants.every((v) => v.users > 100 && v.impressions > v.users),
+    JSON.stringify(out.variants),
+  );
+  assert.ok(out.lift.relative > 0, `relative lift ${out.lift.relative}`);
+  for (const [blends, reason] of [
+    ['local-ease=1', /--blends: expected "part=weight,...;part=weight,..."/],
+    ['local-ease=1;magic=1', /--blends: unknown blend part "magic"/],
+    ['local-ease=0;item-knn=1', /experiment record refused: spec\.variants\.0\.blend\.0\.weight: must be above 0/],
+  ] as const) {
+    const r = spawnSync(process.execPath, [BIN, 'simulate', '--users', '10', '--days', '1', '--blends', blends], { encoding: 'utf8', timeout: 60_000 });
+    assert.equal(r.status, 2, r.stderr);
+    assert.match(r.stderr, reason);
+  }
 });
 
 test('srm: a broken split is flagged and raises SAMPLE_RATIO_MISMATCH; the same A/A without the loss is not', () => {

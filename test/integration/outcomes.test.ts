@@ -10,7 +10,8 @@ import { cleanNeo4j, KAFKA_SKIP, NEO4J_SKIP, productionEnv } from './servers';
  * attributed by each instance's fan-out consumer, and a gateway that starts later (a restart, a second
  * instance) rebuilds the same totals from the topic (`BroadcastLog.readUntil`) and then follows the stream.
  * The graph in Neo4j does not take impressions as behaviour. Experiments (A/B and interleaving) started on one
- * instance run on the other, and an outcome sent to either is credited on both. A BANDIT experiment runs on both
+ * instance run on the other (also variants with their own blend weights, shipped from the other instance), and
+ * an outcome sent to either is credited on both. A BANDIT experiment runs on both
  * instances from the counts each reads from the topic (same counts, same shares), and evaluate-policy reads the topic.
  */
 const skip = NEO4J_SKIP ?? KAFKA_SKIP;
@@ -102,6 +103,33 @@ describe('served lists and attribution on Neo4j + Kafka', { skip }, () => {
     await q(gw1, 'mutation($id: ID!) { shipVariant(experimentId: $id, variant: "treatment") { status } }', { id });
     await until('the shipped default on instance 2', () => gw2!.app.recommender.defaultStrategy === 'item-knn');
     assert.equal(gw1.app.recommender.defaultStrategy, 'item-knn');
+  });
+
+  test('variants with blend weights: created on gateway 1, served alike on gateway 2, shipped on gateway 2: the default blend on both', async () => {
+    assert.ok(gw2, 'the second instance of the first test');
+    const created = await q<{ createExperiment: { id: string } }>(
+      gw1,
+      'mutation { createExperiment(input: { name: "kafka weights", variants: [{ name: "knn-heavy", share: 0.5, strategy: "blend", blend: [{ strategy: "local-ease", weight: 0.1 }, { strategy: "item-knn", weight: 1 }] }, { name: "ease-heavy", share: 0.5, strategy: "blend", blend: [{ strategy: "local-ease", weight: 1 }, { strategy: "item-knn", weight: 0.1 }] }], primaryMetric: CTR, minimumDetectableEffect: 0.1 }) { id } }',
+    );
+    const id = created.createExperiment.id;
+    await q(gw1, 'mutation($id: ID!) { startExperiment(id: $id) { status } }', { id });
+    await until('instance 2 read the start (a version-2 record) from the topic', () => gw2!.app.outcomes.experiments.get(id)?.status === 'RUNNING');
+    for (let u = 0; u < 20; u++) assert.deepEqual(gw2!.app.outcomes.experiments.assign(`w${u}`), gw1.app.outcomes.experiments.assign(`w${u}`));
+    const expected = gw1.app.outcomes.experiments.assign('w1')!;
+    assert.ok(expected.blendKey !== undefined && gw2!.app.recommender.hasVariantBlend(expected.blendKey), 'instance 2 built the blend at the start');
+    const list = (
+      await q<{ recommendations: { variant: string | null; strategy: string }[] }>(
+        gw2!,
+        'query { recommendations(userId: "w1", first: 2) { variant strategy } }',
+      )
+    ).recommendations;
+    assert.deepEqual([list[0]!.variant, list[0]!.strategy], [expected.variant, 'blend']);
+    await q(gw2!, 'mutation($id: ID!) { shipVariant(experimentId: $id, variant: "ease-heavy") { status } }', { id });
+    const easeHeavy = { 'local-ease': 1, 'item-knn': 0.1 };
+    await until('the shipped weights on instance 1', () => JSON.stringify(gw1.app.recommender.options.blend) === JSON.stringify(easeHeavy));
+    assert.deepEqual(gw2!.app.recommender.options.blend, easeHeavy);
+    assert.deepEqual([gw1.app.recommender.defaultStrategy, gw2!.app.recommender.defaultStrategy], ['blend', 'blend']);
+    assert.equal(gw1.app.recommender.hasVariantBlend(expected.blendKey), false, 'the blends go with the experiment');
   });
 
   test('an interleaving started on gateway 1 serves merged lists there; a click sent to gateway 2 is credited to the contributing variant on both', async () => {

@@ -37,6 +37,14 @@ export type AttributeInput = {
   value: string;
 };
 
+/** One part of a blend and its weight. */
+export type BlendPartInput = {
+  /** A strategy that can be a blend part: local-ease, item-knn, rp3beta, user-knn or als. */
+  strategy: string;
+  /** Above 0. Each part's scores are scaled to its best score for the user, then weighted: only the ratios of the weights matter. */
+  weight: number;
+};
+
 export type CreateExperimentInput = {
   /** The variant the others are compared with; the first one when omitted. */
   control?: string | null | undefined;
@@ -51,7 +59,7 @@ export type CreateExperimentInput = {
   primaryMetric: ExperimentMetric;
   /** Fraction of users that enter the experiment (the others get the default), in (0, 1]; 1 when omitted. */
   traffic?: number | null | undefined;
-  /** AB when omitted. INTERLEAVE takes exactly two variants. BANDIT: shares are not used for allocation (it starts uniform and follows the posteriors), strategies must differ, and the primary metric must be a yes/no outcome per list (CTR and CLICKS_PER_USER: a click; ADD_TO_CARTS_PER_USER; CONVERSION: a purchase). */
+  /** AB when omitted. INTERLEAVE takes exactly two variants. BANDIT: shares are not used for allocation (it starts uniform and follows the posteriors), the arms must serve different lists (different strategies, or blends whose weights are not in proportion), and the primary metric must be a yes/no outcome per list (CTR and CLICKS_PER_USER: a click; ADD_TO_CARTS_PER_USER; CONVERSION: a purchase). */
   type?: ExperimentKind | null | undefined;
   /** Two to ten variants. */
   variants: Array<ExperimentVariantInput>;
@@ -115,6 +123,8 @@ export type ExperimentStatus =
   | 'STOPPED';
 
 export type ExperimentVariantInput = {
+  /** With strategy blend: this variant's own parts and weights (each part once, weights above 0); shipping the variant makes them every gateway's default blend. Omitted: the gateway's default blend. */
+  blend?: Array<BlendPartInput> | null | undefined;
   /** Unique within the experiment, e.g. "control". */
   name: string;
   /** Share of the experiment's traffic; the shares sum to 1. */
@@ -223,7 +233,7 @@ export type OutcomeMetricsQuery = { outcomeMetrics: Array<{ strategy: string, ex
 export type ExperimentsQueryVariables = Exact<{ [key: string]: never; }>;
 
 
-export type ExperimentsQuery = { experiments: Array<{ id: string, name: string, type: ExperimentKind, status: ExperimentStatus, traffic: number, control: string, primaryMetric: ExperimentMetric, guardrailMetrics: Array<ExperimentMetric>, startedAt: string | null, stoppedAt: string | null, shippedVariant: string | null, variants: Array<{ name: string, share: number, strategy: string }> }> };
+export type ExperimentsQuery = { experiments: Array<{ id: string, name: string, type: ExperimentKind, status: ExperimentStatus, traffic: number, control: string, primaryMetric: ExperimentMetric, guardrailMetrics: Array<ExperimentMetric>, startedAt: string | null, stoppedAt: string | null, shippedVariant: string | null, variants: Array<{ name: string, share: number, strategy: string, blend: Array<{ strategy: string, weight: number }> | null }> }> };
 
 export type ExperimentResultsQueryVariables = Exact<{
   id: string | number;
@@ -403,40 +413,40 @@ export type ConsoleLiftFieldsFragment = { estimate: number, standardError: numbe
 
 export type ConsoleVariantResultFieldsFragment = { name: string, strategy: string, users: number, mean: number, adjustedPValue: number | null, sequentialPValue: number | null, adjustedSequentialPValue: number | null, cupedVarianceRatio: number | null, absolute: { estimate: number, standardError: number, pValue: number, ci: { lower: number, upper: number } } | null, relative: { estimate: number, standardError: number, pValue: number, ci: { lower: number, upper: number } } | null, sequentialCi: { lower: number, upper: number } | null, cupedAbsolute: { estimate: number, standardError: number, pValue: number, ci: { lower: number, upper: number } } | null };
 
-export type ConsoleExperimentFieldsFragment = { id: string, name: string, type: ExperimentKind, status: ExperimentStatus, explorationFloor: number | null, control: string, primaryMetric: ExperimentMetric, guardrailMetrics: Array<ExperimentMetric>, minimumDetectableEffect: number, traffic: number, createdAt: string, createdBy: string | null, startedAt: string | null, stoppedAt: string | null, shippedVariant: string | null, variants: Array<{ name: string, share: number, strategy: string }> };
+export type ConsoleExperimentFieldsFragment = { id: string, name: string, type: ExperimentKind, status: ExperimentStatus, explorationFloor: number | null, control: string, primaryMetric: ExperimentMetric, guardrailMetrics: Array<ExperimentMetric>, minimumDetectableEffect: number, traffic: number, createdAt: string, createdBy: string | null, startedAt: string | null, stoppedAt: string | null, shippedVariant: string | null, variants: Array<{ name: string, share: number, strategy: string, blend: Array<{ strategy: string, weight: number }> | null }> };
 
 export type ConsoleExperimentsQueryVariables = Exact<{ [key: string]: never; }>;
 
 
-export type ConsoleExperimentsQuery = { experiments: Array<{ id: string, name: string, type: ExperimentKind, status: ExperimentStatus, explorationFloor: number | null, control: string, primaryMetric: ExperimentMetric, guardrailMetrics: Array<ExperimentMetric>, minimumDetectableEffect: number, traffic: number, createdAt: string, createdBy: string | null, startedAt: string | null, stoppedAt: string | null, shippedVariant: string | null, variants: Array<{ name: string, share: number, strategy: string }> }> };
+export type ConsoleExperimentsQuery = { experiments: Array<{ id: string, name: string, type: ExperimentKind, status: ExperimentStatus, explorationFloor: number | null, control: string, primaryMetric: ExperimentMetric, guardrailMetrics: Array<ExperimentMetric>, minimumDetectableEffect: number, traffic: number, createdAt: string, createdBy: string | null, startedAt: string | null, stoppedAt: string | null, shippedVariant: string | null, variants: Array<{ name: string, share: number, strategy: string, blend: Array<{ strategy: string, weight: number }> | null }> }> };
 
 export type ConsoleExperimentQueryVariables = Exact<{
   id: string | number;
 }>;
 
 
-export type ConsoleExperimentQuery = { experiment: { id: string, name: string, type: ExperimentKind, status: ExperimentStatus, explorationFloor: number | null, control: string, primaryMetric: ExperimentMetric, guardrailMetrics: Array<ExperimentMetric>, minimumDetectableEffect: number, traffic: number, createdAt: string, createdBy: string | null, startedAt: string | null, stoppedAt: string | null, shippedVariant: string | null, bandit: { reward: string, arms: Array<{ variant: string, strategy: string, pulls: number, successes: number, posteriorMean: number, probabilityBest: number, trafficShare: number }> } | null, results: { sampleRatioMismatch: boolean, srmPValue: number | null, interleaving: { metric: ExperimentMetric, control: string, treatment: string, users: number, creditedControl: number, creditedTreatment: number, wins: number, losses: number, ties: number, preferenceShare: number | null, pValue: number, ci: { lower: number, upper: number }, creditDifference: { estimate: number, standardError: number, pValue: number, ci: { lower: number, upper: number } } | null } | null, primary: { metric: ExperimentMetric, variants: Array<{ name: string, strategy: string, users: number, mean: number, adjustedPValue: number | null, sequentialPValue: number | null, adjustedSequentialPValue: number | null, cupedVarianceRatio: number | null, absolute: { estimate: number, standardError: number, pValue: number, ci: { lower: number, upper: number } } | null, relative: { estimate: number, standardError: number, pValue: number, ci: { lower: number, upper: number } } | null, sequentialCi: { lower: number, upper: number } | null, cupedAbsolute: { estimate: number, standardError: number, pValue: number, ci: { lower: number, upper: number } } | null }> }, guardrails: Array<{ metric: ExperimentMetric, variants: Array<{ name: string, strategy: string, users: number, mean: number, adjustedPValue: number | null, sequentialPValue: number | null, adjustedSequentialPValue: number | null, cupedVarianceRatio: number | null, absolute: { estimate: number, standardError: number, pValue: number, ci: { lower: number, upper: number } } | null, relative: { estimate: number, standardError: number, pValue: number, ci: { lower: number, upper: number } } | null, sequentialCi: { lower: number, upper: number } | null, cupedAbsolute: { estimate: number, standardError: number, pValue: number, ci: { lower: number, upper: number } } | null }> }>, looks: Array<{ at: string, treatments: Array<{ name: string, pValue: number | null, sequentialPValue: number | null }> }> }, variants: Array<{ name: string, share: number, strategy: string }> } | null };
+export type ConsoleExperimentQuery = { experiment: { id: string, name: string, type: ExperimentKind, status: ExperimentStatus, explorationFloor: number | null, control: string, primaryMetric: ExperimentMetric, guardrailMetrics: Array<ExperimentMetric>, minimumDetectableEffect: number, traffic: number, createdAt: string, createdBy: string | null, startedAt: string | null, stoppedAt: string | null, shippedVariant: string | null, bandit: { reward: string, arms: Array<{ variant: string, strategy: string, pulls: number, successes: number, posteriorMean: number, probabilityBest: number, trafficShare: number }> } | null, results: { sampleRatioMismatch: boolean, srmPValue: number | null, interleaving: { metric: ExperimentMetric, control: string, treatment: string, users: number, creditedControl: number, creditedTreatment: number, wins: number, losses: number, ties: number, preferenceShare: number | null, pValue: number, ci: { lower: number, upper: number }, creditDifference: { estimate: number, standardError: number, pValue: number, ci: { lower: number, upper: number } } | null } | null, primary: { metric: ExperimentMetric, variants: Array<{ name: string, strategy: string, users: number, mean: number, adjustedPValue: number | null, sequentialPValue: number | null, adjustedSequentialPValue: number | null, cupedVarianceRatio: number | null, absolute: { estimate: number, standardError: number, pValue: number, ci: { lower: number, upper: number } } | null, relative: { estimate: number, standardError: number, pValue: number, ci: { lower: number, upper: number } } | null, sequentialCi: { lower: number, upper: number } | null, cupedAbsolute: { estimate: number, standardError: number, pValue: number, ci: { lower: number, upper: number } } | null }> }, guardrails: Array<{ metric: ExperimentMetric, variants: Array<{ name: string, strategy: string, users: number, mean: number, adjustedPValue: number | null, sequentialPValue: number | null, adjustedSequentialPValue: number | null, cupedVarianceRatio: number | null, absolute: { estimate: number, standardError: number, pValue: number, ci: { lower: number, upper: number } } | null, relative: { estimate: number, standardError: number, pValue: number, ci: { lower: number, upper: number } } | null, sequentialCi: { lower: number, upper: number } | null, cupedAbsolute: { estimate: number, standardError: number, pValue: number, ci: { lower: number, upper: number } } | null }> }>, looks: Array<{ at: string, treatments: Array<{ name: string, pValue: number | null, sequentialPValue: number | null }> }> }, variants: Array<{ name: string, share: number, strategy: string, blend: Array<{ strategy: string, weight: number }> | null }> } | null };
 
 export type ConsoleCreateExperimentMutationVariables = Exact<{
   input: CreateExperimentInput;
 }>;
 
 
-export type ConsoleCreateExperimentMutation = { createExperiment: { id: string, name: string, type: ExperimentKind, status: ExperimentStatus, explorationFloor: number | null, control: string, primaryMetric: ExperimentMetric, guardrailMetrics: Array<ExperimentMetric>, minimumDetectableEffect: number, traffic: number, createdAt: string, createdBy: string | null, startedAt: string | null, stoppedAt: string | null, shippedVariant: string | null, variants: Array<{ name: string, share: number, strategy: string }> } };
+export type ConsoleCreateExperimentMutation = { createExperiment: { id: string, name: string, type: ExperimentKind, status: ExperimentStatus, explorationFloor: number | null, control: string, primaryMetric: ExperimentMetric, guardrailMetrics: Array<ExperimentMetric>, minimumDetectableEffect: number, traffic: number, createdAt: string, createdBy: string | null, startedAt: string | null, stoppedAt: string | null, shippedVariant: string | null, variants: Array<{ name: string, share: number, strategy: string, blend: Array<{ strategy: string, weight: number }> | null }> } };
 
 export type ConsoleStartExperimentMutationVariables = Exact<{
   id: string | number;
 }>;
 
 
-export type ConsoleStartExperimentMutation = { startExperiment: { id: string, name: string, type: ExperimentKind, status: ExperimentStatus, explorationFloor: number | null, control: string, primaryMetric: ExperimentMetric, guardrailMetrics: Array<ExperimentMetric>, minimumDetectableEffect: number, traffic: number, createdAt: string, createdBy: string | null, startedAt: string | null, stoppedAt: string | null, shippedVariant: string | null, variants: Array<{ name: string, share: number, strategy: string }> } };
+export type ConsoleStartExperimentMutation = { startExperiment: { id: string, name: string, type: ExperimentKind, status: ExperimentStatus, explorationFloor: number | null, control: string, primaryMetric: ExperimentMetric, guardrailMetrics: Array<ExperimentMetric>, minimumDetectableEffect: number, traffic: number, createdAt: string, createdBy: string | null, startedAt: string | null, stoppedAt: string | null, shippedVariant: string | null, variants: Array<{ name: string, share: number, strategy: string, blend: Array<{ strategy: string, weight: number }> | null }> } };
 
 export type ConsoleStopExperimentMutationVariables = Exact<{
   id: string | number;
 }>;
 
 
-export type ConsoleStopExperimentMutation = { stopExperiment: { id: string, name: string, type: ExperimentKind, status: ExperimentStatus, explorationFloor: number | null, control: string, primaryMetric: ExperimentMetric, guardrailMetrics: Array<ExperimentMetric>, minimumDetectableEffect: number, traffic: number, createdAt: string, createdBy: string | null, startedAt: string | null, stoppedAt: string | null, shippedVariant: string | null, variants: Array<{ name: string, share: number, strategy: string }> } };
+export type ConsoleStopExperimentMutation = { stopExperiment: { id: string, name: string, type: ExperimentKind, status: ExperimentStatus, explorationFloor: number | null, control: string, primaryMetric: ExperimentMetric, guardrailMetrics: Array<ExperimentMetric>, minimumDetectableEffect: number, traffic: number, createdAt: string, createdBy: string | null, startedAt: string | null, stoppedAt: string | null, shippedVariant: string | null, variants: Array<{ name: string, share: number, strategy: string, blend: Array<{ strategy: string, weight: number }> | null }> } };
 
 export type ConsoleShipVariantMutationVariables = Exact<{
   experimentId: string | number;
@@ -444,7 +454,7 @@ export type ConsoleShipVariantMutationVariables = Exact<{
 }>;
 
 
-export type ConsoleShipVariantMutation = { shipVariant: { id: string, name: string, type: ExperimentKind, status: ExperimentStatus, explorationFloor: number | null, control: string, primaryMetric: ExperimentMetric, guardrailMetrics: Array<ExperimentMetric>, minimumDetectableEffect: number, traffic: number, createdAt: string, createdBy: string | null, startedAt: string | null, stoppedAt: string | null, shippedVariant: string | null, variants: Array<{ name: string, share: number, strategy: string }> } };
+export type ConsoleShipVariantMutation = { shipVariant: { id: string, name: string, type: ExperimentKind, status: ExperimentStatus, explorationFloor: number | null, control: string, primaryMetric: ExperimentMetric, guardrailMetrics: Array<ExperimentMetric>, minimumDetectableEffect: number, traffic: number, createdAt: string, createdBy: string | null, startedAt: string | null, stoppedAt: string | null, shippedVariant: string | null, variants: Array<{ name: string, share: number, strategy: string, blend: Array<{ strategy: string, weight: number }> | null }> } };
 
 export type ConsoleOutcomesQueryVariables = Exact<{
   since?: string | null | undefined;
@@ -631,6 +641,10 @@ export const ConsoleExperimentFieldsFragmentDoc = new TypedDocumentString(`
     name
     share
     strategy
+    blend {
+      strategy
+      weight
+    }
   }
 }
     `, {"fragmentName":"ConsoleExperimentFields"}) as unknown as TypedDocumentString<ConsoleExperimentFieldsFragment, unknown>;
@@ -816,6 +830,10 @@ export const ExperimentsDocument = new TypedDocumentString(`
       name
       share
       strategy
+      blend {
+        strategy
+        weight
+      }
     }
     primaryMetric
     guardrailMetrics
@@ -824,7 +842,7 @@ export const ExperimentsDocument = new TypedDocumentString(`
     shippedVariant
   }
 }
-    `, {"hash":"sha256:098913bf1ea2c30919315d6cb0c584350dac3a7ca0588036219e13c49d6ddb12"}) as unknown as TypedDocumentString<ExperimentsQuery, ExperimentsQueryVariables>;
+    `, {"hash":"sha256:364a84038a04c05c658d2b5b255a447c24f5edeff25ace063be1db7f45e73940"}) as unknown as TypedDocumentString<ExperimentsQuery, ExperimentsQueryVariables>;
 export const ExperimentResultsDocument = new TypedDocumentString(`
     query ExperimentResults($id: ID!) {
   experiment(id: $id) {
@@ -1403,8 +1421,12 @@ export const ConsoleExperimentsDocument = new TypedDocumentString(`
     name
     share
     strategy
+    blend {
+      strategy
+      weight
+    }
   }
-}`, {"hash":"sha256:e236168f32155cfb90716508dcd17dc02837f2615ee0c7487fd8487b08b00c1a"}) as unknown as TypedDocumentString<ConsoleExperimentsQuery, ConsoleExperimentsQueryVariables>;
+}`, {"hash":"sha256:e86ab0e65439ed4b9deffbe6dbe45e68fa68e407b60073ccc26f45a96b1a8914"}) as unknown as TypedDocumentString<ConsoleExperimentsQuery, ConsoleExperimentsQueryVariables>;
 export const ConsoleExperimentDocument = new TypedDocumentString(`
     query ConsoleExperiment($id: ID!) {
   experiment(id: $id) {
@@ -1520,8 +1542,12 @@ fragment ConsoleExperimentFields on Experiment {
     name
     share
     strategy
+    blend {
+      strategy
+      weight
+    }
   }
-}`, {"hash":"sha256:66a0144acffa3ba562d06309af59beef3a4845be2536184e9b84dacf9ba0438d"}) as unknown as TypedDocumentString<ConsoleExperimentQuery, ConsoleExperimentQueryVariables>;
+}`, {"hash":"sha256:2230215915a9a0804e8143eb829dfa3038ec18c7cd612b47a3400b439647f9e9"}) as unknown as TypedDocumentString<ConsoleExperimentQuery, ConsoleExperimentQueryVariables>;
 export const ConsoleCreateExperimentDocument = new TypedDocumentString(`
     mutation ConsoleCreateExperiment($input: CreateExperimentInput!) {
   createExperiment(input: $input) {
@@ -1549,8 +1575,12 @@ export const ConsoleCreateExperimentDocument = new TypedDocumentString(`
     name
     share
     strategy
+    blend {
+      strategy
+      weight
+    }
   }
-}`, {"hash":"sha256:e4b0a10d7182def36e4ae9d0d4d68511a19bb37306d2e01bdf2d5af7b8cf3746"}) as unknown as TypedDocumentString<ConsoleCreateExperimentMutation, ConsoleCreateExperimentMutationVariables>;
+}`, {"hash":"sha256:35c4c8dd36869d7f46ca1b2f2df7dd927241b69360acb37bc025613f8e6fda5b"}) as unknown as TypedDocumentString<ConsoleCreateExperimentMutation, ConsoleCreateExperimentMutationVariables>;
 export const ConsoleStartExperimentDocument = new TypedDocumentString(`
     mutation ConsoleStartExperiment($id: ID!) {
   startExperiment(id: $id) {
@@ -1578,8 +1608,12 @@ export const ConsoleStartExperimentDocument = new TypedDocumentString(`
     name
     share
     strategy
+    blend {
+      strategy
+      weight
+    }
   }
-}`, {"hash":"sha256:9cf9cd2528c409482a0aa5fa4a08b63dd23f9ed44d725651b28896a7f102e55f"}) as unknown as TypedDocumentString<ConsoleStartExperimentMutation, ConsoleStartExperimentMutationVariables>;
+}`, {"hash":"sha256:3c914e2bd6eeca11e0851985c1350839d7bd8cbaf6e7fc6bec9ffb5a27ef0ce4"}) as unknown as TypedDocumentString<ConsoleStartExperimentMutation, ConsoleStartExperimentMutationVariables>;
 export const ConsoleStopExperimentDocument = new TypedDocumentString(`
     mutation ConsoleStopExperiment($id: ID!) {
   stopExperiment(id: $id) {
@@ -1607,8 +1641,12 @@ export const ConsoleStopExperimentDocument = new TypedDocumentString(`
     name
     share
     strategy
+    blend {
+      strategy
+      weight
+    }
   }
-}`, {"hash":"sha256:2e87815d32c26335bd0a078333828412b4dfc9be6b937ff41a3f6863aabe8841"}) as unknown as TypedDocumentString<ConsoleStopExperimentMutation, ConsoleStopExperimentMutationVariables>;
+}`, {"hash":"sha256:5bacb1dd6c926335e9e17980ae5f1dcefc4fb3b99e6d3685590db3f2e0ccf8ae"}) as unknown as TypedDocumentString<ConsoleStopExperimentMutation, ConsoleStopExperimentMutationVariables>;
 export const ConsoleShipVariantDocument = new TypedDocumentString(`
     mutation ConsoleShipVariant($experimentId: ID!, $variant: String!) {
   shipVariant(experimentId: $experimentId, variant: $variant) {
@@ -1636,8 +1674,12 @@ export const ConsoleShipVariantDocument = new TypedDocumentString(`
     name
     share
     strategy
+    blend {
+      strategy
+      weight
+    }
   }
-}`, {"hash":"sha256:677826bce74afafe0f871c5fdc2ff006e12afdd5049c8688734a770b3ab0a031"}) as unknown as TypedDocumentString<ConsoleShipVariantMutation, ConsoleShipVariantMutationVariables>;
+}`, {"hash":"sha256:0d88182fe55e2d105bfffec27306b2b6c3d461e498af3a075ce188b006ef2591"}) as unknown as TypedDocumentString<ConsoleShipVariantMutation, ConsoleShipVariantMutationVariables>;
 export const ConsoleOutcomesDocument = new TypedDocumentString(`
     query ConsoleOutcomes($since: DateTime) {
   outcomeMetrics(since: $since) {

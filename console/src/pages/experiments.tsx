@@ -6,11 +6,12 @@
  * and the guardrails. An interleaving (type INTERLEAVE) shows instead the share of users preferring treatment
  * with its interval drawn against 0.5, the sign test, the credited outcomes per side and the paired t-test.
  * Analysts and admins (the roles the experiments API allows) create, start, stop and
- * ship from here; other roles see no such buttons (and the API would refuse them anyway).
+ * ship from here; other roles see no such buttons (and the API would refuse them anyway). A blend variant may
+ * carry its own parts and weights, shown beside its strategy wherever the variant is.
  */
 import { useState } from 'preact/hooks';
 import type { ChartConfiguration } from 'chart.js';
-import { request, type ApiError } from '../api';
+import { ApiError, request } from '../api';
 import { ChartView, PALETTE } from '../charts';
 import {
   ConsoleCreateExperimentDocument,
@@ -44,6 +45,22 @@ function fmtP(p: number | null | undefined): string {
 
 function fmtCi(ci: { lower: number; upper: number } | null | undefined): string {
   return ci ? `[${fmtStat(ci.lower)}, ${fmtStat(ci.upper)}]` : '–';
+}
+
+type BlendParts = readonly { strategy: string; weight: number }[];
+
+/** A variant's strategy as an analyst reads it: a weighted blend with its parts and weights. */
+function strategyLabel(v: { strategy: string; blend?: BlendParts | null }): string {
+  return v.blend ? `${v.strategy} (${v.blend.map((p) => `${p.strategy} ${fmtStat(p.weight)}`).join(', ')})` : v.strategy;
+}
+
+/** "local-ease=1, item-knn=0.5" as blend parts; empty: none (the default blend). The API checks the names and weights. */
+function parseBlend(text: string): { parts?: { strategy: string; weight: number }[]; error?: string } {
+  if (text.trim() === '') return {};
+  const parts = text.split(',').map((pair) => pair.split('=').map((x) => x.trim()));
+  const bad = parts.find((p) => p.length !== 2 || p[0] === '' || p[1] === '' || !Number.isFinite(Number(p[1])));
+  if (bad) return { error: `blend weights: expected part=weight pairs separated by commas, got "${bad.join('=')}"` };
+  return { parts: parts.map(([strategy, weight]) => ({ strategy: strategy!, weight: Number(weight) })) };
 }
 
 export function ExperimentsPage({ role }: { role: string }) {
@@ -86,10 +103,10 @@ export function ExperimentsPage({ role }: { role: string }) {
                       <td>{x.type === 'INTERLEAVE' ? 'interleaving' : x.type === 'BANDIT' ? 'bandit' : 'A/B'}</td>
                       <td>
                         {x.type === 'INTERLEAVE'
-                          ? x.variants.map((v) => `${v.name}: ${v.strategy}`).join(' + ')
+                          ? x.variants.map((v) => `${v.name}: ${strategyLabel(v)}`).join(' + ')
                           : x.type === 'BANDIT'
-                            ? `bandit over ${x.variants.map((v) => v.strategy).join(', ')}`
-                            : x.variants.map((v) => `${v.name}: ${v.strategy} ${Math.round(v.share * 100)} %`).join(', ')}
+                            ? `bandit over ${x.variants.map(strategyLabel).join(', ')}`
+                            : x.variants.map((v) => `${v.name}: ${strategyLabel(v)} ${Math.round(v.share * 100)} %`).join(', ')}
                       </td>
                       <td>{x.primaryMetric}</td>
                       <td>{fmtTime(x.createdAt)}</td>
@@ -144,6 +161,7 @@ function ExperimentDetail({ id, canManage, onChanged }: { id: string; canManage:
   };
   const r = x.results;
   const interleaved = x.type === 'INTERLEAVE';
+  const labels = Object.fromEntries(x.variants.map((v) => [v.name, strategyLabel(v)]));
   return (
     <Card title={`Results: ${x.name}`} wide>
       <p data-testid="experiment-summary">
@@ -154,7 +172,7 @@ function ExperimentDetail({ id, canManage, onChanged }: { id: string; canManage:
         {x.stoppedAt ? ` Stopped ${fmtTime(x.stoppedAt)}.` : ''}
         {x.shippedVariant ? ` Shipped: ${x.shippedVariant}.` : ''}
       </p>
-      {x.bandit ? <BanditArms bandit={x.bandit} floor={x.explorationFloor ?? 0} /> : null}
+      {x.bandit ? <BanditArms bandit={x.bandit} floor={x.explorationFloor ?? 0} labels={labels} /> : null}
       {interleaved || x.type === 'BANDIT' ? null : (
         <p data-testid="srm" class={r.sampleRatioMismatch ? 'srm-alert' : undefined} role={r.sampleRatioMismatch ? 'alert' : undefined}>
           {r.sampleRatioMismatch ? (
@@ -192,7 +210,7 @@ function ExperimentDetail({ id, canManage, onChanged }: { id: string; canManage:
                 class="secondary"
                 disabled={busy}
                 onClick={() => {
-                  if (window.confirm(`Ship ${v.name} (${v.strategy}) as every gateway's default?`))
+                  if (window.confirm(`Ship ${v.name} (${strategyLabel(v)}) as every gateway's default?`))
                     act(() => request(ConsoleShipVariantDocument, { experimentId: x.id, variant: v.name }));
                 }}
               >
@@ -208,12 +226,12 @@ function ExperimentDetail({ id, canManage, onChanged }: { id: string; canManage:
         <>
           <h3>Primary metric: {r.primary.metric}</h3>
           <ForestPlot metric={r.primary.metric} control={x.control} variants={r.primary.variants} />
-          <VariantTable variants={r.primary.variants} control={x.control} testid="primary-results" />
+          <VariantTable variants={r.primary.variants} control={x.control} labels={labels} testid="primary-results" />
           <PValuesOverTime looks={r.looks} />
           {r.guardrails.map((g) => (
             <div key={g.metric}>
               <h3>Guardrail: {g.metric}</h3>
-              <VariantTable variants={g.variants} control={x.control} testid={`guardrail-${g.metric}`} />
+              <VariantTable variants={g.variants} control={x.control} labels={labels} testid={`guardrail-${g.metric}`} />
             </div>
           ))}
           {r.guardrails.length === 0 ? <p class="muted">No guardrail metrics.</p> : null}
@@ -353,7 +371,15 @@ function InterleavingResult({ result: il }: { result: Interleaving }) {
 }
 
 /** A BANDIT's arms: Thompson sampling's counts, posteriors and the traffic share each gets now. */
-function BanditArms({ bandit, floor }: { bandit: NonNullable<ConsoleExperimentQuery['experiment']>['bandit'] & object; floor: number }) {
+function BanditArms({
+  bandit,
+  floor,
+  labels,
+}: {
+  bandit: NonNullable<ConsoleExperimentQuery['experiment']>['bandit'] & object;
+  floor: number;
+  labels: Record<string, string>;
+}) {
   return (
     <>
       <h3>Bandit arms</h3>
@@ -378,7 +404,7 @@ function BanditArms({ bandit, floor }: { bandit: NonNullable<ConsoleExperimentQu
           {bandit.arms.map((a) => (
             <tr key={a.variant}>
               <td>{a.variant}</td>
-              <td>{a.strategy}</td>
+              <td>{labels[a.variant] ?? a.strategy}</td>
               <td>{a.pulls}</td>
               <td>{a.successes}</td>
               <td>{fmtStat(a.posteriorMean)}</td>
@@ -538,7 +564,18 @@ function ForestPlot({ metric, control, variants }: { metric: string; control: st
   );
 }
 
-function VariantTable({ variants, control, testid }: { variants: ConsoleVariantResultFieldsFragment[]; control: string; testid: string }) {
+function VariantTable({
+  variants,
+  control,
+  labels,
+  testid,
+}: {
+  variants: ConsoleVariantResultFieldsFragment[];
+  control: string;
+  /** Each variant's strategy with its blend weights. */
+  labels: Record<string, string>;
+  testid: string;
+}) {
   return (
     <div class="scroll" tabIndex={0} role="region" aria-label={`Results table ${testid}`}>
       <table data-testid={testid} class="compact">
@@ -579,7 +616,7 @@ function VariantTable({ variants, control, testid }: { variants: ConsoleVariantR
                 {v.name}
                 {v.name === control ? ' (control)' : ''}
               </th>
-              <td>{v.strategy}</td>
+              <td>{labels[v.name] ?? v.strategy}</td>
               <td class="num">{v.users}</td>
               <td class="num">{fmtStat(v.mean)}</td>
               <td class="num">{v.absolute ? fmtStat(v.absolute.estimate) : '–'}</td>
@@ -606,6 +643,8 @@ interface VariantDraft {
   name: string;
   strategy: string;
   share: string;
+  /** With strategy blend: "part=weight, ..." (empty: the default blend). */
+  blend: string;
 }
 
 function CreateExperiment({ onCreated }: { onCreated: (id: string) => void }) {
@@ -614,8 +653,8 @@ function CreateExperiment({ onCreated }: { onCreated: (id: string) => void }) {
   const [type, setType] = useState<ExperimentKind>('AB');
   const [mde, setMde] = useState('0.02');
   const [variants, setVariants] = useState<VariantDraft[]>([
-    { name: 'control', strategy: 'popular', share: '0.5' },
-    { name: 'treatment', strategy: 'blend', share: '0.5' },
+    { name: 'control', strategy: 'popular', share: '0.5', blend: '' },
+    { name: 'treatment', strategy: 'blend', share: '0.5', blend: '' },
   ]);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<ApiError | null>(null);
@@ -626,15 +665,23 @@ function CreateExperiment({ onCreated }: { onCreated: (id: string) => void }) {
         data-testid="create-experiment"
         onSubmit={(e) => {
           e.preventDefault();
+          const blends = variants.map((v) => (v.strategy === 'blend' ? parseBlend(v.blend) : {}));
+          const unparsed = blends.find((b) => b.error);
+          setError(unparsed ? new ApiError(unparsed.error!, undefined) : null);
+          if (unparsed) return;
           setBusy(true);
-          setError(null);
           request(ConsoleCreateExperimentDocument, {
             input: {
               name: name.trim(),
               ...(type === 'AB' ? {} : { type }),
               primaryMetric: metric,
               minimumDetectableEffect: Number(mde),
-              variants: variants.map((v) => ({ name: v.name.trim(), strategy: v.strategy, share: Number(v.share) })),
+              variants: variants.map((v, i) => ({
+                name: v.name.trim(),
+                strategy: v.strategy,
+                share: Number(v.share),
+                ...(blends[i]!.parts ? { blend: blends[i]!.parts } : {}),
+              })),
             },
           }).then(
             (d) => {
@@ -702,6 +749,12 @@ function CreateExperiment({ onCreated }: { onCreated: (id: string) => void }) {
                 onInput={(e) => set(i, { share: (e.target as HTMLInputElement).value })}
               />
             </label>
+            {v.strategy === 'blend' ? (
+              <label class="block">
+                Blend weights (empty: the default blend)
+                <input value={v.blend} placeholder="local-ease=1, item-knn=0.5" onInput={(e) => set(i, { blend: (e.target as HTMLInputElement).value })} />
+              </label>
+            ) : null}
           </fieldset>
         ))}
         <div class="row">
@@ -709,7 +762,7 @@ function CreateExperiment({ onCreated }: { onCreated: (id: string) => void }) {
             type="button"
             class="secondary"
             disabled={variants.length >= 10}
-            onClick={() => setVariants((vs) => [...vs, { name: `variant-${vs.length + 1}`, strategy: 'item-knn', share: '0' }])}
+            onClick={() => setVariants((vs) => [...vs, { name: `variant-${vs.length + 1}`, strategy: 'item-knn', share: '0', blend: '' }])}
           >
             Add a variant
           </button>
@@ -721,7 +774,8 @@ function CreateExperiment({ onCreated }: { onCreated: (id: string) => void }) {
           </button>
         </div>
         <p class="muted">
-          The first variant is the control. Shares must sum to 1 (an interleaving takes exactly two variants and uses the shares only with the traffic).
+          The first variant is the control. Shares must sum to 1 (an interleaving takes exactly two variants and uses the shares only with the traffic). A blend
+          variant may weigh its parts itself (local-ease, item-knn, rp3beta, user-knn, als; weights above 0); shipping it makes those weights the default blend.
         </p>
       </form>
       <ErrorNote error={error} />

@@ -1,4 +1,4 @@
-import type { FlywheelEvent } from '../../../src/events/event';
+import { schemaVersionOf, type ExperimentEvent, type FlywheelEvent } from '../../../src/events/event';
 import { Attribution } from '../../../src/outcomes/attribution';
 import { ExperimentBook } from '../../../src/outcomes/experiments';
 
@@ -20,4 +20,19 @@ export function wiredBook(hooks: ConstructorParameters<typeof ExperimentBook>[0]
     }
   };
   return { book, attribution, feed };
+}
+
+let records = 0;
+/** An experiment record as a gateway writes it (the version its spec needs), with a fresh id and time. */
+export function experimentRecord(experimentId: string, action: ExperimentEvent['action'], extra: Partial<ExperimentEvent> = {}): ExperimentEvent {
+  records++;
+  return {
+    kind: 'experiment',
+    v: schemaVersionOf(extra),
+    id: `record-${records}`,
+    experimentId,
+    action,
+    timestamp: Date.UTC(2026, 0, 1) + records,
+    ...extra,
+  };
 }
