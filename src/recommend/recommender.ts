@@ -399,7 +399,7 @@ export class Recommender {
     // 16). A strategy that does not score from the segment uses it only in the fill, after its own
     // candidates and content similarity: a list that is full before that step is the same list with or
     // without it, so the segment is read only when the fill reached it (`shortBeforeSegment`).
-    if (!this.strategy(req.strategy).readsSegment) {
+    if (!this.strategyOf(req).readsSegment) {
       const without = this.recommendSync({ ...req, segment: null });
       if (!this.shortBeforeSegment.has(without)) return without;
     }
@@ -438,7 +438,7 @@ export class Recommender {
   private computeRecommendations(req: RecommendRequest): Recommendation[] {
     const first = Math.max(0, Math.floor(req.first));
     if (first === 0) return [];
-    const strategy = req.variantBlend !== undefined ? this.variantBlend(req.variantBlend) : this.strategy(req.strategy);
+    const strategy = this.strategyOf(req);
     const idx = this.index;
     const history = idx.user(req.userId);
     const seeds = history ? this.seeds(history) : [];
@@ -490,6 +490,11 @@ export class Recommender {
       });
     }
     return out;
+  }
+
+  /** What scores this request: an experiment variant's blend, else the named strategy, else the default. */
+  private strategyOf(req: RecommendRequest): Strategy {
+    return req.variantBlend !== undefined ? this.variantBlend(req.variantBlend) : this.strategy(req.strategy);
   }
 
   private variantBlend(key: string): Strategy {
