@@ -293,20 +293,44 @@ function cgRow(
       const f = w * yp;
       for (let a = 0; a < k; a++) Ap[a]! += f * F[o + a]!;
     }
-    let pAp = 0;
-    for (let a = 0; a < k; a++) pAp += p[a]! * Ap[a]!;
-    if (!(pAp > 0)) break;
-    const alpha = rs / pAp;
-    let rsNew = 0;
-    for (let a = 0; a < k; a++) {
-      X[xo + a]! += alpha * p[a]!;
-      r[a]! -= alpha * Ap[a]!;
-      rsNew += r[a]! * r[a]!;
-    }
-    const beta = rsNew / rs;
-    for (let a = 0; a < k; a++) p[a] = r[a]! + beta * p[a]!;
-    rs = rsNew;
+    const next = cgUpdate(X, xo, r, p, Ap, r, null, k, rs);
+    if (next < 0) break;
+    rs = next;
   }
+}
+
+/**
+ * The rest of a conjugate-gradient step once A p is known: x += alpha p, r -= alpha A p, z = M^-1 r for a
+ * diagonal preconditioner M = diag(d) (d = null: none, and z may be r itself), p = z + beta p. Returns the
+ * new r . z, or -1 when p^T A p is not positive (the caller stops).
+ */
+function cgUpdate(
+  x: Float64Array,
+  xo: number,
+  r: Float64Array,
+  p: Float64Array,
+  Ap: Float64Array,
+  z: Float64Array,
+  d: Float64Array | null,
+  k: number,
+  rz: number,
+): number {
+  let pAp = 0;
+  for (let a = 0; a < k; a++) pAp += p[a]! * Ap[a]!;
+  if (!(pAp > 0)) return -1;
+  const alpha = rz / pAp;
+  let next = 0;
+  for (let a = 0; a < k; a++) {
+    x[xo + a]! += alpha * p[a]!;
+    const ra = r[a]! - alpha * Ap[a]!;
+    const za = d === null ? ra : ra / d[a]!;
+    r[a] = ra;
+    z[a] = za;
+    next += ra * za;
+  }
+  const beta = next / rz;
+  for (let a = 0; a < k; a++) p[a] = z[a]! + beta * p[a]!;
+  return next;
 }
 
 /** One half-step: rows [from, to) of X from F (the other side's factors). */
@@ -585,20 +609,9 @@ function pcgFoldIn(model: AlsSnapshot, s: FoldInScratch, maxSteps: number, toler
   for (; step < maxSteps && rz > stop; step++) {
     for (let a = 0; a < k; a++) Ap[a] = d[a]! * p[a]!;
     addUserPart(U, w, n, k, p, Ap, 1);
-    let pAp = 0;
-    for (let a = 0; a < k; a++) pAp += p[a]! * Ap[a]!;
-    if (!(pAp > 0)) break;
-    const alpha = rz / pAp;
-    let rzNext = 0;
-    for (let a = 0; a < k; a++) {
-      x[a]! += alpha * p[a]!;
-      r[a]! -= alpha * Ap[a]!;
-      z[a] = r[a]! / d[a]!;
-      rzNext += r[a]! * z[a]!;
-    }
-    const beta = rzNext / rz;
-    for (let a = 0; a < k; a++) p[a] = z[a]! + beta * p[a]!;
-    rz = rzNext;
+    const next = cgUpdate(x, 0, r, p, Ap, z, d, k, rz);
+    if (next < 0) break;
+    rz = next;
   }
   return step;
 }

@@ -43,6 +43,17 @@ function bothSolves(snap: AlsSnapshot, h: UserHistory, cg: AlsOptions): [Float64
   return [s.x.slice(0, snap.k), exact, s.steps];
 }
 
+/** Factors fitted on a synthetic shop, served as a snapshot. */
+function fittedShop(shop: { users: number; items: number; interactions: number; seed: number }, over: Partial<AlsOptions>) {
+  const index = new InteractionIndex();
+  for (const batch of syntheticEvents({ ...shop, batchSize: 10_000 })) index.apply(batch);
+  const o: AlsOptions = { ...CG, threads: 1, ...over };
+  const m = matrixFromIndex(index, o);
+  const fit = fitAls(m, o);
+  const snap = snapshotOf(fit.Y, toServedBasis(fit.Y, m.items, o.factors), m.items, o, 0, fit.fitMs, 1);
+  return { index, o, snap, items: m.items };
+}
+
 /** A history of n distinct items out of `items`, with counts 1-5 (confidence 1 + alpha x count). */
 function randomHistory(r: () => number, items: number, n: number): UserHistory {
   const picked = new Set<number>();
@@ -129,12 +140,7 @@ test('CG fold-in agrees with the exact solve on random well-conditioned problems
 });
 
 test('CG fold-in agrees with the exact solve on a fitted model (synthetic shop), and ranks the same items', () => {
-  const index = new InteractionIndex();
-  for (const batch of syntheticEvents({ users: 1500, items: 600, interactions: 40_000, seed: 9, batchSize: 10_000 })) index.apply(batch);
-  const o: AlsOptions = { ...CG, factors: 32, iterations: 4, threads: 1 };
-  const m = matrixFromIndex(index, o);
-  const fit = fitAls(m, o);
-  const snap = snapshotOf(fit.Y, toServedBasis(fit.Y, m.items, o.factors), m.items, o, 0, fit.fitMs, 1);
+  const { index, o, snap, items } = fittedShop({ users: 1500, items: 600, interactions: 40_000, seed: 9 }, { factors: 32, iterations: 4 });
   const k = o.factors;
   const errors: number[] = [];
   let overlap = 0;
@@ -145,7 +151,7 @@ test('CG fold-in agrees with the exact solve on a fitted model (synthetic shop),
     const [x, exact] = both;
     errors.push(relativeError(x, exact, k));
     const top = (v: Float64Array) => {
-      const scores = Array.from({ length: m.items }, (_, j) => {
+      const scores = Array.from({ length: items }, (_, j) => {
         let d = 0;
         for (let a = 0; a < k; a++) d += v[a]! * snap.Y[j * k + a]!;
         return [j, d] as const;
@@ -169,12 +175,7 @@ test('CG fold-in agrees with the exact solve on a fitted model (synthetic shop),
 });
 
 test('CG explanations name a history item, the same one as the exact explanation in most cases', () => {
-  const index = new InteractionIndex();
-  for (const batch of syntheticEvents({ users: 800, items: 400, interactions: 20_000, seed: 4, batchSize: 10_000 })) index.apply(batch);
-  const o: AlsOptions = { ...CG, factors: 16, iterations: 4, threads: 1 };
-  const m = matrixFromIndex(index, o);
-  const fit = fitAls(m, o);
-  const snap = snapshotOf(fit.Y, toServedBasis(fit.Y, m.items, o.factors), m.items, o, 0, fit.fitMs, 1);
+  const { index, o, snap } = fittedShop({ users: 800, items: 400, interactions: 20_000, seed: 4 }, { factors: 16, iterations: 4 });
   const s = new FoldInScratch();
   const z = new Float64Array(o.factors);
   let same = 0;
@@ -195,12 +196,7 @@ test('CG explanations name a history item, the same one as the exact explanation
 });
 
 test('a warm CG fold-in allocates nothing: same buffers, no heap growth, no garbage collection', async () => {
-  const index = new InteractionIndex();
-  for (const batch of syntheticEvents({ users: 500, items: 300, interactions: 15_000, seed: 2, batchSize: 15_000 })) index.apply(batch);
-  const o: AlsOptions = { ...CG, factors: 32, iterations: 2, threads: 1 };
-  const m = matrixFromIndex(index, o);
-  const fit = fitAls(m, o);
-  const snap = snapshotOf(fit.Y, toServedBasis(fit.Y, m.items, o.factors), m.items, o, 0, fit.fitMs, 1);
+  const { index, o, snap } = fittedShop({ users: 500, items: 300, interactions: 15_000, seed: 2 }, { factors: 32, iterations: 2 });
   const s = new FoldInScratch();
   const z = new Float64Array(o.factors);
   const users = index.users.filter((h) => h.n > 0);
