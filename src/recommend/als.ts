@@ -508,6 +508,8 @@ export class FoldInScratch {
   conf = new Float32Array(0);
   /** The row's item factors, gathered contiguously (n x k), and their weights c - 1 (CG). */
   U = new Float64Array(0);
+  /** The rows scaled for CG explanations (n x k). */
+  V = new Float64Array(0);
   w = new Float64Array(0);
   n = 0;
   /** How the last fold-in solved: true = Cholesky (A holds L), false = CG (`steps` taken). */
@@ -529,7 +531,10 @@ export class FoldInScratch {
       this.conf = new Float32Array(this.idx.length);
       this.w = new Float64Array(this.idx.length);
     }
-    if (this.U.length < this.idx.length * k) this.U = new Float64Array(this.idx.length * k);
+    if (this.U.length < this.idx.length * k) {
+      this.U = new Float64Array(this.idx.length * k);
+      this.V = new Float64Array(this.U.length);
+    }
   }
 }
 
@@ -656,17 +661,26 @@ export function explain(model: AlsSnapshot, s: FoldInScratch, j: number, z: Floa
   return best;
 }
 
-/** `explain` after a CG fold-in: W = diag(A)^-1, diag(A) = shared + sum_t (c_t - 1) y_t^2 (once per request). */
+/**
+ * `explain` after a CG fold-in: W = diag(A)^-1, diag(A) = shared + sum_t (c_t - 1) y_t^2. At the first
+ * explanation of a request the rows are scaled once, v_t = c_t y_t / diag(A) (into `s.V`), so each
+ * explanation is |H| dot products.
+ */
 function explainByDiagonal(model: AlsSnapshot, s: FoldInScratch, j: number): number {
   const k = model.k;
   const Y = model.Y;
-  const { U, w, diag } = s;
+  const { U, V, w, diag } = s;
   if (!s.diagReady) {
     for (let a = 0; a < k; a++) diag[a] = model.shared[a]!;
     for (let t = 0; t < s.n; t++) {
       const uo = t * k;
       const wt = w[t]!;
       for (let a = 0; a < k; a++) diag[a]! += wt * U[uo + a]! * U[uo + a]!;
+    }
+    for (let t = 0; t < s.n; t++) {
+      const uo = t * k;
+      const c = s.conf[t]!;
+      for (let a = 0; a < k; a++) V[uo + a] = (c * U[uo + a]!) / diag[a]!;
     }
     s.diagReady = true;
   }
@@ -675,9 +689,8 @@ function explainByDiagonal(model: AlsSnapshot, s: FoldInScratch, j: number): num
   let bestV = -Infinity;
   for (let t = 0; t < s.n; t++) {
     const uo = t * k;
-    let d = 0;
-    for (let a = 0; a < k; a++) d += (U[uo + a]! * Y[o + a]!) / diag[a]!;
-    const v = s.conf[t]! * d;
+    let v = 0;
+    for (let a = 0; a < k; a++) v += V[uo + a]! * Y[o + a]!;
     if (v > bestV) {
       bestV = v;
       best = s.idx[t]!;
