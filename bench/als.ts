@@ -13,7 +13,7 @@ import { Recommender } from '../src/recommend/recommender';
  * `until` when given) to a Recommender, fits the item factors in the worker thread a gateway uses (wall
  * time and the worker's own time), then, for every user, the fold-in by each solver: the exact Cholesky
  * solve and the conjugate gradient as configured (BENCH_TOLERANCES=1e-3,1e-4,... adds CG runs at those
- * tolerances), calls interleaved user by user. For each CG run: its steps, its distance to the exact
+ * tolerances), calls interleaved user by user (wall-clock and CPU time per call). For each CG run: its steps, its distance to the exact
  * vector, how many of the exact top 10 it ranks in its own top 10, and how often its explanation names the
  * same history item. Then the whole `als` request, exact and CG interleaved. Prints one JSON object.
  */
@@ -21,6 +21,8 @@ interface Solver {
   name: string;
   o: AlsOptions;
   wall: number[];
+  /** CPU time of each call (process.cpuUsage around it, microsecond resolution): what the OS's other work does not stretch. */
+  cpu: number[];
   steps: number[];
   error: number[];
   top10: number;
@@ -65,6 +67,7 @@ async function main(): Promise<void> {
     name,
     o: { ...o, ...over },
     wall: [],
+    cpu: [],
     steps: [],
     error: [],
     top10: 0,
@@ -80,9 +83,12 @@ async function main(): Promise<void> {
   // (process.cpuUsage over a loop of one solver, this single thread busy) does not
   for (const h of users)
     for (const v of [exact, ...cgs]) {
+      const c = process.cpuUsage();
       const t = performance.now();
       foldIn(snap, h, v.o, s);
       v.wall.push(performance.now() - t);
+      const used = process.cpuUsage(c);
+      v.cpu.push((used.user + used.system) / 1000);
       v.steps.push(s.steps);
     }
   const cpuMean = (v: Solver) => {
@@ -116,6 +122,7 @@ async function main(): Promise<void> {
   const hist = users.map((h) => h.n).sort((a, b) => a - b);
   const summary = (v: Solver) => ({
     foldInMs: { p50: q(v.wall, 0.5), p99: q(v.wall, 0.99), max: q(v.wall, 1), cpuMean: cpu.get(v) },
+    foldInCpuMs: { p50: q(v.cpu, 0.5), p99: q(v.cpu, 0.99), max: q(v.cpu, 1) },
     ...(v === exact
       ? {}
       : {
