@@ -1,5 +1,8 @@
 import { MemoryGraph } from '../src/graph/embedded/memory-graph';
 import { Recommender } from '../src/recommend/recommender';
+import { AlsStrategy } from '../src/recommend/als-online';
+import { BLEND_PARTS } from '../src/recommend/strategies';
+import type { Strategy } from '../src/recommend/strategy';
 import { rng } from '../src/recommend/synthetic';
 import { heapUsed, loadSyntheticShop } from './shared';
 import { EVENT_SCHEMA_VERSION } from '../src/events/event';
@@ -14,6 +17,8 @@ import { EVENT_SCHEMA_VERSION } from '../src/events/event';
  * BENCH_COMPARE=name:part=w,part=w;... also defines those blends, fits the ALS factors when a blend uses
  * `als`, and measures every blend against the default on the same users, requests interleaved
  * (default, blend 1, ..., default, ...), so the serving cost of a candidate default is read side by side.
+ * A part named `als-exact` is `als` over the same factors with the exact (Cholesky) fold-in, so both
+ * fold-in solvers can be compared in one run.
  */
 const [interactions = 5_000_000, users = 100_000, items = 50_000] = process.argv.slice(2).map(Number);
 
@@ -99,9 +104,11 @@ async function compareBlends(rec: Recommender, sample: readonly string[]): Promi
   const spec = process.env.BENCH_COMPARE;
   if (!spec) return null;
   const names = [rec.defaultStrategy];
+  const parts = new Map<string, Strategy>(BLEND_PARTS.map((n) => [n, rec.strategyByName(n)!]));
+  parts.set('als-exact', new AlsStrategy(rec.als, rec.index, 'als-exact', { ...rec.als.options, foldInCgSteps: 0 }));
   for (const part of spec.split(';').filter(Boolean)) {
     const [name, weights] = part.split(':') as [string, string];
-    rec.defineBlend(name, Object.fromEntries(weights.split(',').map((kv) => [kv.split('=')[0]!, Number(kv.split('=')[1])])));
+    rec.defineBlend(name, Object.fromEntries(weights.split(',').map((kv) => [kv.split('=')[0]!, Number(kv.split('=')[1])])), parts);
     names.push(name);
   }
   let alsFitSeconds: number | null = null;

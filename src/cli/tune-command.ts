@@ -31,6 +31,8 @@ const ALS_KEYS: Record<string, { key: keyof AlsOptions; env: string }> = {
   confidence: { key: 'confidence', env: 'FLYWHEEL_ALS_CONFIDENCE' },
   iterations: { key: 'iterations', env: 'FLYWHEEL_ALS_ITERATIONS' },
   cgSteps: { key: 'cgSteps', env: 'FLYWHEEL_ALS_CG_STEPS' },
+  foldInCgSteps: { key: 'foldInCgSteps', env: 'FLYWHEEL_ALS_FOLD_IN_CG_STEPS' },
+  foldInTolerance: { key: 'foldInTolerance', env: 'FLYWHEEL_ALS_FOLD_IN_TOLERANCE' },
   halfLifeDays: { key: 'halfLifeDays', env: 'FLYWHEEL_ALS_HALF_LIFE_DAYS' },
 };
 

@@ -51,6 +51,13 @@ export const configSchema = z.object({
   FLYWHEEL_ALS_ITERATIONS: intIn(1, 100).optional(),
   /** Conjugate-gradient steps per row in a fit; 0 = exact Cholesky solves (slower, for small data). */
   FLYWHEEL_ALS_CG_STEPS: intIn(0, 50).optional(),
+  /**
+   * The per-request fold-in: most preconditioned conjugate-gradient steps (it stops sooner at the
+   * tolerance below); 0 = the exact Cholesky solve (|history| k^2 / 2 + k^3 / 6 per request).
+   */
+  FLYWHEEL_ALS_FOLD_IN_CG_STEPS: intIn(0, 1000).optional(),
+  /** The fold-in's CG stops once its preconditioned residual is at most this fraction of the right-hand side's. */
+  FLYWHEEL_ALS_FOLD_IN_TOLERANCE: z.coerce.number({ error: 'must be a number' }).min(0, 'must be at least 0').max(1, 'must be at most 1').optional(),
   /** Evidence halves every this many days before the user's latest event; 0 = no decay. */
   FLYWHEEL_ALS_HALF_LIFE_DAYS: z.coerce.number({ error: 'must be a number' }).min(0, 'must be at least 0').optional(),
   /** Background refit of the item factors at most this often while events arrive (0 = never on its own). */
@@ -173,6 +180,8 @@ export interface AlsSettings {
   confidence?: 'linear' | 'log';
   iterations?: number;
   cgSteps?: number;
+  foldInCgSteps?: number;
+  foldInTolerance?: number;
   halfLifeDays?: number;
   refitMinutes?: number;
   exactMaxItems?: number;
@@ -186,6 +195,8 @@ export function alsOptionsOf(c: FlywheelConfig): AlsSettings {
     confidence: c.FLYWHEEL_ALS_CONFIDENCE,
     iterations: c.FLYWHEEL_ALS_ITERATIONS,
     cgSteps: c.FLYWHEEL_ALS_CG_STEPS,
+    foldInCgSteps: c.FLYWHEEL_ALS_FOLD_IN_CG_STEPS,
+    foldInTolerance: c.FLYWHEEL_ALS_FOLD_IN_TOLERANCE,
     halfLifeDays: c.FLYWHEEL_ALS_HALF_LIFE_DAYS,
     refitMinutes: c.FLYWHEEL_ALS_REFIT_MINUTES,
     exactMaxItems: c.FLYWHEEL_ALS_EXACT_MAX_ITEMS,

@@ -10,6 +10,7 @@ import {
   scoreAll,
   scoreSome,
   snapshotOf,
+  toServedBasis,
   type AlsOptions,
   type AlsSnapshot,
 } from './als';
@@ -98,8 +99,9 @@ export class OnlineAls {
     const changes = this.changes;
     const m = matrixFromIndex(this.index, this.options);
     const fit = fitAls(m, this.options, this.current?.Y, this.iterationsFor(this.current));
+    const eigenvalues = toServedBasis(fit.Y, m.items, this.options.factors);
     this.fits.sync++;
-    return this.install(fit.Y, m.items, changes, fit.fitMs);
+    return this.install(fit.Y, eigenvalues, m.items, changes, fit.fitMs);
   }
 
   /**
@@ -144,7 +146,7 @@ export class OnlineAls {
       });
       if (reply.type === 'error') throw new Error(`ALS refit failed: ${reply.message}`);
       if (this.closed) return this.current;
-      return this.install(reply.Y, m.items, changes, reply.fitMs);
+      return this.install(reply.Y, reply.eigenvalues, m.items, changes, reply.fitMs);
     } finally {
       this.worker = null;
       void worker.terminate();
@@ -157,8 +159,8 @@ export class OnlineAls {
   }
 
   /** The swap: one assignment of a complete, frozen snapshot. */
-  private install(Y: Float64Array, items: number, changes: number, fitMs: number): AlsSnapshot {
-    const snap = snapshotOf(Y, items, this.options, changes, fitMs, ++this.version);
+  private install(Y: Float64Array, eigenvalues: Float64Array, items: number, changes: number, fitMs: number): AlsSnapshot {
+    const snap = snapshotOf(Y, eigenvalues, items, this.options, changes, fitMs, ++this.version);
     this.current = snap;
     this.onSwap();
     return snap;
@@ -200,10 +202,12 @@ export class AlsStrategy implements Strategy {
   /** Fold-in time of the last request, ms (bench). */
   lastFoldInMs = 0;
 
+  /** `options`: settings of this strategy's own in place of the served ones (a bench's second solver over the same factors). */
   constructor(
     private readonly als: OnlineAls,
     private readonly index: InteractionIndex,
     readonly name = 'als',
+    private readonly options?: AlsOptions,
   ) {}
 
   get description(): string {
@@ -218,8 +222,9 @@ export class AlsStrategy implements Strategy {
     const h = this.index.user(ctx.userId);
     if (!h || h.n === 0) return;
     const s = this.s;
+    const o = this.options ?? this.als.options;
     const t0 = performance.now();
-    if (!foldIn(model, h, this.als.options, s)) return;
+    if (!foldIn(model, h, o, s)) return;
     this.lastFoldInMs = performance.now() - t0;
     const n = model.items;
     if (this.scores.length < n) {
@@ -228,7 +233,6 @@ export class AlsStrategy implements Strategy {
       this.all = Int32Array.from({ length: this.scores.length }, (_, i) => i);
     }
     if (this.z.length < model.k) this.z = new Float64Array(model.k);
-    const o = this.als.options;
     const pool = ctx.candidates;
     let top: Int32Array;
     if (pool && n > o.exactMaxItems) {

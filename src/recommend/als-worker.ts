@@ -4,10 +4,11 @@
  * start, a copy of the previous item factors. With `threads` > 1 it puts the matrix and both factor
  * matrices in shared memory and starts `threads - 1` helpers of this same script; each thread solves its
  * share of the rows of every half-step (rowRanges) and they meet at a barrier between half-steps. The lead
- * answers with the item factors (a plain buffer, transferred back).
+ * answers with the item factors in the served basis (`toServedBasis`: their Gram matrix and its
+ * eigen-decomposition are computed here, off the serving thread) and the eigenvalues, buffers transferred.
  */
 import { Worker, parentPort } from 'node:worker_threads';
-import { fitSweeps, initFactors, rowRanges, transpose, type AlsMatrix, type AlsOptions, type FitPart } from './als.js';
+import { fitSweeps, initFactors, rowRanges, toServedBasis, transpose, type AlsMatrix, type AlsOptions, type FitPart } from './als.js';
 
 export interface AlsFitRequest {
   matrix: AlsMatrix;
@@ -17,7 +18,7 @@ export interface AlsFitRequest {
   threads: number;
 }
 
-export type AlsFitReply = { type: 'done'; Y: Float64Array; fitMs: number; threads: number } | { type: 'error'; message: string };
+export type AlsFitReply = { type: 'done'; Y: Float64Array; eigenvalues: Float64Array; fitMs: number; threads: number } | { type: 'error'; message: string };
 
 interface HelperRequest {
   role: 'helper';
@@ -109,7 +110,8 @@ async function lead(req: AlsFitRequest): Promise<AlsFitReply> {
   await Promise.all(helpers);
   const out = new Float64Array(Y.length);
   out.set(Y);
-  return { type: 'done', Y: out, fitMs: performance.now() - started, threads };
+  const eigenvalues = toServedBasis(out, m.items, k);
+  return { type: 'done', Y: out, eigenvalues, fitMs: performance.now() - started, threads };
 }
 
 const port = parentPort;
@@ -126,7 +128,7 @@ port.once('message', (req: AlsFitRequest | HelperRequest) => {
     return;
   }
   lead(req).then(
-    (reply) => port.postMessage(reply, reply.type === 'done' ? [reply.Y.buffer as ArrayBuffer] : []),
+    (reply) => port.postMessage(reply, reply.type === 'done' ? [reply.Y.buffer as ArrayBuffer, reply.eigenvalues.buffer as ArrayBuffer] : []),
     (err: unknown) => port.postMessage({ type: 'error', message: err instanceof Error ? err.message : String(err) } satisfies AlsFitReply),
   );
 });

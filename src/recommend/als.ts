@@ -1,5 +1,5 @@
 import type { InteractionIndex, UserHistory } from './interactions';
-import { choleskySolve, topK } from './linalg';
+import { choleskySolve, symmetricEigen, topK } from './linalg';
 
 /**
  * Implicit-feedback matrix factorisation (Hu, Koren, Volinsky 2008, "Collaborative Filtering for Implicit
@@ -17,10 +17,20 @@ import { choleskySolve, topK } from './linalg';
  * which costs |H_u| k^2 / 2 + k^3 / 6, not items x k^2: the negatives are all inside G.
  *
  * Online: item factors Y (and G) are the model; user vectors are not stored. At request time the user's
- * vector is solved from the live history with exactly the equation above (fold-in, `foldIn`, Cholesky), so
- * an event counts at the next request. Y is refit in the background (`OnlineAls`: a worker thread per refit,
- * warm-started from the previous Y), and a finished fit replaces the served snapshot with one assignment:
- * a snapshot is never written to after it is published.
+ * vector is solved from the live history with the equation above (fold-in, `foldIn`), so an event counts
+ * at the next request. Y is refit in the background (`OnlineAls`: a worker thread per refit, warm-started
+ * from the previous Y), and a finished fit replaces the served snapshot with one assignment: a snapshot is
+ * never written to after it is published.
+ *
+ * Fold-in solver (`foldInCgSteps`): by default preconditioned conjugate gradient (`pcgFoldIn`), which never
+ * forms the k x k matrix. A served snapshot keeps Y in the eigenbasis of Y^T Y (`toServedBasis`, done once
+ * per fit in the worker): an orthogonal change of basis, so every score x . y is unchanged, but the part of
+ * the system every user shares, M = Y^T Y + lambda I, is then diagonal. A step costs O(|H_u| k) (the user's
+ * own rank-|H_u| part, applied through their rows) instead of O(k^2 + |H_u| k) with a dense Y^T Y, and M is
+ * inverted exactly as the preconditioner: the preconditioned matrix is I plus a rank-|H_u| term, so the
+ * iteration starts from M^-1 b (the answer if every confidence were 1) and stops at a relative residual
+ * (`foldInTolerance`), after very few steps for short histories. 0 steps: the exact Cholesky solve,
+ * |H_u| k^2 / 2 + k^3 / 6 per request.
  *
  * Fit solver: `cgSteps` = 0 solves every row exactly (Cholesky, as fold-in); > 0 takes that many conjugate
  * gradient steps per row from the row's previous value (Takacs et al. 2011, as the `implicit` library does),
@@ -38,6 +48,10 @@ export interface AlsOptions {
   iterations: number;
   /** Conjugate-gradient steps per row in the fit; 0 = exact Cholesky solves. */
   cgSteps: number;
+  /** Most preconditioned CG steps of a request's fold-in (fewer once `foldInTolerance` is met); 0 = exact Cholesky. */
+  foldInCgSteps: number;
+  /** The fold-in's CG stops once its residual's M^-1 norm is at most this fraction of b's. */
+  foldInTolerance: number;
   /** Evidence halves for every this many days an entry is older than the user's latest event; 0 = no decay. */
   halfLifeDays: number;
   seed: number;
@@ -67,6 +81,8 @@ export const DEFAULT_ALS_OPTIONS: AlsOptions = {
   logEpsilon: 1,
   iterations: 8,
   cgSteps: 3,
+  foldInCgSteps: 32,
+  foldInTolerance: 1e-4,
   halfLifeDays: 180,
   seed: 42,
   refitMinutes: 15,
@@ -81,10 +97,12 @@ export interface AlsSnapshot {
   readonly k: number;
   /** Items with factors (item indexes below it); newer items get none until the next refit. */
   readonly items: number;
-  /** items x k, row-major. */
+  /** items x k, row-major, in the eigenbasis of Y^T Y (`toServedBasis`). */
   readonly Y: Float64Array;
-  /** Y^T Y, k x k. */
+  /** Y^T Y, k x k: diagonal in that basis (kept dense for the exact solve). */
   readonly G: Float64Array;
+  /** The diagonal of Y^T Y + lambda I (eigenvalues + lambda): the part of every user's system they share. */
+  readonly shared: Float64Array;
   readonly lambda: number;
   /** Index change counter at the fit (staleness). */
   readonly changes: number;
@@ -275,20 +293,44 @@ function cgRow(
       const f = w * yp;
       for (let a = 0; a < k; a++) Ap[a]! += f * F[o + a]!;
     }
-    let pAp = 0;
-    for (let a = 0; a < k; a++) pAp += p[a]! * Ap[a]!;
-    if (!(pAp > 0)) break;
-    const alpha = rs / pAp;
-    let rsNew = 0;
-    for (let a = 0; a < k; a++) {
-      X[xo + a]! += alpha * p[a]!;
-      r[a]! -= alpha * Ap[a]!;
-      rsNew += r[a]! * r[a]!;
-    }
-    const beta = rsNew / rs;
-    for (let a = 0; a < k; a++) p[a] = r[a]! + beta * p[a]!;
-    rs = rsNew;
+    const next = cgUpdate(X, xo, r, p, Ap, r, null, k, rs);
+    if (next < 0) break;
+    rs = next;
   }
+}
+
+/**
+ * The rest of a conjugate-gradient step once A p is known: x += alpha p, r -= alpha A p, z = M^-1 r for a
+ * diagonal preconditioner M = diag(d) (d = null: none, and z may be r itself), p = z + beta p. Returns the
+ * new r . z, or -1 when p^T A p is not positive (the caller stops).
+ */
+function cgUpdate(
+  x: Float64Array,
+  xo: number,
+  r: Float64Array,
+  p: Float64Array,
+  Ap: Float64Array,
+  z: Float64Array,
+  d: Float64Array | null,
+  k: number,
+  rz: number,
+): number {
+  let pAp = 0;
+  for (let a = 0; a < k; a++) pAp += p[a]! * Ap[a]!;
+  if (!(pAp > 0)) return -1;
+  const alpha = rz / pAp;
+  let next = 0;
+  for (let a = 0; a < k; a++) {
+    x[xo + a]! += alpha * p[a]!;
+    const ra = r[a]! - alpha * Ap[a]!;
+    const za = d === null ? ra : ra / d[a]!;
+    r[a] = ra;
+    z[a] = za;
+    next += ra * za;
+  }
+  const beta = next / rz;
+  for (let a = 0; a < k; a++) p[a] = z[a]! + beta * p[a]!;
+  return next;
 }
 
 /** One half-step: rows [from, to) of X from F (the other side's factors). */
@@ -405,50 +447,201 @@ export function fitAls(m: AlsMatrix, o: AlsOptions, initY?: Float64Array, iterat
   return { Y, X, fitMs: performance.now() - started };
 }
 
-export function snapshotOf(Y: Float64Array, items: number, o: AlsOptions, changes: number, fitMs: number, version: number): AlsSnapshot {
-  return Object.freeze({ k: o.factors, items, Y, G: gram(Y, items, o.factors), lambda: o.regularization, changes, fitMs, version });
+/**
+ * Rotates item factors (rows [0, items) of Y, in place) into the eigenbasis of their Gram matrix and
+ * returns its eigenvalues: Y Q, where Y^T Y = Q diag(values) Q^T. Q is orthogonal, so every dot product
+ * x . y, and so every score and the fold-in's solution (rotated alike), is unchanged, while the rotated
+ * factors' Gram matrix is diagonal. Costs items x k^2 (the Gram matrix and the rotation) plus a few k^3:
+ * done once per fit, in the refit worker.
+ */
+export function toServedBasis(Y: Float64Array, items: number, k: number): Float64Array {
+  const { values, vectors } = symmetricEigen(gram(Y, items, k), k);
+  const row = new Float64Array(k);
+  for (let j = 0; j < items; j++) {
+    const o = j * k;
+    row.fill(0);
+    for (let a = 0; a < k; a++) {
+      const ya = Y[o + a]!;
+      if (ya === 0) continue;
+      const va = a * k;
+      for (let b = 0; b < k; b++) row[b]! += ya * vectors[va + b]!;
+    }
+    Y.set(row, o);
+  }
+  return values;
 }
 
-/** Per-request scratch of a fold-in (reused; requests are synchronous). */
+/** A snapshot of factors already in the served basis, with the eigenvalues of their Gram matrix. */
+export function snapshotOf(
+  Y: Float64Array,
+  eigenvalues: Float64Array,
+  items: number,
+  o: AlsOptions,
+  changes: number,
+  fitMs: number,
+  version: number,
+): AlsSnapshot {
+  const k = o.factors;
+  const G = new Float64Array(k * k);
+  for (let a = 0; a < k; a++) G[a * k + a] = eigenvalues[a]!;
+  const shared = Float64Array.from(eigenvalues.subarray(0, k), (v) => v + o.regularization);
+  return Object.freeze({ k, items, Y, G, shared, lambda: o.regularization, changes, fitMs, version });
+}
+
+/**
+ * Per-request scratch of a fold-in (reused; requests are synchronous). Grown only for a larger k or a
+ * longer history than before, so a warm fold-in allocates nothing.
+ */
 export class FoldInScratch {
   A = new Float64Array(0);
   b = new Float64Array(0);
   x = new Float64Array(0);
+  r = new Float64Array(0);
+  z = new Float64Array(0);
+  p = new Float64Array(0);
+  Ap = new Float64Array(0);
+  /** The diagonal of the user's A (CG explanations; computed at the first one of a request). */
+  diag = new Float64Array(0);
+  diagReady = false;
   idx = new Int32Array(0);
   /** Float32 like the fit's matrix, so fold-in solves exactly the system the fit solved. */
   conf = new Float32Array(0);
+  /** The row's item factors, gathered contiguously (n x k), and their weights c - 1 (CG). */
+  U = new Float64Array(0);
+  /** The rows scaled for CG explanations (n x k). */
+  V = new Float64Array(0);
+  w = new Float64Array(0);
   n = 0;
+  /** How the last fold-in solved: true = Cholesky (A holds L), false = CG (`steps` taken). */
+  exact = true;
+  steps = 0;
   ensure(k: number, n: number): void {
-    if (this.A.length < k * k) {
+    if (this.b.length < k) {
       this.A = new Float64Array(k * k);
       this.b = new Float64Array(k);
       this.x = new Float64Array(k);
+      this.r = new Float64Array(k);
+      this.z = new Float64Array(k);
+      this.p = new Float64Array(k);
+      this.Ap = new Float64Array(k);
+      this.diag = new Float64Array(k);
     }
     if (this.idx.length < n) {
       this.idx = new Int32Array(Math.max(n, this.idx.length * 2, 64));
       this.conf = new Float32Array(this.idx.length);
+      this.w = new Float64Array(this.idx.length);
+    }
+    if (this.U.length < this.idx.length * k) {
+      this.U = new Float64Array(this.idx.length * k);
+      this.V = new Float64Array(this.U.length);
     }
   }
 }
 
 /**
- * The user's vector from their live history against a snapshot (exact: Cholesky of the k x k system).
- * Returns false when no history item has factors. On return `s.x` holds x_u, `s.A` its factor L, and
+ * The user's vector from their live history against a snapshot: preconditioned CG (`pcgFoldIn`) when
+ * `foldInCgSteps` > 0, else exact (Cholesky of the k x k system, `s.A` left holding its factor L).
+ * Returns false when no history item has factors. On return `s.x` holds x_u (in the snapshot's basis) and
  * `s.idx`/`s.conf`/`s.n` the row.
  */
 export function foldIn(model: AlsSnapshot, h: UserHistory, o: AlsOptions, s: FoldInScratch): boolean {
   s.ensure(model.k, h.n);
   s.n = userRow(h, o, model.items, s.idx, s.conf);
   if (s.n === 0) return false;
-  solveRow(model.Y, model.G, model.k, model.lambda, s.idx, s.conf, 0, s.n, s.A, s.b, s.x);
+  s.diagReady = false;
+  if (o.foldInCgSteps > 0) {
+    s.exact = false;
+    s.steps = pcgFoldIn(model, s, o.foldInCgSteps, o.foldInTolerance);
+  } else {
+    s.exact = true;
+    s.steps = 0;
+    solveRow(model.Y, model.G, model.k, model.lambda, s.idx, s.conf, 0, s.n, s.A, s.b, s.x);
+  }
   return true;
+}
+
+/** out += sign x sum_t w_t (u_t . v) u_t over the rows u_t of U: the user's own part of A times v, O(n k). */
+function addUserPart(U: Float64Array, w: Float64Array, n: number, k: number, v: Float64Array, out: Float64Array, sign: number): void {
+  const k4 = k & ~3;
+  for (let t = 0; t < n; t++) {
+    const uo = t * k;
+    // four running sums: independent additions, 15-25 % faster here than one chain (most of a CG step)
+    let d0 = 0;
+    let d1 = 0;
+    let d2 = 0;
+    let d3 = 0;
+    let a = 0;
+    for (; a < k4; a += 4) {
+      d0 += U[uo + a]! * v[a]!;
+      d1 += U[uo + a + 1]! * v[a + 1]!;
+      d2 += U[uo + a + 2]! * v[a + 2]!;
+      d3 += U[uo + a + 3]! * v[a + 3]!;
+    }
+    for (; a < k; a++) d0 += U[uo + a]! * v[a]!;
+    const f = sign * w[t]! * (d0 + d1 + (d2 + d3));
+    if (f === 0) continue;
+    for (a = 0; a < k; a++) out[a]! += f * U[uo + a]!;
+  }
+}
+
+/**
+ * Solves A x = b for the row in `s` (A = M + sum_t (c_t - 1) y_t y_t^T, M = diag(model.shared), b = sum_t
+ * c_t y_t) by conjugate gradient preconditioned with M, from x = M^-1 b, into `s.x`. Stops after
+ * `maxSteps` or once r^T M^-1 r <= tolerance^2 b^T M^-1 b. Returns the steps taken.
+ */
+function pcgFoldIn(model: AlsSnapshot, s: FoldInScratch, maxSteps: number, tolerance: number): number {
+  const k = model.k;
+  const Y = model.Y;
+  const d = model.shared;
+  const { U, w, x, b, r, z, p, Ap, idx, conf } = s;
+  const n = s.n;
+  b.fill(0, 0, k);
+  for (let t = 0; t < n; t++) {
+    const o = idx[t]! * k;
+    const uo = t * k;
+    const c = conf[t]!;
+    w[t] = c - 1;
+    for (let a = 0; a < k; a++) {
+      const y = Y[o + a]!;
+      U[uo + a] = y;
+      b[a]! += c * y;
+    }
+  }
+  let bz = 0;
+  for (let a = 0; a < k; a++) {
+    x[a] = b[a]! / d[a]!;
+    bz += b[a]! * x[a]!;
+  }
+  // r = b - A x = -(the user's part) x, since M x = b
+  r.fill(0, 0, k);
+  addUserPart(U, w, n, k, x, r, -1);
+  let rz = 0;
+  for (let a = 0; a < k; a++) {
+    z[a] = r[a]! / d[a]!;
+    p[a] = z[a]!;
+    rz += r[a]! * z[a]!;
+  }
+  const stop = tolerance * tolerance * bz;
+  let step = 0;
+  for (; step < maxSteps && rz > stop; step++) {
+    for (let a = 0; a < k; a++) Ap[a] = d[a]! * p[a]!;
+    addUserPart(U, w, n, k, p, Ap, 1);
+    const next = cgUpdate(x, 0, r, p, Ap, z, d, k, rz);
+    if (next < 0) break;
+    rz = next;
+  }
+  return step;
 }
 
 /**
  * Contribution of each history entry t to the score of item j: c_ut y_t^T W y_j with W = A^-1 (the
  * paper's explanation; the contributions sum to the score). Returns the entry with the largest one.
+ * After an exact fold-in W is applied through the Cholesky factor (k^2 + |H| k); after a CG fold-in,
+ * which has no factor of A, W is the inverse of A's diagonal in the served basis (|H| k), which picks the
+ * same entry in most cases (BENCHMARKS.md).
  */
 export function explain(model: AlsSnapshot, s: FoldInScratch, j: number, z: Float64Array): number {
+  if (!s.exact) return explainByDiagonal(model, s, j);
   const k = model.k;
   const L = s.A;
   const Y = model.Y;
@@ -472,6 +665,44 @@ export function explain(model: AlsSnapshot, s: FoldInScratch, j: number, z: Floa
     let d = 0;
     for (let a = 0; a < k; a++) d += Y[io + a]! * z[a]!;
     const v = s.conf[t]! * d;
+    if (v > bestV) {
+      bestV = v;
+      best = s.idx[t]!;
+    }
+  }
+  return best;
+}
+
+/**
+ * `explain` after a CG fold-in: W = diag(A)^-1, diag(A) = shared + sum_t (c_t - 1) y_t^2. At the first
+ * explanation of a request the rows are scaled once, v_t = c_t y_t / diag(A) (into `s.V`), so each
+ * explanation is |H| dot products.
+ */
+function explainByDiagonal(model: AlsSnapshot, s: FoldInScratch, j: number): number {
+  const k = model.k;
+  const Y = model.Y;
+  const { U, V, w, diag } = s;
+  if (!s.diagReady) {
+    for (let a = 0; a < k; a++) diag[a] = model.shared[a]!;
+    for (let t = 0; t < s.n; t++) {
+      const uo = t * k;
+      const wt = w[t]!;
+      for (let a = 0; a < k; a++) diag[a]! += wt * U[uo + a]! * U[uo + a]!;
+    }
+    for (let t = 0; t < s.n; t++) {
+      const uo = t * k;
+      const c = s.conf[t]!;
+      for (let a = 0; a < k; a++) V[uo + a] = (c * U[uo + a]!) / diag[a]!;
+    }
+    s.diagReady = true;
+  }
+  const o = j * k;
+  let best = -1;
+  let bestV = -Infinity;
+  for (let t = 0; t < s.n; t++) {
+    const uo = t * k;
+    let v = 0;
+    for (let a = 0; a < k; a++) v += V[uo + a]! * Y[o + a]!;
     if (v > bestV) {
       bestV = v;
       best = s.idx[t]!;

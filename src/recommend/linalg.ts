@@ -75,3 +75,62 @@ export function topK(cand: Int32Array, m: number, key: Float64Array, k: number):
   out.sort((a, b) => key[b]! - key[a]! || a - b);
   return out;
 }
+
+/**
+ * Eigen-decomposition of a symmetric m x m matrix (row-major, not modified) by cyclic Jacobi rotations:
+ * A = V diag(values) V^T, V orthogonal (row-major, column c is the eigenvector of values[c]). Meant for
+ * small matrices (ALS's k x k Gram matrix): a sweep costs about 4 m^3, and once the off-diagonal part is
+ * small each sweep roughly squares it, so a handful of sweeps reach rounding.
+ */
+export function symmetricEigen(A: Float64Array, m: number): { values: Float64Array; vectors: Float64Array } {
+  const a = A.slice(0, m * m);
+  const v = new Float64Array(m * m);
+  for (let i = 0; i < m; i++) v[i * m + i] = 1;
+  let scale = 0;
+  for (let t = 0; t < m * m; t++) scale += a[t]! * a[t]!;
+  for (let sweep = 0; sweep < 60; sweep++) {
+    let off = 0;
+    for (let p = 0; p < m; p++) for (let q = p + 1; q < m; q++) off += a[p * m + q]! * a[p * m + q]!;
+    if (!(off > 1e-28 * scale)) break;
+    for (let p = 0; p < m; p++) {
+      for (let q = p + 1; q < m; q++) {
+        const po = p * m;
+        const qo = q * m;
+        const apq = a[po + q]!;
+        if (apq === 0) continue;
+        // the rotation that zeroes a[p][q] (the smaller angle, for stability); A stays symmetric, so each
+        // pair (r, p), (r, q) is computed once and written to both triangles
+        const theta = (a[qo + q]! - a[po + p]!) / (2 * apq);
+        const t = (theta >= 0 ? 1 : -1) / (Math.abs(theta) + Math.sqrt(theta * theta + 1));
+        const c = 1 / Math.sqrt(t * t + 1);
+        const s = t * c;
+        for (let r = 0; r < m; r++) {
+          if (r === p || r === q) continue;
+          const ro = r * m;
+          const arp = a[ro + p]!;
+          const arq = a[ro + q]!;
+          const np = c * arp - s * arq;
+          const nq = s * arp + c * arq;
+          a[ro + p] = np;
+          a[po + r] = np;
+          a[ro + q] = nq;
+          a[qo + r] = nq;
+        }
+        a[po + p] = a[po + p]! - t * apq;
+        a[qo + q] = a[qo + q]! + t * apq;
+        a[po + q] = 0;
+        a[qo + p] = 0;
+        for (let r = 0; r < m; r++) {
+          const ro = r * m;
+          const vrp = v[ro + p]!;
+          const vrq = v[ro + q]!;
+          v[ro + p] = c * vrp - s * vrq;
+          v[ro + q] = s * vrp + c * vrq;
+        }
+      }
+    }
+  }
+  const values = new Float64Array(m);
+  for (let i = 0; i < m; i++) values[i] = a[i * m + i]!;
+  return { values, vectors: v };
+}

@@ -1,6 +1,16 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { DEFAULT_ALS_OPTIONS, FoldInScratch, fitAls, foldIn, matrixFromIndex, snapshotOf, userRow, type AlsOptions } from '../../../src/recommend/als';
+import {
+  DEFAULT_ALS_OPTIONS,
+  FoldInScratch,
+  fitAls,
+  foldIn,
+  matrixFromIndex,
+  snapshotOf,
+  toServedBasis,
+  userRow,
+  type AlsOptions,
+} from '../../../src/recommend/als';
 import { InteractionIndex } from '../../../src/recommend/interactions';
 import { Recommender } from '../../../src/recommend/recommender';
 import { OnlineAls } from '../../../src/recommend/als-online';
@@ -8,7 +18,7 @@ import { blendGrid } from '../../../src/recommend/tune';
 import { Accumulator, type ScoreContext, type Strategy } from '../../../src/recommend/strategy';
 import { buy, twoBasketShop } from './helpers';
 
-const SMALL: AlsOptions = { ...DEFAULT_ALS_OPTIONS, factors: 8, regularization: 2, alpha: 3, iterations: 6, cgSteps: 0, refitMinutes: 0 };
+const SMALL: AlsOptions = { ...DEFAULT_ALS_OPTIONS, factors: 8, regularization: 2, alpha: 3, iterations: 6, cgSteps: 0, foldInCgSteps: 0, refitMinutes: 0 };
 
 /** 60 users over 30 items in 3 taste groups, some repeat purchases (counts > 1). */
 function groupsIndex(): InteractionIndex {
@@ -52,12 +62,23 @@ function denseSolve(Y: Float64Array, items: number, k: number, lambda: number, c
   return Float64Array.from({ length: k }, (_, a) => A[a]![k]! / A[a]![a]!);
 }
 
-test("ALS fold-in equals the full least-squares solve for that user (negatives included), and the fit's own user step", () => {
+/** x . y_j for every item (scores do not depend on the basis the factors are kept in). */
+function scoresOf(x: Float64Array, Y: Float64Array, items: number, k: number): Float64Array {
+  return Float64Array.from({ length: items }, (_, j) => {
+    let d = 0;
+    for (let a = 0; a < k; a++) d += x[a]! * Y[j * k + a]!;
+    return d;
+  });
+}
+
+test("ALS exact fold-in equals the full least-squares solve for that user (negatives included), and the fit's own user step", () => {
   const index = groupsIndex();
   const m = matrixFromIndex(index, SMALL);
   const fit = fitAls(m, SMALL);
-  const snap = snapshotOf(fit.Y, m.items, SMALL, 0, fit.fitMs, 1);
+  const served = fit.Y.slice();
+  const snap = snapshotOf(served, toServedBasis(served, m.items, SMALL.factors), m.items, SMALL, 0, fit.fitMs, 1);
   const s = new FoldInScratch();
+  const k = SMALL.factors;
   for (const u of [0, 1, 17, 59]) {
     const h = index.users[u]!;
     assert.ok(foldIn(snap, h, SMALL, s));
@@ -70,41 +91,59 @@ test("ALS fold-in equals the full least-squares solve for that user (negatives i
       [...conf.values()].some((v) => v > 1 + SMALL.alpha),
       'some entry has a count above 1',
     );
-    const dense = denseSolve(fit.Y, m.items, SMALL.factors, SMALL.regularization, conf);
-    for (let a = 0; a < SMALL.factors; a++) {
-      assert.ok(Math.abs(s.x[a]! - dense[a]!) < 1e-9, `user ${u}, factor ${a}: fold-in ${s.x[a]} vs full solve ${dense[a]}`);
-      // the fit ends with a user step against the final Y (exact solves): the same vector
-      assert.ok(Math.abs(s.x[a]! - fit.X[u * SMALL.factors + a]!) < 1e-9, `user ${u}, factor ${a}: fold-in vs fit`);
+    const dense = denseSolve(fit.Y, m.items, k, SMALL.regularization, conf);
+    // the snapshot keeps Y in another (orthogonal) basis, so compare what is served: every item's score
+    const served = scoresOf(s.x, snap.Y, m.items, k);
+    const full = scoresOf(dense, fit.Y, m.items, k);
+    // the fit ends with a user step against the final Y (exact solves): the same vector
+    const fitted = scoresOf(fit.X.subarray(u * k, u * k + k), fit.Y, m.items, k);
+    for (let j = 0; j < m.items; j++) {
+      assert.ok(Math.abs(served[j]! - full[j]!) < 1e-9, `user ${u}, item ${j}: fold-in ${served[j]} vs full solve ${full[j]}`);
+      assert.ok(Math.abs(served[j]! - fitted[j]!) < 1e-9, `user ${u}, item ${j}: fold-in vs fit`);
     }
   }
 });
 
-test("a new event changes the user's als list at once, with no refit", () => {
-  const rec = new Recommender(null, {
-    backgroundRefresh: false,
-    cacheEntries: 0,
-    defaultStrategy: 'als',
-    als: { factors: 8, regularization: 1, iterations: 8 },
+for (const [solver, foldInCgSteps] of [
+  ['exact', 0],
+  ['CG', DEFAULT_ALS_OPTIONS.foldInCgSteps],
+] as const) {
+  test(`a new event changes the user's als vector and list at once, with no refit (${solver} fold-in)`, () => {
+    const rec = new Recommender(null, {
+      backgroundRefresh: false,
+      cacheEntries: 0,
+      defaultStrategy: 'als',
+      als: { factors: 8, regularization: 1, iterations: 8, foldInCgSteps },
+    });
+    rec.applyEvents(twoBasketShop());
+    rec.refreshNow();
+    const snap = rec.als.model;
+    assert.ok(snap);
+    const s = new FoldInScratch();
+    assert.ok(foldIn(snap, rec.index.user('u0')!, rec.als.options, s));
+    assert.equal(s.exact, foldInCgSteps === 0);
+    const xBefore = s.x.slice(0, snap.k);
+    const before = rec.recommendSync({ userId: 'u0', first: 3, strategy: 'als' });
+    assert.equal(before[0]?.itemId, 'a1'); // u0's basket is {a1..a4}, a1 missing
+    // u0 now buys two of the other basket: their taste vector moves towards b at the next request
+    rec.applyEvents([buy('u0', 'b1', 10), buy('u0', 'b2', 10), buy('u0', 'b3', 10)]);
+    assert.ok(foldIn(snap, rec.index.user('u0')!, rec.als.options, s));
+    assert.ok(
+      xBefore.some((v, a) => Math.abs(v - s.x[a]!) > 1e-6),
+      'the vector moved',
+    );
+    const after = rec.recommendSync({ userId: 'u0', first: 3, strategy: 'als' });
+    assert.equal(rec.als.model, snap, 'no refit happened');
+    assert.notDeepEqual(
+      after.map((r) => r.itemId),
+      before.map((r) => r.itemId),
+    );
+    const b4 = after.find((r) => r.itemId === 'b4');
+    assert.ok(b4, JSON.stringify(after));
+    // explained by one of the b items just bought, not by the a basket
+    assert.match(b4.reason, /\(b[123]\)/, b4.reason);
   });
-  rec.applyEvents(twoBasketShop());
-  rec.refreshNow();
-  const snap = rec.als.model;
-  assert.ok(snap);
-  const before = rec.recommendSync({ userId: 'u0', first: 3, strategy: 'als' });
-  assert.equal(before[0]?.itemId, 'a1'); // u0's basket is {a1..a4}, a1 missing
-  // u0 now buys two of the other basket: their taste vector moves towards b at the next request
-  rec.applyEvents([buy('u0', 'b1', 10), buy('u0', 'b2', 10), buy('u0', 'b3', 10)]);
-  const after = rec.recommendSync({ userId: 'u0', first: 3, strategy: 'als' });
-  assert.equal(rec.als.model, snap, 'no refit happened');
-  assert.notDeepEqual(
-    after.map((r) => r.itemId),
-    before.map((r) => r.itemId),
-  );
-  assert.ok(
-    after.some((r) => r.itemId === 'b4'),
-    JSON.stringify(after),
-  );
-});
+}
 
 function checksum(a: Float64Array): number {
   let s = 0;
@@ -174,7 +213,12 @@ test('a refit on 2 threads (shared factors, a barrier per half-step) gives exact
   const two = new OnlineAls(index, o);
   const snap = await two.refit();
   const one = fitAls(matrixFromIndex(index, o), o);
+  const eigenvalues = toServedBasis(one.Y, index.itemCount, o.factors);
   assert.ok(snap);
+  assert.deepEqual(
+    snap.shared,
+    eigenvalues.map((v) => v + o.regularization),
+  );
   assert.equal(snap.Y.length, one.Y.length);
   for (let t = 0; t < one.Y.length; t++) assert.equal(snap.Y[t], one.Y[t], `factor ${t}`);
   await two.close();
