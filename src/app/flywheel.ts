@@ -215,7 +215,6 @@ export async function createFlywheel(config: FlywheelConfig, logger: Logger, opt
   }
   const impressions = new ImpressionRecorder(log, metrics, logger, {
     lingerMs: config.FLYWHEEL_IMPRESSION_LINGER_MS ?? (log.backend === 'embedded' ? 0 : 10),
-    orderedAppends: log.backend === 'embedded',
   });
   const tracker = new EventTracker(log, ingestor, metrics, { deadLetters, precedingWrites: impressions });
 

@@ -18,6 +18,8 @@ export interface EventLog {
   /**
    * Appends validated events durably. When the promise resolves every event is either stored (and
    * survives a crash) or was already stored under the same id (a duplicate, reported as such).
+   * Concurrent appends take their place in the log in call order: an append issued before another is
+   * stored before it (attribution relies on it: a list's impression precedes the clicks on it).
    */
   append(events: readonly FlywheelEvent[]): Promise<AppendReceipt>;
 

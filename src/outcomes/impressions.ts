@@ -49,8 +49,6 @@ export interface ImpressionRecorderOptions {
    * (BENCHMARKS.md, issue 16). The answer never waits for it; a click at this gateway flushes first.
    */
   lingerMs?: number;
-  /** Whether the log keeps concurrent appends in call order (true for the embedded log; false for Kafka). See beforeAppend. */
-  orderedAppends?: boolean;
 }
 
 /**
@@ -58,8 +56,7 @@ export interface ImpressionRecorderOptions {
  * loop are appended together at its end (one log entry and one pass of the ingest pipeline for all of them,
  * not one each), and the append is not awaited: waiting for the commit (an fsync on the embedded log)
  * halved `recommendations` throughput (BENCHMARKS.md). Order still holds: appends take their place in the
- * log in call order (lmdb-js queues transactions; Kafka's idempotent producer keeps one user's partition in
- * order), and the append is issued before any click on the list can arrive (that takes another turn's
+ * log in call order (the EventLog contract: lmdb-js queues transactions, KafkaEventLog queues produce requests), and the append is issued before any click on the list can arrive (that takes another turn's
  * I/O), so a click that carries the servedId lands after the list. What is given up: a list answered
  * just before a crash may never reach the log, and on Kafka a click sent to another gateway within the
  * few milliseconds the impression takes to be acknowledged can arrive first. Both leave that click
@@ -82,7 +79,6 @@ export class ImpressionRecorder {
   private readonly maxInFlight: number;
   private readonly maxBatch: number;
   private readonly lingerMs: number;
-  private readonly orderedAppends: boolean;
 
   constructor(
     private readonly log: EventLog,
@@ -94,7 +90,6 @@ export class ImpressionRecorder {
     this.maxInFlight = options.maxInFlight ?? 10_000;
     this.maxBatch = options.maxBatch ?? 1_000;
     this.lingerMs = options.lingerMs ?? 0;
-    this.orderedAppends = options.orderedAppends ?? true;
   }
 
   /** Impressions issued and not yet settled (buffered or being appended). */
@@ -150,15 +145,11 @@ export class ImpressionRecorder {
   }
 
   /**
-   * What the tracker runs before it appends (a click may name a list of this buffer). Appending the buffer
-   * first is enough where the log keeps concurrent appends in call order (LMDB queues its transactions).
-   * Kafka does not (two produce requests in flight to one partition can land either way round: the
-   * integration suite's bandit saw 24 of 33 clicks land before their lists with a 10 ms linger), so with
-   * `orderedAppends: false` it also waits until every impression appended so far is acknowledged.
+   * What the tracker runs before it appends: a click may name a list of this buffer, so the buffer is
+   * appended first. The log keeps concurrent appends in call order (EventLog.append), so the click lands after it.
    */
-  beforeAppend(): void | Promise<void> {
-    if (this.orderedAppends) return this.flush();
-    return this.drain();
+  beforeAppend(): void {
+    this.flush();
   }
 
   /** Appends what is buffered now and waits until every impression issued so far has settled. */

@@ -79,6 +79,29 @@ export function eventLogContract(name: string, open: () => Promise<EventLogHandl
       }
     });
 
+    it('concurrent appends are stored in call order (a list before the click on it), each with its own receipt', async (log) => {
+      // 40 appends issued without waiting, alternating sizes, all one user's (one partition): the log must
+      // keep them in the order they were called, as attribution needs (EventLog.append).
+      const appends = Array.from({ length: 40 }, (_, k) => Array.from({ length: 1 + (k % 3) }, () => event('ordered')));
+      const receipts = await Promise.all(appends.map((events) => log.append(events)));
+      receipts.forEach((r, k) => assert.equal(r.positions.length, appends[k]!.length, `append ${k} has a position per event`));
+      const positions = receipts.flatMap((r) => r.positions);
+      assert.deepEqual(
+        positions,
+        [...positions].sort((a, b) => a - b),
+        'positions grow in call order',
+      );
+      const seen: LogRecord[] = [];
+      const c = await log.consume(group(), async (records) => void seen.push(...records), { fromBeginning: true });
+      try {
+        const expected = appends.flat().map((e) => e.id);
+        await waitUntil(() => seen.length >= expected.length, timeout, 'every appended event');
+        assert.deepEqual(ids(seen), expected, 'the log order is the call order');
+      } finally {
+        await c.stop();
+      }
+    });
+
     it('offsets are committed after the handler succeeded: a new member of the group resumes after them', async (log) => {
       const g = group();
       const first = [event('a'), event('b'), event('c')];
