@@ -106,6 +106,65 @@ describe('two gateways share one consumer group', { skip }, () => {
     }
   });
 
+  /** Every user's list on `gw`, ids and scores (what "the same answers" means between instances). */
+  async function listsOf(gw: TestGateway, users: string[]): Promise<string[]> {
+    const out: string[] = [];
+    for (const u of users) {
+      const recs = (await run(gw.graphqlUrl, RecommendationsDocument, { userId: u, first: 5 })).data!.recommendations;
+      out.push(`${u}: ${recs.map((r) => `${r.item.id}@${r.score.toFixed(9)}`).join(' ')}`);
+    }
+    return out;
+  }
+
+  test('both instances answer every user with the same list, and so does a third that joins later; stopped instances leave no fan-out group behind', async () => {
+    // A shop with overlapping tastes: 30 users over 12 items, tracked half through each instance.
+    const events = [];
+    for (let u = 0; u < 30; u++) {
+      for (let k = 0; k < 4; k++) {
+        const item = `same-${(u * 7 + k * 5) % 12}`;
+        events.push({ id: `same-${u}-${k}`, type: k === 3 ? ('PURCHASE' as const) : ('CLICK' as const), userId: `same-u${u}`, itemId: item, quantity: 1 });
+      }
+    }
+    const half = events.length / 2;
+    await run(gw1.graphqlUrl, TrackEventsDocument, { events: events.slice(0, half) });
+    await run(gw2.graphqlUrl, TrackEventsDocument, { events: events.slice(half) });
+    const users = Array.from({ length: 30 }, (_, u) => `same-u${u}`);
+    // Each instance's recommender sees every event through its fan-out; wait until both lists agree.
+    let a: string[] = [];
+    let b: string[] = [];
+    const deadline = Date.now() + 20_000;
+    for (;;) {
+      [a, b] = [await listsOf(gw1, users), await listsOf(gw2, users)];
+      if (JSON.stringify(a) === JSON.stringify(b) && a.every((l) => l.includes('same-'))) break;
+      assert.ok(
+        Date.now() < deadline,
+        `the instances still differ:\n${a.filter((l, i) => l !== b[i]).join('\n')}\nvs\n${b.filter((l, i) => l !== a[i]).join('\n')}`,
+      );
+      await new Promise((r) => setTimeout(r, 200));
+    }
+
+    const admin = new Kafka({ clientId: 'flywheel-test-groups', brokers: brokers(), logLevel: logLevel.NOTHING }).admin();
+    await admin.connect();
+    try {
+      const fanOutGroups = async () => (await admin.listGroups()).groups.map((g) => g.groupId).filter((id) => id.startsWith(`${env.KAFKA_GROUP}.fanout.`));
+      const before = await fanOutGroups();
+      assert.equal(before.length, 2, `one fan-out group per running instance: ${JSON.stringify(before)}`);
+      const joinedAt = performance.now();
+      const gw3 = await startTestGateway({ env });
+      try {
+        const c = await listsOf(gw3, users);
+        console.log(`::: a third instance joined and answered 30 users in ${(performance.now() - joinedAt).toFixed(0)} ms`);
+        assert.deepEqual(c, a, 'a joining instance answers as the running ones do');
+        assert.equal((await fanOutGroups()).length, 3);
+      } finally {
+        await gw3.close();
+      }
+      assert.deepEqual((await fanOutGroups()).sort(), before.sort(), 'the stopped instance deleted its fan-out group');
+    } finally {
+      await admin.disconnect();
+    }
+  });
+
   test('a subscriber on instance 2 gets recommendationsChanged for an event tracked on instance 1', async () => {
     const client = await wsClient(gw2);
     const pushed = firstPush<{ recommendationsChanged: { item: { id: string } }[] }>(
