@@ -1,16 +1,15 @@
 import 'reflect-metadata';
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import autocannon from 'autocannon';
-import { Kafka, logLevel } from 'kafkajs';
-import neo4j from 'neo4j-driver';
 import { createFlywheel } from '../src/app/flywheel';
 import { loadConfig } from '../src/config/config';
 import { createLogger } from '../src/observability/logger';
 import { prng } from '../src/demo/demo-data';
 import { median, skewedEvents } from './shared';
+import { deleteTopics, ensureServers, wipeNeo4j, type Servers } from './servers';
 
 /**
  * `npm run bench:backends` (issue 3): the embedded default (LMDB log + in-memory graph) and the production
@@ -46,51 +45,6 @@ const RUN_ID = `${Date.now().toString(36)}-${process.pid}`;
 const EVENT_SHAPE = { users: USERS, items: ITEMS, idPrefix: 'bb', stepMs: 1000 };
 
 type Backend = 'embedded' | 'neo4j+kafka';
-
-interface Servers {
-  neo4jUri: string;
-  kafkaBrokers: string;
-  stop(): void;
-}
-
-function script(name: 'neo4j' | 'kafka', cmd: string, inherit = true): boolean {
-  try {
-    execFileSync('bash', [path.join(ROOT, 'scripts/backends', `${name}.sh`), cmd], { cwd: ROOT, stdio: inherit ? 'inherit' : 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function ensureServers(): Servers {
-  const neo4jUri = process.env.FLYWHEEL_TEST_NEO4J_URI;
-  const kafkaBrokers = process.env.FLYWHEEL_TEST_KAFKA_BROKERS;
-  if (neo4jUri && kafkaBrokers) return { neo4jUri, kafkaBrokers, stop: () => undefined };
-  const started: ('neo4j' | 'kafka')[] = [];
-  for (const name of ['neo4j', 'kafka'] as const) {
-    if (script(name, 'status', false)) continue; // already running: reuse, leave it running
-    if (!script(name, 'start')) throw new Error(`scripts/backends/${name}.sh start failed`);
-    started.push(name);
-  }
-  return {
-    neo4jUri: `bolt://127.0.0.1:${process.env.FLYWHEEL_TEST_NEO4J_PORT ?? 7687}`,
-    kafkaBrokers: `127.0.0.1:${process.env.FLYWHEEL_TEST_KAFKA_PORT ?? 9092}`,
-    stop: () => {
-      for (const name of started.reverse()) script(name, 'stop');
-    },
-  };
-}
-
-async function wipeNeo4j(uri: string): Promise<void> {
-  const driver = neo4j.driver(uri);
-  const session = driver.session();
-  try {
-    await session.run('MATCH (n) CALL { WITH n DETACH DELETE n } IN TRANSACTIONS OF 5000 ROWS');
-  } finally {
-    await session.close();
-    await driver.close();
-  }
-}
 
 function envFor(backend: Backend, servers: Servers, round: number): Record<string, string> {
   const common = { LOG_LEVEL: 'silent', FLYWHEEL_SEGMENTS_REFIT_MINUTES: '0', FLYWHEEL_SNAPSHOT_EVERY: '100000000' };
@@ -194,19 +148,6 @@ async function serve(env: Record<string, string>, dataDir: string): Promise<Load
   } finally {
     child.kill('SIGTERM');
     await exited;
-  }
-}
-
-async function deleteTopics(brokers: string, topics: string[]): Promise<void> {
-  if (topics.length === 0) return;
-  const admin = new Kafka({ clientId: 'flywheel-bench-cleanup', brokers: brokers.split(','), logLevel: logLevel.NOTHING }).admin();
-  await admin.connect();
-  try {
-    await admin.deleteTopics({ topics });
-  } catch {
-    /* best effort */
-  } finally {
-    await admin.disconnect();
   }
 }
 

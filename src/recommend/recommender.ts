@@ -1,5 +1,5 @@
 import { graphEvents, type FlywheelEvent } from '../events/event';
-import type { GraphReadStore } from '../graph/stores/graph-reads';
+import type { GraphReadStore, InteractionEdge } from '../graph/stores/graph-reads';
 import { ContentIndex } from './content';
 import { InteractionIndex, type TypeWeights } from './interactions';
 import { ItemModel, type ItemModelOptions } from './item-model';
@@ -214,6 +214,15 @@ export class Recommender {
   async bootstrap(): Promise<void> {
     const store = this.store;
     if (!store) return;
+    // The edges in the order they arrived (as near as the stored times tell), not the store's scan order:
+    // the index is order-sensitive (which users are an item's most recent, ties between items, float sums),
+    // and a gateway that joins, or restarts, or runs on the other backend must answer as one that watched the
+    // events arrive. The scan order differs between backends (Neo4j: by user id; embedded: insertion).
+    const edges: InteractionEdge[] = [];
+    if (store.scanInteractions) for await (const batch of store.scanInteractions(5000)) for (const e of batch) if (e.weight > 0) edges.push(e);
+    edges.sort(byArrival);
+    for (const e of edges) this.index.applyEdge(e);
+    edges.length = 0;
     let after: string | undefined;
     for (;;) {
       const page = await store.listItems({ first: 1000, ...(after ? { after } : {}) });
@@ -221,7 +230,6 @@ export class Recommender {
       if (!page.hasNextPage || !page.endCursor) break;
       after = page.endCursor;
     }
-    if (store.scanInteractions) for await (const edges of store.scanInteractions(5000)) for (const e of edges) this.index.applyEdge(e);
     this.version++;
     this.model.invalidateAll();
     this.scheduleRefresh();
@@ -593,6 +601,16 @@ export class Recommender {
     this.popularCache = { at: Date.now(), interactions: idx.interactions, byDegree: top(deg), byTrend: top(trend) };
     return this.popularCache;
   }
+}
+
+/** Edges by when they were first seen, then last seen, then by user and item id (a total order on any backend). */
+function byArrival(a: InteractionEdge, b: InteractionEdge): number {
+  return (
+    a.firstSeenAt - b.firstSeenAt ||
+    a.lastSeenAt - b.lastSeenAt ||
+    (a.userId < b.userId ? -1 : a.userId > b.userId ? 1 : 0) ||
+    (a.itemId < b.itemId ? -1 : a.itemId > b.itemId ? 1 : 0)
+  );
 }
 
 /**
