@@ -181,6 +181,24 @@ async function join(servers: Servers, interactions: number, topics: string[]): P
   console.log(
     `# ${interactions} interactions: ${folded.users.size} users, ${folded.items.size} items, ${folded.edges.size} edges loaded in ${loadSeconds.toFixed(1)} s`,
   );
+  // The same recommender in this process, started on Neo4j: tells a difference in the data from one in the gateway.
+  const neo4jStore = await Neo4jGraphStore.open({ uri: servers.neo4jUri });
+  try {
+    const viaNeo4j = recommenderFactory(config, neo4jStore, () => null)();
+    await viaNeo4j.bootstrap();
+    viaNeo4j.model.refreshSome(Infinity);
+    const same = sampleUsers.filter(
+      (u, k) =>
+        viaNeo4j
+          .recommendSync({ userId: u, first: 10 })
+          .map((r) => r.itemId)
+          .join() === expected[k]!.join(),
+    ).length;
+    console.log(`# a recommender in this process started on Neo4j gives the reference's answers for ${same}/${SAMPLE} users`);
+    viaNeo4j.close();
+  } finally {
+    await neo4jStore.close();
+  }
 
   // 3. a gateway joins
   const name = `flywheel-join-${RUN_ID}-${interactions}`;

@@ -4,8 +4,8 @@ import { sendJson, sendText } from './http-util';
 import { metricsAccess } from './metrics-access';
 
 /**
- * The operational endpoints: /healthz liveness, /readyz readiness (ingestion caught up, not shutting
- * down), /metrics Prometheus text (access decided by metrics-access.ts).
+ * The operational endpoints: /healthz liveness, /readyz readiness (ingestion caught up, the recommendation
+ * model solved once since start, not shutting down), /metrics Prometheus text (access decided by metrics-access.ts).
  */
 export function healthz(res: ServerResponse): void {
   sendJson(res, 200, { status: 'ok' });
@@ -17,8 +17,18 @@ export function readyz(app: Flywheel, res: ServerResponse, closing: () => boolea
   void app.ingestor.refreshLag().then((lag) => {
     const stalled = app.ingestor.stalled();
     const shuttingDown = closing();
-    const ready = !shuttingDown && app.ingestor.hasCaughtUp() && !stalled;
-    const status = ready ? 'ready' : shuttingDown ? 'shutting down' : stalled ? 'ingestion stalled' : 'catching up';
+    const caughtUp = app.ingestor.hasCaughtUp();
+    const warm = app.modelWarm();
+    const ready = !shuttingDown && caughtUp && !stalled && warm;
+    const status = ready
+      ? 'ready'
+      : shuttingDown
+        ? 'shutting down'
+        : stalled
+          ? 'ingestion stalled'
+          : !caughtUp
+            ? 'catching up'
+            : 'solving the recommendation model';
     const loop = app.watchdog.delay();
     sendJson(res, ready ? 200 : 503, { status, ingestLag: lag, eventLoopDelayMs: { p99: loop.p99Ms, max: loop.maxMs } });
   });

@@ -40,6 +40,11 @@ export interface Flywheel {
   tracker: EventTracker;
   /** The live recommender (erasure may install a rebuilt one: read it here each time). */
   readonly recommender: Recommender;
+  /**
+   * Whether the recommender built at start has solved its model once (Recommender.isWarm); latched, so a
+   * later rebuild (erasure) does not take a serving gateway out of rotation. Part of /readyz.
+   */
+  modelWarm(): boolean;
   /** Announcements for live clients (user updated, anomaly detected); the API attaches a listener. */
   live: LiveUpdates;
   /** Streaming anomaly detectors on the ingestion path. */
@@ -213,6 +218,7 @@ export async function createFlywheel(config: FlywheelConfig, logger: Logger, opt
   if (groups.fanOut && log.broadcast && fanOutStart && pipelines.fanOut) {
     fanOutConsumer = await startFanOut(log.broadcast, fanOutStart, groups.fanOut, pipelines.fanOut, logger);
   }
+  let modelWarm = !serving;
   const impressions = new ImpressionRecorder(log, metrics, logger, {
     lingerMs: config.FLYWHEEL_IMPRESSION_LINGER_MS ?? (log.backend === 'embedded' ? 0 : 10),
   });
@@ -230,6 +236,7 @@ export async function createFlywheel(config: FlywheelConfig, logger: Logger, opt
     get recommender() {
       return current.recommender;
     },
+    modelWarm: () => (modelWarm ||= current.recommender.isWarm()),
     live,
     anomalies,
     segments: segmentService,

@@ -93,6 +93,8 @@ export class ItemModel {
   private touched = new Int32Array(0);
   private pos = new Int32Array(0);
   solved = 0;
+  /** Dirty items re-solved so far (each removal from the dirty set): Recommender.isWarm counts on it. */
+  refreshed = 0;
 
   constructor(
     private readonly index: InteractionIndex,
@@ -141,6 +143,7 @@ export class ItemModel {
       for (const i of batch) {
         this.solveColumn(i);
         this.dirty.delete(i);
+        this.refreshed++;
       }
       batch.length = 0;
       if (performance.now() >= deadline) break;

@@ -232,8 +232,20 @@ export class Recommender {
     }
     this.version++;
     this.model.invalidateAll();
+    // The dirty set iterates in insertion order, so the first `warmOwed` items re-solved are these.
+    this.warmFrom = this.model.refreshed;
+    this.warmOwed = this.model.pending();
     this.scheduleRefresh();
     this.als.schedule();
+  }
+
+  /**
+   * Whether the item model has re-solved every item the last bootstrap left unsolved. Until then answers come
+   * from a partly solved model (at 1M interactions the solve takes tens of seconds), so a gateway that joins
+   * or restarts on a large shop is not ready before it (/readyz). Events arriving meanwhile do not postpone it.
+   */
+  isWarm(): boolean {
+    return this.model.refreshed - this.warmFrom >= this.warmOwed || this.model.pending() === 0;
   }
 
   /** Re-solves everything dirty now, synchronously, and refits the ALS factors when stale (eval, bench, tests). */
@@ -321,6 +333,9 @@ export class Recommender {
   strategyByName(name: string): Strategy | undefined {
     return this.byName.get(name);
   }
+
+  private warmFrom = 0;
+  private warmOwed = 0;
 
   /** Resolves when the background refresh has caught up. */
   whenFresh(): Promise<void> {
