@@ -214,10 +214,11 @@ export class Recommender {
   async bootstrap(): Promise<void> {
     const store = this.store;
     if (!store) return;
-    // The edges in the order they arrived (as near as the stored times tell), not the store's scan order:
-    // the index is order-sensitive (which users are an item's most recent, ties between items, float sums),
-    // and a gateway that joins, or restarts, or runs on the other backend must answer as one that watched the
-    // events arrive. The scan order differs between backends (Neo4j: by user id; embedded: insertion).
+    // The edges in the order they arrived (as near as the stored times tell), not the store's scan order: the
+    // index is order-sensitive (which users are an item's most recent, ties between items, float sums), and
+    // the scan order differs between backends (Neo4j: by user id; embedded: insertion). So every gateway that
+    // starts on the same graph builds the same index, on either backend (bench/join.ts). It is not the live
+    // index exactly: trending counts, for one, are rebuilt once per edge rather than once per event.
     const edges: InteractionEdge[] = [];
     if (store.scanInteractions) for await (const batch of store.scanInteractions(5000)) for (const e of batch) if (e.weight > 0) edges.push(e);
     edges.sort(byArrival);
