@@ -62,7 +62,10 @@ export function writeAlsFactorsBack(rec: Recommender, store: ItemFactorStore, lo
       const started = performance.now();
       try {
         await store.writeItemFactors(model);
-        logger.info({ items: model.itemIds.length, factors: model.factors, ms: Math.round(performance.now() - started) }, 'ALS item factors written to the graph');
+        logger.info(
+          { items: model.itemIds.length, factors: model.factors, ms: Math.round(performance.now() - started) },
+          'ALS item factors written to the graph',
+        );
       } catch (err) {
         logger.warn({ err }, 'could not write the ALS item factors to the graph; the next fit will try again');
       }

@@ -87,7 +87,10 @@ export function decodeAlsModel(buf: Buffer, source = 'the model file'): ItemFact
     throw new AlsModelError('corrupt', `${source} has a malformed header`);
   const expected = header.itemIds.length * header.factors * 8;
   if (header.vectorBytes !== expected)
-    throw new AlsModelError('corrupt', `${source} declares ${header.vectorBytes} bytes of vectors for ${header.itemIds.length} items x ${header.factors} factors (${expected})`);
+    throw new AlsModelError(
+      'corrupt',
+      `${source} declares ${header.vectorBytes} bytes of vectors for ${header.itemIds.length} items x ${header.factors} factors (${expected})`,
+    );
   const start = headerEnd + ((8 - (headerEnd % 8)) % 8);
   const end = start + header.vectorBytes;
   if (buf.length < end) throw new AlsModelError('truncated', `${source} is truncated: ${buf.length} bytes of ${end}`);
@@ -142,6 +145,7 @@ function checkShape(model: ItemFactorModel, source = 'the ALS model'): void {
   if (model.vectors.length !== model.itemIds.length * model.factors)
     throw new AlsModelError('corrupt', `${source} has ${model.vectors.length} values for ${model.itemIds.length} items x ${model.factors} factors`);
   for (let t = 0; t < model.vectors.length; t++)
-    if (!Number.isFinite(model.vectors[t]!)) throw new AlsModelError('corrupt', `${source} has a value that is not a finite number (item ${model.itemIds[Math.floor(t / model.factors)]})`);
+    if (!Number.isFinite(model.vectors[t]!))
+      throw new AlsModelError('corrupt', `${source} has a value that is not a finite number (item ${model.itemIds[Math.floor(t / model.factors)]})`);
   if (new Set(model.itemIds).size !== model.itemIds.length) throw new AlsModelError('corrupt', `${source} lists an item twice`);
 }

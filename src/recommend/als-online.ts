@@ -168,8 +168,7 @@ export class OnlineAls {
     }
     const eigenvalues = toServedBasis(Y, items, k);
     const now = positionOf(this.index);
-    const fresh =
-      matched === model.itemIds.length && model.position.interactions === now.interactions && model.position.latestEventAt === now.latestEventAt;
+    const fresh = matched === model.itemIds.length && model.position.interactions === now.interactions && model.position.latestEventAt === now.latestEventAt;
     const snap = snapshotOf(Y, eigenvalues, items, this.options, fresh ? this.changes : -1, model.fitMs, ++this.version, {
       fittedAt: model.fittedAt,
       position: model.position,

@@ -70,62 +70,70 @@ test('item factors are written to the items and read back whole; a model half-ov
   }
 });
 
-test('a gateway writes its fit to Neo4j; a new gateway loads it at start and serves als at once, without fitting', { skip: NEO4J_SKIP ?? KAFKA_SKIP }, async () => {
-  await cleanNeo4j();
-  const env = productionEnv('als-factors', {
-    FLYWHEEL_RECOMMENDER: 'als',
-    FLYWHEEL_ALS_FACTORS: '8',
-    FLYWHEEL_ALS_ITERATIONS: '4',
-    FLYWHEEL_ANOMALIES: 'off',
-  });
-  const first = await startTestGateway({ env });
-  let list: string[] = [];
-  try {
-    const events = [];
-    for (let u = 0; u < 24; u++) {
-      const g = u % 3;
-      for (let t = 0; t < 4; t++) events.push({ id: `af-${u}-${t}`, type: 'PURCHASE' as const, userId: `af${u}`, itemId: `g${g}-${(u + t) % 6}`, quantity: 1 });
-    }
-    const tracked = await run(first.graphqlUrl, TrackEventsDocument, { events });
-    assert.equal(tracked.data!.trackEvents.accepted, events.length);
-    const probe = await Neo4jGraphStore.open(neo4jOptions());
+test(
+  'a gateway writes its fit to Neo4j; a new gateway loads it at start and serves als at once, without fitting',
+  { skip: NEO4J_SKIP ?? KAFKA_SKIP },
+  async () => {
+    await cleanNeo4j();
+    const env = productionEnv('als-factors', {
+      FLYWHEEL_RECOMMENDER: 'als',
+      FLYWHEEL_ALS_FACTORS: '8',
+      FLYWHEEL_ALS_ITERATIONS: '4',
+      FLYWHEEL_ANOMALIES: 'off',
+    });
+    const first = await startTestGateway({ env });
+    let list: string[] = [];
     try {
-      const deadline = Date.now() + 60_000;
-      let stored: ItemFactorModel | null = null;
-      // the first ask of als plans the first fit (a second after), in the refit worker; then the write-back
-      while (!stored || stored.position.interactions < events.length) {
-        assert.ok(Date.now() < deadline, 'the fit reached Neo4j within 60 s');
-        await run(first.graphqlUrl, RecommendationsDocument, { userId: 'af0', first: 5 });
-        await new Promise((r) => setTimeout(r, 200));
-        stored = await probe.itemFactors.readItemFactors();
+      const events = [];
+      for (let u = 0; u < 24; u++) {
+        const g = u % 3;
+        for (let t = 0; t < 4; t++)
+          events.push({ id: `af-${u}-${t}`, type: 'PURCHASE' as const, userId: `af${u}`, itemId: `g${g}-${(u + t) % 6}`, quantity: 1 });
       }
-      assert.equal(stored.factors, 8);
-      assert.equal(stored.itemIds.length, 18);
-      assert.equal(first.app.recommender.als.model!.loaded, false);
+      const tracked = await run(first.graphqlUrl, TrackEventsDocument, { events });
+      assert.equal(tracked.data!.trackEvents.accepted, events.length);
+      const probe = await Neo4jGraphStore.open(neo4jOptions());
+      try {
+        const deadline = Date.now() + 60_000;
+        let stored: ItemFactorModel | null = null;
+        // the first ask of als plans the first fit (a second after), in the refit worker; then the write-back
+        while (!stored || stored.position.interactions < events.length) {
+          assert.ok(Date.now() < deadline, 'the fit reached Neo4j within 60 s');
+          await run(first.graphqlUrl, RecommendationsDocument, { userId: 'af0', first: 5 });
+          await new Promise((r) => setTimeout(r, 200));
+          stored = await probe.itemFactors.readItemFactors();
+        }
+        assert.equal(stored.factors, 8);
+        assert.equal(stored.itemIds.length, 18);
+        assert.equal(first.app.recommender.als.model!.loaded, false);
+      } finally {
+        await probe.close();
+      }
+      const res = await run(first.graphqlUrl, RecommendationsDocument, { userId: 'af0', first: 5 });
+      list = res.data!.recommendations.map((r) => r.item.id);
+      assert.ok(
+        res.data!.recommendations.some((r) => /latent factors|tastes like yours/.test(r.reason)),
+        'als answered',
+      );
     } finally {
-      await probe.close();
+      await first.close();
     }
-    const res = await run(first.graphqlUrl, RecommendationsDocument, { userId: 'af0', first: 5 });
-    list = res.data!.recommendations.map((r) => r.item.id);
-    assert.ok(res.data!.recommendations.some((r) => /latent factors|tastes like yours/.test(r.reason)), 'als answered');
-  } finally {
-    await first.close();
-  }
 
-  const second = await startTestGateway({ env });
-  try {
-    const als = second.app.recommender.als;
-    assert.ok(als.model, 'factors served from the start');
-    assert.equal(als.model.loaded, true, 'loaded from Neo4j');
-    assert.equal(als.stale(), false, 'the stored fit saw this very data: no refit planned');
-    const res = await run(second.graphqlUrl, RecommendationsDocument, { userId: 'af0', first: 5 });
-    assert.deepEqual(
-      res.data!.recommendations.map((r) => r.item.id),
-      list,
-      'the same list as the gateway that fitted',
-    );
-    assert.deepEqual(als.fits, { worker: 0, sync: 0 }, 'no fit');
-  } finally {
-    await second.close();
-  }
-});
+    const second = await startTestGateway({ env });
+    try {
+      const als = second.app.recommender.als;
+      assert.ok(als.model, 'factors served from the start');
+      assert.equal(als.model.loaded, true, 'loaded from Neo4j');
+      assert.equal(als.stale(), false, 'the stored fit saw this very data: no refit planned');
+      const res = await run(second.graphqlUrl, RecommendationsDocument, { userId: 'af0', first: 5 });
+      assert.deepEqual(
+        res.data!.recommendations.map((r) => r.item.id),
+        list,
+        'the same list as the gateway that fitted',
+      );
+      assert.deepEqual(als.fits, { worker: 0, sync: 0 }, 'no fit');
+    } finally {
+      await second.close();
+    }
+  },
+);

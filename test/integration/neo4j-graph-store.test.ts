@@ -65,7 +65,7 @@ test('migration 4 drops the SIMILAR edges, simDirty flags and index that earlier
   }
   const store = await Neo4jGraphStore.open(neo4jOptions());
   try {
-    assert.equal(store.schemaVersion, MIGRATIONS.at(-1)!.version, "4 and every later one");
+    assert.equal(store.schemaVersion, MIGRATIONS.at(-1)!.version, '4 and every later one');
     const count = async (query: string) => Number((await store.driver.executeQuery(query)).records[0]!.get('n'));
     assert.equal(await count('MATCH ()-[s:SIMILAR]->() RETURN count(s) AS n'), 0, 'no SIMILAR edge left');
     assert.equal(await count('MATCH (i:Item) WHERE i.simDirty IS NOT NULL RETURN count(i) AS n'), 0, 'no simDirty flag left');

@@ -39,9 +39,7 @@ export class Neo4jItemFactors implements ItemFactorStore {
       const rows: { id: string; v: number[] }[] = [];
       for (let j = from; j < Math.min(from + WRITE_BATCH, model.itemIds.length); j++)
         rows.push({ id: model.itemIds[j]!, v: Array.from(model.vectors.subarray(j * k, j * k + k)) });
-      await this.session.write((tx) =>
-        tx.run('UNWIND $rows AS row MATCH (i:Item {id: row.id}) SET i.alsFactors = row.v, i.alsFit = $fitId', { rows, fitId }),
-      );
+      await this.session.write((tx) => tx.run('UNWIND $rows AS row MATCH (i:Item {id: row.id}) SET i.alsFactors = row.v, i.alsFit = $fitId', { rows, fitId }));
     }
     const { itemIds: _ids, vectors: _vectors, ...header } = model;
     await this.session.write((tx) =>

@@ -103,14 +103,32 @@ test('a damaged, truncated, foreign or other-version model file is refused with 
   const { rec, bytes } = fitted();
   rec.close();
   const headerLength = bytes.readUInt32LE(8);
-  assert.equal(refusal(() => decodeAlsModel(bytes.subarray(0, 5))), 'truncated');
-  assert.equal(refusal(() => decodeAlsModel(bytes.subarray(0, 12 + Math.floor(headerLength / 2)))), 'truncated');
-  assert.equal(refusal(() => decodeAlsModel(bytes.subarray(0, bytes.length - 8))), 'truncated');
-  assert.equal(refusal(() => decodeAlsModel(Buffer.concat([bytes, Buffer.alloc(8)]))), 'corrupt');
+  assert.equal(
+    refusal(() => decodeAlsModel(bytes.subarray(0, 5))),
+    'truncated',
+  );
+  assert.equal(
+    refusal(() => decodeAlsModel(bytes.subarray(0, 12 + Math.floor(headerLength / 2)))),
+    'truncated',
+  );
+  assert.equal(
+    refusal(() => decodeAlsModel(bytes.subarray(0, bytes.length - 8))),
+    'truncated',
+  );
+  assert.equal(
+    refusal(() => decodeAlsModel(Buffer.concat([bytes, Buffer.alloc(8)]))),
+    'corrupt',
+  );
   const flipped = Buffer.from(bytes);
   flipped[flipped.length - 3]! ^= 0x40;
-  assert.equal(refusal(() => decodeAlsModel(flipped)), 'corrupt');
-  assert.equal(refusal(() => decodeAlsModel(Buffer.from('user,item\nu1,i1\n'))), 'not-a-model');
+  assert.equal(
+    refusal(() => decodeAlsModel(flipped)),
+    'corrupt',
+  );
+  assert.equal(
+    refusal(() => decodeAlsModel(Buffer.from('user,item\nu1,i1\n'))),
+    'not-a-model',
+  );
   const json = JSON.parse(bytes.subarray(12, 12 + headerLength).toString('utf8')) as Record<string, unknown>;
   const rewrite = (header: Record<string, unknown>) => {
     const h = Buffer.from(JSON.stringify(header));
@@ -121,9 +139,19 @@ test('a damaged, truncated, foreign or other-version model file is refused with 
     return Buffer.concat([bytes.subarray(0, 8), len, h, pad, bytes.subarray(vectorsAt)]);
   };
   assert.equal(decodeAlsModel(rewrite(json)).factors, 8, 'the rewrite itself is faithful');
-  assert.equal(refusal(() => decodeAlsModel(rewrite({ ...json, formatVersion: 2 }))), 'unsupported-version');
-  assert.equal(refusal(() => decodeAlsModel(rewrite({ ...json, factors: 16 }))), 'corrupt', 'a header whose dimension does not match its vectors');
-  assert.equal(refusal(() => decodeAlsModel(rewrite({ ...json, itemIds: (json.itemIds as string[]).slice(1) }))), 'corrupt');
+  assert.equal(
+    refusal(() => decodeAlsModel(rewrite({ ...json, formatVersion: 2 }))),
+    'unsupported-version',
+  );
+  assert.equal(
+    refusal(() => decodeAlsModel(rewrite({ ...json, factors: 16 }))),
+    'corrupt',
+    'a header whose dimension does not match its vectors',
+  );
+  assert.equal(
+    refusal(() => decodeAlsModel(rewrite({ ...json, itemIds: (json.itemIds as string[]).slice(1) }))),
+    'corrupt',
+  );
 });
 
 test('a model fitted with another dimension or other hyperparameters is refused by name', () => {
@@ -132,12 +160,15 @@ test('a model fitted with another dimension or other hyperparameters is refused 
   rec.close();
   const wider = recommender({ ...ALS, factors: 16 });
   wider.applyEvents(shop());
-  assert.throws(() => wider.als.loadModel(model, 'model.als'), (err: unknown) => {
-    assert.ok(err instanceof AlsModelError);
-    assert.equal(err.kind, 'mismatch');
-    assert.match(err.message, /model\.als was fitted with factors 8 \(configured 16\)/);
-    return true;
-  });
+  assert.throws(
+    () => wider.als.loadModel(model, 'model.als'),
+    (err: unknown) => {
+      assert.ok(err instanceof AlsModelError);
+      assert.equal(err.kind, 'mismatch');
+      assert.match(err.message, /model\.als was fitted with factors 8 \(configured 16\)/);
+      return true;
+    },
+  );
   assert.equal(wider.als.model, null, 'nothing served from it');
   const otherLambda = recommender({ ...ALS, regularization: 35 });
   otherLambda.applyEvents(shop());
