@@ -584,25 +584,11 @@ export function foldIn(model: AlsSnapshot, h: UserHistory, o: AlsOptions, s: Fol
 
 /** out += sign x sum_t w_t (u_t . v) u_t over the rows u_t of U: the user's own part of A times v, O(n k). */
 function addUserPart(U: Float64Array, w: Float64Array, n: number, k: number, v: Float64Array, out: Float64Array, sign: number): void {
-  const k4 = k & ~3;
   for (let t = 0; t < n; t++) {
     const uo = t * k;
-    // four running sums: independent additions, 15-25 % faster here than one chain (most of a CG step)
-    let d0 = 0;
-    let d1 = 0;
-    let d2 = 0;
-    let d3 = 0;
-    let a = 0;
-    for (; a < k4; a += 4) {
-      d0 += U[uo + a]! * v[a]!;
-      d1 += U[uo + a + 1]! * v[a + 1]!;
-      d2 += U[uo + a + 2]! * v[a + 2]!;
-      d3 += U[uo + a + 3]! * v[a + 3]!;
-    }
-    for (; a < k; a++) d0 += U[uo + a]! * v[a]!;
-    const f = sign * w[t]! * (d0 + d1 + (d2 + d3));
+    const f = sign * w[t]! * dotRow(U, uo, k, v);
     if (f === 0) continue;
-    for (a = 0; a < k; a++) out[a]! += f * U[uo + a]!;
+    for (let a = 0; a < k; a++) out[a]! += f * U[uo + a]!;
   }
 }
 
@@ -752,8 +738,11 @@ export function scoreSome(model: AlsSnapshot, x: Float64Array, ids: Int32Array, 
   }
 }
 
-/** Y[o .. o + k) . x with four running sums (the same order for scoreAll and scoreSome, so both give equal scores). */
-function dotRow(Y: Float32Array, o: number, k: number, x: Float64Array): number {
+/**
+ * Y[o .. o + k) . x with four running sums: independent additions, 15-25 % faster here than one chain (most of
+ * a CG step, and of scoring). scoreAll and scoreSome sum in the same order, so both give equal scores.
+ */
+function dotRow(Y: Float32Array | Float64Array, o: number, k: number, x: Float64Array): number {
   const k4 = k & ~3;
   let d0 = 0;
   let d1 = 0;
