@@ -39,7 +39,11 @@ export class Neo4jItemFactors implements ItemFactorStore {
       const rows: { id: string; v: number[] }[] = [];
       for (let j = from; j < Math.min(from + WRITE_BATCH, model.itemIds.length); j++)
         rows.push({ id: model.itemIds[j]!, v: Array.from(model.vectors.subarray(j * k, j * k + k)) });
-      await this.session.write((tx) => tx.run('UNWIND $rows AS row MATCH (i:Item {id: row.id}) SET i.alsFactors = row.v, i.alsFit = $fitId', { rows, fitId }));
+      // in turn with this instance's batch writes, which lock the same item nodes (Neo4jSession.serialized):
+      // one batch of vectors at a time, so ingestion waits for one batch at most, never for the whole model
+      await this.session.serialized(() =>
+        this.session.write((tx) => tx.run('UNWIND $rows AS row MATCH (i:Item {id: row.id}) SET i.alsFactors = row.v, i.alsFit = $fitId', { rows, fitId })),
+      );
     }
     const { itemIds: _ids, vectors: _vectors, ...header } = model;
     await this.session.write((tx) =>
