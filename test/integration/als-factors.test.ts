@@ -110,11 +110,9 @@ test(
         await probe.close();
       }
       const res = await run(first.graphqlUrl, RecommendationsDocument, { userId: 'af0', first: 5 });
-      list = res.data!.recommendations.map((r) => r.item.id);
-      assert.ok(
-        res.data!.recommendations.some((r) => /latent factors|tastes like yours/.test(r.reason)),
-        'als answered',
-      );
+      // what als scored (a short list is filled from trending, whose ties fall by each gateway's own item order)
+      list = res.data!.recommendations.filter((r) => /\(als/.test(r.reason)).map((r) => r.item.id);
+      assert.ok(list.length >= 3, 'als answered');
     } finally {
       await first.close();
     }
@@ -127,9 +125,9 @@ test(
       assert.equal(als.stale(), false, 'the stored fit saw this very data: no refit planned');
       const res = await run(second.graphqlUrl, RecommendationsDocument, { userId: 'af0', first: 5 });
       assert.deepEqual(
-        res.data!.recommendations.map((r) => r.item.id),
+        res.data!.recommendations.filter((r) => /\(als/.test(r.reason)).map((r) => r.item.id),
         list,
-        'the same list as the gateway that fitted',
+        'the same als items, in the same order, as the gateway that fitted',
       );
       assert.deepEqual(als.fits, { worker: 0, sync: 0 }, 'no fit');
     } finally {
