@@ -79,8 +79,8 @@ test(
       FLYWHEEL_RECOMMENDER: 'als',
       FLYWHEEL_ALS_FACTORS: '8',
       FLYWHEEL_ALS_ITERATIONS: '4',
-    // a fit that started before the last events reached this gateway's fan-out is followed by another soon
-    FLYWHEEL_ALS_REFIT_MINUTES: '0.02',
+      // a fit that started before the last events reached this gateway's fan-out is followed by another soon
+      FLYWHEEL_ALS_REFIT_MINUTES: '0.02',
       FLYWHEEL_ANOMALIES: 'off',
     });
     const first = await startTestGateway({ env });
