@@ -17,6 +17,7 @@ import { SegmentService } from '../segments/service';
 import { ErasureService } from '../privacy/erasure-service';
 import { consumerGroups, openEventLog, openGraphStore } from './backends';
 import { recommenderFactory } from './recommender-factory';
+import { loadAlsFactorsAtStart, writeAlsFactorsBack } from './als-factors';
 import { composePipelines } from './stages';
 import { sampleRatioMismatchFinding } from './srm-alert';
 import { ImpressionRecorder } from '../outcomes/impressions';
@@ -101,7 +102,15 @@ export async function createFlywheel(config: FlywheelConfig, logger: Logger, opt
 
   // Segment-aware strategies read the user's segment through the SegmentService, created further down.
   let segments: SegmentService | null = null;
-  const newRecommender = recommenderFactory(config, store, (userId) => segments?.topItemsForUser(userId) ?? null);
+  const buildRecommender = recommenderFactory(config, store, (userId) => segments?.topItemsForUser(userId) ?? null);
+  // On Neo4j every fit a serving gateway swaps in is written back to the items (als-factors.ts), a rebuilt
+  // recommender's (erasure) included: its fit is the one without the erased user.
+  const itemFactors = serving ? store.itemFactors : undefined;
+  const newRecommender = () => {
+    const r = buildRecommender();
+    if (itemFactors) writeAlsFactorsBack(r, itemFactors, logger);
+    return r;
+  };
   // Erasure may replace the recommender with one rebuilt from the erased store: readers go through `current`.
   const current = { recommender: newRecommender() };
   // What the experiment records (read from the log) set on the recommender outlives a rebuilt one: a shipped
@@ -140,7 +149,13 @@ export async function createFlywheel(config: FlywheelConfig, logger: Logger, opt
   // The fan-out start is pinned to the stream's end before the recommender reads the graph, so no event
   // falls between the two (one applied both ways at worst counts twice). Pinned in memory, not committed.
   const fanOutStart = groups.fanOut && log.broadcast ? await log.broadcast.pinEnd() : null;
-  if (serving && (restoredAt >= 0 || store.backend === 'neo4j')) await current.recommender.bootstrap();
+  if (serving) {
+    // no refit on a half-read index, which would then replace the factors loaded below
+    current.recommender.als.setBackground(false);
+    if (restoredAt >= 0 || store.backend === 'neo4j') await current.recommender.bootstrap();
+    await loadAlsFactorsAtStart(current.recommender, config, store, logger);
+    current.recommender.als.setBackground(current.recommender.options.backgroundRefresh);
+  }
 
   const anomalies = new AnomalyService(store, {
     enabled: config.FLYWHEEL_ANOMALIES,

@@ -12,6 +12,8 @@ import { runAnomalies, type AnomaliesFlags } from './anomalies-command';
 import { printSimulate, runSimulate, type SimulateFlags } from './simulate-command';
 import { printEvaluatePolicy, runEvaluatePolicy, type EvaluatePolicyFlags } from './evaluate-policy-command';
 import { addInputOptions } from './input-options';
+import { runExportAls } from './export-als-command';
+import { AlsModelError } from '../recommend/als-model';
 import { CliFailure } from './cli-error';
 import { InputError } from '../import/input-error';
 import { DataDirLockedError } from '../util/data-dir-lock';
@@ -194,9 +196,26 @@ program
   .option('--json', 'print only the JSON object')
   .action(async (flags: EvaluatePolicyFlags) => printEvaluatePolicy(await runEvaluatePolicy(flags), flags.json === true));
 
+program
+  .command('export-als')
+  .description(
+    'write the fitted ALS model of the data (item ids, factors, hyperparameters, fit time, data position) to a file that FLYWHEEL_ALS_MODEL_FILE loads at start; fits first when no stored model covers the data',
+  )
+  .addOption(dataDirOption())
+  .requiredOption('--out <file>', 'the model file to write')
+  .option('--json', 'print the report as JSON')
+  .action(async (flags: { dataDir?: string; out: string; json?: boolean }) => {
+    const r = await runExportAls(config(flags, { LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' }), flags.out);
+    if (flags.json) console.log(JSON.stringify(r));
+    else
+      console.log(
+        `${r.file}: ${r.items} items x ${r.factors} factors (${r.bytes} bytes), ${r.source === 'fitted' ? 'fitted now' : 'the stored fit'} of ${r.fittedAt} over ${r.position.interactions} interactions`,
+      );
+  });
+
 program.parseAsync(process.argv).catch((err: unknown) => {
   // Mistakes in the configuration, the flags or the input file: one line, exit 2, no stack trace.
-  if (err instanceof ConfigError || err instanceof InputError || err instanceof DataDirLockedError) {
+  if (err instanceof ConfigError || err instanceof InputError || err instanceof DataDirLockedError || err instanceof AlsModelError) {
     console.error(`flywheel: ${err.message}`);
     process.exit(2);
   }

@@ -64,6 +64,11 @@ export const configSchema = z.object({
   FLYWHEEL_ALS_REFIT_MINUTES: z.coerce.number({ error: 'must be a number' }).min(0, 'must be at least 0').optional(),
   /** Above this many items, `als` inside a blend ranks the other parts' candidates instead of scanning every item. */
   FLYWHEEL_ALS_EXACT_MAX_ITEMS: intIn(0, 100_000_000).optional(),
+  /**
+   * A fitted ALS model (`flywheel export-als`) to serve from the start instead of waiting for the first fit
+   * (src/app/als-factors.ts); a file that is damaged or fitted with other hyperparameters stops the start.
+   */
+  FLYWHEEL_ALS_MODEL_FILE: z.string().min(1).optional(),
   /** Entries of the exact recommendation cache (0 turns it off); handed to the Recommender by src/app/flywheel.ts. */
   FLYWHEEL_RECOMMENDATION_CACHE: intIn(0, 10_000_000).default(10_000),
   FLYWHEEL_MAX_BODY_BYTES: intIn(1024, 100 * 1024 * 1024).default(1024 * 1024),

@@ -2,6 +2,7 @@ import type { AnomalyStore } from './stores/anomalies';
 import type { ErasureStore } from './stores/erasure';
 import type { GraphReadStore } from './stores/graph-reads';
 import type { GraphWriteStore } from './stores/graph-writes';
+import type { ItemFactorStore } from './stores/item-factors';
 import type { SegmentStore } from './stores/segments';
 
 /**
@@ -15,6 +16,8 @@ import type { SegmentStore } from './stores/segments';
  */
 export interface GraphStore extends GraphWriteStore, GraphReadStore, AnomalyStore, SegmentStore, ErasureStore {
   readonly backend: 'embedded' | 'neo4j';
+  /** The ALS item factors kept with the graph (Neo4j); absent where the backend keeps none (embedded). */
+  readonly itemFactors?: ItemFactorStore;
   close(): Promise<void>;
 }
 
@@ -24,5 +27,6 @@ export * from './stores/graph-reads';
 export * from './stores/anomalies';
 export * from './stores/segments';
 export * from './stores/erasure';
+export * from './stores/item-factors';
 export * from './stores/cursor';
 export * from './stores/store-unavailable';

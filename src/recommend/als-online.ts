@@ -7,6 +7,7 @@ import {
   fitAls,
   foldIn,
   matrixFromIndex,
+  positionOf,
   scoreAll,
   scoreSome,
   snapshotOf,
@@ -15,9 +16,11 @@ import {
   type AlsSnapshot,
 } from './als';
 import type { AlsFitReply, AlsFitRequest } from './als-worker';
+import type { ItemFactorModel, ItemFactorPosition } from '../graph/stores/item-factors';
+import { ALS_MODEL_FORMAT_VERSION, MODEL_DEFINING, checkAlsModelFits } from './als-model';
 import type { InteractionIndex } from './interactions';
 import { topK } from './linalg';
-import type { Accumulator, ScoreContext, Seed, Strategy } from './strategy';
+import { EXPLAIN_LATER, type Accumulator, type ScoreContext, type Seed, type Strategy } from './strategy';
 
 /**
  * The online side of ALS (als.ts): which snapshot is served, when item factors are refit, and the strategy
@@ -49,6 +52,7 @@ export class OnlineAls {
   private background = true;
   /** Refits started in a worker / on the calling thread (tests, metrics). */
   fits = { worker: 0, sync: 0 };
+  private readonly fittedListeners: ((snap: AlsSnapshot) => void)[] = [];
 
   constructor(
     private readonly index: InteractionIndex,
@@ -97,11 +101,83 @@ export class OnlineAls {
   fitNow(): AlsSnapshot | null {
     if (!this.stale()) return this.current;
     const changes = this.changes;
+    const position = positionOf(this.index);
     const m = matrixFromIndex(this.index, this.options);
     const fit = fitAls(m, this.options, this.current?.Y, this.iterationsFor(this.current));
     const eigenvalues = toServedBasis(fit.Y, m.items, this.options.factors);
     this.fits.sync++;
-    return this.install(fit.Y, eigenvalues, m.items, changes, fit.fitMs);
+    return this.installFit(fit.Y, eigenvalues, m.items, changes, fit.fitMs, position);
+  }
+
+  /**
+   * Called with every snapshot a fit (not a load) installs, after it is served: what keeps a copy of the
+   * model elsewhere (the Neo4j write-back, wired in src/app/flywheel.ts) listens here.
+   */
+  onFitted(listener: (snap: AlsSnapshot) => void): void {
+    this.fittedListeners.push(listener);
+  }
+
+  /**
+   * The served model as a record (item ids, vectors, hyperparameters, fit time, data position) for a file
+   * (`flywheel export-als`) or the graph store; null before the first fit or load. The vectors are the
+   * snapshot's own frozen array: read them, never write.
+   */
+  exportModel(snap: AlsSnapshot | null = this.current): ItemFactorModel | null {
+    if (!snap) return null;
+    const o = this.options;
+    const hyperparameters: Record<string, number | string> = {};
+    for (const key of MODEL_DEFINING) if (key !== 'factors') hyperparameters[key] = o[key];
+    hyperparameters.iterations = o.iterations;
+    hyperparameters.cgSteps = o.cgSteps;
+    hyperparameters.seed = o.seed;
+    return {
+      formatVersion: ALS_MODEL_FORMAT_VERSION,
+      factors: snap.k,
+      hyperparameters,
+      fittedAt: snap.fittedAt,
+      fitMs: snap.fitMs,
+      position: snap.position,
+      itemIds: this.index.items.slice(0, snap.items).map((m) => m.id),
+      vectors: snap.Y.subarray(0, snap.items * snap.k),
+    };
+  }
+
+  /**
+   * Serves a stored model (a file, or the factors a Neo4j store kept) at once, instead of waiting for a fit.
+   * Refused with AlsModelError ('mismatch') when its dimension or model-defining hyperparameters are not the
+   * configured ones. Its rows are matched to this index's items by id: items it does not know are dropped,
+   * items it has no row for get none (they are not scored, as items newer than a fit). The rows are then
+   * rotated into the eigenbasis of their own Gram matrix (`toServedBasis`, items x k^2 on this thread: about
+   * 2 s at 50,000 items and 128 factors), the basis the fold-in's preconditioner needs.
+   *
+   * When the model saw exactly the data the index holds now (same interaction count and latest event), it
+   * counts as fresh: no refit until events arrive. Otherwise the next refit is planned as after any change,
+   * warm-started from these factors (fewer sweeps than a cold fit).
+   */
+  loadModel(model: ItemFactorModel, source = 'the stored ALS model'): { items: number; matched: number; dropped: number; fresh: boolean } {
+    checkAlsModelFits(model, this.options, source);
+    const k = model.factors;
+    const items = this.index.itemCount;
+    const Y = new Float64Array(items * k);
+    let matched = 0;
+    for (let r = 0; r < model.itemIds.length; r++) {
+      const j = this.index.itemIndex.get(model.itemIds[r]!);
+      if (j === undefined) continue;
+      Y.set(model.vectors.subarray(r * k, r * k + k), j * k);
+      matched++;
+    }
+    const eigenvalues = toServedBasis(Y, items, k);
+    const now = positionOf(this.index);
+    const fresh = matched === model.itemIds.length && model.position.interactions === now.interactions && model.position.latestEventAt === now.latestEventAt;
+    const snap = snapshotOf(Y, eigenvalues, items, this.options, fresh ? this.changes : -1, model.fitMs, ++this.version, {
+      fittedAt: model.fittedAt,
+      position: model.position,
+      loaded: true,
+    });
+    this.current = snap;
+    this.onSwap();
+    this.schedule();
+    return { items, matched, dropped: model.itemIds.length - matched, fresh };
   }
 
   /**
@@ -122,6 +198,7 @@ export class OnlineAls {
 
   private async refitInWorker(): Promise<AlsSnapshot | null> {
     const changes = this.changes;
+    const position = positionOf(this.index);
     const m = matrixFromIndex(this.index, this.options);
     const prev = this.current;
     // a copy: the served snapshot's factors must never be handed over (transfer would detach them)
@@ -146,7 +223,7 @@ export class OnlineAls {
       });
       if (reply.type === 'error') throw new Error(`ALS refit failed: ${reply.message}`);
       if (this.closed) return this.current;
-      return this.install(reply.Y, reply.eigenvalues, m.items, changes, reply.fitMs);
+      return this.installFit(reply.Y, reply.eigenvalues, m.items, changes, reply.fitMs, position);
     } finally {
       this.worker = null;
       void worker.terminate();
@@ -158,11 +235,12 @@ export class OnlineAls {
     return prev ? Math.max(2, Math.ceil(this.options.iterations / 2)) : this.options.iterations;
   }
 
-  /** The swap: one assignment of a complete, frozen snapshot. */
-  private install(Y: Float64Array, eigenvalues: Float64Array, items: number, changes: number, fitMs: number): AlsSnapshot {
-    const snap = snapshotOf(Y, eigenvalues, items, this.options, changes, fitMs, ++this.version);
+  /** The swap: one assignment of a complete, frozen snapshot; then the listeners of a fit. */
+  private installFit(Y: Float64Array, eigenvalues: Float64Array, items: number, changes: number, fitMs: number, position: ItemFactorPosition): AlsSnapshot {
+    const snap = snapshotOf(Y, eigenvalues, items, this.options, changes, fitMs, ++this.version, { fittedAt: Date.now(), position, loaded: false });
     this.current = snap;
     this.onSwap();
+    for (const listener of this.fittedListeners) listener(snap);
     return snap;
   }
 
@@ -172,7 +250,7 @@ export class OnlineAls {
     const wait = this.current === null ? 1000 : Math.max(0, this.lastFitEnded + this.options.refitMinutes * 60_000 - Date.now());
     this.timer = setTimeout(() => {
       this.timer = null;
-      this.refit().catch(() => undefined);
+      if (this.background) this.refit().catch(() => undefined);
     }, wait);
     this.timer.unref();
   }
@@ -187,6 +265,8 @@ export class OnlineAls {
   }
 }
 
+const NONE = new Int32Array(0);
+
 /** `Accumulator.from` of a candidate scored by the factors but not explained by one history item. */
 export const FROM_FACTORS = -3;
 
@@ -199,6 +279,18 @@ export class AlsStrategy implements Strategy {
   private all = new Int32Array(0);
   private inHistory = new Uint8Array(0);
   private z = new Float64Array(0);
+  /**
+   * The last request's deferred explanations (`explainLater`): the snapshot its fold-in used, the items it
+   * added as EXPLAIN_LATER (`deferred[j]` 1; 2 once explained, with the answer in `explainedFrom[j]`), how
+   * many it explained. Its fold-in stays in `s` until the next request.
+   */
+  private pending: AlsSnapshot | null = null;
+  private top: Int32Array = NONE;
+  /** topK's heap, reused by every request (`top` is a view of it). */
+  private topBuf = new Int32Array(0);
+  private deferred = new Uint8Array(0);
+  private explainedFrom = new Int32Array(0);
+  private explained = 0;
   /** Fold-in time of the last request, ms (bench). */
   lastFoldInMs = 0;
 
@@ -216,6 +308,7 @@ export class AlsStrategy implements Strategy {
   }
 
   score(_seeds: readonly Seed[], acc: Accumulator, ctx?: ScoreContext): void {
+    this.forgetDeferred();
     this.als.demand();
     const model = this.als.model; // one read: the whole request uses this snapshot
     if (!model || !ctx) return;
@@ -230,9 +323,13 @@ export class AlsStrategy implements Strategy {
     if (this.scores.length < n) {
       this.scores = new Float64Array(Math.max(n, this.scores.length * 2));
       this.inHistory = new Uint8Array(this.scores.length);
+      this.deferred = new Uint8Array(this.scores.length);
+      this.explainedFrom = new Int32Array(this.scores.length);
       this.all = Int32Array.from({ length: this.scores.length }, (_, i) => i);
     }
     if (this.z.length < model.k) this.z = new Float64Array(model.k);
+    const want = o.candidates + s.n;
+    if (this.topBuf.length < want) this.topBuf = new Int32Array(Math.max(want, this.topBuf.length * 2));
     const pool = ctx.candidates;
     let top: Int32Array;
     if (pool && n > o.exactMaxItems) {
@@ -244,23 +341,47 @@ export class AlsStrategy implements Strategy {
         if (j < n) this.ranked[m++] = j;
       }
       scoreSome(model, s.x, this.ranked, m, this.scores);
-      top = topK(this.ranked, m, this.scores, o.candidates + s.n);
+      top = topK(this.ranked, m, this.scores, want, this.topBuf);
     } else {
       scoreAll(model, s.x, this.scores);
-      top = topK(this.all, n, this.scores, o.candidates + s.n);
+      top = topK(this.all, n, this.scores, want, this.topBuf);
     }
     for (let t = 0; t < s.n; t++) this.inHistory[s.idx[t]!] = 1;
-    let explained = 0;
+    // Explanations (|history| x factors each) are deferred to the items the list shows (`explainLater`).
     for (const j of top) {
       const v = this.scores[j]!;
       if (!(v > 0)) break;
-      let from = FROM_FACTORS;
-      if (explained < o.explain && this.inHistory[j] === 0) {
-        from = explain(model, s, j, this.z);
-        explained++;
-      }
-      acc.add(j, v, from);
+      if (this.inHistory[j] === 0) {
+        this.deferred[j] = 1;
+        acc.add(j, v, EXPLAIN_LATER);
+      } else acc.add(j, v, FROM_FACTORS);
     }
     for (let t = 0; t < s.n; t++) this.inHistory[s.idx[t]!] = 0;
+    this.top = top;
+    this.pending = model;
+  }
+
+  /**
+   * The history item that contributed most to item j's score in the last request (als.ts, `explain`), for at
+   * most `explain` items per request (FROM_FACTORS after that), each computed once.
+   */
+  explainLater(j: number): number | undefined {
+    const model = this.pending;
+    if (!model || j >= this.deferred.length || this.deferred[j] === 0) return undefined;
+    if (this.deferred[j] === 2) return this.explainedFrom[j]!;
+    const o = this.options ?? this.als.options;
+    if (this.explained >= o.explain) return FROM_FACTORS;
+    this.explained++;
+    const from = explain(model, this.s, j, this.z);
+    this.deferred[j] = 2;
+    this.explainedFrom[j] = from;
+    return from;
+  }
+
+  private forgetDeferred(): void {
+    for (const j of this.top) this.deferred[j] = 0;
+    this.top = NONE;
+    this.pending = null;
+    this.explained = 0;
   }
 }

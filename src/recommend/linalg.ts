@@ -36,8 +36,9 @@ export function choleskySolve(A: Float64Array, b: Float64Array, m: number, out: 
  * Indexes of the k largest `key[cand[t]]` (ties: lower index first), best first, by a bounded
  * min-heap: O(m log k) instead of sorting all m candidates.
  */
-export function topK(cand: Int32Array, m: number, key: Float64Array, k: number): Int32Array {
-  const heap = new Int32Array(Math.min(k, m));
+export function topK(cand: Int32Array, m: number, key: Float64Array, k: number, buffer?: Int32Array): Int32Array {
+  // with a buffer (a caller that ranks on every request): the heap lives in it and the answer is a view of it
+  const heap = buffer && buffer.length >= Math.min(k, m) ? buffer.subarray(0, Math.min(k, m)) : new Int32Array(Math.min(k, m));
   let size = 0;
   // "worse" = smaller key, or equal key and larger index
   const worse = (a: number, b: number) => key[a]! < key[b]! || (key[a] === key[b] && a > b);
@@ -71,7 +72,7 @@ export function topK(cand: Int32Array, m: number, key: Float64Array, k: number):
       }
     }
   }
-  const out = heap.slice(0, size);
+  const out = buffer ? heap.subarray(0, size) : heap.slice(0, size);
   out.sort((a, b) => key[b]! - key[a]! || a - b);
   return out;
 }

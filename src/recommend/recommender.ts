@@ -8,7 +8,7 @@ import { FROM_SEGMENT, SegmentPopularStrategy, segmentReason } from './segment-p
 import { AlsStrategy, FROM_FACTORS, OnlineAls } from './als-online';
 import type { AlsOptions } from './als';
 import { BLEND_PARTS, DEFAULT_BLEND, blendOf, builtInStrategies } from './strategies';
-import { Accumulator, type Seed, type SegmentTopItems, type Strategy } from './strategy';
+import { Accumulator, EXPLAIN_LATER, type Seed, type SegmentTopItems, type Strategy } from './strategy';
 import { FROM_NEIGHBOURS, UserKnnStrategy, type UserKnnOptions } from './user-knn';
 
 /**
@@ -580,6 +580,7 @@ export class Recommender {
 
   private reason(strategy: Strategy, from: number, j: number, history: ReturnType<InteractionIndex['user']>, segment: SegmentTopItems | null): string {
     const idx = this.index;
+    if (from === EXPLAIN_LATER) from = strategy.explainLater?.(j) ?? FROM_FACTORS;
     if (from === FROM_SEGMENT && segment) return segmentReason(segment, idx.items[j]!.id);
     if (from === FROM_NEIGHBOURS) {
       const knn = this.byName.get('user-knn');

@@ -92,6 +92,13 @@ export class BlendStrategy implements Strategy {
     }
     for (let t = 0; t < pooled; t++) this.inPool[this.pool[t]!] = 0;
   }
+  explainLater(j: number): number | undefined {
+    for (const { strategy } of this.parts) {
+      const from = strategy.explainLater?.(j);
+      if (from !== undefined) return from;
+    }
+    return undefined;
+  }
 }
 
 /** Options for the strategies beyond the item model's (user-to-user neighbourhood, blend weights). */

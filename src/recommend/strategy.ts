@@ -50,7 +50,17 @@ export interface Strategy {
    * only fills a short list, so `Recommender.recommend` asks for it only when a list comes out short.
    */
   readonly readsSegment?: boolean;
+  /**
+   * For an item this strategy added with `from` = EXPLAIN_LATER in the request just scored: the history item
+   * that explains it (or a negative code), computed now. The Recommender asks only for the items of the list
+   * it answers, so a strategy whose explanations cost something (`als`: |history| x factors each) pays for
+   * those alone. Valid until this strategy scores the next request; undefined for an item it did not defer.
+   */
+  explainLater?(j: number): number | undefined;
 }
+
+/** `Accumulator.from` of a candidate whose strategy explains it only if it is shown (`Strategy.explainLater`). */
+export const EXPLAIN_LATER = -4;
 
 /** Dense per-item accumulator reused across requests (no allocation per request). */
 export class Accumulator {

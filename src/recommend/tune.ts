@@ -76,6 +76,10 @@ export class MemoStrategy implements Strategy {
     }
     for (let t = 0; t < this.n; t++) acc.add(this.j[t]!, this.v[t]!, this.from[t]!);
   }
+  /** The inner strategy last scored this memo's user, so its deferred explanations are still that user's. */
+  explainLater(j: number): number | undefined {
+    return this.inner.explainLater?.(j);
+  }
 }
 
 /** Every weighting of `parts` over `levels` (at least one part positive), without scaled duplicates. */

@@ -60,6 +60,13 @@ export const MIGRATIONS: Migration[] = [
       'MATCH (i:Item) WHERE i.simDirty IS NOT NULL CALL (i) { REMOVE i.simDirty } IN TRANSACTIONS OF 10000 ROWS',
     ],
   },
+  {
+    version: 5,
+    description:
+      "ALS item factors on the items (alsFactors, tagged alsFit with the fit they came from): an index on the tag, which a starting gateway's read of the stored factors filters on (item-factors.ts)",
+    // No vector index on alsFactors: nothing would query it (item-factors.ts says why).
+    statements: ['CREATE INDEX item_als_fit IF NOT EXISTS FOR (n:Item) ON (n.alsFit)'],
+  },
 ];
 
 /** Runs the migrations above the recorded version; returns the schema version now in place. */

@@ -8,6 +8,7 @@ import { Neo4jAnomalies } from './anomalies';
 import { Neo4jErasure } from './erasure';
 import { migrate } from './migrations';
 import { ItemCache, type ItemCacheOptions } from './item-cache';
+import { Neo4jItemFactors } from './item-factors';
 import { Neo4jGraphReads } from './reads';
 import { Neo4jSegments } from './segments';
 import { Neo4jSession, type Neo4jConnectionOptions } from './session';
@@ -22,6 +23,7 @@ import { Neo4jGraphWrites } from './writes';
  *   anomalies.ts  findings, bot exclusion
  *   segments.ts   IN_SEGMENT, the segment model, purchase activity
  *   erasure.ts    eraseUser, the erasure list
+ *   item-factors.ts  the ALS item factors (`itemFactors`, an optional ability of the seam)
  *   migrations.ts versioned schema migrations, run by `open`
  *
  * A new concern is a file here with a class over `Neo4jSession`, and its methods handed on below.
@@ -34,6 +36,7 @@ import { Neo4jGraphWrites } from './writes';
  *   (:Event {id, appliedAt})                          one per applied event (id = idempotencyKey: actor + event id)
  *   (:User)-[:IN_SEGMENT]->(:Segment {id}), (:SegmentModel {id, json}), (:Anomaly {id, seq, ...}),
  *   (:Erased {id, at}), (:Meta {id: 'graph', eventsApplied, anomalySeq}), (:Migration {version})
+ *   (:Item {alsFactors, alsFit}), (:Meta {id: 'als', fitId, items, header})   ALS item factors (item-factors.ts)
  *
  * Item-item similarity is not kept in Neo4j: the recommender learns it in memory (src/recommend/) from
  * the edges (`scanInteractions` at start, then every applied batch). Migration 4 drops the `SIMILAR`
@@ -56,6 +59,8 @@ export class Neo4jGraphStore implements GraphStore {
   private readonly segments: Neo4jSegments;
   private readonly erasure: Neo4jErasure;
   private readonly items: ItemCache;
+  /** The ALS item factors stored on the items (written after each refit, read at start). */
+  readonly itemFactors: Neo4jItemFactors;
 
   private constructor(options: Neo4jGraphStoreOptions) {
     this.session = new Neo4jSession(options);
@@ -66,6 +71,7 @@ export class Neo4jGraphStore implements GraphStore {
     this.segments = new Neo4jSegments(this.session);
     this.erasure = new Neo4jErasure(this.session);
     this.items = new ItemCache(options.itemCache ?? { entries: 0, ttlMs: 0 });
+    this.itemFactors = new Neo4jItemFactors(this.session);
   }
 
   /** Connects, checks the server, runs the schema migrations. */

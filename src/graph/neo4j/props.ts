@@ -30,6 +30,12 @@ export function edgeFromProps(p: Record<string, unknown>): EdgeState {
   };
 }
 
+/**
+ * The item properties a read returns (`i ${ITEM_PROJECTION}`): never `.*`, which would also carry the item's
+ * ALS vector (`alsFactors`, item-factors.ts: factors x 8 bytes) into every item read and the item cache.
+ */
+export const ITEM_PROJECTION = '{ .id, .title, .category, .price, .attributes, .userCount }';
+
 export function itemFromProps(p: Record<string, unknown>): ItemNode {
   const title = (p.title as string | undefined) ?? null;
   let attributes: Record<string, string> = {};

@@ -1,7 +1,7 @@
 import neo4j from 'neo4j-driver';
 import { decodeCursor, encodeCursor } from '../stores/cursor';
 import type { CategoryNode, GraphReadStore, GraphStats, InteractionEdge, ItemNode, ItemPage, ItemQuery, UserNode } from '../stores/graph-reads';
-import { edgeFromProps, itemFromProps } from './props';
+import { ITEM_PROJECTION, edgeFromProps, itemFromProps } from './props';
 import type { Neo4jSession } from './session';
 
 /**
@@ -13,7 +13,9 @@ export class Neo4jGraphReads implements GraphReadStore {
 
   async getItems(ids: readonly string[]): Promise<(ItemNode | null)[]> {
     if (ids.length === 0) return [];
-    const res = await this.session.read((tx) => tx.run(`UNWIND $ids AS id OPTIONAL MATCH (i:Item {id: id}) RETURN id, i { .* } AS item`, { ids: [...ids] }));
+    const res = await this.session.read((tx) =>
+      tx.run(`UNWIND $ids AS id OPTIONAL MATCH (i:Item {id: id}) RETURN id, i ${ITEM_PROJECTION} AS item`, { ids: [...ids] }),
+    );
     const byId = new Map<string, ItemNode | null>();
     for (const r of res.records) byId.set(r.get('id'), r.get('item') ? itemFromProps(r.get('item')) : null);
     return ids.map((id) => byId.get(id) ?? null);
@@ -156,7 +158,7 @@ export class Neo4jGraphReads implements GraphReadStore {
     const [page, total] = await this.session.read(async (tx) => [
       await tx.run(
         `MATCH (i:Item) WHERE ${where} AND ($after IS NULL OR i.id > $after)
-         RETURN i { .* } AS item ORDER BY i.id LIMIT $first + 1`,
+         RETURN i ${ITEM_PROJECTION} AS item ORDER BY i.id LIMIT $first + 1`,
         params,
       ),
       await tx.run(`MATCH (i:Item) WHERE ${where} RETURN count(i) AS n`, params),
