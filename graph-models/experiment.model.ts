@@ -45,6 +45,31 @@ registerEnumType(ExperimentKind, {
   },
 });
 
+export enum GuardrailDirection {
+  HIGHER_IS_BETTER = 'HIGHER_IS_BETTER',
+  LOWER_IS_BETTER = 'LOWER_IS_BETTER',
+}
+registerEnumType(GuardrailDirection, {
+  name: 'GuardrailDirection',
+  description:
+    "Which way a guardrail metric gets worse. Every ExperimentMetric is a rate or revenue: higher is better, unless an experiment's purpose says otherwise.",
+});
+
+export enum GuardrailVerdict {
+  PASS = 'PASS',
+  FAIL = 'FAIL',
+  INCONCLUSIVE = 'INCONCLUSIVE',
+}
+registerEnumType(GuardrailVerdict, {
+  name: 'GuardrailVerdict',
+  description: 'The outcome of a guardrail\'s one-sided non-inferiority test (EXPERIMENTS.md, "Guardrails").',
+  valuesConfig: {
+    PASS: { description: 'Non-inferior: the one-sided 95 % bound of the relative change is on the safe side of the margin.' },
+    FAIL: { description: 'Worse than the margin: even the opposite one-sided 95 % bound is beyond it.' },
+    INCONCLUSIVE: { description: 'The data cannot tell yet (the interval straddles the margin), or too few users.' },
+  },
+});
+
 export enum ExperimentStatus {
   DRAFT = 'DRAFT',
   RUNNING = 'RUNNING',
@@ -92,6 +117,20 @@ export class ExperimentVariantInput {
   blend?: BlendPartInput[];
 }
 
+@InputType('GuardrailInput', {
+  description: 'A guardrail metric with its non-inferiority margin: the metric may get worse by at most `margin`, relative to control.',
+})
+export class GuardrailInput {
+  @Field(() => ExperimentMetric)
+  metric!: ExperimentMetric;
+
+  @Field(() => Float, { nullable: true, description: 'Tolerated relative degradation in (0, 1], e.g. 0.02 for 2 %; 0.02 when omitted.' })
+  margin?: number;
+
+  @Field(() => GuardrailDirection, { nullable: true, description: 'HIGHER_IS_BETTER when omitted.' })
+  direction?: GuardrailDirection;
+}
+
 @InputType('CreateExperimentInput')
 export class CreateExperimentInput {
   @Field({ description: 'Shown in results and alerts.' })
@@ -137,6 +176,15 @@ export class CreateExperimentInput {
   })
   @ArrayMaxSize(5)
   guardrailMetrics?: ExperimentMetric[];
+
+  @Field(() => [GuardrailInput], {
+    nullable: true,
+    description:
+      'Guardrail metrics with their margins and directions (joined with guardrailMetrics, whose metrics get a 2 % margin, higher is better). Each treatment gets a one-sided non-inferiority verdict per guardrail; a FAIL of the always-valid test raises a GUARDRAIL_FAILURE anomaly.',
+  })
+  @ArrayMaxSize(5)
+  @ValidateNested({ each: true })
+  guardrails?: GuardrailInput[];
 
   @Field(() => Float, {
     description:
@@ -196,6 +244,58 @@ export class LiftType {
   pValue!: number;
 }
 
+@ObjectType('Guardrail', { simpleResolvers: true, description: 'A guardrail metric and its non-inferiority margin.' })
+export class GuardrailType {
+  @Field(() => ExperimentMetric)
+  metric!: ExperimentMetric;
+
+  @Field(() => Float, { description: 'Tolerated relative degradation (0.02: at most 2 % worse than control).' })
+  margin!: number;
+
+  @Field(() => GuardrailDirection)
+  direction!: GuardrailDirection;
+}
+
+@ObjectType('GuardrailResult', {
+  simpleResolvers: true,
+  description:
+    'A treatment\'s non-inferiority test on a guardrail metric: is its relative change against control on the safe side of -margin (+margin when lower is better)? One-sided, at 5 %; fixed-horizon and always-valid (EXPERIMENTS.md, "Guardrails").',
+})
+export class GuardrailResultType {
+  @Field(() => Float)
+  margin!: number;
+
+  @Field(() => GuardrailDirection)
+  direction!: GuardrailDirection;
+
+  @Field(() => Float, { nullable: true, description: 'Relative change treatment / control - 1 (delta method); null when not computable yet.' })
+  estimate!: number | null;
+
+  @Field(() => Float, { nullable: true })
+  standardError!: number | null;
+
+  @Field(() => Float, {
+    nullable: true,
+    description: 'One-sided 95 % confidence bound of the relative change on the harmful side (the lower bound when higher is better).',
+  })
+  bound!: number | null;
+
+  @Field(() => Float, { nullable: true, description: 'One-sided p-value of "worse than the margin" (fixed horizon, Student t): valid at one planned look.' })
+  pValue!: number | null;
+
+  @Field(() => GuardrailVerdict, { description: 'From the fixed-horizon test: PASS when pValue < 0.05, FAIL when the opposite test rejects.' })
+  verdict!: GuardrailVerdict;
+
+  @Field(() => Float, { nullable: true, description: 'Always-valid (one-sided mSPRT) p-value of "worse than the margin": safe to read at any time.' })
+  sequentialPValue!: number | null;
+
+  @Field(() => Float, { nullable: true, description: 'Always-valid p-value of "within the margin": below 0.05 the guardrail fails (and alerts).' })
+  sequentialInferiorityPValue!: number | null;
+
+  @Field(() => GuardrailVerdict, { description: 'From the always-valid test; its FAIL raises the GUARDRAIL_FAILURE anomaly.' })
+  sequentialVerdict!: GuardrailVerdict;
+}
+
 @ObjectType('VariantResult', { simpleResolvers: true, description: "One variant's results on one metric (src/experiments, formulas in EXPERIMENTS.md)." })
 export class VariantResultType {
   @Field()
@@ -239,6 +339,13 @@ export class VariantResultType {
 
   @Field(() => Float, { nullable: true, description: 'Variance with CUPED / without: the interval is sqrt of it as wide.' })
   cupedVarianceRatio!: number | null;
+
+  @Field(() => GuardrailResultType, {
+    nullable: true,
+    description:
+      "On a guardrail metric of an A/B test: this treatment's non-inferiority test against control; null for control, the primary metric, bandits and interleavings.",
+  })
+  guardrail!: GuardrailResultType | null;
 }
 
 @ObjectType('MetricResults', { simpleResolvers: true })
@@ -434,6 +541,9 @@ export class ExperimentType {
 
   @Field(() => [ExperimentMetric])
   guardrailMetrics!: ExperimentMetric[];
+
+  @Field(() => [GuardrailType], { description: 'Each guardrail metric with its margin and direction (the metrics of guardrailMetrics, in order).' })
+  guardrails!: GuardrailType[];
 
   @Field(() => Float)
   minimumDetectableEffect!: number;

@@ -19,6 +19,7 @@ import { consumerGroups, openEventLog, openGraphStore } from './backends';
 import { recommenderFactory } from './recommender-factory';
 import { composePipelines } from './stages';
 import { sampleRatioMismatchFinding } from './srm-alert';
+import { guardrailFailureFinding } from './guardrail-alert';
 import { ImpressionRecorder } from '../outcomes/impressions';
 import { Outcomes } from '../outcomes/service';
 import type { VariantBlend } from '../outcomes/experiments';
@@ -183,6 +184,7 @@ export async function createFlywheel(config: FlywheelConfig, logger: Logger, opt
         applyVariantBlends(current.recommender);
       },
       onSampleRatioMismatch: (experiment, users, srm, at) => anomalies.report(sampleRatioMismatchFinding(experiment, users, srm, at)),
+      onGuardrailFailure: (experiment, failure, at) => anomalies.report(guardrailFailureFinding(experiment, failure, at)),
     },
   );
   privacy.onErased((actors) => outcomes.forgetActors(actors));

@@ -137,6 +137,20 @@ export interface ExperimentVariantSpec {
   blend?: BlendPartSpec[];
 }
 
+export const GUARDRAIL_DIRECTIONS = ['HIGHER_IS_BETTER', 'LOWER_IS_BETTER'] as const;
+export type GuardrailDirection = (typeof GUARDRAIL_DIRECTIONS)[number];
+
+/** A guardrail metric's margin (e.g. 0.02: treatment may be at most 2 % worse than control) and which way is worse. */
+export interface GuardrailSpec {
+  metric: ExperimentMetric;
+  /** Tolerated relative degradation, in (0, 1]. */
+  margin: number;
+  direction: GuardrailDirection;
+}
+
+/** The margin of a guardrail metric given without one: 2 % relative. */
+export const DEFAULT_GUARDRAIL_MARGIN = 0.02;
+
 /** One part of a blend (a strategy that scores, e.g. `item-knn`) and its weight, above 0. */
 export interface BlendPartSpec {
   strategy: string;
@@ -158,6 +172,13 @@ export interface ExperimentSpec {
   control: string;
   primaryMetric: ExperimentMetric;
   guardrailMetrics: ExperimentMetric[];
+  /**
+   * Each guardrail metric's non-inferiority test: tolerated relative degradation and direction (one entry per metric
+   * of `guardrailMetrics`, at most). A guardrail metric without an entry, and every guardrail of a record written
+   * before this field, is tested with DEFAULT_GUARDRAIL_MARGIN, higher is better. Version 1: a reader without it
+   * computes no guardrail verdicts, and misreads nothing it does compute.
+   */
+  guardrails?: GuardrailSpec[];
   /** Effect size (absolute, on the primary metric's scale) the sequential test is tuned to: its mixture's tau, fixed before any data. */
   minimumDetectableEffect: number;
 }

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import {
   EXPERIMENT_METRICS,
   EXPERIMENT_TYPES,
+  GUARDRAIL_DIRECTIONS,
   INTERACTION_TYPES,
   READABLE_SCHEMA_VERSION,
   SERVED_SURFACES,
@@ -174,6 +175,16 @@ const experimentSpecSchema = z
     control: name,
     primaryMetric: metric,
     guardrailMetrics: z.array(metric).max(EXPERIMENT_METRICS.length),
+    guardrails: z
+      .array(
+        z.object({
+          metric,
+          margin: z.number().gt(0, 'must be above 0').max(1, 'must be at most 1 (a relative degradation)'),
+          direction: z.enum(GUARDRAIL_DIRECTIONS, { error: `must be one of ${GUARDRAIL_DIRECTIONS.join(', ')}` }),
+        }),
+      )
+      .max(EXPERIMENT_METRICS.length)
+      .optional(),
     minimumDetectableEffect: z.number().finite().gt(0, 'must be above 0'),
     explorationFloor: z.number().gt(0, 'must be above 0').max(0.5, 'must be at most 0.5').optional(),
   })
@@ -216,6 +227,12 @@ const experimentSpecSchema = z
         if (v.blend!.findIndex((q) => q.strategy === p.strategy) < j)
           ctx.addIssue({ code: 'custom', path: ['variants', i, 'blend', j, 'strategy'], message: 'appears twice in one blend' });
       });
+    });
+    s.guardrails?.forEach((g, i) => {
+      if (!s.guardrailMetrics.includes(g.metric))
+        ctx.addIssue({ code: 'custom', path: ['guardrails', i, 'metric'], message: 'must be one of guardrailMetrics' });
+      else if (s.guardrails!.findIndex((h) => h.metric === g.metric) < i)
+        ctx.addIssue({ code: 'custom', path: ['guardrails', i, 'metric'], message: 'appears twice' });
     });
     if (!names.has(s.control)) ctx.addIssue({ code: 'custom', path: ['control'], message: 'must name one of the variants' });
     const sum = s.variants.reduce((a, v) => a + v.share, 0);
