@@ -90,6 +90,15 @@ const POLICY: Entry[] = [
     allowed: ANALYSTS,
   },
   {
+    // Guardrails' margins and each treatment's non-inferiority verdicts (the before hook creates an A/B draft with one).
+    field: 'Experiment.results',
+    variant: 'guardrail verdicts',
+    query:
+      '{ experiments { guardrails { metric margin direction } results { guardrails { metric variants { name guardrail { margin direction estimate standardError bound pValue verdict sequentialPValue sequentialInferiorityPValue sequentialVerdict } } } } } }',
+    path: ['experiments'],
+    allowed: ANALYSTS,
+  },
+  {
     field: 'Experiment.bandit',
     query: '{ experiments { bandit { reward arms { trafficShare } } } }',
     path: ['experiments'],
@@ -140,6 +149,14 @@ const POLICY: Entry[] = [
     variant: 'variants with blend weights',
     query:
       'mutation { createExperiment(input: { name: "authz weights", variants: [{ name: "a", share: 0.5, strategy: "blend", blend: [{ strategy: "item-knn", weight: 1 }] }, { name: "b", share: 0.5, strategy: "blend", blend: [{ strategy: "local-ease", weight: 2 }, { strategy: "item-knn", weight: 1 }] }], primaryMetric: CTR, minimumDetectableEffect: 0.1 }) { id variants { blend { strategy weight } } } }',
+    path: ['createExperiment'],
+    allowed: ANALYSTS,
+  },
+  {
+    field: 'Mutation.createExperiment',
+    variant: 'guardrails with margins',
+    query:
+      'mutation { createExperiment(input: { name: "authz guardrails", variants: [{ name: "a", share: 0.5, strategy: "popular" }, { name: "b", share: 0.5, strategy: "blend" }], primaryMetric: CTR, guardrails: [{ metric: REVENUE_PER_USER, margin: 0.03, direction: HIGHER_IS_BETTER }], minimumDetectableEffect: 0.1 }) { id guardrails { metric margin direction } } }',
     path: ['createExperiment'],
     allowed: ANALYSTS,
   },
@@ -347,6 +364,26 @@ describe('authorization: every field that fetches data has a rule, enforced for 
       },
     });
     assert.ok(created.applied, created.reason);
+    // And a draft A/B test with a guardrail, so that the guardrail fields resolve on a real one.
+    const guarded = await gw.app.outcomes.recordExperiment({
+      experimentId: 'authz-guarded',
+      action: 'create',
+      spec: {
+        name: 'authz guarded',
+        salt: 'authz-guarded',
+        traffic: 1,
+        variants: [
+          { name: 'control', share: 0.5, strategy: 'popular' },
+          { name: 'treatment', share: 0.5, strategy: 'item-knn' },
+        ],
+        control: 'control',
+        primaryMetric: 'CTR',
+        guardrailMetrics: ['REVENUE_PER_USER'],
+        guardrails: [{ metric: 'REVENUE_PER_USER', margin: 0.05, direction: 'HIGHER_IS_BETTER' }],
+        minimumDetectableEffect: 0.1,
+      },
+    });
+    assert.ok(guarded.applied, guarded.reason);
     const segments = await gw.app.segments.segments();
     const [mine] = await gw.app.segments.segmentOf(['demo-user-1']);
     assert.ok(mine, 'the shopper has a segment');
