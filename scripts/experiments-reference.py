@@ -205,7 +205,8 @@ ref["distributions"] = {
 # delta-method relative lift against the margin's boundary, by hand with scipy.stats.t (sf, cdf, ppf). Always valid:
 # the one-sided mixture likelihood ratios by numerical integration (scipy.integrate.quad) of the normal likelihood
 # ratio exp(u d / V - u^2 / (2 V)) against the half-normal mixture density 2/tau phi(u/tau) on u > 0 (and u < 0 for
-# the degradation), not the closed form the engine uses.
+# the degradation), not the closed form the engine uses; the default mixture averages the ratios over the scales
+# tau = margin * 4^j, j = 0..3.
 GUARDRAIL_ALPHA = 0.05
 
 
@@ -263,9 +264,18 @@ GUARDRAIL_ARM_CASES = [((100000, 0.095, 0.095 * 0.905 / 100000), (100000, 0.1, 0
 ref["guardrailFixed"] = [non_inferiority_by_hand(*ARMS[k], m, h) for k, m, h in GUARDRAIL_CASES] + [
     non_inferiority_by_hand(None, None, m, h, relative_from_arms(*t, *c)) for t, c, m, h in GUARDRAIL_ARM_CASES]
 GUARDRAIL_CASES += [(None, m, h) for _t, _c, m, h in GUARDRAIL_ARM_CASES]
+def averaged_over_scales(estimate, variance, margin, higher):
+    each = [one_sided_mixture_by_quad(estimate, variance, margin, higher, margin * 4 ** j) for j in range(4)]
+    up = math.log(sum(math.exp(e["logLambdaUp"]) for e in each) / 4)
+    down = math.log(sum(math.exp(e["logLambdaDown"]) for e in each) / 4)
+    p_up, p_down = min(1.0, math.exp(-up)), min(1.0, math.exp(-down))
+    verdict = "PASS" if p_up < GUARDRAIL_ALPHA else "FAIL" if p_down < GUARDRAIL_ALPHA else "INCONCLUSIVE"
+    return {"logLambdaUp": up, "logLambdaDown": down, "pValue": p_up, "inferiorityPValue": p_down, "verdict": verdict}
+
+
 ref["guardrailSequential"] = []
 for (k, m, h), fixed in zip(GUARDRAIL_CASES, ref["guardrailFixed"]):
-    ref["guardrailSequential"].append(one_sided_mixture_by_quad(fixed["estimate"], fixed["standardError"] ** 2, m, h, m))
+    ref["guardrailSequential"].append(averaged_over_scales(fixed["estimate"], fixed["standardError"] ** 2, m, h))
 # (estimate, variance, margin, higher, tau): far from, at and beyond the margin, tiny and large variances
 GUARDRAIL_SEQ_CASES = [(0.01, 0.0001, 0.02, True, 0.02), (-0.05, 0.0001, 0.02, True, 0.02), (-0.021, 0.00004, 0.02, True, 0.02),
                        (0.04, 0.0004, 0.02, False, 0.02), (-0.2, 0.01, 0.05, True, 0.1), (0.0, 1e-6, 0.02, True, 0.02)]

@@ -37,8 +37,15 @@ import { msprtLogLikelihoodRatio } from './sequential';
  * alternatives on the other side), so Ville's inequality bounds the chance it ever crosses 1/alpha by alpha:
  * an alert on p- < alpha, checked after every batch, fires for a guardrail that in truth is within its margin with
  * probability at most alpha over the whole experiment (asymptotically, with the plug-in variance, as the A/B
- * test's mSPRT). The mixture's tau is the margin itself (effects of the margin's size are those a guardrail is
- * there to see), fixed before any data.
+ * test's mSPRT).
+ *
+ * The mixture's scale. One tau is powerful only against effects near it: tau = margin is right when the standard
+ * error is already below the margin, and far too small (a very conservative test) for a noisy metric such as
+ * revenue per user early on, where the degradations worth seeing are tens of percent. A guardrail has no planned
+ * horizon to tune tau to (tauForHorizon), so the mixing distribution is itself a mixture: the average of the
+ * ratios over the scales tau_j = margin * 4^j, j = 0..3 (2 %, 8 %, 32 %, 128 % for a 2 % margin), with equal weights.
+ * An average of nonnegative supermartingales is one, so the guarantee stands; against the best of the four
+ * scales it costs at most a factor 4 in the ratio (ln 4 = 1.4). Fixed by the margin, before any data.
  */
 
 export const GUARDRAIL_DIRECTIONS = ['HIGHER_IS_BETTER', 'LOWER_IS_BETTER'] as const;
@@ -119,9 +126,30 @@ export function oneSidedMsprtLogRatios(estimate: number, variance: number, optio
   return [Math.LN2 + Math.log(standardNormalCdf(c)) + logLr, Math.LN2 + Math.log(standardNormalCdf(-c)) + logLr];
 }
 
+/** The mixture's scales for a margin: margin * 4^j, j = 0..3 (see the module comment). */
+export function guardrailMixtureScales(margin: number): number[] {
+  return [1, 4, 16, 64].map((k) => k * margin);
+}
+
+/**
+ * (ln Lambda+, ln Lambda-) averaged over several mixture scales with equal weights (log-sum-exp, so that huge ratios
+ * do not overflow).
+ */
+export function averagedOneSidedMsprtLogRatios(estimate: number, variance: number, options: GuardrailOptions & { taus: readonly number[] }): [number, number] {
+  const each = options.taus.map((tau) => oneSidedMsprtLogRatios(estimate, variance, { ...options, tau }));
+  const mean = (xs: number[]) => {
+    const top = Math.max(...xs);
+    if (!Number.isFinite(top)) return top;
+    return top + Math.log(xs.reduce((a, x) => a + Math.exp(x - top), 0) / xs.length);
+  };
+  if (each.some(([u]) => Number.isNaN(u))) return [Number.NaN, Number.NaN];
+  return [mean(each.map((e) => e[0])), mean(each.map((e) => e[1]))];
+}
+
 /**
  * Always-valid non-inferiority test (one look on all the data so far: 1/Lambda at that look is itself always valid).
- * `tau` defaults to the margin. Null when the relative lift is not computable.
+ * The mixture: `tau` when given, else the average over `guardrailMixtureScales(margin)`. Null when the relative
+ * lift is not computable.
  */
 export function sequentialNonInferiority(
   treatment: ArmEstimate,
@@ -131,7 +159,11 @@ export function sequentialNonInferiority(
   const { alpha } = checked(options);
   const r = relativeLift(treatment, control, { alpha });
   if (!r) return null;
-  const [up, down] = oneSidedMsprtLogRatios(r.estimate, r.standardError * r.standardError, { ...options, tau: options.tau ?? options.margin });
+  const variance = r.standardError * r.standardError;
+  const [up, down] =
+    options.tau !== undefined
+      ? oneSidedMsprtLogRatios(r.estimate, variance, { ...options, tau: options.tau })
+      : averagedOneSidedMsprtLogRatios(r.estimate, variance, { ...options, taus: guardrailMixtureScales(options.margin) });
   if (Number.isNaN(up)) return null;
   const pValue = Math.min(1, Math.exp(-up));
   const inferiorityPValue = Math.min(1, Math.exp(-down));

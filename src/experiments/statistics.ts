@@ -56,7 +56,7 @@ export interface AnalysisOptions {
   readonly sequential?: MsprtOptions & { readonly previous?: Readonly<Record<string, SequentialState>> };
   /**
    * Analyse the metric as a guardrail too: each treatment's non-inferiority test against control with this margin and
-   * direction (guardrail.ts), fixed-horizon and always-valid (the mixture's tau: `guardrail.tau`, else the margin).
+   * direction (guardrail.ts), fixed-horizon and always-valid (the mixture's tau: `guardrail.tau`, else the average over scales of the margin).
    */
   readonly guardrail?: GuardrailOptions & { readonly tau?: number };
 }

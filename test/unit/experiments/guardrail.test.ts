@@ -127,7 +127,7 @@ test('a guardrail exactly at the margin, checked daily: the always-valid verdict
   assert.ok(r.fixedPass > 0.08, `fixed-horizon ever PASS ${r.fixedPass}: peeking was expected to inflate it`);
 });
 
-test('no change: the alert (sequential FAIL) never fires; a 15 % degradation fails; non-inferiority needs the margin to be several standard errors', () => {
+test('no change: the alert (sequential FAIL) fires in at most 5 % of runs (the guarantee); a 15 % degradation fails; non-inferiority needs the margin to be several standard errors', () => {
   const none = rates(0);
   const wide = rates(0, 0.1);
   const bad = rates(-0.15);
@@ -135,7 +135,7 @@ test('no change: the alert (sequential FAIL) never fires; a 15 % degradation fai
   console.log(
     `guardrail, ${RUNS} runs x ${DAYS} daily looks: truth 0 %, margin 2 %: ever FAIL ${none.seqFail}, ever PASS ${none.seqPass} (fixed ${none.fixedPass}); margin 10 %: ever PASS ${wide.seqPass}; truth -15 %, margin 2 %: ever FAIL ${bad.seqFail}`,
   );
-  assert.equal(none.seqFail, 0);
+  assert.ok(none.seqFail <= 0.05, `neutral treatment ever FAIL ${none.seqFail}`);
   assert.ok(wide.seqPass >= 0.9, `neutral treatment shown non-inferior within 10 % in ${wide.seqPass}`);
   assert.ok(bad.seqFail >= 0.9, `15 % degradation failed in ${bad.seqFail}`);
   assert.equal(bad.seqPass, 0);

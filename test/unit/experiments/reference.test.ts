@@ -20,6 +20,8 @@ import {
   summarize,
   welchTest,
   INITIAL_SEQUENTIAL_STATE,
+  averagedOneSidedMsprtLogRatios,
+  guardrailMixtureScales,
   nonInferiority,
   oneSidedMsprtLogRatios,
   sequentialNonInferiority,
@@ -339,7 +341,7 @@ test('guardrail non-inferiority (fixed horizon) matches the one-sided t-test by 
   assert.deepEqual([...verdicts].sort(), ['FAIL', 'INCONCLUSIVE', 'PASS'], 'the cases cover every verdict');
 });
 
-test('guardrail always-valid test: the closed-form one-sided mixture ratios match numerical integration (scipy quad)', () => {
+test('guardrail always-valid test: the closed-form one-sided mixture ratios (averaged over the scales) match numerical integration (scipy quad)', () => {
   const checkSeq = (
     logs: [number, number],
     seq: { pValue: number; inferiorityPValue: number; verdict: string } | null,
@@ -356,9 +358,9 @@ test('guardrail always-valid test: the closed-form one-sided mixture ratios matc
   };
   GUARDRAIL_CASES.forEach(([t, c, margin, higher], i) => {
     const fixed = REFERENCE.guardrailFixed[i]!;
-    const options = { margin, direction: dir(higher), tau: margin };
+    const options = { margin, direction: dir(higher) };
     checkSeq(
-      oneSidedMsprtLogRatios(fixed.estimate, fixed.standardError ** 2, options),
+      averagedOneSidedMsprtLogRatios(fixed.estimate, fixed.standardError ** 2, { ...options, taus: guardrailMixtureScales(margin) }),
       sequentialNonInferiority(t, c, options),
       REFERENCE.guardrailSequential[i]!,
       `arms case ${i}`,
