@@ -6,7 +6,7 @@ import { msprtLogLikelihoodRatio } from './sequential';
  * Guardrails as non-inferiority tests. A guardrail metric (revenue per user while the experiment is about clicks,
  * say) is not there to be improved but to not get worse: the question is "is treatment's relative change on it
  * above the tolerated degradation -margin?", a one-sided test, not the two-sided "is there any difference?"
- * (Schultzberg, Kjellin, Rydberg 2024, "Risk-aware product decisions in A/B tests with multiple metrics", Spotify's
+ * (Schultzberg, Ankargren, Frånberg 2024, "Risk-aware product decisions in A/B tests with multiple metrics", Spotify's
  * decision rule: success metrics tested for superiority, guardrails for non-inferiority; the decision rule by the
  * position of the confidence bound against the margin is the CONSORT one, Piaggio, Elbourne, Pocock, Evans, Altman
  * 2012, "Reporting of noninferiority and equivalence randomized trials", JAMA 308(24), figure 1).
@@ -25,8 +25,8 @@ import { msprtLogLikelihoodRatio } from './sequential';
  *
  * The always-valid version (for an alert that is checked after every batch) uses the mSPRT of sequential.ts with a
  * one-sided mixture: the alternative's effect u = s * (theta - theta_0) ~ half-normal(tau) on u > 0 (Robbins 1970,
- * "Statistical methods related to the law of the iterated logarithm"; the one-sided normal mixture of Howard,
- * Ramdas, McAuliffe, Sekhon 2021, section 3). Integrating the normal likelihood ratio over it, with
+ * "Statistical methods related to the law of the iterated logarithm"; one-sided normal mixtures as in
+ * Howard, Ramdas, McAuliffe, Sekhon 2021). Integrating the normal likelihood ratio over it, with
  * d = s * (r-hat - theta_0), V = SE^2 and Lambda(d) the two-sided normal-mixture statistic of sequential.ts:
  *
  *   Lambda+ = 2 * Phi( d * tau / sqrt(V (V + tau^2)) ) * Lambda(d)           evidence of non-inferiority

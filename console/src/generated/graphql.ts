@@ -260,14 +260,14 @@ export type OutcomeMetricsQuery = { outcomeMetrics: Array<{ strategy: string, ex
 export type ExperimentsQueryVariables = Exact<{ [key: string]: never; }>;
 
 
-export type ExperimentsQuery = { experiments: Array<{ id: string, name: string, type: ExperimentKind, status: ExperimentStatus, traffic: number, control: string, primaryMetric: ExperimentMetric, guardrailMetrics: Array<ExperimentMetric>, startedAt: string | null, stoppedAt: string | null, shippedVariant: string | null, variants: Array<{ name: string, share: number, strategy: string, blend: Array<{ strategy: string, weight: number }> | null }> }> };
+export type ExperimentsQuery = { experiments: Array<{ id: string, name: string, type: ExperimentKind, status: ExperimentStatus, traffic: number, control: string, primaryMetric: ExperimentMetric, guardrailMetrics: Array<ExperimentMetric>, startedAt: string | null, stoppedAt: string | null, shippedVariant: string | null, variants: Array<{ name: string, share: number, strategy: string, blend: Array<{ strategy: string, weight: number }> | null }>, guardrails: Array<{ metric: ExperimentMetric, margin: number, direction: GuardrailDirection }> }> };
 
 export type ExperimentResultsQueryVariables = Exact<{
   id: string | number;
 }>;
 
 
-export type ExperimentResultsQuery = { experiment: { id: string, name: string, status: ExperimentStatus, type: ExperimentKind, results: { sampleRatioMismatch: boolean, srmPValue: number | null, interleaving: { metric: ExperimentMetric, control: string, treatment: string, users: number, creditedControl: number, creditedTreatment: number, wins: number, losses: number, ties: number, preferenceShare: number | null, pValue: number, ci: { lower: number, upper: number }, creditDifference: { estimate: number, pValue: number, ci: { lower: number, upper: number } } | null } | null, primary: { metric: ExperimentMetric, variants: Array<{ name: string, strategy: string, users: number, mean: number, variance: number, adjustedPValue: number | null, sequentialPValue: number | null, adjustedSequentialPValue: number | null, cupedVarianceRatio: number | null, absolute: { estimate: number, standardError: number, pValue: number, ci: { lower: number, upper: number } } | null, relative: { estimate: number, pValue: number, ci: { lower: number, upper: number } } | null, sequentialCi: { lower: number, upper: number } | null, cupedAbsolute: { estimate: number, ci: { lower: number, upper: number } } | null }> }, guardrails: Array<{ metric: ExperimentMetric, variants: Array<{ name: string, users: number, mean: number, sequentialPValue: number | null, absolute: { estimate: number, pValue: number } | null }> }> } } | null };
+export type ExperimentResultsQuery = { experiment: { id: string, name: string, status: ExperimentStatus, type: ExperimentKind, results: { sampleRatioMismatch: boolean, srmPValue: number | null, interleaving: { metric: ExperimentMetric, control: string, treatment: string, users: number, creditedControl: number, creditedTreatment: number, wins: number, losses: number, ties: number, preferenceShare: number | null, pValue: number, ci: { lower: number, upper: number }, creditDifference: { estimate: number, pValue: number, ci: { lower: number, upper: number } } | null } | null, primary: { metric: ExperimentMetric, variants: Array<{ name: string, strategy: string, users: number, mean: number, variance: number, adjustedPValue: number | null, sequentialPValue: number | null, adjustedSequentialPValue: number | null, cupedVarianceRatio: number | null, absolute: { estimate: number, standardError: number, pValue: number, ci: { lower: number, upper: number } } | null, relative: { estimate: number, pValue: number, ci: { lower: number, upper: number } } | null, sequentialCi: { lower: number, upper: number } | null, cupedAbsolute: { estimate: number, ci: { lower: number, upper: number } } | null }> }, guardrails: Array<{ metric: ExperimentMetric, variants: Array<{ name: string, users: number, mean: number, sequentialPValue: number | null, absolute: { estimate: number, pValue: number } | null, guardrail: { margin: number, direction: GuardrailDirection, estimate: number | null, bound: number | null, pValue: number | null, verdict: GuardrailVerdict, sequentialPValue: number | null, sequentialInferiorityPValue: number | null, sequentialVerdict: GuardrailVerdict } | null }> }> } } | null };
 
 export type ExperimentBanditQueryVariables = Exact<{
   id: string | number;
@@ -281,7 +281,7 @@ export type CreateExperimentMutationVariables = Exact<{
 }>;
 
 
-export type CreateExperimentMutation = { createExperiment: { id: string, status: ExperimentStatus } };
+export type CreateExperimentMutation = { createExperiment: { id: string, status: ExperimentStatus, guardrails: Array<{ metric: ExperimentMetric, margin: number, direction: GuardrailDirection }> } };
 
 export type StartExperimentMutationVariables = Exact<{
   id: string | number;
@@ -869,12 +869,17 @@ export const ExperimentsDocument = new TypedDocumentString(`
     }
     primaryMetric
     guardrailMetrics
+    guardrails {
+      metric
+      margin
+      direction
+    }
     startedAt
     stoppedAt
     shippedVariant
   }
 }
-    `, {"hash":"sha256:364a84038a04c05c658d2b5b255a447c24f5edeff25ace063be1db7f45e73940"}) as unknown as TypedDocumentString<ExperimentsQuery, ExperimentsQueryVariables>;
+    `, {"hash":"sha256:97bb22481a6d2ba1ff13ee8720db421832415edf8279e7282ef9f16c289cd5ac"}) as unknown as TypedDocumentString<ExperimentsQuery, ExperimentsQueryVariables>;
 export const ExperimentResultsDocument = new TypedDocumentString(`
     query ExperimentResults($id: ID!) {
   experiment(id: $id) {
@@ -963,12 +968,23 @@ export const ExperimentResultsDocument = new TypedDocumentString(`
             pValue
           }
           sequentialPValue
+          guardrail {
+            margin
+            direction
+            estimate
+            bound
+            pValue
+            verdict
+            sequentialPValue
+            sequentialInferiorityPValue
+            sequentialVerdict
+          }
         }
       }
     }
   }
 }
-    `, {"hash":"sha256:1972e03bef1f2d776a2523028e8cd3ccc390630533d681867c1e1b8adc993cec"}) as unknown as TypedDocumentString<ExperimentResultsQuery, ExperimentResultsQueryVariables>;
+    `, {"hash":"sha256:b0433622aa75787e46a44d249392b5b61acca5efa65259f2ce20f9b37bcc125a"}) as unknown as TypedDocumentString<ExperimentResultsQuery, ExperimentResultsQueryVariables>;
 export const ExperimentBanditDocument = new TypedDocumentString(`
     query ExperimentBandit($id: ID!) {
   experiment(id: $id) {
@@ -998,9 +1014,14 @@ export const CreateExperimentDocument = new TypedDocumentString(`
   createExperiment(input: $input) {
     id
     status
+    guardrails {
+      metric
+      margin
+      direction
+    }
   }
 }
-    `, {"hash":"sha256:f8dc6846640660df7587b7599ca18d57b47028e0666899f658db757df0d7c833"}) as unknown as TypedDocumentString<CreateExperimentMutation, CreateExperimentMutationVariables>;
+    `, {"hash":"sha256:3362208f7cdc8ab01eac874652803dde5ab10364c202303c7285a0d997136799"}) as unknown as TypedDocumentString<CreateExperimentMutation, CreateExperimentMutationVariables>;
 export const StartExperimentDocument = new TypedDocumentString(`
     mutation StartExperiment($id: ID!) {
   startExperiment(id: $id) {
