@@ -408,6 +408,13 @@ export class InterleavingResultsType {
       'Mean per-user credit difference (treatment - control, ties included) with its paired t-test and 95 % interval: weighs how strongly users prefer a side; null below two users.',
   })
   creditDifference!: LiftType | null;
+
+  @Field(() => Float, {
+    nullable: true,
+    description:
+      "Always-valid (mSPRT) p-value of the mean per-user credit difference: safe to read at every look, unlike creditDifference's t-test p-value (the mixture's scales come from the experiment's minimumDetectableEffect); null where creditDifference is.",
+  })
+  creditDifferenceSequentialPValue!: number | null;
 }
 
 @ObjectType('ExperimentResults', { simpleResolvers: true, description: 'Computed from the live per-user data at the time of the query.' })

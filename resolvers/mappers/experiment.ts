@@ -124,6 +124,7 @@ export function toInterleavingResults(r: InterleavingResults): InterleavingResul
     ci: { lower: p.ci[0], upper: p.ci[1] },
     pValue: p.pValue,
     creditDifference: toLift(r.difference),
+    creditDifferenceSequentialPValue: r.sequentialDifference ? finite(r.sequentialDifference.pValue) : null,
   };
 }
 

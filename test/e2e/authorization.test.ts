@@ -85,7 +85,8 @@ const POLICY: Entry[] = [
     // An interleaving's results (the before hook creates one, so the field resolves on a real experiment).
     field: 'Experiment.results',
     variant: 'interleaving',
-    query: '{ experiments { type results { interleaving { users preferenceShare pValue ci { lower upper } creditDifference { estimate } } } } }',
+    query:
+      '{ experiments { type results { interleaving { users preferenceShare pValue ci { lower upper } creditDifference { estimate } creditDifferenceSequentialPValue } } } }',
     path: ['experiments'],
     allowed: ANALYSTS,
   },

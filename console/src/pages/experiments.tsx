@@ -427,6 +427,9 @@ function InterleavingResult({ result: il }: { result: Interleaving }) {
               <th scope="col" class="num">
                 p (t-test)
               </th>
+              <th scope="col" class="num">
+                Sequential p
+              </th>
             </tr>
           </thead>
           <tbody>
@@ -443,6 +446,9 @@ function InterleavingResult({ result: il }: { result: Interleaving }) {
               <td class="num">{il.creditDifference ? fmtStat(il.creditDifference.estimate) : '–'}</td>
               <td>{fmtCi(il.creditDifference?.ci)}</td>
               <td class="num">{fmtP(il.creditDifference?.pValue)}</td>
+              <td class="num" data-testid="interleaving-sequential-p">
+                {fmtP(il.creditDifferenceSequentialPValue)}
+              </td>
             </tr>
           </tbody>
         </table>
@@ -450,7 +456,8 @@ function InterleavingResult({ result: il }: { result: Interleaving }) {
       <p class="muted">
         Every user in the traffic sees one list merged from both variants; a user prefers the side whose entries got more of their{' '}
         {il.metric === 'CTR' ? 'clicks' : il.metric}. No users are split, so there is no per-variant comparison or sample-ratio check; guardrails are not
-        computed for interleavings.
+        computed for interleavings. The sign test and the t-test are fixed-horizon (decide at the planned number of users); the sequential p-value of the mean
+        difference is always valid: it may be acted on at any look.
       </p>
     </>
   );
