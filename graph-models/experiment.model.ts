@@ -170,6 +170,13 @@ export class CreateExperimentInput {
   })
   explorationFloor?: number;
 
+  @Field({
+    nullable: true,
+    description:
+      "BANDIT only: keep the arms' counts per customer segment (the user's segment when a list is served), so each segment converges to its own best arm (`bandit.segments`); users without a segment share one pool. False when omitted.",
+  })
+  banditBySegment?: boolean;
+
   @Field(() => [ExperimentMetric], {
     nullable: true,
     description: 'Watched alongside the primary metric (reported with the same statistics); none when omitted.',
@@ -502,6 +509,15 @@ export class BanditArmType {
   trafficShare!: number;
 }
 
+@ObjectType('BanditSegment', { simpleResolvers: true, description: "One customer segment's arms in a BANDIT by segment." })
+export class BanditSegmentType {
+  @Field(() => String, { nullable: true, description: 'The segment id (as in `segments`); null: users without a segment.' })
+  segment!: string | null;
+
+  @Field(() => [BanditArmType], { description: "This segment's arms: its lists, successes, posteriors, and the shares its users' lists are drawn with." })
+  arms!: BanditArmType[];
+}
+
 @ObjectType('BanditState', { simpleResolvers: true, description: "A BANDIT experiment's arms now: counts, posteriors and traffic shares." })
 export class BanditStateType {
   @Field(() => Float)
@@ -510,8 +526,19 @@ export class BanditStateType {
   @Field({ description: 'The outcome that makes a served list a success: CLICK, ADD_TO_CART or PURCHASE.' })
   reward!: string;
 
-  @Field(() => [BanditArmType])
+  @Field(() => [BanditArmType], {
+    description:
+      "The arms. For a bandit by segment, the totals over its segments, with the probability of being best and the share a pooled bandit would give them (descriptive: lists are drawn from `segments`' shares).",
+  })
   arms!: BanditArmType[];
+
+  @Field({ description: "The arms' counts are kept per customer segment." })
+  bySegment!: boolean;
+
+  @Field(() => [BanditSegmentType], {
+    description: 'A bandit by segment: each segment seen so far, with its own arms (users without a segment last); empty otherwise.',
+  })
+  segments!: BanditSegmentType[];
 }
 
 @ObjectType('Experiment', {
@@ -533,6 +560,9 @@ export class ExperimentType {
 
   @Field(() => Float, { nullable: true, description: "BANDIT: every arm's minimum share of the requests; null for AB." })
   explorationFloor!: number | null;
+
+  @Field({ description: "BANDIT: the arms' counts are kept per customer segment; false otherwise." })
+  banditBySegment!: boolean;
 
   @Field(() => Float)
   traffic!: number;

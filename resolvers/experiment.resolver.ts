@@ -133,6 +133,8 @@ export class ExperimentResolver {
         minimumDetectableEffect: input.minimumDetectableEffect,
         // Only a bandit says so: an A/B record stays as it was before the field existed.
         ...(bandit ? { type: 'BANDIT' as const, explorationFloor: input.explorationFloor ?? 0.05 } : {}),
+        // Written only when asked for (a version-3 record): a bandit without it stays as it was.
+        ...(input.banditBySegment ? { banditBySegment: true } : {}),
         ...(!bandit && input.explorationFloor != null ? { explorationFloor: input.explorationFloor } : {}),
       },
     };

@@ -25,6 +25,7 @@ export function toExperiment(x: ExperimentView): ExperimentType {
     type: ExperimentKind[x.spec.type ?? 'AB'],
     status: ExperimentStatus[x.status],
     explorationFloor: x.spec.explorationFloor ?? null,
+    banditBySegment: x.spec.banditBySegment === true,
     traffic: x.spec.traffic,
     control: x.spec.control,
     variants: x.spec.variants.map((v) => ({ name: v.name, share: v.share, strategy: v.strategy, blend: v.blend ? v.blend.map((p) => ({ ...p })) : null })),
@@ -129,5 +130,11 @@ export function toInterleavingResults(r: InterleavingResults): InterleavingResul
 }
 
 export function toBanditState(b: BanditView): BanditStateType {
-  return { explorationFloor: b.explorationFloor, reward: b.reward, arms: b.arms.map((a) => ({ ...a })) };
+  return {
+    explorationFloor: b.explorationFloor,
+    reward: b.reward,
+    arms: b.arms.map((a) => ({ ...a })),
+    bySegment: b.bySegment,
+    segments: b.segments.map((s) => ({ segment: s.segment, arms: s.arms.map((a) => ({ ...a })) })),
+  };
 }

@@ -161,6 +161,8 @@ export interface ExperimentAssignment {
   blendKey?: string;
   /** A BANDIT: the probability with which this request's arm was drawn. */
   propensity?: number;
+  /** A BANDIT by segment: the segment whose arms drew it (absent: the user has none), logged on the impression. */
+  segment?: string;
   /** An INTERLEAVE: both variants, whose lists are merged. */
   teams?: readonly ServedVariant[];
 }
@@ -319,7 +321,7 @@ export class ExperimentBook {
    * may see different strategies from one request to the next, and an arm's list may earn a click prepared by
    * another arm's earlier list (carry-over); for strategies of one shop's recommendations we accept that.
    */
-  assign(unit: string, random: () => number = Math.random): ExperimentAssignment | null {
+  assign(unit: string, random: () => number = Math.random, segment?: string): ExperimentAssignment | null {
     for (const x of this.experiments.values()) {
       if (x.status !== 'RUNNING') continue;
       const a = x.assigner(unit);
@@ -327,14 +329,20 @@ export class ExperimentBook {
       // Interleaving: every user in the traffic gets both variants' lists merged (the ranges only decide who is in).
       if (x.interleaving) return { experimentId: x.id, variant: INTERLEAVED, strategy: INTERLEAVED, teams: x.spec.variants.map((v) => served(x.id, v)) };
       if (x.bandit) {
-        const c = x.bandit.choose(random());
+        const c = x.bandit.choose(random(), segment);
         const { name, ...v } = served(x.id, x.spec.variants[c.index]!);
-        return { experimentId: x.id, variant: name, ...v, propensity: c.propensity };
+        return { experimentId: x.id, variant: name, ...v, propensity: c.propensity, ...(x.bandit.bySegment && segment !== undefined ? { segment } : {}) };
       }
       const { name, ...v } = served(x.id, x.spec.variants[a.index]!);
       return { experimentId: x.id, variant: name, ...v };
     }
     return null;
+  }
+
+  /** The running experiment is a bandit by segment: `assign` wants the user's segment. */
+  needsSegment(): boolean {
+    for (const x of this.experiments.values()) if (x.status === 'RUNNING') return x.bandit?.bySegment === true;
+    return false;
   }
 
   /** A BANDIT experiment's arms (counts, posteriors, traffic shares); undefined for others. */

@@ -106,6 +106,14 @@ const POLICY: Entry[] = [
     allowed: ANALYSTS,
   },
   {
+    // A bandit by segment's per-segment arms (the before hook creates one).
+    field: 'Experiment.bandit',
+    variant: 'by segment',
+    query: '{ experiments { banditBySegment bandit { bySegment segments { segment arms { variant pulls successes trafficShare } } } } }',
+    path: ['experiments'],
+    allowed: ANALYSTS,
+  },
+  {
     field: 'Query.outcomeMetrics',
     query: '{ outcomeMetrics { strategy impressions clickThroughRate revenuePerUser buckets { start clicks } } }',
     path: ['outcomeMetrics'],
@@ -150,6 +158,14 @@ const POLICY: Entry[] = [
     variant: 'variants with blend weights',
     query:
       'mutation { createExperiment(input: { name: "authz weights", variants: [{ name: "a", share: 0.5, strategy: "blend", blend: [{ strategy: "item-knn", weight: 1 }] }, { name: "b", share: 0.5, strategy: "blend", blend: [{ strategy: "local-ease", weight: 2 }, { strategy: "item-knn", weight: 1 }] }], primaryMetric: CTR, minimumDetectableEffect: 0.1 }) { id variants { blend { strategy weight } } } }',
+    path: ['createExperiment'],
+    allowed: ANALYSTS,
+  },
+  {
+    field: 'Mutation.createExperiment',
+    variant: 'bandit by segment',
+    query:
+      'mutation { createExperiment(input: { name: "authz segments", type: BANDIT, banditBySegment: true, variants: [{ name: "a", share: 0.5, strategy: "popular" }, { name: "b", share: 0.5, strategy: "blend" }], primaryMetric: CTR, minimumDetectableEffect: 0.1 }) { id banditBySegment } }',
     path: ['createExperiment'],
     allowed: ANALYSTS,
   },
@@ -385,6 +401,28 @@ describe('authorization: every field that fetches data has a rule, enforced for 
       },
     });
     assert.ok(guarded.applied, guarded.reason);
+    // And a draft bandit by segment, so that its per-segment fields resolve on a real one.
+    const bySegment = await gw.app.outcomes.recordExperiment({
+      experimentId: 'authz-segments',
+      action: 'create',
+      spec: {
+        name: 'authz segments',
+        type: 'BANDIT',
+        explorationFloor: 0.1,
+        banditBySegment: true,
+        salt: 'authz-segments',
+        traffic: 1,
+        variants: [
+          { name: 'control', share: 0.5, strategy: 'popular' },
+          { name: 'treatment', share: 0.5, strategy: 'item-knn' },
+        ],
+        control: 'control',
+        primaryMetric: 'CTR',
+        guardrailMetrics: [],
+        minimumDetectableEffect: 0.1,
+      },
+    });
+    assert.ok(bySegment.applied, bySegment.reason);
     const segments = await gw.app.segments.segments();
     const [mine] = await gw.app.segments.segmentOf(['demo-user-1']);
     assert.ok(mine, 'the shopper has a segment');

@@ -48,6 +48,8 @@ export type BlendPartInput = {
 };
 
 export type CreateExperimentInput = {
+  /** BANDIT only: keep the arms' counts per customer segment (the user's segment when a list is served), so each segment converges to its own best arm (`bandit.segments`); users without a segment share one pool. False when omitted. */
+  banditBySegment?: boolean | null | undefined;
   /** The variant the others are compared with; the first one when omitted. */
   control?: string | null | undefined;
   /** BANDIT only: every arm's minimum share of the requests, in (0, 1/number of variants]; 0.05 when omitted. */
@@ -274,7 +276,7 @@ export type ExperimentBanditQueryVariables = Exact<{
 }>;
 
 
-export type ExperimentBanditQuery = { experiment: { id: string, name: string, type: ExperimentKind, status: ExperimentStatus, explorationFloor: number | null, bandit: { explorationFloor: number, reward: string, arms: Array<{ variant: string, strategy: string, pulls: number, successes: number, posteriorMean: number, probabilityBest: number, trafficShare: number }> } | null } | null };
+export type ExperimentBanditQuery = { experiment: { id: string, name: string, type: ExperimentKind, status: ExperimentStatus, explorationFloor: number | null, banditBySegment: boolean, bandit: { explorationFloor: number, reward: string, bySegment: boolean, arms: Array<{ variant: string, strategy: string, pulls: number, successes: number, posteriorMean: number, probabilityBest: number, trafficShare: number }>, segments: Array<{ segment: string | null, arms: Array<{ variant: string, pulls: number, successes: number, posteriorMean: number, trafficShare: number }> }> } | null } | null };
 
 export type CreateExperimentMutationVariables = Exact<{
   input: CreateExperimentInput;
@@ -440,6 +442,8 @@ export type ConsoleLiftFieldsFragment = { estimate: number, standardError: numbe
 
 export type ConsoleVariantResultFieldsFragment = { name: string, strategy: string, users: number, mean: number, adjustedPValue: number | null, sequentialPValue: number | null, adjustedSequentialPValue: number | null, cupedVarianceRatio: number | null, absolute: { estimate: number, standardError: number, pValue: number, ci: { lower: number, upper: number } } | null, relative: { estimate: number, standardError: number, pValue: number, ci: { lower: number, upper: number } } | null, sequentialCi: { lower: number, upper: number } | null, cupedAbsolute: { estimate: number, standardError: number, pValue: number, ci: { lower: number, upper: number } } | null };
 
+export type ConsoleBanditArmFieldsFragment = { variant: string, strategy: string, pulls: number, successes: number, posteriorMean: number, probabilityBest: number, trafficShare: number };
+
 export type ConsoleExperimentFieldsFragment = { id: string, name: string, type: ExperimentKind, status: ExperimentStatus, explorationFloor: number | null, control: string, primaryMetric: ExperimentMetric, guardrailMetrics: Array<ExperimentMetric>, minimumDetectableEffect: number, traffic: number, createdAt: string, createdBy: string | null, startedAt: string | null, stoppedAt: string | null, shippedVariant: string | null, guardrails: Array<{ metric: ExperimentMetric, margin: number, direction: GuardrailDirection }>, variants: Array<{ name: string, share: number, strategy: string, blend: Array<{ strategy: string, weight: number }> | null }> };
 
 export type ConsoleExperimentsQueryVariables = Exact<{ [key: string]: never; }>;
@@ -452,7 +456,7 @@ export type ConsoleExperimentQueryVariables = Exact<{
 }>;
 
 
-export type ConsoleExperimentQuery = { experiment: { id: string, name: string, type: ExperimentKind, status: ExperimentStatus, explorationFloor: number | null, control: string, primaryMetric: ExperimentMetric, guardrailMetrics: Array<ExperimentMetric>, minimumDetectableEffect: number, traffic: number, createdAt: string, createdBy: string | null, startedAt: string | null, stoppedAt: string | null, shippedVariant: string | null, bandit: { reward: string, arms: Array<{ variant: string, strategy: string, pulls: number, successes: number, posteriorMean: number, probabilityBest: number, trafficShare: number }> } | null, results: { sampleRatioMismatch: boolean, srmPValue: number | null, interleaving: { metric: ExperimentMetric, control: string, treatment: string, users: number, creditedControl: number, creditedTreatment: number, wins: number, losses: number, ties: number, preferenceShare: number | null, pValue: number, creditDifferenceSequentialPValue: number | null, ci: { lower: number, upper: number }, creditDifference: { estimate: number, standardError: number, pValue: number, ci: { lower: number, upper: number } } | null } | null, primary: { metric: ExperimentMetric, variants: Array<{ name: string, strategy: string, users: number, mean: number, adjustedPValue: number | null, sequentialPValue: number | null, adjustedSequentialPValue: number | null, cupedVarianceRatio: number | null, absolute: { estimate: number, standardError: number, pValue: number, ci: { lower: number, upper: number } } | null, relative: { estimate: number, standardError: number, pValue: number, ci: { lower: number, upper: number } } | null, sequentialCi: { lower: number, upper: number } | null, cupedAbsolute: { estimate: number, standardError: number, pValue: number, ci: { lower: number, upper: number } } | null }> }, guardrails: Array<{ metric: ExperimentMetric, variants: Array<{ name: string, strategy: string, users: number, mean: number, adjustedPValue: number | null, sequentialPValue: number | null, adjustedSequentialPValue: number | null, cupedVarianceRatio: number | null, guardrail: { margin: number, direction: GuardrailDirection, estimate: number | null, bound: number | null, pValue: number | null, verdict: GuardrailVerdict, sequentialPValue: number | null, sequentialInferiorityPValue: number | null, sequentialVerdict: GuardrailVerdict } | null, absolute: { estimate: number, standardError: number, pValue: number, ci: { lower: number, upper: number } } | null, relative: { estimate: number, standardError: number, pValue: number, ci: { lower: number, upper: number } } | null, sequentialCi: { lower: number, upper: number } | null, cupedAbsolute: { estimate: number, standardError: number, pValue: number, ci: { lower: number, upper: number } } | null }> }>, looks: Array<{ at: string, treatments: Array<{ name: string, pValue: number | null, sequentialPValue: number | null }> }> }, guardrails: Array<{ metric: ExperimentMetric, margin: number, direction: GuardrailDirection }>, variants: Array<{ name: string, share: number, strategy: string, blend: Array<{ strategy: string, weight: number }> | null }> } | null };
+export type ConsoleExperimentQuery = { experiment: { id: string, name: string, type: ExperimentKind, status: ExperimentStatus, explorationFloor: number | null, control: string, primaryMetric: ExperimentMetric, guardrailMetrics: Array<ExperimentMetric>, minimumDetectableEffect: number, traffic: number, createdAt: string, createdBy: string | null, startedAt: string | null, stoppedAt: string | null, shippedVariant: string | null, bandit: { reward: string, bySegment: boolean, arms: Array<{ variant: string, strategy: string, pulls: number, successes: number, posteriorMean: number, probabilityBest: number, trafficShare: number }>, segments: Array<{ segment: string | null, arms: Array<{ variant: string, strategy: string, pulls: number, successes: number, posteriorMean: number, probabilityBest: number, trafficShare: number }> }> } | null, results: { sampleRatioMismatch: boolean, srmPValue: number | null, interleaving: { metric: ExperimentMetric, control: string, treatment: string, users: number, creditedControl: number, creditedTreatment: number, wins: number, losses: number, ties: number, preferenceShare: number | null, pValue: number, creditDifferenceSequentialPValue: number | null, ci: { lower: number, upper: number }, creditDifference: { estimate: number, standardError: number, pValue: number, ci: { lower: number, upper: number } } | null } | null, primary: { metric: ExperimentMetric, variants: Array<{ name: string, strategy: string, users: number, mean: number, adjustedPValue: number | null, sequentialPValue: number | null, adjustedSequentialPValue: number | null, cupedVarianceRatio: number | null, absolute: { estimate: number, standardError: number, pValue: number, ci: { lower: number, upper: number } } | null, relative: { estimate: number, standardError: number, pValue: number, ci: { lower: number, upper: number } } | null, sequentialCi: { lower: number, upper: number } | null, cupedAbsolute: { estimate: number, standardError: number, pValue: number, ci: { lower: number, upper: number } } | null }> }, guardrails: Array<{ metric: ExperimentMetric, variants: Array<{ name: string, strategy: string, users: number, mean: number, adjustedPValue: number | null, sequentialPValue: number | null, adjustedSequentialPValue: number | null, cupedVarianceRatio: number | null, guardrail: { margin: number, direction: GuardrailDirection, estimate: number | null, bound: number | null, pValue: number | null, verdict: GuardrailVerdict, sequentialPValue: number | null, sequentialInferiorityPValue: number | null, sequentialVerdict: GuardrailVerdict } | null, absolute: { estimate: number, standardError: number, pValue: number, ci: { lower: number, upper: number } } | null, relative: { estimate: number, standardError: number, pValue: number, ci: { lower: number, upper: number } } | null, sequentialCi: { lower: number, upper: number } | null, cupedAbsolute: { estimate: number, standardError: number, pValue: number, ci: { lower: number, upper: number } } | null }> }>, looks: Array<{ at: string, treatments: Array<{ name: string, pValue: number | null, sequentialPValue: number | null }> }> }, guardrails: Array<{ metric: ExperimentMetric, margin: number, direction: GuardrailDirection }>, variants: Array<{ name: string, share: number, strategy: string, blend: Array<{ strategy: string, weight: number }> | null }> } | null };
 
 export type ConsoleCreateExperimentMutationVariables = Exact<{
   input: CreateExperimentInput;
@@ -646,6 +650,17 @@ export const ConsoleVariantResultFieldsFragmentDoc = new TypedDocumentString(`
     upper
   }
 }`, {"fragmentName":"ConsoleVariantResultFields"}) as unknown as TypedDocumentString<ConsoleVariantResultFieldsFragment, unknown>;
+export const ConsoleBanditArmFieldsFragmentDoc = new TypedDocumentString(`
+    fragment ConsoleBanditArmFields on BanditArm {
+  variant
+  strategy
+  pulls
+  successes
+  posteriorMean
+  probabilityBest
+  trafficShare
+}
+    `, {"fragmentName":"ConsoleBanditArmFields"}) as unknown as TypedDocumentString<ConsoleBanditArmFieldsFragment, unknown>;
 export const ConsoleExperimentFieldsFragmentDoc = new TypedDocumentString(`
     fragment ConsoleExperimentFields on Experiment {
   id
@@ -994,6 +1009,7 @@ export const ExperimentBanditDocument = new TypedDocumentString(`
     type
     status
     explorationFloor
+    banditBySegment
     bandit {
       explorationFloor
       reward
@@ -1006,10 +1022,21 @@ export const ExperimentBanditDocument = new TypedDocumentString(`
         probabilityBest
         trafficShare
       }
+      bySegment
+      segments {
+        segment
+        arms {
+          variant
+          pulls
+          successes
+          posteriorMean
+          trafficShare
+        }
+      }
     }
   }
 }
-    `, {"hash":"sha256:f233470ce8d1675bf46728a0452ff01cbb498c37493cbda73a8098497c5b0ab0"}) as unknown as TypedDocumentString<ExperimentBanditQuery, ExperimentBanditQueryVariables>;
+    `, {"hash":"sha256:301a629d3702998fca5cd7467a06d07708d55c9c9d9f75da63a1283ef0f53e93"}) as unknown as TypedDocumentString<ExperimentBanditQuery, ExperimentBanditQueryVariables>;
 export const CreateExperimentDocument = new TypedDocumentString(`
     mutation CreateExperiment($input: CreateExperimentInput!) {
   createExperiment(input: $input) {
@@ -1492,14 +1519,15 @@ export const ConsoleExperimentDocument = new TypedDocumentString(`
     ...ConsoleExperimentFields
     bandit {
       reward
+      bySegment
       arms {
-        variant
-        strategy
-        pulls
-        successes
-        posteriorMean
-        probabilityBest
-        trafficShare
+        ...ConsoleBanditArmFields
+      }
+      segments {
+        segment
+        arms {
+          ...ConsoleBanditArmFields
+        }
       }
     }
     results {
@@ -1592,6 +1620,15 @@ fragment ConsoleVariantResultFields on VariantResult {
   }
   cupedVarianceRatio
 }
+fragment ConsoleBanditArmFields on BanditArm {
+  variant
+  strategy
+  pulls
+  successes
+  posteriorMean
+  probabilityBest
+  trafficShare
+}
 fragment ConsoleExperimentFields on Experiment {
   id
   name
@@ -1623,7 +1660,7 @@ fragment ConsoleExperimentFields on Experiment {
       weight
     }
   }
-}`, {"hash":"sha256:8bc64450ba8f5f143b6378ae1652716f2df6eafd5f38399986d87a67f40a79c3"}) as unknown as TypedDocumentString<ConsoleExperimentQuery, ConsoleExperimentQueryVariables>;
+}`, {"hash":"sha256:75cf31a8b43d937b57020d2b9526470886dc2ca42cf7c69b8681a94f06b846b0"}) as unknown as TypedDocumentString<ConsoleExperimentQuery, ConsoleExperimentQueryVariables>;
 export const ConsoleCreateExperimentDocument = new TypedDocumentString(`
     mutation ConsoleCreateExperiment($input: CreateExperimentInput!) {
   createExperiment(input: $input) {

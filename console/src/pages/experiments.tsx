@@ -22,6 +22,7 @@ import {
   ConsoleStartExperimentDocument,
   ConsoleStopExperimentDocument,
   type ConsoleExperimentQuery,
+  type ConsoleBanditArmFieldsFragment,
   type ConsoleVariantResultFieldsFragment,
   type ExperimentKind,
   type ExperimentMetric,
@@ -475,13 +476,37 @@ function BanditArms({
 }) {
   return (
     <>
-      <h3>Bandit arms</h3>
+      <h3>Bandit arms{bandit.bySegment ? ' (totals over the segments)' : ''}</h3>
       <p class="muted">
         Thompson sampling per request; each arm keeps at least {Math.round(floor * 100)} % of the requests. A list is a success when it earns a{' '}
         {bandit.reward.toLowerCase().replace(/_/g, ' ')}. The results below count each (user, arm) pair as a unit and are descriptive: the arms were not
         randomised at fixed shares (no sample-ratio check); estimate a strategy off-policy with <code>flywheel evaluate-policy</code>.
       </p>
-      <table data-testid="bandit-arms">
+      <ArmsTable arms={bandit.arms} labels={labels} testid="bandit-arms" />
+      {bandit.bySegment ? (
+        <>
+          <p class="muted">
+            Arms kept per customer segment: each segment&apos;s lists are drawn with its own shares, so each converges to its own best arm. The totals above are
+            descriptive.
+          </p>
+          {bandit.segments.map((s) => (
+            <div key={s.segment ?? '-'}>
+              <h4>{s.segment === null ? 'Users without a segment' : `Segment ${s.segment}`}</h4>
+              <ArmsTable arms={s.arms} labels={labels} testid={`bandit-segment-${s.segment ?? 'none'}`} />
+            </div>
+          ))}
+          {bandit.segments.length === 0 ? <p class="muted">No lists served yet.</p> : null}
+        </>
+      ) : null}
+    </>
+  );
+}
+
+/** One set of bandit arms: lists, successes, posterior mean, probability of being best, traffic share. */
+function ArmsTable({ arms, labels, testid }: { arms: readonly ConsoleBanditArmFieldsFragment[]; labels: Record<string, string>; testid: string }) {
+  return (
+    <>
+      <table data-testid={testid}>
         <thead>
           <tr>
             <th scope="col">Arm</th>
@@ -494,7 +519,7 @@ function BanditArms({
           </tr>
         </thead>
         <tbody>
-          {bandit.arms.map((a) => (
+          {arms.map((a) => (
             <tr key={a.variant}>
               <td>{a.variant}</td>
               <td>{labels[a.variant] ?? a.strategy}</td>
