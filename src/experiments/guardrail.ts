@@ -1,6 +1,6 @@
 import { standardNormalCdf, studentTCdf, studentTQuantile } from './distributions';
 import { relativeLift, type ArmEstimate } from './fixed-horizon';
-import { msprtLogLikelihoodRatio } from './sequential';
+import { logMeanExp, msprtLogLikelihoodRatio } from './sequential';
 
 /**
  * Guardrails as non-inferiority tests. A guardrail metric (revenue per user while the experiment is about clicks,
@@ -137,13 +137,7 @@ export function guardrailMixtureScales(margin: number): number[] {
  */
 export function averagedOneSidedMsprtLogRatios(estimate: number, variance: number, options: GuardrailOptions & { taus: readonly number[] }): [number, number] {
   const each = options.taus.map((tau) => oneSidedMsprtLogRatios(estimate, variance, { ...options, tau }));
-  const mean = (xs: number[]) => {
-    const top = Math.max(...xs);
-    if (!Number.isFinite(top)) return top;
-    return top + Math.log(xs.reduce((a, x) => a + Math.exp(x - top), 0) / xs.length);
-  };
-  if (each.some(([u]) => Number.isNaN(u))) return [Number.NaN, Number.NaN];
-  return [mean(each.map((e) => e[0])), mean(each.map((e) => e[1]))];
+  return [logMeanExp(each.map((e) => e[0])), logMeanExp(each.map((e) => e[1]))];
 }
 
 /**

@@ -90,7 +90,11 @@ export function msprtLogLikelihoodRatio(estimate: number, variance: number, opti
  * the price of at most a factor `taus.length` in the ratio against the best of them. NaN without a usable variance.
  */
 export function averagedMsprtLogLikelihoodRatio(estimate: number, variance: number, taus: readonly number[], theta0 = 0): number {
-  const logs = taus.map((tau) => msprtLogLikelihoodRatio(estimate, variance, { tau, theta0 }));
+  return logMeanExp(taus.map((tau) => msprtLogLikelihoodRatio(estimate, variance, { tau, theta0 })));
+}
+
+/** ln of the mean of exp(x) over the values, without overflow (NaN if any is NaN or there are none). */
+export function logMeanExp(logs: readonly number[]): number {
   if (logs.length === 0 || logs.some(Number.isNaN)) return Number.NaN;
   const top = Math.max(...logs);
   if (!Number.isFinite(top)) return top;
