@@ -11,6 +11,7 @@ export enum AnomalyKind {
   ORDER_VALUE_OUTLIER = 'ORDER_VALUE_OUTLIER',
   PRICE_ANOMALY = 'PRICE_ANOMALY',
   SAMPLE_RATIO_MISMATCH = 'SAMPLE_RATIO_MISMATCH',
+  GUARDRAIL_FAILURE = 'GUARDRAIL_FAILURE',
 }
 registerEnumType(AnomalyKind, {
   name: 'AnomalyKind',
@@ -25,6 +26,10 @@ registerEnumType(AnomalyKind, {
     SAMPLE_RATIO_MISMATCH: {
       description:
         "A running experiment's users per variant differ from its configured shares (chi-square p < 0.001): assignment or exposure logging is broken and its results are not to be trusted. The entity is the experiment.",
+    },
+    GUARDRAIL_FAILURE: {
+      description:
+        "A running A/B experiment's variant is worse than control on a guardrail metric by more than the guardrail's margin (always-valid one-sided test, p < 0.05; at least 100 users an arm). Once per experiment, variant and metric; the entity is the experiment, the evidence names the variant and the metric.",
     },
   },
 });

@@ -45,6 +45,31 @@ registerEnumType(ExperimentKind, {
   },
 });
 
+export enum GuardrailDirection {
+  HIGHER_IS_BETTER = 'HIGHER_IS_BETTER',
+  LOWER_IS_BETTER = 'LOWER_IS_BETTER',
+}
+registerEnumType(GuardrailDirection, {
+  name: 'GuardrailDirection',
+  description:
+    "Which way a guardrail metric gets worse. Every ExperimentMetric is a rate or revenue: higher is better, unless an experiment's purpose says otherwise.",
+});
+
+export enum GuardrailVerdict {
+  PASS = 'PASS',
+  FAIL = 'FAIL',
+  INCONCLUSIVE = 'INCONCLUSIVE',
+}
+registerEnumType(GuardrailVerdict, {
+  name: 'GuardrailVerdict',
+  description: 'The outcome of a guardrail\'s one-sided non-inferiority test (EXPERIMENTS.md, "Guardrails").',
+  valuesConfig: {
+    PASS: { description: 'Non-inferior: the one-sided 95 % bound of the relative change is on the safe side of the margin.' },
+    FAIL: { description: 'Worse than the margin: even the opposite one-sided 95 % bound is beyond it.' },
+    INCONCLUSIVE: { description: 'The data cannot tell yet (the interval straddles the margin), or too few users.' },
+  },
+});
+
 export enum ExperimentStatus {
   DRAFT = 'DRAFT',
   RUNNING = 'RUNNING',
@@ -92,6 +117,20 @@ export class ExperimentVariantInput {
   blend?: BlendPartInput[];
 }
 
+@InputType('GuardrailInput', {
+  description: 'A guardrail metric with its non-inferiority margin: the metric may get worse by at most `margin`, relative to control.',
+})
+export class GuardrailInput {
+  @Field(() => ExperimentMetric)
+  metric!: ExperimentMetric;
+
+  @Field(() => Float, { nullable: true, description: 'Tolerated relative degradation in (0, 1], e.g. 0.02 for 2 %; 0.02 when omitted.' })
+  margin?: number;
+
+  @Field(() => GuardrailDirection, { nullable: true, description: 'HIGHER_IS_BETTER when omitted.' })
+  direction?: GuardrailDirection;
+}
+
 @InputType('CreateExperimentInput')
 export class CreateExperimentInput {
   @Field({ description: 'Shown in results and alerts.' })
@@ -131,12 +170,28 @@ export class CreateExperimentInput {
   })
   explorationFloor?: number;
 
+  @Field({
+    nullable: true,
+    description:
+      "BANDIT only: keep the arms' counts per customer segment (the user's segment when a list is served), so each segment converges to its own best arm (`bandit.segments`); users without a segment share one pool. False when omitted.",
+  })
+  banditBySegment?: boolean;
+
   @Field(() => [ExperimentMetric], {
     nullable: true,
     description: 'Watched alongside the primary metric (reported with the same statistics); none when omitted.',
   })
   @ArrayMaxSize(5)
   guardrailMetrics?: ExperimentMetric[];
+
+  @Field(() => [GuardrailInput], {
+    nullable: true,
+    description:
+      'Guardrail metrics with their margins and directions (joined with guardrailMetrics, whose metrics get a 2 % margin, higher is better). Each treatment gets a one-sided non-inferiority verdict per guardrail; a FAIL of the always-valid test raises a GUARDRAIL_FAILURE anomaly.',
+  })
+  @ArrayMaxSize(5)
+  @ValidateNested({ each: true })
+  guardrails?: GuardrailInput[];
 
   @Field(() => Float, {
     description:
@@ -196,6 +251,58 @@ export class LiftType {
   pValue!: number;
 }
 
+@ObjectType('Guardrail', { simpleResolvers: true, description: 'A guardrail metric and its non-inferiority margin.' })
+export class GuardrailType {
+  @Field(() => ExperimentMetric)
+  metric!: ExperimentMetric;
+
+  @Field(() => Float, { description: 'Tolerated relative degradation (0.02: at most 2 % worse than control).' })
+  margin!: number;
+
+  @Field(() => GuardrailDirection)
+  direction!: GuardrailDirection;
+}
+
+@ObjectType('GuardrailResult', {
+  simpleResolvers: true,
+  description:
+    'A treatment\'s non-inferiority test on a guardrail metric: is its relative change against control on the safe side of -margin (+margin when lower is better)? One-sided, at 5 %; fixed-horizon and always-valid (EXPERIMENTS.md, "Guardrails").',
+})
+export class GuardrailResultType {
+  @Field(() => Float)
+  margin!: number;
+
+  @Field(() => GuardrailDirection)
+  direction!: GuardrailDirection;
+
+  @Field(() => Float, { nullable: true, description: 'Relative change treatment / control - 1 (delta method); null when not computable yet.' })
+  estimate!: number | null;
+
+  @Field(() => Float, { nullable: true })
+  standardError!: number | null;
+
+  @Field(() => Float, {
+    nullable: true,
+    description: 'One-sided 95 % confidence bound of the relative change on the harmful side (the lower bound when higher is better).',
+  })
+  bound!: number | null;
+
+  @Field(() => Float, { nullable: true, description: 'One-sided p-value of "worse than the margin" (fixed horizon, Student t): valid at one planned look.' })
+  pValue!: number | null;
+
+  @Field(() => GuardrailVerdict, { description: 'From the fixed-horizon test: PASS when pValue < 0.05, FAIL when the opposite test rejects.' })
+  verdict!: GuardrailVerdict;
+
+  @Field(() => Float, { nullable: true, description: 'Always-valid (one-sided mSPRT) p-value of "worse than the margin": safe to read at any time.' })
+  sequentialPValue!: number | null;
+
+  @Field(() => Float, { nullable: true, description: 'Always-valid p-value of "within the margin": below 0.05 the guardrail fails (and alerts).' })
+  sequentialInferiorityPValue!: number | null;
+
+  @Field(() => GuardrailVerdict, { description: 'From the always-valid test; its FAIL raises the GUARDRAIL_FAILURE anomaly.' })
+  sequentialVerdict!: GuardrailVerdict;
+}
+
 @ObjectType('VariantResult', { simpleResolvers: true, description: "One variant's results on one metric (src/experiments, formulas in EXPERIMENTS.md)." })
 export class VariantResultType {
   @Field()
@@ -239,6 +346,13 @@ export class VariantResultType {
 
   @Field(() => Float, { nullable: true, description: 'Variance with CUPED / without: the interval is sqrt of it as wide.' })
   cupedVarianceRatio!: number | null;
+
+  @Field(() => GuardrailResultType, {
+    nullable: true,
+    description:
+      "On a guardrail metric of an A/B test: this treatment's non-inferiority test against control; null for control, the primary metric, bandits and interleavings.",
+  })
+  guardrail!: GuardrailResultType | null;
 }
 
 @ObjectType('MetricResults', { simpleResolvers: true })
@@ -301,6 +415,13 @@ export class InterleavingResultsType {
       'Mean per-user credit difference (treatment - control, ties included) with its paired t-test and 95 % interval: weighs how strongly users prefer a side; null below two users.',
   })
   creditDifference!: LiftType | null;
+
+  @Field(() => Float, {
+    nullable: true,
+    description:
+      "Always-valid (mSPRT) p-value of the mean per-user credit difference: safe to read at every look, unlike creditDifference's t-test p-value (the mixture's scales come from the experiment's minimumDetectableEffect); null where creditDifference is.",
+  })
+  creditDifferenceSequentialPValue!: number | null;
 }
 
 @ObjectType('ExperimentResults', { simpleResolvers: true, description: 'Computed from the live per-user data at the time of the query.' })
@@ -388,6 +509,15 @@ export class BanditArmType {
   trafficShare!: number;
 }
 
+@ObjectType('BanditSegment', { simpleResolvers: true, description: "One customer segment's arms in a BANDIT by segment." })
+export class BanditSegmentType {
+  @Field(() => String, { nullable: true, description: 'The segment id (as in `segments`); null: users without a segment.' })
+  segment!: string | null;
+
+  @Field(() => [BanditArmType], { description: "This segment's arms: its lists, successes, posteriors, and the shares its users' lists are drawn with." })
+  arms!: BanditArmType[];
+}
+
 @ObjectType('BanditState', { simpleResolvers: true, description: "A BANDIT experiment's arms now: counts, posteriors and traffic shares." })
 export class BanditStateType {
   @Field(() => Float)
@@ -396,8 +526,19 @@ export class BanditStateType {
   @Field({ description: 'The outcome that makes a served list a success: CLICK, ADD_TO_CART or PURCHASE.' })
   reward!: string;
 
-  @Field(() => [BanditArmType])
+  @Field(() => [BanditArmType], {
+    description:
+      "The arms. For a bandit by segment, the totals over its segments, with the probability of being best and the share a pooled bandit would give them (descriptive: lists are drawn from `segments`' shares).",
+  })
   arms!: BanditArmType[];
+
+  @Field({ description: "The arms' counts are kept per customer segment." })
+  bySegment!: boolean;
+
+  @Field(() => [BanditSegmentType], {
+    description: 'A bandit by segment: each segment seen so far, with its own arms (users without a segment last); empty otherwise.',
+  })
+  segments!: BanditSegmentType[];
 }
 
 @ObjectType('Experiment', {
@@ -420,6 +561,9 @@ export class ExperimentType {
   @Field(() => Float, { nullable: true, description: "BANDIT: every arm's minimum share of the requests; null for AB." })
   explorationFloor!: number | null;
 
+  @Field({ description: "BANDIT: the arms' counts are kept per customer segment; false otherwise." })
+  banditBySegment!: boolean;
+
   @Field(() => Float)
   traffic!: number;
 
@@ -434,6 +578,9 @@ export class ExperimentType {
 
   @Field(() => [ExperimentMetric])
   guardrailMetrics!: ExperimentMetric[];
+
+  @Field(() => [GuardrailType], { description: 'Each guardrail metric with its margin and direction (the metrics of guardrailMetrics, in order).' })
+  guardrails!: GuardrailType[];
 
   @Field(() => Float)
   minimumDetectableEffect!: number;

@@ -3,7 +3,7 @@ import { GraphQLError } from 'graphql';
 import { Arg, Authorized, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { ANALYSTS } from '../src/auth/policy';
 import { ErrorCode } from '../src/util/error-codes';
-import { schemaVersionOf, type ExperimentEvent } from '../src/events/event';
+import { DEFAULT_GUARDRAIL_MARGIN, schemaVersionOf, type ExperimentEvent } from '../src/events/event';
 import { validateEvent } from '../src/events/validate';
 import { BanditStateType, CreateExperimentInput, ExperimentKind, ExperimentResultsType, ExperimentType } from '../graph-models/experiment.model';
 import type { GatewayContext } from './context';
@@ -51,7 +51,7 @@ export class ExperimentResolver {
   @Authorized(ANALYSTS)
   @FieldResolver(() => ExperimentResultsType, {
     description:
-      'Per variant against control, on the primary metric and each guardrail: mean, absolute and relative lift with 95 % intervals, Welch p-value, Holm across treatments, always-valid mSPRT p-value and interval, CUPED; and the sample-ratio check. For an INTERLEAVE experiment, `interleaving`: the preference share with its sign test.',
+      'Per variant against control, on the primary metric and each guardrail: mean, absolute and relative lift with 95 % intervals, Welch p-value, Holm across treatments, always-valid mSPRT p-value and interval, CUPED; on each guardrail of an A/B test also the one-sided non-inferiority verdict (`guardrail`); and the sample-ratio check. For an INTERLEAVE experiment, `interleaving`: the preference share with its sign test.',
   })
   results(@Root() experiment: ExperimentType, @Ctx() ctx: GatewayContext): ExperimentResultsType {
     const book = ctx.app.outcomes.experiments;
@@ -94,6 +94,14 @@ export class ExperimentResolver {
     if (!(input.minimumDetectableEffect > 0 && Number.isFinite(input.minimumDetectableEffect)))
       throw inputError('minimumDetectableEffect must be above 0', 'input');
     const bandit = input.type === ExperimentKind.BANDIT;
+    // Guardrails: the metrics of guardrailMetrics (2 %, higher is better) joined with those given with a margin.
+    const margins = input.guardrails ?? [];
+    margins.forEach((g, i) => {
+      if (g.metric === input.primaryMetric) throw inputError(`guardrails[${i}].metric: ${g.metric} is the primary metric, not a guardrail`, 'input');
+      if (margins.findIndex((h) => h.metric === g.metric) < i) throw inputError(`guardrails[${i}].metric: ${g.metric} appears twice`, 'input');
+    });
+    const guardrailMetrics = [...new Set([...(input.guardrailMetrics ?? []), ...margins.map((g) => g.metric)])].filter((m) => m !== input.primaryMetric);
+    if (guardrailMetrics.length > 5) throw inputError(`at most 5 guardrail metrics, got ${guardrailMetrics.length}`, 'input');
     const fields: Omit<ExperimentEvent, 'kind' | 'v' | 'id' | 'timestamp'> = {
       experimentId: randomUUID(),
       action: 'create',
@@ -112,10 +120,21 @@ export class ExperimentResolver {
         })),
         control: input.control ?? input.variants[0]!.name,
         primaryMetric: input.primaryMetric,
-        guardrailMetrics: [...new Set(input.guardrailMetrics ?? [])].filter((m) => m !== input.primaryMetric),
+        guardrailMetrics,
+        // Written whenever there are guardrails, so the record says which margin every gateway tests against.
+        ...(guardrailMetrics.length > 0
+          ? {
+              guardrails: guardrailMetrics.map((metric) => {
+                const g = margins.find((h) => h.metric === metric);
+                return { metric, margin: g?.margin ?? DEFAULT_GUARDRAIL_MARGIN, direction: g?.direction ?? 'HIGHER_IS_BETTER' };
+              }),
+            }
+          : {}),
         minimumDetectableEffect: input.minimumDetectableEffect,
         // Only a bandit says so: an A/B record stays as it was before the field existed.
         ...(bandit ? { type: 'BANDIT' as const, explorationFloor: input.explorationFloor ?? 0.05 } : {}),
+        // Written only when asked for (a version-3 record): a bandit without it stays as it was.
+        ...(input.banditBySegment ? { banditBySegment: true } : {}),
         ...(!bandit && input.explorationFloor != null ? { explorationFloor: input.explorationFloor } : {}),
       },
     };

@@ -3,10 +3,12 @@
 of the TypeScript engine (src/experiments/). Regenerate with:
 
     python3 -m venv /tmp/statsvenv && /tmp/statsvenv/bin/pip install -r scripts/experiments-reference-requirements.txt
-    /tmp/statsvenv/bin/python scripts/experiments-reference.py
+    /tmp/statsvenv/bin/python scripts/experiments-reference.py --write
 
-It prints a JSON object (valid TypeScript); the test file holds a pasted copy (REFERENCE), with the versions that produced it.
-With --check it instead compares its output with the copy in the test file and exits 1 if they differ.
+It prints a JSON object; with --write it also writes it to test/unit/experiments/experiments-reference.json, which the
+test imports (a JSON file rather than a literal pasted into the test: Prettier rewrote the pasted literal as TypeScript
+and --check could no longer read it; the JSON file is listed in .prettierignore, so it stays byte for byte what this
+script wrote). With --check it instead compares its output with that file and exits 1 if they differ.
 Each section below names the textbook routine or the by-hand formula it uses.
 """
 import json
@@ -17,7 +19,7 @@ import sys
 import numpy as np
 import scipy
 import statsmodels
-from scipy import optimize, stats
+from scipy import integrate, optimize, stats
 from statsmodels.stats.multitest import multipletests
 
 # ---- fixed inputs (the same literals are in the test file) ----
@@ -199,6 +201,85 @@ ref["distributions"] = {
     "tQuantile975": [float(stats.t.ppf(0.975, 13.7)), float(stats.t.ppf(0.975, 2.5)), float(stats.t.ppf(0.975, 1e6))],
     "chi2Upper": [float(stats.chi2.sf(30, 3)), float(stats.chi2.sf(200, 1)), float(stats.chi2.sf(0.5, 2))],
 }
+# Guardrails as non-inferiority tests (src/experiments/guardrail.ts). Fixed horizon: the one-sided t-test of the
+# delta-method relative lift against the margin's boundary, by hand with scipy.stats.t (sf, cdf, ppf). Always valid:
+# the one-sided mixture likelihood ratios by numerical integration (scipy.integrate.quad) of the normal likelihood
+# ratio exp(u d / V - u^2 / (2 V)) against the half-normal mixture density 2/tau phi(u/tau) on u > 0 (and u < 0 for
+# the degradation), not the closed form the engine uses; the default mixture averages the ratios over the scales
+# tau = margin * 4^j, j = 0..3.
+GUARDRAIL_ALPHA = 0.05
+
+
+def relative_from_arms(nt, mt, vt, nc, mc, vc):
+    """The delta-method relative lift from arm estimates (n, mean, variance of the mean), as relative_by_hand."""
+    se = math.sqrt(vt / mc ** 2 + mt ** 2 * vc / mc ** 4)
+    df = (vt + vc) ** 2 / (vt ** 2 / (nt - 1) + vc ** 2 / (nc - 1))
+    return {"estimate": mt / mc - 1, "standardError": se, "df": df}
+
+
+def non_inferiority_by_hand(t, c, margin, higher, rel=None):
+    rel = rel or relative_by_hand(t, c)
+    s_ = 1 if higher else -1
+    stat = s_ * (rel["estimate"] + s_ * margin) / rel["standardError"]
+    p = float(stats.t.sf(stat, rel["df"]))
+    pinf = float(stats.t.cdf(stat, rel["df"]))
+    bound = rel["estimate"] - s_ * float(stats.t.ppf(1 - GUARDRAIL_ALPHA, rel["df"])) * rel["standardError"]
+    verdict = "PASS" if p < GUARDRAIL_ALPHA else "FAIL" if pinf < GUARDRAIL_ALPHA else "INCONCLUSIVE"
+    return {"estimate": rel["estimate"], "standardError": rel["standardError"], "df": rel["df"], "statistic": stat,
+            "bound": bound, "pValue": p, "inferiorityPValue": pinf, "verdict": verdict}
+
+
+def one_sided_mixture_by_quad(estimate, variance, margin, higher, tau):
+    s_ = 1 if higher else -1
+    d = s_ * (estimate + s_ * margin)
+    # The integrand in logs around its peak (the likelihood ratio can be astronomically large); limits where it is
+    # below e^-60 of the peak.
+    a = 1 / variance + 1 / tau ** 2
+    peak = (d / variance) / a
+    width = 1 / math.sqrt(a)
+    def log_f(u):
+        return u * d / variance - u * u / (2 * variance) + math.log(2 / tau) + stats.norm.logpdf(u / tau)
+    top = log_f(max(0.0, peak)) if d >= 0 else log_f(min(0.0, peak))
+    def integral(lo, hi):
+        v, _ = integrate.quad(lambda u: math.exp(log_f(u) - top), lo, hi, epsabs=0, epsrel=1e-12, limit=200)
+        return math.log(v) + top if v > 0 else float("-inf")
+    lo, hi = peak - 40 * width, peak + 40 * width
+    up = integral(max(0.0, lo), max(0.0, hi)) if hi > 0 else float("-inf")
+    down = integral(min(0.0, lo), min(0.0, hi)) if lo < 0 else float("-inf")
+    p_up = min(1.0, math.exp(-up)) if up != float("-inf") else 1.0
+    p_down = min(1.0, math.exp(-down)) if down != float("-inf") else 1.0
+    verdict = "PASS" if p_up < GUARDRAIL_ALPHA else "FAIL" if p_down < GUARDRAIL_ALPHA else "INCONCLUSIVE"
+    return {"logLambdaUp": up, "logLambdaDown": down, "pValue": p_up, "inferiorityPValue": p_down, "verdict": verdict}
+
+
+# (treatment, control, margin, higher is better)
+GUARDRAIL_CASES = [("rev", 0.05, True), ("rev", 0.3, True), ("rev", 0.1, False), ("clk", 0.02, True), ("clk", 0.5, True), ("clk", 0.05, False)]
+ARMS = {"rev": (rev_t, rev_c), "clk": (clk_t, clk_c)}
+# arms as (n, mean, variance of the mean) at online sizes, where the verdicts are decided: conversion 10 % against
+# 9.5 % and 10.05 %, revenue per user with a lower-is-better reading
+GUARDRAIL_ARM_CASES = [((100000, 0.095, 0.095 * 0.905 / 100000), (100000, 0.1, 0.09 / 100000), 0.02, True),
+                       ((100000, 0.1005, 0.1005 * 0.8995 / 100000), (100000, 0.1, 0.09 / 100000), 0.02, True),
+                       ((40000, 12.1, 900 / 40000), (40000, 12.0, 880 / 40000), 0.05, False),
+                       ((40000, 13.4, 900 / 40000), (40000, 12.0, 880 / 40000), 0.05, False)]
+ref["guardrailFixed"] = [non_inferiority_by_hand(*ARMS[k], m, h) for k, m, h in GUARDRAIL_CASES] + [
+    non_inferiority_by_hand(None, None, m, h, relative_from_arms(*t, *c)) for t, c, m, h in GUARDRAIL_ARM_CASES]
+GUARDRAIL_CASES += [(None, m, h) for _t, _c, m, h in GUARDRAIL_ARM_CASES]
+def averaged_over_scales(estimate, variance, margin, higher):
+    each = [one_sided_mixture_by_quad(estimate, variance, margin, higher, margin * 4 ** j) for j in range(4)]
+    up = math.log(sum(math.exp(e["logLambdaUp"]) for e in each) / 4)
+    down = math.log(sum(math.exp(e["logLambdaDown"]) for e in each) / 4)
+    p_up, p_down = min(1.0, math.exp(-up)), min(1.0, math.exp(-down))
+    verdict = "PASS" if p_up < GUARDRAIL_ALPHA else "FAIL" if p_down < GUARDRAIL_ALPHA else "INCONCLUSIVE"
+    return {"logLambdaUp": up, "logLambdaDown": down, "pValue": p_up, "inferiorityPValue": p_down, "verdict": verdict}
+
+
+ref["guardrailSequential"] = []
+for (k, m, h), fixed in zip(GUARDRAIL_CASES, ref["guardrailFixed"]):
+    ref["guardrailSequential"].append(averaged_over_scales(fixed["estimate"], fixed["standardError"] ** 2, m, h))
+# (estimate, variance, margin, higher, tau): far from, at and beyond the margin, tiny and large variances
+GUARDRAIL_SEQ_CASES = [(0.01, 0.0001, 0.02, True, 0.02), (-0.05, 0.0001, 0.02, True, 0.02), (-0.021, 0.00004, 0.02, True, 0.02),
+                       (0.04, 0.0004, 0.02, False, 0.02), (-0.2, 0.01, 0.05, True, 0.1), (0.0, 1e-6, 0.02, True, 0.02)]
+ref["guardrailSequentialCases"] = [one_sided_mixture_by_quad(*c) for c in GUARDRAIL_SEQ_CASES]
 # GrowthBook's own frequentist engine (gbstats, `pip install gbstats`), where installed: its relative lift (delta
 # method, Welch df, t quantile) on the same n / sum / sum of squares. Optional; the by-hand values above are the
 # primary reference.
@@ -218,14 +299,15 @@ try:
     ref["gbstatsRelative"] = {"revenue": gb_relative(rev_t, rev_c), "clicks": gb_relative(clk_t, clk_c)}
 except ImportError:
     pass
+reference_file = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "test", "unit", "experiments", "experiments-reference.json")
+out = json.dumps(ref, indent=2) + "\n"
 if "--check" in sys.argv:
-    test_file = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "test", "unit", "experiments", "reference.test.ts")
-    text = open(test_file).read()
-    start = text.index("const REFERENCE = ") + len("const REFERENCE = ")
-    pasted = json.loads(text[start:text.index(" as const;", start)])
-    if pasted != json.loads(json.dumps(ref)):
-        print("REFERENCE in test/unit/experiments/reference.test.ts differs from this script's output", file=sys.stderr)
+    stored = json.load(open(reference_file))
+    if stored != json.loads(out):
+        print("test/unit/experiments/experiments-reference.json differs from this script's output", file=sys.stderr)
         sys.exit(1)
-    print("REFERENCE in test/unit/experiments/reference.test.ts matches this script's output")
+    print("test/unit/experiments/experiments-reference.json matches this script's output")
 else:
-    print(json.dumps(ref, indent=2))
+    print(out, end="")
+    if "--write" in sys.argv:
+        open(reference_file, "w").write(out)

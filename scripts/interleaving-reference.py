@@ -13,15 +13,20 @@ It prints a JSON object (valid TypeScript); the test file holds a pasted copy (R
   perUser        per-user credited clicks (treatment, control) -> wins / losses / ties counted with numpy, then binomtest;
                  and the per-user difference treatment - control: scipy.stats.ttest_1samp (statistic, pvalue, df,
                  confidence_interval(0.95))
+  creditDifferenceSequential   the always-valid p-value of the mean difference: the normal likelihood ratio of the
+                 estimate integrated against each mixture N(0, tau^2) with scipy.integrate.quad (not the closed form),
+                 averaged over tau = mde * 4^j, j = 0..3; p = min(1, 1 / average)
 """
 import json
 import os
 import re
 import sys
 
+import math
+
 import numpy as np
 import scipy
-from scipy import stats
+from scipy import integrate, stats
 
 # (wins, losses) cases: small, balanced, lopsided, all one way, large
 SIGN_CASES = [(8, 2), (2, 8), (60, 40), (523, 477), (0, 12), (30, 0), (1, 1), (1, 0), (1234, 1100), (12, 30), (5210, 4790), (40000, 39000)]
@@ -47,6 +52,31 @@ tt = stats.ttest_1samp(t - c, 0.0)
 tci = tt.confidence_interval(0.95)
 ref["creditDifference"] = {"estimate": float(np.mean(t - c)), "statistic": float(tt.statistic), "df": float(tt.df), "pValue": float(tt.pvalue),
                            "ci": [float(tci.low), float(tci.high)]}
+
+
+
+def mixture_lr_by_quad(estimate, variance, tau):
+    """Lambda = integral of exp(theta * est / V - theta^2 / (2 V)) * N(theta; 0, tau^2) d theta, in logs around the peak."""
+    a = 1 / variance + 1 / tau ** 2
+    peak = (estimate / variance) / a
+    width = 1 / math.sqrt(a)
+    log_f = lambda th: th * estimate / variance - th * th / (2 * variance) + stats.norm.logpdf(th, 0, tau)
+    top = log_f(peak)
+    v, _ = integrate.quad(lambda th: math.exp(log_f(th) - top), peak - 40 * width, peak + 40 * width, epsabs=0, epsrel=1e-12, limit=200)
+    return math.log(v) + top
+
+
+def sequential_by_quad(estimate, variance, mde):
+    logs = [mixture_lr_by_quad(estimate, variance, mde * 4 ** j) for j in range(4)]
+    avg = math.log(sum(math.exp(x) for x in logs) / 4)
+    return {"logLambda": avg, "pValue": min(1.0, math.exp(-avg))}
+
+
+# (mde) on the per-user differences above, and (estimate, variance, mde) cases: none, weak, strong evidence
+ref["creditDifferenceSequential"] = sequential_by_quad(ref["creditDifference"]["estimate"],
+                                                       (ref["creditDifference"]["estimate"] / ref["creditDifference"]["statistic"]) ** 2, 0.05)
+SEQ_CASES = [(0.0, 0.01, 0.05), (0.05, 0.0004, 0.02), (0.3, 0.001, 0.05), (-0.12, 0.0009, 0.1), (1.5, 0.04, 0.2)]
+ref["creditDifferenceSequentialCases"] = [sequential_by_quad(*c) for c in SEQ_CASES]
 
 if "--check" in sys.argv:
     test_file = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "test", "unit", "experiments", "interleaving-reference.test.ts")

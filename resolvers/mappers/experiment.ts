@@ -1,12 +1,16 @@
 import type { LiftResult } from '../../src/experiments/fixed-horizon';
-import type { ExperimentLook, ExperimentResults, ExperimentView } from '../../src/outcomes/experiments';
+import { guardrailsOf, type ExperimentLook, type ExperimentResults, type ExperimentView } from '../../src/outcomes/experiments';
+import type { GuardrailAnalysis } from '../../src/experiments/statistics';
 import type { BanditView } from '../../src/outcomes/bandit';
 import type { InterleavingResults } from '../../src/outcomes/interleaving';
 import {
   ExperimentKind,
   ExperimentMetric,
   ExperimentStatus,
+  GuardrailDirection,
+  GuardrailVerdict,
   type BanditStateType,
+  type GuardrailResultType,
   type ExperimentResultsType,
   type ExperimentType,
   type InterleavingResultsType,
@@ -21,11 +25,13 @@ export function toExperiment(x: ExperimentView): ExperimentType {
     type: ExperimentKind[x.spec.type ?? 'AB'],
     status: ExperimentStatus[x.status],
     explorationFloor: x.spec.explorationFloor ?? null,
+    banditBySegment: x.spec.banditBySegment === true,
     traffic: x.spec.traffic,
     control: x.spec.control,
     variants: x.spec.variants.map((v) => ({ name: v.name, share: v.share, strategy: v.strategy, blend: v.blend ? v.blend.map((p) => ({ ...p })) : null })),
     primaryMetric: ExperimentMetric[x.spec.primaryMetric],
     guardrailMetrics: x.spec.guardrailMetrics.map((m) => ExperimentMetric[m]),
+    guardrails: guardrailsOf(x.spec).map((g) => ({ metric: ExperimentMetric[g.metric], margin: g.margin, direction: GuardrailDirection[g.direction] })),
     minimumDetectableEffect: x.spec.minimumDetectableEffect,
     createdAt: new Date(x.createdAt),
     createdBy: x.createdBy,
@@ -62,8 +68,26 @@ export function toMetricResults(x: ExperimentView, r: ExperimentResults): Metric
         sequentialCi: seqCi,
         cupedAbsolute: r.cuped ? toLift(v.cuped?.absolute ?? null) : null,
         cupedVarianceRatio: r.cuped && v.cuped ? finite(v.cuped.varianceRatio) : null,
+        guardrail: v.guardrail ? toGuardrailResult(v.guardrail) : null,
       };
     }),
+  };
+}
+
+function toGuardrailResult(g: GuardrailAnalysis): GuardrailResultType {
+  const f = g.fixed;
+  const s = g.sequential;
+  return {
+    margin: g.margin,
+    direction: GuardrailDirection[g.direction],
+    estimate: f ? finite(f.estimate) : null,
+    standardError: f ? finite(f.standardError) : null,
+    bound: f ? finite(f.bound) : null,
+    pValue: f ? finite(f.pValue) : null,
+    verdict: GuardrailVerdict[f?.verdict ?? 'INCONCLUSIVE'],
+    sequentialPValue: s ? finite(s.pValue) : null,
+    sequentialInferiorityPValue: s ? finite(s.inferiorityPValue) : null,
+    sequentialVerdict: GuardrailVerdict[s?.verdict ?? 'INCONCLUSIVE'],
   };
 }
 
@@ -101,9 +125,16 @@ export function toInterleavingResults(r: InterleavingResults): InterleavingResul
     ci: { lower: p.ci[0], upper: p.ci[1] },
     pValue: p.pValue,
     creditDifference: toLift(r.difference),
+    creditDifferenceSequentialPValue: r.sequentialDifference ? finite(r.sequentialDifference.pValue) : null,
   };
 }
 
 export function toBanditState(b: BanditView): BanditStateType {
-  return { explorationFloor: b.explorationFloor, reward: b.reward, arms: b.arms.map((a) => ({ ...a })) };
+  return {
+    explorationFloor: b.explorationFloor,
+    reward: b.reward,
+    arms: b.arms.map((a) => ({ ...a })),
+    bySegment: b.bySegment,
+    segments: b.segments.map((s) => ({ segment: s.segment, arms: s.arms.map((a) => ({ ...a })) })),
+  };
 }

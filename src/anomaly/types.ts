@@ -11,6 +11,7 @@ export const ANOMALY_KINDS = [
   'ORDER_VALUE_OUTLIER',
   'PRICE_ANOMALY',
   'SAMPLE_RATIO_MISMATCH',
+  'GUARDRAIL_FAILURE',
 ] as const;
 export type AnomalyKind = (typeof ANOMALY_KINDS)[number];
 

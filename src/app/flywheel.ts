@@ -20,6 +20,7 @@ import { recommenderFactory } from './recommender-factory';
 import { loadAlsFactorsAtStart, writeAlsFactorsBack } from './als-factors';
 import { composePipelines } from './stages';
 import { sampleRatioMismatchFinding } from './srm-alert';
+import { guardrailFailureFinding } from './guardrail-alert';
 import { ImpressionRecorder } from '../outcomes/impressions';
 import { Outcomes } from '../outcomes/service';
 import type { VariantBlend } from '../outcomes/experiments';
@@ -203,6 +204,7 @@ export async function createFlywheel(config: FlywheelConfig, logger: Logger, opt
         applyVariantBlends(current.recommender);
       },
       onSampleRatioMismatch: (experiment, users, srm, at) => anomalies.report(sampleRatioMismatchFinding(experiment, users, srm, at)),
+      onGuardrailFailure: (experiment, failure, at) => anomalies.report(guardrailFailureFinding(experiment, failure, at)),
     },
   );
   privacy.onErased((actors) => outcomes.forgetActors(actors));

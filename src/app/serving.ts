@@ -19,13 +19,18 @@ import { serveInterleaved } from './interleaved-serving';
  * rather than another ranking under the variant's name.
  */
 export async function serveRecommendations(
-  app: Pick<Flywheel, 'recommender' | 'outcomes' | 'impressions'>,
+  app: Pick<Flywheel, 'recommender' | 'outcomes' | 'impressions'> & { segments?: Pick<Flywheel['segments'], 'segmentOf'> },
   request: RecommendRequest,
   surface: Extract<ServedSurface, 'recommendations' | 'recommendationsChanged'> = 'recommendations',
   /** Coin flips of an interleaving and the bandit's draw per request (Math.random; seeded in the simulator). */
   random: () => number = Math.random,
 ): Promise<{ scored: Recommendation[]; served: ServedList }> {
-  const drawn = request.strategy ? null : app.outcomes.experiments.assign(request.userId, random);
+  // A bandit by segment draws from the arms of the user's segment (looked up only then: one store read).
+  const segment =
+    !request.strategy && app.segments && app.outcomes.experiments.needsSegment()
+      ? ((await app.segments.segmentOf([request.userId]))[0] ?? undefined)
+      : undefined;
+  const drawn = request.strategy ? null : app.outcomes.experiments.assign(request.userId, random, segment);
   const assigned = drawn && servable(app.recommender, drawn) ? drawn : null;
   if (assigned?.teams) return serveInterleaved(app, request, surface, { ...assigned, teams: assigned.teams }, random);
   const strategy = request.strategy ?? assigned?.strategy;
@@ -38,7 +43,9 @@ export async function serveRecommendations(
     surface,
     actor: request.userId,
     strategy: strategy ?? app.recommender.defaultStrategy,
-    ...(assigned ? { experiment: { id: assigned.experimentId, variant: assigned.variant } } : {}),
+    ...(assigned
+      ? { experiment: { id: assigned.experimentId, variant: assigned.variant, ...(assigned.segment !== undefined ? { segment: assigned.segment } : {}) } }
+      : {}),
     itemIds: scored.map((r) => r.itemId),
     // A bandit's list: every entry carries the probability its arm was drawn with (see ServedEntry.propensity).
     ...(assigned?.propensity !== undefined ? { propensities: scored.map(() => assigned.propensity!) } : {}),

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { openEventLog } from '../app/backends';
+import { openEventLog, openGraphStore } from '../app/backends';
+import { dropErased } from '../privacy/erasure-service';
 import { loadConfig } from '../config/config';
 import type { FlywheelEvent } from '../events/event';
 import { validEventsOf } from '../events/validate';
@@ -92,8 +93,13 @@ export async function runEvaluatePolicy(flags: EvaluatePolicyFlags): Promise<Eva
       }
       logged.observe(chunk);
     } else if (log.broadcast) {
+      // The topic still holds erased actors' records (until its retention): drop them as the gateway does, by the
+      // erasure list its graph store keeps (the embedded log above is rewritten at erasure instead).
+      const erased = await erasureList(config, log, logger);
       const end = await log.broadcast.pinEnd();
-      await log.broadcast.readUntil(end, `${config.KAFKA_GROUP}.evaluate-policy.${randomUUID()}`, async (batch) => logged.observe(validEventsOf(batch)));
+      await log.broadcast.readUntil(end, `${config.KAFKA_GROUP}.evaluate-policy.${randomUUID()}`, async (batch) =>
+        logged.observe(dropErased(validEventsOf(batch), erased)),
+      );
     } else throw new CliFailure('this event log can be read neither in place nor from its start', 2);
   } finally {
     await log.close();
@@ -122,6 +128,20 @@ export async function runEvaluatePolicy(flags: EvaluatePolicyFlags): Promise<Eva
     propensity: { min: Math.min(...propensities), max: Math.max(...propensities) },
     candidates: estimates.map(toReport),
   };
+}
+
+/**
+ * The erasure list (actor -> erasure time) of the graph store next to a Kafka log: Neo4j's `(:Erased)` nodes. An
+ * embedded graph on Kafka keeps its list in memory only (it has no snapshot there), so there is none to read.
+ */
+async function erasureList(config: ReturnType<typeof loadConfig>, log: Parameters<typeof openGraphStore>[1], logger: ReturnType<typeof createLogger>) {
+  if (config.FLYWHEEL_GRAPH !== 'neo4j') return new Map<string, number>();
+  const { store } = await openGraphStore(config, log, logger);
+  try {
+    return await store.erasedActors();
+  } finally {
+    await store.close();
+  }
 }
 
 function pickExperiment(logged: LoggedLists, id: string | undefined): LoggedExperiment {

@@ -179,6 +179,8 @@ program
     '--blends <control;treatment>',
     'ab, interleave: the two variants are two weightings of blend, e.g. "local-ease=1,item-knn=1;local-ease=1,item-knn=0.2"',
   )
+  .option('--guardrail-lift <r>', "aa, ab, srm: relative change of treatment's purchases per click (revenue per user is the guardrail; default 0)")
+  .option('--guardrail-margin <m>', "aa, ab, srm: the revenue guardrail's non-inferiority margin (relative; default 0.02)")
   .option('--json', 'print only the JSON object')
   .action(async (flags: SimulateFlags) => printSimulate(await runSimulate(flags), flags.json === true));
 

@@ -23,6 +23,11 @@ import { seedSimulatedShop, withSimulatedGateway } from './simulated-shop';
  * split, about 47/53), `interleave` (the `ab` pair as an INTERLEAVE experiment: every user gets team-draft merges of
  * both lists, an entry's quality is 1 + `--lift` when treatment contributed it; the coin flips come from the seed),
  * `bandit` (Thompson sampling over three strategies against uniform allocation: simulate-bandit.ts).
+ *
+ * Guardrail (aa, ab, srm): revenue per user, with a non-inferiority margin (`--guardrail-margin`, 2 % by default).
+ * `--guardrail-lift` makes treatment's clicks lead to a purchase that much more (or, negative, less) often: a
+ * treatment that wins clicks but loses purchases ("clickbait"). The true relative change of revenue per user is
+ * (1 + lift)(1 + guardrail lift) - 1 (every purchase is one unit at 10).
  */
 export interface SimulateFlags {
   scenario?: string;
@@ -36,6 +41,10 @@ export interface SimulateFlags {
   dataDir?: string;
   /** ab, interleave: "part=weight,...;part=weight,..." (control;treatment), two weightings of blend as the variants. */
   blends?: string;
+  /** aa, ab, srm: relative change of treatment's purchase probability per click (default 0). */
+  guardrailLift?: string;
+  /** aa, ab, srm: the revenue guardrail's margin (default 0.02). */
+  guardrailMargin?: string;
   json?: boolean;
 }
 
@@ -54,8 +63,16 @@ export async function runSimulate(flags: SimulateFlags): Promise<Record<string, 
   if (!(lift > -1 && lift < 10)) throw new CliFailure('--lift must be a number above -1', 2);
   if (flags.blends !== undefined && scenario !== 'ab' && scenario !== 'interleave') throw new CliFailure('--blends goes with --scenario ab or interleave', 2);
   const blends = flags.blends === undefined ? undefined : parseBlends(flags.blends);
+  if ((flags.guardrailLift !== undefined || flags.guardrailMargin !== undefined) && scenario === 'interleave')
+    throw new CliFailure('--guardrail-lift and --guardrail-margin go with --scenario aa, ab or srm', 2);
+  const guardrailLift = Number(flags.guardrailLift ?? '0');
+  if (!(guardrailLift > -1 && guardrailLift < 9)) throw new CliFailure('--guardrail-lift must be a number above -1 and below 9', 2);
+  const guardrailMargin = Number(flags.guardrailMargin ?? '0.02');
+  if (!(guardrailMargin > 0 && guardrailMargin <= 1)) throw new CliFailure('--guardrail-margin must be a number in (0, 1]', 2);
 
-  return withSimulatedGateway(undefined, (app) => simulate(app, { scenario, seed, users, days, lift, ...(blends ? { blends } : {}) }));
+  return withSimulatedGateway(undefined, (app) =>
+    simulate(app, { scenario, seed, users, days, lift, guardrailLift, guardrailMargin, ...(blends ? { blends } : {}) }),
+  );
 }
 
 /** `--blends "local-ease=1,item-knn=1;local-ease=1,item-knn=0.2"`: control's parts and weights, then treatment's. */
@@ -73,7 +90,16 @@ function parseBlends(raw: string): [BlendPartSpec[], BlendPartSpec[]] {
 
 async function simulate(
   app: Flywheel,
-  o: { scenario: Exclude<Scenario, 'bandit'>; seed: number; users: number; days: number; lift: number; blends?: [BlendPartSpec[], BlendPartSpec[]] },
+  o: {
+    scenario: Exclude<Scenario, 'bandit'>;
+    seed: number;
+    users: number;
+    days: number;
+    lift: number;
+    guardrailLift: number;
+    guardrailMargin: number;
+    blends?: [BlendPartSpec[], BlendPartSpec[]];
+  },
 ): Promise<Record<string, unknown>> {
   const rand = mulberry32(o.seed);
   const normal = () => Math.sqrt(-2 * Math.log(1 - rand())) * Math.cos(2 * Math.PI * rand());
@@ -98,13 +124,15 @@ async function simulate(
           const { scored, served } = await serveRecommendations(app, { userId, first: 5 }, 'recommendations', rand);
           scored.forEach((r, k) => {
             // An interleaved entry is treatment's when treatment contributed it; otherwise the whole list is its variant's.
-            const quality = (served.entries[k]?.team ?? served.variant) === 'treatment' ? 1 + o.lift : 1;
+            const treated = (served.entries[k]?.team ?? served.variant) === 'treatment';
+            const quality = treated ? 1 + o.lift : 1;
             if (rand() >= propensity[u]! * quality * (1 / (1 + 0.5 * k))) return;
             // Event time is the wall clock, as for the impressions the gateway records: a simulated "day" is a round of visits.
             const base = { v: EVENT_SCHEMA_VERSION, kind: 'interaction', userId, itemId: r.itemId, servedId: served.servedId, timestamp: Date.now() };
             events.push({ ...base, id: `c-${served.servedId}-${k}`, type: 'CLICK' });
             clicksTotal++;
-            if (rand() < 0.1) events.push({ ...base, id: `p-${served.servedId}-${k}`, type: 'PURCHASE', quantity: 1, price: 10 });
+            if (rand() < 0.1 * (treated ? 1 + o.guardrailLift : 1))
+              events.push({ ...base, id: `p-${served.servedId}-${k}`, type: 'PURCHASE', quantity: 1, price: 10 });
           });
         }),
       );
@@ -139,7 +167,12 @@ async function simulate(
     variants,
     control: 'control',
     primaryMetric: 'CTR' as const,
-    guardrailMetrics: [],
+    ...(o.scenario === 'interleave'
+      ? { guardrailMetrics: [] }
+      : {
+          guardrailMetrics: ['REVENUE_PER_USER' as const],
+          guardrails: [{ metric: 'REVENUE_PER_USER' as const, margin: o.guardrailMargin, direction: 'HIGHER_IS_BETTER' as const }],
+        }),
     minimumDetectableEffect: 0.05,
   };
   for (const fields of [
@@ -153,11 +186,17 @@ async function simulate(
   if (o.scenario === 'srm') for (let u = 0; u < o.users; u++) if (rand() < 0.12) lost.add(u);
   // An analyst who looks every day: the p-values each day's results would have shown. A fixed-horizon
   // p-value read this way inflates false positives; the sequential (always-valid) one is built for it.
-  const looks: { day: number; pValue: number | null; sequentialPValue: number | null }[] = [];
+  const looks: { day: number; pValue: number | null; sequentialPValue: number | null; guardrailVerdict?: string; guardrailSequentialVerdict?: string }[] = [];
   for (let day = 1; day <= o.days; day++) {
     await visitDay(experimentId);
     const seen = app.outcomes.experiments.results(experimentId)?.analysis.variants[1];
-    looks.push({ day, pValue: seen?.absolute?.pValue ?? null, sequentialPValue: seen?.sequential?.pValue ?? null });
+    const guard = o.scenario === 'interleave' ? undefined : app.outcomes.experiments.results(experimentId, 'REVENUE_PER_USER')?.analysis.variants[1]?.guardrail;
+    looks.push({
+      day,
+      pValue: seen?.absolute?.pValue ?? null,
+      sequentialPValue: seen?.sequential?.pValue ?? null,
+      ...(guard ? { guardrailVerdict: guard.fixed?.verdict ?? 'INCONCLUSIVE', guardrailSequentialVerdict: guard.sequential?.verdict ?? 'INCONCLUSIVE' } : {}),
+    });
   }
 
   if (o.scenario === 'interleave') {
@@ -176,6 +215,8 @@ async function simulate(
   const results = app.outcomes.experiments.results(experimentId)!;
   const totals = app.outcomes.totals().filter((t) => t.experimentId === experimentId);
   const treatment = results.analysis.variants[1]!;
+  const guard = app.outcomes.experiments.results(experimentId, 'REVENUE_PER_USER')!.analysis.variants[1]!.guardrail!;
+  await app.anomalies.idle();
   return {
     scenario: o.scenario,
     seed: o.seed,
@@ -209,8 +250,24 @@ async function simulate(
     looks,
     srm: { pValue: results.analysis.srm?.pValue ?? null, mismatch: results.analysis.srm?.mismatch ?? false },
     srmAlerts: (await app.store.listAnomalies({ first: 10, kinds: ['SAMPLE_RATIO_MISMATCH'] })).anomalies.length,
+    guardrails: [
+      {
+        metric: 'REVENUE_PER_USER',
+        margin: guard.margin,
+        direction: guard.direction,
+        variant: treatment.name,
+        estimate: guard.fixed?.estimate ?? null,
+        bound: guard.fixed?.bound ?? null,
+        pValue: guard.fixed?.pValue ?? null,
+        verdict: guard.fixed?.verdict ?? 'INCONCLUSIVE',
+        sequentialPValue: guard.sequential?.pValue ?? null,
+        sequentialInferiorityPValue: guard.sequential?.inferiorityPValue ?? null,
+        sequentialVerdict: guard.sequential?.verdict ?? 'INCONCLUSIVE',
+      },
+    ],
+    guardrailAlerts: (await app.store.listAnomalies({ first: 10, kinds: ['GUARDRAIL_FAILURE'] })).anomalies.length,
     clicks: clicksTotal,
-    truth: { relativeLift: o.lift },
+    truth: { relativeLift: o.lift, guardrail: { metric: 'REVENUE_PER_USER', relativeLift: (1 + o.lift) * (1 + o.guardrailLift) - 1 } },
   };
 }
 
@@ -230,6 +287,18 @@ export function printSimulate(result: Record<string, unknown>, json: boolean): v
     console.log(
       `relative lift ${lift.relative?.toFixed(4)} [${lift.ci?.map((x) => x.toFixed(4)).join(', ')}]  p ${lift.pValue?.toExponential(2)}  sequential p ${lift.sequentialPValue?.toExponential(2)}  SRM p ${(result.srm as { pValue: number }).pValue?.toExponential(2)}`,
     );
+    for (const g of result.guardrails as {
+      metric: string;
+      margin: number;
+      estimate: number | null;
+      bound: number | null;
+      verdict: string;
+      sequentialVerdict: string;
+    }[]) {
+      console.log(
+        `guardrail ${g.metric} (margin ${g.margin}): relative change ${g.estimate?.toFixed(4)}, one-sided bound ${g.bound?.toFixed(4)}  verdict ${g.verdict}  always-valid ${g.sequentialVerdict}`,
+      );
+    }
   }
   console.log(JSON.stringify(result));
 }

@@ -27,7 +27,10 @@ export function interleavingSummary(app: Pick<Flywheel, 'outcomes'>, experimentI
       pValue: p.pValue,
       ci: p.ci,
       // The paired t-test on per-user credit differences (treatment − control), ties included.
-      difference: r.difference ? { mean: r.difference.estimate, ci: r.difference.ci, pValue: r.difference.pValue } : null,
+      // Its always-valid version (mSPRT) beside it: the p-value an analyst may act on at any daily look.
+      difference: r.difference
+        ? { mean: r.difference.estimate, ci: r.difference.ci, pValue: r.difference.pValue, sequentialPValue: r.sequentialDifference?.pValue ?? null }
+        : null,
     },
   };
 }

@@ -11,9 +11,10 @@ export const EVENT_SCHEMA_VERSION = 1;
 /**
  * The highest version this gateway reads. Version 2: an experiment variant may carry blend weights
  * (`ExperimentVariantSpec.blend`); a version-1 reader drops unknown fields, so it would serve the gateway's
- * default blend under that variant's name and mix two weightings in one variant's results.
+ * default blend under that variant's name and mix two weightings in one variant's results. Version 3: a bandit
+ * by segment (`ExperimentSpec.banditBySegment`), which an older reader would run as one pooled bandit.
  */
-export const READABLE_SCHEMA_VERSION = 2;
+export const READABLE_SCHEMA_VERSION = 3;
 
 export const INTERACTION_TYPES = ['VIEW', 'CLICK', 'ADD_TO_CART', 'REMOVE_FROM_CART', 'PURCHASE'] as const;
 export type InteractionType = (typeof INTERACTION_TYPES)[number];
@@ -104,6 +105,11 @@ export interface ImpressionEvent {
   /** The experiment and variant that chose the strategy, when the user was in one. */
   experimentId?: string;
   variant?: string;
+  /**
+   * A BANDIT with `banditBySegment`: the customer segment whose arms' counts drew this list's arm (absent: the
+   * user had no segment, the pool of unsegmented users). Its outcomes count toward that segment's arms.
+   */
+  segment?: string;
   /** The item a similar-items list was for. */
   anchorItemId?: string;
   items: ServedEntry[];
@@ -137,6 +143,20 @@ export interface ExperimentVariantSpec {
   blend?: BlendPartSpec[];
 }
 
+export const GUARDRAIL_DIRECTIONS = ['HIGHER_IS_BETTER', 'LOWER_IS_BETTER'] as const;
+export type GuardrailDirection = (typeof GUARDRAIL_DIRECTIONS)[number];
+
+/** A guardrail metric's margin (e.g. 0.02: treatment may be at most 2 % worse than control) and which way is worse. */
+export interface GuardrailSpec {
+  metric: ExperimentMetric;
+  /** Tolerated relative degradation, in (0, 1]. */
+  margin: number;
+  direction: GuardrailDirection;
+}
+
+/** The margin of a guardrail metric given without one: 2 % relative. */
+export const DEFAULT_GUARDRAIL_MARGIN = 0.02;
+
 /** One part of a blend (a strategy that scores, e.g. `item-knn`) and its weight, above 0. */
 export interface BlendPartSpec {
   strategy: string;
@@ -149,6 +169,12 @@ export interface ExperimentSpec {
   type?: ExperimentKind;
   /** BANDIT only (and required there): every arm's minimum share of the experiment's requests, in (0, 1/K]. */
   explorationFloor?: number;
+  /**
+   * BANDIT only: the arms' counts are kept per customer segment (the user's segment when the list is served, logged
+   * on the impression), so each segment converges to its own best arm. Version 3: an older reader would run one
+   * bandit for everyone under the same experiment.
+   */
+  banditBySegment?: boolean;
   /** Assignment salt (src/experiments/assignment.ts): a new one per experiment keeps experiments independent. */
   salt: string;
   /** Fraction of users that enter the experiment, in (0, 1]. */
@@ -158,6 +184,13 @@ export interface ExperimentSpec {
   control: string;
   primaryMetric: ExperimentMetric;
   guardrailMetrics: ExperimentMetric[];
+  /**
+   * Each guardrail metric's non-inferiority test: tolerated relative degradation and direction (one entry per metric
+   * of `guardrailMetrics`, at most). A guardrail metric without an entry, and every guardrail of a record written
+   * before this field, is tested with DEFAULT_GUARDRAIL_MARGIN, higher is better. Version 1: a reader without it
+   * computes no guardrail verdicts, and misreads nothing it does compute.
+   */
+  guardrails?: GuardrailSpec[];
   /** Effect size (absolute, on the primary metric's scale) the sequential test is tuned to: its mixture's tau, fixed before any data. */
   minimumDetectableEffect: number;
 }
@@ -190,6 +223,7 @@ export type FlywheelEvent = InteractionEvent | ItemUpsertEvent | ImpressionEvent
  * (what a version-1 reader would misread), EVENT_SCHEMA_VERSION for everything else.
  */
 export function schemaVersionOf(record: { spec?: ExperimentSpec }): number {
+  if (record.spec?.banditBySegment) return 3;
   return record.spec?.variants.some((v) => v.blend !== undefined) ? 2 : EVENT_SCHEMA_VERSION;
 }
 

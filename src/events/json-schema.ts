@@ -38,10 +38,10 @@ export function eventJsonSchema(): Record<string, unknown> {
   ];
   return {
     $schema: generated.$schema,
-    $id: 'urn:flywheel:event:v2',
-    title: 'Flywheel event (Kafka message value, v1 and v2)',
+    $id: 'urn:flywheel:event:v3',
+    title: 'Flywheel event (Kafka message value, v1 to v3)',
     description:
-      'One JSON object per Kafka message on the events topic: behaviour (interaction), the catalog (item), the lists gateways served (impression) and experiment lifecycles (experiment). Unknown fields are ignored (not refused); `v` is the schema version: this gateway reads 1 and 2 (2 only adds blend weights to experiment variants; every other record is written as 1), a later version is dead-lettered by gateways that do not know it. Key each message by userId (else sessionId, else itemId; an impression without a user by anchorItemId, else its id; an experiment record by experiment:<experimentId>) with the murmur2 partitioner (Java default; kcat/librdkafka: -X partitioner=murmur2_random).',
+      'One JSON object per Kafka message on the events topic: behaviour (interaction), the catalog (item), the lists gateways served (impression) and experiment lifecycles (experiment). Unknown fields are ignored (not refused); `v` is the schema version: this gateway reads 1 to 3 (2 only adds blend weights to experiment variants, 3 a bandit by segment; every other record is written as 1), a later version is dead-lettered by gateways that do not know it. Key each message by userId (else sessionId, else itemId; an impression without a user by anchorItemId, else its id; an experiment record by experiment:<experimentId>) with the murmur2 partitioner (Java default; kcat/librdkafka: -X partitioner=murmur2_random).',
     oneOf: [interaction, item, impression, experiment],
   };
 }

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import {
   EXPERIMENT_METRICS,
   EXPERIMENT_TYPES,
+  GUARDRAIL_DIRECTIONS,
   INTERACTION_TYPES,
   READABLE_SCHEMA_VERSION,
   SERVED_SURFACES,
@@ -105,6 +106,7 @@ const impressionSchema = z
     strategy: z.string().trim().min(1, 'must not be empty').max(100, 'must be at most 100 characters'),
     experimentId: id.optional(),
     variant: z.string().trim().min(1, 'must not be empty').max(100, 'must be at most 100 characters').optional(),
+    segment: z.string().trim().min(1, 'must not be empty').max(100, 'must be at most 100 characters').optional(),
     anchorItemId: id.optional(),
     items: z
       .array(
@@ -174,8 +176,19 @@ const experimentSpecSchema = z
     control: name,
     primaryMetric: metric,
     guardrailMetrics: z.array(metric).max(EXPERIMENT_METRICS.length),
+    guardrails: z
+      .array(
+        z.object({
+          metric,
+          margin: z.number().gt(0, 'must be above 0').max(1, 'must be at most 1 (a relative degradation)'),
+          direction: z.enum(GUARDRAIL_DIRECTIONS, { error: `must be one of ${GUARDRAIL_DIRECTIONS.join(', ')}` }),
+        }),
+      )
+      .max(EXPERIMENT_METRICS.length)
+      .optional(),
     minimumDetectableEffect: z.number().finite().gt(0, 'must be above 0'),
     explorationFloor: z.number().gt(0, 'must be above 0').max(0.5, 'must be at most 0.5').optional(),
+    banditBySegment: z.boolean().optional(),
   })
   .superRefine((s, ctx) => {
     if (s.type === 'BANDIT') {
@@ -205,6 +218,8 @@ const experimentSpecSchema = z
           message: 'a BANDIT needs a yes/no reward per list: CTR, CLICKS_PER_USER, ADD_TO_CARTS_PER_USER or CONVERSION',
         });
     } else if (s.explorationFloor !== undefined) ctx.addIssue({ code: 'custom', path: ['explorationFloor'], message: 'goes with type BANDIT only' });
+    if (s.banditBySegment !== undefined && s.type !== 'BANDIT')
+      ctx.addIssue({ code: 'custom', path: ['banditBySegment'], message: 'goes with type BANDIT only' });
     const names = new Set<string>();
     s.variants.forEach((v, i) => {
       if (names.has(v.name)) ctx.addIssue({ code: 'custom', path: ['variants', i, 'name'], message: 'appears twice' });
@@ -216,6 +231,12 @@ const experimentSpecSchema = z
         if (v.blend!.findIndex((q) => q.strategy === p.strategy) < j)
           ctx.addIssue({ code: 'custom', path: ['variants', i, 'blend', j, 'strategy'], message: 'appears twice in one blend' });
       });
+    });
+    s.guardrails?.forEach((g, i) => {
+      if (!s.guardrailMetrics.includes(g.metric))
+        ctx.addIssue({ code: 'custom', path: ['guardrails', i, 'metric'], message: 'must be one of guardrailMetrics' });
+      else if (s.guardrails!.findIndex((h) => h.metric === g.metric) < i)
+        ctx.addIssue({ code: 'custom', path: ['guardrails', i, 'metric'], message: 'appears twice' });
     });
     if (!names.has(s.control)) ctx.addIssue({ code: 'custom', path: ['control'], message: 'must name one of the variants' });
     const sum = s.variants.reduce((a, v) => a + v.share, 0);
@@ -241,6 +262,9 @@ const experimentSchema = z
     // Written as version 2 (schemaVersionOf), so that a version-1 reader refuses it rather than misread it.
     if (e.v < 2 && e.spec?.variants.some((v) => v.blend !== undefined))
       ctx.addIssue({ code: 'custom', path: ['v'], message: 'must be at least 2 when a variant carries blend weights (a version-1 reader would ignore them)' });
+    // Version 3 (schemaVersionOf): a version-2 reader would run one bandit for every segment under this experiment.
+    if (e.v < 3 && e.spec?.banditBySegment)
+      ctx.addIssue({ code: 'custom', path: ['v'], message: 'must be at least 3 for a bandit by segment (an older reader would pool the segments)' });
     if ((e.action === 'ship') !== (e.variant !== undefined)) ctx.addIssue({ code: 'custom', path: ['variant'], message: 'goes with ship, and only with it' });
   });
 

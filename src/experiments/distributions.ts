@@ -15,6 +15,22 @@ export function studentTTwoSidedP(t: number, df: number): number {
   return Math.min(1, 2 * tCdf(-Math.abs(t), df));
 }
 
+/** Lower tail of Student's t with `df` degrees of freedom: F_t(t; df) (one-sided p-values). */
+export function studentTCdf(t: number, df: number): number {
+  if (Number.isNaN(t) || Number.isNaN(df)) return Number.NaN;
+  return tCdf(t, df);
+}
+
+/**
+ * The standard normal CDF, Phi(x). Through the regularized upper incomplete gamma function, erfc(y) = Q(1/2, y^2) for
+ * y >= 0 (Abramowitz, Stegun 1964, 7.1.2 and 6.5.17), so the lower tail keeps its precision far out.
+ */
+export function standardNormalCdf(x: number): number {
+  if (Number.isNaN(x)) return Number.NaN;
+  const tail = 0.5 * gammainc((x * x) / 2, 0.5, true, true);
+  return x <= 0 ? tail : 1 - tail;
+}
+
 /** Quantile of Student's t with `df` degrees of freedom: F_t^{-1}(p; df). */
 export function studentTQuantile(p: number, df: number): number {
   return tQuantile(p, df);

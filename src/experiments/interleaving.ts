@@ -2,6 +2,7 @@ import betainc from '@stdlib/math-base-special-betainc';
 import { studentTQuantile, studentTTwoSidedP } from './distributions';
 import type { LiftResult } from './fixed-horizon';
 import { momentsOf, sampleVariance } from './moments';
+import { averagedMsprtLogLikelihoodRatio } from './sequential';
 
 /**
  * Interleaving (issue 13): instead of splitting users between two rankers, every user in the experiment is
@@ -219,4 +220,27 @@ export function creditDifferenceTest(perUser: Iterable<{ treatment: number; cont
   const statistic = m.mean / se;
   const q = studentTQuantile(1 - alpha / 2, df);
   return { estimate: m.mean, standardError: se, df, statistic, pValue: studentTTwoSidedP(statistic, df), ci: [m.mean - q * se, m.mean + q * se] };
+}
+
+/**
+ * The mixture scales of the sequential credit-difference test for a minimum detectable effect `mde` on the primary
+ * metric's per-list scale: mde * 4^j, j = 0..3. A user's credit difference sums over their lists, so an effect of
+ * mde per list is about L * mde per user with L lists; the scales cover L from 1 to 64.
+ */
+export function creditDifferenceScales(mde: number): number[] {
+  return [1, 4, 16, 64].map((k) => k * mde);
+}
+
+/**
+ * The always-valid version of the paired test (EXPERIMENTS.md, "Interleaving"): the mSPRT of sequential.ts on the
+ * mean per-user credit difference d̄ with variance s_d^2 / N (the paired t-test's estimate and standard error), its
+ * normal mixture averaged over `taus` (creditDifferenceScales of the experiment's minimum detectable effect, fixed
+ * before any data). p = min(1, 1 / average Lambda) at this look on all the data so far, itself always valid; p <
+ * alpha may be acted on at any look, unlike the t-test's p-value. Null where the paired test is.
+ */
+export function sequentialCreditDifference(difference: LiftResult | null, taus: readonly number[]): { pValue: number } | null {
+  if (!difference) return null;
+  const logLr = averagedMsprtLogLikelihoodRatio(difference.estimate, difference.standardError * difference.standardError, taus);
+  if (Number.isNaN(logLr)) return null;
+  return { pValue: Math.min(1, Math.exp(-logLr)) };
 }

@@ -83,6 +83,24 @@ export function msprtLogLikelihoodRatio(estimate: number, variance: number, opti
   return 0.5 * Math.log(variance / (variance + tau2)) + (tau2 * d * d) / (2 * variance * (variance + tau2));
 }
 
+/**
+ * ln of the average of Lambda over several mixture scales (equal weights): a mixture of normal mixtures, itself a
+ * mixture of likelihood ratios, so 1 / (the average) is an always-valid p-value as 1 / Lambda is. For a statistic
+ * with no planned horizon to tune one tau to (`tauForHorizon`): the test is then powerful across the scales, at
+ * the price of at most a factor `taus.length` in the ratio against the best of them. NaN without a usable variance.
+ */
+export function averagedMsprtLogLikelihoodRatio(estimate: number, variance: number, taus: readonly number[], theta0 = 0): number {
+  return logMeanExp(taus.map((tau) => msprtLogLikelihoodRatio(estimate, variance, { tau, theta0 })));
+}
+
+/** ln of the mean of exp(x) over the values, without overflow (NaN if any is NaN or there are none). */
+export function logMeanExp(logs: readonly number[]): number {
+  if (logs.length === 0 || logs.some(Number.isNaN)) return Number.NaN;
+  const top = Math.max(...logs);
+  if (!Number.isFinite(top)) return top;
+  return top + Math.log(logs.reduce((a, x) => a + Math.exp(x - top), 0) / logs.length);
+}
+
 /** Lambda itself (may be Infinity for overwhelming evidence; work with the log where that matters). */
 export function msprtLikelihoodRatio(estimate: number, variance: number, options: MsprtOptions): number {
   return Math.exp(msprtLogLikelihoodRatio(estimate, variance, options));

@@ -1,4 +1,5 @@
 import { cuped, cupedRatio, type CupedResult } from './cuped';
+import { nonInferiority, sequentialNonInferiority, type GuardrailOptions, type NonInferiorityResult, type SequentialNonInferiorityResult } from './guardrail';
 import { meanArm, ratioArm, relativeLift, welchTest, type ArmEstimate, type LiftResult } from './fixed-horizon';
 import { summarize, yMoments, type CoMoments, type Moments, type MultiMoments, type Summary } from './moments';
 import { holmAdjust } from './multiple-testing';
@@ -16,6 +17,7 @@ import { sampleRatioMismatch, SRM_ALERT_THRESHOLD, type SrmResult } from './srm'
  * - srm.ts              sample-ratio-mismatch chi-square (Fabijan et al. 2019)
  * - multiple-testing.ts Holm-Bonferroni (Holm 1979)
  * - planning.ts         units per arm for a minimum detectable effect, the horizon for the sequential test
+ * - guardrail.ts        guardrails as one-sided non-inferiority tests, fixed-horizon and always-valid
  *
  * Pure functions over numbers: no I/O, no clock, no GraphQL; the gateway's experiments service feeds them.
  */
@@ -27,6 +29,7 @@ export * from './cuped';
 export * from './srm';
 export * from './multiple-testing';
 export * from './planning';
+export * from './guardrail';
 
 /**
  * One variant's data, as mergeable per-unit moments. A mean metric (per-user clicks, revenue per user):
@@ -51,6 +54,20 @@ export interface AnalysisOptions {
    * variant name; missing = first look). Without it, no sequential results.
    */
   readonly sequential?: MsprtOptions & { readonly previous?: Readonly<Record<string, SequentialState>> };
+  /**
+   * Analyse the metric as a guardrail too: each treatment's non-inferiority test against control with this margin and
+   * direction (guardrail.ts), fixed-horizon and always-valid (the mixture's tau: `guardrail.tau`, else the average over scales of the margin).
+   */
+  readonly guardrail?: GuardrailOptions & { readonly tau?: number };
+}
+
+/** A treatment's guardrail verdicts on one metric (`AnalysisOptions.guardrail`). */
+export interface GuardrailAnalysis {
+  readonly margin: number;
+  readonly direction: NonNullable<GuardrailOptions['direction']>;
+  /** Null where the relative lift cannot be computed yet (fewer than two units, zero variance, control mean 0). */
+  readonly fixed: NonInferiorityResult | null;
+  readonly sequential: SequentialNonInferiorityResult | null;
 }
 
 export interface VariantAnalysis {
@@ -71,6 +88,8 @@ export interface VariantAnalysis {
   readonly adjustedSequentialPValue: number | null;
   /** CUPED results when the metric came with a covariate; null for control. */
   readonly cuped: CupedResult | null;
+  /** With `options.guardrail`: the non-inferiority tests; null for control and without the option. */
+  readonly guardrail: GuardrailAnalysis | null;
 }
 
 export interface ExperimentAnalysis {
@@ -144,13 +163,22 @@ export function analyzeExperiment(variants: readonly VariantInput[], options: An
   const testOptions = { alpha };
 
   const partial = variants.map((v, i) => {
-    if (i === controlIndex) return { name: v.name, summary: summaries[i]!, absolute: null, relative: null, sequential: null, cuped: null };
+    if (i === controlIndex) return { name: v.name, summary: summaries[i]!, absolute: null, relative: null, sequential: null, cuped: null, guardrail: null };
     const absolute = welchTest(arms[i]!, arms[controlIndex]!, testOptions);
     const relative = relativeLift(arms[i]!, arms[controlIndex]!, testOptions);
     const seq = options.sequential
       ? armsLook(options.sequential.previous?.[v.name] ?? INITIAL_SEQUENTIAL_STATE, arms[i]!, arms[controlIndex]!, { ...options.sequential, ...testOptions })
       : null;
-    return { name: v.name, summary: summaries[i]!, absolute, relative, sequential: seq, cuped: cupedFor ? cupedFor(i, controlIndex) : null };
+    const g = options.guardrail;
+    const guardrail: GuardrailAnalysis | null = g
+      ? {
+          margin: g.margin,
+          direction: g.direction ?? 'HIGHER_IS_BETTER',
+          fixed: nonInferiority(arms[i]!, arms[controlIndex]!, { alpha, ...g }),
+          sequential: sequentialNonInferiority(arms[i]!, arms[controlIndex]!, { alpha, ...g }),
+        }
+      : null;
+    return { name: v.name, summary: summaries[i]!, absolute, relative, sequential: seq, cuped: cupedFor ? cupedFor(i, controlIndex) : null, guardrail };
   });
 
   const treatmentIdx = partial.map((_, i) => i).filter((i) => i !== controlIndex);

@@ -82,6 +82,8 @@ export interface AttributionRecord {
   timestamp: number;
   /** An interleaved list: the team (variant) that contributed the item, credited with the outcome. */
   team?: string;
+  /** A list of a bandit by segment: the segment whose arms drew it (the impression's `segment`). */
+  segment?: string;
 }
 
 interface Served {
@@ -91,6 +93,8 @@ interface Served {
   positions: Map<string, number>;
   /** item -> team, for an interleaved list only. */
   teams?: Map<string, string>;
+  /** A bandit by segment's list: its segment. */
+  segment?: string;
   timestamp: number;
 }
 
@@ -177,6 +181,7 @@ export class Attribution {
     const group = this.group({ strategy: e.strategy, experimentId: e.experimentId ?? null, variant: e.variant ?? null });
     const s: Served = { id: e.id, actor, group: groupKey(group), positions: new Map(e.items.map((i) => [i.itemId, i.position])), timestamp: e.timestamp };
     if (e.items[0]?.team !== undefined) s.teams = new Map(e.items.map((i) => [i.itemId, i.team!]));
+    if (e.segment !== undefined) s.segment = e.segment;
     this.served.set(e.id, s);
     if (actor !== undefined) {
       let byItem = this.latest.get(actor);
@@ -231,6 +236,7 @@ export class Attribution {
       revenue,
       timestamp: e.timestamp,
       ...(list.teams ? { team: list.teams.get(e.itemId)! } : {}),
+      ...(list.segment !== undefined ? { segment: list.segment } : {}),
     };
     this.outcomes.set(key, { at: e.timestamp, record });
     this.count(group, e.timestamp, (c) => {

@@ -1,4 +1,13 @@
-import type { BlendPartSpec, ExperimentEvent, ExperimentMetric, ExperimentSpec, ExperimentVariantSpec, ImpressionEvent } from '../events/event';
+import {
+  DEFAULT_GUARDRAIL_MARGIN,
+  type BlendPartSpec,
+  type ExperimentEvent,
+  type ExperimentMetric,
+  type ExperimentSpec,
+  type ExperimentVariantSpec,
+  type GuardrailSpec,
+  type ImpressionEvent,
+} from '../events/event';
 import { createAssigner, type Assignment } from '../experiments/assignment';
 import { coMomentsOf, momentsOf, multiMomentsOf, sampleVariance } from '../experiments/moments';
 import { analyzeExperiment, type ExperimentAnalysis, type VariantInput } from '../experiments/statistics';
@@ -71,7 +80,33 @@ interface ExperimentState extends ExperimentView {
   looks: ExperimentLook[];
   /** The next hour boundary (record time) at which a look is taken. */
   nextLookAt: number;
+  /** A/B experiments: impressions and attributed outcomes read so far, and the count at which guardrails are next checked. */
+  activity: number;
+  nextGuardrailCheck: number;
+  /** Guardrail alerts raised: `variant \0 metric` (one per experiment, variant and metric). */
+  guardrailAlerted: Set<string>;
 }
+
+/**
+ * A guardrail whose always-valid non-inferiority test says FAIL: treatment is worse than control on the metric by
+ * more than the margin (src/experiments/guardrail.ts). Raised once per experiment, variant and metric.
+ */
+export interface GuardrailFailure {
+  experimentId: string;
+  variant: string;
+  guardrail: GuardrailSpec;
+  /** Users of the treatment and of control. */
+  users: [number, number];
+  /** The metric's mean in treatment and in control. */
+  means: [number, number];
+  /** Relative lift (treatment / control - 1). */
+  estimate: number;
+  /** Always-valid p-value of "within the margin". */
+  inferiorityPValue: number;
+}
+
+/** Users each arm needs before a failing guardrail raises an alert (the plug-in variance of a few users is too rough). */
+export const GUARDRAIL_ALERT_MIN_UNITS = 100;
 
 /**
  * What the results showed at one instant of an A/B experiment: per treatment, the primary metric's
@@ -126,6 +161,8 @@ export interface ExperimentAssignment {
   blendKey?: string;
   /** A BANDIT: the probability with which this request's arm was drawn. */
   propensity?: number;
+  /** A BANDIT by segment: the segment whose arms drew it (absent: the user has none), logged on the impression. */
+  segment?: string;
   /** An INTERLEAVE: both variants, whose lists are merged. */
   teams?: readonly ServedVariant[];
 }
@@ -214,6 +251,9 @@ export class ExperimentBook {
         ...(spec.type === 'INTERLEAVE' ? { interleaving: new InterleavingTally(spec) } : {}),
         looks: [],
         nextLookAt: Number.POSITIVE_INFINITY,
+        activity: 0,
+        nextGuardrailCheck: 0,
+        guardrailAlerted: new Set(),
       });
       return;
     }
@@ -281,7 +321,7 @@ export class ExperimentBook {
    * may see different strategies from one request to the next, and an arm's list may earn a click prepared by
    * another arm's earlier list (carry-over); for strategies of one shop's recommendations we accept that.
    */
-  assign(unit: string, random: () => number = Math.random): ExperimentAssignment | null {
+  assign(unit: string, random: () => number = Math.random, segment?: string): ExperimentAssignment | null {
     for (const x of this.experiments.values()) {
       if (x.status !== 'RUNNING') continue;
       const a = x.assigner(unit);
@@ -289,14 +329,20 @@ export class ExperimentBook {
       // Interleaving: every user in the traffic gets both variants' lists merged (the ranges only decide who is in).
       if (x.interleaving) return { experimentId: x.id, variant: INTERLEAVED, strategy: INTERLEAVED, teams: x.spec.variants.map((v) => served(x.id, v)) };
       if (x.bandit) {
-        const c = x.bandit.choose(random());
+        const c = x.bandit.choose(random(), segment);
         const { name, ...v } = served(x.id, x.spec.variants[c.index]!);
-        return { experimentId: x.id, variant: name, ...v, propensity: c.propensity };
+        return { experimentId: x.id, variant: name, ...v, propensity: c.propensity, ...(x.bandit.bySegment && segment !== undefined ? { segment } : {}) };
       }
       const { name, ...v } = served(x.id, x.spec.variants[a.index]!);
       return { experimentId: x.id, variant: name, ...v };
     }
     return null;
+  }
+
+  /** The running experiment is a bandit by segment: `assign` wants the user's segment. */
+  needsSegment(): boolean {
+    for (const x of this.experiments.values()) if (x.status === 'RUNNING') return x.bandit?.bySegment === true;
+    return false;
   }
 
   /** A BANDIT experiment's arms (counts, posteriors, traffic shares); undefined for others. */
@@ -318,6 +364,7 @@ export class ExperimentBook {
         if (e.items[0]?.team !== undefined) x.interleaving.impression(actor, e.timestamp);
       } else if (x && variant >= 0) {
         x.bandit?.onImpression(e);
+        x.activity++;
         const key = unitKey(x, actor, e.variant);
         let unit = x.units.get(key);
         if (!unit) {
@@ -339,7 +386,10 @@ export class ExperimentBook {
       } else if (x) {
         x.bandit?.onOutcome(attributed);
         const unit = x.units.get(unitKey(x, actor, attributed.variant ?? ''));
-        if (unit) count(unit, type, attributed.revenue);
+        if (unit) {
+          count(unit, type, attributed.revenue);
+          x.activity++;
+        }
       }
     }
     count(this.behaviour(actor), type, revenue);
@@ -416,6 +466,41 @@ export class ExperimentBook {
     return out;
   }
 
+  /**
+   * The guardrails of running A/B experiments that fail their always-valid non-inferiority test and have not
+   * alerted yet, marked as alerted. Checked when the experiment's impressions and attributed outcomes have grown by
+   * max(1, 0.5 %) since the last check (a rule on the records read, like the bandit's snapshots, which bounds the
+   * cost to about 200 analyses per guardrail over an experiment's life); the always-valid test allows any schedule
+   * of looks. Each arm needs GUARDRAIL_ALERT_MIN_UNITS users first.
+   */
+  takeGuardrailFailures(): GuardrailFailure[] {
+    const out: GuardrailFailure[] = [];
+    for (const x of this.experiments.values()) {
+      if (x.status !== 'RUNNING' || x.interleaving || x.bandit || x.spec.guardrailMetrics.length === 0 || x.activity < x.nextGuardrailCheck) continue;
+      x.nextGuardrailCheck = x.activity + Math.max(1, Math.floor(x.activity / 200));
+      const control = x.spec.variants.findIndex((v) => v.name === x.spec.control);
+      for (const g of guardrailsOf(x.spec)) {
+        const r = this.results(x.id, g.metric)!;
+        r.analysis.variants.forEach((v, i) => {
+          const key = `${v.name}\u0000${g.metric}`;
+          if (v.guardrail?.sequential?.verdict !== 'FAIL' || x.guardrailAlerted.has(key)) return;
+          if (r.users[i]! < GUARDRAIL_ALERT_MIN_UNITS || r.users[control]! < GUARDRAIL_ALERT_MIN_UNITS) return;
+          x.guardrailAlerted.add(key);
+          out.push({
+            experimentId: x.id,
+            variant: v.name,
+            guardrail: g,
+            users: [r.users[i]!, r.users[control]!],
+            means: [v.summary.mean, r.analysis.variants[control]!.summary.mean],
+            estimate: v.guardrail.fixed?.estimate ?? Number.NaN,
+            inferiorityPValue: v.guardrail.sequential.inferiorityPValue,
+          });
+        });
+      }
+    }
+    return out;
+  }
+
   markSrmAlerted(experimentId: string): void {
     const x = this.experiments.get(experimentId);
     if (x) x.srmAlerted = true;
@@ -458,13 +543,26 @@ export class ExperimentBook {
       variants = inputs.map((v, i) => ({ name: v.name, metric: cuped ? coMomentsOf(xs[i]!, ys[i]!) : momentsOf(ys[i]!) }));
     }
     const control = x.spec.variants.findIndex((v) => v.name === x.spec.control);
+    // A guardrail metric of an A/B test is also tested for non-inferiority (a bandit's results are descriptive).
+    const guardrail = x.bandit || x.interleaving ? undefined : guardrailsOf(x.spec).find((g) => g.metric === m);
     const analysis = analyzeExperiment(variants, {
       control,
       ...(x.bandit ? {} : { shares: x.spec.variants.map((v) => v.share) }),
       sequential: { tau: x.spec.minimumDetectableEffect },
+      ...(guardrail ? { guardrail: { margin: guardrail.margin, direction: guardrail.direction } } : {}),
     });
     return { metric: m, users: byVariant.map((u) => u.length), analysis, cuped };
   }
+}
+
+/**
+ * Each guardrail metric with its margin and direction: the spec's own entry, else (a metric listed without one, or a
+ * record written before guardrails had margins) DEFAULT_GUARDRAIL_MARGIN with higher is better.
+ */
+export function guardrailsOf(spec: Pick<ExperimentSpec, 'guardrailMetrics' | 'guardrails'>): GuardrailSpec[] {
+  return spec.guardrailMetrics.map(
+    (metric) => spec.guardrails?.find((g) => g.metric === metric) ?? { metric, margin: DEFAULT_GUARDRAIL_MARGIN, direction: 'HIGHER_IS_BETTER' },
+  );
 }
 
 /** The key of a weighted variant's blend: its experiment and its name (an experiment's spec never changes). */

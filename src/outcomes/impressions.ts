@@ -27,7 +27,8 @@ export interface ServeInput {
   /** The graph actor the list is for (a userId, or "session:<id>"), when known. */
   actor?: string;
   strategy: string;
-  experiment?: { id: string; variant: string };
+  /** `segment`: a bandit by segment's list, the segment whose arms drew it. */
+  experiment?: { id: string; variant: string; segment?: string };
   anchorItemId?: string;
   itemIds: readonly string[];
   /** Per entry, where the policy is randomised; 1 for every entry otherwise. */
@@ -121,6 +122,7 @@ export class ImpressionRecorder {
       surface: input.surface,
       strategy: input.strategy,
       ...(input.experiment ? { experimentId: input.experiment.id, variant: input.experiment.variant } : {}),
+      ...(input.experiment?.segment !== undefined ? { segment: input.experiment.segment } : {}),
       ...(input.anchorItemId !== undefined ? { anchorItemId: input.anchorItemId } : {}),
       items: entries,
       timestamp: this.now(),

@@ -1,5 +1,12 @@
 import type { ExperimentMetric, ExperimentSpec } from '../events/event';
-import { creditDifferenceTest, preferenceCounts, preferenceTest, type PreferenceResult } from '../experiments/interleaving';
+import {
+  creditDifferenceScales,
+  creditDifferenceTest,
+  preferenceCounts,
+  preferenceTest,
+  sequentialCreditDifference,
+  type PreferenceResult,
+} from '../experiments/interleaving';
 import type { LiftResult } from '../experiments/fixed-horizon';
 import type { AttributedType } from './attribution';
 
@@ -43,6 +50,8 @@ export interface InterleavingResults {
   preference: PreferenceResult;
   /** Mean per-user credit difference (treatment − control) with its paired t-test; null below two users or without variation. */
   difference: LiftResult | null;
+  /** The always-valid (mSPRT) p-value of the same difference; null where `difference` is. */
+  sequentialDifference: { pValue: number } | null;
 }
 
 const none = (): Credit => ({ clicks: 0, addToCarts: 0, purchases: 0, revenue: 0 });
@@ -98,6 +107,7 @@ export class InterleavingTally {
       credited.treatment += row.treatment;
       impressions += u.impressions;
     }
+    const difference = creditDifferenceTest(perUser, alpha);
     return {
       metric,
       control: this.spec.variants[control]!.name,
@@ -106,7 +116,8 @@ export class InterleavingTally {
       impressions,
       credited,
       preference: preferenceTest(preferenceCounts(perUser), alpha),
-      difference: creditDifferenceTest(perUser, alpha),
+      difference,
+      sequentialDifference: sequentialCreditDifference(difference, creditDifferenceScales(this.spec.minimumDetectableEffect)),
     };
   }
 }

@@ -4,7 +4,7 @@ import type { FlywheelEvent } from '../events/event';
 import { validEventsOf, validateEvent } from '../events/validate';
 import type { EventLog, LogRecord, PartitionOffsets } from '../event-log/event-log';
 import { Attribution, type AttributionOptions, type AttributionRecord, type OutcomeBucket, type OutcomeGroup, type OutcomeTotals } from './attribution';
-import { ExperimentBook, type AppliedExperimentRecord, type ExperimentView, type VariantBlend } from './experiments';
+import { ExperimentBook, type AppliedExperimentRecord, type ExperimentView, type GuardrailFailure, type VariantBlend } from './experiments';
 import type { SrmResult } from '../experiments/srm';
 import { schemaVersionOf, type ExperimentEvent } from '../events/event';
 
@@ -37,6 +37,8 @@ export interface OutcomesDeps {
   onVariantBlends?(blends: readonly VariantBlend[]): void;
   /** A running experiment's users per variant do not fit its shares (once per experiment). */
   onSampleRatioMismatch?(experiment: ExperimentView, users: number[], srm: SrmResult, at: number): void;
+  /** A guardrail of a running A/B experiment failed its always-valid non-inferiority test (once per experiment, variant and metric). */
+  onGuardrailFailure?(experiment: ExperimentView, failure: GuardrailFailure, at: number): void;
 }
 
 /** Attribution and experiments, derived together from the same records in the same order. */
@@ -71,6 +73,7 @@ export class Outcomes {
   observe(events: readonly FlywheelEvent[]): void {
     this.observeInto(this.state, events);
     this.checkSampleRatios(events);
+    this.checkGuardrails(events);
   }
 
   /**
@@ -113,6 +116,15 @@ export class Outcomes {
       const at = events.reduce((t, e) => Math.max(t, e.timestamp), 0);
       this.deps.onSampleRatioMismatch(book.get(experimentId)!, users, srm, at);
     }
+  }
+
+  private checkGuardrails(events: readonly FlywheelEvent[]): void {
+    if (!this.deps.onGuardrailFailure || events.length === 0) return;
+    const book = this.state.experiments;
+    const failures = book.takeGuardrailFailures();
+    if (failures.length === 0) return;
+    const at = events.reduce((t, e) => Math.max(t, e.timestamp), 0);
+    for (const f of failures) this.deps.onGuardrailFailure(book.get(f.experimentId)!, f, at);
   }
 
   private fresh(): State {

@@ -60,6 +60,22 @@ type Forgetful = { forgetUser?(userId: string): void };
 /** Something that keeps its own per-actor state outside the graph (the anomaly detectors, say). */
 export type ActorForgetter = (actors: readonly string[]) => void;
 
+/**
+ * The events without those of erased actors up to their erasure time (actor -> time, the erasure list): what every
+ * reader of an append-only log (Kafka) must apply, since the records stay in the topic until its retention ends.
+ * Returns the same array when nothing is dropped.
+ */
+export function dropErased(events: readonly FlywheelEvent[], erased: ReadonlyMap<string, number>): readonly FlywheelEvent[] {
+  if (erased.size === 0) return events;
+  const out = events.filter((e) => {
+    const actor = eventActor(e);
+    if (actor === undefined) return true;
+    const at = erased.get(actor);
+    return at === undefined || e.timestamp > at;
+  });
+  return out.length === events.length ? events : out;
+}
+
 export class ErasureService {
   private erased = new Map<string, number>();
   /** Events handed to live feeds while a recommender is being rebuilt. */
@@ -81,14 +97,7 @@ export class ErasureService {
 
   /** Drops events of erased actors up to their erasure time (for the ingestor's live listeners). */
   filter(events: readonly FlywheelEvent[]): readonly FlywheelEvent[] {
-    if (this.erased.size === 0) return events;
-    const out = events.filter((e) => {
-      const actor = eventActor(e);
-      if (actor === undefined) return true;
-      const at = this.erased.get(actor);
-      return at === undefined || e.timestamp > at;
-    });
-    return out.length === events.length ? events : out;
+    return dropErased(events, this.erased);
   }
 
   /** Called with every batch fed to the recommender, so a rebuild in progress misses nothing. */

@@ -340,6 +340,7 @@ describe('web console', { skip: skipBrowser, timeout: 300_000 }, () => {
     await page.getByLabel('Experiment name').fill('console: popular vs blend');
     await page.getByLabel('Primary metric').selectOption('CTR');
     await page.getByLabel('Minimum detectable effect (absolute)').fill('0.1');
+    await page.getByLabel('Guardrails with margins (metric=relative margin; empty: none)').fill('CLICKS_PER_USER=0.05');
     await form.locator('fieldset').nth(0).getByLabel('Strategy').selectOption('popular');
     await form.locator('fieldset').nth(1).getByLabel('Strategy').selectOption('blend');
     await form.getByRole('button', { name: 'Create (as a draft)' }).click();
@@ -392,6 +393,9 @@ describe('web console', { skip: skipBrowser, timeout: 300_000 }, () => {
     assert.match(await textOf(page, 'main'), /p-values over time: the first look is taken at the first hour boundary/);
     assert.match(await textOf(page, '[data-testid=srm]'), /Sample ratio check: OK \(p = [\d.]+\)/);
     assert.match(await textOf(page, '[data-testid=experiment-summary]'), /primary metric CTR/);
+    // The guardrail typed in the form, with its margin and the treatment's non-inferiority verdicts.
+    assert.match(await textOf(page, 'main'), /Guardrail: CLICKS_PER_USER \(at most 5 % lower than control\)/);
+    assert.match(await textOf(page, '[data-testid=guardrail-verdicts-CLICKS_PER_USER]'), /treatment[\s\S]*-5 %[\s\S]*(pass|FAIL|inconclusive)/);
     assert.deepEqual(await axeViolations(page), [], 'experiments');
     await shot(page, 'experiments');
     await page.locator('[data-testid=experiment-actions] button:has-text("Stop")').click();

@@ -85,13 +85,31 @@ const POLICY: Entry[] = [
     // An interleaving's results (the before hook creates one, so the field resolves on a real experiment).
     field: 'Experiment.results',
     variant: 'interleaving',
-    query: '{ experiments { type results { interleaving { users preferenceShare pValue ci { lower upper } creditDifference { estimate } } } } }',
+    query:
+      '{ experiments { type results { interleaving { users preferenceShare pValue ci { lower upper } creditDifference { estimate } creditDifferenceSequentialPValue } } } }',
+    path: ['experiments'],
+    allowed: ANALYSTS,
+  },
+  {
+    // Guardrails' margins and each treatment's non-inferiority verdicts (the before hook creates an A/B draft with one).
+    field: 'Experiment.results',
+    variant: 'guardrail verdicts',
+    query:
+      '{ experiments { guardrails { metric margin direction } results { guardrails { metric variants { name guardrail { margin direction estimate standardError bound pValue verdict sequentialPValue sequentialInferiorityPValue sequentialVerdict } } } } } }',
     path: ['experiments'],
     allowed: ANALYSTS,
   },
   {
     field: 'Experiment.bandit',
     query: '{ experiments { bandit { reward arms { trafficShare } } } }',
+    path: ['experiments'],
+    allowed: ANALYSTS,
+  },
+  {
+    // A bandit by segment's per-segment arms (the before hook creates one).
+    field: 'Experiment.bandit',
+    variant: 'by segment',
+    query: '{ experiments { banditBySegment bandit { bySegment segments { segment arms { variant pulls successes trafficShare } } } } }',
     path: ['experiments'],
     allowed: ANALYSTS,
   },
@@ -140,6 +158,22 @@ const POLICY: Entry[] = [
     variant: 'variants with blend weights',
     query:
       'mutation { createExperiment(input: { name: "authz weights", variants: [{ name: "a", share: 0.5, strategy: "blend", blend: [{ strategy: "item-knn", weight: 1 }] }, { name: "b", share: 0.5, strategy: "blend", blend: [{ strategy: "local-ease", weight: 2 }, { strategy: "item-knn", weight: 1 }] }], primaryMetric: CTR, minimumDetectableEffect: 0.1 }) { id variants { blend { strategy weight } } } }',
+    path: ['createExperiment'],
+    allowed: ANALYSTS,
+  },
+  {
+    field: 'Mutation.createExperiment',
+    variant: 'bandit by segment',
+    query:
+      'mutation { createExperiment(input: { name: "authz segments", type: BANDIT, banditBySegment: true, variants: [{ name: "a", share: 0.5, strategy: "popular" }, { name: "b", share: 0.5, strategy: "blend" }], primaryMetric: CTR, minimumDetectableEffect: 0.1 }) { id banditBySegment } }',
+    path: ['createExperiment'],
+    allowed: ANALYSTS,
+  },
+  {
+    field: 'Mutation.createExperiment',
+    variant: 'guardrails with margins',
+    query:
+      'mutation { createExperiment(input: { name: "authz guardrails", variants: [{ name: "a", share: 0.5, strategy: "popular" }, { name: "b", share: 0.5, strategy: "blend" }], primaryMetric: CTR, guardrails: [{ metric: REVENUE_PER_USER, margin: 0.03, direction: HIGHER_IS_BETTER }], minimumDetectableEffect: 0.1 }) { id guardrails { metric margin direction } } }',
     path: ['createExperiment'],
     allowed: ANALYSTS,
   },
@@ -347,6 +381,48 @@ describe('authorization: every field that fetches data has a rule, enforced for 
       },
     });
     assert.ok(created.applied, created.reason);
+    // And a draft A/B test with a guardrail, so that the guardrail fields resolve on a real one.
+    const guarded = await gw.app.outcomes.recordExperiment({
+      experimentId: 'authz-guarded',
+      action: 'create',
+      spec: {
+        name: 'authz guarded',
+        salt: 'authz-guarded',
+        traffic: 1,
+        variants: [
+          { name: 'control', share: 0.5, strategy: 'popular' },
+          { name: 'treatment', share: 0.5, strategy: 'item-knn' },
+        ],
+        control: 'control',
+        primaryMetric: 'CTR',
+        guardrailMetrics: ['REVENUE_PER_USER'],
+        guardrails: [{ metric: 'REVENUE_PER_USER', margin: 0.05, direction: 'HIGHER_IS_BETTER' }],
+        minimumDetectableEffect: 0.1,
+      },
+    });
+    assert.ok(guarded.applied, guarded.reason);
+    // And a draft bandit by segment, so that its per-segment fields resolve on a real one.
+    const bySegment = await gw.app.outcomes.recordExperiment({
+      experimentId: 'authz-segments',
+      action: 'create',
+      spec: {
+        name: 'authz segments',
+        type: 'BANDIT',
+        explorationFloor: 0.1,
+        banditBySegment: true,
+        salt: 'authz-segments',
+        traffic: 1,
+        variants: [
+          { name: 'control', share: 0.5, strategy: 'popular' },
+          { name: 'treatment', share: 0.5, strategy: 'item-knn' },
+        ],
+        control: 'control',
+        primaryMetric: 'CTR',
+        guardrailMetrics: [],
+        minimumDetectableEffect: 0.1,
+      },
+    });
+    assert.ok(bySegment.applied, bySegment.reason);
     const segments = await gw.app.segments.segments();
     const [mine] = await gw.app.segments.segmentOf(['demo-user-1']);
     assert.ok(mine, 'the shopper has a segment');

@@ -143,4 +143,51 @@ describe('bandit experiments over GraphQL (embedded)', () => {
       state.bandit.arms.map((a) => [a.pulls, a.successes]),
     );
   });
+  test("by segment: each list is drawn from the user's segment's arms, and the segment is logged and counted", async () => {
+    const g = await startTestGateway({ demo: true });
+    try {
+      await g.app.segments.refit();
+      const x = (
+        await q<{ createExperiment: { id: string } }>(
+          g,
+          'mutation($input: CreateExperimentInput!) { createExperiment(input: $input) { id banditBySegment } }',
+          {
+            input: { ...input, name: 'bandit by segment', banditBySegment: true },
+          },
+        )
+      ).createExperiment;
+      const bad = await gql(g.graphqlUrl, CREATE, { input: { ...input, type: 'AB', explorationFloor: undefined, banditBySegment: true } });
+      assert.match(bad.errors![0]!.message, /banditBySegment: goes with type BANDIT only/);
+      await q(g, 'mutation($id: ID!) { startExperiment(id: $id) { status } }', { id: x.id });
+      const users = Array.from({ length: 12 }, (_, i) => `demo-user-${i + 1}`);
+      const segmentOf = await g.app.segments.segmentOf(users);
+      for (const u of users) await q(g, RECS, { u });
+      await impressionsApplied(g.app);
+      const state = await q<{
+        experiment: {
+          banditBySegment: boolean;
+          bandit: { bySegment: boolean; arms: { pulls: number }[]; segments: { segment: string | null; arms: { pulls: number }[] }[] };
+        };
+      }>(g, 'query($id: ID!) { experiment(id: $id) { banditBySegment bandit { bySegment arms { pulls } segments { segment arms { pulls } } } } }', {
+        id: x.id,
+      });
+      const b = state.experiment.bandit;
+      assert.equal(state.experiment.banditBySegment, true);
+      assert.equal(b.bySegment, true);
+      // Every list counted once, in the segment its user had when it was served.
+      const expected = new Map<string | null, number>();
+      for (const s of segmentOf) expected.set(s ?? null, (expected.get(s ?? null) ?? 0) + 1);
+      assert.deepEqual(new Map(b.segments.map((s) => [s.segment, s.arms.reduce((n, a) => n + a.pulls, 0)])), expected);
+      assert.equal(
+        b.arms.reduce((n, a) => n + a.pulls, 0),
+        users.length,
+      );
+      assert.ok(
+        segmentOf.some((s) => s !== null),
+        'demo users have segments',
+      );
+    } finally {
+      await g.close();
+    }
+  });
 });

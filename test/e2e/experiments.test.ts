@@ -3,7 +3,7 @@ import { rmSync } from 'node:fs';
 import { after, describe, test } from 'node:test';
 import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
-import type { ImpressionEvent } from '../../src/events/event';
+import type { FlywheelEvent, ImpressionEvent } from '../../src/events/event';
 import { gql, impressionsApplied, startTestGateway, type TestGateway } from '../helpers/gateway';
 
 /**
@@ -176,6 +176,125 @@ describe('experiments over GraphQL (embedded)', () => {
       const results = (await q<{ experiment: { results: { sampleRatioMismatch: boolean; srmPValue: number } } }>(g, RESULTS, { id: x.id })).experiment.results;
       assert.equal(results.sampleRatioMismatch, true);
       assert.ok(results.srmPValue < 0.001);
+      await client.dispose();
+    } finally {
+      await g.close();
+    }
+  });
+  test('guardrails: margins typed in, non-inferiority verdicts in results, a failing one raises GUARDRAIL_FAILURE once over anomalyDetected', async () => {
+    const g = await startTestGateway({ demo: true });
+    try {
+      const guarded = { ...input, primaryMetric: 'CTR', guardrailMetrics: ['REVENUE_PER_USER'], guardrails: [{ metric: 'CLICKS_PER_USER', margin: 0.05 }] };
+      const primaryAsGuardrail = await gql(g.graphqlUrl, CREATE, { input: { ...guarded, guardrails: [{ metric: 'CTR', margin: 0.05 }] } });
+      assert.equal(primaryAsGuardrail.errors?.[0]?.extensions?.code, 'BAD_USER_INPUT');
+      assert.match(primaryAsGuardrail.errors![0]!.message, /CTR is the primary metric/);
+      const zero = await gql(g.graphqlUrl, CREATE, { input: { ...guarded, guardrails: [{ metric: 'CLICKS_PER_USER', margin: 0 }] } });
+      assert.equal(zero.errors?.[0]?.extensions?.code, 'BAD_USER_INPUT');
+      assert.match(zero.errors![0]!.message, /guardrails\.1\.margin: must be above 0/);
+
+      const created = await q<{
+        createExperiment: { id: string; guardrailMetrics: string[]; guardrails: { metric: string; margin: number; direction: string }[] };
+      }>(g, 'mutation($input: CreateExperimentInput!) { createExperiment(input: $input) { id guardrailMetrics guardrails { metric margin direction } } }', {
+        input: guarded,
+      });
+      const x = created.createExperiment;
+      assert.deepEqual(x.guardrailMetrics, ['REVENUE_PER_USER', 'CLICKS_PER_USER']);
+      assert.deepEqual(x.guardrails, [
+        { metric: 'REVENUE_PER_USER', margin: 0.02, direction: 'HIGHER_IS_BETTER' },
+        { metric: 'CLICKS_PER_USER', margin: 0.05, direction: 'HIGHER_IS_BETTER' },
+      ]);
+      await q(g, 'mutation($id: ID!) { startExperiment(id: $id) { status } }', { id: x.id });
+      const client = createClient({ url: g.wsUrl, webSocketImpl: WebSocket, retryAttempts: 0 });
+      const alerts: { id: string; kind: string; entityId: string; severity: string }[] = [];
+      const first = new Promise<void>((resolve, reject) => {
+        client.subscribe<{ anomalyDetected: { id: string; kind: string; entityId: string; severity: string } }>(
+          { query: 'subscription { anomalyDetected(filter: { kinds: [GUARDRAIL_FAILURE] }) { id kind entityId severity } }' },
+          {
+            next: (v) => {
+              alerts.push(v.data!.anomalyDetected);
+              resolve();
+            },
+            error: reject,
+            complete: () => undefined,
+          },
+        );
+      });
+      await new Promise((r) => setTimeout(r, 200));
+      // Users assigned as the gateway assigns them (no sample-ratio mismatch); treatment users click far less.
+      const traffic = (from: number, to: number): FlywheelEvent[] =>
+        Array.from({ length: to - from }, (_, k) => {
+          const i = from + k;
+          const user = `guard-user-${i}`;
+          const a = g.app.outcomes.experiments.assign(user)!;
+          const shown: ImpressionEvent = {
+            kind: 'impression',
+            v: 1,
+            id: `guard-list-${i}`,
+            userId: user,
+            surface: 'recommendations',
+            strategy: a.strategy,
+            experimentId: x.id,
+            variant: a.variant,
+            items: [{ itemId: 'item-001', position: 1, propensity: 1 }],
+            timestamp: Date.now(),
+          };
+          const clicks = a.variant === 'control' ? i % 2 === 0 : i % 5 === 0;
+          return [
+            shown,
+            ...(clicks
+              ? [
+                  {
+                    kind: 'interaction' as const,
+                    v: 1,
+                    id: `guard-click-${i}`,
+                    type: 'CLICK' as const,
+                    userId: user,
+                    itemId: 'item-001',
+                    servedId: shown.id,
+                    timestamp: Date.now(),
+                  },
+                ]
+              : []),
+          ];
+        }).flat();
+      await g.app.log.append(traffic(0, 600));
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        first,
+        new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error('no guardrail alert within 5 s')), 5000))),
+      ]).finally(() => clearTimeout(timer));
+      assert.deepEqual(alerts[0], {
+        id: `GUARDRAIL_FAILURE:experiment:${x.id}:treatment:CLICKS_PER_USER`,
+        kind: 'GUARDRAIL_FAILURE',
+        entityId: x.id,
+        severity: 'CRITICAL',
+      });
+      // More of the same: no second alert for the same experiment, variant and metric.
+      await g.app.log.append(traffic(600, 900));
+      await new Promise((r) => setTimeout(r, 500));
+      assert.equal(alerts.length, 1);
+      type G = {
+        margin: number;
+        direction: string;
+        estimate: number;
+        bound: number;
+        pValue: number;
+        verdict: string;
+        sequentialInferiorityPValue: number;
+        sequentialVerdict: string;
+      };
+      const r = await q<{ experiment: { results: { guardrails: { metric: string; variants: { name: string; guardrail: G | null }[] }[] } } }>(
+        g,
+        `query($id: ID!) { experiment(id: $id) { results { guardrails { metric variants { name guardrail { margin direction estimate bound pValue verdict sequentialInferiorityPValue sequentialVerdict } } } } } }`,
+        { id: x.id },
+      );
+      const clicks = r.experiment.results.guardrails.find((m) => m.metric === 'CLICKS_PER_USER')!;
+      assert.equal(clicks.variants[0]!.guardrail, null, 'control has no verdict');
+      const t = clicks.variants[1]!.guardrail!;
+      assert.equal(t.margin, 0.05);
+      assert.equal(t.verdict, 'FAIL');
+      assert.equal(t.sequentialVerdict, 'FAIL');
+      assert.ok(t.estimate < -0.5 && t.bound < t.estimate && t.sequentialInferiorityPValue < 0.05);
       await client.dispose();
     } finally {
       await g.close();

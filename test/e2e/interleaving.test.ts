@@ -13,7 +13,7 @@ const CREATE = `mutation($input: CreateExperimentInput!) { createExperiment(inpu
 const RECS = 'query($u: ID!) { recommendations(userId: $u, first: 6) { servedId position strategy variant propensity item { id } } }';
 const RESULTS = `query($id: ID!) { experiment(id: $id) { type results { sampleRatioMismatch srmPValue
   interleaving { metric control treatment users creditedControl creditedTreatment wins losses ties preferenceShare ci { lower upper } pValue
-    creditDifference { estimate pValue ci { lower upper } } } } } }`;
+    creditDifference { estimate pValue ci { lower upper } } creditDifferenceSequentialPValue } } } }`;
 
 async function q<T>(gw: TestGateway, query: string, variables?: Record<string, unknown>): Promise<T> {
   const res = await gql<T>(gw.graphqlUrl, query, variables);
@@ -44,6 +44,7 @@ type Interleaving = {
   ci: { lower: number; upper: number };
   pValue: number;
   creditDifference: { estimate: number; pValue: number } | null;
+  creditDifferenceSequentialPValue: number | null;
 };
 
 describe('interleaving over GraphQL (embedded)', () => {
@@ -128,6 +129,12 @@ describe('interleaving over GraphQL (embedded)', () => {
     assert.ok(il.ci.lower < il.preferenceShare! && il.preferenceShare! < il.ci.upper);
     assert.ok(il.pValue > 0.05, 'ten against five is not significant');
     assert.ok(il.creditDifference && Math.abs(il.creditDifference.estimate - (clickedTreatment - clickedControl) / 20) < 1e-12);
+    // Its always-valid p-value beside the t-test's: never below it at one look (more cautious), in (0, 1].
+    assert.ok(
+      il.creditDifferenceSequentialPValue !== null &&
+        il.creditDifferenceSequentialPValue >= il.creditDifference.pValue - 1e-12 &&
+        il.creditDifferenceSequentialPValue <= 1,
+    );
     assert.equal(r.results.srmPValue, null, 'no sample-ratio check: nobody is split');
     assert.equal(r.results.sampleRatioMismatch, false);
 

@@ -29,7 +29,18 @@ interface Output {
   lift: { relative: number; ci: [number, number]; pValue: number; sequentialPValue: number; cupedCi: [number, number] | null };
   srm: { pValue: number; mismatch: boolean };
   srmAlerts: number;
-  truth: { relativeLift: number };
+  guardrails: {
+    metric: string;
+    margin: number;
+    direction: string;
+    variant: string;
+    estimate: number;
+    bound: number;
+    verdict: string;
+    sequentialVerdict: string;
+  }[];
+  guardrailAlerts: number;
+  truth: { relativeLift: number; guardrail?: { metric: string; relativeLift: number } };
 }
 
 function simulate(...args: string[]): Output {
@@ -122,6 +133,26 @@ test('srm: a broken split is flagged and raises SAMPLE_RATIO_MISMATCH; the same 
   assert.equal(fair.srm.mismatch, false, JSON.stringify(fair.srm));
   assert.equal(fair.srmAlerts, 0);
   assert.equal(fair.truth.relativeLift, 0);
+  // Nothing differs between the arms: the revenue guardrail does not fail.
+  assert.notEqual(fair.guardrails[0]!.sequentialVerdict, 'FAIL');
+  assert.equal(fair.guardrailAlerts, 0);
+});
+
+test('guardrail: a treatment that wins clicks but halves purchases per click fails the revenue guardrail and alerts once', () => {
+  const out = simulate('--scenario', 'ab', '--seed', '1', '--guardrail-lift', '-0.5');
+  assert.ok(out.lift.relative > 0, 'the primary metric improves');
+  assert.deepEqual(out.truth.guardrail, { metric: 'REVENUE_PER_USER', relativeLift: 1.15 * 0.5 - 1 });
+  const [g] = out.guardrails;
+  assert.equal(g!.metric, 'REVENUE_PER_USER');
+  assert.equal(g!.margin, 0.02);
+  assert.equal(g!.direction, 'HIGHER_IS_BETTER');
+  assert.ok(g!.bound < g!.estimate && g!.estimate < -0.02, JSON.stringify(g));
+  assert.equal(g!.verdict, 'FAIL');
+  assert.equal(g!.sequentialVerdict, 'FAIL');
+  assert.equal(out.guardrailAlerts, 1);
+  const r = spawnSync(process.execPath, [BIN, 'simulate', '--scenario', 'interleave', '--guardrail-lift', '-0.5'], { encoding: 'utf8' });
+  assert.equal(r.status, 2);
+  assert.match(r.stderr, /--guardrail-lift and --guardrail-margin go with --scenario aa, ab or srm/);
 });
 
 test('bad flags exit 2 with the rule', () => {

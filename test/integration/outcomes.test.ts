@@ -11,7 +11,8 @@ import { cleanNeo4j, KAFKA_SKIP, NEO4J_SKIP, productionEnv } from './servers';
  * instance) rebuilds the same totals from the topic (`BroadcastLog.readUntil`) and then follows the stream.
  * The graph in Neo4j does not take impressions as behaviour. Experiments (A/B and interleaving) started on one
  * instance run on the other (also variants with their own blend weights, shipped from the other instance), and
- * an outcome sent to either is credited on both. A BANDIT experiment runs on both
+ * an outcome sent to either is credited on both; guardrail verdicts are the same on both, and their alert is stored
+ * once. A BANDIT experiment runs on both
  * instances from the counts each reads from the topic (same counts, same shares), and evaluate-policy reads the topic.
  */
 const skip = NEO4J_SKIP ?? KAFKA_SKIP;
@@ -176,6 +177,52 @@ describe('served lists and attribution on Neo4j + Kafka', { skip }, () => {
     await q(gw1, 'mutation($id: ID!) { stopExperiment(id: $id) { status } }', { id });
   });
 
+  test('guardrails on two gateways: the same non-inferiority verdicts from the topic, and one GUARDRAIL_FAILURE in the shared store', async () => {
+    assert.ok(gw2, 'the second instance of the first test');
+    const created = await q<{ createExperiment: { id: string } }>(
+      gw1,
+      'mutation { createExperiment(input: { name: "kafka guardrail", variants: [{ name: "control", share: 0.5, strategy: "popular" }, { name: "treatment", share: 0.5, strategy: "item-knn" }], primaryMetric: CTR, guardrails: [{ metric: CLICKS_PER_USER, margin: 0.05 }], minimumDetectableEffect: 0.1 }) { id } }',
+    );
+    const id = created.createExperiment.id;
+    await q(gw1, 'mutation($id: ID!) { startExperiment(id: $id) { status } }', { id });
+    await until('instance 2 read the start from the topic', () => gw2!.app.outcomes.experiments.get(id)?.status === 'RUNNING');
+    // 240 users served alternately by the two gateways; control users click their list's first entry, treatment users
+    // only one in five: treatment is far worse than the 5 % margin on clicks per user.
+    const gws = [gw1, gw2!];
+    type Entry = { servedId: string; variant: string; item: { id: string } };
+    const clicks = [];
+    for (let u = 0; u < 240; u++) {
+      const gw = gws[u % 2]!;
+      const list: Entry[] = (
+        await q<{ recommendations: Entry[] }>(gw, 'query($u: ID!) { recommendations(userId: $u, first: 2) { servedId variant item { id } } }', {
+          u: `guard-${u}`,
+        })
+      ).recommendations;
+      if (list[0]!.variant === 'control' || u % 5 === 0)
+        clicks.push({ id: `guard-click-${u}`, type: 'CLICK', userId: `guard-${u}`, itemId: list[0]!.item.id, servedId: list[0]!.servedId });
+    }
+    for (const gw of gws) await impressionsApplied(gw.app);
+    await q(gw1, TRACK, { events: clicks });
+    const counted = (gw: TestGateway) => {
+      const r = gw.app.outcomes.experiments.results(id, 'CLICKS_PER_USER')!;
+      return r.users[0]! + r.users[1]! === 240 && Math.round(r.analysis.variants.reduce((n, v, i) => n + v.summary.mean * r.users[i]!, 0)) === clicks.length;
+    };
+    for (const [n, gw] of gws.entries()) await until(`instance ${n + 1} counted every list and click`, () => counted(gw));
+    const [g1, g2] = gws.map((gw) => gw.app.outcomes.experiments.results(id, 'CLICKS_PER_USER')!.analysis.variants[1]!.guardrail!);
+    assert.deepEqual(g1, g2, 'the same verdicts on both');
+    assert.equal(g1!.fixed!.verdict, 'FAIL');
+    assert.equal(g1!.sequential!.verdict, 'FAIL');
+    // Both gateways raise it (same id); the shared store keeps one.
+    await until('the alert in the store', async () => (await gw1.app.store.listAnomalies({ first: 10, kinds: ['GUARDRAIL_FAILURE'] })).anomalies.length > 0);
+    const alerts = (await gw2!.app.store.listAnomalies({ first: 10, kinds: ['GUARDRAIL_FAILURE'] })).anomalies;
+    assert.deepEqual(
+      alerts.map((a) => a.id),
+      [`GUARDRAIL_FAILURE:experiment:${id}:treatment:CLICKS_PER_USER`],
+    );
+    await q(gw1, 'mutation($id: ID!) { stopExperiment(id: $id) { status } }', { id });
+    await until('instance 2 read the stop', () => gw2!.app.outcomes.experiments.get(id)?.status === 'STOPPED');
+  });
+
   test('a bandit on two gateways: both decide from the same counts read from the topic, log propensities, and evaluate-policy reads the topic', async () => {
     assert.ok(gw2, 'the second instance of the first test');
     const created = await q<{ createExperiment: { id: string; type: string } }>(
@@ -192,6 +239,8 @@ describe('served lists and attribution on Neo4j + Kafka', { skip }, () => {
     type Entry = { servedId: string; variant: string; propensity: number; item: { id: string } };
     const gws = [gw1, gw2!];
     let knn = 0;
+    /** bandit-3's lists (erased below), and how many of them were item-knn's. */
+    const erasedLists = { all: 0, knn: 0 };
     for (let i = 0; i < 40; i++) {
       const user = `bandit-${i % 10}`;
       const list: Entry[] = (
@@ -205,6 +254,10 @@ describe('served lists and attribution on Neo4j + Kafka', { skip }, () => {
       ).recommendations;
       assert.ok(list.length > 0);
       assert.ok(list[0]!.propensity >= 0.1 - 1e-12 && list[0]!.propensity <= 0.9 + 1e-12, `propensity ${list[0]!.propensity}`);
+      if (user === 'bandit-3') {
+        erasedLists.all++;
+        if (list[0]!.variant === 'item-knn') erasedLists.knn++;
+      }
       if (list[0]!.variant === 'item-knn') {
         knn++;
         await q(gws[i % 2]!, TRACK, {
@@ -230,21 +283,31 @@ describe('served lists and attribution on Neo4j + Kafka', { skip }, () => {
 
     // evaluate-policy on Kafka: the topic from its start, with the gateway's attribution.
     const bin = path.resolve(__dirname, '../../../bin/flywheel.js');
-    const r = spawnSync(process.execPath, [bin, 'evaluate-policy', '--experiment', id, '--json'], {
-      encoding: 'utf8',
-      env: { ...process.env, ...env },
-      timeout: 120_000,
-    });
-    assert.equal(r.status, 0, r.stderr);
-    const report = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as {
-      lists: number;
-      candidates: { name: string; loggedLists: number; snips: { estimate: number } }[];
+    type Report = { lists: number; candidates: { name: string; loggedLists: number; snips: { estimate: number } }[] };
+    const evaluate = (): Report => {
+      const r = spawnSync(process.execPath, [bin, 'evaluate-policy', '--experiment', id, '--json'], {
+        encoding: 'utf8',
+        env: { ...process.env, ...env },
+        timeout: 120_000,
+      });
+      assert.equal(r.status, 0, r.stderr);
+      return JSON.parse(r.stdout.trim().split('\n').at(-1)!) as Report;
     };
+    const report = evaluate();
     assert.equal(report.lists, 40);
     const byName = Object.fromEntries(report.candidates.map((c) => [c.name, c]));
     assert.equal(byName['item-knn']!.loggedLists, knn);
     // Every item-knn list was clicked once and no popular list: SNIPS is exact here.
     if (knn > 0) assert.ok(Math.abs(byName['item-knn']!.snips.estimate - 1) < 1e-9);
     if (knn < 40) assert.equal(byName.popular!.snips.estimate, 0);
+
+    // Erasure: the topic still holds bandit-3's lists and clicks, and evaluate-policy skips them through Neo4j's
+    // erasure list, as the gateway does.
+    assert.equal(erasedLists.all, 4);
+    const erased = await gw1.app.privacy.erase('bandit-3');
+    assert.equal(erased.logStrategy, 'erasure-list');
+    const after = evaluate();
+    assert.equal(after.lists, 40 - erasedLists.all);
+    assert.equal(Object.fromEntries(after.candidates.map((c) => [c.name, c]))['item-knn']!.loggedLists, knn - erasedLists.knn);
   });
 });

@@ -18,6 +18,8 @@ export type AnomalyFilter = {
 export type AnomalyKind =
   /** A burst of views/clicks from one user or session; its interactions stop shaping recommendations while flagged. */
   | 'BOT_ACTIVITY'
+  /** A running A/B experiment's variant is worse than control on a guardrail metric by more than the guardrail's margin (always-valid one-sided test, p < 0.05; at least 100 users an arm). Once per experiment, variant and metric; the entity is the experiment, the evidence names the variant and the metric. */
+  | 'GUARDRAIL_FAILURE'
   /** An order's value far from the customer's (or the shop's) usual orders. */
   | 'ORDER_VALUE_OUTLIER'
   /** A unit price far from the item's recent prices. */
@@ -46,12 +48,16 @@ export type BlendPartInput = {
 };
 
 export type CreateExperimentInput = {
+  /** BANDIT only: keep the arms' counts per customer segment (the user's segment when a list is served), so each segment converges to its own best arm (`bandit.segments`); users without a segment share one pool. False when omitted. */
+  banditBySegment?: boolean | null | undefined;
   /** The variant the others are compared with; the first one when omitted. */
   control?: string | null | undefined;
   /** BANDIT only: every arm's minimum share of the requests, in (0, 1/number of variants]; 0.05 when omitted. */
   explorationFloor?: number | null | undefined;
   /** Watched alongside the primary metric (reported with the same statistics); none when omitted. */
   guardrailMetrics?: Array<ExperimentMetric> | null | undefined;
+  /** Guardrail metrics with their margins and directions (joined with guardrailMetrics, whose metrics get a 2 % margin, higher is better). Each treatment gets a one-sided non-inferiority verdict per guardrail; a FAIL of the always-valid test raises a GUARDRAIL_FAILURE anomaly. */
+  guardrails?: Array<GuardrailInput> | null | undefined;
   /** The smallest absolute effect on the primary metric worth detecting (e.g. 0.02 clicks per list): the sequential test's mixture is tuned to it before any data is seen. */
   minimumDetectableEffect: number;
   /** Shown in results and alerts. */
@@ -132,6 +138,29 @@ export type ExperimentVariantInput = {
   /** The recommendation strategy this variant serves (one of the gateway's strategies). */
   strategy: string;
 };
+
+/** Which way a guardrail metric gets worse. Every ExperimentMetric is a rate or revenue: higher is better, unless an experiment's purpose says otherwise. */
+export type GuardrailDirection =
+  | 'HIGHER_IS_BETTER'
+  | 'LOWER_IS_BETTER';
+
+/** A guardrail metric with its non-inferiority margin: the metric may get worse by at most `margin`, relative to control. */
+export type GuardrailInput = {
+  /** HIGHER_IS_BETTER when omitted. */
+  direction?: GuardrailDirection | null | undefined;
+  /** Tolerated relative degradation in (0, 1], e.g. 0.02 for 2 %; 0.02 when omitted. */
+  margin?: number | null | undefined;
+  metric: ExperimentMetric;
+};
+
+/** The outcome of a guardrail's one-sided non-inferiority test (EXPERIMENTS.md, "Guardrails"). */
+export type GuardrailVerdict =
+  /** Worse than the margin: even the opposite one-sided 95 % bound is beyond it. */
+  | 'FAIL'
+  /** The data cannot tell yet (the interval straddles the margin), or too few users. */
+  | 'INCONCLUSIVE'
+  /** Non-inferior: the one-sided 95 % bound of the relative change is on the safe side of the margin. */
+  | 'PASS';
 
 /** Narrows an item listing. */
 export type ItemFilter = {
@@ -233,28 +262,28 @@ export type OutcomeMetricsQuery = { outcomeMetrics: Array<{ strategy: string, ex
 export type ExperimentsQueryVariables = Exact<{ [key: string]: never; }>;
 
 
-export type ExperimentsQuery = { experiments: Array<{ id: string, name: string, type: ExperimentKind, status: ExperimentStatus, traffic: number, control: string, primaryMetric: ExperimentMetric, guardrailMetrics: Array<ExperimentMetric>, startedAt: string | null, stoppedAt: string | null, shippedVariant: string | null, variants: Array<{ name: string, share: number, strategy: string, blend: Array<{ strategy: string, weight: number }> | null }> }> };
+export type ExperimentsQuery = { experiments: Array<{ id: string, name: string, type: ExperimentKind, status: ExperimentStatus, traffic: number, control: string, primaryMetric: ExperimentMetric, guardrailMetrics: Array<ExperimentMetric>, startedAt: string | null, stoppedAt: string | null, shippedVariant: string | null, variants: Array<{ name: string, share: number, strategy: string, blend: Array<{ strategy: string, weight: number }> | null }>, guardrails: Array<{ metric: ExperimentMetric, margin: number, direction: GuardrailDirection }> }> };
 
 export type ExperimentResultsQueryVariables = Exact<{
   id: string | number;
 }>;
 
 
-export type ExperimentResultsQuery = { experiment: { id: string, name: string, status: ExperimentStatus, type: ExperimentKind, results: { sampleRatioMismatch: boolean, srmPValue: number | null, interleaving: { metric: ExperimentMetric, control: string, treatment: string, users: number, creditedControl: number, creditedTreatment: number, wins: number, losses: number, ties: number, preferenceShare: number | null, pValue: number, ci: { lower: number, upper: number }, creditDifference: { estimate: number, pValue: number, ci: { lower: number, upper: number } } | null } | null, primary: { metric: ExperimentMetric, variants: Array<{ name: string, strategy: string, users: number, mean: number, variance: number, adjustedPValue: number | null, sequentialPValue: number | null, adjustedSequentialPValue: number | null, cupedVarianceRatio: number | null, absolute: { estimate: number, standardError: number, pValue: number, ci: { lower: number, upper: number } } | null, relative: { estimate: number, pValue: number, ci: { lower: number, upper: number } } | null, sequentialCi: { lower: number, upper: number } | null, cupedAbsolute: { estimate: number, ci: { lower: number, upper: number } } | null }> }, guardrails: Array<{ metric: ExperimentMetric, variants: Array<{ name: string, users: number, mean: number, sequentialPValue: number | null, absolute: { estimate: number, pValue: number } | null }> }> } } | null };
+export type ExperimentResultsQuery = { experiment: { id: string, name: string, status: ExperimentStatus, type: ExperimentKind, results: { sampleRatioMismatch: boolean, srmPValue: number | null, interleaving: { metric: ExperimentMetric, control: string, treatment: string, users: number, creditedControl: number, creditedTreatment: number, wins: number, losses: number, ties: number, preferenceShare: number | null, pValue: number, creditDifferenceSequentialPValue: number | null, ci: { lower: number, upper: number }, creditDifference: { estimate: number, pValue: number, ci: { lower: number, upper: number } } | null } | null, primary: { metric: ExperimentMetric, variants: Array<{ name: string, strategy: string, users: number, mean: number, variance: number, adjustedPValue: number | null, sequentialPValue: number | null, adjustedSequentialPValue: number | null, cupedVarianceRatio: number | null, absolute: { estimate: number, standardError: number, pValue: number, ci: { lower: number, upper: number } } | null, relative: { estimate: number, pValue: number, ci: { lower: number, upper: number } } | null, sequentialCi: { lower: number, upper: number } | null, cupedAbsolute: { estimate: number, ci: { lower: number, upper: number } } | null }> }, guardrails: Array<{ metric: ExperimentMetric, variants: Array<{ name: string, users: number, mean: number, sequentialPValue: number | null, absolute: { estimate: number, pValue: number } | null, guardrail: { margin: number, direction: GuardrailDirection, estimate: number | null, bound: number | null, pValue: number | null, verdict: GuardrailVerdict, sequentialPValue: number | null, sequentialInferiorityPValue: number | null, sequentialVerdict: GuardrailVerdict } | null }> }> } } | null };
 
 export type ExperimentBanditQueryVariables = Exact<{
   id: string | number;
 }>;
 
 
-export type ExperimentBanditQuery = { experiment: { id: string, name: string, type: ExperimentKind, status: ExperimentStatus, explorationFloor: number | null, bandit: { explorationFloor: number, reward: string, arms: Array<{ variant: string, strategy: string, pulls: number, successes: number, posteriorMean: number, probabilityBest: number, trafficShare: number }> } | null } | null };
+export type ExperimentBanditQuery = { experiment: { id: string, name: string, type: ExperimentKind, status: ExperimentStatus, explorationFloor: number | null, banditBySegment: boolean, bandit: { explorationFloor: number, reward: string, bySegment: boolean, arms: Array<{ variant: string, strategy: string, pulls: number, successes: number, posteriorMean: number, probabilityBest: number, trafficShare: number }>, segments: Array<{ segment: string | null, arms: Array<{ variant: string, pulls: number, successes: number, posteriorMean: number, trafficShare: number }> }> } | null } | null };
 
 export type CreateExperimentMutationVariables = Exact<{
   input: CreateExperimentInput;
 }>;
 
 
-export type CreateExperimentMutation = { createExperiment: { id: string, status: ExperimentStatus } };
+export type CreateExperimentMutation = { createExperiment: { id: string, status: ExperimentStatus, guardrails: Array<{ metric: ExperimentMetric, margin: number, direction: GuardrailDirection }> } };
 
 export type StartExperimentMutationVariables = Exact<{
   id: string | number;
@@ -413,40 +442,42 @@ export type ConsoleLiftFieldsFragment = { estimate: number, standardError: numbe
 
 export type ConsoleVariantResultFieldsFragment = { name: string, strategy: string, users: number, mean: number, adjustedPValue: number | null, sequentialPValue: number | null, adjustedSequentialPValue: number | null, cupedVarianceRatio: number | null, absolute: { estimate: number, standardError: number, pValue: number, ci: { lower: number, upper: number } } | null, relative: { estimate: number, standardError: number, pValue: number, ci: { lower: number, upper: number } } | null, sequentialCi: { lower: number, upper: number } | null, cupedAbsolute: { estimate: number, standardError: number, pValue: number, ci: { lower: number, upper: number } } | null };
 
-export type ConsoleExperimentFieldsFragment = { id: string, name: string, type: ExperimentKind, status: ExperimentStatus, explorationFloor: number | null, control: string, primaryMetric: ExperimentMetric, guardrailMetrics: Array<ExperimentMetric>, minimumDetectableEffect: number, traffic: number, createdAt: string, createdBy: string | null, startedAt: string | null, stoppedAt: string | null, shippedVariant: string | null, variants: Array<{ name: string, share: number, strategy: string, blend: Array<{ strategy: string, weight: number }> | null }> };
+export type ConsoleBanditArmFieldsFragment = { variant: string, strategy: string, pulls: number, successes: number, posteriorMean: number, probabilityBest: number, trafficShare: number };
+
+export type ConsoleExperimentFieldsFragment = { id: string, name: string, type: ExperimentKind, status: ExperimentStatus, explorationFloor: number | null, control: string, primaryMetric: ExperimentMetric, guardrailMetrics: Array<ExperimentMetric>, minimumDetectableEffect: number, traffic: number, createdAt: string, createdBy: string | null, startedAt: string | null, stoppedAt: string | null, shippedVariant: string | null, guardrails: Array<{ metric: ExperimentMetric, margin: number, direction: GuardrailDirection }>, variants: Array<{ name: string, share: number, strategy: string, blend: Array<{ strategy: string, weight: number }> | null }> };
 
 export type ConsoleExperimentsQueryVariables = Exact<{ [key: string]: never; }>;
 
 
-export type ConsoleExperimentsQuery = { experiments: Array<{ id: string, name: string, type: ExperimentKind, status: ExperimentStatus, explorationFloor: number | null, control: string, primaryMetric: ExperimentMetric, guardrailMetrics: Array<ExperimentMetric>, minimumDetectableEffect: number, traffic: number, createdAt: string, createdBy: string | null, startedAt: string | null, stoppedAt: string | null, shippedVariant: string | null, variants: Array<{ name: string, share: number, strategy: string, blend: Array<{ strategy: string, weight: number }> | null }> }> };
+export type ConsoleExperimentsQuery = { experiments: Array<{ id: string, name: string, type: ExperimentKind, status: ExperimentStatus, explorationFloor: number | null, control: string, primaryMetric: ExperimentMetric, guardrailMetrics: Array<ExperimentMetric>, minimumDetectableEffect: number, traffic: number, createdAt: string, createdBy: string | null, startedAt: string | null, stoppedAt: string | null, shippedVariant: string | null, guardrails: Array<{ metric: ExperimentMetric, margin: number, direction: GuardrailDirection }>, variants: Array<{ name: string, share: number, strategy: string, blend: Array<{ strategy: string, weight: number }> | null }> }> };
 
 export type ConsoleExperimentQueryVariables = Exact<{
   id: string | number;
 }>;
 
 
-export type ConsoleExperimentQuery = { experiment: { id: string, name: string, type: ExperimentKind, status: ExperimentStatus, explorationFloor: number | null, control: string, primaryMetric: ExperimentMetric, guardrailMetrics: Array<ExperimentMetric>, minimumDetectableEffect: number, traffic: number, createdAt: string, createdBy: string | null, startedAt: string | null, stoppedAt: string | null, shippedVariant: string | null, bandit: { reward: string, arms: Array<{ variant: string, strategy: string, pulls: number, successes: number, posteriorMean: number, probabilityBest: number, trafficShare: number }> } | null, results: { sampleRatioMismatch: boolean, srmPValue: number | null, interleaving: { metric: ExperimentMetric, control: string, treatment: string, users: number, creditedControl: number, creditedTreatment: number, wins: number, losses: number, ties: number, preferenceShare: number | null, pValue: number, ci: { lower: number, upper: number }, creditDifference: { estimate: number, standardError: number, pValue: number, ci: { lower: number, upper: number } } | null } | null, primary: { metric: ExperimentMetric, variants: Array<{ name: string, strategy: string, users: number, mean: number, adjustedPValue: number | null, sequentialPValue: number | null, adjustedSequentialPValue: number | null, cupedVarianceRatio: number | null, absolute: { estimate: number, standardError: number, pValue: number, ci: { lower: number, upper: number } } | null, relative: { estimate: number, standardError: number, pValue: number, ci: { lower: number, upper: number } } | null, sequentialCi: { lower: number, upper: number } | null, cupedAbsolute: { estimate: number, standardError: number, pValue: number, ci: { lower: number, upper: number } } | null }> }, guardrails: Array<{ metric: ExperimentMetric, variants: Array<{ name: string, strategy: string, users: number, mean: number, adjustedPValue: number | null, sequentialPValue: number | null, adjustedSequentialPValue: number | null, cupedVarianceRatio: number | null, absolute: { estimate: number, standardError: number, pValue: number, ci: { lower: number, upper: number } } | null, relative: { estimate: number, standardError: number, pValue: number, ci: { lower: number, upper: number } } | null, sequentialCi: { lower: number, upper: number } | null, cupedAbsolute: { estimate: number, standardError: number, pValue: number, ci: { lower: number, upper: number } } | null }> }>, looks: Array<{ at: string, treatments: Array<{ name: string, pValue: number | null, sequentialPValue: number | null }> }> }, variants: Array<{ name: string, share: number, strategy: string, blend: Array<{ strategy: string, weight: number }> | null }> } | null };
+export type ConsoleExperimentQuery = { experiment: { id: string, name: string, type: ExperimentKind, status: ExperimentStatus, explorationFloor: number | null, control: string, primaryMetric: ExperimentMetric, guardrailMetrics: Array<ExperimentMetric>, minimumDetectableEffect: number, traffic: number, createdAt: string, createdBy: string | null, startedAt: string | null, stoppedAt: string | null, shippedVariant: string | null, bandit: { reward: string, bySegment: boolean, arms: Array<{ variant: string, strategy: string, pulls: number, successes: number, posteriorMean: number, probabilityBest: number, trafficShare: number }>, segments: Array<{ segment: string | null, arms: Array<{ variant: string, strategy: string, pulls: number, successes: number, posteriorMean: number, probabilityBest: number, trafficShare: number }> }> } | null, results: { sampleRatioMismatch: boolean, srmPValue: number | null, interleaving: { metric: ExperimentMetric, control: string, treatment: string, users: number, creditedControl: number, creditedTreatment: number, wins: number, losses: number, ties: number, preferenceShare: number | null, pValue: number, creditDifferenceSequentialPValue: number | null, ci: { lower: number, upper: number }, creditDifference: { estimate: number, standardError: number, pValue: number, ci: { lower: number, upper: number } } | null } | null, primary: { metric: ExperimentMetric, variants: Array<{ name: string, strategy: string, users: number, mean: number, adjustedPValue: number | null, sequentialPValue: number | null, adjustedSequentialPValue: number | null, cupedVarianceRatio: number | null, absolute: { estimate: number, standardError: number, pValue: number, ci: { lower: number, upper: number } } | null, relative: { estimate: number, standardError: number, pValue: number, ci: { lower: number, upper: number } } | null, sequentialCi: { lower: number, upper: number } | null, cupedAbsolute: { estimate: number, standardError: number, pValue: number, ci: { lower: number, upper: number } } | null }> }, guardrails: Array<{ metric: ExperimentMetric, variants: Array<{ name: string, strategy: string, users: number, mean: number, adjustedPValue: number | null, sequentialPValue: number | null, adjustedSequentialPValue: number | null, cupedVarianceRatio: number | null, guardrail: { margin: number, direction: GuardrailDirection, estimate: number | null, bound: number | null, pValue: number | null, verdict: GuardrailVerdict, sequentialPValue: number | null, sequentialInferiorityPValue: number | null, sequentialVerdict: GuardrailVerdict } | null, absolute: { estimate: number, standardError: number, pValue: number, ci: { lower: number, upper: number } } | null, relative: { estimate: number, standardError: number, pValue: number, ci: { lower: number, upper: number } } | null, sequentialCi: { lower: number, upper: number } | null, cupedAbsolute: { estimate: number, standardError: number, pValue: number, ci: { lower: number, upper: number } } | null }> }>, looks: Array<{ at: string, treatments: Array<{ name: string, pValue: number | null, sequentialPValue: number | null }> }> }, guardrails: Array<{ metric: ExperimentMetric, margin: number, direction: GuardrailDirection }>, variants: Array<{ name: string, share: number, strategy: string, blend: Array<{ strategy: string, weight: number }> | null }> } | null };
 
 export type ConsoleCreateExperimentMutationVariables = Exact<{
   input: CreateExperimentInput;
 }>;
 
 
-export type ConsoleCreateExperimentMutation = { createExperiment: { id: string, name: string, type: ExperimentKind, status: ExperimentStatus, explorationFloor: number | null, control: string, primaryMetric: ExperimentMetric, guardrailMetrics: Array<ExperimentMetric>, minimumDetectableEffect: number, traffic: number, createdAt: string, createdBy: string | null, startedAt: string | null, stoppedAt: string | null, shippedVariant: string | null, variants: Array<{ name: string, share: number, strategy: string, blend: Array<{ strategy: string, weight: number }> | null }> } };
+export type ConsoleCreateExperimentMutation = { createExperiment: { id: string, name: string, type: ExperimentKind, status: ExperimentStatus, explorationFloor: number | null, control: string, primaryMetric: ExperimentMetric, guardrailMetrics: Array<ExperimentMetric>, minimumDetectableEffect: number, traffic: number, createdAt: string, createdBy: string | null, startedAt: string | null, stoppedAt: string | null, shippedVariant: string | null, guardrails: Array<{ metric: ExperimentMetric, margin: number, direction: GuardrailDirection }>, variants: Array<{ name: string, share: number, strategy: string, blend: Array<{ strategy: string, weight: number }> | null }> } };
 
 export type ConsoleStartExperimentMutationVariables = Exact<{
   id: string | number;
 }>;
 
 
-export type ConsoleStartExperimentMutation = { startExperiment: { id: string, name: string, type: ExperimentKind, status: ExperimentStatus, explorationFloor: number | null, control: string, primaryMetric: ExperimentMetric, guardrailMetrics: Array<ExperimentMetric>, minimumDetectableEffect: number, traffic: number, createdAt: string, createdBy: string | null, startedAt: string | null, stoppedAt: string | null, shippedVariant: string | null, variants: Array<{ name: string, share: number, strategy: string, blend: Array<{ strategy: string, weight: number }> | null }> } };
+export type ConsoleStartExperimentMutation = { startExperiment: { id: string, name: string, type: ExperimentKind, status: ExperimentStatus, explorationFloor: number | null, control: string, primaryMetric: ExperimentMetric, guardrailMetrics: Array<ExperimentMetric>, minimumDetectableEffect: number, traffic: number, createdAt: string, createdBy: string | null, startedAt: string | null, stoppedAt: string | null, shippedVariant: string | null, guardrails: Array<{ metric: ExperimentMetric, margin: number, direction: GuardrailDirection }>, variants: Array<{ name: string, share: number, strategy: string, blend: Array<{ strategy: string, weight: number }> | null }> } };
 
 export type ConsoleStopExperimentMutationVariables = Exact<{
   id: string | number;
 }>;
 
 
-export type ConsoleStopExperimentMutation = { stopExperiment: { id: string, name: string, type: ExperimentKind, status: ExperimentStatus, explorationFloor: number | null, control: string, primaryMetric: ExperimentMetric, guardrailMetrics: Array<ExperimentMetric>, minimumDetectableEffect: number, traffic: number, createdAt: string, createdBy: string | null, startedAt: string | null, stoppedAt: string | null, shippedVariant: string | null, variants: Array<{ name: string, share: number, strategy: string, blend: Array<{ strategy: string, weight: number }> | null }> } };
+export type ConsoleStopExperimentMutation = { stopExperiment: { id: string, name: string, type: ExperimentKind, status: ExperimentStatus, explorationFloor: number | null, control: string, primaryMetric: ExperimentMetric, guardrailMetrics: Array<ExperimentMetric>, minimumDetectableEffect: number, traffic: number, createdAt: string, createdBy: string | null, startedAt: string | null, stoppedAt: string | null, shippedVariant: string | null, guardrails: Array<{ metric: ExperimentMetric, margin: number, direction: GuardrailDirection }>, variants: Array<{ name: string, share: number, strategy: string, blend: Array<{ strategy: string, weight: number }> | null }> } };
 
 export type ConsoleShipVariantMutationVariables = Exact<{
   experimentId: string | number;
@@ -454,7 +485,7 @@ export type ConsoleShipVariantMutationVariables = Exact<{
 }>;
 
 
-export type ConsoleShipVariantMutation = { shipVariant: { id: string, name: string, type: ExperimentKind, status: ExperimentStatus, explorationFloor: number | null, control: string, primaryMetric: ExperimentMetric, guardrailMetrics: Array<ExperimentMetric>, minimumDetectableEffect: number, traffic: number, createdAt: string, createdBy: string | null, startedAt: string | null, stoppedAt: string | null, shippedVariant: string | null, variants: Array<{ name: string, share: number, strategy: string, blend: Array<{ strategy: string, weight: number }> | null }> } };
+export type ConsoleShipVariantMutation = { shipVariant: { id: string, name: string, type: ExperimentKind, status: ExperimentStatus, explorationFloor: number | null, control: string, primaryMetric: ExperimentMetric, guardrailMetrics: Array<ExperimentMetric>, minimumDetectableEffect: number, traffic: number, createdAt: string, createdBy: string | null, startedAt: string | null, stoppedAt: string | null, shippedVariant: string | null, guardrails: Array<{ metric: ExperimentMetric, margin: number, direction: GuardrailDirection }>, variants: Array<{ name: string, share: number, strategy: string, blend: Array<{ strategy: string, weight: number }> | null }> } };
 
 export type ConsoleOutcomesQueryVariables = Exact<{
   since?: string | null | undefined;
@@ -619,6 +650,17 @@ export const ConsoleVariantResultFieldsFragmentDoc = new TypedDocumentString(`
     upper
   }
 }`, {"fragmentName":"ConsoleVariantResultFields"}) as unknown as TypedDocumentString<ConsoleVariantResultFieldsFragment, unknown>;
+export const ConsoleBanditArmFieldsFragmentDoc = new TypedDocumentString(`
+    fragment ConsoleBanditArmFields on BanditArm {
+  variant
+  strategy
+  pulls
+  successes
+  posteriorMean
+  probabilityBest
+  trafficShare
+}
+    `, {"fragmentName":"ConsoleBanditArmFields"}) as unknown as TypedDocumentString<ConsoleBanditArmFieldsFragment, unknown>;
 export const ConsoleExperimentFieldsFragmentDoc = new TypedDocumentString(`
     fragment ConsoleExperimentFields on Experiment {
   id
@@ -630,6 +672,11 @@ export const ConsoleExperimentFieldsFragmentDoc = new TypedDocumentString(`
   control
   primaryMetric
   guardrailMetrics
+  guardrails {
+    metric
+    margin
+    direction
+  }
   minimumDetectableEffect
   traffic
   createdAt
@@ -837,12 +884,17 @@ export const ExperimentsDocument = new TypedDocumentString(`
     }
     primaryMetric
     guardrailMetrics
+    guardrails {
+      metric
+      margin
+      direction
+    }
     startedAt
     stoppedAt
     shippedVariant
   }
 }
-    `, {"hash":"sha256:364a84038a04c05c658d2b5b255a447c24f5edeff25ace063be1db7f45e73940"}) as unknown as TypedDocumentString<ExperimentsQuery, ExperimentsQueryVariables>;
+    `, {"hash":"sha256:97bb22481a6d2ba1ff13ee8720db421832415edf8279e7282ef9f16c289cd5ac"}) as unknown as TypedDocumentString<ExperimentsQuery, ExperimentsQueryVariables>;
 export const ExperimentResultsDocument = new TypedDocumentString(`
     query ExperimentResults($id: ID!) {
   experiment(id: $id) {
@@ -877,6 +929,7 @@ export const ExperimentResultsDocument = new TypedDocumentString(`
             upper
           }
         }
+        creditDifferenceSequentialPValue
       }
       primary {
         metric
@@ -931,12 +984,23 @@ export const ExperimentResultsDocument = new TypedDocumentString(`
             pValue
           }
           sequentialPValue
+          guardrail {
+            margin
+            direction
+            estimate
+            bound
+            pValue
+            verdict
+            sequentialPValue
+            sequentialInferiorityPValue
+            sequentialVerdict
+          }
         }
       }
     }
   }
 }
-    `, {"hash":"sha256:1972e03bef1f2d776a2523028e8cd3ccc390630533d681867c1e1b8adc993cec"}) as unknown as TypedDocumentString<ExperimentResultsQuery, ExperimentResultsQueryVariables>;
+    `, {"hash":"sha256:ea7d192f7c19fb61d43f80434c6e4f0586742a1492f212751c80b96f6aafaa73"}) as unknown as TypedDocumentString<ExperimentResultsQuery, ExperimentResultsQueryVariables>;
 export const ExperimentBanditDocument = new TypedDocumentString(`
     query ExperimentBandit($id: ID!) {
   experiment(id: $id) {
@@ -945,6 +1009,7 @@ export const ExperimentBanditDocument = new TypedDocumentString(`
     type
     status
     explorationFloor
+    banditBySegment
     bandit {
       explorationFloor
       reward
@@ -957,18 +1022,34 @@ export const ExperimentBanditDocument = new TypedDocumentString(`
         probabilityBest
         trafficShare
       }
+      bySegment
+      segments {
+        segment
+        arms {
+          variant
+          pulls
+          successes
+          posteriorMean
+          trafficShare
+        }
+      }
     }
   }
 }
-    `, {"hash":"sha256:f233470ce8d1675bf46728a0452ff01cbb498c37493cbda73a8098497c5b0ab0"}) as unknown as TypedDocumentString<ExperimentBanditQuery, ExperimentBanditQueryVariables>;
+    `, {"hash":"sha256:301a629d3702998fca5cd7467a06d07708d55c9c9d9f75da63a1283ef0f53e93"}) as unknown as TypedDocumentString<ExperimentBanditQuery, ExperimentBanditQueryVariables>;
 export const CreateExperimentDocument = new TypedDocumentString(`
     mutation CreateExperiment($input: CreateExperimentInput!) {
   createExperiment(input: $input) {
     id
     status
+    guardrails {
+      metric
+      margin
+      direction
+    }
   }
 }
-    `, {"hash":"sha256:f8dc6846640660df7587b7599ca18d57b47028e0666899f658db757df0d7c833"}) as unknown as TypedDocumentString<CreateExperimentMutation, CreateExperimentMutationVariables>;
+    `, {"hash":"sha256:3362208f7cdc8ab01eac874652803dde5ab10364c202303c7285a0d997136799"}) as unknown as TypedDocumentString<CreateExperimentMutation, CreateExperimentMutationVariables>;
 export const StartExperimentDocument = new TypedDocumentString(`
     mutation StartExperiment($id: ID!) {
   startExperiment(id: $id) {
@@ -1410,6 +1491,11 @@ export const ConsoleExperimentsDocument = new TypedDocumentString(`
   control
   primaryMetric
   guardrailMetrics
+  guardrails {
+    metric
+    margin
+    direction
+  }
   minimumDetectableEffect
   traffic
   createdAt
@@ -1426,21 +1512,22 @@ export const ConsoleExperimentsDocument = new TypedDocumentString(`
       weight
     }
   }
-}`, {"hash":"sha256:e86ab0e65439ed4b9deffbe6dbe45e68fa68e407b60073ccc26f45a96b1a8914"}) as unknown as TypedDocumentString<ConsoleExperimentsQuery, ConsoleExperimentsQueryVariables>;
+}`, {"hash":"sha256:a1021439d2638da9b7c83e26e1e6b1d0afaa7edc23c707ff282d4059039467b9"}) as unknown as TypedDocumentString<ConsoleExperimentsQuery, ConsoleExperimentsQueryVariables>;
 export const ConsoleExperimentDocument = new TypedDocumentString(`
     query ConsoleExperiment($id: ID!) {
   experiment(id: $id) {
     ...ConsoleExperimentFields
     bandit {
       reward
+      bySegment
       arms {
-        variant
-        strategy
-        pulls
-        successes
-        posteriorMean
-        probabilityBest
-        trafficShare
+        ...ConsoleBanditArmFields
+      }
+      segments {
+        segment
+        arms {
+          ...ConsoleBanditArmFields
+        }
       }
     }
     results {
@@ -1465,6 +1552,7 @@ export const ConsoleExperimentDocument = new TypedDocumentString(`
         creditDifference {
           ...ConsoleLiftFields
         }
+        creditDifferenceSequentialPValue
       }
       primary {
         metric
@@ -1476,6 +1564,17 @@ export const ConsoleExperimentDocument = new TypedDocumentString(`
         metric
         variants {
           ...ConsoleVariantResultFields
+          guardrail {
+            margin
+            direction
+            estimate
+            bound
+            pValue
+            verdict
+            sequentialPValue
+            sequentialInferiorityPValue
+            sequentialVerdict
+          }
         }
       }
       looks {
@@ -1521,6 +1620,15 @@ fragment ConsoleVariantResultFields on VariantResult {
   }
   cupedVarianceRatio
 }
+fragment ConsoleBanditArmFields on BanditArm {
+  variant
+  strategy
+  pulls
+  successes
+  posteriorMean
+  probabilityBest
+  trafficShare
+}
 fragment ConsoleExperimentFields on Experiment {
   id
   name
@@ -1531,6 +1639,11 @@ fragment ConsoleExperimentFields on Experiment {
   control
   primaryMetric
   guardrailMetrics
+  guardrails {
+    metric
+    margin
+    direction
+  }
   minimumDetectableEffect
   traffic
   createdAt
@@ -1547,7 +1660,7 @@ fragment ConsoleExperimentFields on Experiment {
       weight
     }
   }
-}`, {"hash":"sha256:2230215915a9a0804e8143eb829dfa3038ec18c7cd612b47a3400b439647f9e9"}) as unknown as TypedDocumentString<ConsoleExperimentQuery, ConsoleExperimentQueryVariables>;
+}`, {"hash":"sha256:75cf31a8b43d937b57020d2b9526470886dc2ca42cf7c69b8681a94f06b846b0"}) as unknown as TypedDocumentString<ConsoleExperimentQuery, ConsoleExperimentQueryVariables>;
 export const ConsoleCreateExperimentDocument = new TypedDocumentString(`
     mutation ConsoleCreateExperiment($input: CreateExperimentInput!) {
   createExperiment(input: $input) {
@@ -1564,6 +1677,11 @@ export const ConsoleCreateExperimentDocument = new TypedDocumentString(`
   control
   primaryMetric
   guardrailMetrics
+  guardrails {
+    metric
+    margin
+    direction
+  }
   minimumDetectableEffect
   traffic
   createdAt
@@ -1580,7 +1698,7 @@ export const ConsoleCreateExperimentDocument = new TypedDocumentString(`
       weight
     }
   }
-}`, {"hash":"sha256:35c4c8dd36869d7f46ca1b2f2df7dd927241b69360acb37bc025613f8e6fda5b"}) as unknown as TypedDocumentString<ConsoleCreateExperimentMutation, ConsoleCreateExperimentMutationVariables>;
+}`, {"hash":"sha256:9d7d75783eb1eb78b20fc17952fb647735502f4902d0faabaee3f9028e5fcf9d"}) as unknown as TypedDocumentString<ConsoleCreateExperimentMutation, ConsoleCreateExperimentMutationVariables>;
 export const ConsoleStartExperimentDocument = new TypedDocumentString(`
     mutation ConsoleStartExperiment($id: ID!) {
   startExperiment(id: $id) {
@@ -1597,6 +1715,11 @@ export const ConsoleStartExperimentDocument = new TypedDocumentString(`
   control
   primaryMetric
   guardrailMetrics
+  guardrails {
+    metric
+    margin
+    direction
+  }
   minimumDetectableEffect
   traffic
   createdAt
@@ -1613,7 +1736,7 @@ export const ConsoleStartExperimentDocument = new TypedDocumentString(`
       weight
     }
   }
-}`, {"hash":"sha256:3c914e2bd6eeca11e0851985c1350839d7bd8cbaf6e7fc6bec9ffb5a27ef0ce4"}) as unknown as TypedDocumentString<ConsoleStartExperimentMutation, ConsoleStartExperimentMutationVariables>;
+}`, {"hash":"sha256:dad7cc4ee25d5a75bce82d7fd270ab1621fb82f16e72194ce4491bb63afad9d7"}) as unknown as TypedDocumentString<ConsoleStartExperimentMutation, ConsoleStartExperimentMutationVariables>;
 export const ConsoleStopExperimentDocument = new TypedDocumentString(`
     mutation ConsoleStopExperiment($id: ID!) {
   stopExperiment(id: $id) {
@@ -1630,6 +1753,11 @@ export const ConsoleStopExperimentDocument = new TypedDocumentString(`
   control
   primaryMetric
   guardrailMetrics
+  guardrails {
+    metric
+    margin
+    direction
+  }
   minimumDetectableEffect
   traffic
   createdAt
@@ -1646,7 +1774,7 @@ export const ConsoleStopExperimentDocument = new TypedDocumentString(`
       weight
     }
   }
-}`, {"hash":"sha256:5bacb1dd6c926335e9e17980ae5f1dcefc4fb3b99e6d3685590db3f2e0ccf8ae"}) as unknown as TypedDocumentString<ConsoleStopExperimentMutation, ConsoleStopExperimentMutationVariables>;
+}`, {"hash":"sha256:f2056a76b92b57383fc5987ed36d203fa3edd84667cb22d7d26525ccd56a66dc"}) as unknown as TypedDocumentString<ConsoleStopExperimentMutation, ConsoleStopExperimentMutationVariables>;
 export const ConsoleShipVariantDocument = new TypedDocumentString(`
     mutation ConsoleShipVariant($experimentId: ID!, $variant: String!) {
   shipVariant(experimentId: $experimentId, variant: $variant) {
@@ -1663,6 +1791,11 @@ export const ConsoleShipVariantDocument = new TypedDocumentString(`
   control
   primaryMetric
   guardrailMetrics
+  guardrails {
+    metric
+    margin
+    direction
+  }
   minimumDetectableEffect
   traffic
   createdAt
@@ -1679,7 +1812,7 @@ export const ConsoleShipVariantDocument = new TypedDocumentString(`
       weight
     }
   }
-}`, {"hash":"sha256:0d88182fe55e2d105bfffec27306b2b6c3d461e498af3a075ce188b006ef2591"}) as unknown as TypedDocumentString<ConsoleShipVariantMutation, ConsoleShipVariantMutationVariables>;
+}`, {"hash":"sha256:f70de3eaecaac791228af8a2f7d29d3f6e1bcb0c9317983f266ca8b0f3f3239a"}) as unknown as TypedDocumentString<ConsoleShipVariantMutation, ConsoleShipVariantMutationVariables>;
 export const ConsoleOutcomesDocument = new TypedDocumentString(`
     query ConsoleOutcomes($since: DateTime) {
   outcomeMetrics(since: $since) {

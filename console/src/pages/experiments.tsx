@@ -3,7 +3,8 @@
  * the mean and the absolute lift against control with its 95 % interval drawn as a forest plot (one
  * horizontal interval per variant, the always-valid interval beside it, a line at zero), the p-values
  * (Welch, Holm-adjusted, sequential mSPRT), the CUPED interval when there is one, the sample-ratio check
- * and the guardrails. An interleaving (type INTERLEAVE) shows instead the share of users preferring treatment
+ * and the guardrails, each with its margin and every treatment's non-inferiority verdict (fixed-horizon and
+ * always-valid; an always-valid FAIL is shown as an alert, as the gateway raises one). An interleaving (type INTERLEAVE) shows instead the share of users preferring treatment
  * with its interval drawn against 0.5, the sign test, the credited outcomes per side and the paired t-test.
  * Analysts and admins (the roles the experiments API allows) create, start, stop and
  * ship from here; other roles see no such buttons (and the API would refuse them anyway). A blend variant may
@@ -21,6 +22,7 @@ import {
   ConsoleStartExperimentDocument,
   ConsoleStopExperimentDocument,
   type ConsoleExperimentQuery,
+  type ConsoleBanditArmFieldsFragment,
   type ConsoleVariantResultFieldsFragment,
   type ExperimentKind,
   type ExperimentMetric,
@@ -61,6 +63,15 @@ function parseBlend(text: string): { parts?: { strategy: string; weight: number 
   const bad = parts.find((p) => p.length !== 2 || p[0] === '' || p[1] === '' || !Number.isFinite(Number(p[1])));
   if (bad) return { error: `blend weights: expected part=weight pairs separated by commas, got "${bad.join('=')}"` };
   return { parts: parts.map(([strategy, weight]) => ({ strategy: strategy!, weight: Number(weight) })) };
+}
+
+/** "REVENUE_PER_USER=0.02, CONVERSION=0.01" as guardrails (higher is better); empty: none. The API checks metrics and margins. */
+function parseGuardrails(text: string): { guardrails?: { metric: ExperimentMetric; margin: number }[]; error?: string } {
+  if (text.trim() === '') return {};
+  const pairs = text.split(',').map((pair) => pair.split('=').map((x) => x.trim()));
+  const bad = pairs.find((p) => p.length !== 2 || !METRICS.includes(p[0] as ExperimentMetric) || p[1] === '' || !Number.isFinite(Number(p[1])));
+  if (bad) return { error: `guardrails: expected metric=margin pairs (metrics ${METRICS.join(', ')}) separated by commas, got "${bad.join('=')}"` };
+  return { guardrails: pairs.map(([metric, margin]) => ({ metric: metric as ExperimentMetric, margin: Number(margin) })) };
 }
 
 export function ExperimentsPage({ role }: { role: string }) {
@@ -228,16 +239,92 @@ function ExperimentDetail({ id, canManage, onChanged }: { id: string; canManage:
           <ForestPlot metric={r.primary.metric} control={x.control} variants={r.primary.variants} />
           <VariantTable variants={r.primary.variants} control={x.control} labels={labels} testid="primary-results" />
           <PValuesOverTime looks={r.looks} />
-          {r.guardrails.map((g) => (
-            <div key={g.metric}>
-              <h3>Guardrail: {g.metric}</h3>
-              <VariantTable variants={g.variants} control={x.control} labels={labels} testid={`guardrail-${g.metric}`} />
-            </div>
-          ))}
+          {r.guardrails.map((g) => {
+            const spec = x.guardrails.find((s) => s.metric === g.metric);
+            return (
+              <div key={g.metric}>
+                <h3>
+                  Guardrail: {g.metric}
+                  {spec ? ` (at most ${fmtStat(spec.margin * 100, 2)} % ${spec.direction === 'HIGHER_IS_BETTER' ? 'lower' : 'higher'} than control)` : ''}
+                </h3>
+                {x.type === 'BANDIT' ? null : <GuardrailVerdicts metric={g.metric} variants={g.variants} control={x.control} />}
+                <VariantTable variants={g.variants} control={x.control} labels={labels} testid={`guardrail-${g.metric}`} />
+              </div>
+            );
+          })}
           {r.guardrails.length === 0 ? <p class="muted">No guardrail metrics.</p> : null}
         </>
       )}
     </Card>
+  );
+}
+
+type GuardrailVariant = NonNullable<ConsoleExperimentQuery['experiment']>['results']['guardrails'][number]['variants'][number];
+
+const VERDICT_TEXT: Record<string, string> = { PASS: 'pass', FAIL: 'FAIL', INCONCLUSIVE: 'inconclusive' };
+
+/** Each treatment's non-inferiority test on one guardrail: relative change, one-sided bound against the margin, verdicts. */
+function GuardrailVerdicts({ metric, variants, control }: { metric: string; variants: GuardrailVariant[]; control: string }) {
+  const treatments = variants.filter((v) => v.name !== control && v.guardrail);
+  const failed = treatments.filter((v) => v.guardrail!.sequentialVerdict === 'FAIL');
+  return (
+    <>
+      {failed.length > 0 ? (
+        <p class="srm-alert" role="alert" data-testid={`guardrail-alert-${metric}`}>
+          <strong>Guardrail failed</strong>: {failed.map((v) => v.name).join(', ')} worse than {control} on {metric} by more than the margin (always-valid test,
+          p &lt; 0.05).
+        </p>
+      ) : null}
+      <div class="scroll" tabIndex={0} role="region" aria-label={`Guardrail verdicts ${metric}`}>
+        <table data-testid={`guardrail-verdicts-${metric}`} class="compact">
+          <thead>
+            <tr>
+              <th scope="col">Treatment</th>
+              <th scope="col" class="num">
+                Relative change
+              </th>
+              <th scope="col" class="num">
+                One-sided 95 % bound
+              </th>
+              <th scope="col" class="num">
+                Margin
+              </th>
+              <th scope="col" class="num">
+                p (fixed)
+              </th>
+              <th scope="col">Verdict (fixed)</th>
+              <th scope="col" class="num">
+                Sequential p
+              </th>
+              <th scope="col">Verdict (always valid)</th>
+            </tr>
+          </thead>
+          <tbody>
+            {treatments.map((v) => {
+              const g = v.guardrail!;
+              const sign = g.direction === 'HIGHER_IS_BETTER' ? -1 : 1;
+              const pct = (x: number | null | undefined) => (x === null || x === undefined ? '–' : `${fmtStat(x * 100, 2)} %`);
+              return (
+                <tr key={v.name}>
+                  <th scope="row">{v.name}</th>
+                  <td class="num">{pct(g.estimate)}</td>
+                  <td class="num">{pct(g.bound)}</td>
+                  <td class="num">{pct(sign * g.margin)}</td>
+                  <td class="num">{fmtP(g.pValue)}</td>
+                  <td>
+                    <span class={`badge verdict-${g.verdict}`}>{VERDICT_TEXT[g.verdict]}</span>
+                  </td>
+                  <td class="num">{fmtP(g.sequentialVerdict === 'FAIL' ? g.sequentialInferiorityPValue : g.sequentialPValue)}</td>
+                  <td>
+                    <span class={`badge verdict-${g.sequentialVerdict}`}>{VERDICT_TEXT[g.sequentialVerdict]}</span>
+                  </td>
+                </tr>
+              );
+            })}
+          </tbody>
+        </table>
+      </div>
+    </>
   );
 }
 
@@ -341,6 +428,9 @@ function InterleavingResult({ result: il }: { result: Interleaving }) {
               <th scope="col" class="num">
                 p (t-test)
               </th>
+              <th scope="col" class="num">
+                Sequential p
+              </th>
             </tr>
           </thead>
           <tbody>
@@ -357,6 +447,9 @@ function InterleavingResult({ result: il }: { result: Interleaving }) {
               <td class="num">{il.creditDifference ? fmtStat(il.creditDifference.estimate) : '–'}</td>
               <td>{fmtCi(il.creditDifference?.ci)}</td>
               <td class="num">{fmtP(il.creditDifference?.pValue)}</td>
+              <td class="num" data-testid="interleaving-sequential-p">
+                {fmtP(il.creditDifferenceSequentialPValue)}
+              </td>
             </tr>
           </tbody>
         </table>
@@ -364,7 +457,8 @@ function InterleavingResult({ result: il }: { result: Interleaving }) {
       <p class="muted">
         Every user in the traffic sees one list merged from both variants; a user prefers the side whose entries got more of their{' '}
         {il.metric === 'CTR' ? 'clicks' : il.metric}. No users are split, so there is no per-variant comparison or sample-ratio check; guardrails are not
-        computed for interleavings.
+        computed for interleavings. The sign test and the t-test are fixed-horizon (decide at the planned number of users); the sequential p-value of the mean
+        difference is always valid: it may be acted on at any look.
       </p>
     </>
   );
@@ -382,13 +476,37 @@ function BanditArms({
 }) {
   return (
     <>
-      <h3>Bandit arms</h3>
+      <h3>Bandit arms{bandit.bySegment ? ' (totals over the segments)' : ''}</h3>
       <p class="muted">
         Thompson sampling per request; each arm keeps at least {Math.round(floor * 100)} % of the requests. A list is a success when it earns a{' '}
         {bandit.reward.toLowerCase().replace(/_/g, ' ')}. The results below count each (user, arm) pair as a unit and are descriptive: the arms were not
         randomised at fixed shares (no sample-ratio check); estimate a strategy off-policy with <code>flywheel evaluate-policy</code>.
       </p>
-      <table data-testid="bandit-arms">
+      <ArmsTable arms={bandit.arms} labels={labels} testid="bandit-arms" />
+      {bandit.bySegment ? (
+        <>
+          <p class="muted">
+            Arms kept per customer segment: each segment&apos;s lists are drawn with its own shares, so each converges to its own best arm. The totals above are
+            descriptive.
+          </p>
+          {bandit.segments.map((s) => (
+            <div key={s.segment ?? '-'}>
+              <h4>{s.segment === null ? 'Users without a segment' : `Segment ${s.segment}`}</h4>
+              <ArmsTable arms={s.arms} labels={labels} testid={`bandit-segment-${s.segment ?? 'none'}`} />
+            </div>
+          ))}
+          {bandit.segments.length === 0 ? <p class="muted">No lists served yet.</p> : null}
+        </>
+      ) : null}
+    </>
+  );
+}
+
+/** One set of bandit arms: lists, successes, posterior mean, probability of being best, traffic share. */
+function ArmsTable({ arms, labels, testid }: { arms: readonly ConsoleBanditArmFieldsFragment[]; labels: Record<string, string>; testid: string }) {
+  return (
+    <>
+      <table data-testid={testid}>
         <thead>
           <tr>
             <th scope="col">Arm</th>
@@ -401,7 +519,7 @@ function BanditArms({
           </tr>
         </thead>
         <tbody>
-          {bandit.arms.map((a) => (
+          {arms.map((a) => (
             <tr key={a.variant}>
               <td>{a.variant}</td>
               <td>{labels[a.variant] ?? a.strategy}</td>
@@ -652,6 +770,7 @@ function CreateExperiment({ onCreated }: { onCreated: (id: string) => void }) {
   const [metric, setMetric] = useState<ExperimentMetric>('CTR');
   const [type, setType] = useState<ExperimentKind>('AB');
   const [mde, setMde] = useState('0.02');
+  const [guardrails, setGuardrails] = useState('');
   const [variants, setVariants] = useState<VariantDraft[]>([
     { name: 'control', strategy: 'popular', share: '0.5', blend: '' },
     { name: 'treatment', strategy: 'blend', share: '0.5', blend: '' },
@@ -666,7 +785,8 @@ function CreateExperiment({ onCreated }: { onCreated: (id: string) => void }) {
         onSubmit={(e) => {
           e.preventDefault();
           const blends = variants.map((v) => (v.strategy === 'blend' ? parseBlend(v.blend) : {}));
-          const unparsed = blends.find((b) => b.error);
+          const guards = parseGuardrails(guardrails);
+          const unparsed = blends.find((b) => b.error) ?? (guards.error ? guards : undefined);
           setError(unparsed ? new ApiError(unparsed.error!, undefined) : null);
           if (unparsed) return;
           setBusy(true);
@@ -676,6 +796,7 @@ function CreateExperiment({ onCreated }: { onCreated: (id: string) => void }) {
               ...(type === 'AB' ? {} : { type }),
               primaryMetric: metric,
               minimumDetectableEffect: Number(mde),
+              ...(guards.guardrails ? { guardrails: guards.guardrails } : {}),
               variants: variants.map((v, i) => ({
                 name: v.name.trim(),
                 strategy: v.strategy,
@@ -720,6 +841,10 @@ function CreateExperiment({ onCreated }: { onCreated: (id: string) => void }) {
         <label class="block">
           Minimum detectable effect (absolute)
           <input type="number" step="any" min="0" value={mde} required onInput={(e) => setMde((e.target as HTMLInputElement).value)} />
+        </label>
+        <label class="block">
+          Guardrails with margins (metric=relative margin; empty: none)
+          <input value={guardrails} placeholder="REVENUE_PER_USER=0.02, CONVERSION=0.01" onInput={(e) => setGuardrails((e.target as HTMLInputElement).value)} />
         </label>
         {variants.map((v, i) => (
           <fieldset key={i}>

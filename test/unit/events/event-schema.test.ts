@@ -20,9 +20,10 @@ test('the contract tolerates unknown optional fields (ignored, not dead-lettered
   assert.deepEqual(withExtra.ok && withExtra.event, base, 'unknown fields are dropped');
   const item = validateEvent({ kind: 'item', v: 1, id: 'c1', itemId: 'i1', title: 'Mug', timestamp: Date.now(), brand: 'x' });
   assert.equal(item.ok, true);
-  // Version 2 only added blend weights to experiment variants: a version-2 interaction reads like a version-1 one.
+  // Versions 2 and 3 only added blend weights to experiment variants and a bandit by segment: a later interaction reads
+  // like a version-1 one.
   assert.equal(validateEvent({ ...base, v: READABLE_SCHEMA_VERSION }).ok, true);
   const later = validateEvent({ ...base, v: READABLE_SCHEMA_VERSION + 1 });
   assert.equal(later.ok, false);
-  assert.match(!later.ok ? later.reason : '', /v: unsupported schema version \(this gateway reads 1\.\.2\)/);
+  assert.match(!later.ok ? later.reason : '', /v: unsupported schema version \(this gateway reads 1\.\.3\)/);
 });

@@ -1,6 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { binomialCdf, creditDifferenceTest, preferenceCounts, preferenceTest } from '../../../src/experiments/interleaving';
+import {
+  binomialCdf,
+  creditDifferenceScales,
+  creditDifferenceTest,
+  preferenceCounts,
+  preferenceTest,
+  sequentialCreditDifference,
+} from '../../../src/experiments/interleaving';
+import { averagedMsprtLogLikelihoodRatio } from '../../../src/experiments/sequential';
 
 /*
  * The interleaving preference test against a textbook implementation on the same inputs, to 1e-6 (relative, for
@@ -14,6 +22,8 @@ import { binomialCdf, creditDifferenceTest, preferenceCounts, preferenceTest } f
  *   binomialCdf   scipy.stats.binom.cdf(k, n, p)
  *   perUser       wins / losses / ties of per-user credited clicks counted with numpy, then binomtest
  *   creditDifference  the per-user difference treatment - control: scipy.stats.ttest_1samp (and its confidence_interval)
+ *   creditDifferenceSequential*  its always-valid p-value: the normal mixture's likelihood ratio by scipy.integrate.quad,
+ *                     averaged over the scales mde * 4^j (not the engine's closed form)
  */
 const SIGN_CASES: [number, number][] = [
   [8, 2],
@@ -98,6 +108,33 @@ test('per-user credit difference: paired t-test matches scipy.stats.ttest_1samp,
   );
 });
 
+test('the always-valid p-value of the credit difference matches the mixture integrated numerically (scipy quad)', () => {
+  const d = creditDifferenceTest(PER_USER_T.map((t, i) => ({ treatment: t, control: PER_USER_C[i]! })))!;
+  const seq = sequentialCreditDifference(d, creditDifferenceScales(0.05))!;
+  close(seq.pValue, REFERENCE.creditDifferenceSequential.pValue, 'sequential p');
+  close(
+    averagedMsprtLogLikelihoodRatio(d.estimate, d.standardError ** 2, creditDifferenceScales(0.05)),
+    REFERENCE.creditDifferenceSequential.logLambda,
+    'ln Lambda',
+  );
+  const cases: [number, number, number][] = [
+    [0.0, 0.01, 0.05],
+    [0.05, 0.0004, 0.02],
+    [0.3, 0.001, 0.05],
+    [-0.12, 0.0009, 0.1],
+    [1.5, 0.04, 0.2],
+  ];
+  cases.forEach(([estimate, variance, mde], i) => {
+    const ref = REFERENCE.creditDifferenceSequentialCases[i]!;
+    const logLr = averagedMsprtLogLikelihoodRatio(estimate, variance, creditDifferenceScales(mde));
+    close(logLr, ref.logLambda, `case ${i} ln Lambda`);
+    close(Math.min(1, Math.exp(-logLr)), ref.pValue, `case ${i} p`);
+  });
+  // Always valid, so never below the t-test's p-value at one look of this size (more cautious), and null where it is null.
+  assert.ok(seq.pValue >= d.pValue);
+  assert.equal(sequentialCreditDifference(null, [0.1]), null);
+});
+
 test('worst scaled deviation from the references stays far below 1e-6', () => {
   console.log(`interleaving reference agreement: ${compared} numbers compared, worst scaled error ${worst.toExponential(2)}`);
   assert.ok(compared > 0 && worst <= TOLERANCE);
@@ -175,4 +212,12 @@ const REFERENCE = {
     pValue: 0.029616720647226636,
     ci: [0.060122298986559186, 1.073211034346774],
   },
+  creditDifferenceSequential: { logLambda: 0.6333521453965145, pValue: 0.5308094648468984 },
+  creditDifferenceSequentialCases: [
+    { logLambda: -0.9828911950426524, pValue: 1.0 },
+    { logLambda: 0.8883498344743626, pValue: 0.41133396214342066 },
+    { logLambda: 41.298767109815664, pValue: 1.1592399375075928e-18 },
+    { logLambda: 5.200377565870567, pValue: 0.005514481947472868 },
+    { logLambda: 24.599962403044543, pValue: 2.071915661977402e-11 },
+  ],
 } as const;

@@ -9,6 +9,9 @@ import {
   signTestPValue,
   teamDraft,
   teamDraftPropensities,
+  creditDifferenceScales,
+  creditDifferenceTest,
+  sequentialCreditDifference,
 } from '../../../src/experiments/interleaving';
 import { mulberry32 } from '../../../src/util/prng';
 
@@ -133,4 +136,48 @@ test('sign test and Clopper-Pearson: small cases by hand, and the interval exclu
       assert.ok(r.ci[0] <= k / n && k / n <= r.ci[1]);
     }
   }
+});
+
+test('sequential credit difference: an A/A interleaving checked daily stays within 5 %; the daily t-test inflates; a real preference is found', () => {
+  // 300 seeded interleavings x 10 daily looks, 200 new users a day; each user's clicks per side ~ Poisson-like
+  // (their propensity x 3 lists, split between the sides), treatment's multiplied by `lift`.
+  const run = (seed: number, lift: number) => {
+    const rand = mulberry32(seed);
+    const users: { treatment: number; control: number }[] = [];
+    let seqEver = false;
+    let tEver = false;
+    for (let day = 0; day < 10; day++) {
+      for (let u = 0; u < 200; u++) {
+        const p = 0.3 * Math.exp(0.6 * (rand() + rand() + rand() - 1.5));
+        let t = 0;
+        let c = 0;
+        for (let k = 0; k < 6; k++) {
+          if (rand() < p * 0.5 * (1 + lift)) t++;
+          if (rand() < p * 0.5) c++;
+        }
+        users.push({ treatment: t, control: c });
+      }
+      const d = creditDifferenceTest(users);
+      const s = sequentialCreditDifference(d, creditDifferenceScales(0.02));
+      if (d && d.pValue < 0.05) tEver = true;
+      if (s && s.pValue < 0.05) seqEver = true;
+    }
+    return { seqEver, tEver };
+  };
+  const rate = (lift: number) => {
+    let seq = 0;
+    let t = 0;
+    for (let seed = 1; seed <= 300; seed++) {
+      const r = run(seed * 31 + Math.round(lift * 100), lift);
+      if (r.seqEver) seq++;
+      if (r.tEver) t++;
+    }
+    return { seq: seq / 300, t: t / 300 };
+  };
+  const aa = rate(0);
+  const ab = rate(0.25);
+  console.log(`interleaving A/A, 300 runs x 10 daily looks: ever p < 0.05 sequential ${aa.seq}, t-test ${aa.t}; +25 % preference: sequential ${ab.seq}`);
+  assert.ok(aa.seq <= 0.05, `sequential A/A ${aa.seq}`);
+  assert.ok(aa.t >= 0.1, `daily t-test A/A ${aa.t}: peeking was expected to inflate it`);
+  assert.ok(ab.seq >= 0.8, `sequential power at +25 % ${ab.seq}`);
 });

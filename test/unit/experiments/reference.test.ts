@@ -20,15 +20,24 @@ import {
   summarize,
   welchTest,
   INITIAL_SEQUENTIAL_STATE,
+  averagedOneSidedMsprtLogRatios,
+  guardrailMixtureScales,
+  nonInferiority,
+  oneSidedMsprtLogRatios,
+  sequentialNonInferiority,
+  type ArmEstimate,
+  type GuardrailDirection,
   type LiftResult,
 } from '../../../src/experiments/statistics';
+// Written by scripts/experiments-reference.py --write (and compared by its --check); listed in .prettierignore.
+import REFERENCE_JSON from './experiments-reference.json';
 
 /*
  * The engine's numbers against a textbook implementation on the same inputs, to 1e-6 (relative, for values far from
- * 1 in size). REFERENCE below is the output of scripts/experiments-reference.py, pasted:
+ * 1 in size). REFERENCE is the output of scripts/experiments-reference.py, in ./experiments-reference.json:
  *
  *   python3 -m venv /tmp/statsvenv && /tmp/statsvenv/bin/pip install -r scripts/experiments-reference-requirements.txt
- *   /tmp/statsvenv/bin/python scripts/experiments-reference.py [--check]
+ *   /tmp/statsvenv/bin/python scripts/experiments-reference.py --write      (or --check: compare with the file)
  *
  * where each value comes from (see the script):
  *   welch*            scipy.stats.ttest_ind(t, c, equal_var=False) (statistic, pvalue, df, confidence_interval(0.95))
@@ -43,6 +52,9 @@ import {
  *   distributions     scipy.stats.t.sf / t.ppf / chi2.sf
  *   planning          units per arm: the normal-approximation formula with scipy.stats.norm.ppf, rounded up; and
  *                     statsmodels NormalIndPower.solve_power (equal variances) to within one unit
+ *   guardrail*        non-inferiority of the relative lift: the one-sided t-test by hand with scipy.stats.t (sf, cdf,
+ *                     ppf); the always-valid one-sided mixture ratios by scipy.integrate.quad of the normal likelihood
+ *                     ratio against the half-normal mixture density (not the engine's closed form)
  *   gbstatsRelative   GrowthBook's engine (gbstats 0.8.0, TwoSidedTTest, difference_type="relative") on the same
  *                     n / sum / sum of squares: a second, independent implementation of the relative lift
  */
@@ -128,189 +140,7 @@ const MSPRT_LOOKS: Array<[number, number]> = [
 ];
 
 // ---- scripts/experiments-reference.py output ----
-const REFERENCE = {
-  versions: {
-    numpy: '1.26.4',
-    scipy: '1.17.1',
-    statsmodels: '0.15.0',
-    gbstats: '0.8.0',
-  },
-  welchRevenue: {
-    estimate: -1.7419741935483817,
-    standardError: 3.7607928934950334,
-    df: 45.140266122687585,
-    statistic: -0.46319333259787815,
-    pValue: 0.6454513249172487,
-    ci: [-9.315950325010869, 5.8320019379141055],
-  },
-  welchClicks: {
-    estimate: 0.10945945945945951,
-    standardError: 0.11283671395387143,
-    df: 73.86819864866763,
-    statistic: 0.9700695422963792,
-    pValue: 0.335177533273142,
-    ci: [-0.11537926678136359, 0.3342981857002826],
-  },
-  relativeRevenue: {
-    estimate: -0.10189843895060491,
-    standardError: 0.20536621587957848,
-    df: 45.14026612268758,
-    statistic: -0.49617917199368156,
-    pValue: 0.6221755092400075,
-    ci: [-0.5154917585857037, 0.31169488068449397],
-  },
-  relativeClicks: {
-    estimate: 0.312741312741313,
-    standardError: 0.3719920368756162,
-    df: 73.86819864866762,
-    statistic: 0.8407204502764262,
-    pValue: 0.40321776397203574,
-    ci: [-0.42849097604223696, 1.0539736015248629],
-  },
-  summaryRevenueControl: {
-    n: 25,
-    mean: 17.0952,
-    variance: 234.99012599999995,
-  },
-  ratioControl: {
-    mean: 0.20338983050847456,
-    varianceOfMean: 0.00061166157696639,
-  },
-  ratioTreatment: {
-    mean: 0.2333333333333333,
-    varianceOfMean: 0.001036896554356872,
-  },
-  ratioWelch: {
-    estimate: 0.029943502824858748,
-    standardError: 0.04060243996760862,
-    df: 59.75497235680801,
-    pValue: 0.46371643508944327,
-  },
-  cuped: {
-    theta: 0.768812578171555,
-    absolute: {
-      estimate: 0.028844342289366054,
-      standardError: 0.5386524858284639,
-      df: 50.387245889973144,
-      statistic: 0.053549074864107565,
-      pValue: 0.9575061813541751,
-      ci: [-1.0528650359947562, 1.1105537205734883],
-    },
-    relative: {
-      estimate: 0.005031609931590131,
-      standardError: 0.09412885118668027,
-      df: 50.387245889973144,
-      statistic: 0.05345449209415328,
-      pValue: 0.9575811644830432,
-      ci: [-0.18399575701565457, 0.19405897687883483],
-    },
-    varianceRatio: 0.44123749712760707,
-  },
-  cupedRatio: {
-    theta: 0.5303125987401293,
-    absolute: {
-      estimate: -0.020331871315376115,
-      standardError: 0.03293930294092728,
-      df: 73.89822608512631,
-      statistic: -0.617252628321823,
-      pValue: 0.5389654212377477,
-      ci: [-0.08596636707708298, 0.04530262444633075],
-    },
-    relative: {
-      estimate: -0.11340005534890552,
-      standardError: 0.17343658448744578,
-      df: 73.8982260851263,
-      statistic: -0.6538416083552082,
-      pValue: 0.5152433837954699,
-      ci: [-0.4589879018762286, 0.2321877911784176],
-    },
-    varianceRatio: 0.7221098684805124,
-  },
-  srm: [
-    {
-      chiSquare: 0.36,
-      pValue: 0.5485062355001471,
-    },
-    {
-      chiSquare: 36.0,
-      pValue: 1.9731752900753933e-9,
-    },
-    {
-      chiSquare: 2.0,
-      pValue: 0.36787944117144245,
-    },
-    {
-      chiSquare: 0.55,
-      pValue: 0.7595721232249684,
-    },
-    {
-      chiSquare: 8.910891089108912,
-      pValue: 0.002834749080259389,
-    },
-  ],
-  holm: [
-    [0.03, 0.06, 0.06, 0.02],
-    [0.4, 0.5, 0.03],
-    [1.0, 1.0, 1.0, 1.0],
-    [0.06, 0.06, 0.06],
-    [0.002, 0.3],
-  ],
-  msprt: {
-    likelihoodRatios: [
-      0.9040163063644937, 0.6462030065990503, 1.4123065553292622, 2.034269698930155, 3.035733752669209, 7.07194120460373, 1.237343316746494, 1937.421491739709,
-    ],
-    pValues: [1.0, 1.0, 0.7080615722036793, 0.4915769037536719, 0.32940965231906016, 0.14140389053984423, 0.14140389053984423, 0.0005161499468564527],
-    intervals: [
-      [-0.675898597417809, 1.0958985974178088],
-      [-0.4949749315544197, 0.5949749315544197],
-      [-0.16694537726744033, 0.5469453772674403],
-      [-0.08523674341726471, 0.4052367434172649],
-      [-0.043637488110738365, 0.3036374881107384],
-      [-0.014963796468318434, 0.23496379646831844],
-      [-0.030630277699412824, 0.1506302776994128],
-      [0.0240728535473198, 0.1559271464526802],
-    ],
-  },
-  planning: [
-    {
-      exact: 1569.7759468698173,
-      unitsPerArm: 1570,
-      statsmodels: 1569.7721019023288,
-    },
-    {
-      exact: 14127.983521828357,
-      unitsPerArm: 14128,
-      statsmodels: 14127.948916801524,
-    },
-    {
-      exact: 111595.40376936398,
-      unitsPerArm: 111596,
-      statsmodels: null,
-    },
-    {
-      exact: 1624.338751514934,
-      unitsPerArm: 1625,
-      statsmodels: 1624.3386358950615,
-    },
-  ],
-  distributions: {
-    tTwoSided: [0.025784656471373117, 1.0478852155173272e-209, 0.7826201981900558],
-    tQuantile975: [2.149201262229809, 3.5746548420036817, 1.959966356814107],
-    chi2Upper: [1.3800570312932553e-6, 2.0884875837625688e-45, 0.7788007830714049],
-  },
-  gbstatsRelative: {
-    revenue: {
-      estimate: -0.10189843895060495,
-      pValue: 0.622175509240007,
-      ci: [-0.5154917585857037, 0.31169488068449386],
-    },
-    clicks: {
-      estimate: 0.3127413127413129,
-      pValue: 0.40321776397203557,
-      ci: [-0.42849097604223707, 1.0539736015248629],
-    },
-  },
-} as const;
+const REFERENCE = REFERENCE_JSON;
 const TOLERANCE = 1e-6;
 let worst = 0;
 let compared = 0;
@@ -475,6 +305,80 @@ test('distribution functions match scipy.stats (t two-sided, t quantile, chi-squ
   close(chiSquareUpperTail(30, 3), d.chi2Upper[0]!, 'chi2 30 df 3');
   close(chiSquareUpperTail(200, 1), d.chi2Upper[1]!, 'chi2 200 df 1');
   close(chiSquareUpperTail(0.5, 2), d.chi2Upper[2]!, 'chi2 0.5 df 2');
+});
+
+// ---- guardrails (non-inferiority): the same cases as GUARDRAIL_CASES / GUARDRAIL_ARM_CASES in the script ----
+const arm = (n: number, mean: number, varianceOfMean: number): ArmEstimate => ({ n, mean, varianceOfMean });
+const dir = (higher: boolean): GuardrailDirection => (higher ? 'HIGHER_IS_BETTER' : 'LOWER_IS_BETTER');
+const GUARDRAIL_CASES: Array<[ArmEstimate, ArmEstimate, number, boolean]> = [
+  [meanArm(momentsOf(revT)), meanArm(momentsOf(revC)), 0.05, true],
+  [meanArm(momentsOf(revT)), meanArm(momentsOf(revC)), 0.3, true],
+  [meanArm(momentsOf(revT)), meanArm(momentsOf(revC)), 0.1, false],
+  [meanArm(momentsOf(clkT)), meanArm(momentsOf(clkC)), 0.02, true],
+  [meanArm(momentsOf(clkT)), meanArm(momentsOf(clkC)), 0.5, true],
+  [meanArm(momentsOf(clkT)), meanArm(momentsOf(clkC)), 0.05, false],
+  [arm(100000, 0.095, (0.095 * 0.905) / 100000), arm(100000, 0.1, 0.09 / 100000), 0.02, true],
+  [arm(100000, 0.1005, (0.1005 * 0.8995) / 100000), arm(100000, 0.1, 0.09 / 100000), 0.02, true],
+  [arm(40000, 12.1, 900 / 40000), arm(40000, 12.0, 880 / 40000), 0.05, false],
+  [arm(40000, 13.4, 900 / 40000), arm(40000, 12.0, 880 / 40000), 0.05, false],
+];
+
+test('guardrail non-inferiority (fixed horizon) matches the one-sided t-test by hand with scipy.stats.t', () => {
+  const verdicts = new Set<string>();
+  GUARDRAIL_CASES.forEach(([t, c, margin, higher], i) => {
+    const r = nonInferiority(t, c, { margin, direction: dir(higher) });
+    const ref = REFERENCE.guardrailFixed[i]!;
+    assert.ok(r, `case ${i}: not computed`);
+    close(r.estimate, ref.estimate, `case ${i} estimate`);
+    close(r.standardError, ref.standardError, `case ${i} standard error`);
+    close(r.df, ref.df, `case ${i} df`);
+    close(r.statistic, ref.statistic, `case ${i} statistic`);
+    close(r.bound, ref.bound, `case ${i} bound`);
+    close(r.pValue, ref.pValue, `case ${i} p-value`);
+    assert.equal(r.verdict, ref.verdict, `case ${i} verdict`);
+    verdicts.add(r.verdict);
+  });
+  assert.deepEqual([...verdicts].sort(), ['FAIL', 'INCONCLUSIVE', 'PASS'], 'the cases cover every verdict');
+});
+
+test('guardrail always-valid test: the closed-form one-sided mixture ratios (averaged over the scales) match numerical integration (scipy quad)', () => {
+  const checkSeq = (
+    logs: [number, number],
+    seq: { pValue: number; inferiorityPValue: number; verdict: string } | null,
+    ref: { logLambdaUp: number; logLambdaDown: number; pValue: number; inferiorityPValue: number; verdict: string },
+    label: string,
+  ) => {
+    close(logs[0], ref.logLambdaUp, `${label} ln Lambda+`);
+    close(logs[1], ref.logLambdaDown, `${label} ln Lambda-`);
+    if (seq) {
+      close(seq.pValue, ref.pValue, `${label} p+`);
+      close(seq.inferiorityPValue, ref.inferiorityPValue, `${label} p-`);
+      assert.equal(seq.verdict, ref.verdict, `${label} verdict`);
+    }
+  };
+  GUARDRAIL_CASES.forEach(([t, c, margin, higher], i) => {
+    const fixed = REFERENCE.guardrailFixed[i]!;
+    const options = { margin, direction: dir(higher) };
+    checkSeq(
+      averagedOneSidedMsprtLogRatios(fixed.estimate, fixed.standardError ** 2, { ...options, taus: guardrailMixtureScales(margin) }),
+      sequentialNonInferiority(t, c, options),
+      REFERENCE.guardrailSequential[i]!,
+      `arms case ${i}`,
+    );
+  });
+  const cases: Array<[number, number, number, boolean, number]> = [
+    [0.01, 0.0001, 0.02, true, 0.02],
+    [-0.05, 0.0001, 0.02, true, 0.02],
+    [-0.021, 0.00004, 0.02, true, 0.02],
+    [0.04, 0.0004, 0.02, false, 0.02],
+    [-0.2, 0.01, 0.05, true, 0.1],
+    [0.0, 1e-6, 0.02, true, 0.02],
+  ];
+  cases.forEach(([estimate, variance, margin, higher, tau], i) => {
+    const ref = REFERENCE.guardrailSequentialCases[i]!;
+    checkSeq(oneSidedMsprtLogRatios(estimate, variance, { margin, direction: dir(higher), tau }), null, ref, `case ${i}`);
+    close(Math.min(1, Math.exp(-oneSidedMsprtLogRatios(estimate, variance, { margin, direction: dir(higher), tau })[0])), ref.pValue, `case ${i} p+`);
+  });
 });
 
 test('worst scaled deviation from the references stays far below 1e-6', () => {
