@@ -147,9 +147,12 @@ export async function createFlywheel(config: FlywheelConfig, logger: Logger, opt
     },
   });
   await privacy.start();
-  // The fan-out start is pinned to the stream's end before the recommender reads the graph, so no event
-  // falls between the two (one applied both ways at worst counts twice). Pinned in memory, not committed.
-  const fanOutStart = groups.fanOut && log.broadcast ? await log.broadcast.pinEnd() : null;
+  // The fan-out starts where the ingestion group has committed, read before the recommender reads the graph:
+  // every event is then in Neo4j by the time of the bootstrap, or after the fan-out's start, or both (applied
+  // but not yet committed: counted twice in the recommender's evidence, the lesser harm). Starting at the
+  // stream's end instead lost the events appended but not yet applied, for good (a joining gateway whose
+  // own ingestion starts after its bootstrap never saw them). Pinned in memory, not committed.
+  const fanOutStart = groups.fanOut && log.broadcast ? await log.broadcast.pinCommitted(groups.ingestion) : null;
   if (serving) {
     // no refit on a half-read index, which would then replace the factors loaded below
     current.recommender.als.setBackground(false);

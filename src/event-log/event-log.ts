@@ -161,6 +161,12 @@ export interface BroadcastLog {
   /** The stream's end now: a reader started from it later misses nothing appended after this call. */
   pinEnd(): Promise<PartitionOffsets>;
   /**
+   * Where consumer group `group` has committed (each partition's earliest retained offset where it has not):
+   * everything before it is in the store that group feeds. A reader started here misses nothing that store
+   * lacks, where one started at `pinEnd` would miss what was appended but not yet applied.
+   */
+  pinCommitted(group: string): Promise<PartitionOffsets>;
+  /**
    * Reads every partition from `startAt` and commits nothing, so a group per instance leaves nothing
    * behind when the instance goes.
    */

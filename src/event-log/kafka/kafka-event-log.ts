@@ -200,9 +200,19 @@ export class KafkaEventLog implements EventLog {
   /** Every gateway reads the whole topic besides its partitions (the fan-out); see EventLog.broadcast. */
   readonly broadcast: BroadcastLog = {
     pinEnd: () => this.endOffsets(),
+    pinCommitted: (group) => this.committedOffsets(group),
     consumeFrom: (startAt, group, handler, options = {}) => this.consumeUncommitted(group, handler, { ...options, startAt }),
     readUntil: (end, group, handler) => this.readUntil(end, group, handler),
   };
+
+  /** See BroadcastLog.pinCommitted. */
+  async committedOffsets(group: string): Promise<Map<number, string>> {
+    const topic = this.options.topic;
+    const [ends, committed] = await Promise.all([this.admin.fetchTopicOffsets(topic), this.admin.fetchOffsets({ groupId: group, topics: [topic] })]);
+    const byPartition = new Map<number, number>();
+    for (const t of committed) for (const p of t.partitions) byPartition.set(p.partition, Number(p.offset));
+    return new Map(ends.map((p) => [p.partition, String(Math.max(byPartition.get(p.partition) ?? -1, Number(p.low)))]));
+  }
 
   /** See BroadcastLog.readUntil: an uncommitted consumer from the earliest offsets, stopped once at `end`. */
   async readUntil(end: PartitionOffsets, group: string, handler: BatchHandler): Promise<void> {
