@@ -122,12 +122,21 @@ describe('two gateways share one consumer group', { skip }, () => {
     for (let u = 0; u < 30; u++) {
       for (let k = 0; k < 4; k++) {
         const item = `same-${(u * 7 + k * 5) % 12}`;
-        events.push({ id: `same-${u}-${k}`, type: k === 3 ? ('PURCHASE' as const) : ('CLICK' as const), userId: `same-u${u}`, itemId: item, quantity: 1 });
+        events.push(
+          k === 3
+            ? { id: `same-${u}-${k}`, type: 'PURCHASE' as const, userId: `same-u${u}`, itemId: item, quantity: 1 }
+            : { id: `same-${u}-${k}`, type: 'CLICK' as const, userId: `same-u${u}`, itemId: item },
+        );
       }
     }
     const half = events.length / 2;
-    await run(gw1.graphqlUrl, TrackEventsDocument, { events: events.slice(0, half) });
-    await run(gw2.graphqlUrl, TrackEventsDocument, { events: events.slice(half) });
+    for (const [gw, part] of [
+      [gw1, events.slice(0, half)],
+      [gw2, events.slice(half)],
+    ] as const) {
+      const res = await run(gw.graphqlUrl, TrackEventsDocument, { events: [...part] });
+      assert.equal(res.data!.trackEvents.accepted, part.length, JSON.stringify(res.data ?? res.errors));
+    }
     const users = Array.from({ length: 30 }, (_, u) => `same-u${u}`);
     // Wait until every event is in Neo4j (what a joining instance starts from) and in both instances'
     // recommenders (their fan-outs); only then is "the same list" about the same data.
@@ -281,7 +290,16 @@ describe('a gateway that starts while events wait in the topic', { skip }, () =>
         messages: users.flatMap((userId, u) =>
           ['A', 'B'].map((itemId, k) => ({
             key: userId,
-            value: JSON.stringify({ kind: 'interaction', v: 1, id: `backlog-${u}-${k}`, type: 'PURCHASE', userId, itemId, timestamp: Date.now() - 1000 }),
+            value: JSON.stringify({
+              kind: 'interaction',
+              v: 1,
+              id: `backlog-${u}-${k}`,
+              type: 'PURCHASE',
+              userId,
+              itemId,
+              quantity: 1,
+              timestamp: Date.now() - 1000,
+            }),
           })),
         ),
       });
