@@ -154,6 +154,7 @@ describe('two gateways share one consumer group', { skip }, () => {
     // instances can rank some lists differently. Not asserted equal; printed, for the record (issue 16).
     const [a, b] = [await listsOf(gw1, users), await listsOf(gw2, users)];
     console.log(`::: lists identical on the two running instances: ${a.filter((l, k) => l === b[k]).length} of ${users.length} users`);
+    for (const k of [...users.keys()].filter((k) => a[k] !== b[k]).slice(0, 3)) console.log(`:::   instance 1 ${a[k]}\n:::   instance 2 ${b[k]}`);
 
     const admin = new Kafka({ clientId: 'flywheel-test-groups', brokers: brokers(), logLevel: logLevel.NOTHING }).admin();
     await admin.connect();
