@@ -208,9 +208,7 @@ export class KafkaEventLog implements EventLog {
   /** See BroadcastLog.pinCommitted. */
   async committedOffsets(group: string): Promise<Map<number, string>> {
     const topic = this.options.topic;
-    const [ends, committed] = await Promise.all([this.admin.fetchTopicOffsets(topic), this.admin.fetchOffsets({ groupId: group, topics: [topic] })]);
-    const byPartition = new Map<number, number>();
-    for (const t of committed) for (const p of t.partitions) byPartition.set(p.partition, Number(p.offset));
+    const [ends, byPartition] = await Promise.all([this.admin.fetchTopicOffsets(topic), committedByPartition(this.admin, group, topic)]);
     return new Map(ends.map((p) => [p.partition, String(Math.max(byPartition.get(p.partition) ?? -1, Number(p.low)))]));
   }
 
@@ -307,14 +305,12 @@ export class KafkaEventLog implements EventLog {
   private async produce(messages: QueuedAppend['messages']): Promise<number[]> {
     const metas = await this.producer.send({ topic: this.options.topic, acks: -1, messages });
     // Offsets within a partition follow input order: message i is baseOffset + (its rank in the partition).
-    const partitioner = Partitioners.DefaultPartitioner();
-    const count = (await this.partitionCountCached()) || 1;
-    const partitionMetadata = Array.from({ length: count }, (_, id) => ({ partitionId: id, leader: 0, replicas: [0], isr: [0], partitionErrorCode: 0 }));
+    const partitionOf = this.partitionerFor((await this.partitionCountCached()) || 1);
     const base = new Map<number, number>();
     for (const m of metas) base.set(m.partition, Number(m.baseOffset ?? m.offset ?? 0));
     const seen = new Map<number, number>();
     return messages.map((m) => {
-      const p = partitioner({ topic: this.options.topic, partitionMetadata, message: { key: m.key, value: null } });
+      const p = partitionOf(m.key);
       const rank = seen.get(p) ?? 0;
       seen.set(p, rank + 1);
       return (base.get(p) ?? 0) + rank;
@@ -325,16 +321,22 @@ export class KafkaEventLog implements EventLog {
   async markMisrouted(records: LogRecord[]): Promise<void> {
     const count = await this.partitionCountCached().catch(() => 0);
     if (count <= 1) return;
-    const partitioner = Partitioners.DefaultPartitioner();
-    const partitionMetadata = Array.from({ length: count }, (_, id) => ({ partitionId: id, leader: 0, replicas: [0], isr: [0], partitionErrorCode: 0 }));
+    const partitionOf = this.partitionerFor(count);
     for (const r of records) {
       const e = r.event as { kind?: unknown; id?: unknown; itemId?: unknown } | null;
       if (r.undecodable || !e || typeof e !== 'object' || !r.origin) continue;
       if (e.kind === 'impression' || e.kind === 'experiment' ? typeof e.id !== 'string' : typeof e.itemId !== 'string') continue;
       const key = partitionKey(e as FlywheelEvent);
       if (typeof key !== 'string') continue;
-      if (partitioner({ topic: this.options.topic, partitionMetadata, message: { key, value: null } }) !== r.origin.partition) r.misrouted = true;
+      if (partitionOf(key) !== r.origin.partition) r.misrouted = true;
     }
+  }
+
+  /** The partition the producer's default partitioner picks for a key, on a topic of `count` partitions. */
+  private partitionerFor(count: number): (key: string) => number {
+    const partitioner = Partitioners.DefaultPartitioner();
+    const partitionMetadata = Array.from({ length: count }, (_, id) => ({ partitionId: id, leader: 0, replicas: [0], isr: [0], partitionErrorCode: 0 }));
+    return (key) => partitioner({ topic: this.options.topic, partitionMetadata, message: { key, value: null } });
   }
 
   private cachedPartitions = 0;
@@ -717,12 +719,10 @@ class KafkaConsumer implements LogConsumer {
     try {
       const admin = this.log.adminClient();
       const topic = this.mode.topic;
-      const [ends, committed] = await Promise.all([
+      const [ends, byPartition] = await Promise.all([
         admin.fetchTopicOffsets(topic),
-        this.mode.commit ? admin.fetchOffsets({ groupId: this.group, topics: [topic] }) : Promise.resolve([]),
+        this.mode.commit ? committedByPartition(admin, this.group, topic) : Promise.resolve(new Map<number, number>()),
       ]);
-      const byPartition = new Map<number, number>();
-      for (const t of committed) for (const p of t.partitions) byPartition.set(p.partition, Number(p.offset));
       // Uncommitted consumers: what they have handled stands for the commit.
       if (!this.mode.commit) for (const [p, o] of this.next) byPartition.set(p, Number(o));
       const own = new Set(this.assigned);
@@ -881,6 +881,13 @@ function toRecord(topic: string, partition: number, m: KafkaMessage): LogRecord 
  * Records about a person (interactions, impressions) are keyed by that person, so a user's impressions and
  * the clicks on them stay in one partition, in order; the rest by item (an anonymous list by its anchor).
  */
+/** A consumer group's committed offset per partition of `topic` (-1 where it has committed none). */
+async function committedByPartition(admin: Admin, group: string, topic: string): Promise<Map<number, number>> {
+  const byPartition = new Map<number, number>();
+  for (const t of await admin.fetchOffsets({ groupId: group, topics: [topic] })) for (const p of t.partitions) byPartition.set(p.partition, Number(p.offset));
+  return byPartition;
+}
+
 export function partitionKey(e: FlywheelEvent): string {
   if (e.kind === 'interaction') return e.userId ?? e.sessionId ?? e.itemId;
   if (e.kind === 'impression') return e.userId ?? e.sessionId ?? e.anchorItemId ?? e.id;
