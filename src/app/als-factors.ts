@@ -48,32 +48,60 @@ export async function loadAlsFactorsAtStart(rec: Recommender, config: FlywheelCo
   }
 }
 
-/** Writes every fit of `rec` to the store, in the background, the latest one when fits come faster than writes. */
-export function writeAlsFactorsBack(rec: Recommender, store: ItemFactorStore, logger: Logger): void {
+/** How often a fit whose items the graph did not all hold yet is written again, and how long apart. */
+export const REWRITE_ATTEMPTS = 10;
+export const REWRITE_AFTER_MS = 3000;
+
+/**
+ * Writes every fit of `rec` to the store, in the background, the latest one when fits come faster than
+ * writes. A fit can name items the graph writer has not applied yet (the recommender reads the fan-out,
+ * the writer its own consumer group): such a fit is written again a few seconds later, until every item
+ * got its vector or a newer fit replaces it, so the stored model does not stay short of the served one.
+ */
+export function writeAlsFactorsBack(
+  rec: Recommender,
+  store: ItemFactorStore,
+  logger: Logger,
+  retry = { attempts: REWRITE_ATTEMPTS, afterMs: REWRITE_AFTER_MS },
+): void {
   let writing = false;
-  let next: AlsSnapshot | null = null;
+  let next: { snap: AlsSnapshot; attempt: number } | null = null;
+  let again: NodeJS.Timeout | null = null;
   const drain = async () => {
     writing = true;
-    while (next) {
-      const snap = next;
+    while (next && !rec.als.isClosed) {
+      const { snap, attempt } = next;
       next = null;
       const model = rec.als.exportModel(snap);
       if (!model) continue;
       const started = performance.now();
       try {
-        await store.writeItemFactors(model);
+        const { written, notInGraph } = await store.writeItemFactors(model);
         logger.info(
-          { items: model.itemIds.length, factors: model.factors, ms: Math.round(performance.now() - started) },
+          { items: written, notInGraph, factors: model.factors, ms: Math.round(performance.now() - started) },
           'ALS item factors written to the graph',
         );
+        if (notInGraph > 0 && attempt < retry.attempts && !next) {
+          again = setTimeout(() => {
+            again = null;
+            // a newer fit queued meanwhile supersedes this one
+            if (!next && rec.als.model === snap) queue(snap, attempt + 1);
+          }, retry.afterMs);
+          again.unref();
+        }
       } catch (err) {
         logger.warn({ err }, 'could not write the ALS item factors to the graph; the next fit will try again');
       }
     }
     writing = false;
   };
-  rec.als.onFitted((snap) => {
-    next = snap;
+  const queue = (snap: AlsSnapshot, attempt: number) => {
+    next = { snap, attempt };
     if (!writing) void drain();
+  };
+  rec.als.onFitted((snap) => {
+    if (again) clearTimeout(again);
+    again = null;
+    queue(snap, 0);
   });
 }

@@ -84,6 +84,11 @@ export class OnlineAls {
     if (on) this.schedule();
   }
 
+  /** Closed with its recommender: nothing of it is written or fitted any more. */
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
   get demanded(): boolean {
     return this.wanted;
   }
@@ -150,8 +155,8 @@ export class OnlineAls {
    * rotated into the eigenbasis of their own Gram matrix (`toServedBasis`, items x k^2 on this thread: about
    * 2 s at 50,000 items and 128 factors), the basis the fold-in's preconditioner needs.
    *
-   * When the model saw exactly the data the index holds now (same interaction count and latest event), it
-   * counts as fresh: no refit until events arrive. Otherwise the next refit is planned as after any change,
+   * When the model saw exactly the data the index holds now (same interaction count and latest event, a row
+   * for every item), it counts as fresh: no refit until events arrive. Otherwise the next refit is planned as after any change,
    * warm-started from these factors (fewer sweeps than a cold fit).
    */
   loadModel(model: ItemFactorModel, source = 'the stored ALS model'): { items: number; matched: number; dropped: number; fresh: boolean } {
@@ -168,7 +173,12 @@ export class OnlineAls {
     }
     const eigenvalues = toServedBasis(Y, items, k);
     const now = positionOf(this.index);
-    const fresh = matched === model.itemIds.length && model.position.interactions === now.interactions && model.position.latestEventAt === now.latestEventAt;
+    // fresh only if it also covers every item here (a stored model lacks the items its graph did not hold yet)
+    const fresh =
+      matched === model.itemIds.length &&
+      matched === items &&
+      model.position.interactions === now.interactions &&
+      model.position.latestEventAt === now.latestEventAt;
     const snap = snapshotOf(Y, eigenvalues, items, this.options, fresh ? this.changes : -1, model.fitMs, ++this.version, {
       fittedAt: model.fittedAt,
       position: model.position,

@@ -877,10 +877,6 @@ function toRecord(topic: string, partition: number, m: KafkaMessage): LogRecord 
   }
 }
 
-/**
- * Records about a person (interactions, impressions) are keyed by that person, so a user's impressions and
- * the clicks on them stay in one partition, in order; the rest by item (an anonymous list by its anchor).
- */
 /** A consumer group's committed offset per partition of `topic` (-1 where it has committed none). */
 async function committedByPartition(admin: Admin, group: string, topic: string): Promise<Map<number, number>> {
   const byPartition = new Map<number, number>();
@@ -888,6 +884,10 @@ async function committedByPartition(admin: Admin, group: string, topic: string):
   return byPartition;
 }
 
+/**
+ * Records about a person (interactions, impressions) are keyed by that person, so a user's impressions and
+ * the clicks on them stay in one partition, in order; the rest by item (an anonymous list by its anchor).
+ */
 export function partitionKey(e: FlywheelEvent): string {
   if (e.kind === 'interaction') return e.userId ?? e.sessionId ?? e.itemId;
   if (e.kind === 'impression') return e.userId ?? e.sessionId ?? e.anchorItemId ?? e.id;

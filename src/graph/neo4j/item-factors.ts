@@ -1,5 +1,5 @@
 import neo4j from 'neo4j-driver';
-import type { ItemFactorModel, ItemFactorStore } from '../stores/item-factors';
+import type { ItemFactorModel, ItemFactorStore, ItemFactorWrite } from '../stores/item-factors';
 import type { Neo4jSession } from './session';
 
 /**
@@ -32,27 +32,33 @@ const READ_PAGE = 5000;
 export class Neo4jItemFactors implements ItemFactorStore {
   constructor(private readonly session: Neo4jSession) {}
 
-  async writeItemFactors(model: ItemFactorModel): Promise<void> {
+  async writeItemFactors(model: ItemFactorModel): Promise<ItemFactorWrite> {
     const k = model.factors;
     const fitId = `${model.fittedAt}-${Math.random().toString(36).slice(2, 10)}`;
+    let written = 0;
     for (let from = 0; from < model.itemIds.length; from += WRITE_BATCH) {
       const rows: { id: string; v: number[] }[] = [];
       for (let j = from; j < Math.min(from + WRITE_BATCH, model.itemIds.length); j++)
         rows.push({ id: model.itemIds[j]!, v: Array.from(model.vectors.subarray(j * k, j * k + k)) });
       // in turn with this instance's batch writes, which lock the same item nodes (Neo4jSession.serialized):
       // one batch of vectors at a time, so ingestion waits for one batch at most, never for the whole model
-      await this.session.serialized(() =>
-        this.session.write((tx) => tx.run('UNWIND $rows AS row MATCH (i:Item {id: row.id}) SET i.alsFactors = row.v, i.alsFit = $fitId', { rows, fitId })),
+      const res = await this.session.serialized(() =>
+        this.session.write((tx) =>
+          tx.run('UNWIND $rows AS row MATCH (i:Item {id: row.id}) SET i.alsFactors = row.v, i.alsFit = $fitId RETURN count(i) AS written', { rows, fitId }),
+        ),
       );
+      written += Number(res.records[0]?.get('written') ?? 0);
     }
     const { itemIds: _ids, vectors: _vectors, ...header } = model;
+    // the count a reader must find: the items written, not the model's (an item not in the graph got none)
     await this.session.write((tx) =>
       tx.run("MERGE (m:Meta {id: 'als'}) SET m.fitId = $fitId, m.items = $items, m.header = $header", {
         fitId,
-        items: model.itemIds.length,
+        items: written,
         header: JSON.stringify(header),
       }),
     );
+    return { written, notInGraph: model.itemIds.length - written };
   }
 
   async readItemFactors(): Promise<ItemFactorModel | null> {

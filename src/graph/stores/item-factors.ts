@@ -35,12 +35,22 @@ export interface ItemFactorPosition {
   latestEventAt: number | null;
 }
 
+export interface ItemFactorWrite {
+  /** Items whose vectors were stored. */
+  written: number;
+  /** Items of the model the graph does not hold (yet): no vector stored for them. */
+  notInGraph: number;
+}
+
 export interface ItemFactorStore {
   /**
    * Replaces the stored model with this one: vectors in batches (one write transaction each, off the request
-   * path), the header last, so a reader never takes a half-written model for a whole one.
+   * path), the header last, so a reader never takes a half-written model for a whole one. Vectors go only to
+   * items the graph already holds (a gateway's recommender can see an event before the graph writer has
+   * applied it); the stored model is the items written, and `notInGraph` counts the rest, for the caller to
+   * write the model again once the graph has caught up.
    */
-  writeItemFactors(model: ItemFactorModel): Promise<void>;
+  writeItemFactors(model: ItemFactorModel): Promise<ItemFactorWrite>;
   /** The stored model, or null when there is none or it is incomplete (a write still in progress). */
   readItemFactors(): Promise<ItemFactorModel | null>;
 }

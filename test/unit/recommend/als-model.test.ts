@@ -99,6 +99,27 @@ test('a model of older data is served at once and refit on the next occasion, wa
   other.close();
 });
 
+test('a stored model that lacks an item of this data (its graph did not hold it yet) is served, but not counted fresh', () => {
+  const { rec } = fitted();
+  const full = rec.als.exportModel()!;
+  const k = full.factors;
+  const keep = full.itemIds.map((id, r) => ({ id, r })).filter((x) => x.id !== 'c19');
+  const short = {
+    ...full,
+    itemIds: keep.map((x) => x.id),
+    vectors: Float64Array.from(keep.flatMap((x) => Array.from(full.vectors.subarray(x.r * k, x.r * k + k)))),
+  };
+  const other = recommender();
+  other.applyEvents(shop());
+  const r = other.als.loadModel(short);
+  assert.deepEqual(r, { items: rec.index.itemCount, matched: full.itemIds.length - 1, dropped: 0, fresh: false });
+  assert.equal(other.als.stale(), true, 'a refit gives c19 its factors');
+  other.refreshNow();
+  assert.equal(other.als.fits.sync, 1);
+  rec.close();
+  other.close();
+});
+
 test('a damaged, truncated, foreign or other-version model file is refused with a typed error', () => {
   const { rec, bytes } = fitted();
   rec.close();
