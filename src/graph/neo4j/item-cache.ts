@@ -8,6 +8,14 @@ export interface ItemCacheOptions {
   ttlMs: number;
 }
 
+type Load = (ids: readonly string[]) => Promise<(ItemNode | null)[]>;
+
+interface Kept {
+  item: ItemNode;
+  /** When the read that fetched it started (performance.now()): its age is counted from there. */
+  readAt: number;
+}
+
 /**
  * The items a gateway shows, kept for a short time in front of Neo4j.
  *
@@ -15,58 +23,123 @@ export interface ItemCacheOptions {
  * request (a read transaction: BEGIN, RUN, COMMIT) that set the production path's latency and throughput
  * (BENCHMARKS.md, issue 16). The strategy itself runs in memory; the item fields are all that was left.
  *
- * The rule: an item read through this gateway is at most `ttlMs` older than Neo4j. This gateway's own
- * writes (a batch it applied, an exclusion, an erasure) drop what they touched at once; other gateways'
- * writes show after at most `ttlMs`. Items are bounded by the catalogue, not by users, so the memory is
- * `entries` x the size of an item (LRU), whatever the number of shoppers. A miss is not remembered
- * (an item unknown now may be created by the next batch).
+ * The rule: an item read through this gateway is at most `ttlMs` older than Neo4j (counted from when its
+ * read started). This gateway's own writes (a batch it applied, an exclusion, an erasure) drop what they
+ * touched at once; other gateways' writes show after at most `ttlMs`. Items are bounded by the catalogue,
+ * not by users, so the memory is `entries` x the size of an item (LRU), whatever the number of shoppers.
+ * A miss is not remembered (an item unknown now may be created by the next batch).
+ *
+ * Refresh ahead: an item asked for in the second half of its `ttlMs` is served as kept and read again in
+ * the background (Caffeine's refreshAfterWrite), with the other items due in the same turn, in one read.
+ * So an item in steady demand is never waited for, and Neo4j sees a few batched reads a second instead of
+ * one per request whose items happened to expire.
  */
 export class ItemCache {
-  private readonly cache: LRUCache<string, ItemNode> | null;
-  /** Bumped by every forget/clear: a read that started before one does not keep what it loaded (it may predate the write). */
+  private readonly cache: LRUCache<string, Kept> | null;
+  private readonly refreshAfterMs: number;
+  /** Bumped by every write that drops something; reads compare it with when they started. */
   private generation = 0;
+  /** The generation of the last clear(); a read started before it keeps nothing. */
+  private clearedAt = 0;
+  /**
+   * The generation each item was last dropped at, while reads are in flight (a read that started before an
+   * item was dropped does not keep that item: it may predate the write). Emptied when no read is in flight.
+   */
+  private readonly droppedAt = new Map<string, number>();
+  private inFlight = 0;
+  /** Items due for a background read in this turn, and the ones being read. */
+  private readonly due = new Set<string>();
+  private readonly refreshing = new Set<string>();
+  private refreshScheduled = false;
 
   constructor(options: ItemCacheOptions) {
-    this.cache = options.entries > 0 && options.ttlMs > 0 ? new LRUCache<string, ItemNode>({ max: options.entries, ttl: options.ttlMs }) : null;
+    this.cache = options.entries > 0 && options.ttlMs > 0 ? new LRUCache<string, Kept>({ max: options.entries, ttl: options.ttlMs }) : null;
+    this.refreshAfterMs = options.ttlMs / 2;
   }
 
   /** The items for `ids` in order: kept ones from memory, the others with one call to `load` (all misses at once). */
-  async read(ids: readonly string[], load: (ids: readonly string[]) => Promise<(ItemNode | null)[]>): Promise<(ItemNode | null)[]> {
+  async read(ids: readonly string[], load: Load): Promise<(ItemNode | null)[]> {
     const cache = this.cache;
     if (!cache) return load(ids);
     const out = new Array<ItemNode | null>(ids.length);
     let missing: number[] | null = null;
+    const now = performance.now();
     for (let k = 0; k < ids.length; k++) {
-      const hit = cache.get(ids[k]!);
-      if (hit !== undefined) out[k] = hit;
-      else (missing ??= []).push(k);
+      const id = ids[k]!;
+      const kept = cache.get(id);
+      if (kept === undefined) {
+        (missing ??= []).push(k);
+        continue;
+      }
+      out[k] = kept.item;
+      if (now - kept.readAt >= this.refreshAfterMs && !this.refreshing.has(id)) this.refreshSoon(id, load);
     }
     if (missing === null) return out;
-    const startedAt = this.generation;
-    const loaded = await load(missing.map((k) => ids[k]!));
-    const keep = startedAt === this.generation;
-    missing.forEach((k, n) => {
-      const item = loaded[n] ?? null;
-      out[k] = item;
-      if (item && keep) cache.set(item.id, item);
-    });
+    const wanted = missing.map((k) => ids[k]!);
+    const loaded = await this.loadAndKeep(wanted, load);
+    missing.forEach((k, n) => (out[k] = loaded[n] ?? null));
     return out;
   }
 
   /** Drops items this gateway just changed. */
   forget(ids: Iterable<string>): void {
     if (!this.cache) return;
-    this.generation++;
-    for (const id of ids) this.cache.delete(id);
+    let bumped = false;
+    for (const id of ids) {
+      if (!bumped) {
+        this.generation++;
+        bumped = true;
+      }
+      this.cache.delete(id);
+      if (this.inFlight > 0) this.droppedAt.set(id, this.generation);
+    }
   }
 
   /** Drops everything (writes that may change any item's counts: exclusions, erasures). */
   clear(): void {
-    this.generation++;
+    this.clearedAt = ++this.generation;
     this.cache?.clear();
   }
 
   get size(): number {
     return this.cache?.size ?? 0;
+  }
+
+  /** Reads `ids` and keeps each one no write has dropped since the read started. */
+  private async loadAndKeep(ids: readonly string[], load: Load): Promise<(ItemNode | null)[]> {
+    const startedAt = this.generation;
+    const readAt = performance.now();
+    this.inFlight++;
+    try {
+      const loaded = await load(ids);
+      if (this.clearedAt <= startedAt) {
+        ids.forEach((id, n) => {
+          const item = loaded[n];
+          if (item && (this.droppedAt.get(id) ?? -1) <= startedAt) this.cache!.set(id, { item, readAt });
+        });
+      }
+      return loaded;
+    } finally {
+      if (--this.inFlight === 0) this.droppedAt.clear();
+    }
+  }
+
+  private refreshSoon(id: string, load: Load): void {
+    this.due.add(id);
+    if (this.refreshScheduled) return;
+    this.refreshScheduled = true;
+    setImmediate(() => {
+      this.refreshScheduled = false;
+      const ids = [...this.due];
+      this.due.clear();
+      for (const i of ids) this.refreshing.add(i);
+      // A failed refresh keeps what is kept: the item expires at ttlMs and the next read waits for Neo4j,
+      // where the failure is seen by the request that needs it.
+      this.loadAndKeep(ids, load)
+        .catch(() => undefined)
+        .finally(() => {
+          for (const i of ids) this.refreshing.delete(i);
+        });
+    });
   }
 }

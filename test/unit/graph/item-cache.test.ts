@@ -102,3 +102,80 @@ test('entries 0 (or ttl 0) turns it off: every read goes to the source', async (
   }
   assert.equal(src.calls.length, 4);
 });
+
+test('a write to other items, or a batch that touched none, does not stop a read in flight from keeping its items', async () => {
+  const catalogue = new Map([
+    ['a', item('a')],
+    ['b', item('b')],
+  ]);
+  const cache = new ItemCache({ entries: 100, ttlMs: 60_000 });
+  let release!: () => void;
+  const slow = (ids: readonly string[]) =>
+    new Promise<(ItemNode | null)[]>((resolve) => {
+      release = () => resolve(ids.map((id) => catalogue.get(id) ?? null));
+    });
+  const inFlight = cache.read(['a'], slow);
+  cache.forget([]); // a batch of impressions: nothing in the graph changed
+  cache.forget(['b']);
+  release();
+  await inFlight;
+  const src = source(catalogue);
+  await cache.read(['a'], src.load);
+  assert.deepEqual(src.calls, [], 'a was kept');
+});
+
+test('an item asked for in the second half of its ttl is served at once and read again in the background, with the others due', async () => {
+  const catalogue = new Map([
+    ['a', item('a', 'v1')],
+    ['b', item('b', 'v1')],
+  ]);
+  const src = source(catalogue);
+  const cache = new ItemCache({ entries: 100, ttlMs: 200 });
+  await cache.read(['a', 'b'], src.load);
+  await new Promise((r) => setTimeout(r, 120));
+  catalogue.set('a', item('a', 'v2'));
+  catalogue.set('b', item('b', 'v2'));
+  const served = cache.read(['a'], src.load);
+  const servedToo = cache.read(['b'], src.load);
+  assert.deepEqual([(await served)[0]?.title, (await servedToo)[0]?.title], ['v1', 'v1'], 'what is kept, without waiting');
+  await new Promise((r) => setImmediate(r));
+  await new Promise((r) => setImmediate(r));
+  assert.deepEqual(
+    src.calls,
+    [
+      ['a', 'b'],
+      ['a', 'b'],
+    ],
+    'one background read for both',
+  );
+  // past the first read's ttl, the refreshed items are served from memory
+  await new Promise((r) => setTimeout(r, 100));
+  assert.deepEqual(
+    (await cache.read(['a', 'b'], src.load)).map((i) => i?.title),
+    ['v2', 'v2'],
+  );
+  assert.equal(src.calls.length, 2, 'not read again: the refresh renewed them');
+});
+
+test('a background refresh that started before a write to its item does not keep what it read', async () => {
+  const catalogue = new Map([['a', item('a', 'v1')]]);
+  const cache = new ItemCache({ entries: 100, ttlMs: 100 });
+  await cache.read(['a'], source(catalogue).load);
+  await new Promise((r) => setTimeout(r, 60));
+  let release!: () => void;
+  let asked = 0;
+  const slow = (ids: readonly string[]) =>
+    new Promise<(ItemNode | null)[]>((resolve) => {
+      asked++;
+      const answer = ids.map((id) => catalogue.get(id) ?? null);
+      release = () => resolve(answer);
+    });
+  await cache.read(['a'], slow); // due: refresh planned
+  await new Promise((r) => setImmediate(r));
+  assert.equal(asked, 1, 'the refresh is in flight');
+  catalogue.set('a', item('a', 'v2'));
+  cache.forget(['a']);
+  release();
+  await new Promise((r) => setImmediate(r));
+  assert.equal((await cache.read(['a'], source(catalogue).load))[0]?.title, 'v2');
+});
