@@ -113,15 +113,19 @@ async function serve(env: Record<string, string>, dataDir: string): Promise<Load
   const url = `http://127.0.0.1:${port}`;
   try {
     let ready = false;
+    let last = 'no answer';
     for (let i = 0; i < 1200 && !ready; i++) {
       try {
-        ready = (await fetch(`${url}/readyz`)).status === 200;
+        const res = await fetch(`${url}/readyz`);
+        ready = res.status === 200;
+        last = await res.text();
       } catch {
         /* starting */
       }
       if (!ready) await new Promise((r) => setTimeout(r, 100));
     }
-    if (!ready) throw new Error('gateway did not become ready');
+    // what it was waiting for (catching up, stalled, solving the model) is the first thing to know
+    if (!ready) throw new Error(`gateway did not become ready within 120 s; last /readyz: ${last}`);
     const rand = prng(7);
     const query = 'query($u: ID!) { recommendations(userId: $u, first: 10) { score reason item { id title category } } }';
     const recommendations = () => JSON.stringify({ query, variables: { u: `u${Math.floor(rand() * USERS)}` } });
