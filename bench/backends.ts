@@ -28,6 +28,10 @@ import { deleteTopics, ensureServers, wipeNeo4j, type Servers } from './servers'
  * Medians over rounds, and how many times slower Neo4j + Kafka is (throughput ratio; latency ratio). The last
  * line is one JSON object: {"embedded":{ingestPerSec,reqPerSec,p50Ms,p99Ms},"production":{...,settledPerSec},"typenameRatio"}.
  *
+ * Before the rounds, BENCH_WARMUP_ROUNDS (default 1) untimed rounds of Neo4j + Kafka alone: servers started
+ * for the bench run with the C2 JIT, as in production, and without a warm-up the first rounds measured its
+ * compilation (635, 944, 1,692 req/s in rounds 1-3 of one cold run).
+ *
  * Servers: FLYWHEEL_TEST_NEO4J_URI and FLYWHEEL_TEST_KAFKA_BROKERS reuse running ones; otherwise this
  * starts them with scripts/backends/{neo4j,kafka}.sh (reusing them if already up) and stops the ones it
  * started. The Neo4j database is WIPED each round: point it only at a disposable server.
@@ -39,6 +43,8 @@ const ITEMS = Number(process.env.BENCH_ITEMS ?? 500);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const CACHE = process.env.BENCH_CACHE ?? '0';
+/** Untimed rounds of the production configuration first: the JVM servers' JIT warms up (see main). */
+const WARMUP_ROUNDS = Number(process.env.BENCH_WARMUP_ROUNDS ?? 1);
 const CHUNK = 1000;
 const ROOT = path.resolve(__dirname, '../..');
 const RUN_ID = `${Date.now().toString(36)}-${process.pid}`;
@@ -161,14 +167,15 @@ async function main(): Promise<void> {
   const load0 = loadavg();
   console.log(
     `# flywheel bench:backends: ${ROUNDS} rounds, ${EVENTS} events (${USERS} users, ${ITEMS} items), ` +
-      `${CONNECTIONS} connections x ${SECONDS} s, recommendation cache ${CACHE === '0' ? 'off' : CACHE}, node ${process.version}, ` +
+      `${CONNECTIONS} connections x ${SECONDS} s, ${WARMUP_ROUNDS} untimed warm-up round(s), recommendation cache ${CACHE === '0' ? 'off' : CACHE}, node ${process.version}, ` +
       `load average ${load0.map((x) => x.toFixed(2)).join(' ')}`,
   );
   const ingestEps: Record<Backend, number[]> = { embedded: [], 'neo4j+kafka': [] };
   const loads: Record<Backend, LoadResult[]> = { embedded: [], 'neo4j+kafka': [] };
   try {
-    for (let round = 0; round < ROUNDS; round++) {
-      const order: Backend[] = round % 2 === 0 ? ['embedded', 'neo4j+kafka'] : ['neo4j+kafka', 'embedded'];
+    for (let round = -WARMUP_ROUNDS; round < ROUNDS; round++) {
+      const warmup = round < 0;
+      const order: Backend[] = warmup ? ['neo4j+kafka'] : round % 2 === 0 ? ['embedded', 'neo4j+kafka'] : ['neo4j+kafka', 'embedded'];
       for (const backend of order) {
         const env = envFor(backend, servers, round);
         if (env.KAFKA_TOPIC_EVENTS) topics.push(env.KAFKA_TOPIC_EVENTS, env.KAFKA_TOPIC_DEADLETTER!);
@@ -177,6 +184,10 @@ async function main(): Promise<void> {
         try {
           const eps = await ingest(backend, env, dataDir, round);
           const l = await serve(env, dataDir);
+          if (warmup) {
+            console.log(`warm-up ${backend} (not counted): ingest ${Math.round(eps)} events/s; recommendations ${Math.round(l.rps)} req/s, p99 ${l.p99} ms`);
+            continue;
+          }
           ingestEps[backend].push(eps);
           loads[backend].push(l);
           console.log(

@@ -7,7 +7,8 @@ import neo4j from 'neo4j-driver';
  * Real Neo4j and Kafka for the benches that need them (bench:backends, bench/join): reuse the servers named by
  * FLYWHEEL_TEST_NEO4J_URI and FLYWHEEL_TEST_KAFKA_BROKERS, else start them with scripts/backends/ (reusing
  * running ones) and stop what was started. Run such benches under `flock /tmp/flywheel-integration.lock`
- * when other work on the machine may use the same servers: the Neo4j database is wiped.
+ * when other work on the machine may use the same servers: the Neo4j database is wiped. Servers started here run
+ * with the C2 JIT, as in production (the test scripts' default is C1 only, for start-up time).
  */
 const ROOT = path.resolve(__dirname, '../..');
 
@@ -18,8 +19,12 @@ export interface Servers {
 }
 
 function script(name: 'neo4j' | 'kafka', cmd: string, inherit = true): boolean {
+  // A bench measures the servers as production runs them: with the C2 JIT. The scripts' default (C1 only)
+  // halves a short-lived test server's start-up CPU and costs its steady-state speed. Set
+  // FLYWHEEL_BACKENDS_C1=1 to bench the test configuration.
+  const env = { ...process.env, FLYWHEEL_BACKENDS_C1: process.env.FLYWHEEL_BACKENDS_C1 ?? '0' };
   try {
-    execFileSync('bash', [path.join(ROOT, 'scripts/backends', `${name}.sh`), cmd], { cwd: ROOT, stdio: inherit ? 'inherit' : 'ignore' });
+    execFileSync('bash', [path.join(ROOT, 'scripts/backends', `${name}.sh`), cmd], { cwd: ROOT, env, stdio: inherit ? 'inherit' : 'ignore' });
     return true;
   } catch {
     return false;
