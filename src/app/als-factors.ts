@@ -84,8 +84,8 @@ export function writeAlsFactorsBack(
         if (notInGraph > 0 && attempt < retry.attempts && !next) {
           again = setTimeout(() => {
             again = null;
-            // a newer fit queued meanwhile supersedes this one
-            if (!next && rec.als.model === snap) queue(snap, attempt + 1);
+            // a newer fit clears this timer; a model loaded meanwhile supersedes this one too
+            if (rec.als.model === snap) queue(snap, attempt + 1);
           }, retry.afterMs);
           again.unref();
         }

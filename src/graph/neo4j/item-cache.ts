@@ -84,14 +84,12 @@ export class ItemCache {
   /** Drops items this gateway just changed. */
   forget(ids: Iterable<string>): void {
     if (!this.cache) return;
-    let bumped = false;
+    // one generation for the whole write, and none for a write that dropped nothing
+    const generation = this.generation + 1;
     for (const id of ids) {
-      if (!bumped) {
-        this.generation++;
-        bumped = true;
-      }
+      this.generation = generation;
       this.cache.delete(id);
-      if (this.inFlight > 0) this.droppedAt.set(id, this.generation);
+      if (this.inFlight > 0) this.droppedAt.set(id, generation);
     }
   }
 
