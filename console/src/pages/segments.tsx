@@ -3,7 +3,7 @@
  * (recency against frequency, bubble area by spend), average order value, what each segment buys, the
  * members a page at a time, and a refit on demand for admins.
  */
-import { useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import type { ChartConfiguration } from 'chart.js';
 import { request, type ApiError } from '../api';
 import { ChartView, PALETTE } from '../charts';
@@ -17,6 +17,13 @@ import {
 import { Card, ErrorNote, fmtInt, fmtMoney, fmtNum, fmtTime, itemHref, Loading, Unavailable, userHref, useApi } from '../ui';
 
 type ConsoleSegment = ConsoleSegmentsQuery['segments'][number];
+
+/**
+ * While there are no segments the page asks again this often: the gateway fits the first segments in the
+ * background a few seconds after the first purchases arrive, and an analyst who opened the page before that
+ * should see them appear without reloading.
+ */
+const EMPTY_RETRY_MS = 3_000;
 
 /**
  * Which segment buys most: each segment's next-period buy rate from the fit's backtest (the segments applied
@@ -85,6 +92,12 @@ export function SegmentsPage({ viewer }: { viewer: ConsoleViewerQuery['viewer'] 
   };
 
   const list = segments.data?.segments ?? [];
+  const empty = segments.data !== null && list.length === 0;
+  useEffect(() => {
+    if (!empty || segments.loading) return;
+    const t = setTimeout(segments.reload, EMPTY_RETRY_MS);
+    return () => clearTimeout(t);
+  }, [empty, segments.loading]);
   const colour = (i: number) => PALETTE[i % PALETTE.length]!;
   const maxMonetary = Math.max(1, ...list.map((s) => s.centroid.monetary));
   const rfm: ChartConfiguration = {
@@ -139,7 +152,10 @@ export function SegmentsPage({ viewer }: { viewer: ConsoleViewerQuery['viewer'] 
       {!segments.data ? (
         <Loading what="segments" />
       ) : list.length === 0 ? (
-        <p>No segments yet: they are fitted from customers with at least one purchase.</p>
+        <p data-testid="segments-empty">
+          No segments yet: they are fitted from customers with at least one purchase, a few seconds after the first ones arrive. This page looks again every{' '}
+          {EMPTY_RETRY_MS / 1000} s.
+        </p>
       ) : (
         <div class="grid">
           <Card title="RFM centroids">
