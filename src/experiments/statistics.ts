@@ -13,6 +13,7 @@ import { sampleRatioMismatch, SRM_ALERT_THRESHOLD, type SrmResult } from './srm'
  * - moments.ts          mergeable per-unit sufficient statistics (n, mean, M2; bivariate for ratios and CUPED)
  * - fixed-horizon.ts    Welch absolute lift, delta-method relative lift, delta-method ratio metrics
  * - sequential.ts       mSPRT always-valid p-value and interval (Johari et al. 2017)
+ * - group-sequential.ts alpha-spending boundaries for an experiment with a planned size (Lan, DeMets 1983)
  * - cuped.ts            CUPED variance reduction (Deng et al. 2013)
  * - srm.ts              sample-ratio-mismatch chi-square (Fabijan et al. 2019)
  * - multiple-testing.ts Holm-Bonferroni (Holm 1979)
@@ -25,6 +26,7 @@ import { sampleRatioMismatch, SRM_ALERT_THRESHOLD, type SrmResult } from './srm'
 export * from './moments';
 export * from './fixed-horizon';
 export * from './sequential';
+export * from './group-sequential';
 export * from './cuped';
 export * from './srm';
 export * from './multiple-testing';
