@@ -70,6 +70,19 @@ registerEnumType(GuardrailVerdict, {
   },
 });
 
+export enum SpendingFunction {
+  OBRIEN_FLEMING = 'OBRIEN_FLEMING',
+  POCOCK = 'POCOCK',
+}
+registerEnumType(SpendingFunction, {
+  name: 'SpendingFunction',
+  description: 'How a planned A/B test spends its 5 % over the planned users (EXPERIMENTS.md, "Group-sequential test").',
+  valuesConfig: {
+    OBRIEN_FLEMING: { description: "Lan-DeMets O'Brien-Fleming type: almost nothing early, a final boundary near the fixed-horizon 1.96." },
+    POCOCK: { description: 'Lan-DeMets Pocock type: nearly the same boundary at every look; stops earlier, less power at the end.' },
+  },
+});
+
 export enum ExperimentStatus {
   DRAFT = 'DRAFT',
   RUNNING = 'RUNNING',
@@ -198,6 +211,13 @@ export class CreateExperimentInput {
       "The smallest absolute effect on the primary metric worth detecting (e.g. 0.02 clicks per list): the sequential test's mixture is tuned to it before any data is seen.",
   })
   minimumDetectableEffect!: number;
+
+  @Field(() => SpendingFunction, {
+    nullable: true,
+    description:
+      'A/B only: also run a group-sequential test on the primary metric with this alpha-spending function, planned at the information that detects minimumDetectableEffect with 80 % power. It spends all of its 5 % over the plan at the hourly looks, the stop being the final analysis: more power than the always-valid p-value, and final once the plan is complete. None when omitted.',
+  })
+  spending?: SpendingFunction;
 }
 
 @ObjectType('BlendPart', { simpleResolvers: true, description: 'One part of a blend and its weight.' })
@@ -303,6 +323,40 @@ export class GuardrailResultType {
   sequentialVerdict!: GuardrailVerdict;
 }
 
+@ObjectType('GroupSequentialResult', {
+  simpleResolvers: true,
+  description:
+    'A treatment\'s group-sequential test on the primary metric of a planned A/B test, as of its last look (EXPERIMENTS.md, "Group-sequential test").',
+})
+export class GroupSequentialResultType {
+  @Field(() => Boolean, { description: 'The test rejected "no difference" at a look; the verdict stands from then on.' })
+  rejected!: boolean;
+
+  @Field(() => Int, { nullable: true, description: 'The look (1-based) at which it rejected.' })
+  rejectedAtLook!: number | null;
+
+  @Field(() => Int, { description: 'Looks that spent alpha so far.' })
+  looks!: number;
+
+  @Field(() => Float, {
+    description:
+      "Information so far (1 / the absolute lift's squared standard error) over the plan's, at the last look (1 once the plan is complete or stopped).",
+  })
+  informationFraction!: number;
+
+  @Field(() => Float, { description: 'Alpha spent so far (0.05 in all once complete; less with several treatments, each at 0.05 / treatments).' })
+  alphaSpent!: number;
+
+  @Field(() => Float, { nullable: true, description: '|z| boundary of the last look; null where that look spent nothing.' })
+  boundary!: number | null;
+
+  @Field(() => Float, { nullable: true, description: 'z statistic of the absolute lift at the last look.' })
+  z!: number | null;
+
+  @Field(() => Boolean, { description: 'All of alpha is spent (the plan is complete, or the experiment stopped): the verdict is final.' })
+  complete!: boolean;
+}
+
 @ObjectType('VariantResult', { simpleResolvers: true, description: "One variant's results on one metric (src/experiments, formulas in EXPERIMENTS.md)." })
 export class VariantResultType {
   @Field()
@@ -353,6 +407,12 @@ export class VariantResultType {
       "On a guardrail metric of an A/B test: this treatment's non-inferiority test against control; null for control, the primary metric, bandits and interleavings.",
   })
   guardrail!: GuardrailResultType | null;
+
+  @Field(() => GroupSequentialResultType, {
+    nullable: true,
+    description: 'The primary metric of an A/B test with a spending function: the group-sequential test against control; null for control and otherwise.',
+  })
+  groupSequential!: GroupSequentialResultType | null;
 }
 
 @ObjectType('MetricResults', { simpleResolvers: true })
@@ -462,6 +522,15 @@ export class ExperimentLookTreatmentType {
 
   @Field(() => Float, { nullable: true, description: 'Always-valid (mSPRT) p-value against control: valid at every look.' })
   sequentialPValue!: number | null;
+
+  @Field(() => Float, { nullable: true, description: "With a spending function: the group-sequential test's information fraction at this look." })
+  groupSequentialInformationFraction!: number | null;
+
+  @Field(() => Float, { nullable: true, description: "With a spending function: this look's group-sequential |z| boundary (null where it spent nothing)." })
+  groupSequentialBoundary!: number | null;
+
+  @Field(() => Boolean, { nullable: true, description: 'With a spending function: whether the group-sequential test had rejected by this look.' })
+  groupSequentialRejected!: boolean | null;
 }
 
 @ObjectType('ExperimentLook', { simpleResolvers: true, description: "An experiment's results at one instant (an hour boundary)." })
@@ -584,6 +653,9 @@ export class ExperimentType {
 
   @Field(() => Float)
   minimumDetectableEffect!: number;
+
+  @Field(() => SpendingFunction, { nullable: true, description: 'A/B tests with a group-sequential test: its alpha-spending function.' })
+  spending!: SpendingFunction | null;
 
   @Field(() => GraphQLDateTime)
   createdAt!: Date;

@@ -131,6 +131,8 @@ export class ExperimentResolver {
             }
           : {}),
         minimumDetectableEffect: input.minimumDetectableEffect,
+        // Written only when asked for: an A/B record without it stays as it was.
+        ...(input.spending != null ? { spending: input.spending } : {}),
         // Only a bandit says so: an A/B record stays as it was before the field existed.
         ...(bandit ? { type: 'BANDIT' as const, explorationFloor: input.explorationFloor ?? 0.05 } : {}),
         // Written only when asked for (a version-3 record): a bandit without it stays as it was.

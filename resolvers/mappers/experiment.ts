@@ -1,5 +1,5 @@
 import type { LiftResult } from '../../src/experiments/fixed-horizon';
-import { guardrailsOf, type ExperimentLook, type ExperimentResults, type ExperimentView } from '../../src/outcomes/experiments';
+import { guardrailsOf, type ExperimentLook, type ExperimentResults, type ExperimentView, type GroupSequentialSummary } from '../../src/outcomes/experiments';
 import type { GuardrailAnalysis } from '../../src/experiments/statistics';
 import type { BanditView } from '../../src/outcomes/bandit';
 import type { InterleavingResults } from '../../src/outcomes/interleaving';
@@ -9,7 +9,9 @@ import {
   ExperimentStatus,
   GuardrailDirection,
   GuardrailVerdict,
+  SpendingFunction,
   type BanditStateType,
+  type GroupSequentialResultType,
   type GuardrailResultType,
   type ExperimentResultsType,
   type ExperimentType,
@@ -33,6 +35,7 @@ export function toExperiment(x: ExperimentView): ExperimentType {
     guardrailMetrics: x.spec.guardrailMetrics.map((m) => ExperimentMetric[m]),
     guardrails: guardrailsOf(x.spec).map((g) => ({ metric: ExperimentMetric[g.metric], margin: g.margin, direction: GuardrailDirection[g.direction] })),
     minimumDetectableEffect: x.spec.minimumDetectableEffect,
+    spending: x.spec.spending === undefined ? null : SpendingFunction[x.spec.spending],
     createdAt: new Date(x.createdAt),
     createdBy: x.createdBy,
     startedAt: x.startedAt === null ? null : new Date(x.startedAt),
@@ -69,8 +72,23 @@ export function toMetricResults(x: ExperimentView, r: ExperimentResults): Metric
         cupedAbsolute: r.cuped ? toLift(v.cuped?.absolute ?? null) : null,
         cupedVarianceRatio: r.cuped && v.cuped ? finite(v.cuped.varianceRatio) : null,
         guardrail: v.guardrail ? toGuardrailResult(v.guardrail) : null,
+        groupSequential: toGroupSequential(r.groupSequential?.[i] ?? null),
       };
     }),
+  };
+}
+
+function toGroupSequential(g: GroupSequentialSummary | null): GroupSequentialResultType | null {
+  if (!g) return null;
+  return {
+    rejected: g.rejected,
+    rejectedAtLook: g.rejectedAtLook,
+    looks: g.looks,
+    informationFraction: g.informationFraction,
+    alphaSpent: g.alphaSpent,
+    boundary: g.boundary === null ? null : finite(g.boundary),
+    z: g.z,
+    complete: g.complete,
   };
 }
 
@@ -105,7 +123,18 @@ export function toExperimentResults(
     srmPValue: srm ? finite(srm.pValue) : null,
     sampleRatioMismatch: srm?.mismatch ?? false,
     interleaving: interleaving ? toInterleavingResults(interleaving) : null,
-    looks: looks.map((l) => ({ at: new Date(l.at), users: [...l.users], treatments: l.treatments.map((t) => ({ ...t })) })),
+    looks: looks.map((l) => ({
+      at: new Date(l.at),
+      users: [...l.users],
+      treatments: l.treatments.map((t) => ({
+        name: t.name,
+        pValue: t.pValue,
+        sequentialPValue: t.sequentialPValue,
+        groupSequentialInformationFraction: t.groupSequentialInformationFraction ?? null,
+        groupSequentialBoundary: t.groupSequentialBoundary == null ? null : finite(t.groupSequentialBoundary),
+        groupSequentialRejected: t.groupSequentialRejected ?? null,
+      })),
+    })),
   };
 }
 

@@ -181,6 +181,7 @@ program
   )
   .option('--guardrail-lift <r>', "aa, ab, srm: relative change of treatment's purchases per click (revenue per user is the guardrail; default 0)")
   .option('--guardrail-margin <m>', "aa, ab, srm: the revenue guardrail's non-inferiority margin (relative; default 0.02)")
+  .option('--spending <f>', "aa, ab, srm: the group-sequential test's alpha-spending function, OBRIEN_FLEMING (default) or POCOCK")
   .option('--json', 'print only the JSON object')
   .action(async (flags: SimulateFlags) => printSimulate(await runSimulate(flags), flags.json === true));
 

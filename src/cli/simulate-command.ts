@@ -1,3 +1,4 @@
+import { SPENDING_FUNCTIONS, type SpendingFunction } from '../experiments/group-sequential';
 import type { Flywheel } from '../app/flywheel';
 import { serveRecommendations } from '../app/serving';
 import { EVENT_SCHEMA_VERSION, type BlendPartSpec, type ExperimentVariantSpec } from '../events/event';
@@ -45,6 +46,8 @@ export interface SimulateFlags {
   guardrailLift?: string;
   /** aa, ab, srm: the revenue guardrail's margin (default 0.02). */
   guardrailMargin?: string;
+  /** aa, ab, srm: the group-sequential test's alpha-spending function (default OBRIEN_FLEMING). */
+  spending?: string;
   json?: boolean;
 }
 
@@ -69,9 +72,12 @@ export async function runSimulate(flags: SimulateFlags): Promise<Record<string, 
   if (!(guardrailLift > -1 && guardrailLift < 9)) throw new CliFailure('--guardrail-lift must be a number above -1 and below 9', 2);
   const guardrailMargin = Number(flags.guardrailMargin ?? '0.02');
   if (!(guardrailMargin > 0 && guardrailMargin <= 1)) throw new CliFailure('--guardrail-margin must be a number in (0, 1]', 2);
+  const spending = (flags.spending ?? 'OBRIEN_FLEMING') as SpendingFunction;
+  if (!SPENDING_FUNCTIONS.includes(spending)) throw new CliFailure(`--spending must be one of ${SPENDING_FUNCTIONS.join(', ')}, got ${flags.spending}`, 2);
+  if (flags.spending !== undefined && scenario === 'interleave') throw new CliFailure('--spending goes with --scenario aa, ab or srm', 2);
 
   return withSimulatedGateway(undefined, (app) =>
-    simulate(app, { scenario, seed, users, days, lift, guardrailLift, guardrailMargin, ...(blends ? { blends } : {}) }),
+    simulate(app, { scenario, seed, users, days, lift, guardrailLift, guardrailMargin, spending, ...(blends ? { blends } : {}) }),
   );
 }
 
@@ -98,6 +104,7 @@ async function simulate(
     lift: number;
     guardrailLift: number;
     guardrailMargin: number;
+    spending: SpendingFunction;
     blends?: [BlendPartSpec[], BlendPartSpec[]];
   },
 ): Promise<Record<string, unknown>> {
@@ -174,6 +181,8 @@ async function simulate(
           guardrails: [{ metric: 'REVENUE_PER_USER' as const, margin: o.guardrailMargin, direction: 'HIGHER_IS_BETTER' as const }],
         }),
     minimumDetectableEffect: 0.05,
+    // The group-sequential test beside the always-valid one, planned to detect minimumDetectableEffect.
+    ...(o.scenario === 'interleave' ? {} : { spending: o.spending }),
   };
   for (const fields of [
     { experimentId, action: 'create' as const, spec },
@@ -186,15 +195,28 @@ async function simulate(
   if (o.scenario === 'srm') for (let u = 0; u < o.users; u++) if (rand() < 0.12) lost.add(u);
   // An analyst who looks every day: the p-values each day's results would have shown. A fixed-horizon
   // p-value read this way inflates false positives; the sequential (always-valid) one is built for it.
-  const looks: { day: number; pValue: number | null; sequentialPValue: number | null; guardrailVerdict?: string; guardrailSequentialVerdict?: string }[] = [];
+  const looks: {
+    day: number;
+    pValue: number | null;
+    sequentialPValue: number | null;
+    groupSequentialRejected?: boolean;
+    groupSequentialBoundary?: number | null;
+    guardrailVerdict?: string;
+    guardrailSequentialVerdict?: string;
+  }[] = [];
   for (let day = 1; day <= o.days; day++) {
     await visitDay(experimentId);
-    const seen = app.outcomes.experiments.results(experimentId)?.analysis.variants[1];
+    // The analyst's daily look is also one of the group-sequential test's looks (the last one is the stop below).
+    if (day < o.days) app.outcomes.experiments.look(experimentId, Date.now());
+    const primary = app.outcomes.experiments.results(experimentId);
+    const seen = primary?.analysis.variants[1];
+    const gst = primary?.groupSequential?.[1];
     const guard = o.scenario === 'interleave' ? undefined : app.outcomes.experiments.results(experimentId, 'REVENUE_PER_USER')?.analysis.variants[1]?.guardrail;
     looks.push({
       day,
       pValue: seen?.absolute?.pValue ?? null,
       sequentialPValue: seen?.sequential?.pValue ?? null,
+      ...(gst && day < o.days ? { groupSequentialRejected: gst.rejected, groupSequentialBoundary: gst.boundary } : {}),
       ...(guard ? { guardrailVerdict: guard.fixed?.verdict ?? 'INCONCLUSIVE', guardrailSequentialVerdict: guard.sequential?.verdict ?? 'INCONCLUSIVE' } : {}),
     });
   }
@@ -212,7 +234,12 @@ async function simulate(
       truth: { relativeLift: o.lift },
     };
   }
+  // The planned end: stopping is the group-sequential test's final analysis (it spends the alpha left).
+  const stop = await app.outcomes.recordExperiment({ experimentId, action: 'stop' });
+  if (!stop.applied) throw new CliFailure(`experiment stop refused: ${stop.reason}`, 2);
   const results = app.outcomes.experiments.results(experimentId)!;
+  const gst = results.groupSequential?.[1] ?? null;
+  if (looks.length > 0 && gst) Object.assign(looks[looks.length - 1]!, { groupSequentialRejected: gst.rejected, groupSequentialBoundary: gst.boundary });
   const totals = app.outcomes.totals().filter((t) => t.experimentId === experimentId);
   const treatment = results.analysis.variants[1]!;
   const guard = app.outcomes.experiments.results(experimentId, 'REVENUE_PER_USER')!.analysis.variants[1]!.guardrail!;
@@ -246,6 +273,16 @@ async function simulate(
       sequentialPValue: treatment.sequential?.pValue ?? null,
       cupedCi: treatment.cuped?.relative?.ci ?? null,
       cupedVarianceRatio: treatment.cuped?.varianceRatio ?? null,
+      groupSequential: gst
+        ? {
+            rejected: gst.rejected,
+            rejectedAtLook: gst.rejectedAtLook,
+            z: gst.z,
+            boundary: gst.boundary,
+            informationFraction: gst.informationFraction,
+            alphaSpent: gst.alphaSpent,
+          }
+        : null,
     },
     looks,
     srm: { pValue: results.analysis.srm?.pValue ?? null, mismatch: results.analysis.srm?.mismatch ?? false },

@@ -6,6 +6,8 @@
  * the few that carry a field an older reader would misread, so that a gateway one version behind (a rolling
  * upgrade on Kafka) still reads everything it can and refuses only what it cannot read right.
  */
+import type { SpendingFunction } from '../experiments/group-sequential';
+
 export const EVENT_SCHEMA_VERSION = 1;
 
 /**
@@ -193,6 +195,12 @@ export interface ExperimentSpec {
   guardrails?: GuardrailSpec[];
   /** Effect size (absolute, on the primary metric's scale) the sequential test is tuned to: its mixture's tau, fixed before any data. */
   minimumDetectableEffect: number;
+  /**
+   * A/B only: with it, the primary metric also gets the group-sequential test (src/experiments/group-sequential.ts)
+   * with this alpha-spending function, planned at the information that detects `minimumDetectableEffect` with 80 %
+   * power. A reader without the field computes no such test and misreads nothing it does compute (no version bump).
+   */
+  spending?: SpendingFunction;
 }
 
 /**

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { SPENDING_FUNCTIONS } from '../experiments/group-sequential';
 import {
   EXPERIMENT_METRICS,
   EXPERIMENT_TYPES,
@@ -189,6 +190,7 @@ const experimentSpecSchema = z
     minimumDetectableEffect: z.number().finite().gt(0, 'must be above 0'),
     explorationFloor: z.number().gt(0, 'must be above 0').max(0.5, 'must be at most 0.5').optional(),
     banditBySegment: z.boolean().optional(),
+    spending: z.enum(SPENDING_FUNCTIONS, { error: `must be one of ${SPENDING_FUNCTIONS.join(', ')}` }).optional(),
   })
   .superRefine((s, ctx) => {
     if (s.type === 'BANDIT') {
@@ -218,6 +220,8 @@ const experimentSpecSchema = z
           message: 'a BANDIT needs a yes/no reward per list: CTR, CLICKS_PER_USER, ADD_TO_CARTS_PER_USER or CONVERSION',
         });
     } else if (s.explorationFloor !== undefined) ctx.addIssue({ code: 'custom', path: ['explorationFloor'], message: 'goes with type BANDIT only' });
+    if (s.spending !== undefined && (s.type ?? 'AB') !== 'AB')
+      ctx.addIssue({ code: 'custom', path: ['spending'], message: 'goes with type AB only (the group-sequential test compares fixed splits)' });
     if (s.banditBySegment !== undefined && s.type !== 'BANDIT')
       ctx.addIssue({ code: 'custom', path: ['banditBySegment'], message: 'goes with type BANDIT only' });
     const names = new Set<string>();

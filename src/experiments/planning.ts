@@ -34,6 +34,18 @@ export function sampleSizePerArm(options: {
 }
 
 /**
+ * The information (1 / variance of the estimated difference) a fixed-horizon test needs to detect an absolute
+ * difference `mde` with probability `power` at two-sided level alpha: ((z_{1 - alpha/2} + z_{power}) / mde)^2
+ * (Jennison, Turnbull 2000, section 7.2; the information-based monitoring of Mehta, Tsiatis 2001). A group-sequential
+ * test planned at it monitors information / this as its information fraction, whatever the variance turns out to be.
+ */
+export function plannedInformation(mde: number, alpha = 0.05, power = 0.8): number {
+  if (!(mde !== 0 && Number.isFinite(mde))) throw new RangeError(`mde must be a non-zero number, got ${mde}`);
+  const z = standardNormalQuantile(1 - alpha / 2) + standardNormalQuantile(power);
+  return (z / mde) ** 2;
+}
+
+/**
  * The variance of the difference of two arms' means at a planned horizon of n units per arm: (sigma_T^2 + sigma_C^2) / n.
  * Feed it to `tauForHorizon` to tune the sequential test to the plan.
  */

@@ -10,7 +10,15 @@ import {
 } from '../events/event';
 import { createAssigner, type Assignment } from '../experiments/assignment';
 import { coMomentsOf, momentsOf, multiMomentsOf, sampleVariance } from '../experiments/moments';
-import { analyzeExperiment, type ExperimentAnalysis, type VariantInput } from '../experiments/statistics';
+import {
+  analyzeExperiment,
+  groupSequentialLook,
+  INITIAL_GROUP_SEQUENTIAL_STATE,
+  plannedInformation,
+  type ExperimentAnalysis,
+  type GroupSequentialState,
+  type VariantInput,
+} from '../experiments/statistics';
 import { sampleRatioMismatch, type SrmResult } from '../experiments/srm';
 import type { AttributionRecord } from './attribution';
 import { BanditArms, type BanditView } from './bandit';
@@ -80,6 +88,11 @@ interface ExperimentState extends ExperimentView {
   looks: ExperimentLook[];
   /** The next hour boundary (record time) at which a look is taken. */
   nextLookAt: number;
+  /**
+   * A/B experiments with `spending`: each variant's group-sequential test against control, folded at the looks
+   * and at the stop (null for control, and without `spending`).
+   */
+  groupSequential: (GroupSequentialState | null)[] | null;
   /** A/B experiments: impressions and attributed outcomes read so far, and the count at which guardrails are next checked. */
   activity: number;
   nextGuardrailCheck: number;
@@ -119,8 +132,19 @@ export interface ExperimentLook {
   at: number;
   /** Units (users) per variant at that instant, in the spec's order. */
   users: number[];
-  treatments: { name: string; pValue: number | null; sequentialPValue: number | null }[];
+  treatments: {
+    name: string;
+    pValue: number | null;
+    sequentialPValue: number | null;
+    /** With `spending`: the group-sequential information fraction and |z| boundary of this look, and whether the test had rejected by it. */
+    groupSequentialInformationFraction?: number;
+    groupSequentialBoundary?: number | null;
+    groupSequentialRejected?: boolean;
+  }[];
 }
+
+/** A treatment's group-sequential test as results show it (the state without its working density). */
+export type GroupSequentialSummary = Omit<GroupSequentialState, 'density'>;
 
 const LOOK_EVERY_MS = 3_600_000;
 /** Past this many looks the history is thinned to every second one (about 80 days of hourly looks). */
@@ -133,6 +157,11 @@ export interface ExperimentResults {
   analysis: ExperimentAnalysis;
   /** Variance reduction was possible (every variant has pre-exposure behaviour that varies). */
   cuped: boolean;
+  /**
+   * The primary metric of an A/B test with `spending`: per variant (null for control), the group-sequential test as
+   * of the last look (hourly, and the final one at the stop). Null for other metrics and without `spending`.
+   */
+  groupSequential: (GroupSequentialSummary | null)[] | null;
 }
 
 /**
@@ -251,6 +280,10 @@ export class ExperimentBook {
         ...(spec.type === 'INTERLEAVE' ? { interleaving: new InterleavingTally(spec) } : {}),
         looks: [],
         nextLookAt: Number.POSITIVE_INFINITY,
+        groupSequential:
+          spec.spending !== undefined && (spec.type ?? 'AB') === 'AB'
+            ? spec.variants.map((v) => (v.name === spec.control ? null : INITIAL_GROUP_SEQUENTIAL_STATE))
+            : null,
         activity: 0,
         nextGuardrailCheck: 0,
         guardrailAlerted: new Set(),
@@ -259,6 +292,8 @@ export class ExperimentBook {
     }
     const x = this.experiments.get(e.experimentId)!;
     const wasRunning = x.status === 'RUNNING';
+    // The end of the experiment is the plan's final analysis: it spends whatever alpha is left.
+    if (wasRunning && e.action !== 'start') this.groupSequentialLook(x, true);
     if (e.action === 'start') {
       x.status = 'RUNNING';
       x.startedAt = e.timestamp;
@@ -422,17 +457,66 @@ export class ExperimentBook {
       if (x.status !== 'RUNNING' || x.interleaving || x.bandit || t < x.nextLookAt) continue;
       const at = Math.floor(t / LOOK_EVERY_MS) * LOOK_EVERY_MS;
       x.nextLookAt = at + LOOK_EVERY_MS;
-      if (x.units.size === 0) continue;
-      const r = this.results(x.id)!;
-      x.looks.push({
-        at,
-        users: r.users,
-        treatments: r.analysis.variants
-          .filter((v) => v.name !== x.spec.control)
-          .map((v) => ({ name: v.name, pValue: v.absolute?.pValue ?? null, sequentialPValue: v.sequential?.pValue ?? null })),
-      });
-      if (x.looks.length > MAX_LOOKS) x.looks = x.looks.filter((_l, i) => i % 2 === 1);
+      this.takeLook(x, at);
     }
+  }
+
+  /**
+   * Takes a look at the running A/B experiment now, outside the hourly schedule: for a book alone in its process (the
+   * simulator's analyst, who looks once a simulated day). Gateways that share a log must not call it: their looks,
+   * and so their group-sequential tests, would differ. False when the experiment is not a running A/B test.
+   */
+  look(experimentId: string, at: number): boolean {
+    const x = this.experiments.get(experimentId);
+    if (!x || x.status !== 'RUNNING' || x.interleaving || x.bandit) return false;
+    this.takeLook(x, at);
+    return true;
+  }
+
+  private takeLook(x: ExperimentState, at: number): void {
+    if (x.units.size === 0) return;
+    this.groupSequentialLook(x, false);
+    const r = this.results(x.id)!;
+    x.looks.push({
+      at,
+      users: r.users,
+      treatments: r.analysis.variants.flatMap((v, i) => {
+        if (v.name === x.spec.control) return [];
+        const g = r.groupSequential?.[i];
+        return [
+          {
+            name: v.name,
+            pValue: v.absolute?.pValue ?? null,
+            sequentialPValue: v.sequential?.pValue ?? null,
+            ...(g
+              ? { groupSequentialInformationFraction: g.informationFraction, groupSequentialBoundary: g.boundary, groupSequentialRejected: g.rejected }
+              : {}),
+          },
+        ];
+      }),
+    });
+    if (x.looks.length > MAX_LOOKS) x.looks = x.looks.filter((_l, i) => i % 2 === 1);
+  }
+
+  /**
+   * Folds this instant into each treatment's group-sequential test: z of the primary metric's absolute difference,
+   * information fraction = its information (1 / squared standard error) over what the plan needs to detect
+   * `minimumDetectableEffect` with 80 % power (information-based monitoring: users who come back keep adding
+   * information, so the share of users seen would overstate it; measured in EXPERIMENTS.md). With several
+   * treatments each test runs at alpha / (treatments) (Bonferroni: the spending tests have no Holm step-down here).
+   */
+  private groupSequentialLook(x: ExperimentState, final: boolean): void {
+    const tests = x.groupSequential;
+    if (!tests || x.units.size === 0) return;
+    const r = this.results(x.id)!;
+    const alpha = 0.05 / (x.spec.variants.length - 1);
+    const planned = plannedInformation(x.spec.minimumDetectableEffect, alpha);
+    r.analysis.variants.forEach((v, i) => {
+      const state = tests[i];
+      if (!state || !v.absolute || !(v.absolute.standardError > 0)) return;
+      const fraction = 1 / (v.absolute.standardError * v.absolute.standardError) / planned;
+      tests[i] = groupSequentialLook(state, v.absolute.statistic, fraction, { alpha, spending: x.spec.spending!, final });
+    });
   }
 
   private behaviour(actor: string): Behaviour {
@@ -551,7 +635,9 @@ export class ExperimentBook {
       sequential: { tau: x.spec.minimumDetectableEffect },
       ...(guardrail ? { guardrail: { margin: guardrail.margin, direction: guardrail.direction } } : {}),
     });
-    return { metric: m, users: byVariant.map((u) => u.length), analysis, cuped };
+    const groupSequential =
+      m === x.spec.primaryMetric && x.groupSequential ? x.groupSequential.map((g) => (g ? (({ density: _density, ...summary }) => summary)(g) : null)) : null;
+    return { metric: m, users: byVariant.map((u) => u.length), analysis, cuped, groupSequential };
   }
 }
 

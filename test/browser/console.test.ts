@@ -343,6 +343,7 @@ describe('web console', { skip: skipBrowser, timeout: 300_000 }, () => {
     await page.getByLabel('Primary metric').selectOption('CTR');
     await page.getByLabel('Minimum detectable effect (absolute)').fill('0.1');
     await page.getByLabel('Guardrails with margins (metric=relative margin; empty: none)').fill('CLICKS_PER_USER=0.05');
+    await page.getByLabel('Group-sequential test (planned to detect the effect above with 80 % power)').selectOption('OBRIEN_FLEMING');
     await form.locator('fieldset').nth(0).getByLabel('Strategy').selectOption('popular');
     await form.locator('fieldset').nth(1).getByLabel('Strategy').selectOption('blend');
     await form.getByRole('button', { name: 'Create (as a draft)' }).click();
@@ -395,6 +396,10 @@ describe('web console', { skip: skipBrowser, timeout: 300_000 }, () => {
     assert.match(await textOf(page, 'main'), /p-values over time: the first look is taken at the first hour boundary/);
     assert.match(await textOf(page, '[data-testid=srm]'), /Sample ratio check: OK \(p = [\d.]+\)/);
     assert.match(await textOf(page, '[data-testid=experiment-summary]'), /primary metric CTR/);
+    // The group-sequential test chosen in the form: no look yet in a fresh experiment (looks are hourly).
+    assert.match(await textOf(page, '[data-testid=experiment-summary]'), /group-sequential test \(O'Brien-Fleming spending\)/);
+    assert.match(results, /Group-sequential/);
+    assert.match(results, /treatment[^\n]*no look yet/);
     // The guardrail typed in the form, with its margin and the treatment's non-inferiority verdicts.
     assert.match(await textOf(page, 'main'), /Guardrail: CLICKS_PER_USER \(at most 5 % lower than control\)/);
     assert.match(await textOf(page, '[data-testid=guardrail-verdicts-CLICKS_PER_USER]'), /treatment[\s\S]*-5 %[\s\S]*(pass|FAIL|inconclusive)/);
@@ -403,6 +408,8 @@ describe('web console', { skip: skipBrowser, timeout: 300_000 }, () => {
     await page.locator('[data-testid=experiment-actions] button:has-text("Stop")').click();
     await page.waitForSelector('[data-testid=experiments] tbody tr:has-text("STOPPED")');
     await page.waitForSelector('[data-testid=experiment-actions] button:has-text("Ship treatment")');
+    // The stop is the group-sequential test's final analysis: its verdict is final.
+    await page.waitForSelector('[data-testid=primary-results]:has-text("final"), [data-testid=primary-results]:has-text("significant at look 1")');
     assertClean('experiments');
   });
 

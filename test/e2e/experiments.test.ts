@@ -140,6 +140,63 @@ describe('experiments over GraphQL (embedded)', () => {
     assert.equal(gw.app.recommender.defaultStrategy, 'item-knn');
   });
 
+  test('a group-sequential A/B test: spending typed in, the test in results, the stop is its final analysis', async () => {
+    const own = await startTestGateway({ demo: true });
+    try {
+      const refused = await gql(own.graphqlUrl, CREATE, { input: { ...input, spending: 'LINEAR' } });
+      assert.equal(refused.errors?.[0]?.extensions?.code, 'BAD_USER_INPUT');
+      assert.match(refused.errors![0]!.message, /LINEAR/);
+      const bandit = await gql(own.graphqlUrl, CREATE, { input: { ...input, type: 'BANDIT', spending: 'POCOCK' } });
+      assert.equal(bandit.errors?.[0]?.extensions?.code, 'BAD_USER_INPUT');
+      assert.match(bandit.errors![0]!.message, /spending: goes with type AB only/);
+      const created = await q<{ createExperiment: { id: string } }>(own, CREATE, { input: { ...input, spending: 'POCOCK' } });
+      const id = created.createExperiment.id;
+      const plan = await q<{ experiment: { spending: string } }>(own, 'query($id: ID!) { experiment(id: $id) { spending } }', { id });
+      assert.deepEqual(plan.experiment, { spending: 'POCOCK' });
+      await q(own, 'mutation($id: ID!) { startExperiment(id: $id) { status } }', { id });
+      for (let u = 1; u <= 40; u++) {
+        const user = `demo-user-${u}`;
+        const list = (await q<{ recommendations: { servedId: string; variant: string; item: { id: string } }[] }>(own, RECS, { u: user })).recommendations;
+        if (list[0]!.variant === 'treatment' || u % 3 === 0)
+          await q(own, 'mutation($e: [EventInput!]!) { trackEvents(events: $e) { accepted } }', {
+            e: [{ id: `gs-click-${u}`, type: 'CLICK', userId: user, itemId: list[0]!.item.id, servedId: list[0]!.servedId }],
+          });
+      }
+      await impressionsApplied(own.app);
+      await q(own, 'mutation($id: ID!) { stopExperiment(id: $id) { status } }', { id });
+      type Gs = {
+        rejected: boolean;
+        looks: number;
+        informationFraction: number;
+        alphaSpent: number;
+        boundary: number | null;
+        z: number | null;
+        complete: boolean;
+      };
+      const r = await q<{
+        experiment: {
+          results: { primary: { variants: { name: string; absolute: { estimate: number; standardError: number } | null; groupSequential: Gs | null }[] } };
+        };
+      }>(
+        own,
+        `query($id: ID!) { experiment(id: $id) { results { primary { variants { name absolute { estimate standardError }
+          groupSequential { rejected looks informationFraction alphaSpent boundary z complete } } } } } }`,
+        { id },
+      );
+      const [control, treatment] = r.experiment.results.primary.variants;
+      assert.equal(control!.groupSequential, null, 'control has no test of its own');
+      const g = treatment!.groupSequential!;
+      // Stopped: the final analysis spent all of alpha at the planned end, whatever the users so far.
+      assert.equal(g.complete, true);
+      assert.ok(Math.abs(g.alphaSpent - 0.05) < 1e-9, `alpha spent ${g.alphaSpent}`);
+      assert.equal(g.informationFraction, 1);
+      assert.ok(Math.abs(g.z! - treatment!.absolute!.estimate / treatment!.absolute!.standardError) < 1e-9);
+      assert.equal(g.rejected, Math.abs(g.z!) >= g.boundary!);
+    } finally {
+      await own.close();
+    }
+  });
+
   test('a broken split raises SAMPLE_RATIO_MISMATCH over anomalyDetected', async () => {
     const g = await startTestGateway({ demo: true });
     try {

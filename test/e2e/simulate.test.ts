@@ -26,7 +26,15 @@ interface Output {
   scenario: string;
   variants: Variant[];
   primary: string;
-  lift: { relative: number; ci: [number, number]; pValue: number; sequentialPValue: number; cupedCi: [number, number] | null };
+  lift: {
+    relative: number;
+    ci: [number, number];
+    pValue: number;
+    sequentialPValue: number;
+    cupedCi: [number, number] | null;
+    groupSequential: { rejected: boolean; boundary: number; informationFraction: number; alphaSpent: number } | null;
+  };
+  looks: { day: number; groupSequentialRejected?: boolean; groupSequentialBoundary?: number }[];
   srm: { pValue: number; mismatch: boolean };
   srmAlerts: number;
   guardrails: {
@@ -71,6 +79,15 @@ test('ab: the better strategy wins with the right sign, and the interval covers 
   assert.ok(out.lift.sequentialPValue > 0 && out.lift.sequentialPValue <= 1, 'a sequential p-value is reported');
   assert.ok(Array.isArray(out.lift.cupedCi), 'CUPED on the pre-period');
   assert.equal(out.srm.mismatch, false);
+  // The run is planned for its users: each day is a look of the group-sequential test, the stop its final analysis.
+  // A 50 % lift is found at an interim look, where the test stops (it spent less than all of alpha by then).
+  const gst = out.lift.groupSequential!;
+  assert.equal(gst.rejected, true, 'a 50 % lift is found');
+  assert.ok(gst.informationFraction > 0 && gst.informationFraction <= 1 && gst.alphaSpent > 0 && gst.alphaSpent <= 0.05, JSON.stringify(gst));
+  assert.deepEqual(
+    out.looks.map((l) => typeof l.groupSequentialRejected),
+    ['boolean', 'boolean', 'boolean'],
+  );
 });
 
 test('ab with --blends: the variants are two weightings of blend, served and compared like strategies', () => {

@@ -63,6 +63,8 @@ export type CreateExperimentInput = {
   /** Shown in results and alerts. */
   name: string;
   primaryMetric: ExperimentMetric;
+  /** A/B only: also run a group-sequential test on the primary metric with this alpha-spending function, planned at the information that detects minimumDetectableEffect with 80 % power. It spends all of its 5 % over the plan at the hourly looks, the stop being the final analysis: more power than the always-valid p-value, and final once the plan is complete. None when omitted. */
+  spending?: SpendingFunction | null | undefined;
   /** Fraction of users that enter the experiment (the others get the default), in (0, 1]; 1 when omitted. */
   traffic?: number | null | undefined;
   /** AB when omitted. INTERLEAVE takes exactly two variants. BANDIT: shares are not used for allocation (it starts uniform and follows the posteriors), the arms must serve different lists (different strategies, or blends whose weights are not in proportion), and the primary metric must be a yes/no outcome per list (CTR and CLICKS_PER_USER: a click; ADD_TO_CARTS_PER_USER; CONVERSION: a purchase). */
@@ -199,6 +201,13 @@ export type Severity =
   | 'CRITICAL'
   | 'INFO'
   | 'WARNING';
+
+/** How a planned A/B test spends its 5 % over the planned users (EXPERIMENTS.md, "Group-sequential test"). */
+export type SpendingFunction =
+  /** Lan-DeMets O'Brien-Fleming type: almost nothing early, a final boundary near the fixed-horizon 1.96. */
+  | 'OBRIEN_FLEMING'
+  /** Lan-DeMets Pocock type: nearly the same boundary at every look; stops earlier, less power at the end. */
+  | 'POCOCK';
 
 export type RefreshSegmentsMutationVariables = Exact<{ [key: string]: never; }>;
 
@@ -440,44 +449,44 @@ export type ConsoleCategoryItemsQuery = { items: { edges: Array<{ node: { id: st
 
 export type ConsoleLiftFieldsFragment = { estimate: number, standardError: number, pValue: number, ci: { lower: number, upper: number } };
 
-export type ConsoleVariantResultFieldsFragment = { name: string, strategy: string, users: number, mean: number, adjustedPValue: number | null, sequentialPValue: number | null, adjustedSequentialPValue: number | null, cupedVarianceRatio: number | null, absolute: { estimate: number, standardError: number, pValue: number, ci: { lower: number, upper: number } } | null, relative: { estimate: number, standardError: number, pValue: number, ci: { lower: number, upper: number } } | null, sequentialCi: { lower: number, upper: number } | null, cupedAbsolute: { estimate: number, standardError: number, pValue: number, ci: { lower: number, upper: number } } | null };
+export type ConsoleVariantResultFieldsFragment = { name: string, strategy: string, users: number, mean: number, adjustedPValue: number | null, sequentialPValue: number | null, adjustedSequentialPValue: number | null, cupedVarianceRatio: number | null, absolute: { estimate: number, standardError: number, pValue: number, ci: { lower: number, upper: number } } | null, relative: { estimate: number, standardError: number, pValue: number, ci: { lower: number, upper: number } } | null, sequentialCi: { lower: number, upper: number } | null, cupedAbsolute: { estimate: number, standardError: number, pValue: number, ci: { lower: number, upper: number } } | null, groupSequential: { rejected: boolean, rejectedAtLook: number | null, looks: number, informationFraction: number, boundary: number | null, z: number | null, complete: boolean } | null };
 
 export type ConsoleBanditArmFieldsFragment = { variant: string, strategy: string, pulls: number, successes: number, posteriorMean: number, probabilityBest: number, trafficShare: number };
 
-export type ConsoleExperimentFieldsFragment = { id: string, name: string, type: ExperimentKind, status: ExperimentStatus, explorationFloor: number | null, control: string, primaryMetric: ExperimentMetric, guardrailMetrics: Array<ExperimentMetric>, minimumDetectableEffect: number, traffic: number, createdAt: string, createdBy: string | null, startedAt: string | null, stoppedAt: string | null, shippedVariant: string | null, guardrails: Array<{ metric: ExperimentMetric, margin: number, direction: GuardrailDirection }>, variants: Array<{ name: string, share: number, strategy: string, blend: Array<{ strategy: string, weight: number }> | null }> };
+export type ConsoleExperimentFieldsFragment = { id: string, name: string, type: ExperimentKind, status: ExperimentStatus, explorationFloor: number | null, control: string, primaryMetric: ExperimentMetric, guardrailMetrics: Array<ExperimentMetric>, minimumDetectableEffect: number, spending: SpendingFunction | null, traffic: number, createdAt: string, createdBy: string | null, startedAt: string | null, stoppedAt: string | null, shippedVariant: string | null, guardrails: Array<{ metric: ExperimentMetric, margin: number, direction: GuardrailDirection }>, variants: Array<{ name: string, share: number, strategy: string, blend: Array<{ strategy: string, weight: number }> | null }> };
 
 export type ConsoleExperimentsQueryVariables = Exact<{ [key: string]: never; }>;
 
 
-export type ConsoleExperimentsQuery = { experiments: Array<{ id: string, name: string, type: ExperimentKind, status: ExperimentStatus, explorationFloor: number | null, control: string, primaryMetric: ExperimentMetric, guardrailMetrics: Array<ExperimentMetric>, minimumDetectableEffect: number, traffic: number, createdAt: string, createdBy: string | null, startedAt: string | null, stoppedAt: string | null, shippedVariant: string | null, guardrails: Array<{ metric: ExperimentMetric, margin: number, direction: GuardrailDirection }>, variants: Array<{ name: string, share: number, strategy: string, blend: Array<{ strategy: string, weight: number }> | null }> }> };
+export type ConsoleExperimentsQuery = { experiments: Array<{ id: string, name: string, type: ExperimentKind, status: ExperimentStatus, explorationFloor: number | null, control: string, primaryMetric: ExperimentMetric, guardrailMetrics: Array<ExperimentMetric>, minimumDetectableEffect: number, spending: SpendingFunction | null, traffic: number, createdAt: string, createdBy: string | null, startedAt: string | null, stoppedAt: string | null, shippedVariant: string | null, guardrails: Array<{ metric: ExperimentMetric, margin: number, direction: GuardrailDirection }>, variants: Array<{ name: string, share: number, strategy: string, blend: Array<{ strategy: string, weight: number }> | null }> }> };
 
 export type ConsoleExperimentQueryVariables = Exact<{
   id: string | number;
 }>;
 
 
-export type ConsoleExperimentQuery = { experiment: { id: string, name: string, type: ExperimentKind, status: ExperimentStatus, explorationFloor: number | null, control: string, primaryMetric: ExperimentMetric, guardrailMetrics: Array<ExperimentMetric>, minimumDetectableEffect: number, traffic: number, createdAt: string, createdBy: string | null, startedAt: string | null, stoppedAt: string | null, shippedVariant: string | null, bandit: { reward: string, bySegment: boolean, arms: Array<{ variant: string, strategy: string, pulls: number, successes: number, posteriorMean: number, probabilityBest: number, trafficShare: number }>, segments: Array<{ segment: string | null, arms: Array<{ variant: string, strategy: string, pulls: number, successes: number, posteriorMean: number, probabilityBest: number, trafficShare: number }> }> } | null, results: { sampleRatioMismatch: boolean, srmPValue: number | null, interleaving: { metric: ExperimentMetric, control: string, treatment: string, users: number, creditedControl: number, creditedTreatment: number, wins: number, losses: number, ties: number, preferenceShare: number | null, pValue: number, creditDifferenceSequentialPValue: number | null, ci: { lower: number, upper: number }, creditDifference: { estimate: number, standardError: number, pValue: number, ci: { lower: number, upper: number } } | null } | null, primary: { metric: ExperimentMetric, variants: Array<{ name: string, strategy: string, users: number, mean: number, adjustedPValue: number | null, sequentialPValue: number | null, adjustedSequentialPValue: number | null, cupedVarianceRatio: number | null, absolute: { estimate: number, standardError: number, pValue: number, ci: { lower: number, upper: number } } | null, relative: { estimate: number, standardError: number, pValue: number, ci: { lower: number, upper: number } } | null, sequentialCi: { lower: number, upper: number } | null, cupedAbsolute: { estimate: number, standardError: number, pValue: number, ci: { lower: number, upper: number } } | null }> }, guardrails: Array<{ metric: ExperimentMetric, variants: Array<{ name: string, strategy: string, users: number, mean: number, adjustedPValue: number | null, sequentialPValue: number | null, adjustedSequentialPValue: number | null, cupedVarianceRatio: number | null, guardrail: { margin: number, direction: GuardrailDirection, estimate: number | null, bound: number | null, pValue: number | null, verdict: GuardrailVerdict, sequentialPValue: number | null, sequentialInferiorityPValue: number | null, sequentialVerdict: GuardrailVerdict } | null, absolute: { estimate: number, standardError: number, pValue: number, ci: { lower: number, upper: number } } | null, relative: { estimate: number, standardError: number, pValue: number, ci: { lower: number, upper: number } } | null, sequentialCi: { lower: number, upper: number } | null, cupedAbsolute: { estimate: number, standardError: number, pValue: number, ci: { lower: number, upper: number } } | null }> }>, looks: Array<{ at: string, treatments: Array<{ name: string, pValue: number | null, sequentialPValue: number | null }> }> }, guardrails: Array<{ metric: ExperimentMetric, margin: number, direction: GuardrailDirection }>, variants: Array<{ name: string, share: number, strategy: string, blend: Array<{ strategy: string, weight: number }> | null }> } | null };
+export type ConsoleExperimentQuery = { experiment: { id: string, name: string, type: ExperimentKind, status: ExperimentStatus, explorationFloor: number | null, control: string, primaryMetric: ExperimentMetric, guardrailMetrics: Array<ExperimentMetric>, minimumDetectableEffect: number, spending: SpendingFunction | null, traffic: number, createdAt: string, createdBy: string | null, startedAt: string | null, stoppedAt: string | null, shippedVariant: string | null, bandit: { reward: string, bySegment: boolean, arms: Array<{ variant: string, strategy: string, pulls: number, successes: number, posteriorMean: number, probabilityBest: number, trafficShare: number }>, segments: Array<{ segment: string | null, arms: Array<{ variant: string, strategy: string, pulls: number, successes: number, posteriorMean: number, probabilityBest: number, trafficShare: number }> }> } | null, results: { sampleRatioMismatch: boolean, srmPValue: number | null, interleaving: { metric: ExperimentMetric, control: string, treatment: string, users: number, creditedControl: number, creditedTreatment: number, wins: number, losses: number, ties: number, preferenceShare: number | null, pValue: number, creditDifferenceSequentialPValue: number | null, ci: { lower: number, upper: number }, creditDifference: { estimate: number, standardError: number, pValue: number, ci: { lower: number, upper: number } } | null } | null, primary: { metric: ExperimentMetric, variants: Array<{ name: string, strategy: string, users: number, mean: number, adjustedPValue: number | null, sequentialPValue: number | null, adjustedSequentialPValue: number | null, cupedVarianceRatio: number | null, absolute: { estimate: number, standardError: number, pValue: number, ci: { lower: number, upper: number } } | null, relative: { estimate: number, standardError: number, pValue: number, ci: { lower: number, upper: number } } | null, sequentialCi: { lower: number, upper: number } | null, cupedAbsolute: { estimate: number, standardError: number, pValue: number, ci: { lower: number, upper: number } } | null, groupSequential: { rejected: boolean, rejectedAtLook: number | null, looks: number, informationFraction: number, boundary: number | null, z: number | null, complete: boolean } | null }> }, guardrails: Array<{ metric: ExperimentMetric, variants: Array<{ name: string, strategy: string, users: number, mean: number, adjustedPValue: number | null, sequentialPValue: number | null, adjustedSequentialPValue: number | null, cupedVarianceRatio: number | null, guardrail: { margin: number, direction: GuardrailDirection, estimate: number | null, bound: number | null, pValue: number | null, verdict: GuardrailVerdict, sequentialPValue: number | null, sequentialInferiorityPValue: number | null, sequentialVerdict: GuardrailVerdict } | null, absolute: { estimate: number, standardError: number, pValue: number, ci: { lower: number, upper: number } } | null, relative: { estimate: number, standardError: number, pValue: number, ci: { lower: number, upper: number } } | null, sequentialCi: { lower: number, upper: number } | null, cupedAbsolute: { estimate: number, standardError: number, pValue: number, ci: { lower: number, upper: number } } | null, groupSequential: { rejected: boolean, rejectedAtLook: number | null, looks: number, informationFraction: number, boundary: number | null, z: number | null, complete: boolean } | null }> }>, looks: Array<{ at: string, treatments: Array<{ name: string, pValue: number | null, sequentialPValue: number | null, groupSequentialBoundary: number | null, groupSequentialRejected: boolean | null }> }> }, guardrails: Array<{ metric: ExperimentMetric, margin: number, direction: GuardrailDirection }>, variants: Array<{ name: string, share: number, strategy: string, blend: Array<{ strategy: string, weight: number }> | null }> } | null };
 
 export type ConsoleCreateExperimentMutationVariables = Exact<{
   input: CreateExperimentInput;
 }>;
 
 
-export type ConsoleCreateExperimentMutation = { createExperiment: { id: string, name: string, type: ExperimentKind, status: ExperimentStatus, explorationFloor: number | null, control: string, primaryMetric: ExperimentMetric, guardrailMetrics: Array<ExperimentMetric>, minimumDetectableEffect: number, traffic: number, createdAt: string, createdBy: string | null, startedAt: string | null, stoppedAt: string | null, shippedVariant: string | null, guardrails: Array<{ metric: ExperimentMetric, margin: number, direction: GuardrailDirection }>, variants: Array<{ name: string, share: number, strategy: string, blend: Array<{ strategy: string, weight: number }> | null }> } };
+export type ConsoleCreateExperimentMutation = { createExperiment: { id: string, name: string, type: ExperimentKind, status: ExperimentStatus, explorationFloor: number | null, control: string, primaryMetric: ExperimentMetric, guardrailMetrics: Array<ExperimentMetric>, minimumDetectableEffect: number, spending: SpendingFunction | null, traffic: number, createdAt: string, createdBy: string | null, startedAt: string | null, stoppedAt: string | null, shippedVariant: string | null, guardrails: Array<{ metric: ExperimentMetric, margin: number, direction: GuardrailDirection }>, variants: Array<{ name: string, share: number, strategy: string, blend: Array<{ strategy: string, weight: number }> | null }> } };
 
 export type ConsoleStartExperimentMutationVariables = Exact<{
   id: string | number;
 }>;
 
 
-export type ConsoleStartExperimentMutation = { startExperiment: { id: string, name: string, type: ExperimentKind, status: ExperimentStatus, explorationFloor: number | null, control: string, primaryMetric: ExperimentMetric, guardrailMetrics: Array<ExperimentMetric>, minimumDetectableEffect: number, traffic: number, createdAt: string, createdBy: string | null, startedAt: string | null, stoppedAt: string | null, shippedVariant: string | null, guardrails: Array<{ metric: ExperimentMetric, margin: number, direction: GuardrailDirection }>, variants: Array<{ name: string, share: number, strategy: string, blend: Array<{ strategy: string, weight: number }> | null }> } };
+export type ConsoleStartExperimentMutation = { startExperiment: { id: string, name: string, type: ExperimentKind, status: ExperimentStatus, explorationFloor: number | null, control: string, primaryMetric: ExperimentMetric, guardrailMetrics: Array<ExperimentMetric>, minimumDetectableEffect: number, spending: SpendingFunction | null, traffic: number, createdAt: string, createdBy: string | null, startedAt: string | null, stoppedAt: string | null, shippedVariant: string | null, guardrails: Array<{ metric: ExperimentMetric, margin: number, direction: GuardrailDirection }>, variants: Array<{ name: string, share: number, strategy: string, blend: Array<{ strategy: string, weight: number }> | null }> } };
 
 export type ConsoleStopExperimentMutationVariables = Exact<{
   id: string | number;
 }>;
 
 
-export type ConsoleStopExperimentMutation = { stopExperiment: { id: string, name: string, type: ExperimentKind, status: ExperimentStatus, explorationFloor: number | null, control: string, primaryMetric: ExperimentMetric, guardrailMetrics: Array<ExperimentMetric>, minimumDetectableEffect: number, traffic: number, createdAt: string, createdBy: string | null, startedAt: string | null, stoppedAt: string | null, shippedVariant: string | null, guardrails: Array<{ metric: ExperimentMetric, margin: number, direction: GuardrailDirection }>, variants: Array<{ name: string, share: number, strategy: string, blend: Array<{ strategy: string, weight: number }> | null }> } };
+export type ConsoleStopExperimentMutation = { stopExperiment: { id: string, name: string, type: ExperimentKind, status: ExperimentStatus, explorationFloor: number | null, control: string, primaryMetric: ExperimentMetric, guardrailMetrics: Array<ExperimentMetric>, minimumDetectableEffect: number, spending: SpendingFunction | null, traffic: number, createdAt: string, createdBy: string | null, startedAt: string | null, stoppedAt: string | null, shippedVariant: string | null, guardrails: Array<{ metric: ExperimentMetric, margin: number, direction: GuardrailDirection }>, variants: Array<{ name: string, share: number, strategy: string, blend: Array<{ strategy: string, weight: number }> | null }> } };
 
 export type ConsoleShipVariantMutationVariables = Exact<{
   experimentId: string | number;
@@ -485,7 +494,7 @@ export type ConsoleShipVariantMutationVariables = Exact<{
 }>;
 
 
-export type ConsoleShipVariantMutation = { shipVariant: { id: string, name: string, type: ExperimentKind, status: ExperimentStatus, explorationFloor: number | null, control: string, primaryMetric: ExperimentMetric, guardrailMetrics: Array<ExperimentMetric>, minimumDetectableEffect: number, traffic: number, createdAt: string, createdBy: string | null, startedAt: string | null, stoppedAt: string | null, shippedVariant: string | null, guardrails: Array<{ metric: ExperimentMetric, margin: number, direction: GuardrailDirection }>, variants: Array<{ name: string, share: number, strategy: string, blend: Array<{ strategy: string, weight: number }> | null }> } };
+export type ConsoleShipVariantMutation = { shipVariant: { id: string, name: string, type: ExperimentKind, status: ExperimentStatus, explorationFloor: number | null, control: string, primaryMetric: ExperimentMetric, guardrailMetrics: Array<ExperimentMetric>, minimumDetectableEffect: number, spending: SpendingFunction | null, traffic: number, createdAt: string, createdBy: string | null, startedAt: string | null, stoppedAt: string | null, shippedVariant: string | null, guardrails: Array<{ metric: ExperimentMetric, margin: number, direction: GuardrailDirection }>, variants: Array<{ name: string, share: number, strategy: string, blend: Array<{ strategy: string, weight: number }> | null }> } };
 
 export type ConsoleOutcomesQueryVariables = Exact<{
   since?: string | null | undefined;
@@ -640,6 +649,15 @@ export const ConsoleVariantResultFieldsFragmentDoc = new TypedDocumentString(`
     ...ConsoleLiftFields
   }
   cupedVarianceRatio
+  groupSequential {
+    rejected
+    rejectedAtLook
+    looks
+    informationFraction
+    boundary
+    z
+    complete
+  }
 }
     fragment ConsoleLiftFields on Lift {
   estimate
@@ -678,6 +696,7 @@ export const ConsoleExperimentFieldsFragmentDoc = new TypedDocumentString(`
     direction
   }
   minimumDetectableEffect
+  spending
   traffic
   createdAt
   createdBy
@@ -1497,6 +1516,7 @@ export const ConsoleExperimentsDocument = new TypedDocumentString(`
     direction
   }
   minimumDetectableEffect
+  spending
   traffic
   createdAt
   createdBy
@@ -1512,7 +1532,7 @@ export const ConsoleExperimentsDocument = new TypedDocumentString(`
       weight
     }
   }
-}`, {"hash":"sha256:a1021439d2638da9b7c83e26e1e6b1d0afaa7edc23c707ff282d4059039467b9"}) as unknown as TypedDocumentString<ConsoleExperimentsQuery, ConsoleExperimentsQueryVariables>;
+}`, {"hash":"sha256:467c498213a6dba16efc6c13f403cd8f08a3faabbc2a470df26dec7948d228ba"}) as unknown as TypedDocumentString<ConsoleExperimentsQuery, ConsoleExperimentsQueryVariables>;
 export const ConsoleExperimentDocument = new TypedDocumentString(`
     query ConsoleExperiment($id: ID!) {
   experiment(id: $id) {
@@ -1583,6 +1603,8 @@ export const ConsoleExperimentDocument = new TypedDocumentString(`
           name
           pValue
           sequentialPValue
+          groupSequentialBoundary
+          groupSequentialRejected
         }
       }
     }
@@ -1619,6 +1641,15 @@ fragment ConsoleVariantResultFields on VariantResult {
     ...ConsoleLiftFields
   }
   cupedVarianceRatio
+  groupSequential {
+    rejected
+    rejectedAtLook
+    looks
+    informationFraction
+    boundary
+    z
+    complete
+  }
 }
 fragment ConsoleBanditArmFields on BanditArm {
   variant
@@ -1645,6 +1676,7 @@ fragment ConsoleExperimentFields on Experiment {
     direction
   }
   minimumDetectableEffect
+  spending
   traffic
   createdAt
   createdBy
@@ -1660,7 +1692,7 @@ fragment ConsoleExperimentFields on Experiment {
       weight
     }
   }
-}`, {"hash":"sha256:75cf31a8b43d937b57020d2b9526470886dc2ca42cf7c69b8681a94f06b846b0"}) as unknown as TypedDocumentString<ConsoleExperimentQuery, ConsoleExperimentQueryVariables>;
+}`, {"hash":"sha256:6bf5f18618ea52db768d35058c9431094b47c6c6bd7be4eeab4dfb8d805d7153"}) as unknown as TypedDocumentString<ConsoleExperimentQuery, ConsoleExperimentQueryVariables>;
 export const ConsoleCreateExperimentDocument = new TypedDocumentString(`
     mutation ConsoleCreateExperiment($input: CreateExperimentInput!) {
   createExperiment(input: $input) {
@@ -1683,6 +1715,7 @@ export const ConsoleCreateExperimentDocument = new TypedDocumentString(`
     direction
   }
   minimumDetectableEffect
+  spending
   traffic
   createdAt
   createdBy
@@ -1698,7 +1731,7 @@ export const ConsoleCreateExperimentDocument = new TypedDocumentString(`
       weight
     }
   }
-}`, {"hash":"sha256:9d7d75783eb1eb78b20fc17952fb647735502f4902d0faabaee3f9028e5fcf9d"}) as unknown as TypedDocumentString<ConsoleCreateExperimentMutation, ConsoleCreateExperimentMutationVariables>;
+}`, {"hash":"sha256:4e9e0650124085239bdd0235130efcc50fbafc1391f2c12cd3638b67ea27c49c"}) as unknown as TypedDocumentString<ConsoleCreateExperimentMutation, ConsoleCreateExperimentMutationVariables>;
 export const ConsoleStartExperimentDocument = new TypedDocumentString(`
     mutation ConsoleStartExperiment($id: ID!) {
   startExperiment(id: $id) {
@@ -1721,6 +1754,7 @@ export const ConsoleStartExperimentDocument = new TypedDocumentString(`
     direction
   }
   minimumDetectableEffect
+  spending
   traffic
   createdAt
   createdBy
@@ -1736,7 +1770,7 @@ export const ConsoleStartExperimentDocument = new TypedDocumentString(`
       weight
     }
   }
-}`, {"hash":"sha256:dad7cc4ee25d5a75bce82d7fd270ab1621fb82f16e72194ce4491bb63afad9d7"}) as unknown as TypedDocumentString<ConsoleStartExperimentMutation, ConsoleStartExperimentMutationVariables>;
+}`, {"hash":"sha256:f9695f19a6a7cd60630894c60c2d1184d4d849f330e3715a0ed22a547a35bd21"}) as unknown as TypedDocumentString<ConsoleStartExperimentMutation, ConsoleStartExperimentMutationVariables>;
 export const ConsoleStopExperimentDocument = new TypedDocumentString(`
     mutation ConsoleStopExperiment($id: ID!) {
   stopExperiment(id: $id) {
@@ -1759,6 +1793,7 @@ export const ConsoleStopExperimentDocument = new TypedDocumentString(`
     direction
   }
   minimumDetectableEffect
+  spending
   traffic
   createdAt
   createdBy
@@ -1774,7 +1809,7 @@ export const ConsoleStopExperimentDocument = new TypedDocumentString(`
       weight
     }
   }
-}`, {"hash":"sha256:f2056a76b92b57383fc5987ed36d203fa3edd84667cb22d7d26525ccd56a66dc"}) as unknown as TypedDocumentString<ConsoleStopExperimentMutation, ConsoleStopExperimentMutationVariables>;
+}`, {"hash":"sha256:6b218400dae8eadef14bad8e9446081c9ac47a8715685df36838e39ad60a3fe9"}) as unknown as TypedDocumentString<ConsoleStopExperimentMutation, ConsoleStopExperimentMutationVariables>;
 export const ConsoleShipVariantDocument = new TypedDocumentString(`
     mutation ConsoleShipVariant($experimentId: ID!, $variant: String!) {
   shipVariant(experimentId: $experimentId, variant: $variant) {
@@ -1797,6 +1832,7 @@ export const ConsoleShipVariantDocument = new TypedDocumentString(`
     direction
   }
   minimumDetectableEffect
+  spending
   traffic
   createdAt
   createdBy
@@ -1812,7 +1848,7 @@ export const ConsoleShipVariantDocument = new TypedDocumentString(`
       weight
     }
   }
-}`, {"hash":"sha256:f70de3eaecaac791228af8a2f7d29d3f6e1bcb0c9317983f266ca8b0f3f3239a"}) as unknown as TypedDocumentString<ConsoleShipVariantMutation, ConsoleShipVariantMutationVariables>;
+}`, {"hash":"sha256:4cb45ab0f01d0d27486a1d710f8d53dca3821bdc797996b47dee2abddf3d2bda"}) as unknown as TypedDocumentString<ConsoleShipVariantMutation, ConsoleShipVariantMutationVariables>;
 export const ConsoleOutcomesDocument = new TypedDocumentString(`
     query ConsoleOutcomes($since: DateTime) {
   outcomeMetrics(since: $since) {

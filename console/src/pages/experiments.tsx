@@ -26,6 +26,7 @@ import {
   type ConsoleVariantResultFieldsFragment,
   type ExperimentKind,
   type ExperimentMetric,
+  type SpendingFunction,
 } from '../generated/graphql';
 import { Card, ErrorNote, fmtTime, Loading, useApi } from '../ui';
 import { STRATEGIES } from './shopper';
@@ -178,7 +179,9 @@ function ExperimentDetail({ id, canManage, onChanged }: { id: string; canManage:
       <p data-testid="experiment-summary">
         <span class={`badge status-${x.status}`}>{x.status}</span> {interleaved ? 'Interleaving (team-draft) of two variants. ' : ''}Control{' '}
         <strong>{x.control}</strong>, primary metric <strong>{x.primaryMetric}</strong>
-        {interleaved ? '' : `, minimum detectable effect ${fmtStat(x.minimumDetectableEffect)}`}, traffic {Math.round(x.traffic * 100)} %.
+        {interleaved ? '' : `, minimum detectable effect ${fmtStat(x.minimumDetectableEffect)}`}
+        {x.spending ? `, group-sequential test (${x.spending === 'POCOCK' ? 'Pocock' : "O'Brien-Fleming"} spending)` : ''}, traffic{' '}
+        {Math.round(x.traffic * 100)} %.
         {x.startedAt ? ` Started ${fmtTime(x.startedAt)}.` : ''}
         {x.stoppedAt ? ` Stopped ${fmtTime(x.stoppedAt)}.` : ''}
         {x.shippedVariant ? ` Shipped: ${x.shippedVariant}.` : ''}
@@ -682,6 +685,21 @@ function ForestPlot({ metric, control, variants }: { metric: string; control: st
   );
 }
 
+/**
+ * A treatment's group-sequential test in words: its verdict, where it stands against the last look's boundary, and
+ * how much of the plan's information is in.
+ */
+function groupSequentialText(g: ConsoleVariantResultFieldsFragment['groupSequential']): string {
+  if (!g) return '–';
+  const progress = `${Math.round(100 * Math.min(1, g.informationFraction))} % of plan`;
+  if (g.rejected) return `significant at look ${g.rejectedAtLook} (|z| ${fmtStat(Math.abs(g.z ?? 0), 2)} ≥ ${fmtStat(g.boundary ?? 0, 2)})`;
+  if (g.looks === 0) return 'no look yet';
+  const bound = g.boundary === null || g.boundary === undefined ? 'no boundary yet' : `needs |z| ≥ ${fmtStat(g.boundary, 2)}`;
+  return g.complete
+    ? `not significant, final (|z| ${fmtStat(Math.abs(g.z ?? 0), 2)} < ${fmtStat(g.boundary ?? 0, 2)})`
+    : `|z| ${fmtStat(Math.abs(g.z ?? 0), 2)}, ${bound}, ${progress}`;
+}
+
 function VariantTable({
   variants,
   control,
@@ -724,6 +742,7 @@ function VariantTable({
               Sequential p
             </th>
             <th scope="col">Always-valid CI</th>
+            <th scope="col">Group-sequential</th>
             <th scope="col">CUPED CI</th>
           </tr>
         </thead>
@@ -744,6 +763,7 @@ function VariantTable({
               <td class="num">{fmtP(v.adjustedPValue)}</td>
               <td class="num">{fmtP(v.sequentialPValue)}</td>
               <td>{fmtCi(v.sequentialCi)}</td>
+              <td>{groupSequentialText(v.groupSequential)}</td>
               <td>
                 {v.cupedAbsolute
                   ? `${fmtCi(v.cupedAbsolute.ci)}${v.cupedVarianceRatio !== null && v.cupedVarianceRatio !== undefined ? ` (variance ×${fmtStat(v.cupedVarianceRatio, 2)})` : ''}`
@@ -770,6 +790,7 @@ function CreateExperiment({ onCreated }: { onCreated: (id: string) => void }) {
   const [metric, setMetric] = useState<ExperimentMetric>('CTR');
   const [type, setType] = useState<ExperimentKind>('AB');
   const [mde, setMde] = useState('0.02');
+  const [spending, setSpending] = useState<SpendingFunction | ''>('');
   const [guardrails, setGuardrails] = useState('');
   const [variants, setVariants] = useState<VariantDraft[]>([
     { name: 'control', strategy: 'popular', share: '0.5', blend: '' },
@@ -796,6 +817,7 @@ function CreateExperiment({ onCreated }: { onCreated: (id: string) => void }) {
               ...(type === 'AB' ? {} : { type }),
               primaryMetric: metric,
               minimumDetectableEffect: Number(mde),
+              ...(type === 'AB' && spending ? { spending } : {}),
               ...(guards.guardrails ? { guardrails: guards.guardrails } : {}),
               variants: variants.map((v, i) => ({
                 name: v.name.trim(),
@@ -842,6 +864,16 @@ function CreateExperiment({ onCreated }: { onCreated: (id: string) => void }) {
           Minimum detectable effect (absolute)
           <input type="number" step="any" min="0" value={mde} required onInput={(e) => setMde((e.target as HTMLInputElement).value)} />
         </label>
+        {type === 'AB' ? (
+          <label class="block">
+            Group-sequential test (planned to detect the effect above with 80 % power)
+            <select value={spending} onChange={(e) => setSpending((e.target as HTMLSelectElement).value as SpendingFunction | '')}>
+              <option value="">None (the always-valid p-value only)</option>
+              <option value="OBRIEN_FLEMING">O'Brien-Fleming spending</option>
+              <option value="POCOCK">Pocock spending</option>
+            </select>
+          </label>
+        ) : null}
         <label class="block">
           Guardrails with margins (metric=relative margin; empty: none)
           <input value={guardrails} placeholder="REVENUE_PER_USER=0.02, CONVERSION=0.01" onInput={(e) => setGuardrails((e.target as HTMLInputElement).value)} />

@@ -4,7 +4,7 @@ import type { ExperimentEvent, ExperimentSpec, FlywheelEvent, ImpressionEvent, I
 import { validateEvent } from '../../../src/events/validate';
 import { assign } from '../../../src/experiments/assignment';
 import { coMomentsOf } from '../../../src/experiments/moments';
-import { analyzeExperiment } from '../../../src/experiments/statistics';
+import { analyzeExperiment, groupSequentialBoundaries } from '../../../src/experiments/statistics';
 import { wiredBook } from './wired-book';
 
 const T0 = Date.UTC(2026, 0, 1);
@@ -216,4 +216,87 @@ test('looks: the results at every hour boundary of record time while an A/B test
   assert.ok(last.pValue !== null && last.sequentialPValue !== null);
   assert.deepEqual(run().looks('h'), looks, 'rebuilt from the same records, the same history');
   assert.deepEqual(book.looks('no-such'), []);
+});
+
+test('group-sequential: with a spending function every look folds the test, the stop is its final analysis; without one there is none', () => {
+  const HOUR = 3_600_000;
+  /** 30 users an hour for five hours; `clicks(variant, u)` says who clicks. Stopped at 05:10 when `stop`. */
+  const run = (s: ExperimentSpec, clicks: (variant: string, u: number) => boolean, stop: boolean) => {
+    const { book, feed } = wired();
+    feed([rec('g', 'create', { spec: s }), { ...rec('g', 'start'), timestamp: T0 + 30 * 60_000 }]);
+    for (let h = 0; h < 5; h++)
+      for (let u = 0; u < 30; u++) {
+        const user = `g${h}-u${u}`;
+        const a = book.assign(user)!;
+        const at = T0 + 30 * 60_000 + h * HOUR + u * 60_000;
+        const shown: ImpressionEvent = {
+          kind: 'impression',
+          v: 1,
+          id: `sg-${user}`,
+          userId: user,
+          surface: 'recommendations',
+          strategy: a.strategy,
+          experimentId: 'g',
+          variant: a.variant,
+          items: [{ itemId: 'i1', position: 1, propensity: 1 }],
+          timestamp: at,
+        };
+        feed([shown, ...(clicks(a.variant, u) ? [click(user, 'i1', at + 1000, shown.id)] : [])]);
+      }
+    if (stop) feed([{ ...rec('g', 'stop'), timestamp: T0 + 5 * HOUR + 10 * 60_000 }]);
+    return book;
+  };
+  const planned: ExperimentSpec = { ...spec, spending: 'OBRIEN_FLEMING' };
+  const aa = run(planned, (_v, u) => u % 3 === 0, false);
+  // Each hourly look's information fraction is 1 / SE^2 of that look's lift over the plan's (mde 0.1 at 80 % power),
+  // and its boundary the design's at the fractions seen so far.
+  assert.equal(aa.looks('g').length, 4);
+  // A look taken now (`look`, as the simulator's analyst does) sees what results see now.
+  assert.equal(aa.look('g', T0 + 5 * HOUR + 60_000), true);
+  const looks = aa.looks('g');
+  assert.equal(looks.length, 5);
+  const fractions = looks.map((l) => l.treatments[0]!.groupSequentialInformationFraction!);
+  const plan = ((1.959963985 + 0.841621234) / 0.1) ** 2;
+  assert.ok(Math.abs(fractions[4]! - 1 / aa.results('g')!.analysis.variants[1]!.absolute!.standardError ** 2 / plan) < 1e-6, 'the last look is now');
+  assert.ok(
+    fractions.every((f, i) => f > 0 && f < 1 && (i === 0 || f > fractions[i - 1]!)),
+    `fractions ${fractions}`,
+  );
+  const design = groupSequentialBoundaries(fractions);
+  looks.forEach((l, i) => assert.ok(Math.abs(l.treatments[0]!.groupSequentialBoundary! - design[i]!) < 1e-9, `look ${i + 1}`));
+  const running = aa.results('g')!.groupSequential![1]!;
+  assert.equal(running.looks, 5);
+  assert.equal(running.informationFraction, fractions[4]);
+  assert.equal(running.complete, false);
+  assert.equal(aa.results('g')!.groupSequential![0], null, 'control has no test of its own');
+  assert.equal(aa.results('g', 'REVENUE_PER_USER')!.groupSequential, null, 'the plan is for the primary metric');
+  // Stopping is the final analysis: it spends what is left of alpha, and the test is complete.
+  const stopped = run(planned, (_v, u) => u % 3 === 0, true).results('g')!.groupSequential![1]!;
+  assert.equal(stopped.complete, true);
+  assert.ok(Math.abs(stopped.alphaSpent - 0.05) < 1e-12);
+  assert.ok(stopped.boundary! < 1.97, `final boundary ${stopped.boundary}`);
+  // A large effect (two thirds of treatment's users click, a third of control's) is rejected, at the latest by the
+  // final analysis at the stop; no look before the rejection shows it, and every one after does.
+  const ab = run(planned, (v, u) => (v === 'treatment' ? u % 3 !== 0 : u % 3 === 0), true);
+  const verdict = ab.results('g')!.groupSequential![1]!;
+  assert.equal(verdict.rejected, true);
+  const marks = ab.looks('g').map((l) => l.treatments[0]!.groupSequentialRejected);
+  const at = verdict.rejectedAtLook!;
+  assert.ok(at >= 1 && at <= marks.length + 1, `rejected at look ${at}`);
+  assert.ok(
+    marks.every((m, i) => m === i + 1 >= at),
+    `looks ${marks}, rejected at ${at}`,
+  );
+  // Without a spending function: no test, and the looks carry no boundary.
+  const none = run(spec, (_v, u) => u % 3 === 0, true);
+  assert.equal(none.results('g')!.groupSequential, null);
+  assert.ok(none.looks('g').every((l) => !('groupSequentialBoundary' in l.treatments[0]!)));
+});
+
+test('a spending function is validated: one of the two, A/B only', () => {
+  const create = (s: Record<string, unknown>) => validateEvent({ ...rec('v', 'create'), spec: { ...spec, ...s } });
+  assert.equal(create({ spending: 'POCOCK' }).ok, true);
+  const errors = (s: Record<string, unknown>) => JSON.stringify(create(s));
+  assert.match(errors({ spending: 'LINEAR' }), /spending.*OBRIEN_FLEMING, POCOCK/);
+  assert.match(errors({ type: 'INTERLEAVE', spending: 'POCOCK' }), /spending.*AB only/);
 });
