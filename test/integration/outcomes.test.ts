@@ -177,11 +177,11 @@ describe('served lists and attribution on Neo4j + Kafka', { skip }, () => {
     await q(gw1, 'mutation($id: ID!) { stopExperiment(id: $id) { status } }', { id });
   });
 
-  test('guardrails on two gateways: the same non-inferiority verdicts from the topic, and one GUARDRAIL_FAILURE in the shared store', async () => {
+  test('guardrails on two gateways: the same non-inferiority verdicts from the topic, and one GUARDRAIL_FAILURE in the shared store; the same group-sequential verdict after the stop', async () => {
     assert.ok(gw2, 'the second instance of the first test');
     const created = await q<{ createExperiment: { id: string } }>(
       gw1,
-      'mutation { createExperiment(input: { name: "kafka guardrail", variants: [{ name: "control", share: 0.5, strategy: "popular" }, { name: "treatment", share: 0.5, strategy: "item-knn" }], primaryMetric: CTR, guardrails: [{ metric: CLICKS_PER_USER, margin: 0.05 }], minimumDetectableEffect: 0.1 }) { id } }',
+      'mutation { createExperiment(input: { name: "kafka guardrail", variants: [{ name: "control", share: 0.5, strategy: "popular" }, { name: "treatment", share: 0.5, strategy: "item-knn" }], primaryMetric: CTR, guardrails: [{ metric: CLICKS_PER_USER, margin: 0.05 }], minimumDetectableEffect: 0.1, spending: POCOCK }) { id } }',
     );
     const id = created.createExperiment.id;
     await q(gw1, 'mutation($id: ID!) { startExperiment(id: $id) { status } }', { id });
@@ -221,6 +221,11 @@ describe('served lists and attribution on Neo4j + Kafka', { skip }, () => {
     );
     await q(gw1, 'mutation($id: ID!) { stopExperiment(id: $id) { status } }', { id });
     await until('instance 2 read the stop', () => gw2!.app.outcomes.experiments.get(id)?.status === 'STOPPED');
+    // The stop, read from the topic, is the group-sequential test's final analysis on each gateway: the same verdict.
+    const [s1, s2] = gws.map((gw) => gw.app.outcomes.experiments.results(id)!.groupSequential![1]!);
+    assert.deepEqual(s1, s2, 'the same group-sequential state on both');
+    assert.equal(s1!.complete, true);
+    assert.ok(Math.abs(s1!.alphaSpent - 0.05) < 1e-9 || s1!.rejected, JSON.stringify(s1));
   });
 
   test('a bandit on two gateways: both decide from the same counts read from the topic, log propensities, and evaluate-policy reads the topic', async () => {

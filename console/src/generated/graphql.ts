@@ -278,7 +278,7 @@ export type ExperimentResultsQueryVariables = Exact<{
 }>;
 
 
-export type ExperimentResultsQuery = { experiment: { id: string, name: string, status: ExperimentStatus, type: ExperimentKind, results: { sampleRatioMismatch: boolean, srmPValue: number | null, interleaving: { metric: ExperimentMetric, control: string, treatment: string, users: number, creditedControl: number, creditedTreatment: number, wins: number, losses: number, ties: number, preferenceShare: number | null, pValue: number, creditDifferenceSequentialPValue: number | null, ci: { lower: number, upper: number }, creditDifference: { estimate: number, pValue: number, ci: { lower: number, upper: number } } | null } | null, primary: { metric: ExperimentMetric, variants: Array<{ name: string, strategy: string, users: number, mean: number, variance: number, adjustedPValue: number | null, sequentialPValue: number | null, adjustedSequentialPValue: number | null, cupedVarianceRatio: number | null, absolute: { estimate: number, standardError: number, pValue: number, ci: { lower: number, upper: number } } | null, relative: { estimate: number, pValue: number, ci: { lower: number, upper: number } } | null, sequentialCi: { lower: number, upper: number } | null, cupedAbsolute: { estimate: number, ci: { lower: number, upper: number } } | null }> }, guardrails: Array<{ metric: ExperimentMetric, variants: Array<{ name: string, users: number, mean: number, sequentialPValue: number | null, absolute: { estimate: number, pValue: number } | null, guardrail: { margin: number, direction: GuardrailDirection, estimate: number | null, bound: number | null, pValue: number | null, verdict: GuardrailVerdict, sequentialPValue: number | null, sequentialInferiorityPValue: number | null, sequentialVerdict: GuardrailVerdict } | null }> }> } } | null };
+export type ExperimentResultsQuery = { experiment: { id: string, name: string, status: ExperimentStatus, type: ExperimentKind, results: { sampleRatioMismatch: boolean, srmPValue: number | null, interleaving: { metric: ExperimentMetric, control: string, treatment: string, users: number, creditedControl: number, creditedTreatment: number, wins: number, losses: number, ties: number, preferenceShare: number | null, pValue: number, creditDifferenceSequentialPValue: number | null, ci: { lower: number, upper: number }, creditDifference: { estimate: number, pValue: number, ci: { lower: number, upper: number } } | null } | null, primary: { metric: ExperimentMetric, variants: Array<{ name: string, strategy: string, users: number, mean: number, variance: number, adjustedPValue: number | null, sequentialPValue: number | null, adjustedSequentialPValue: number | null, cupedVarianceRatio: number | null, absolute: { estimate: number, standardError: number, pValue: number, ci: { lower: number, upper: number } } | null, relative: { estimate: number, pValue: number, ci: { lower: number, upper: number } } | null, sequentialCi: { lower: number, upper: number } | null, cupedAbsolute: { estimate: number, ci: { lower: number, upper: number } } | null, groupSequential: { rejected: boolean, rejectedAtLook: number | null, informationFraction: number, alphaSpent: number, boundary: number | null, z: number | null, complete: boolean } | null }> }, guardrails: Array<{ metric: ExperimentMetric, variants: Array<{ name: string, users: number, mean: number, sequentialPValue: number | null, absolute: { estimate: number, pValue: number } | null, guardrail: { margin: number, direction: GuardrailDirection, estimate: number | null, bound: number | null, pValue: number | null, verdict: GuardrailVerdict, sequentialPValue: number | null, sequentialInferiorityPValue: number | null, sequentialVerdict: GuardrailVerdict } | null }> }> } } | null };
 
 export type ExperimentBanditQueryVariables = Exact<{
   id: string | number;
@@ -990,6 +990,15 @@ export const ExperimentResultsDocument = new TypedDocumentString(`
             }
           }
           cupedVarianceRatio
+          groupSequential {
+            rejected
+            rejectedAtLook
+            informationFraction
+            alphaSpent
+            boundary
+            z
+            complete
+          }
         }
       }
       guardrails {
@@ -1019,7 +1028,7 @@ export const ExperimentResultsDocument = new TypedDocumentString(`
     }
   }
 }
-    `, {"hash":"sha256:ea7d192f7c19fb61d43f80434c6e4f0586742a1492f212751c80b96f6aafaa73"}) as unknown as TypedDocumentString<ExperimentResultsQuery, ExperimentResultsQueryVariables>;
+    `, {"hash":"sha256:9109853831a237edd556d6f177a9fdd0f606f657fdd7a21582ada9d1c375fcc4"}) as unknown as TypedDocumentString<ExperimentResultsQuery, ExperimentResultsQueryVariables>;
 export const ExperimentBanditDocument = new TypedDocumentString(`
     query ExperimentBandit($id: ID!) {
   experiment(id: $id) {
