@@ -66,11 +66,14 @@ function integrate(f: (x: number) => number, a: number, b: number, eps = 1e-12):
   return rec(a, b, fa, fm, fb, simpson(a, b, fa, fm, fb), eps, 0);
 }
 
-test('two looks: the second boundary spends exactly alpha(t_2) - alpha(t_1), by exact bivariate-normal quadrature', () => {
+test('two looks: the second boundary spends alpha(t_2) - alpha(t_1) to 1e-6, by exact bivariate-normal quadrature', () => {
   for (const [t1, t2, s] of [
     [0.5, 1, 'OBRIEN_FLEMING'],
     [0.3, 0.8, 'POCOCK'],
     [0.1, 0.45, 'OBRIEN_FLEMING'],
+    // a narrow kernel (t2 - t1 = 0.02) over a wide continuation region: the hardest case for the grid
+    [0.9, 0.92, 'POCOCK'],
+    [0.01, 1, 'POCOCK'],
   ] as [number, number, SpendingFunction][]) {
     const [c1, c2] = groupSequentialBoundaries([t1, t2], { spending: s }) as [number, number];
     // Z_2 | Z_1 = z ~ N(rho z, 1 - rho^2), rho = sqrt(t1 / t2): P(|Z_1| < c1, |Z_2| >= c2) by quadrature over z.
@@ -79,7 +82,7 @@ test('two looks: the second boundary spends exactly alpha(t_2) - alpha(t_1), by 
     const phi = (z: number) => Math.exp(-0.5 * z * z) / Math.sqrt(2 * Math.PI);
     const second = integrate((z) => phi(z) * (standardNormalCdf((-c2 - rho * z) / sd) + standardNormalCdf((rho * z - c2) / sd)), -c1, c1);
     const want = alphaSpent(t2, 0.05, s) - alphaSpent(t1, 0.05, s);
-    assert.ok(Math.abs(second - want) < 2e-6, `${s} ${t1}->${t2}: spent ${second}, planned ${want} (c = ${c1}, ${c2})`);
+    assert.ok(Math.abs(second - want) < 1e-6, `${s} ${t1}->${t2}: spent ${second}, planned ${want} (c = ${c1}, ${c2})`);
   }
 });
 
