@@ -171,34 +171,41 @@ function click(userId: string, itemId: string, at: number, servedId?: string): I
   return { kind: 'interaction', v: 1, id: `c-${userId}-${itemId}-${at}`, type: 'CLICK', userId, itemId, timestamp: at, ...(servedId ? { servedId } : {}) };
 }
 
+const HOUR = 3_600_000;
+
+/**
+ * An A/B test `id` started at 00:30 with `s`, then 30 users an hour for five hours, each shown one list;
+ * `clicks(variant, u)` says who clicks it. Stopped at 05:10 when `stop`.
+ */
+function hourlyUsers(id: string, s: ExperimentSpec, clicks: (variant: string, u: number) => boolean, stop = false) {
+  const { book, feed } = wired();
+  feed([rec(id, 'create', { spec: s }), { ...rec(id, 'start'), timestamp: T0 + 30 * 60_000 }]);
+  for (let h = 0; h < 5; h++)
+    for (let u = 0; u < 30; u++) {
+      const user = `${id}${h}-u${u}`;
+      const a = book.assign(user)!;
+      const at = T0 + 30 * 60_000 + h * HOUR + u * 60_000;
+      const shown: ImpressionEvent = {
+        kind: 'impression',
+        v: 1,
+        id: `s${id}-${user}`,
+        userId: user,
+        surface: 'recommendations',
+        strategy: a.strategy,
+        experimentId: id,
+        variant: a.variant,
+        items: [{ itemId: 'i1', position: 1, propensity: 1 }],
+        timestamp: at,
+      };
+      feed([shown, ...(clicks(a.variant, u) ? [click(user, 'i1', at + 1000, shown.id)] : [])]);
+    }
+  if (stop) feed([{ ...rec(id, 'stop'), timestamp: T0 + 5 * HOUR + 10 * 60_000 }]);
+  return book;
+}
+
 test('looks: the results at every hour boundary of record time while an A/B test runs, the same on every replay', () => {
-  const HOUR = 3_600_000;
-  const run = () => {
-    const { book, feed } = wired();
-    const start = rec('h', 'start');
-    feed([rec('h', 'create', { spec }), { ...start, timestamp: T0 + 30 * 60_000 }]);
-    // 30 users an hour for five hours, from 00:30; a third of them click.
-    for (let h = 0; h < 5; h++)
-      for (let u = 0; u < 30; u++) {
-        const user = `h${h}-u${u}`;
-        const a = book.assign(user)!;
-        const at = T0 + 30 * 60_000 + h * HOUR + u * 60_000;
-        const shown: ImpressionEvent = {
-          kind: 'impression',
-          v: 1,
-          id: `sh-${user}`,
-          userId: user,
-          surface: 'recommendations',
-          strategy: a.strategy,
-          experimentId: 'h',
-          variant: a.variant,
-          items: [{ itemId: 'i1', position: 1, propensity: 1 }],
-          timestamp: at,
-        };
-        feed([shown, ...(u % 3 === 0 ? [click(user, 'i1', at + 1000, shown.id)] : [])]);
-      }
-    return book;
-  };
+  // a third of the users click
+  const run = () => hourlyUsers('h', spec, (_v, u) => u % 3 === 0);
   const book = run();
   const looks = book.looks('h');
   // Records run from 00:30 to 04:59: the boundaries 01:00 ... 04:00 were passed, each looked at once.
@@ -219,33 +226,7 @@ test('looks: the results at every hour boundary of record time while an A/B test
 });
 
 test('group-sequential: with a spending function every look folds the test, the stop is its final analysis; without one there is none', () => {
-  const HOUR = 3_600_000;
-  /** 30 users an hour for five hours; `clicks(variant, u)` says who clicks. Stopped at 05:10 when `stop`. */
-  const run = (s: ExperimentSpec, clicks: (variant: string, u: number) => boolean, stop: boolean) => {
-    const { book, feed } = wired();
-    feed([rec('g', 'create', { spec: s }), { ...rec('g', 'start'), timestamp: T0 + 30 * 60_000 }]);
-    for (let h = 0; h < 5; h++)
-      for (let u = 0; u < 30; u++) {
-        const user = `g${h}-u${u}`;
-        const a = book.assign(user)!;
-        const at = T0 + 30 * 60_000 + h * HOUR + u * 60_000;
-        const shown: ImpressionEvent = {
-          kind: 'impression',
-          v: 1,
-          id: `sg-${user}`,
-          userId: user,
-          surface: 'recommendations',
-          strategy: a.strategy,
-          experimentId: 'g',
-          variant: a.variant,
-          items: [{ itemId: 'i1', position: 1, propensity: 1 }],
-          timestamp: at,
-        };
-        feed([shown, ...(clicks(a.variant, u) ? [click(user, 'i1', at + 1000, shown.id)] : [])]);
-      }
-    if (stop) feed([{ ...rec('g', 'stop'), timestamp: T0 + 5 * HOUR + 10 * 60_000 }]);
-    return book;
-  };
+  const run = (s: ExperimentSpec, clicks: (variant: string, u: number) => boolean, stop: boolean) => hourlyUsers('g', s, clicks, stop);
   const planned: ExperimentSpec = { ...spec, spending: 'OBRIEN_FLEMING' };
   const aa = run(planned, (_v, u) => u % 3 === 0, false);
   // Each hourly look's information fraction is 1 / SE^2 of that look's lift over the plan's (mde 0.1 at 80 % power),
