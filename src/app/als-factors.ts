@@ -52,11 +52,18 @@ export async function loadAlsFactorsAtStart(rec: Recommender, config: FlywheelCo
 export const REWRITE_ATTEMPTS = 10;
 export const REWRITE_AFTER_MS = 3000;
 
+/** A failed write waits REWRITE_AFTER_MS doubled per failure, at most this long, before it tries again. */
+export const FAILED_WRITE_MAX_WAIT_MS = 60_000;
+
 /**
  * Writes every fit of `rec` to the store, in the background, the latest one when fits come faster than
  * writes. A fit can name items the graph writer has not applied yet (the recommender reads the fan-out,
  * the writer its own consumer group): such a fit is written again a few seconds later, until every item
  * got its vector or a newer fit replaces it, so the stored model does not stay short of the served one.
+ * A write that fails (Neo4j restarting, a leader switch the driver's own retries did not outlast) is tried
+ * again after a backoff (doubling from `afterMs`, at most FAILED_WRITE_MAX_WAIT_MS), within the same number
+ * of attempts: a fit can be 15 minutes apart from the next (`FLYWHEEL_ALS_REFIT_MINUTES`), and a gateway
+ * started meanwhile would load a stale model or fit again.
  */
 export function writeAlsFactorsBack(
   rec: Recommender,
@@ -81,19 +88,30 @@ export function writeAlsFactorsBack(
           { items: written, notInGraph, factors: model.factors, ms: Math.round(performance.now() - started) },
           'ALS item factors written to the graph',
         );
-        if (notInGraph > 0 && attempt < retry.attempts && !next) {
-          again = setTimeout(() => {
-            again = null;
-            // a newer fit clears this timer; a model loaded meanwhile supersedes this one too
-            if (rec.als.model === snap) queue(snap, attempt + 1);
-          }, retry.afterMs);
-          again.unref();
-        }
+        if (notInGraph > 0) tryAgain(snap, attempt, retry.afterMs);
       } catch (err) {
-        logger.warn({ err }, 'could not write the ALS item factors to the graph; the next fit will try again');
+        const waitMs = Math.min(FAILED_WRITE_MAX_WAIT_MS, retry.afterMs * 2 ** attempt);
+        const retrying = tryAgain(snap, attempt, waitMs);
+        logger.warn(
+          { err, attempt: attempt + 1, ...(retrying ? { retryInMs: waitMs } : {}) },
+          retrying
+            ? 'could not write the ALS item factors to the graph; trying again'
+            : 'could not write the ALS item factors to the graph; the next fit will try again',
+        );
       }
     }
     writing = false;
+  };
+  /** Writes `snap` again after `waitMs` unless its attempts are used up or a newer fit is waiting; false if not. */
+  const tryAgain = (snap: AlsSnapshot, attempt: number, waitMs: number): boolean => {
+    if (attempt >= retry.attempts || next) return false;
+    again = setTimeout(() => {
+      again = null;
+      // a newer fit clears this timer; a model loaded meanwhile supersedes this one too
+      if (rec.als.model === snap) queue(snap, attempt + 1);
+    }, waitMs);
+    again.unref();
+    return true;
   };
   const queue = (snap: AlsSnapshot, attempt: number) => {
     next = { snap, attempt };

@@ -83,3 +83,49 @@ test('the rewrites of a short fit stop after their attempts, when a newer fit co
   await sleep(80);
   assert.equal(store.writes.length, n, 'nothing written after close');
 });
+
+/** A store that is down for its first `failures` writes (as Neo4j restarting), then holds every item. */
+class StoreDownAtFirst implements ItemFactorStore {
+  readonly attempts: number[] = [];
+  written = 0;
+  constructor(private failures: number) {}
+  async writeItemFactors(model: ItemFactorModel): Promise<ItemFactorWrite> {
+    this.attempts.push(Date.now());
+    if (this.failures-- > 0) throw new Error('ServiceUnavailable: the database is restarting');
+    this.written++;
+    return { written: model.itemIds.length, notInGraph: 0 };
+  }
+  async readItemFactors(): Promise<ItemFactorModel | null> {
+    return null;
+  }
+}
+
+test('a write that fails is tried again after a doubling wait until it lands; attempts used up leave it to the next fit', async () => {
+  const rec = fittedRecommender();
+  const store = new StoreDownAtFirst(3);
+  const warnings: string[] = [];
+  const logger = pino({ level: 'warn' }, { write: (line: string) => void warnings.push(JSON.parse(line).msg as string) });
+  writeAlsFactorsBack(rec, store, logger, { attempts: 10, afterMs: 20 });
+  rec.refreshNow();
+  await until('written once the store is back', () => store.written === 1);
+  assert.equal(store.attempts.length, 4, 'three failures, then the write');
+  const gaps = store.attempts.slice(1).map((t, i) => t - store.attempts[i]!);
+  assert.ok(gaps[0]! >= 19 && gaps[1]! >= 39 && gaps[2]! >= 79, `waits double: ${gaps}`);
+  assert.deepEqual(warnings, [
+    'could not write the ALS item factors to the graph; trying again',
+    'could not write the ALS item factors to the graph; trying again',
+    'could not write the ALS item factors to the graph; trying again',
+  ]);
+  await sleep(100);
+  assert.equal(store.attempts.length, 4, 'nothing more once it landed');
+  rec.close();
+
+  const down = fittedRecommender();
+  const never = new StoreDownAtFirst(Infinity);
+  writeAlsFactorsBack(down, never, pino({ level: 'silent' }), { attempts: 2, afterMs: 5 });
+  down.refreshNow();
+  await until('the first write and its two retries', () => never.attempts.length >= 3);
+  await sleep(80);
+  assert.equal(never.attempts.length, 3, 'two retries, then it waits for the next fit');
+  down.close();
+});
