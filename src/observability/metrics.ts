@@ -28,6 +28,20 @@ export function createMetrics() {
       registers: [registry],
     }),
     eventsApplied: new Counter({ name: 'flywheel_events_ingested_total', help: 'Events applied to the graph', registers: [registry] }),
+    graphWriteDuration: new Histogram({
+      name: 'flywheel_graph_write_duration_seconds',
+      help: 'Time to apply one batch of the log to the graph (on Neo4j: its write transaction, retries included), by graph backend',
+      labelNames: ['backend'] as const,
+      buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers: [registry],
+    }),
+    graphWriteBatchEvents: new Histogram({
+      name: 'flywheel_graph_write_batch_events',
+      help: 'Events per batch applied to the graph (larger batches amortise a write transaction), by graph backend',
+      labelNames: ['backend'] as const,
+      buckets: [1, 10, 100, 500, 1000, 2000, 5000, 10000],
+      registers: [registry],
+    }),
     eventsDuplicate: new Counter({
       name: 'flywheel_events_duplicate_total',
       help: 'Events skipped because their id was already applied',

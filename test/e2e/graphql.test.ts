@@ -211,6 +211,9 @@ describe('GraphQL API on the embedded default (demo shop)', () => {
     let metrics = await (await fetch(`${gw.url}/metrics`)).text();
     assert.match(metrics, /flywheel_http_request_duration_seconds_bucket/);
     assert.match(metrics, /flywheel_events_ingested_total \d+/);
+    // every batch applied to the graph is timed and sized, by backend (the demo shop was applied in batches)
+    assert.match(metrics, /flywheel_graph_write_duration_seconds_count\{backend="embedded"\} [1-9]\d*/);
+    assert.match(metrics, /flywheel_graph_write_batch_events_sum\{backend="embedded"\} [1-9]\d*/);
     // Served lists are appended to the log as impressions without waiting for ingestion (they are not
     // behaviour): the lag drops back to 0 once the stream pauses, not necessarily by the previous answer.
     for (const end = Date.now() + 5000; !/flywheel_ingest_lag_events 0/.test(metrics) && Date.now() < end;) {

@@ -86,6 +86,8 @@ describe('GraphQL end to end on Neo4j + Kafka', { skip }, () => {
     // Lag is exported.
     const metrics = await (await fetch(`${gw.url}/metrics`)).text();
     assert.match(metrics, /flywheel_ingest_lag_events \d+/);
+    // the Neo4j write transactions are timed, one observation per applied batch
+    assert.match(metrics, /flywheel_graph_write_duration_seconds_count\{backend="neo4j"\} [1-9]\d*/);
   });
 
   test('freshness: event produced to Kafka until visible in recommendations (p99 printed)', async () => {
