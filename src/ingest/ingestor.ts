@@ -36,6 +36,9 @@ export interface IngestorOptions {
   graphBackend?: string;
 }
 
+/** A batch write to the graph that takes longer is logged (with its size and offsets) as well as counted. */
+export const SLOW_GRAPH_WRITE_MS = 1000;
+
 /** Attempts on a record before it counts as poison. */
 export const POISON_MAX_ATTEMPTS = 5;
 
@@ -194,10 +197,16 @@ export class Ingestor {
       throw err;
     }
     this.lastProgressAt = Date.now();
+    const writeMs = performance.now() - started;
+    if (writeMs > SLOW_GRAPH_WRITE_MS)
+      this.options.logger.warn(
+        { ms: Math.round(writeMs), events: events.length, applied: summary.applied, first: records[0]!.offset, last },
+        'slow graph write: one batch took over a second',
+      );
     const m = this.options.metrics;
     if (m) {
       const labels = { backend: this.options.graphBackend ?? 'unknown' };
-      m.graphWriteDuration.observe(labels, (performance.now() - started) / 1000);
+      m.graphWriteDuration.observe(labels, writeMs / 1000);
       m.graphWriteBatchEvents.observe(labels, events.length);
       m.eventsApplied.inc(summary.applied);
       if (summary.duplicates > 0) m.eventsDuplicate.inc(summary.duplicates);
