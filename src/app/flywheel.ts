@@ -98,6 +98,7 @@ export async function createFlywheel(config: FlywheelConfig, logger: Logger, opt
     revalidate: log.backend !== 'embedded',
     deadLetters,
     stallMs: config.FLYWHEEL_INGEST_STALL_MS,
+    maxBatch: config.FLYWHEEL_INGEST_MAX_BATCH,
     graphBackend: store.backend,
   });
   const live = new LiveUpdates();

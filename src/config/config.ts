@@ -151,6 +151,8 @@ export const configSchema = z.object({
   FLYWHEEL_DEAD_LETTER_QUOTA: intIn(0, 10_000_000).default(1000),
   FLYWHEEL_DEAD_LETTER_MAX: intIn(1, 100_000_000).default(10_000),
   FLYWHEEL_INGEST_STALL_MS: intIn(1000, 86_400_000).default(30_000),
+  /** Most events the ingestor applies to the graph in one batch (on Neo4j: one write transaction). */
+  FLYWHEEL_INGEST_MAX_BATCH: intIn(1, 100_000).default(5000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** json (one object per line) or pretty (for people); auto: pretty when stdout is a terminal. */
   FLYWHEEL_LOG_FORMAT: z.enum(['auto', 'json', 'pretty'], { error: 'must be auto, json or pretty' }).default('auto'),
