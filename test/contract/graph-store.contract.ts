@@ -400,6 +400,34 @@ export function graphStoreContract(name: string, open: () => Promise<GraphStoreH
       assert.equal(g2, null);
     });
 
+    it('anomalies: calls not awaited in between each get their own new findings, numbered in call order', async (store) => {
+      const rec = (id: string): AnomalyRecord => ({
+        id,
+        kind: 'TRAFFIC_SPIKE',
+        severity: 'WARNING',
+        entityType: 'ITEM',
+        entityId: 'i1',
+        score: 1,
+        detectedAt: T0,
+        message: id,
+        evidence: null,
+        acknowledged: false,
+        userId: null,
+        itemId: 'i1',
+      });
+      await store.putAnomalies([rec('old')]);
+      // As the detector issues them, one per scanned batch (the Neo4j store merges such calls into one write).
+      const calls = [['n1', 'n2'], ['n2', 'n3', 'old'], ['n4'], ['n3', 'n5']].map((ids) => store.putAnomalies(ids.map(rec)));
+      const added = (await Promise.all(calls)).map((rows) => rows.map((a) => a.id));
+      assert.deepEqual(added, [['n1', 'n2'], ['n3'], ['n4'], ['n5']], 'a finding two calls carry is new for the earlier one only');
+      const page = await store.listAnomalies({ first: 10 });
+      assert.deepEqual(
+        page.anomalies.map((a) => a.id),
+        ['n5', 'n4', 'n3', 'n2', 'n1', 'old'],
+        'newest first: numbered in the order the calls were made',
+      );
+    });
+
     it('anomaly counts: by UTC day, kind and severity, with the listing filters and a start time', async (store) => {
       const DAY = 86_400_000;
       const day0 = Math.floor(T0 / DAY) * DAY;

@@ -2,6 +2,8 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Neo4jGraphStore } from '../../src/graph/neo4j/neo4j-graph-store';
 import { MIGRATIONS } from '../../src/graph/neo4j/migrations';
+import type { Neo4jSession } from '../../src/graph/neo4j/session';
+import type { AnomalyRecord } from '../../src/graph/stores/anomalies';
 import { graphStoreContract } from '../contract/graph-store.contract';
 import { cleanNeo4j, NEO4J_SKIP, neo4jOptions } from './servers';
 
@@ -71,6 +73,74 @@ test('migration 4 drops the SIMILAR edges, simDirty flags and index that earlier
     assert.equal(await count('MATCH (i:Item) WHERE i.simDirty IS NOT NULL RETURN count(i) AS n'), 0, 'no simDirty flag left');
     assert.equal(await count("SHOW INDEXES YIELD name WHERE name = 'item_sim_dirty' RETURN count(*) AS n"), 0, 'index dropped');
     assert.equal(await count("MATCH (i:Item) WHERE i.id IN ['m4-a', 'm4-b'] RETURN count(i) AS n"), 2, 'the items stay');
+  } finally {
+    await store.close();
+  }
+});
+
+const finding = (id: string): AnomalyRecord => ({
+  id,
+  kind: 'TRAFFIC_SPIKE',
+  severity: 'WARNING',
+  entityType: 'ITEM',
+  entityId: 'i1',
+  score: 1,
+  detectedAt: Date.now(),
+  message: id,
+  evidence: null,
+  acknowledged: false,
+  userId: null,
+  itemId: 'i1',
+});
+
+test('migration 6 moves the anomaly counter to its own node and continues from the highest stored seq', NEO4J_SKIP ? { skip: NEO4J_SKIP } : {}, async () => {
+  await cleanNeo4j();
+  const first = await Neo4jGraphStore.open(neo4jOptions());
+  try {
+    await first.putAnomalies(['m6-a', 'm6-b', 'm6-c'].map(finding));
+    // A database as version 5 left it: the counter on the graph's Meta node, no migration 6 or later yet.
+    await first.driver.executeQuery("MATCH (a:Meta {id: 'anomalies'}) DELETE a");
+    await first.driver.executeQuery("MATCH (g:Meta {id: 'graph'}) SET g.anomalySeq = 3");
+    await first.driver.executeQuery('MATCH (m:Migration) WHERE m.version >= 6 DELETE m');
+  } finally {
+    await first.close();
+  }
+  const store = await Neo4jGraphStore.open(neo4jOptions());
+  try {
+    const meta = await store.driver.executeQuery("MATCH (g:Meta {id: 'graph'}), (a:Meta {id: 'anomalies'}) RETURN g.anomalySeq AS old, a.seq AS seq");
+    assert.equal(meta.records[0]!.get('old'), null, 'the old property is gone');
+    assert.equal(Number(meta.records[0]!.get('seq')), 3);
+    await store.putAnomalies([finding('m6-d')]);
+    const page = await store.listAnomalies({ first: 10 });
+    assert.deepEqual(
+      page.anomalies.map((a) => a.id),
+      ['m6-d', 'm6-c', 'm6-b', 'm6-a'],
+      'the next finding is numbered after the stored ones',
+    );
+  } finally {
+    await store.close();
+  }
+});
+
+test('anomaly writes issued while one is in flight are merged: 20 calls, at most 2 transactions', NEO4J_SKIP ? { skip: NEO4J_SKIP } : {}, async () => {
+  await cleanNeo4j();
+  const store = await Neo4jGraphStore.open(neo4jOptions());
+  try {
+    // Each write locks the one sequence counter: 20 separate transactions would queue on it.
+    const session = (store as unknown as { session: Neo4jSession }).session;
+    const write = session.write.bind(session);
+    let transactions = 0;
+    session.write = (work) => {
+      transactions++;
+      return write(work);
+    };
+    const added = await Promise.all(Array.from({ length: 20 }, (_, i) => store.putAnomalies([finding(`merge-${i}`)])));
+    assert.deepEqual(
+      added.map((rows) => rows.map((a) => a.id)),
+      Array.from({ length: 20 }, (_, i) => [`merge-${i}`]),
+    );
+    assert.ok(transactions <= 2, `${transactions} transactions`);
+    assert.equal((await store.listAnomalies({ first: 1 })).anomalies[0]!.id, 'merge-19', 'numbered in call order');
   } finally {
     await store.close();
   }

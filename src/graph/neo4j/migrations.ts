@@ -67,6 +67,15 @@ export const MIGRATIONS: Migration[] = [
     // No vector index on alsFactors: nothing would query it (item-factors.ts says why).
     statements: ['CREATE INDEX item_als_fit IF NOT EXISTS FOR (n:Item) ON (n.alsFit)'],
   },
+  {
+    version: 6,
+    description:
+      "the anomaly sequence counter on a node of its own, (:Meta {id: 'anomalies', seq}), continuing from the highest stored seq: every batch write counts on (:Meta {id: 'graph'}) and waited on the anomaly writes' lock there",
+    statements: [
+      "OPTIONAL MATCH (a:Anomaly) WITH max(a.seq) AS top MERGE (m:Meta {id: 'anomalies'}) ON CREATE SET m.seq = coalesce(top, 0)",
+      "MATCH (g:Meta {id: 'graph'}) REMOVE g.anomalySeq",
+    ],
+  },
 ];
 
 /** Runs the migrations above the recorded version; returns the schema version now in place. */

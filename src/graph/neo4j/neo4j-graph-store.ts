@@ -35,7 +35,7 @@ import { Neo4jGraphWrites } from './writes';
  *                         firstSeenAt, lastSeenAt, lastType}]->(:Item)
  *   (:Event {id, appliedAt})                          one per applied event (id = idempotencyKey: actor + event id)
  *   (:User)-[:IN_SEGMENT]->(:Segment {id}), (:SegmentModel {id, json}), (:Anomaly {id, seq, ...}),
- *   (:Erased {id, at}), (:Meta {id: 'graph', eventsApplied, anomalySeq}), (:Migration {version})
+ *   (:Erased {id, at}), (:Meta {id: 'graph', eventsApplied}), (:Meta {id: 'anomalies', seq}), (:Migration {version})
  *   (:Item {alsFactors, alsFit}), (:Meta {id: 'als', fitId, items, header})   ALS item factors (item-factors.ts)
  *
  * Item-item similarity is not kept in Neo4j: the recommender learns it in memory (src/recommend/) from
@@ -81,7 +81,10 @@ export class Neo4jGraphStore implements GraphStore {
     try {
       await session.driver.verifyConnectivity(session.db());
       store.schemaVersion = await migrate(session.driver, session.database, options.logger);
-      await session.write((tx) => tx.run("MERGE (m:Meta {id: 'graph'}) ON CREATE SET m.eventsApplied = 0, m.anomalySeq = 0"));
+      // Migration 6 seeds the anomaly counter of an existing graph; this creates both on an empty one.
+      await session.write((tx) =>
+        tx.run("MERGE (m:Meta {id: 'graph'}) ON CREATE SET m.eventsApplied = 0 MERGE (a:Meta {id: 'anomalies'}) ON CREATE SET a.seq = 0"),
+      );
     } catch (err) {
       await session.close().catch(() => undefined);
       throw err;
