@@ -35,6 +35,24 @@ export function ev(type: InteractionType, userId: string, itemId: string, minute
   } as FlywheelEvent;
 }
 
+/** A finding about item i1 with the given id (the anomaly cases that only count, order and page). */
+export function trafficFinding(id: string, detectedAt: number): AnomalyRecord {
+  return {
+    id,
+    kind: 'TRAFFIC_SPIKE',
+    severity: 'WARNING',
+    entityType: 'ITEM',
+    entityId: 'i1',
+    score: 1,
+    detectedAt,
+    message: id,
+    evidence: null,
+    acknowledged: false,
+    userId: null,
+    itemId: 'i1',
+  };
+}
+
 export function item(itemId: string, title: string, category?: string, price?: number): FlywheelEvent {
   return {
     kind: 'item',
@@ -401,20 +419,7 @@ export function graphStoreContract(name: string, open: () => Promise<GraphStoreH
     });
 
     it('anomalies: calls not awaited in between each get their own new findings, numbered in call order', async (store) => {
-      const rec = (id: string): AnomalyRecord => ({
-        id,
-        kind: 'TRAFFIC_SPIKE',
-        severity: 'WARNING',
-        entityType: 'ITEM',
-        entityId: 'i1',
-        score: 1,
-        detectedAt: T0,
-        message: id,
-        evidence: null,
-        acknowledged: false,
-        userId: null,
-        itemId: 'i1',
-      });
+      const rec = (id: string) => trafficFinding(id, T0);
       await store.putAnomalies([rec('old')]);
       // As the detector issues them, one per scanned batch (the Neo4j store merges such calls into one write).
       const calls = [['n1', 'n2'], ['n2', 'n3', 'old'], ['n4'], ['n3', 'n5']].map((ids) => store.putAnomalies(ids.map(rec)));

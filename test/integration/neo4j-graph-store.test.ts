@@ -3,8 +3,7 @@ import assert from 'node:assert/strict';
 import { Neo4jGraphStore } from '../../src/graph/neo4j/neo4j-graph-store';
 import { MIGRATIONS } from '../../src/graph/neo4j/migrations';
 import type { Neo4jSession } from '../../src/graph/neo4j/session';
-import type { AnomalyRecord } from '../../src/graph/stores/anomalies';
-import { graphStoreContract } from '../contract/graph-store.contract';
+import { graphStoreContract, trafficFinding } from '../contract/graph-store.contract';
 import { cleanNeo4j, NEO4J_SKIP, neo4jOptions } from './servers';
 
 // The shared graph store contract on a real Neo4j (FLYWHEEL_TEST_NEO4J_URI): each test starts from an
@@ -78,20 +77,7 @@ test('migration 4 drops the SIMILAR edges, simDirty flags and index that earlier
   }
 });
 
-const finding = (id: string): AnomalyRecord => ({
-  id,
-  kind: 'TRAFFIC_SPIKE',
-  severity: 'WARNING',
-  entityType: 'ITEM',
-  entityId: 'i1',
-  score: 1,
-  detectedAt: Date.now(),
-  message: id,
-  evidence: null,
-  acknowledged: false,
-  userId: null,
-  itemId: 'i1',
-});
+const finding = (id: string) => trafficFinding(id, Date.now());
 
 test('migration 6 moves the anomaly counter to its own node and continues from the highest stored seq', NEO4J_SKIP ? { skip: NEO4J_SKIP } : {}, async () => {
   await cleanNeo4j();
