@@ -28,6 +28,7 @@ import type {
   StoredDeadLetter,
 } from '../event-log';
 import { boundDeadLetter } from '../dead-letter-format';
+import { CoalescingQueue } from '../../util/coalescing-queue';
 
 /**
  * The production event log on Kafka (kafkajs).
@@ -98,8 +99,6 @@ export interface KafkaEventLogOptions {
 interface QueuedAppend {
   messages: { key: string; value: string; headers: Record<string, string>; timestamp: string }[];
   bytes: number;
-  resolve: (receipt: AppendReceipt) => void;
-  reject: (err: unknown) => void;
 }
 
 /**
@@ -262,44 +261,23 @@ export class KafkaEventLog implements EventLog {
       timestamp: String(Date.now()),
     }));
     const bytes = messages.reduce((sum, m) => sum + m.value.length, 0);
-    return new Promise<AppendReceipt>((resolve, reject) => {
-      this.appendQueue.push({ messages, bytes, resolve, reject });
-      if (!this.producing) this.producing = this.produceQueued();
-    });
+    return this.appends.push({ messages, bytes });
   }
 
-  /** Appends waiting for the produce request in flight, in call order. */
-  private appendQueue: QueuedAppend[] = [];
-  /** The loop draining `appendQueue`, while it runs (close waits for it). */
-  private producing: Promise<void> | null = null;
-
-  private async produceQueued(): Promise<void> {
-    try {
-      while (this.appendQueue.length > 0) {
-        // Whole appends only, up to about MAX_PRODUCE_BYTES (one append larger than that goes alone).
-        let take = 0;
-        let bytes = 0;
-        while (take < this.appendQueue.length && (take === 0 || bytes + this.appendQueue[take]!.bytes <= MAX_PRODUCE_BYTES)) {
-          bytes += this.appendQueue[take]!.bytes;
-          take++;
-        }
-        const batch = this.appendQueue.splice(0, take);
-        try {
-          const positions = await this.produce(batch.flatMap((a) => a.messages));
-          let from = 0;
-          for (const a of batch) {
-            const own = positions.slice(from, from + a.messages.length);
-            from += a.messages.length;
-            a.resolve({ positions: own, duplicates: [], lastPosition: Math.max(...own) });
-          }
-        } catch (err) {
-          for (const a of batch) a.reject(err);
-        }
-      }
-    } finally {
-      this.producing = null;
-    }
-  }
+  /** Appends waiting for the produce request in flight go out together in the next one, in call order (close waits for them). */
+  private readonly appends = new CoalescingQueue<QueuedAppend, AppendReceipt>(
+    async (batch) => {
+      const positions = await this.produce(batch.flatMap((a) => a.messages));
+      let from = 0;
+      return batch.map((a) => {
+        const own = positions.slice(from, from + a.messages.length);
+        from += a.messages.length;
+        return { positions: own, duplicates: [], lastPosition: Math.max(...own) };
+      });
+    },
+    // Whole appends only, up to about MAX_PRODUCE_BYTES (one append larger than that goes alone).
+    { sizeOf: (a) => a.bytes, max: MAX_PRODUCE_BYTES },
+  );
 
   /** One produce request; returns each message's offset within its partition, in input order. */
   private async produce(messages: QueuedAppend['messages']): Promise<number[]> {
@@ -443,7 +421,7 @@ export class KafkaEventLog implements EventLog {
     if (this.closed) return;
     this.closed = true;
     // Appends accepted before close are produced (their callers were promised a receipt or an error).
-    await this.producing;
+    await this.appends.idle();
     await this.deadLetterReader?.catch(() => undefined);
     await Promise.allSettled([...this.consumers].map((c) => c.stop()));
     await this.producer.disconnect().catch(() => undefined);

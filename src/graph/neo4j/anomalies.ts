@@ -2,12 +2,9 @@ import neo4j from 'neo4j-driver';
 import { decodeSeq, encodeSeq, SEVERITY_RANK } from '../anomaly-table';
 import type { AnomalyCountQuery, AnomalyCountRow, AnomalyPage, AnomalyQuery, AnomalyRecord, AnomalyStore } from '../stores/anomalies';
 import type { Neo4jSession } from './session';
+import { CoalescingQueue } from '../../util/coalescing-queue';
 
-interface PendingPut {
-  records: AnomalyRecord[];
-  resolve: (created: AnomalyRecord[]) => void;
-  reject: (err: unknown) => void;
-}
+const MAX_ROWS_PER_WRITE = 5000;
 
 /**
  * Anomaly findings on Neo4j: `(:Anomaly {id, seq, ...})` under a uniqueness constraint on id (a finding
@@ -18,40 +15,25 @@ interface PendingPut {
 export class Neo4jAnomalies implements AnomalyStore {
   constructor(private readonly session: Neo4jSession) {}
 
-  /** Calls waiting for the next write, in arrival order (coalesced: see putAnomalies). */
-  private queued: PendingPut[] = [];
-  private writing = false;
-
   /**
-   * Stores new findings; resolves with those of this call that were not stored before. The detector calls
-   * this for every batch it scans, often many times a second. Each write takes the one sequence counter
-   * (`(:Meta {id: 'anomalies'})`), so concurrent writes would queue on its lock (seen: 30 at once, up to 3.7 s
-   * each): calls that arrive while a write is in flight are merged into the next one instead.
+   * The detector stores findings for every batch it scans, often many times a second. Each write takes the
+   * one sequence counter (`(:Meta {id: 'anomalies'})`), so concurrent writes would queue on its lock (seen:
+   * 30 at once, up to 3.7 s each): calls that arrive while a write is in flight go out together in the next,
+   * up to MAX_ROWS_PER_WRITE findings (one transaction's memory).
    */
+  private readonly puts = new CoalescingQueue<AnomalyRecord[], AnomalyRecord[]>(
+    async (calls) => {
+      const created = await this.write([...new Map(calls.flat().map((r) => [r.id, r] as const)).values()]);
+      // A finding two merged calls both carry is new for the earlier one only (it is published once).
+      return calls.map((records) => records.filter((r) => created.delete(r.id)).map((r) => ({ ...r })));
+    },
+    { sizeOf: (records) => records.length, max: MAX_ROWS_PER_WRITE },
+  );
+
+  /** Stores new findings; resolves with those of this call that were not stored before. */
   putAnomalies(records: readonly AnomalyRecord[]): Promise<AnomalyRecord[]> {
     const unique = [...new Map(records.map((r) => [r.id, r])).values()];
-    if (unique.length === 0) return Promise.resolve([]);
-    return new Promise((resolve, reject) => {
-      this.queued.push({ records: unique, resolve, reject });
-      if (!this.writing) void this.drain();
-    });
-  }
-
-  private async drain(): Promise<void> {
-    this.writing = true;
-    while (this.queued.length > 0) {
-      const calls = this.queued.splice(0, this.queued.length);
-      try {
-        const created = await this.write([...new Map(calls.flatMap((c) => c.records.map((r) => [r.id, r] as const))).values()]);
-        // A finding two merged calls both carry is new for the earlier one only (it is published once).
-        for (const c of calls) {
-          c.resolve(c.records.filter((r) => created.delete(r.id)).map((r) => ({ ...r })));
-        }
-      } catch (err) {
-        for (const c of calls) c.reject(err);
-      }
-    }
-    this.writing = false;
+    return unique.length === 0 ? Promise.resolve([]) : this.puts.push(unique);
   }
 
   /** One transaction: numbers the rows from the counter, stores those not stored yet; returns their ids. */

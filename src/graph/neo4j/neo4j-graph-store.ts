@@ -81,10 +81,8 @@ export class Neo4jGraphStore implements GraphStore {
     try {
       await session.driver.verifyConnectivity(session.db());
       store.schemaVersion = await migrate(session.driver, session.database, options.logger);
-      // Migration 6 seeds the anomaly counter of an existing graph; this creates both on an empty one.
-      await session.write((tx) =>
-        tx.run("MERGE (m:Meta {id: 'graph'}) ON CREATE SET m.eventsApplied = 0 MERGE (a:Meta {id: 'anomalies'}) ON CREATE SET a.seq = 0"),
-      );
+      // The anomaly counter, (:Meta {id: 'anomalies'}), is created by migration 6.
+      await session.write((tx) => tx.run("MERGE (m:Meta {id: 'graph'}) ON CREATE SET m.eventsApplied = 0"));
     } catch (err) {
       await session.close().catch(() => undefined);
       throw err;
