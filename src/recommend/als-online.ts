@@ -19,7 +19,7 @@ import type { AlsFitReply, AlsFitRequest } from './als-worker';
 import type { ItemFactorModel, ItemFactorPosition } from '../graph/stores/item-factors';
 import { ALS_MODEL_FORMAT_VERSION, MODEL_DEFINING, checkAlsModelFits } from './als-model';
 import type { InteractionIndex } from './interactions';
-import { topK } from './linalg';
+import { topKInto } from './linalg';
 import { EXPLAIN_LATER, type Accumulator, type ScoreContext, type Seed, type Strategy } from './strategy';
 
 /**
@@ -275,8 +275,6 @@ export class OnlineAls {
   }
 }
 
-const NONE = new Int32Array(0);
-
 /** `Accumulator.from` of a candidate scored by the factors but not explained by one history item. */
 export const FROM_FACTORS = -3;
 
@@ -295,9 +293,9 @@ export class AlsStrategy implements Strategy {
    * many it explained. Its fold-in stays in `s` until the next request.
    */
   private pending: AlsSnapshot | null = null;
-  private top: Int32Array = NONE;
-  /** topK's heap, reused by every request (`top` is a view of it). */
-  private topBuf = new Int32Array(0);
+  /** The last request's ranking: topKInto's heap, reused by every request, best first in `top[0, topCount)`. */
+  private top = new Int32Array(0);
+  private topCount = 0;
   private deferred = new Uint8Array(0);
   private explainedFrom = new Int32Array(0);
   private explained = 0;
@@ -339,9 +337,8 @@ export class AlsStrategy implements Strategy {
     }
     if (this.z.length < model.k) this.z = new Float64Array(model.k);
     const want = o.candidates + s.n;
-    if (this.topBuf.length < want) this.topBuf = new Int32Array(Math.max(want, this.topBuf.length * 2));
+    if (this.top.length < want) this.top = new Int32Array(Math.max(want, this.top.length * 2));
     const pool = ctx.candidates;
-    let top: Int32Array;
     if (pool && n > o.exactMaxItems) {
       // a large catalogue inside a blend: rank the other parts' candidates only (items newer than the fit have no factors)
       if (this.ranked.length < pool.n) this.ranked = new Int32Array(Math.max(pool.n, this.ranked.length * 2));
@@ -351,14 +348,15 @@ export class AlsStrategy implements Strategy {
         if (j < n) this.ranked[m++] = j;
       }
       scoreSome(model, s.x, this.ranked, m, this.scores);
-      top = topK(this.ranked, m, this.scores, want, this.topBuf);
+      this.topCount = topKInto(this.ranked, m, this.scores, want, this.top);
     } else {
       scoreAll(model, s.x, this.scores);
-      top = topK(this.all, n, this.scores, want, this.topBuf);
+      this.topCount = topKInto(this.all, n, this.scores, want, this.top);
     }
     for (let t = 0; t < s.n; t++) this.inHistory[s.idx[t]!] = 1;
     // Explanations (|history| x factors each) are deferred to the items the list shows (`explainLater`).
-    for (const j of top) {
+    for (let t = 0; t < this.topCount; t++) {
+      const j = this.top[t]!;
       const v = this.scores[j]!;
       if (!(v > 0)) break;
       if (this.inHistory[j] === 0) {
@@ -367,7 +365,6 @@ export class AlsStrategy implements Strategy {
       } else acc.add(j, v, FROM_FACTORS);
     }
     for (let t = 0; t < s.n; t++) this.inHistory[s.idx[t]!] = 0;
-    this.top = top;
     this.pending = model;
   }
 
@@ -389,8 +386,8 @@ export class AlsStrategy implements Strategy {
   }
 
   private forgetDeferred(): void {
-    for (const j of this.top) this.deferred[j] = 0;
-    this.top = NONE;
+    for (let t = 0; t < this.topCount; t++) this.deferred[this.top[t]!] = 0;
+    this.topCount = 0;
     this.pending = null;
     this.explained = 0;
   }

@@ -1,6 +1,6 @@
 import type { ItemFactorPosition } from '../graph/stores/item-factors';
 import type { InteractionIndex, UserHistory } from './interactions';
-import { choleskySolve, symmetricEigen, topK } from './linalg';
+import { choleskySolve, symmetricEigen } from './linalg';
 
 /**
  * Implicit-feedback matrix factorisation (Hu, Koren, Volinsky 2008, "Collaborative Filtering for Implicit
@@ -758,5 +758,3 @@ function dotRow(Y: Float32Array | Float64Array, o: number, k: number, x: Float64
   for (; a < k; a++) d0 += x[a]! * Y[o + a]!;
   return d0 + d1 + (d2 + d3);
 }
-
-export { topK };

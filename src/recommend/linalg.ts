@@ -34,47 +34,75 @@ export function choleskySolve(A: Float64Array, b: Float64Array, m: number, out: 
 
 /**
  * Indexes of the k largest `key[cand[t]]` (ties: lower index first), best first, by a bounded
- * min-heap: O(m log k) instead of sorting all m candidates.
+ * min-heap: O(m log k) instead of sorting all m candidates. The heap is then sorted in place (heapsort:
+ * the worst kept entry moves to the back, k times), not by `Array.prototype.sort` with a comparator: a
+ * comparator returning a difference of doubles allocates a heap number per comparison, about 45 KB of
+ * young-generation garbage for a ranking of 340 (BENCHMARKS.md, issue 15: that garbage, and the
+ * scavenges it triggered, were most of what `als` added to a blend's p99).
  */
-export function topK(cand: Int32Array, m: number, key: Float64Array, k: number, buffer?: Int32Array): Int32Array {
-  // with a buffer (a caller that ranks on every request): the heap lives in it and the answer is a view of it
-  const heap = buffer && buffer.length >= Math.min(k, m) ? buffer.subarray(0, Math.min(k, m)) : new Int32Array(Math.min(k, m));
+export function topK(cand: Int32Array, m: number, key: Float64Array, k: number): Int32Array {
+  const out = new Int32Array(Math.max(0, Math.min(k, m)));
+  topKInto(cand, m, key, k, out);
+  return out;
+}
+
+/**
+ * topK into `heap[0, returned count)`, allocating nothing (a caller that ranks on every request keeps the
+ * buffer); `heap` must hold min(k, m) entries.
+ */
+export function topKInto(cand: Int32Array, m: number, key: Float64Array, k: number, heap: Int32Array): number {
+  const cap = Math.max(0, Math.min(k, m));
+  if (heap.length < cap) throw new RangeError(`topKInto: a buffer of ${heap.length} for ${cap} entries`);
   let size = 0;
-  // "worse" = smaller key, or equal key and larger index
-  const worse = (a: number, b: number) => key[a]! < key[b]! || (key[a] === key[b] && a > b);
   for (let t = 0; t < m; t++) {
     const c = cand[t]!;
-    if (size < heap.length) {
+    if (size < cap) {
       let p = size++;
       heap[p] = c;
       while (p > 0) {
         const q = (p - 1) >> 1;
-        if (!worse(heap[p]!, heap[q]!)) break;
+        if (!worse(key, heap[p]!, heap[q]!)) break;
         const x = heap[p]!;
         heap[p] = heap[q]!;
         heap[q] = x;
         p = q;
       }
-    } else if (size > 0 && worse(heap[0]!, c)) {
+    } else if (size > 0 && worse(key, heap[0]!, c)) {
       heap[0] = c;
-      let p = 0;
-      for (;;) {
-        const l = 2 * p + 1;
-        const r = l + 1;
-        let w = p;
-        if (l < size && worse(heap[l]!, heap[w]!)) w = l;
-        if (r < size && worse(heap[r]!, heap[w]!)) w = r;
-        if (w === p) break;
-        const x = heap[p]!;
-        heap[p] = heap[w]!;
-        heap[w] = x;
-        p = w;
-      }
+      siftDown(heap, 0, size, key);
     }
   }
-  const out = buffer ? heap.subarray(0, size) : heap.slice(0, size);
-  out.sort((a, b) => key[b]! - key[a]! || a - b);
-  return out;
+  // heapsort: the root is the worst of heap[0, end); put it at end, best ends up first
+  for (let end = size - 1; end > 0; end--) {
+    const x = heap[0]!;
+    heap[0] = heap[end]!;
+    heap[end] = x;
+    siftDown(heap, 0, end, key);
+  }
+  return size;
+}
+
+/** "Worse" in a ranking: a smaller key, or an equal key and a larger index. */
+function worse(key: Float64Array, a: number, b: number): boolean {
+  const ka = key[a]!;
+  const kb = key[b]!;
+  return ka < kb || (ka === kb && a > b);
+}
+
+/** Restores the min-heap (worst at the root) below position p, within heap[0, size). */
+function siftDown(heap: Int32Array, p: number, size: number, key: Float64Array): void {
+  for (;;) {
+    const l = 2 * p + 1;
+    const r = l + 1;
+    let w = p;
+    if (l < size && worse(key, heap[l]!, heap[w]!)) w = l;
+    if (r < size && worse(key, heap[r]!, heap[w]!)) w = r;
+    if (w === p) return;
+    const x = heap[p]!;
+    heap[p] = heap[w]!;
+    heap[w] = x;
+    p = w;
+  }
 }
 
 /**

@@ -635,8 +635,11 @@ function byArrival(a: InteractionEdge, b: InteractionEdge): number {
  * Candidates at or below 0 rank below every positive one, so taking the top k of all and dropping them
  * leaves the top k positives.
  */
-function rankPositive(acc: Accumulator, k: number): number[] {
-  return Array.from(topK(acc.touched, acc.n, acc.score, k)).filter((j) => acc.score[j]! > 0);
+function rankPositive(acc: Accumulator, k: number): Int32Array {
+  const top = topK(acc.touched, acc.n, acc.score, k);
+  let positive = 0;
+  while (positive < top.length && acc.score[top[positive]!]! > 0) positive++; // best first: the positives are a prefix
+  return top.subarray(0, positive);
 }
 
 /** The strongest interaction type behind a history entry (strength is the max type weight seen). */
