@@ -47,6 +47,17 @@ export function topK(cand: Int32Array, m: number, key: Float64Array, k: number):
 }
 
 /**
+ * topK of the candidates with a positive key: keys at or below 0 rank below every positive one, so the
+ * positives are a prefix of the ranking.
+ */
+export function topKPositive(cand: Int32Array, m: number, key: Float64Array, k: number): Int32Array {
+  const top = topK(cand, m, key, k);
+  let positive = 0;
+  while (positive < top.length && key[top[positive]!]! > 0) positive++;
+  return top.subarray(0, positive);
+}
+
+/**
  * topK into `heap[0, returned count)`, allocating nothing (a caller that ranks on every request keeps the
  * buffer); `heap` must hold min(k, m) entries.
  */

@@ -3,7 +3,7 @@ import type { GraphReadStore, InteractionEdge } from '../graph/stores/graph-read
 import { ContentIndex } from './content';
 import { InteractionIndex, type TypeWeights } from './interactions';
 import { ItemModel, type ItemModelOptions } from './item-model';
-import { topK } from './linalg';
+import { topKPositive } from './linalg';
 import { FROM_SEGMENT, SegmentPopularStrategy, segmentReason } from './segment-popular';
 import { AlsStrategy, FROM_FACTORS, OnlineAls } from './als-online';
 import type { AlsOptions } from './als';
@@ -477,7 +477,7 @@ export class Recommender {
     // Rank order without sorting every candidate: the best `m` first (a bounded heap), and the whole
     // ranking only if the rules reject so many that those run out (same order either way).
     const m = 4 * first + 64 + (history ? Math.min(history.n, 1000) : 0);
-    let order = rankPositive(acc, m);
+    let order = topKPositive(acc.touched, acc.n, acc.score, m);
     let partial = order.length === m;
     for (let t = 0; t < order.length && out.length < first; t++) {
       const j = order[t]!;
@@ -486,7 +486,7 @@ export class Recommender {
         out.push({ itemId: idx.items[j]!.id, score: acc.score[j]!, reason: this.reason(strategy, acc.from[j]!, j, history, segment) });
       }
       if (t === order.length - 1 && partial && out.length < first) {
-        order = rankPositive(acc, acc.n); // its first m entries are the ones already seen, in the same order
+        order = topKPositive(acc.touched, acc.n, acc.score, acc.n); // its first m entries are the ones already seen, in the same order
         partial = false;
       }
     }
@@ -594,7 +594,8 @@ export class Recommender {
     const item = idx.items[from]!;
     let verb = 'engaged with';
     if (history) {
-      const t = history.items.subarray(0, history.n).lastIndexOf(from);
+      let t = history.n - 1;
+      while (t >= 0 && history.items[t] !== from) t--;
       if (t >= 0) verb = verbOf(history.bought[t] === 1, history.strength[t]!, idx.strengthOf);
     }
     return `because you ${verb} "${item.title ?? item.id}" (${item.id}): ${strategy.signal} it (${strategy.name})`;
@@ -609,12 +610,8 @@ export class Recommender {
     const all = Int32Array.from({ length: n }, (_, i) => i);
     const deg = Float64Array.from({ length: n }, (_, i) => idx.degree(i));
     const trend = Float64Array.from({ length: n }, (_, i) => idx.trendScore(i));
-    const top = (key: Float64Array) =>
-      all
-        .slice()
-        .sort((a, b) => key[b]! - key[a]! || a - b)
-        .slice(0, 2000)
-        .filter((i) => key[i]! > 0);
+    // a bounded heap, not a comparator sort of every item (which boxes a double per comparison)
+    const top = (key: Float64Array) => topKPositive(all, n, key, 2000);
     this.popularCache = { at: Date.now(), interactions: idx.interactions, byDegree: top(deg), byTrend: top(trend) };
     return this.popularCache;
   }
@@ -628,18 +625,6 @@ function byArrival(a: InteractionEdge, b: InteractionEdge): number {
     (a.userId < b.userId ? -1 : a.userId > b.userId ? 1 : 0) ||
     (a.itemId < b.itemId ? -1 : a.itemId > b.itemId ? 1 : 0)
   );
-}
-
-/**
- * The best `k` candidates of the accumulator with a positive score, best first (ties: lower item index).
- * Candidates at or below 0 rank below every positive one, so taking the top k of all and dropping them
- * leaves the top k positives.
- */
-function rankPositive(acc: Accumulator, k: number): Int32Array {
-  const top = topK(acc.touched, acc.n, acc.score, k);
-  let positive = 0;
-  while (positive < top.length && acc.score[top[positive]!]! > 0) positive++; // best first: the positives are a prefix
-  return top.subarray(0, positive);
 }
 
 /** The strongest interaction type behind a history entry (strength is the max type weight seen). */

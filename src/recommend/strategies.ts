@@ -5,7 +5,8 @@ import { Accumulator, type ScoreContext, type Seed, type Strategy } from './stra
 
 // The built-in strategies; the contract they implement (Strategy, Seed, Accumulator) is in strategy.ts.
 
-type Lists = (i: number) => { j: Int32Array; w: Float32Array; n: number } | undefined;
+/** Item i's weighted neighbours: the first `n` entries of j/w, or all of them without `n` (returned as stored: no object per seed). */
+type Lists = (i: number) => { readonly j: Int32Array; readonly w: Float32Array; readonly n?: number } | undefined;
 
 /** score(j) = sum over history items i of a_i x W_ij, for any sparse item-item W. */
 export class ItemItemStrategy implements Strategy {
@@ -20,7 +21,8 @@ export class ItemItemStrategy implements Strategy {
     for (const { item, a } of seeds) {
       const l = this.lists(item);
       if (!l) continue;
-      const { j, w, n } = l;
+      const { j, w } = l;
+      const n = l.n ?? j.length;
       for (let t = 0; t < n; t++) acc.add(j[t]!, a * w[t]!, item);
     }
   }
@@ -126,19 +128,13 @@ export function builtInStrategies(model: ItemModel, index: InteractionIndex, pop
     'item-knn',
     `item-to-item ${model.options.similarity} similarity, top ${model.options.knnK} neighbours`,
     'shoppers with similar baskets chose',
-    (i) => {
-      const l = model.knn[i];
-      return l && { j: l.j, w: l.w, n: l.j.length };
-    },
+    (i) => model.knn[i],
   );
   const rp3 = new ItemItemStrategy(
     'rp3beta',
     `3-step random walk user-item-user-item, popularity^${model.options.rp3Beta} discount`,
     'a short walk in the shopper graph leads here from',
-    (i) => {
-      const l = model.rp3[i];
-      return l && { j: l.j, w: l.w, n: l.j.length };
-    },
+    (i) => model.rp3[i],
   );
   const userKnn = new UserKnnStrategy(index, more.halfLifeMs ?? (() => 180 * 86_400_000), more.userKnn);
   const parts = new Map<string, Strategy>([

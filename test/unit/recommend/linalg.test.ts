@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { PerformanceObserver } from 'node:perf_hooks';
-import { topK, topKInto } from '../../../src/recommend/linalg';
+import { topK, topKInto, topKPositive } from '../../../src/recommend/linalg';
 import { rng } from '../../../src/recommend/synthetic';
 
 /** The ranking topK promises, by a full sort: larger key first, equal keys by lower index. */
@@ -23,7 +23,14 @@ test('topK ranks like a full sort: larger key first, ties by lower index, for k 
       const j = Math.floor(r() * (i + 1));
       [cand[i], cand[j]] = [cand[j]!, cand[i]!];
     }
-    for (const k of [0, 1, 7, m, m + 5]) assert.deepEqual(Array.from(topK(cand, m, key, k)), reference(cand, m, key, k), `items ${items} m ${m} k ${k}`);
+    for (const k of [0, 1, 7, m, m + 5]) {
+      const want = reference(cand, m, key, k);
+      assert.deepEqual(Array.from(topK(cand, m, key, k)), want, `items ${items} m ${m} k ${k}`);
+      assert.deepEqual(
+        Array.from(topKPositive(cand, m, key, k)),
+        want.filter((j) => key[j]! > 0),
+      );
+    }
   }
 });
 
