@@ -1,3 +1,4 @@
+import { PerformanceObserver } from 'node:perf_hooks';
 import { EVENT_SCHEMA_VERSION, type FlywheelEvent, type InteractionType } from '../../../src/events/event';
 
 let n = 0;
@@ -46,4 +47,25 @@ export function twoBasketShop(): FlywheelEvent[] {
     basket.forEach((i, k) => k !== (u >> 1) % 4 && events.push(buy(`u${u}`, i, k)));
   }
   return events;
+}
+
+/**
+ * Runs `work` (already warmed up: optimised code, buffers grown) and reports what it cost the heap: the
+ * heap's growth across it and the garbage collections that started during it. Allocation-free kernels
+ * assert both are (near) zero.
+ */
+export async function heapCostOf(work: () => void): Promise<{ heapGrowth: number; gcs: number }> {
+  const starts: number[] = [];
+  const obs = new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) starts.push(e.startTime);
+  });
+  obs.observe({ entryTypes: ['gc'] });
+  const t0 = performance.now();
+  const heap0 = process.memoryUsage().heapUsed;
+  work();
+  const heap1 = process.memoryUsage().heapUsed;
+  const t1 = performance.now();
+  await new Promise((r) => setTimeout(r, 50)); // gc entries are delivered asynchronously
+  obs.disconnect();
+  return { heapGrowth: heap1 - heap0, gcs: starts.filter((t) => t >= t0 && t <= t1).length };
 }

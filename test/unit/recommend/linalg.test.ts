@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { PerformanceObserver } from 'node:perf_hooks';
 import { topK, topKInto, topKPositive } from '../../../src/recommend/linalg';
 import { rng } from '../../../src/recommend/synthetic';
+import { heapCostOf } from './helpers';
 
 /** The ranking topK promises, by a full sort: larger key first, equal keys by lower index. */
 function reference(cand: Int32Array, m: number, key: Float64Array, k: number): number[] {
@@ -49,24 +49,12 @@ test('topKInto allocates nothing: 20,000 rankings of 2,000 candidates without he
   const cand = Int32Array.from({ length: 2000 }, (_, i) => i);
   const buf = new Int32Array(400);
   for (let t = 0; t < 2000; t++) topKInto(cand, 2000, key, 340, buf); // warm-up: optimised code
-  const gcs: number[] = [];
-  const obs = new PerformanceObserver((list) => {
-    for (const e of list.getEntries()) gcs.push(e.startTime);
-  });
-  obs.observe({ entryTypes: ['gc'] });
-  const t0 = performance.now();
-  const heap0 = process.memoryUsage().heapUsed;
   let sum = 0;
-  for (let t = 0; t < 20_000; t++) sum += topKInto(cand, 2000, key, 340, buf);
-  const heap1 = process.memoryUsage().heapUsed;
-  const t1 = performance.now();
-  await new Promise((res) => setTimeout(res, 50));
-  obs.disconnect();
+  const cost = await heapCostOf(() => {
+    for (let t = 0; t < 20_000; t++) sum += topKInto(cand, 2000, key, 340, buf);
+  });
   assert.equal(sum, 20_000 * 340);
   // a comparator sort allocated about 45 KB per ranking of 340 (900 MB here); one small view each would be 1.4 MB
-  assert.ok(heap1 - heap0 < 256 * 1024, `heap grew ${heap1 - heap0} bytes`);
-  assert.deepEqual(
-    gcs.filter((s) => s >= t0 && s <= t1),
-    [],
-  );
+  assert.ok(cost.heapGrowth < 256 * 1024, `heap grew ${cost.heapGrowth} bytes`);
+  assert.equal(cost.gcs, 0, 'no garbage collection during the rankings');
 });
