@@ -131,7 +131,9 @@ async function compareBlends(rec: Recommender, sample: readonly string[]): Promi
   }
   const lat = new Map(names.map((n) => [n, [] as number[]]));
   // CPU time of each request too (the process's, in µs): the wall clock also counts the time the OS gave other
-  // processes, which on a shared machine sets the p99 more than the code does
+  // processes, which on a shared machine sets the p99 more than the code does. process.cpuUsage counts every
+  // thread of the process, V8's concurrent marking and sweeping threads included, so a request that overlaps
+  // a concurrent GC shows more CPU than wall time: read its p99 with that in mind.
   const cpu = new Map(names.map((n) => [n, [] as number[]]));
   for (const u of sample.slice(0, 200)) for (const n of names) rec.recommendSync({ userId: u, first: 10, strategy: n }); // warm-up
   for (const u of sample)
