@@ -340,13 +340,20 @@ export class AlsStrategy implements Strategy {
     if (this.top.length < want) this.top = new Int32Array(Math.max(want, this.top.length * 2));
     const pool = ctx.candidates;
     if (pool && n > o.exactMaxItems) {
-      // a large catalogue inside a blend: rank the other parts' candidates only (items newer than the fit have no factors)
+      // A large catalogue inside a blend: re-rank the other parts' best `want` candidates by the blend's score so
+      // far, not all of them (a user with a long history brings thousands, each a row read and k multiply-adds;
+      // BENCHMARKS.md, issue 15, 4 December: the same NDCG on both data sets at 100 + |history| and above).
+      // Items newer than the fit have no factors.
       if (this.ranked.length < pool.n) this.ranked = new Int32Array(Math.max(pool.n, this.ranked.length * 2));
       let m = 0;
-      for (let t = 0; t < pool.n; t++) {
-        const j = pool.items[t]!;
-        if (j < n) this.ranked[m++] = j;
-      }
+      if (pool.score && pool.n > want) {
+        const best = topKInto(pool.items, pool.n, pool.score, want, this.ranked);
+        for (let t = 0; t < best; t++) if (this.ranked[t]! < n) this.ranked[m++] = this.ranked[t]!;
+      } else
+        for (let t = 0; t < pool.n; t++) {
+          const j = pool.items[t]!;
+          if (j < n) this.ranked[m++] = j;
+        }
       scoreSome(model, s.x, this.ranked, m, this.scores);
       this.topCount = topKInto(this.ranked, m, this.scores, want, this.top);
     } else {

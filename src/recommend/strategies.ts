@@ -74,7 +74,7 @@ export class BlendStrategy implements Strategy {
     for (const { strategy, weight } of this.parts) {
       const s = this.scratch;
       s.reset(items);
-      strategy.score(seeds, s, strategy.ranksCandidates && ctx ? { ...ctx, candidates: { items: this.pool, n: pooled } } : ctx);
+      strategy.score(seeds, s, strategy.ranksCandidates && ctx ? { ...ctx, candidates: { items: this.pool, n: pooled, score: acc.score } } : ctx);
       if (!strategy.ranksCandidates)
         for (let t = 0; t < s.n; t++) {
           const j = s.touched[t]!;

@@ -28,9 +28,10 @@ export interface ScoreContext {
   segment?: SegmentTopItems | null;
   /**
    * Inside a blend, for a part that `ranksCandidates`: the items the blend's other parts proposed
-   * (`items[0..n)`), which such a part may score instead of the whole catalogue.
+   * (`items[0..n)`), which such a part may score instead of the whole catalogue, and the blend's score of
+   * each so far (`score[item]`: the other parts' weighted sum), by which it may keep only the best.
    */
-  candidates?: { readonly items: Int32Array; readonly n: number };
+  candidates?: { readonly items: Int32Array; readonly n: number; readonly score?: Float64Array };
 }
 
 export interface Strategy {

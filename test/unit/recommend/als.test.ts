@@ -294,3 +294,52 @@ test('above exactMaxItems, als inside a blend ranks only the other parts’ cand
   );
   rec.close();
 });
+
+test('inside a blend on a large catalogue, als re-ranks only the other parts’ best candidates + |history|, by the blend’s score so far', () => {
+  const rec = new Recommender(null, {
+    backgroundRefresh: false,
+    cacheEntries: 0,
+    defaultStrategy: 'als',
+    als: { factors: 8, regularization: 1, iterations: 8 },
+  });
+  rec.applyEvents(twoBasketShop());
+  for (let u = 0; u < 60; u++) rec.applyEvents([buy(`w${u}`, `a${1 + (u % 4)}`, 1), buy(`w${u}`, `c${u % 20}`, 2), buy(`w${u}`, `c${(u * 7) % 20}`, 3)]);
+  rec.refreshNow();
+  const h = rec.index.user('u0')!;
+  const seeds = Array.from(h.items.subarray(0, h.n), (item) => ({ item, a: 1 }));
+  const items = rec.index.itemCount;
+  const run = (s: Strategy, ctx: ScoreContext) => {
+    const acc = new Accumulator();
+    acc.reset(items);
+    s.score(seeds, acc, ctx);
+    return new Map(Array.from(acc.touched.subarray(0, acc.n), (j) => [j, acc.score[j]!]));
+  };
+  const knnItems = run(rec.strategyByName('item-knn')!, { userId: 'u0' });
+  const als = rec.strategyByName('als')!;
+  const full = run(als, { userId: 'u0' });
+  rec.als.options.exactMaxItems = 0;
+  rec.als.options.candidates = 2;
+  const want = 2 + h.n;
+  const pool = Int32Array.from(knnItems.keys());
+  const score = new Float64Array(items);
+  for (const [j, v] of knnItems) score[j] = v;
+  const best = new Set(
+    [...knnItems.entries()]
+      .sort((a, b) => b[1] - a[1] || a[0] - b[0])
+      .slice(0, want)
+      .map(([j]) => j),
+  );
+  assert.ok(pool.length > want, `a pool (${pool.length}) larger than the ${want} kept`);
+  const everyCandidate = run(als, { userId: 'u0', candidates: { items: pool, n: pool.length } });
+  assert.ok(
+    [...everyCandidate.keys()].some((j) => !best.has(j)),
+    'ranking every candidate, als would bring in items outside the blend’s best',
+  );
+  const ranked = run(als, { userId: 'u0', candidates: { items: pool, n: pool.length, score } });
+  assert.ok(ranked.size > 0);
+  for (const [j, v] of ranked) {
+    assert.ok(best.has(j), `item ${j} is not among the blend's best ${want}`);
+    assert.equal(v, full.get(j), 'same dot product as the full scan');
+  }
+  rec.close();
+});
