@@ -62,7 +62,7 @@ export const configSchema = z.object({
   FLYWHEEL_ALS_HALF_LIFE_DAYS: z.coerce.number({ error: 'must be a number' }).min(0, 'must be at least 0').optional(),
   /** Background refit of the item factors at most this often while events arrive (0 = never on its own). */
   FLYWHEEL_ALS_REFIT_MINUTES: z.coerce.number({ error: 'must be a number' }).min(0, 'must be at least 0').optional(),
-  /** Above this many items, `als` inside a blend ranks the other parts' candidates instead of scanning every item. */
+  /** Above this many items, `als` inside a blend re-ranks the other parts' best candidates instead of scanning every item. */
   FLYWHEEL_ALS_EXACT_MAX_ITEMS: intIn(0, 100_000_000).optional(),
   /**
    * A fitted ALS model (`flywheel export-als`) to serve from the start instead of waiting for the first fit

@@ -66,8 +66,9 @@ export interface AlsOptions {
   explain: number;
   /**
    * Above this many items, `als` inside a blend scores only the candidates the blend's other parts
-   * proposed (a dot product per candidate) instead of every item: a full scan costs items x factors per
-   * request (50,000 x 128 is about 6-13 ms here, BENCHMARKS.md). Alone, `als` always scans every item.
+   * proposed (a dot product per candidate), and of those only the best `candidates` + |history| by the
+   * blend's score so far, instead of every item: a full scan costs items x factors per request (50,000 x
+   * 128 is about 6-13 ms here, BENCHMARKS.md). Alone, `als` always scans every item.
    */
   exactMaxItems: number;
 }
