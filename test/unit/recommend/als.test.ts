@@ -247,7 +247,11 @@ test('the factors are refit only while something serves als: ingestion alone nev
   served.close();
 });
 
-test('above exactMaxItems, als inside a blend ranks only the other parts’ candidates, each with the score a full scan gives it', () => {
+/**
+ * A shop where als and item-knn disagree for user u0, fitted, and `run`: one strategy's scores for u0's
+ * history (item index -> score), for the tests of als as a blend's candidate ranker.
+ */
+function rankerShop() {
   const rec = new Recommender(null, {
     backgroundRefresh: false,
     cacheEntries: 0,
@@ -259,8 +263,6 @@ test('above exactMaxItems, als inside a blend ranks only the other parts’ cand
   rec.refreshNow();
   const h = rec.index.user('u0')!;
   const seeds = Array.from(h.items.subarray(0, h.n), (item) => ({ item, a: 1 }));
-  const knn = rec.strategyByName('item-knn')!;
-  const als = rec.strategyByName('als')!;
   const items = rec.index.itemCount;
   const run = (s: Strategy, ctx: ScoreContext) => {
     const acc = new Accumulator();
@@ -268,6 +270,13 @@ test('above exactMaxItems, als inside a blend ranks only the other parts’ cand
     s.score(seeds, acc, ctx);
     return new Map(Array.from(acc.touched.subarray(0, acc.n), (j) => [j, acc.score[j]!]));
   };
+  return { rec, h, items, run };
+}
+
+test('above exactMaxItems, als inside a blend ranks only the other parts’ candidates, each with the score a full scan gives it', () => {
+  const { rec, run } = rankerShop();
+  const knn = rec.strategyByName('item-knn')!;
+  const als = rec.strategyByName('als')!;
   const knnItems = run(knn, { userId: 'u0' });
   const full = run(als, { userId: 'u0' });
   assert.ok(
@@ -296,24 +305,7 @@ test('above exactMaxItems, als inside a blend ranks only the other parts’ cand
 });
 
 test('inside a blend on a large catalogue, als re-ranks only the other parts’ best candidates + |history|, by the blend’s score so far', () => {
-  const rec = new Recommender(null, {
-    backgroundRefresh: false,
-    cacheEntries: 0,
-    defaultStrategy: 'als',
-    als: { factors: 8, regularization: 1, iterations: 8 },
-  });
-  rec.applyEvents(twoBasketShop());
-  for (let u = 0; u < 60; u++) rec.applyEvents([buy(`w${u}`, `a${1 + (u % 4)}`, 1), buy(`w${u}`, `c${u % 20}`, 2), buy(`w${u}`, `c${(u * 7) % 20}`, 3)]);
-  rec.refreshNow();
-  const h = rec.index.user('u0')!;
-  const seeds = Array.from(h.items.subarray(0, h.n), (item) => ({ item, a: 1 }));
-  const items = rec.index.itemCount;
-  const run = (s: Strategy, ctx: ScoreContext) => {
-    const acc = new Accumulator();
-    acc.reset(items);
-    s.score(seeds, acc, ctx);
-    return new Map(Array.from(acc.touched.subarray(0, acc.n), (j) => [j, acc.score[j]!]));
-  };
+  const { rec, h, items, run } = rankerShop();
   const knnItems = run(rec.strategyByName('item-knn')!, { userId: 'u0' });
   const als = rec.strategyByName('als')!;
   const full = run(als, { userId: 'u0' });
