@@ -600,7 +600,13 @@ export class ExperimentBook {
     if (!x) return undefined;
     const m = metric ?? x.spec.primaryMetric;
     const byVariant: Unit[][] = x.spec.variants.map(() => []);
-    for (const u of x.units.values()) byVariant[u.variant]!.push(u);
+    // Units in key order, not arrival order: a floating-point sum depends on the order of its terms, and each
+    // gateway reads the same units from the log in its own interleaving of partitions. Only a canonical order
+    // gives every gateway the same bits: the same verdict at a boundary, the same group-sequential state.
+    for (const key of [...x.units.keys()].sort()) {
+      const u = x.units.get(key)!;
+      byVariant[u.variant]!.push(u);
+    }
     const inputs = byVariant.map((units, i) => ({ name: x.spec.variants[i]!.name, units }));
     let cuped = true;
     let variants: VariantInput[];

@@ -64,7 +64,9 @@ function traffic(book: ReturnType<typeof wiredBook>['book'], experimentId: strin
   const rand = mulberry32(seed);
   const events: FlywheelEvent[] = [];
   const clicks: Record<string, number[]> = { control: [], treatment: [] };
-  for (let u = 0; u < users; u++) {
+  // users in the order the book sums them (by id), so a reference adds the same terms in the same order
+  const ids = Array.from({ length: users }, (_, u) => u).sort((x, y) => (`s${seed}-u${x}` < `s${seed}-u${y}` ? -1 : 1));
+  for (const u of ids) {
     const user = `s${seed}-u${u}`;
     const a = book.assign(user)!;
     const at = T0 + 60_000 + u * 1000;
