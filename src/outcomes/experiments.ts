@@ -475,14 +475,16 @@ export class ExperimentBook {
 
   private takeLook(x: ExperimentState, at: number): void {
     if (x.units.size === 0) return;
-    this.groupSequentialLook(x, false);
+    // one results() for both (each sorts every unit): the look's analysis, then the group-sequential fold of it
     const r = this.results(x.id)!;
+    this.groupSequentialLook(x, false, r);
+    const folded = groupSequentialView(x);
     x.looks.push({
       at,
       users: r.users,
       treatments: r.analysis.variants.flatMap((v, i) => {
         if (v.name === x.spec.control) return [];
-        const g = r.groupSequential?.[i];
+        const g = folded?.[i];
         return [
           {
             name: v.name,
@@ -505,10 +507,10 @@ export class ExperimentBook {
    * information, so the share of users seen would overstate it; measured in EXPERIMENTS.md). With several
    * treatments each test runs at alpha / (treatments) (Bonferroni: the spending tests have no Holm step-down here).
    */
-  private groupSequentialLook(x: ExperimentState, final: boolean): void {
+  private groupSequentialLook(x: ExperimentState, final: boolean, results?: ExperimentResults): void {
     const tests = x.groupSequential;
     if (!tests || x.units.size === 0) return;
-    const r = this.results(x.id)!;
+    const r = results ?? this.results(x.id)!;
     const alpha = 0.05 / (x.spec.variants.length - 1);
     const planned = plannedInformation(x.spec.minimumDetectableEffect, alpha);
     r.analysis.variants.forEach((v, i) => {
@@ -641,8 +643,7 @@ export class ExperimentBook {
       sequential: { tau: x.spec.minimumDetectableEffect },
       ...(guardrail ? { guardrail: { margin: guardrail.margin, direction: guardrail.direction } } : {}),
     });
-    const groupSequential =
-      m === x.spec.primaryMetric && x.groupSequential ? x.groupSequential.map((g) => (g ? (({ density: _density, ...summary }) => summary)(g) : null)) : null;
+    const groupSequential = m === x.spec.primaryMetric ? groupSequentialView(x) : null;
     return { metric: m, users: byVariant.map((u) => u.length), analysis, cuped, groupSequential };
   }
 }
@@ -672,6 +673,11 @@ export function weightsOf(parts: readonly BlendPartSpec[]): Record<string, numbe
 }
 
 /** The per-unit key: the user, or in a BANDIT (where one user meets several arms) the user and the arm. */
+/** Each treatment's group-sequential state as reported (without its continuation density); null without a spending function. */
+function groupSequentialView(x: ExperimentState) {
+  return x.groupSequential ? x.groupSequential.map((g) => (g ? (({ density: _density, ...summary }) => summary)(g) : null)) : null;
+}
+
 function unitKey(x: ExperimentState, actor: string, variant: string): string {
   return x.bandit ? `${actor}\u0000${variant}` : actor;
 }
