@@ -345,15 +345,17 @@ export class AlsStrategy implements Strategy {
       // BENCHMARKS.md, issue 15, 4 December: the same NDCG on both data sets at 100 + |history| and above).
       // Items newer than the fit have no factors.
       if (this.ranked.length < pool.n) this.ranked = new Int32Array(Math.max(pool.n, this.ranked.length * 2));
-      let m = 0;
+      let from = pool.items;
+      let count = pool.n;
       if (pool.score && pool.n > want) {
-        const best = topKInto(pool.items, pool.n, pool.score, want, this.ranked);
-        for (let t = 0; t < best; t++) if (this.ranked[t]! < n) this.ranked[m++] = this.ranked[t]!;
-      } else
-        for (let t = 0; t < pool.n; t++) {
-          const j = pool.items[t]!;
-          if (j < n) this.ranked[m++] = j;
-        }
+        count = topKInto(pool.items, pool.n, pool.score, want, this.ranked);
+        from = this.ranked; // filtered in place below: m never passes t
+      }
+      let m = 0;
+      for (let t = 0; t < count; t++) {
+        const j = from[t]!;
+        if (j < n) this.ranked[m++] = j;
+      }
       scoreSome(model, s.x, this.ranked, m, this.scores);
       this.topCount = topKInto(this.ranked, m, this.scores, want, this.top);
     } else {
