@@ -12,7 +12,7 @@ import { loadConfig } from '../src/config/config';
 import type { MemoryGraph } from '../src/graph/embedded/memory-graph';
 import { createLogger } from '../src/observability/logger';
 import { rng } from '../src/recommend/synthetic';
-import { heapUsed, loadSyntheticShop } from './shared';
+import { defineComparedBlends, heapUsed, loadOrFitAls, loadSyntheticShop } from './shared';
 
 /**
  * Recommendations over GraphQL on the synthetic shop (issue 4's bar: p99 < 20 ms at moderate concurrency
@@ -32,16 +32,21 @@ import { heapUsed, loadSyntheticShop } from './shared';
  *
  * Env: BENCH_CONNECTIONS (default "8,16"), BENCH_SECONDS (default 15), BENCH_MIXES (default "uniform,active"),
  * BENCH_RATES (default "0": closed loop; e.g. "0,500" adds runs at a fixed offered 500 req/s), BENCH_CPU_PROFILE.
+ * BENCH_COMPARE=name:part=w,...;... (as in bench/recommend.ts) serves those blends beside the default: each run
+ * then has one client per strategy at the same time, sharing the connections and the offered rate, and reports
+ * each one's latencies and their p50/p99 ratios to the default's. BENCH_ALS_MODEL=FILE: the factors a blend with
+ * `als` needs, loaded from FILE when it exists, else fitted and exported there.
  * Mixes: "uniform" = users drawn uniformly from all ids (many have short histories, some none);
  * "active" = drawn like the generator draws event authors (activity-weighted: long histories dominate).
  */
 const CLIENT = process.argv[2] === '--client';
 
 async function client(): Promise<void> {
-  const [, , , url, connections, seconds, mix, users, seed, rate] = process.argv;
+  const [, , , url, connections, seconds, mix, users, seed, rate, strategy] = process.argv;
   const r = rng(Number(seed));
   const n = Number(users);
-  const query = 'query($u: ID!) { recommendations(userId: $u, first: 10) { score reason item { id title category } } }';
+  const query = 'query($u: ID!, $s: String) { recommendations(userId: $u, first: 10, strategy: $s) { score reason item { id title category } } }';
+  const s = strategy ? strategy : null; // null: the gateway's default
   const pick = mix === 'active' ? () => Math.floor(Math.pow(r(), 1.5) * n) : () => Math.floor(r() * n);
   let bad = 0;
   const result = await autocannon({
@@ -54,7 +59,7 @@ async function client(): Promise<void> {
     headers: { 'content-type': 'application/json' },
     requests: [
       {
-        setupRequest: (req) => ({ ...req, body: JSON.stringify({ query, variables: { u: `u${pick()}` } }) }),
+        setupRequest: (req) => ({ ...req, body: JSON.stringify({ query, variables: { u: `u${pick()}`, s } }) }),
         onResponse: (status, body) => {
           // a 200 with `errors` or a short list would be a fake-fast answer
           if (status !== 200 || body.includes('"errors"') || (body.match(/"score"/g) ?? []).length !== 10) bad++;
@@ -65,6 +70,7 @@ async function client(): Promise<void> {
   const l = result.latency;
   process.stdout.write(
     JSON.stringify({
+      ...(s ? { strategy: s } : {}),
       connections: Number(connections),
       offeredRate: Number(rate) > 0 ? Number(rate) : 'closed loop',
       mix,
@@ -77,16 +83,35 @@ async function client(): Promise<void> {
   );
 }
 
-function runClient(url: string, connections: number, seconds: number, mix: string, users: number, seed: number, rate = 0): Promise<Record<string, unknown>> {
+function runClient(
+  url: string,
+  connections: number,
+  seconds: number,
+  mix: string,
+  users: number,
+  seed: number,
+  rate = 0,
+  strategy = '',
+): Promise<Record<string, unknown>> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [__filename, '--client', url, String(connections), String(seconds), mix, String(users), String(seed), String(rate)], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
+    const child = spawn(
+      process.execPath,
+      [__filename, '--client', url, String(connections), String(seconds), mix, String(users), String(seed), String(rate), strategy],
+      {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     child.on('error', reject);
     child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out) as Record<string, unknown>) : reject(new Error(`client exited ${code}`))));
   });
+}
+
+/** One latency percentile of a compared client's run over the default's (2 decimals). */
+function ratio(x: Record<string, unknown>, base: Record<string, unknown>, p: 'p50' | 'p99'): number {
+  const of = (r: Record<string, unknown>) => (r.latencyMs as Record<string, number>)[p]!;
+  return Math.round((of(x) / of(base)) * 100) / 100;
 }
 
 const load = () => loadavg().map((x) => Math.round(x * 100) / 100);
@@ -134,6 +159,10 @@ async function main(): Promise<void> {
   const heapModel = heapUsed();
   const rss = process.memoryUsage().rss;
   log(`solved in ${solveSeconds.toFixed(1)} s`);
+  // BENCH_COMPARE: blends served beside the default, each by its own client at the same time (below)
+  const compared = process.env.BENCH_COMPARE ? defineComparedBlends(rec, process.env.BENCH_COMPARE) : [];
+  const als = compared.length > 0 && process.env.BENCH_COMPARE!.includes('als=') ? await loadOrFitAls(rec, process.env.BENCH_ALS_MODEL) : null;
+  if (als) log(`ALS factors ${JSON.stringify(als)}`);
 
   const gateway = await startGateway(app, { port: 0, host: '127.0.0.1' });
   // BENCH_CPU_PROFILE=file.cpuprofile: a CPU profile of the serving phase only (load and solve left out)
@@ -159,13 +188,27 @@ async function main(): Promise<void> {
         const before = load();
         gcs = [];
         const cpu0 = process.cpuUsage();
-        const run = await runClient(gateway.url, c, seconds, mix, users, seed++, rate);
+        // Compared strategies run side by side: one client each, the connections and the offered rate split
+        // between them, other seeds (so no strategy finds a user the other just warmed), the same server
+        // and its collections shared, so the p99 ratio is read from one run.
+        const strategies = ['', ...compared];
+        const share = (x: number) => (x > 0 ? Math.max(1, Math.round(x / strategies.length)) : 0); // 0 rate: closed loop
+        const results = await Promise.all(strategies.map((name) => runClient(gateway.url, share(c), seconds, mix, users, seed++, share(rate), name)));
+        const run = results[0]!;
+        const requests = results.reduce((a, x) => a + (x.requests as number), 0);
         const cpu = process.cpuUsage(cpu0);
         const major = gcs.filter((g) => g.kind === perfConstants.NODE_PERFORMANCE_GC_MAJOR);
         const round = (x: number) => Math.round(x * 10) / 10;
         runs.push({
           ...run,
-          serverCpuMsPerRequest: Math.round(((cpu.user + cpu.system) / 1000 / (run.requests as number)) * 1000) / 1000,
+          ...(compared.length > 0
+            ? {
+                compared: results.slice(1),
+                p99Ratio: Object.fromEntries(compared.map((n, t) => [n, ratio(results[t + 1]!, run, 'p99')])),
+                p50Ratio: Object.fromEntries(compared.map((n, t) => [n, ratio(results[t + 1]!, run, 'p50')])),
+              }
+            : {}),
+          serverCpuMsPerRequest: Math.round(((cpu.user + cpu.system) / 1000 / requests) * 1000) / 1000,
           gc: {
             count: gcs.length,
             totalMs: round(gcs.reduce((a, g) => a + g.ms, 0)),
@@ -187,6 +230,7 @@ async function main(): Promise<void> {
       graph: await graph.stats(),
       interactions,
       strategy: rec.defaultStrategy,
+      ...(als ? { compare: process.env.BENCH_COMPARE, ...als, alsFactors: rec.als.options.factors } : {}),
       resultCache: { entries: config.FLYWHEEL_RECOMMENDATION_CACHE, ...cache },
       loadSeconds: Math.round(loadSeconds * 10) / 10,
       modelSolveSeconds: Math.round(solveSeconds * 10) / 10,

@@ -4,10 +4,8 @@ import { AlsStrategy } from '../src/recommend/als-online';
 import { BLEND_PARTS } from '../src/recommend/strategies';
 import type { Strategy } from '../src/recommend/strategy';
 import { rng } from '../src/recommend/synthetic';
-import { heapUsed, loadSyntheticShop } from './shared';
+import { defineComparedBlends, heapUsed, loadOrFitAls, loadSyntheticShop } from './shared';
 import { EVENT_SCHEMA_VERSION } from '../src/events/event';
-import { readAlsModelFile, writeAlsModelFile } from '../src/recommend/als-model';
-import { existsSync } from 'node:fs';
 
 /**
  * In-process recommendation benchmark on the synthetic shop:
@@ -110,26 +108,9 @@ async function compareBlends(rec: Recommender, sample: readonly string[]): Promi
   const names = [rec.defaultStrategy];
   const parts = new Map<string, Strategy>(BLEND_PARTS.map((n) => [n, rec.strategyByName(n)!]));
   parts.set('als-exact', new AlsStrategy(rec.als, rec.index, 'als-exact', { ...rec.als.options, foldInCgSteps: 0 }));
-  for (const part of spec.split(';').filter(Boolean)) {
-    const [name, weights] = part.split(':') as [string, string];
-    rec.defineBlend(name, Object.fromEntries(weights.split(',').map((kv) => [kv.split('=')[0]!, Number(kv.split('=')[1])])), parts);
-    names.push(name);
-  }
-  let alsFitSeconds: number | null = null;
-  let alsLoadSeconds: number | null = null;
-  const modelFile = process.env.BENCH_ALS_MODEL;
-  if (spec.includes('als=') || spec.includes('als-exact=')) {
-    const t = performance.now();
-    if (modelFile && existsSync(modelFile)) {
-      // the factors an earlier run of the same shop fitted and exported (the gateway's FLYWHEEL_ALS_MODEL_FILE path)
-      rec.als.loadModel(readAlsModelFile(modelFile), modelFile);
-      alsLoadSeconds = Math.round((performance.now() - t) / 100) / 10;
-    } else {
-      await rec.als.refit(); // the gateway's way: a worker thread
-      alsFitSeconds = Math.round((performance.now() - t) / 100) / 10;
-      if (modelFile) writeAlsModelFile(modelFile, rec.als.exportModel()!);
-    }
-  }
+  names.push(...defineComparedBlends(rec, spec, parts));
+  const als =
+    spec.includes('als=') || spec.includes('als-exact=') ? await loadOrFitAls(rec, process.env.BENCH_ALS_MODEL) : { alsFitSeconds: null, alsLoadSeconds: null };
   const lat = new Map(names.map((n) => [n, [] as number[]]));
   // CPU time of each request too (the process's, in µs): the wall clock also counts the time the OS gave other
   // processes, which on a shared machine sets the p99 more than the code does. process.cpuUsage counts every
@@ -151,7 +132,7 @@ async function compareBlends(rec: Recommender, sample: readonly string[]): Promi
       cpu.get(n)!.push((used.user + used.system) / 1000);
     }
   });
-  const out: Record<string, unknown> = { alsFitSeconds, alsLoadSeconds, alsFactors: rec.als.options.factors };
+  const out: Record<string, unknown> = { ...als, alsFactors: rec.als.options.factors };
   for (const [n, l] of lat) {
     l.sort((a, b) => a - b);
     const c = cpu.get(n)!.sort((a, b) => a - b);

@@ -2,6 +2,9 @@ import type { FlywheelEvent, InteractionType } from '../src/events/event';
 import { prng } from '../src/demo/demo-data';
 import type { MemoryGraph } from '../src/graph/embedded/memory-graph';
 import type { Recommender } from '../src/recommend/recommender';
+import { readAlsModelFile, writeAlsModelFile } from '../src/recommend/als-model';
+import type { Strategy } from '../src/recommend/strategy';
+import { existsSync } from 'node:fs';
 import { syntheticEvents, type SyntheticOptions } from '../src/recommend/synthetic';
 
 /** Helpers the benchmark scripts share. */
@@ -61,4 +64,36 @@ export async function loadSyntheticShop(graph: MemoryGraph, rec: Recommender, sh
     rec.applyEvents(batch);
   }
   return (performance.now() - t) / 1000;
+}
+
+/**
+ * BENCH_COMPARE's blends ("name:part=w,part=w;..."), defined on `rec` over `parts` (the served blend parts by
+ * default); returns their names in the order given.
+ */
+export function defineComparedBlends(rec: Recommender, spec: string, parts?: ReadonlyMap<string, Strategy>): string[] {
+  const names: string[] = [];
+  for (const part of spec.split(';').filter(Boolean)) {
+    const [name, weights] = part.split(':') as [string, string];
+    rec.defineBlend(name, Object.fromEntries(weights.split(',').map((kv) => [kv.split('=')[0]!, Number(kv.split('=')[1])])), parts);
+    names.push(name);
+  }
+  return names;
+}
+
+/**
+ * The ALS factors a compared blend needs: loaded from `modelFile` when it exists (an earlier run's export of
+ * the same deterministic shop, the gateway's FLYWHEEL_ALS_MODEL_FILE path), else fitted the gateway's way (a
+ * worker thread) and exported there. Returns the seconds it took, as a fit or a load.
+ */
+export async function loadOrFitAls(rec: Recommender, modelFile: string | undefined): Promise<{ alsFitSeconds: number | null; alsLoadSeconds: number | null }> {
+  const t = performance.now();
+  const seconds = () => Math.round((performance.now() - t) / 100) / 10;
+  if (modelFile && existsSync(modelFile)) {
+    rec.als.loadModel(readAlsModelFile(modelFile), modelFile);
+    return { alsFitSeconds: null, alsLoadSeconds: seconds() };
+  }
+  await rec.als.refit();
+  const alsFitSeconds = seconds();
+  if (modelFile) writeAlsModelFile(modelFile, rec.als.exportModel()!);
+  return { alsFitSeconds, alsLoadSeconds: null };
 }
