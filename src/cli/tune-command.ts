@@ -33,6 +33,7 @@ const ALS_KEYS: Record<string, { key: keyof AlsOptions; env: string }> = {
   cgSteps: { key: 'cgSteps', env: 'FLYWHEEL_ALS_CG_STEPS' },
   foldInCgSteps: { key: 'foldInCgSteps', env: 'FLYWHEEL_ALS_FOLD_IN_CG_STEPS' },
   foldInTolerance: { key: 'foldInTolerance', env: 'FLYWHEEL_ALS_FOLD_IN_TOLERANCE' },
+  foldInHistory: { key: 'foldInHistory', env: 'FLYWHEEL_ALS_FOLD_IN_HISTORY' },
   halfLifeDays: { key: 'halfLifeDays', env: 'FLYWHEEL_ALS_HALF_LIFE_DAYS' },
 };
 

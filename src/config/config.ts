@@ -58,12 +58,16 @@ export const configSchema = z.object({
   FLYWHEEL_ALS_FOLD_IN_CG_STEPS: intIn(0, 1000).optional(),
   /** The fold-in's CG stops once its preconditioned residual is at most this fraction of the right-hand side's. */
   FLYWHEEL_ALS_FOLD_IN_TOLERANCE: z.coerce.number({ error: 'must be a number' }).min(0, 'must be at least 0').max(1, 'must be at most 1').optional(),
+  /** The fold-in uses the user's latest this many history entries (0 = all of them). */
+  FLYWHEEL_ALS_FOLD_IN_HISTORY: intIn(0, 1_000_000).optional(),
   /** Evidence halves every this many days before the user's latest event; 0 = no decay. */
   FLYWHEEL_ALS_HALF_LIFE_DAYS: z.coerce.number({ error: 'must be a number' }).min(0, 'must be at least 0').optional(),
   /** Background refit of the item factors at most this often while events arrive (0 = never on its own). */
   FLYWHEEL_ALS_REFIT_MINUTES: z.coerce.number({ error: 'must be a number' }).min(0, 'must be at least 0').optional(),
   /** Above this many items, `als` inside a blend re-ranks the other parts' best candidates instead of scanning every item. */
   FLYWHEEL_ALS_EXACT_MAX_ITEMS: intIn(0, 100_000_000).optional(),
+  /** How many of the blend's best candidates `als` re-ranks there. */
+  FLYWHEEL_ALS_RERANK: intIn(1, 100_000).optional(),
   /**
    * A fitted ALS model (`flywheel export-als`) to serve from the start instead of waiting for the first fit
    * (src/app/als-factors.ts); a file that is damaged or fitted with other hyperparameters stops the start.
@@ -189,9 +193,11 @@ export interface AlsSettings {
   cgSteps?: number;
   foldInCgSteps?: number;
   foldInTolerance?: number;
+  foldInHistory?: number;
   halfLifeDays?: number;
   refitMinutes?: number;
   exactMaxItems?: number;
+  rerank?: number;
 }
 
 export function alsOptionsOf(c: FlywheelConfig): AlsSettings {
@@ -204,9 +210,11 @@ export function alsOptionsOf(c: FlywheelConfig): AlsSettings {
     cgSteps: c.FLYWHEEL_ALS_CG_STEPS,
     foldInCgSteps: c.FLYWHEEL_ALS_FOLD_IN_CG_STEPS,
     foldInTolerance: c.FLYWHEEL_ALS_FOLD_IN_TOLERANCE,
+    foldInHistory: c.FLYWHEEL_ALS_FOLD_IN_HISTORY,
     halfLifeDays: c.FLYWHEEL_ALS_HALF_LIFE_DAYS,
     refitMinutes: c.FLYWHEEL_ALS_REFIT_MINUTES,
     exactMaxItems: c.FLYWHEEL_ALS_EXACT_MAX_ITEMS,
+    rerank: c.FLYWHEEL_ALS_RERANK,
   };
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as AlsSettings;
 }

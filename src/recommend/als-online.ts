@@ -336,13 +336,15 @@ export class AlsStrategy implements Strategy {
       this.all = Int32Array.from({ length: this.scores.length }, (_, i) => i);
     }
     if (this.z.length < model.k) this.z = new Float64Array(model.k);
-    const want = o.candidates + s.n;
-    if (this.top.length < want) this.top = new Int32Array(Math.max(want, this.top.length * 2));
     const pool = ctx.candidates;
-    if (pool && n > o.exactMaxItems) {
-      // A large catalogue inside a blend: re-rank the other parts' best `want` candidates by the blend's score so
-      // far, not all of them (a user with a long history brings thousands, each a row read and k multiply-adds;
-      // BENCHMARKS.md, issue 15, 4 December: the same NDCG on both data sets at 100 + |history| and above).
+    const ranker = pool !== undefined && n > o.exactMaxItems;
+    // alone (or on a small catalogue): its own best `candidates`, history aside; re-ranking a blend's: `rerank`
+    const want = ranker && pool.score ? o.rerank : o.candidates + s.n;
+    if (this.top.length < want) this.top = new Int32Array(Math.max(want, this.top.length * 2));
+    if (ranker) {
+      // A large catalogue inside a blend: re-rank the other parts' best `rerank` candidates by the blend's score
+      // so far, not all of them (a user with a long history brings thousands, each a row read and k
+      // multiply-adds; BENCHMARKS.md, issue 15, 4 December: the same NDCG on both data sets).
       // Items newer than the fit have no factors.
       if (this.ranked.length < pool.n) this.ranked = new Int32Array(Math.max(pool.n, this.ranked.length * 2));
       let from = pool.items;

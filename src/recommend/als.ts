@@ -1,6 +1,6 @@
 import type { ItemFactorPosition } from '../graph/stores/item-factors';
 import type { InteractionIndex, UserHistory } from './interactions';
-import { choleskySolve, symmetricEigen } from './linalg';
+import { choleskySolve, symmetricEigen, topKInto } from './linalg';
 
 /**
  * Implicit-feedback matrix factorisation (Hu, Koren, Volinsky 2008, "Collaborative Filtering for Implicit
@@ -53,6 +53,11 @@ export interface AlsOptions {
   foldInCgSteps: number;
   /** The fold-in's CG stops once its residual's M^-1 norm is at most this fraction of b's. */
   foldInTolerance: number;
+  /**
+   * The fold-in solves the user's vector from their latest this many history entries (by last interaction);
+   * 0 = every entry. A step costs |entries| x k, so the heaviest users, who set the p99, cost a bounded amount.
+   */
+  foldInHistory: number;
   /** Evidence halves for every this many days an entry is older than the user's latest event; 0 = no decay. */
   halfLifeDays: number;
   seed: number;
@@ -66,11 +71,17 @@ export interface AlsOptions {
   explain: number;
   /**
    * Above this many items, `als` inside a blend scores only the candidates the blend's other parts
-   * proposed (a dot product per candidate), and of those only the best `candidates` + |history| by the
-   * blend's score so far, instead of every item: a full scan costs items x factors per request (50,000 x
-   * 128 is about 6-13 ms here, BENCHMARKS.md). Alone, `als` always scans every item.
+   * proposed (a dot product per candidate), and of those only the best `rerank` by the blend's score so far,
+   * instead of every item: a full scan costs items x factors per request (50,000 x 128 is about 6-13 ms
+   * here, BENCHMARKS.md). Alone, `als` always scans every item.
    */
   exactMaxItems: number;
+  /**
+   * How many of the blend's best candidates `als` re-ranks above `exactMaxItems` (a scattered row read and
+   * k multiply-adds each, and an entry more in the blend's ranking). Not counting the user's history: the
+   * heaviest users, who set the p99, would otherwise bring hundreds more.
+   */
+  rerank: number;
 }
 
 // Chosen with `flywheel tune --als` on the development slice, train before 2011-07-01, validation July 2011
@@ -84,7 +95,9 @@ export const DEFAULT_ALS_OPTIONS: AlsOptions = {
   iterations: 8,
   cgSteps: 3,
   foldInCgSteps: 32,
-  foldInTolerance: 1e-4,
+  foldInTolerance: 1e-3,
+  // foldInTolerance and foldInHistory: `flywheel tune --als` on July 2011 and on February 1998 (ratings), BENCHMARKS.md
+  foldInHistory: 100,
   halfLifeDays: 180,
   seed: 42,
   refitMinutes: 15,
@@ -92,6 +105,8 @@ export const DEFAULT_ALS_OPTIONS: AlsOptions = {
   candidates: 300,
   explain: 16,
   exactMaxItems: 20_000,
+  // of 20 / 50 / 100 / 300, the best NDCG on July 2011 and nearly on February 1998 (ratings), BENCHMARKS.md
+  rerank: 50,
 };
 
 /** The served model: item factors and their Gram matrix. Never mutated after it is published. */
@@ -99,11 +114,12 @@ export interface AlsSnapshot {
   readonly k: number;
   /** Items with factors (item indexes below it); newer items get none until the next refit. */
   readonly items: number;
-  /** items x k, row-major, in the eigenbasis of Y^T Y (`toServedBasis`): the fold-in and explanations. */
+  /** items x k, row-major, in the eigenbasis of Y^T Y (`toServedBasis`): the exact fold-in and explanations, exports. */
   readonly Y: Float64Array;
   /**
-   * Y rounded to float32, for scoring items (`scoreAll`, `scoreSome`): half the bytes a request reads from
-   * memory. The rounding (relative 6e-8) is far below the fold-in's own tolerance (1e-4).
+   * Y rounded to float32, for what a request reads (`scoreAll`, `scoreSome`, the CG fold-in's rows): half the
+   * bytes of its scattered row reads, which set its cost. The rounding (relative 6e-8) is far below the
+   * fold-in's own tolerance (1e-3).
    */
   readonly Yf: Float32Array;
   /** Y^T Y, k x k: diagonal in that basis (kept dense for the exact solve). */
@@ -137,7 +153,8 @@ export function confidenceOf(o: Pick<AlsOptions, 'alpha' | 'confidence' | 'logEp
 
 /**
  * One user's row: items below `items` and their confidences, into `idx`/`conf` from position `at`. The fit
- * and the fold-in both build rows here, so fold-in solves the very system the fit solved for that user.
+ * and the fold-in both build rows here, so fold-in solves the very system the fit solved for that user (or,
+ * with `entries`, the system of those history positions only: `foldInHistory`).
  */
 export function userRow(
   h: UserHistory,
@@ -146,10 +163,13 @@ export function userRow(
   idx: Int32Array,
   conf: Float32Array | Float64Array,
   at = 0,
+  entries: Int32Array | null = null,
+  entryCount = h.n,
 ): number {
   let n = at;
   const decay = o.halfLifeDays > 0 ? 1 / (o.halfLifeDays * 86_400_000) : 0;
-  for (let t = 0; t < h.n; t++) {
+  for (let e = 0; e < entryCount; e++) {
+    const t = entries === null ? e : entries[e]!;
     const i = h.items[t]!;
     if (i >= items) continue;
     let r = h.count[t]!;
@@ -527,10 +547,13 @@ export class FoldInScratch {
   diag = new Float64Array(0);
   diagReady = false;
   idx = new Int32Array(0);
+  /** History positions 0, 1, 2, ... (the candidates of `latest`), and the latest `foldInHistory` of them. */
+  positions = new Int32Array(0);
+  latest = new Int32Array(0);
   /** Float32 like the fit's matrix, so fold-in solves exactly the system the fit solved. */
   conf = new Float32Array(0);
-  /** The row's item factors, gathered contiguously (n x k), and their weights c - 1 (CG). */
-  U = new Float64Array(0);
+  /** The row's item factors (float32, from `Yf`), gathered contiguously (n x k), and their weights c - 1 (CG). */
+  U = new Float32Array(0);
   /** The rows scaled for CG explanations (n x k). */
   V = new Float64Array(0);
   w = new Float64Array(0);
@@ -553,9 +576,11 @@ export class FoldInScratch {
       this.idx = new Int32Array(Math.max(n, this.idx.length * 2, 64));
       this.conf = new Float32Array(this.idx.length);
       this.w = new Float64Array(this.idx.length);
+      this.positions = Int32Array.from({ length: this.idx.length }, (_, t) => t);
+      this.latest = new Int32Array(this.idx.length);
     }
     if (this.U.length < this.idx.length * k) {
-      this.U = new Float64Array(this.idx.length * k);
+      this.U = new Float32Array(this.idx.length * k);
       this.V = new Float64Array(this.U.length);
     }
   }
@@ -569,7 +594,10 @@ export class FoldInScratch {
  */
 export function foldIn(model: AlsSnapshot, h: UserHistory, o: AlsOptions, s: FoldInScratch): boolean {
   s.ensure(model.k, h.n);
-  s.n = userRow(h, o, model.items, s.idx, s.conf);
+  if (o.foldInHistory > 0 && h.n > o.foldInHistory) {
+    const m = topKInto(s.positions, h.n, h.last, o.foldInHistory, s.latest);
+    s.n = userRow(h, o, model.items, s.idx, s.conf, 0, s.latest, m);
+  } else s.n = userRow(h, o, model.items, s.idx, s.conf);
   if (s.n === 0) return false;
   s.diagReady = false;
   if (o.foldInCgSteps > 0) {
@@ -584,7 +612,7 @@ export function foldIn(model: AlsSnapshot, h: UserHistory, o: AlsOptions, s: Fol
 }
 
 /** out += sign x sum_t w_t (u_t . v) u_t over the rows u_t of U: the user's own part of A times v, O(n k). */
-function addUserPart(U: Float64Array, w: Float64Array, n: number, k: number, v: Float64Array, out: Float64Array, sign: number): void {
+function addUserPart(U: Float32Array, w: Float64Array, n: number, k: number, v: Float64Array, out: Float64Array, sign: number): void {
   for (let t = 0; t < n; t++) {
     const uo = t * k;
     const f = sign * w[t]! * dotRow(U, uo, k, v);
@@ -596,11 +624,12 @@ function addUserPart(U: Float64Array, w: Float64Array, n: number, k: number, v: 
 /**
  * Solves A x = b for the row in `s` (A = M + sum_t (c_t - 1) y_t y_t^T, M = diag(model.shared), b = sum_t
  * c_t y_t) by conjugate gradient preconditioned with M, from x = M^-1 b, into `s.x`. Stops after
- * `maxSteps` or once r^T M^-1 r <= tolerance^2 b^T M^-1 b. Returns the steps taken.
+ * `maxSteps` or once r^T M^-1 r <= tolerance^2 b^T M^-1 b. Returns the steps taken. The rows y_t are the
+ * float32 ones (`Yf`), gathered once into `s.U`, where every step reads them.
  */
 function pcgFoldIn(model: AlsSnapshot, s: FoldInScratch, maxSteps: number, tolerance: number): number {
   const k = model.k;
-  const Y = model.Y;
+  const Y = model.Yf;
   const d = model.shared;
   const { U, w, x, b, r, z, p, Ap, idx, conf } = s;
   const n = s.n;

@@ -128,12 +128,13 @@ test('CG fold-in agrees with the exact solve on random well-conditioned problems
     const snap = snapshotOf(Y, toServedBasis(Y, items, k), items, o, 0, 0, 1);
     for (let u = 0; u < 60; u++) {
       const h = randomHistory(r, items, 1 + Math.floor(r() * 120));
-      // to convergence: k steps at most, a tolerance at rounding level
+      // to convergence: k steps at most, a tolerance at rounding level; CG reads the rows rounded to float32
+      // (relative 6e-8 each), the exact solve the float64 ones
       const [x, exact] = bothSolves(snap, h, { ...o, foldInCgSteps: k, foldInTolerance: 1e-12 })!;
-      assert.ok(relativeError(x, exact, k) < 1e-8, `k ${k}, |H| ${h.n}: ${relativeError(x, exact, k)}`);
+      assert.ok(relativeError(x, exact, k) < 1e-6, `k ${k}, |H| ${h.n}: ${relativeError(x, exact, k)}`);
       // the default stopping rule
       const [xd, , steps] = bothSolves(snap, h, o)!;
-      assert.ok(relativeError(xd, exact, k) < 1e-3, `k ${k}, |H| ${h.n}, default tolerance: ${relativeError(xd, exact, k)} after ${steps} steps`);
+      assert.ok(relativeError(xd, exact, k) < 1e-2, `k ${k}, |H| ${h.n}, default tolerance: ${relativeError(xd, exact, k)} after ${steps} steps`);
       assert.ok(steps <= o.foldInCgSteps);
     }
   }
@@ -170,7 +171,7 @@ test('CG fold-in agrees with the exact solve on a fitted model (synthetic shop),
   errors.sort((a, b) => a - b);
   assert.ok(users > 1000);
   const p99 = errors[Math.floor(errors.length * 0.99)]!;
-  assert.ok(p99 < 1e-3, `relative error p99 ${p99}`);
+  assert.ok(p99 < 1e-2, `relative error p99 ${p99}`); // the default tolerance is 1e-3 of the residual
   assert.ok(overlap / (users * 10) > 0.999, `top-10 overlap ${overlap / (users * 10)}`);
 });
 
@@ -216,4 +217,39 @@ test('a warm CG fold-in allocates nothing: same buffers, no heap growth, no garb
   );
   assert.equal(cost.gcs, 0, 'no garbage collection during the fold-ins');
   assert.ok(cost.heapGrowth < 512 * 1024, `heap grew by ${cost.heapGrowth} bytes`);
+});
+
+test('foldInHistory: the fold-in solves from the latest entries only, exactly as if the history held just those', () => {
+  const r = rng(21);
+  const k = 16;
+  const items = 300;
+  const Y = Float64Array.from({ length: items * k }, () => (r() - 0.5) * 0.6);
+  const o = { ...CG, factors: k, regularization: 2, alpha: 3, halfLifeDays: 0, foldInTolerance: 1e-12, foldInCgSteps: k };
+  const snap = snapshotOf(Y, toServedBasis(Y, items, k), items, o, 0, 0, 1);
+  const h = randomHistory(r, items, 40);
+  for (let t = 0; t < h.n; t++) h.last[t] = 1_000 + ((t * 17) % 40); // a shuffled recency order
+  h.latest = 1_100;
+  const latest = Array.from({ length: h.n }, (_, t) => t)
+    .sort((a, b) => h.last[b]! - h.last[a]!)
+    .slice(0, 12);
+  const only: UserHistory = {
+    ...h,
+    n: 12,
+    items: Int32Array.from(latest, (t) => h.items[t]!),
+    count: Float32Array.from(latest, (t) => h.count[t]!),
+    last: Float64Array.from(latest, (t) => h.last[t]!),
+  };
+  const s = new FoldInScratch();
+  const solve = (hist: UserHistory, foldInHistory: number) => {
+    assert.ok(foldIn(snap, hist, { ...o, foldInHistory }, s));
+    return { x: s.x.slice(0, k), row: new Set(s.idx.subarray(0, s.n)) };
+  };
+  const capped = solve(h, 12);
+  const truncated = solve(only, 0);
+  const full = solve(h, 0);
+  assert.deepEqual(capped.row, new Set(only.items), 'the row holds the 12 latest entries');
+  assert.ok(relativeError(capped.x, truncated.x, k) < 1e-10, `${relativeError(capped.x, truncated.x, k)}`);
+  assert.ok(relativeError(capped.x, full.x, k) > 1e-3, 'the older entries did count without the cap');
+  assert.equal(full.row.size, 40);
+  assert.deepEqual(solve(h, 40).x, full.x, 'a cap at |history| changes nothing');
 });

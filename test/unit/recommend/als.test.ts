@@ -304,14 +304,15 @@ test('above exactMaxItems, als inside a blend ranks only the other parts’ cand
   rec.close();
 });
 
-test('inside a blend on a large catalogue, als re-ranks only the other parts’ best candidates + |history|, by the blend’s score so far', () => {
+test('inside a blend on a large catalogue, als re-ranks only the other parts’ best `rerank` candidates, by the blend’s score so far', () => {
   const { rec, h, items, run } = rankerShop();
   const knnItems = run(rec.strategyByName('item-knn')!, { userId: 'u0' });
   const als = rec.strategyByName('als')!;
   const full = run(als, { userId: 'u0' });
   rec.als.options.exactMaxItems = 0;
-  rec.als.options.candidates = 2;
-  const want = 2 + h.n;
+  const want = 3;
+  rec.als.options.rerank = want;
+  assert.ok(h.n > 0 && rec.als.options.candidates + h.n > want, 'alone it would keep more: its candidates + |history|');
   const pool = Int32Array.from(knnItems.keys());
   const score = new Float64Array(items);
   for (const [j, v] of knnItems) score[j] = v;
@@ -328,7 +329,7 @@ test('inside a blend on a large catalogue, als re-ranks only the other parts’ 
     'ranking every candidate, als would bring in items outside the blend’s best',
   );
   const ranked = run(als, { userId: 'u0', candidates: { items: pool, n: pool.length, score } });
-  assert.ok(ranked.size > 0);
+  assert.ok(ranked.size > 0 && ranked.size <= want, `${ranked.size} items re-ranked, at most ${want}`);
   for (const [j, v] of ranked) {
     assert.ok(best.has(j), `item ${j} is not among the blend's best ${want}`);
     assert.equal(v, full.get(j), 'same dot product as the full scan');
