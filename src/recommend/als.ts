@@ -97,7 +97,7 @@ export const DEFAULT_ALS_OPTIONS: AlsOptions = {
   foldInCgSteps: 32,
   foldInTolerance: 1e-3,
   // foldInTolerance and foldInHistory: `flywheel tune --als` on July 2011 and on February 1998 (ratings), BENCHMARKS.md
-  foldInHistory: 100,
+  foldInHistory: 200,
   halfLifeDays: 180,
   seed: 42,
   refitMinutes: 15,
