@@ -194,7 +194,11 @@ export async function createFlywheel(config: FlywheelConfig, logger: Logger, opt
   if (serving) await segmentService.start();
 
   const outcomes = new Outcomes(
-    { clickWindowMs: config.FLYWHEEL_ATTRIBUTION_CLICK_HOURS * 3_600_000, conversionWindowMs: config.FLYWHEEL_ATTRIBUTION_CONVERSION_HOURS * 3_600_000 },
+    {
+      clickWindowMs: config.FLYWHEEL_ATTRIBUTION_CLICK_HOURS * 3_600_000,
+      conversionWindowMs: config.FLYWHEEL_ATTRIBUTION_CONVERSION_HOURS * 3_600_000,
+      maxLists: config.FLYWHEEL_ATTRIBUTION_MAX_LISTS,
+    },
     {
       log,
       logger,

@@ -127,6 +127,8 @@ export const configSchema = z.object({
     .positive('must be positive')
     .max(8760, 'must be at most 8760 (a year)')
     .default(168),
+  /** Most served lists held in memory for attribution; the oldest go first (src/outcomes/attribution.ts). */
+  FLYWHEEL_ATTRIBUTION_MAX_LISTS: intIn(1, 100_000_000).default(500_000),
   FLYWHEEL_SEGMENTS_REFIT_MINUTES: z.coerce.number({ error: 'must be a number' }).min(0, 'must be at least 0').default(60),
   /** Each segment's next-period buy rate is backtested over this many days before the fit. */
   FLYWHEEL_SEGMENTS_BUY_RATE_DAYS: intIn(1, 365).default(30),

@@ -211,6 +211,7 @@ export interface OutcomeSource {
     revenue: number;
   }[];
   unattributedCounts(): Readonly<Record<'CLICK' | 'ADD_TO_CART' | 'PURCHASE', number>>;
+  evictedLists(): number;
 }
 
 /**
@@ -290,6 +291,15 @@ export function registerOutcomeMetrics(metrics: Metrics, src: () => OutcomeSourc
       this.inc({ outcome: 'click' }, u.CLICK);
       this.inc({ outcome: 'add_to_cart' }, u.ADD_TO_CART);
       this.inc({ outcome: 'purchase' }, u.PURCHASE);
+    },
+  });
+  new Counter({
+    name: 'flywheel_attribution_lists_evicted_total',
+    help: 'Served lists dropped before their attribution window ended (more than FLYWHEEL_ATTRIBUTION_MAX_LISTS held); outcomes on them count as unattributed',
+    registers,
+    collect() {
+      this.reset();
+      this.inc(src().evictedLists());
     },
   });
 }

@@ -32,6 +32,12 @@ export interface AttributionOptions {
   maxBuckets?: number;
   /** Told of every impression and outcome the first time it is counted (the experiments' per-user data). */
   listener?: AttributionListener;
+  /**
+   * Most served lists held for attribution (default: no limit). Every list is held for the longest window
+   * (7 days by default), about 1.35 KB for a 10-item list, so under load the windows alone would outgrow
+   * the heap; above this many the oldest goes first (`evictedLists`), and an outcome on it is unattributed.
+   */
+  maxLists?: number;
 }
 
 export interface AttributionListener {
@@ -118,6 +124,8 @@ export class Attribution {
   /** Latest event time seen: windows and pruning go by it. */
   private watermark = -Infinity;
   private sincePrune = 0;
+  private evicted = 0;
+  private readonly maxLists: number;
   private readonly horizon: number;
   private readonly bucketMs: number;
   private readonly maxBuckets: number;
@@ -126,6 +134,7 @@ export class Attribution {
     this.horizon = Math.max(options.clickWindowMs, options.conversionWindowMs);
     this.bucketMs = options.bucketMs ?? 3_600_000;
     this.maxBuckets = options.maxBuckets ?? 24 * 90;
+    this.maxLists = options.maxLists ?? Infinity;
   }
 
   /** Takes a batch in log order (already without erased actors' records). Never throws on valid records. */
@@ -161,6 +170,11 @@ export class Attribution {
     return this.unattributed;
   }
 
+  /** Lists dropped before their window ended because more than `maxLists` were held. */
+  get evictedLists(): number {
+    return this.evicted;
+  }
+
   /** Erasure: the actors' lists and their place in the per-user counts go (the totals stay as anonymous counts). */
   forgetActors(actors: readonly string[]): void {
     const gone = new Set(actors);
@@ -183,6 +197,11 @@ export class Attribution {
     if (e.items[0]?.team !== undefined) s.teams = new Map(e.items.map((i) => [i.itemId, i.team!]));
     if (e.segment !== undefined) s.segment = e.segment;
     this.served.set(e.id, s);
+    if (this.served.size > this.maxLists) {
+      // the Map keeps insertion (log) order: its first list is the oldest, so a replay evicts the same ones
+      this.drop(this.served.values().next().value!);
+      this.evicted++;
+    }
     if (actor !== undefined) {
       let byItem = this.latest.get(actor);
       if (!byItem) this.latest.set(actor, (byItem = new Map()));
@@ -272,16 +291,18 @@ export class Attribution {
   private prune(): void {
     this.sincePrune = 0;
     const before = this.watermark - this.horizon;
-    for (const [id, s] of this.served) {
-      if (s.timestamp >= before) continue;
-      this.served.delete(id);
-      if (s.actor === undefined) continue;
-      const byItem = this.latest.get(s.actor);
-      if (!byItem) continue;
-      for (const itemId of s.positions.keys()) if (byItem.get(itemId) === s) byItem.delete(itemId);
-      if (byItem.size === 0) this.latest.delete(s.actor);
-    }
+    for (const s of this.served.values()) if (s.timestamp < before) this.drop(s);
     for (const [key, o] of this.outcomes) if (o.at < before) this.outcomes.delete(key);
+  }
+
+  /** Forgets one list: by its id, and as the actor's latest list for each of its items. */
+  private drop(s: Served): void {
+    this.served.delete(s.id);
+    if (s.actor === undefined) return;
+    const byItem = this.latest.get(s.actor);
+    if (!byItem) return;
+    for (const itemId of s.positions.keys()) if (byItem.get(itemId) === s) byItem.delete(itemId);
+    if (byItem.size === 0) this.latest.delete(s.actor);
   }
 }
 

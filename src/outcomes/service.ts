@@ -213,6 +213,10 @@ export class Outcomes {
     return this.state.attribution.unattributedCounts();
   }
 
+  evictedLists(): number {
+    return this.state.attribution.evictedLists;
+  }
+
   private replayStored(into: State, through: number | undefined): number {
     let count = 0;
     let chunk: FlywheelEvent[] = [];

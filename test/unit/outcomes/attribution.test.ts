@@ -2,6 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { FlywheelEvent, ImpressionEvent, InteractionEvent } from '../../../src/events/event';
 import { Attribution } from '../../../src/outcomes/attribution';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 
 const H = 3_600_000;
 const T0 = Date.UTC(2026, 0, 1);
@@ -128,4 +130,47 @@ test('erasure: the actor is forgotten (no later credit to their lists, not count
   a.observe([click]);
   assert.equal(a.attributionOf(click), null);
   assert.equal(a.totals()[0]!.users, 1);
+});
+
+test('maxLists: the oldest lists go first, by servedId and as a latest list, and outcomes on them are unattributed', () => {
+  const a = new Attribution({ ...options, maxLists: 3 });
+  a.observe([shown('s1', 'u1', ['i1'], T0), shown('s2', 'u2', ['i2'], T0 + 1), shown('s3', 'u1', ['i3'], T0 + 2)]);
+  assert.equal(a.evictedLists, 0, 'three lists fit');
+  a.observe([shown('s4', 'u3', ['i4'], T0 + 3), shown('s5', 'u3', ['i5'], T0 + 4)]);
+  assert.equal(a.evictedLists, 2);
+  const named = did('CLICK', 'u1', 'i1', T0 + H, { servedId: 's1' });
+  const latest = did('CLICK', 'u2', 'i2', T0 + H);
+  const kept = did('CLICK', 'u1', 'i3', T0 + H);
+  const keptNamed = did('PURCHASE', 'u3', 'i4', T0 + H, { servedId: 's4', price: 2 });
+  a.observe([named, latest, kept, keptNamed]);
+  assert.equal(a.attributionOf(named), null, 's1 was evicted: its servedId names nothing any more');
+  assert.equal(a.attributionOf(latest), null, "s2 was evicted: it is no longer u2's latest list with i2");
+  assert.equal(a.attributionOf(kept)?.servedId, 's3');
+  assert.equal(a.attributionOf(keptNamed)?.servedId, 's4');
+  assert.deepEqual(a.unattributedCounts(), { CLICK: 2, ADD_TO_CART: 0, PURCHASE: 0 });
+  assert.equal(a.totals()[0]!.impressions, 5, 'evicted lists still count as shown');
+});
+
+test('maxLists bounds the memory of a long run: 200,000 lists held under a cap of 1,000 take no more heap than 1,000', () => {
+  const run = (n: number) => {
+    const a = new Attribution({ ...options, maxLists: 1_000 });
+    for (let b = 0; b < n; b += 1_000)
+      a.observe(Array.from({ length: 1_000 }, (_, t) => shown(`s${b + t}`, `u${(b + t) % 5_000}`, ['i1', 'i2', 'i3', 'i4', 'i5'], T0 + b + t)));
+    return a;
+  };
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as () => void;
+  const heap = () => {
+    gc();
+    return process.memoryUsage().heapUsed;
+  };
+  const h0 = heap();
+  const small = run(1_000);
+  const h1 = heap();
+  const large = run(200_000);
+  const h2 = heap();
+  assert.equal(large.evictedLists, 199_000);
+  assert.equal(small.evictedLists, 0);
+  // without the cap 200,000 five-item lists hold about 150 MB
+  assert.ok(h2 - h1 < 4 * Math.max(h1 - h0, 1_000_000), `1,000 lists: ${h1 - h0} B; 200,000 under the cap: ${h2 - h1} B`);
 });
