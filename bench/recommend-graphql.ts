@@ -131,7 +131,11 @@ async function main(): Promise<void> {
   // left out here, so the gateway ran with the default cache (10,000 entries, about 10 % hits) while the
   // output said "entries: 0".
   const config = loadConfig(
-    { LOG_LEVEL: 'warn', FLYWHEEL_RECOMMENDATION_CACHE: process.env.FLYWHEEL_RECOMMENDATION_CACHE },
+    {
+      LOG_LEVEL: 'warn',
+      FLYWHEEL_RECOMMENDATION_CACHE: process.env.FLYWHEEL_RECOMMENDATION_CACHE,
+      FLYWHEEL_ATTRIBUTION_MAX_LISTS: process.env.FLYWHEEL_ATTRIBUTION_MAX_LISTS,
+    },
     {
       FLYWHEEL_DATA_DIR: dir,
       FLYWHEEL_SNAPSHOT_EVERY: 100_000_000,
