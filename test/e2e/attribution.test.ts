@@ -174,4 +174,30 @@ describe('attribution of outcomes to served lists (embedded)', () => {
       await g.close();
     }
   });
+  test('FLYWHEEL_ATTRIBUTION_MAX_LISTS: past the cap the oldest list goes, its outcomes stay unattributed, /metrics counts it', async () => {
+    const g = await startTestGateway({ demo: true, env: { FLYWHEEL_ATTRIBUTION_MAX_LISTS: '2' } });
+    try {
+      const lists: Served[][] = [];
+      for (const u of ['demo-user-4', 'demo-user-5', 'demo-user-6'])
+        lists.push((await q<{ recommendations: Served[] }>(g, RECS, { u, s: 'popular' })).recommendations);
+      const clickOn = (k: number, id: string) => ({
+        id,
+        type: 'CLICK',
+        userId: `demo-user-${4 + k}`,
+        itemId: lists[k]![0]!.item.id,
+        servedId: lists[k]![0]!.servedId,
+      });
+      const unattributed = g.app.outcomes.unattributedCounts().CLICK; // the demo shop's own clicks
+      assert.deepEqual((await track(g, [clickOn(0, 'cap-first'), clickOn(2, 'cap-third')])).rejected, []);
+      assert.equal(g.app.outcomes.unattributedCounts().CLICK, unattributed + 1);
+      assert.equal(g.app.outcomes.attributionOf({ kind: 'interaction', id: 'cap-first', userId: 'demo-user-4' }), null, 'the first list was evicted');
+      assert.equal(g.app.outcomes.attributionOf({ kind: 'interaction', id: 'cap-third', userId: 'demo-user-6' })?.servedId, lists[2]![0]!.servedId);
+      const pop = g.app.outcomes.totals().find((t) => t.strategy === 'popular')!;
+      assert.deepEqual([pop.impressions, pop.clicks], [3, 1], 'an evicted list still counts as shown');
+      const metrics = await (await fetch(`${g.url}/metrics`)).text();
+      assert.match(metrics, /flywheel_attribution_lists_evicted_total 1\n/);
+    } finally {
+      await g.close();
+    }
+  });
 });
