@@ -672,12 +672,12 @@ export function weightsOf(parts: readonly BlendPartSpec[]): Record<string, numbe
   return Object.fromEntries(parts.map((p) => [p.strategy, p.weight]));
 }
 
-/** The per-unit key: the user, or in a BANDIT (where one user meets several arms) the user and the arm. */
 /** Each treatment's group-sequential state as reported (without its continuation density); null without a spending function. */
 function groupSequentialView(x: ExperimentState) {
   return x.groupSequential ? x.groupSequential.map((g) => (g ? (({ density: _density, ...summary }) => summary)(g) : null)) : null;
 }
 
+/** The per-unit key: the user, or in a BANDIT (where one user meets several arms) the user and the arm. */
 function unitKey(x: ExperimentState, actor: string, variant: string): string {
   return x.bandit ? `${actor}\u0000${variant}` : actor;
 }
