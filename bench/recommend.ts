@@ -19,7 +19,12 @@ import { EVENT_SCHEMA_VERSION } from '../src/events/event';
  * (default, blend 1, ...; the order rotates with each user), so the serving cost of a candidate default is read
  * side by side.
  * A part named `als-exact` is `als` over the same factors with the exact (Cholesky) fold-in, so both
- * fold-in solvers can be compared in one run. BENCH_REQUESTS (default 2000): how many users are asked. BENCH_ALS_MODEL=FILE: load the factors from FILE when it exists
+ * fold-in solvers can be compared in one run. BENCH_FRESH_EVENT=1: before a user's requests, one new event of
+ * theirs (a view of a random item, not timed), as when a shopper looks at something and the next list is asked
+ * for: no kept ALS vector is current then, so every fold-in solves. BENCH_PREVIOUS_PAGE=1: every sampled user
+ * is asked once before (untimed, the shopper's previous page), so a fold-in finds that user's kept vector
+ * (unless another user took its slot since): as it is without a fresh event, warm-started with one. FLYWHEEL_ALS_USER_VECTORS: how many vectors are kept (0 = none).
+ * BENCH_REQUESTS (default 2000): how many users are asked. BENCH_ALS_MODEL=FILE: load the factors from FILE when it exists
  * (an earlier run's export of the same deterministic shop) instead of fitting, else fit and export them there.
  */
 const [interactions = 5_000_000, users = 100_000, items = 50_000] = process.argv.slice(2).map(Number);
@@ -27,7 +32,11 @@ const [interactions = 5_000_000, users = 100_000, items = 50_000] = process.argv
 async function main(): Promise<void> {
   const graph = new MemoryGraph();
   // comparing strategies: no result cache, so repeated users do not flatter any of them
-  const rec = new Recommender(graph, { backgroundRefresh: false, ...(process.env.BENCH_COMPARE ? { cacheEntries: 0 } : {}) });
+  const rec = new Recommender(graph, {
+    backgroundRefresh: false,
+    ...(process.env.BENCH_COMPARE ? { cacheEntries: 0 } : {}),
+    ...(process.env.FLYWHEEL_ALS_USER_VECTORS !== undefined ? { als: { userVectors: Number(process.env.FLYWHEEL_ALS_USER_VECTORS) } } : {}),
+  });
   const heap0 = heapUsed();
   const loadSeconds = await loadSyntheticShop(graph, rec, { users, items, interactions });
   const heapLoaded = heapUsed();
@@ -50,7 +59,7 @@ async function main(): Promise<void> {
   }
   lat.sort((a, b) => a - b);
   const q = (p: number) => quantile(lat, p);
-  const compare = await compareBlends(rec, sample);
+  const compare = await compareBlends(graph, rec, sample);
 
   // event -> changed recommendation: apply one purchase of the user's current top item, re-ask
   const e2r: number[] = [];
@@ -100,12 +109,17 @@ async function main(): Promise<void> {
   );
 }
 
+function quantiles(xs: number[]): { p50: number; p99: number; max: number } {
+  const sorted = [...xs].sort((a, b) => a - b);
+  return { p50: quantile(sorted, 0.5), p99: quantile(sorted, 0.99), max: quantile(sorted, 1) };
+}
+
 function quantile(sorted: readonly number[], p: number): number {
   return Math.round(sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]! * 1000) / 1000;
 }
 
 /** BENCH_COMPARE: every named blend and the default, requests interleaved over the same users. */
-async function compareBlends(rec: Recommender, sample: readonly string[]): Promise<Record<string, unknown> | null> {
+async function compareBlends(graph: MemoryGraph, rec: Recommender, sample: readonly string[]): Promise<Record<string, unknown> | null> {
   const spec = process.env.BENCH_COMPARE;
   if (!spec) return null;
   const names = [rec.defaultStrategy];
@@ -124,18 +138,61 @@ async function compareBlends(rec: Recommender, sample: readonly string[]): Promi
   // The order rotates with each user: the first strategy asked for a user finds that user's history and
   // neighbour lists out of the CPU caches and the later ones find them in, so a fixed order flatters the
   // later strategies (in one scratch run at 5M a cheaper `als`, asked second, came out below the default).
+  const fresh = process.env.BENCH_FRESH_EVENT === '1';
+  // BENCH_PREVIOUS_PAGE=1: the shopper's previous page, every sampled user asked once before (untimed)
+  if (process.env.BENCH_PREVIOUS_PAGE === '1') for (const u of sample) for (const n of names) rec.recommendSync({ userId: u, first: 10, strategy: n });
+  const pick = rng(11);
+  const before = { ...rec.alsFoldIns() };
+  const alsPart = rec.strategyByName('als') as AlsStrategy;
+  // the compared blends with an `als` part (its fold-in is the one `lastFoldInMs` reports)
+  const withAls = new Set(
+    spec
+      .split(';')
+      .filter((b) => /[:,]als=/.test(b))
+      .map((b) => b.split(':')[0]!),
+  );
+  const foldMs: number[] = [];
+  const foldSteps: number[] = [];
   sample.forEach((u, r) => {
+    if (fresh) {
+      const ev = [
+        {
+          kind: 'interaction' as const,
+          v: EVENT_SCHEMA_VERSION,
+          id: `fresh${r}`,
+          type: 'VIEW' as const,
+          userId: u,
+          itemId: rec.index.items[Math.floor(pick() * rec.index.itemCount)]!.id,
+          timestamp: rec.index.now + 1,
+        },
+      ];
+      graph.applySync(ev);
+      rec.applyEvents(ev);
+    }
     for (let t = 0; t < names.length; t++) {
       const n = names[(r + t) % names.length]!;
       const c = process.cpuUsage();
       const s = performance.now();
       rec.recommendSync({ userId: u, first: 10, strategy: n });
       lat.get(n)!.push(performance.now() - s);
+      if (withAls.has(n)) {
+        foldMs.push(alsPart.lastFoldInMs);
+        foldSteps.push(alsPart.lastFoldInSteps);
+      }
       const used = process.cpuUsage(c);
       cpu.get(n)!.push((used.user + used.system) / 1000);
     }
   });
-  const out: Record<string, unknown> = { ...als, alsFactors: rec.als.options.factors };
+  const after = rec.alsFoldIns();
+  const out: Record<string, unknown> = {
+    ...als,
+    alsFactors: rec.als.options.factors,
+    freshEvent: fresh,
+    // how the measured requests' ALS vectors were obtained (UserVectorCache)
+    alsFoldIns: { cached: after.cached - before.cached, warm: after.warm - before.warm, cold: after.cold - before.cold },
+    // the `als` part's own fold-in in the compared blends (wall ms, CG steps)
+    foldIn: foldMs.length > 0 ? { ms: quantiles(foldMs), steps: quantiles(foldSteps) } : null,
+  };
   for (const [n, l] of lat) {
     l.sort((a, b) => a - b);
     const c = cpu.get(n)!.sort((a, b) => a - b);

@@ -68,6 +68,8 @@ export const configSchema = z.object({
   FLYWHEEL_ALS_EXACT_MAX_ITEMS: intIn(0, 100_000_000).optional(),
   /** How many of the blend's best candidates `als` re-ranks there. */
   FLYWHEEL_ALS_RERANK: intIn(1, 100_000).optional(),
+  /** How many users' latest ALS vectors are kept, so a user asked for again is not solved from scratch (0 = none). */
+  FLYWHEEL_ALS_USER_VECTORS: intIn(0, 100_000_000).optional(),
   /**
    * A fitted ALS model (`flywheel export-als`) to serve from the start instead of waiting for the first fit
    * (src/app/als-factors.ts); a file that is damaged or fitted with other hyperparameters stops the start.
@@ -200,6 +202,7 @@ export interface AlsSettings {
   refitMinutes?: number;
   exactMaxItems?: number;
   rerank?: number;
+  userVectors?: number;
 }
 
 export function alsOptionsOf(c: FlywheelConfig): AlsSettings {
@@ -217,6 +220,7 @@ export function alsOptionsOf(c: FlywheelConfig): AlsSettings {
     refitMinutes: c.FLYWHEEL_ALS_REFIT_MINUTES,
     exactMaxItems: c.FLYWHEEL_ALS_EXACT_MAX_ITEMS,
     rerank: c.FLYWHEEL_ALS_RERANK,
+    userVectors: c.FLYWHEEL_ALS_USER_VECTORS,
   };
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as AlsSettings;
 }

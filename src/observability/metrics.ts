@@ -86,6 +86,7 @@ export function createMetrics() {
 export interface RecommenderGauges {
   cacheStats(): { hits: number; misses: number };
   pendingItems(): number;
+  alsFoldIns(): { cached: number; warm: number; cold: number };
 }
 
 /** Recommendation cache hits/misses and the model's re-solve backlog, read from the live recommender at scrape time. */
@@ -102,6 +103,19 @@ export function registerRecommenderMetrics(metrics: Metrics, recommender: () => 
       this.reset();
       this.inc({ result: 'hit' }, s.hits);
       this.inc({ result: 'miss' }, s.misses);
+    },
+  });
+  new Counter({
+    name: 'flywheel_als_fold_ins_total',
+    help: 'ALS user vectors of requests, by how they were obtained: cached (the kept vector, no solve), warm (solved from the kept vector), cold (solved from scratch)',
+    labelNames: ['start'] as const,
+    registers,
+    collect() {
+      const s = recommender().alsFoldIns();
+      this.reset();
+      this.inc({ start: 'cached' }, s.cached);
+      this.inc({ start: 'warm' }, s.warm);
+      this.inc({ start: 'cold' }, s.cold);
     },
   });
   new Gauge({

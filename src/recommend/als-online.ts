@@ -15,6 +15,7 @@ import {
   type AlsOptions,
   type AlsSnapshot,
 } from './als';
+import { UserVectorCache } from './als-user-vectors';
 import type { AlsFitReply, AlsFitRequest } from './als-worker';
 import type { ItemFactorModel, ItemFactorPosition } from '../graph/stores/item-factors';
 import { ALS_MODEL_FORMAT_VERSION, MODEL_DEFINING, checkAlsModelFits } from './als-model';
@@ -52,6 +53,8 @@ export class OnlineAls {
   private background = true;
   /** Refits started in a worker / on the calling thread (tests, metrics). */
   fits = { worker: 0, sync: 0 };
+  /** The vectors of recent fold-ins, shared by every strategy that serves these options (`AlsStrategy`). */
+  readonly userVectors: UserVectorCache;
   private readonly fittedListeners: ((snap: AlsSnapshot) => void)[] = [];
 
   constructor(
@@ -61,6 +64,7 @@ export class OnlineAls {
     private readonly workerPath = path.join(__dirname, 'als-worker.js'),
   ) {
     this.options = { ...DEFAULT_ALS_OPTIONS, ...options };
+    this.userVectors = new UserVectorCache(this.options.userVectors);
     index.onInteraction(() => this.changes++);
   }
 
@@ -93,9 +97,10 @@ export class OnlineAls {
     return this.wanted;
   }
 
-  /** Something the factors depend on changed outside the event path (a forgotten user). */
-  noteChange(): void {
+  /** Something the factors depend on changed outside the event path (a forgotten user, whose kept vector goes). */
+  noteChange(forgottenUser?: number): void {
     this.changes++;
+    if (forgottenUser !== undefined) this.userVectors.forget(forgottenUser);
   }
 
   stale(): boolean {
@@ -301,6 +306,8 @@ export class AlsStrategy implements Strategy {
   private explained = 0;
   /** Fold-in time of the last request, ms (bench). */
   lastFoldInMs = 0;
+  /** CG steps of the last request's fold-in (bench; 0 for a kept vector). */
+  lastFoldInSteps = 0;
 
   /** `options`: settings of this strategy's own in place of the served ones (a bench's second solver over the same factors). */
   constructor(
@@ -320,13 +327,17 @@ export class AlsStrategy implements Strategy {
     this.als.demand();
     const model = this.als.model; // one read: the whole request uses this snapshot
     if (!model || !ctx) return;
-    const h = this.index.user(ctx.userId);
-    if (!h || h.n === 0) return;
+    const u = this.index.userIndex.get(ctx.userId);
+    if (u === undefined) return;
+    const h = this.index.users[u]!;
+    if (h.n === 0) return;
     const s = this.s;
     const o = this.options ?? this.als.options;
     const t0 = performance.now();
-    if (!foldIn(model, h, o, s)) return;
+    // a strategy with options of its own (a bench's second solver) solves afresh: the kept vectors are the served options'
+    if (!(this.options ? foldIn(model, h, o, s) : this.als.userVectors.foldIn(model, u, h, o, s))) return;
     this.lastFoldInMs = performance.now() - t0;
+    this.lastFoldInSteps = s.steps;
     const n = model.items;
     if (this.scores.length < n) {
       this.scores = new Float64Array(Math.max(n, this.scores.length * 2));

@@ -82,6 +82,11 @@ export interface AlsOptions {
    * heaviest users, who set the p99, would otherwise bring hundreds more.
    */
   rerank: number;
+  /**
+   * How many users' latest fold-ins are kept (`UserVectorCache`: a user asked for again with the same history
+   * is not solved again; one with a few new events is solved from the kept vector); 0 = none.
+   */
+  userVectors: number;
 }
 
 // Chosen with `flywheel tune --als` on the development slice, train before 2011-07-01, validation July 2011
@@ -107,6 +112,7 @@ export const DEFAULT_ALS_OPTIONS: AlsOptions = {
   exactMaxItems: 20_000,
   // of 20 / 50 / 100 / 300, the best NDCG on July 2011 and nearly on February 1998 (ratings), BENCHMARKS.md
   rerank: 50,
+  userVectors: 65_536,
 };
 
 /** The served model: item factors and their Gram matrix. Never mutated after it is published. */
@@ -558,6 +564,8 @@ export class FoldInScratch {
   V = new Float64Array(0);
   w = new Float64Array(0);
   n = 0;
+  /** `U` and `w` hold the row's factors and weights (a CG ran; a cached vector's row has not gathered them yet). */
+  gathered = false;
   /** How the last fold-in solved: true = Cholesky (A holds L), false = CG (`steps` taken). */
   exact = true;
   steps = 0;
@@ -590,25 +598,36 @@ export class FoldInScratch {
  * The user's vector from their live history against a snapshot: preconditioned CG (`pcgFoldIn`) when
  * `foldInCgSteps` > 0, else exact (Cholesky of the k x k system, `s.A` left holding its factor L).
  * Returns false when no history item has factors. On return `s.x` holds x_u (in the snapshot's basis) and
- * `s.idx`/`s.conf`/`s.n` the row.
+ * `s.idx`/`s.conf`/`s.n` the row. `warm` (CG only): the CG starts from `warm[warmAt, warmAt + k)`, a
+ * solution of this user's system a few events ago against the same snapshot (`UserVectorCache`), instead of
+ * from M^-1 b; it stops at the same tolerance, so the answer is as accurate, after fewer steps.
  */
-export function foldIn(model: AlsSnapshot, h: UserHistory, o: AlsOptions, s: FoldInScratch): boolean {
-  s.ensure(model.k, h.n);
-  if (o.foldInHistory > 0 && h.n > o.foldInHistory) {
-    const m = topKInto(s.positions, h.n, h.last, o.foldInHistory, s.latest);
-    s.n = userRow(h, o, model.items, s.idx, s.conf, 0, s.latest, m);
-  } else s.n = userRow(h, o, model.items, s.idx, s.conf);
-  if (s.n === 0) return false;
-  s.diagReady = false;
+export function foldIn(model: AlsSnapshot, h: UserHistory, o: AlsOptions, s: FoldInScratch, warm: Float64Array | null = null, warmAt = 0): boolean {
+  if (!foldInRow(model, h, o, s)) return false;
   if (o.foldInCgSteps > 0) {
     s.exact = false;
-    s.steps = pcgFoldIn(model, s, o.foldInCgSteps, o.foldInTolerance);
+    s.steps = pcgFoldIn(model, s, o.foldInCgSteps, o.foldInTolerance, warm, warmAt);
   } else {
     s.exact = true;
     s.steps = 0;
     solveRow(model.Y, model.G, model.k, model.lambda, s.idx, s.conf, 0, s.n, s.A, s.b, s.x);
   }
   return true;
+}
+
+/**
+ * The fold-in's row (the history entries it solves from: the latest `foldInHistory`) into `s.idx`/`s.conf`/`s.n`,
+ * without solving: what a cached vector needs for explanations. False when no entry has factors.
+ */
+export function foldInRow(model: AlsSnapshot, h: UserHistory, o: AlsOptions, s: FoldInScratch): boolean {
+  s.ensure(model.k, h.n);
+  if (o.foldInHistory > 0 && h.n > o.foldInHistory) {
+    const m = topKInto(s.positions, h.n, h.last, o.foldInHistory, s.latest);
+    s.n = userRow(h, o, model.items, s.idx, s.conf, 0, s.latest, m);
+  } else s.n = userRow(h, o, model.items, s.idx, s.conf);
+  s.diagReady = false;
+  s.gathered = false;
+  return s.n > 0;
 }
 
 /**
@@ -635,36 +654,60 @@ function addUserPart(U: Float32Array, w: Float64Array, n: number, k: number, v: 
 
 /**
  * Solves A x = b for the row in `s` (A = M + sum_t (c_t - 1) y_t y_t^T, M = diag(model.shared), b = sum_t
- * c_t y_t) by conjugate gradient preconditioned with M, from x = M^-1 b, into `s.x`. Stops after
- * `maxSteps` or once r^T M^-1 r <= tolerance^2 b^T M^-1 b. Returns the steps taken. The rows y_t are the
- * float32 ones (`Yf`), gathered once into `s.U`, where every step reads them.
+ * c_t y_t) by conjugate gradient preconditioned with M, into `s.x`: from x = M^-1 b, or from `warm` when given.
+ * Stops after `maxSteps` or once r^T M^-1 r <= tolerance^2 b^T M^-1 b. Returns the steps taken. The rows y_t
+ * are the float32 ones (`Yf`), gathered once into `s.U`, where every step reads them.
  */
-function pcgFoldIn(model: AlsSnapshot, s: FoldInScratch, maxSteps: number, tolerance: number): number {
+function pcgFoldIn(model: AlsSnapshot, s: FoldInScratch, maxSteps: number, tolerance: number, warm: Float64Array | null, warmAt: number): number {
   const k = model.k;
   const Y = model.Yf;
   const d = model.shared;
   const { U, w, x, b, r, z, p, Ap, idx, conf } = s;
   const n = s.n;
   b.fill(0, 0, k);
-  for (let t = 0; t < n; t++) {
-    const o = idx[t]! * k;
-    const uo = t * k;
-    const c = conf[t]!;
-    w[t] = c - 1;
+  r.fill(0, 0, k);
+  let bz = 0;
+  if (warm === null) {
+    for (let t = 0; t < n; t++) {
+      const o = idx[t]! * k;
+      const uo = t * k;
+      const c = conf[t]!;
+      w[t] = c - 1;
+      for (let a = 0; a < k; a++) {
+        const y = Y[o + a]!;
+        U[uo + a] = y;
+        b[a]! += c * y;
+      }
+    }
     for (let a = 0; a < k; a++) {
-      const y = Y[o + a]!;
-      U[uo + a] = y;
-      b[a]! += c * y;
+      x[a] = b[a]! / d[a]!;
+      bz += b[a]! * x[a]!;
+    }
+    // r = b - A x = -(the user's part) x, since M x = b
+    addUserPart(U, w, n, k, x, r, -1);
+  } else {
+    // r = b - M x - (the user's part) x, the rows gathered and their part subtracted in the same pass
+    for (let a = 0; a < k; a++) x[a] = warm[warmAt + a]!;
+    for (let t = 0; t < n; t++) {
+      const o = idx[t]! * k;
+      const uo = t * k;
+      const c = conf[t]!;
+      const wt = c - 1;
+      w[t] = wt;
+      for (let a = 0; a < k; a++) {
+        const y = Y[o + a]!;
+        U[uo + a] = y;
+        b[a]! += c * y;
+      }
+      const f = -wt * dotRow(U, uo, k, x);
+      for (let a = 0; a < k; a++) r[a]! += f * U[uo + a]!;
+    }
+    for (let a = 0; a < k; a++) {
+      r[a]! += b[a]! - d[a]! * x[a]!;
+      bz += (b[a]! * b[a]!) / d[a]!;
     }
   }
-  let bz = 0;
-  for (let a = 0; a < k; a++) {
-    x[a] = b[a]! / d[a]!;
-    bz += b[a]! * x[a]!;
-  }
-  // r = b - A x = -(the user's part) x, since M x = b
-  r.fill(0, 0, k);
-  addUserPart(U, w, n, k, x, r, -1);
+  s.gathered = true;
   let rz = 0;
   for (let a = 0; a < k; a++) {
     z[a] = r[a]! / d[a]!;
@@ -681,6 +724,17 @@ function pcgFoldIn(model: AlsSnapshot, s: FoldInScratch, maxSteps: number, toler
     rz = next;
   }
   return step;
+}
+
+/** The row's float32 factors into `s.U` and their weights c - 1 into `s.w`, when no CG has (a cached vector's explanations). */
+function gatherRows(model: AlsSnapshot, s: FoldInScratch): void {
+  const k = model.k;
+  for (let t = 0; t < s.n; t++) {
+    const o = s.idx[t]! * k;
+    s.w[t] = s.conf[t]! - 1;
+    s.U.set(model.Yf.subarray(o, o + k), t * k);
+  }
+  s.gathered = true;
 }
 
 /**
@@ -731,6 +785,7 @@ export function explain(model: AlsSnapshot, s: FoldInScratch, j: number, z: Floa
 function explainByDiagonal(model: AlsSnapshot, s: FoldInScratch, j: number): number {
   const k = model.k;
   const Y = model.Y;
+  if (!s.gathered) gatherRows(model, s);
   const { U, V, w, diag } = s;
   if (!s.diagReady) {
     for (let a = 0; a < k; a++) diag[a] = model.shared[a]!;

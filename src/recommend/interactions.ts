@@ -37,6 +37,8 @@ export interface UserHistory {
   count: Float32Array;
   n: number;
   latest: number;
+  /** Bumped on every change of this history (an interaction applied, the user forgotten): what a cached fold-in was solved from. */
+  version: number;
 }
 
 export interface ItemMeta {
@@ -129,6 +131,7 @@ export class InteractionIndex {
       if (w > h.strength[at]!) h.strength[at] = w;
       if (type === 'PURCHASE') h.bought[at] = 1;
       h.count[at]! += evidence ?? w;
+      h.version++;
       for (const l of this.listeners) l(u, i, false);
       return;
     }
@@ -139,6 +142,7 @@ export class InteractionIndex {
     h.bought[h.n] = type === 'PURCHASE' ? 1 : 0;
     h.count[h.n] = evidence ?? w;
     h.n++;
+    h.version++;
     let p = this.postings[i]!;
     const len = this.postingLen[i]!;
     if (len === p.length) {
@@ -194,6 +198,7 @@ export class InteractionIndex {
         count: new Float32Array(4),
         n: 0,
         latest: -Infinity,
+        version: 0,
       });
       this.userIndex.set(id, idx);
     }
@@ -220,6 +225,7 @@ export class InteractionIndex {
     }
     h.n = 0;
     h.latest = -Infinity;
+    h.version++;
     return touched;
   }
 

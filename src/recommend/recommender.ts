@@ -1,3 +1,4 @@
+import type { FoldInCounts } from './als-user-vectors';
 import { graphEvents, type FlywheelEvent } from '../events/event';
 import type { GraphReadStore, InteractionEdge } from '../graph/stores/graph-reads';
 import { ContentIndex } from './content';
@@ -201,9 +202,10 @@ export class Recommender {
    * they touched are re-solved in the background.
    */
   forgetUser(actorId: string): void {
+    const u = this.index.userIndex.get(actorId);
     const touched = this.index.removeUser(actorId);
     this.version++;
-    this.als.noteChange();
+    this.als.noteChange(u);
     this.als.schedule();
     if (touched.length === 0) return;
     this.model.markDirty(touched);
@@ -405,6 +407,11 @@ export class Recommender {
   }
 
   /** Items whose learned weights wait for a background re-solve. */
+  /** How requests' ALS user vectors were obtained: kept, warm-started, solved cold (UserVectorCache). */
+  alsFoldIns(): FoldInCounts {
+    return this.als.userVectors.counts;
+  }
+
   pendingItems(): number {
     return this.model.pending();
   }

@@ -68,6 +68,7 @@ function randomHistory(r: () => number, items: number, n: number): UserHistory {
     strength: new Float32Array(n).fill(1),
     bought: new Uint8Array(n).fill(1),
     latest: 0,
+    version: 0,
   };
 }
 

@@ -1,0 +1,167 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  DEFAULT_ALS_OPTIONS,
+  FoldInScratch,
+  explain,
+  fitAls,
+  foldIn,
+  matrixFromIndex,
+  snapshotOf,
+  toServedBasis,
+  type AlsOptions,
+  type AlsSnapshot,
+} from '../../../src/recommend/als';
+import { UserVectorCache } from '../../../src/recommend/als-user-vectors';
+import { InteractionIndex } from '../../../src/recommend/interactions';
+import { EVENT_SCHEMA_VERSION, type FlywheelEvent } from '../../../src/events/event';
+import { rng, syntheticEvents } from '../../../src/recommend/synthetic';
+import { Recommender } from '../../../src/recommend/recommender';
+import { buy, twoBasketShop } from './helpers';
+
+// The kept fold-ins (UserVectorCache) against the fold-in they stand for: what a request gets must not depend
+// on whether the cache held the user, beyond the CG's own tolerance when it starts warm.
+
+const O: AlsOptions = { ...DEFAULT_ALS_OPTIONS, factors: 32, refitMinutes: 0, threads: 1 };
+
+function shop(): { index: InteractionIndex; snap: (version: number) => AlsSnapshot } {
+  const index = new InteractionIndex();
+  for (const batch of syntheticEvents({ users: 400, items: 300, interactions: 12_000, seed: 5, batchSize: 4_000 })) index.apply(batch);
+  const m = matrixFromIndex(index, O);
+  const fit = fitAls(m, O);
+  const eig = toServedBasis(fit.Y, m.items, O.factors);
+  return { index, snap: (version) => snapshotOf(fit.Y, eig, m.items, O, 0, fit.fitMs, version) };
+}
+
+function view(user: string, item: string, at: number): FlywheelEvent[] {
+  return [{ kind: 'interaction', v: EVENT_SCHEMA_VERSION, id: `e-${user}-${item}-${at}`, type: 'VIEW', userId: user, itemId: item, timestamp: at }];
+}
+
+/** The cache's answer and a fresh fold-in's, for user u now. */
+function both(cache: UserVectorCache, snap: AlsSnapshot, index: InteractionIndex, u: number): { kept: Float64Array; fresh: Float64Array; steps: number } {
+  const s = new FoldInScratch();
+  assert.ok(cache.foldIn(snap, u, index.users[u]!, O, s));
+  const kept = s.x.slice(0, snap.k);
+  const steps = s.steps;
+  const t = new FoldInScratch();
+  assert.ok(foldIn(snap, index.users[u]!, O, t));
+  return { kept, fresh: t.x.slice(0, snap.k), steps };
+}
+
+function relativeError(x: Float64Array, ref: Float64Array): number {
+  let e = 0;
+  let n = 0;
+  for (let a = 0; a < ref.length; a++) {
+    e += (x[a]! - ref[a]!) ** 2;
+    n += ref[a]! ** 2;
+  }
+  return Math.sqrt(e / n);
+}
+
+test('a user asked for again with the same history and snapshot gets the kept vector, bit for bit what a fold-in gives', () => {
+  const { index, snap } = shop();
+  const model = snap(1);
+  const cache = new UserVectorCache(1024);
+  for (let u = 0; u < 50; u++) {
+    const first = both(cache, model, index, u);
+    assert.deepEqual(first.kept, first.fresh, `user ${u}: the first answer is the fold-in`);
+    const again = both(cache, model, index, u);
+    assert.deepEqual(again.kept, again.fresh, `user ${u}: the kept answer is the fold-in`);
+    assert.equal(again.steps, 0);
+  }
+  assert.deepEqual(cache.counts, { cached: 50, warm: 0, cold: 50 });
+  assert.equal(cache.size, 50);
+});
+
+test('after a new event the kept vector only starts the solve: the answer moves to the new history, within the tolerance, in no more steps', () => {
+  const { index, snap } = shop();
+  const model = snap(1);
+  const cache = new UserVectorCache(1024);
+  const r = rng(9);
+  let warmSteps = 0;
+  let coldSteps = 0;
+  for (let u = 0; u < 60; u++) {
+    const before = both(cache, model, index, u).kept;
+    const h = index.users[u]!;
+    index.apply(view(h.id, index.items[Math.floor(r() * model.items)]!.id, h.latest + 1));
+    const after = both(cache, model, index, u);
+    // the new event counts: the answer is the new history's fold-in (to the CG tolerance), not the kept one
+    assert.ok(relativeError(after.kept, after.fresh) < 5e-3, `user ${u}: ${relativeError(after.kept, after.fresh)}`);
+    assert.ok(relativeError(before, after.fresh) > relativeError(after.kept, after.fresh), `user ${u}: the answer moved toward the new history`);
+    const cold = new FoldInScratch();
+    foldIn(model, h, O, cold);
+    warmSteps += after.steps;
+    coldSteps += cold.steps;
+  }
+  assert.equal(cache.counts.warm, 60);
+  assert.ok(warmSteps <= coldSteps, `warm starts took ${warmSteps} CG steps, cold ones ${coldSteps}`);
+});
+
+test('a vector kept for another snapshot is not used: a refit starts every user cold', () => {
+  const { index, snap } = shop();
+  const cache = new UserVectorCache(1024);
+  both(cache, snap(1), index, 3);
+  const next = both(cache, snap(2), index, 3);
+  assert.deepEqual(next.kept, next.fresh);
+  assert.deepEqual(cache.counts, { cached: 0, warm: 0, cold: 2 });
+});
+
+test('users sharing a slot evict each other and still get their own fold-in; capacity 0 keeps nothing', () => {
+  const { index, snap } = shop();
+  const model = snap(1);
+  const cache = new UserVectorCache(16);
+  for (let round = 0; round < 2; round++)
+    for (const u of [5, 21, 37]) {
+      const x = both(cache, model, index, u);
+      assert.deepEqual(x.kept, x.fresh, `user ${u}`);
+    }
+  assert.deepEqual(cache.counts, { cached: 0, warm: 0, cold: 6 });
+  const none = new UserVectorCache(0);
+  both(none, model, index, 5);
+  both(none, model, index, 5);
+  assert.deepEqual(none.counts, { cached: 0, warm: 0, cold: 2 });
+  assert.equal(none.size, 0);
+});
+
+test('a forgotten user leaves nothing behind, and a kept vector still explains like the solve it stands for', () => {
+  const { index, snap } = shop();
+  const model = snap(1);
+  const cache = new UserVectorCache(1024);
+  const s = new FoldInScratch();
+  assert.ok(cache.foldIn(model, 7, index.users[7]!, O, s));
+  const z = new Float64Array(model.k);
+  const explainedFresh = [0, 1, 2, 3].map((j) => explain(model, s, j, z));
+  assert.ok(cache.foldIn(model, 7, index.users[7]!, O, s));
+  assert.equal(cache.counts.cached, 1);
+  assert.deepEqual(
+    [0, 1, 2, 3].map((j) => explain(model, s, j, z)),
+    explainedFresh,
+  );
+  cache.forget(7);
+  assert.equal(cache.size, 0);
+  assert.ok(cache.foldIn(model, 7, index.users[7]!, O, s));
+  assert.equal(cache.counts.cold, 2);
+});
+
+test('through the recommender: a second list for the same user reuses the vector, a new event re-solves it, forgetting the user drops it', () => {
+  const rec = new Recommender(null, {
+    backgroundRefresh: false,
+    cacheEntries: 0,
+    defaultStrategy: 'als',
+    als: { factors: 8, regularization: 1, iterations: 8 },
+  });
+  rec.applyEvents(twoBasketShop());
+  for (let u = 0; u < 60; u++) rec.applyEvents([buy(`w${u}`, `a${1 + (u % 4)}`, 1), buy(`w${u}`, `c${u % 20}`, 2)]);
+  rec.refreshNow();
+  const first = rec.recommendSync({ userId: 'w3', first: 5 });
+  const second = rec.recommendSync({ userId: 'w3', first: 5 });
+  assert.deepEqual(second, first, 'the kept vector gives the same list');
+  assert.deepEqual(rec.alsFoldIns(), { cached: 1, warm: 0, cold: 1 });
+  rec.applyEvents([buy('w3', 'c11', 10)]);
+  rec.recommendSync({ userId: 'w3', first: 5 });
+  assert.equal(rec.alsFoldIns().warm, 1, 'a new event is solved again, from the kept vector');
+  const held = rec.als.userVectors.size;
+  rec.forgetUser('w3');
+  assert.equal(rec.als.userVectors.size, held - 1, "an erased user's vector goes with their history");
+  rec.close();
+});
