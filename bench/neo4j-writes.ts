@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import type { ManagedTransaction } from 'neo4j-driver';
 import neo4j from 'neo4j-driver';
+import { Neo4jEventIds } from '../src/graph/neo4j/event-ids';
 import { Neo4jGraphStore } from '../src/graph/neo4j/neo4j-graph-store';
 import { Neo4jSession } from '../src/graph/neo4j/session';
 import { Neo4jGraphWrites } from '../src/graph/neo4j/writes';
@@ -40,7 +41,7 @@ async function freshStore(): Promise<void> {
 async function apply(events: FlywheelEvent[], batch: number, writers: number, perStatement?: Map<string, number>): Promise<number> {
   await freshStore();
   const session = new Neo4jSession({ uri: URI });
-  const writes = new Neo4jGraphWrites(session);
+  const writes = new Neo4jGraphWrites(session, new Neo4jEventIds(session));
   const lanes: FlywheelEvent[][] = Array.from({ length: writers }, () => []);
   for (const e of events) lanes[e.kind === 'interaction' ? Number((e.userId ?? '0').replace(/\D/g, '')) % writers : 0]!.push(e);
   const timed = (tx: ManagedTransaction): ManagedTransaction =>

@@ -70,6 +70,7 @@ export async function openGraphStore(config: FlywheelConfig, log: EventLog, logg
       database: config.NEO4J_DATABASE,
       maxPoolSize: config.NEO4J_MAX_POOL_SIZE,
       itemCache: { entries: config.NEO4J_ITEM_CACHE_ENTRIES, ttlMs: config.NEO4J_ITEM_CACHE_MS },
+      ...(config.FLYWHEEL_IDEMPOTENCY_WINDOW_HOURS > 0 ? { idempotency: { windowMs: config.FLYWHEEL_IDEMPOTENCY_WINDOW_HOURS * 3_600_000 } } : {}),
       logger,
     });
     logger.info({ uri: config.NEO4J_URI, schemaVersion: store.schemaVersion }, 'neo4j graph store opened');

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { Neo4jGraphStore } from '../../src/graph/neo4j/neo4j-graph-store';
 import { MIGRATIONS } from '../../src/graph/neo4j/migrations';
 import type { Neo4jSession } from '../../src/graph/neo4j/session';
-import { graphStoreContract, trafficFinding } from '../contract/graph-store.contract';
+import { ev, graphStoreContract, trafficFinding } from '../contract/graph-store.contract';
 import { cleanNeo4j, NEO4J_SKIP, neo4jOptions } from './servers';
 
 // The shared graph store contract on a real Neo4j (FLYWHEEL_TEST_NEO4J_URI): each test starts from an
@@ -127,6 +127,52 @@ test('anomaly writes issued while one is in flight are merged: 20 calls, at most
     );
     assert.ok(transactions <= 2, `${transactions} transactions`);
     assert.equal((await store.listAnomalies({ first: 1 })).anomalies[0]!.id, 'merge-19', 'numbered in call order');
+  } finally {
+    await store.close();
+  }
+});
+
+test(
+  'applied event ids are kept for the idempotency window, then deleted: a duplicate inside it is skipped, the pruner removes only older ids',
+  NEO4J_SKIP ? { skip: NEO4J_SKIP } : {},
+  async () => {
+    await cleanNeo4j();
+    const store = await Neo4jGraphStore.open(neo4jOptions());
+    try {
+      const old = [ev('VIEW', 'iw-u1', 'iw-a', 1, { id: 'iw-1' }), ev('VIEW', 'iw-u1', 'iw-b', 2, { id: 'iw-2' })];
+      const recent = [ev('VIEW', 'iw-u2', 'iw-a', 3, { id: 'iw-3' })];
+      assert.equal((await store.applyEvents([...old, ...recent])).applied, 3);
+      // the first two as if applied 8 days ago
+      await store.driver.executeQuery("MATCH (e:Event) WHERE e.id ENDS WITH '|iw-1' OR e.id ENDS WITH '|iw-2' SET e.appliedAt = $at", {
+        at: Date.now() - 8 * 86_400_000,
+      });
+      const countEvents = async () => Number((await store.driver.executeQuery('MATCH (e:Event) RETURN count(e) AS n')).records[0]!.get('n'));
+      assert.equal(await countEvents(), 3);
+      assert.equal(await store.eventIds.prune(Date.now() - 7 * 86_400_000, 1), 2, 'two ids older than 7 days, deleted one per transaction');
+      assert.equal(await countEvents(), 1);
+      // inside the window the id is still known; past it, the same id counts again (the documented trade)
+      assert.deepEqual(await store.applyEvents(recent), { applied: 0, duplicates: 1, touchedUsers: [], touchedItems: [] });
+      assert.equal((await store.applyEvents([old[0]!])).applied, 1);
+      const edge = (await store.getInteractions(['iw-u1'], 10))[0]!.find((e) => e.itemId === 'iw-a')!;
+      assert.equal(edge.counts.VIEW, 2);
+    } finally {
+      await store.close();
+    }
+  },
+);
+
+test('a gateway with an idempotency window prunes on its own timer', NEO4J_SKIP ? { skip: NEO4J_SKIP } : {}, async () => {
+  await cleanNeo4j();
+  const store = await Neo4jGraphStore.open({ ...neo4jOptions(), idempotency: { windowMs: 60_000, pruneEveryMs: 100 } });
+  try {
+    await store.applyEvents([ev('VIEW', 'iw-u3', 'iw-c', 1, { id: 'iw-old' }), ev('VIEW', 'iw-u3', 'iw-d', 2, { id: 'iw-new' })]);
+    await store.driver.executeQuery("MATCH (e:Event) WHERE e.id ENDS WITH '|iw-old' SET e.appliedAt = $at", { at: Date.now() - 120_000 });
+    const deadline = Date.now() + 10_000;
+    while (store.eventIds.pruned < 1 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    assert.equal(store.eventIds.pruned, 1);
+    const left = (await store.driver.executeQuery('MATCH (e:Event) RETURN e.id AS id')).records.map((r) => r.get('id') as string);
+    assert.equal(left.length, 1);
+    assert.ok(left[0]!.endsWith('|iw-new'));
   } finally {
     await store.close();
   }

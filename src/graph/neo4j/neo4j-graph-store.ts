@@ -6,6 +6,7 @@ import type { EraseOptions } from '../stores/erasure';
 import type { ItemQuery, TypeCounts } from '../stores/graph-reads';
 import { Neo4jAnomalies } from './anomalies';
 import { Neo4jErasure } from './erasure';
+import { Neo4jEventIds, type IdempotencyWindow } from './event-ids';
 import { migrate } from './migrations';
 import { ItemCache, type ItemCacheOptions } from './item-cache';
 import { Neo4jItemFactors } from './item-factors';
@@ -18,7 +19,8 @@ import { Neo4jGraphWrites } from './writes';
  * The graph store on Neo4j: one object per concern, sharing one driver and its transaction helpers
  * (session.ts); this class opens them and hands each call to the concern that owns it.
  *
- *   writes.ts     applyEvents (one write transaction per batch, `(:Event {id})` idempotency)
+ *   writes.ts     applyEvents (one write transaction per batch)
+ *   event-ids.ts  the applied event ids, `(:Event {id})` (idempotency), kept for a window, then pruned
  *   reads.ts      items, users, categories, interaction edges, stats, scanInteractions
  *   anomalies.ts  findings, bot exclusion
  *   segments.ts   IN_SEGMENT, the segment model, purchase activity
@@ -33,7 +35,7 @@ import { Neo4jGraphWrites } from './writes';
  *   (:Item {id, title, category, price, attributes (JSON text), userCount})-[:IN_CATEGORY]->(:Category {name})
  *   (:User)-[:INTERACTED {VIEW, CLICK, ADD_TO_CART, REMOVE_FROM_CART, PURCHASE, weight, quantity, revenue,
  *                         firstSeenAt, lastSeenAt, lastType}]->(:Item)
- *   (:Event {id, appliedAt})                          one per applied event (id = idempotencyKey: actor + event id)
+ *   (:Event {id, appliedAt})                          one per event applied within the idempotency window (id = idempotencyKey: actor + event id)
  *   (:User)-[:IN_SEGMENT]->(:Segment {id}), (:SegmentModel {id, json}), (:Anomaly {id, seq, ...}),
  *   (:Erased {id, at}), (:Meta {id: 'graph', eventsApplied}), (:Meta {id: 'anomalies', seq}), (:Migration {version})
  *   (:Item {alsFactors, alsFit}), (:Meta {id: 'als', fitId, items, header})   ALS item factors (item-factors.ts)
@@ -46,6 +48,8 @@ export interface Neo4jGraphStoreOptions extends Neo4jConnectionOptions {
   typeWeights?: TypeCounts;
   /** Items kept in front of Neo4j (item-cache.ts); off when omitted. */
   itemCache?: ItemCacheOptions;
+  /** How long applied event ids are kept (event-ids.ts); kept for ever when omitted. */
+  idempotency?: IdempotencyWindow;
 }
 
 export class Neo4jGraphStore implements GraphStore {
@@ -59,13 +63,16 @@ export class Neo4jGraphStore implements GraphStore {
   private readonly segments: Neo4jSegments;
   private readonly erasure: Neo4jErasure;
   private readonly items: ItemCache;
+  /** The applied event ids (idempotency) and their pruning. */
+  readonly eventIds: Neo4jEventIds;
   /** The ALS item factors stored on the items (written after each refit, read at start). */
   readonly itemFactors: Neo4jItemFactors;
 
   private constructor(options: Neo4jGraphStoreOptions) {
     this.session = new Neo4jSession(options);
     this.driver = this.session.driver;
-    this.writes = new Neo4jGraphWrites(this.session, options.typeWeights);
+    this.eventIds = new Neo4jEventIds(this.session);
+    this.writes = new Neo4jGraphWrites(this.session, this.eventIds, options.typeWeights);
     this.reads = new Neo4jGraphReads(this.session);
     this.anomalies = new Neo4jAnomalies(this.session);
     this.segments = new Neo4jSegments(this.session);
@@ -83,6 +90,7 @@ export class Neo4jGraphStore implements GraphStore {
       store.schemaVersion = await migrate(session.driver, session.database, options.logger);
       // The anomaly counter, (:Meta {id: 'anomalies'}), is created by migration 6.
       await session.write((tx) => tx.run("MERGE (m:Meta {id: 'graph'}) ON CREATE SET m.eventsApplied = 0"));
+      if (options.idempotency) store.eventIds.start(options.idempotency, options.logger);
     } catch (err) {
       await session.close().catch(() => undefined);
       throw err;
@@ -97,6 +105,7 @@ export class Neo4jGraphStore implements GraphStore {
   }
 
   async close(): Promise<void> {
+    await this.eventIds.stop();
     await this.session.close();
   }
 

@@ -6,6 +6,7 @@ import { DEFAULT_TYPE_WEIGHTS, type TypeCounts } from '../stores/graph-reads';
 import type { ApplySummary, GraphWriteStore } from '../stores/graph-writes';
 import { recordOrder } from '../order-times';
 import { edgeFromProps, edgeToProps } from './props';
+import type { Neo4jEventIds } from './event-ids';
 import type { Neo4jSession } from './session';
 
 /**
@@ -14,8 +15,8 @@ import type { Neo4jSession } from './session';
  * Idempotency: an `(:Event {id})` node under a uniqueness constraint, created in the same transaction as
  * the batch's graph changes. Chosen over an applied-id list on the user because (a) item upserts have no
  * user, (b) the constraint makes two writers racing on one id safe (one transaction fails on the
- * constraint and its retry sees the id as applied), and (c) old Event nodes can be pruned by `appliedAt`
- * once they are older than any redelivery window, without touching the graph proper.
+ * constraint and its retry sees the id as applied), and (c) old Event nodes are pruned by `appliedAt`
+ * once they are older than any redelivery window, without touching the graph proper (event-ids.ts).
  *
  * One `executeWrite` transaction per batch (the driver retries it on transient errors such as deadlocks
  * and leader switches). Inside it: read which ids are new, read the current state of the touched users /
@@ -50,6 +51,7 @@ export class Neo4jGraphWrites implements GraphWriteStore {
 
   constructor(
     private readonly session: Neo4jSession,
+    private readonly eventIds: Neo4jEventIds,
     typeWeights?: TypeCounts,
   ) {
     this.weights = typeWeights ?? DEFAULT_TYPE_WEIGHTS;
@@ -84,7 +86,7 @@ export class Neo4jGraphWrites implements GraphWriteStore {
   private async applyInTx(tx: ManagedTransaction, unique: readonly GraphEvent[]): Promise<ApplySummary> {
     // Event nodes hold idempotency keys (actor + event id), not bare ids: one actor cannot pre-empt another's.
     const ids = unique.map(idempotencyKey);
-    const known = new Set((await tx.run('UNWIND $ids AS id MATCH (e:Event {id: id}) RETURN e.id AS id', { ids })).records.map((r) => r.get('id') as string));
+    const known = await this.eventIds.known(tx, ids);
     const notYet = unique.filter((e) => !known.has(idempotencyKey(e)));
     if (notYet.length === 0) return { applied: 0, duplicates: unique.length, touchedUsers: [], touchedItems: [] };
     // The erasure list: an erased actor's events up to the erasure time are skipped (a log replay).
@@ -193,7 +195,7 @@ export class Neo4jGraphWrites implements GraphWriteStore {
     }
 
     // ---- write back
-    await tx.run('UNWIND $ids AS id CREATE (:Event {id: id, appliedAt: $now})', { ids: fresh.map(idempotencyKey), now: Date.now() });
+    await this.eventIds.record(tx, fresh.map(idempotencyKey));
     const itemRows = itemIds.map((id) => {
       const s = items.get(id)!;
       return {
