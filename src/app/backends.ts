@@ -61,6 +61,11 @@ export interface OpenedStore {
   restoredAt: number;
 }
 
+/** The idempotency window both graph stores keep applied event ids for; undefined = for ever. */
+function idempotencyWindowMs(config: FlywheelConfig): number | undefined {
+  return config.FLYWHEEL_IDEMPOTENCY_WINDOW_HOURS > 0 ? config.FLYWHEEL_IDEMPOTENCY_WINDOW_HOURS * 3_600_000 : undefined;
+}
+
 export async function openGraphStore(config: FlywheelConfig, log: EventLog, logger: Logger): Promise<OpenedStore> {
   if (config.FLYWHEEL_GRAPH === 'neo4j') {
     const store = await Neo4jGraphStore.open({
@@ -70,7 +75,7 @@ export async function openGraphStore(config: FlywheelConfig, log: EventLog, logg
       database: config.NEO4J_DATABASE,
       maxPoolSize: config.NEO4J_MAX_POOL_SIZE,
       itemCache: { entries: config.NEO4J_ITEM_CACHE_ENTRIES, ttlMs: config.NEO4J_ITEM_CACHE_MS },
-      ...(config.FLYWHEEL_IDEMPOTENCY_WINDOW_HOURS > 0 ? { idempotency: { windowMs: config.FLYWHEEL_IDEMPOTENCY_WINDOW_HOURS * 3_600_000 } } : {}),
+      ...(idempotencyWindowMs(config) ? { idempotency: { windowMs: idempotencyWindowMs(config)! } } : {}),
       logger,
     });
     logger.info({ uri: config.NEO4J_URI, schemaVersion: store.schemaVersion }, 'neo4j graph store opened');
@@ -80,6 +85,7 @@ export async function openGraphStore(config: FlywheelConfig, log: EventLog, logg
     // Snapshots refer to offsets of the embedded log; with Kafka the graph replays the topic instead.
     ...(log.backend === 'embedded' ? { snapshotPath: path.join(config.dataDir, 'graph.snapshot') } : {}),
     maxAnomalies: config.FLYWHEEL_ANOMALY_MAX_STORED,
+    ...(idempotencyWindowMs(config) ? { idempotencyWindowMs: idempotencyWindowMs(config)! } : {}),
   });
   const restoredAt = await graph.restore();
   logger.info({ snapshotPosition: restoredAt }, 'embedded graph opened');

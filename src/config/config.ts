@@ -146,8 +146,9 @@ export const configSchema = z.object({
   /** How old a kept item may get: other gateways' writes show after at most this long. */
   NEO4J_ITEM_CACHE_MS: intIn(0, 3_600_000).default(1000),
   /**
-   * How long Neo4j remembers an applied event id (an `(:Event)` node), so the same id again is a duplicate;
-   * older ones are deleted. At least the event topic's retention (a replay re-reads that far); 0 = for ever.
+   * How long a graph store remembers an applied event id (Neo4j: an `(:Event)` node; embedded: applied-ids.ts),
+   * so the same id again is a duplicate; older ones are deleted. At least the event topic's retention (a replay
+   * re-reads that far); 0 = for ever.
    */
   FLYWHEEL_IDEMPOTENCY_WINDOW_HOURS: z.coerce.number({ error: 'must be a number' }).min(0, 'must be at least 0').default(168),
   // Kafka event log (FLYWHEEL_EVENTS=kafka).

@@ -76,6 +76,7 @@ export class MemoryErasure implements ErasureStore {
     if (options.eventIds && options.eventIds.length > 0) {
       const ids = new Set(options.eventIds);
       snap.appliedIds = snap.appliedIds.filter((id) => !ids.has(id));
+      if (snap.appliedIdsPrevious) snap.appliedIdsPrevious = snap.appliedIdsPrevious.filter((id) => !ids.has(id));
     }
     snap.eventsApplied = Math.max(0, snap.eventsApplied - eventsRemoved);
     state.reset();

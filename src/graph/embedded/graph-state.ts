@@ -1,5 +1,6 @@
 import type { ItemUpsertEvent } from '../../events/event';
 import { AnomalyTable } from '../anomaly-table';
+import { AppliedIds } from './applied-ids';
 import type { EdgeState } from '../edge-rule';
 import type { InteractionEdge, ItemNode } from '../stores/graph-reads';
 import { SegmentMembership } from './segment-store';
@@ -45,7 +46,8 @@ export class GraphState {
   readonly itemIndex = new Map<string, number>();
   readonly items: ItemRecord[] = [];
   readonly categories = new Map<string, Set<number>>();
-  readonly appliedIds = new Set<string>();
+  /** Idempotency keys of the events applied within the idempotency window (applied-ids.ts). */
+  readonly appliedIds: AppliedIds;
   edgeCount = 0;
   eventsApplied = 0;
   /** Last log position whose events are applied. */
@@ -61,8 +63,13 @@ export class GraphState {
   readonly erased = new Map<string, number>();
   erasureDirty = false;
 
-  constructor(readonly maxAnomalies?: number) {
+  constructor(
+    readonly maxAnomalies?: number,
+    idempotencyWindowMs?: number,
+    clock?: () => number,
+  ) {
     this.anomalyTable = new AnomalyTable(maxAnomalies);
+    this.appliedIds = new AppliedIds(idempotencyWindowMs, clock);
   }
 
   internUser(id: string, anonymous: boolean): number {

@@ -35,6 +35,10 @@ export interface MemoryGraphOptions {
   typeWeights?: TypeCounts;
   /** Anomaly findings kept (oldest dropped first). */
   maxAnomalies?: number;
+  /** How long applied event ids are remembered (applied-ids.ts); for ever when omitted. */
+  idempotencyWindowMs?: number;
+  /** The clock of that window (tests). */
+  clock?: () => number;
 }
 
 export class MemoryGraph implements GraphStore {
@@ -51,7 +55,7 @@ export class MemoryGraph implements GraphStore {
   private checkpointChain: Promise<void> = Promise.resolve();
 
   constructor(private readonly options: MemoryGraphOptions = {}) {
-    this.state = new GraphState(options.maxAnomalies);
+    this.state = new GraphState(options.maxAnomalies, options.idempotencyWindowMs, options.clock);
     this.writes = new MemoryGraphWrites(this.state, options.typeWeights);
     this.reads = new MemoryGraphReads(this.state);
     this.anomalies = new MemoryAnomalies(this.state);

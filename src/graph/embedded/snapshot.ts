@@ -30,7 +30,11 @@ export interface GraphSnapshot {
     last: number,
     lastType: InteractionType,
   ][];
+  /** Applied event ids: the current generation (all of them in snapshots written before generations). */
   appliedIds: string[];
+  /** The previous generation and when the current one started (applied-ids.ts; absent in older snapshots). */
+  appliedIdsPrevious?: string[];
+  appliedIdsSince?: number;
   /** Per-user purchase instants (segmentation features) and segment model + IN_SEGMENT. */
   orders?: [user: number, timestamps: number[]][];
   segments?: SegmentSnapshot;
@@ -80,7 +84,7 @@ export function dumpGraph(state: GraphState): GraphSnapshot {
           [e.user, e.item, countsToArray(e.counts), e.weight, e.quantity, e.revenue, e.firstSeenAt, e.lastSeenAt, e.lastType] as GraphSnapshot['edges'][number],
       ),
     ),
-    appliedIds: [...state.appliedIds],
+    ...appliedIdsOf(state),
     orders: state.users.flatMap((u, i) => (u.orders ? [[i, u.orders] as [number, number[]]] : [])),
     segments: state.segments.dump(state.users.length),
     anomalies: { ...state.anomalyTable.dump(), excludedActors: [...state.excluded].map((u) => state.users[u]!.id) },
@@ -120,11 +124,16 @@ export function loadGraph(state: GraphState, s: GraphSnapshot): void {
       if (!state.excluded.has(u)) state.items[i]!.positive.push(u);
     }
   }
-  for (const id of s.appliedIds) state.appliedIds.add(id);
+  state.appliedIds.load(s.appliedIds, s.appliedIdsPrevious, s.appliedIdsSince);
   for (const [u, orders] of s.orders ?? []) state.users[u]!.orders = orders;
   state.segments.load(s.segments, state.users.length);
   state.eventsApplied = s.eventsApplied;
   state.position = s.position;
+}
+
+function appliedIdsOf(state: GraphState): Pick<GraphSnapshot, 'appliedIds' | 'appliedIdsPrevious' | 'appliedIdsSince'> {
+  const d = state.appliedIds.dump();
+  return { appliedIds: d.current, appliedIdsPrevious: d.previous, appliedIdsSince: d.since };
 }
 
 function countsToArray(c: TypeCounts): number[] {

@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { MemoryGraph } from '../../../src/graph/embedded/memory-graph';
+import { AppliedIds } from '../../../src/graph/embedded/applied-ids';
 import type { FlywheelEvent, InteractionType } from '../../../src/events/event';
 import type { InteractionEdge } from '../../../src/graph/graph-store';
 
@@ -96,4 +97,55 @@ test('a snapshot restores the graph, its position and its applied ids', async ()
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('applied ids are remembered for at least the idempotency window, at most two, and the window survives a snapshot', async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'fw-window-'));
+  const file = path.join(dir, 'graph.snapshot');
+  const hour = 3_600_000;
+  let now = Date.UTC(2026, 11, 1);
+  const clock = () => now;
+  try {
+    const g = new MemoryGraph({ snapshotPath: file, idempotencyWindowMs: 24 * hour, clock });
+    const a = ev('w1', 'i1', 'VIEW');
+    const b = ev('w1', 'i2', 'VIEW');
+    assert.equal((await g.applyEvents([a])).applied, 1);
+    now += 23 * hour;
+    assert.equal((await g.applyEvents([a])).duplicates, 1, 'inside the window: a duplicate');
+    now += 2 * hour; // 25 h after a: the next add starts a new generation, a is still remembered
+    assert.equal((await g.applyEvents([b])).applied, 1);
+    assert.equal((await g.applyEvents([a], 1)).duplicates, 1, 'one to two windows old: still a duplicate');
+    await g.checkpoint();
+    now += 24 * hour; // 49 h after a, 24 h after b
+    const restored = new MemoryGraph({ snapshotPath: file, idempotencyWindowMs: 24 * hour, clock });
+    await restored.restore();
+    assert.equal((await restored.applyEvents([ev('w1', 'i3', 'VIEW')])).applied, 1, 'this add rotates: a generation goes');
+    assert.equal((await restored.applyEvents([b])).duplicates, 1, 'b, a window old, is kept across the snapshot');
+    const again = await restored.applyEvents([a]);
+    assert.equal(again.applied, 1, 'a, two windows old, counts again');
+    const edge = (await restored.getInteractions(['w1'], 10))[0]!.find((e) => e.itemId === 'i1')!;
+    assert.equal(edge.counts.VIEW, 2);
+    const forever = new MemoryGraph({ clock });
+    await forever.applyEvents([a]);
+    now += 1000 * hour;
+    assert.equal((await forever.applyEvents([a])).duplicates, 1, 'no window: remembered for ever');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a snapshot written before generations (one list of ids) loads as the current generation', () => {
+  let now = 0;
+  const ids = new AppliedIds(10, () => now);
+  ids.load(['x', 'y']);
+  now = 9;
+  ids.add('z');
+  assert.ok(ids.has('x') && ids.has('z'));
+  now = 15;
+  ids.add('w'); // x, y, z become the previous generation: a window after the load, not before
+  assert.ok(ids.has('x'));
+  now = 26;
+  ids.add('v');
+  assert.ok(!ids.has('x') && !ids.has('z') && ids.has('w') && ids.has('v'));
+  assert.equal(ids.size, 2);
 });
