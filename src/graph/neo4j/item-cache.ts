@@ -10,6 +10,11 @@ export interface ItemCacheOptions {
 
 type Load = (ids: readonly string[]) => Promise<(ItemNode | null)[]>;
 
+interface MissBatch {
+  waiters: Map<string, { resolve: (item: ItemNode | null) => void; reject: (err: unknown) => void }>;
+  load: Load;
+}
+
 interface Kept {
   item: ItemNode;
   /** When the read that fetched it started (performance.now()): its age is counted from there. */
@@ -30,7 +35,7 @@ interface Kept {
  * A miss is not remembered (an item unknown now may be created by the next batch).
  *
  * Refresh ahead: an item asked for in the second half of its `ttlMs` is served as kept and read again in
- * the background (Caffeine's refreshAfterWrite), with the other items due in the same turn, in one read.
+ * the background (Caffeine's refreshAfterWrite), with the other items due within `refreshLingerMs`, in one read.
  * So an item in steady demand is never waited for, and Neo4j sees a few batched reads a second instead of
  * one per request whose items happened to expire.
  */
@@ -51,10 +56,21 @@ export class ItemCache {
   private readonly due = new Set<string>();
   private readonly refreshing = new Set<string>();
   private refreshScheduled = false;
+  /** Misses of this turn waiting for their shared read, and the foreground reads in flight by item. */
+  private missBatch: MissBatch | null = null;
+  private readonly loading = new Map<string, Promise<ItemNode | null>>();
+  /**
+   * How long items falling due wait for each other before their background read: at 1,100 req/s a read per
+   * event-loop turn was 130 read transactions a second, and Neo4j spent 40-90 % of a core on them while the
+   * gateway served (BENCHMARKS.md, issue 16). An item is read again between ttlMs / 2 and ttlMs / 2 + this,
+   * so it is never older than ttlMs.
+   */
+  private readonly refreshLingerMs: number;
 
   constructor(options: ItemCacheOptions) {
     this.cache = options.entries > 0 && options.ttlMs > 0 ? new LRUCache<string, Kept>({ max: options.entries, ttl: options.ttlMs }) : null;
     this.refreshAfterMs = options.ttlMs / 2;
+    this.refreshLingerMs = Math.min(50, options.ttlMs / 10);
   }
 
   /** The items for `ids` in order: kept ones from memory, the others with one call to `load` (all misses at once). */
@@ -75,10 +91,48 @@ export class ItemCache {
       if (now - kept.readAt >= this.refreshAfterMs && !this.refreshing.has(id)) this.refreshSoon(id, load);
     }
     if (missing === null) return out;
-    const wanted = missing.map((k) => ids[k]!);
-    const loaded = await this.loadAndKeep(wanted, load);
+    const loaded = await Promise.all(missing.map((k) => this.missed(ids[k]!, load)));
     missing.forEach((k, n) => (out[k] = loaded[n] ?? null));
     return out;
+  }
+
+  /**
+   * A missing item, read with every other item missed in this event-loop turn by any request, in one read,
+   * and shared by the requests that miss it while that read is in flight. Per request, ten items a list,
+   * each request's misses were a read transaction of their own: 60 a second at 1,400 req/s on a 500-item
+   * catalogue while the tail items, asked for less than once a ttl, expired (BENCHMARKS.md, issue 16).
+   */
+  private missed(id: string, load: Load): Promise<ItemNode | null> {
+    const inFlight = this.loading.get(id);
+    if (inFlight) return inFlight;
+    let batch = this.missBatch;
+    if (!batch) {
+      const next: MissBatch = { waiters: new Map(), load };
+      this.missBatch = batch = next;
+      setImmediate(() => this.readMisses(next));
+    }
+    const waiters = batch.waiters;
+    const read = new Promise<ItemNode | null>((resolve, reject) => waiters.set(id, { resolve, reject }));
+    this.loading.set(id, read);
+    return read;
+  }
+
+  private readMisses(batch: MissBatch): void {
+    if (this.missBatch === batch) this.missBatch = null;
+    const ids = [...batch.waiters.keys()];
+    const settle = () => {
+      for (const id of ids) this.loading.delete(id);
+    };
+    this.loadAndKeep(ids, batch.load).then(
+      (items) => {
+        settle();
+        ids.forEach((id, n) => batch.waiters.get(id)!.resolve(items[n] ?? null));
+      },
+      (err: unknown) => {
+        settle();
+        for (const w of batch.waiters.values()) w.reject(err);
+      },
+    );
   }
 
   /** Drops items this gateway just changed. */
@@ -126,7 +180,7 @@ export class ItemCache {
     this.due.add(id);
     if (this.refreshScheduled) return;
     this.refreshScheduled = true;
-    setImmediate(() => {
+    const timer = setTimeout(() => {
       this.refreshScheduled = false;
       const ids = [...this.due];
       this.due.clear();
@@ -138,6 +192,7 @@ export class ItemCache {
         .finally(() => {
           for (const i of ids) this.refreshing.delete(i);
         });
-    });
+    }, this.refreshLingerMs);
+    timer.unref();
   }
 }

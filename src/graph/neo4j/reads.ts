@@ -13,9 +13,7 @@ export class Neo4jGraphReads implements GraphReadStore {
 
   async getItems(ids: readonly string[]): Promise<(ItemNode | null)[]> {
     if (ids.length === 0) return [];
-    const res = await this.session.read((tx) =>
-      tx.run(`UNWIND $ids AS id OPTIONAL MATCH (i:Item {id: id}) RETURN id, i ${ITEM_PROJECTION} AS item`, { ids: [...ids] }),
-    );
+    const res = await this.session.readQuery(`UNWIND $ids AS id OPTIONAL MATCH (i:Item {id: id}) RETURN id, i ${ITEM_PROJECTION} AS item`, { ids: [...ids] });
     const byId = new Map<string, ItemNode | null>();
     for (const r of res.records) byId.set(r.get('id'), r.get('item') ? itemFromProps(r.get('item')) : null);
     return ids.map((id) => byId.get(id) ?? null);

@@ -1,4 +1,4 @@
-import neo4j, { type Driver, type ManagedTransaction } from 'neo4j-driver';
+import neo4j, { type Driver, type ManagedTransaction, type QueryResult, type Session } from 'neo4j-driver';
 import type { Logger } from 'pino';
 import { StoreUnavailableError } from '../stores/store-unavailable';
 
@@ -56,24 +56,37 @@ export class Neo4jSession {
    * trying for maxTransactionRetryTime while the server is down), one retry when a pooled connection
    * turned out dead (a restarted server), and a client-side deadline.
    */
-  async read<T>(work: (tx: ManagedTransaction) => Promise<T>): Promise<T> {
+  read<T>(work: (tx: ManagedTransaction) => Promise<T>): Promise<T> {
+    return this.failFast(async (session) => {
+      const tx = session.beginTransaction();
+      try {
+        const out = await work(tx as unknown as ManagedTransaction);
+        await tx.commit();
+        return out;
+      } catch (err) {
+        await tx.rollback().catch(() => undefined);
+        throw err;
+      }
+    });
+  }
+
+  /**
+   * One read statement as an auto-commit transaction, with the same fail-fast rules as `read`: one round trip
+   * (RUN and PULL together) instead of an explicit transaction's two (the COMMIT), for the reads on the
+   * request path. A read of several statements that must see one state uses `read`.
+   */
+  readQuery(query: string, params: Record<string, unknown>): Promise<QueryResult> {
+    return this.failFast((session) => session.run(query, params));
+  }
+
+  private async failFast<T>(attemptOn: (session: Session) => Promise<T>): Promise<T> {
     const timeoutMs = this.options.readTimeoutMs ?? 15_000;
     const deadline = Date.now() + timeoutMs;
     for (let attempt = 0; ; attempt++) {
       const session = this.driver.session({ ...this.db(), defaultAccessMode: neo4j.session.READ });
       let timer: NodeJS.Timeout | undefined;
       try {
-        const attemptRun = (async () => {
-          const tx = session.beginTransaction();
-          try {
-            const out = await work(tx as unknown as ManagedTransaction);
-            await tx.commit();
-            return out;
-          } catch (err) {
-            await tx.rollback().catch(() => undefined);
-            throw err;
-          }
-        })();
+        const attemptRun = attemptOn(session);
         const timeout = new Promise<never>((_, reject) => {
           timer = setTimeout(
             () => reject(new StoreUnavailableError(`graph database (Neo4j) did not answer within ${timeoutMs} ms; retry later`)),

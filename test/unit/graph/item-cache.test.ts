@@ -74,6 +74,7 @@ test('a read that started before a write does not keep what it loaded (it may pr
       release = () => resolve(answer);
     });
   const inFlight = cache.read(['a'], slow);
+  await new Promise((r) => setImmediate(r)); // misses are read together at the end of the turn
   catalogue.set('a', item('a', 'new'));
   cache.forget(['a']);
   release();
@@ -115,6 +116,7 @@ test('a write to other items, or a batch that touched none, does not stop a read
       release = () => resolve(ids.map((id) => catalogue.get(id) ?? null));
     });
   const inFlight = cache.read(['a'], slow);
+  await new Promise((r) => setImmediate(r));
   cache.forget([]); // a batch of impressions: nothing in the graph changed
   cache.forget(['b']);
   release();
@@ -139,7 +141,8 @@ test('an item asked for in the second half of its ttl is served at once and read
   const servedToo = cache.read(['b'], src.load);
   assert.deepEqual([(await served)[0]?.title, (await servedToo)[0]?.title], ['v1', 'v1'], 'what is kept, without waiting');
   await new Promise((r) => setImmediate(r));
-  await new Promise((r) => setImmediate(r));
+  assert.equal(src.calls.length, 1, 'due items wait for each other (ttl / 10 here: 20 ms)');
+  await new Promise((r) => setTimeout(r, 40));
   assert.deepEqual(
     src.calls,
     [
@@ -171,11 +174,48 @@ test('a background refresh that started before a write to its item does not keep
       release = () => resolve(answer);
     });
   await cache.read(['a'], slow); // due: refresh planned
-  await new Promise((r) => setImmediate(r));
+  await new Promise((r) => setTimeout(r, 25));
   assert.equal(asked, 1, 'the refresh is in flight');
   catalogue.set('a', item('a', 'v2'));
   cache.forget(['a']);
   release();
   await new Promise((r) => setImmediate(r));
   assert.equal((await cache.read(['a'], source(catalogue).load))[0]?.title, 'v2');
+});
+
+test('misses of one turn, from any number of requests, are one read; a miss already being read is shared', async () => {
+  const catalogue = new Map(['a', 'b', 'c'].map((id) => [id, item(id)] as const));
+  const src = source(catalogue);
+  const cache = new ItemCache({ entries: 100, ttlMs: 60_000 });
+  const lists = await Promise.all([cache.read(['a', 'b'], src.load), cache.read(['b', 'c'], src.load), cache.read(['a'], src.load)]);
+  assert.deepEqual(
+    lists.map((l) => l.map((i) => i?.id)),
+    [['a', 'b'], ['b', 'c'], ['a']],
+  );
+  assert.deepEqual(src.calls, [['a', 'b', 'c']], 'one read for the three requests');
+  let release!: () => void;
+  const slow = (ids: readonly string[]) =>
+    new Promise<(ItemNode | null)[]>((resolve) => {
+      release = () => resolve(ids.map((id) => item(id, 'slow')));
+    });
+  cache.clear();
+  const first = cache.read(['a'], slow);
+  await new Promise((r) => setImmediate(r));
+  const second = cache.read(['a'], src.load); // a is being read: wait for that read, do not start another
+  release();
+  assert.deepEqual([(await first)[0]?.title, (await second)[0]?.title], ['slow', 'slow']);
+  assert.equal(src.calls.length, 1);
+});
+
+test('a failed shared read fails every request waiting for it, and the next miss reads again', async () => {
+  const cache = new ItemCache({ entries: 100, ttlMs: 60_000 });
+  const failing = () => Promise.reject(new Error('neo4j down'));
+  const results = await Promise.allSettled([cache.read(['a'], failing), cache.read(['a', 'b'], failing)]);
+  assert.deepEqual(
+    results.map((r) => r.status),
+    ['rejected', 'rejected'],
+  );
+  const src = source(new Map([['a', item('a')]]));
+  assert.equal((await cache.read(['a'], src.load))[0]?.id, 'a');
+  assert.equal(src.calls.length, 1);
 });
