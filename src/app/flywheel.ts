@@ -19,6 +19,7 @@ import { consumerGroups, openEventLog, openGraphStore } from './backends';
 import { recommenderFactory } from './recommender-factory';
 import { loadAlsFactorsAtStart, writeAlsFactorsBack } from './als-factors';
 import { composePipelines } from './stages';
+import { startupStep } from './startup-step';
 import { sampleRatioMismatchFinding } from './srm-alert';
 import { guardrailFailureFinding } from './guardrail-alert';
 import { ImpressionRecorder } from '../outcomes/impressions';
@@ -78,10 +79,10 @@ export interface FlywheelOptions {
 export async function createFlywheel(config: FlywheelConfig, logger: Logger, options: FlywheelOptions = {}): Promise<Flywheel> {
   const serving = (options.mode ?? 'serve') === 'serve';
   const metrics = createMetrics();
-  const { log, release } = await openEventLog(config, logger, serving ? 'flywheel gateway' : 'flywheel import');
+  const { log, release } = await startupStep(logger, 'open the event log', openEventLog(config, logger, serving ? 'flywheel gateway' : 'flywheel import'));
   let opened: Awaited<ReturnType<typeof openGraphStore>>;
   try {
-    opened = await openGraphStore(config, log, logger);
+    opened = await startupStep(logger, 'open the graph store', openGraphStore(config, log, logger));
   } catch (err) {
     await log.close().catch(() => undefined);
     release();
@@ -148,18 +149,19 @@ export async function createFlywheel(config: FlywheelConfig, logger: Logger, opt
       current.recommender = next;
     },
   });
-  await privacy.start();
+  await startupStep(logger, 'read the erasure list', privacy.start());
   // The fan-out starts where the ingestion group has committed, read before the recommender reads the graph:
   // every event is then in Neo4j by the time of the bootstrap, or after the fan-out's start, or both (applied
   // but not yet committed: counted twice in the recommender's evidence, the lesser harm). Starting at the
   // stream's end instead lost the events appended but not yet applied, for good (a joining gateway whose
   // own ingestion starts after its bootstrap never saw them). Pinned in memory, not committed.
-  const fanOutStart = groups.fanOut && log.broadcast ? await log.broadcast.pinCommitted(groups.ingestion) : null;
+  const fanOutStart =
+    groups.fanOut && log.broadcast ? await startupStep(logger, 'read the ingestion group offsets', log.broadcast.pinCommitted(groups.ingestion)) : null;
   if (serving) {
     // no refit on a half-read index, which would then replace the factors loaded below
     current.recommender.als.setBackground(false);
-    if (restoredAt >= 0 || store.backend === 'neo4j') await current.recommender.bootstrap();
-    await loadAlsFactorsAtStart(current.recommender, config, store, logger);
+    if (restoredAt >= 0 || store.backend === 'neo4j') await startupStep(logger, 'read the graph into the recommender', current.recommender.bootstrap());
+    await startupStep(logger, 'load the ALS factors', loadAlsFactorsAtStart(current.recommender, config, store, logger));
     current.recommender.als.setBackground(current.recommender.options.backgroundRefresh);
   }
 
@@ -179,7 +181,7 @@ export async function createFlywheel(config: FlywheelConfig, logger: Logger, opt
     // A restart replays the log tail: what it re-detects was announced before the restart.
     replaying: () => !ingestor.hasCaughtUp(),
   });
-  await anomalies.start();
+  await startupStep(logger, 'start the anomaly detectors', anomalies.start());
   privacy.onErased((actors) => anomalies.forgetActors(actors));
   const [segKMin, segKMax] = config.FLYWHEEL_SEGMENTS_K_RANGE.split('-').map(Number) as [number, number];
   const segmentService = new SegmentService(store, {
@@ -191,7 +193,7 @@ export async function createFlywheel(config: FlywheelConfig, logger: Logger, opt
   });
   segments = segmentService;
   registerServiceMetrics(metrics, { anomalies, segments: segmentService, segmentSizes: () => store.segmentSizes() });
-  if (serving) await segmentService.start();
+  if (serving) await startupStep(logger, 'start the segments', segmentService.start());
 
   const outcomes = new Outcomes(
     {
@@ -221,8 +223,12 @@ export async function createFlywheel(config: FlywheelConfig, logger: Logger, opt
   // Derived from the log only: rebuilt from what the log holds before this gateway's consumers take over
   // (the snapshot's position on the embedded log, the fan-out's pinned start on Kafka + Neo4j).
   if (serving) {
-    await outcomes.bootstrap(
-      log.rewritable ? { through: restoredAt } : fanOutStart && groups.fanOut ? { broadcastEnd: fanOutStart, group: `${groups.fanOut}.outcomes` } : null,
+    await startupStep(
+      logger,
+      'rebuild the outcomes from the log',
+      outcomes.bootstrap(
+        log.rewritable ? { through: restoredAt } : fanOutStart && groups.fanOut ? { broadcastEnd: fanOutStart, group: `${groups.fanOut}.outcomes` } : null,
+      ),
     );
   }
 
@@ -234,7 +240,7 @@ export async function createFlywheel(config: FlywheelConfig, logger: Logger, opt
     { serving, fanOut: groups.fanOut !== null },
   );
   ingestor.onApplied((events, summary) => pipelines.ingestion.run({ events, touchedUsers: summary.touchedUsers }));
-  await ingestor.start();
+  await startupStep(logger, 'start the ingestion consumer', ingestor.start());
   // Nothing to replay (a fresh or cleanly stopped data dir): caught up from the start, for `replaying` above.
   ingestor.hasCaughtUp();
   const watchdog = new EventLoopWatchdog();
@@ -242,7 +248,7 @@ export async function createFlywheel(config: FlywheelConfig, logger: Logger, opt
   watchdog.start();
   let fanOutConsumer: LogConsumer | null = null;
   if (groups.fanOut && log.broadcast && fanOutStart && pipelines.fanOut) {
-    fanOutConsumer = await startFanOut(log.broadcast, fanOutStart, groups.fanOut, pipelines.fanOut, logger);
+    fanOutConsumer = await startupStep(logger, 'start the fan-out consumer', startFanOut(log.broadcast, fanOutStart, groups.fanOut, pipelines.fanOut, logger));
   }
   let modelWarm = !serving;
   const impressions = new ImpressionRecorder(log, metrics, logger, {
