@@ -1,3 +1,4 @@
+import { startupStep } from '../app/startup-step';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Flywheel } from '../app/flywheel';
@@ -28,7 +29,7 @@ export async function startGateway(app: Flywheel, { port, host }: { port: number
   // This server's subscriptions hear the core's announcements through their own pubsub, detached on close.
   const pubsub = createGatewayPubSub();
   const detachLive = app.live.attach(publishTo(pubsub));
-  const schema = await buildGatewaySchema(pubsub);
+  const schema = await startupStep(logger, 'build the GraphQL schema', buildGatewaySchema(pubsub));
   const security = createSecurity(config);
   if (!security.authenticator.enabled) {
     logger.warn('AUTHENTICATION IS OFF: every request acts as admin. Fine for the embedded demo; set FLYWHEEL_AUTH=on with keys for anything else.');
@@ -38,17 +39,25 @@ export async function startGateway(app: Flywheel, { port, host }: { port: number
   const gate = new Gate(security, security.createAdmission(schema), safelist);
 
   let closing = false;
-  const http = await createHttpFront({ app, schema, security, gate, safelistMode: safelist !== null, closing: () => closing });
+  const http = await startupStep(
+    logger,
+    'start the HTTP front (Apollo)',
+    createHttpFront({ app, schema, security, gate, safelistMode: safelist !== null, closing: () => closing }),
+  );
   const { server } = http;
   const ws = attachWebSocket(server, { app, schema, security, gate, path: GRAPHQL_PATH });
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
+  await startupStep(
+    logger,
+    `listen on ${host}:${port}`,
+    new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    }),
+  );
   const address = server.address() as AddressInfo;
   const url = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
   logger.info({ url: `${url}${GRAPHQL_PATH}`, graphiql: `${url}/graphiql` }, 'gateway listening');
