@@ -139,18 +139,27 @@ async function serve(env: Record<string, string>, dataDir: string): Promise<Load
     env: { ...process.env, ...env, LOG_LEVEL: 'warn', FLYWHEEL_RATE_LIMIT_PER_MINUTE: '10000000', FLYWHEEL_RECOMMENDATION_CACHE: CACHE },
     stdio: 'inherit',
   });
-  const exited = new Promise((r) => child.once('exit', r));
+  let exitCode: number | string | null | undefined;
+  const exited = new Promise((r) =>
+    child.once('exit', (code, signal) => {
+      exitCode = code ?? signal;
+      r(undefined);
+    }),
+  );
   const url = `http://127.0.0.1:${port}`;
   try {
     let ready = false;
     let last = 'no answer';
-    for (let i = 0; i < 1200 && !ready; i++) {
+    const deadline = Date.now() + 120_000;
+    while (!ready && Date.now() < deadline) {
+      if (exitCode !== undefined) throw new Error(`gateway exited before it was ready (${exitCode}); last /readyz: ${last}`);
       try {
-        const res = await fetch(`${url}/readyz`);
+        // a bounded wait: a gateway that accepts but never answers shows as such, not as a hung bench
+        const res = await fetch(`${url}/readyz`, { signal: AbortSignal.timeout(2000) });
         ready = res.status === 200;
         last = await res.text();
-      } catch {
-        /* starting */
+      } catch (err) {
+        last = `no answer (${(err as Error).name === 'TimeoutError' ? 'no response within 2 s' : ((err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message)})`;
       }
       if (!ready) await new Promise((r) => setTimeout(r, 100));
     }
