@@ -5,7 +5,7 @@ import { BLEND_PARTS } from '../src/recommend/strategies';
 import type { Strategy } from '../src/recommend/strategy';
 import { rng } from '../src/recommend/synthetic';
 import { defineComparedBlends, heapUsed, loadOrFitAls, loadSyntheticShop } from './shared';
-import { EVENT_SCHEMA_VERSION } from '../src/events/event';
+import { EVENT_SCHEMA_VERSION, type InteractionType } from '../src/events/event';
 
 /**
  * In-process recommendation benchmark on the synthetic shop:
@@ -68,19 +68,7 @@ async function main(): Promise<void> {
     const u = sample[k]!;
     const before = rec.recommendSync({ userId: u, first: 10 }).map((x) => x.itemId);
     const s = performance.now();
-    const ev = [
-      {
-        kind: 'interaction' as const,
-        v: EVENT_SCHEMA_VERSION,
-        id: `bench${k}`,
-        type: 'PURCHASE' as const,
-        userId: u,
-        itemId: before[0]!,
-        timestamp: Date.UTC(2025, 0, 1) + k,
-      },
-    ];
-    graph.applySync(ev);
-    rec.applyEvents(ev);
+    applyOne(graph, rec, { id: `bench${k}`, type: 'PURCHASE', userId: u, itemId: before[0]!, timestamp: Date.UTC(2025, 0, 1) + k });
     const after = rec.recommendSync({ userId: u, first: 10 }).map((x) => x.itemId);
     e2r.push(performance.now() - s);
     if (after.join() !== before.join()) changed++;
@@ -107,6 +95,13 @@ async function main(): Promise<void> {
       ...(compare ? { compare } : {}),
     }),
   );
+}
+
+/** One interaction applied the way ingestion applies it: to the graph, then to the recommender's feed. */
+function applyOne(graph: MemoryGraph, rec: Recommender, e: { id: string; type: InteractionType; userId: string; itemId: string; timestamp: number }): void {
+  const ev = [{ kind: 'interaction' as const, v: EVENT_SCHEMA_VERSION, ...e }];
+  graph.applySync(ev);
+  rec.applyEvents(ev);
 }
 
 function quantiles(xs: number[]): { p50: number; p99: number; max: number } {
@@ -155,19 +150,8 @@ async function compareBlends(graph: MemoryGraph, rec: Recommender, sample: reado
   const foldSteps: number[] = [];
   sample.forEach((u, r) => {
     if (fresh) {
-      const ev = [
-        {
-          kind: 'interaction' as const,
-          v: EVENT_SCHEMA_VERSION,
-          id: `fresh${r}`,
-          type: 'VIEW' as const,
-          userId: u,
-          itemId: rec.index.items[Math.floor(pick() * rec.index.itemCount)]!.id,
-          timestamp: rec.index.now + 1,
-        },
-      ];
-      graph.applySync(ev);
-      rec.applyEvents(ev);
+      const itemId = rec.index.items[Math.floor(pick() * rec.index.itemCount)]!.id;
+      applyOne(graph, rec, { id: `fresh${r}`, type: 'VIEW', userId: u, itemId, timestamp: rec.index.now + 1 });
     }
     for (let t = 0; t < names.length; t++) {
       const n = names[(r + t) % names.length]!;

@@ -67,6 +67,7 @@ function idempotencyWindowMs(config: FlywheelConfig): number | undefined {
 }
 
 export async function openGraphStore(config: FlywheelConfig, log: EventLog, logger: Logger): Promise<OpenedStore> {
+  const windowMs = idempotencyWindowMs(config);
   if (config.FLYWHEEL_GRAPH === 'neo4j') {
     const store = await Neo4jGraphStore.open({
       uri: config.NEO4J_URI,
@@ -75,7 +76,7 @@ export async function openGraphStore(config: FlywheelConfig, log: EventLog, logg
       database: config.NEO4J_DATABASE,
       maxPoolSize: config.NEO4J_MAX_POOL_SIZE,
       itemCache: { entries: config.NEO4J_ITEM_CACHE_ENTRIES, ttlMs: config.NEO4J_ITEM_CACHE_MS },
-      ...(idempotencyWindowMs(config) ? { idempotency: { windowMs: idempotencyWindowMs(config)! } } : {}),
+      ...(windowMs ? { idempotency: { windowMs } } : {}),
       logger,
     });
     logger.info({ uri: config.NEO4J_URI, schemaVersion: store.schemaVersion }, 'neo4j graph store opened');
@@ -85,7 +86,7 @@ export async function openGraphStore(config: FlywheelConfig, log: EventLog, logg
     // Snapshots refer to offsets of the embedded log; with Kafka the graph replays the topic instead.
     ...(log.backend === 'embedded' ? { snapshotPath: path.join(config.dataDir, 'graph.snapshot') } : {}),
     maxAnomalies: config.FLYWHEEL_ANOMALY_MAX_STORED,
-    ...(idempotencyWindowMs(config) ? { idempotencyWindowMs: idempotencyWindowMs(config)! } : {}),
+    ...(windowMs ? { idempotencyWindowMs: windowMs } : {}),
   });
   const restoredAt = await graph.restore();
   logger.info({ snapshotPosition: restoredAt }, 'embedded graph opened');
