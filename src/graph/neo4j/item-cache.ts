@@ -1,3 +1,4 @@
+import DataLoader from 'dataloader';
 import { LRUCache } from 'lru-cache';
 import type { ItemNode } from '../stores/graph-reads';
 
@@ -8,12 +9,8 @@ export interface ItemCacheOptions {
   ttlMs: number;
 }
 
-type Load = (ids: readonly string[]) => Promise<(ItemNode | null)[]>;
-
-interface MissBatch {
-  waiters: Map<string, { resolve: (item: ItemNode | null) => void; reject: (err: unknown) => void }>;
-  load: Load;
-}
+/** Neo4j's read of items by id, in the order asked (null for an unknown id). */
+export type ItemLoad = (ids: readonly string[]) => Promise<(ItemNode | null)[]>;
 
 interface Kept {
   item: ItemNode;
@@ -56,9 +53,15 @@ export class ItemCache {
   private readonly due = new Set<string>();
   private readonly refreshing = new Set<string>();
   private refreshScheduled = false;
-  /** Misses of this turn waiting for their shared read, and the foreground reads in flight by item. */
-  private missBatch: MissBatch | null = null;
-  private readonly loading = new Map<string, Promise<ItemNode | null>>();
+  /**
+   * Misses: every item missed in one event-loop turn, by any request, is one read, and a miss already being
+   * read is shared by the requests that miss it while that read is in flight (DataLoader's batching and
+   * its map of pending keys, each key cleared once its read settles: what is kept is the LRU's business).
+   * Per request, ten items a list, each request's misses were a read transaction of their own: 60 a second
+   * at 1,400 req/s on a 500-item catalogue while the tail items, asked for less than once a ttl, expired
+   * (BENCHMARKS.md, issue 16).
+   */
+  private readonly misses: DataLoader<string, ItemNode | null>;
   /**
    * How long items falling due wait for each other before their background read: at 1,100 req/s a read per
    * event-loop turn was 130 read transactions a second, and Neo4j spent 40-90 % of a core on them while the
@@ -67,16 +70,30 @@ export class ItemCache {
    */
   private readonly refreshLingerMs: number;
 
-  constructor(options: ItemCacheOptions) {
+  constructor(
+    options: ItemCacheOptions,
+    private readonly load: ItemLoad,
+  ) {
     this.cache = options.entries > 0 && options.ttlMs > 0 ? new LRUCache<string, Kept>({ max: options.entries, ttl: options.ttlMs }) : null;
     this.refreshAfterMs = options.ttlMs / 2;
     this.refreshLingerMs = Math.min(50, options.ttlMs / 10);
+    this.misses = new DataLoader<string, ItemNode | null>(
+      async (ids) => {
+        try {
+          return await this.loadAndKeep(ids);
+        } finally {
+          for (const id of ids) this.misses.clear(id);
+        }
+      },
+      // the whole turn, not only its microtasks: requests of one turn are parsed and resolved in separate jobs
+      { batchScheduleFn: (dispatch) => setImmediate(dispatch) },
+    );
   }
 
-  /** The items for `ids` in order: kept ones from memory, the others with one call to `load` (all misses at once). */
-  async read(ids: readonly string[], load: Load): Promise<(ItemNode | null)[]> {
+  /** The items for `ids` in order: kept ones from memory, the others read from Neo4j (all misses of the turn at once). */
+  async read(ids: readonly string[]): Promise<(ItemNode | null)[]> {
     const cache = this.cache;
-    if (!cache) return load(ids);
+    if (!cache) return this.load(ids);
     const out = new Array<ItemNode | null>(ids.length);
     let missing: number[] | null = null;
     const now = performance.now();
@@ -88,51 +105,17 @@ export class ItemCache {
         continue;
       }
       out[k] = kept.item;
-      if (now - kept.readAt >= this.refreshAfterMs && !this.refreshing.has(id)) this.refreshSoon(id, load);
+      if (now - kept.readAt >= this.refreshAfterMs && !this.refreshing.has(id)) this.refreshSoon(id);
     }
     if (missing === null) return out;
-    const loaded = await Promise.all(missing.map((k) => this.missed(ids[k]!, load)));
-    missing.forEach((k, n) => (out[k] = loaded[n] ?? null));
+    const loaded = await this.misses.loadMany(missing.map((k) => ids[k]!));
+    missing.forEach((k, n) => {
+      const item = loaded[n];
+      // loadMany reports a failed read per key; a request fails with it, as it did with Neo4j alone
+      if (item instanceof Error) throw item;
+      out[k] = item ?? null;
+    });
     return out;
-  }
-
-  /**
-   * A missing item, read with every other item missed in this event-loop turn by any request, in one read,
-   * and shared by the requests that miss it while that read is in flight. Per request, ten items a list,
-   * each request's misses were a read transaction of their own: 60 a second at 1,400 req/s on a 500-item
-   * catalogue while the tail items, asked for less than once a ttl, expired (BENCHMARKS.md, issue 16).
-   */
-  private missed(id: string, load: Load): Promise<ItemNode | null> {
-    const inFlight = this.loading.get(id);
-    if (inFlight) return inFlight;
-    let batch = this.missBatch;
-    if (!batch) {
-      const next: MissBatch = { waiters: new Map(), load };
-      this.missBatch = batch = next;
-      setImmediate(() => this.readMisses(next));
-    }
-    const waiters = batch.waiters;
-    const read = new Promise<ItemNode | null>((resolve, reject) => waiters.set(id, { resolve, reject }));
-    this.loading.set(id, read);
-    return read;
-  }
-
-  private readMisses(batch: MissBatch): void {
-    if (this.missBatch === batch) this.missBatch = null;
-    const ids = [...batch.waiters.keys()];
-    const settle = () => {
-      for (const id of ids) this.loading.delete(id);
-    };
-    this.loadAndKeep(ids, batch.load).then(
-      (items) => {
-        settle();
-        ids.forEach((id, n) => batch.waiters.get(id)!.resolve(items[n] ?? null));
-      },
-      (err: unknown) => {
-        settle();
-        for (const w of batch.waiters.values()) w.reject(err);
-      },
-    );
   }
 
   /** Drops items this gateway just changed. */
@@ -158,12 +141,12 @@ export class ItemCache {
   }
 
   /** Reads `ids` and keeps each one no write has dropped since the read started. */
-  private async loadAndKeep(ids: readonly string[], load: Load): Promise<(ItemNode | null)[]> {
+  private async loadAndKeep(ids: readonly string[]): Promise<(ItemNode | null)[]> {
     const startedAt = this.generation;
     const readAt = performance.now();
     this.inFlight++;
     try {
-      const loaded = await load(ids);
+      const loaded = await this.load(ids);
       if (this.clearedAt <= startedAt) {
         ids.forEach((id, n) => {
           const item = loaded[n];
@@ -176,7 +159,7 @@ export class ItemCache {
     }
   }
 
-  private refreshSoon(id: string, load: Load): void {
+  private refreshSoon(id: string): void {
     this.due.add(id);
     if (this.refreshScheduled) return;
     this.refreshScheduled = true;
@@ -187,7 +170,7 @@ export class ItemCache {
       for (const i of ids) this.refreshing.add(i);
       // A failed refresh keeps what is kept: the item expires at ttlMs and the next read waits for Neo4j,
       // where the failure is seen by the request that needs it.
-      this.loadAndKeep(ids, load)
+      this.loadAndKeep(ids)
         .catch(() => undefined)
         .finally(() => {
           for (const i of ids) this.refreshing.delete(i);

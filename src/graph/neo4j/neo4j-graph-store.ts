@@ -77,7 +77,7 @@ export class Neo4jGraphStore implements GraphStore {
     this.anomalies = new Neo4jAnomalies(this.session);
     this.segments = new Neo4jSegments(this.session);
     this.erasure = new Neo4jErasure(this.session);
-    this.items = new ItemCache(options.itemCache ?? { entries: 0, ttlMs: 0 });
+    this.items = new ItemCache(options.itemCache ?? { entries: 0, ttlMs: 0 }, (ids) => this.reads.getItems(ids));
     this.itemFactors = new Neo4jItemFactors(this.session);
   }
 
@@ -124,7 +124,7 @@ export class Neo4jGraphStore implements GraphStore {
 
   // ---- graph reads
   getItems(ids: readonly string[]) {
-    return this.items.read(ids, (missing) => this.reads.getItems(missing));
+    return this.items.read(ids);
   }
   getCategories(names: readonly string[]) {
     return this.reads.getCategories(names);
