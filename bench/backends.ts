@@ -46,6 +46,8 @@ const ITEMS = Number(process.env.BENCH_ITEMS ?? 500);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const CACHE = process.env.BENCH_CACHE ?? '0';
+/** BENCH_PROFILE_DIR=DIR: each serving gateway writes a V8 CPU profile there (`--cpu-prof`; NODE_OPTIONS cannot carry it). */
+const PROFILE_DIR = process.env.BENCH_PROFILE_DIR;
 /** Untimed rounds of the production configuration first: the JVM servers' JIT warms up (see main). */
 const WARMUP_ROUNDS = Number(process.env.BENCH_WARMUP_ROUNDS ?? 1);
 const CHUNK = 1000;
@@ -135,7 +137,8 @@ interface LoadResult {
 
 async function serve(env: Record<string, string>, dataDir: string): Promise<LoadResult> {
   const port = 4800 + Math.floor(Math.random() * 500);
-  const child = spawn(process.execPath, [path.join(ROOT, 'bin/flywheel.js'), 'serve', '--data-dir', dataDir, '--port', String(port)], {
+  const profile = PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] : [];
+  const child = spawn(process.execPath, [...profile, path.join(ROOT, 'bin/flywheel.js'), 'serve', '--data-dir', dataDir, '--port', String(port)], {
     env: { ...process.env, ...env, LOG_LEVEL: 'warn', FLYWHEEL_RATE_LIMIT_PER_MINUTE: '10000000', FLYWHEEL_RECOMMENDATION_CACHE: CACHE },
     stdio: 'inherit',
   });
