@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import autocannon from 'autocannon';
@@ -138,10 +138,17 @@ interface LoadResult {
 async function serve(env: Record<string, string>, dataDir: string): Promise<LoadResult> {
   const port = 4800 + Math.floor(Math.random() * 500);
   const profile = PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] : [];
-  const child = spawn(process.execPath, [...profile, path.join(ROOT, 'bin/flywheel.js'), 'serve', '--data-dir', dataDir, '--port', String(port)], {
-    env: { ...process.env, ...env, LOG_LEVEL: 'warn', FLYWHEEL_RATE_LIMIT_PER_MINUTE: '10000000', FLYWHEEL_RECOMMENDATION_CACHE: CACHE },
-    stdio: 'inherit',
-  });
+  // a gateway that never becomes ready is asked for Node's diagnostic report (SIGUSR2) before it is stopped
+  const reportDir = mkdtempSync(path.join(tmpdir(), 'flywheel-bench-report-'));
+  const diagnostics = ['--report-on-signal', `--report-directory=${reportDir}`];
+  const child = spawn(
+    process.execPath,
+    [...profile, ...diagnostics, path.join(ROOT, 'bin/flywheel.js'), 'serve', '--data-dir', dataDir, '--port', String(port)],
+    {
+      env: { ...process.env, ...env, LOG_LEVEL: 'warn', FLYWHEEL_RATE_LIMIT_PER_MINUTE: '10000000', FLYWHEEL_RECOMMENDATION_CACHE: CACHE },
+      stdio: 'inherit',
+    },
+  );
   let exitCode: number | string | null | undefined;
   const exited = new Promise((r) =>
     child.once('exit', (code, signal) => {
@@ -167,7 +174,7 @@ async function serve(env: Record<string, string>, dataDir: string): Promise<Load
       if (!ready) await new Promise((r) => setTimeout(r, 100));
     }
     // what it was waiting for (catching up, stalled, solving the model) is the first thing to know
-    if (!ready) throw new Error(`gateway did not become ready within 120 s; last /readyz: ${last}`);
+    if (!ready) throw new Error(`gateway did not become ready within 120 s; last /readyz: ${last}\n${await whyNotReady(child.pid!, reportDir)}`);
     const rand = prng(7);
     const query = 'query($u: ID!) { recommendations(userId: $u, first: 10) { score reason item { id title category } } }';
     const recommendations = () => JSON.stringify({ query, variables: { u: `u${Math.floor(rand() * USERS)}` } });
@@ -194,7 +201,47 @@ async function serve(env: Record<string, string>, dataDir: string): Promise<Load
   } finally {
     child.kill('SIGTERM');
     await exited;
+    rmSync(reportDir, { recursive: true, force: true });
   }
+}
+
+/**
+ * What a gateway that never became ready was doing (it happened 4 times in about 30 runs on 4 December, with
+ * nothing in its log): the CPU it used (a busy loop or a wait), and from Node's diagnostic report, asked for
+ * with SIGUSR2, the main thread's JavaScript stack and its libuv handles (what it was waiting on).
+ */
+async function whyNotReady(pid: number, reportDir: string): Promise<string> {
+  const lines: string[] = [];
+  try {
+    // utime + stime in clock ticks (fields 14 and 15; the command name in field 2 may hold spaces)
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    lines.push(`gateway CPU so far: ${((Number(fields[11]) + Number(fields[12])) / 100).toFixed(1)} s`);
+  } catch (err) {
+    lines.push(`gateway CPU: unknown (${(err as Error).message})`);
+  }
+  process.kill(pid, 'SIGUSR2');
+  const deadline = Date.now() + 5000;
+  let file: string | undefined;
+  while (!file && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 200));
+    file = readdirSync(reportDir).find((f) => f.endsWith('.json'));
+  }
+  if (!file) return [...lines, 'no diagnostic report within 5 s: the main thread did not return to its event loop (busy or blocked)'].join('\n');
+  try {
+    const report = JSON.parse(readFileSync(path.join(reportDir, file), 'utf8')) as {
+      javascriptStack?: { message?: string; stack?: string[] };
+      libuv?: { type: string; is_active?: boolean; is_referenced?: boolean }[];
+    };
+    const handles = new Map<string, number>();
+    for (const h of report.libuv ?? []) if (h.is_active) handles.set(h.type, (handles.get(h.type) ?? 0) + 1);
+    lines.push(`active libuv handles: ${[...handles].map(([t, n]) => `${t} ${n}`).join(', ') || 'none'}`);
+    lines.push(`JavaScript stack at the report: ${report.javascriptStack?.message ?? ''}`);
+    lines.push(...(report.javascriptStack?.stack ?? []).slice(0, 20).map((l) => `  ${l.trim()}`));
+  } catch (err) {
+    lines.push(`diagnostic report unreadable: ${(err as Error).message}`);
+  }
+  return lines.join('\n');
 }
 
 async function main(): Promise<void> {
