@@ -1,6 +1,6 @@
-import neo4j, { type ManagedTransaction } from 'neo4j-driver';
+import neo4j from 'neo4j-driver';
 import type { Logger } from 'pino';
-import type { Neo4jSession } from './session';
+import type { Neo4jSession, Statements } from './session';
 
 /** How long applied event ids are remembered on Neo4j, and how often the older ones are deleted. */
 export interface IdempotencyWindow {
@@ -31,13 +31,13 @@ export class Neo4jEventIds {
   constructor(private readonly session: Neo4jSession) {}
 
   /** Which of these keys were applied (inside the batch's transaction). */
-  async known(tx: ManagedTransaction, keys: readonly string[]): Promise<Set<string>> {
+  async known(tx: Statements, keys: readonly string[]): Promise<Set<string>> {
     const res = await tx.run('UNWIND $ids AS id MATCH (e:Event {id: id}) RETURN e.id AS id', { ids: keys });
     return new Set(res.records.map((r) => r.get('id') as string));
   }
 
   /** Records these keys as applied now (inside the batch's transaction). */
-  async record(tx: ManagedTransaction, keys: readonly string[]): Promise<void> {
+  async record(tx: Statements, keys: readonly string[]): Promise<void> {
     await tx.run('UNWIND $ids AS id CREATE (:Event {id: id, appliedAt: $now})', { ids: keys, now: Date.now() });
   }
 

@@ -90,6 +90,7 @@ export class Neo4jGraphStore implements GraphStore {
       store.schemaVersion = await migrate(session.driver, session.database, options.logger);
       // The anomaly counter, (:Meta {id: 'anomalies'}), is created by migration 6.
       await session.write((tx) => tx.run("MERGE (m:Meta {id: 'graph'}) ON CREATE SET m.eventsApplied = 0"));
+      await store.writes.warmUp();
       if (options.idempotency) store.eventIds.start(options.idempotency, options.logger);
     } catch (err) {
       await session.close().catch(() => undefined);

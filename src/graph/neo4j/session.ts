@@ -2,6 +2,9 @@ import neo4j, { type Driver, type ManagedTransaction, type QueryResult, type Ses
 import type { Logger } from 'pino';
 import { StoreUnavailableError } from '../stores/store-unavailable';
 
+/** What writing code needs of a transaction: running statements (a managed one, or an explicit one that is rolled back). */
+export type Statements = Pick<ManagedTransaction, 'run'>;
+
 /** How to reach Neo4j and how long to wait for it. */
 export interface Neo4jConnectionOptions {
   uri: string;
@@ -110,6 +113,26 @@ export class Neo4jSession {
     const session = this.driver.session({ ...this.db(), defaultAccessMode: neo4j.session.WRITE });
     try {
       return await session.executeWrite(work);
+    } catch (err) {
+      throw toUnavailable(err);
+    } finally {
+      await session.close();
+    }
+  }
+
+  /**
+   * `work` in a write transaction that is always rolled back: what it runs is planned and executed by
+   * Neo4j, and nothing of it is kept (`Neo4jGraphWrites.warmUp`).
+   */
+  async rolledBack(work: (tx: Statements) => Promise<unknown>): Promise<void> {
+    const session = this.driver.session({ ...this.db(), defaultAccessMode: neo4j.session.WRITE });
+    try {
+      const tx = session.beginTransaction();
+      try {
+        await work(tx);
+      } finally {
+        await tx.rollback();
+      }
     } catch (err) {
       throw toUnavailable(err);
     } finally {
