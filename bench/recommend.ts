@@ -24,6 +24,8 @@ import { EVENT_SCHEMA_VERSION, type InteractionType } from '../src/events/event'
  * for: no kept ALS vector is current then, so every fold-in solves. BENCH_PREVIOUS_PAGE=1: every sampled user
  * is asked once before (untimed, the shopper's previous page), so a fold-in finds that user's kept vector
  * (unless another user took its slot since): as it is without a fresh event, warm-started with one. FLYWHEEL_ALS_USER_VECTORS: how many vectors are kept (0 = none).
+ * BENCH_EVENT_TURN=1 (with BENCH_FRESH_EVENT): the event loop turns once between the event and the lists, as
+ * between two HTTP requests, so a kept vector is solved again there (`OnlineAls.refreshSoon`), untimed.
  * BENCH_REQUESTS (default 2000): how many users are asked. BENCH_ALS_MODEL=FILE: load the factors from FILE when it exists
  * (an earlier run's export of the same deterministic shop) instead of fitting, else fit and export them there.
  */
@@ -148,10 +150,16 @@ async function compareBlends(graph: MemoryGraph, rec: Recommender, sample: reado
   );
   const foldMs: number[] = [];
   const foldSteps: number[] = [];
-  sample.forEach((u, r) => {
+  // BENCH_EVENT_TURN=1: the event loop turns between the fresh event and the user's lists, as between two HTTP
+  // requests (a shopper's event, then their next page): what the gateway does once a turn is over (a kept
+  // `als` vector solved again) happens there, untimed, as it would between the requests
+  const turn = process.env.BENCH_EVENT_TURN === '1';
+  const refreshedBefore = rec.alsVectorRefreshes();
+  for (const [r, u] of sample.entries()) {
     if (fresh) {
       const itemId = rec.index.items[Math.floor(pick() * rec.index.itemCount)]!.id;
       applyOne(graph, rec, { id: `fresh${r}`, type: 'VIEW', userId: u, itemId, timestamp: rec.index.now + 1 });
+      if (turn) await new Promise((resolve) => setImmediate(resolve));
     }
     for (let t = 0; t < names.length; t++) {
       const n = names[(r + t) % names.length]!;
@@ -166,7 +174,7 @@ async function compareBlends(graph: MemoryGraph, rec: Recommender, sample: reado
       const used = process.cpuUsage(c);
       cpu.get(n)!.push((used.user + used.system) / 1000);
     }
-  });
+  }
   const after = rec.alsFoldIns();
   const out: Record<string, unknown> = {
     ...als,
@@ -174,6 +182,8 @@ async function compareBlends(graph: MemoryGraph, rec: Recommender, sample: reado
     freshEvent: fresh,
     // how the measured requests' ALS vectors were obtained (UserVectorCache)
     alsFoldIns: { cached: after.cached - before.cached, warm: after.warm - before.warm, cold: after.cold - before.cold },
+    // kept vectors solved again between an event and the next list (BENCH_EVENT_TURN=1), not timed
+    alsVectorRefreshes: rec.alsVectorRefreshes() - refreshedBefore,
     // the `als` part's own fold-in in the compared blends (wall ms, CG steps)
     foldIn: foldMs.length > 0 ? { ms: quantiles(foldMs), steps: quantiles(foldSteps) } : null,
   };

@@ -87,6 +87,7 @@ export interface RecommenderGauges {
   cacheStats(): { hits: number; misses: number };
   pendingItems(): number;
   alsFoldIns(): { cached: number; warm: number; cold: number };
+  alsVectorRefreshes(): number;
 }
 
 /** Recommendation cache hits/misses and the model's re-solve backlog, read from the live recommender at scrape time. */
@@ -116,6 +117,15 @@ export function registerRecommenderMetrics(metrics: Metrics, recommender: () => 
       this.inc({ start: 'cached' }, s.cached);
       this.inc({ start: 'warm' }, s.warm);
       this.inc({ start: 'cold' }, s.cold);
+    },
+  });
+  new Counter({
+    name: 'flywheel_als_vector_refreshes_total',
+    help: "Kept ALS user vectors solved again after their user's events, off the request path (the next request then finds them cached)",
+    registers,
+    collect() {
+      this.reset();
+      this.inc(recommender().alsVectorRefreshes());
     },
   });
   new Gauge({

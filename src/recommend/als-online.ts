@@ -56,6 +56,10 @@ export class OnlineAls {
   /** The vectors of recent fold-ins, shared by every strategy that serves these options (`AlsStrategy`). */
   readonly userVectors: UserVectorCache;
   private readonly fittedListeners: ((snap: AlsSnapshot) => void)[] = [];
+  /** Users whose kept vector is solved again after this turn (`refreshSoon`), and that solve's own scratch. */
+  private readonly refreshPending = new Set<number>();
+  private refreshScheduled = false;
+  private readonly refreshScratch = new FoldInScratch();
 
   constructor(
     private readonly index: InteractionIndex,
@@ -65,7 +69,34 @@ export class OnlineAls {
   ) {
     this.options = { ...DEFAULT_ALS_OPTIONS, ...options };
     this.userVectors = new UserVectorCache(this.options.userVectors);
-    index.onInteraction(() => this.changes++);
+    index.onInteraction((user) => {
+      this.changes++;
+      if (this.current !== null && this.userVectors.holds(user, this.current)) this.refreshSoon(user);
+    });
+  }
+
+  /**
+   * A kept user vector is solved again once the turn that applied the user's events is over, not by the
+   * user's next request. Why: a shopper's next list usually follows an event of theirs (a view, a click), and
+   * the fold-in was most of what `als` adds to a request (BENCHMARKS.md, issue 15). Only users whose vector is
+   * kept (served lately) are solved, once per turn however many events they had; a request that comes first
+   * solves it itself, as before, and this then finds it current.
+   */
+  private refreshSoon(user: number): void {
+    this.refreshPending.add(user);
+    if (this.refreshScheduled) return;
+    this.refreshScheduled = true;
+    setImmediate(() => {
+      this.refreshScheduled = false;
+      const model = this.current;
+      if (model !== null && !this.closed) {
+        for (const u of this.refreshPending) {
+          const h = this.index.users[u];
+          if (h) this.userVectors.refresh(model, u, h, this.options, this.refreshScratch);
+        }
+      }
+      this.refreshPending.clear();
+    });
   }
 
   get model(): AlsSnapshot | null {

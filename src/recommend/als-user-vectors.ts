@@ -37,6 +37,8 @@ export class UserVectorCache {
   private vectors = new Float64Array(0);
   private k = 0;
   readonly counts: FoldInCounts = { cached: 0, warm: 0, cold: 0 };
+  /** Kept vectors solved again off the request path, after their user's events (`refresh`). */
+  refreshed = 0;
 
   constructor(readonly capacity: number) {}
 
@@ -48,7 +50,7 @@ export class UserVectorCache {
   foldIn(model: AlsSnapshot, u: number, h: UserHistory, o: AlsOptions, s: FoldInScratch): boolean {
     if (this.capacity <= 0 || o.foldInCgSteps <= 0) return this.solved(foldIn(model, h, o, s), 'cold');
     const slot = u % this.capacity;
-    const held = slot < this.owner.length && this.owner[slot] === u + 1 && this.snapshot[slot] === model.version && this.k === model.k;
+    const held = this.holds(u, model);
     if (held && this.history[slot] === h.version) {
       if (!foldInRow(model, h, o, s)) return false;
       s.x.set(this.vectors.subarray(slot * this.k, slot * this.k + this.k));
@@ -61,6 +63,27 @@ export class UserVectorCache {
     if (!ok) return false;
     this.keep(slot, u, model, h.version, s.x);
     return this.solved(true, held ? 'warm' : 'cold');
+  }
+
+  /** Whether user `u`'s vector for `model` is kept (solved from whatever history version it records). */
+  holds(u: number, model: AlsSnapshot): boolean {
+    if (this.capacity <= 0) return false;
+    const slot = u % this.capacity;
+    return slot < this.owner.length && this.owner[slot] === u + 1 && this.snapshot[slot] === model.version && this.k === model.k;
+  }
+
+  /**
+   * Solves a kept vector again for the user's history now (warm-started, the same tolerance as a request's
+   * fold-in), so that the user's next request finds it current. Called off the request path after the user's
+   * events (`OnlineAls`); does nothing for a user it does not hold or whose vector is already current.
+   */
+  refresh(model: AlsSnapshot, u: number, h: UserHistory, o: AlsOptions, s: FoldInScratch): void {
+    if (o.foldInCgSteps <= 0 || !this.holds(u, model)) return;
+    const slot = u % this.capacity;
+    if (this.history[slot] === h.version) return;
+    if (!foldIn(model, h, o, s, this.vectors, slot * this.k)) return;
+    this.keep(slot, u, model, h.version, s.x);
+    this.refreshed++;
   }
 
   /** Drops a user's kept vector (the user is forgotten: erasure, a bot flag). */

@@ -412,6 +412,11 @@ export class Recommender {
     return this.als.userVectors.counts;
   }
 
+  /** Kept ALS user vectors solved again after their user's events, off the request path. */
+  alsVectorRefreshes(): number {
+    return this.als.userVectors.refreshed;
+  }
+
   pendingItems(): number {
     return this.model.pending();
   }

@@ -165,3 +165,44 @@ test('through the recommender: a second list for the same user reuses the vector
   assert.equal(rec.als.userVectors.size, held - 1, "an erased user's vector goes with their history");
   rec.close();
 });
+
+test("after a served user's events, their kept vector is solved again off the request path, once per turn, and matches a fresh fold-in", async () => {
+  const rec = new Recommender(null, {
+    backgroundRefresh: false,
+    cacheEntries: 0,
+    defaultStrategy: 'als',
+    als: { factors: 8, regularization: 1, iterations: 8 },
+  });
+  rec.applyEvents(twoBasketShop());
+  for (let u = 0; u < 60; u++) rec.applyEvents([buy(`w${u}`, `a${1 + (u % 4)}`, 1), buy(`w${u}`, `c${u % 20}`, 2)]);
+  rec.refreshNow();
+  rec.recommendSync({ userId: 'w3', first: 5 }); // w3 is served: its vector is kept
+  rec.applyEvents([buy('w3', 'c11', 10)]);
+  rec.applyEvents([buy('w3', 'c12', 11)]);
+  rec.applyEvents([buy('w4', 'c13', 12)]); // w4 was never served: nothing kept, nothing to solve
+  assert.equal(rec.alsVectorRefreshes(), 0, 'not on the event path');
+  await new Promise((r) => setImmediate(r));
+  assert.equal(rec.alsVectorRefreshes(), 1, 'one solve for w3 however many events it had');
+  const counts = { ...rec.alsFoldIns() };
+  const list = rec.recommendSync({ userId: 'w3', first: 5 });
+  assert.deepEqual(rec.alsFoldIns(), { ...counts, cached: counts.cached + 1 }, 'the next request finds it current');
+
+  // the same events on a recommender that keeps no vectors: the same list (within the CG's tolerance, which
+  // these scores are far apart from)
+  const plain = new Recommender(null, {
+    backgroundRefresh: false,
+    cacheEntries: 0,
+    defaultStrategy: 'als',
+    als: { factors: 8, regularization: 1, iterations: 8, userVectors: 0 },
+  });
+  plain.applyEvents(twoBasketShop());
+  for (let u = 0; u < 60; u++) plain.applyEvents([buy(`w${u}`, `a${1 + (u % 4)}`, 1), buy(`w${u}`, `c${u % 20}`, 2)]);
+  plain.refreshNow();
+  plain.applyEvents([buy('w3', 'c11', 10), buy('w3', 'c12', 11), buy('w4', 'c13', 12)]);
+  assert.deepEqual(
+    list.map((r) => r.itemId),
+    plain.recommendSync({ userId: 'w3', first: 5 }).map((r) => r.itemId),
+  );
+  rec.close();
+  plain.close();
+});
