@@ -143,16 +143,22 @@ test('a forgotten user leaves nothing behind, and a kept vector still explains l
   assert.equal(cache.counts.cold, 2);
 });
 
-test('through the recommender: a second list for the same user reuses the vector, a new event re-solves it, forgetting the user drops it', () => {
+/** A recommender serving `als` alone over a small shop, factors fitted; `userVectors` kept (default: the option's). */
+function servedAlsShop(userVectors?: number): Recommender {
   const rec = new Recommender(null, {
     backgroundRefresh: false,
     cacheEntries: 0,
     defaultStrategy: 'als',
-    als: { factors: 8, regularization: 1, iterations: 8 },
+    als: { factors: 8, regularization: 1, iterations: 8, ...(userVectors === undefined ? {} : { userVectors }) },
   });
   rec.applyEvents(twoBasketShop());
   for (let u = 0; u < 60; u++) rec.applyEvents([buy(`w${u}`, `a${1 + (u % 4)}`, 1), buy(`w${u}`, `c${u % 20}`, 2)]);
   rec.refreshNow();
+  return rec;
+}
+
+test('through the recommender: a second list for the same user reuses the vector, a new event re-solves it, forgetting the user drops it', () => {
+  const rec = servedAlsShop();
   const first = rec.recommendSync({ userId: 'w3', first: 5 });
   const second = rec.recommendSync({ userId: 'w3', first: 5 });
   assert.deepEqual(second, first, 'the kept vector gives the same list');
@@ -167,15 +173,7 @@ test('through the recommender: a second list for the same user reuses the vector
 });
 
 test("after a served user's events, their kept vector is solved again off the request path, once per turn, and matches a fresh fold-in", async () => {
-  const rec = new Recommender(null, {
-    backgroundRefresh: false,
-    cacheEntries: 0,
-    defaultStrategy: 'als',
-    als: { factors: 8, regularization: 1, iterations: 8 },
-  });
-  rec.applyEvents(twoBasketShop());
-  for (let u = 0; u < 60; u++) rec.applyEvents([buy(`w${u}`, `a${1 + (u % 4)}`, 1), buy(`w${u}`, `c${u % 20}`, 2)]);
-  rec.refreshNow();
+  const rec = servedAlsShop();
   rec.recommendSync({ userId: 'w3', first: 5 }); // w3 is served: its vector is kept
   rec.applyEvents([buy('w3', 'c11', 10)]);
   rec.applyEvents([buy('w3', 'c12', 11)]);
@@ -189,15 +187,7 @@ test("after a served user's events, their kept vector is solved again off the re
 
   // the same events on a recommender that keeps no vectors: the same list (within the CG's tolerance, which
   // these scores are far apart from)
-  const plain = new Recommender(null, {
-    backgroundRefresh: false,
-    cacheEntries: 0,
-    defaultStrategy: 'als',
-    als: { factors: 8, regularization: 1, iterations: 8, userVectors: 0 },
-  });
-  plain.applyEvents(twoBasketShop());
-  for (let u = 0; u < 60; u++) plain.applyEvents([buy(`w${u}`, `a${1 + (u % 4)}`, 1), buy(`w${u}`, `c${u % 20}`, 2)]);
-  plain.refreshNow();
+  const plain = servedAlsShop(0);
   plain.applyEvents([buy('w3', 'c11', 10), buy('w3', 'c12', 11), buy('w4', 'c13', 12)]);
   assert.deepEqual(
     list.map((r) => r.itemId),
