@@ -90,7 +90,8 @@ export class Neo4jGraphStore implements GraphStore {
       store.schemaVersion = await migrate(session.driver, session.database, options.logger);
       // The anomaly counter, (:Meta {id: 'anomalies'}), is created by migration 6.
       await session.write((tx) => tx.run("MERGE (m:Meta {id: 'graph'}) ON CREATE SET m.eventsApplied = 0"));
-      await store.writes.warmUp();
+      // planning ahead is an optimisation: a gateway whose warm-up fails starts anyway, and its first batch plans
+      await store.writes.warmUp().catch((err: unknown) => options.logger?.warn({ err }, 'Neo4j: could not plan the batch statements ahead'));
       if (options.idempotency) store.eventIds.start(options.idempotency, options.logger);
     } catch (err) {
       await session.close().catch(() => undefined);
