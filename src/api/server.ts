@@ -1,7 +1,7 @@
-import { startupStep } from '../app/startup-step';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Flywheel } from '../app/flywheel';
+import { startupStep } from '../app/startup-step';
 import { buildGatewaySchema } from '../../resolvers/build-schema';
 import { createGatewayPubSub, publishTo } from '../../resolvers/pubsub';
 import { Gate } from './gate';

@@ -59,11 +59,11 @@ export class Neo4jSession {
    * trying for maxTransactionRetryTime while the server is down), one retry when a pooled connection
    * turned out dead (a restarted server), and a client-side deadline.
    */
-  read<T>(work: (tx: ManagedTransaction) => Promise<T>): Promise<T> {
+  read<T>(work: (tx: Statements) => Promise<T>): Promise<T> {
     return this.failFast(async (session) => {
       const tx = session.beginTransaction();
       try {
-        const out = await work(tx as unknown as ManagedTransaction);
+        const out = await work(tx);
         await tx.commit();
         return out;
       } catch (err) {
