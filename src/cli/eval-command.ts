@@ -62,6 +62,8 @@ export interface EvalReport {
   default: string;
   strategies: Record<string, Metrics>;
   train: { events: number; users: number; items: number; seconds: number; alsFitSeconds: number | null };
+  /** Lines of the input that gave no event, by reason (malformed rows, an unparseable timestamp, below --min-rating, ...). */
+  linesDropped: Record<string, number>;
   tuned?: TunedChoice;
   seconds: number;
 }
@@ -122,6 +124,7 @@ export async function runEval(flags: EvalFlags): Promise<EvalReport> {
         seconds: Math.round(fitted.trainSeconds(data.startedAt) * 10) / 10,
         alsFitSeconds: fitted.alsFitMs === null ? null : Math.round(fitted.alsFitMs / 100) / 10,
       },
+      linesDropped: Object.fromEntries(data.dropped),
       seconds: 0,
     } satisfies EvalReport;
   });
@@ -215,6 +218,15 @@ interface Ingested {
   trainEvents: number;
   trainItems: number;
   startedAt: number;
+  /** Input lines that gave no event, by reason. */
+  dropped: Drops;
+}
+
+/** Lines of an input file that gave no event, by reason: counted while reading, reported with the figures. */
+type Drops = Map<string, number>;
+
+function drop(drops: Drops, reason: string): void {
+  drops.set(reason, (drops.get(reason) ?? 0) + 1);
 }
 
 /** Replays train through the normal tracking path; test events are only read. */
@@ -227,7 +239,8 @@ async function ingest(app: Flywheel, flags: EvalFlags, w: Window): Promise<Inges
   const testPairs: Pairs = new Map();
   let trainEvents = 0;
   const startedAt = performance.now();
-  for await (const { batch, test } of readSplit(flags, w)) {
+  const dropped: Drops = new Map();
+  for await (const { batch, test } of readSplit(flags, w, dropped)) {
     if (test) {
       for (const e of test) if (e.kind === 'interaction' && e.userId) addPair(testPairs, e.userId, e.itemId);
       continue;
@@ -242,7 +255,7 @@ async function ingest(app: Flywheel, flags: EvalFlags, w: Window): Promise<Inges
   progress(`ingested ${trainEvents} train events`);
   const items = new Set<string>();
   for (const s of trainSeen.values()) for (const i of s) items.add(i);
-  return { trainSeen, testPairs, trainEvents, trainItems: items.size, startedAt };
+  return { trainSeen, testPairs, trainEvents, trainItems: items.size, startedAt, dropped };
 }
 
 /**
@@ -331,9 +344,9 @@ function addPair(m: Pairs, user: string, item: string): void {
  * Yields train batches (to ingest: events before `w.trainEnd`) and test batches (only read: events in
  * [testStart, testEnd)), from one file split by date or two files. Events outside both are never yielded.
  */
-async function* readSplit(flags: EvalFlags, w: Window): AsyncGenerator<{ batch: FlywheelEvent[]; test?: FlywheelEvent[] }> {
+async function* readSplit(flags: EvalFlags, w: Window, drops: Drops): AsyncGenerator<{ batch: FlywheelEvent[]; test?: FlywheelEvent[] }> {
   if (flags.input) {
-    const source = flags.format === 'online-retail' ? onlineRetailPurchases(flags.input) : tabularEvents(flags.input, flags);
+    const source = flags.format === 'online-retail' ? onlineRetailPurchases(flags.input, drops) : tabularEvents(flags.input, flags, drops);
     let train: FlywheelEvent[] = [];
     let test: FlywheelEvent[] = [];
     for await (const events of source) {
@@ -354,8 +367,8 @@ async function* readSplit(flags: EvalFlags, w: Window): AsyncGenerator<{ batch: 
     if (test.length > 0) yield { batch: [], test };
     return;
   }
-  for await (const batch of tabularEvents(flags.train!, flags)) yield { batch };
-  for await (const batch of tabularEvents(flags.test!, flags)) yield { batch: [], test: batch };
+  for await (const batch of tabularEvents(flags.train!, flags, drops)) yield { batch };
+  for await (const batch of tabularEvents(flags.test!, flags, drops)) yield { batch: [], test: batch };
 }
 
 /**
@@ -363,20 +376,27 @@ async function* readSplit(flags: EvalFlags, w: Window): AsyncGenerator<{ batch: 
  * --min-rating, a row is kept only when its rating column is at least that (explicit ratings become
  * implicit positives; rows without a rating are dropped).
  */
-async function* tabularEvents(file: string, flags: EvalFlags): AsyncGenerator<FlywheelEvent[]> {
+async function* tabularEvents(file: string, flags: EvalFlags, drops: Drops): AsyncGenerator<FlywheelEvent[]> {
   const min = flags.minRating === undefined ? null : Number(flags.minRating);
   const columns = columnsOf(flags);
   if (min !== null && columns && !columns.includes('rating')) throw new InputError('--min-rating needs a rating column (--columns ...,rating,...)');
   const mapper = new TabularMapper();
   let out: FlywheelEvent[] = [];
   for await (const { record, lineNo } of readRecords(file, { format: flags.format as FileFormat, header: flags.header, ...(columns ? { columns } : {}) })) {
-    if ('__error' in record) continue;
+    if ('__error' in record) {
+      drop(drops, 'malformed');
+      continue;
+    }
     if (min !== null) {
       const r = Number(record.rating);
-      if (record.rating === undefined || record.rating.trim() === '' || !(r >= min)) continue;
+      if (record.rating === undefined || record.rating.trim() === '' || !(r >= min)) {
+        drop(drops, 'below --min-rating');
+        continue;
+      }
     }
     const outcome = mapper.map(record, lineNo);
     if (outcome.kind === 'events') out.push(...outcome.events);
+    else drop(drops, outcome.reason);
     if (out.length >= 5000) {
       yield out;
       out = [];
@@ -406,12 +426,13 @@ export function parseDay(s: string, flag: string): number {
 }
 
 /** The importer's online-retail cleaning, except that fee pseudo-item purchases are kept (see above). */
-async function* onlineRetailPurchases(file: string): AsyncGenerator<FlywheelEvent[]> {
+async function* onlineRetailPurchases(file: string, drops: Drops): AsyncGenerator<FlywheelEvent[]> {
   const mapper = new OnlineRetailMapper({ keepFeeItems: true });
   let out: FlywheelEvent[] = [];
   for await (const { record } of readRecords(file, { format: 'csv', header: true })) {
     const outcome = mapper.map(record as unknown as OnlineRetailRow);
     if (outcome.kind === 'events') out.push(...outcome.events);
+    else if (outcome.kind === 'dropped') drop(drops, outcome.reason);
     if (out.length >= 5000) {
       yield out;
       out = [];
@@ -422,8 +443,10 @@ async function* onlineRetailPurchases(file: string): AsyncGenerator<FlywheelEven
 
 export function printEval(report: EvalReport, json: boolean): void {
   if (json) {
-    const { k, users, strategies, tuned, train } = report;
-    console.log(JSON.stringify({ k, users, default: report.default, ...(tuned ? { tuned } : {}), strategies, alsFitSeconds: train.alsFitSeconds }));
+    const { k, users, strategies, tuned, train, linesDropped } = report;
+    console.log(
+      JSON.stringify({ k, users, default: report.default, ...(tuned ? { tuned } : {}), strategies, alsFitSeconds: train.alsFitSeconds, linesDropped }),
+    );
     return;
   }
   if (report.tuned) {
@@ -435,6 +458,11 @@ export function printEval(report: EvalReport, json: boolean): void {
   console.log(
     `k=${report.k}, ${report.users} test users; train ${report.train.events} events, ${report.train.users} users, ${report.train.items} items (ingested and fitted in ${report.train.seconds} s; ALS fit ${report.train.alsFitSeconds ?? '-'} s); total ${report.seconds} s`,
   );
+  const dropped = Object.entries(report.linesDropped);
+  if (dropped.length > 0) {
+    const total = dropped.reduce((n, [, c]) => n + c, 0);
+    console.log(`lines not used: ${total} (${dropped.map(([reason, c]) => `${reason} ${c}`).join(', ')})`);
+  }
   console.log('strategy        precision  recall   ndcg     map      coverage');
   for (const [name, m] of Object.entries(report.strategies)) {
     const mark = name === report.default ? '*' : ' ';

@@ -23,6 +23,8 @@ test('flywheel eval on a generated tsv train/test pair prints one JSON object wi
       items.slice(0, 4).forEach((it, k) => train.push(`${u}\t${it}\t5\t${1_300_000_000 + u * 100 + k}`));
       if (u < 38) test.push(`${u}\t${items[4]}\t4\t${1_400_000_000 + u}`, `${u}\t${items[0]}\t3\t${1_400_000_000 + u}`);
     }
+    // two lines no event comes from: they are counted by reason, not lost without a word
+    train.push('0\ta1\t5\tnot-a-time', '1\t\t5\t1300000000');
     writeFileSync(path.join(dir, 'train.tsv'), train.join('\n') + '\n');
     writeFileSync(path.join(dir, 'test.tsv'), test.join('\n') + '\n');
     const { stdout } = await run(
@@ -47,8 +49,15 @@ test('flywheel eval on a generated tsv train/test pair prints one JSON object wi
     );
     const lines = stdout.trim().split('\n');
     assert.equal(lines.length, 1, stdout);
-    const report = JSON.parse(lines[0]!) as { k: number; users: number; default: string; strategies: Record<string, Record<string, number>> };
+    const report = JSON.parse(lines[0]!) as {
+      k: number;
+      users: number;
+      default: string;
+      strategies: Record<string, Record<string, number>>;
+      linesDropped: Record<string, number>;
+    };
     assert.equal(report.k, 5);
+    assert.deepEqual(report.linesDropped, { 'unparseable timestamp': 1, 'missing item': 1 });
     assert.equal(report.users, 38);
     assert.ok(report.default in report.strategies);
     for (const name of ['local-ease', 'item-knn', 'popular', 'blend', 'segment-popular']) {
