@@ -1,12 +1,11 @@
 import assert from 'node:assert/strict';
-import { Writable } from 'node:stream';
 import { test } from 'node:test';
-import pino from 'pino';
 import { AnomalyService } from '../../../src/anomaly/service';
 import type { InteractionEvent } from '../../../src/events/event';
 import type { AnomalyRecord } from '../../../src/graph/graph-store';
 import { MemoryGraph } from '../../../src/graph/embedded/memory-graph';
 import { formatLogLine } from '../../../src/observability/pretty';
+import { captureLogs } from '../../helpers/log-capture';
 
 const T0 = Date.UTC(2024, 0, 1);
 
@@ -27,28 +26,8 @@ function bursts(bots: number, tag: string): InteractionEvent[] {
   return out;
 }
 
-function capture(): { logger: pino.Logger; lines: () => { level: number; msg: string }[] } {
-  const chunks: string[] = [];
-  const stream = new Writable({
-    write(chunk, _enc, cb) {
-      chunks.push(String(chunk));
-      cb();
-    },
-  });
-  return {
-    logger: pino({ level: 'debug' }, stream),
-    lines: () =>
-      chunks
-        .join('')
-        .trim()
-        .split('\n')
-        .filter(Boolean)
-        .map((l) => JSON.parse(l) as { level: number; msg: string }),
-  };
-}
-
 test('new anomalies are logged as one summary line per period with counts (details at debug), not one line per batch', async () => {
-  const { logger, lines } = capture();
+  const { logger, lines } = captureLogs();
   const g = new MemoryGraph();
   const published: AnomalyRecord[] = [];
   const svc = new AnomalyService(g, { logger, publish: (r) => published.push(r), logSummaryEveryMs: 60_000 });
@@ -76,7 +55,7 @@ test('new anomalies are logged as one summary line per period with counts (detai
 });
 
 test('findings re-detected while ingestion replays the log after a restart are stored, not announced again', async () => {
-  const { logger, lines } = capture();
+  const { logger, lines } = captureLogs();
   const g = new MemoryGraph();
   const published: AnomalyRecord[] = [];
   let replaying = true;

@@ -1,31 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import pino from 'pino';
-import { Writable } from 'node:stream';
 import { startupStep } from '../../../src/app/startup-step';
-
-function capture(): { logger: pino.Logger; lines: () => { level: number; step?: string; msg: string }[] } {
-  const out: string[] = [];
-  const sink = new Writable({
-    write(chunk: Buffer, _enc, done) {
-      out.push(chunk.toString());
-      done();
-    },
-  });
-  return {
-    logger: pino({ level: 'debug' }, sink),
-    lines: () =>
-      out
-        .join('')
-        .trim()
-        .split('\n')
-        .filter(Boolean)
-        .map((l) => JSON.parse(l) as { level: number; step?: string; msg: string }),
-  };
-}
+import { captureLogs } from '../../helpers/log-capture';
 
 test('a start step that keeps waiting says which step it is, again and again, and stops once it is done', async () => {
-  const { logger, lines } = capture();
+  const { logger, lines } = captureLogs();
   const value = await startupStep(logger, 'join the consumer group', new Promise<number>((r) => setTimeout(() => r(7), 75)), 20);
   assert.equal(value, 7);
   const waiting = lines().filter((l) => l.level === 40);
@@ -38,7 +17,7 @@ test('a start step that keeps waiting says which step it is, again and again, an
 });
 
 test('a quick step warns of nothing, and a failing step fails the start with its own error', async () => {
-  const { logger, lines } = capture();
+  const { logger, lines } = captureLogs();
   await startupStep(logger, 'quick', Promise.resolve(1), 50);
   await assert.rejects(startupStep(logger, 'broken', Promise.reject(new Error('neo4j refused')), 50), /neo4j refused/);
   assert.equal(lines().filter((l) => l.level === 40).length, 0);
