@@ -26,6 +26,8 @@ import { EVENT_SCHEMA_VERSION, type InteractionType } from '../src/events/event'
  * (unless another user took its slot since): as it is without a fresh event, warm-started with one. FLYWHEEL_ALS_USER_VECTORS: how many vectors are kept (0 = none).
  * BENCH_EVENT_TURN=1 (with BENCH_FRESH_EVENT): the event loop turns once between the event and the lists, as
  * between two HTTP requests, so a kept vector is solved again there (`OnlineAls.refreshSoon`), untimed.
+ * BENCH_PRIME=1: the kept vectors are primed for the factors before any list (`OnlineAls.prime`, as after a
+ * gateway's start or refit), so a user's first list can find one; the output's `priming` says how many and how long.
  * BENCH_REQUESTS (default 2000): how many users are asked. BENCH_ALS_MODEL=FILE: load the factors from FILE when it exists
  * (an earlier run's export of the same deterministic shop) instead of fitting, else fit and export them there.
  */
@@ -115,6 +117,13 @@ function quantile(sorted: readonly number[], p: number): number {
   return Math.round(sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]! * 1000) / 1000;
 }
 
+/** Primes the kept ALS vectors for the served factors; how many it kept and how long it took (wall s). */
+async function timedPriming(rec: Recommender): Promise<{ kept: number; seconds: number }> {
+  const t = performance.now();
+  const kept = await rec.als.prime();
+  return { kept, seconds: Math.round((performance.now() - t) / 100) / 10 };
+}
+
 /** BENCH_COMPARE: every named blend and the default, requests interleaved over the same users. */
 async function compareBlends(graph: MemoryGraph, rec: Recommender, sample: readonly string[]): Promise<Record<string, unknown> | null> {
   const spec = process.env.BENCH_COMPARE;
@@ -125,6 +134,9 @@ async function compareBlends(graph: MemoryGraph, rec: Recommender, sample: reado
   names.push(...defineComparedBlends(rec, spec, parts));
   const als =
     spec.includes('als=') || spec.includes('als-exact=') ? await loadOrFitAls(rec, process.env.BENCH_ALS_MODEL) : { alsFitSeconds: null, alsLoadSeconds: null };
+  // BENCH_PRIME=1: the kept vectors primed for the loaded factors (what a gateway does after a start or a
+  // refit, in a worker thread), before anything is asked; untimed, reported
+  const priming = process.env.BENCH_PRIME === '1' ? await timedPriming(rec) : null;
   const lat = new Map(names.map((n) => [n, [] as number[]]));
   // CPU time of each request too (the process's, in µs): the wall clock also counts the time the OS gave other
   // processes, which on a shared machine sets the p99 more than the code does. process.cpuUsage counts every
@@ -178,6 +190,7 @@ async function compareBlends(graph: MemoryGraph, rec: Recommender, sample: reado
   const after = rec.alsFoldIns();
   const out: Record<string, unknown> = {
     ...als,
+    priming,
     alsFactors: rec.als.options.factors,
     freshEvent: fresh,
     // how the measured requests' ALS vectors were obtained (UserVectorCache)

@@ -88,6 +88,7 @@ export interface RecommenderGauges {
   pendingItems(): number;
   alsFoldIns(): { cached: number; warm: number; cold: number };
   alsVectorRefreshes(): number;
+  alsVectorsPrimed(): number;
 }
 
 /** Recommendation cache hits/misses and the model's re-solve backlog, read from the live recommender at scrape time. */
@@ -126,6 +127,15 @@ export function registerRecommenderMetrics(metrics: Metrics, recommender: () => 
     collect() {
       this.reset();
       this.inc(recommender().alsVectorRefreshes());
+    },
+  });
+  new Counter({
+    name: 'flywheel_als_vectors_primed_total',
+    help: 'ALS user vectors solved in a worker thread right after a refit or a model load and kept, so the first list after it finds them cached',
+    registers,
+    collect() {
+      this.reset();
+      this.inc(recommender().alsVectorsPrimed());
     },
   });
   new Gauge({

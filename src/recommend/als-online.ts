@@ -17,6 +17,7 @@ import {
 } from './als';
 import { UserVectorCache } from './als-user-vectors';
 import type { AlsFitReply, AlsFitRequest } from './als-worker';
+import { keepPrimed, readPrimeRows, type AlsPrimeReply, type AlsPrimeRequest } from './als-prime';
 import type { ItemFactorModel, ItemFactorPosition } from '../graph/stores/item-factors';
 import { ALS_MODEL_FORMAT_VERSION, MODEL_DEFINING, checkAlsModelFits } from './als-model';
 import type { InteractionIndex } from './interactions';
@@ -45,7 +46,8 @@ export class OnlineAls {
   private inFlight: Promise<AlsSnapshot | null> | null = null;
   private timer: NodeJS.Timeout | null = null;
   private lastFitEnded = 0;
-  private worker: Worker | null = null;
+  /** Worker threads running now (a refit, a priming): terminated by close(). */
+  private readonly workers = new Set<Worker>();
   private closed = false;
   private version = 0;
   private wanted = false;
@@ -60,6 +62,10 @@ export class OnlineAls {
   private readonly refreshPending = new Set<number>();
   private refreshScheduled = false;
   private readonly refreshScratch = new FoldInScratch();
+  /** The priming of kept user vectors after the latest swap (als-prime.ts); resolves with how many it kept. */
+  private priming: Promise<number> = Promise.resolve(0);
+  /** The last priming that failed, and why (it costs only speed: requests solve for themselves). */
+  primeError: string | null = null;
 
   constructor(
     private readonly index: InteractionIndex,
@@ -223,6 +229,7 @@ export class OnlineAls {
     this.current = snap;
     this.onSwap();
     this.schedule();
+    if (this.background) this.prime().catch(() => undefined); // recorded in primeError
     return { items, matched, dropped: model.itemIds.length - matched, fresh };
   }
 
@@ -256,24 +263,60 @@ export class OnlineAls {
       threads: this.options.threads,
       ...(initY ? { initY } : {}),
     };
-    const worker = new Worker(this.workerPath);
-    this.worker = worker;
     this.fits.worker++;
+    const transfer = [m.indptr.buffer, m.idx.buffer, m.conf.buffer, ...(initY ? [initY.buffer] : [])] as ArrayBuffer[];
+    const reply = await this.inWorker<AlsFitReply>('refit', req, transfer);
+    if (reply.type === 'error') throw new Error(`ALS refit failed: ${reply.message}`);
+    if (this.closed) return this.current;
+    return this.installFit(reply.Y, reply.eigenvalues, m.items, changes, reply.fitMs, position);
+  }
+
+  /** One message to a new worker thread of als-worker.ts and its one reply; the thread ends with it. */
+  private async inWorker<T>(what: string, message: unknown, transfer: ArrayBuffer[]): Promise<T> {
+    const worker = new Worker(this.workerPath);
+    this.workers.add(worker);
     try {
-      const reply = await new Promise<AlsFitReply>((resolve, reject) => {
+      return await new Promise<T>((resolve, reject) => {
         worker.once('message', resolve);
         worker.once('error', reject);
-        worker.once('exit', (code) => reject(new Error(`ALS refit worker exited (code ${code})`)));
-        const transfer = [m.indptr.buffer, m.idx.buffer, m.conf.buffer, ...(initY ? [initY.buffer] : [])] as ArrayBuffer[];
-        worker.postMessage(req, transfer);
+        worker.once('exit', (code) => reject(new Error(`ALS ${what} worker exited (code ${code})`)));
+        worker.postMessage(message, transfer);
       });
-      if (reply.type === 'error') throw new Error(`ALS refit failed: ${reply.message}`);
-      if (this.closed) return this.current;
-      return this.installFit(reply.Y, reply.eigenvalues, m.items, changes, reply.fitMs, position);
     } finally {
-      this.worker = null;
+      this.workers.delete(worker);
       void worker.terminate();
     }
+  }
+
+  /**
+   * Primes the kept user vectors for the served snapshot (als-prime.ts): the users the cache would hold get
+   * the vector their request would solve, solved in a worker thread, so their first list after a start or a
+   * refit finds it kept. Runs after every swap while background work runs; benches and tests call it
+   * directly. Primings run one after another; resolves with how many vectors this one kept.
+   */
+  prime(): Promise<number> {
+    const run = this.priming.then(() => this.primeServed());
+    this.priming = run.catch((err: unknown) => {
+      this.primeError = err instanceof Error ? err.message : String(err);
+      return 0;
+    });
+    return run;
+  }
+
+  private async primeServed(): Promise<number> {
+    const snap = this.current;
+    const o = this.options;
+    if (snap === null || this.closed || o.foldInCgSteps <= 0 || this.userVectors.capacity <= 0) return 0;
+    const live = () => !this.closed && this.current === snap;
+    const users = this.userVectors.primeCandidates(this.index.users);
+    const rows = await readPrimeRows(snap, this.index, users, o, live);
+    if (rows === null || rows.users.length === 0 || !live()) return 0;
+    // copies: the served snapshot's arrays must never be handed over (transfer would detach them)
+    const req: AlsPrimeRequest = { role: 'prime', factors: { k: snap.k, Yf: snap.Yf.slice(), shared: snap.shared.slice() }, options: o, rows };
+    const transfer = [req.factors.Yf.buffer, rows.idx.buffer, rows.conf.buffer] as ArrayBuffer[];
+    const reply = await this.inWorker<AlsPrimeReply>('prime', req, transfer);
+    if (reply.type === 'error') throw new Error(`ALS priming failed: ${reply.message}`);
+    return live() ? keepPrimed(this.userVectors, snap, this.index, rows, reply.X) : 0;
   }
 
   /** A warm start needs fewer sweeps than a cold one. */
@@ -287,6 +330,7 @@ export class OnlineAls {
     this.current = snap;
     this.onSwap();
     for (const listener of this.fittedListeners) listener(snap);
+    if (this.background) this.prime().catch(() => undefined); // recorded in primeError
     return snap;
   }
 
@@ -305,9 +349,9 @@ export class OnlineAls {
     this.closed = true;
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
-    const w = this.worker;
-    this.worker = null;
-    if (w) await w.terminate();
+    const running = [...this.workers];
+    this.workers.clear();
+    await Promise.all(running.map((w) => w.terminate()));
   }
 }
 

@@ -39,6 +39,8 @@ export class UserVectorCache {
   readonly counts: FoldInCounts = { cached: 0, warm: 0, cold: 0 };
   /** Kept vectors solved again off the request path, after their user's events (`refresh`). */
   refreshed = 0;
+  /** Vectors kept by priming after a snapshot was served (`prime`, als-prime.ts). */
+  primed = 0;
 
   constructor(readonly capacity: number) {}
 
@@ -84,6 +86,48 @@ export class UserVectorCache {
     if (!foldIn(model, h, o, s, this.vectors, slot * this.k)) return;
     this.keep(slot, u, model, h.version, s.x);
     this.refreshed++;
+  }
+
+  /**
+   * The users to prime for a newly served snapshot (als-prime.ts), one per slot: the user the slot holds
+   * (served lately), else the user of that slot whose latest event is the most recent. O(users), once per
+   * snapshot.
+   */
+  primeCandidates(users: readonly UserHistory[]): Int32Array {
+    const slots = Math.min(this.capacity, users.length);
+    if (slots <= 0) return new Int32Array(0);
+    const pick = new Int32Array(slots).fill(-1);
+    const latest = new Float64Array(slots).fill(-Infinity);
+    for (let slot = 0; slot < Math.min(slots, this.owner.length); slot++) {
+      const u = this.owner[slot]! - 1;
+      if (u >= 0 && users[u]!.n > 0) {
+        pick[slot] = u;
+        latest[slot] = Infinity;
+      }
+    }
+    for (let u = 0; u < users.length; u++) {
+      const h = users[u]!;
+      const slot = u % this.capacity;
+      if (h.n > 0 && h.latest > latest[slot]!) {
+        latest[slot] = h.latest;
+        pick[slot] = u;
+      }
+    }
+    return pick.filter((u) => u >= 0);
+  }
+
+  /**
+   * Keeps user u's vector `X[at, at + k)`, solved against `model` from history version `version` (priming),
+   * unless the slot already holds a vector of this snapshot: that one was solved since, by a request or a
+   * refresh, and is as current or newer. Returns whether it kept it.
+   */
+  prime(model: AlsSnapshot, u: number, version: number, X: Float64Array, at: number): boolean {
+    if (this.capacity <= 0) return false;
+    const slot = u % this.capacity;
+    if (slot < this.owner.length && this.owner[slot] !== 0 && this.snapshot[slot] === model.version && this.k === model.k) return false;
+    this.keep(slot, u, model, version, X.subarray(at, at + model.k));
+    this.primed++;
+    return true;
   }
 
   /** Drops a user's kept vector (the user is forgotten: erasure, a bot flag). */

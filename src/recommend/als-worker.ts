@@ -6,9 +6,11 @@
  * share of the rows of every half-step (rowRanges) and they meet at a barrier between half-steps. The lead
  * answers with the item factors in the served basis (`toServedBasis`: their Gram matrix and its
  * eigen-decomposition are computed here, off the serving thread) and the eigenvalues, buffers transferred.
+ * A third role, `prime`, solves the kept user vectors after a snapshot is served (als-prime.ts).
  */
 import { Worker, parentPort } from 'node:worker_threads';
 import { fitSweeps, initFactors, rowRanges, toServedBasis, transpose, type AlsMatrix, type AlsOptions, type FitPart } from './als.js';
+import { solveRows, type AlsPrimeReply, type AlsPrimeRequest } from './als-prime.js';
 
 export interface AlsFitRequest {
   matrix: AlsMatrix;
@@ -116,7 +118,18 @@ async function lead(req: AlsFitRequest): Promise<AlsFitReply> {
 
 const port = parentPort;
 if (!port) throw new Error('als-worker must run in a worker thread');
-port.once('message', (req: AlsFitRequest | HelperRequest) => {
+port.once('message', (req: AlsFitRequest | HelperRequest | AlsPrimeRequest) => {
+  if ('role' in req && req.role === 'prime') {
+    // priming the kept user vectors after a swap (als-prime.ts): the request's CG, for many users at once
+    try {
+      const started = performance.now();
+      const X = solveRows(req.factors, req.rows, req.options);
+      port.postMessage({ type: 'primed', X, solveMs: performance.now() - started } satisfies AlsPrimeReply, [X.buffer as ArrayBuffer]);
+    } catch (err) {
+      port.postMessage({ type: 'error', message: err instanceof Error ? err.message : String(err) } satisfies AlsPrimeReply);
+    }
+    return;
+  }
   if ('role' in req) {
     try {
       fitSweeps(req.m, req.mt, req.X, req.Y, req.options, req.iterations, req.part, () => barrier(req.sync, req.threads));

@@ -604,15 +604,25 @@ export class FoldInScratch {
  */
 export function foldIn(model: AlsSnapshot, h: UserHistory, o: AlsOptions, s: FoldInScratch, warm: Float64Array | null = null, warmAt = 0): boolean {
   if (!foldInRow(model, h, o, s)) return false;
-  if (o.foldInCgSteps > 0) {
-    s.exact = false;
-    s.steps = pcgFoldIn(model, s, o.foldInCgSteps, o.foldInTolerance, warm, warmAt);
-  } else {
+  if (o.foldInCgSteps > 0) solveRowByCg(model, s, o, warm, warmAt);
+  else {
     s.exact = true;
     s.steps = 0;
     solveRow(model.Y, model.G, model.k, model.lambda, s.idx, s.conf, 0, s.n, s.A, s.b, s.x);
   }
   return true;
+}
+
+/** What the CG fold-in reads of a snapshot: enough to solve in another thread (`als-prime.ts`). */
+export type CgFactors = Pick<AlsSnapshot, 'k' | 'Yf' | 'shared'>;
+
+/**
+ * The CG half of `foldIn`: solves the row already in `s.idx`/`s.conf`/`s.n` (`foldInRow`) into `s.x`.
+ * Deterministic: the same factors and row give the same vector bit for bit, in whichever thread.
+ */
+export function solveRowByCg(factors: CgFactors, s: FoldInScratch, o: AlsOptions, warm: Float64Array | null = null, warmAt = 0): void {
+  s.exact = false;
+  s.steps = pcgFoldIn(factors, s, o.foldInCgSteps, o.foldInTolerance, warm, warmAt);
 }
 
 /**
@@ -658,7 +668,7 @@ function addUserPart(U: Float32Array, w: Float64Array, n: number, k: number, v: 
  * Stops after `maxSteps` or once r^T M^-1 r <= tolerance^2 b^T M^-1 b. Returns the steps taken. The rows y_t
  * are the float32 ones (`Yf`), gathered once into `s.U`, where every step reads them.
  */
-function pcgFoldIn(model: AlsSnapshot, s: FoldInScratch, maxSteps: number, tolerance: number, warm: Float64Array | null, warmAt: number): number {
+function pcgFoldIn(model: CgFactors, s: FoldInScratch, maxSteps: number, tolerance: number, warm: Float64Array | null, warmAt: number): number {
   const k = model.k;
   const Y = model.Yf;
   const d = model.shared;

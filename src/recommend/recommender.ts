@@ -417,6 +417,11 @@ export class Recommender {
     return this.als.userVectors.refreshed;
   }
 
+  /** ALS user vectors kept by priming after a snapshot was served (a refit, a model loaded at start). */
+  alsVectorsPrimed(): number {
+    return this.als.userVectors.primed;
+  }
+
   pendingItems(): number {
     return this.model.pending();
   }

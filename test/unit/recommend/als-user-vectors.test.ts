@@ -13,6 +13,7 @@ import {
   type AlsSnapshot,
 } from '../../../src/recommend/als';
 import { UserVectorCache } from '../../../src/recommend/als-user-vectors';
+import { keepPrimed, readPrimeRows, solveRows } from '../../../src/recommend/als-prime';
 import { InteractionIndex } from '../../../src/recommend/interactions';
 import { EVENT_SCHEMA_VERSION, type FlywheelEvent } from '../../../src/events/event';
 import { rng, syntheticEvents } from '../../../src/recommend/synthetic';
@@ -193,6 +194,84 @@ test("after a served user's events, their kept vector is solved again off the re
     list.map((r) => r.itemId),
     plain.recommendSync({ userId: 'w3', first: 5 }).map((r) => r.itemId),
   );
+  rec.close();
+  plain.close();
+});
+
+test('priming: the rows read here and solved elsewhere give each user, bit for bit, the vector their request would solve', async () => {
+  const { index, snap } = shop();
+  const model = snap(1);
+  const cache = new UserVectorCache(1024);
+  const users = cache.primeCandidates(index.users);
+  assert.equal(users.length, index.users.length, 'room for every user: all of them');
+  const rows = await readPrimeRows(model, index, users, O, () => true);
+  assert.ok(rows);
+  const X = solveRows(model, structuredClone(rows), O); // what the worker does, on a copy as it gets one
+  assert.equal(keepPrimed(cache, model, index, rows, X), rows.users.length);
+  assert.equal(cache.primed, rows.users.length);
+  const s = new FoldInScratch();
+  for (let u = 0; u < 60; u++) {
+    const { kept, fresh } = both(cache, model, index, u);
+    assert.deepEqual(kept, fresh, `user ${u}: the primed vector is the fold-in`);
+  }
+  assert.deepEqual(cache.counts, { cached: 60, warm: 0, cold: 0 }, 'no request solved');
+  // a snapshot of another fit: the primed vectors are not used
+  assert.ok(cache.foldIn(snap(2), 0, index.users[0]!, O, s));
+  assert.equal(cache.counts.cold, 1);
+});
+
+test('priming keeps nothing stale: a history changed after its row was read, or a slot a request solved since, stays as it is', async () => {
+  const { index, snap } = shop();
+  const model = snap(1);
+  const cache = new UserVectorCache(1024);
+  const rows = await readPrimeRows(model, index, cache.primeCandidates(index.users), O, () => true);
+  assert.ok(rows);
+  const X = solveRows(model, rows, O);
+  index.apply(view(index.users[3]!.id, index.items[0]!.id, index.now + 1)); // user 3 acts while the worker solves
+  const s = new FoldInScratch();
+  assert.ok(cache.foldIn(model, 5, index.users[5]!, O, s)); // user 5 asks first: solved by the request
+  const requestVector = s.x.slice(0, model.k);
+  assert.equal(keepPrimed(cache, model, index, rows, X), rows.users.length - 2);
+  assert.ok(!cache.holds(3, model), "user 3's vector is of an older history: not kept");
+  assert.ok(cache.foldIn(model, 5, index.users[5]!, O, s));
+  assert.deepEqual(s.x.slice(0, model.k), requestVector, "the request's vector was not replaced");
+  assert.deepEqual(cache.counts, { cached: 1, warm: 0, cold: 1 });
+  // readPrimeRows stops when its snapshot is no longer served
+  let live = true;
+  const many = new Int32Array(50_000); // user 0, many times: more than one slice
+  const stopped = readPrimeRows(model, index, many, O, () => live);
+  live = false;
+  assert.equal(await stopped, null);
+});
+
+test('priming picks, per slot, the user the slot holds, else the most recently active one', () => {
+  const { index, snap } = shop();
+  const model = snap(1);
+  const cache = new UserVectorCache(100); // 400 users: four per slot
+  const latestOf = (u: number) => index.users[u]!.latest;
+  const s = new FoldInScratch();
+  assert.ok(cache.foldIn(model, 217, index.users[217]!, O, s)); // slot 17 holds user 217
+  const picked = [...cache.primeCandidates(index.users)];
+  assert.equal(picked.length, 100);
+  for (const u of picked) {
+    const slot = u % 100;
+    if (slot === 17) assert.equal(u, 217, 'the held user stays');
+    else for (let v = slot; v < index.users.length; v += 100) assert.ok(latestOf(v) <= latestOf(u), `slot ${slot}: user ${u} is the latest active`);
+  }
+  assert.deepEqual([...new UserVectorCache(0).primeCandidates(index.users)], []);
+});
+
+test('through the recommender: after priming (a worker thread), a first list finds its vector kept and equals an unprimed one', async () => {
+  const rec = servedAlsShop();
+  const plain = servedAlsShop(0);
+  const kept = await rec.als.prime();
+  assert.ok(kept >= 60, `primed ${kept}`);
+  assert.equal(rec.als.primeError, null);
+  for (const userId of ['w3', 'w17', 'w42']) {
+    assert.deepEqual(rec.recommendSync({ userId, first: 5 }), plain.recommendSync({ userId, first: 5 }));
+  }
+  assert.deepEqual(rec.alsFoldIns(), { cached: 3, warm: 0, cold: 0 });
+  assert.equal(rec.alsVectorsPrimed(), kept);
   rec.close();
   plain.close();
 });
