@@ -1,6 +1,7 @@
 import { MemoryGraph } from '../src/graph/embedded/memory-graph';
 import { Recommender } from '../src/recommend/recommender';
 import { AlsStrategy } from '../src/recommend/als-online';
+import type { PrimingReport } from '../src/recommend/als-prime';
 import { BLEND_PARTS } from '../src/recommend/strategies';
 import type { Strategy } from '../src/recommend/strategy';
 import { rng } from '../src/recommend/synthetic';
@@ -117,11 +118,10 @@ function quantile(sorted: readonly number[], p: number): number {
   return Math.round(sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]! * 1000) / 1000;
 }
 
-/** Primes the kept ALS vectors for the served factors; how many it kept and how long it took (wall s). */
-async function timedPriming(rec: Recommender): Promise<{ kept: number; seconds: number }> {
-  const t = performance.now();
-  const kept = await rec.als.prime();
-  return { kept, seconds: Math.round((performance.now() - t) / 100) / 10 };
+/** Primes the kept ALS vectors for the served factors; what it did (users, rows, kept; main-thread, worker and wall ms). */
+async function timedPriming(rec: Recommender): Promise<PrimingReport | null> {
+  await rec.als.prime();
+  return rec.als.lastPriming;
 }
 
 /** BENCH_COMPARE: every named blend and the default, requests interleaved over the same users. */

@@ -17,7 +17,7 @@ import {
 } from './als';
 import { UserVectorCache } from './als-user-vectors';
 import type { AlsFitReply, AlsFitRequest } from './als-worker';
-import { keepPrimed, readPrimeRows, type AlsPrimeReply, type AlsPrimeRequest } from './als-prime';
+import { keepPrimed, readPrimeRows, type AlsPrimeReply, type AlsPrimeRequest, type PrimingReport } from './als-prime';
 import type { ItemFactorModel, ItemFactorPosition } from '../graph/stores/item-factors';
 import { ALS_MODEL_FORMAT_VERSION, MODEL_DEFINING, checkAlsModelFits } from './als-model';
 import type { InteractionIndex } from './interactions';
@@ -66,6 +66,10 @@ export class OnlineAls {
   private priming: Promise<number> = Promise.resolve(0);
   /** The last priming that failed, and why (it costs only speed: requests solve for themselves). */
   primeError: string | null = null;
+  /** What the last finished priming did (logs, benches). */
+  lastPriming: PrimingReport | null = null;
+  /** The snapshot version whose priming was last started: each served snapshot is primed once. */
+  private primedVersion = -1;
 
   constructor(
     private readonly index: InteractionIndex,
@@ -122,7 +126,10 @@ export class OnlineAls {
   /** Pauses (false) or resumes (true) background refits, with the Recommender's background refresh. */
   setBackground(on: boolean): void {
     this.background = on;
-    if (on) this.schedule();
+    if (on) {
+      this.schedule();
+      this.primeIfDue(); // a model loaded while paused (a gateway's start) is primed now
+    }
   }
 
   /** Closed with its recommender: nothing of it is written or fitted any more. */
@@ -229,7 +236,7 @@ export class OnlineAls {
     this.current = snap;
     this.onSwap();
     this.schedule();
-    if (this.background) this.prime().catch(() => undefined); // recorded in primeError
+    this.primeIfDue();
     return { items, matched, dropped: model.itemIds.length - matched, fresh };
   }
 
@@ -303,20 +310,45 @@ export class OnlineAls {
     return run;
   }
 
+  /** Resolves once the priming started last is over, with how many vectors it kept (0 if it failed). */
+  primed(): Promise<number> {
+    return this.priming;
+  }
+
+  /** Starts priming the served snapshot unless it was primed already or background work is paused. */
+  private primeIfDue(): void {
+    if (!this.background || this.closed || this.current === null || this.current.version === this.primedVersion) return;
+    this.primedVersion = this.current.version;
+    this.prime().catch(() => undefined); // recorded in primeError
+  }
+
   private async primeServed(): Promise<number> {
+    const started = performance.now();
     const snap = this.current;
     const o = this.options;
     if (snap === null || this.closed || o.foldInCgSteps <= 0 || this.userVectors.capacity <= 0) return 0;
     const live = () => !this.closed && this.current === snap;
     const users = this.userVectors.primeCandidates(this.index.users);
-    const rows = await readPrimeRows(snap, this.index, users, o, live);
-    if (rows === null || rows.users.length === 0 || !live()) return 0;
+    const read = await readPrimeRows(snap, this.index, users, o, live);
+    if (read === null || read.rows.users.length === 0 || !live()) return 0;
+    const rows = read.rows;
     // copies: the served snapshot's arrays must never be handed over (transfer would detach them)
     const req: AlsPrimeRequest = { role: 'prime', factors: { k: snap.k, Yf: snap.Yf.slice(), shared: snap.shared.slice() }, options: o, rows };
     const transfer = [req.factors.Yf.buffer, rows.idx.buffer, rows.conf.buffer] as ArrayBuffer[];
     const reply = await this.inWorker<AlsPrimeReply>('prime', req, transfer);
     if (reply.type === 'error') throw new Error(`ALS priming failed: ${reply.message}`);
-    return live() ? keepPrimed(this.userVectors, snap, this.index, rows, reply.X) : 0;
+    if (!live()) return 0;
+    const kept = keepPrimed(this.userVectors, snap, this.index, rows, reply.X);
+    const ms = (t: number) => Math.round(t);
+    this.lastPriming = {
+      users: users.length,
+      rows: rows.users.length,
+      kept,
+      readMs: ms(read.readMs),
+      solveMs: ms(reply.solveMs),
+      wallMs: ms(performance.now() - started),
+    };
+    return kept;
   }
 
   /** A warm start needs fewer sweeps than a cold one. */
@@ -330,7 +362,7 @@ export class OnlineAls {
     this.current = snap;
     this.onSwap();
     for (const listener of this.fittedListeners) listener(snap);
-    if (this.background) this.prime().catch(() => undefined); // recorded in primeError
+    this.primeIfDue();
     return snap;
   }
 

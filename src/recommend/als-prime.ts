@@ -41,9 +41,20 @@ const SLICE_MS = 2;
 
 const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
+/** What one priming did: the users chosen, the rows read and the vectors kept; main-thread, worker and wall ms. */
+export interface PrimingReport {
+  users: number;
+  rows: number;
+  kept: number;
+  readMs: number;
+  solveMs: number;
+  wallMs: number;
+}
+
 /**
- * The fold-in rows of `users` against `model` (the request's `foldInRow`), read in slices; users with no
- * row (no history item has factors) are left out. `live()` false stops it (a newer snapshot, a close).
+ * The fold-in rows of `users` against `model` (the request's `foldInRow`), read in slices, and the time this
+ * thread spent on them; users with no row (no history item has factors) are left out. `live()` false stops
+ * it (a newer snapshot, a close).
  */
 export async function readPrimeRows(
   model: AlsSnapshot,
@@ -51,7 +62,9 @@ export async function readPrimeRows(
   users: Int32Array,
   o: AlsOptions,
   live: () => boolean,
-): Promise<PrimeRows | null> {
+): Promise<{ rows: PrimeRows; readMs: number } | null> {
+  let readMs = 0;
+  let sliceStart = performance.now();
   let entries = 0;
   for (const u of users) entries += Math.min(index.users[u]!.n, o.foldInHistory > 0 ? o.foldInHistory : Infinity);
   const rows: PrimeRows = {
@@ -64,12 +77,13 @@ export async function readPrimeRows(
   const s = new FoldInScratch();
   let m = 0;
   let at = 0;
-  let sliceEnd = performance.now() + SLICE_MS;
   for (const u of users) {
-    if (performance.now() > sliceEnd) {
+    const now = performance.now();
+    if (now > sliceStart + SLICE_MS) {
+      readMs += now - sliceStart;
       await nextTurn();
       if (!live()) return null;
-      sliceEnd = performance.now() + SLICE_MS;
+      sliceStart = performance.now();
     }
     const h = index.users[u]!;
     // the history may have grown since the count above: a row that no longer fits waits for the user's request
@@ -81,7 +95,8 @@ export async function readPrimeRows(
     rows.versions[m] = h.version;
     rows.indptr[++m] = at;
   }
-  return { ...rows, users: rows.users.subarray(0, m), versions: rows.versions.subarray(0, m), indptr: rows.indptr.subarray(0, m + 1) };
+  readMs += performance.now() - sliceStart;
+  return { rows: { ...rows, users: rows.users.subarray(0, m), versions: rows.versions.subarray(0, m), indptr: rows.indptr.subarray(0, m + 1) }, readMs };
 }
 
 /** Solves every row (the prime worker's work): users x k vectors, row-major, in `rows.users` order. */

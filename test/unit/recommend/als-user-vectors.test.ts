@@ -144,8 +144,11 @@ test('a forgotten user leaves nothing behind, and a kept vector still explains l
   assert.equal(cache.counts.cold, 2);
 });
 
-/** A recommender serving `als` alone over a small shop, factors fitted; `userVectors` kept (default: the option's). */
-function servedAlsShop(userVectors?: number): Recommender {
+/**
+ * A recommender serving `als` alone over a small shop, background work paused; `userVectors` kept (default:
+ * the option's); factors fitted unless `fit` is false.
+ */
+function servedAlsShop(userVectors?: number, fit = true): Recommender {
   const rec = new Recommender(null, {
     backgroundRefresh: false,
     cacheEntries: 0,
@@ -154,7 +157,7 @@ function servedAlsShop(userVectors?: number): Recommender {
   });
   rec.applyEvents(twoBasketShop());
   for (let u = 0; u < 60; u++) rec.applyEvents([buy(`w${u}`, `a${1 + (u % 4)}`, 1), buy(`w${u}`, `c${u % 20}`, 2)]);
-  rec.refreshNow();
+  if (fit) rec.refreshNow();
   return rec;
 }
 
@@ -204,7 +207,7 @@ test('priming: the rows read here and solved elsewhere give each user, bit for b
   const cache = new UserVectorCache(1024);
   const users = cache.primeCandidates(index.users);
   assert.equal(users.length, index.users.length, 'room for every user: all of them');
-  const rows = await readPrimeRows(model, index, users, O, () => true);
+  const rows = (await readPrimeRows(model, index, users, O, () => true))?.rows;
   assert.ok(rows);
   const X = solveRows(model, structuredClone(rows), O); // what the worker does, on a copy as it gets one
   assert.equal(keepPrimed(cache, model, index, rows, X), rows.users.length);
@@ -224,7 +227,7 @@ test('priming keeps nothing stale: a history changed after its row was read, or 
   const { index, snap } = shop();
   const model = snap(1);
   const cache = new UserVectorCache(1024);
-  const rows = await readPrimeRows(model, index, cache.primeCandidates(index.users), O, () => true);
+  const rows = (await readPrimeRows(model, index, cache.primeCandidates(index.users), O, () => true))?.rows;
   assert.ok(rows);
   const X = solveRows(model, rows, O);
   index.apply(view(index.users[3]!.id, index.items[0]!.id, index.now + 1)); // user 3 acts while the worker solves
@@ -267,6 +270,7 @@ test('through the recommender: after priming (a worker thread), a first list fin
   const kept = await rec.als.prime();
   assert.ok(kept >= 60, `primed ${kept}`);
   assert.equal(rec.als.primeError, null);
+  assert.equal(rec.als.lastPriming?.kept, kept);
   for (const userId of ['w3', 'w17', 'w42']) {
     assert.deepEqual(rec.recommendSync({ userId, first: 5 }), plain.recommendSync({ userId, first: 5 }));
   }
@@ -274,4 +278,24 @@ test('through the recommender: after priming (a worker thread), a first list fin
   assert.equal(rec.alsVectorsPrimed(), kept);
   rec.close();
   plain.close();
+});
+
+test('a model loaded while background work is paused (a gateway start) is primed once background work resumes, and only once', async () => {
+  const fitted = servedAlsShop();
+  const model = fitted.als.exportModel()!;
+  const rec = servedAlsShop(undefined, false);
+  rec.als.loadModel(model, 'test model');
+  await rec.als.primed();
+  assert.equal(rec.alsVectorsPrimed(), 0, 'paused: nothing primed');
+  rec.als.setBackground(true);
+  const kept = await rec.als.primed();
+  assert.ok(kept >= 60, `primed ${kept} on resuming`);
+  rec.als.setBackground(false);
+  rec.als.setBackground(true);
+  assert.equal(await rec.als.primed(), kept, 'the same snapshot is not primed again');
+  assert.equal(rec.alsVectorsPrimed(), kept);
+  rec.recommendSync({ userId: 'w8', first: 5 });
+  assert.deepEqual(rec.alsFoldIns(), { cached: 1, warm: 0, cold: 0 });
+  rec.close();
+  fitted.close();
 });
