@@ -65,8 +65,8 @@ export class Neo4jGraphWrites implements GraphWriteStore {
   }
 
   /**
-   * Runs a batch that touches every statement of `applyInTx` (an item upsert with a category, a purchase of
-   * it) in a transaction that is rolled back, so Neo4j has planned them before the first real batch.
+   * Runs batches that touch every statement of `applyInTx` (an item upsert with a category, a purchase of
+   * it, a second purchase of it) in a transaction that is rolled back, so Neo4j has planned them before the first real batch.
    * Why: Neo4j plans a statement when it first sees it, and again after a schema change (migrations) or a
    * restart. Planning this batch's dozen statements cost the first batch 0.4-0.9 s more than the next
    * ones, and the bench's first batch after its migrations took 1.2-2.5 s against 0.3 s for the rest
@@ -79,7 +79,14 @@ export class Neo4jGraphWrites implements GraphWriteStore {
       { kind: 'item', v: EVENT_SCHEMA_VERSION, id: `${id}-item`, itemId: id, title: id, category: id, price: 1, timestamp: at },
       { kind: 'interaction', v: EVENT_SCHEMA_VERSION, id: `${id}-purchase`, type: 'PURCHASE', userId: id, itemId: id, quantity: 1, timestamp: at },
     ];
-    await this.session.serialized(() => this.session.rolledBack((tx) => this.applyInTx(tx, batch)));
+    // the same pair again: the edge exists now, so the statement that updates edges is planned too
+    const again: GraphEvent = { ...batch[1]!, id: `${id}-purchase-again`, timestamp: at + 1 } as GraphEvent;
+    await this.session.serialized(() =>
+      this.session.rolledBack(async (tx) => {
+        await this.applyInTx(tx, batch);
+        return this.applyInTx(tx, [again]);
+      }),
+    );
   }
 
   async applyEvents(events: readonly FlywheelEvent[]): Promise<ApplySummary> {
@@ -163,14 +170,18 @@ export class Neo4jGraphWrites implements GraphWriteStore {
       });
     }
     const edges = new Map<string, EdgeState>();
+    /** The element id of each edge that exists already: written back by id, not found again by MERGE. */
+    const edgeIds = new Map<string, string>();
     if (pairs.length > 0) {
       for (const r of (
-        await tx.run('UNWIND $pairs AS p MATCH (:User {id: p.u})-[r:INTERACTED]->(:Item {id: p.i}) RETURN p.u AS u, p.i AS i, properties(r) AS props', {
-          pairs,
-        })
+        await tx.run(
+          'UNWIND $pairs AS p MATCH (:User {id: p.u})-[r:INTERACTED]->(:Item {id: p.i}) RETURN p.u AS u, p.i AS i, properties(r) AS props, elementId(r) AS rid',
+          { pairs },
+        )
       ).records) {
-        const p = r.get('props') as Record<string, unknown>;
-        edges.set(`${r.get('u')}\u0000${r.get('i')}`, edgeFromProps(p));
+        const key = `${r.get('u')}\u0000${r.get('i')}`;
+        edges.set(key, edgeFromProps(r.get('props') as Record<string, unknown>));
+        edgeIds.set(key, r.get('rid') as string);
       }
     }
 
@@ -226,16 +237,23 @@ export class Neo4jGraphWrites implements GraphWriteStore {
         delta: s.delta,
       };
     });
-    await tx.run(
-      `UNWIND $rows AS row
-       MERGE (i:Item {id: row.id})
-         ON CREATE SET i.userCount = 0, i.attributes = '{}'
-       FOREACH (_ IN CASE WHEN row.upserted THEN [1] ELSE [] END |
-         SET i.title = row.title, i.category = row.category, i.price = row.price, i.attributes = row.attributes)
-       FOREACH (_ IN CASE WHEN row.priceChanged AND NOT row.upserted THEN [1] ELSE [] END | SET i.price = row.price)
-       SET i.userCount = i.userCount + row.delta`,
-      { rows: itemRows },
-    );
+    // each node's element id, so the edges below find their ends without an index lookup per edge
+    const itemNodes = new Map<string, string>();
+    for (const r of (
+      await tx.run(
+        `UNWIND $rows AS row
+         MERGE (i:Item {id: row.id})
+           ON CREATE SET i.userCount = 0, i.attributes = '{}'
+         FOREACH (_ IN CASE WHEN row.upserted THEN [1] ELSE [] END |
+           SET i.title = row.title, i.category = row.category, i.price = row.price, i.attributes = row.attributes)
+         FOREACH (_ IN CASE WHEN row.priceChanged AND NOT row.upserted THEN [1] ELSE [] END | SET i.price = row.price)
+         SET i.userCount = i.userCount + row.delta
+         RETURN row.id AS id, elementId(i) AS node`,
+        { rows: itemRows },
+      )
+    ).records) {
+      itemNodes.set(r.get('id') as string, r.get('node') as string);
+    }
     const upserted = itemRows.filter((r) => r.upserted);
     if (upserted.length > 0) {
       await tx.run(
@@ -260,27 +278,50 @@ export class Neo4jGraphWrites implements GraphWriteStore {
         const u = users.get(id)!;
         return { id, anonymous: u.anonymous, first: u.first, last: u.last, events: u.events, orders: u.ordersChanged ? u.orders : null };
       });
-      await tx.run(
-        `UNWIND $rows AS row
-         MERGE (u:User {id: row.id})
-           ON CREATE SET u.anonymous = row.anonymous, u.firstSeenAt = row.first, u.lastSeenAt = row.last, u.eventCount = 0, u.excluded = false
-         SET u.firstSeenAt = CASE WHEN u.firstSeenAt IS NULL OR row.first < u.firstSeenAt THEN row.first ELSE u.firstSeenAt END,
-             u.lastSeenAt = CASE WHEN u.lastSeenAt IS NULL OR row.last > u.lastSeenAt THEN row.last ELSE u.lastSeenAt END,
-             u.eventCount = coalesce(u.eventCount, 0) + row.events,
-             u.orders = coalesce(row.orders, u.orders)`,
-        { rows: userRows },
-      );
-      const edgeRows = [...changedEdges].sort().map((key) => {
-        const [u, i] = key.split('\u0000') as [string, string];
-        return { u, i, props: edgeToProps(edges.get(key)!) };
-      });
-      await tx.run(
-        `UNWIND $rows AS row
-         MATCH (u:User {id: row.u}), (i:Item {id: row.i})
-         MERGE (u)-[r:INTERACTED]->(i)
-         SET r = row.props`,
-        { rows: edgeRows },
-      );
+      const userNodes = new Map<string, string>();
+      for (const r of (
+        await tx.run(
+          `UNWIND $rows AS row
+           MERGE (u:User {id: row.id})
+             ON CREATE SET u.anonymous = row.anonymous, u.firstSeenAt = row.first, u.lastSeenAt = row.last, u.eventCount = 0, u.excluded = false
+           SET u.firstSeenAt = CASE WHEN u.firstSeenAt IS NULL OR row.first < u.firstSeenAt THEN row.first ELSE u.firstSeenAt END,
+               u.lastSeenAt = CASE WHEN u.lastSeenAt IS NULL OR row.last > u.lastSeenAt THEN row.last ELSE u.lastSeenAt END,
+               u.eventCount = coalesce(u.eventCount, 0) + row.events,
+               u.orders = coalesce(row.orders, u.orders)
+           RETURN row.id AS id, elementId(u) AS node`,
+          { rows: userRows },
+        )
+      ).records) {
+        userNodes.set(r.get('id') as string, r.get('node') as string);
+      }
+      // An edge read above is written back by its element id; the others are created. Why not MERGE: it looks
+      // each pair up again, and that lookup was the batch's largest statement (BENCHMARKS.md, issue 16). Safe
+      // because a user's events are applied by one writer at a time (Kafka keys events by user); two writers
+      // on one batch during a rebalance collide on its Event nodes' uniqueness, and the retry reads again.
+      const updated: { rid: string; props: Record<string, unknown> }[] = [];
+      const created: { u: string; i: string; props: Record<string, unknown> }[] = []; // element ids of the ends
+      for (const key of [...changedEdges].sort()) {
+        const props = edgeToProps(edges.get(key)!);
+        const rid = edgeIds.get(key);
+        if (rid !== undefined) updated.push({ rid, props });
+        else {
+          const [u, i] = key.split('\u0000') as [string, string];
+          created.push({ u: userNodes.get(u)!, i: itemNodes.get(i)!, props });
+        }
+      }
+      if (updated.length > 0) {
+        await tx.run('UNWIND $rows AS row MATCH ()-[r:INTERACTED]->() WHERE elementId(r) = row.rid SET r = row.props', { rows: updated });
+      }
+      if (created.length > 0) {
+        await tx.run(
+          `UNWIND $rows AS row
+           MATCH (u:User) WHERE elementId(u) = row.u
+           MATCH (i:Item) WHERE elementId(i) = row.i
+           CREATE (u)-[r:INTERACTED]->(i)
+           SET r = row.props`,
+          { rows: created },
+        );
+      }
     }
     await tx.run("MATCH (m:Meta {id: 'graph'}) SET m.eventsApplied = m.eventsApplied + $n", { n: fresh.length });
     return { applied: fresh.length, duplicates: unique.length - notYet.length, touchedUsers: [...touchedUsers], touchedItems: itemIds };
