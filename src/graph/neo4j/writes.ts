@@ -20,7 +20,9 @@ import type { Neo4jSession, Statements } from './session';
  * One `executeWrite` transaction per batch (the driver retries it on transient errors such as deadlocks
  * and leader switches). Inside it: read which ids are new, read the current state of the touched users /
  * items / edges (`UNWIND $ids`), apply the events in order in memory with the rule both backends share
- * (src/graph/edge-rule.ts), and write the results back with `UNWIND $rows ... MERGE`. Counters shared
+ * (src/graph/edge-rule.ts), and write the results back with `UNWIND $rows`: items and users by `MERGE`,
+ * edges by the element ids the transaction read or got back (an existing edge `SET` by its id, a new one
+ * `CREATE`d between its ends' ids). Counters shared
  * between partitions (item userCount, eventsApplied) are updated as `SET n.x = n.x + $delta`, which Neo4j
  * evaluates under the node's write lock (no lost updates).
  */
