@@ -113,6 +113,8 @@ export async function createFlywheel(config: FlywheelConfig, logger: Logger, opt
   const newRecommender = () => {
     const r = buildRecommender();
     if (itemFactors) writeAlsFactorsBack(r, itemFactors, logger);
+    // after a start or a refit: how many users' first lists will find their ALS vector kept (als-prime.ts)
+    r.als.onPrimed((report) => logger.info(report, 'ALS user vectors primed'));
     return r;
   };
   // Erasure may replace the recommender with one rebuilt from the erased store: readers go through `current`.

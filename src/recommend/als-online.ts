@@ -58,6 +58,7 @@ export class OnlineAls {
   /** The vectors of recent fold-ins, shared by every strategy that serves these options (`AlsStrategy`). */
   readonly userVectors: UserVectorCache;
   private readonly fittedListeners: ((snap: AlsSnapshot) => void)[] = [];
+  private readonly primedListeners: ((report: PrimingReport) => void)[] = [];
   /** Users whose kept vector is solved again after this turn (`refreshSoon`), and that solve's own scratch. */
   private readonly refreshPending = new Set<number>();
   private refreshScheduled = false;
@@ -310,6 +311,11 @@ export class OnlineAls {
     return run;
   }
 
+  /** Called with the report of every priming that finished (the composition root logs it). */
+  onPrimed(listener: (report: PrimingReport) => void): void {
+    this.primedListeners.push(listener);
+  }
+
   /** Resolves once the priming started last is over, with how many vectors it kept (0 if it failed). */
   primed(): Promise<number> {
     return this.priming;
@@ -348,6 +354,7 @@ export class OnlineAls {
       solveMs: ms(reply.solveMs),
       wallMs: ms(performance.now() - started),
     };
+    for (const listener of this.primedListeners) listener(this.lastPriming);
     return kept;
   }
 

@@ -13,7 +13,7 @@ import {
   type AlsSnapshot,
 } from '../../../src/recommend/als';
 import { UserVectorCache } from '../../../src/recommend/als-user-vectors';
-import { keepPrimed, readPrimeRows, solveRows } from '../../../src/recommend/als-prime';
+import { keepPrimed, readPrimeRows, solveRows, type PrimingReport } from '../../../src/recommend/als-prime';
 import { InteractionIndex } from '../../../src/recommend/interactions';
 import { EVENT_SCHEMA_VERSION, type FlywheelEvent } from '../../../src/events/event';
 import { rng, syntheticEvents } from '../../../src/recommend/synthetic';
@@ -267,10 +267,14 @@ test('priming picks, per slot, the user the slot holds, else the most recently a
 test('through the recommender: after priming (a worker thread), a first list finds its vector kept and equals an unprimed one', async () => {
   const rec = servedAlsShop();
   const plain = servedAlsShop(0);
+  const reports: PrimingReport[] = [];
+  rec.als.onPrimed((r) => reports.push(r));
   const kept = await rec.als.prime();
   assert.ok(kept >= 60, `primed ${kept}`);
   assert.equal(rec.als.primeError, null);
-  assert.equal(rec.als.lastPriming?.kept, kept);
+  assert.equal(reports.length, 1);
+  assert.equal(reports[0]!.kept, kept);
+  assert.equal(reports[0]!.rows, reports[0]!.users, 'every chosen user had a row');
   for (const userId of ['w3', 'w17', 'w42']) {
     assert.deepEqual(rec.recommendSync({ userId, first: 5 }), plain.recommendSync({ userId, first: 5 }));
   }
