@@ -332,7 +332,7 @@ export class OnlineAls {
     const started = performance.now();
     const snap = this.current;
     const o = this.options;
-    if (snap === null || this.closed || o.foldInCgSteps <= 0 || this.userVectors.capacity <= 0) return 0;
+    if (snap === null || this.closed || !this.userVectors.keepsFor(o)) return 0;
     const live = () => !this.closed && this.current === snap;
     const users = this.userVectors.primeCandidates(this.index.users);
     const read = await readPrimeRows(snap, this.index, users, o, live);

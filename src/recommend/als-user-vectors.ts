@@ -50,7 +50,7 @@ export class UserVectorCache {
    * history item has factors.
    */
   foldIn(model: AlsSnapshot, u: number, h: UserHistory, o: AlsOptions, s: FoldInScratch): boolean {
-    if (this.capacity <= 0 || o.foldInCgSteps <= 0) return this.solved(foldIn(model, h, o, s), 'cold');
+    if (!this.keepsFor(o)) return this.solved(foldIn(model, h, o, s), 'cold');
     const slot = u % this.capacity;
     const held = this.holds(u, model);
     if (held && this.history[slot] === h.version) {
@@ -67,11 +67,23 @@ export class UserVectorCache {
     return this.solved(true, held ? 'warm' : 'cold');
   }
 
+  /**
+   * Whether vectors are kept with these options: a capacity, and a CG fold-in (only a CG starts from a kept
+   * vector; the exact solve has nothing to reuse).
+   */
+  keepsFor(o: AlsOptions): boolean {
+    return this.capacity > 0 && o.foldInCgSteps > 0;
+  }
+
   /** Whether user `u`'s vector for `model` is kept (solved from whatever history version it records). */
   holds(u: number, model: AlsSnapshot): boolean {
-    if (this.capacity <= 0) return false;
-    const slot = u % this.capacity;
-    return slot < this.owner.length && this.owner[slot] === u + 1 && this.snapshot[slot] === model.version && this.k === model.k;
+    return this.capacity > 0 && this.slotOf(u % this.capacity, model) === u;
+  }
+
+  /** The user whose vector for `model` slot `slot` holds, or -1. */
+  private slotOf(slot: number, model: AlsSnapshot): number {
+    if (slot >= this.owner.length || this.owner[slot] === 0 || this.snapshot[slot] !== model.version || this.k !== model.k) return -1;
+    return this.owner[slot]! - 1;
   }
 
   /**
@@ -80,7 +92,7 @@ export class UserVectorCache {
    * events (`OnlineAls`); does nothing for a user it does not hold or whose vector is already current.
    */
   refresh(model: AlsSnapshot, u: number, h: UserHistory, o: AlsOptions, s: FoldInScratch): void {
-    if (o.foldInCgSteps <= 0 || !this.holds(u, model)) return;
+    if (!this.keepsFor(o) || !this.holds(u, model)) return;
     const slot = u % this.capacity;
     if (this.history[slot] === h.version) return;
     if (!foldIn(model, h, o, s, this.vectors, slot * this.k)) return;
@@ -124,7 +136,7 @@ export class UserVectorCache {
   prime(model: AlsSnapshot, u: number, version: number, X: Float64Array, at: number): boolean {
     if (this.capacity <= 0) return false;
     const slot = u % this.capacity;
-    if (slot < this.owner.length && this.owner[slot] !== 0 && this.snapshot[slot] === model.version && this.k === model.k) return false;
+    if (this.slotOf(slot, model) >= 0) return false;
     this.keep(slot, u, model, version, X.subarray(at, at + model.k));
     this.primed++;
     return true;

@@ -77,15 +77,22 @@ export class Neo4jGraphWrites implements GraphWriteStore {
   async warmUp(): Promise<void> {
     const id = '\u0000flywheel-warm-up';
     const at = Date.UTC(2000, 0, 1);
-    const batch: GraphEvent[] = [
-      { kind: 'item', v: EVENT_SCHEMA_VERSION, id: `${id}-item`, itemId: id, title: id, category: id, price: 1, timestamp: at },
-      { kind: 'interaction', v: EVENT_SCHEMA_VERSION, id: `${id}-purchase`, type: 'PURCHASE', userId: id, itemId: id, quantity: 1, timestamp: at },
-    ];
+    const item: GraphEvent = { kind: 'item', v: EVENT_SCHEMA_VERSION, id: `${id}-item`, itemId: id, title: id, category: id, price: 1, timestamp: at };
+    const purchase = {
+      kind: 'interaction',
+      v: EVENT_SCHEMA_VERSION,
+      id: `${id}-purchase`,
+      type: 'PURCHASE',
+      userId: id,
+      itemId: id,
+      quantity: 1,
+      timestamp: at,
+    } as const;
     // the same pair again: the edge exists now, so the statement that updates edges is planned too
-    const again: GraphEvent = { ...batch[1]!, id: `${id}-purchase-again`, timestamp: at + 1 } as GraphEvent;
+    const again = { ...purchase, id: `${id}-purchase-again`, timestamp: at + 1 };
     await this.session.serialized(() =>
       this.session.rolledBack(async (tx) => {
-        await this.applyInTx(tx, batch);
+        await this.applyInTx(tx, [item, purchase]);
         return this.applyInTx(tx, [again]);
       }),
     );
