@@ -115,6 +115,7 @@ export async function createFlywheel(config: FlywheelConfig, logger: Logger, opt
     if (itemFactors) writeAlsFactorsBack(r, itemFactors, logger);
     // after a start or a refit: how many users' first lists will find their ALS vector kept (als-prime.ts)
     r.als.onPrimed((report) => logger.info(report, 'ALS user vectors primed'));
+    r.als.onPrimeFailed((err) => logger.warn({ err }, 'ALS user vectors not primed: first lists solve their own until the next refit'));
     return r;
   };
   // Erasure may replace the recommender with one rebuilt from the erased store: readers go through `current`.

@@ -59,6 +59,7 @@ export class OnlineAls {
   readonly userVectors: UserVectorCache;
   private readonly fittedListeners: ((snap: AlsSnapshot) => void)[] = [];
   private readonly primedListeners: ((report: PrimingReport) => void)[] = [];
+  private readonly primeFailedListeners: ((message: string) => void)[] = [];
   /** Users whose kept vector is solved again after this turn (`refreshSoon`), and that solve's own scratch. */
   private readonly refreshPending = new Set<number>();
   private refreshScheduled = false;
@@ -306,6 +307,7 @@ export class OnlineAls {
     const run = this.priming.then(() => this.primeServed());
     this.priming = run.catch((err: unknown) => {
       this.primeError = err instanceof Error ? err.message : String(err);
+      for (const listener of this.primeFailedListeners) listener(this.primeError);
       return 0;
     });
     return run;
@@ -314,6 +316,11 @@ export class OnlineAls {
   /** Called with the report of every priming that finished (the composition root logs it). */
   onPrimed(listener: (report: PrimingReport) => void): void {
     this.primedListeners.push(listener);
+  }
+
+  /** Called with the reason of every priming that failed (it costs only speed: requests solve for themselves). */
+  onPrimeFailed(listener: (message: string) => void): void {
+    this.primeFailedListeners.push(listener);
   }
 
   /** Resolves once the priming started last is over, with how many vectors it kept (0 if it failed). */

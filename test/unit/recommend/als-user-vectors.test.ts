@@ -13,6 +13,7 @@ import {
   type AlsSnapshot,
 } from '../../../src/recommend/als';
 import { UserVectorCache } from '../../../src/recommend/als-user-vectors';
+import { OnlineAls } from '../../../src/recommend/als-online';
 import { keepPrimed, readPrimeRows, solveRows, type PrimingReport } from '../../../src/recommend/als-prime';
 import { InteractionIndex } from '../../../src/recommend/interactions';
 import { EVENT_SCHEMA_VERSION, type FlywheelEvent } from '../../../src/events/event';
@@ -302,4 +303,20 @@ test('a model loaded while background work is paused (a gateway start) is primed
   assert.deepEqual(rec.alsFoldIns(), { cached: 1, warm: 0, cold: 0 });
   rec.close();
   fitted.close();
+});
+
+test('a priming that fails is reported to its listeners and leaves the served model as it was', async () => {
+  const index = new InteractionIndex();
+  for (const batch of syntheticEvents({ users: 100, items: 80, interactions: 2_000, seed: 3, batchSize: 2_000 })) index.apply(batch);
+  const als = new OnlineAls(index, { factors: 8, refitMinutes: 0, threads: 1 }, () => undefined, '/nonexistent/als-worker.js');
+  als.setBackground(false); // only the priming asked for below
+  const model = als.fitNow();
+  const failures: string[] = [];
+  als.onPrimeFailed((message) => failures.push(message));
+  await assert.rejects(als.prime());
+  assert.equal(failures.length, 1);
+  assert.equal(als.primeError, failures[0]);
+  assert.equal(als.model, model, 'still served');
+  assert.equal(als.userVectors.primed, 0);
+  await als.close();
 });
