@@ -22,7 +22,7 @@ import { composePipelines } from './stages';
 import { startupStep } from './startup-step';
 import { sampleRatioMismatchFinding } from './srm-alert';
 import { guardrailFailureFinding } from './guardrail-alert';
-import { ImpressionRecorder } from '../outcomes/impressions';
+import { ImpressionRecorder, KAFKA_IMPRESSION_LINGER_MS } from '../outcomes/impressions';
 import { Outcomes } from '../outcomes/service';
 import type { VariantBlend } from '../outcomes/experiments';
 
@@ -255,7 +255,7 @@ export async function createFlywheel(config: FlywheelConfig, logger: Logger, opt
   }
   let modelWarm = !serving;
   const impressions = new ImpressionRecorder(log, metrics, logger, {
-    lingerMs: config.FLYWHEEL_IMPRESSION_LINGER_MS ?? (log.backend === 'embedded' ? 0 : 10),
+    lingerMs: config.FLYWHEEL_IMPRESSION_LINGER_MS ?? (log.backend === 'embedded' ? 0 : KAFKA_IMPRESSION_LINGER_MS),
   });
   const tracker = new EventTracker(log, ingestor, metrics, { deadLetters, precedingWrites: impressions });
 

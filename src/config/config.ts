@@ -114,7 +114,8 @@ export const configSchema = z.object({
     .default('3-6'),
   /**
    * Served lists gathered into one impression append (src/outcomes/impressions.ts, lingerMs); unset: 0 on
-   * the embedded log (one append per event-loop turn), 10 on Kafka (one produce request per 10 ms).
+   * the embedded log (one append per event-loop turn), 50 on Kafka (one produce request per 50 ms; why:
+   * KAFKA_IMPRESSION_LINGER_MS).
    */
   FLYWHEEL_IMPRESSION_LINGER_MS: intIn(0, 1000).optional(),
   /** Attribution windows (src/outcomes/attribution.ts): a click counts for a list shown at most this long before it. */

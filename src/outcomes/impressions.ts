@@ -53,6 +53,15 @@ export interface ImpressionRecorderOptions {
 }
 
 /**
+ * The linger on Kafka when FLYWHEEL_IMPRESSION_LINGER_MS is unset. The transport's CPU is mostly per
+ * produce request (one produce, then a fetch of it by the ingestion group and by the fan-out): at 1,500
+ * lists/s, 10 ms cost 0.34-0.42 of a core and 50 ms 0.21-0.24 (`node dist/bench/kafka-transport.js`), and
+ * the production gateway served 12-14 % more `recommendations` (BENCHMARKS.md, issue 16). Lists reach the
+ * log up to 50 ms later; a click still lands after its list (the tracker flushes them first).
+ */
+export const KAFKA_IMPRESSION_LINGER_MS = 50;
+
+/**
  * Records every served list as an impression in the event log. The lists answered in one turn of the event
  * loop are appended together at its end (one log entry and one pass of the ingest pipeline for all of them,
  * not one each), and the append is not awaited: waiting for the commit (an fsync on the embedded log)
