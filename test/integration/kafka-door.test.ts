@@ -1,7 +1,11 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Kafka, logLevel, Partitioners } from 'kafkajs';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { startTestGateway, gql, type TestGateway } from '../helpers/gateway';
+import { freePort, startServeProcess, waitForExit } from '../helpers/process';
 import { brokers, cleanNeo4j, KAFKA_SKIP, NEO4J_SKIP, productionEnv } from './servers';
 
 /**
@@ -113,5 +117,37 @@ describe('Kafka door: poison messages, dead letters, lag, fan-out groups', { ski
     const res = await gql<{ deadLetters: { source: string }[] }>(gw.graphqlUrl, '{ deadLetters(first: 10) { source } }');
     assert.equal(res.data!.deadLetters.filter((d) => d.source.startsWith('kafka:')).length, 2);
     assert.equal((await fanOutGroups()).length, 2);
+  });
+
+  test('a gateway killed without a shutdown leaves no group behind: Kafka drops its per-instance groups once its session times out', async () => {
+    const before = new Set(await fanOutGroups());
+    const dataDir = mkdtempSync(path.join(tmpdir(), 'flywheel-killed-'));
+    const child = await startServeProcess(['serve', '--data-dir', dataDir], await freePort(), { ...env, KAFKA_SESSION_TIMEOUT_MS: '6000' }, 90_000);
+    try {
+      // its fan-out group (a dead-letter reader's group too, once it was asked for dead letters)
+      const own = await until("the second gateway's fan-out group", 15_000, async () => {
+        const added = (await fanOutGroups()).filter((g) => !before.has(g));
+        return added.some((g) => g.startsWith(`${env.KAFKA_GROUP}.fanout.`)) ? added : undefined;
+      });
+      child.kill('SIGKILL');
+      await waitForExit(child);
+      const killedAt = Date.now();
+      assert.deepEqual(
+        (await fanOutGroups()).filter((g) => own.includes(g)).sort(),
+        own.sort(),
+        'right after the kill its groups are still there: nothing deleted them',
+      );
+      // They hold no offsets: once the member's session (6 s) has expired, the coordinator's next cleanup
+      // (every 5 s on the test broker; offsets.retention.check.interval.ms) drops them.
+      await until("Kafka to drop the killed gateway's groups", 60_000, async () => {
+        const now = await fanOutGroups();
+        return own.every((g) => !now.includes(g));
+      });
+      console.log(`::: the killed gateway's ${own.length} groups were dropped by Kafka ${Date.now() - killedAt} ms after the kill`);
+      assert.deepEqual((await fanOutGroups()).sort(), [...before].sort(), "the running gateway's groups are untouched");
+    } finally {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 });
