@@ -50,6 +50,7 @@ const CACHE = process.env.BENCH_CACHE ?? '0';
 const PROFILE_DIR = process.env.BENCH_PROFILE_DIR;
 /** Untimed rounds of the production configuration first: the JVM servers' JIT warms up (see main). */
 const WARMUP_ROUNDS = Number(process.env.BENCH_WARMUP_ROUNDS ?? 1);
+const INGEST_LOG = process.env.BENCH_INGEST_LOG ?? 'silent';
 const CHUNK = 1000;
 const ROOT = path.resolve(__dirname, '../..');
 const RUN_ID = `${Date.now().toString(36)}-${process.pid}`;
@@ -101,7 +102,8 @@ async function histogramSummary(h: Histogram, q: number, over: number): Promise<
 }
 
 async function ingest(backend: Backend, env: Record<string, string>, dataDir: string, round: number): Promise<IngestResult> {
-  const app = await createFlywheel(loadConfig(env, { FLYWHEEL_DATA_DIR: dataDir }), createLogger('silent'));
+  // BENCH_INGEST_LOG=warn shows the ingesting app's warnings, e.g. each graph write over a second with its size
+  const app = await createFlywheel(loadConfig(env, { FLYWHEEL_DATA_DIR: dataDir }), createLogger(INGEST_LOG));
   try {
     const events = skewedEvents(EVENTS, round, EVENT_SHAPE);
     const applied = async () => (await app.metrics.eventsApplied.get()).values[0]?.value ?? 0;
