@@ -79,6 +79,13 @@ export const MIGRATIONS: Migration[] = [
 ];
 
 /** Runs the migrations above the recorded version; returns the schema version now in place. */
+/** What Neo4j answers a schema statement that lost a race with the same creation by another session. */
+const CONCURRENT_SCHEMA_CREATION = new Set([
+  'Neo.ClientError.Schema.EquivalentSchemaRuleAlreadyExists',
+  'Neo.ClientError.Schema.IndexAlreadyExists',
+  'Neo.ClientError.Schema.ConstraintAlreadyExists',
+]);
+
 export async function migrate(driver: Driver, database: string | undefined, logger?: Logger): Promise<number> {
   const db = database ? { database } : {};
   const current = await driver.executeQuery('OPTIONAL MATCH (m:Migration) RETURN max(m.version) AS v', {}, db);
@@ -89,7 +96,16 @@ export async function migrate(driver: Driver, database: string | undefined, logg
     // `CALL { ... } IN TRANSACTIONS` (the batched deletes of migration 4) runs only in one.
     const session = driver.session(db);
     try {
-      for (const statement of m.statements) await session.run(statement);
+      for (const statement of m.statements) {
+        try {
+          await session.run(statement);
+        } catch (err) {
+          // Another gateway opening this database at the same moment created the index or constraint first:
+          // `IF NOT EXISTS` does not cover a creation still in flight. The schema is what this statement wants.
+          if (!CONCURRENT_SCHEMA_CREATION.has((err as { code?: string }).code ?? '')) throw err;
+          logger?.info({ version: m.version, statement }, 'neo4j schema: created at the same moment by another gateway');
+        }
+      }
     } finally {
       await session.close();
     }
