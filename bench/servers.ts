@@ -33,20 +33,17 @@ function script(name: 'neo4j' | 'kafka', cmd: string, inherit = true): boolean {
 
 /** `which`: the servers this bench needs (a Kafka-only bench does not start Neo4j). */
 export function ensureServers(which: readonly ('neo4j' | 'kafka')[] = ['neo4j', 'kafka']): Servers {
-  const neo4jUri = process.env.FLYWHEEL_TEST_NEO4J_URI;
-  const kafkaBrokers = process.env.FLYWHEEL_TEST_KAFKA_BROKERS;
-  const given = { neo4j: neo4jUri !== undefined && neo4jUri !== '', kafka: kafkaBrokers !== undefined && kafkaBrokers !== '' };
-  if (which.every((name) => given[name])) return { neo4jUri: neo4jUri ?? '', kafkaBrokers: kafkaBrokers ?? '', stop: () => undefined };
+  const given = { neo4j: process.env.FLYWHEEL_TEST_NEO4J_URI ?? '', kafka: process.env.FLYWHEEL_TEST_KAFKA_BROKERS ?? '' };
   const started: ('neo4j' | 'kafka')[] = [];
   for (const name of which) {
-    if (given[name]) continue;
+    if (given[name] !== '') continue; // named by the environment: used as it is
     if (script(name, 'status', false)) continue; // already running: reuse, leave it running
     if (!script(name, 'start')) throw new Error(`scripts/backends/${name}.sh start failed`);
     started.push(name);
   }
   return {
-    neo4jUri: given.neo4j ? neo4jUri! : `bolt://127.0.0.1:${process.env.FLYWHEEL_TEST_NEO4J_PORT ?? 7687}`,
-    kafkaBrokers: given.kafka ? kafkaBrokers! : `127.0.0.1:${process.env.FLYWHEEL_TEST_KAFKA_PORT ?? 9092}`,
+    neo4jUri: given.neo4j || `bolt://127.0.0.1:${process.env.FLYWHEEL_TEST_NEO4J_PORT ?? 7687}`,
+    kafkaBrokers: given.kafka || `127.0.0.1:${process.env.FLYWHEEL_TEST_KAFKA_PORT ?? 9092}`,
     stop: () => {
       for (const name of started.reverse()) script(name, 'stop');
     },

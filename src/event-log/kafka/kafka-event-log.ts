@@ -326,7 +326,6 @@ export class KafkaEventLog implements EventLog {
   }
 
   private partitioner: { count: number; of: (key: string) => number } | null = null;
-
   private cachedPartitions = 0;
   private async partitionCountCached(): Promise<number> {
     if (this.cachedPartitions === 0) this.cachedPartitions = await this.partitionCount();

@@ -78,7 +78,6 @@ export const MIGRATIONS: Migration[] = [
   },
 ];
 
-/** Runs the migrations above the recorded version; returns the schema version now in place. */
 /** What Neo4j answers a schema statement that lost a race with the same creation by another session. */
 const CONCURRENT_SCHEMA_CREATION = new Set([
   'Neo.ClientError.Schema.EquivalentSchemaRuleAlreadyExists',
@@ -86,6 +85,7 @@ const CONCURRENT_SCHEMA_CREATION = new Set([
   'Neo.ClientError.Schema.ConstraintAlreadyExists',
 ]);
 
+/** Runs the migrations above the recorded version; returns the schema version now in place. */
 export async function migrate(driver: Driver, database: string | undefined, logger?: Logger): Promise<number> {
   const db = database ? { database } : {};
   const current = await driver.executeQuery('OPTIONAL MATCH (m:Migration) RETURN max(m.version) AS v', {}, db);
