@@ -13,6 +13,13 @@ import type { InteractionEdge, ItemNode } from '../graph/stores/graph-reads';
  * X (the implicit matrix) is binary: a (user, item) pair is "positive" once any non-negative event
  * links them. How strong it is (purchase > cart > click > view) is kept separately as `strength`
  * and only weighs the user's history at scoring time.
+ *
+ * A replica (`residentUsers` finite; ARCHITECTURE.md, "Past one machine") keeps the item side only, plus the
+ * histories of at most `residentUsers` users, least recently asked for evicted first: it learns nothing
+ * itself (its item model is shipped), so it needs no postings (an item's degree is shipped too,
+ * `setDegree`), and a user's history is read from the graph when first asked for (`admitUser`). Events of
+ * users not resident are kept for a short while (`RECENT_MS`), so a history read from a graph that has not
+ * applied them yet still gets them.
  */
 export type TypeWeights = Record<InteractionType, number>;
 
@@ -64,12 +71,27 @@ export class InteractionIndex {
   interactions = 0;
   /** Bumped on every catalogue change, so derived indexes (content tokens) know to rebuild. */
   metaVersion = 0;
+  /** Bumped on every positive event and shipped degree: what popularity rankings depend on changed. */
+  changes = 0;
   private readonly listeners: ((user: number, item: number, isNew: boolean) => void)[] = [];
+  /** Replica: recent events of users not resident, oldest first, for `admitUser` (bounded by RECENT_MS and RECENT_MAX). */
+  private readonly recent: { at: number; actor: string; anonymous: boolean; item: number; type: InteractionType; ts: number }[] = [];
+  private recentHead = 0;
 
+  /**
+   * @param residentUsers Infinity: every user's history, and the postings the item model learns from. A
+   * number: a replica's bound on resident histories (see the class comment).
+   */
   constructor(
     readonly strengthOf: TypeWeights = DEFAULT_STRENGTH,
     private readonly trendHalfLifeMs = 7 * 86_400_000,
+    readonly residentUsers = Infinity,
   ) {}
+
+  /** Whether this index keeps some users only (a replica) rather than every user and the postings. */
+  get isReplica(): boolean {
+    return Number.isFinite(this.residentUsers);
+  }
 
   /** Called once per interaction that reached the index (after it is visible). */
   onInteraction(listener: (user: number, item: number, isNew: boolean) => void): void {
@@ -101,12 +123,17 @@ export class InteractionIndex {
   applyEdge(edge: InteractionEdge): void {
     if (edge.weight <= 0) return;
     const i = this.internItem(edge.itemId);
+    const { type, count } = this.edgeEvidence(edge);
+    this.addInteraction(edge.userId, edge.userId.startsWith('session:'), i, type, edge.lastSeenAt, count);
+  }
+
+  /** An edge's strongest type, and the evidence its events added up to (from its per-type counts, one sum). */
+  private edgeEvidence(edge: InteractionEdge): { type: InteractionType; count: number | undefined } {
     const c = edge.counts;
     const type: InteractionType = c.PURCHASE > 0 ? 'PURCHASE' : c.ADD_TO_CART > 0 ? 'ADD_TO_CART' : c.CLICK > 0 ? 'CLICK' : 'VIEW';
     const w = this.strengthOf;
-    // the edge's per-type counts give back the evidence its events added up to (one call, one sum)
     const count = c.PURCHASE * w.PURCHASE + c.ADD_TO_CART * w.ADD_TO_CART + c.CLICK * w.CLICK + c.VIEW * w.VIEW;
-    this.addInteraction(edge.userId, edge.userId.startsWith('session:'), i, type, edge.lastSeenAt, count > 0 ? count : undefined);
+    return { type, count: count > 0 ? count : undefined };
   }
 
   applyItem(node: ItemNode): void {
@@ -117,14 +144,26 @@ export class InteractionIndex {
     this.metaVersion++;
   }
 
-  private addInteraction(actor: string, anonymous: boolean, i: number, type: InteractionType, ts: number, evidence?: number): void {
+  private addInteraction(actor: string, anonymous: boolean, i: number, type: InteractionType, ts: number, evidence?: number, trend = true): void {
     const w = this.strengthOf[type];
-    if (!(w > 0)) return; // removals and zero-weight types do not create positive edges
+    if (!(w > 0)) {
+      // Removals and zero-weight types create no positive edge, but they are the pair's latest event, as on
+      // the graph's edge (its lastSeenAt, edge-rule.ts): a history read back from the graph then decays the
+      // entry from the same time as the live one did.
+      if (this.isReplica && !this.userIndex.has(actor)) this.remember(actor, anonymous, i, type, ts);
+      else this.touchEntry(actor, i, ts);
+      return;
+    }
+    this.changes++;
+    if (ts > this.now) this.now = ts;
+    if (trend) this.bumpTrend(i, ts);
+    if (this.isReplica && !this.userIndex.has(actor)) {
+      this.remember(actor, anonymous, i, type, ts);
+      return;
+    }
     const u = this.internUser(actor, anonymous);
     const h = this.users[u]!;
     if (ts > h.latest) h.latest = ts;
-    if (ts > this.now) this.now = ts;
-    this.bumpTrend(i, ts);
     const at = h.items.subarray(0, h.n).lastIndexOf(i);
     if (at >= 0) {
       if (ts > h.last[at]!) h.last[at] = ts;
@@ -143,6 +182,8 @@ export class InteractionIndex {
     h.count[h.n] = evidence ?? w;
     h.n++;
     h.version++;
+    this.interactions++;
+    if (this.isReplica) return; // no postings: the item model is shipped
     let p = this.postings[i]!;
     const len = this.postingLen[i]!;
     if (len === p.length) {
@@ -152,8 +193,67 @@ export class InteractionIndex {
     }
     p[len] = u;
     this.postingLen[i] = len + 1;
-    this.interactions++;
     for (const l of this.listeners) l(u, i, true);
+  }
+
+  private touchEntry(actor: string, i: number, ts: number): void {
+    const u = this.userIndex.get(actor);
+    if (u === undefined) return;
+    const h = this.users[u]!;
+    const at = h.items.subarray(0, h.n).lastIndexOf(i);
+    if (at < 0 || ts <= h.last[at]!) return;
+    h.last[at] = ts;
+    if (ts > h.latest) h.latest = ts;
+    h.version++;
+  }
+
+  /** Replica: an item's popularity (distinct shoppers) as its publisher counted it. */
+  setDegree(i: number, degree: number): void {
+    if (this.postingLen[i] === degree) return;
+    this.postingLen[i] = degree;
+    this.changes++;
+  }
+
+  /** Replica: whether the user's history is held (and marks it recently used). */
+  touchUser(id: string): boolean {
+    const u = this.userIndex.get(id);
+    if (u === undefined) return false;
+    this.userIndex.delete(id);
+    this.userIndex.set(id, u); // a Map iterates in insertion order: the first key is the least recently used
+    return true;
+  }
+
+  /**
+   * Replica: makes a user resident with the history the graph holds (`edges`, in arrival order), then the
+   * events of theirs seen meanwhile that the graph may not have applied yet (applying one twice changes
+   * nothing a replica serves: latest time, strongest type and bought are idempotent). Evicts the least
+   * recently used user when full. A no-op for a resident user.
+   */
+  admitUser(id: string, anonymous: boolean, edges: readonly InteractionEdge[]): void {
+    if (this.userIndex.has(id)) return;
+    this.internUser(id, anonymous);
+    for (const e of edges) {
+      if (e.weight <= 0) continue;
+      const i = this.internItem(e.itemId);
+      const { type, count } = this.edgeEvidence(e);
+      this.addInteraction(id, anonymous, i, type, e.lastSeenAt, count, false);
+    }
+    for (let r = this.recentHead; r < this.recent.length; r++) {
+      const e = this.recent[r]!;
+      if (e.actor === id) this.addInteraction(id, anonymous, e.item, e.type, e.ts, undefined, false);
+    }
+  }
+
+  /** Replica: keeps an event of a user not resident for RECENT_MS (at most RECENT_MAX events). */
+  private remember(actor: string, anonymous: boolean, item: number, type: InteractionType, ts: number): void {
+    const now = Date.now();
+    this.recent.push({ at: now, actor, anonymous, item, type, ts });
+    while (this.recentHead < this.recent.length && (this.recent.length - this.recentHead > RECENT_MAX || this.recent[this.recentHead]!.at < now - RECENT_MS))
+      this.recentHead++;
+    if (this.recentHead > 4096 && this.recentHead * 2 > this.recent.length) {
+      this.recent.splice(0, this.recentHead);
+      this.recentHead = 0;
+    }
   }
 
   private bumpTrend(i: number, ts: number): void {
@@ -186,6 +286,15 @@ export class InteractionIndex {
 
   private internUser(id: string, anonymous: boolean): number {
     let idx = this.userIndex.get(id);
+    if (idx === undefined && this.userIndex.size >= this.residentUsers) {
+      // replica, full: the least recently used user's slot is reused
+      const [evicted, slot] = this.userIndex.entries().next().value!;
+      this.userIndex.delete(evicted);
+      const h = this.users[slot]!;
+      Object.assign(h, { id, anonymous, n: 0, latest: -Infinity, version: h.version + 1 });
+      this.userIndex.set(id, slot);
+      return slot;
+    }
     if (idx === undefined) {
       idx = this.users.length;
       this.users.push({
@@ -210,6 +319,13 @@ export class InteractionIndex {
    * every item's posting list. Returns the items whose co-occurrences changed.
    */
   removeUser(id: string): number[] {
+    if (this.isReplica) {
+      // no postings to leave; the history goes with the user's recent events (a later ask reads the graph again)
+      for (let r = this.recentHead; r < this.recent.length; r++) if (this.recent[r]!.actor === id) this.recent[r]!.actor = '';
+      const u = this.userIndex.get(id);
+      if (u !== undefined) Object.assign(this.users[u]!, { n: 0, latest: -Infinity, version: this.users[u]!.version + 1 });
+      return [];
+    }
     const u = this.userIndex.get(id);
     if (u === undefined) return [];
     const h = this.users[u]!;
@@ -240,6 +356,10 @@ export class InteractionIndex {
 }
 
 const EMPTY = new Int32Array(0);
+
+/** Replica: how long, and for at most how many events, events of users not resident are kept (`admitUser`). */
+export const RECENT_MS = 30_000;
+export const RECENT_MAX = 200_000;
 
 function growHistory(h: UserHistory): void {
   const cap = h.items.length * 2;

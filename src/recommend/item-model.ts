@@ -21,6 +21,10 @@ import { choleskySolve, topK } from './linalg';
  *
  * Updates: an event marks the touched items dirty; `refreshSome` re-solves dirty items in bounded
  * slices off the request path. The user side is never stale: scoring reads the live history.
+ *
+ * Shipped (ARCHITECTURE.md, "Past one machine"): a model that `trackChanges` lists the items whose served
+ * lists a re-solve changed (`takeChanged`), so a publisher ships only those; a `replica` model computes
+ * nothing and is given its lists by `installRow` (src/recommend/item-model-rows.ts encodes and decodes them).
  */
 export type SimilarityKind = 'jaccard' | 'cosine' | 'bm25';
 
@@ -95,12 +99,20 @@ export class ItemModel {
   solved = 0;
   /** Dirty items re-solved so far (each removal from the dirty set): Recommender.isWarm counts on it. */
   refreshed = 0;
+  /** Items whose knn, rp3 or Local EASE column changed since the last `takeChanged` (null: not tracked). */
+  private changed: Set<number> | null = null;
 
+  /**
+   * @param replica the lists come from a publisher (`installRow`): nothing is marked dirty or solved here,
+   * so the index may hold only some users' histories.
+   */
   constructor(
     private readonly index: InteractionIndex,
     options: Partial<ItemModelOptions> = {},
+    readonly replica = false,
   ) {
     this.options = { ...DEFAULT_ITEM_MODEL_OPTIONS, ...options };
+    if (replica) return;
     // Bounded work per event: the new item plus the user's latest items whose co-occurrence changed.
     index.onInteraction((u, i, isNew) => {
       if (!isNew) return;
@@ -117,12 +129,44 @@ export class ItemModel {
 
   /** Marks items for a re-solve (their co-occurrences changed outside the event path, e.g. a user was forgotten). */
   markDirty(items: Iterable<number>): void {
+    if (this.replica) return;
     for (const i of items) this.dirty.add(i);
   }
 
   /** Marks everything dirty (a full re-solve), e.g. after a bootstrap or periodically. */
   invalidateAll(): void {
+    if (this.replica) return;
     for (let i = 0; i < this.index.itemCount; i++) this.dirty.add(i);
+  }
+
+  /** From now on, remember which items' lists change (a publisher ships them); every solved item counts as changed. */
+  trackChanges(): void {
+    if (this.changed) return;
+    this.changed = new Set();
+    for (let i = 0; i < this.easeIn.length; i++) if (this.rowsFresh[i] === 1 || this.easeIn[i] !== NONE) this.changed.add(i);
+  }
+
+  /** The items whose lists changed since the last call, in the order they changed first. */
+  takeChanged(): number[] {
+    if (!this.changed) return [];
+    const out = [...this.changed];
+    this.changed.clear();
+    return out;
+  }
+
+  /**
+   * Replica: installs item i's lists as its publisher solved them (neighbours already interned here), and
+   * moves its Local EASE column into the serving index (`easeOut`) as `solveColumn` does.
+   */
+  installRow(i: number, lists: { knn: Neighbours; rp3: Neighbours; easeIn: Neighbours }): void {
+    this.ensureCapacity();
+    this.knn[i] = lists.knn;
+    this.rp3[i] = lists.rp3;
+    const old = this.easeIn[i]!;
+    for (let t = 0; t < old.j.length; t++) removeTarget(this.easeOut[old.j[t]!]!, i);
+    const { j, w } = lists.easeIn;
+    this.easeIn[i] = j.length > 0 ? lists.easeIn : NONE;
+    for (let a = 0; a < j.length; a++) if (w[a] !== 0) addTarget(this.easeOut[j[a]!]!, i, w[a]!);
   }
 
   /**
@@ -255,6 +299,7 @@ export class ItemModel {
       key[j] = (accR[j]! * scale) / ni / Math.pow(idx.postingLen[j]!, o.rp3Beta);
     }
     this.rp3[i] = pick(touched, m, key, o.rp3K, (j) => key[j]!);
+    this.changed?.add(i);
     for (let t = 0; t < m; t++) {
       const j = touched[t]!;
       accC[j] = 0;
@@ -270,6 +315,7 @@ export class ItemModel {
     const m = Math.min(easeK, row.j.length);
     const old = this.easeIn[j]!;
     for (let t = 0; t < old.j.length; t++) removeTarget(this.easeOut[old.j[t]!]!, j);
+    this.changed?.add(j);
     if (m === 0) {
       this.easeIn[j] = NONE;
       return;

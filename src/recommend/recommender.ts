@@ -3,7 +3,9 @@ import { graphEvents, type FlywheelEvent } from '../events/event';
 import type { GraphReadStore, InteractionEdge } from '../graph/stores/graph-reads';
 import { ContentIndex } from './content';
 import { InteractionIndex, type TypeWeights } from './interactions';
+import DataLoader from 'dataloader';
 import { ItemModel, type ItemModelOptions } from './item-model';
+import { ItemModelRowError, exportRows, installRows, parseRow, type ItemModelRow } from './item-model-rows';
 import { topKPositive } from './linalg';
 import { FROM_SEGMENT, SegmentPopularStrategy, segmentReason } from './segment-popular';
 import { AlsStrategy, FROM_FACTORS, OnlineAls } from './als-online';
@@ -50,7 +52,25 @@ export interface RecommenderOptions {
   blend?: Record<string, number>;
   /** The matrix factorisation strategy `als` (hyperparameters, background refit period). */
   als?: Partial<AlsOptions>;
+  /**
+   * 'solve' (default): this recommender learns its item model from every user's history. 'replica': its item
+   * model is shipped (`installModelRows`, from a publisher that solves it) and it holds at most
+   * `residentUsers` users' histories, read from the graph store when first asked for (ARCHITECTURE.md,
+   * "Past one machine"). A replica serves the item-item strategies, their blends, `popular` and
+   * `segment-popular`; not `user-knn` or `als`, which need every user.
+   */
+  itemModel?: 'solve' | 'replica';
+  residentUsers?: number;
 }
+
+/** Strategies a replica cannot serve: they read every user's history (REPLICA_UNSERVED). */
+export const REPLICA_UNSERVED: readonly string[] = ['user-knn', 'als'];
+
+/** A replica reads at most this many of a user's most recent interactions from the graph (its history cap, with room for bought items). */
+export const HISTORY_READ_LIMIT = 1000;
+
+/** Histories a replica keeps by default: about 100,000 x (50 entries x 21 B + 200 B) = 0.1-0.2 GB, whatever the number of users. */
+export const DEFAULT_RESIDENT_USERS = 100_000;
 
 export const DEFAULT_RECOMMENDER_OPTIONS: RecommenderOptions = {
   // blend: best on average over the Sep and Aug 2011 splits (see BENCHMARKS.md / flywheel eval)
@@ -130,7 +150,7 @@ export class Recommender {
   private readonly acc = new Accumulator();
   /** Lists computed without the segment whose fill reached the segment step (kept with the cached list, by identity). */
   private readonly shortBeforeSegment = new WeakSet<Recommendation[]>();
-  private popularCache: { at: number; interactions: number; byDegree: Int32Array; byTrend: Int32Array } | null = null;
+  private popularCache: { at: number; changes: number; byDegree: Int32Array; byTrend: Int32Array } | null = null;
   /** The pending refresh turn: an immediate, or a timeout while paced (each needs its own clear call). */
   private refreshTimer: { immediate: NodeJS.Immediate } | { timeout: NodeJS.Timeout } | null = null;
   private eventsSinceSlice = 0;
@@ -149,14 +169,19 @@ export class Recommender {
   private cacheHits = 0;
   private cacheMisses = 0;
 
+  /** Replica: reads the histories of users not resident, batched per event-loop turn (one graph query). */
+  private readonly historyReads: DataLoader<string, InteractionEdge[]> | null = null;
+
   constructor(
     private readonly store: GraphReadStore | null = null,
     options: Partial<RecommenderOptions> = {},
   ) {
     this.options = { ...DEFAULT_RECOMMENDER_OPTIONS, ...options };
     this.cacheEntries = this.options.cacheEntries;
-    this.index = new InteractionIndex(this.options.typeWeights);
-    this.model = new ItemModel(this.index, this.options.model);
+    const replica = this.options.itemModel === 'replica';
+    this.index = new InteractionIndex(this.options.typeWeights, undefined, replica ? (this.options.residentUsers ?? DEFAULT_RESIDENT_USERS) : Infinity);
+    this.model = new ItemModel(this.index, this.options.model, replica);
+    if (replica && store) this.historyReads = new DataLoader((ids) => store.getInteractions(ids, HISTORY_READ_LIMIT), { cache: false });
     this.content = new ContentIndex(this.index);
     // a new factor snapshot changes every answer of `als` (and blends with it): cached lists are dropped
     this.als = new OnlineAls(this.index, this.options.als, () => this.version++);
@@ -170,6 +195,7 @@ export class Recommender {
     for (const s of builtInStrategies(this.model, this.index, () => this.popular().byDegree, more)) this.byName.set(s.name, s);
     const segmentPopular = new SegmentPopularStrategy(this.index);
     this.byName.set(segmentPopular.name, segmentPopular);
+    if (replica) for (const name of REPLICA_UNSERVED) this.byName.delete(name);
     if (!this.byName.has(this.options.defaultStrategy))
       throw new UnknownStrategyError(`unknown recommender "${this.options.defaultStrategy}"; choose one of ${[...this.byName.keys()].join(', ')}`);
     this.wantFactorsIfServed();
@@ -216,6 +242,8 @@ export class Recommender {
   async bootstrap(): Promise<void> {
     const store = this.store;
     if (!store) return;
+    // A replica reads the catalogue only: its item model is shipped, and histories are read when asked for.
+    if (this.index.isReplica) return this.readCatalogue(store);
     // The edges in the order they arrived (as near as the stored times tell), not the store's scan order: the
     // index is order-sensitive (which users are an item's most recent, ties between items, float sums), and
     // the scan order differs between backends (Neo4j: by user id; embedded: insertion). So every gateway that
@@ -226,6 +254,16 @@ export class Recommender {
     edges.sort(byArrival);
     for (const e of edges) this.index.applyEdge(e);
     edges.length = 0;
+    await this.readCatalogue(store);
+    this.model.invalidateAll();
+    // The dirty set iterates in insertion order, so the first `warmOwed` items re-solved are these.
+    this.warmFrom = this.model.refreshed;
+    this.warmOwed = this.model.pending();
+    this.scheduleRefresh();
+    this.als.schedule();
+  }
+
+  private async readCatalogue(store: GraphReadStore): Promise<void> {
     let after: string | undefined;
     for (;;) {
       const page = await store.listItems({ first: 1000, ...(after ? { after } : {}) });
@@ -234,12 +272,44 @@ export class Recommender {
       after = page.endCursor;
     }
     this.version++;
-    this.model.invalidateAll();
-    // The dirty set iterates in insertion order, so the first `warmOwed` items re-solved are these.
-    this.warmFrom = this.model.refreshed;
-    this.warmOwed = this.model.pending();
-    this.scheduleRefresh();
-    this.als.schedule();
+  }
+
+  // ---- the shipped item model (ARCHITECTURE.md, "Past one machine") -----------------------------
+
+  /**
+   * Publisher: the rows of the items whose lists changed since the last call (every solved item at the
+   * first call), to ship to replicas (src/recommend/item-model-rows.ts).
+   */
+  takeChangedModelRows(): ItemModelRow[] {
+    this.model.trackChanges();
+    return exportRows(this.index, this.model, this.model.takeChanged());
+  }
+
+  /**
+   * Replica: installs shipped rows (already decoded); a value that is not a row of this version is
+   * skipped and reported, not installed.
+   */
+  installModelRows(values: readonly unknown[]): { installed: number; rejected: { item: unknown; reason: string }[] } {
+    const rows: ItemModelRow[] = [];
+    const rejected: { item: unknown; reason: string }[] = [];
+    for (const v of values) {
+      try {
+        rows.push(parseRow(v));
+      } catch (err) {
+        if (!(err instanceof ItemModelRowError)) throw err;
+        rejected.push({ item: (v as { item?: unknown } | null)?.item, reason: err.message });
+      }
+    }
+    installRows(this.index, this.model, rows);
+    if (rows.length > 0) this.version++;
+    return { installed: rows.length, rejected };
+  }
+
+  /** Replica: makes the user's history resident, read from the graph store. */
+  private async readHistory(userId: string): Promise<void> {
+    const edges = [...(await this.historyReads!.load(userId))].sort(byArrival);
+    this.index.admitUser(userId, userId.startsWith('session:'), edges);
+    this.version++;
   }
 
   /**
@@ -433,6 +503,8 @@ export class Recommender {
   }
 
   async recommend(req: RecommendRequest): Promise<Recommendation[]> {
+    // A replica reads a history it does not hold (one graph read per event-loop turn for all such users).
+    if (this.historyReads && !this.index.touchUser(req.userId)) await this.readHistory(req.userId);
     if (req.segment !== undefined || !this.segmentSource) return this.recommendSync(req);
     const source = this.segmentSource(req.userId);
     if (typeof source !== 'function') return this.recommendSync({ ...req, segment: source });
@@ -550,11 +622,18 @@ export class Recommender {
     return s;
   }
 
-  /** Latest `historyCap` distinct items, weighted by strength x 0.5^(age / half-life), age from the user's latest event. */
+  /**
+   * Latest `historyCap` distinct items, weighted by strength x 0.5^(age / half-life), age from the user's latest
+   * event; newest first, ties by item id. That order is the history's content, not the order its entries
+   * arrived in, so a history read back from the graph (a replica, a restart) sums scores in the same order
+   * as the live one and gives the same floats and the same reasons.
+   */
   private seeds(h: NonNullable<ReturnType<InteractionIndex['user']>>): Seed[] {
     const halfLifeMs = this.options.halfLifeDays * DAY_MS;
+    const items = this.index.items;
     let entries = Array.from({ length: h.n }, (_, t) => t);
-    if (entries.length > this.options.historyCap) entries = entries.sort((x, y) => h.last[y]! - h.last[x]!).slice(0, this.options.historyCap);
+    entries.sort((x, y) => h.last[y]! - h.last[x]! || (items[h.items[x]!]!.id < items[h.items[y]!]!.id ? -1 : 1));
+    if (entries.length > this.options.historyCap) entries = entries.slice(0, this.options.historyCap);
     return entries.map((t) => ({ item: h.items[t]!, a: h.strength[t]! * Math.pow(0.5, (h.latest - h.last[t]!) / halfLifeMs) }));
   }
 
@@ -622,14 +701,14 @@ export class Recommender {
   popular(): { byDegree: Int32Array; byTrend: Int32Array } {
     const idx = this.index;
     const c = this.popularCache;
-    if (c && (c.interactions === idx.interactions || Date.now() - c.at < 1000)) return c;
+    if (c && (c.changes === idx.changes || Date.now() - c.at < 1000)) return c;
     const n = idx.itemCount;
     const all = Int32Array.from({ length: n }, (_, i) => i);
     const deg = Float64Array.from({ length: n }, (_, i) => idx.degree(i));
     const trend = Float64Array.from({ length: n }, (_, i) => idx.trendScore(i));
     // a bounded heap, not a comparator sort of every item (which boxes a double per comparison)
     const top = (key: Float64Array) => topKPositive(all, n, key, 2000);
-    this.popularCache = { at: Date.now(), interactions: idx.interactions, byDegree: top(deg), byTrend: top(trend) };
+    this.popularCache = { at: Date.now(), changes: idx.changes, byDegree: top(deg), byTrend: top(trend) };
     return this.popularCache;
   }
 }
