@@ -34,6 +34,7 @@ export async function openEventLog(
       clientId: config.KAFKA_CLIENT_ID,
       topic: config.KAFKA_TOPIC_EVENTS,
       deadLetterTopic: config.KAFKA_TOPIC_DEADLETTER,
+      itemModelTopic: config.KAFKA_TOPIC_ITEM_MODEL,
       partitions: config.KAFKA_PARTITIONS,
       replicationFactor: config.KAFKA_REPLICATION_FACTOR,
       sessionTimeoutMs: config.KAFKA_SESSION_TIMEOUT_MS,

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { FlywheelConfig } from '../config/config';
 import type { EventLog, LogConsumer } from '../event-log/event-log';
@@ -19,6 +20,7 @@ import { consumerGroups, openEventLog, openGraphStore } from './backends';
 import { recommenderFactory } from './recommender-factory';
 import { loadAlsFactorsAtStart, writeAlsFactorsBack } from './als-factors';
 import { composePipelines } from './stages';
+import { followItemModel, startItemModelPublisher } from './item-model-shipping';
 import { startupStep } from './startup-step';
 import { sampleRatioMismatchFinding } from './srm-alert';
 import { guardrailFailureFinding } from './guardrail-alert';
@@ -140,17 +142,24 @@ export async function createFlywheel(config: FlywheelConfig, logger: Logger, opt
       );
   };
   registerRecommenderMetrics(metrics, () => current.recommender);
+  // A replica is not rebuilt after an erasure: it holds no one's history for long (`forgetUser` drops the
+  // erased user's), and its item model is the publisher's, which rebuilds and ships it again.
+  const replica = config.FLYWHEEL_ITEM_MODEL === 'replica';
   const privacy = new ErasureService({
     store,
     log,
     logger,
     recommender: () => current.recommender,
-    rebuildRecommender: newRecommender,
-    installRecommender: (next) => {
-      applyShipped(next);
-      applyVariantBlends(next);
-      current.recommender = next;
-    },
+    ...(replica
+      ? {}
+      : {
+          rebuildRecommender: newRecommender,
+          installRecommender: (next: Recommender) => {
+            applyShipped(next);
+            applyVariantBlends(next);
+            current.recommender = next;
+          },
+        }),
   });
   await startupStep(logger, 'read the erasure list', privacy.start());
   // The fan-out starts where the ingestion group has committed, read before the recommender reads the graph:
@@ -167,6 +176,20 @@ export async function createFlywheel(config: FlywheelConfig, logger: Logger, opt
     await startupStep(logger, 'load the ALS factors', loadAlsFactorsAtStart(current.recommender, config, store, logger));
     current.recommender.als.setBackground(current.recommender.options.backgroundRefresh);
   }
+  // A replica's item model is the publisher's: read whole from the feed, then followed. Ready once read.
+  const modelFeed = serving && replica ? log.itemModelFeed : undefined;
+  const followed = modelFeed
+    ? await startupStep(
+        logger,
+        'follow the item model feed',
+        followItemModel(() => current.recommender, modelFeed, `${config.KAFKA_GROUP}.item-model.${randomUUID()}`, logger),
+      )
+    : null;
+  let modelShipped = !followed;
+  void followed?.caughtUp.then(() => {
+    modelShipped = true;
+    logger.info({ rows: followed.installed() }, 'item model read from the feed: serving it');
+  });
 
   const anomalies = new AnomalyService(store, {
     enabled: config.FLYWHEEL_ANOMALIES,
@@ -254,6 +277,10 @@ export async function createFlywheel(config: FlywheelConfig, logger: Logger, opt
     fanOutConsumer = await startupStep(logger, 'start the fan-out consumer', startFanOut(log.broadcast, fanOutStart, groups.fanOut, pipelines.fanOut, logger));
   }
   let modelWarm = !serving;
+  const publisher =
+    serving && config.FLYWHEEL_ITEM_MODEL === 'publish' && log.itemModelFeed
+      ? startItemModelPublisher(() => current.recommender, log.itemModelFeed, logger, config.FLYWHEEL_ITEM_MODEL_PUBLISH_MS)
+      : null;
   const impressions = new ImpressionRecorder(log, metrics, logger, {
     lingerMs: config.FLYWHEEL_IMPRESSION_LINGER_MS ?? (log.backend === 'embedded' ? 0 : KAFKA_IMPRESSION_LINGER_MS),
   });
@@ -271,7 +298,7 @@ export async function createFlywheel(config: FlywheelConfig, logger: Logger, opt
     get recommender() {
       return current.recommender;
     },
-    modelWarm: () => (modelWarm ||= current.recommender.isWarm()),
+    modelWarm: () => (modelWarm ||= modelShipped && current.recommender.isWarm()),
     live,
     anomalies,
     segments: segmentService,
@@ -285,6 +312,8 @@ export async function createFlywheel(config: FlywheelConfig, logger: Logger, opt
       await impressions.drain();
       await segmentService.stop();
       anomalies.close();
+      await publisher?.stop();
+      await followed?.consumer.stop();
       await fanOutConsumer?.stop();
       await ingestor.stop();
       current.recommender.close();

@@ -19,6 +19,7 @@ export function recommenderFactory(config: FlywheelConfig, store: GraphStore, se
       ...(config.FLYWHEEL_EVENT_WEIGHTS ? { typeWeights: { ...DEFAULT_STRENGTH, ...parseWeights(config.FLYWHEEL_EVENT_WEIGHTS) } } : {}),
       ...(config.FLYWHEEL_BLEND ? { blend: parseWeights(config.FLYWHEEL_BLEND) } : {}),
       als: alsOptionsOf(config),
+      ...(config.FLYWHEEL_ITEM_MODEL === 'replica' ? { itemModel: 'replica' as const, residentUsers: config.FLYWHEEL_RESIDENT_USERS } : {}),
     });
     r.setSegmentSource(segmentSource);
     return r;

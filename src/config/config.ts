@@ -2,6 +2,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { describeIssues } from '../events/validate';
 import { parseAnomalyConfigJson } from '../anomaly/config';
+import { REPLICA_UNSERVED } from '../recommend/config';
 
 /**
  * Configuration: environment variables, overridden by command-line flags, validated once at start.
@@ -152,11 +153,23 @@ export const configSchema = z.object({
    * re-reads that far); 0 = for ever.
    */
   FLYWHEEL_IDEMPOTENCY_WINDOW_HOURS: z.coerce.number({ error: 'must be a number' }).min(0, 'must be at least 0').default(168),
+  /**
+   * Where this gateway's item model comes from (ARCHITECTURE.md, "Past one machine"): `solve` (default) learns
+   * it from every user's history; `publish` does too and ships it to the item-model topic; `replica` serves
+   * the shipped model and reads histories from Neo4j, holding at most FLYWHEEL_RESIDENT_USERS of them.
+   */
+  FLYWHEEL_ITEM_MODEL: z.enum(['solve', 'publish', 'replica'], { error: 'must be solve, publish or replica' }).default('solve'),
+  /** How often a publisher ships the rows its re-solves changed (an item changed several times meanwhile goes once). */
+  FLYWHEEL_ITEM_MODEL_PUBLISH_MS: intIn(100, 600_000).default(2000),
+  /** The most user histories a replica holds (least recently asked for evicted first). */
+  FLYWHEEL_RESIDENT_USERS: intIn(1, 100_000_000).default(100_000),
   // Kafka event log (FLYWHEEL_EVENTS=kafka).
   KAFKA_BROKERS: z.string().min(1).default('127.0.0.1:9092'),
   KAFKA_CLIENT_ID: z.string().min(1).default('flywheel'),
   KAFKA_TOPIC_EVENTS: z.string().min(1).default('flywheel.events'),
   KAFKA_TOPIC_DEADLETTER: z.string().min(1).default('flywheel.events.deadletter'),
+  /** The compacted topic that carries the shipped item model (FLYWHEEL_ITEM_MODEL publish/replica). */
+  KAFKA_TOPIC_ITEM_MODEL: z.string().min(1).default('flywheel.item-model'),
   KAFKA_GROUP: z.string().min(1).default('flywheel-graph'),
   KAFKA_PARTITIONS: intIn(1, 10_000).default(6),
   /** Replication factor for topics the gateway creates; -1 takes the broker's default. */
@@ -255,5 +268,23 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Reco
   for (const [key, value] of Object.entries(overrides)) if (value !== undefined) input[key] = typeof value === 'boolean' ? String(value) : value;
   const parsed = configSchema.safeParse(input);
   if (!parsed.success) throw new ConfigError(`invalid configuration: ${describeIssues(parsed.error.issues)}`);
+  checkItemModel(parsed.data);
   return { ...parsed.data, dataDir: path.resolve(parsed.data.FLYWHEEL_DATA_DIR) };
+}
+
+/** Settings of FLYWHEEL_ITEM_MODEL that only hold together with others. */
+function checkItemModel(c: z.infer<typeof configSchema>): void {
+  const mode = c.FLYWHEEL_ITEM_MODEL;
+  if (mode === 'solve') return;
+  const fail = (why: string) => {
+    throw new ConfigError(`invalid configuration: FLYWHEEL_ITEM_MODEL=${mode} ${why}`);
+  };
+  if (c.FLYWHEEL_EVENTS !== 'kafka') fail('needs FLYWHEEL_EVENTS=kafka (the model travels on a Kafka topic)');
+  if (mode !== 'replica') return;
+  if (c.FLYWHEEL_GRAPH !== 'neo4j') fail("needs FLYWHEEL_GRAPH=neo4j (a replica reads users' histories from the shared graph)");
+  // A replica holds some users only: strategies that read every user's history are not served.
+  const unserved = REPLICA_UNSERVED;
+  if (unserved.includes(c.FLYWHEEL_RECOMMENDER)) fail(`cannot serve FLYWHEEL_RECOMMENDER=${c.FLYWHEEL_RECOMMENDER}, which needs every user's history`);
+  const parts = c.FLYWHEEL_BLEND ? Object.entries(parseWeights(c.FLYWHEEL_BLEND)).filter(([n, w]) => w > 0 && unserved.includes(n)) : [];
+  if (parts.length > 0) fail(`cannot serve blend part ${parts.map(([n]) => n).join(', ')}, which needs every user's history`);
 }

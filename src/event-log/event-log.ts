@@ -49,6 +49,13 @@ export interface EventLog {
    */
   readonly broadcast?: BroadcastLog;
 
+  /**
+   * Present when the log can carry the item model one gateway solves to the gateways that only serve it
+   * (Kafka: a compacted topic keyed by item; ARCHITECTURE.md, "Past one machine"). Absent on the embedded
+   * log, where one process solves and serves.
+   */
+  readonly itemModelFeed?: ItemModelFeed;
+
   /** Flushes and releases resources; appends after close reject. */
   close(): Promise<void>;
 }
@@ -177,6 +184,18 @@ export interface BroadcastLog {
    * from the whole stream (attribution) is rebuilt before the fan-out consumer takes over at `end`.
    */
   readUntil(end: PartitionOffsets, group: string, handler: BatchHandler): Promise<void>;
+}
+
+/** The optional capability of a log that carries the shipped item model (see EventLog.itemModelFeed). */
+export interface ItemModelFeed {
+  /** Stores rows, each keyed by its item: the feed keeps at least the newest row of every item. */
+  publish(rows: readonly { key: string; value: unknown }[]): Promise<void>;
+  /**
+   * Reads the feed from its beginning and keeps following it, committing nothing (a group per instance that
+   * leaves nothing behind). `caughtUp` resolves once every row the feed held at the call was handed over.
+   * Values are decoded JSON; a record that is not JSON is handed over as `undefined`.
+   */
+  follow(group: string, handler: (values: unknown[]) => void): Promise<{ consumer: LogConsumer; caughtUp: Promise<void> }>;
 }
 
 /** The optional capability of a log that erasure can rewrite (see EventLog.rewritable). */

@@ -4,6 +4,7 @@ import type { GraphReadStore, InteractionEdge } from '../graph/stores/graph-read
 import { ContentIndex } from './content';
 import { InteractionIndex, type TypeWeights } from './interactions';
 import DataLoader from 'dataloader';
+import { REPLICA_UNSERVED } from './config';
 import { ItemModel, type ItemModelOptions } from './item-model';
 import { ItemModelRowError, exportRows, installRows, parseRow, type ItemModelRow } from './item-model-rows';
 import { topKPositive } from './linalg';
@@ -62,9 +63,6 @@ export interface RecommenderOptions {
   itemModel?: 'solve' | 'replica';
   residentUsers?: number;
 }
-
-/** Strategies a replica cannot serve: they read every user's history (REPLICA_UNSERVED). */
-export const REPLICA_UNSERVED: readonly string[] = ['user-knn', 'als'];
 
 /** A replica reads at most this many of a user's most recent interactions from the graph (its history cap, with room for bought items). */
 export const HISTORY_READ_LIMIT = 1000;

@@ -28,6 +28,7 @@ import type {
   StoredDeadLetter,
 } from '../event-log';
 import { boundDeadLetter } from '../dead-letter-format';
+import { KafkaItemModelFeed } from './item-model-topic';
 import { CoalescingQueue } from '../../util/coalescing-queue';
 
 /**
@@ -79,7 +80,9 @@ export interface KafkaEventLogOptions {
   clientId: string;
   topic: string;
   deadLetterTopic: string;
-  /** Partitions of the events topic when this log creates it. */
+  /** The compacted topic of the shipped item model (`itemModelFeed`), created on first use. */
+  itemModelTopic?: string;
+  /** Partitions of the events topic when this log creates it (and of the item model's). */
   partitions: number;
   /** Replication factor when this log creates topics; -1 takes the broker's default. */
   replicationFactor?: number;
@@ -194,6 +197,33 @@ export class KafkaEventLog implements EventLog {
   async describeCluster(): Promise<{ clusterId: string; brokers: number; controller: number | null }> {
     const c = await this.admin.describeCluster();
     return { clusterId: c.clusterId, brokers: c.brokers.length, controller: c.controller };
+  }
+
+  /** See EventLog.itemModelFeed (item-model-topic.ts). */
+  get itemModelFeed(): KafkaItemModelFeed {
+    this.modelFeed ??= new KafkaItemModelFeed(this, this.options.itemModelTopic ?? `${this.options.topic}.item-model`);
+    return this.modelFeed;
+  }
+  private modelFeed: KafkaItemModelFeed | null = null;
+
+  /** @internal Creates a topic of this log's partitions when it is missing (another instance may win the race). */
+  async ensureTopic(topic: string, configEntries: { name: string; value: string }[]): Promise<void> {
+    if ((await this.admin.listTopics()).includes(topic)) return;
+    try {
+      await this.admin.createTopics({
+        waitForLeaders: true,
+        topics: [{ topic, numPartitions: this.options.partitions, replicationFactor: this.options.replicationFactor ?? -1, configEntries }],
+      });
+      this.options.logger?.info({ topic }, 'kafka topic created');
+    } catch (err) {
+      if (!String((err as Error).message).includes('already exists')) throw err;
+    }
+  }
+
+  /** @internal Produces keyed values to another topic than the events' (acks=all); no ordering with appends. */
+  async produceTo(topic: string, messages: { key: string; value: string }[]): Promise<void> {
+    if (this.closed || !this.started) throw new Error('event log is closed');
+    await this.producer.send({ topic, acks: -1, messages });
   }
 
   /** Every gateway reads the whole topic besides its partitions (the fan-out); see EventLog.broadcast. */

@@ -84,3 +84,25 @@ test('attribution windows: hours, 24 (clicks) and 168 (carts, purchases) by defa
   assert.throws(() => loadConfig({ FLYWHEEL_ATTRIBUTION_CONVERSION_HOURS: 'week' }), /FLYWHEEL_ATTRIBUTION_CONVERSION_HOURS: must be a number/);
   assert.throws(() => loadConfig({ FLYWHEEL_ATTRIBUTION_CONVERSION_HOURS: '9000' }), /must be at most 8760/);
 });
+
+test('FLYWHEEL_ITEM_MODEL: publish and replica need Kafka, a replica Neo4j and strategies it can serve; refused by name', () => {
+  const kafkaNeo4j = { FLYWHEEL_EVENTS: 'kafka', FLYWHEEL_GRAPH: 'neo4j' };
+  assert.equal(loadConfig({}).FLYWHEEL_ITEM_MODEL, 'solve');
+  assert.equal(loadConfig({ ...kafkaNeo4j, FLYWHEEL_ITEM_MODEL: 'replica' }).FLYWHEEL_RESIDENT_USERS, 100_000);
+  assert.equal(loadConfig({ FLYWHEEL_EVENTS: 'kafka', FLYWHEEL_ITEM_MODEL: 'publish' }).FLYWHEEL_ITEM_MODEL, 'publish');
+  const refused: [Record<string, string>, RegExp][] = [
+    [{ FLYWHEEL_ITEM_MODEL: 'publish' }, /FLYWHEEL_ITEM_MODEL=publish needs FLYWHEEL_EVENTS=kafka/],
+    [{ FLYWHEEL_EVENTS: 'kafka', FLYWHEEL_ITEM_MODEL: 'replica' }, /FLYWHEEL_ITEM_MODEL=replica needs FLYWHEEL_GRAPH=neo4j/],
+    [{ ...kafkaNeo4j, FLYWHEEL_ITEM_MODEL: 'replica', FLYWHEEL_RECOMMENDER: 'user-knn' }, /cannot serve FLYWHEEL_RECOMMENDER=user-knn/],
+    [{ ...kafkaNeo4j, FLYWHEEL_ITEM_MODEL: 'replica', FLYWHEEL_BLEND: 'local-ease=1,als=0.5' }, /cannot serve blend part als/],
+    [{ FLYWHEEL_ITEM_MODEL: 'mirror' }, /FLYWHEEL_ITEM_MODEL: must be solve, publish or replica/],
+    [{ ...kafkaNeo4j, FLYWHEEL_ITEM_MODEL: 'replica', FLYWHEEL_RESIDENT_USERS: '0' }, /FLYWHEEL_RESIDENT_USERS: must be at least 1/],
+  ];
+  for (const [env, message] of refused)
+    assert.throws(
+      () => loadConfig(env),
+      (e: unknown) => e instanceof ConfigError && message.test(e.message),
+      JSON.stringify(env),
+    );
+  assert.equal(loadConfig({ ...kafkaNeo4j, FLYWHEEL_ITEM_MODEL: 'replica', FLYWHEEL_BLEND: 'local-ease=1,als=0' }).FLYWHEEL_BLEND, 'local-ease=1,als=0');
+});

@@ -1,0 +1,84 @@
+import type { Logger } from 'pino';
+import type { ItemModelFeed, LogConsumer } from '../event-log/event-log';
+import type { ItemModelRow } from '../recommend/item-model-rows';
+import type { Recommender } from '../recommend/recommender';
+
+/**
+ * The item model shipped from the gateway that solves it to the gateways that only serve it
+ * (FLYWHEEL_ITEM_MODEL publish / replica; ARCHITECTURE.md, "Past one machine").
+ *
+ * Publisher: every `everyMs`, the rows of the items whose lists the background re-solve changed go to the
+ * feed (an item changed several times in between goes once, as it is now). Rows that could not be stored
+ * stay pending and go with the next round, unless a newer row of the same item replaced them. The recommender
+ * is read each round: one rebuilt by erasure ships its whole model at its first round.
+ */
+export interface ItemModelPublisher {
+  /** Rows shipped since start (tests, metrics). */
+  readonly published: number;
+  /** Ships what is pending now, then stops. */
+  stop(): Promise<void>;
+}
+
+export function startItemModelPublisher(recommender: () => Recommender, feed: ItemModelFeed, logger: Logger, everyMs: number): ItemModelPublisher {
+  const pending = new Map<string, ItemModelRow>();
+  let published = 0;
+  let timer: NodeJS.Timeout | null = null;
+  let round: Promise<void> = Promise.resolve();
+  let stopped = false;
+  let failing = false;
+  const ship = async () => {
+    for (const row of recommender().takeChangedModelRows()) pending.set(row.item, row);
+    if (pending.size === 0) return;
+    const rows = [...pending.values()];
+    try {
+      await feed.publish(rows.map((r) => ({ key: r.item, value: r })));
+      // a row taken while this one was in flight is newer: keep it
+      for (const r of rows) if (pending.get(r.item) === r) pending.delete(r.item);
+      published += rows.length;
+      if (failing) logger.info({ rows: rows.length }, 'item model rows shipped again');
+      failing = false;
+    } catch (err) {
+      if (!failing) logger.warn({ err, rows: rows.length }, 'could not ship item model rows; they go with the next round');
+      failing = true;
+    }
+  };
+  const schedule = () => {
+    if (stopped) return;
+    timer = setTimeout(() => {
+      round = ship().finally(schedule);
+    }, everyMs);
+    timer.unref();
+  };
+  schedule();
+  return {
+    get published() {
+      return published;
+    },
+    async stop() {
+      stopped = true;
+      if (timer) clearTimeout(timer);
+      await round;
+      await ship();
+    },
+  };
+}
+
+/**
+ * Replica: reads the whole feed, then follows it, installing every row in the recommender read at that
+ * moment. A record that is not a row of this version is skipped and logged (the first reason, and how
+ * many), never installed and never fatal. `caughtUp` resolves once the model the feed held at start is in.
+ */
+export async function followItemModel(
+  recommender: () => Recommender,
+  feed: ItemModelFeed,
+  group: string,
+  logger: Logger,
+): Promise<{ consumer: LogConsumer; caughtUp: Promise<void>; installed: () => number }> {
+  let installed = 0;
+  const { consumer, caughtUp } = await feed.follow(group, (values) => {
+    const r = recommender().installModelRows(values);
+    installed += r.installed;
+    if (r.rejected.length > 0) logger.warn({ rejected: r.rejected.length, first: r.rejected[0] }, 'item model rows skipped: not rows this gateway reads');
+  });
+  return { consumer, caughtUp, installed: () => installed };
+}

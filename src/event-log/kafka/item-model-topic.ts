@@ -1,0 +1,74 @@
+import type { Admin } from 'kafkajs';
+import type { BatchHandler, ItemModelFeed, LogConsumer } from '../event-log';
+
+/** What the feed uses of the Kafka log (KafkaEventLog), named here so the two files do not import each other. */
+export interface ItemModelTopicClient {
+  adminClient(): Admin;
+  ensureTopic(topic: string, configEntries: { name: string; value: string }[]): Promise<void>;
+  produceTo(topic: string, messages: { key: string; value: string }[]): Promise<void>;
+  consumeTopicUncommitted(topic: string, group: string, handler: BatchHandler, startAt: Map<number, string>): Promise<LogConsumer>;
+}
+
+/**
+ * The shipped item model on Kafka (EventLog.itemModelFeed): a compacted topic keyed by item id, so the
+ * broker keeps the newest row of every item and a gateway that joins reads the whole model, not its history.
+ *
+ * - Created on first use (a gateway that neither publishes nor follows never creates it), with
+ *   `cleanup.policy=compact` and hour-long segments: compaction only rewrites closed segments, so with
+ *   Kafka's default week-long segments a model republished every few seconds would grow for a week first.
+ * - Rows go out through the log's producer (acks=all), in requests of at most ROWS_PER_REQUEST rows (a row
+ *   is a few KB; a request stays under the broker's default 1 MiB limit).
+ * - `follow` is an uncommitted consumer from the earliest offsets (EventLog.broadcast's kind: a group per
+ *   instance, deleted when it stops); `caughtUp` resolves once it has read past every partition's end as
+ *   it was at the call.
+ */
+export const ROWS_PER_REQUEST = 100;
+
+export class KafkaItemModelFeed implements ItemModelFeed {
+  private created: Promise<void> | null = null;
+
+  constructor(
+    private readonly log: ItemModelTopicClient,
+    readonly topic: string,
+  ) {}
+
+  async publish(rows: readonly { key: string; value: unknown }[]): Promise<void> {
+    await this.ensureTopic();
+    for (let from = 0; from < rows.length; from += ROWS_PER_REQUEST) {
+      const messages = rows.slice(from, from + ROWS_PER_REQUEST).map((r) => ({ key: r.key, value: JSON.stringify(r.value) }));
+      await this.log.produceTo(this.topic, messages);
+    }
+  }
+
+  async follow(group: string, handler: (values: unknown[]) => void): Promise<{ consumer: LogConsumer; caughtUp: Promise<void> }> {
+    await this.ensureTopic();
+    const offsets = await this.log.adminClient().fetchTopicOffsets(this.topic);
+    const end = new Map(offsets.map((p) => [p.partition, Number(p.high)]));
+    const read = new Map(offsets.map((p) => [p.partition, Number(p.low)]));
+    const behind = () => [...end].some(([p, high]) => (read.get(p) ?? 0) < high);
+    let done!: () => void;
+    const caughtUp = new Promise<void>((resolve) => (done = resolve));
+    if (!behind()) done();
+    const consumer = await this.log.consumeTopicUncommitted(
+      this.topic,
+      group,
+      (records) => {
+        handler(records.map((r) => (r.undecodable ? undefined : r.event)));
+        for (const r of records) if (r.origin) read.set(r.origin.partition, Math.max(read.get(r.origin.partition) ?? 0, Number(r.origin.offset) + 1));
+        if (!behind()) done();
+        return Promise.resolve();
+      },
+      new Map(offsets.map((p) => [p.partition, p.low])),
+    );
+    return { consumer, caughtUp };
+  }
+
+  private ensureTopic(): Promise<void> {
+    this.created ??= this.log.ensureTopic(this.topic, [
+      { name: 'cleanup.policy', value: 'compact' },
+      { name: 'segment.ms', value: String(3_600_000) },
+    ]);
+    this.created.catch(() => (this.created = null));
+    return this.created;
+  }
+}
