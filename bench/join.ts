@@ -28,12 +28,15 @@ import { skewedEvents } from './shared';
  *     (src/graph/edge-rule.ts, order-times), and bulk-loaded into a wiped Neo4j (`UNWIND`, 10,000 rows per
  *     transaction). Ingesting 5M events through a gateway would take about an hour at today's Neo4j write rate
  *     (BENCHMARKS.md, issue 16); what is measured here is the join, not the ingest.
- *  3. A gateway process (`flywheel serve`, Neo4j + a fresh Kafka topic, result cache off) is started. The clock
- *     runs from the spawn until /readyz answers 200, and until its `recommendations(first: 10)` for 200 sampled
- *     users equal the reference's, item for item.
- *  4. Its memory then: VmRSS and VmHWM from /proc, and the V8 heap from /metrics.
+ *  3. A gateway process (`flywheel serve`, Neo4j + a fresh Kafka topic, result cache off) is started with the whole
+ *     index (the default item model, publishing what it solves: FLYWHEEL_ITEM_MODEL=publish). The clock runs from
+ *     the spawn until /readyz answers 200, and until its `recommendations(first: 10)` for 200 sampled users equal
+ *     the reference's, item for item. Its memory then: VmRSS and VmHWM from /proc, and the V8 heap from /metrics.
+ *  4. Once it has published its solved model, a replica (FLYWHEEL_ITEM_MODEL=replica: the shipped item model,
+ *     histories read from Neo4j when asked for) joins, measured the same way.
  * The last line is one JSON object: {"runs":[{"interactions","users","items","edges","loadSeconds","readySeconds",
- * "correctSeconds","matching","firstPassMatching","rssMb","peakRssMb","heapMb"}]}.
+ * "correctSeconds","matching","firstPassMatching","rssMb","peakRssMb","heapMb","replica":{the same from
+ * "readySeconds" on}}]}.
  *
  * The Neo4j database is WIPED: run it under `flock /tmp/flywheel-integration.lock` on a shared machine, against
  * a disposable server (see bench/servers.ts).
@@ -48,12 +51,7 @@ const CORRECT_WAIT_MS = Number(process.env.BENCH_CORRECT_WAIT_MS ?? 120_000);
 const ROOT = path.resolve(__dirname, '../..');
 const RUN_ID = `${Date.now().toString(36)}-${process.pid}`;
 
-interface JoinRun {
-  interactions: number;
-  users: number;
-  items: number;
-  edges: number;
-  loadSeconds: number;
+interface JoinMeasure {
   readySeconds: number;
   correctSeconds: number | null;
   matching: number;
@@ -62,6 +60,16 @@ interface JoinRun {
   rssMb: number;
   peakRssMb: number;
   heapMb: number;
+}
+
+/** The gateway that holds the whole index (and publishes the item model), and a replica that joins after it. */
+interface JoinRun extends JoinMeasure {
+  interactions: number;
+  users: number;
+  items: number;
+  edges: number;
+  loadSeconds: number;
+  replica: JoinMeasure;
 }
 
 interface UserRow {
@@ -202,22 +210,64 @@ async function join(servers: Servers, interactions: number, topics: string[]): P
     await neo4jStore.close();
   }
 
-  // 3. a gateway joins
+  // 3. a gateway joins, with the whole index (the default), publishing the item model it solves
   const name = `flywheel-join-${RUN_ID}-${interactions}`;
-  topics.push(name, `${name}.dlq`);
+  topics.push(name, `${name}.dlq`, `${name}.item-model`);
+  const kafkaEnv = {
+    ...neo4jEnv,
+    FLYWHEEL_EVENTS: 'kafka',
+    KAFKA_BROKERS: servers.kafkaBrokers,
+    KAFKA_CLIENT_ID: 'flywheel-join',
+    KAFKA_TOPIC_EVENTS: name,
+    KAFKA_TOPIC_DEADLETTER: `${name}.dlq`,
+    KAFKA_TOPIC_ITEM_MODEL: `${name}.item-model`,
+    KAFKA_GROUP: name,
+  };
+  const full = spawnGateway({ ...kafkaEnv, FLYWHEEL_ITEM_MODEL: 'publish', FLYWHEEL_ITEM_MODEL_PUBLISH_MS: String(PUBLISH_MS) });
+  try {
+    const fullRun = await measureJoin(full, sampleUsers, expected);
+    // 4. a replica joins once the publisher has shipped its solved model (one publish round after it answered right)
+    await new Promise((r) => setTimeout(r, 2 * PUBLISH_MS));
+    const replica = spawnGateway({ ...kafkaEnv, FLYWHEEL_ITEM_MODEL: 'replica' });
+    let replicaRun: JoinMeasure;
+    try {
+      replicaRun = await measureJoin(replica, sampleUsers, expected);
+    } finally {
+      await replica.stop();
+    }
+    return {
+      interactions,
+      users: folded.users.size,
+      items: folded.items.size,
+      edges: folded.edges.size,
+      loadSeconds: Math.round(loadSeconds * 10) / 10,
+      ...fullRun,
+      replica: replicaRun,
+    };
+  } finally {
+    await full.stop();
+  }
+}
+
+/** How often the joining gateway publishes its item model in this bench. */
+const PUBLISH_MS = 2000;
+
+interface SpawnedGateway {
+  url: string;
+  pid: number;
+  started: number;
+  stop(): Promise<void>;
+}
+
+/** `flywheel serve` on a port of its own with this environment (result cache off), started now. */
+function spawnGateway(env: Record<string, string>): SpawnedGateway {
   const port = 4800 + Math.floor(Math.random() * 500);
   const dataDir = mkdtempSync(path.join(tmpdir(), 'flywheel-join-'));
   const started = performance.now();
   const child = spawn(process.execPath, [path.join(ROOT, 'bin/flywheel.js'), 'serve', '--data-dir', dataDir, '--port', String(port)], {
     env: {
       ...process.env,
-      ...neo4jEnv,
-      FLYWHEEL_EVENTS: 'kafka',
-      KAFKA_BROKERS: servers.kafkaBrokers,
-      KAFKA_CLIENT_ID: 'flywheel-join',
-      KAFKA_TOPIC_EVENTS: name,
-      KAFKA_TOPIC_DEADLETTER: `${name}.dlq`,
-      KAFKA_GROUP: name,
+      ...env,
       LOG_LEVEL: 'warn',
       FLYWHEEL_RECOMMENDATION_CACHE: '0',
       FLYWHEEL_SEGMENTS_REFIT_MINUTES: '0',
@@ -226,55 +276,58 @@ async function join(servers: Servers, interactions: number, topics: string[]): P
     stdio: 'inherit',
   });
   const exited = new Promise((r) => child.once('exit', r));
-  const url = `http://127.0.0.1:${port}`;
-  try {
-    let readySeconds = NaN;
-    while (Number.isNaN(readySeconds)) {
-      if (performance.now() - started > 600_000) throw new Error('the gateway was not ready within 10 minutes');
-      try {
-        if ((await fetch(`${url}/readyz`)).status === 200) readySeconds = (performance.now() - started) / 1000;
-      } catch {
-        /* starting */
-      }
-      if (Number.isNaN(readySeconds)) await new Promise((r) => setTimeout(r, 100));
+  return {
+    url: `http://127.0.0.1:${port}`,
+    pid: child.pid!,
+    started,
+    async stop() {
+      child.kill('SIGTERM');
+      await exited;
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** From the spawn: until /readyz answers 200, until its answers are the reference's; then its memory. */
+async function measureJoin(gw: SpawnedGateway, sampleUsers: string[], expected: string[][]): Promise<JoinMeasure> {
+  const { url, started } = gw;
+  let readySeconds = NaN;
+  while (Number.isNaN(readySeconds)) {
+    if (performance.now() - started > 600_000) throw new Error('the gateway was not ready within 10 minutes');
+    try {
+      if ((await fetch(`${url}/readyz`)).status === 200) readySeconds = (performance.now() - started) / 1000;
+    } catch {
+      /* starting */
     }
-    let correctSeconds: number | null = null;
-    let matching = 0;
-    let got: string[][] = [];
-    let firstPassMatching: number | undefined;
-    while (correctSeconds === null && performance.now() - started < readySeconds * 1000 + CORRECT_WAIT_MS) {
-      got = await answersOf(url, sampleUsers);
-      matching = got.filter((list, k) => list.join() === expected[k]!.join()).length;
-      firstPassMatching ??= matching;
-      if (matching === SAMPLE) correctSeconds = (performance.now() - started) / 1000;
-      else await new Promise((r) => setTimeout(r, 500));
-    }
-    for (const k of sampleUsers.keys()) {
-      if (got[k]!.join() === expected[k]!.join()) continue;
-      console.log(`# ${sampleUsers[k]}: the reference ${expected[k]!.join(' ')}\n#   the gateway   ${got[k]!.join(' ')}`);
-      if (k > 20) break;
-    }
-    const mem = procStatus(child.pid!);
-    const metrics = await (await fetch(`${url}/metrics`)).text();
-    const heap = Number(/^nodejs_heap_size_used_bytes (\S+)/m.exec(metrics)?.[1] ?? NaN);
-    return {
-      interactions,
-      users: folded.users.size,
-      items: folded.items.size,
-      edges: folded.edges.size,
-      loadSeconds: Math.round(loadSeconds * 10) / 10,
-      readySeconds: Math.round(readySeconds * 10) / 10,
-      correctSeconds: correctSeconds === null ? null : Math.round(correctSeconds * 10) / 10,
-      matching,
-      firstPassMatching: firstPassMatching ?? 0,
-      ...mem,
-      heapMb: Math.round(heap / 1048576),
-    };
-  } finally {
-    child.kill('SIGTERM');
-    await exited;
-    rmSync(dataDir, { recursive: true, force: true });
+    if (Number.isNaN(readySeconds)) await new Promise((r) => setTimeout(r, 100));
   }
+  let correctSeconds: number | null = null;
+  let matching = 0;
+  let got: string[][] = [];
+  let firstPassMatching: number | undefined;
+  while (correctSeconds === null && performance.now() - started < readySeconds * 1000 + CORRECT_WAIT_MS) {
+    got = await answersOf(url, sampleUsers);
+    matching = got.filter((list, k) => list.join() === expected[k]!.join()).length;
+    firstPassMatching ??= matching;
+    if (matching === SAMPLE) correctSeconds = (performance.now() - started) / 1000;
+    else await new Promise((r) => setTimeout(r, 500));
+  }
+  for (const k of sampleUsers.keys()) {
+    if (got[k]!.join() === expected[k]!.join()) continue;
+    console.log(`# ${sampleUsers[k]}: the reference ${expected[k]!.join(' ')}\n#   the gateway   ${got[k]!.join(' ')}`);
+    if (k > 20) break;
+  }
+  const mem = procStatus(gw.pid);
+  const metrics = await (await fetch(`${url}/metrics`)).text();
+  const heap = Number(/^nodejs_heap_size_used_bytes (\S+)/m.exec(metrics)?.[1] ?? NaN);
+  return {
+    readySeconds: Math.round(readySeconds * 10) / 10,
+    correctSeconds: correctSeconds === null ? null : Math.round(correctSeconds * 10) / 10,
+    matching,
+    firstPassMatching: firstPassMatching ?? 0,
+    ...mem,
+    heapMb: Math.round(heap / 1048576),
+  };
 }
 
 async function main(): Promise<void> {
@@ -290,10 +343,14 @@ async function main(): Promise<void> {
   try {
     for (const n of sizes) {
       const run = await join(servers, n, topics);
-      console.log(
-        `${n} interactions: ready after ${run.readySeconds} s (first pass after it: ${run.firstPassMatching}/${SAMPLE} users answered as the reference), the reference's answers for ${run.matching}/${SAMPLE} users` +
-          `${run.correctSeconds === null ? ' (never all)' : ` after ${run.correctSeconds} s`}; RSS ${run.rssMb} MB (peak ${run.peakRssMb}), heap ${run.heapMb} MB`,
-      );
+      for (const [who, m] of [
+        ['whole index (publishing)', run],
+        ['replica', run.replica],
+      ] as const)
+        console.log(
+          `${n} interactions, ${who}: ready after ${m.readySeconds} s (first pass after it: ${m.firstPassMatching}/${SAMPLE} users answered as the reference), the reference's answers for ${m.matching}/${SAMPLE} users` +
+            `${m.correctSeconds === null ? ' (never all)' : ` after ${m.correctSeconds} s`}; RSS ${m.rssMb} MB (peak ${m.peakRssMb}), heap ${m.heapMb} MB`,
+        );
       runs.push(run);
     }
   } finally {
