@@ -77,7 +77,8 @@ export class ContentIndex {
       for (const t of this.tokens[j]!) nj += this.idf[t]! ** 2;
       out.push({ item: j, score: dot / Math.sqrt(norm * nj) });
     }
-    out.sort((a, b) => b.score - a.score || this.index.degree(a.item) - this.index.degree(b.item) || a.item - b.item);
+    const tie = this.index.tieRank;
+    out.sort((a, b) => b.score - a.score || this.index.degree(a.item) - this.index.degree(b.item) || tie[a.item]! - tie[b.item]! || a.item - b.item);
     return out.slice(0, k);
   }
 }

@@ -66,6 +66,12 @@ export class InteractionIndex {
   /** Exponentially decayed event count per item (trending), and when it was last decayed. */
   trend: Float64Array = new Float64Array(1024);
   trendAt: Float64Array = new Float64Array(1024);
+  /**
+   * Per item, a hash of its id: how rankings break ties between equal scores (linalg `topK`'s `tie`). Dense
+   * indexes follow the order each process met the items in; the id is the same everywhere, so a replica and
+   * its publisher (or two gateways) rank tied items alike.
+   */
+  tieRank: Uint32Array = new Uint32Array(1024);
   /** The latest event time seen: the clock that trending and cold-start decay against. */
   now = 0;
   interactions = 0;
@@ -279,7 +285,11 @@ export class InteractionIndex {
         this.postingLen = growInt(this.postingLen, idx + 1);
         this.trend = growFloat(this.trend, idx + 1);
         this.trendAt = growFloat(this.trendAt, idx + 1);
+        const tie = new Uint32Array(this.postingLen.length);
+        tie.set(this.tieRank);
+        this.tieRank = tie;
       }
+      this.tieRank[idx] = fnv1a(id);
     }
     return idx;
   }
@@ -378,6 +388,16 @@ function growHistory(h: UserHistory): void {
   h.strength = strength;
   h.bought = bought;
   h.count = count;
+}
+
+/** FNV-1a, 32 bits, over the UTF-16 code units of `s`: a cheap hash that is the same in every process. */
+function fnv1a(s: string): number {
+  let h = 0x811c9dc5;
+  for (let k = 0; k < s.length; k++) {
+    h ^= s.charCodeAt(k);
+    h = Math.imul(h, 0x01000193);
+  }
+  return h >>> 0;
 }
 
 export function growInt(a: Int32Array, min: number): Int32Array {

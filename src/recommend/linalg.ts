@@ -50,8 +50,10 @@ export function topK(cand: Int32Array, m: number, key: Float64Array, k: number):
  * topK of the candidates with a positive key: keys at or below 0 rank below every positive one, so the
  * positives are a prefix of the ranking.
  */
-export function topKPositive(cand: Int32Array, m: number, key: Float64Array, k: number): Int32Array {
-  const top = topK(cand, m, key, k);
+export function topKPositive(cand: Int32Array, m: number, key: Float64Array, k: number, tie?: Uint32Array): Int32Array {
+  const out = new Int32Array(Math.max(0, Math.min(k, m)));
+  topKInto(cand, m, key, k, out, tie);
+  const top = out;
   let positive = 0;
   while (positive < top.length && key[top[positive]!]! > 0) positive++;
   return top.subarray(0, positive);
@@ -61,7 +63,7 @@ export function topKPositive(cand: Int32Array, m: number, key: Float64Array, k: 
  * topK into `heap[0, returned count)`, allocating nothing (a caller that ranks on every request keeps the
  * buffer); `heap` must hold min(k, m) entries.
  */
-export function topKInto(cand: Int32Array, m: number, key: Float64Array, k: number, heap: Int32Array): number {
+export function topKInto(cand: Int32Array, m: number, key: Float64Array, k: number, heap: Int32Array, tie?: Uint32Array): number {
   const cap = Math.max(0, Math.min(k, m));
   if (heap.length < cap) throw new RangeError(`topKInto: a buffer of ${heap.length} for ${cap} entries`);
   let size = 0;
@@ -72,15 +74,15 @@ export function topKInto(cand: Int32Array, m: number, key: Float64Array, k: numb
       heap[p] = c;
       while (p > 0) {
         const q = (p - 1) >> 1;
-        if (!worse(key, heap[p]!, heap[q]!)) break;
+        if (!worse(key, heap[p]!, heap[q]!, tie)) break;
         const x = heap[p]!;
         heap[p] = heap[q]!;
         heap[q] = x;
         p = q;
       }
-    } else if (size > 0 && worse(key, heap[0]!, c)) {
+    } else if (size > 0 && worse(key, heap[0]!, c, tie)) {
       heap[0] = c;
-      siftDown(heap, 0, size, key);
+      siftDown(heap, 0, size, key, tie);
     }
   }
   // heapsort: the root is the worst of heap[0, end); put it at end, best ends up first
@@ -88,26 +90,31 @@ export function topKInto(cand: Int32Array, m: number, key: Float64Array, k: numb
     const x = heap[0]!;
     heap[0] = heap[end]!;
     heap[end] = x;
-    siftDown(heap, 0, end, key);
+    siftDown(heap, 0, end, key, tie);
   }
   return size;
 }
 
-/** "Worse" in a ranking: a smaller key, or an equal key and a larger index. */
-function worse(key: Float64Array, a: number, b: number): boolean {
+/**
+ * "Worse" in a ranking: a smaller key; an equal key and a larger `tie` (when given: a rank every process
+ * derives alike, e.g. from the item's id); then a larger index.
+ */
+function worse(key: Float64Array, a: number, b: number, tie?: Uint32Array): boolean {
   const ka = key[a]!;
   const kb = key[b]!;
-  return ka < kb || (ka === kb && a > b);
+  if (ka !== kb) return ka < kb;
+  if (tie && tie[a] !== tie[b]) return tie[a]! > tie[b]!;
+  return a > b;
 }
 
 /** Restores the min-heap (worst at the root) below position p, within heap[0, size). */
-function siftDown(heap: Int32Array, p: number, size: number, key: Float64Array): void {
+function siftDown(heap: Int32Array, p: number, size: number, key: Float64Array, tie?: Uint32Array): void {
   for (;;) {
     const l = 2 * p + 1;
     const r = l + 1;
     let w = p;
-    if (l < size && worse(key, heap[l]!, heap[w]!)) w = l;
-    if (r < size && worse(key, heap[r]!, heap[w]!)) w = r;
+    if (l < size && worse(key, heap[l]!, heap[w]!, tie)) w = l;
+    if (r < size && worse(key, heap[r]!, heap[w]!, tie)) w = r;
     if (w === p) return;
     const x = heap[p]!;
     heap[p] = heap[w]!;

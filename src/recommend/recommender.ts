@@ -564,7 +564,7 @@ export class Recommender {
     // Rank order without sorting every candidate: the best `m` first (a bounded heap), and the whole
     // ranking only if the rules reject so many that those run out (same order either way).
     const m = 4 * first + 64 + (history ? Math.min(history.n, 1000) : 0);
-    let order = topKPositive(acc.touched, acc.n, acc.score, m);
+    let order = topKPositive(acc.touched, acc.n, acc.score, m, idx.tieRank);
     let partial = order.length === m;
     for (let t = 0; t < order.length && out.length < first; t++) {
       const j = order[t]!;
@@ -573,7 +573,7 @@ export class Recommender {
         out.push({ itemId: idx.items[j]!.id, score: acc.score[j]!, reason: this.reason(strategy, acc.from[j]!, j, history, segment) });
       }
       if (t === order.length - 1 && partial && out.length < first) {
-        order = topKPositive(acc.touched, acc.n, acc.score, acc.n); // its first m entries are the ones already seen, in the same order
+        order = topKPositive(acc.touched, acc.n, acc.score, acc.n, idx.tieRank); // its first m entries are the ones already seen, in the same order
         partial = false;
       }
     }
@@ -705,7 +705,7 @@ export class Recommender {
     const deg = Float64Array.from({ length: n }, (_, i) => idx.degree(i));
     const trend = Float64Array.from({ length: n }, (_, i) => idx.trendScore(i));
     // a bounded heap, not a comparator sort of every item (which boxes a double per comparison)
-    const top = (key: Float64Array) => topKPositive(all, n, key, 2000);
+    const top = (key: Float64Array) => topKPositive(all, n, key, 2000, idx.tieRank);
     this.popularCache = { at: Date.now(), changes: idx.changes, byDegree: top(deg), byTrend: top(trend) };
     return this.popularCache;
   }

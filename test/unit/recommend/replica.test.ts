@@ -97,3 +97,27 @@ test('rows that are not rows of this version are reported and skipped, the other
   );
   assert.equal(replica.index.degree(replica.index.itemIndex.get('n1')!), 3);
 });
+
+test('tied scores rank alike on a replica that met the items in another order (ties go by item id, not by index)', async () => {
+  // Four items bought by the same shoppers score the same for a newcomer; the replica interns them in reverse.
+  const events = [];
+  for (let u = 0; u < 6; u++) for (const i of ['t1', 't2', 't3', 't4', 'seed']) events.push(buy(`s${u}`, i, u));
+  events.push(buy('newcomer', 'seed', 9));
+  const graph = new MemoryGraph();
+  await graph.applyEvents(events);
+  const publisher = new Recommender(graph, { backgroundRefresh: false, cacheEntries: 0 });
+  publisher.applyEvents(events);
+  publisher.refreshNow();
+  const replica = new Recommender(graph, { backgroundRefresh: false, cacheEntries: 0, itemModel: 'replica', residentUsers: 10 });
+  for (const id of ['t4', 't3', 't2', 't1']) replica.index.internItem(id); // as a catalogue read in another order would
+  replica.installModelRows(JSON.parse(JSON.stringify(publisher.takeChangedModelRows())) as unknown[]);
+  const tied = (r: Recommender) => [...r.index.itemIndex.keys()].filter((id) => id.startsWith('t'));
+  assert.deepEqual(tied(publisher), ['t1', 't2', 't3', 't4']);
+  assert.deepEqual(tied(replica), ['t4', 't3', 't2', 't1']);
+  for (const strategy of ['blend', 'item-knn', 'popular']) {
+    const req = { userId: 'newcomer', first: 4, strategy };
+    const list = await publisher.recommend(req);
+    assert.equal(new Set(list.map((r) => r.score)).size, 1, `${strategy}: the four items tie: ${JSON.stringify(list)}`);
+    assert.deepEqual(await replica.recommend(req), list, strategy);
+  }
+});

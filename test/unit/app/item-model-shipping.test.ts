@@ -1,0 +1,73 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import pino from 'pino';
+import { startItemModelPublisher } from '../../../src/app/item-model-shipping';
+import type { ItemModelFeed } from '../../../src/event-log/event-log';
+import type { ItemModelRow } from '../../../src/recommend/item-model-rows';
+import { Recommender } from '../../../src/recommend/recommender';
+import { buy, twoBasketShop } from '../recommend/helpers';
+
+/** A feed in memory that keeps the newest row per key, as a compacted topic does; it can be made to fail. */
+function memoryFeed() {
+  const rows = new Map<string, ItemModelRow>();
+  const feed = {
+    failing: false,
+    requests: 0,
+    rows,
+    async publish(batch: readonly { key: string; value: unknown }[]) {
+      feed.requests++;
+      if (feed.failing) throw new Error('broker unavailable');
+      for (const r of batch) rows.set(r.key, r.value as ItemModelRow);
+    },
+    follow: () => Promise.reject(new Error('not used here')),
+  };
+  return feed satisfies ItemModelFeed;
+}
+
+const until = async (what: string, ok: () => boolean) => {
+  const deadline = Date.now() + 5000;
+  while (!ok()) {
+    assert.ok(Date.now() < deadline, what);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+};
+
+test('the publisher ships every solved item, then what re-solves change; rows that failed go with the next round', async () => {
+  const rec = new Recommender(null, { backgroundRefresh: false });
+  rec.applyEvents(twoBasketShop());
+  rec.refreshNow();
+  const feed = memoryFeed();
+  feed.failing = true;
+  const publisher = startItemModelPublisher(() => rec, feed, pino({ level: 'silent' }), 10);
+  try {
+    await until('a round was tried', () => feed.requests >= 2);
+    assert.equal(feed.rows.size, 0);
+    assert.equal(publisher.published, 0);
+    feed.failing = false;
+    await until('the rows of the failed rounds were shipped', () => feed.rows.size === 8);
+    const before = feed.rows.get('a1')!;
+    // a new shopper links a1 and b1: both items (and the shopper's other items) are re-solved and shipped again
+    rec.applyEvents([buy('x', 'a1', 50), buy('x', 'b1', 50)]);
+    rec.refreshNow();
+    await until('the changed rows were shipped', () => feed.rows.get('a1') !== before);
+    assert.equal(feed.rows.get('a1')!.degree, before.degree + 1);
+    assert.ok(feed.rows.get('a1')!.knn.ids.includes('b1'), 'a1 now has b1 among its neighbours');
+  } finally {
+    await publisher.stop();
+  }
+  const shipped = publisher.published;
+  rec.applyEvents([buy('y', 'a2', 60)]);
+  rec.refreshNow();
+  await new Promise((r) => setTimeout(r, 30));
+  assert.equal(publisher.published, shipped, 'nothing ships after stop');
+});
+
+test('stop ships what is pending before it returns', async () => {
+  const rec = new Recommender(null, { backgroundRefresh: false });
+  rec.applyEvents(twoBasketShop());
+  rec.refreshNow();
+  const feed = memoryFeed();
+  const publisher = startItemModelPublisher(() => rec, feed, pino({ level: 'silent' }), 60_000);
+  await publisher.stop();
+  assert.equal(feed.rows.size, 8);
+});
