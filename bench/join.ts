@@ -31,7 +31,9 @@ import { skewedEvents } from './shared';
  *  3. A gateway process (`flywheel serve`, Neo4j + a fresh Kafka topic, result cache off) is started with the whole
  *     index (the default item model, publishing what it solves: FLYWHEEL_ITEM_MODEL=publish). The clock runs from
  *     the spawn until /readyz answers 200, and until its `recommendations(first: 10)` for 200 sampled users equal
- *     the reference's, item for item. Its memory then: VmRSS and VmHWM from /proc, and the V8 heap from /metrics.
+ *     the reference's, item for item. Its memory then, after it answered BENCH_JOIN_ASKED_USERS (20,000) distinct
+ *     users: VmRSS and VmHWM from /proc, and the V8 heap from /metrics. BENCH_JOIN_ITEMS fixes the number of
+ *     items (default: interactions / 100), so that two sizes differ in users only.
  *  4. Once it has published its solved model, a replica (FLYWHEEL_ITEM_MODEL=replica: the shipped item model,
  *     histories read from Neo4j when asked for) joins, measured the same way.
  * The last line is one JSON object: {"runs":[{"interactions","users","items","edges","loadSeconds","readySeconds",
@@ -167,7 +169,8 @@ async function answersOf(url: string, users: string[]): Promise<string[][]> {
 
 async function join(servers: Servers, interactions: number, topics: string[]): Promise<JoinRun> {
   const users = Math.max(1, Math.round(interactions / 20));
-  const items = Math.max(1, Math.round(interactions / 100));
+  // BENCH_JOIN_ITEMS fixes the catalogue, so that sizes differ in users only (a replica's memory should not)
+  const items = Number(process.env.BENCH_JOIN_ITEMS ?? 0) || Math.max(1, Math.round(interactions / 100));
   const events = skewedEvents(interactions, 1, { users, items, idPrefix: 'join', stepMs: 1000 }) as InteractionEvent[];
 
   // 1. the reference: the gateway's own recommender over the embedded graph, same events, same configuration
@@ -225,13 +228,13 @@ async function join(servers: Servers, interactions: number, topics: string[]): P
   };
   const full = spawnGateway({ ...kafkaEnv, FLYWHEEL_ITEM_MODEL: 'publish', FLYWHEEL_ITEM_MODEL_PUBLISH_MS: String(PUBLISH_MS) });
   try {
-    const fullRun = await measureJoin(full, sampleUsers, expected);
+    const fullRun = await measureJoin(full, sampleUsers, expected, users);
     // 4. a replica joins once the publisher has shipped its solved model (one publish round after it answered right)
     await new Promise((r) => setTimeout(r, 2 * PUBLISH_MS));
     const replica = spawnGateway({ ...kafkaEnv, FLYWHEEL_ITEM_MODEL: 'replica' });
     let replicaRun: JoinMeasure;
     try {
-      replicaRun = await measureJoin(replica, sampleUsers, expected);
+      replicaRun = await measureJoin(replica, sampleUsers, expected, users);
     } finally {
       await replica.stop();
     }
@@ -247,6 +250,26 @@ async function join(servers: Servers, interactions: number, topics: string[]): P
   } finally {
     await full.stop();
   }
+}
+
+/** Distinct users asked for recommendations before a gateway's memory is read (BENCH_JOIN_ASKED_USERS). */
+const ASKED_USERS = Number(process.env.BENCH_JOIN_ASKED_USERS ?? 20_000);
+
+/** Asks `count` distinct users' recommendations (u0, u1, ...; at most `users`), 8 at a time. */
+async function askUsers(url: string, count: number, users: number): Promise<void> {
+  const ids = Array.from({ length: Math.min(count, users) }, (_, k) => `u${k}`);
+  const query = 'query($u: ID!) { recommendations(userId: $u, first: 10) { item { id } } }';
+  const worker = async () => {
+    for (let u = ids.pop(); u !== undefined; u = ids.pop()) {
+      const res = await fetch(`${url}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ query, variables: { u } }),
+      });
+      await res.arrayBuffer();
+    }
+  };
+  await Promise.all(Array.from({ length: 8 }, worker));
 }
 
 /** How often the joining gateway publishes its item model in this bench. */
@@ -289,7 +312,7 @@ function spawnGateway(env: Record<string, string>): SpawnedGateway {
 }
 
 /** From the spawn: until /readyz answers 200, until its answers are the reference's; then its memory. */
-async function measureJoin(gw: SpawnedGateway, sampleUsers: string[], expected: string[][]): Promise<JoinMeasure> {
+async function measureJoin(gw: SpawnedGateway, sampleUsers: string[], expected: string[][], users: number): Promise<JoinMeasure> {
   const { url, started } = gw;
   let readySeconds = NaN;
   while (Number.isNaN(readySeconds)) {
@@ -317,6 +340,8 @@ async function measureJoin(gw: SpawnedGateway, sampleUsers: string[], expected: 
     console.log(`# ${sampleUsers[k]}: the reference ${expected[k]!.join(' ')}\n#   the gateway   ${got[k]!.join(' ')}`);
     if (k > 20) break;
   }
+  // Memory after serving many distinct users, not only the sample: a replica then holds up to its bound of histories.
+  await askUsers(url, ASKED_USERS, users);
   const mem = procStatus(gw.pid);
   const metrics = await (await fetch(`${url}/metrics`)).text();
   const heap = Number(/^nodejs_heap_size_used_bytes (\S+)/m.exec(metrics)?.[1] ?? NaN);

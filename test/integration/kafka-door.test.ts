@@ -45,8 +45,10 @@ async function fanOutGroups(): Promise<string[]> {
   await admin.connect();
   try {
     const { groups } = await admin.listGroups();
-    // The per-instance groups: the fan-out consumer's and the dead-letter reader's (both hold no offsets).
-    return groups.map((g) => g.groupId).filter((g) => g.startsWith(`${env.KAFKA_GROUP}.fanout.`) || g.startsWith(`${env.KAFKA_CLIENT_ID}.deadletters.`));
+    // The per-instance groups: the fan-out consumer's, the dead-letter reader's and a replica's item-model
+    // follower's (all hold no offsets).
+    const own = [`${env.KAFKA_GROUP}.fanout.`, `${env.KAFKA_CLIENT_ID}.deadletters.`, `${env.KAFKA_GROUP}.item-model.`];
+    return groups.map((g) => g.groupId).filter((g) => own.some((prefix) => g.startsWith(prefix)));
   } finally {
     await admin.disconnect();
   }
@@ -119,15 +121,23 @@ describe('Kafka door: poison messages, dead letters, lag, fan-out groups', { ski
     assert.equal((await fanOutGroups()).length, 2);
   });
 
-  test('a gateway killed without a shutdown leaves no group behind: Kafka drops its per-instance groups once its session times out', async () => {
+  test('a gateway (a replica) killed without a shutdown leaves no group behind: Kafka drops its per-instance groups once its session times out', async () => {
     const before = new Set(await fanOutGroups());
     const dataDir = mkdtempSync(path.join(tmpdir(), 'flywheel-killed-'));
-    const child = await startServeProcess(['serve', '--data-dir', dataDir], await freePort(), { ...env, KAFKA_SESSION_TIMEOUT_MS: '6000' }, 90_000);
+    // A replica (FLYWHEEL_ITEM_MODEL): besides its fan-out it follows the item-model topic in a group of its own.
+    const replicaEnv = {
+      ...env,
+      KAFKA_SESSION_TIMEOUT_MS: '6000',
+      FLYWHEEL_ITEM_MODEL: 'replica',
+      KAFKA_TOPIC_ITEM_MODEL: `${env.KAFKA_TOPIC_EVENTS}.item-model`,
+    };
+    const child = await startServeProcess(['serve', '--data-dir', dataDir], await freePort(), replicaEnv, 90_000);
     try {
-      // its fan-out group (a dead-letter reader's group too, once it was asked for dead letters)
-      const own = await until("the second gateway's fan-out group", 15_000, async () => {
+      // its fan-out and item-model groups (a dead-letter reader's group too, once it was asked for dead letters)
+      const own = await until("the second gateway's fan-out and item-model groups", 15_000, async () => {
         const added = (await fanOutGroups()).filter((g) => !before.has(g));
-        return added.some((g) => g.startsWith(`${env.KAFKA_GROUP}.fanout.`)) ? added : undefined;
+        const has = (prefix: string) => added.some((g) => g.startsWith(`${env.KAFKA_GROUP}.${prefix}.`));
+        return has('fanout') && has('item-model') ? added : undefined;
       });
       child.kill('SIGKILL');
       await waitForExit(child);
