@@ -102,9 +102,7 @@ export function topKInto(cand: Int32Array, m: number, key: Float64Array, k: numb
 function worse(key: Float64Array, a: number, b: number, tie?: Uint32Array): boolean {
   const ka = key[a]!;
   const kb = key[b]!;
-  if (ka !== kb) return ka < kb;
-  if (tie && tie[a] !== tie[b]) return tie[a]! > tie[b]!;
-  return a > b;
+  return ka < kb || (ka === kb && (tie !== undefined && tie[a] !== tie[b] ? tie[a]! > tie[b]! : a > b));
 }
 
 /** Restores the min-heap (worst at the root) below position p, within heap[0, size). */
