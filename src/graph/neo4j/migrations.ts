@@ -85,6 +85,9 @@ const CONCURRENT_SCHEMA_CREATION = new Set([
   'Neo.ClientError.Schema.ConstraintAlreadyExists',
 ]);
 
+/** How often a migration statement aborted by a transient error (a deadlock with another gateway's) is run. */
+const MIGRATION_ATTEMPTS = 5;
+
 /** Runs the migrations above the recorded version; returns the schema version now in place. */
 export async function migrate(driver: Driver, database: string | undefined, logger?: Logger): Promise<number> {
   const db = database ? { database } : {};
@@ -97,13 +100,25 @@ export async function migrate(driver: Driver, database: string | undefined, logg
     const session = driver.session(db);
     try {
       for (const statement of m.statements) {
-        try {
-          await session.run(statement);
-        } catch (err) {
-          // Another gateway opening this database at the same moment created the index or constraint first:
-          // `IF NOT EXISTS` does not cover a creation still in flight. The schema is what this statement wants.
-          if (!CONCURRENT_SCHEMA_CREATION.has((err as { code?: string }).code ?? '')) throw err;
-          logger?.info({ version: m.version, statement }, 'neo4j schema: created at the same moment by another gateway');
+        for (let attempt = 1; ; attempt++) {
+          try {
+            await session.run(statement);
+            break;
+          } catch (err) {
+            const code = (err as { code?: string }).code ?? '';
+            // Another gateway opening this database at the same moment created the index or constraint first:
+            // `IF NOT EXISTS` does not cover a creation still in flight. The schema is what this statement wants.
+            if (CONCURRENT_SCHEMA_CREATION.has(code)) {
+              logger?.info({ version: m.version, statement }, 'neo4j schema: created at the same moment by another gateway');
+              break;
+            }
+            // Or the two sessions' schema locks deadlocked (Neo.TransientError.Transaction.DeadlockDetected, seen
+            // in CI with three gateways opening at once): Neo4j aborted this one. Every statement here may run
+            // again (IF NOT EXISTS, MERGE, deletes of what is left), so it does, after a short random pause.
+            if (!code.startsWith('Neo.TransientError.') || attempt >= MIGRATION_ATTEMPTS) throw err;
+            logger?.info({ version: m.version, statement, code, attempt }, 'neo4j schema: statement aborted by a concurrent migration; trying again');
+            await new Promise((r) => setTimeout(r, 50 + Math.random() * 200));
+          }
         }
       }
     } finally {
