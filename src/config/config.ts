@@ -283,8 +283,7 @@ function checkItemModel(c: z.infer<typeof configSchema>): void {
   if (mode !== 'replica') return;
   if (c.FLYWHEEL_GRAPH !== 'neo4j') fail("needs FLYWHEEL_GRAPH=neo4j (a replica reads users' histories from the shared graph)");
   // A replica holds some users only: strategies that read every user's history are not served.
-  const unserved = REPLICA_UNSERVED;
-  if (unserved.includes(c.FLYWHEEL_RECOMMENDER)) fail(`cannot serve FLYWHEEL_RECOMMENDER=${c.FLYWHEEL_RECOMMENDER}, which needs every user's history`);
-  const parts = c.FLYWHEEL_BLEND ? Object.entries(parseWeights(c.FLYWHEEL_BLEND)).filter(([n, w]) => w > 0 && unserved.includes(n)) : [];
+  if (REPLICA_UNSERVED.includes(c.FLYWHEEL_RECOMMENDER)) fail(`cannot serve FLYWHEEL_RECOMMENDER=${c.FLYWHEEL_RECOMMENDER}, which needs every user's history`);
+  const parts = c.FLYWHEEL_BLEND ? Object.entries(parseWeights(c.FLYWHEEL_BLEND)).filter(([n, w]) => w > 0 && REPLICA_UNSERVED.includes(n)) : [];
   if (parts.length > 0) fail(`cannot serve blend part ${parts.map(([n]) => n).join(', ')}, which needs every user's history`);
 }

@@ -88,15 +88,15 @@ export class InteractionIndex {
    * @param residentUsers Infinity: every user's history, and the postings the item model learns from. A
    * number: a replica's bound on resident histories (see the class comment).
    */
+  /** Whether this index keeps some users only (a replica) rather than every user and the postings. */
+  readonly isReplica: boolean;
+
   constructor(
     readonly strengthOf: TypeWeights = DEFAULT_STRENGTH,
     private readonly trendHalfLifeMs = 7 * 86_400_000,
     readonly residentUsers = Infinity,
-  ) {}
-
-  /** Whether this index keeps some users only (a replica) rather than every user and the postings. */
-  get isReplica(): boolean {
-    return Number.isFinite(this.residentUsers);
+  ) {
+    this.isReplica = Number.isFinite(residentUsers);
   }
 
   /** Called once per interaction that reached the index (after it is visible). */
@@ -301,7 +301,9 @@ export class InteractionIndex {
       const [evicted, slot] = this.userIndex.entries().next().value!;
       this.userIndex.delete(evicted);
       const h = this.users[slot]!;
-      Object.assign(h, { id, anonymous, n: 0, latest: -Infinity, version: h.version + 1 });
+      h.id = id;
+      h.anonymous = anonymous;
+      emptyHistory(h);
       this.userIndex.set(id, slot);
       return slot;
     }
@@ -333,7 +335,7 @@ export class InteractionIndex {
       // no postings to leave; the history goes with the user's recent events (a later ask reads the graph again)
       for (let r = this.recentHead; r < this.recent.length; r++) if (this.recent[r]!.actor === id) this.recent[r]!.actor = '';
       const u = this.userIndex.get(id);
-      if (u !== undefined) Object.assign(this.users[u]!, { n: 0, latest: -Infinity, version: this.users[u]!.version + 1 });
+      if (u !== undefined) emptyHistory(this.users[u]!);
       return [];
     }
     const u = this.userIndex.get(id);
@@ -349,9 +351,7 @@ export class InteractionIndex {
       this.postingLen[i] = len - 1;
       this.interactions--;
     }
-    h.n = 0;
-    h.latest = -Infinity;
-    h.version++;
+    emptyHistory(h);
     return touched;
   }
 
@@ -370,6 +370,13 @@ const EMPTY = new Int32Array(0);
 /** Replica: how long, and for at most how many events, events of users not resident are kept (`admitUser`). */
 export const RECENT_MS = 30_000;
 export const RECENT_MAX = 200_000;
+
+/** A history with no entries (its arrays kept for reuse); its version moves, so anything solved from it is stale. */
+function emptyHistory(h: UserHistory): void {
+  h.n = 0;
+  h.latest = -Infinity;
+  h.version++;
+}
 
 function growHistory(h: UserHistory): void {
   const cap = h.items.length * 2;

@@ -162,11 +162,15 @@ export class ItemModel {
     this.ensureCapacity();
     this.knn[i] = lists.knn;
     this.rp3[i] = lists.rp3;
-    const old = this.easeIn[i]!;
-    for (let t = 0; t < old.j.length; t++) removeTarget(this.easeOut[old.j[t]!]!, i);
-    const { j, w } = lists.easeIn;
-    this.easeIn[i] = j.length > 0 ? lists.easeIn : NONE;
-    for (let a = 0; a < j.length; a++) if (w[a] !== 0) addTarget(this.easeOut[j[a]!]!, i, w[a]!);
+    this.setColumn(i, lists.easeIn.j.length > 0 ? lists.easeIn : NONE);
+  }
+
+  /** Replaces Local EASE column j, and moves it in the serving index (`easeOut`): out of its old regressors' rows, into the new ones'. */
+  private setColumn(j: number, column: Neighbours): void {
+    const old = this.easeIn[j]!;
+    for (let t = 0; t < old.j.length; t++) removeTarget(this.easeOut[old.j[t]!]!, j);
+    this.easeIn[j] = column;
+    for (let a = 0; a < column.j.length; a++) if (column.w[a] !== 0) addTarget(this.easeOut[column.j[a]!]!, j, column.w[a]!);
   }
 
   /**
@@ -313,11 +317,9 @@ export class ItemModel {
     const { easeK, lambda } = this.options;
     const row = this.cooc[j]!;
     const m = Math.min(easeK, row.j.length);
-    const old = this.easeIn[j]!;
-    for (let t = 0; t < old.j.length; t++) removeTarget(this.easeOut[old.j[t]!]!, j);
     this.changed?.add(j);
     if (m === 0) {
-      this.easeIn[j] = NONE;
+      this.setColumn(j, NONE);
       return;
     }
     const N = row.j.subarray(0, m);
@@ -339,9 +341,7 @@ export class ItemModel {
     }
     for (let a = 0; a < m; a++) pos[N[a]!] = -1;
     const b = choleskySolve(A, g, m);
-    const w = Float32Array.from(b);
-    this.easeIn[j] = { j: N.slice(), w };
-    for (let a = 0; a < m; a++) if (w[a] !== 0) addTarget(this.easeOut[N[a]!]!, j, w[a]!);
+    this.setColumn(j, { j: N.slice(), w: Float32Array.from(b) });
     this.solved++;
   }
 

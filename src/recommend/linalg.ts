@@ -40,9 +40,9 @@ export function choleskySolve(A: Float64Array, b: Float64Array, m: number, out: 
  * young-generation garbage for a ranking of 340 (BENCHMARKS.md, issue 15: that garbage, and the
  * scavenges it triggered, were most of what `als` added to a blend's p99).
  */
-export function topK(cand: Int32Array, m: number, key: Float64Array, k: number): Int32Array {
+export function topK(cand: Int32Array, m: number, key: Float64Array, k: number, tie?: Uint32Array): Int32Array {
   const out = new Int32Array(Math.max(0, Math.min(k, m)));
-  topKInto(cand, m, key, k, out);
+  topKInto(cand, m, key, k, out, tie);
   return out;
 }
 
@@ -51,9 +51,7 @@ export function topK(cand: Int32Array, m: number, key: Float64Array, k: number):
  * positives are a prefix of the ranking.
  */
 export function topKPositive(cand: Int32Array, m: number, key: Float64Array, k: number, tie?: Uint32Array): Int32Array {
-  const out = new Int32Array(Math.max(0, Math.min(k, m)));
-  topKInto(cand, m, key, k, out, tie);
-  const top = out;
+  const top = topK(cand, m, key, k, tie);
   let positive = 0;
   while (positive < top.length && key[top[positive]!]! > 0) positive++;
   return top.subarray(0, positive);

@@ -1,5 +1,6 @@
 import type { Admin } from 'kafkajs';
 import type { BatchHandler, ItemModelFeed, LogConsumer } from '../event-log';
+import { ReadProgress } from './read-progress';
 
 /** What the feed uses of the Kafka log (KafkaEventLog), named here so the two files do not import each other. */
 export interface ItemModelTopicClient {
@@ -43,19 +44,17 @@ export class KafkaItemModelFeed implements ItemModelFeed {
   async follow(group: string, handler: (values: unknown[]) => void): Promise<{ consumer: LogConsumer; caughtUp: Promise<void> }> {
     await this.ensureTopic();
     const offsets = await this.log.adminClient().fetchTopicOffsets(this.topic);
-    const end = new Map(offsets.map((p) => [p.partition, Number(p.high)]));
-    const read = new Map(offsets.map((p) => [p.partition, Number(p.low)]));
-    const behind = () => [...end].some(([p, high]) => (read.get(p) ?? 0) < high);
+    const progress = new ReadProgress(new Map(offsets.map((p) => [p.partition, p.low])), new Map(offsets.map((p) => [p.partition, p.high])));
     let done!: () => void;
     const caughtUp = new Promise<void>((resolve) => (done = resolve));
-    if (!behind()) done();
+    if (!progress.behind) done();
     const consumer = await this.log.consumeTopicUncommitted(
       this.topic,
       group,
       (records) => {
         handler(records.map((r) => (r.undecodable ? undefined : r.event)));
-        for (const r of records) if (r.origin) read.set(r.origin.partition, Math.max(read.get(r.origin.partition) ?? 0, Number(r.origin.offset) + 1));
-        if (!behind()) done();
+        progress.note(records);
+        if (!progress.behind) done();
         return Promise.resolve();
       },
       new Map(offsets.map((p) => [p.partition, p.low])),

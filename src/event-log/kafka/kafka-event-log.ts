@@ -29,6 +29,7 @@ import type {
 } from '../event-log';
 import { boundDeadLetter } from '../dead-letter-format';
 import { KafkaItemModelFeed } from './item-model-topic';
+import { ReadProgress } from './read-progress';
 import { CoalescingQueue } from '../../util/coalescing-queue';
 
 /**
@@ -166,23 +167,13 @@ export class KafkaEventLog implements EventLog {
     await this.admin.connect();
     const existing = new Set(await this.admin.listTopics());
     const retention = String(this.options.deadLetterRetentionMs ?? 30 * 24 * 3600_000);
-    const wanted = [
-      { topic: this.options.topic, numPartitions: this.options.partitions },
-      // Dead letters are bounded by the topic's retention (each record is capped by boundDeadLetter).
-      { topic: this.options.deadLetterTopic, numPartitions: 1, configEntries: [{ name: 'retention.ms', value: retention }] },
-    ].filter((t) => !existing.has(t.topic));
-    if (wanted.length > 0) {
-      try {
-        await this.admin.createTopics({
-          waitForLeaders: true,
-          topics: wanted.map((t) => ({ ...t, replicationFactor: this.options.replicationFactor ?? -1 })),
-        });
-      } catch (err) {
-        // Another instance may have created them in between.
-        if (!String((err as Error).message).includes('already exists')) throw err;
-      }
-      this.options.logger?.info({ topics: wanted.map((t) => t.topic) }, 'kafka topics created');
-    }
+    await this.createTopics(
+      [
+        { topic: this.options.topic, numPartitions: this.options.partitions },
+        // Dead letters are bounded by the topic's retention (each record is capped by boundDeadLetter).
+        { topic: this.options.deadLetterTopic, numPartitions: 1, configEntries: [{ name: 'retention.ms', value: retention }] },
+      ].filter((t) => !existing.has(t.topic)),
+    );
     await this.producer.connect();
     this.started = true;
   }
@@ -209,15 +200,21 @@ export class KafkaEventLog implements EventLog {
   /** @internal Creates a topic of this log's partitions when it is missing (another instance may win the race). */
   async ensureTopic(topic: string, configEntries: { name: string; value: string }[]): Promise<void> {
     if ((await this.admin.listTopics()).includes(topic)) return;
+    await this.createTopics([{ topic, numPartitions: this.options.partitions, configEntries }]);
+  }
+
+  /** Creates these topics with this log's replication factor; one that another instance created in between is fine. */
+  private async createTopics(topics: { topic: string; numPartitions: number; configEntries?: { name: string; value: string }[] }[]): Promise<void> {
+    if (topics.length === 0) return;
     try {
       await this.admin.createTopics({
         waitForLeaders: true,
-        topics: [{ topic, numPartitions: this.options.partitions, replicationFactor: this.options.replicationFactor ?? -1, configEntries }],
+        topics: topics.map((t) => ({ ...t, replicationFactor: this.options.replicationFactor ?? -1 })),
       });
-      this.options.logger?.info({ topic }, 'kafka topic created');
     } catch (err) {
       if (!String((err as Error).message).includes('already exists')) throw err;
     }
+    this.options.logger?.info({ topics: topics.map((t) => t.topic) }, 'kafka topics created');
   }
 
   /** @internal Produces keyed values to another topic than the events' (acks=all); no ordering with appends. */
@@ -244,9 +241,8 @@ export class KafkaEventLog implements EventLog {
   /** See BroadcastLog.readUntil: an uncommitted consumer from the earliest offsets, stopped once at `end`. */
   async readUntil(end: PartitionOffsets, group: string, handler: BatchHandler): Promise<void> {
     const offsets = await this.admin.fetchTopicOffsets(this.options.topic);
-    const read = new Map(offsets.map((p) => [p.partition, Number(p.low)]));
-    const pending = () => [...end].some(([p, o]) => (read.get(p) ?? 0) < Number(o));
-    if (!pending()) return;
+    const progress = new ReadProgress(new Map(offsets.map((p) => [p.partition, p.low])), end);
+    if (!progress.behind) return;
     let done!: () => void;
     const finished = new Promise<void>((resolve) => (done = resolve));
     const consumer = await this.consumeUncommitted(
@@ -255,8 +251,8 @@ export class KafkaEventLog implements EventLog {
         // Records appended after `end` are the fan-out's, which starts there.
         const before = records.filter((r) => r.origin !== undefined && Number(r.origin.offset) < Number(end.get(r.origin.partition) ?? 0));
         if (before.length > 0) await handler(before);
-        for (const r of records) if (r.origin) read.set(r.origin.partition, Math.max(read.get(r.origin.partition) ?? 0, Number(r.origin.offset) + 1));
-        if (!pending()) done();
+        progress.note(records);
+        if (!progress.behind) done();
       },
       { startAt: new Map(offsets.map((p) => [p.partition, p.low])), maxBatch: 5000 },
     );
