@@ -216,6 +216,23 @@ program
       );
   });
 
+/**
+ * Commands other than `serve` and `demo` end when their work is done. A client socket or timer left open by a
+ * driver (kafkajs and neo4j-driver each have had such leaks) would keep the process alive after its output was
+ * printed, and a script waiting for it would hang: the process says what was still open and exits. The timer
+ * is unref'd, so a clean exit is not delayed.
+ */
+function exitOnceDone(command: string): void {
+  if (command === 'serve' || command === 'demo') return;
+  setTimeout(() => {
+    console.error(`flywheel ${command}: done, but still open after ${LINGER_MS} ms: ${process.getActiveResourcesInfo().join(', ')}; exiting`);
+    process.exit(process.exitCode ?? 0);
+  }, LINGER_MS).unref();
+}
+const LINGER_MS = 5000;
+
+program.hook('postAction', (_program, action) => exitOnceDone(action.name()));
+
 program.parseAsync(process.argv).catch((err: unknown) => {
   // Mistakes in the configuration, the flags or the input file: one line, exit 2, no stack trace.
   if (err instanceof ConfigError || err instanceof InputError || err instanceof DataDirLockedError || err instanceof AlsModelError) {

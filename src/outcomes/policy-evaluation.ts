@@ -105,8 +105,14 @@ export class LoggedLists {
     return [...this.experiments.values()].sort((a, b) => a.createdAt - b.createdAt);
   }
 
+  /**
+   * In the order they were served (ties by id): the same report to the last digit however the partitions of
+   * a topic interleaved on the way in (sums of floats depend on their order).
+   */
   listsOf(experimentId: string): readonly LoggedList[] {
-    return this.byExperiment.get(experimentId) ?? [];
+    return [...(this.byExperiment.get(experimentId) ?? [])].sort(
+      (a, b) => a.timestamp - b.timestamp || (a.servedId < b.servedId ? -1 : a.servedId > b.servedId ? 1 : 0),
+    );
   }
 }
 

@@ -256,9 +256,19 @@ export class KafkaEventLog implements EventLog {
       },
       { startAt: new Map(offsets.map((p) => [p.partition, p.low])), maxBatch: 5000 },
     );
+    // A read that stops moving says where it stands (it has no deadline: a large topic takes its time).
+    let seen = JSON.stringify(progress.lagging());
+    const watch = setInterval(() => {
+      const now = JSON.stringify(progress.lagging());
+      if (now === seen)
+        this.options.logger?.warn({ group, lagging: progress.lagging() }, 'kafka: reading the topic up to its pinned end made no progress in 15 s');
+      seen = now;
+    }, 15_000);
+    watch.unref();
     try {
       await finished;
     } finally {
+      clearInterval(watch);
       await consumer.stop();
     }
   }

@@ -21,6 +21,11 @@ export class ReadProgress {
 
   /** Whether some partition is not read up to `end` yet. */
   get behind(): boolean {
-    return [...this.end].some(([p, o]) => (this.read.get(p) ?? 0) < Number(o));
+    return this.lagging().length > 0;
+  }
+
+  /** The partitions not read up to `end` yet: where the reader is on each, and where it is to get to. */
+  lagging(): { partition: number; read: number; end: number }[] {
+    return [...this.end].map(([partition, end]) => ({ partition, read: this.read.get(partition) ?? 0, end: Number(end) })).filter((p) => p.read < p.end);
   }
 }
