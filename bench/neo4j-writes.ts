@@ -5,6 +5,8 @@ import { Neo4jEventIds } from '../src/graph/neo4j/event-ids';
 import { Neo4jGraphStore } from '../src/graph/neo4j/neo4j-graph-store';
 import { Neo4jSession } from '../src/graph/neo4j/session';
 import { Neo4jGraphWrites } from '../src/graph/neo4j/writes';
+import { edgeToProps } from '../src/graph/neo4j/props';
+import type { EdgeState } from '../src/graph/edge-rule';
 import type { FlywheelEvent } from '../src/events/event';
 import { median, skewedEvents } from './shared';
 
@@ -17,6 +19,8 @@ import { median, skewedEvents } from './shared';
  * 2. The same with 1, 2 and 4 concurrent writers on disjoint users (each its own transaction, as several
  *    partitions' consumers would be), which is what parallel ingestion would buy.
  * 3. Milliseconds per statement of the batch transaction, summed over a run of 1,000-event batches.
+ * 4. Neo4j's own ceiling here: the least a batch could write per event, one relationship created (then updated)
+ *    by its ends' element ids with an edge's properties, 5,000 rows per transaction, nothing read, no idempotency.
  * Rounds alternate the configurations (BENCH_ROUNDS, default 2); medians are printed, and one JSON line last.
  */
 const URI = process.env.FLYWHEEL_TEST_NEO4J_URI ?? 'bolt://127.0.0.1:7687';
@@ -75,6 +79,58 @@ async function apply(events: FlywheelEvent[], batch: number, writers: number, pe
   }
 }
 
+/**
+ * Rows/s of the cheapest write a batch could be (part 4): `rows` relationships between existing users and items,
+ * created by element id with an edge's property map, then each updated by its own element id.
+ */
+async function ceiling(rows: number, batch: number): Promise<{ createPerSec: number; updatePerSec: number }> {
+  await freshStore();
+  const driver = neo4j.driver(URI);
+  const session = driver.session();
+  try {
+    const ids = async (q: string) => (await session.run(q)).records.map((r) => r.get(0) as string);
+    const users = await ids(`UNWIND range(1, ${SHAPE.users}) AS n CREATE (u:User {id: 'c' + n}) RETURN elementId(u)`);
+    const items = await ids(`UNWIND range(1, ${SHAPE.items}) AS n CREATE (i:Item {id: 'c' + n}) RETURN elementId(i)`);
+    const props = edgeToProps({
+      counts: { VIEW: 2, CLICK: 1, ADD_TO_CART: 0, REMOVE_FROM_CART: 0, PURCHASE: 1 },
+      weight: 6,
+      quantity: 1,
+      revenue: 9.5,
+      firstSeenAt: 1,
+      lastSeenAt: 2,
+      lastType: 'PURCHASE',
+    } as EdgeState);
+    // distinct pairs, as many as asked (users x items is 1M)
+    const pairs = Array.from({ length: rows }, (_, n) => ({ u: users[n % users.length]!, i: items[Math.floor(n / users.length) % items.length]!, props }));
+    const rels: string[] = [];
+    let started = performance.now();
+    for (let k = 0; k < pairs.length; k += batch) {
+      const res = await session.executeWrite((tx) =>
+        tx.run(
+          `UNWIND $rows AS row
+           MATCH (u:User) WHERE elementId(u) = row.u
+           MATCH (i:Item) WHERE elementId(i) = row.i
+           CREATE (u)-[r:INTERACTED]->(i) SET r = row.props RETURN elementId(r)`,
+          { rows: pairs.slice(k, k + batch) },
+        ),
+      );
+      for (const r of res.records) rels.push(r.get(0) as string);
+    }
+    const createPerSec = rows / ((performance.now() - started) / 1000);
+    started = performance.now();
+    for (let k = 0; k < rels.length; k += batch) {
+      const chunk = rels.slice(k, k + batch).map((rid) => ({ rid, props }));
+      await session.executeWrite((tx) =>
+        tx.run('UNWIND $rows AS row MATCH ()-[r:INTERACTED]->() WHERE elementId(r) = row.rid SET r = row.props', { rows: chunk }),
+      );
+    }
+    return { createPerSec, updatePerSec: rows / ((performance.now() - started) / 1000) };
+  } finally {
+    await session.close();
+    await driver.close();
+  }
+}
+
 async function main(): Promise<void> {
   const events = skewedEvents(EVENTS, 1, SHAPE);
   console.log(`# neo4j-writes: ${EVENTS} events (${SHAPE.users} users, ${SHAPE.items} items), ${ROUNDS} rounds, ${URI}`);
@@ -92,9 +148,19 @@ async function main(): Promise<void> {
   const total = [...perStatement.values()].reduce((a, b) => a + b, 0);
   console.log(`statements of one run of 1,000-event batches (${Math.round(total)} ms in all):`);
   for (const [q, ms] of [...perStatement].sort((a, b) => b[1] - a[1])) console.log(`  ${Math.round(ms)} ms (${Math.round((100 * ms) / total)} %)  ${q}`);
+  const ceilings: { createPerSec: number; updatePerSec: number }[] = [];
+  for (let round = 0; round < ROUNDS; round++) ceilings.push(await ceiling(EVENTS * 2, 5000));
+  const ceilingMedian = {
+    createPerSec: Math.round(median(ceilings.map((c) => c.createPerSec))),
+    updatePerSec: Math.round(median(ceilings.map((c) => c.updatePerSec))),
+  };
+  console.log(
+    `ceiling (${EVENTS * 2} relationships by element id, 5,000 per transaction): created ${ceilingMedian.createPerSec}/s, updated ${ceilingMedian.updatePerSec}/s (rounds ${ceilings.map((c) => `${Math.round(c.createPerSec)}/${Math.round(c.updatePerSec)}`).join(', ')})`,
+  );
   console.log(
     JSON.stringify({
       events: EVENTS,
+      ceiling: ceilingMedian,
       byBatch: Object.fromEntries([...byBatch].map(([b, xs]) => [b, Math.round(median(xs))])),
       byWriters: Object.fromEntries([...byWriters].map(([w, xs]) => [w, Math.round(median(xs))])),
       statementsMs: Object.fromEntries([...perStatement].map(([q, ms]) => [q, Math.round(ms)])),
