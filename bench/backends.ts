@@ -135,6 +135,35 @@ interface LoadResult {
   errors: number;
   /** `{ __typename }` req/s on the same gateway right after (what the GraphQL server alone can do). */
   typenameRps: number;
+  /** The gateway's own view of the `recommendations` run (its /metrics): what a slow request waited on. */
+  during: GatewayStalls;
+}
+
+/** Event-loop delay and garbage collection in the serving gateway over one load run, from its /metrics. */
+interface GatewayStalls {
+  loopP99Ms: number;
+  loopMaxMs: number;
+  /** Milliseconds of GC pauses per second of the run, and the longest pause bucket reached, by kind. */
+  gc: Record<string, { msPerSec: number; count: number }>;
+}
+
+/** The gateway's GC totals by kind (prom-client's default nodejs_gc_duration_seconds). */
+async function gcTotals(url: string): Promise<Map<string, { sum: number; count: number }>> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const totals = new Map<string, { sum: number; count: number }>();
+  for (const m of text.matchAll(/^nodejs_gc_duration_seconds_(sum|count)\{kind="(\w+)"\} ([\d.e+-]+)$/gm)) {
+    const t = totals.get(m[2]!) ?? { sum: 0, count: 0 };
+    t[m[1] as 'sum' | 'count'] = Number(m[3]);
+    totals.set(m[2]!, t);
+  }
+  return totals;
+}
+
+/** prom-client's event-loop lag gauges cover the time since the previous scrape of /metrics. */
+async function loopLag(url: string): Promise<{ p99Ms: number; maxMs: number }> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const read = (name: string) => Number(new RegExp(`^${name} ([\\d.e+-]+)$`, 'm').exec(text)?.[1] ?? NaN) * 1000;
+  return { p99Ms: read('nodejs_eventloop_lag_p99_seconds'), maxMs: read('nodejs_eventloop_lag_max_seconds') };
 }
 
 async function serve(env: Record<string, string>, dataDir: string): Promise<LoadResult> {
@@ -191,7 +220,17 @@ async function serve(env: Record<string, string>, dataDir: string): Promise<Load
         requests: [{ setupRequest: (req) => ({ ...req, body: body() }) }],
       });
     await run(2, recommendations); // warm-up (JIT, connection pools)
+    const gcBefore = await gcTotals(url);
+    await loopLag(url); // starts the lag window
     const r = await run(SECONDS, recommendations);
+    const lag = await loopLag(url);
+    const gcAfter = await gcTotals(url);
+    const gc = Object.fromEntries(
+      [...gcAfter].map(([kind, a]) => {
+        const b = gcBefore.get(kind) ?? { sum: 0, count: 0 };
+        return [kind, { msPerSec: Math.round(((a.sum - b.sum) * 1000 * 10) / SECONDS) / 10, count: a.count - b.count }];
+      }),
+    );
     const t = await run(SECONDS, typename);
     return {
       rps: r.requests.average,
@@ -199,6 +238,7 @@ async function serve(env: Record<string, string>, dataDir: string): Promise<Load
       p99: r.latency.p99,
       errors: r.errors + r.non2xx + t.errors + t.non2xx,
       typenameRps: t.requests.average,
+      during: { loopP99Ms: Math.round(lag.p99Ms * 10) / 10, loopMaxMs: Math.round(lag.maxMs * 10) / 10, gc },
     };
   } finally {
     child.kill('SIGTERM');
@@ -279,7 +319,7 @@ async function main(): Promise<void> {
           ingests[backend].push(ing);
           loads[backend].push(l);
           console.log(
-            `round ${round + 1} ${backend}: ingest ${Math.round(eps)} events/s (${ing.writes} batch writes, p99 <= ${ing.writeP99Ms} ms, ${ing.writesOver1s} over 1 s); recommendations ${Math.round(l.rps)} req/s, p50 ${l.p50} ms, p99 ${l.p99} ms, errors ${l.errors}`,
+            `round ${round + 1} ${backend}: ingest ${Math.round(eps)} events/s (${ing.writes} batch writes, p99 <= ${ing.writeP99Ms} ms, ${ing.writesOver1s} over 1 s); recommendations ${Math.round(l.rps)} req/s, p50 ${l.p50} ms, p99 ${l.p99} ms, errors ${l.errors}; in the gateway: event-loop delay p99 ${l.during.loopP99Ms} ms, max ${l.during.loopMaxMs} ms, GC ${JSON.stringify(l.during.gc)}`,
           );
         } finally {
           rmSync(dataDir, { recursive: true, force: true });
@@ -291,7 +331,7 @@ async function main(): Promise<void> {
     servers.stop();
   }
   const load1 = loadavg();
-  const m = (b: Backend, k: keyof LoadResult) => median(loads[b].map((r) => r[k]));
+  const m = (b: Backend, k: Exclude<keyof LoadResult, 'during'>) => median(loads[b].map((r) => r[k]));
   // The factor reads "Neo4j + Kafka is N x slower": embedded / production for throughput, the inverse for latency.
   const row = (label: string, f: (b: Backend) => number, digits = 0, perRound?: (b: Backend) => number[], latency = false) => {
     const e = f('embedded');
