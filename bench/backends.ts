@@ -9,7 +9,7 @@ import { createFlywheel } from '../src/app/flywheel';
 import { loadConfig } from '../src/config/config';
 import { createLogger } from '../src/observability/logger';
 import { prng } from '../src/demo/demo-data';
-import { median, skewedEvents } from './shared';
+import { gatewayNodeFlags, median, skewedEvents } from './shared';
 import { deleteTopics, ensureServers, wipeNeo4j, type Servers } from './servers';
 
 /**
@@ -174,7 +174,7 @@ async function serve(env: Record<string, string>, dataDir: string): Promise<Load
   const diagnostics = ['--report-on-signal', `--report-directory=${reportDir}`];
   const child = spawn(
     process.execPath,
-    [...profile, ...diagnostics, path.join(ROOT, 'bin/flywheel.js'), 'serve', '--data-dir', dataDir, '--port', String(port)],
+    [...gatewayNodeFlags(), ...profile, ...diagnostics, path.join(ROOT, 'bin/flywheel.js'), 'serve', '--data-dir', dataDir, '--port', String(port)],
     {
       env: { ...process.env, ...env, LOG_LEVEL: 'warn', FLYWHEEL_RATE_LIMIT_PER_MINUTE: '10000000', FLYWHEEL_RECOMMENDATION_CACHE: CACHE },
       stdio: 'inherit',

@@ -14,7 +14,7 @@ import { recordOrder } from '../src/graph/order-times';
 import { DEFAULT_TYPE_WEIGHTS } from '../src/graph/stores/graph-reads';
 import { Neo4jGraphStore } from '../src/graph/neo4j/neo4j-graph-store';
 import { deleteTopics, ensureServers, wipeNeo4j, type Servers } from './servers';
-import { skewedEvents } from './shared';
+import { gatewayNodeFlags, skewedEvents } from './shared';
 
 /**
  * `node dist/bench/join.js [interactions ...]` (issue 16): what a new gateway on the production path (Neo4j +
@@ -287,7 +287,7 @@ function spawnGateway(env: Record<string, string>): SpawnedGateway {
   const port = 4800 + Math.floor(Math.random() * 500);
   const dataDir = mkdtempSync(path.join(tmpdir(), 'flywheel-join-'));
   const started = performance.now();
-  const child = spawn(process.execPath, [path.join(ROOT, 'bin/flywheel.js'), 'serve', '--data-dir', dataDir, '--port', String(port)], {
+  const child = spawn(process.execPath, [...gatewayNodeFlags(), path.join(ROOT, 'bin/flywheel.js'), 'serve', '--data-dir', dataDir, '--port', String(port)], {
     env: {
       ...process.env,
       ...env,

@@ -12,7 +12,7 @@ import { Ingestor } from '../src/ingest/ingestor';
 import { loadConfig } from '../src/config/config';
 import { createLogger } from '../src/observability/logger';
 import { prng } from '../src/demo/demo-data';
-import { median, skewedEvents } from './shared';
+import { gatewayNodeFlags, median, skewedEvents } from './shared';
 
 /**
  * `npm run bench`: the foundation's figures in one run, so that ratios compare like with like on a
@@ -83,7 +83,7 @@ async function startServer(extraEnv: Record<string, string> = {}): Promise<{ url
   const port = 4300 + Math.floor(Math.random() * 500);
   const child = spawn(
     process.execPath,
-    [path.resolve(__dirname, '../../bin/flywheel.js'), 'demo', '--no-simulator', '--data-dir', dir, '--port', String(port)],
+    [...gatewayNodeFlags(), path.resolve(__dirname, '../../bin/flywheel.js'), 'demo', '--no-simulator', '--data-dir', dir, '--port', String(port)],
     {
       // The load generator is one client on loopback: lift the per-identity rate limit for the run.
       env: { ...process.env, LOG_LEVEL: 'warn', FLYWHEEL_RATE_LIMIT_PER_MINUTE: '10000000', ...extraEnv },

@@ -4,10 +4,22 @@ import type { MemoryGraph } from '../src/graph/embedded/memory-graph';
 import type { Recommender } from '../src/recommend/recommender';
 import { readAlsModelFile, writeAlsModelFile } from '../src/recommend/als-model';
 import type { Strategy } from '../src/recommend/strategy';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
 import { syntheticEvents, type SyntheticOptions } from '../src/recommend/synthetic';
 
 /** Helpers the benchmark scripts share. */
+
+/**
+ * The V8 flags bin/flywheel.js's shebang gives every gateway it starts (a larger young generation, see there).
+ * `node bin/flywheel.js`, which is how a bench spawns it, skips the shebang: a bench passes these to measure the
+ * gateway as it is shipped.
+ */
+export function gatewayNodeFlags(): string[] {
+  const shebang = readFileSync(path.resolve(__dirname, '../../bin/flywheel.js'), 'utf8').split('\n', 1)[0]!;
+  const flags = /^#!\/usr\/bin\/env -S node(.*)$/.exec(shebang)?.[1] ?? '';
+  return flags.trim().split(/\s+/).filter(Boolean);
+}
 
 export function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { freePort, startServeProcess, waitForExit } from '../test/helpers/process';
-import { median } from './shared';
+import { gatewayNodeFlags, median } from './shared';
 
 /**
  * `npm run bench:soak`: the issue-11 soak. `flywheel demo` in a child process with the simulator at
@@ -42,7 +42,7 @@ async function main(): Promise<void> {
     ['demo', '--data-dir', dataDir],
     port,
     {
-      NODE_OPTIONS: '--max-semi-space-size=64', // as bin/flywheel.js's shebang sets it for `npm start`
+      NODE_OPTIONS: gatewayNodeFlags().join(' '), // as bin/flywheel.js's shebang sets them for `npm start`
       FLYWHEEL_SIMULATOR: 'on',
       FLYWHEEL_SIMULATOR_RATE: String(RATE),
       // The soak is about liveness under load; all clients share one address, which the limiter would throttle.
