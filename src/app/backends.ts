@@ -67,10 +67,12 @@ function idempotencyWindowMs(config: FlywheelConfig): number | undefined {
   return config.FLYWHEEL_IDEMPOTENCY_WINDOW_HOURS > 0 ? config.FLYWHEEL_IDEMPOTENCY_WINDOW_HOURS * 3_600_000 : undefined;
 }
 
-export async function openGraphStore(config: FlywheelConfig, log: EventLog, logger: Logger): Promise<OpenedStore> {
+/** `readOnly`: for a command that only reads the store (Neo4j: no migration, no warm-up, no pruning). */
+export async function openGraphStore(config: FlywheelConfig, log: EventLog, logger: Logger, options: { readOnly?: boolean } = {}): Promise<OpenedStore> {
   const windowMs = idempotencyWindowMs(config);
   if (config.FLYWHEEL_GRAPH === 'neo4j') {
     const store = await Neo4jGraphStore.open({
+      ...(options.readOnly ? { readOnly: true } : {}),
       uri: config.NEO4J_URI,
       user: config.NEO4J_USER,
       password: config.NEO4J_PASSWORD,

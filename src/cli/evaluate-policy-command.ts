@@ -136,7 +136,7 @@ export async function runEvaluatePolicy(flags: EvaluatePolicyFlags): Promise<Eva
  */
 async function erasureList(config: ReturnType<typeof loadConfig>, log: Parameters<typeof openGraphStore>[1], logger: ReturnType<typeof createLogger>) {
   if (config.FLYWHEEL_GRAPH !== 'neo4j') return new Map<string, number>();
-  const { store } = await openGraphStore(config, log, logger);
+  const { store } = await openGraphStore(config, log, logger, { readOnly: true });
   try {
     return await store.erasedActors();
   } finally {

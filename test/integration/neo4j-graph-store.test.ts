@@ -280,3 +280,28 @@ test('a gateway with an idempotency window prunes on its own timer', NEO4J_SKIP 
     await store.close();
   }
 });
+
+test('a read-only open (evaluate-policy) neither migrates nor writes: the schema version stays as found', NEO4J_SKIP ? { skip: NEO4J_SKIP } : {}, async () => {
+  await cleanNeo4j(); // data and Migration nodes gone: a database no gateway of this version has opened yet
+  const count = async (store: Neo4jGraphStore, q: string) => Number((await store.driver.executeQuery(q)).records[0]!.get(0));
+  const reader = await Neo4jGraphStore.open({ ...neo4jOptions(), readOnly: true });
+  try {
+    assert.equal(reader.schemaVersion, 0);
+    assert.deepEqual([...(await reader.erasedActors())], []);
+    assert.equal(await count(reader, 'MATCH (n) RETURN count(n)'), 0, 'no Migration, Meta or warm-up node');
+  } finally {
+    await reader.close();
+  }
+  const gateway = await Neo4jGraphStore.open(neo4jOptions());
+  try {
+    assert.equal(gateway.schemaVersion, MIGRATIONS.at(-1)!.version);
+  } finally {
+    await gateway.close();
+  }
+  const again = await Neo4jGraphStore.open({ ...neo4jOptions(), readOnly: true });
+  try {
+    assert.equal(again.schemaVersion, MIGRATIONS.at(-1)!.version, 'reads the version a gateway migrated to');
+  } finally {
+    await again.close();
+  }
+});

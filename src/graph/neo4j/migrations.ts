@@ -88,11 +88,16 @@ const CONCURRENT_SCHEMA_CREATION = new Set([
 /** How often a migration statement aborted by a transient error (a deadlock with another gateway's) is run. */
 const MIGRATION_ATTEMPTS = 5;
 
+/** The schema version recorded in the database (0 when none was ever applied). */
+export async function schemaVersionOf(driver: Driver, database: string | undefined): Promise<number> {
+  const current = await driver.executeQuery('OPTIONAL MATCH (m:Migration) RETURN max(m.version) AS v', {}, database ? { database } : {});
+  return Number(current.records[0]?.get('v') ?? 0) || 0;
+}
+
 /** Runs the migrations above the recorded version; returns the schema version now in place. */
 export async function migrate(driver: Driver, database: string | undefined, logger?: Logger): Promise<number> {
   const db = database ? { database } : {};
-  const current = await driver.executeQuery('OPTIONAL MATCH (m:Migration) RETURN max(m.version) AS v', {}, db);
-  let version = Number(current.records[0]?.get('v') ?? 0) || 0;
+  let version = await schemaVersionOf(driver, database);
   for (const m of MIGRATIONS) {
     if (m.version <= version) continue;
     // Auto-commit transactions: schema statements cannot share a transaction with data writes, and

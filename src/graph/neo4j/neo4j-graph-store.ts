@@ -7,7 +7,7 @@ import type { ItemQuery, TypeCounts } from '../stores/graph-reads';
 import { Neo4jAnomalies } from './anomalies';
 import { Neo4jErasure } from './erasure';
 import { Neo4jEventIds, type IdempotencyWindow } from './event-ids';
-import { migrate } from './migrations';
+import { migrate, schemaVersionOf } from './migrations';
 import { ItemCache, type ItemCacheOptions } from './item-cache';
 import { Neo4jItemFactors } from './item-factors';
 import { Neo4jGraphReads } from './reads';
@@ -50,6 +50,12 @@ export interface Neo4jGraphStoreOptions extends Neo4jConnectionOptions {
   itemCache?: ItemCacheOptions;
   /** How long applied event ids are kept (event-ids.ts); kept for ever when omitted. */
   idempotency?: IdempotencyWindow;
+  /**
+   * For a command that only reads (evaluate-policy's erasure list): no schema migration, no warm-up write, no
+   * pruning of event ids. A CLI run against a production database must not change its schema under the
+   * gateways that use it.
+   */
+  readOnly?: boolean;
 }
 
 export class Neo4jGraphStore implements GraphStore {
@@ -87,6 +93,10 @@ export class Neo4jGraphStore implements GraphStore {
     const { session } = store;
     try {
       await session.driver.verifyConnectivity(session.db());
+      if (options.readOnly) {
+        store.schemaVersion = await schemaVersionOf(session.driver, session.database);
+        return store;
+      }
       store.schemaVersion = await migrate(session.driver, session.database, options.logger);
       // The anomaly counter, (:Meta {id: 'anomalies'}), is created by migration 6.
       await session.write((tx) => tx.run("MERGE (m:Meta {id: 'graph'}) ON CREATE SET m.eventsApplied = 0"));
