@@ -303,11 +303,22 @@ export class Recommender {
     return { installed: rows.length, rejected };
   }
 
-  /** Replica: makes the user's history resident, read from the graph store. */
-  private async readHistory(userId: string): Promise<void> {
-    const edges = [...(await this.historyReads!.load(userId))].sort(byArrival);
-    this.index.admitUser(userId, userId.startsWith('session:'), edges);
-    this.version++;
+  /**
+   * `compute`, with the user's history resident: on a replica that does not hold it, once it was read from the
+   * graph store. The history is admitted and `compute` runs in the same synchronous stretch: requests whose
+   * reads come back together (one graph read per event-loop turn) would otherwise admit each other's histories
+   * before any of them computes, and with more of them than `residentUsers` evict the first ones unused.
+   */
+  private withHistory<T>(userId: string, compute: () => T): T | Promise<T> {
+    // Synchronous when the history is at hand (every request of a gateway that holds the whole index).
+    if (!this.historyReads || this.index.touchUser(userId)) return compute();
+    return this.historyReads.load(userId).then((edges) => {
+      if (!this.index.touchUser(userId)) {
+        this.index.admitUser(userId, userId.startsWith('session:'), [...edges].sort(byArrival));
+        this.version++;
+      }
+      return compute();
+    });
   }
 
   /**
@@ -501,20 +512,22 @@ export class Recommender {
   }
 
   async recommend(req: RecommendRequest): Promise<Recommendation[]> {
-    // A replica reads a history it does not hold (one graph read per event-loop turn for all such users).
-    if (this.historyReads && !this.index.touchUser(req.userId)) await this.readHistory(req.userId);
-    if (req.segment !== undefined || !this.segmentSource) return this.recommendSync(req);
+    // A replica reads a history it does not hold (one graph read per event-loop turn for all such users); it
+    // may have been evicted again while a segment read below was awaited, hence `withHistory` at each step.
+    if (req.segment !== undefined || !this.segmentSource) return this.withHistory(req.userId, () => this.recommendSync(req));
     const source = this.segmentSource(req.userId);
-    if (typeof source !== 'function') return this.recommendSync({ ...req, segment: source });
+    if (typeof source !== 'function') return this.withHistory(req.userId, () => this.recommendSync({ ...req, segment: source }));
     // A store read (Neo4j: a round trip per request set the production path's latency, BENCHMARKS.md issue
     // 16). A strategy that does not score from the segment uses it only in the fill, after its own
     // candidates and content similarity: a list that is full before that step is the same list with or
     // without it, so the segment is read only when the fill reached it (`shortBeforeSegment`).
     if (!this.strategyOf(req).readsSegment) {
-      const without = this.recommendSync({ ...req, segment: null });
+      const pending = this.withHistory(req.userId, () => this.recommendSync({ ...req, segment: null }));
+      const without = pending instanceof Promise ? await pending : pending;
       if (!this.shortBeforeSegment.has(without)) return without;
     }
-    return this.recommendSync({ ...req, segment: await source() });
+    const segment = await source();
+    return this.withHistory(req.userId, () => this.recommendSync({ ...req, segment }));
   }
 
   /** The whole request is synchronous over in-memory arrays: no awaits, no allocation per candidate. */

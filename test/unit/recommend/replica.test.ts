@@ -49,6 +49,15 @@ test('a replica holds at most residentUsers histories and answers the same after
   assert.ok(replica.index.users.length <= 5, `history slots: ${replica.index.users.length}`);
 });
 
+test('more concurrent requests than resident histories: each is answered from its own history (none evicted before it is used)', async () => {
+  const { shop, publisher, replica } = await publisherAndReplica(3);
+  const users = [...new Set(shop.events.flatMap((e) => (e.kind === 'interaction' && e.userId ? [e.userId] : [])))].slice(0, 24);
+  // All at once: their history reads are one graph read, and they come back together.
+  const lists = await Promise.all(users.map((userId) => replica.recommend({ userId, first: 8 })));
+  for (const [n, userId] of users.entries()) assert.deepEqual(lists[n], await publisher.recommend({ userId, first: 8 }), userId);
+  assert.ok(replica.index.userIndex.size <= 3, `resident: ${replica.index.userIndex.size}`);
+});
+
 test("a replica does not serve strategies that need every user's history", async () => {
   const { replica } = await publisherAndReplica(10);
   const names = replica.strategies().map((s) => s.name);
