@@ -20,7 +20,8 @@ import { median, skewedEvents } from './shared';
  *    partitions' consumers would be), which is what parallel ingestion would buy.
  * 3. Milliseconds per statement of the batch transaction, summed over a run of 1,000-event batches.
  * 4. Neo4j's own ceiling here: the least a batch could write per event, one relationship created (then updated)
- *    by its ends' element ids with an edge's properties, 5,000 rows per transaction, nothing read, no idempotency.
+ *    by its ends' element ids with an edge's properties, 5,000 rows per transaction, nothing read, no idempotency;
+ *    with the store's 11 properties, with the same state in 3, and with none (what the property count costs).
  * Rounds alternate the configurations (BENCH_ROUNDS, default 2); medians are printed, and one JSON line last.
  */
 const URI = process.env.FLYWHEEL_TEST_NEO4J_URI ?? 'bolt://127.0.0.1:7687';
@@ -83,7 +84,26 @@ async function apply(events: FlywheelEvent[], batch: number, writers: number, pe
  * Rows/s of the cheapest write a batch could be (part 4): `rows` relationships between existing users and items,
  * created by element id with an edge's property map, then each updated by its own element id.
  */
-async function ceiling(rows: number, batch: number): Promise<{ createPerSec: number; updatePerSec: number }> {
+/**
+ * Part 4's property maps: the store's edge (11 properties), the same state packed into 3 (what a compact edge could
+ * be: weight and lastSeenAt, which queries filter and sort on, and the rest in one list), and none.
+ */
+const EDGE = edgeToProps({
+  counts: { VIEW: 2, CLICK: 1, ADD_TO_CART: 0, REMOVE_FROM_CART: 0, PURCHASE: 1 },
+  weight: 6,
+  quantity: 1,
+  revenue: 9.5,
+  firstSeenAt: 1,
+  lastSeenAt: 2,
+  lastType: 'PURCHASE',
+} as EdgeState);
+const CEILING_PROPS: Record<string, Record<string, unknown>> = {
+  'edge (11 properties)': EDGE,
+  '3 properties': { weight: 6, lastSeenAt: 2, tally: [2, 1, 0, 0, 1, 1, 9.5, 1, 4] },
+  'no properties': {},
+};
+
+async function ceiling(rows: number, batch: number, props: Record<string, unknown>): Promise<{ createPerSec: number; updatePerSec: number }> {
   await freshStore();
   const driver = neo4j.driver(URI);
   const session = driver.session();
@@ -91,15 +111,6 @@ async function ceiling(rows: number, batch: number): Promise<{ createPerSec: num
     const ids = async (q: string) => (await session.run(q)).records.map((r) => r.get(0) as string);
     const users = await ids(`UNWIND range(1, ${SHAPE.users}) AS n CREATE (u:User {id: 'c' + n}) RETURN elementId(u)`);
     const items = await ids(`UNWIND range(1, ${SHAPE.items}) AS n CREATE (i:Item {id: 'c' + n}) RETURN elementId(i)`);
-    const props = edgeToProps({
-      counts: { VIEW: 2, CLICK: 1, ADD_TO_CART: 0, REMOVE_FROM_CART: 0, PURCHASE: 1 },
-      weight: 6,
-      quantity: 1,
-      revenue: 9.5,
-      firstSeenAt: 1,
-      lastSeenAt: 2,
-      lastType: 'PURCHASE',
-    } as EdgeState);
     // distinct pairs, as many as asked (users x items is 1M)
     const pairs = Array.from({ length: rows }, (_, n) => ({ u: users[n % users.length]!, i: items[Math.floor(n / users.length) % items.length]!, props }));
     const rels: string[] = [];
@@ -148,19 +159,22 @@ async function main(): Promise<void> {
   const total = [...perStatement.values()].reduce((a, b) => a + b, 0);
   console.log(`statements of one run of 1,000-event batches (${Math.round(total)} ms in all):`);
   for (const [q, ms] of [...perStatement].sort((a, b) => b[1] - a[1])) console.log(`  ${Math.round(ms)} ms (${Math.round((100 * ms) / total)} %)  ${q}`);
-  const ceilings: { createPerSec: number; updatePerSec: number }[] = [];
-  for (let round = 0; round < ROUNDS; round++) ceilings.push(await ceiling(EVENTS * 2, 5000));
-  const ceilingMedian = {
-    createPerSec: Math.round(median(ceilings.map((c) => c.createPerSec))),
-    updatePerSec: Math.round(median(ceilings.map((c) => c.updatePerSec))),
-  };
-  console.log(
-    `ceiling (${EVENTS * 2} relationships by element id, 5,000 per transaction): created ${ceilingMedian.createPerSec}/s, updated ${ceilingMedian.updatePerSec}/s (rounds ${ceilings.map((c) => `${Math.round(c.createPerSec)}/${Math.round(c.updatePerSec)}`).join(', ')})`,
-  );
+  const ceilings: Record<string, { createPerSec: number; updatePerSec: number }> = {};
+  for (const [label, props] of Object.entries(CEILING_PROPS)) {
+    const runs: { createPerSec: number; updatePerSec: number }[] = [];
+    for (let round = 0; round < ROUNDS; round++) runs.push(await ceiling(EVENTS * 2, 5000, props));
+    ceilings[label] = {
+      createPerSec: Math.round(median(runs.map((c) => c.createPerSec))),
+      updatePerSec: Math.round(median(runs.map((c) => c.updatePerSec))),
+    };
+    console.log(
+      `ceiling, ${label} (${EVENTS * 2} relationships by element id, 5,000 per transaction): created ${ceilings[label].createPerSec}/s, updated ${ceilings[label].updatePerSec}/s (rounds ${runs.map((c) => `${Math.round(c.createPerSec)}/${Math.round(c.updatePerSec)}`).join(', ')})`,
+    );
+  }
   console.log(
     JSON.stringify({
       events: EVENTS,
-      ceiling: ceilingMedian,
+      ceiling: ceilings,
       byBatch: Object.fromEntries([...byBatch].map(([b, xs]) => [b, Math.round(median(xs))])),
       byWriters: Object.fromEntries([...byWriters].map(([w, xs]) => [w, Math.round(median(xs))])),
       statementsMs: Object.fromEntries([...perStatement].map(([q, ms]) => [q, Math.round(ms)])),
