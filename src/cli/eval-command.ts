@@ -47,6 +47,12 @@ export interface EvalFlags extends InputFlags {
   tune?: boolean;
   /** With --tune: the validation period starts here (default: one calendar month before --split-date). */
   validationDate?: string;
+  /**
+   * Evaluate the item model a serving gateway holds after the train part streamed in, not one solved whole:
+   * the train part is tracked in batches of this many events (true: 500), and after each only what the batch
+   * marked is re-solved (bench/model-drift.ts says why the two differ).
+   */
+  liveModel?: boolean | string;
 }
 
 export interface TunedChoice {
@@ -235,6 +241,9 @@ async function ingest(app: Flywheel, flags: EvalFlags, w: Window): Promise<Inges
   // Training is replayed in bulk: re-solving dirty items between batches would be wasted work, so
   // the background refresh waits and the models are fitted once, fully, before the first list.
   rec.setBackgroundRefresh(false);
+  const liveBatch = flags.liveModel === undefined || flags.liveModel === false ? undefined : flags.liveModel === true ? 500 : Number(flags.liveModel);
+  if (liveBatch !== undefined && !(Number.isInteger(liveBatch) && liveBatch > 0))
+    throw new InputError(`--live-model takes a batch size (a positive integer), got ${flags.liveModel}`);
   const trainSeen: Pairs = new Map();
   const testPairs: Pairs = new Map();
   let trainEvents = 0;
@@ -248,8 +257,15 @@ async function ingest(app: Flywheel, flags: EvalFlags, w: Window): Promise<Inges
     if (batch.length === 0) continue;
     for (const e of batch) if (e.kind === 'interaction' && e.userId) addPair(trainSeen, e.userId, e.itemId);
     trainEvents += batch.length;
-    const r = await app.tracker.track(batch, 'eval');
-    if (r.rejected.length > 0) throw new Error(`eval: ${r.rejected.length} train events rejected: ${JSON.stringify(r.rejected[0])}`);
+    // --live-model: smaller batches, and after each the items it marked are re-solved, as a gateway's background
+    // refresh does when it keeps up with the stream.
+    const step = liveBatch ?? batch.length;
+    for (let i = 0; i < batch.length; i += step) {
+      const part = batch.slice(i, i + step);
+      const r = await app.tracker.track(part, 'eval');
+      if (r.rejected.length > 0) throw new Error(`eval: ${r.rejected.length} train events rejected: ${JSON.stringify(r.rejected[0])}`);
+      if (liveBatch !== undefined) rec.model.refreshSome(Infinity);
+    }
     if (trainEvents % 50_000 < batch.length) progress(`${trainEvents} train events ingested`);
   }
   progress(`ingested ${trainEvents} train events`);

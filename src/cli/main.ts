@@ -114,6 +114,10 @@ addInputOptions(
   .option('--min-rating <r>', 'rating files: only rows rated at least this are positives (the rest are dropped)')
   .option('--tune', 'pick the served strategy/blend on a validation period carved from the end of train, then evaluate it')
   .option('--validation-date <YYYY-MM-DD>', 'with --tune: validation from this day to --split-date (default: one month before it)')
+  .option(
+    '--live-model [batch]',
+    'evaluate the item model as a serving gateway holds it after the train part streamed in (batches of this many events, default 500, each re-solving what it touched), not one solved whole',
+  )
   .option('--json', 'print one JSON object')
   .action(async (flags) => printEval(await runEval(flags), flags.json === true));
 
