@@ -182,7 +182,7 @@ export async function createFlywheel(config: FlywheelConfig, logger: Logger, opt
     ? await startupStep(
         logger,
         'follow the item model feed',
-        followItemModel(() => current.recommender, modelFeed, `${config.KAFKA_GROUP}.item-model.${randomUUID()}`, logger),
+        followItemModel(() => current.recommender, modelFeed, `${config.KAFKA_GROUP}.item-model.${randomUUID()}`, logger, metrics),
       )
     : null;
   let modelShipped = !followed;
@@ -279,7 +279,7 @@ export async function createFlywheel(config: FlywheelConfig, logger: Logger, opt
   let modelWarm = !serving;
   const publisher =
     serving && config.FLYWHEEL_ITEM_MODEL === 'publish' && log.itemModelFeed
-      ? startItemModelPublisher(() => current.recommender, log.itemModelFeed, logger, config.FLYWHEEL_ITEM_MODEL_PUBLISH_MS)
+      ? startItemModelPublisher(() => current.recommender, log.itemModelFeed, logger, config.FLYWHEEL_ITEM_MODEL_PUBLISH_MS, metrics)
       : null;
   const impressions = new ImpressionRecorder(log, metrics, logger, {
     lingerMs: config.FLYWHEEL_IMPRESSION_LINGER_MS ?? (log.backend === 'embedded' ? 0 : KAFKA_IMPRESSION_LINGER_MS),

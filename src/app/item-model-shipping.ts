@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { ItemModelFeed, LogConsumer } from '../event-log/event-log';
+import type { Metrics } from '../observability/metrics';
 import type { ItemModelRow } from '../recommend/item-model-rows';
 import type { Recommender } from '../recommend/recommender';
 
@@ -19,7 +20,13 @@ export interface ItemModelPublisher {
   stop(): Promise<void>;
 }
 
-export function startItemModelPublisher(recommender: () => Recommender, feed: ItemModelFeed, logger: Logger, everyMs: number): ItemModelPublisher {
+export function startItemModelPublisher(
+  recommender: () => Recommender,
+  feed: ItemModelFeed,
+  logger: Logger,
+  everyMs: number,
+  metrics?: Pick<Metrics, 'itemModelRowsShipped' | 'itemModelShipFailures' | 'itemModelRowsPending'>,
+): ItemModelPublisher {
   const pending = new Map<string, ItemModelRow>();
   let published = 0;
   let timer: NodeJS.Timeout | null = null;
@@ -28,6 +35,7 @@ export function startItemModelPublisher(recommender: () => Recommender, feed: It
   let failing = false;
   const ship = async () => {
     for (const row of recommender().takeChangedModelRows()) pending.set(row.item, row);
+    metrics?.itemModelRowsPending.set(pending.size);
     if (pending.size === 0) return;
     const rows = [...pending.values()];
     try {
@@ -35,12 +43,15 @@ export function startItemModelPublisher(recommender: () => Recommender, feed: It
       // a row taken while this one was in flight is newer: keep it
       for (const r of rows) if (pending.get(r.item) === r) pending.delete(r.item);
       published += rows.length;
+      metrics?.itemModelRowsShipped.inc(rows.length);
       if (failing) logger.info({ rows: rows.length }, 'item model rows shipped again');
       failing = false;
     } catch (err) {
+      metrics?.itemModelShipFailures.inc();
       if (!failing) logger.warn({ err, rows: rows.length }, 'could not ship item model rows; they go with the next round');
       failing = true;
     }
+    metrics?.itemModelRowsPending.set(pending.size);
   };
   const schedule = () => {
     if (stopped) return;
@@ -73,11 +84,14 @@ export async function followItemModel(
   feed: ItemModelFeed,
   group: string,
   logger: Logger,
+  metrics?: Pick<Metrics, 'itemModelRowsRead'>,
 ): Promise<{ consumer: LogConsumer; caughtUp: Promise<void>; installed: () => number }> {
   let installed = 0;
   const { consumer, caughtUp } = await feed.follow(group, (values) => {
     const r = recommender().installModelRows(values);
     installed += r.installed;
+    metrics?.itemModelRowsRead.inc({ result: 'installed' }, r.installed);
+    if (r.rejected.length > 0) metrics?.itemModelRowsRead.inc({ result: 'rejected' }, r.rejected.length);
     if (r.rejected.length > 0) logger.warn({ rejected: r.rejected.length, first: r.rejected[0] }, 'item model rows skipped: not rows this gateway reads');
   });
   return { consumer, caughtUp, installed: () => installed };

@@ -78,6 +78,29 @@ export function createMetrics() {
       labelNames: ['surface'] as const,
       registers: [registry],
     }),
+    // The item model shipped to replicas (FLYWHEEL_ITEM_MODEL publish / replica): a publisher whose failures
+    // climb, or whose pending rows do not fall, leaves the replicas on an older model (they keep serving it).
+    itemModelRowsShipped: new Counter({
+      name: 'flywheel_item_model_rows_shipped_total',
+      help: 'Publisher: item model rows stored on the item-model topic',
+      registers: [registry],
+    }),
+    itemModelShipFailures: new Counter({
+      name: 'flywheel_item_model_ship_failures_total',
+      help: 'Publisher: rounds whose rows could not be stored (they go with the next round)',
+      registers: [registry],
+    }),
+    itemModelRowsPending: new Gauge({
+      name: 'flywheel_item_model_rows_pending',
+      help: 'Publisher: rows of re-solved items not stored on the topic yet',
+      registers: [registry],
+    }),
+    itemModelRowsRead: new Counter({
+      name: 'flywheel_item_model_rows_read_total',
+      help: 'Replica: item model rows read from the topic, by result (installed, or rejected: not a row of this version)',
+      labelNames: ['result'] as const,
+      registers: [registry],
+    }),
   };
   return m;
 }

@@ -137,6 +137,9 @@ describe('an item model solved once and shipped to replicas', { skip }, () => {
       const ms = await sameAsPublisher(joined, 10_000);
       console.log(`::: a replica joined: ready after ${readyMs.toFixed(0)} ms, identical to the publisher for ${users.length} users ${ms.toFixed(0)} ms later`);
       assert.equal(joined.app.recommender.index.itemIndex.has('future'), false, 'a row of another version was not installed');
+      // and an operator sees it: rows read by result
+      const read = Object.fromEntries((await joined.app.metrics.itemModelRowsRead.get()).values.map((v) => [v.labels.result, v.value]));
+      assert.ok((read.installed ?? 0) > 0 && (read.rejected ?? 0) >= 1, JSON.stringify(read));
     } finally {
       await joined.close();
     }

@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import pino from 'pino';
 import { startItemModelPublisher } from '../../../src/app/item-model-shipping';
+import { createMetrics } from '../../../src/observability/metrics';
 import type { ItemModelFeed } from '../../../src/event-log/event-log';
 import type { ItemModelRow } from '../../../src/recommend/item-model-rows';
 import { Recommender } from '../../../src/recommend/recommender';
@@ -38,13 +39,21 @@ test('the publisher ships every solved item, then what re-solves change; rows th
   rec.refreshNow();
   const feed = memoryFeed();
   feed.failing = true;
-  const publisher = startItemModelPublisher(() => rec, feed, pino({ level: 'silent' }), 10);
+  const metrics = createMetrics();
+  const value = async (m: { get(): Promise<{ values: { value: number }[] }> }) => (await m.get()).values[0]?.value ?? 0;
+  const publisher = startItemModelPublisher(() => rec, feed, pino({ level: 'silent' }), 10, metrics);
   try {
     await until('a round was tried', () => feed.requests >= 2);
     assert.equal(feed.rows.size, 0);
     assert.equal(publisher.published, 0);
+    // what an operator sees: failed rounds, and the rows waiting
+    assert.ok((await value(metrics.itemModelShipFailures)) >= 2);
+    assert.equal(await value(metrics.itemModelRowsPending), 8);
+    assert.equal(await value(metrics.itemModelRowsShipped), 0);
     feed.failing = false;
     await until('the rows of the failed rounds were shipped', () => feed.rows.size === 8);
+    assert.equal(await value(metrics.itemModelRowsShipped), 8);
+    assert.equal(await value(metrics.itemModelRowsPending), 0);
     const before = feed.rows.get('a1')!;
     // a new shopper links a1 and b1: both items (and the shopper's other items) are re-solved and shipped again
     rec.applyEvents([buy('x', 'a1', 50), buy('x', 'b1', 50)]);
