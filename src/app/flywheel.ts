@@ -277,9 +277,21 @@ export async function createFlywheel(config: FlywheelConfig, logger: Logger, opt
     fanOutConsumer = await startupStep(logger, 'start the fan-out consumer', startFanOut(log.broadcast, fanOutStart, groups.fanOut, pipelines.fanOut, logger));
   }
   let modelWarm = !serving;
+  // Publishers elect one of them to ship (Kafka's group protocol); the others solve and stand by to take over.
+  const publishingFeed = serving && config.FLYWHEEL_ITEM_MODEL === 'publish' ? log.itemModelFeed : undefined;
+  const election = publishingFeed
+    ? await startupStep(logger, 'join the item model publisher election', publishingFeed.elect(`${config.KAFKA_GROUP}.item-model-publisher`))
+    : null;
   const publisher =
-    serving && config.FLYWHEEL_ITEM_MODEL === 'publish' && log.itemModelFeed
-      ? startItemModelPublisher(() => current.recommender, log.itemModelFeed, logger, config.FLYWHEEL_ITEM_MODEL_PUBLISH_MS, metrics)
+    publishingFeed && election
+      ? startItemModelPublisher(
+          () => current.recommender,
+          publishingFeed,
+          logger,
+          config.FLYWHEEL_ITEM_MODEL_PUBLISH_MS,
+          metrics,
+          () => election.leads(),
+        )
       : null;
   const impressions = new ImpressionRecorder(log, metrics, logger, {
     lingerMs: config.FLYWHEEL_IMPRESSION_LINGER_MS ?? (log.backend === 'embedded' ? 0 : KAFKA_IMPRESSION_LINGER_MS),
@@ -313,6 +325,7 @@ export async function createFlywheel(config: FlywheelConfig, logger: Logger, opt
       await segmentService.stop();
       anomalies.close();
       await publisher?.stop();
+      await election?.stop(); // after the last rows: another publisher takes over from here
       await followed?.consumer.stop();
       await fanOutConsumer?.stop();
       await ingestor.stop();

@@ -11,7 +11,9 @@ import type { Recommender } from '../recommend/recommender';
  * Publisher: every `everyMs`, the rows of the items whose lists the background re-solve changed go to the
  * feed (an item changed several times in between goes once, as it is now). Rows that could not be stored
  * stay pending and go with the next round, unless a newer row of the same item replaced them. The recommender
- * is read each round: one rebuilt by erasure ships its whole model at its first round.
+ * is read each round: one rebuilt by erasure ships its whole model at its first round. Several gateways may
+ * run as publishers: the one that leads the election ships (`leads`), the others stand by, and one that starts
+ * leading ships the whole model first.
  */
 export interface ItemModelPublisher {
   /** Rows shipped since start (tests, metrics). */
@@ -26,15 +28,30 @@ export function startItemModelPublisher(
   logger: Logger,
   everyMs: number,
   metrics?: Pick<Metrics, 'itemModelRowsShipped' | 'itemModelShipFailures' | 'itemModelRowsPending'>,
+  /** Whether this gateway leads the publisher election (ItemModelFeed.elect); always when omitted. */
+  leads: () => boolean = () => true,
 ): ItemModelPublisher {
   const pending = new Map<string, ItemModelRow>();
+  /** Whether the last round led: one that starts leading ships the whole model (it may take over from another). */
+  let led = false;
   let published = 0;
   let timer: NodeJS.Timeout | null = null;
   let round: Promise<void> = Promise.resolve();
   let stopped = false;
   let failing = false;
   const ship = async () => {
-    for (const row of recommender().takeChangedModelRows()) pending.set(row.item, row);
+    const changed = recommender().takeChangedModelRows();
+    if (!leads()) {
+      // A standby solves as the leader does and ships nothing; what changed meanwhile goes whole if it leads.
+      if (led) logger.info('item model publisher: another gateway leads now; this one stands by');
+      led = false;
+      pending.clear();
+      metrics?.itemModelRowsPending.set(0);
+      return;
+    }
+    if (!led) logger.info('item model publisher: this gateway leads; shipping the whole model');
+    for (const row of led ? changed : recommender().allModelRows()) pending.set(row.item, row);
+    led = true;
     metrics?.itemModelRowsPending.set(pending.size);
     if (pending.size === 0) return;
     const rows = [...pending.values()];

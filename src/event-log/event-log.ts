@@ -128,6 +128,8 @@ export interface LogConsumer {
   ownLag?(): number;
   /** Recomputes the lag from the log now (Kafka: committed offsets against end offsets). */
   refreshLag?(): Promise<number>;
+  /** Kafka: the partitions this member owns now (its group's latest assignment). */
+  assignedPartitions?(): readonly number[];
   /** Resolves once everything up to and including `offset` has been handled and committed. */
   waitFor(offset: number, timeoutMs?: number): Promise<void>;
   stop(): Promise<void>;
@@ -196,6 +198,19 @@ export interface ItemModelFeed {
    * Values are decoded JSON; a record that is not JSON is handed over as `undefined`.
    */
   follow(group: string, handler: (values: unknown[]) => void): Promise<{ consumer: LogConsumer; caughtUp: Promise<void> }>;
+  /**
+   * Joins the election of the publisher among the gateways that could publish (`group`, one for all of them):
+   * at most one leads at a time, apart from a handover of a few seconds, and another leads once it is gone.
+   */
+  elect(group: string): Promise<PublisherElection>;
+}
+
+/** One gateway's place in the publisher election (ItemModelFeed.elect). */
+export interface PublisherElection {
+  /** Whether this gateway leads now. */
+  leads(): boolean;
+  /** Leaves the election (another gateway takes over). */
+  stop(): Promise<void>;
 }
 
 /** The optional capability of a log that erasure can rewrite (see EventLog.rewritable). */

@@ -142,8 +142,14 @@ export class ItemModel {
   /** From now on, remember which items' lists change (a publisher ships them); every solved item counts as changed. */
   trackChanges(): void {
     if (this.changed) return;
-    this.changed = new Set();
-    for (let i = 0; i < this.easeIn.length; i++) if (this.rowsFresh[i] === 1 || this.easeIn[i] !== NONE) this.changed.add(i);
+    this.changed = new Set(this.solvedItems());
+  }
+
+  /** Every item with solved lists (what a publisher that starts, or takes over, ships whole). */
+  solvedItems(): number[] {
+    const out: number[] = [];
+    for (let i = 0; i < this.easeIn.length; i++) if (this.rowsFresh[i] === 1 || this.easeIn[i] !== NONE) out.push(i);
+    return out;
   }
 
   /** The items whose lists changed since the last call, in the order they changed first. */

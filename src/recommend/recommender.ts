@@ -283,6 +283,11 @@ export class Recommender {
     return exportRows(this.index, this.model, this.model.takeChanged());
   }
 
+  /** Publisher: the rows of every solved item (a publisher elected after another ships the whole model). */
+  allModelRows(): ItemModelRow[] {
+    return exportRows(this.index, this.model, this.model.solvedItems());
+  }
+
   /**
    * Replica: installs shipped rows (already decoded); a value that is not a row of this version is
    * skipped and reported, not installed.

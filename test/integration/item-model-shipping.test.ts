@@ -43,9 +43,11 @@ describe('an item model solved once and shipped to replicas', { skip }, () => {
     }
     await publisher.app.recommender.whenFresh();
   });
+  /** The last test may stop the suite's publisher (when it leads) to show the handover. */
+  let publisherClosed = false;
   after(async () => {
     await replica?.close();
-    await publisher?.close();
+    if (!publisherClosed) await publisher?.close();
   });
 
   /** Every user's list on `gw`: ids, scores to the last digit, reasons. */
@@ -142,6 +144,68 @@ describe('an item model solved once and shipped to replicas', { skip }, () => {
       assert.ok((read.installed ?? 0) > 0 && (read.rejected ?? 0) >= 1, JSON.stringify(read));
     } finally {
       await joined.close();
+    }
+  });
+  test('publishers elect one to ship; when it stops, the other takes over and ships the whole model', async () => {
+    const standby = await startTestGateway({ env: publisherEnv });
+    let standbyClosed = false;
+    const shipped = async (gw: TestGateway) => (await gw.app.metrics.itemModelRowsShipped.get()).values[0]?.value ?? 0;
+    try {
+      // A change both solve (each reads the whole stream): once the group has settled, one of them ships it.
+      let shippers: boolean[] = [];
+      let before: number[] = [];
+      let after: number[] = [];
+      const deadline = Date.now() + 30_000;
+      for (let round = 0; ; round++) {
+        before = [await shipped(publisher), await shipped(standby)];
+        await publisher.app.tracker.track(
+          [
+            {
+              kind: 'interaction',
+              v: 1,
+              id: `elect-${round}-a`,
+              type: 'PURCHASE',
+              userId: `elect-${round}`,
+              itemId: shop.itemIds[1]!,
+              quantity: 1,
+              timestamp: Date.now(),
+            },
+            {
+              kind: 'interaction',
+              v: 1,
+              id: `elect-${round}-b`,
+              type: 'PURCHASE',
+              userId: `elect-${round}`,
+              itemId: shop.itemIds[2]!,
+              quantity: 1,
+              timestamp: Date.now(),
+            },
+          ],
+          'test',
+        );
+        await new Promise((r) => setTimeout(r, 1500)); // several publish rounds of 200 ms
+        after = [await shipped(publisher), await shipped(standby)];
+        shippers = after.map((n, k) => n > before[k]!);
+        if (shippers.filter(Boolean).length === 1) break;
+        assert.ok(Date.now() < deadline, `never exactly one publisher shipping: before ${JSON.stringify(before)}, after ${JSON.stringify(after)}`);
+      }
+      const [leader, other] = shippers[0] ? [publisher, standby] : [standby, publisher];
+      const otherBefore = await shipped(other);
+      const solved = other.app.recommender.allModelRows().length;
+      const stopped = performance.now();
+      await leader.close();
+      if (leader === standby) standbyClosed = true;
+      else publisherClosed = true;
+      const handover = Date.now() + 30_000;
+      while ((await shipped(other)) < otherBefore + solved) {
+        assert.ok(Date.now() < handover, `the other publisher did not take over: ${(await shipped(other)) - otherBefore} of ${solved} rows shipped`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      console.log(
+        `::: ${leader === publisher ? 'the first' : 'the second'} publisher led; after it stopped the other shipped the whole model (${solved} rows) within ${(performance.now() - stopped).toFixed(0)} ms`,
+      );
+    } finally {
+      if (!standbyClosed) await standby.close();
     }
   });
 });

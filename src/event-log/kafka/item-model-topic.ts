@@ -1,11 +1,11 @@
 import type { Admin } from 'kafkajs';
-import type { BatchHandler, ItemModelFeed, LogConsumer } from '../event-log';
+import type { BatchHandler, ItemModelFeed, LogConsumer, PublisherElection } from '../event-log';
 import { ReadProgress } from './read-progress';
 
 /** What the feed uses of the Kafka log (KafkaEventLog), named here so the two files do not import each other. */
 export interface ItemModelTopicClient {
   adminClient(): Admin;
-  ensureTopic(topic: string, configEntries: { name: string; value: string }[]): Promise<void>;
+  ensureTopic(topic: string, configEntries: { name: string; value: string }[], numPartitions?: number): Promise<void>;
   produceTo(topic: string, messages: { key: string; value: string }[]): Promise<void>;
   consumeTopicUncommitted(topic: string, group: string, handler: BatchHandler, startAt: Map<number, string>): Promise<LogConsumer>;
 }
@@ -60,6 +60,19 @@ export class KafkaItemModelFeed implements ItemModelFeed {
       new Map(offsets.map((p) => [p.partition, p.low])),
     );
     return { consumer, caughtUp };
+  }
+
+  /**
+   * The election is Kafka's own group protocol: every gateway that could publish joins one consumer group on a
+   * topic of a single partition (`<topic>.publisher`, empty), and the member the group assigns that partition
+   * leads. When it leaves or its session times out, the group gives the partition to another member. Nothing is
+   * read from the topic and nothing is committed.
+   */
+  async elect(group: string): Promise<PublisherElection> {
+    const topic = `${this.topic}.publisher`;
+    await this.log.ensureTopic(topic, [], 1);
+    const consumer = await this.log.consumeTopicUncommitted(topic, group, () => Promise.resolve(), new Map([[0, '0']]));
+    return { leads: () => consumer.assignedPartitions?.().includes(0) ?? false, stop: () => consumer.stop() };
   }
 
   private ensureTopic(): Promise<void> {

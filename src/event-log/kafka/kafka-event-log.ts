@@ -197,10 +197,10 @@ export class KafkaEventLog implements EventLog {
   }
   private modelFeed: KafkaItemModelFeed | null = null;
 
-  /** @internal Creates a topic of this log's partitions when it is missing (another instance may win the race). */
-  async ensureTopic(topic: string, configEntries: { name: string; value: string }[]): Promise<void> {
+  /** @internal Creates a topic (of this log's partitions unless told) when it is missing (another instance may win the race). */
+  async ensureTopic(topic: string, configEntries: { name: string; value: string }[], numPartitions = this.options.partitions): Promise<void> {
     if ((await this.admin.listTopics()).includes(topic)) return;
-    await this.createTopics([{ topic, numPartitions: this.options.partitions, configEntries }]);
+    await this.createTopics([{ topic, numPartitions, configEntries }]);
   }
 
   /** Creates these topics with this log's replication factor; one that another instance created in between is fine. */
@@ -767,6 +767,10 @@ class KafkaConsumer implements LogConsumer {
 
   position(): number {
     return this.handled;
+  }
+
+  assignedPartitions(): readonly number[] {
+    return this.assigned;
   }
 
   lag(): number {

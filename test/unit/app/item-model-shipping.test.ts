@@ -21,6 +21,7 @@ function memoryFeed() {
       for (const r of batch) rows.set(r.key, r.value as ItemModelRow);
     },
     follow: () => Promise.reject(new Error('not used here')),
+    elect: () => Promise.reject(new Error('not used here')),
   };
   return feed satisfies ItemModelFeed;
 }
@@ -79,4 +80,36 @@ test('stop ships what is pending before it returns', async () => {
   const publisher = startItemModelPublisher(() => rec, feed, pino({ level: 'silent' }), 60_000);
   await publisher.stop();
   assert.equal(feed.rows.size, 8);
+});
+
+test('a standby publisher ships nothing; once it leads it ships the whole model, and again after it lost and regained the lead', async () => {
+  const rec = new Recommender(null, { backgroundRefresh: false });
+  rec.applyEvents(twoBasketShop());
+  rec.refreshNow();
+  const feed = memoryFeed();
+  let leading = false;
+  const publisher = startItemModelPublisher(
+    () => rec,
+    feed,
+    pino({ level: 'silent' }),
+    5,
+    undefined,
+    () => leading,
+  );
+  try {
+    await new Promise((r) => setTimeout(r, 40));
+    assert.equal(feed.requests, 0, 'a standby ships nothing');
+    rec.applyEvents([buy('x', 'a1', 50)]);
+    rec.refreshNow(); // a change while standing by: the new leader's first round includes it
+    leading = true;
+    await until('the new leader shipped the whole model', () => feed.rows.size === 8);
+    const shipped = publisher.published;
+    assert.equal(shipped, 8);
+    leading = false;
+    await new Promise((r) => setTimeout(r, 30));
+    leading = true;
+    await until('the whole model again after regaining the lead', () => publisher.published === shipped + 8);
+  } finally {
+    await publisher.stop();
+  }
 });
