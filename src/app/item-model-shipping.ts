@@ -52,7 +52,6 @@ export function startItemModelPublisher(
     if (!led) logger.info('item model publisher: this gateway leads; shipping the whole model');
     for (const row of led ? changed : recommender().allModelRows()) pending.set(row.item, row);
     led = true;
-    metrics?.itemModelRowsPending.set(pending.size);
     if (pending.size === 0) return;
     const rows = [...pending.values()];
     try {
@@ -108,8 +107,10 @@ export async function followItemModel(
     const r = recommender().installModelRows(values);
     installed += r.installed;
     metrics?.itemModelRowsRead.inc({ result: 'installed' }, r.installed);
-    if (r.rejected.length > 0) metrics?.itemModelRowsRead.inc({ result: 'rejected' }, r.rejected.length);
-    if (r.rejected.length > 0) logger.warn({ rejected: r.rejected.length, first: r.rejected[0] }, 'item model rows skipped: not rows this gateway reads');
+    if (r.rejected.length > 0) {
+      metrics?.itemModelRowsRead.inc({ result: 'rejected' }, r.rejected.length);
+      logger.warn({ rejected: r.rejected.length, first: r.rejected[0] }, 'item model rows skipped: not rows this gateway reads');
+    }
   });
   return { consumer, caughtUp, installed: () => installed };
 }

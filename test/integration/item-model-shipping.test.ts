@@ -158,31 +158,19 @@ describe('an item model solved once and shipped to replicas', { skip }, () => {
       const deadline = Date.now() + 30_000;
       for (let round = 0; ; round++) {
         before = [await shipped(publisher), await shipped(standby)];
-        await publisher.app.tracker.track(
-          [
-            {
-              kind: 'interaction',
-              v: 1,
-              id: `elect-${round}-a`,
-              type: 'PURCHASE',
-              userId: `elect-${round}`,
-              itemId: shop.itemIds[1]!,
-              quantity: 1,
-              timestamp: Date.now(),
-            },
-            {
-              kind: 'interaction',
-              v: 1,
-              id: `elect-${round}-b`,
-              type: 'PURCHASE',
-              userId: `elect-${round}`,
-              itemId: shop.itemIds[2]!,
-              quantity: 1,
-              timestamp: Date.now(),
-            },
-          ],
-          'test',
-        );
+        // a new shopper buys two items: both items' lists change
+        const buy = (n: number) =>
+          ({
+            kind: 'interaction',
+            v: 1,
+            id: `elect-${round}-${n}`,
+            type: 'PURCHASE',
+            userId: `elect-${round}`,
+            itemId: shop.itemIds[n]!,
+            quantity: 1,
+            timestamp: Date.now(),
+          }) as const;
+        await publisher.app.tracker.track([buy(1), buy(2)], 'test');
         await new Promise((r) => setTimeout(r, 1500)); // several publish rounds of 200 ms
         after = [await shipped(publisher), await shipped(standby)];
         shippers = after.map((n, k) => n > before[k]!);

@@ -259,9 +259,9 @@ export class KafkaEventLog implements EventLog {
     // A read that stops moving says where it stands (it has no deadline: a large topic takes its time).
     let seen = JSON.stringify(progress.lagging());
     const watch = setInterval(() => {
-      const now = JSON.stringify(progress.lagging());
-      if (now === seen)
-        this.options.logger?.warn({ group, lagging: progress.lagging() }, 'kafka: reading the topic up to its pinned end made no progress in 15 s');
+      const lagging = progress.lagging();
+      const now = JSON.stringify(lagging);
+      if (now === seen) this.options.logger?.warn({ group, lagging }, 'kafka: reading the topic up to its pinned end made no progress in 15 s');
       seen = now;
     }, 15_000);
     watch.unref();
